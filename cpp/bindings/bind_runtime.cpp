@@ -1,0 +1,50 @@
+// bind_runtime.cpp: thread control and build facts for fastnn.info().
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "fastnn/gemm.h"
+#include "fastnn/threads.h"
+
+namespace py = pybind11;
+
+namespace fastnn::bind {
+
+namespace {
+
+std::string compiler() {
+#if defined(__clang__)
+  return std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("gcc ") + __VERSION__;
+#elif defined(_MSC_VER)
+  return "msvc " + std::to_string(_MSC_VER);
+#else
+  return "unknown";
+#endif
+}
+
+}  // namespace
+
+void bind_runtime(py::module_& m) {
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        if (n < 1)
+          throw py::value_error("set_num_threads(): argument 'n' must be >= 1, got " +
+                                std::to_string(n));
+        set_num_threads(n);
+      },
+      py::arg("n"));
+  m.def("get_num_threads", &get_num_threads);
+  m.def("build_info", [] {
+    py::dict d;
+    d["simd"] = gemm_arch();
+    d["openmp"] = openmp_runtime();
+    d["openmp_enabled"] = openmp_enabled();
+    d["compiler"] = compiler();
+    return d;
+  });
+}
+
+}  // namespace fastnn::bind

@@ -1,0 +1,30 @@
+// activations.h: element-wise activations and row-wise softmax.
+//
+// Element-wise forward: y = f(x) over n elements (y may alias x).
+// Element-wise backward: dx = dy * f'(x), written; uses x and/or y from forward.
+//   relu        f = max(x, 0)                       f' = [x > 0]
+//   leaky_relu  f = x if x > 0 else slope * x       f' = 1 if x > 0 else slope
+//   sigmoid     f = 1 / (1 + exp(-x))               f' = y (1 - y)
+//   tanh        f = tanh(x)                         f' = 1 - y^2
+//   identity    f = x                               f' = 1
+//   gelu        f = x * Phi(x) (exact, erf form)    f' = Phi(x) + x phi(x)
+// Softmax over the last axis of a (rows, cols) matrix:
+//   y[r, c] = exp(x[r, c] - max_r) / sum_c' exp(x[r, c'] - max_r)
+//   dx[r, c] = y[r, c] * (dy[r, c] - sum_c' dy[r, c'] y[r, c'])
+#pragma once
+
+#include "fastnn/common.h"
+
+namespace fastnn {
+
+enum class Activation : int { identity = 0, relu = 1, leaky_relu = 2, sigmoid = 3, tanh = 4, gelu = 5 };
+
+// param is the negative slope for leaky_relu and ignored otherwise.
+void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
+void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
+                         const float* y, index_t n);
+
+void softmax_forward(float* y, const float* x, index_t rows, index_t cols);
+void softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols);
+
+}  // namespace fastnn

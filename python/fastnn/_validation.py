@@ -1,0 +1,67 @@
+"""Argument checks shared by the Python API (the C++ bindings check their own).
+
+Every error names the function, the argument, the expected and the actual value.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+
+def shape_str(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def as_float32(x: Any, func: str, arg: str, ndim: int | None = None) -> np.ndarray:
+    """Returns ``x`` as a float32 C-contiguous array, copying only when needed.
+
+    float64 (and integer) inputs are converted once here; bool, complex, object
+    and string dtypes raise ``TypeError``; a wrong ndim raises ``ValueError``.
+    """
+    a = np.asarray(x)
+    if a.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{func}: argument '{arg}' must have a real numeric dtype (float32 preferred), "
+            f"got {a.dtype}"
+        )
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(
+            f"{func}: argument '{arg}' must have {ndim} dimension(s), "
+            f"got {a.ndim} with shape {shape_str(a.shape)}"
+        )
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def check_number(value: Any, func: str, arg: str, *, low: float | None = None,
+                 high: float | None = None, low_open: bool = False,
+                 high_open: bool = False) -> float:
+    """Checks that ``value`` is a real number in the given interval and returns it as float.
+
+    ``low_open``/``high_open`` exclude the bound. Raises ``TypeError`` for a
+    non-number and ``ValueError`` naming the interval otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise TypeError(f"{func}: argument '{arg}' must be a number, got {type(value).__name__}")
+    v = float(value)
+    bad = v != v  # NaN
+    if low is not None:
+        bad = bad or (v <= low if low_open else v < low)
+    if high is not None:
+        bad = bad or (v >= high if high_open else v > high)
+    if bad:
+        lo = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        hi = "inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
+        raise ValueError(f"{func}: argument '{arg}' must be in {lo}, {hi}, got {value!r}")
+    return v
+
+
+def check_int(value: Any, func: str, arg: str, *, low: int | None = None) -> int:
+    """Checks that ``value`` is an int (not bool) >= ``low`` and returns it."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{func}: argument '{arg}' must be an int, got {type(value).__name__}")
+    if low is not None and value < low:
+        raise ValueError(f"{func}: argument '{arg}' must be >= {low}, got {value}")
+    return int(value)

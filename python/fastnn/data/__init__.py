@@ -1,0 +1,1 @@
+"""fastnn.data (placeholder until implemented)."""

@@ -1,0 +1,1 @@
+"""fastnn.datasets (placeholder until implemented)."""

@@ -1,0 +1,70 @@
+"""``Sequential``: modules applied one after another."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .module import Module
+
+
+class Sequential(Module):
+    r"""Chains modules: ``forward`` applies them in order, ``backward`` in reverse.
+
+    Children are registered as ``"0"``, ``"1"``, ... so ``state_dict()`` keys
+    match a ``torch.nn.Sequential`` of the same layers (``"0.weight"``, ...).
+
+    Args:
+        *modules (Module): the layers, in order.
+
+    Example::
+
+        >>> model = fn.nn.Sequential(fn.nn.Linear(64, 32), fn.nn.ReLU(), fn.nn.Linear(32, 10))
+        >>> len(model), type(model[0]).__name__
+        (3, 'Linear')
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(
+                    f"Sequential(): argument {i} must be a fastnn.nn.Module, got {type(m).__name__}"
+                )
+            self.add_module(str(i), m)
+
+    def append(self, module: Module) -> Sequential:
+        """Appends ``module`` at the end and returns ``self``."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"Sequential.append(): argument 'module' must be a Module, got {type(module).__name__}"
+            )
+        self.add_module(str(len(self)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx: int | slice) -> Module:
+        layers = list(self._modules.values())
+        if isinstance(idx, slice):
+            return Sequential(*layers[idx])
+        if not isinstance(idx, (int, np.integer)) or isinstance(idx, bool):
+            raise TypeError(f"Sequential indices must be int or slice, got {type(idx).__name__}")
+        if not -len(layers) <= idx < len(layers):
+            raise IndexError(f"Sequential index {idx} is out of range for length {len(layers)}")
+        return layers[idx]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        for m in reversed(self._modules.values()):
+            grad_out = m.backward(grad_out)
+        return grad_out

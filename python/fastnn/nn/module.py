@@ -1,0 +1,207 @@
+"""``Module``: the base class of every layer, container and model.
+
+As in PyTorch, assigning a :class:`Parameter` or a :class:`Module` to an
+attribute registers it, so ``parameters()``, ``state_dict()`` and ``train()``
+see the whole tree. Unlike PyTorch there is no autograd: every module caches
+what its last ``forward`` needs and implements ``backward(grad_out)``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from .._validation import shape_str
+from .parameter import Parameter
+
+
+class Module:
+    r"""Base class for all fastnn layers and models.
+
+    Subclasses implement :meth:`forward` and :meth:`backward`:
+
+    * ``forward(x)`` computes the output and caches what backward needs;
+    * ``backward(grad_out)`` takes :math:`\partial L / \partial y` for the last
+      forward, **accumulates** into each parameter's ``.grad`` and returns
+      :math:`\partial L / \partial x`.
+
+    Attributes:
+        training (bool): ``True`` in training mode (the default), ``False`` after
+            :meth:`eval`. Dropout is only active in training mode.
+
+    Example::
+
+        >>> class TwoLayer(fn.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc1 = fn.nn.Linear(4, 8)
+        ...         self.act = fn.nn.ReLU()
+        ...         self.fc2 = fn.nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.fc2(self.act(self.fc1(x)))
+        ...     def backward(self, g):
+        ...         return self.fc1.backward(self.act.backward(self.fc2.backward(g)))
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration -------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign '{name}' before Module.__init__() is called "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
+        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
+        params.pop(name, None)
+        modules.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Registers ``param`` under ``name`` (``None`` removes nothing but sets the attribute)."""
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Registers a child module under ``name``."""
+        setattr(self, name, module)
+
+    # -- computation --------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- traversal ----------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Yields ``(name, parameter)`` pairs with PyTorch's dotted names, each once."""
+        seen: set[int] = set()
+        for mod_name, mod in self.named_modules(prefix):
+            for name, p in mod._parameters.items():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters of this module and its children, in registration order."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters."""
+        return sum(p.size for p in self.parameters())
+
+    # -- state --------------------------------------------------------------
+    def zero_grad(self) -> None:
+        """Fills every parameter's ``.grad`` with zeros (in place)."""
+        for p in self.parameters():
+            p.grad.fill(0.0)
+
+    def train(self, mode: bool = True) -> Module:
+        """Sets training mode (``mode=True``) or evaluation mode on this module and its children."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(): argument 'mode' must be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Sets evaluation mode: equivalent to ``train(False)``."""
+        return self.train(False)
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """A copy of every parameter, keyed as PyTorch names them (e.g. ``"0.weight"``).
+
+        The arrays are copies: later training does not change a saved state dict.
+        """
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+        """Copies arrays from ``state_dict`` into the parameters, in place.
+
+        Accepts NumPy arrays or anything ``np.asarray`` understands (e.g. a
+        ``torch.Tensor`` state dict converted with ``.numpy()``).
+
+        Args:
+            state_dict (Mapping[str, array_like]): name to values.
+            strict (bool): if ``True`` (default), missing or unexpected keys raise
+                ``KeyError``. Shape mismatches always raise ``ValueError``.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict(): argument 'state_dict' must be a mapping, "
+                f"got {type(state_dict).__name__}"
+            )
+        own = OrderedDict(self.named_parameters())
+        if strict:
+            missing = [k for k in own if k not in state_dict]
+            unexpected = [k for k in state_dict if k not in own]
+            if missing or unexpected:
+                raise KeyError(
+                    f"load_state_dict(): missing keys {missing}, unexpected keys {unexpected}"
+                )
+        checked = {}
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = np.asarray(state_dict[name])
+            if value.dtype.kind not in "fiu":
+                raise TypeError(f"load_state_dict(): '{name}' must be numeric, got {value.dtype}")
+            if value.shape != p.shape:
+                raise ValueError(
+                    f"load_state_dict(): '{name}' expected shape {shape_str(p.shape)}, "
+                    f"got {shape_str(value.shape)}"
+                )
+            checked[name] = value
+        for name, value in checked.items():  # all checked first: no partial load
+            own[name].data[...] = value
+
+    # -- display ------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """Extra text inside this module's repr (override in subclasses)."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_repr}")
+        extra = self.extra_repr()
+        if not lines:
+            return f"{type(self).__name__}({extra})"
+        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
+        return head + "\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,1 @@
+"""fastnn.optim (placeholder until implemented)."""

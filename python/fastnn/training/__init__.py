@@ -1,0 +1,1 @@
+"""fastnn.training (placeholder until implemented)."""
