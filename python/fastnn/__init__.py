@@ -1,12 +1,29 @@
-"""fastnn: a small, fast neural-network library (skeleton; grows as modules land)."""
+"""fastnn: a small, fast neural-network library.
+
+C++17/OpenMP kernels (GEMM, activations, losses, dropout, optimizer updates)
+under a PyTorch-shaped API (``nn``, ``optim``, ``data``) and a Keras-style
+``fit``. Arrays are NumPy arrays; the compute dtype is float32 (float64 input
+is converted once at the boundary).
+
+Example::
+
+    >>> import fastnn as fn
+    >>> X, y = fn.datasets.load_digits()
+    >>> model = fn.nn.Sequential(fn.nn.Linear(64, 128), fn.nn.ReLU(), fn.nn.Linear(128, 10))
+    >>> history = fn.fit(model, X / 16, y, loss=fn.nn.CrossEntropyLoss(),
+    ...                  optimizer=fn.optim.Adam(model.parameters()), epochs=5,
+    ...                  validation_split=0.1, metrics=["accuracy"])
+"""
 
 __version__ = "0.1.0"
 
-from . import _core, data, datasets, nn, optim  # noqa: E402
+from . import _core, callbacks, data, datasets, nn, optim  # noqa: E402
 from ._random import manual_seed  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
+from .functional import matmul  # noqa: E402
+from .training import History, evaluate, fit, predict  # noqa: E402
 
 __all__ = [
-    "__version__", "data", "datasets", "get_num_threads", "info", "manual_seed", "nn", "optim",
-    "set_num_threads",
+    "History", "__version__", "callbacks", "data", "datasets", "evaluate", "fit", "get_num_threads",
+    "info", "manual_seed", "matmul", "nn", "optim", "predict", "set_num_threads",
 ]

@@ -1,0 +1,283 @@
+"""Keras-style callbacks for :func:`fastnn.fit`.
+
+A callback sees the training loop through hooks (``on_train_begin``,
+``on_epoch_begin``, ``on_train_batch_begin``, ``on_train_batch_end``,
+``on_epoch_end``, ``on_train_end``), each given a ``logs`` dict. ``fit`` sets
+``callback.model``, ``callback.optimizer`` and ``callback.params`` before
+training. A callback stops training by setting ``self.model.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_int, check_number
+
+__all__ = [
+    "Callback", "EarlyStopping", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
+]
+
+
+class Callback:
+    """Base class: subclass it and override the hooks you need.
+
+    Example::
+
+        >>> class PrintLoss(fn.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, logs["loss"])
+    """
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.optimizer: Any = None
+        self.params: dict[str, Any] = {}
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None: ...
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+
+class _MonitorMixin:
+    """Shared 'is this value an improvement' logic (Keras's ``_is_improvement``)."""
+
+    monitor: str
+    min_delta: float
+
+    def _init_monitor(self, func: str, monitor: str, mode: str, min_delta: float) -> None:
+        if not isinstance(monitor, str):
+            raise TypeError(f"{func}: argument 'monitor' must be a str, got {type(monitor).__name__}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{func}: argument 'mode' must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        if mode == "auto":
+            name = monitor.removeprefix("val_")
+            mode = "max" if name in ("acc", "accuracy", "auc") or name.endswith("accuracy") else "min"
+        self.mode = mode
+        self.min_delta = abs(check_number(min_delta, func, "min_delta"))
+
+    def _is_improvement(self, value: float, reference: float | None) -> bool:
+        if reference is None:
+            return True
+        if self.mode == "max":
+            return value - self.min_delta > reference
+        return value + self.min_delta < reference
+
+    def _get_monitor_value(self, logs: dict[str, float] | None) -> float | None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"{type(self).__name__}: monitor '{self.monitor}' is not in the logs "
+                f"(available: {sorted(logs or {})}); pass validation data or change 'monitor'",
+                RuntimeWarning, stacklevel=3,
+            )
+        return value
+
+
+class EarlyStopping(_MonitorMixin, Callback):
+    r"""Stops training when a monitored quantity has stopped improving (Keras semantics).
+
+    After each epoch the monitored value is compared with the best so far; an
+    improvement must beat it by more than ``min_delta``. Training stops once
+    ``patience`` epochs in a row brought no improvement.
+
+    Args:
+        monitor (str): quantity to watch. Default: ``"val_loss"``.
+        min_delta (float): minimum change that counts as an improvement. Default: 0.
+        patience (int): epochs without improvement before stopping. Default: 0.
+        verbose (int): 1 prints a line when training stops. Default: 0.
+        mode (str): ``"min"``, ``"max"`` or ``"auto"`` (``max`` for accuracies,
+            else ``min``). Default: ``"auto"``.
+        baseline (float, optional): training also stops if the value does not
+            beat ``baseline`` within ``patience`` epochs. Default: ``None``.
+        restore_best_weights (bool): at the end of training (stopped early or
+            not), load the weights of the best epoch. Default: ``False``.
+        start_from_epoch (int): epochs to wait before monitoring. Default: 0.
+
+    Attributes:
+        best (float | None): best monitored value; ``best_epoch`` (int): its epoch;
+        stopped_epoch (int): the epoch at which training stopped (0 if it did not).
+
+    Example::
+
+        >>> stop = fn.callbacks.EarlyStopping(patience=5, restore_best_weights=True)
+        >>> fn.fit(model, X, y, loss=loss, optimizer=opt, epochs=100,
+        ...        validation_split=0.1, callbacks=[stop])
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
+        super().__init__()
+        func = "EarlyStopping()"
+        self._init_monitor(func, monitor, mode, min_delta)
+        self.patience = check_int(patience, func, "patience", low=0)
+        self.verbose = verbose
+        self.baseline = None if baseline is None else check_number(baseline, func, "baseline")
+        self.restore_best_weights = bool(restore_best_weights)
+        self.start_from_epoch = check_int(start_from_epoch, func, "start_from_epoch", low=0)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best: float | None = None
+        self.best_epoch = 0
+        self.best_weights: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        value = self._get_monitor_value(logs)
+        if value is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.state_dict()
+            self.best_epoch = epoch
+        self.wait += 1
+        if self._is_improvement(value, self.best):
+            self.best = value
+            self.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            # Only restart the count when both the best and the baseline are beaten;
+            # an improvement never stops training (Keras 3).
+            if self.baseline is None or self._is_improvement(value, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.load_state_dict(self.best_weights)
+
+
+def _set_lr(optimizer: Any, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+class ReduceLROnPlateau(_MonitorMixin, Callback):
+    r"""Multiplies the learning rate by ``factor`` when a quantity stops improving (Keras semantics).
+
+    Args:
+        monitor (str): quantity to watch. Default: ``"val_loss"``.
+        factor (float): new_lr = lr * factor, in (0, 1). Default: 0.1.
+        patience (int): epochs without improvement before reducing. Default: 10.
+        verbose (int): 1 prints a line at each reduction. Default: 0.
+        mode (str): ``"min"``, ``"max"`` or ``"auto"``. Default: ``"auto"``.
+        min_delta (float): threshold for measuring an improvement. Default: 1e-4.
+        cooldown (int): epochs to wait after a reduction before counting again. Default: 0.
+        min_lr (float): lower bound on the learning rate. Default: 0.
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0,
+                 min_lr: float = 0.0) -> None:
+        super().__init__()
+        func = "ReduceLROnPlateau()"
+        self._init_monitor(func, monitor, mode, min_delta)
+        self.factor = check_number(factor, func, "factor", low=0.0, high=1.0, low_open=True,
+                                   high_open=True)
+        self.patience = check_int(patience, func, "patience", low=0)
+        self.cooldown = check_int(cooldown, func, "cooldown", low=0)
+        self.min_lr = check_number(min_lr, func, "min_lr", low=0.0)
+        self.verbose = verbose
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best: float | None = None
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        value = self._get_monitor_value(logs)
+        if value is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._is_improvement(value, self.best):
+            self.best = value
+            self.wait = 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old_lr = float(self.optimizer.param_groups[0]["lr"])
+                if old_lr > self.min_lr:
+                    new_lr = max(old_lr * self.factor, self.min_lr)
+                    _set_lr(self.optimizer, new_lr)
+                    if self.verbose > 0:
+                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr:.4g}.")
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of each epoch from ``schedule(epoch, lr)``.
+
+    Args:
+        schedule (Callable): ``schedule(epoch, lr) -> new_lr`` (epoch is 0-based);
+            a one-argument ``schedule(epoch)`` is accepted too.
+        verbose (int): 1 prints the new rate each epoch. Default: 0.
+
+    Example::
+
+        >>> sched = fn.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.9)
+    """
+
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(
+                f"LearningRateScheduler(): argument 'schedule' must be callable, got {type(schedule).__name__}"
+            )
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        try:
+            new_lr = self.schedule(epoch, lr)
+        except TypeError:  # one-argument schedule(epoch)
+            new_lr = self.schedule(epoch)
+        new_lr = float(new_lr)
+        if not math.isfinite(new_lr) or new_lr < 0:
+            raise ValueError(f"LearningRateScheduler: schedule returned an invalid lr {new_lr!r}")
+        _set_lr(self.optimizer, new_lr)
+        if self.verbose > 0:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr:.4g}.")
+
+
+class TerminateOnNaN(Callback):
+    """Stops training as soon as a batch loss is NaN or infinite."""
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Batch {batch}: invalid loss, terminating training")
+            self.model.stop_training = True

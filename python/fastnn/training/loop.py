@@ -1,0 +1,318 @@
+"""Keras-style ``fit``, ``evaluate`` and ``predict`` for any :class:`fastnn.nn.Module`.
+
+One training step is the PyTorch loop a user would write by hand::
+
+    optimizer.zero_grad(); pred = model(xb); value = loss(pred, yb)
+    model.backward(loss.backward()); optimizer.step()
+
+so ``fit`` and a hand-written loop give identical results for the same seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .. import nn, optim
+from .._validation import as_float32, check_int, check_number
+from ..callbacks import Callback
+from ..data import DataLoader
+from .history import History
+from .metrics import MetricFn, resolve_metrics
+from .progress import EpochProgress
+
+_LOSSES = {
+    "mse": nn.MSELoss, "mean_squared_error": nn.MSELoss,
+    "cross_entropy": nn.CrossEntropyLoss, "categorical_crossentropy": nn.CrossEntropyLoss,
+    "bce": nn.BCELoss, "binary_crossentropy": nn.BCELoss,
+    "bce_with_logits": nn.BCEWithLogitsLoss,
+}
+_OPTIMIZERS = {
+    "sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+    "adagrad": optim.Adagrad,
+}
+
+
+def _resolve_loss(loss: Any, func: str) -> nn.Module:
+    if isinstance(loss, str):
+        if loss not in _LOSSES:
+            raise ValueError(f"{func}: unknown loss {loss!r}; expected one of {sorted(_LOSSES)}")
+        return _LOSSES[loss]()
+    if not (isinstance(loss, nn.Module) and callable(getattr(loss, "backward", None))):
+        raise TypeError(
+            f"{func}: argument 'loss' must be a fastnn loss (e.g. nn.CrossEntropyLoss()) or a "
+            f"name, got {type(loss).__name__}"
+        )
+    return loss
+
+
+def _resolve_optimizer(optimizer: Any, model: nn.Module) -> optim.Optimizer:
+    if isinstance(optimizer, str):
+        if optimizer not in _OPTIMIZERS:
+            raise ValueError(
+                f"fit(): unknown optimizer {optimizer!r}; expected one of {sorted(_OPTIMIZERS)}"
+            )
+        return _OPTIMIZERS[optimizer](model.parameters())
+    if not isinstance(optimizer, optim.Optimizer):
+        raise TypeError(
+            f"fit(): argument 'optimizer' must be a fastnn.optim.Optimizer or a name, "
+            f"got {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _check_model(model: Any, func: str) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, got {type(model).__name__}")
+
+
+def _check_xy(X: Any, y: Any, func: str, xname: str = "X", yname: str = "y"
+              ) -> tuple[np.ndarray, np.ndarray]:
+    X = as_float32(X, func, xname)
+    y = np.asarray(y)
+    if X.ndim == 0:
+        raise ValueError(f"{func}: argument '{xname}' must have at least 1 dimension, got a scalar")
+    if len(X) == 0:
+        raise ValueError(f"{func}: argument '{xname}' is empty (0 samples)")
+    if y.ndim == 0 or len(y) != len(X):
+        raise ValueError(
+            f"{func}: arguments '{xname}' and '{yname}' must have the same number of samples, "
+            f"got {len(X)} and {len(y) if y.ndim else 'a scalar'}"
+        )
+    return X, y
+
+
+@contextmanager
+def _eval_mode(model: nn.Module):
+    """Runs the block in eval mode, then restores each module's previous mode."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            object.__setattr__(m, "training", training)
+
+
+class _Averages:
+    """Running loss and metric averages over the batches of one pass."""
+
+    def __init__(self, loss: nn.Module, metric_fns: dict[str, MetricFn]) -> None:
+        self.sum_reduction = getattr(loss, "reduction", "mean") == "sum"
+        self.metric_fns = metric_fns
+        self.loss_total = 0.0
+        self.samples = 0
+        self.metric_totals = {name: [0.0, 0] for name in metric_fns}
+
+    def add(self, value: float, pred: np.ndarray, target: np.ndarray) -> None:
+        n = len(pred)
+        self.loss_total += value if self.sum_reduction else value * n
+        self.samples += n
+        for name, fn_ in self.metric_fns.items():
+            s, c = fn_(pred, target)
+            self.metric_totals[name][0] += s
+            self.metric_totals[name][1] += c
+
+    def logs(self, prefix: str = "") -> dict[str, float]:
+        loss = self.loss_total if self.sum_reduction else self.loss_total / max(self.samples, 1)
+        out = {prefix + "loss": loss}
+        for name, (s, c) in self.metric_totals.items():
+            out[prefix + name] = s / max(c, 1)
+        return out
+
+
+def _run_eval(model: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module,
+              metric_fns: dict[str, MetricFn], batch_size: int, prefix: str = "") -> dict[str, float]:
+    averages = _Averages(loss, metric_fns)
+    with _eval_mode(model):
+        for xb, yb in DataLoader(X, y, batch_size=batch_size):
+            pred = model(xb)
+            averages.add(float(loss(pred, yb)), pred, yb)
+    return averages.logs(prefix)
+
+
+def fit(model: nn.Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int = 10,
+        batch_size: int = 32, validation_data: tuple[Any, Any] | None = None,
+        validation_split: float = 0.0, callbacks: Iterable[Callback] = (), shuffle: bool = True,
+        metrics: Sequence[str] = (), verbose: int = 1, seed: int | None = None) -> History:
+    r"""Trains ``model`` on ``(X, y)`` with mini-batch gradient descent, Keras-style.
+
+    Each epoch runs over shuffled mini-batches in training mode (dropout on),
+    then evaluates the validation data in eval mode. ``History.history`` gets
+    ``"loss"``, each metric, and ``"val_"`` twins when there is validation data.
+
+    Args:
+        model (Module): the network; its parameters are updated in place.
+        X (array_like): inputs, shape ``(N, *)``; float64 is converted to float32 once.
+        y (array_like): targets, shape ``(N, ...)`` (integer labels for cross-entropy).
+        loss (Module or str): a fastnn loss (e.g. ``nn.CrossEntropyLoss()``) or one of
+            ``"cross_entropy"``, ``"mse"``, ``"bce"``, ``"bce_with_logits"``.
+        optimizer (Optimizer or str): e.g. ``optim.Adam(model.parameters())`` or
+            ``"adam"``/``"sgd"``/... with PyTorch's defaults.
+        epochs (int): passes over the training data. Default: 10.
+        batch_size (int): samples per step. Default: 32.
+        validation_data (tuple, optional): ``(X_val, y_val)``; takes precedence over
+            ``validation_split``. Default: ``None``.
+        validation_split (float): fraction in [0, 1) of the samples, taken from the
+            end of ``X``/``y`` before shuffling (as Keras does), held out for validation.
+            Default: 0.
+        callbacks (iterable of Callback): e.g. ``callbacks.EarlyStopping``. Default: ``()``.
+        shuffle (bool): reshuffle the training data every epoch. Default: ``True``.
+        metrics (sequence of str): from ``"accuracy"`` (``"acc"``), ``"mse"``, ``"mae"``.
+            Default: ``()``.
+        verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default: 1.
+        seed (int, optional): seeds the shuffling order; ``None`` uses the global
+            generator (:func:`fastnn.manual_seed`). Default: ``None``.
+
+    Returns:
+        History: per-epoch logs, ``epoch``, ``best_epoch`` and ``stopped_epoch``.
+
+    Example::
+
+        >>> model = fn.nn.Sequential(fn.nn.Linear(64, 64), fn.nn.ReLU(), fn.nn.Linear(64, 10))
+        >>> hist = fn.fit(model, X, y, loss=fn.nn.CrossEntropyLoss(),
+        ...               optimizer=fn.optim.Adam(model.parameters()), epochs=20,
+        ...               validation_split=0.1, metrics=["accuracy"],
+        ...               callbacks=[fn.callbacks.EarlyStopping(patience=3)])
+        >>> hist.history["val_accuracy"][-1]
+    """
+    func = "fit()"
+    _check_model(model, func)
+    X, y = _check_xy(X, y, func)
+    loss = _resolve_loss(loss, func)
+    optimizer = _resolve_optimizer(optimizer, model)
+    epochs = check_int(epochs, func, "epochs", low=0)
+    batch_size = check_int(batch_size, func, "batch_size", low=1)
+    verbose = check_int(verbose, func, "verbose", low=0)
+    metric_fns = resolve_metrics(metrics, loss)
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit(): callbacks must be fastnn.callbacks.Callback, got {type(cb).__name__}")
+
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit(): argument 'validation_data' must be a tuple (X_val, y_val)")
+        X_val, y_val = _check_xy(*validation_data, func, "validation_data[0]", "validation_data[1]")
+    else:
+        split = check_number(validation_split, func, "validation_split", low=0.0, high=1.0,
+                             high_open=True)
+        n_val = int(len(X) * split)
+        if split > 0 and (n_val == 0 or n_val == len(X)):
+            raise ValueError(
+                f"fit(): validation_split={split} leaves {n_val} validation and "
+                f"{len(X) - n_val} training samples out of {len(X)}; both must be >= 1"
+            )
+        X_val, y_val = (X[len(X) - n_val:], y[len(X) - n_val:]) if n_val else (None, None)
+        X, y = (X[: len(X) - n_val], y[: len(y) - n_val]) if n_val else (X, y)
+
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=bool(shuffle), seed=seed)
+    history = History()
+    history.params = {"epochs": epochs, "steps": len(loader), "verbose": verbose}
+    for cb in callbacks:
+        cb.set_model(model)
+        cb.set_params(history.params)
+        cb.optimizer = optimizer
+
+    model.stop_training = False
+    for cb in callbacks:
+        cb.on_train_begin({})
+    for epoch in range(epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch, {})
+        model.train()
+        progress = EpochProgress(epoch, epochs, len(loader), verbose)
+        averages = _Averages(loss, metric_fns)
+        for step, (xb, yb) in enumerate(loader):
+            for cb in callbacks:
+                cb.on_train_batch_begin(step, {})
+            optimizer.zero_grad()
+            pred = model(xb)
+            value = float(loss(pred, yb))
+            model.backward(loss.backward())
+            optimizer.step()
+            averages.add(value, pred, yb)
+            if callbacks:
+                batch_logs = {"loss": value}
+                for cb in callbacks:
+                    cb.on_train_batch_end(step, batch_logs)
+            if progress.live:
+                progress.update(step + 1, averages.logs())
+            if model.stop_training:
+                break
+        logs = averages.logs()
+        if X_val is not None:
+            logs.update(_run_eval(model, X_val, y_val, loss, metric_fns, max(batch_size, 256),
+                                  prefix="val_"))
+        history.record(epoch, logs)
+        progress.close(logs)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    for cb in callbacks:
+        cb.on_train_end({})
+
+    for cb in callbacks:
+        if getattr(cb, "stopped_epoch", 0):
+            history.stopped_epoch = cb.stopped_epoch
+            break
+    for cb in callbacks:
+        if getattr(cb, "best", None) is not None and hasattr(cb, "best_epoch"):
+            history.best_epoch = cb.best_epoch
+            break
+    return history
+
+
+def evaluate(model: nn.Module, X: Any, y: Any, *, loss: Any, metrics: Sequence[str] = (),
+             batch_size: int = 256) -> dict[str, float]:
+    """Computes the loss and metrics of ``model`` on ``(X, y)`` in eval mode (no dropout).
+
+    The model's previous train/eval mode is restored afterwards.
+
+    Args:
+        model (Module): the network.
+        X (array_like): inputs, shape ``(N, *)``.
+        y (array_like): targets.
+        loss (Module or str): as in :func:`fit`.
+        metrics (sequence of str): as in :func:`fit`. Default: ``()``.
+        batch_size (int): samples per forward pass. Default: 256.
+
+    Returns:
+        dict[str, float]: ``"loss"`` and one key per metric.
+    """
+    func = "evaluate()"
+    _check_model(model, func)
+    X, y = _check_xy(X, y, func)
+    loss = _resolve_loss(loss, func)
+    batch_size = check_int(batch_size, func, "batch_size", low=1)
+    return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size)
+
+
+def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
+    """Runs ``model`` on ``X`` in eval mode (no dropout) and returns the outputs.
+
+    The model's previous train/eval mode is restored afterwards.
+
+    Args:
+        model (Module): the network.
+        X (array_like): inputs, shape ``(N, *)``.
+        batch_size (int): samples per forward pass. Default: 256.
+
+    Returns:
+        np.ndarray: float32 outputs, shape ``(N, *)``.
+    """
+    func = "predict()"
+    _check_model(model, func)
+    X = as_float32(X, func, "X")
+    if X.ndim == 0:
+        raise ValueError(f"{func}: argument 'X' must have at least 1 dimension, got a scalar")
+    batch_size = check_int(batch_size, func, "batch_size", low=1)
+    with _eval_mode(model):
+        if len(X) <= batch_size:
+            return np.asarray(model(X))
+        outs = [np.asarray(model(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
+    return np.concatenate(outs, axis=0)

@@ -1,0 +1,64 @@
+"""Metrics for ``fit``/``evaluate``, accumulated over batches as (sum, count).
+
+Names: ``"accuracy"`` (alias ``"acc"``), ``"mse"``, ``"mae"``.
+
+``accuracy`` follows Keras: with logits of shape (N, C), C > 1, it compares the
+argmax with integer labels; with a single output column (or 1-D output) it
+thresholds at 0.5 (probabilities) or at 0 when the loss is ``BCEWithLogitsLoss``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+MetricFn = Callable[[np.ndarray, np.ndarray], "tuple[float, int]"]
+
+_ALIASES = {"acc": "accuracy", "mean_squared_error": "mse", "mean_absolute_error": "mae"}
+
+
+def _accuracy(logit_threshold: float) -> MetricFn:
+    def accuracy(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
+        target = np.asarray(target)
+        if pred.ndim == 2 and pred.shape[1] > 1:
+            labels = target.reshape(-1) if target.ndim == 2 and target.shape[1] == 1 else target
+            if labels.ndim == 2:  # one-hot or probability targets
+                labels = labels.argmax(axis=1)
+            hits = pred.argmax(axis=1) == labels
+        else:
+            hits = (pred.reshape(-1) > logit_threshold) == (target.reshape(-1) > 0.5)
+        return float(np.count_nonzero(hits)), int(hits.size)
+
+    return accuracy
+
+
+def _mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
+    d = pred.astype(np.float64) - np.asarray(target, dtype=np.float64).reshape(pred.shape)
+    return float(np.sum(d * d)), int(d.size)
+
+
+def _mae(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
+    d = pred.astype(np.float64) - np.asarray(target, dtype=np.float64).reshape(pred.shape)
+    return float(np.sum(np.abs(d))), int(d.size)
+
+
+def resolve_metrics(names: Iterable[str], loss: object) -> dict[str, MetricFn]:
+    """Maps metric names to functions; unknown names raise ``ValueError``."""
+    if isinstance(names, str):
+        names = (names,)
+    from ..nn import BCEWithLogitsLoss
+
+    threshold = 0.0 if isinstance(loss, BCEWithLogitsLoss) else 0.5
+    table: dict[str, MetricFn] = {"accuracy": _accuracy(threshold), "mse": _mse, "mae": _mae}
+    out: dict[str, MetricFn] = {}
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"fit(): argument 'metrics' must hold metric names, got {name!r}")
+        key = _ALIASES.get(name, name)
+        if key not in table:
+            raise ValueError(
+                f"fit(): unknown metric {name!r}; expected one of {sorted(table) + sorted(_ALIASES)}"
+            )
+        out[name] = table[key]  # logged under the name the user gave, as Keras does
+    return out

@@ -1,0 +1,174 @@
+"""Callbacks against their written-out Keras semantics, driven with scripted logs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+from fastnn import callbacks
+
+
+class FakeModel(fn.nn.Module):
+    """A one-parameter model whose weight records which epoch it came from."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = fn.nn.Parameter(np.zeros(1))
+
+
+class FakeOptimizer:
+    def __init__(self, lr):
+        self.param_groups = [{"lr": lr}, {"lr": lr}]
+
+
+def drive(cb, values, key="val_loss", model=None, optimizer=None):
+    """Runs cb over epochs whose monitored values are `values`; returns the epochs run."""
+    model = model or FakeModel()
+    cb.set_model(model)
+    cb.optimizer = optimizer
+    model.stop_training = False
+    cb.on_train_begin({})
+    ran = []
+    for epoch, v in enumerate(values):
+        cb.on_epoch_begin(epoch, {})
+        model.w.data[...] = epoch  # "training" this epoch
+        ran.append(epoch)
+        cb.on_epoch_end(epoch, {key: v})
+        if model.stop_training:
+            break
+    cb.on_train_end({})
+    return ran, model
+
+
+@pytest.mark.parametrize(
+    "values, patience, expected_stop",
+    [
+        ([1.0, 0.9, 0.8, 0.85, 0.86, 0.87, 0.5], 2, 4),  # two bad epochs after the best at 2
+        ([1.0, 0.9, 0.8, 0.85, 0.86, 0.87, 0.5], 0, 3),  # first non-improvement stops
+        ([1.0, 0.9, 0.8, 0.7, 0.6], 1, None),  # always improving: runs to the end
+        ([1.0, 1.0, 1.0], 0, 1),  # equal is not an improvement
+    ],
+)
+def test_early_stopping_patience(values, patience, expected_stop):
+    cb = callbacks.EarlyStopping(patience=patience)
+    ran, _ = drive(cb, values)
+    if expected_stop is None:
+        assert ran == list(range(len(values))) and cb.stopped_epoch == 0
+    else:
+        assert ran[-1] == expected_stop and cb.stopped_epoch == expected_stop
+
+
+def test_early_stopping_min_delta_and_max_mode():
+    cb = callbacks.EarlyStopping(monitor="val_accuracy", min_delta=0.05, patience=2)
+    assert cb.mode == "max"
+    ran, _ = drive(cb, [0.5, 0.52, 0.53, 0.9], key="val_accuracy")
+    assert ran == [0, 1, 2]  # +0.02 and +0.03 are below min_delta
+    assert cb.best == 0.5 and cb.best_epoch == 0
+
+
+@pytest.mark.parametrize("baseline, expected", [(None, [0, 1, 2]), (0.5, [0, 1])])
+def test_early_stopping_baseline(baseline, expected):
+    # An improvement that misses the baseline does not reset the patience count.
+    cb = callbacks.EarlyStopping(patience=2, baseline=baseline)
+    ran, _ = drive(cb, [0.9, 1.0, 1.0, 0.4])
+    assert ran == expected and cb.best == 0.9
+
+
+def test_early_stopping_start_from_epoch():
+    cb = callbacks.EarlyStopping(patience=0, start_from_epoch=3)
+    ran, _ = drive(cb, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert ran == [0, 1, 2, 3, 4] and cb.best_epoch == 3
+
+
+@pytest.mark.parametrize("values", [[1.0, 0.5, 0.7, 0.8, 0.9], [1.0, 0.5, 0.7]])
+def test_early_stopping_restores_best_weights_stopped_or_not(values):
+    cb = callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    _, model = drive(cb, values)
+    assert model.w.data[0] == 1.0  # the weights at the end of the best epoch (1)
+
+
+def test_early_stopping_missing_monitor_warns_and_continues():
+    cb = callbacks.EarlyStopping(patience=0)
+    with pytest.warns(RuntimeWarning, match="val_loss"):
+        ran, _ = drive(cb, [1.0, 2.0, 3.0], key="loss")
+    assert ran == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"patience": -1}, "patience"),
+        ({"mode": "up"}, "mode"),
+        ({"start_from_epoch": -2}, "start_from_epoch"),
+        ({"monitor": 3}, "monitor"),
+    ],
+)
+def test_early_stopping_bad_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        callbacks.EarlyStopping(**kwargs)
+
+
+def test_reduce_lr_on_plateau_patience_cooldown_min_lr():
+    opt = FakeOptimizer(1.0)
+    cb = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, cooldown=2, min_lr=0.2)
+    lrs = []
+    model = FakeModel()
+    cb.set_model(model)
+    cb.optimizer = opt
+    cb.on_train_begin({})
+    for epoch, v in enumerate([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]):
+        cb.on_epoch_end(epoch, {"val_loss": v})
+        lrs.append(opt.param_groups[0]["lr"])
+    # epoch 1: wait 1 >= patience -> 0.5, cooldown 2; epoch 2: cooling down (counter 1);
+    # epoch 3: counter 0, counts again -> 0.25; epoch 4 cooling; epoch 5 -> max(0.125, 0.2).
+    assert lrs == [1.0, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2]
+    assert opt.param_groups[1]["lr"] == 0.2  # every group follows
+
+
+def test_reduce_lr_on_plateau_improvement_resets_wait():
+    opt = FakeOptimizer(1.0)
+    cb = callbacks.ReduceLROnPlateau(factor=0.1, patience=2, min_delta=0.0)
+    cb.set_model(FakeModel())
+    cb.optimizer = opt
+    cb.on_train_begin({})
+    for epoch, v in enumerate([1.0, 1.1, 0.9, 1.0, 1.0]):
+        cb.on_epoch_end(epoch, {"val_loss": v})
+    assert math.isclose(opt.param_groups[0]["lr"], 0.1)
+
+
+def test_reduce_lr_on_plateau_bad_factor():
+    with pytest.raises(ValueError, match="factor"):
+        callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+def test_learning_rate_scheduler_two_and_one_argument_schedules():
+    opt = FakeOptimizer(1.0)
+    cb = callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+    cb.optimizer = opt
+    for epoch in range(3):
+        cb.on_epoch_begin(epoch, {})
+    assert opt.param_groups[0]["lr"] == 0.125
+    cb = callbacks.LearningRateScheduler(lambda epoch: 0.1 * (epoch + 1))
+    cb.optimizer = opt
+    cb.on_epoch_begin(4, {})
+    assert math.isclose(opt.param_groups[1]["lr"], 0.5)
+    cb = callbacks.LearningRateScheduler(lambda epoch, lr: float("nan"))
+    cb.optimizer = opt
+    with pytest.raises(ValueError, match="invalid lr"):
+        cb.on_epoch_begin(0, {})
+    with pytest.raises(TypeError, match="schedule"):
+        callbacks.LearningRateScheduler(0.1)
+
+
+def test_terminate_on_nan():
+    cb = callbacks.TerminateOnNaN()
+    model = FakeModel()
+    cb.set_model(model)
+    model.stop_training = False
+    cb.on_train_batch_end(0, {"loss": 1.0})
+    assert not model.stop_training
+    cb.on_train_batch_end(1, {"loss": float("nan")})
+    assert model.stop_training

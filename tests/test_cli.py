@@ -1,0 +1,65 @@
+"""The command line: `fastnn train` (the main job), `fastnn info`, and its errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fastnn import cli
+
+
+def run_cli(*args, timeout=120):
+    env = dict(os.environ)
+    return subprocess.run([sys.executable, "-m", "fastnn", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_train_defaults_reach_97_percent_on_digits():
+    """The README's main job: `fastnn train` with no arguments."""
+    proc = run_cli("train")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    epoch_lines = [ln for ln in lines if ln.startswith("Epoch ")]
+    assert len(epoch_lines) >= 5
+    assert all("val_loss" in ln and "val_accuracy" in ln for ln in epoch_lines)
+    test_line = next(ln for ln in lines if "test accuracy" in ln)
+    accuracy = float(test_line.split("test accuracy:")[1].split()[0])
+    assert accuracy >= 0.97, proc.stdout
+
+
+@pytest.mark.parametrize("dataset", ["spirals", "moons", "xor"])
+def test_train_on_synthetic_sets(dataset, capsys):
+    assert cli.main(["train", "--dataset", dataset, "--epochs", "3", "--hidden", "16",
+                     "--verbose", "0", "--threads", "1"]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_info(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    for key in ("version", "simd", "threads", "openmp", "compiler"):
+        assert f"{key}: " in out
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["train", "--dropout", "1.5"], "--dropout"),
+        (["train", "--patience", "-1"], "--patience"),
+        (["train", "--hidden", "12,x"], "--hidden"),
+        (["train", "--lr", "-1"], "--lr"),
+        (["train", "--dataset", "cifar"], "--dataset"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(args, match):
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert match in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_no_command_prints_help():
+    proc = run_cli()
+    assert proc.returncode == 2 and "train" in proc.stdout

@@ -1,0 +1,190 @@
+"""fit / evaluate / predict: equivalence with a hand-written loop, History, validation,
+callback integration, eval-mode handling, bad input, and a PyTorch cross-check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+from fastnn import nn, optim
+
+
+def make_blobs(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    y = rng.integers(0, 3, n)
+    X = centers[y] + rng.normal(0, 0.6, (n, 2))
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def mlp(dropout=0.0):
+    layers = [nn.Linear(2, 16), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(16, 3))
+
+
+def test_fit_learns_and_records_history():
+    X, y = make_blobs()
+    fn.manual_seed(0)
+    model = mlp()
+    hist = fn.fit(model, X, y, loss=nn.CrossEntropyLoss(), optimizer=optim.Adam(model.parameters(), lr=0.01),
+                  epochs=15, batch_size=16, validation_split=0.25, metrics=["accuracy"], verbose=0)
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert hist.epoch == list(range(15))
+    assert all(len(v) == 15 for v in hist.history.values())
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert hist.history["val_accuracy"][-1] > 0.9
+    assert hist.best_epoch is None and hist.stopped_epoch is None
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_fit_equals_hand_written_loop(dropout):
+    """fit is exactly the PyTorch-style loop: same seed, bit-identical weights."""
+    X, y = make_blobs(100)
+    fn.manual_seed(7)
+    a = mlp(dropout)
+    fn.fit(a, X, y, loss=nn.CrossEntropyLoss(), optimizer=optim.SGD(a.parameters(), lr=0.1, momentum=0.9),
+           epochs=3, batch_size=8, seed=3, verbose=0)
+
+    fn.manual_seed(7)
+    b = mlp(dropout)
+    opt = optim.SGD(b.parameters(), lr=0.1, momentum=0.9)
+    loss = nn.CrossEntropyLoss()
+    loader = fn.data.DataLoader(X, y, batch_size=8, shuffle=True, seed=3)
+    b.train()
+    for _ in range(3):
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss(b(xb), yb)
+            b.backward(loss.backward())
+            opt.step()
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert ka == kb
+        np.testing.assert_array_equal(va, vb)
+
+
+def test_validation_split_uses_the_last_samples_and_eval_mode():
+    X, y = make_blobs(100)
+    fn.manual_seed(1)
+    model = mlp(dropout=0.5)
+    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=1,
+                  validation_split=0.2, metrics=["acc"], verbose=0)
+    expected = fn.evaluate(model, X[80:], y[80:], loss=nn.CrossEntropyLoss(), metrics=["acc"])
+    assert hist.history["val_loss"][0] == pytest.approx(expected["loss"], rel=1e-6)
+    assert hist.history["val_acc"][0] == pytest.approx(expected["acc"])
+
+
+def test_validation_data_takes_precedence():
+    X, y = make_blobs(100)
+    Xv, yv = make_blobs(30, seed=5)
+    model = mlp()
+    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", epochs=1,
+                  validation_data=(Xv, yv), validation_split=0.5, verbose=0)
+    expected = fn.evaluate(model, Xv, yv, loss="cross_entropy")
+    assert hist.history["val_loss"][0] == pytest.approx(expected["loss"], rel=1e-6)
+
+
+def test_early_stopping_in_fit_restores_best_weights():
+    X, y = make_blobs(120)
+    fn.manual_seed(2)
+    model = mlp()
+    snapshots = []
+
+    class Snapshot(fn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(self.model.state_dict())
+
+    # lr so large that validation loss bounces: early stopping must fire.
+    stop = fn.callbacks.EarlyStopping(patience=1, restore_best_weights=True)
+    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=2.0),
+                  epochs=50, validation_split=0.3, callbacks=[Snapshot(), stop], verbose=0)
+    assert hist.stopped_epoch is not None and len(hist.epoch) < 50
+    best = int(np.argmin(hist.history["val_loss"]))
+    assert hist.best_epoch == best
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, snapshots[best][k])
+
+
+def test_reduce_lr_and_scheduler_callbacks_change_optimizer_lr():
+    X, y = make_blobs(60)
+    model = mlp()
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    sched = fn.callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))
+    fn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=4, callbacks=[sched], verbose=0)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.025)
+
+
+def test_predict_and_evaluate_use_eval_mode_and_restore_it():
+    X, _ = make_blobs(50)
+    model = mlp(dropout=0.5)
+    model.train()
+    p1 = fn.predict(model, X)
+    p2 = fn.predict(model, X, batch_size=7)  # batching does not change the result
+    assert model.training and all(m.training for m in model.modules())
+    np.testing.assert_allclose(p1, p2, rtol=1e-6, atol=1e-6)
+    model.eval()
+    np.testing.assert_array_equal(p1, model(X.astype(np.float32)))
+    fn.predict(model, X)
+    assert not model.training
+
+
+def test_verbose_output(capsys):
+    X, y = make_blobs(40)
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, metrics=["accuracy"],
+           validation_split=0.25, verbose=2)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 2 and out[0].startswith("Epoch 1/2") and "val_accuracy" in out[1]
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"y": np.zeros(5, dtype=np.int64)}, ValueError, "same number of samples"),
+        ({"X": np.zeros((0, 2)), "y": np.zeros(0, dtype=np.int64)}, ValueError, "empty"),
+        ({"X": np.array([["a", "b"]] * 4)}, TypeError, "numeric"),
+        ({"loss": 3}, TypeError, "loss"),
+        ({"loss": "hinge"}, ValueError, "unknown loss"),
+        ({"optimizer": object()}, TypeError, "optimizer"),
+        ({"optimizer": "lbfgs"}, ValueError, "unknown optimizer"),
+        ({"metrics": ["f1"]}, ValueError, "unknown metric"),
+        ({"validation_split": 1.0}, ValueError, "validation_split"),
+        ({"validation_split": 0.001}, ValueError, "validation_split"),
+        ({"validation_data": (np.zeros((3, 2)),)}, ValueError, "validation_data"),
+        ({"epochs": -1}, ValueError, "epochs"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"callbacks": [object()]}, TypeError, "callbacks"),
+        ({"model": "mlp"}, TypeError, "model"),
+    ],
+)
+def test_fit_bad_input(kwargs, exc, match):
+    X, y = make_blobs(20)
+    model = kwargs.pop("model", mlp())
+    args = {"X": X, "y": y, "loss": "cross_entropy", "optimizer": "sgd", "verbose": 0}
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        fn.fit(model, args.pop("X"), args.pop("y"), **args)
+
+
+def test_fit_matches_pytorch_training():
+    """Same init, same batches: fastnn's Adam-trained MLP follows torch's to float tolerance."""
+    torch = pytest.importorskip("torch")
+    X, y = make_blobs(64)
+    fn.manual_seed(4)
+    model = mlp()
+    tmodel = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    fn.fit(model, X, y, loss="cross_entropy", optimizer=optim.Adam(model.parameters(), lr=0.01),
+           epochs=3, batch_size=16, shuffle=False, verbose=0)
+    topt = torch.optim.Adam(tmodel.parameters(), lr=0.01)
+    Xt, yt = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y)
+    for _ in range(3):
+        for i in range(0, 64, 16):
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(tmodel(Xt[i:i + 16]), yt[i:i + 16]).backward()
+            topt.step()
+    for k, v in tmodel.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[k], v.numpy(), rtol=1e-4, atol=1e-5)
