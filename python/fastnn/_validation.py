@@ -32,7 +32,7 @@ def as_float32(x: Any, func: str, arg: str, ndim: int | None = None) -> np.ndarr
             f"{func}: argument '{arg}' must have {ndim} dimension(s), "
             f"got {a.ndim} with shape {shape_str(a.shape)}"
         )
-    return np.ascontiguousarray(a, dtype=np.float32)
+    return np.asarray(a, dtype=np.float32, order="C")  # keeps 0-d arrays 0-d
 
 
 def check_number(value: Any, func: str, arg: str, *, low: float | None = None,
