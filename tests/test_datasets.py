@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import http.server
+import struct
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import fastnn as fn
-from fastnn.datasets import load_digits, make_moons, make_spirals, make_xor
+from fastnn.datasets import load_digits, load_mnist, make_moons, make_spirals, make_xor
+from fastnn.datasets.mnist import MNIST_SHA256
 
 # ---------------------------------------------------------------- load_digits
 
@@ -171,3 +177,215 @@ def test_spirals_bad_n_classes():
         make_spirals(n_classes=1)
     with pytest.raises(TypeError, match="'n_classes' must be an int"):
         make_spirals(n_classes=3.0)
+
+
+# ---------------------------------------------------------------- load_mnist
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """IDX encoding of a uint8 array: magic 00 00 08 ndim, big-endian uint32 sizes, data."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def _mnist_arrays(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    r = np.random.default_rng(seed)
+    return (r.integers(0, 256, size=(n, 28, 28), dtype=np.uint8),
+            r.integers(0, 10, size=n, dtype=np.uint8))
+
+
+def _write_mnist(root: Path, prefix: str, n: int, seed: int, gz: bool) -> tuple:
+    """Writes a small MNIST-format pair of files; returns the arrays."""
+    images, labels = _mnist_arrays(n, seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, arr in ((f"{prefix}-images-idx3-ubyte", images),
+                      (f"{prefix}-labels-idx1-ubyte", labels)):
+        data = _idx_bytes(arr)
+        if gz:
+            (root / f"{name}.gz").write_bytes(gzip.compress(data))
+        else:
+            (root / name).write_bytes(data)
+    return images, labels
+
+
+def _assert_mnist(X, y, images, labels):
+    assert X.shape == (len(images), 784) and X.dtype == np.float32
+    assert y.shape == (len(labels),) and y.dtype == np.int64
+    np.testing.assert_array_equal(X, images.reshape(-1, 784).astype(np.float32) / np.float32(255))
+    np.testing.assert_array_equal(y, labels)
+    assert X.min() >= 0 and X.max() <= 1
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_mnist_reads_idx_files(tmp_path, gz):
+    train = _write_mnist(tmp_path, "train", 7, seed=0, gz=gz)
+    test = _write_mnist(tmp_path, "t10k", 3, seed=1, gz=gz)
+    _assert_mnist(*load_mnist(tmp_path), *train)
+    _assert_mnist(*load_mnist(str(tmp_path), train=False), *test)
+
+
+def test_mnist_scaling_extremes(tmp_path):
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    images[1] = 255
+    images[0, 0, 1] = 51
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(images))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx_bytes(np.array([3, 9], np.uint8)))
+    X, y = load_mnist(tmp_path, train=False)
+    assert X[0, 0] == 0 and X[0, 1] == np.float32(0.2) and np.all(X[1] == 1)
+    assert y.tolist() == [3, 9]
+
+
+def test_mnist_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.* not found.*download=Tr"):
+        load_mnist(tmp_path / "nowhere")
+    _write_mnist(tmp_path, "train", 2, seed=0, gz=False)
+    (tmp_path / "train-labels-idx1-ubyte").unlink()
+    with pytest.raises(FileNotFoundError, match="'train-labels-idx1-ubyte' .*FASTNN_MNIST_MIRROR"):
+        load_mnist(tmp_path)
+
+
+def _corrupt(tmp_path, name, data):
+    _write_mnist(tmp_path, "train", 4, seed=0, gz=False)
+    (tmp_path / name).write_bytes(data)
+
+
+IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
+
+
+@pytest.mark.parametrize(("name", "data", "match"), [
+    (IMAGES, b"hello, world", "is not an IDX file"),
+    (IMAGES, b"", "is not an IDX file"),
+    (IMAGES, _idx_bytes(np.zeros(4, np.uint8)), "magic number 0x00000801, expected 0x00000803"),
+    (LABELS, _idx_bytes(np.zeros((4, 28, 28), np.uint8)), "0x00000803, expected 0x00000801"),
+    (IMAGES, _idx_bytes(np.zeros((4, 28, 28), np.uint8))[:-1], "is truncated"),
+    (IMAGES, _idx_bytes(np.zeros((4, 28, 28), np.uint8))[:10], "shorter than a header"),
+    (IMAGES, _idx_bytes(np.zeros((4, 28, 28), np.uint8)) + b"\0", "longer than its header"),
+    (IMAGES, bytes([0, 0, 0x0D, 3]) + b"\0" * 12, "magic number 0x00000d03"),
+    (IMAGES, _idx_bytes(np.zeros((4, 27, 28), np.uint8)), "27x28 images, expected 28x28"),
+    (IMAGES, _idx_bytes(np.zeros((5, 28, 28), np.uint8)), "5 images but .* 4 labels"),
+    (LABELS, _idx_bytes(np.array([0, 1, 10, 2], np.uint8)), "label 10, expected digits 0..9"),
+    (IMAGES, gzip.compress(_idx_bytes(np.zeros((4, 28, 28), np.uint8)))[:-8], "not a valid gzip"),
+    (IMAGES, b"\x1f\x8b" + b"garbage" * 4, "not a valid gzip"),
+], ids=["text", "empty", "labels-as-images", "images-as-labels", "truncated", "short-header",
+        "trailing-byte", "float-type", "27x28", "count-mismatch", "label-10", "truncated-gzip",
+        "bad-gzip"])
+def test_mnist_malformed_files(tmp_path, name, data, match):
+    _corrupt(tmp_path, name, data)
+    with pytest.raises(ValueError, match=match) as info:
+        load_mnist(tmp_path)
+    assert name in str(info.value)  # the message names the file
+
+
+def test_mnist_bad_arguments(tmp_path):
+    with pytest.raises(TypeError, match="'train' must be a bool"):
+        load_mnist(tmp_path, train="yes")
+    with pytest.raises(TypeError, match="'download' must be a bool"):
+        load_mnist(tmp_path, download=1)
+    with pytest.raises(TypeError, match="'mirror' must be a str"):
+        load_mnist(tmp_path, mirror=3)
+
+
+def test_mnist_known_checksums():
+    # The published SHA-256 of the four standard gzipped files.
+    assert dict(MNIST_SHA256) == {
+        "train-images-idx3-ubyte.gz":
+            "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz":
+            "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz":
+            "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz":
+            "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    }
+
+
+class _Mirror:
+    """A local HTTP server on 127.0.0.1 serving a directory and recording requested paths."""
+
+    def __init__(self, directory: Path) -> None:
+        requests = self.requests = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(directory), **kwargs)
+
+            def do_GET(self):
+                requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/mnist/"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """Serves gzipped train and test files at <url>; yields (server, arrays, checksums)."""
+    served = tmp_path / "served"
+    arrays = {"train": _write_mnist(served / "mnist", "train", 6, seed=2, gz=True),
+              "t10k": _write_mnist(served / "mnist", "t10k", 4, seed=3, gz=True)}
+    checksums = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                 for p in (served / "mnist").iterdir()}
+    server = _Mirror(served)
+    yield server, arrays, checksums
+    server.close()
+
+
+def test_mnist_download(tmp_path, mirror):
+    server, arrays, checksums = mirror
+    root = tmp_path / "new" / "root"
+    X, y = load_mnist(root, download=True, mirror=server.url, checksums=checksums)
+    _assert_mnist(X, y, *arrays["train"])
+    assert sorted(server.requests) == ["/mnist/train-images-idx3-ubyte.gz",
+                                       "/mnist/train-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in root.iterdir()) == ["train-images-idx3-ubyte.gz",
+                                                      "train-labels-idx1-ubyte.gz"]
+    # Present files are used as they are: no second request.
+    _assert_mnist(*load_mnist(root, download=True, mirror=server.url, checksums=checksums),
+                  *arrays["train"])
+    assert len(server.requests) == 2
+
+
+def test_mnist_download_only_missing_file_from_env_mirror(tmp_path, mirror, monkeypatch):
+    server, arrays, checksums = mirror
+    images, labels = arrays["t10k"]
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(images))
+    monkeypatch.setenv("FASTNN_MNIST_MIRROR", server.url.rstrip("/"))
+    X, y = load_mnist(tmp_path, train=False, download=True, checksums=checksums)
+    _assert_mnist(X, y, images, labels)
+    assert server.requests == ["/mnist/t10k-labels-idx1-ubyte.gz"]
+
+
+def test_mnist_download_checksum_mismatch(tmp_path, mirror):
+    server, _, checksums = mirror
+    bad = dict(checksums, **{"train-images-idx3-ubyte.gz": "0" * 64})
+    root = tmp_path / "root"
+    with pytest.raises(ValueError, match="checksum mismatch for http://127.0.0.1.*expected 0000"):
+        load_mnist(root, download=True, mirror=server.url, checksums=bad)
+    assert list(root.iterdir()) == []  # nothing written, no temporary file left
+
+
+def test_mnist_download_default_checksums_reject_other_files(tmp_path, mirror):
+    server, _, _ = mirror
+    with pytest.raises(ValueError, match="checksum mismatch.*440fcabf"):
+        load_mnist(tmp_path, download=True, mirror=server.url)
+    assert list(tmp_path.glob("train-*")) == [] and list(tmp_path.glob(".*part")) == []
+
+
+def test_mnist_download_errors(tmp_path, mirror):
+    server, _, checksums = mirror
+    with pytest.raises(OSError, match=r"could not download http://127.0.0.1:\d+/absent/train"):
+        load_mnist(tmp_path, download=True, mirror=server.url.replace("mnist", "absent"),
+                   checksums=checksums)
+    assert list(tmp_path.iterdir()) == [tmp_path / "served"]
+    with pytest.raises(ValueError, match="no SHA-256 checksum given for 'train-images"):
+        load_mnist(tmp_path, download=True, mirror=server.url, checksums={})
