@@ -98,7 +98,7 @@ def load_mnist(root: str | os.PathLike[str], train: bool = True, download: bool 
 
         >>> from fastnn.datasets import load_mnist
         >>> X, y = load_mnist("~/data/mnist", download=True)  # doctest: +SKIP
-        >>> X.shape, y.shape
+        >>> X.shape, y.shape  # doctest: +SKIP
         ((60000, 784), (60000,))
     """
     root = Path(os.fspath(root)).expanduser()
