@@ -1,0 +1,160 @@
+"""DataLoader: mini-batches over in-memory NumPy arrays, optionally reshuffled each epoch.
+
+X is converted once to float32 C-contiguous at construction; y keeps its role
+(integer labels become int64, float targets float32). Without shuffling a batch
+is a view ``X[i*b:(i+1)*b]`` (no copy); with shuffling each epoch draws a fresh
+permutation ``p`` and batch i gathers ``X[p[i*b:(i+1)*b]]`` into a new
+C-contiguous array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import _random
+from .._validation import as_float32, check_int, shape_str
+
+_FUNC = "DataLoader()"
+
+
+def _as_targets(y: Any, func: str) -> np.ndarray:
+    """Returns ``y`` as a C-contiguous int64 (integer labels) or float32 (float targets) array."""
+    a = np.asarray(y)
+    if a.ndim == 0:  # checked first: ascontiguousarray would promote a scalar to shape (1,)
+        raise ValueError(f"{func}: argument 'y' must have at least 1 dimension, got a scalar")
+    if a.dtype.kind in "iu":
+        return np.ascontiguousarray(a, dtype=np.int64)
+    if a.dtype.kind == "f":
+        return np.ascontiguousarray(a, dtype=np.float32)
+    raise TypeError(
+        f"{func}: argument 'y' must have an integer (labels) or float (targets) dtype, "
+        f"got {a.dtype}"
+    )
+
+
+def _check_flag(value: Any, func: str, arg: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{func}: argument '{arg}' must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+class DataLoader:
+    r"""Iterates over ``(X, y)`` in mini-batches, reshuffled every epoch when asked.
+
+    Each ``for`` loop over the loader is one epoch: it yields
+    :math:`\lceil N / \text{batch\_size} \rceil` batches (or
+    :math:`\lfloor N / \text{batch\_size} \rfloor` with ``drop_last=True``),
+    the last one smaller when ``batch_size`` does not divide :math:`N`.
+
+    ``X`` is converted once, here, to a float32 C-contiguous array (float64 and
+    integer inputs are accepted; bool, complex, object and string dtypes raise
+    ``TypeError``). ``y`` is kept as a NumPy array: integer labels become int64,
+    float targets float32.
+
+    Without shuffling the batches are views into ``X`` and ``y`` (no copy, do
+    not write into them); with shuffling each batch is a fresh C-contiguous
+    array gathered by a permutation drawn anew at the start of every epoch.
+
+    Args:
+        X (array_like): the inputs, shape :math:`(N, *)` with :math:`N \ge 1`.
+        y (array_like, optional): the targets, shape :math:`(N, *)`. When None
+            (default) the loader yields ``xb`` alone instead of ``(xb, yb)``.
+        batch_size (int): samples per batch, >= 1. Default: 32.
+        shuffle (bool): draw a new permutation of the samples at every epoch.
+            Default: False.
+        drop_last (bool): drop the last batch when it is smaller than
+            ``batch_size``. Default: False.
+        seed (int, optional): seeds a generator owned by this loader, so that
+            the sequence of epoch permutations is reproducible. When None
+            (default) the permutations come from fastnn's global generator
+            (seeded by :func:`fastnn.manual_seed`).
+
+    Shape:
+        - X: :math:`(N, *)`; each ``xb``: :math:`(B, *)` float32, :math:`B \le` ``batch_size``.
+        - y: :math:`(N, *)`; each ``yb``: :math:`(B, *)`, int64 or float32.
+
+    Examples::
+
+        >>> import numpy as np
+        >>> from fastnn.data import DataLoader
+        >>> X = np.arange(20, dtype=np.float32).reshape(10, 2)
+        >>> y = np.arange(10)
+        >>> loader = DataLoader(X, y, batch_size=4, shuffle=True, seed=0)
+        >>> len(loader)
+        3
+        >>> [xb.shape[0] for xb, yb in loader]
+        [4, 4, 2]
+    """
+
+    def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = False,
+                 drop_last: bool = False, seed: int | None = None) -> None:
+        if np.ndim(X) == 0:  # checked first: as_float32 would promote a scalar to shape (1,)
+            raise ValueError(f"{_FUNC}: argument 'X' must have at least 1 dimension, got a scalar")
+        X = as_float32(X, _FUNC, "X")
+        if X.shape[0] == 0:
+            raise ValueError(f"{_FUNC}: argument 'X' is empty (shape {shape_str(X.shape)})")
+        if y is not None:
+            y = _as_targets(y, _FUNC)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"{_FUNC}: X and y must have the same length, got len(X) = {X.shape[0]} "
+                    f"and len(y) = {y.shape[0]}"
+                )
+        self.batch_size = check_int(batch_size, _FUNC, "batch_size", low=1)
+        self.shuffle = _check_flag(shuffle, _FUNC, "shuffle")
+        self.drop_last = _check_flag(drop_last, _FUNC, "drop_last")
+        if seed is not None:
+            check_int(seed, _FUNC, "seed", low=0)
+        self.seed = seed
+        self._X = X
+        self._y = y
+        # Own generator: the sequence of epochs is reproducible from `seed` alone.
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    @property
+    def X(self) -> np.ndarray:
+        """The inputs as float32 C-contiguous, shape :math:`(N, *)`."""
+        return self._X
+
+    @property
+    def y(self) -> np.ndarray | None:
+        """The targets (int64 or float32), or None."""
+        return self._y
+
+    @property
+    def dataset_size(self) -> int:
+        """The number of samples :math:`N`."""
+        return self._X.shape[0]
+
+    def __len__(self) -> int:
+        n, b = self.dataset_size, self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self) -> Iterator[Any]:
+        # The permutation is drawn here, when the epoch starts, not at the first next().
+        order = None
+        if self.shuffle:
+            rng = self._rng if self._rng is not None else _random.default_generator()
+            order = rng.permutation(self.dataset_size)
+        return self._batches(order)
+
+    def _batches(self, order: np.ndarray | None) -> Iterator[Any]:
+        b = self.batch_size
+        for i in range(len(self)):
+            if order is None:
+                sel: Any = slice(i * b, (i + 1) * b)  # basic slicing: views
+            else:
+                sel = order[i * b:(i + 1) * b]  # fancy indexing: C-contiguous copies
+            xb = self._X[sel]
+            yield xb if self._y is None else (xb, self._y[sel])
+
+    def __repr__(self) -> str:
+        y = "None" if self._y is None else f"{self._y.dtype}{shape_str(self._y.shape)}"
+        return (
+            f"DataLoader(X=float32{shape_str(self._X.shape)}, y={y}, "
+            f"batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"drop_last={self.drop_last}, seed={self.seed}, batches={len(self)})"
+        )

@@ -1,0 +1,278 @@
+"""fastnn.data: DataLoader batching/shuffling/validation and train_test_split."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+from fastnn.data import DataLoader, train_test_split
+
+# ---------------------------------------------------------------- DataLoader
+
+
+@pytest.mark.parametrize("n", [1, 7, 32, 33, 64, 100])
+@pytest.mark.parametrize("batch_size", [1, 5, 32])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_loader_batches_cover_data_in_order(n, batch_size, drop_last):
+    X = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    y = np.arange(n)
+    loader = DataLoader(X, y, batch_size=batch_size, drop_last=drop_last)
+    expected = n // batch_size if drop_last else math.ceil(n / batch_size)
+    assert len(loader) == expected
+    batches = list(loader)
+    assert len(batches) == expected
+    kept = expected * batch_size if drop_last else n
+    np.testing.assert_array_equal(np.concatenate([xb for xb, _ in batches] or [X[:0]]), X[:kept])
+    np.testing.assert_array_equal(np.concatenate([yb for _, yb in batches] or [y[:0]]), y[:kept])
+    for xb, yb in batches[:-1]:
+        assert xb.shape == (batch_size, 3) and yb.shape == (batch_size,)
+
+
+def test_loader_unshuffled_batches_are_views():
+    X = np.zeros((10, 4), dtype=np.float32)
+    y = np.zeros(10, dtype=np.int64)
+    loader = DataLoader(X, y, batch_size=4)
+    assert loader.X is X  # already float32 C-contiguous: no copy
+    for xb, yb in loader:
+        assert np.shares_memory(xb, X) and np.shares_memory(yb, y)
+
+
+def test_loader_shuffled_batches_are_contiguous_permutations():
+    X = np.arange(50, dtype=np.float32).reshape(25, 2)
+    y = np.arange(25)
+    loader = DataLoader(X, y, batch_size=4, shuffle=True, seed=3)
+    seen = []
+    for xb, yb in loader:
+        assert xb.dtype == np.float32 and xb.flags.c_contiguous
+        assert yb.dtype == np.int64 and yb.flags.c_contiguous
+        assert not np.shares_memory(xb, loader.X)
+        np.testing.assert_array_equal(xb, X[yb])  # rows and labels stay paired
+        seen.extend(yb.tolist())
+    assert sorted(seen) == list(range(25))
+    assert seen != list(range(25))
+
+
+def test_loader_new_permutation_each_epoch_and_seed_reproducible():
+    X = np.arange(40, dtype=np.float32).reshape(40, 1)
+
+    def epochs(loader, k=3):
+        return [np.concatenate(list(loader)).ravel().tolist() for _ in range(k)]
+
+    a = epochs(DataLoader(X, batch_size=8, shuffle=True, seed=7))
+    b = epochs(DataLoader(X, batch_size=8, shuffle=True, seed=7))
+    c = epochs(DataLoader(X, batch_size=8, shuffle=True, seed=8))
+    assert a == b
+    assert a[0] != a[1] != a[2]
+    assert a != c
+
+
+def test_loader_seed_none_follows_manual_seed():
+    X = np.arange(30, dtype=np.float32).reshape(30, 1)
+
+    def epoch():
+        return np.concatenate(list(DataLoader(X, batch_size=4, shuffle=True))).ravel().tolist()
+
+    fn.manual_seed(11)
+    a = epoch()
+    fn.manual_seed(11)
+    assert epoch() == a
+    fn.manual_seed(12)
+    assert epoch() != a
+
+
+def test_loader_permutation_drawn_when_epoch_starts():
+    X = np.arange(30, dtype=np.float32).reshape(30, 1)
+    loader = DataLoader(X, batch_size=4, shuffle=True)
+    fn.manual_seed(5)
+    it = iter(loader)
+    fn.manual_seed(99)  # must not affect the epoch already started
+    first = np.concatenate(list(it)).ravel().tolist()
+    fn.manual_seed(5)
+    assert np.concatenate(list(loader)).ravel().tolist() == first
+
+
+def test_loader_without_y_yields_arrays():
+    X = np.ones((5, 2))
+    batches = list(DataLoader(X, batch_size=2))
+    assert all(isinstance(b, np.ndarray) for b in batches)
+    assert [b.shape for b in batches] == [(2, 2), (2, 2), (1, 2)]
+
+
+def test_loader_conversions():
+    X64 = np.arange(24, dtype=np.float64).reshape(6, 4)[:, ::2]  # non-contiguous float64
+    loader = DataLoader(X64, np.array([0, 1, 2, 0, 1, 2], dtype=np.int32), batch_size=4)
+    assert loader.X.dtype == np.float32 and loader.X.flags.c_contiguous
+    np.testing.assert_array_equal(loader.X, X64.astype(np.float32))
+    assert loader.y.dtype == np.int64
+    xb, yb = next(iter(loader))
+    np.testing.assert_array_equal(xb, X64[:4])
+    assert DataLoader(np.ones((3, 1)), [0.5, 1.5, 2.5]).y.dtype == np.float32
+    assert DataLoader(np.arange(6, dtype=np.int64).reshape(3, 2), [[1.0], [2.0], [3.0]]).y.shape \
+        == (3, 1)
+    assert DataLoader(np.arange(5), batch_size=2).X.shape == (5,)  # 1-D X: scalar samples
+
+
+def test_loader_drop_last_smaller_than_batch_is_empty():
+    loader = DataLoader(np.ones((3, 2)), batch_size=4, drop_last=True)
+    assert len(loader) == 0 and list(loader) == []
+
+
+def test_loader_repr():
+    r = repr(DataLoader(np.ones((10, 3)), np.zeros(10, dtype=int), batch_size=4, shuffle=True))
+    assert r.startswith("DataLoader(")
+    for part in ("float32(10, 3)", "int64(10,)", "batch_size=4", "shuffle=True", "batches=3"):
+        assert part in r
+    assert "y=None" in repr(DataLoader(np.ones((2, 1))))
+    assert DataLoader(np.ones((10, 3))).dataset_size == 10
+
+
+def test_loader_bad_inputs():
+    X = np.ones((4, 2))
+    with pytest.raises(ValueError, match=r"len\(X\) = 4 and len\(y\) = 3"):
+        DataLoader(X, np.zeros(3))
+    with pytest.raises(ValueError, match="'batch_size' must be >= 1, got 0"):
+        DataLoader(X, batch_size=0)
+    with pytest.raises(TypeError, match="'batch_size' must be an int, got float"):
+        DataLoader(X, batch_size=2.0)
+    with pytest.raises(TypeError, match="'batch_size' must be an int, got bool"):
+        DataLoader(X, batch_size=True)
+    with pytest.raises(ValueError, match="'X' is empty"):
+        DataLoader(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="'X' must have at least 1 dimension"):
+        DataLoader(np.float32(1.0))
+    with pytest.raises(ValueError, match="'y' must have at least 1 dimension"):
+        DataLoader(np.ones((1, 2)), 1)
+    with pytest.raises(TypeError, match="'X' must have a real numeric dtype"):
+        DataLoader(np.ones((2, 2), dtype=bool))
+    with pytest.raises(TypeError, match="'X' must have a real numeric dtype"):
+        DataLoader(np.array([["a"], ["b"]], dtype=object))
+    with pytest.raises(TypeError, match="'y' must have an integer .* or float"):
+        DataLoader(X, np.array(["a", "b", "c", "d"]))
+    with pytest.raises(TypeError, match="'shuffle' must be a bool"):
+        DataLoader(X, shuffle="yes")
+    with pytest.raises(TypeError, match="'drop_last' must be a bool"):
+        DataLoader(X, drop_last=1)
+    with pytest.raises(ValueError, match="'seed' must be >= 0"):
+        DataLoader(X, seed=-1)
+    with pytest.raises(TypeError, match="'seed' must be an int"):
+        DataLoader(X, seed=1.5)
+
+
+# ---------------------------------------------------------------- train_test_split
+
+
+def _pairs(X, y):
+    return sorted(zip(X[:, 0].tolist(), y.tolist()))
+
+
+@pytest.mark.parametrize(("test_size", "n_test"), [(0.2, 20), (0.25, 25), (0.333, 34), (1, 1),
+                                                   (99, 99), (np.int64(10), 10), (0.001, 1)])
+def test_split_sizes_and_partition(test_size, n_test):
+    X = np.arange(200).reshape(100, 2)
+    y = np.arange(100) * 10
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, seed=0)
+    assert X_te.shape == (n_test, 2) and y_te.shape == (n_test,)
+    assert X_tr.shape == (100 - n_test, 2) and y_tr.shape == (100 - n_test,)
+    assert X_tr.dtype == X.dtype and y_tr.dtype == y.dtype
+    np.testing.assert_array_equal(X_tr[:, 0] // 2 * 10, y_tr)  # rows stay paired
+    np.testing.assert_array_equal(X_te[:, 0] // 2 * 10, y_te)
+    assert sorted(y_tr.tolist() + y_te.tolist()) == y.tolist()
+
+
+def test_split_shuffles_and_seeds():
+    X = np.arange(50).reshape(50, 1)
+    y = np.arange(50)
+    a = train_test_split(X, y, seed=1)
+    b = train_test_split(X, y, seed=1)
+    c = train_test_split(X, y, seed=2)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    assert not np.array_equal(a[1], c[1])
+    assert a[3].tolist() != list(range(40, 50)) and a[2].tolist() != list(range(40))
+
+    fn.manual_seed(3)
+    d = train_test_split(X, y)
+    fn.manual_seed(3)
+    e = train_test_split(X, y)
+    fn.manual_seed(4)
+    f = train_test_split(X, y)
+    np.testing.assert_array_equal(d[3], e[3])
+    assert not np.array_equal(d[3], f[3])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_split_stratified_proportions(seed):
+    counts = [50, 30, 15, 5]
+    y = np.repeat(np.arange(4), counts)
+    X = np.arange(100).reshape(100, 1)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, seed=seed, stratify=True)
+    assert np.bincount(y_te, minlength=4).tolist() == [10, 6, 3, 1]
+    assert np.bincount(y_tr, minlength=4).tolist() == [40, 24, 12, 4]
+    np.testing.assert_array_equal(y[X_tr[:, 0]], y_tr)
+    np.testing.assert_array_equal(y[X_te[:, 0]], y_te)
+    assert sorted(X_tr[:, 0].tolist() + X_te[:, 0].tolist()) == list(range(100))
+    assert not np.all(np.diff(y_te) >= 0) or not np.all(np.diff(y_tr) >= 0)  # classes mixed
+
+
+def test_split_stratified_largest_remainder():
+    # n_test = 5 over counts 7, 7, 6 (n = 20): shares 1.75, 1.75, 1.5 -> floors 1, 1, 1
+    # and the two remaining test samples go to the two largest remainders (classes 0, 1).
+    y = np.repeat(np.array([0, 1, 2]), [7, 7, 6])
+    _, _, y_tr, y_te = train_test_split(np.zeros((20, 1)), y, test_size=5, seed=0, stratify=True)
+    assert np.bincount(y_te).tolist() == [2, 2, 1]
+    assert np.bincount(y_tr).tolist() == [5, 5, 5]
+
+
+def test_split_stratify_on_other_labels():
+    groups = np.array(["a", "b"] * 10)
+    y = np.arange(20, dtype=np.float32)
+    X = np.arange(20).reshape(20, 1)
+    _, X_te, _, y_te = train_test_split(X, y, test_size=0.5, seed=0, stratify=groups)
+    assert sorted(groups[X_te[:, 0]].tolist()) == ["a"] * 5 + ["b"] * 5
+    assert y_te.dtype == np.float32
+    # stratify=None and False do not stratify: the same seed gives the same plain split.
+    a = train_test_split(X, y, seed=4, stratify=None)
+    b = train_test_split(X, y, seed=4, stratify=False)
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_split_bad_inputs():
+    X = np.zeros((10, 2))
+    y = np.zeros(10)
+    with pytest.raises(ValueError, match=r"len\(X\) = 10 and len\(y\) = 9"):
+        train_test_split(X, y[:9])
+    for bad in (0.0, 1.0, -0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="float 'test_size' must be in \\(0, 1\\)"):
+            train_test_split(X, y, test_size=bad)
+    for bad in (0, 10, -1):
+        with pytest.raises(ValueError, match=r"int 'test_size' must be in \[1, 9\]"):
+            train_test_split(X, y, test_size=bad)
+    with pytest.raises(TypeError, match="'test_size' must be a float in \\(0, 1\\) or an int"):
+        train_test_split(X, y, test_size="0.2")
+    with pytest.raises(TypeError, match="'test_size'"):
+        train_test_split(X, y, test_size=True)
+    with pytest.raises(ValueError, match="leaves no training sample"):
+        train_test_split(X[:2], y[:2], test_size=0.9)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        train_test_split(X[:1], y[:1])
+    with pytest.raises(ValueError, match="'X' must have at least 1 dimension"):
+        train_test_split(1.0, y)
+    with pytest.raises(ValueError, match="'seed' must be >= 0"):
+        train_test_split(X, y, seed=-3)
+
+
+def test_split_stratify_errors():
+    X = np.zeros((10, 1))
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 2])
+    with pytest.raises(ValueError, match="class 2 has only 1 sample"):
+        train_test_split(X, y, stratify=True)
+    y = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+    with pytest.raises(ValueError, match="cannot stratify 5 classes into 8 train and 2 test"):
+        train_test_split(X, y, test_size=0.2, stratify=True)
+    with pytest.raises(ValueError, match=r"labels must have shape \(10,\), got \(9,\)"):
+        train_test_split(X, y, stratify=y[:9])
+    with pytest.raises(ValueError, match=r"labels must have shape \(10,\), got \(10, 1\)"):
+        train_test_split(X, y.reshape(10, 1), stratify=True)
