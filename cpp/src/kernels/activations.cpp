@@ -27,6 +27,13 @@ inline float sigmoid(float x) {
 // Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2.
 inline float normal_cdf(float x) { return 0.5f * (1.0f + std::erf(x * kSqrt1_2)); }
 
+// (1 + tanh(u)) / 2 = sigmoid(2u), u = sqrt(2/pi) (v + 0.044715 v^3): the sigmoid
+// form avoids the cancellation of 1 + tanh(u) near -1 for negative v, so the tail
+// of GELU(tanh) and its derivative keep their relative accuracy.
+inline float gelu_tanh_gate(float v) {
+  return sigmoid(2.0f * kSqrt2OverPi * (v + kGeluTanhCoeff * v * v * v));
+}
+
 template <class F>
 void map(float* y, const float* x, index_t n, F f) {
 #pragma omp parallel for schedule(static) if (n > detail::kParallelThreshold)
@@ -56,10 +63,7 @@ void activation_forward(Activation act, float param, float* y, const float* x, i
     case Activation::gelu:
       return map(y, x, n, [](float v) { return v * normal_cdf(v); });
     case Activation::gelu_tanh:
-      return map(y, x, n, [](float v) {
-        const float inner = kSqrt2OverPi * (v + kGeluTanhCoeff * v * v * v);
-        return 0.5f * v * (1.0f + std::tanh(inner));
-      });
+      return map(y, x, n, [](float v) { return v * gelu_tanh_gate(v); });
   }
 }
 
@@ -83,12 +87,11 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
         return g * (normal_cdf(v) + v * pdf);
       });
     case Activation::gelu_tanh:
-      // f = v/2 (1 + t), t = tanh(u), u = s (v + c v^3):
-      // f' = (1 + t)/2 + v/2 (1 - t^2) s (1 + 3 c v^2)
+      // f = v s, s = sigmoid(2u):  f' = s + v * 2 s (1 - s) * du/dv
       return map2(dx, dy, x, n, [](float g, float v) {
-        const float t = std::tanh(kSqrt2OverPi * (v + kGeluTanhCoeff * v * v * v));
+        const float s = gelu_tanh_gate(v);
         const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluTanhCoeff * v * v);
-        return g * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+        return g * (s + 2.0f * v * s * (1.0f - s) * du);
       });
   }
 }
