@@ -114,6 +114,18 @@ def test_extreme_inputs_are_finite():
     assert _core.cross_entropy_forward(logits, [1], 0.0, R["sum"]) == pytest.approx(1e4)
 
 
+def test_empty_inputs_reduce_like_torch():
+    """Mean over nothing is 0/0 = NaN, as in PyTorch; the sum is 0. (The modules reject it.)"""
+    empty = np.zeros(0, np.float32)
+    for name in ref.LOSSES:
+        assert np.isnan(getattr(_core, f"{name}_forward")(empty, empty, R["mean"]))
+        assert getattr(_core, f"{name}_forward")(empty, empty, R["sum"]) == 0.0
+    z, y = np.zeros((0, 3), np.float32), np.zeros(0, np.int64)
+    assert np.isnan(_core.cross_entropy_forward(z, y, 0.1, R["mean"]))
+    assert _core.cross_entropy_forward(z, y, 0.1, R["sum"]) == 0.0
+    _core.cross_entropy_backward(np.empty_like(z), z, y, 0.1, R["mean"])
+
+
 def test_kernel_bad_arguments():
     z = np.zeros((3, 4), np.float32)
     with pytest.raises(IndexError, match=r"Target 4 is out of bounds"):

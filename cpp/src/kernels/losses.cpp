@@ -113,9 +113,8 @@ inline RowStats row_stats(const float* z, index_t C) {
 // PyTorch's label smoothing, (1 - e) nll + e mean_c(-log softmax).
 double cross_entropy_forward(const float* logits, const std::int64_t* labels, index_t N, index_t C,
                              float label_smoothing, Reduction r) {
-  if (N == 0 || C == 0) return 0.0;
   const double e = label_smoothing;
-  const index_t rows_per_chunk = std::max<index_t>(1, kReduceChunk / C);
+  const index_t rows_per_chunk = std::max<index_t>(1, kReduceChunk / std::max<index_t>(C, 1));
   const double total = detail::chunked_sum(N, rows_per_chunk, [&](index_t begin, index_t end) {
     double s = 0.0;
     for (index_t i = begin; i < end; ++i) {
@@ -138,7 +137,6 @@ double cross_entropy_forward(const float* logits, const std::int64_t* labels, in
 // dl/dz_i = (softmax(z_i) - q_i) / divisor, q_i = (1 - e) onehot(y_i) + e / C.
 void cross_entropy_backward(float* grad, const float* logits, const std::int64_t* labels, index_t N,
                             index_t C, float label_smoothing, Reduction r) {
-  if (N == 0 || C == 0) return;
   const float div = static_cast<float>(divisor(N, r));
   const float off = label_smoothing / static_cast<float>(C);
   const float on = 1.0f - label_smoothing + off;

@@ -1,8 +1,8 @@
-"""Loss modules: ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss``.
+r"""Loss modules: ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss``.
 
 A loss is a Module whose forward takes ``(pred, target)`` and returns a Python
-float; ``backward(grad_out=1.0)`` then returns :math:`\\partial L / \\partial
-\\text{pred}` for that call, a float32 array of ``pred``'s shape. Values and
+float; ``backward(grad_out=1.0)`` then returns :math:`\partial L / \partial
+\text{pred}` for that call, a float32 array of ``pred``'s shape. Values and
 gradients follow PyTorch's formulas; values are summed in double with fixed
 chunking, so they are bit-identical at any thread count.
 """
