@@ -1,6 +1,117 @@
-// bind_activations.cpp: Python bindings for the activations kernels (placeholder until implemented).
+// bind_activations.cpp: Python bindings for the activations and softmax (activations.h).
+//
+//   Activation                                   enum: identity, relu, leaky_relu, sigmoid,
+//                                                tanh, gelu, gelu_tanh
+//   activation_forward(act, param, y, x)         1-D, y written
+//   activation_backward(act, param, dx, dy, x, y)  1-D, dx written; x or y may be None
+//                                                where act does not read it
+//   softmax_forward(y, x), softmax_backward(dx, dy, y)   2-D, over the last axis
+// Element-wise ops take flat arrays: the Python layer passes reshape(-1) views.
 #include <pybind11/pybind11.h>
 
+#include "checks.h"
+#include "fastnn/activations.h"
+
+namespace py = pybind11;
+
 namespace fastnn::bind {
-void bind_activations(pybind11::module_& m) { (void)m; }
+
+namespace {
+
+bool reads_x(Activation act) {
+  return act == Activation::relu || act == Activation::leaky_relu || act == Activation::gelu ||
+         act == Activation::gelu_tanh;
+}
+
+bool reads_y(Activation act) { return act == Activation::sigmoid || act == Activation::tanh; }
+
+void forward(Activation act, float param, const py::handle& y_obj, const py::handle& x_obj) {
+  constexpr const char* f = "activation_forward";
+  FloatArray x = float_input(x_obj, f, "x");
+  require_ndim(x, 1, f, "x");
+  FloatArray y = float_output(y_obj, f, "y");
+  require_shape(y, {x.shape(0)}, f, "y");
+  require_no_overlap(y, x, f, "y", "x");
+  py::gil_scoped_release release;
+  activation_forward(act, param, y.mutable_data(), x.data(), x.shape(0));
+}
+
+// The cached forward input or output `name`, checked against dy; nullptr if None.
+const float* cached(const py::handle& obj, bool needed, Activation act, const FloatArray& dx,
+                    const FloatArray& dy, FloatArray& holder, const char* name) {
+  constexpr const char* f = "activation_backward";
+  if (obj.is_none()) {
+    if (needed)
+      throw py::value_error(std::string(f) + "(): argument '" + name + "' is required for " +
+                            std::string(py::str(py::cast(act))));
+    return nullptr;
+  }
+  holder = float_input(obj, f, name);
+  require_shape(holder, {dy.shape(0)}, f, name);
+  require_no_overlap(dx, holder, f, "dx", name);
+  return holder.data();
+}
+
+void backward(Activation act, float param, const py::handle& dx_obj, const py::handle& dy_obj,
+              const py::handle& x_obj, const py::handle& y_obj) {
+  constexpr const char* f = "activation_backward";
+  FloatArray dy = float_input(dy_obj, f, "dy");
+  require_ndim(dy, 1, f, "dy");
+  FloatArray dx = float_output(dx_obj, f, "dx");
+  require_shape(dx, {dy.shape(0)}, f, "dx");
+  require_no_overlap(dx, dy, f, "dx", "dy");
+  FloatArray x, y;
+  const float* xp = cached(x_obj, reads_x(act), act, dx, dy, x, "x");
+  const float* yp = cached(y_obj, reads_y(act), act, dx, dy, y, "y");
+  py::gil_scoped_release release;
+  activation_backward(act, param, dx.mutable_data(), dy.data(), xp, yp, dy.shape(0));
+}
+
+void softmax_fwd(const py::handle& y_obj, const py::handle& x_obj) {
+  constexpr const char* f = "softmax_forward";
+  FloatArray x = float_input(x_obj, f, "x");
+  require_ndim(x, 2, f, "x");
+  FloatArray y = float_output(y_obj, f, "y");
+  require_shape(y, {x.shape(0), x.shape(1)}, f, "y");
+  require_no_overlap(y, x, f, "y", "x");
+  py::gil_scoped_release release;
+  softmax_forward(y.mutable_data(), x.data(), x.shape(0), x.shape(1));
+}
+
+void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::handle& y_obj) {
+  constexpr const char* f = "softmax_backward";
+  FloatArray y = float_input(y_obj, f, "y");
+  require_ndim(y, 2, f, "y");
+  FloatArray dy = float_input(dy_obj, f, "dy");
+  require_shape(dy, {y.shape(0), y.shape(1)}, f, "dy");
+  FloatArray dx = float_output(dx_obj, f, "dx");
+  require_shape(dx, {y.shape(0), y.shape(1)}, f, "dx");
+  require_no_overlap(dx, dy, f, "dx", "dy");
+  require_no_overlap(dx, y, f, "dx", "y");
+  py::gil_scoped_release release;
+  softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
+}
+
+}  // namespace
+
+void bind_activations(py::module_& m) {
+  py::enum_<Activation>(m, "Activation")
+      .value("identity", Activation::identity)
+      .value("relu", Activation::relu)
+      .value("leaky_relu", Activation::leaky_relu)
+      .value("sigmoid", Activation::sigmoid)
+      .value("tanh", Activation::tanh)
+      .value("gelu", Activation::gelu)
+      .value("gelu_tanh", Activation::gelu_tanh);
+  m.def("activation_forward", &forward, py::arg("act"), py::arg("param"), py::arg("y"),
+        py::arg("x"), "y = act(x) element-wise (1-D); param is leaky_relu's negative slope.");
+  m.def("activation_backward", &backward, py::arg("act"), py::arg("param"), py::arg("dx"),
+        py::arg("dy"), py::arg("x").none(true), py::arg("y").none(true),
+        "dx = dy * act'(x) element-wise (1-D), from the forward input x and/or output y.");
+  m.def("softmax_forward", &softmax_fwd, py::arg("y"), py::arg("x"),
+        "y = softmax(x) over the last axis of a 2-D array.");
+  m.def("softmax_backward", &softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
+        "dx = y * (dy - sum(dy * y, axis=-1, keepdims=True)) for a 2-D array.");
+}
+
 }  // namespace fastnn::bind

@@ -1,6 +1,55 @@
-// bind_dropout.cpp: Python bindings for the dropout kernels (placeholder until implemented).
+// bind_dropout.cpp: Python bindings for inverted dropout (dropout.h).
+//
+//   dropout_forward(y, x, p, seed)     1-D, y = x * keep / (1 - p)
+//   dropout_backward(dx, dy, p, seed)  1-D, dx = dy * keep / (1 - p), same mask for one seed
+// p must be in [0, 1): p == 1 would divide by zero (nothing kept), so it is rejected.
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
+#include <string>
+
+#include "checks.h"
+#include "fastnn/dropout.h"
+
+namespace py = pybind11;
+
 namespace fastnn::bind {
-void bind_dropout(pybind11::module_& m) { (void)m; }
+
+namespace {
+
+using Kernel = void (*)(float*, const float*, index_t, float, std::uint64_t);
+
+void run(Kernel kernel, const char* f, const char* out_name, const char* in_name,
+         const py::handle& out_obj, const py::handle& in_obj, float p, std::uint64_t seed) {
+  if (!(p >= 0.0f && p < 1.0f))
+    throw py::value_error(std::string(f) + "(): argument 'p' must be in [0, 1), got " +
+                          std::to_string(p));
+  FloatArray in = float_input(in_obj, f, in_name);
+  require_ndim(in, 1, f, in_name);
+  FloatArray out = float_output(out_obj, f, out_name);
+  require_shape(out, {in.shape(0)}, f, out_name);
+  require_no_overlap(out, in, f, out_name, in_name);
+  py::gil_scoped_release release;
+  kernel(out.mutable_data(), in.data(), in.shape(0), p, seed);
+}
+
+}  // namespace
+
+void bind_dropout(py::module_& m) {
+  m.def(
+      "dropout_forward",
+      [](const py::handle& y, const py::handle& x, float p, std::uint64_t seed) {
+        run(&dropout_forward, "dropout_forward", "y", "x", y, x, p, seed);
+      },
+      py::arg("y"), py::arg("x"), py::arg("p"), py::arg("seed"),
+      "y = x * keep / (1 - p), keep[i] = uniform(seed, i) >= p (1-D).");
+  m.def(
+      "dropout_backward",
+      [](const py::handle& dx, const py::handle& dy, float p, std::uint64_t seed) {
+        run(&dropout_backward, "dropout_backward", "dx", "dy", dx, dy, p, seed);
+      },
+      py::arg("dx"), py::arg("dy"), py::arg("p"), py::arg("seed"),
+      "dx = dy * keep / (1 - p) with the mask of dropout_forward for the same seed (1-D).");
+}
+
 }  // namespace fastnn::bind

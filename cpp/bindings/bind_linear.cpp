@@ -1,6 +1,93 @@
-// bind_linear.cpp: Python bindings for the linear kernels (placeholder until implemented).
+// bind_linear.cpp: Python bindings for linear_forward / linear_backward (linear.h).
+//
+//   linear_forward(y, x, weight, bias)                 y (N, out) written
+//   linear_backward(dx, dW, db, dy, x, weight)         dx written, dW and db accumulated
+// bias, dx and db may be None. Inputs of any real dtype and strides are converted
+// to float32 once; outputs must be float32 C-contiguous and must not share memory
+// with the inputs.
 #include <pybind11/pybind11.h>
 
+#include "checks.h"
+#include "fastnn/linear.h"
+
+namespace py = pybind11;
+
 namespace fastnn::bind {
-void bind_linear(pybind11::module_& m) { (void)m; }
+
+namespace {
+
+void forward(const py::handle& y_obj, const py::handle& x_obj, const py::handle& w_obj,
+             const py::handle& b_obj) {
+  constexpr const char* f = "linear_forward";
+  FloatArray x = float_input(x_obj, f, "x");
+  require_ndim(x, 2, f, "x");
+  FloatArray W = float_input(w_obj, f, "weight");
+  require_shape(W, {-1, x.shape(1)}, f, "weight");
+  const index_t N = x.shape(0), in = x.shape(1), out = W.shape(0);
+  FloatArray y = float_output(y_obj, f, "y");
+  require_shape(y, {N, out}, f, "y");
+  require_no_overlap(y, x, f, "y", "x");
+  require_no_overlap(y, W, f, "y", "weight");
+  const float* b = nullptr;
+  FloatArray bias;
+  if (!b_obj.is_none()) {
+    bias = float_input(b_obj, f, "bias");
+    require_shape(bias, {out}, f, "bias");
+    require_no_overlap(y, bias, f, "y", "bias");
+    b = bias.data();
+  }
+  py::gil_scoped_release release;
+  linear_forward(y.mutable_data(), x.data(), W.data(), b, N, in, out);
+}
+
+void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::handle& db_obj,
+              const py::handle& dy_obj, const py::handle& x_obj, const py::handle& w_obj) {
+  constexpr const char* f = "linear_backward";
+  FloatArray x = float_input(x_obj, f, "x");
+  require_ndim(x, 2, f, "x");
+  FloatArray W = float_input(w_obj, f, "weight");
+  require_shape(W, {-1, x.shape(1)}, f, "weight");
+  const index_t N = x.shape(0), in = x.shape(1), out = W.shape(0);
+  FloatArray dy = float_input(dy_obj, f, "dy");
+  require_shape(dy, {N, out}, f, "dy");
+  FloatArray dW = float_output(dw_obj, f, "dW");
+  require_shape(dW, {out, in}, f, "dW");
+  require_no_overlap(dW, dy, f, "dW", "dy");
+  require_no_overlap(dW, x, f, "dW", "x");
+  require_no_overlap(dW, W, f, "dW", "weight");
+  float* dx_ptr = nullptr;
+  FloatArray dx;
+  if (!dx_obj.is_none()) {
+    dx = float_output(dx_obj, f, "dx");
+    require_shape(dx, {N, in}, f, "dx");
+    require_no_overlap(dx, dy, f, "dx", "dy");
+    require_no_overlap(dx, W, f, "dx", "weight");
+    require_no_overlap(dx, dW, f, "dx", "dW");
+    dx_ptr = dx.mutable_data();
+  }
+  float* db_ptr = nullptr;
+  FloatArray db;
+  if (!db_obj.is_none()) {
+    db = float_output(db_obj, f, "db");
+    require_shape(db, {out}, f, "db");
+    require_no_overlap(db, dy, f, "db", "dy");
+    require_no_overlap(db, dW, f, "db", "dW");
+    if (dx_ptr != nullptr) require_no_overlap(db, dx, f, "db", "dx");
+    db_ptr = db.mutable_data();
+  }
+  py::gil_scoped_release release;
+  linear_backward(dx_ptr, dW.mutable_data(), db_ptr, dy.data(), x.data(), W.data(), N, in, out);
+}
+
+}  // namespace
+
+void bind_linear(py::module_& m) {
+  m.def("linear_forward", &forward, py::arg("y"), py::arg("x"), py::arg("weight"),
+        py::arg("bias").none(true),
+        "y[N, out] = x[N, in] @ weight[out, in]^T + bias[out] (bias may be None).");
+  m.def("linear_backward", &backward, py::arg("dx").none(true), py::arg("dW"),
+        py::arg("db").none(true), py::arg("dy"), py::arg("x"), py::arg("weight"),
+        "dx = dy @ weight (written, unless None); dW += dy^T @ x; db += dy.sum(0) (unless None).");
+}
+
 }  // namespace fastnn::bind

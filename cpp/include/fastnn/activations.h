@@ -8,6 +8,8 @@
 //   tanh        f = tanh(x)                         f' = 1 - y^2
 //   identity    f = x                               f' = 1
 //   gelu        f = x * Phi(x) (exact, erf form)    f' = Phi(x) + x phi(x)
+//   gelu_tanh   f = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)   (PyTorch's
+//               approximate="tanh")                 f' = (1 + t)/2 + x/2 (1 - t^2) du/dx
 // Softmax over the last axis of a (rows, cols) matrix:
 //   y[r, c] = exp(x[r, c] - max_r) / sum_c' exp(x[r, c'] - max_r)
 //   dx[r, c] = y[r, c] * (dy[r, c] - sum_c' dy[r, c'] y[r, c'])
@@ -17,9 +19,19 @@
 
 namespace fastnn {
 
-enum class Activation : int { identity = 0, relu = 1, leaky_relu = 2, sigmoid = 3, tanh = 4, gelu = 5 };
+enum class Activation : int {
+  identity = 0,
+  relu = 1,
+  leaky_relu = 2,
+  sigmoid = 3,
+  tanh = 4,
+  gelu = 5,
+  gelu_tanh = 6,
+};
 
 // param is the negative slope for leaky_relu and ignored otherwise.
+// Backward reads x (relu, leaky_relu, gelu, gelu_tanh) or y (sigmoid, tanh); the
+// other pointer may be nullptr.
 void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
 void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
                          const float* y, index_t n);

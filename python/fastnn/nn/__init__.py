@@ -1,7 +1,16 @@
-"""fastnn.nn: layers, containers and losses (grows as the kernels land)."""
+"""fastnn.nn: layers, containers, losses and weight initialisation."""
 
+from . import init
+from .activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .container import Sequential
+from .dropout import Dropout
+from .linear import Dense, Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Module", "Parameter", "Sequential"]
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dense", "Dropout", "GELU", "Identity",
+    "LeakyReLU", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "Tanh", "init",
+]

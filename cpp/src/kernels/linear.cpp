@@ -1,0 +1,61 @@
+// linear.cpp: fully connected layer y = x @ W^T + b on top of fastnn::gemm (linear.h).
+//
+// All three products go through gemm, whose sums over K run in a fixed order, so
+// the layer is bit-identical at any thread count. The bias is written into y
+// first and gemm accumulates onto it (beta = 1): one pass over y, not two.
+#include "fastnn/linear.h"
+
+#include <algorithm>
+
+#include "fastnn/gemm.h"
+#include "kernels/parallel.h"
+
+namespace fastnn {
+
+void linear_forward(float* y, const float* x, const float* W, const float* b, index_t N,
+                    index_t in_features, index_t out_features) {
+  if (b != nullptr) {
+#pragma omp parallel for schedule(static) if (N * out_features > detail::kParallelThreshold)
+    for (index_t i = 0; i < N; ++i) std::copy(b, b + out_features, y + i * out_features);
+  }
+  // y[N, out] (+)= x[N, in] @ W[out, in]^T
+  gemm(false, true, N, out_features, in_features, 1.0f, x, in_features, W, in_features,
+       b != nullptr ? 1.0f : 0.0f, y, out_features);
+}
+
+namespace {
+
+// db[out] += sum over rows of dy[N, out]. Each column is owned by one thread and
+// summed in row order (in double), so the result does not depend on the thread
+// count. Columns go in blocks of kCols for contiguous reads of each dy row.
+void column_sums_accumulate(float* db, const float* dy, index_t N, index_t cols) {
+  constexpr index_t kCols = 64;
+  const index_t n_blocks = (cols + kCols - 1) / kCols;
+#pragma omp parallel for schedule(static) if (N * cols > detail::kParallelThreshold && n_blocks > 1)
+  for (index_t blk = 0; blk < n_blocks; ++blk) {
+    const index_t c0 = blk * kCols;
+    const index_t width = std::min(kCols, cols - c0);
+    double acc[kCols] = {};
+    for (index_t i = 0; i < N; ++i) {
+      const float* row = dy + i * cols + c0;
+      for (index_t j = 0; j < width; ++j) acc[j] += row[j];
+    }
+    for (index_t j = 0; j < width; ++j) db[c0 + j] += static_cast<float>(acc[j]);
+  }
+}
+
+}  // namespace
+
+void linear_backward(float* dx, float* dW, float* db, const float* dy, const float* x,
+                     const float* W, index_t N, index_t in_features, index_t out_features) {
+  // dx[N, in] = dy[N, out] @ W[out, in]
+  if (dx != nullptr)
+    gemm(false, false, N, in_features, out_features, 1.0f, dy, out_features, W, in_features, 0.0f,
+         dx, in_features);
+  // dW[out, in] += dy[N, out]^T @ x[N, in]
+  gemm(true, false, out_features, in_features, N, 1.0f, dy, out_features, x, in_features, 1.0f, dW,
+       in_features);
+  if (db != nullptr) column_sums_accumulate(db, dy, N, out_features);
+}
+
+}  // namespace fastnn

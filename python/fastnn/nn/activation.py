@@ -1,0 +1,249 @@
+"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity and Softmax.
+
+Each layer caches its forward input and output (references, not copies) and its
+backward returns ``grad_out * f'(x)``; the maths runs in the C++ kernels.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._validation import as_float32, check_int, check_number
+from .linear import checked_grad
+from .module import Module
+
+_Act = _core.Activation
+
+
+class _Elementwise(Module):
+    """An element-wise activation: forward ``y = f(x)``, backward ``dx = dy f'(x)``."""
+
+    _act: Any = _Act.identity
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._param = 0.0
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = as_float32(x, f"{type(self).__name__}.forward()", "input")
+        y = np.empty_like(x)
+        _core.activation_forward(self._act, self._param, y.reshape(-1), x.reshape(-1))
+        self._x, self._y = x, y
+        return y
+
+    def backward(self, grad_out: Any) -> np.ndarray:
+        g = checked_grad(self, grad_out, None if self._x is None else self._x.shape)
+        dx = np.empty_like(g)
+        _core.activation_backward(self._act, self._param, dx.reshape(-1), g.reshape(-1),
+                                  self._x.reshape(-1), self._y.reshape(-1))
+        return dx
+
+
+class ReLU(_Elementwise):
+    r"""Applies :math:`\text{ReLU}(x) = \max(0, x)` element-wise.
+
+    The gradient at 0 is 0, as in PyTorch.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.ReLU()(np.array([-1.0, 2.0]))
+        array([0., 2.], dtype=float32)
+    """
+
+    _act = _Act.relu
+
+
+class LeakyReLU(_Elementwise):
+    r"""Applies :math:`\text{LeakyReLU}(x) = \max(0, x) + \text{negative\_slope} \min(0, x)`.
+
+    Args:
+        negative_slope (float): the slope for :math:`x < 0`. Default: ``0.01``.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.LeakyReLU(0.1)(np.array([-1.0, 2.0]))
+        array([-0.1,  2. ], dtype=float32)
+    """
+
+    _act = _Act.leaky_relu
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = check_number(negative_slope, "LeakyReLU()", "negative_slope")
+        self._param = self.negative_slope
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(_Elementwise):
+    r"""Applies :math:`\sigma(x) = 1 / (1 + e^{-x})` element-wise, stably for large :math:`|x|`.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.Sigmoid()(np.array([0.0]))
+        array([0.5], dtype=float32)
+    """
+
+    _act = _Act.sigmoid
+
+
+class Tanh(_Elementwise):
+    r"""Applies :math:`\tanh(x)` element-wise.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.Tanh()(np.array([0.0]))
+        array([0.], dtype=float32)
+    """
+
+    _act = _Act.tanh
+
+
+class GELU(_Elementwise):
+    r"""Applies the Gaussian Error Linear Unit :math:`\text{GELU}(x) = x \Phi(x)` element-wise.
+
+    :math:`\Phi` is the standard normal CDF. With ``approximate="tanh"``:
+    :math:`\text{GELU}(x) \approx \frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,
+    (x + 0.044715 x^3)\right)\right)`. Hendrycks & Gimpel, "Gaussian Error Linear
+    Units (GELUs)", arXiv:1606.08415.
+
+    Args:
+        approximate (str): ``"none"`` (default, the exact erf form) or ``"tanh"``.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.GELU()(np.array([0.0, 1.0]))
+        array([0.       , 0.8413447], dtype=float32)
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU(): argument 'approximate' must be 'none' or 'tanh', "
+                             f"got {approximate!r}")
+        self.approximate = approximate
+        self._act = _Act.gelu if approximate == "none" else _Act.gelu_tanh
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Identity(Module):
+    r"""Returns its input unchanged (as float32); the gradient passes through.
+
+    A placeholder where a layer is optional, e.g. ``Linear`` followed by no
+    activation.
+
+    Shape:
+        - Input: :math:`(*)`, any shape.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.Identity()(np.array([1.0, 2.0]))
+        array([1., 2.], dtype=float32)
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shape: tuple[int, ...] | None = None
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = as_float32(x, "Identity.forward()", "input")
+        self._shape = x.shape
+        return x
+
+    def backward(self, grad_out: Any) -> np.ndarray:
+        return checked_grad(self, grad_out, self._shape)
+
+
+class Softmax(Module):
+    r"""Applies :math:`\text{Softmax}(x)_i = e^{x_i} / \sum_j e^{x_j}` along ``dim``.
+
+    Computed stably (the maximum along ``dim`` is subtracted first), so the
+    outputs lie in [0, 1] and sum to 1 along ``dim``. For classification, feed
+    logits to :class:`CrossEntropyLoss` instead: it fuses log-softmax and is
+    more accurate.
+
+    Args:
+        dim (int): the dimension the softmax normalises over. Default: ``-1``.
+
+    Shape:
+        - Input: :math:`(*)`, at least 1-D.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.Softmax(dim=1)(np.zeros((2, 4)))
+        array([[0.25, 0.25, 0.25, 0.25],
+               [0.25, 0.25, 0.25, 0.25]], dtype=float32)
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = check_int(dim, "Softmax()", "dim")
+        self._y2: np.ndarray | None = None
+        self._moved_shape: tuple[int, ...] = ()
+        self._shape: tuple[int, ...] | None = None
+        self._axis = -1
+
+    def _to_rows(self, a: np.ndarray) -> np.ndarray:
+        """``a`` with the softmax axis moved last, as a C-contiguous (rows, cols) matrix."""
+        moved = np.moveaxis(a, self._axis, -1)
+        rows = math.prod(moved.shape[:-1])
+        return np.ascontiguousarray(moved).reshape(rows, moved.shape[-1])
+
+    def _from_rows(self, a2: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(a2.reshape(self._moved_shape), -1, self._axis))
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = as_float32(x, "Softmax.forward()", "input")
+        if x.ndim == 0:
+            raise ValueError("Softmax.forward(): argument 'input' must have at least 1 "
+                             "dimension, got shape ()")
+        if not -x.ndim <= self.dim < x.ndim:
+            raise IndexError(f"Softmax.forward(): dimension out of range (expected to be in "
+                             f"range of [{-x.ndim}, {x.ndim - 1}], but got {self.dim})")
+        self._axis = self.dim % x.ndim
+        self._moved_shape = np.moveaxis(x, self._axis, -1).shape
+        x2 = self._to_rows(x)
+        y2 = np.empty_like(x2)
+        _core.softmax_forward(y2, x2)
+        self._y2, self._shape = y2, x.shape
+        return self._from_rows(y2)
+
+    def backward(self, grad_out: Any) -> np.ndarray:
+        g2 = self._to_rows(checked_grad(self, grad_out, self._shape))
+        dx2 = np.empty_like(g2)
+        _core.softmax_backward(dx2, g2, self._y2)
+        return self._from_rows(dx2)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

@@ -1,0 +1,160 @@
+"""``fastnn.nn.init``: in-place weight initialisation, as ``torch.nn.init``.
+
+Every function fills a :class:`~fastnn.nn.Parameter` (its ``.data``) or a float32
+array in place and returns it. Random draws come from ``generator`` or, by
+default, the global generator that :func:`fastnn.manual_seed` seeds, so a seeded
+program initialises bit-identical weights.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TypeVar, Union
+
+import numpy as np
+
+from .._random import default_generator
+from .parameter import Parameter
+
+__all__ = [
+    "calculate_gain", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_",
+    "xavier_normal_", "xavier_uniform_", "zeros_",
+]
+
+Tensor = TypeVar("Tensor", bound=Union[Parameter, np.ndarray])
+
+
+def _array(tensor: Parameter | np.ndarray, func: str) -> np.ndarray:
+    a = tensor.data if isinstance(tensor, Parameter) else tensor
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+        raise TypeError(f"{func}: argument 'tensor' must be a Parameter or a float ndarray, "
+                        f"got {type(tensor).__name__}")
+    return a
+
+
+def _fill(tensor: Tensor, values: np.ndarray | float, func: str) -> Tensor:
+    _array(tensor, func)[...] = values
+    return tensor
+
+
+def _fans(a: np.ndarray, func: str) -> tuple[int, int]:
+    """(fan_in, fan_out) as PyTorch computes them: a weight is (out, in, *kernel)."""
+    if a.ndim < 2:
+        raise ValueError(f"{func}: fan in and fan out need at least 2 dimensions, "
+                         f"got shape {a.shape}")
+    receptive = int(np.prod(a.shape[2:])) if a.ndim > 2 else 1
+    return a.shape[1] * receptive, a.shape[0] * receptive
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    r"""The recommended gain for a nonlinearity (PyTorch's table).
+
+    ``linear``/``identity``/``sigmoid``: 1; ``tanh``: 5/3; ``relu``: :math:`\sqrt{2}`;
+    ``leaky_relu``: :math:`\sqrt{2 / (1 + a^2)}` with ``a = param`` (default 0.01);
+    ``selu``: 3/4.
+
+    Args:
+        nonlinearity (str): the name of the nonlinearity.
+        param (float, optional): the negative slope of ``leaky_relu``.
+    """
+    if nonlinearity in ("linear", "identity", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope**2))
+    if nonlinearity == "selu":
+        return 0.75
+    raise ValueError(f"calculate_gain(): unsupported nonlinearity {nonlinearity!r}")
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: np.random.Generator | None = None) -> Tensor:
+    r"""Fills ``tensor`` with draws from :math:`\mathcal{U}(a, b)`."""
+    arr = _array(tensor, "uniform_()")
+    gen = generator or default_generator()
+    return _fill(tensor, gen.uniform(a, b, size=arr.shape), "uniform_()")
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: np.random.Generator | None = None) -> Tensor:
+    r"""Fills ``tensor`` with draws from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`."""
+    arr = _array(tensor, "normal_()")
+    gen = generator or default_generator()
+    return _fill(tensor, gen.normal(mean, std, size=arr.shape), "normal_()")
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fills ``tensor`` with 0."""
+    return _fill(tensor, 0.0, "zeros_()")
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fills ``tensor`` with 1."""
+    return _fill(tensor, 1.0, "ones_()")
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: np.random.Generator | None = None) -> Tensor:
+    r"""Glorot uniform: :math:`\mathcal{U}(-b, b)` with
+    :math:`b = \text{gain}\sqrt{6 / (\text{fan\_in} + \text{fan\_out})}`.
+
+    Glorot & Bengio, "Understanding the difficulty of training deep feedforward
+    neural networks" (AISTATS 2010).
+    """
+    fan_in, fan_out = _fans(_array(tensor, "xavier_uniform_()"), "xavier_uniform_()")
+    bound = gain * math.sqrt(6.0 / max(fan_in + fan_out, 1))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: np.random.Generator | None = None) -> Tensor:
+    r"""Glorot normal: :math:`\mathcal{N}(0, \sigma^2)` with
+    :math:`\sigma = \text{gain}\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`.
+    """
+    fan_in, fan_out = _fans(_array(tensor, "xavier_normal_()"), "xavier_normal_()")
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)), generator)
+
+
+def _kaiming_std(tensor: Parameter | np.ndarray, a: float, mode: str, nonlinearity: str,
+                 func: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{func}: argument 'mode' must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(_array(tensor, func), func)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(max(fan, 1))
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu",
+                     generator: np.random.Generator | None = None) -> Tensor:
+    r"""He uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \text{gain}\sqrt{3 / \text{fan\_mode}}`.
+
+    He et al., "Delving deep into rectifiers" (ICCV 2015). With ``a=sqrt(5)``
+    (``nn.Linear``'s default) the bound is :math:`1/\sqrt{\text{fan\_in}}`.
+
+    Args:
+        tensor (Parameter or ndarray): at least 2-D, ``(fan_out, fan_in, ...)``.
+        a (float): the negative slope of the following leaky ReLU. Default: 0.
+        mode (str): ``"fan_in"`` (default) preserves the forward variance,
+            ``"fan_out"`` the backward one.
+        nonlinearity (str): see :func:`calculate_gain`. Default: ``"leaky_relu"``.
+        generator (numpy.random.Generator, optional): default: the global one.
+    """
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_()")
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu",
+                    generator: np.random.Generator | None = None) -> Tensor:
+    r"""He normal: :math:`\mathcal{N}(0, \sigma^2)` with
+    :math:`\sigma = \text{gain} / \sqrt{\text{fan\_mode}}`.
+
+    Arguments as :func:`kaiming_uniform_`.
+    """
+    std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_()")
+    return normal_(tensor, 0.0, std, generator)

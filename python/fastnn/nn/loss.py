@@ -1,0 +1,233 @@
+r"""Loss modules: ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss``.
+
+A loss is a Module whose forward takes ``(pred, target)`` and returns a Python
+float; ``backward(grad_out=1.0)`` then returns :math:`\partial L / \partial
+\text{pred}` for that call, a float32 array of ``pred``'s shape. Values and
+gradients follow PyTorch's formulas; values are summed in double with fixed
+chunking, so they are bit-identical at any thread count.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import _core
+from .._validation import as_float32, check_number, shape_str
+from .module import Module
+
+_REDUCTIONS = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
+
+
+class _Loss(Module):
+    """Shared state of the losses: the reduction and the last forward's inputs."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}(): argument 'reduction' must be 'mean' or "
+                             f"'sum', got {reduction!r}")
+        self.reduction = reduction
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _begin_backward(self, grad_out: Any) -> tuple[np.ndarray, np.ndarray, float]:
+        name = f"{type(self).__name__}.backward()"
+        if self._cache is None:
+            raise RuntimeError(f"{name} called before forward(): call loss(pred, target) first")
+        scale = check_number(grad_out, name, "grad_out")
+        return self._cache[0], self._cache[1], scale
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+def _scaled(grad: np.ndarray, scale: float) -> np.ndarray:
+    if scale != 1.0:
+        grad *= np.float32(scale)
+    return grad
+
+
+class _ElementwiseLoss(_Loss):
+    """A loss over pred and target of one shape: one kernel pair from ``_core``."""
+
+    _forward_kernel: Callable[..., float]
+    _backward_kernel: Callable[..., None]
+
+    def forward(self, pred: Any, target: Any) -> float:
+        name = f"{type(self).__name__}.forward()"
+        pred = as_float32(pred, name, "pred")
+        target = as_float32(target, name, "target")
+        if pred.shape != target.shape:
+            raise ValueError(f"{name}: 'pred' shape {shape_str(pred.shape)} and 'target' shape "
+                             f"{shape_str(target.shape)} must be equal (no broadcasting)")
+        if pred.size == 0:
+            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
+        value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
+                                           _REDUCTIONS[self.reduction])
+        self._cache = (pred, target)
+        return float(value)
+
+    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+        pred, target, scale = self._begin_backward(grad_out)
+        grad = np.empty_like(pred)
+        type(self)._backward_kernel(grad.reshape(-1), pred.reshape(-1), target.reshape(-1),
+                                    _REDUCTIONS[self.reduction])
+        return _scaled(grad, scale)
+
+
+class MSELoss(_ElementwiseLoss):
+    r"""Mean squared error: :math:`\ell = \frac{1}{n}\sum_i (p_i - t_i)^2` (``"mean"``) or the sum.
+
+    Args:
+        reduction (str): ``"mean"`` (default) divides by the number of elements,
+            ``"sum"`` does not.
+
+    Shape:
+        - pred: :math:`(*)`, any shape with at least one element.
+        - target: :math:`(*)`, the same shape (no broadcasting).
+        - backward: returns :math:`\partial \ell / \partial p = 2 (p - t) / n`,
+          shape of pred.
+
+    Example::
+
+        >>> loss = fn.nn.MSELoss()
+        >>> loss(np.array([1.0, 2.0]), np.array([0.0, 0.0]))
+        2.5
+        >>> loss.backward()
+        array([1., 2.], dtype=float32)
+    """
+
+    _forward_kernel = _core.mse_forward
+    _backward_kernel = _core.mse_backward
+
+
+class BCELoss(_ElementwiseLoss):
+    r"""Binary cross-entropy on probabilities:
+    :math:`\ell_i = -\left(t_i \log p_i + (1 - t_i) \log(1 - p_i)\right)`.
+
+    As in PyTorch, each log is clamped at -100 so that :math:`p \in \{0, 1\}`
+    gives a finite loss, and the gradient
+    :math:`(p - t) / \max(p (1 - p), 10^{-12})` is finite too. For outputs of a
+    sigmoid, prefer :class:`BCEWithLogitsLoss` on the logits: it is stabler.
+
+    Args:
+        reduction (str): ``"mean"`` (default) or ``"sum"``.
+
+    Shape:
+        - pred: :math:`(*)`, probabilities in [0, 1] (else ``ValueError``).
+        - target: :math:`(*)`, same shape, values in [0, 1].
+
+    Example::
+
+        >>> loss = fn.nn.BCELoss()
+        >>> round(loss(np.array([0.5, 0.5]), np.array([1.0, 0.0])), 6)
+        0.693147
+    """
+
+    _forward_kernel = _core.bce_forward
+    _backward_kernel = _core.bce_backward
+
+
+class BCEWithLogitsLoss(_ElementwiseLoss):
+    r"""Binary cross-entropy on logits, :math:`\text{BCELoss}(\sigma(z), t)` computed stably:
+    :math:`\ell_i = \max(z_i, 0) - z_i t_i + \log(1 + e^{-|z_i|})`.
+
+    The gradient is :math:`(\sigma(z) - t) / n` for ``"mean"``.
+
+    Args:
+        reduction (str): ``"mean"`` (default) or ``"sum"``.
+
+    Shape:
+        - pred: :math:`(*)`, logits (any real values).
+        - target: :math:`(*)`, same shape, values in [0, 1].
+
+    Example::
+
+        >>> loss = fn.nn.BCEWithLogitsLoss()
+        >>> round(loss(np.array([0.0]), np.array([1.0])), 6)
+        0.693147
+    """
+
+    _forward_kernel = _core.bce_with_logits_forward
+    _backward_kernel = _core.bce_with_logits_backward
+
+
+def _class_labels(target: Any, name: str) -> np.ndarray:
+    """Integer class labels as int64; float arrays are accepted if every value is integral."""
+    t = np.asarray(target)
+    if t.dtype.kind in "iu":
+        return t.astype(np.int64, copy=False)
+    if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.trunc(t)):
+        return t.astype(np.int64)
+    raise TypeError(f"{name}: argument 'target' must hold integer class indices, got dtype "
+                    f"{t.dtype}" + (" with non-integral values" if t.dtype.kind == "f" else ""))
+
+
+class CrossEntropyLoss(_Loss):
+    r"""Softmax cross-entropy between logits and integer class targets, with label smoothing.
+
+    For logits :math:`z \in \mathbb{R}^{N \times C}` and targets :math:`y_i \in
+    \{0, \dots, C-1\}`, with :math:`\log p_{i} = \text{log\_softmax}(z_i)` and
+    smoothing :math:`\varepsilon`:
+
+    .. math::
+        \ell_i = (1 - \varepsilon)\,(-\log p_{i, y_i})
+                 + \varepsilon\, \frac{1}{C} \sum_{c} (-\log p_{i, c})
+
+    (PyTorch's formula), reduced by the mean over :math:`N` or the sum. The
+    gradient is :math:`(\text{softmax}(z_i) - q_i) / N` with
+    :math:`q_i = (1 - \varepsilon)\,\text{onehot}(y_i) + \varepsilon / C`.
+
+    Args:
+        label_smoothing (float): :math:`\varepsilon` in [0, 1]. Default: ``0.0``.
+        reduction (str): ``"mean"`` (default) or ``"sum"``.
+
+    Shape:
+        - pred: :math:`(N, C)` logits, :math:`N \ge 1`.
+        - target: :math:`(N,)` integer class indices in :math:`[0, C)` (float
+          arrays with integral values are accepted); out of range: ``IndexError``.
+
+    Example::
+
+        >>> loss = fn.nn.CrossEntropyLoss()
+        >>> round(loss(np.zeros((2, 4)), np.array([0, 3])), 6)   # log(4)
+        1.386294
+        >>> loss.backward()[0]
+        array([-0.375,  0.125,  0.125,  0.125], dtype=float32)
+    """
+
+    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss()",
+                                            "label_smoothing", low=0.0, high=1.0)
+
+    def forward(self, pred: Any, target: Any) -> float:
+        name = "CrossEntropyLoss.forward()"
+        logits = as_float32(pred, name, "pred")
+        labels = _class_labels(target, name)
+        if logits.ndim != 2:
+            raise ValueError(f"{name}: argument 'pred' must have shape (N, C), "
+                             f"got {shape_str(logits.shape)}")
+        if labels.shape != logits.shape[:1]:
+            raise ValueError(f"{name}: 'target' shape {shape_str(labels.shape)} must be (N,) for "
+                             f"'pred' shape {shape_str(logits.shape)}")
+        if logits.shape[0] == 0:
+            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logits.shape)}")
+        value = _core.cross_entropy_forward(logits, labels, self.label_smoothing,
+                                            _REDUCTIONS[self.reduction])
+        self._cache = (logits, labels)
+        return float(value)
+
+    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+        logits, labels, scale = self._begin_backward(grad_out)
+        grad = np.empty_like(logits)
+        _core.cross_entropy_backward(grad, logits, labels, self.label_smoothing,
+                                     _REDUCTIONS[self.reduction])
+        return _scaled(grad, scale)
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()]
+        if self.label_smoothing:
+            parts.append(f"label_smoothing={self.label_smoothing}")
+        return ", ".join(p for p in parts if p)

@@ -1,0 +1,243 @@
+"""Activations and softmax: the _core kernels and the nn modules against the reference."""
+
+from __future__ import annotations
+
+import warnings
+
+import fastnn as fn
+import numpy as np
+import pytest
+import reference as ref
+from conftest import ALL_THREADS
+from fastnn import _core
+
+A = _core.Activation
+KINDS = {"identity": A.identity, "relu": A.relu, "leaky_relu": A.leaky_relu,
+         "sigmoid": A.sigmoid, "tanh": A.tanh, "gelu": A.gelu, "gelu_tanh": A.gelu_tanh}
+# 0, 1, primes, one reduction chunk +- 1, and past the OpenMP threshold (1 << 15).
+SIZES = [0, 1, 7, 4095, 4097, 40009]
+
+
+def _forward(name, x):
+    y = np.full_like(x, np.nan)
+    _core.activation_forward(KINDS[name], ref.LEAKY_SLOPE, y, x)
+    return y
+
+
+def _backward(name, dy, x, y):
+    dx = np.full_like(x, np.nan)
+    _core.activation_backward(KINDS[name], ref.LEAKY_SLOPE, dx, dy, x, y)
+    return dx
+
+
+@pytest.mark.parametrize("name", KINDS)
+@pytest.mark.parametrize("n", SIZES)
+def test_kernel_matches_reference(num_threads, rng, name, n):
+    x = (3 * rng.standard_normal(n)).astype(np.float32)
+    dy = rng.standard_normal(n).astype(np.float32)
+    y = _forward(name, x)
+    np.testing.assert_allclose(y, ref.activation_forward(name, x), rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(_backward(name, dy, x, y), ref.activation_backward(name, dy, x),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_kernel_finite_differences(rng, name):
+    # keep away from the kinks of relu / leaky_relu at 0
+    x = rng.uniform(0.1, 2.0, 16) * rng.choice([-1.0, 1.0], 16)
+    dy = rng.standard_normal(16)
+
+    def loss(v):
+        return float((_forward(name, v.astype(np.float32)).astype(np.float64) * dy).sum())
+
+    x32 = x.astype(np.float32)
+    dx = _backward(name, dy.astype(np.float32), x32, _forward(name, x32))
+    np.testing.assert_allclose(dx, ref.numerical_grad(loss, x32, 1e-3), rtol=1e-2, atol=1e-2)
+    # the float64 reference derivative itself
+    fd = ref.numerical_grad(lambda v: float((ref.activation_forward(name, v) * dy).sum()), x, 1e-6)
+    np.testing.assert_allclose(ref.activation_backward(name, dy, x), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = np.array([-1.0, 0.0, 1.0], np.float32)
+    np.testing.assert_array_equal(_backward("relu", np.ones(3, np.float32), x, None), [0, 0, 1])
+    np.testing.assert_array_equal(_backward("leaky_relu", np.ones(3, np.float32), x, None),
+                                  np.float32([0.1, 0.1, 1]))
+
+
+def test_sigmoid_tanh_stable_for_large_inputs():
+    x = np.array([-1e4, -100.0, -88.8, 0.0, 88.8, 100.0, 1e4], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for name in ("sigmoid", "tanh", "gelu", "gelu_tanh"):
+            y = _forward(name, x)
+            assert np.isfinite(y).all(), name
+            np.testing.assert_allclose(y, ref.activation_forward(name, x), rtol=1e-6, atol=1e-30)
+            assert np.isfinite(_backward(name, np.ones_like(x), x, y)).all(), name
+    s = _forward("sigmoid", x)
+    assert s[0] == 0.0 and s[-1] == 1.0 and s[3] == 0.5
+
+
+def test_elementwise_bit_identical_across_threads(rng):
+    x = rng.standard_normal(70001).astype(np.float32)
+    for name in KINDS:
+        one = ref.at_threads(1, lambda n=name: _forward(n, x))
+        many = ref.at_threads(ALL_THREADS, lambda n=name: _forward(n, x))
+        assert np.array_equal(one, many), name
+
+
+def test_kernel_bad_arguments():
+    x = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"activation_forward\(\): argument 'x' must have 1 dim"):
+        _core.activation_forward(A.relu, 0.0, np.zeros((2, 2), np.float32), x.reshape(2, 2))
+    with pytest.raises(ValueError, match=r"argument 'y' must have shape \(4,\), got \(3,\)"):
+        _core.activation_forward(A.relu, 0.0, np.zeros(3, np.float32), x)
+    with pytest.raises(ValueError, match=r"argument 'y' is required for Activation.sigmoid"):
+        _core.activation_backward(A.sigmoid, 0.0, np.zeros(4, np.float32), x, x, None)
+    with pytest.raises(ValueError, match=r"argument 'x' is required for Activation.relu"):
+        _core.activation_backward(A.relu, 0.0, np.zeros(4, np.float32), x, None, x)
+    with pytest.raises(ValueError, match=r"'dx' and 'dy' must not share memory"):
+        _core.activation_backward(A.relu, 0.0, x, x, np.zeros(4, np.float32), None)
+
+
+# -- softmax ----------------------------------------------------------------------
+
+SOFTMAX_SHAPES = [(0, 5), (3, 0), (1, 1), (7, 13), (2, 4099), (700, 53)]
+
+
+@pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
+def test_softmax_kernel_matches_reference(num_threads, rng, shape):
+    x = (5 * rng.standard_normal(shape)).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    _core.softmax_forward(y, x)
+    np.testing.assert_allclose(y, ref.softmax(x), rtol=1e-5, atol=1e-7)
+    if shape[1]:
+        np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+    dx = np.full_like(x, np.nan)
+    _core.softmax_backward(dx, dy, y)
+    np.testing.assert_allclose(dx, ref.softmax_backward(dy, ref.softmax(x)), rtol=1e-4, atol=1e-6)
+
+
+def test_softmax_stable_for_large_logits():
+    x = np.array([[1000.0, 999.0, -1000.0], [-1e30, -1e30, -1e30]], np.float32)
+    y = np.empty_like(x)
+    _core.softmax_forward(y, x)
+    np.testing.assert_allclose(y, ref.softmax(x), rtol=1e-6, atol=1e-30)
+
+
+def test_softmax_finite_differences(rng):
+    x = rng.standard_normal((3, 5))
+    dy = rng.standard_normal((3, 5))
+
+    def loss(v):
+        y = np.empty((3, 5), np.float32)
+        _core.softmax_forward(y, v.astype(np.float32))
+        return float((y.astype(np.float64) * dy).sum())
+
+    x32 = x.astype(np.float32)
+    y = np.empty_like(x32)
+    _core.softmax_forward(y, x32)
+    dx = np.empty_like(x32)
+    _core.softmax_backward(dx, dy.astype(np.float32), y)
+    np.testing.assert_allclose(dx, ref.numerical_grad(loss, x32, 1e-3), rtol=1e-2, atol=1e-3)
+    fd = ref.numerical_grad(lambda v: float((ref.softmax(v) * dy).sum()), x, 1e-6)
+    np.testing.assert_allclose(ref.softmax_backward(dy, ref.softmax(x)), fd, rtol=1e-6, atol=1e-8)
+
+
+def test_softmax_bit_identical_across_threads(rng):
+    x = rng.standard_normal((900, 77)).astype(np.float32)
+
+    def run():
+        y, dx = np.empty_like(x), np.empty_like(x)
+        _core.softmax_forward(y, x)
+        _core.softmax_backward(dx, x, y)
+        return y, dx
+
+    one, many = ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)
+    assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+
+
+# -- modules ---------------------------------------------------------------------
+
+MODULES = {
+    "relu": lambda: fn.nn.ReLU(), "leaky_relu": lambda: fn.nn.LeakyReLU(ref.LEAKY_SLOPE),
+    "sigmoid": lambda: fn.nn.Sigmoid(), "tanh": lambda: fn.nn.Tanh(),
+    "identity": lambda: fn.nn.Identity(), "gelu": lambda: fn.nn.GELU(),
+    "gelu_tanh": lambda: fn.nn.GELU(approximate="tanh"),
+}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_forward_backward(rng, name):
+    m = MODULES[name]()
+    x = rng.standard_normal((4, 3, 5))[:, ::2]  # float64, non-contiguous
+    y = m(x)
+    assert y.dtype == np.float32 and y.shape == x.shape and y.flags.c_contiguous
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(y, ref.activation_forward(name, x32), rtol=2e-6, atol=1e-6)
+    dy = rng.standard_normal(x.shape)
+    np.testing.assert_allclose(m.backward(dy), ref.activation_backward(name, dy, x32),
+                               rtol=1e-5, atol=1e-6)
+    assert m(np.zeros((0, 7))).shape == (0, 7)
+    assert m(np.arange(3)).dtype == np.float32  # int input converted
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, 2, -3])
+def test_softmax_module_any_dim(rng, dim):
+    x = rng.standard_normal((3, 4, 5))
+    m = fn.nn.Softmax(dim=dim)
+    y = m(x)
+    assert y.flags.c_contiguous
+    np.testing.assert_allclose(y, ref.softmax(x.astype(np.float32), axis=dim), rtol=1e-5,
+                               atol=1e-7)
+    dy = rng.standard_normal(x.shape)
+    np.testing.assert_allclose(m.backward(dy), ref.softmax_backward(dy, ref.softmax(x, dim), dim),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_module_bad_arguments():
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-2, 1\], but got 2"):
+        fn.nn.Softmax(dim=2)(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"approximate' must be 'none' or 'tanh'"):
+        fn.nn.GELU(approximate="fast")
+    with pytest.raises(TypeError, match=r"negative_slope' must be a number"):
+        fn.nn.LeakyReLU("0.1")
+    with pytest.raises(TypeError, match=r"Softmax\(\): argument 'dim' must be an int"):
+        fn.nn.Softmax(dim=None)
+    for m in [fn.nn.ReLU(), fn.nn.Softmax(), fn.nn.Identity(), fn.nn.GELU()]:
+        with pytest.raises(RuntimeError, match="called before forward"):
+            m.backward(np.zeros(3))
+        with pytest.raises(TypeError, match="real numeric dtype"):
+            m(np.array([True, False]))
+        m(np.zeros((2, 3)))
+        with pytest.raises(ValueError, match=r"'grad_out' must have the shape"):
+            m.backward(np.zeros((3, 2)))
+
+
+def test_reprs():
+    assert repr(fn.nn.ReLU()) == "ReLU()"
+    assert repr(fn.nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(fn.nn.Softmax()) == "Softmax(dim=-1)"
+    assert repr(fn.nn.GELU("tanh")) == "GELU(approximate='tanh')"
+
+
+def test_modules_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    pairs = [
+        (fn.nn.ReLU(), torch.nn.ReLU()), (fn.nn.LeakyReLU(0.2), torch.nn.LeakyReLU(0.2)),
+        (fn.nn.Sigmoid(), torch.nn.Sigmoid()), (fn.nn.Tanh(), torch.nn.Tanh()),
+        (fn.nn.GELU(), torch.nn.GELU()), (fn.nn.GELU("tanh"), torch.nn.GELU("tanh")),
+        (fn.nn.Identity(), torch.nn.Identity()), (fn.nn.Softmax(dim=0), torch.nn.Softmax(dim=0)),
+        (fn.nn.Softmax(), torch.nn.Softmax(dim=-1)),
+    ]
+    x = (4 * rng.standard_normal((6, 9))).astype(np.float32)
+    dy = rng.standard_normal((6, 9)).astype(np.float32)
+    for ours, theirs in pairs:
+        tx = torch.tensor(x, requires_grad=True)
+        ty = theirs(tx)
+        ty.backward(torch.tensor(dy))
+        np.testing.assert_allclose(ours(x), ty.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=repr(ours))
+        np.testing.assert_allclose(ours.backward(dy), tx.grad.numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=repr(ours))

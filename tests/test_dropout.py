@@ -1,0 +1,126 @@
+"""Dropout: the counter-based kernel (bit-exact against the NumPy re-implementation),
+its statistics, thread independence, and nn.Dropout."""
+
+from __future__ import annotations
+
+import fastnn as fn
+import numpy as np
+import pytest
+import reference as ref
+from conftest import ALL_THREADS
+from fastnn import _core
+
+
+def _forward(x, p, seed):
+    y = np.full_like(x, np.nan)
+    _core.dropout_forward(y, x, p, seed)
+    return y
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 4097, 40009])
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.9])
+def test_kernel_matches_reference_mask(num_threads, rng, n, p):
+    x = rng.standard_normal(n).astype(np.float32)
+    seed = 2**63 + 12345  # the full uint64 range is accepted
+    keep = ref.dropout_keep(seed, n, p)
+    y = _forward(x, p, seed)
+    np.testing.assert_allclose(y, ref.dropout_forward(x, keep, p), rtol=1e-6)
+    dy = rng.standard_normal(n).astype(np.float32)
+    dx = np.full_like(dy, np.nan)
+    _core.dropout_backward(dx, dy, p, seed)  # the same mask, regenerated from the seed
+    np.testing.assert_allclose(dx, ref.dropout_forward(dy, keep, p), rtol=1e-6)
+
+
+def test_statistics(rng):
+    n = 200_000
+    x = np.ones(n, np.float32)
+    for p in (0.1, 0.5, 0.8):
+        y = _forward(x, p, 99)
+        kept = y != 0
+        tol = 5 * np.sqrt(p * (1 - p) / n)  # 5 standard deviations of the keep rate
+        assert abs(kept.mean() - (1 - p)) < tol
+        np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)
+        assert abs(y.mean() - 1.0) < tol / (1 - p)  # inverted scaling preserves the mean
+    # different seeds give different, nearly independent masks
+    a, b = _forward(x, 0.5, 1) != 0, _forward(x, 0.5, 2) != 0
+    assert abs((a == b).mean() - 0.5) < 0.01
+    # neighbouring elements are uncorrelated
+    assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 0.01
+
+
+def test_mask_bit_identical_across_threads(rng):
+    x = rng.standard_normal(100_003).astype(np.float32)
+    one = ref.at_threads(1, lambda: _forward(x, 0.3, 7))
+    many = ref.at_threads(ALL_THREADS, lambda: _forward(x, 0.3, 7))
+    assert np.array_equal(one, many)
+
+
+def test_nan_propagates_like_torch():
+    y = _forward(np.full(64, np.nan, np.float32), 0.5, 3)
+    assert np.isnan(y).all()  # x * mask * scale, as PyTorch computes it
+
+
+def test_kernel_bad_arguments():
+    x = np.zeros(4, np.float32)
+    for p in (1.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match=r"dropout_forward.*'p' must be in \[0, 1\)"):
+            _core.dropout_forward(np.empty(4, np.float32), x, p, 0)
+    with pytest.raises(ValueError, match=r"argument 'y' must have shape \(4,\)"):
+        _core.dropout_forward(np.empty(5, np.float32), x, 0.5, 0)
+    with pytest.raises(ValueError, match=r"'dx' and 'dy' must not share memory"):
+        _core.dropout_backward(x, x, 0.5, 0)
+    with pytest.raises(TypeError):
+        _core.dropout_forward(np.empty(4, np.float32), x, 0.5, -1)  # seeds are uint64
+
+
+# -- nn.Dropout --------------------------------------------------------------------
+
+
+def test_module_train_eval_and_backward(rng):
+    fn.manual_seed(3)
+    drop = fn.nn.Dropout(p=0.25)
+    x = rng.standard_normal((64, 33))
+    y = drop(x)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], x.astype(np.float32)[kept] / 0.75, rtol=1e-6)
+    dy = rng.standard_normal(x.shape)
+    dx = drop.backward(dy)
+    assert np.array_equal(dx != 0, kept)  # gradient flows only through kept units
+    np.testing.assert_allclose(dx[kept], dy.astype(np.float32)[kept] / 0.75, rtol=1e-6)
+    # a fresh mask per forward
+    assert not np.array_equal(drop(x) != 0, kept)
+    # eval mode and p == 0: identity, gradient unchanged
+    x32 = x.astype(np.float32)
+    for m in (drop.eval(), fn.nn.Dropout(0.0)):
+        assert np.array_equal(m(x32), x32)
+        assert np.array_equal(m.backward(dy), dy.astype(np.float32))
+    assert drop.train().training
+
+
+def test_module_reproducible_with_manual_seed(rng):
+    x = rng.standard_normal((10, 10))
+    outs = []
+    for threads in (1, ALL_THREADS):
+        fn.manual_seed(11)
+        outs.append(ref.at_threads(threads, lambda: fn.nn.Dropout(0.5)(x)))
+    assert np.array_equal(outs[0], outs[1])
+
+
+def test_module_bad_arguments():
+    for p in (1.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match=r"Dropout\(\): argument 'p' must be in \[0, 1\)"):
+            fn.nn.Dropout(p)
+    with pytest.raises(ValueError, match=r"rounds to 1 in float32"):
+        fn.nn.Dropout(1 - 1e-9)
+    with pytest.raises(TypeError, match=r"argument 'p' must be a number"):
+        fn.nn.Dropout("0.5")
+    drop = fn.nn.Dropout()
+    with pytest.raises(RuntimeError, match=r"Dropout.backward\(\) called before forward"):
+        drop.backward(np.zeros(3))
+    with pytest.raises(TypeError, match=r"real numeric dtype"):
+        drop(np.array(["a"]))
+    drop(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"'grad_out' must have the shape"):
+        drop.backward(np.zeros(6))
+    assert repr(fn.nn.Dropout(0.2)) == "Dropout(p=0.2)"

@@ -1,0 +1,247 @@
+"""Losses: the _core kernels and the nn loss modules against the reference and PyTorch."""
+
+from __future__ import annotations
+
+import fastnn as fn
+import numpy as np
+import pytest
+import reference as ref
+from conftest import ALL_THREADS
+from fastnn import _core
+
+R = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
+SIZES = [1, 2, 7, 4095, 4097, 70001]  # past one reduction chunk and several passes of them
+
+
+def _inputs(rng, name, n):
+    if name == "bce":
+        p = rng.uniform(0.0, 1.0, n).astype(np.float32)
+    else:
+        p = (3 * rng.standard_normal(n)).astype(np.float32)
+    t = (rng.uniform(0.0, 1.0, n) if name != "mse" else rng.standard_normal(n)).astype(np.float32)
+    return p, t
+
+
+def _kernel(name, p, t, reduction):
+    fwd, bwd = getattr(_core, f"{name}_forward"), getattr(_core, f"{name}_backward")
+    g = np.full_like(p, np.nan)
+    bwd(g, p, t, R[reduction])
+    return fwd(p, t, R[reduction]), g
+
+
+@pytest.mark.parametrize("name", ref.LOSSES)
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("reduction", R)
+def test_elementwise_kernel_matches_reference(num_threads, rng, name, n, reduction):
+    p, t = _inputs(rng, name, n)
+    value, grad = _kernel(name, p, t, reduction)
+    rvalue, rgrad = ref.LOSSES[name](p, t, reduction)
+    assert value == pytest.approx(rvalue, rel=1e-12)  # summed in double
+    atol = 1e-6 / (n if reduction == "mean" else 1)
+    np.testing.assert_allclose(grad, rgrad, rtol=1e-5, atol=atol)
+
+
+@pytest.mark.parametrize("n,c", [(1, 1), (1, 7), (5, 3), (13, 10), (300, 37), (2, 5003)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 1.0])
+@pytest.mark.parametrize("reduction", R)
+def test_cross_entropy_kernel_matches_reference(num_threads, rng, n, c, smoothing, reduction):
+    z = (3 * rng.standard_normal((n, c))).astype(np.float32)
+    y = rng.integers(0, c, n)
+    g = np.full_like(z, np.nan)
+    _core.cross_entropy_backward(g, z, y, smoothing, R[reduction])
+    value = _core.cross_entropy_forward(z, y, smoothing, R[reduction])
+    rvalue, rgrad = ref.cross_entropy(z, y, smoothing, reduction)
+    assert value == pytest.approx(rvalue, rel=1e-6)
+    np.testing.assert_allclose(g, rgrad, rtol=1e-5, atol=1e-6)
+
+
+def test_finite_differences(rng):
+    cases = {name: _inputs(rng, name, 6) for name in ref.LOSSES}
+    cases["bce"] = (rng.uniform(0.2, 0.8, 6).astype(np.float32), cases["bce"][1])
+    for name, (p, t) in cases.items():
+        for reduction in R:
+            fwd = getattr(_core, f"{name}_forward")
+            _, grad = _kernel(name, p, t, reduction)
+
+            def value(v, f=fwd, t=t, r=reduction):
+                return f(v.astype(np.float32), t, R[r])
+
+            np.testing.assert_allclose(grad, ref.numerical_grad(value, p, 1e-3), rtol=1e-2,
+                                       atol=1e-4, err_msg=name)
+            # the float64 reference gradient itself
+            fd64 = ref.numerical_grad(lambda v, n=name, t=t, r=reduction: ref.LOSSES[n](v, t, r)[0],
+                                      p.astype(np.float64), 1e-6)
+            np.testing.assert_allclose(ref.LOSSES[name](p, t, reduction)[1], fd64, rtol=1e-6,
+                                       atol=1e-8)
+    z, y = rng.standard_normal((4, 5)), rng.integers(0, 5, 4)
+    for e in (0.0, 0.3):
+        g = np.empty((4, 5), np.float32)
+        _core.cross_entropy_backward(g, z.astype(np.float32), y, e, R["mean"])
+        fd = ref.numerical_grad(
+            lambda v, e=e: _core.cross_entropy_forward(v.astype(np.float32), y, e, R["mean"]),
+            z.astype(np.float32), 1e-3)
+        np.testing.assert_allclose(g, fd, rtol=1e-2, atol=1e-4)
+        fd64 = ref.numerical_grad(lambda v, e=e: ref.cross_entropy(v, y, e)[0], z, 1e-6)
+        np.testing.assert_allclose(ref.cross_entropy(z, y, e)[1], fd64, rtol=1e-6, atol=1e-8)
+
+
+def test_values_bit_identical_across_threads(rng):
+    n = 300_001
+    cases = {name: _inputs(rng, name, n) for name in ref.LOSSES}
+    z, y = rng.standard_normal((5000, 61)).astype(np.float32), rng.integers(0, 61, 5000)
+
+    def run():
+        out = [_kernel(name, p, t, "mean") for name, (p, t) in cases.items()]
+        g = np.empty_like(z)
+        _core.cross_entropy_backward(g, z, y, 0.1, R["mean"])
+        return out + [(_core.cross_entropy_forward(z, y, 0.1, R["mean"]), g)]
+
+    for (v1, g1), (vn, gn) in zip(ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)):
+        assert v1 == vn
+        assert np.array_equal(g1, gn)
+
+
+def test_extreme_inputs_are_finite():
+    # BCE: p in {0, 1} clamps the log at -100 like PyTorch
+    p, t = np.float32([0.0, 1.0, 0.0, 1.0]), np.float32([0.0, 1.0, 1.0, 0.0])
+    value, grad = _kernel("bce", p, t, "sum")
+    assert value == pytest.approx(200.0) and np.isfinite(grad).all()
+    # BCE with logits and cross-entropy: huge logits never overflow
+    z = np.float32([-1e4, -100.0, 100.0, 1e4])
+    value, grad = _kernel("bce_with_logits", z, np.float32([0, 1, 0, 1]), "sum")
+    assert value == pytest.approx(200.0) and np.isfinite(grad).all()
+    logits = np.float32([[1e4, 0.0, -1e4]])
+    assert _core.cross_entropy_forward(logits, [1], 0.0, R["sum"]) == pytest.approx(1e4)
+
+
+def test_empty_inputs_reduce_like_torch():
+    """Mean over nothing is 0/0 = NaN, as in PyTorch; the sum is 0. (The modules reject it.)"""
+    empty = np.zeros(0, np.float32)
+    for name in ref.LOSSES:
+        assert np.isnan(getattr(_core, f"{name}_forward")(empty, empty, R["mean"]))
+        assert getattr(_core, f"{name}_forward")(empty, empty, R["sum"]) == 0.0
+    z, y = np.zeros((0, 3), np.float32), np.zeros(0, np.int64)
+    assert np.isnan(_core.cross_entropy_forward(z, y, 0.1, R["mean"]))
+    assert _core.cross_entropy_forward(z, y, 0.1, R["sum"]) == 0.0
+    _core.cross_entropy_backward(np.empty_like(z), z, y, 0.1, R["mean"])
+
+
+def test_kernel_bad_arguments():
+    z = np.zeros((3, 4), np.float32)
+    with pytest.raises(IndexError, match=r"Target 4 is out of bounds"):
+        _core.cross_entropy_forward(z, [0, 4, 1], 0.0, R["mean"])
+    with pytest.raises(IndexError, match=r"Target -1 is out of bounds"):
+        _core.cross_entropy_backward(np.empty_like(z), z, [0, -1, 1], 0.0, R["mean"])
+    with pytest.raises(ValueError, match=r"argument 'labels' must have shape \(3,\), got \(2,\)"):
+        _core.cross_entropy_forward(z, [0, 1], 0.0, R["mean"])
+    with pytest.raises(TypeError, match=r"argument 'labels' must have an integer dtype"):
+        _core.cross_entropy_forward(z, np.zeros(3), 0.0, R["mean"])
+    with pytest.raises(ValueError, match=r"label_smoothing' must be in \[0, 1\]"):
+        _core.cross_entropy_forward(z, [0, 1, 2], 1.5, R["mean"])
+    with pytest.raises(ValueError, match=r"should be between 0 and 1, got 1.5"):
+        _core.bce_forward(np.float32([0.5, 1.5]), np.float32([0, 1]), R["mean"])
+    with pytest.raises(ValueError, match=r"should be between 0 and 1, got nan"):
+        _core.bce_backward(np.empty(1, np.float32), np.float32([np.nan]), np.float32([1]),
+                           R["mean"])
+    with pytest.raises(ValueError, match=r"mse_forward\(\): argument 'target' must have shape"):
+        _core.mse_forward(np.zeros(3, np.float32), np.zeros(2, np.float32), R["mean"])
+
+
+# -- modules -------------------------------------------------------------------------
+
+
+def test_modules_match_reference_and_scale(rng):
+    p = rng.uniform(0.05, 0.95, (6, 3))  # float64 input: converted once
+    t = rng.uniform(0.0, 1.0, (6, 3))
+    p32, t32 = p.astype(np.float32), t.astype(np.float32)
+    for cls, name in [(fn.nn.MSELoss, "mse"), (fn.nn.BCELoss, "bce"),
+                      (fn.nn.BCEWithLogitsLoss, "bce_with_logits")]:
+        for reduction in R:
+            loss = cls(reduction=reduction)
+            value = loss(p, t)
+            assert isinstance(value, float)
+            rvalue, rgrad = ref.LOSSES[name](p32, t32, reduction)
+            assert value == pytest.approx(rvalue, rel=1e-12)
+            grad = loss.backward()
+            assert grad.dtype == np.float32 and grad.shape == p.shape
+            np.testing.assert_allclose(grad, rgrad, rtol=1e-5, atol=1e-7)
+            np.testing.assert_allclose(loss.backward(2.5), 2.5 * rgrad, rtol=1e-5, atol=1e-7)
+    ce = fn.nn.CrossEntropyLoss(label_smoothing=0.2, reduction="sum")
+    z, y = rng.standard_normal((5, 4)), np.array([0, 3, 1, 1, 2])
+    rvalue, rgrad = ref.cross_entropy(z.astype(np.float32), y, 0.2, "sum")
+    assert ce(z, y) == pytest.approx(rvalue, rel=1e-6)
+    np.testing.assert_allclose(ce.backward(), rgrad, rtol=1e-5, atol=1e-6)
+    assert ce(z, y.astype(np.float64)) == pytest.approx(rvalue, rel=1e-6)  # integral floats
+
+
+def test_modules_bad_arguments():
+    with pytest.raises(ValueError, match=r"reduction' must be 'mean' or 'sum', got 'none'"):
+        fn.nn.MSELoss(reduction="none")
+    with pytest.raises(ValueError, match=r"label_smoothing' must be in \[0, 1\], got 1.1"):
+        fn.nn.CrossEntropyLoss(label_smoothing=1.1)
+    with pytest.raises(RuntimeError, match=r"MSELoss.backward\(\) called before forward"):
+        fn.nn.MSELoss().backward()
+    with pytest.raises(RuntimeError, match=r"CrossEntropyLoss.backward\(\) called before"):
+        fn.nn.CrossEntropyLoss().backward()
+    with pytest.raises(ValueError, match=r"'pred' shape \(4, 1\) and 'target' shape \(4,\)"):
+        fn.nn.MSELoss()(np.zeros((4, 1)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"empty batch"):
+        fn.nn.BCEWithLogitsLoss()(np.zeros((0, 2)), np.zeros((0, 2)))
+    with pytest.raises(ValueError, match=r"should be between 0 and 1"):
+        fn.nn.BCELoss()(np.float32([2.0]), np.float32([1.0]))
+    with pytest.raises(TypeError, match=r"'target' must have a real numeric dtype"):
+        fn.nn.MSELoss()(np.zeros(2), np.array([True, False]))
+    ce = fn.nn.CrossEntropyLoss()
+    with pytest.raises(ValueError, match=r"'pred' must have shape \(N, C\), got \(4,\)"):
+        ce(np.zeros(4), np.zeros(4, int))
+    with pytest.raises(ValueError, match=r"'target' shape \(3,\) must be \(N,\) for 'pred' shape"):
+        ce(np.zeros((4, 2)), np.zeros(3, int))
+    with pytest.raises(ValueError, match=r"empty batch"):
+        ce(np.zeros((0, 2)), np.zeros(0, int))
+    with pytest.raises(IndexError, match=r"Target 10 is out of bounds"):
+        ce(np.zeros((2, 10)), np.array([3, 10]))
+    with pytest.raises(TypeError, match=r"integer class indices, got dtype float64 with non-int"):
+        ce(np.zeros((2, 3)), np.array([0.5, 1.0]))
+    with pytest.raises(TypeError, match=r"integer class indices, got dtype bool"):
+        ce(np.zeros((2, 3)), np.array([True, False]))
+    ce(np.zeros((2, 3)), np.array([0, 1]))
+    with pytest.raises(TypeError, match=r"'grad_out' must be a number"):
+        ce.backward("1")
+
+
+def test_reprs():
+    assert repr(fn.nn.MSELoss()) == "MSELoss()"
+    assert repr(fn.nn.BCELoss(reduction="sum")) == "BCELoss(reduction='sum')"
+    assert repr(fn.nn.CrossEntropyLoss(0.1)) == "CrossEntropyLoss(label_smoothing=0.1)"
+
+
+def test_modules_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    p = rng.uniform(0.0, 1.0, (8, 3)).astype(np.float32)
+    p[0, 0], p[1, 1] = 0.0, 1.0  # exercise the log clamp
+    z = (3 * rng.standard_normal((8, 3))).astype(np.float32)
+    t = rng.uniform(0.0, 1.0, (8, 3)).astype(np.float32)
+    cases = [
+        (fn.nn.MSELoss, F.mse_loss, z, t, {}),
+        (fn.nn.BCELoss, F.binary_cross_entropy, p, t, {}),
+        (fn.nn.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits, z, t, {}),
+    ]
+    for reduction in R:
+        for cls, tfn, x, target, kw in cases:
+            tx = torch.tensor(x, requires_grad=True)
+            tv = tfn(tx, torch.tensor(target), reduction=reduction, **kw)
+            tv.backward()
+            loss = cls(reduction=reduction)
+            assert loss(x, target) == pytest.approx(tv.item(), rel=1e-5), cls.__name__
+            np.testing.assert_allclose(loss.backward(), tx.grad.numpy(), rtol=1e-5, atol=1e-6,
+                                       err_msg=cls.__name__)
+        logits = (3 * rng.standard_normal((9, 6))).astype(np.float32)
+        y = rng.integers(0, 6, 9)
+        for e in (0.0, 0.25, 1.0):
+            tx = torch.tensor(logits, requires_grad=True)
+            tv = F.cross_entropy(tx, torch.tensor(y), label_smoothing=e, reduction=reduction)
+            tv.backward()
+            loss = fn.nn.CrossEntropyLoss(label_smoothing=e, reduction=reduction)
+            assert loss(logits, y) == pytest.approx(tv.item(), rel=1e-5)
+            np.testing.assert_allclose(loss.backward(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)

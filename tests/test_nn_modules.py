@@ -1,0 +1,136 @@
+"""fastnn.nn as a whole: exports, init, conversions shared by every module, and a small
+network trained one step against PyTorch autograd."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import fastnn as fn
+import numpy as np
+import pytest
+
+nn = fn.nn
+
+LAYERS = {
+    "Linear": lambda: nn.Linear(5, 3), "ReLU": nn.ReLU, "LeakyReLU": nn.LeakyReLU,
+    "Sigmoid": nn.Sigmoid, "Tanh": nn.Tanh, "GELU": nn.GELU, "Identity": nn.Identity,
+    "Softmax": nn.Softmax, "Dropout": nn.Dropout,
+}
+
+
+def test_exports():
+    expected = {"Module", "Parameter", "Sequential", "Linear", "Dense", "ReLU", "LeakyReLU",
+                "Sigmoid", "Tanh", "Softmax", "Identity", "GELU", "Dropout", "MSELoss", "BCELoss",
+                "BCEWithLogitsLoss", "CrossEntropyLoss", "init"}
+    assert expected <= set(nn.__all__)
+    for name in nn.__all__:
+        assert hasattr(nn, name)
+    assert nn.Dense is nn.Linear
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layers_convert_inputs_once(rng, name):
+    x64 = rng.standard_normal((4, 10))[:, ::2]  # float64 and non-contiguous, shape (4, 5)
+    m = LAYERS[name]().eval()
+    y = m(x64)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, m(np.ascontiguousarray(x64, np.float32)))
+    assert m(np.arange(20).reshape(4, 5)).dtype == np.float32  # ints converted
+    g = m.backward(np.ones(y.shape))  # float64 grad converted
+    assert g.dtype == np.float32 and g.shape == x64.shape
+    with pytest.raises(TypeError, match="real numeric dtype"):
+        m(np.zeros((4, 5), bool))
+    with pytest.raises(TypeError, match="real numeric dtype"):
+        m(np.array([[object()] * 5]))
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layers_backward_before_forward_and_empty_batch(name):
+    m = LAYERS[name]()
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before forward"):
+        m.backward(np.zeros((2, 3)))
+    y = m(np.zeros((0, 5)))
+    assert y.shape[0] == 0
+    assert m.backward(np.zeros(y.shape)).shape == (0, 5)
+
+
+def test_init_functions():
+    gen = np.random.default_rng(0)
+    w = np.empty((300, 200), np.float32)
+    nn.init.kaiming_uniform_(w, a=0, nonlinearity="relu", generator=gen)
+    assert abs(w.std() - math.sqrt(2 / 200)) < 0.02 * math.sqrt(2 / 200)
+    assert np.abs(w).max() <= math.sqrt(6 / 200)
+    nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu", generator=gen)
+    assert abs(w.std() - math.sqrt(2 / 300)) < 0.02 * math.sqrt(2 / 300)
+    nn.init.xavier_uniform_(w, generator=gen)
+    assert abs(w.std() - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
+    nn.init.xavier_normal_(w, gain=2.0, generator=gen)
+    assert abs(w.std() - 2 * math.sqrt(2 / 500)) < 0.04 * math.sqrt(2 / 500)
+    p = nn.Parameter(np.empty((3, 2)))
+    assert nn.init.ones_(p) is p and (p.data == 1).all()
+    assert (nn.init.zeros_(p).data == 0).all()
+    nn.init.normal_(p, 5.0, 0.0)
+    assert (p.data == 5).all()
+    assert nn.init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert nn.init.calculate_gain("leaky_relu", math.sqrt(5)) == pytest.approx(math.sqrt(1 / 3))
+    with pytest.raises(ValueError, match="unsupported nonlinearity 'swish'"):
+        nn.init.calculate_gain("swish")
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        nn.init.xavier_uniform_(np.empty(3, np.float32))
+    with pytest.raises(ValueError, match="'mode' must be 'fan_in' or 'fan_out'"):
+        nn.init.kaiming_uniform_(w, mode="fan_avg")
+    with pytest.raises(TypeError, match="Parameter or a float ndarray"):
+        nn.init.zeros_([1.0, 2.0])
+    fn.manual_seed(5)
+    a = nn.init.uniform_(np.empty(4, np.float32)).copy()
+    fn.manual_seed(5)
+    assert np.array_equal(nn.init.uniform_(np.empty(4, np.float32)), a)
+
+
+def test_sequential_matches_torch_autograd(rng):
+    """Linear -> ReLU -> Dropout(eval) -> Linear + CrossEntropyLoss, one backward, vs torch."""
+    torch = pytest.importorskip("torch")
+    model = nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 5))
+    tmodel = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Dropout(0.3),
+                                 torch.nn.Linear(16, 5))
+    model.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
+    model.eval()
+    tmodel.eval()
+    x = rng.standard_normal((9, 12)).astype(np.float32)
+    y = rng.integers(0, 5, 9)
+    loss = nn.CrossEntropyLoss(label_smoothing=0.1)
+    value = loss(model(x), y)
+    model.zero_grad()
+    grad_x = model.backward(loss.backward())
+
+    tx = torch.tensor(x, requires_grad=True)
+    tloss = torch.nn.CrossEntropyLoss(label_smoothing=0.1)(tmodel(tx), torch.tensor(y))
+    tloss.backward()
+    assert value == pytest.approx(tloss.item(), rel=1e-5)
+    np.testing.assert_allclose(grad_x, tx.grad.numpy(), rtol=1e-4, atol=1e-6)
+    tgrads = {k: p.grad.numpy() for k, p in tmodel.named_parameters()}
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.grad, tgrads[name], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "cpp/bindings/checks.h: FloatArray/LabelArray lack py::array::forcecast, so "
+    "array_t::ensure returns null for float64/int inputs (and uint64 labels) and the binding "
+    "dereferences it. Fix: add '| py::array::forcecast' to both aliases (then drop this mark)."))
+def test_core_converts_float64_and_integer_inputs():
+    """The bindings' documented conversion of any real dtype (run in a child: it may crash)."""
+    code = (
+        "import numpy as np, fastnn._core as C\n"
+        "assert C.mse_forward(np.zeros(3), np.arange(3), C.Reduction.sum) == 5.0\n"
+        "y = np.empty((2, 2), np.float32)\n"
+        "C.linear_forward(y, np.eye(2), np.eye(2), None)\n"
+        "assert (y == np.eye(2)).all()\n"
+        "C.cross_entropy_forward(np.zeros((2, 3)), np.zeros(2, np.uint64), 0.0, C.Reduction.mean)\n"
+    )
+    python_dir = Path(fn.__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(python_dir)}, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
