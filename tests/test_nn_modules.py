@@ -116,10 +116,6 @@ def test_sequential_matches_torch_autograd(rng):
         np.testing.assert_allclose(p.grad, tgrads[name], rtol=1e-4, atol=1e-6, err_msg=name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cpp/bindings/checks.h: FloatArray/LabelArray lack py::array::forcecast, so "
-    "array_t::ensure returns null for float64/int inputs (and uint64 labels) and the binding "
-    "dereferences it. Fix: add '| py::array::forcecast' to both aliases (then drop this mark)."))
 def test_core_converts_float64_and_integer_inputs():
     """The bindings' documented conversion of any real dtype (run in a child: it may crash)."""
     code = (

@@ -23,8 +23,9 @@ namespace fastnn::bind {
 
 namespace py = pybind11;
 
-using FloatArray = py::array_t<float, py::array::c_style>;
-using LabelArray = py::array_t<std::int64_t, py::array::c_style>;
+// forcecast lets ensure() convert other numeric dtypes (float64, ints) instead of failing.
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+using LabelArray = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
 
 // "(2, 3)" for a shape.
 std::string shape_str(const py::array& a);
@@ -33,8 +34,8 @@ std::string shape_str(const py::array& a);
 // when needed. bool, complex, object and string dtypes raise TypeError.
 FloatArray float_input(const py::handle& obj, const char* func, const char* arg);
 
-// Converts integer class labels to int64 C-contiguous. Float labels with integral
-// values are accepted; other dtypes raise TypeError.
+// Converts integer class labels to int64 C-contiguous; other dtypes raise TypeError
+// (the Python losses turn integral float targets into int64 first).
 LabelArray label_input(const py::handle& obj, const char* func, const char* arg);
 
 // A caller-owned output: must be a float32, C-contiguous, writeable ndarray.
