@@ -304,6 +304,29 @@ def best_supported() -> str:
     return "avx2" if _core._gemm_arch_supported("avx2") else "scalar"
 
 
+def cpuinfo_flags() -> set[str] | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return None
+
+
+def test_cpu_features_match_the_kernel_and_cpuinfo():
+    features = _core._cpu_features()
+    assert features["avx2_fma"] == _core._gemm_arch_supported("avx2")
+    assert not (features["avx512"] and not features["avx2_fma"])
+    flags = cpuinfo_flags()
+    if flags is None:
+        pytest.skip("no /proc/cpuinfo")
+    # Linux lists a feature only when the OS also enables its register state.
+    assert features["avx2_fma"] == ({"avx2", "fma"} <= flags)
+    assert features["avx512"] == ({"avx512f", "avx512dq", "avx512bw", "avx512vl"} <= flags)
+
+
 def test_default_arch_is_best_supported():
     if "FASTNN_ARCH" in os.environ:
         pytest.skip("FASTNN_ARCH is set for this run")

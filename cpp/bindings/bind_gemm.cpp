@@ -15,6 +15,7 @@
 
 #include "checks.h"
 #include "fastnn/gemm.h"
+#include "util/cpu_features.h"
 
 namespace py = pybind11;
 
@@ -153,6 +154,18 @@ void bind_gemm(py::module_& m) {
       py::arg("beta") = 0.0f,
       "For tests: _core.matmul through one named path ('reference' or a packed kernel), "
       "at any size.");
+
+  m.def(
+      "_cpu_features",
+      [] {
+        const CpuFeatures& f = cpu_features();
+        py::dict d;
+        d["avx2_fma"] = f.avx2_fma;
+        d["avx512"] = f.avx512;  // detected for the AVX-512 kernel to come; no kernel yet
+        return d;
+      },
+      "Instruction sets this CPU and OS support (cpuid + xgetbv), whether or not "
+      "fastnn has a kernel for them.");
 
   m.def(
       "_gemm_arch_supported",

@@ -85,7 +85,7 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
 
   static thread_local PackBuffer b_buffer;  // the caller's; shared with the team
   float* const bpack = b_buffer.get(static_cast<std::size_t>(kc_max * nc_max));
-  const bool parallel = static_cast<double>(M) * N * K >= kParallelMinMacs;
+  [[maybe_unused]] const bool parallel = static_cast<double>(M) * N * K >= kParallelMinMacs;
 
 #pragma omp parallel if (parallel)
   {
