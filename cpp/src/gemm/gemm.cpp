@@ -1,14 +1,50 @@
-// gemm.cpp: GEMM entry point (temporary: reference loop until the blocked path lands).
+// gemm.cpp: GEMM entry points: the tiny-size shortcut, the dispatched blocked
+// path, and the by-name paths the tests use to check every kernel.
 #include "fastnn/gemm.h"
 
+#include <cstring>
+
+#include "gemm/arch.h"
+#include "gemm/blocked.h"
+
 namespace fastnn {
+
+namespace {
+
+// At or below this many multiply-adds (e.g. 16 x 16 x 16) packing costs more
+// than it saves: the reference loop is faster.
+constexpr double kSmallMacs = 16 * 16 * 16;
+
+}  // namespace
 
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
           const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
           index_t ldc) {
-  gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (static_cast<double>(M) * N * K <= kSmallMacs) {
+    gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  gemm_detail::gemm_blocked(gemm_detail::active_arch(), trans_a, trans_b, M, N, K, alpha, A,
+                            lda, B, ldb, beta, C, ldc);
 }
 
-const char* gemm_arch() { return "scalar"; }
+bool gemm_with_arch(const char* arch, bool trans_a, bool trans_b, index_t M, index_t N,
+                    index_t K, float alpha, const float* A, index_t lda, const float* B,
+                    index_t ldb, float beta, float* C, index_t ldc) {
+  if (std::strcmp(arch, "reference") == 0) {
+    gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return true;
+  }
+  const gemm_detail::GemmArch* g = gemm_detail::find_arch(arch);
+  if (g == nullptr) return false;
+  gemm_detail::gemm_blocked(*g, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return true;
+}
+
+bool gemm_arch_supported(const char* arch) {
+  return std::strcmp(arch, "reference") == 0 || gemm_detail::find_arch(arch) != nullptr;
+}
+
+const char* gemm_arch() { return gemm_detail::active_arch().name; }
 
 }  // namespace fastnn

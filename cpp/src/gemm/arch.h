@@ -1,0 +1,36 @@
+// arch.h: the per-ISA GEMM table (micro-kernel + block sizes) and its dispatch.
+//
+// Block sizes follow BLIS (Goto's algorithm): a kc x nr micro-panel of B stays
+// in L1 while the micro-kernel streams an mc x kc block of packed A from L2; the
+// kc x nc block of packed B lives in L3. mc is a multiple of mr, nc of nr.
+#pragma once
+
+#include "fastnn/common.h"
+#include "gemm/ukernel.h"
+
+namespace fastnn::gemm_detail {
+
+// Instruction-set levels, ordered: a CPU at level L runs every kernel <= L.
+enum class IsaLevel { scalar = 0, avx2 = 1, avx512 = 2 };
+
+struct GemmArch {
+  const char* name;  // "scalar", "avx2", ... (FASTNN_ARCH values)
+  IsaLevel level;    // what the CPU must support to run `ukernel`
+  index_t mr, nr;    // register tile (must equal the kernel's kMR, kNR)
+  index_t mc, kc, nc;  // cache blocks
+  UKernel ukernel;
+};
+
+// Largest mr * nr of any kernel: the macro-kernel's on-stack edge tile.
+constexpr index_t kMaxTile = 512;
+
+// The kernel used by gemm(), chosen once on first use (thread-safe): the best
+// one this CPU and OS support, capped by FASTNN_ARCH=scalar|avx2|avx512 when set.
+// A request above what the CPU supports (or for a level this build has no
+// kernel for) falls back to the best kernel below it; an unknown value is ignored.
+const GemmArch& active_arch();
+
+// The kernel named `name` if this CPU can run it, otherwise nullptr.
+const GemmArch* find_arch(const char* name);
+
+}  // namespace fastnn::gemm_detail

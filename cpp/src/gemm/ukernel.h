@@ -1,0 +1,42 @@
+// ukernel.h: the MR x NR register-blocked micro-kernels, one per instruction set.
+//
+// A micro-kernel multiplies one packed micro-panel of A (kc x MR, stored
+// a[k * MR + i]) by one packed micro-panel of B (kc x NR, stored b[k * NR + j])
+// and writes the full MR x NR tile of C (row-major, leading dimension ldc):
+//
+//   AB[i, j] = sum_{k = 0 .. kc-1} a[k * MR + i] * b[k * NR + j]      (k ascending)
+//   C[i, j]  = alpha * AB[i, j] + beta * C[i, j]   (beta == 0: C is not read)
+//
+// The products are rounded as fl(fl(alpha * AB) + fl(beta * C)) (no fused
+// multiply-add in the write-back) so the macro-kernel's edge-tile write-back,
+// which does the same in portable code, rounds identically.
+//
+// Each kernel lives in its own translation unit compiled with its own ISA flags
+// (ukernel_<isa>.cpp) and in its own namespace; only this header is shared, and
+// it must stay free of inline functions so no AVX code leaks into baseline code.
+#pragma once
+
+#include "fastnn/common.h"
+
+namespace fastnn::gemm_detail {
+
+using UKernel = void (*)(index_t kc, const float* a, const float* b, float alpha, float beta,
+                         float* c, index_t ldc);
+
+// Portable C++ written so the compiler vectorizes it at baseline flags (SSE2 on x86-64).
+namespace scalar {
+constexpr index_t kMR = 4;
+constexpr index_t kNR = 8;
+void ukernel(index_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+             index_t ldc);
+}  // namespace scalar
+
+// AVX2 + FMA intrinsics: 6 x 16 tile = 12 ymm accumulators.
+namespace avx2 {
+constexpr index_t kMR = 6;
+constexpr index_t kNR = 16;
+void ukernel(index_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+             index_t ldc);
+}  // namespace avx2
+
+}  // namespace fastnn::gemm_detail

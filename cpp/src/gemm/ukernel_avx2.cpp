@@ -1,0 +1,75 @@
+// ukernel_avx2.cpp: AVX2 + FMA 6 x 16 micro-kernel (see ukernel.h).
+//
+// Compiled with -mavx2 -mfma (CMake, by file name); called only after runtime
+// dispatch has checked the CPU and OS support AVX2/FMA. Register use: 12 ymm
+// accumulators (6 rows x 2 vectors of 8), 2 for the B row, 1 for the broadcast
+// A element: 15 of 16. Each accumulator gets one FMA per k, so the summation
+// order over k is fixed. Only intrinsics here: no inline library functions
+// whose AVX2 instantiation the linker could pick for baseline callers.
+#include <immintrin.h>
+
+#include "gemm/ukernel.h"
+
+namespace fastnn::gemm_detail::avx2 {
+
+namespace {
+
+// C row (16 floats) = alpha * ab + beta * C row; no FMA, see ukernel.h.
+inline void store_row(float* c, __m256 ab0, __m256 ab1, __m256 alpha, __m256 beta,
+                      bool read_c) {
+  __m256 r0 = _mm256_mul_ps(alpha, ab0);
+  __m256 r1 = _mm256_mul_ps(alpha, ab1);
+  if (read_c) {
+    r0 = _mm256_add_ps(r0, _mm256_mul_ps(beta, _mm256_loadu_ps(c)));
+    r1 = _mm256_add_ps(r1, _mm256_mul_ps(beta, _mm256_loadu_ps(c + 8)));
+  }
+  _mm256_storeu_ps(c, r0);
+  _mm256_storeu_ps(c + 8, r1);
+}
+
+}  // namespace
+
+void ukernel(index_t kc, const float* a, const float* b, float alpha, float beta, float* c,
+             index_t ldc) {
+  static_assert(kMR == 6 && kNR == 16, "the register layout below is written for 6 x 16");
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (index_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+    __m256 ai = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(ai, b0, c00);
+    c01 = _mm256_fmadd_ps(ai, b1, c01);
+    ai = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(ai, b0, c10);
+    c11 = _mm256_fmadd_ps(ai, b1, c11);
+    ai = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(ai, b0, c20);
+    c21 = _mm256_fmadd_ps(ai, b1, c21);
+    ai = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(ai, b0, c30);
+    c31 = _mm256_fmadd_ps(ai, b1, c31);
+    ai = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(ai, b0, c40);
+    c41 = _mm256_fmadd_ps(ai, b1, c41);
+    ai = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(ai, b0, c50);
+    c51 = _mm256_fmadd_ps(ai, b1, c51);
+    a += kMR;
+    b += kNR;
+  }
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  const bool read_c = beta != 0.0f;
+  store_row(c + 0 * ldc, c00, c01, va, vb, read_c);
+  store_row(c + 1 * ldc, c10, c11, va, vb, read_c);
+  store_row(c + 2 * ldc, c20, c21, va, vb, read_c);
+  store_row(c + 3 * ldc, c30, c31, va, vb, read_c);
+  store_row(c + 4 * ldc, c40, c41, va, vb, read_c);
+  store_row(c + 5 * ldc, c50, c51, va, vb, read_c);
+}
+
+}  // namespace fastnn::gemm_detail::avx2

@@ -1,0 +1,66 @@
+"""Stateless functions over NumPy arrays: ``matmul`` (the float32 GEMM)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _core
+
+
+def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
+           out: np.ndarray | None = None) -> np.ndarray:
+    r"""Matrix product of two 2-D arrays in float32, with optional transposes.
+
+    .. math::
+        \text{out} = \operatorname{op}(a) \operatorname{op}(b), \qquad
+        \operatorname{op}(x) = x^\top \text{ if the flag is set, else } x
+
+    The result equals ``a @ b`` (with the transposes applied) to float32 rounding.
+    It runs fastnn's packed, cache-blocked GEMM (SIMD path in ``fastnn.info()["simd"]``)
+    on ``fastnn.get_num_threads()`` threads; results are bit-identical at any
+    thread count. Transposes are read through strides, never copied: prefer
+    ``matmul(x, w, trans_b=True)`` to ``matmul(x, w.T.copy())``.
+
+    Args:
+        a (array_like): left operand, 2-D, any real numeric dtype. float32
+            C- or F-contiguous arrays (e.g. ``x.T``) are used without a copy;
+            anything else is converted to float32 once.
+        b (array_like): right operand, 2-D, same rules as ``a``.
+        trans_a (bool, optional): use :math:`a^\top` instead of ``a``. Default: ``False``.
+        trans_b (bool, optional): use :math:`b^\top` instead of ``b``. Default: ``False``.
+        out (numpy.ndarray, optional): float32 C-contiguous array of shape
+            :math:`(M, N)` to write the result into (its contents are ignored);
+            must not share memory with ``a`` or ``b``. Default: ``None``
+            (a new array is allocated).
+
+    Returns:
+        numpy.ndarray: the float32 product of shape :math:`(M, N)` (``out`` when given).
+
+    Raises:
+        ValueError: an operand is not 2-D, the inner dimensions differ (both
+            shapes are named), or ``out`` has the wrong shape, is not
+            C-contiguous, or overlaps an operand.
+        TypeError: an operand has a non-numeric dtype (bool, complex, object,
+            str), or ``out`` is not a float32 ndarray.
+
+    Shape:
+        - op(a): :math:`(M, K)`, i.e. ``a`` is :math:`(M, K)`, or :math:`(K, M)` with ``trans_a``.
+        - op(b): :math:`(K, N)`, i.e. ``b`` is :math:`(K, N)`, or :math:`(N, K)` with ``trans_b``.
+        - Output: :math:`(M, N)`.
+
+    Examples::
+
+        >>> import numpy as np
+        >>> from fastnn.functional import matmul
+        >>> x = np.ones((4, 3), dtype=np.float32)
+        >>> w = np.full((5, 3), 2.0, dtype=np.float32)
+        >>> y = matmul(x, w, trans_b=True)  # x @ w.T, as in nn.Linear
+        >>> y.shape, float(y[0, 0])
+        ((4, 5), 6.0)
+        >>> out = np.empty((3, 5), dtype=np.float32)
+        >>> matmul(x, y, trans_a=True, out=out) is out  # x.T @ y
+        True
+    """
+    return _core.matmul(a, b, trans_a, trans_b, out)
