@@ -15,11 +15,12 @@ import os
 import time
 from typing import Callable
 
-import fastnn as fn
 import numpy as np
 import pytest
-from fastnn.functional import matmul
 from threadpoolctl import threadpool_limits
+
+import fastnn as fn
+from fastnn.functional import matmul
 
 # name -> (a shape, b shape, trans_a, trans_b); one MLP layer is x: 128 x 784, W: 512 x 784.
 CASES = {

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-import fastnn as fn
 import numpy as np
+
+import fastnn as fn
 
 # -- linear -------------------------------------------------------------------
 

@@ -10,8 +10,21 @@ import fastnn as fn
 
 def test_version_and_public_names():
     assert isinstance(fn.__version__, str) and fn.__version__.count(".") >= 2
-    for name in ("matmul", "manual_seed", "set_num_threads", "get_num_threads", "info", "fit",
-                 "evaluate", "predict", "nn", "optim", "data", "datasets", "callbacks"):
+    for name in (
+        "matmul",
+        "manual_seed",
+        "set_num_threads",
+        "get_num_threads",
+        "info",
+        "fit",
+        "evaluate",
+        "predict",
+        "nn",
+        "optim",
+        "data",
+        "datasets",
+        "callbacks",
+    ):
         assert hasattr(fn, name), name
 
 
@@ -21,8 +34,14 @@ def test_manual_seed_reproduces_init_dropout_and_shuffling():
         lin = fn.nn.Linear(5, 4)
         drop = fn.nn.Dropout(0.5)
         mask = drop(np.ones((3, 8), dtype=np.float32))
-        order = np.concatenate([yb for _, yb in fn.data.DataLoader(np.zeros((10, 1)), np.arange(10),
-                                                                    batch_size=3, shuffle=True)])
+        order = np.concatenate(
+            [
+                yb
+                for _, yb in fn.data.DataLoader(
+                    np.zeros((10, 1)), np.arange(10), batch_size=3, shuffle=True
+                )
+            ]
+        )
         return lin.weight.data.copy(), mask, order
 
     a, b = run(), run()
@@ -41,8 +60,9 @@ def test_seeded_training_is_bit_identical_at_1_and_all_threads():
         fn.set_num_threads(threads)
         try:
             fn.manual_seed(5)
-            model = fn.nn.Sequential(fn.nn.Linear(20, 64), fn.nn.ReLU(), fn.nn.Dropout(0.3),
-                                     fn.nn.Linear(64, 2))
+            model = fn.nn.Sequential(
+                fn.nn.Linear(20, 64), fn.nn.ReLU(), fn.nn.Dropout(0.3), fn.nn.Linear(64, 2)
+            )
             fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=2, verbose=0, seed=1)
             return model.state_dict()
         finally:

@@ -13,8 +13,13 @@ from fastnn import cli
 
 def run_cli(*args, timeout=120):
     env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "fastnn", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "fastnn", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def test_train_defaults_reach_97_percent_on_digits():
@@ -32,8 +37,24 @@ def test_train_defaults_reach_97_percent_on_digits():
 
 @pytest.mark.parametrize("dataset", ["spirals", "moons", "xor"])
 def test_train_on_synthetic_sets(dataset, capsys):
-    assert cli.main(["train", "--dataset", dataset, "--epochs", "3", "--hidden", "16",
-                     "--verbose", "0", "--threads", "1"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--dataset",
+                dataset,
+                "--epochs",
+                "3",
+                "--hidden",
+                "16",
+                "--verbose",
+                "0",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert "test accuracy" in capsys.readouterr().out
 
 

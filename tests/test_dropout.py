@@ -3,9 +3,10 @@ its statistics, thread independence, and nn.Dropout."""
 
 from __future__ import annotations
 
-import fastnn as fn
 import numpy as np
 import pytest
+
+import fastnn as fn
 import reference as ref
 from conftest import ALL_THREADS
 from fastnn import _core

@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 
-import fastnn as fn
 import numpy as np
 import pytest
+
+import fastnn as fn
 from fastnn import _core
 from fastnn.functional import matmul
 

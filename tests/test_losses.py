@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import fastnn as fn
 import numpy as np
 import pytest
+
+import fastnn as fn
 import reference as ref
 from conftest import ALL_THREADS
 from fastnn import _core

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import fastnn as fn
 import numpy as np
 import pytest
+
+import fastnn as fn
 
 nn = fn.nn
 

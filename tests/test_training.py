@@ -29,8 +29,18 @@ def test_fit_learns_and_records_history():
     X, y = make_blobs()
     fn.manual_seed(0)
     model = mlp()
-    hist = fn.fit(model, X, y, loss=nn.CrossEntropyLoss(), optimizer=optim.Adam(model.parameters(), lr=0.01),
-                  epochs=15, batch_size=16, validation_split=0.25, metrics=["accuracy"], verbose=0)
+    hist = fn.fit(
+        model,
+        X,
+        y,
+        loss=nn.CrossEntropyLoss(),
+        optimizer=optim.Adam(model.parameters(), lr=0.01),
+        epochs=15,
+        batch_size=16,
+        validation_split=0.25,
+        metrics=["accuracy"],
+        verbose=0,
+    )
     assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert hist.epoch == list(range(15))
     assert all(len(v) == 15 for v in hist.history.values())
@@ -45,8 +55,17 @@ def test_fit_equals_hand_written_loop(dropout):
     X, y = make_blobs(100)
     fn.manual_seed(7)
     a = mlp(dropout)
-    fn.fit(a, X, y, loss=nn.CrossEntropyLoss(), optimizer=optim.SGD(a.parameters(), lr=0.1, momentum=0.9),
-           epochs=3, batch_size=8, seed=3, verbose=0)
+    fn.fit(
+        a,
+        X,
+        y,
+        loss=nn.CrossEntropyLoss(),
+        optimizer=optim.SGD(a.parameters(), lr=0.1, momentum=0.9),
+        epochs=3,
+        batch_size=8,
+        seed=3,
+        verbose=0,
+    )
 
     fn.manual_seed(7)
     b = mlp(dropout)
@@ -69,8 +88,17 @@ def test_validation_split_uses_the_last_samples_and_eval_mode():
     X, y = make_blobs(100)
     fn.manual_seed(1)
     model = mlp(dropout=0.5)
-    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=1,
-                  validation_split=0.2, metrics=["acc"], verbose=0)
+    hist = fn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer="adam",
+        epochs=1,
+        validation_split=0.2,
+        metrics=["acc"],
+        verbose=0,
+    )
     expected = fn.evaluate(model, X[80:], y[80:], loss=nn.CrossEntropyLoss(), metrics=["acc"])
     assert hist.history["val_loss"][0] == pytest.approx(expected["loss"], rel=1e-6)
     assert hist.history["val_acc"][0] == pytest.approx(expected["acc"])
@@ -80,8 +108,17 @@ def test_validation_data_takes_precedence():
     X, y = make_blobs(100)
     Xv, yv = make_blobs(30, seed=5)
     model = mlp()
-    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", epochs=1,
-                  validation_data=(Xv, yv), validation_split=0.5, verbose=0)
+    hist = fn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer="sgd",
+        epochs=1,
+        validation_data=(Xv, yv),
+        validation_split=0.5,
+        verbose=0,
+    )
     expected = fn.evaluate(model, Xv, yv, loss="cross_entropy")
     assert hist.history["val_loss"][0] == pytest.approx(expected["loss"], rel=1e-6)
 
@@ -98,8 +135,17 @@ def test_early_stopping_in_fit_restores_best_weights():
 
     # lr so large that validation loss bounces: early stopping must fire.
     stop = fn.callbacks.EarlyStopping(patience=1, restore_best_weights=True)
-    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=2.0),
-                  epochs=50, validation_split=0.3, callbacks=[Snapshot(), stop], verbose=0)
+    hist = fn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optim.SGD(model.parameters(), lr=2.0),
+        epochs=50,
+        validation_split=0.3,
+        callbacks=[Snapshot(), stop],
+        verbose=0,
+    )
     assert hist.stopped_epoch is not None and len(hist.epoch) < 50
     best = int(np.argmin(hist.history["val_loss"]))
     assert hist.best_epoch == best
@@ -132,8 +178,17 @@ def test_predict_and_evaluate_use_eval_mode_and_restore_it():
 
 def test_verbose_output(capsys):
     X, y = make_blobs(40)
-    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, metrics=["accuracy"],
-           validation_split=0.25, verbose=2)
+    fn.fit(
+        mlp(),
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer="adam",
+        epochs=2,
+        metrics=["accuracy"],
+        validation_split=0.25,
+        verbose=2,
+    )
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 2 and out[0].startswith("Epoch 1/2") and "val_accuracy" in out[1]
     fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, verbose=0)
@@ -177,14 +232,23 @@ def test_fit_matches_pytorch_training():
     model = mlp()
     tmodel = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
     tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
-    fn.fit(model, X, y, loss="cross_entropy", optimizer=optim.Adam(model.parameters(), lr=0.01),
-           epochs=3, batch_size=16, shuffle=False, verbose=0)
+    fn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optim.Adam(model.parameters(), lr=0.01),
+        epochs=3,
+        batch_size=16,
+        shuffle=False,
+        verbose=0,
+    )
     topt = torch.optim.Adam(tmodel.parameters(), lr=0.01)
     Xt, yt = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y)
     for _ in range(3):
         for i in range(0, 64, 16):
             topt.zero_grad()
-            torch.nn.functional.cross_entropy(tmodel(Xt[i:i + 16]), yt[i:i + 16]).backward()
+            torch.nn.functional.cross_entropy(tmodel(Xt[i : i + 16]), yt[i : i + 16]).backward()
             topt.step()
     for k, v in tmodel.state_dict().items():
         np.testing.assert_allclose(model.state_dict()[k], v.numpy(), rtol=1e-4, atol=1e-5)

@@ -25,23 +25,6 @@ namespace {
 
 constexpr const char* kFunc = "matmul";
 
-// float_input() with the float64/int -> float32 cast forced first: checks.h's
-// FloatArray lacks py::array::forcecast, so its ensure() returns a null array
-// for casts NumPy deems unsafe. Non-numeric input still raises float_input's TypeError.
-FloatArray to_float32(const py::handle& obj, const char* arg) {
-  py::array a = py::array::ensure(obj);
-  if (a) {
-    const char k = a.dtype().kind();
-    if (k == 'f' || k == 'i' || k == 'u') {
-      using Cast = py::array_t<float, py::array::c_style | py::array::forcecast>;
-      Cast cast = Cast::ensure(a);
-      if (!cast) throw py::error_already_set();
-      return float_input(cast, kFunc, arg);  // now a no-copy pass-through
-    }
-  }
-  return float_input(obj, kFunc, arg);
-}
-
 // A 2-D float32 C-contiguous operand and whether the kernel must transpose it.
 struct Operand {
   FloatArray array;
@@ -54,11 +37,11 @@ Operand operand(const py::handle& obj, bool trans, const char* arg) {
     auto a = py::reinterpret_borrow<py::array>(obj);
     const bool f_only = (a.flags() & py::array::f_style) && !(a.flags() & py::array::c_style);
     if (a.ndim() == 2 && f_only && a.dtype().is(py::dtype::of<float>())) {
-      FloatArray t = to_float32(a.attr("T"), arg);  // a view, no copy
+      FloatArray t = float_input(a.attr("T"), kFunc, arg);  // a view, no copy
       return {t, !trans, trans ? a.shape(1) : a.shape(0), trans ? a.shape(0) : a.shape(1)};
     }
   }
-  FloatArray a = to_float32(obj, arg);
+  FloatArray a = float_input(obj, kFunc, arg);
   require_ndim(a, 2, kFunc, arg);
   return {a, trans, trans ? a.shape(1) : a.shape(0), trans ? a.shape(0) : a.shape(1)};
 }

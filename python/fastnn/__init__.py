@@ -17,7 +17,7 @@ Example::
 
 __version__ = "0.1.0"
 
-from . import _core, callbacks, data, datasets, nn, optim  # noqa: E402
+from . import callbacks, data, datasets, nn, optim  # noqa: E402
 from ._random import manual_seed  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
 from .functional import matmul  # noqa: E402

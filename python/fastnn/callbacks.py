@@ -19,7 +19,11 @@ import numpy as np
 from ._validation import check_int, check_number
 
 __all__ = [
-    "Callback", "EarlyStopping", "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN",
+    "Callback",
+    "EarlyStopping",
+    "LearningRateScheduler",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
 ]
 
 
@@ -60,13 +64,19 @@ class _MonitorMixin:
 
     def _init_monitor(self, func: str, monitor: str, mode: str, min_delta: float) -> None:
         if not isinstance(monitor, str):
-            raise TypeError(f"{func}: argument 'monitor' must be a str, got {type(monitor).__name__}")
+            raise TypeError(
+                f"{func}: argument 'monitor' must be a str, got {type(monitor).__name__}"
+            )
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"{func}: argument 'mode' must be 'auto', 'min' or 'max', got {mode!r}")
+            raise ValueError(
+                f"{func}: argument 'mode' must be 'auto', 'min' or 'max', got {mode!r}"
+            )
         self.monitor = monitor
         if mode == "auto":
             name = monitor.removeprefix("val_")
-            mode = "max" if name in ("acc", "accuracy", "auc") or name.endswith("accuracy") else "min"
+            mode = (
+                "max" if name in ("acc", "accuracy", "auc") or name.endswith("accuracy") else "min"
+            )
         self.mode = mode
         self.min_delta = abs(check_number(min_delta, func, "min_delta"))
 
@@ -83,7 +93,8 @@ class _MonitorMixin:
             warnings.warn(
                 f"{type(self).__name__}: monitor '{self.monitor}' is not in the logs "
                 f"(available: {sorted(logs or {})}); pass validation data or change 'monitor'",
-                RuntimeWarning, stacklevel=3,
+                RuntimeWarning,
+                stacklevel=3,
             )
         return value
 
@@ -119,9 +130,17 @@ class EarlyStopping(_MonitorMixin, Callback):
         ...        validation_split=0.1, callbacks=[stop])
     """
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
-                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
-                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
         super().__init__()
         func = "EarlyStopping()"
         self._init_monitor(func, monitor, mode, min_delta)
@@ -169,7 +188,10 @@ class EarlyStopping(_MonitorMixin, Callback):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.load_state_dict(self.best_weights)
 
 
@@ -179,7 +201,7 @@ def _set_lr(optimizer: Any, lr: float) -> None:
 
 
 class ReduceLROnPlateau(_MonitorMixin, Callback):
-    r"""Multiplies the learning rate by ``factor`` when a quantity stops improving (Keras semantics).
+    r"""Multiplies the learning rate by ``factor`` when a quantity stops improving (Keras).
 
     Args:
         monitor (str): quantity to watch. Default: ``"val_loss"``.
@@ -192,14 +214,23 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         min_lr (float): lower bound on the learning rate. Default: 0.
     """
 
-    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
-                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4, cooldown: int = 0,
-                 min_lr: float = 0.0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+    ) -> None:
         super().__init__()
         func = "ReduceLROnPlateau()"
         self._init_monitor(func, monitor, mode, min_delta)
-        self.factor = check_number(factor, func, "factor", low=0.0, high=1.0, low_open=True,
-                                   high_open=True)
+        self.factor = check_number(
+            factor, func, "factor", low=0.0, high=1.0, low_open=True, high_open=True
+        )
         self.patience = check_int(patience, func, "patience", low=0)
         self.cooldown = check_int(cooldown, func, "cooldown", low=0)
         self.min_lr = check_number(min_lr, func, "min_lr", low=0.0)
@@ -232,7 +263,10 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     _set_lr(self.optimizer, new_lr)
                     if self.verbose > 0:
-                        print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr:.4g}.")
+                        print(
+                            f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {new_lr:.4g}."
+                        )
                     self.cooldown_counter = self.cooldown
                     self.wait = 0
 
@@ -254,7 +288,8 @@ class LearningRateScheduler(Callback):
         super().__init__()
         if not callable(schedule):
             raise TypeError(
-                f"LearningRateScheduler(): argument 'schedule' must be callable, got {type(schedule).__name__}"
+                "LearningRateScheduler(): argument 'schedule' must be callable, "
+                f"got {type(schedule).__name__}"
             )
         self.schedule = schedule
         self.verbose = verbose
@@ -270,7 +305,9 @@ class LearningRateScheduler(Callback):
             raise ValueError(f"LearningRateScheduler: schedule returned an invalid lr {new_lr!r}")
         _set_lr(self.optimizer, new_lr)
         if self.verbose > 0:
-            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr:.4g}.")
+            print(
+                f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr:.4g}."
+            )
 
 
 class TerminateOnNaN(Callback):

@@ -38,7 +38,8 @@ class Sequential(Module):
         """Appends ``module`` at the end and returns ``self``."""
         if not isinstance(module, Module):
             raise TypeError(
-                f"Sequential.append(): argument 'module' must be a Module, got {type(module).__name__}"
+                "Sequential.append(): argument 'module' must be a Module, "
+                f"got {type(module).__name__}"
             )
         self.add_module(str(len(self)), module)
         return self

@@ -25,13 +25,19 @@ from .metrics import MetricFn, resolve_metrics
 from .progress import EpochProgress
 
 _LOSSES = {
-    "mse": nn.MSELoss, "mean_squared_error": nn.MSELoss,
-    "cross_entropy": nn.CrossEntropyLoss, "categorical_crossentropy": nn.CrossEntropyLoss,
-    "bce": nn.BCELoss, "binary_crossentropy": nn.BCELoss,
+    "mse": nn.MSELoss,
+    "mean_squared_error": nn.MSELoss,
+    "cross_entropy": nn.CrossEntropyLoss,
+    "categorical_crossentropy": nn.CrossEntropyLoss,
+    "bce": nn.BCELoss,
+    "binary_crossentropy": nn.BCELoss,
     "bce_with_logits": nn.BCEWithLogitsLoss,
 }
 _OPTIMIZERS = {
-    "sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+    "sgd": optim.SGD,
+    "adam": optim.Adam,
+    "adamw": optim.AdamW,
+    "rmsprop": optim.RMSprop,
     "adagrad": optim.Adagrad,
 }
 
@@ -66,11 +72,14 @@ def _resolve_optimizer(optimizer: Any, model: nn.Module) -> optim.Optimizer:
 
 def _check_model(model: Any, func: str) -> None:
     if not isinstance(model, nn.Module):
-        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, got {type(model).__name__}")
+        raise TypeError(
+            f"{func}: argument 'model' must be a fastnn.nn.Module, got {type(model).__name__}"
+        )
 
 
-def _check_xy(X: Any, y: Any, func: str, xname: str = "X", yname: str = "y"
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _check_xy(
+    X: Any, y: Any, func: str, xname: str = "X", yname: str = "y"
+) -> tuple[np.ndarray, np.ndarray]:
     X = as_float32(X, func, xname)
     y = np.asarray(y)
     if X.ndim == 0:
@@ -124,8 +133,15 @@ class _Averages:
         return out
 
 
-def _run_eval(model: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module,
-              metric_fns: dict[str, MetricFn], batch_size: int, prefix: str = "") -> dict[str, float]:
+def _run_eval(
+    model: nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    loss: nn.Module,
+    metric_fns: dict[str, MetricFn],
+    batch_size: int,
+    prefix: str = "",
+) -> dict[str, float]:
     averages = _Averages(loss, metric_fns)
     with _eval_mode(model):
         for xb, yb in DataLoader(X, y, batch_size=batch_size):
@@ -134,10 +150,23 @@ def _run_eval(model: nn.Module, X: np.ndarray, y: np.ndarray, loss: nn.Module,
     return averages.logs(prefix)
 
 
-def fit(model: nn.Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int = 10,
-        batch_size: int = 32, validation_data: tuple[Any, Any] | None = None,
-        validation_split: float = 0.0, callbacks: Iterable[Callback] = (), shuffle: bool = True,
-        metrics: Sequence[str] = (), verbose: int = 1, seed: int | None = None) -> History:
+def fit(
+    model: nn.Module,
+    X: Any,
+    y: Any,
+    *,
+    loss: Any,
+    optimizer: Any,
+    epochs: int = 10,
+    batch_size: int = 32,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    callbacks: Iterable[Callback] = (),
+    shuffle: bool = True,
+    metrics: Sequence[str] = (),
+    verbose: int = 1,
+    seed: int | None = None,
+) -> History:
     r"""Trains ``model`` on ``(X, y)`` with mini-batch gradient descent, Keras-style.
 
     Each epoch runs over shuffled mini-batches in training mode (dropout on),
@@ -191,22 +220,25 @@ def fit(model: nn.Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: 
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
-            raise TypeError(f"fit(): callbacks must be fastnn.callbacks.Callback, got {type(cb).__name__}")
+            raise TypeError(
+                f"fit(): callbacks must be fastnn.callbacks.Callback, got {type(cb).__name__}"
+            )
 
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit(): argument 'validation_data' must be a tuple (X_val, y_val)")
         X_val, y_val = _check_xy(*validation_data, func, "validation_data[0]", "validation_data[1]")
     else:
-        split = check_number(validation_split, func, "validation_split", low=0.0, high=1.0,
-                             high_open=True)
+        split = check_number(
+            validation_split, func, "validation_split", low=0.0, high=1.0, high_open=True
+        )
         n_val = int(len(X) * split)
         if split > 0 and (n_val == 0 or n_val == len(X)):
             raise ValueError(
                 f"fit(): validation_split={split} leaves {n_val} validation and "
                 f"{len(X) - n_val} training samples out of {len(X)}; both must be >= 1"
             )
-        X_val, y_val = (X[len(X) - n_val:], y[len(X) - n_val:]) if n_val else (None, None)
+        X_val, y_val = (X[len(X) - n_val :], y[len(X) - n_val :]) if n_val else (None, None)
         X, y = (X[: len(X) - n_val], y[: len(y) - n_val]) if n_val else (X, y)
 
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=bool(shuffle), seed=seed)
@@ -245,8 +277,11 @@ def fit(model: nn.Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: 
                 break
         logs = averages.logs()
         if X_val is not None:
-            logs.update(_run_eval(model, X_val, y_val, loss, metric_fns, max(batch_size, 256),
-                                  prefix="val_"))
+            logs.update(
+                _run_eval(
+                    model, X_val, y_val, loss, metric_fns, max(batch_size, 256), prefix="val_"
+                )
+            )
         history.record(epoch, logs)
         progress.close(logs)
         for cb in callbacks:
@@ -267,8 +302,15 @@ def fit(model: nn.Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: 
     return history
 
 
-def evaluate(model: nn.Module, X: Any, y: Any, *, loss: Any, metrics: Sequence[str] = (),
-             batch_size: int = 256) -> dict[str, float]:
+def evaluate(
+    model: nn.Module,
+    X: Any,
+    y: Any,
+    *,
+    loss: Any,
+    metrics: Sequence[str] = (),
+    batch_size: int = 256,
+) -> dict[str, float]:
     """Computes the loss and metrics of ``model`` on ``(X, y)`` in eval mode (no dropout).
 
     The model's previous train/eval mode is restored afterwards.
@@ -314,5 +356,5 @@ def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
     with _eval_mode(model):
         if len(X) <= batch_size:
             return np.asarray(model(X))
-        outs = [np.asarray(model(X[i:i + batch_size])) for i in range(0, len(X), batch_size)]
+        outs = [np.asarray(model(X[i : i + batch_size])) for i in range(0, len(X), batch_size)]
     return np.concatenate(outs, axis=0)

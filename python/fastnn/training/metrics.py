@@ -58,7 +58,8 @@ def resolve_metrics(names: Iterable[str], loss: object) -> dict[str, MetricFn]:
         key = _ALIASES.get(name, name)
         if key not in table:
             raise ValueError(
-                f"fit(): unknown metric {name!r}; expected one of {sorted(table) + sorted(_ALIASES)}"
+                f"fit(): unknown metric {name!r}; "
+                f"expected one of {sorted(table) + sorted(_ALIASES)}"
             )
         out[name] = table[key]  # logged under the name the user gave, as Keras does
     return out

@@ -22,8 +22,9 @@ class EpochProgress:
 
     _WIDTH = 24
 
-    def __init__(self, epoch: int, epochs: int, steps: int, verbose: int,
-                 stream: TextIO | None = None) -> None:
+    def __init__(
+        self, epoch: int, epochs: int, steps: int, verbose: int, stream: TextIO | None = None
+    ) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.verbose = verbose
         self.live = verbose == 1 and hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -45,7 +46,7 @@ class EpochProgress:
         elapsed = now - self.start
         eta = elapsed / step * (self.steps - step) if step else 0.0
         self.stream.write(
-            f"\r{self.prefix} {step}/{self.steps} [{bar[:self._WIDTH]}] "
+            f"\r{self.prefix} {step}/{self.steps} [{bar[: self._WIDTH]}] "
             f"ETA {eta:4.1f}s  {format_logs(logs)}\033[K"
         )
         self.stream.flush()
