@@ -1,0 +1,80 @@
+"""``Adagrad``: per-coordinate learning rates from the accumulated squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._validation import check_number
+from ..nn.parameter import Parameter
+from .optimizer import Optimizer, ParamsT
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (PyTorch's ``torch.optim.Adagrad``).
+
+    .. math::
+        \begin{aligned}
+            g_t &= \pm\nabla_\theta f_t(\theta_{t-1}) + \lambda \theta_{t-1} \\
+            \tilde\gamma_t &= \gamma / (1 + (t - 1)\eta) \\
+            s_t &= s_{t-1} + g_t^2, \quad s_0 = \text{initial\_accumulator\_value} \\
+            \theta_t &= \theta_{t-1} - \tilde\gamma_t \, g_t / (\sqrt{s_t} + \epsilon)
+        \end{aligned}
+
+    From `Adaptive Subgradient Methods for Online Learning and Stochastic
+    Optimization <https://jmlr.org/papers/v12/duchi11a.html>`_.
+
+    Args:
+        params (iterable): parameters, or dicts defining parameter groups.
+        lr (float, optional): learning rate :math:`\gamma`. Default: ``1e-2``.
+        lr_decay (float, optional): learning-rate decay :math:`\eta`. Default: ``0``.
+        weight_decay (float, optional): L2 penalty :math:`\lambda`. Default: ``0``.
+        initial_accumulator_value (float, optional): starting value of the sum of
+            squared gradients. Default: ``0``.
+        eps (float, optional): :math:`\epsilon` added to the denominator. Default: ``1e-10``.
+        maximize (bool, optional): maximize the objective. Default: ``False``.
+
+    State (per parameter): ``"step"`` and ``"sum"``, created at construction as
+    PyTorch does (and on the first step for groups added later).
+
+    Example::
+
+        >>> opt = fn.optim.Adagrad(model.parameters(), lr=0.1)
+        >>> opt.step()
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "maximize": maximize}
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        check_number(group["lr"], "Adagrad()", "lr", low=0)
+        check_number(group["lr_decay"], "Adagrad()", "lr_decay", low=0)
+        check_number(group["weight_decay"], "Adagrad()", "weight_decay", low=0)
+        check_number(group["initial_accumulator_value"], "Adagrad()",
+                     "initial_accumulator_value", low=0)
+        check_number(group["eps"], "Adagrad()", "eps", low=0)
+
+    def _init_state(self, p: Parameter, group: dict[str, Any]) -> None:
+        state = self.state[p]
+        state["step"] = 0
+        state["sum"] = np.full_like(p.data, float(group["initial_accumulator_value"]))
+
+    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
+        if not self.state[p]:
+            self._init_state(p, group)
+        state = self.state[p]
+        state["step"] += 1
+        _core.adagrad_step(p.data, state["sum"], p.grad, lr=float(group["lr"]),
+                           lr_decay=float(group["lr_decay"]),
+                           weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
+                           maximize=bool(group["maximize"]), step=state["step"])

@@ -1,0 +1,410 @@
+"""Learning-rate schedulers with PyTorch's semantics (``torch.optim.lr_scheduler``).
+
+A scheduler edits ``optimizer.param_groups[i]["lr"]``. Construct it after the
+optimizer (it records each group's ``"initial_lr"`` and applies epoch 0), then
+call ``scheduler.step()`` once per epoch after ``optimizer.step()``. The epoch
+schedulers update the learning rate recursively from its current value, as
+PyTorch's chainable form does, so their values equal PyTorch's and they compose
+with manual changes of ``group["lr"]``; :class:`ReduceLROnPlateau` instead
+reacts to a metric passed to ``step(metrics)``.
+
+Example::
+
+    >>> opt = fn.optim.SGD(model.parameters(), lr=0.1)
+    >>> sched = fn.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
+    >>> for epoch in range(100):
+    ...     train_one_epoch(model, opt)
+    ...     sched.step()
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, SupportsFloat
+
+from .._validation import check_int, check_number
+from .optimizer import Optimizer
+
+__all__ = [
+    "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
+    "ReduceLROnPlateau", "StepLR",
+]
+
+
+def _check_optimizer(optimizer: Any, name: str) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            f"{name}(): argument 'optimizer' must be a fastnn.optim.Optimizer, "
+            f"got {type(optimizer).__name__}"
+        )
+
+
+class LRScheduler:
+    r"""Base class of the epoch-based schedulers.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose learning rates are scheduled.
+        last_epoch (int): index of the last epoch; ``-1`` (default) starts a new
+            schedule. A value >= 0 resumes one and needs ``"initial_lr"`` in every
+            group (as a loaded optimizer state has).
+
+    Attributes:
+        base_lrs (list[float]): each group's ``"initial_lr"``.
+        last_epoch (int): the epoch of the current learning rates.
+
+    Subclasses implement :meth:`get_lr`, the learning rates for ``last_epoch``
+    computed from the current ``group["lr"]`` values.
+    """
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        name = type(self).__name__
+        _check_optimizer(optimizer, name)
+        last_epoch = check_int(last_epoch, f"{name}()", "last_epoch", low=-1)
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(
+                        f"{name}(): param_groups[{i}] has no 'initial_lr', which resuming with "
+                        f"last_epoch={last_epoch} needs (load the optimizer state first)"
+                    )
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        # The initial step applies the schedule's value for epoch last_epoch + 1.
+        self._step_count = 0
+        self._is_initial = True
+        self.step()
+        self._is_initial = False
+
+    def get_lr(self) -> list[float]:
+        """Returns each group's learning rate for ``last_epoch`` (called by :meth:`step`)."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_lr()")
+
+    def get_last_lr(self) -> list[float]:
+        """Returns the learning rates set by the last :meth:`step`, one per group."""
+        return list(self._last_lr)
+
+    def step(self) -> None:
+        """Advances one epoch and sets each group's ``"lr"``; call after ``optimizer.step()``."""
+        self._step_count += 1
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _current_lrs(self) -> list[float]:
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        """Returns the scheduler's state: every attribute except the optimizer."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restores a state from :meth:`state_dict`."""
+        self.__dict__.update(state_dict)
+
+
+class StepLR(LRScheduler):
+    r"""Multiplies the learning rate by ``gamma`` every ``step_size`` epochs.
+
+    .. math::
+        \eta_t = \eta_0 \, \gamma^{\lfloor t / \text{step\_size} \rfloor}
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        step_size (int): period of the decay, in epochs (>= 1).
+        gamma (float, optional): multiplicative factor. Default: ``0.1``.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = StepLR(opt, step_size=30, gamma=0.1)  # lr 0.05, 0.005 from epoch 30, ...
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.step_size = check_int(step_size, "StepLR()", "step_size", low=1)
+        self.gamma = check_number(gamma, "StepLR()", "gamma")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+
+class MultiStepLR(LRScheduler):
+    r"""Multiplies the learning rate by ``gamma`` at each milestone epoch.
+
+    .. math::
+        \eta_t = \eta_0 \, \gamma^{\#\{m \in \text{milestones} : m \le t\}}
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        milestones (iterable of int): epochs at which to decay (a repeated
+            milestone decays once per repetition).
+        gamma (float, optional): multiplicative factor. Default: ``0.1``.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    """
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self.milestones = Counter(
+            check_int(m, "MultiStepLR()", "milestones", low=0) for m in milestones
+        )
+        self.gamma = check_number(gamma, "MultiStepLR()", "gamma")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch not in self.milestones:
+            return self._current_lrs()
+        factor = self.gamma ** self.milestones[self.last_epoch]
+        return [lr * factor for lr in self._current_lrs()]
+
+
+class LinearLR(LRScheduler):
+    r"""Scales the learning rate by a factor that moves linearly over ``total_iters`` epochs.
+
+    .. math::
+        \eta_t = \eta_0 \left(s + (e - s) \frac{\min(t, T)}{T}\right)
+
+    with :math:`s` = ``start_factor``, :math:`e` = ``end_factor``, :math:`T` = ``total_iters``.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        start_factor (float, optional): factor at epoch 0, in (0, 1]. Default: ``1/3``.
+        end_factor (float, optional): factor from epoch ``total_iters`` on, in [0, 1].
+            Default: ``1.0``.
+        total_iters (int, optional): epochs of the ramp (>= 1). Default: ``5``.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = LinearLR(opt, start_factor=0.1, total_iters=10)  # warm-up
+    """
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        self.start_factor = check_number(start_factor, "LinearLR()", "start_factor", low=0,
+                                         high=1, low_open=True)
+        self.end_factor = check_number(end_factor, "LinearLR()", "end_factor", low=0, high=1)
+        self.total_iters = check_int(total_iters, "LinearLR()", "total_iters", low=1)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.start_factor for lr in self._current_lrs()]
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        delta = self.end_factor - self.start_factor
+        factor = 1.0 + delta / (self.total_iters * self.start_factor
+                                + (self.last_epoch - 1) * delta)
+        return [lr * factor for lr in self._current_lrs()]
+
+
+class ExponentialLR(LRScheduler):
+    r"""Multiplies the learning rate by ``gamma`` every epoch: :math:`\eta_t = \eta_0 \gamma^t`.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        gamma (float): multiplicative factor.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = ExponentialLR(opt, gamma=0.95)
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        self.gamma = check_number(gamma, "ExponentialLR()", "gamma")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+
+class CosineAnnealingLR(LRScheduler):
+    r"""Cosine annealing from the initial learning rate to ``eta_min`` over ``T_max`` epochs.
+
+    .. math::
+        \eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})
+            \left(1 + \cos\left(\frac{t \pi}{T_{\max}}\right)\right)
+
+    computed, as PyTorch does, by the recursion
+
+    .. math::
+        \eta_{t+1} = \eta_{\min} + (\eta_t - \eta_{\min})
+            \frac{1 + \cos((t + 1)\pi / T_{\max})}{1 + \cos(t \pi / T_{\max})}
+
+    (past ``T_max`` the schedule rises again, with period ``2 T_max``). From
+    `SGDR: Stochastic Gradient Descent with Warm Restarts
+    <https://arxiv.org/abs/1608.03983>`_, without the restarts.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        T_max (int): half period, in epochs (>= 1).
+        eta_min (float, optional): minimum learning rate. Default: ``0.0``.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = CosineAnnealingLR(opt, T_max=100, eta_min=1e-5)
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        self.T_max = check_int(T_max, "CosineAnnealingLR()", "T_max", low=1)
+        self.eta_min = check_number(eta_min, "CosineAnnealingLR()", "eta_min")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t, t_max, eta_min = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if self._step_count == 1 and t > 0:  # resuming: closed form
+            return [eta_min + (base - eta_min) * (1 + math.cos(t * math.pi / t_max)) / 2
+                    for base in self.base_lrs]
+        if (t - 1 - t_max) % (2 * t_max) == 0:  # at the minimum, where the ratio is 0/0
+            return [lr + (base - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                    for base, lr in zip(self.base_lrs, self._current_lrs())]
+        ratio = (1 + math.cos(math.pi * t / t_max)) / (1 + math.cos(math.pi * (t - 1) / t_max))
+        return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+
+class ReduceLROnPlateau(LRScheduler):
+    r"""Reduces the learning rate when a metric has stopped improving.
+
+    Unlike the epoch schedulers it does not record ``"initial_lr"`` or change the
+    learning rate at construction (as in PyTorch, where it also subclasses
+    :class:`LRScheduler` without calling its constructor).
+
+    Each :meth:`step` receives the metric. After more than ``patience`` epochs
+    without improvement, every group's learning rate becomes
+    ``max(lr * factor, min_lr)`` (unless that changes it by at most ``eps``), and
+    ``cooldown`` epochs follow in which bad epochs are not counted. A value improves
+    on the best so far when it is below ``best * (1 - threshold)`` (mode ``"min"``,
+    threshold_mode ``"rel"``), below ``best - threshold`` (``"min"``, ``"abs"``),
+    above ``best * (1 + threshold)`` (``"max"``, ``"rel"``) or above
+    ``best + threshold`` (``"max"``, ``"abs"``).
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        mode (str, optional): ``"min"`` or ``"max"``. Default: ``"min"``.
+        factor (float, optional): multiplicative factor, < 1. Default: ``0.1``.
+        patience (int, optional): epochs without improvement tolerated. Default: ``10``.
+        threshold (float, optional): minimal significant change. Default: ``1e-4``.
+        threshold_mode (str, optional): ``"rel"`` or ``"abs"``. Default: ``"rel"``.
+        cooldown (int, optional): epochs to wait after a reduction. Default: ``0``.
+        min_lr (float or list[float], optional): lower bound of the learning rate,
+            one for all groups or one per group. Default: ``0``.
+        eps (float, optional): smallest reduction applied. Default: ``1e-8``.
+
+    Example::
+
+        >>> sched = ReduceLROnPlateau(opt, mode="min", patience=5)
+        >>> for epoch in range(100):
+        ...     train_one_epoch(model, opt)
+        ...     sched.step(validate(model))
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | list[float] = 0,
+                 eps: float = 1e-8) -> None:
+        name = "ReduceLROnPlateau"
+        _check_optimizer(optimizer, name)
+        if mode not in ("min", "max"):
+            raise ValueError(f"{name}(): argument 'mode' must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"{name}(): argument 'threshold_mode' must be 'rel' or 'abs', "
+                f"got {threshold_mode!r}"
+            )
+        self.optimizer = optimizer
+        self.mode = mode
+        self.threshold_mode = threshold_mode
+        func = f"{name}()"
+        self.factor = check_number(factor, func, "factor", low=0, high=1, high_open=True)
+        self.patience = check_int(patience, func, "patience", low=0)
+        self.threshold = check_number(threshold, func, "threshold", low=0)
+        self.cooldown = check_int(cooldown, func, "cooldown", low=0)
+        self.eps = check_number(eps, func, "eps", low=0)
+        n_groups = len(optimizer.param_groups)
+        if isinstance(min_lr, (list, tuple)):
+            if len(min_lr) != n_groups:
+                raise ValueError(
+                    f"{name}(): argument 'min_lr' must have one value per parameter group "
+                    f"({n_groups}), got {len(min_lr)}"
+                )
+            self.default_min_lr = None
+            self.min_lrs = [check_number(v, func, "min_lr", low=0) for v in min_lr]
+        else:
+            self.default_min_lr = check_number(min_lr, func, "min_lr", low=0)
+            self.min_lrs = [self.default_min_lr] * n_groups
+        self.last_epoch = 0
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    def is_better(self, a: float, best: float) -> bool:
+        """Whether metric value ``a`` improves significantly on ``best``."""
+        if self.mode == "min":
+            return a < (best * (1.0 - self.threshold) if self.threshold_mode == "rel"
+                        else best - self.threshold)
+        return a > (best * (self.threshold + 1.0) if self.threshold_mode == "rel"
+                    else best + self.threshold)
+
+    def step(self, metrics: SupportsFloat) -> None:  # type: ignore[override]
+        """Records one epoch's metric and reduces the learning rates if it has plateaued.
+
+        Args:
+            metrics (float): the monitored quantity (e.g. the validation loss).
+        """
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.in_cooldown:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0  # bad epochs during cooldown do not count
+        if self.num_bad_epochs > self.patience:
+            self._reduce_lr()
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def _reduce_lr(self) -> None:
+        n_groups = len(self.optimizer.param_groups)
+        if len(self.min_lrs) != n_groups:  # a group was added after construction
+            if self.default_min_lr is None:
+                raise RuntimeError(
+                    f"ReduceLROnPlateau: the optimizer has {n_groups} parameter groups but "
+                    f"min_lr has {len(self.min_lrs)} values (a group was added after the "
+                    "scheduler was created); set scheduler.min_lrs to match"
+                )
+            self.min_lrs = [self.default_min_lr] * n_groups
+        for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            old_lr = float(group["lr"])
+            new_lr = max(old_lr * self.factor, min_lr)
+            if old_lr - new_lr > self.eps:
+                group["lr"] = new_lr
+

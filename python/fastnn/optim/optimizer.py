@@ -1,0 +1,236 @@
+"""``Optimizer``: the base class of every optimizer (param groups, state, checkpoints).
+
+Shaped like ``torch.optim.Optimizer``: ``param_groups`` is a list of dicts, each
+holding ``"params"`` and every hyper-parameter (edit ``group["lr"]`` and the next
+step uses it); ``state`` maps each parameter to its buffers, created lazily on the
+first step under PyTorch's key names; ``state_dict()`` / ``load_state_dict()`` use
+PyTorch's layout. Subclasses validate their hyper-parameters and update one
+parameter with one fused kernel call.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any, Union
+
+import numpy as np
+
+from .._validation import shape_str
+from ..nn.parameter import Parameter
+
+ParamsT = Union[Iterable[Parameter], Iterable[dict[str, Any]]]
+
+
+class Optimizer:
+    r"""Base class for all optimizers.
+
+    Args:
+        params (iterable): :class:`fastnn.nn.Parameter` objects, or dicts defining
+            parameter groups (``{"params": [...], "lr": ...}``; options a group does
+            not set take the optimizer's defaults).
+        defaults (dict): default hyper-parameters of every group.
+
+    Attributes:
+        param_groups (list[dict]): the groups; each holds ``"params"`` (a list of
+            parameters) and every hyper-parameter.
+        state (dict): per-parameter state (``{parameter: {name: value}}``), created
+            on the first :meth:`step`.
+        defaults (dict): the default hyper-parameters.
+
+    Subclasses implement :meth:`_check_group` (raise on a bad hyper-parameter) and
+    :meth:`_update` (one step of one parameter).
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self._check_group(self.defaults)
+        self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        name = type(self).__name__
+        if isinstance(params, (Parameter, np.ndarray, dict)):
+            raise TypeError(
+                f"{name}(): argument 'params' must be an iterable of Parameters or of dicts, "
+                f"got {type(params).__name__}"
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{name}(): got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # -- hooks for subclasses -------------------------------------------------
+    def _check_group(self, group: dict[str, Any]) -> None:
+        """Raises ``TypeError`` / ``ValueError`` for a bad hyper-parameter in ``group``."""
+
+    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
+        """Applies one step to ``p`` with ``group``'s hyper-parameters and ``self.state[p]``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
+
+    # -- groups ---------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Adds a parameter group; options it does not set take the defaults.
+
+        Args:
+            param_group (dict): ``{"params": parameters, option: value, ...}``.
+
+        Raises:
+            TypeError: ``param_group`` is not a dict, or ``params`` holds something
+                other than :class:`fastnn.nn.Parameter` or is a set (unordered).
+            ValueError: a parameter appears twice, or is already in another group,
+                or an option is out of range.
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(
+                f"{name}.add_param_group(): param_group must be a dict, "
+                f"got {type(param_group).__name__}"
+            )
+        if "params" not in param_group:
+            raise ValueError(f"{name}.add_param_group(): param_group has no 'params' key")
+        params = param_group["params"]
+        if isinstance(params, Parameter):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{name}(): parameters must be in an ordered collection (a list), not a set, "
+                "so that their order is the same in every run"
+            )
+        else:
+            params = list(params)
+        for i, p in enumerate(params):
+            if not isinstance(p, Parameter):
+                raise TypeError(
+                    f"{name}(): can only optimize fastnn.nn.Parameter objects, "
+                    f"but params[{i}] is {type(p).__name__}"
+                )
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{name}(): a parameter group contains the same parameter twice")
+        existing = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in existing for p in params):
+            raise ValueError(f"{name}(): some parameters appear in more than one parameter group")
+
+        group = {k: v for k, v in param_group.items() if k != "params"}
+        for key, default in self.defaults.items():
+            group.setdefault(key, default)
+        self._check_group(group)
+        group["params"] = params
+        self.param_groups.append(group)
+
+    # -- stepping -------------------------------------------------------------
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Performs one optimization step over every parameter.
+
+        Args:
+            closure (callable, optional): re-evaluates the model and returns the
+                loss; called before the update. Default: ``None``.
+
+        Returns:
+            The closure's loss, or ``None`` without a closure.
+        """
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._update(p, group)
+        return loss
+
+    def zero_grad(self) -> None:
+        """Fills every parameter's ``.grad`` with zeros (fastnn gradients are never ``None``)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.zero_grad()
+
+    # -- checkpoints ----------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Returns the optimizer state in PyTorch's layout, with copies of every buffer.
+
+        ``{"state": {index: {name: value}}, "param_groups": [{option: value, ...,
+        "params": [index, ...]}]}``, where parameters are numbered in group order.
+        Parameters that have no state yet have no entry.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = copy.deepcopy({k: v for k, v in group.items() if k != "params"})
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {
+            index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v))
+                           for k, v in s.items()}
+            for p, s in self.state.items()
+            if s
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Loads a state from :meth:`state_dict` (buffers are copied), so training resumes exactly.
+
+        The groups' hyper-parameters are replaced by the saved ones; the
+        optimizer must hold the same number of groups and parameters.
+
+        Args:
+            state_dict (dict): a dict returned by :meth:`state_dict`.
+
+        Raises:
+            ValueError: the structure or a buffer's shape does not match.
+        """
+        name = f"{type(self).__name__}.load_state_dict()"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the state dict has {len(saved_groups)} parameter group(s), "
+                f"the optimizer has {len(self.param_groups)}"
+            )
+        id_map: dict[Any, Parameter] = {}
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"{name}: parameter group {i} has {len(saved['params'])} parameter(s) in "
+                    f"the state dict and {len(group['params'])} in the optimizer"
+                )
+            id_map.update(zip(saved["params"], group["params"]))
+
+        new_groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            new = copy.deepcopy({k: v for k, v in saved.items() if k != "params"})
+            for key, default in self.defaults.items():
+                new.setdefault(key, default)
+            self._check_group(new)
+            new["params"] = group["params"]
+            new_groups.append(new)
+
+        new_state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
+        for key, saved_state in state_dict["state"].items():
+            if key not in id_map:
+                raise ValueError(f"{name}: the state refers to unknown parameter index {key!r}")
+            p = id_map[key]
+            new_state[p] = {k: _load_value(v, p, k, name) for k, v in saved_state.items()}
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+def _load_value(value: Any, p: Parameter, key: str, where: str) -> Any:
+    """Copies one saved state entry: ``step`` as int, buffers as float32 arrays of p's shape."""
+    if key == "step":
+        return int(float(value))
+    if hasattr(value, "__array__"):  # NumPy arrays, and tensors from a PyTorch state dict
+        arr = np.array(np.asarray(value), dtype=np.float32, order="C", copy=True)
+        if arr.shape != p.shape:
+            raise ValueError(
+                f"{where}: state '{key}' has shape {shape_str(arr.shape)}, "
+                f"its parameter has shape {shape_str(p.shape)}"
+            )
+        return arr
+    return copy.deepcopy(value)

@@ -1,0 +1,289 @@
+"""fastnn.optim.lr_scheduler: learning-rate sequences against PyTorch and the closed forms."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+
+import numpy as np
+import pytest
+
+from fastnn import optim
+from fastnn.nn import Parameter
+from fastnn.optim import lr_scheduler
+
+BASE_LRS = (0.1, 0.05)
+N_EPOCHS = 25
+
+
+def _optimizer(lrs=BASE_LRS):
+    return optim.SGD([{"params": [Parameter(np.zeros(2))], "lr": lr} for lr in lrs], lr=1.0)
+
+
+def _torch_optimizer(torch, lrs=BASE_LRS):
+    return torch.optim.SGD([{"params": [torch.zeros(2, requires_grad=True)], "lr": lr}
+                            for lr in lrs], lr=1.0)
+
+
+def _sequence(opt, sched, n_epochs=N_EPOCHS):
+    """get_last_lr() after construction and after each of n_epochs (optimizer, scheduler) steps."""
+    lrs = [sched.get_last_lr()]
+    for _ in range(n_epochs):
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr())
+        assert lrs[-1] == [g["lr"] for g in opt.param_groups]
+    return lrs
+
+
+def _cosine(base, t, T_max, eta_min=0.0):  # noqa: N803 -- PyTorch's argument name
+    return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
+
+
+# (class name, kwargs, closed form lr(base, t)).
+SCHEDULES = [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}, lambda b, t: b * 0.5 ** (t // 3)),
+    ("StepLR", {"step_size": 1}, lambda b, t: b * 0.1**t),
+    ("MultiStepLR", {"milestones": [2, 5, 5, 9], "gamma": 0.3},
+     lambda b, t: b * 0.3 ** bisect_right([2, 5, 5, 9], t)),
+    ("ExponentialLR", {"gamma": 0.9}, lambda b, t: b * 0.9**t),
+    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}, lambda b, t: _cosine(b, t, 7, 0.001)),
+    ("CosineAnnealingLR", {"T_max": 5}, lambda b, t: _cosine(b, t, 5)),
+    ("LinearLR", {"start_factor": 0.25, "end_factor": 0.9, "total_iters": 6},
+     lambda b, t: b * (0.25 + (0.9 - 0.25) * min(t, 6) / 6)),
+    ("LinearLR", {}, lambda b, t: b * (1 / 3 + (1 - 1 / 3) * min(t, 5) / 5)),
+]
+
+
+def _schedule_id(case):
+    return case[0] + "-" + ",".join(f"{k}={v}" for k, v in case[1].items())
+
+
+@pytest.mark.parametrize("case", SCHEDULES, ids=_schedule_id)
+def test_schedule_matches_closed_form(case):
+    name, kwargs, closed_form = case
+    opt = _optimizer()
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    assert [g["initial_lr"] for g in opt.param_groups] == list(BASE_LRS)
+    assert sched.base_lrs == list(BASE_LRS) and sched.last_epoch == 0
+    for t, lrs in enumerate(_sequence(opt, sched)):
+        assert lrs == pytest.approx([closed_form(b, t) for b in BASE_LRS], rel=1e-10, abs=1e-15)
+    assert sched.last_epoch == N_EPOCHS
+
+
+@pytest.mark.parametrize("case", SCHEDULES, ids=_schedule_id)
+def test_schedule_equals_torch(case):
+    torch = pytest.importorskip("torch")
+    name, kwargs, _ = case
+    opt, topt = _optimizer(), _torch_optimizer(torch)
+    ours = _sequence(opt, getattr(lr_scheduler, name)(opt, **kwargs))
+    theirs = _sequence(topt, getattr(torch.optim.lr_scheduler, name)(topt, **kwargs))
+    assert ours == theirs  # same float operations, so exactly equal
+
+
+def test_schedulers_chain_like_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for mod, make in ((lr_scheduler, _optimizer), (torch.optim.lr_scheduler, None)):
+        opt = make() if make else _torch_optimizer(torch)
+        first = mod.StepLR(opt, step_size=4, gamma=0.5)
+        second = mod.ExponentialLR(opt, gamma=0.95)
+        lrs = []
+        for _ in range(12):
+            opt.step()
+            first.step()
+            second.step()
+            lrs.append([g["lr"] for g in opt.param_groups])
+        results.append(lrs)
+    assert results[0] == results[1]
+
+
+def test_manual_lr_change_is_followed():
+    opt = _optimizer()
+    sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    opt.step()
+    sched.step()
+    opt.param_groups[0]["lr"] = 1.0
+    opt.step()
+    sched.step()
+    assert sched.get_last_lr() == [0.5, 0.05 * 0.25]
+
+
+def test_scheduled_lr_drives_the_optimizer():
+    p = Parameter(np.zeros(1))
+    opt = optim.SGD([p], lr=0.1)
+    sched = lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    for _ in range(3):
+        p.grad[...] = 1.0
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(p.data, [-(0.1 + 0.05 + 0.025)], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("CosineAnnealingLR", {"T_max": 6, "eta_min": 0.01}),
+    ("LinearLR", {"start_factor": 0.5, "total_iters": 8}),
+])
+def test_resume_with_last_epoch_equals_torch(name, kwargs):
+    torch = pytest.importorskip("torch")
+    results = []
+    for mod, opt in ((lr_scheduler, _optimizer()), (torch.optim.lr_scheduler,
+                                                    _torch_optimizer(torch))):
+        _sequence(opt, getattr(mod, name)(opt, **kwargs), n_epochs=4)
+        # A new scheduler resumes from epoch 4 on the same (already scheduled) optimizer.
+        resumed = getattr(mod, name)(opt, last_epoch=4, **kwargs)
+        results.append(_sequence(opt, resumed, n_epochs=10))
+    assert results[0] == results[1]
+
+
+def test_resume_without_initial_lr_raises():
+    with pytest.raises(KeyError, match=r"param_groups\[0\] has no 'initial_lr'"):
+        lr_scheduler.StepLR(_optimizer(), step_size=2, last_epoch=3)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("StepLR", {"step_size": 2, "gamma": 0.5}),
+    ("CosineAnnealingLR", {"T_max": 6}),
+])
+def test_state_dict_round_trip(name, kwargs):
+    opt = _optimizer()
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    _sequence(opt, sched, n_epochs=3)
+    saved_sched, saved_opt = sched.state_dict(), opt.state_dict()
+    assert "optimizer" not in saved_sched and saved_sched["last_epoch"] == 3
+    expected = _sequence(opt, sched, n_epochs=5)
+
+    opt2 = _optimizer()
+    sched2 = getattr(lr_scheduler, name)(opt2, **kwargs)
+    opt2.load_state_dict(saved_opt)
+    sched2.load_state_dict(saved_sched)
+    assert _sequence(opt2, sched2, n_epochs=5) == expected
+
+
+# -- ReduceLROnPlateau ------------------------------------------------------------
+
+PLATEAU_METRICS = [1.0, 0.9, 0.9, 0.91, 0.9, 0.89995, 0.8, 0.8, 0.85, 0.8, 0.79, 0.9, 0.9,
+                   0.9, 0.9, 0.9, 0.5, 0.5, 0.5, 0.5] + [0.6] * 12
+
+PLATEAUS = [
+    {},
+    {"patience": 1},
+    {"patience": 0, "factor": 0.5},
+    {"mode": "max", "patience": 1},
+    {"mode": "max", "threshold_mode": "abs", "threshold": 0.05, "patience": 0},
+    {"threshold_mode": "abs", "threshold": 0.02, "patience": 1},
+    {"threshold": 0.1, "patience": 1},
+    {"patience": 0, "cooldown": 2},
+    {"patience": 0, "min_lr": [0.01, 0.004]},
+    {"patience": 0, "min_lr": 0.002, "factor": 0.5},
+    {"patience": 0, "eps": 0.02},
+]
+
+
+@pytest.mark.parametrize("kwargs", PLATEAUS, ids=lambda k: ",".join(f"{a}={b}" for a, b in
+                                                                        k.items()) or "default")
+def test_reduce_on_plateau_equals_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    results = []
+    for mod, opt in ((lr_scheduler, _optimizer()), (torch.optim.lr_scheduler,
+                                                    _torch_optimizer(torch))):
+        sched = mod.ReduceLROnPlateau(opt, **kwargs)
+        lrs = [sched.get_last_lr()]
+        for metric in PLATEAU_METRICS:
+            opt.step()
+            sched.step(metric)
+            lrs.append(sched.get_last_lr())
+        results.append((lrs, sched.best, sched.num_bad_epochs, sched.cooldown_counter))
+    assert results[0] == results[1]
+    assert len({tuple(lrs) for lrs in results[0][0]}) > 1  # the schedule did reduce
+
+
+def _plateau_lrs(metrics, **kwargs):
+    opt = _optimizer(lrs=(0.1,))
+    sched = lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    out = []
+    for m in metrics:
+        sched.step(m)
+        out.append(opt.param_groups[0]["lr"])
+    return out
+
+
+def test_reduce_on_plateau_rules():
+    # patience 2: the third epoch without improvement reduces.
+    assert _plateau_lrs([1, 1, 1, 1, 1], patience=2) == pytest.approx(
+        [0.1, 0.1, 0.1, 0.01, 0.01])
+    # rel threshold 1e-4: 0.99995 is not below 1 * (1 - 1e-4), so it is a bad epoch.
+    assert _plateau_lrs([1, 0.99995], patience=0)[-1] == pytest.approx(0.01)
+    assert _plateau_lrs([1, 0.9998], patience=0)[-1] == 0.1
+    # max mode: decreasing is bad.
+    assert _plateau_lrs([1, 0.5], mode="max", patience=0)[-1] == pytest.approx(0.01)
+    # cooldown 2: the two epochs after a reduction are not counted.
+    assert _plateau_lrs([1, 1, 1, 1, 1], patience=0, cooldown=2) == pytest.approx(
+        [0.1, 0.01, 0.01, 0.01, 0.001])
+    # min_lr bounds the reduction; eps suppresses reductions smaller than itself.
+    assert _plateau_lrs([1, 1, 1, 1], patience=0, min_lr=0.005)[-1] == 0.005
+    assert _plateau_lrs([1, 1, 1], patience=0, factor=0.9, eps=0.05) == [0.1] * 3
+    # metrics may be 0-d arrays.
+    assert _plateau_lrs([np.float32(1.0), np.array(2.0)], patience=0)[-1] == pytest.approx(0.01)
+
+
+def test_reduce_on_plateau_state_dict_and_new_group():
+    opt = _optimizer()
+    sched = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=0.001)
+    sched.step(1.0)
+    sched.step(2.0)
+    state = sched.state_dict()
+    assert state["best"] == 1.0 and "optimizer" not in state
+    sched2 = lr_scheduler.ReduceLROnPlateau(_optimizer())
+    sched2.load_state_dict(state)
+    assert sched2.best == 1.0 and sched2.patience == 0
+    # A group added later takes the scalar min_lr.
+    opt.add_param_group({"params": [Parameter(np.zeros(1))], "lr": 0.5})
+    sched.step(3.0)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.001, 0.001, 0.05])
+    listed = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0, 0, 0])
+    opt.add_param_group({"params": [Parameter(np.zeros(1))]})
+    listed.step(1.0)
+    with pytest.raises(RuntimeError, match="min_lr has 3 values"):
+        listed.step(2.0)
+
+
+# -- validation ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda o: lr_scheduler.StepLR(o, step_size=0), ValueError, "'step_size' must be >= 1"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError, "'step_size' must be an int"),
+    (lambda o: lr_scheduler.StepLR(o, 2, gamma="x"), TypeError, "'gamma' must be a number"),
+    (lambda o: lr_scheduler.ExponentialLR(o, gamma=float("nan")), ValueError, "'gamma'"),
+    (lambda o: lr_scheduler.MultiStepLR(o, milestones=[2, -1]), ValueError, "'milestones'"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError, "'T_max' must be >= 1"),
+    (lambda o: lr_scheduler.LinearLR(o, start_factor=0), ValueError, "'start_factor'"),
+    (lambda o: lr_scheduler.LinearLR(o, end_factor=1.5), ValueError, "'end_factor'"),
+    (lambda o: lr_scheduler.LinearLR(o, total_iters=0), ValueError, "'total_iters'"),
+    (lambda o: lr_scheduler.StepLR(o, 2, last_epoch=-2), ValueError, "'last_epoch' must be >= -1"),
+    (lambda o: lr_scheduler.StepLR(object(), 2), TypeError, "must be a fastnn.optim.Optimizer"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau([o]), TypeError, "fastnn.optim.Optimizer"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, mode="avg"), ValueError, "'min' or 'max'"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "'rel' or"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), ValueError, "'factor'"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=-1), ValueError, "'patience'"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, cooldown=-1), ValueError, "'cooldown'"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError,
+     r"one value per parameter group \(2\), got 1"),
+    (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=-1), ValueError, "'min_lr'"),
+])
+def test_validation(make, exc, match):
+    opt = _optimizer()
+    with pytest.raises(exc, match=match):
+        make(opt)
+    # A rejected scheduler leaves the optimizer untouched.
+    assert [g["lr"] for g in opt.param_groups] == list(BASE_LRS)
+    assert all("initial_lr" not in g for g in opt.param_groups)
+
+
+def test_is_an_lr_scheduler():
+    opt = _optimizer()
+    assert isinstance(lr_scheduler.ReduceLROnPlateau(opt), lr_scheduler.LRScheduler)
+    assert isinstance(lr_scheduler.StepLR(opt, 2), lr_scheduler.LRScheduler)
+    assert optim.lr_scheduler is lr_scheduler

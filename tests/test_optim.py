@@ -1,0 +1,478 @@
+"""fastnn.optim: every optimizer and option against the float64 reference and PyTorch.
+
+Trajectories run 12 steps with random gradients over parameters of several
+shapes, including an empty one and one larger than the kernels' OpenMP threshold
+(kOptimParallelThreshold = 32768 elements), so both the serial and the threaded
+loops are covered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+import reference_optim as ref
+from conftest import ALL_THREADS
+from fastnn import _core, optim
+from fastnn.nn import Parameter
+
+SHAPES = [(0,), (1,), (7,), (3, 5), (40009,)]
+N_STEPS = 12
+
+
+def _product(**axes):
+    keys = list(axes)
+    return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+
+
+def _sgd_cases():
+    cases = []
+    for c in _product(momentum=[0, 0.9], dampening=[0, 0.3], nesterov=[False, True],
+                      weight_decay=[0, 0.1], maximize=[False, True]):
+        if c["nesterov"] and (c["momentum"] == 0 or c["dampening"] != 0):
+            continue
+        cases.append({"lr": 0.05, **c})
+    return cases
+
+
+# betas (0.3, 0.5) and alpha 0.3 make 1 - beta >= 0.5, PyTorch's other lerp form.
+CASES = (
+    [("SGD", c) for c in _sgd_cases()]
+    + [("Adam", {"lr": 0.01, **c}) for c in _product(
+        betas=[(0.9, 0.999), (0.3, 0.5)], weight_decay=[0, 0.1], amsgrad=[False, True],
+        maximize=[False, True])]
+    + [("AdamW", {"lr": 0.01, **c}) for c in _product(
+        weight_decay=[0, 1e-2, 0.3], amsgrad=[False, True], maximize=[False, True])]
+    + [("RMSprop", {"lr": 0.01, **c}) for c in _product(
+        alpha=[0.99, 0.3], momentum=[0, 0.9], centered=[False, True], weight_decay=[0, 0.1],
+        maximize=[False, True])]
+    + [("Adagrad", {"lr": 0.1, **c}) for c in _product(
+        lr_decay=[0, 0.1], weight_decay=[0, 0.1], initial_accumulator_value=[0, 0.5],
+        maximize=[False, True])]
+)
+
+
+def _case_id(case):
+    name, opts = case
+    return name + "-" + ",".join(f"{k}={v}" for k, v in opts.items())
+
+
+def _problem(seed: int, shapes=SHAPES, n_steps=N_STEPS):
+    """Initial float32 parameters and n_steps float32 gradients per parameter."""
+    rng = np.random.default_rng(seed)
+    params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[(rng.standard_normal(s) * rng.uniform(0.1, 2)).astype(np.float32) for s in shapes]
+             for _ in range(n_steps)]
+    return params, grads
+
+
+def _run_fastnn(name, opts, params, grads):
+    ps = [Parameter(p) for p in params]
+    opt = getattr(optim, name)(ps, **opts)
+    for step_grads in grads:
+        for p, g in zip(ps, step_grads):
+            p.grad[...] = g
+        opt.step()
+    return ps, opt
+
+
+def _tolerance(name, opts):
+    # RMSprop's first step is g / (sqrt(1 - alpha) |g| + eps): where weight decay
+    # nearly cancels the gradient, float32's rounding of the tiny g moves that
+    # ratio by ~1e-4 (a float32 emulation of the same operations agrees with the
+    # kernel). Centered RMSprop also takes sqrt(s - ga^2), which cancels.
+    if name == "RMSprop":
+        return {"rtol": 2e-4 if opts.get("centered") else 1e-4, "atol": 2e-5}
+    return {"rtol": 2e-5, "atol": 2e-6}
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_trajectory_matches_reference(case, num_threads):
+    name, opts = case
+    params, grads = _problem(seed=len(opts) + 7)
+    ps, _ = _run_fastnn(name, opts, params, grads)
+    expected = ref.trajectory(name, params, grads, [opts] * len(grads))
+    for p, e in zip(ps, expected):
+        assert p.data.dtype == np.float32 and p.shape == e.shape
+        np.testing.assert_allclose(p.data, e, **_tolerance(name, opts))
+    moved = np.abs(ps[-1].data - params[-1]).max()
+    assert moved > 1e-3  # the trajectory actually moved the parameters
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_trajectory_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    name, opts = case
+    params, grads = _problem(seed=3)
+    ps, opt = _run_fastnn(name, opts, params, grads)
+    tps = [torch.tensor(p, requires_grad=True) for p in params]
+    topt = getattr(torch.optim, name)(tps, foreach=False, **opts)
+    for step_grads in grads:
+        for tp, g in zip(tps, step_grads):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), **_tolerance(name, opts))
+    # Same state keys and values as PyTorch.
+    for p, tp in zip(ps, tps):
+        state, tstate = opt.state[p], topt.state[tp]
+        assert set(state) == set(tstate)
+        for key, value in tstate.items():
+            if key == "step":
+                assert state[key] == int(value.item())
+            else:
+                np.testing.assert_allclose(state[key], value.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, opts", [
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "weight_decay": 0.1, "nesterov": True}),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+    ("AdamW", {"amsgrad": True}),
+    ("RMSprop", {"momentum": 0.9, "centered": True, "weight_decay": 0.1}),
+    ("Adagrad", {"lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
+])
+def test_bit_identical_across_thread_counts(name, opts):
+    params, grads = _problem(seed=11, shapes=[(70001,)], n_steps=4)
+    before = fn.get_num_threads()
+    try:
+        fn.set_num_threads(1)
+        serial, _ = _run_fastnn(name, opts, params, grads)
+        fn.set_num_threads(ALL_THREADS)
+        threaded, _ = _run_fastnn(name, opts, params, grads)
+    finally:
+        fn.set_num_threads(before)
+    np.testing.assert_array_equal(serial[0].data, threaded[0].data)
+
+
+# -- param groups and learning-rate changes ------------------------------------
+
+@pytest.mark.parametrize("name, opts", [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01}),
+    ("RMSprop", {"lr": 0.01}), ("Adagrad", {"lr": 0.1, "lr_decay": 0.05}),
+])
+def test_lr_change_through_param_groups(name, opts):
+    params, grads = _problem(seed=5, shapes=[(4, 3)], n_steps=8)
+    ps = [Parameter(p) for p in params]
+    opt = getattr(optim, name)(ps, **opts)
+    schedule = []
+    for t, step_grads in enumerate(grads):
+        lr = opts["lr"] * (0.5 ** (t // 3))
+        opt.param_groups[0]["lr"] = lr
+        assert opt.param_groups[0]["lr"] == lr
+        schedule.append({**opts, "lr": lr})
+        ps[0].grad[...] = step_grads[0]
+        opt.step()
+    expected = ref.trajectory(name, params, grads, schedule)
+    np.testing.assert_allclose(ps[0].data, expected[0], rtol=2e-5, atol=2e-6)
+    constant = ref.trajectory(name, params, grads, [opts] * len(grads))
+    assert not np.allclose(constant[0], expected[0], rtol=1e-4)  # the change mattered
+
+
+def test_param_groups_with_different_options():
+    params, grads = _problem(seed=9, shapes=[(5,), (2, 3), (4,)], n_steps=6)
+    ps = [Parameter(p) for p in params]
+    opt = optim.Adam([{"params": ps[:2]}, {"params": [ps[2]], "lr": 0.1, "amsgrad": True}],
+                     lr=0.01, betas=(0.8, 0.9))
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.1]
+    assert opt.param_groups[1]["betas"] == (0.8, 0.9)  # defaults fill the rest
+    assert opt.param_groups[1]["amsgrad"] and not opt.param_groups[0]["amsgrad"]
+    for step_grads in grads:
+        for p, g in zip(ps, step_grads):
+            p.grad[...] = g
+        opt.step()
+    first = {"lr": 0.01, "betas": (0.8, 0.9)}
+    second = {"lr": 0.1, "betas": (0.8, 0.9), "amsgrad": True}
+    exp01 = ref.trajectory("Adam", params[:2], [g[:2] for g in grads], [first] * len(grads))
+    exp2 = ref.trajectory("Adam", params[2:], [g[2:] for g in grads], [second] * len(grads))
+    for p, e in zip(ps, exp01 + exp2):
+        np.testing.assert_allclose(p.data, e, rtol=2e-5, atol=2e-6)
+    assert "max_exp_avg_sq" in opt.state[ps[2]] and "max_exp_avg_sq" not in opt.state[ps[0]]
+
+
+def test_add_param_group():
+    a, b = Parameter(np.ones(3)), Parameter(np.ones(2))
+    opt = optim.SGD([a], lr=0.1, momentum=0.5)
+    opt.add_param_group({"params": b, "lr": 0.2})
+    assert opt.param_groups[1]["params"] == [b]
+    assert opt.param_groups[1]["momentum"] == 0.5
+    b.grad[...] = 1.0
+    opt.step()
+    np.testing.assert_allclose(b.data, 1 - 0.2, rtol=1e-7)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(TypeError, match="must be a dict"):
+        opt.add_param_group([a])
+    with pytest.raises(ValueError, match="no 'params' key"):
+        opt.add_param_group({"lr": 0.1})
+
+
+# -- step, zero_grad, state ------------------------------------------------------
+
+def test_step_closure_and_zero_grad():
+    p = Parameter(np.array([1.0, 2.0]))
+    opt = optim.SGD([p], lr=0.5)
+    calls = []
+
+    def closure():
+        calls.append(1)
+        p.grad[...] = 2.0
+        return 3.25
+
+    assert opt.step(closure) == 3.25 and calls == [1]
+    np.testing.assert_array_equal(p.data, [0.0, 1.0])
+    assert opt.step() is None
+    opt.zero_grad()
+    np.testing.assert_array_equal(p.grad, [0.0, 0.0])
+    assert p.grad is not None
+
+
+@pytest.mark.parametrize("name, opts, keys", [
+    ("SGD", {}, set()),
+    ("SGD", {"momentum": 0.9}, {"momentum_buffer"}),
+    ("Adam", {}, {"step", "exp_avg", "exp_avg_sq"}),
+    ("AdamW", {"amsgrad": True}, {"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"}),
+    ("RMSprop", {}, {"step", "square_avg"}),
+    ("RMSprop", {"momentum": 0.5, "centered": True},
+     {"step", "square_avg", "momentum_buffer", "grad_avg"}),
+    ("Adagrad", {}, {"step", "sum"}),
+])
+def test_state_keys_created_on_first_step(name, opts, keys):
+    p = Parameter(np.ones((2, 2)))
+    opt = getattr(optim, name)([p], **opts)
+    if name == "Adagrad":  # PyTorch's Adagrad creates its state in the constructor
+        assert set(opt.state[p]) == keys and opt.state[p]["step"] == 0
+    else:
+        assert not opt.state.get(p)
+    opt.step()
+    assert set(opt.state.get(p, {})) == keys
+    if "step" in keys:
+        assert opt.state[p]["step"] == 1
+    for key in keys - {"step"}:
+        assert opt.state[p][key].dtype == np.float32 and opt.state[p][key].shape == (2, 2)
+
+
+@pytest.mark.parametrize("case", [
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1}),
+    ("Adam", {"amsgrad": True, "weight_decay": 0.1}),
+    ("AdamW", {}),
+    ("RMSprop", {"momentum": 0.9, "centered": True}),
+    ("Adagrad", {"lr_decay": 0.1}),
+], ids=_case_id)
+def test_state_dict_round_trip_resumes_bit_identically(case):
+    name, opts = case
+    params, grads = _problem(seed=21, shapes=[(3, 4), (0,), (5,)], n_steps=10)
+    ps, opt = _run_fastnn(name, opts, params, grads[:5])
+    saved = opt.state_dict()
+    saved_params = [p.data.copy() for p in ps]
+    # The saved state is a copy: stepping on must not change it.
+    snapshot = {i: {k: np.copy(v) for k, v in s.items()} for i, s in saved["state"].items()}
+    for p in ps:
+        p.grad[...] = 1.0
+    opt.step()
+    for i, s in saved["state"].items():
+        for k, v in s.items():
+            np.testing.assert_array_equal(v, snapshot[i][k])
+
+    # Continue the original from the saved point and a fresh optimizer loaded from it.
+    ps_a = [Parameter(p) for p in saved_params]
+    ps_b = [Parameter(p) for p in saved_params]
+    opt_a = getattr(optim, name)(ps_a, **opts)
+    opt_a.load_state_dict(saved)
+    opt_b = getattr(optim, name)(ps_b, lr=0.123)  # hyper-parameters come from the state dict
+    opt_b.load_state_dict(saved)
+    assert opt_b.param_groups[0]["lr"] == saved["param_groups"][0]["lr"]
+    assert opt_b.param_groups[0]["params"] == ps_b
+    ps_ref, _ = _run_fastnn(name, opts, params, grads)
+    for o, qs in ((opt_a, ps_a), (opt_b, ps_b)):
+        for step_grads in grads[5:]:
+            for q, g in zip(qs, step_grads):
+                q.grad[...] = g
+            o.step()
+        for q, r in zip(qs, ps_ref):
+            np.testing.assert_array_equal(q.data, r.data)
+
+
+def test_state_dict_layout():
+    a, b, c = Parameter(np.ones(2)), Parameter(np.ones(3)), Parameter(np.ones(1))
+    opt = optim.Adam([{"params": [a, b]}, {"params": [c], "lr": 0.5}])
+    opt.step()
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(sd["state"]) == {0, 1, 2}
+    assert sd["state"][1]["exp_avg"].shape == (3,) and sd["state"][1]["step"] == 1
+    assert sd["state"][1]["exp_avg"] is not opt.state[b]["exp_avg"]
+
+
+def test_loads_a_torch_state_dict():
+    torch = pytest.importorskip("torch")
+    params, grads = _problem(seed=2, shapes=[(3, 2), (4,)], n_steps=8)
+    tps = [torch.tensor(p, requires_grad=True) for p in params]
+    topt = torch.optim.Adam(tps, lr=0.01, amsgrad=True, foreach=False)
+    for step_grads in grads[:4]:
+        for tp, g in zip(tps, step_grads):
+            tp.grad = torch.tensor(g)
+        topt.step()
+    ps = [Parameter(tp.detach().numpy()) for tp in tps]
+    opt = optim.Adam(ps)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.param_groups[0]["amsgrad"] and opt.state[ps[0]]["step"] == 4
+    for step_grads in grads[4:]:
+        for p, tp, g in zip(ps, tps, step_grads):
+            p.grad[...] = g
+            tp.grad = torch.tensor(g)
+        opt.step()
+        topt.step()
+    for p, tp in zip(ps, tps):
+        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_load_state_dict_errors():
+    a, b = Parameter(np.ones(2)), Parameter(np.ones(3))
+    opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
+    opt.step()
+    sd = opt.state_dict()
+    with pytest.raises(ValueError, match="1 parameter group.*the optimizer has 2"):
+        optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="2 parameter.*in the state dict and 1"):
+        optim.SGD([a], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match=r"'momentum_buffer' has shape \(2,\), its parameter "
+                                         r"has shape \(3,\)"):
+        optim.SGD([b, a], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="keys 'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+    bad = opt.state_dict()
+    bad["param_groups"][0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="'lr'"):
+        opt.load_state_dict(bad)
+
+
+def test_repr():
+    opt = optim.SGD([Parameter(np.ones(1))], lr=0.1, momentum=0.9)
+    text = repr(opt)
+    assert text.startswith("SGD (\nParameter Group 0\n") and text.endswith("\n)")
+    assert "    lr: 0.1\n" in text and "    momentum: 0.9\n" in text and "params" not in text
+
+
+def test_defaults_equal_torch():
+    torch = pytest.importorskip("torch")
+    p, tp = Parameter(np.ones(1)), torch.zeros(1, requires_grad=True)
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
+        ours = getattr(optim, name)([p]).defaults
+        theirs = getattr(torch.optim, name)([tp]).defaults
+        for key, value in ours.items():
+            assert theirs[key] == value, (name, key)
+
+
+# -- validation -------------------------------------------------------------------
+
+def _p():
+    return [Parameter(np.ones(2))]
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda: optim.SGD(_p(), lr=-0.1), ValueError, r"SGD\(\): argument 'lr' .* got -0.1"),
+    (lambda: optim.SGD(_p(), momentum=-1), ValueError, "'momentum'.*got -1"),
+    (lambda: optim.SGD(_p(), weight_decay=-1), ValueError, "'weight_decay'.*got -1"),
+    (lambda: optim.SGD(_p(), nesterov=True), ValueError, "nesterov=True requires momentum"),
+    (lambda: optim.SGD(_p(), momentum=0.9, dampening=0.1, nesterov=True), ValueError,
+     "dampening == 0"),
+    (lambda: optim.SGD(_p(), lr="0.1"), TypeError, "'lr' must be a number"),
+    (lambda: optim.Adam(_p(), lr=-1), ValueError, r"Adam\(\): argument 'lr'"),
+    (lambda: optim.Adam(_p(), eps=-1e-8), ValueError, "'eps'"),
+    (lambda: optim.Adam(_p(), betas=(1.0, 0.999)), ValueError,
+     re.escape("'betas[0]' must be in [0, 1), got 1.0")),
+    (lambda: optim.Adam(_p(), betas=(0.9, -0.1)), ValueError, re.escape("'betas[1]'")),
+    (lambda: optim.Adam(_p(), betas=0.9), TypeError, "'betas' must be a pair"),
+    (lambda: optim.Adam(_p(), weight_decay=-1), ValueError, "'weight_decay'"),
+    (lambda: optim.AdamW(_p(), betas=(0.9, 1.5)), ValueError, r"AdamW\(\): argument 'betas\[1\]'"),
+    (lambda: optim.RMSprop(_p(), alpha=-0.5), ValueError, "'alpha'.*got -0.5"),
+    (lambda: optim.RMSprop(_p(), momentum=-0.5), ValueError, "'momentum'"),
+    (lambda: optim.RMSprop(_p(), eps=-1), ValueError, "'eps'"),
+    (lambda: optim.RMSprop(_p(), lr=float("nan")), ValueError, "'lr'"),
+    (lambda: optim.Adagrad(_p(), lr_decay=-1), ValueError, "'lr_decay'"),
+    (lambda: optim.Adagrad(_p(), initial_accumulator_value=-1), ValueError,
+     "'initial_accumulator_value'"),
+    (lambda: optim.Adagrad(_p(), weight_decay=-1), ValueError, "'weight_decay'"),
+    (lambda: optim.Adagrad(_p(), eps=-1), ValueError, "'eps'"),
+    (lambda: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+    (lambda: optim.SGD(iter([]), lr=0.1), ValueError, "empty parameter list"),
+    (lambda: optim.SGD([np.ones(2)], lr=0.1), TypeError, r"params\[0\] is ndarray"),
+    (lambda: optim.SGD(_p() + [3.0], lr=0.1), TypeError, r"params\[1\] is float"),
+    (lambda: optim.SGD(_p()[0], lr=0.1), TypeError, "iterable of Parameters"),
+    (lambda: optim.SGD({"params": _p()}, lr=0.1), TypeError, "iterable of Parameters"),
+    (lambda: optim.SGD([{"params": set(_p())}], lr=0.1), TypeError, "not a set"),
+    (lambda: optim.SGD(_p() * 2, lr=0.1), ValueError, "same parameter twice"),
+    (lambda: optim.SGD([{"params": _p(), "lr": -1}], lr=0.1), ValueError, "'lr'"),
+])
+def test_validation(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+def test_accepts_a_generator():
+    ps = _p() + _p()
+    opt = optim.Adam(p for p in ps)
+    assert opt.param_groups[0]["params"] == ps
+
+
+# -- bindings ------------------------------------------------------------------------
+
+def _sgd(param, grad, buf=None, momentum=0.0):
+    _core.sgd_step(param, buf, grad, lr=0.1, momentum=momentum, dampening=0.0,
+                   weight_decay=0.0, nesterov=False, maximize=False, init_buffer=False)
+
+
+def test_binding_validation():
+    p32 = np.ones(4, np.float32)
+    g = np.ones(4, np.float32)
+    with pytest.raises(TypeError, match=r"sgd_step\(\): argument 'param' must have dtype float32"):
+        _sgd(np.ones(4), g)
+    with pytest.raises(ValueError, match="'param' must be C-contiguous"):
+        _sgd(np.ones(8, np.float32)[::2], g)
+    readonly = np.ones(4, np.float32)
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError, match="'param' must be writeable"):
+        _sgd(readonly, g)
+    with pytest.raises(ValueError, match=r"'grad' must have 4 elements like 'param', got 3"):
+        _sgd(p32, np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="'grad' must have a real numeric dtype"):
+        _sgd(p32, np.array(["a"] * 4))
+    with pytest.raises(ValueError, match="'momentum_buffer' is required when momentum != 0"):
+        _sgd(p32, g, momentum=0.9)
+    with pytest.raises(ValueError, match="'momentum_buffer' must have 4 elements"):
+        _sgd(p32, g, buf=np.zeros(5, np.float32), momentum=0.9)
+    with pytest.raises(ValueError, match="'momentum_buffer' and 'param' must not share memory"):
+        _sgd(p32, g, buf=p32, momentum=0.9)
+    with pytest.raises(ValueError, match="'param' and 'grad' must not share memory"):
+        _sgd(p32, p32)
+    z = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="'exp_avg_sq' and 'exp_avg' must not share memory"):
+        _core.adam_step(p32, z, z, None, g, lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8,
+                        weight_decay=0.0, amsgrad=False, maximize=False,
+                        decoupled_weight_decay=False, step=1)
+    with pytest.raises(ValueError, match="'max_exp_avg_sq' is required when amsgrad"):
+        _core.adam_step(p32, z, z.copy(), None, g, lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8,
+                        weight_decay=0.0, amsgrad=True, maximize=False,
+                        decoupled_weight_decay=False, step=1)
+    with pytest.raises(ValueError, match="'step' must be >= 1, got 0"):
+        _core.adam_step(p32, z, z.copy(), None, g, lr=0.1, beta1=0.9, beta2=0.99, eps=1e-8,
+                        weight_decay=0.0, amsgrad=False, maximize=False,
+                        decoupled_weight_decay=False, step=0)
+    with pytest.raises(ValueError, match="'grad_avg' is required when centered"):
+        _core.rmsprop_step(p32, z, None, None, g, lr=0.1, alpha=0.9, eps=1e-8, weight_decay=0.0,
+                           momentum=0.0, centered=True, maximize=False)
+    with pytest.raises(ValueError, match="'step' must be >= 1"):
+        _core.adagrad_step(p32, z, g, lr=0.1, lr_decay=0.0, weight_decay=0.0, eps=1e-10,
+                           maximize=False, step=0)
+
+
+def test_binding_converts_grad_of_any_layout():
+    p = np.ones((3, 4), np.float32)
+    g = np.arange(24, dtype=np.float32).reshape(4, 6)[:, ::2].T  # non-contiguous
+    _sgd(p, g)
+    np.testing.assert_allclose(p, 1 - 0.1 * g, rtol=1e-6)
