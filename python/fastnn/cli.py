@@ -64,14 +64,20 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--hidden",
         type=_hidden_sizes,
-        default=[256, 128],
+        default="256,128",
         metavar="SIZES",
-        help="hidden layer sizes, comma-separated (e.g. 256,128)",
+        help="hidden layer sizes, comma-separated",
     )
-    train.add_argument("--activation", choices=ACTIVATIONS, default="relu")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    train.add_argument(
+        "--activation", choices=ACTIVATIONS, default="relu", help="hidden-layer activation"
+    )
+    train.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default="adam", help="PyTorch-default settings but lr"
+    )
     train.add_argument("--lr", type=_positive(float), default=1e-3, help="learning rate")
-    train.add_argument("--batch-size", type=_positive(int), default=32)
+    train.add_argument(
+        "--batch-size", type=_positive(int), default=32, help="samples per optimizer step"
+    )
     train.add_argument("--epochs", type=_positive(int), default=100, help="maximum epochs")
     train.add_argument("--dropout", type=float, default=0.2, help="dropout probability in [0, 1)")
     train.add_argument(
@@ -95,7 +101,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=_positive(int),
         default=None,
-        help="OpenMP threads (default: OMP_NUM_THREADS or all cores)",
+        help="OpenMP threads; unset means OMP_NUM_THREADS or all cores",
     )
     train.add_argument(
         "--verbose",
