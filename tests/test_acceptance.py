@@ -254,9 +254,6 @@ def test_sequential_container():
         m[3]
 
 
-@pytest.mark.xfail(strict=True, reason="Sequential.__getitem__(slice) renumbers children "
-                   "(nn/container.py builds Sequential(*layers[idx])); torch keeps the original "
-                   "names, so model[2:].state_dict() keys are '2.weight', ... in torch")
 def test_sequential_slice_keeps_names_like_torch():
     m = fn.nn.Sequential(fn.nn.Linear(2, 3), fn.nn.ReLU(), fn.nn.Linear(3, 1))
     tm = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
@@ -607,10 +604,6 @@ def test_optimizer_param_groups_like_torch():
     fn.optim.Adam(p for p in fps)
 
 
-@pytest.mark.xfail(strict=True, reason="Optimizer.zero_grad() and Module.zero_grad() take no "
-                   "argument (optim/optimizer.py, nn/module.py); torch's are "
-                   "zero_grad(set_to_none=True), so torch code passing set_to_none fails with "
-                   "TypeError (accept it and fill with zeros, since .grad is never None)")
 def test_zero_grad_accepts_set_to_none_like_torch():
     m = fn.nn.Sequential(fn.nn.Linear(2, 2))
     opt = fn.optim.SGD(m.parameters(), lr=0.1)
@@ -766,15 +759,8 @@ def test_evaluate_predict_run_in_eval_mode_and_restore_it():
     assert not model.training and not model[2].training
 
 
-KERAS_SPLIT_XFAIL = pytest.mark.xfail(
-    strict=True, reason="fit(validation_split=s) holds out int(n*s) samples (training/loop.py: "
-    "n_val = int(len(X) * split)); Keras holds out n - floor(n*(1-s)), e.g. 180 of the 1797 "
-    "digits at s=0.1, not 179")
-
-
-@pytest.mark.parametrize("n,split", [(100, 0.25), (1000, 0.15), (64, 0.5),
-                                     pytest.param(1797, 0.1, marks=KERAS_SPLIT_XFAIL),
-                                     pytest.param(50, 0.33, marks=KERAS_SPLIT_XFAIL)])
+@pytest.mark.parametrize("n,split", [(100, 0.25), (1000, 0.15), (64, 0.5), (1797, 0.1),
+                                     (50, 0.33)])
 def test_validation_split_takes_last_samples_keras_rule(n, split):
     """Keras: split_at = floor(n * (1 - validation_split)); validation = the samples after it."""
     X, y = digits_scaled()
@@ -876,10 +862,6 @@ def test_reduce_lr_and_lr_scheduler_callbacks():
     assert seen == pytest.approx([0.1, 0.05, 0.025])
 
 
-@pytest.mark.xfail(strict=True, reason="History records the epoch logs before the callbacks' "
-                   "on_epoch_end (training/loop.py: history.record(...) then cb.on_epoch_end), "
-                   "and the LR callbacks do not log the rate; in Keras 3 History runs last and "
-                   "ReduceLROnPlateau/LearningRateScheduler add logs['learning_rate']")
 def test_history_sees_callback_logs_like_keras():
     X, y = digits_scaled()
     model = small_model()
@@ -1221,10 +1203,6 @@ def test_no_crash_on_hostile_inputs_subprocess():
     assert r.returncode == 0 and "SURVIVED" in r.stdout, (r.returncode, r.stderr[-2000:])
 
 
-@pytest.mark.xfail(strict=True, reason="a fork child hangs in its first parallel kernel: libgomp's "
-                   "thread pool does not survive fork and fastnn registers no pthread_atfork "
-                   "child handler (cpp/bindings/module.cpp) that drops the child to 1 thread; "
-                   "known, planned for a later issue")
 def test_fork_after_threads_child_keeps_working():
     code = r"""
     import multiprocessing as mp, numpy as np, fastnn as fn

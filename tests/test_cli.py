@@ -11,7 +11,7 @@ import pytest
 from fastnn import cli
 
 
-def run_cli(*args, timeout=120):
+def run_cli(*args, timeout=600):
     env = dict(os.environ)
     return subprocess.run(
         [sys.executable, "-m", "fastnn", *args],

@@ -207,7 +207,7 @@ def test_verbose_output(capsys):
         ({"optimizer": "lbfgs"}, ValueError, "unknown optimizer"),
         ({"metrics": ["f1"]}, ValueError, "unknown metric"),
         ({"validation_split": 1.0}, ValueError, "validation_split"),
-        ({"validation_split": 0.001}, ValueError, "validation_split"),
+        ({"validation_split": 0.99}, ValueError, "validation_split"),
         ({"validation_data": (np.zeros((3, 2)),)}, ValueError, "validation_data"),
         ({"epochs": -1}, ValueError, "epochs"),
         ({"batch_size": 0}, ValueError, "batch_size"),

@@ -27,6 +27,7 @@ std::string compiler() {
 }  // namespace
 
 void bind_runtime(py::module_& m) {
+  install_fork_guard();
   m.def(
       "set_num_threads",
       [](int n) {

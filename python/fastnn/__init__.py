@@ -17,6 +17,10 @@ Example::
 
 __version__ = "0.1.0"
 
+from ._core_loader import load_core as _load_core  # noqa: E402
+
+_load_core()  # first, so libgomp starts with a passive wait policy (see _core_loader)
+
 from . import callbacks, data, datasets, nn, optim  # noqa: E402
 from ._random import manual_seed  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402

@@ -246,6 +246,8 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         self._reset()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if logs is not None:  # the rate this epoch ran with, as Keras logs it
+            logs["learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
         value = self._get_monitor_value(logs)
         if value is None:
             return
@@ -308,6 +310,10 @@ class LearningRateScheduler(Callback):
             print(
                 f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr:.4g}."
             )
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if logs is not None:  # as Keras logs it
+            logs["learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
 
 
 class TerminateOnNaN(Callback):

@@ -6,9 +6,13 @@
 
 namespace fastnn {
 
-void set_num_threads(int n);  // n >= 1
+void set_num_threads(int n);  // n >= 1; always 1 in a forked child (see below)
 int get_num_threads();
 bool openmp_enabled();
-const char* openmp_runtime();  // e.g. "OpenMP 4.5 (201511)" or "none (serial build)"
+const char* openmp_runtime();
+
+// Registers a pthread_atfork handler (once, at import) so that a process forked
+// after fastnn used its threads runs kernels single-threaded instead of hanging.
+void install_fork_guard();  // e.g. "OpenMP 4.5 (201511)" or "none (serial build)"
 
 }  // namespace fastnn

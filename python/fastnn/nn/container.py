@@ -52,8 +52,11 @@ class Sequential(Module):
 
     def __getitem__(self, idx: int | slice) -> Module:
         layers = list(self._modules.values())
-        if isinstance(idx, slice):
-            return Sequential(*layers[idx])
+        if isinstance(idx, slice):  # keeps the children's names, as torch does
+            sliced = Sequential()
+            for name, module in list(self._modules.items())[idx]:
+                sliced.add_module(name, module)
+            return sliced
         if not isinstance(idx, (int, np.integer)) or isinstance(idx, bool):
             raise TypeError(f"Sequential indices must be int or slice, got {type(idx).__name__}")
         if not -len(layers) <= idx < len(layers):

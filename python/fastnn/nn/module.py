@@ -126,8 +126,13 @@ class Module:
         return sum(p.size for p in self.parameters())
 
     # -- state --------------------------------------------------------------
-    def zero_grad(self) -> None:
-        """Fills every parameter's ``.grad`` with zeros (in place)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Fills every parameter's ``.grad`` with zeros (in place).
+
+        Args:
+            set_to_none (bool): accepted for PyTorch compatibility and ignored:
+                fastnn's gradients are preallocated and never ``None``.
+        """
         for p in self.parameters():
             p.grad.fill(0.0)
 

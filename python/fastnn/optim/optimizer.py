@@ -137,8 +137,13 @@ class Optimizer:
                 self._update(p, group)
         return loss
 
-    def zero_grad(self) -> None:
-        """Fills every parameter's ``.grad`` with zeros (fastnn gradients are never ``None``)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Fills every parameter's ``.grad`` with zeros.
+
+        Args:
+            set_to_none (bool): accepted for PyTorch compatibility and ignored:
+                fastnn's gradients are preallocated and never ``None``.
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad()

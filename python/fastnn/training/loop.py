@@ -10,6 +10,7 @@ so ``fit`` and a hand-written loop give identical results for the same seed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -185,8 +186,9 @@ def fit(
         batch_size (int): samples per step. Default: 32.
         validation_data (tuple, optional): ``(X_val, y_val)``; takes precedence over
             ``validation_split``. Default: ``None``.
-        validation_split (float): fraction in [0, 1) of the samples, taken from the
-            end of ``X``/``y`` before shuffling (as Keras does), held out for validation.
+        validation_split (float): fraction in [0, 1) of the samples held out for
+            validation: ``X[floor(N * (1 - validation_split)):]``, the end of ``X``/``y``
+            before shuffling, as Keras does.
             Default: 0.
         callbacks (iterable of Callback): e.g. ``callbacks.EarlyStopping``. Default: ``()``.
         shuffle (bool): reshuffle the training data every epoch. Default: ``True``.
@@ -232,7 +234,7 @@ def fit(
         split = check_number(
             validation_split, func, "validation_split", low=0.0, high=1.0, high_open=True
         )
-        n_val = int(len(X) * split)
+        n_val = len(X) - math.floor(len(X) * (1.0 - split))  # Keras's split point
         if split > 0 and (n_val == 0 or n_val == len(X)):
             raise ValueError(
                 f"fit(): validation_split={split} leaves {n_val} validation and "
@@ -256,7 +258,7 @@ def fit(
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
         model.train()
-        progress = EpochProgress(epoch, epochs, len(loader), verbose)
+        progress = EpochProgress(epoch, epochs, len(X), verbose)
         averages = _Averages(loss, metric_fns)
         for step, (xb, yb) in enumerate(loader):
             for cb in callbacks:
@@ -272,7 +274,7 @@ def fit(
                 for cb in callbacks:
                     cb.on_train_batch_end(step, batch_logs)
             if progress.live:
-                progress.update(step + 1, averages.logs())
+                progress.update(len(xb), averages.logs())
             if model.stop_training:
                 break
         logs = averages.logs()
@@ -282,10 +284,10 @@ def fit(
                     model, X_val, y_val, loss, metric_fns, max(batch_size, 256), prefix="val_"
                 )
             )
-        history.record(epoch, logs)
         progress.close(logs)
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
+        history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
         if model.stop_training:
             break
     for cb in callbacks:

@@ -1,8 +1,10 @@
 """Console progress for ``fit`` (Keras-style verbosity).
 
 * ``verbose=0``: silent.
-* ``verbose=1``: on a terminal, a bar redrawn in place during each epoch, ending
-  as the epoch's summary line; elsewhere (CI logs, files) just the summary line.
+* ``verbose=1``: on a terminal, a live tqdm bar per epoch (samples done, ETA,
+  samples/s, running loss and metrics) that ends as the epoch's summary line,
+  validation metrics included; when the stream is not a terminal (CI logs,
+  files, pipes) only the summary line, so logs stay free of carriage returns.
 * ``verbose=2``: one summary line per epoch.
 """
 
@@ -17,45 +19,47 @@ def format_logs(logs: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 class EpochProgress:
-    """Prints the progress of one epoch of ``steps`` batches."""
+    """Shows the progress of one epoch over ``samples`` training samples."""
 
-    _WIDTH = 24
-
-    def __init__(
-        self, epoch: int, epochs: int, steps: int, verbose: int, stream: TextIO | None = None
-    ) -> None:
+    def __init__(self, epoch: int, epochs: int, samples: int, verbose: int,
+                 stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.verbose = verbose
-        self.live = verbose == 1 and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.prefix = f"Epoch {epoch + 1}/{epochs}"
-        self.steps = steps
         self.start = time.perf_counter()
-        self._last_draw = 0.0
+        self.bar = None
+        if verbose == 1 and _is_terminal(self.stream):
+            from tqdm.auto import tqdm
 
-    def update(self, step: int, logs: dict[str, float]) -> None:
-        """Redraws the bar after ``step`` batches (at most 10 times a second)."""
-        if not self.live:
-            return
-        now = time.perf_counter()
-        if step < self.steps and now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
-        done = int(self._WIDTH * step / max(self.steps, 1))
-        bar = "=" * done + (">" if done < self._WIDTH else "") + "." * (self._WIDTH - done - 1)
-        elapsed = now - self.start
-        eta = elapsed / step * (self.steps - step) if step else 0.0
-        self.stream.write(
-            f"\r{self.prefix} {step}/{self.steps} [{bar[: self._WIDTH]}] "
-            f"ETA {eta:4.1f}s  {format_logs(logs)}\033[K"
-        )
-        self.stream.flush()
+            self.bar = tqdm(total=samples, desc=self.prefix, unit="sample", unit_scale=True,
+                            file=self.stream, leave=True, dynamic_ncols=True, mininterval=0.1)
+
+    @property
+    def live(self) -> bool:
+        """Whether a live bar is shown (callers skip building its logs otherwise)."""
+        return self.bar is not None
+
+    def update(self, batch_samples: int, logs: dict[str, float]) -> None:
+        """Advances the bar by one batch of ``batch_samples`` with the running ``logs``."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(format_logs(logs), refresh=False)
+            self.bar.update(batch_samples)
 
     def close(self, logs: dict[str, float]) -> None:
         """Ends the epoch with its summary line (train and validation metrics)."""
-        if self.verbose == 0:
-            return
-        elapsed = time.perf_counter() - self.start
-        line = f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s)"
-        self.stream.write(("\r" + line + "\033[K\n") if self.live else line + "\n")
-        self.stream.flush()
+        if self.bar is not None:
+            self.bar.set_postfix_str(format_logs(logs), refresh=False)
+            self.bar.close()
+        elif self.verbose:
+            elapsed = time.perf_counter() - self.start
+            self.stream.write(f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s)\n")
+            self.stream.flush()
