@@ -33,6 +33,10 @@ FORMAT_VERSION = 1
 _KEY = "fastnn"  # the safetensors metadata key holding fastnn's JSON
 _OPT_PREFIX = "optimizer.state."
 _HEADER_LIMIT = 100 * 1024 * 1024  # the safetensors library's own header size limit
+# safetensors dtypes plain NumPy holds (BF16 and F8 need ml_dtypes, which may or may not
+# be imported: rejected always, so that loading does not depend on it)
+_NUMPY_DTYPES = {"BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64",
+                 "F16", "F32", "F64"}
 
 
 class FileFormatError(ValueError):
@@ -286,10 +290,17 @@ def _read(path: str, func: str,
     try:
         with st.safe_open(path, framework="np") as f:
             meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()} if with_tensors else {}
-    except MemoryError:
+            tensors = {}
+            for key in f.keys() if with_tensors else ():
+                dtype = f.get_slice(key).get_dtype()
+                if dtype not in _NUMPY_DTYPES:
+                    raise FileFormatError(func, path, f"has tensor '{key}' of dtype {dtype}, "
+                                          "which NumPy cannot hold: save float32 tensors "
+                                          "(in PyTorch: v.float())")
+                tensors[key] = f.get_tensor(key)
+    except (MemoryError, FileFormatError):
         raise
-    except Exception as e:  # SafetensorError, or TypeError/ValueError for dtypes NumPy lacks
+    except Exception as e:  # SafetensorError, or TypeError/ValueError from NumPy
         raise FileFormatError(func, path, f"is not a valid safetensors file: {e}") from None
     return meta, tensors
 
