@@ -186,7 +186,7 @@ def plot_history(
 
         >>> history = fn.fit(model, X, y, loss="cross_entropy", optimizer="adam",
         ...                  validation_split=0.1, metrics=["accuracy"],
-        ...                  callbacks=[fn.callbacks.EarlyStopping(patience=5)])
+        ...                  callbacks=[fn.callbacks.EarlyStopping(patience=5)])  # doctest: +SKIP
         >>> fig = fn.plot_history(history, "curves.png")  # doctest: +SKIP
         >>> [ax.get_title() for ax in fig.axes]  # doctest: +SKIP
         ['loss', 'accuracy']
