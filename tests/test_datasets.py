@@ -1,10 +1,12 @@
-"""fastnn.datasets: bundled digits, synthetic 2-D sets and the MNIST IDX reader/downloader."""
+"""fastnn.datasets: bundled digits, synthetic 2-D sets, the MNIST / Fashion-MNIST IDX reader and
+its resumable downloader (against a local HTTP server on 127.0.0.1; never the internet)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import http.server
+import re
 import struct
 import threading
 from pathlib import Path
@@ -13,8 +15,16 @@ import numpy as np
 import pytest
 
 import fastnn as fn
-from fastnn.datasets import load_digits, load_mnist, make_moons, make_spirals, make_xor
-from fastnn.datasets.mnist import MNIST_SHA256
+from fastnn.datasets import (
+    _download,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    make_moons,
+    make_spirals,
+    make_xor,
+)
+from fastnn.datasets._idx_sources import SOURCES
 
 # ---------------------------------------------------------------- load_digits
 
@@ -179,7 +189,16 @@ def test_spirals_bad_n_classes():
         make_spirals(n_classes=3.0)
 
 
-# ---------------------------------------------------------------- load_mnist
+# ------------------------------------------------- load_mnist / load_fashion_mnist: reading
+
+LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist}
+FUNC = {"mnist": "load_mnist()", "fashion-mnist": "load_fashion_mnist()"}
+
+
+@pytest.fixture(params=sorted(LOADERS))
+def dataset(request):
+    """Each IDX data set's name; both share the format, so they share these tests."""
+    return request.param
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:
@@ -188,27 +207,32 @@ def _idx_bytes(array: np.ndarray) -> bytes:
     return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
 
 
-def _mnist_arrays(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _idx_arrays(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     r = np.random.default_rng(seed)
     return (r.integers(0, 256, size=(n, 28, 28), dtype=np.uint8),
             r.integers(0, 10, size=n, dtype=np.uint8))
 
 
-def _write_mnist(root: Path, prefix: str, n: int, seed: int, gz: bool) -> tuple:
-    """Writes a small MNIST-format pair of files; returns the arrays."""
-    images, labels = _mnist_arrays(n, seed)
+def _idx_files(prefix: str, n: int, seed: int) -> tuple[dict[str, bytes], tuple]:
+    """A small pair of IDX files {name: bytes} (uncompressed names) and their arrays."""
+    images, labels = _idx_arrays(n, seed)
+    return ({f"{prefix}-images-idx3-ubyte": _idx_bytes(images),
+             f"{prefix}-labels-idx1-ubyte": _idx_bytes(labels)}, (images, labels))
+
+
+def _write_idx(root: Path, prefix: str, n: int, seed: int, gz: bool) -> tuple:
+    """Writes a small pair of IDX files in ``root``; returns the arrays."""
+    files, arrays = _idx_files(prefix, n, seed)
     root.mkdir(parents=True, exist_ok=True)
-    for name, arr in ((f"{prefix}-images-idx3-ubyte", images),
-                      (f"{prefix}-labels-idx1-ubyte", labels)):
-        data = _idx_bytes(arr)
+    for name, data in files.items():
         if gz:
             (root / f"{name}.gz").write_bytes(gzip.compress(data))
         else:
             (root / name).write_bytes(data)
-    return images, labels
+    return arrays
 
 
-def _assert_mnist(X, y, images, labels):
+def _assert_idx(X, y, images, labels):
     assert X.shape == (len(images), 784) and X.dtype == np.float32
     assert y.shape == (len(labels),) and y.dtype == np.int64
     np.testing.assert_array_equal(X, images.reshape(-1, 784).astype(np.float32) / np.float32(255))
@@ -217,14 +241,14 @@ def _assert_mnist(X, y, images, labels):
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_mnist_reads_idx_files(tmp_path, gz):
-    train = _write_mnist(tmp_path, "train", 7, seed=0, gz=gz)
-    test = _write_mnist(tmp_path, "t10k", 3, seed=1, gz=gz)
-    _assert_mnist(*load_mnist(tmp_path), *train)
-    _assert_mnist(*load_mnist(str(tmp_path), train=False), *test)
+def test_idx_reads_files(tmp_path, dataset, gz):
+    train = _write_idx(tmp_path, "train", 7, seed=0, gz=gz)
+    test = _write_idx(tmp_path, "t10k", 3, seed=1, gz=gz)
+    _assert_idx(*LOADERS[dataset](tmp_path), *train)
+    _assert_idx(*LOADERS[dataset](str(tmp_path), train=False), *test)
 
 
-def test_mnist_scaling_extremes(tmp_path):
+def test_idx_scaling_extremes(tmp_path):
     images = np.zeros((2, 28, 28), dtype=np.uint8)
     images[1] = 255
     images[0, 0, 1] = 51
@@ -235,18 +259,23 @@ def test_mnist_scaling_extremes(tmp_path):
     assert y.tolist() == [3, 9]
 
 
-def test_mnist_missing_files(tmp_path):
-    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte.* not found.*download=Tr"):
-        load_mnist(tmp_path / "nowhere")
-    _write_mnist(tmp_path, "train", 2, seed=0, gz=False)
+@pytest.mark.parametrize(("dataset", "title", "env"), [
+    ("mnist", "MNIST", "FASTNN_MNIST_MIRROR"),
+    ("fashion-mnist", "Fashion-MNIST", "FASTNN_FASHION_MNIST_MIRROR"),
+])
+def test_idx_missing_files(tmp_path, dataset, title, env):
+    load = LOADERS[dataset]
+    with pytest.raises(FileNotFoundError,
+                       match=rf"{re.escape(FUNC[dataset])}: {title} file 'train-images-idx3-ubyte'"
+                             r" .*not found.*download=True"):
+        load(tmp_path / "nowhere")
+    _write_idx(tmp_path, "train", 2, seed=0, gz=False)
     (tmp_path / "train-labels-idx1-ubyte").unlink()
-    with pytest.raises(FileNotFoundError, match="'train-labels-idx1-ubyte' .*FASTNN_MNIST_MIRROR"):
-        load_mnist(tmp_path)
-
-
-def _corrupt(tmp_path, name, data):
-    _write_mnist(tmp_path, "train", 4, seed=0, gz=False)
-    (tmp_path / name).write_bytes(data)
+    with pytest.raises(FileNotFoundError,
+                       match=rf"'train-labels-idx1-ubyte' .*"
+                             rf"{re.escape(SOURCES[dataset].default_mirror)}"
+                             rf"train-labels-idx1-ubyte.gz .*\${env}"):
+        load(tmp_path)
 
 
 IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
@@ -263,31 +292,34 @@ IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
     (IMAGES, bytes([0, 0, 0x0D, 3]) + b"\0" * 12, "magic number 0x00000d03"),
     (IMAGES, _idx_bytes(np.zeros((4, 27, 28), np.uint8)), "27x28 images, expected 28x28"),
     (IMAGES, _idx_bytes(np.zeros((5, 28, 28), np.uint8)), "5 images but .* 4 labels"),
-    (LABELS, _idx_bytes(np.array([0, 1, 10, 2], np.uint8)), "label 10, expected digits 0..9"),
+    (LABELS, _idx_bytes(np.array([0, 1, 10, 2], np.uint8)), "label 10, expected classes 0..9"),
     (IMAGES, gzip.compress(_idx_bytes(np.zeros((4, 28, 28), np.uint8)))[:-8], "not a valid gzip"),
     (IMAGES, b"\x1f\x8b" + b"garbage" * 4, "not a valid gzip"),
 ], ids=["text", "empty", "labels-as-images", "images-as-labels", "truncated", "short-header",
         "trailing-byte", "float-type", "27x28", "count-mismatch", "label-10", "truncated-gzip",
         "bad-gzip"])
-def test_mnist_malformed_files(tmp_path, name, data, match):
-    _corrupt(tmp_path, name, data)
+def test_idx_malformed_files(tmp_path, dataset, name, data, match):
+    _write_idx(tmp_path, "train", 4, seed=0, gz=False)
+    (tmp_path / name).write_bytes(data)
     with pytest.raises(ValueError, match=match) as info:
-        load_mnist(tmp_path)
-    assert name in str(info.value)  # the message names the file
+        LOADERS[dataset](tmp_path)
+    assert name in str(info.value) and str(info.value).startswith(FUNC[dataset])
 
 
-def test_mnist_bad_arguments(tmp_path):
-    with pytest.raises(TypeError, match="'train' must be a bool"):
-        load_mnist(tmp_path, train="yes")
+def test_idx_bad_arguments(tmp_path, dataset):
+    load, func = LOADERS[dataset], re.escape(FUNC[dataset])
+    with pytest.raises(TypeError, match=f"{func}: argument 'train' must be a bool"):
+        load(tmp_path, train="yes")
     with pytest.raises(TypeError, match="'download' must be a bool"):
-        load_mnist(tmp_path, download=1)
+        load(tmp_path, download=1)
     with pytest.raises(TypeError, match="'mirror' must be a str"):
-        load_mnist(tmp_path, mirror=3)
+        load(tmp_path, mirror=3)
 
 
-def test_mnist_known_checksums():
-    # The published SHA-256 of the four standard gzipped files.
-    assert dict(MNIST_SHA256) == {
+def test_idx_known_checksums():
+    # The published SHA-256 of the four standard gzipped files of each data set (for
+    # Fashion-MNIST, those of the files whose official MD5s zalandoresearch lists).
+    assert dict(SOURCES["mnist"].sha256) == {
         "train-images-idx3-ubyte.gz":
             "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
         "train-labels-idx1-ubyte.gz":
@@ -297,95 +329,294 @@ def test_mnist_known_checksums():
         "t10k-labels-idx1-ubyte.gz":
             "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
     }
+    assert dict(SOURCES["fashion-mnist"].sha256) == {
+        "train-images-idx3-ubyte.gz":
+            "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz":
+            "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz":
+            "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz":
+            "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    }
+    assert SOURCES["mnist"].default_mirror.startswith("https://")
+    assert SOURCES["fashion-mnist"].default_mirror.startswith("https://")
+    with pytest.raises(TypeError):
+        SOURCES["mnist"].sha256["train-images-idx3-ubyte.gz"] = "0" * 64  # read-only table
+
+
+# ------------------------------------------------- downloads from a local mirror
 
 
 class _Mirror:
-    """A local HTTP server on 127.0.0.1 serving a directory and recording requested paths."""
+    """An HTTP server on 127.0.0.1 serving ``files`` ({url path: bytes}) from memory.
 
-    def __init__(self, directory: Path) -> None:
-        requests = self.requests = []
+    ``ranges``: honour ``Range: bytes=N-`` (206 / 416) or ignore it (200, full body).
+    ``cut_after``: send at most that many body bytes per response, then close the
+    connection (the full Content-Length is announced, as an interrupted transfer).
+    ``stall``: never answer (until close), to test the client's timeout.
+    ``requests`` records (path, Range header or None) of every GET.
+    """
 
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, directory=str(directory), **kwargs)
+    def __init__(self, files: dict[str, bytes], *, ranges: bool = True,
+                 cut_after: int | None = None, stall: bool = False) -> None:
+        self.files, self.ranges, self.cut_after, self.stall = files, ranges, cut_after, stall
+        self.requests: list[tuple[str, str | None]] = []
+        self.released = threading.Event()
+        mirror = self
 
+        class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
-                requests.append(self.path)
-                super().do_GET()
+                range_header = self.headers.get("Range")
+                mirror.requests.append((self.path, range_header))
+                if mirror.stall:
+                    mirror.released.wait(10)
+                    return
+                data = mirror.files.get(self.path)
+                if data is None:
+                    self.send_error(404)
+                    return
+                start = 0
+                if mirror.ranges and range_header:
+                    start = int(re.fullmatch(r"bytes=(\d+)-", range_header).group(1))
+                    if start >= len(data):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(data)}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                body = data[start:]
+                self.wfile.write(body if mirror.cut_after is None else body[:mirror.cut_after])
 
             def log_message(self, *args):
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/mnist/"
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/data/"
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
         self.thread.start()
 
+    @property
+    def paths(self) -> list[str]:
+        return [path for path, _ in self.requests]
+
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
 
 
+def _served_files() -> tuple[dict[str, bytes], dict[str, tuple], dict[str, str]]:
+    """Gzipped small train and test files at /data/<name>.gz: (files, arrays, sha256 by name)."""
+    files, arrays = {}, {}
+    for prefix, n, seed in (("train", 6, 2), ("t10k", 4, 3)):
+        raw, arrays[prefix] = _idx_files(prefix, n, seed)
+        files.update({f"/data/{name}.gz": gzip.compress(data) for name, data in raw.items()})
+    checksums = {path.rsplit("/", 1)[1]: hashlib.sha256(data).hexdigest()
+                 for path, data in files.items()}
+    return files, arrays, checksums
+
+
 @pytest.fixture
-def mirror(tmp_path):
-    """Serves gzipped train and test files at <url>; yields (server, arrays, checksums)."""
-    served = tmp_path / "served"
-    arrays = {"train": _write_mnist(served / "mnist", "train", 6, seed=2, gz=True),
-              "t10k": _write_mnist(served / "mnist", "t10k", 4, seed=3, gz=True)}
-    checksums = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                 for p in (served / "mnist").iterdir()}
-    server = _Mirror(served)
-    yield server, arrays, checksums
-    server.close()
+def served():
+    return _served_files()
 
 
-def test_mnist_download(tmp_path, mirror):
-    server, arrays, checksums = mirror
+@pytest.fixture
+def mirror_factory():
+    """Starts _Mirror servers on demand and closes them all at teardown."""
+    servers = []
+
+    def start(files, **options):
+        servers.append(_Mirror(files, **options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+TRAIN_IMAGES_GZ = "train-images-idx3-ubyte.gz"
+
+
+def test_download(tmp_path, dataset, served, mirror_factory):
+    files, arrays, checksums = served
+    server = mirror_factory(files)
     root = tmp_path / "new" / "root"
-    X, y = load_mnist(root, download=True, mirror=server.url, checksums=checksums)
-    _assert_mnist(X, y, *arrays["train"])
-    assert sorted(server.requests) == ["/mnist/train-images-idx3-ubyte.gz",
-                                       "/mnist/train-labels-idx1-ubyte.gz"]
-    assert sorted(p.name for p in root.iterdir()) == ["train-images-idx3-ubyte.gz",
+    load = LOADERS[dataset]
+    _assert_idx(*load(root, download=True, mirror=server.url, checksums=checksums),
+                *arrays["train"])
+    assert sorted(server.requests) == [("/data/train-images-idx3-ubyte.gz", None),
+                                       ("/data/train-labels-idx1-ubyte.gz", None)]
+    assert sorted(p.name for p in root.iterdir()) == [TRAIN_IMAGES_GZ,
                                                       "train-labels-idx1-ubyte.gz"]
     # Present files are used as they are: no second request.
-    _assert_mnist(*load_mnist(root, download=True, mirror=server.url, checksums=checksums),
-                  *arrays["train"])
+    _assert_idx(*load(root, download=True, mirror=server.url, checksums=checksums),
+                *arrays["train"])
     assert len(server.requests) == 2
 
 
-def test_mnist_download_only_missing_file_from_env_mirror(tmp_path, mirror, monkeypatch):
-    server, arrays, checksums = mirror
+@pytest.mark.parametrize(("dataset", "env"), [("mnist", "FASTNN_MNIST_MIRROR"),
+                                              ("fashion-mnist", "FASTNN_FASHION_MNIST_MIRROR")])
+def test_download_only_missing_file_from_env_mirror(tmp_path, dataset, env, served,
+                                                    mirror_factory, monkeypatch):
+    files, arrays, checksums = served
+    server = mirror_factory(files)
     images, labels = arrays["t10k"]
     (tmp_path / "t10k-images-idx3-ubyte").write_bytes(_idx_bytes(images))
-    monkeypatch.setenv("FASTNN_MNIST_MIRROR", server.url.rstrip("/"))
-    X, y = load_mnist(tmp_path, train=False, download=True, checksums=checksums)
-    _assert_mnist(X, y, images, labels)
-    assert server.requests == ["/mnist/t10k-labels-idx1-ubyte.gz"]
+    monkeypatch.delenv("FASTNN_MNIST_MIRROR", raising=False)
+    monkeypatch.delenv("FASTNN_FASHION_MNIST_MIRROR", raising=False)
+    monkeypatch.setenv(env, server.url.rstrip("/"))
+    X, y = LOADERS[dataset](tmp_path, train=False, download=True, checksums=checksums)
+    _assert_idx(X, y, images, labels)
+    assert server.paths == ["/data/t10k-labels-idx1-ubyte.gz"]
 
 
-def test_mnist_download_checksum_mismatch(tmp_path, mirror):
-    server, _, checksums = mirror
-    bad = dict(checksums, **{"train-images-idx3-ubyte.gz": "0" * 64})
+def test_download_checksum_mismatch(tmp_path, dataset, served, mirror_factory):
+    files, _, checksums = served
+    server = mirror_factory(files)
+    bad = dict(checksums, **{TRAIN_IMAGES_GZ: "0" * 64})
     root = tmp_path / "root"
-    with pytest.raises(ValueError, match="checksum mismatch for http://127.0.0.1.*expected 0000"):
-        load_mnist(root, download=True, mirror=server.url, checksums=bad)
-    assert list(root.iterdir()) == []  # nothing written, no temporary file left
+    actual = checksums[TRAIN_IMAGES_GZ]
+    with pytest.raises(ValueError, match=rf"{re.escape(FUNC[dataset])}: checksum mismatch for "
+                                         rf"'{TRAIN_IMAGES_GZ}' downloaded from http://127.0.0.1"
+                                         rf".*SHA-256 {actual}, expected 0{{64}}"):
+        LOADERS[dataset](root, download=True, mirror=server.url, checksums=bad)
+    assert list(root.iterdir()) == []  # nothing written, the partial file deleted
 
 
-def test_mnist_download_default_checksums_reject_other_files(tmp_path, mirror):
-    server, _, _ = mirror
-    with pytest.raises(ValueError, match="checksum mismatch.*440fcabf"):
-        load_mnist(tmp_path, download=True, mirror=server.url)
-    assert list(tmp_path.glob("train-*")) == [] and list(tmp_path.glob(".*part")) == []
+@pytest.mark.parametrize(("dataset", "expected"), [("mnist", "440fcabf"),
+                                                   ("fashion-mnist", "3aede38d")])
+def test_download_default_checksums_reject_other_files(tmp_path, dataset, expected, served,
+                                                       mirror_factory):
+    server = mirror_factory(served[0])
+    with pytest.raises(ValueError, match=f"checksum mismatch.*expected {expected}"):
+        LOADERS[dataset](tmp_path, download=True, mirror=server.url)
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_mnist_download_errors(tmp_path, mirror):
-    server, _, checksums = mirror
-    with pytest.raises(OSError, match=r"could not download http://127.0.0.1:\d+/absent/train"):
-        load_mnist(tmp_path, download=True, mirror=server.url.replace("mnist", "absent"),
+def test_download_errors(tmp_path, served, mirror_factory):
+    files, _, checksums = served
+    server = mirror_factory(files)
+    with pytest.raises(OSError, match=r"could not download http://127.0.0.1:\d+/absent/train.*404"):
+        load_mnist(tmp_path, download=True, mirror=server.url.replace("data", "absent"),
                    checksums=checksums)
-    assert list(tmp_path.iterdir()) == [tmp_path / "served"]
+    assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="no SHA-256 checksum given for 'train-images"):
         load_mnist(tmp_path, download=True, mirror=server.url, checksums={})
+    server.close()  # nothing listens any more: connection refused
+    with pytest.raises(OSError, match="could not download http://127.0.0.1"):
+        load_mnist(tmp_path, download=True, mirror=server.url, checksums=checksums)
+
+
+def _download_images(root: Path, server: _Mirror, checksums: dict[str, str]) -> Path:
+    """Downloads only train-images-idx3-ubyte.gz through the private helper; returns its path."""
+    dest = root / TRAIN_IMAGES_GZ
+    _download.download_verified(server.url + TRAIN_IMAGES_GZ, dest, checksums[TRAIN_IMAGES_GZ],
+                                "test()")
+    return dest
+
+
+def test_download_resumes_partial_file_with_range(tmp_path, served, mirror_factory):
+    files, _, checksums = served
+    data = files["/data/" + TRAIN_IMAGES_GZ]
+    server = mirror_factory(files)
+    (tmp_path / (TRAIN_IMAGES_GZ + ".part")).write_bytes(data[:100])
+    dest = _download_images(tmp_path, server, checksums)
+    assert server.requests == [("/data/" + TRAIN_IMAGES_GZ, "bytes=100-")]
+    assert dest.read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir()] == [TRAIN_IMAGES_GZ]
+
+
+def test_download_restarts_when_server_ignores_range(tmp_path, served, mirror_factory):
+    files, _, checksums = served
+    data = files["/data/" + TRAIN_IMAGES_GZ]
+    server = mirror_factory(files, ranges=False)
+    # A part file whose bytes are wrong: appending to it would fail the checksum.
+    (tmp_path / (TRAIN_IMAGES_GZ + ".part")).write_bytes(b"\xff" * 100)
+    dest = _download_images(tmp_path, server, checksums)
+    assert server.requests == [("/data/" + TRAIN_IMAGES_GZ, "bytes=100-")]  # answered with 200
+    assert dest.read_bytes() == data
+    assert [p.name for p in tmp_path.iterdir()] == [TRAIN_IMAGES_GZ]
+
+
+def test_download_complete_part_file_is_verified(tmp_path, served, mirror_factory):
+    # Killed after the last byte but before the rename: the server answers 416.
+    files, _, checksums = served
+    data = files["/data/" + TRAIN_IMAGES_GZ]
+    server = mirror_factory(files)
+    (tmp_path / (TRAIN_IMAGES_GZ + ".part")).write_bytes(data)
+    dest = _download_images(tmp_path, server, checksums)
+    assert server.requests == [("/data/" + TRAIN_IMAGES_GZ, f"bytes={len(data)}-")]
+    assert dest.read_bytes() == data
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_download_interrupted_transfer_retries_within_call(tmp_path, served, mirror_factory,
+                                                           ranges):
+    files, _, checksums = served
+    data = files["/data/" + TRAIN_IMAGES_GZ]
+    half = (len(data) + 1) // 2
+    server = mirror_factory(files, ranges=ranges, cut_after=half)
+    if ranges:
+        dest = _download_images(tmp_path, server, checksums)
+        assert [r for _, r in server.requests] == [None, f"bytes={half}-"]
+        assert dest.read_bytes() == data
+    else:  # every attempt restarts and is cut: the call gives up, keeping the part file
+        with pytest.raises(OSError, match=rf"connection closed after {half} of {len(data)} bytes"):
+            _download_images(tmp_path, server, checksums)
+        assert len(server.requests) == _download.ATTEMPTS
+
+
+def test_download_interrupted_then_resumed_by_next_call(tmp_path, served, mirror_factory):
+    files, _, checksums = served
+    data = files["/data/" + TRAIN_IMAGES_GZ]
+    cut = 50
+    assert len(data) > _download.ATTEMPTS * cut
+    server = mirror_factory(files, cut_after=cut)
+    part = tmp_path / (TRAIN_IMAGES_GZ + ".part")
+    with pytest.raises(OSError, match=r"could not download http://127.0.0.1:\d+/data/train-images"
+                                      rf".*closed after {3 * cut} of {len(data)} bytes.*"
+                                      r"partial file .*\.part' was kept: call again to resume"):
+        _download_images(tmp_path, server, checksums)
+    assert [r for _, r in server.requests] == [None, f"bytes={cut}-", f"bytes={2 * cut}-"]
+    assert part.read_bytes() == data[:3 * cut]
+    assert not (tmp_path / TRAIN_IMAGES_GZ).exists()
+    server.cut_after = None  # the network is back
+    dest = _download_images(tmp_path, server, checksums)
+    assert server.requests[-1] == ("/data/" + TRAIN_IMAGES_GZ, f"bytes={3 * cut}-")
+    assert dest.read_bytes() == data and not part.exists()
+
+
+def test_download_stale_part_file_fails_checksum_then_restarts(tmp_path, served, mirror_factory):
+    files, _, checksums = served
+    data = files["/data/" + TRAIN_IMAGES_GZ]
+    server = mirror_factory(files)
+    part = tmp_path / (TRAIN_IMAGES_GZ + ".part")
+    part.write_bytes(b"\xff" * 100)  # left by a download of some other file
+    resumed = b"\xff" * 100 + data[100:]
+    with pytest.raises(ValueError,
+                       match=rf"checksum mismatch for '{TRAIN_IMAGES_GZ}'.*SHA-256 "
+                             rf"{hashlib.sha256(resumed).hexdigest()}, expected "
+                             rf"{checksums[TRAIN_IMAGES_GZ]}.*partial download was deleted"):
+        _download_images(tmp_path, server, checksums)
+    assert list(tmp_path.iterdir()) == []
+    assert _download_images(tmp_path, server, checksums).read_bytes() == data
+    assert server.requests[-1] == ("/data/" + TRAIN_IMAGES_GZ, None)
+
+
+def test_download_timeout(tmp_path, served, mirror_factory, monkeypatch):
+    files, _, checksums = served
+    server = mirror_factory(files, stall=True)
+    monkeypatch.setattr(_download, "TIMEOUT_S", 0.2)
+    with pytest.raises(OSError, match="could not download .*timed out"):
+        _download_images(tmp_path, server, checksums)
+    assert not (tmp_path / TRAIN_IMAGES_GZ).exists()

@@ -1,7 +1,10 @@
-"""fastnn.datasets: the bundled 8x8 digits, MNIST from IDX files, synthetic 2-D sets."""
+"""fastnn.datasets: the bundled 8x8 digits, MNIST and Fashion-MNIST from IDX files, MNIST-1D,
+synthetic 2-D sets."""
 
 from .digits import load_digits
-from .mnist import load_mnist
+from .mnist import load_fashion_mnist, load_mnist
+from .mnist1d import load_mnist1d, mnist1d_recipe
 from .synthetic import make_moons, make_spirals, make_xor
 
-__all__ = ["load_digits", "load_mnist", "make_moons", "make_spirals", "make_xor"]
+__all__ = ["load_digits", "load_fashion_mnist", "load_mnist", "load_mnist1d", "make_moons",
+           "make_spirals", "make_xor", "mnist1d_recipe"]

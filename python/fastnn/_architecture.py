@@ -1,0 +1,219 @@
+"""Architecture specs: a JSON-able description of a model built from fastnn's layers.
+
+A spec is a dict with a ``"type"`` and the constructor arguments of that layer;
+a ``Sequential`` lists its children under ``"layers"``::
+
+    {"type": "Sequential", "layers": [
+        {"type": "Linear", "in_features": 64, "out_features": 10, "bias": true},
+        {"type": "ReLU"},
+        {"type": "Sequential", "layers": [{"type": "Dropout", "p": 0.5}]}]}
+
+Describable: ``Sequential`` (nested too), ``Linear`` (alias ``Dense``),
+``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``Softmax``,
+``Identity`` and ``Dropout``, each of exactly that class (a subclass may
+override ``forward``, so it is not). ``fastnn.io`` stores specs in saved files
+and ``fastnn.onnx`` builds graphs from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from . import _random
+from .nn import (
+    GELU,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+
+_MAX_DEPTH = 64  # nesting limit for Sequential, so a hostile spec cannot exhaust the stack
+
+# type name -> (class, {field: kind}); kind is "int" (>= 0), "sint" (any int), "bool",
+# "float" or "str". Fields are the constructor's keyword arguments, read from attributes.
+_LEAVES: dict[str, tuple[type[Module], dict[str, str]]] = {
+    "Linear": (Linear, {"in_features": "int", "out_features": "int", "bias": "bool"}),
+    "ReLU": (ReLU, {}),
+    "LeakyReLU": (LeakyReLU, {"negative_slope": "float"}),
+    "Sigmoid": (Sigmoid, {}),
+    "Tanh": (Tanh, {}),
+    "GELU": (GELU, {"approximate": "str"}),
+    "Softmax": (Softmax, {"dim": "sint"}),
+    "Identity": (Identity, {}),
+    "Dropout": (Dropout, {"p": "float"}),
+}
+_NAMES = ", ".join(["Sequential", *_LEAVES])
+
+
+class Layer(NamedTuple):
+    """One validated spec node: ``type``, constructor ``args`` and ``children`` (Sequential)."""
+
+    type: str
+    args: dict[str, Any]
+    children: tuple[Layer, ...]
+
+
+# -- model -> spec ------------------------------------------------------------------------
+def to_spec(model: Module) -> dict[str, Any]:
+    """Describes ``model`` as a JSON-able spec.
+
+    Args:
+        model (Module): a ``Sequential`` or a built-in layer (see the module docstring).
+
+    Returns:
+        dict: the spec; :func:`from_spec` rebuilds an equivalent module from it.
+
+    Raises:
+        TypeError: ``model`` (or a layer inside it) is not a fastnn module this
+            format can describe, e.g. a custom ``Module`` subclass.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"to_spec(): argument 'model' must be a fastnn.nn.Module, "
+                        f"got {type(model).__name__}")
+    return _describe(model, "model")
+
+
+def _describe(module: Module, where: str) -> dict[str, Any]:
+    cls = type(module)
+    params = list(module._parameters)
+    if cls is Sequential:
+        names = list(module._modules)
+        if params or names != [str(i) for i in range(len(names))]:
+            raise _undescribable(module, where, "its children are not numbered 0, 1, ...")
+        return {"type": "Sequential",
+                "layers": [_describe(m, f"{where}[{i}]") for i, m in enumerate(module)]}
+    name = next((n for n, (c, _) in _LEAVES.items() if c is cls), None)
+    if name is None:
+        raise _undescribable(module, where, f"only {_NAMES} are")
+    expected = ["weight", "bias"] if name == "Linear" and module.bias is not None else (
+        ["weight"] if name == "Linear" else [])
+    if module._modules or params != expected:
+        raise _undescribable(module, where, "it has extra parameters or children")
+    spec: dict[str, Any] = {"type": name}
+    for field in _LEAVES[name][1]:
+        spec[field] = module.bias is not None if field == "bias" else getattr(module, field)
+    return spec
+
+
+def _undescribable(module: Module, where: str, why: str) -> TypeError:
+    return TypeError(
+        f"cannot describe {type(module).__name__} at {where} as an architecture spec ({why}). "
+        "Save its weights with fastnn.save(model, path) and load them into a model you build "
+        "with fastnn.load(path, model=MyModel()), or use model.state_dict()"
+    )
+
+
+# -- spec -> model ------------------------------------------------------------------------
+def check_spec(spec: Any) -> Layer:
+    """Validates ``spec`` and returns it as a tree of :class:`Layer`.
+
+    Raises:
+        ValueError: not a dict, an unknown ``"type"``, a missing or unknown field,
+            a field of the wrong type, or nesting deeper than 64; the message
+            names the place, e.g. ``spec.layers[2].p``.
+    """
+    return _check(spec, "spec", 0)
+
+
+def _check(spec: Any, where: str, depth: int) -> Layer:
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"{where}: Sequential nested deeper than {_MAX_DEPTH} levels")
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: expected a dict with a 'type', got {type(spec).__name__}")
+    kind = spec.get("type")
+    if kind == "Sequential":
+        _check_fields(spec, {"layers"}, where)
+        layers = spec["layers"]
+        if not isinstance(layers, list):
+            raise ValueError(f"{where}.layers: expected a list, got {type(layers).__name__}")
+        children = tuple(_check(s, f"{where}.layers[{i}]", depth + 1)
+                         for i, s in enumerate(layers))
+        return Layer("Sequential", {}, children)
+    if not isinstance(kind, str) or kind not in _LEAVES:
+        raise ValueError(f"{where}: unknown layer type {kind!r}; known types: {_NAMES}")
+    fields = _LEAVES[kind][1]
+    _check_fields(spec, set(fields), where)
+    args = {f: _check_value(spec[f], k, f"{where}.{f}") for f, k in fields.items()}
+    return Layer(kind, args, ())
+
+
+def _check_fields(spec: dict[str, Any], fields: set[str], where: str) -> None:
+    missing = sorted(fields - spec.keys())
+    unknown = sorted(spec.keys() - fields - {"type"})
+    if missing or unknown:
+        raise ValueError(f"{where} ({spec['type']}): missing fields {missing}, "
+                         f"unknown fields {unknown}")
+
+
+def _check_value(value: Any, kind: str, where: str) -> Any:
+    ok = {
+        "int": isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+        "sint": isinstance(value, int) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+    }[kind]
+    if not ok:
+        expected = {"int": "an int >= 0", "sint": "an int", "bool": "a bool",
+                    "float": "a number", "str": "a string"}[kind]
+        raise ValueError(f"{where}: expected {expected}, got {value!r}")
+    return float(value) if kind == "float" else value
+
+
+def from_spec(spec: Any) -> Module:
+    """Builds the module a spec describes (the inverse of :func:`to_spec`).
+
+    Parameters get fresh values, but the global random state that
+    :func:`fastnn.manual_seed` seeds is left as it was, so loading a model does
+    not change later dropout masks or shuffles.
+
+    Args:
+        spec (dict): a spec, e.g. from :func:`to_spec`.
+
+    Returns:
+        Module: the model, in training mode.
+
+    Raises:
+        ValueError: the spec is invalid (see :func:`check_spec`) or a value is out
+            of range (e.g. ``Dropout`` ``p`` of 1).
+    """
+    tree = check_spec(spec)
+    generator = _random.default_generator().bit_generator
+    saved = generator.state
+    try:
+        return _build(tree, "spec")
+    finally:
+        generator.state = saved
+
+
+def _build(layer: Layer, where: str) -> Module:
+    if layer.type == "Sequential":
+        return Sequential(*(_build(c, f"{where}.layers[{i}]")
+                            for i, c in enumerate(layer.children)))
+    try:
+        return _LEAVES[layer.type][0](**layer.args)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{where} ({layer.type}): {e}") from None
+
+
+def parameter_shapes(tree: Layer, prefix: str = "") -> dict[str, tuple[int, ...]]:
+    """The ``state_dict`` keys and shapes of the model ``tree`` describes, without building it."""
+    if tree.type == "Sequential":
+        shapes: dict[str, tuple[int, ...]] = {}
+        for i, child in enumerate(tree.children):
+            shapes.update(parameter_shapes(child, f"{prefix}{i}."))
+        return shapes
+    if tree.type != "Linear":
+        return {}
+    out, inp = tree.args["out_features"], tree.args["in_features"]
+    shapes = {f"{prefix}weight": (out, inp)}
+    if tree.args["bias"]:
+        shapes[f"{prefix}bias"] = (out,)
+    return shapes

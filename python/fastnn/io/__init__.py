@@ -1,0 +1,13 @@
+"""fastnn.io: save and load models (and optimizer state) as ``.safetensors`` files.
+
+``save`` writes one file atomically, holding the weights under PyTorch's key
+names, the architecture as JSON and, optionally, the optimizer state and user
+metadata; ``load`` rebuilds the model or loads the weights into a given one;
+``load_metadata`` reads the JSON part only. Needs the ``safetensors`` package
+(``pip install 'fastnn[io]'``).
+"""
+
+from .atomic import atomic_write
+from .checkpoint import FORMAT_VERSION, FileFormatError, load, load_metadata, save
+
+__all__ = ["FORMAT_VERSION", "FileFormatError", "atomic_write", "load", "load_metadata", "save"]

@@ -1,0 +1,74 @@
+"""Atomic file writes: a reader sees the old file or the whole new one, never a partial one.
+
+The bytes go to a temporary file in the destination's directory (same file
+system, so the final rename is atomic), which is flushed and ``fsync``-ed, then
+``os.replace``-d over the destination; the directory is ``fsync``-ed last so the
+rename itself survives a power loss. A failure at any point removes the
+temporary file and leaves the old file untouched; a process killed mid-write
+leaves the old file and, at worst, a stray ``.<name>.<random>.tmp`` file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from typing import Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def check_path(path: object, func: str) -> str:
+    """``path`` as a ``str``; ``TypeError`` unless it is a ``str`` or ``os.PathLike[str]``."""
+    if isinstance(path, (str, os.PathLike)):
+        path = os.fspath(path)
+        if isinstance(path, str):
+            return path
+    raise TypeError(f"{func}: argument 'path' must be a str or os.PathLike, "
+                    f"got {type(path).__name__}")
+
+
+def atomic_write(path: str, data: bytes, func: str) -> None:
+    """Writes ``data`` to ``path`` atomically (see the module docstring).
+
+    The new file gets the usual permissions (``0o666`` less the umask).
+
+    Raises:
+        OSError: the directory is missing or not writable, the disk is full, ...;
+            the message names ``func`` and ``path``, and the subclass is kept
+            (e.g. ``PermissionError``, ``FileNotFoundError``).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o666)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError as e:
+        raise type(e)(e.errno, f"{func}: cannot write '{path}': {e.strerror or e}") from e
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Makes the rename durable; skipped where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as e:  # some file systems do not support fsync on directories
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)

@@ -1,0 +1,396 @@
+"""``save`` / ``load``: a model (and optionally its optimizer) in one ``.safetensors`` file.
+
+File layout (a standard safetensors file, readable by any safetensors reader):
+
+* tensors: the model's ``state_dict`` under PyTorch's key names (``"0.weight"``,
+  ...), float32; with an optimizer, its state buffers as
+  ``"optimizer.state.<index>.<name>"`` (``<index>`` numbers the parameters in
+  param-group order, as in ``Optimizer.state_dict()``);
+* string metadata: key ``"fastnn"`` holds JSON ``{"format_version": 1,
+  "fastnn_version": ..., "architecture": spec or null, "optimizer": null or
+  {"class": ..., "param_groups": [...], "state": {index: {name: scalar}}},
+  "metadata": {...}}``; the spec is described in ``fastnn._architecture``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .._architecture import check_spec, from_spec, parameter_shapes, to_spec
+from .._validation import shape_str
+from ..nn import Module
+from ..optim import Optimizer
+from .atomic import PathLike, atomic_write, check_path
+
+FORMAT_VERSION = 1
+"""Layout version written to files; :func:`load` reads versions up to this one."""
+
+_KEY = "fastnn"  # the safetensors metadata key holding fastnn's JSON
+_OPT_PREFIX = "optimizer.state."
+_HEADER_LIMIT = 100 * 1024 * 1024  # the safetensors library's own header size limit
+# safetensors dtypes plain NumPy holds (BF16 and F8 need ml_dtypes, which may or may not
+# be imported: rejected always, so that loading does not depend on it)
+_NUMPY_DTYPES = {"BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64",
+                 "F16", "F32", "F64"}
+
+
+class FileFormatError(ValueError):
+    """A file :func:`load` cannot use: corrupt, truncated, foreign, or not matching the model.
+
+    Attributes:
+        path (str): the file.
+    """
+
+    def __init__(self, func: str, path: str, problem: str) -> None:
+        super().__init__(f"{func}: '{path}' {problem}")
+        self.path = path
+
+
+def _safetensors(func: str) -> Any:
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError as e:
+        raise ImportError(f"fastnn.{func} needs the safetensors package: "
+                          "pip install 'fastnn[io]'") from e
+    return safetensors
+
+
+# -- save ---------------------------------------------------------------------------------
+def save(model: Module, path: PathLike, *, optimizer: Optimizer | None = None,
+         metadata: dict[str, Any] | None = None) -> None:
+    """Saves ``model`` (and ``optimizer``) to one ``.safetensors`` file, atomically.
+
+    The file holds the weights, the architecture (for :func:`load` to rebuild
+    the model) and, when given, the optimizer's state, so training can resume
+    exactly. A model that is not a ``Sequential`` of built-in layers (e.g. a
+    custom ``Module``) is saved with ``architecture`` null: load it with
+    ``load(path, model=MyModel())``.
+
+    The write is atomic: a temporary file in the same directory is written,
+    ``fsync``-ed and renamed over ``path``, so ``path`` holds either the old
+    file or the complete new one, even if the process is killed mid-save.
+
+    Args:
+        model (Module): the model.
+        path (str or os.PathLike): the file, conventionally ``*.safetensors``.
+        optimizer (Optimizer, optional): an optimizer over ``model``'s parameters
+            whose state (hyper-parameters, step counts, moment buffers) is saved
+            too. Default: ``None``.
+        metadata (dict, optional): JSON-serialisable data kept in the file, e.g.
+            ``{"epoch": 12}``; read it back with :func:`load_metadata` (JSON
+            rules apply: tuples come back as lists). Default: ``None`` (empty).
+
+    Raises:
+        TypeError: a bad argument type, or ``metadata`` is not JSON-serialisable.
+        ValueError: ``optimizer`` holds parameters that are not ``model``'s.
+        OSError: the file cannot be written (e.g. ``PermissionError``); a previous
+            file at ``path`` is left untouched.
+        ImportError: the ``safetensors`` package is missing.
+
+    Example::
+
+        >>> fn.save(model, "model.safetensors", optimizer=opt, metadata={"epoch": 12})
+        >>> model2 = fn.load("model.safetensors")
+    """
+    func = "save()"
+    if not isinstance(model, Module):
+        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, "
+                        f"got {type(model).__name__}")
+    path = check_path(path, func)
+    user = _check_metadata(metadata, func)
+    try:
+        spec: dict[str, Any] | None = to_spec(model)
+    except TypeError:
+        spec = None
+    tensors: dict[str, np.ndarray] = dict(model.state_dict())
+    clash = [k for k in tensors if k.startswith(_OPT_PREFIX)]
+    if clash:
+        raise ValueError(f"{func}: parameter names {clash} clash with the optimizer state "
+                         f"prefix '{_OPT_PREFIX}'")
+    opt_info = None
+    if optimizer is not None:
+        opt_info, opt_tensors = _pack_optimizer(optimizer, model, func)
+        tensors.update(opt_tensors)
+    info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
+            "architecture": spec, "optimizer": opt_info, "metadata": user}
+    header = json.dumps(info, default=_json_default)
+    data = _safetensors(func).numpy.save(tensors, metadata={_KEY: header})
+    atomic_write(path, data, func)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):  # NumPy scalars, e.g. a metric from a History
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _check_metadata(metadata: Any, func: str) -> dict[str, Any]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) for k in metadata):
+        raise TypeError(f"{func}: argument 'metadata' must be a dict with str keys, "
+                        f"got {type(metadata).__name__}")
+    try:
+        return json.loads(json.dumps(metadata, default=_json_default))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{func}: argument 'metadata' must be JSON-serialisable: {e}") from None
+
+
+def _check_owner(optimizer: Any, model: Module, func: str) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{func}: argument 'optimizer' must be a fastnn.optim.Optimizer, "
+                        f"got {type(optimizer).__name__}")
+    own = {id(p) for p in model.parameters()}
+    if not all(id(p) in own for g in optimizer.param_groups for p in g["params"]):
+        raise ValueError(f"{func}: the optimizer holds parameters that are not the model's: "
+                         "build the model, then the optimizer on model.parameters()")
+
+
+def _pack_optimizer(optimizer: Optimizer, model: Module,
+                    func: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Splits ``optimizer.state_dict()`` into JSON (groups, scalars) and tensors."""
+    _check_owner(optimizer, model, func)
+    sd = optimizer.state_dict()
+    tensors: dict[str, np.ndarray] = {}
+    scalars: dict[str, dict[str, Any]] = {}
+    for index, state in sd["state"].items():
+        for name, value in state.items():
+            if isinstance(value, np.ndarray):
+                tensors[f"{_OPT_PREFIX}{index}.{name}"] = np.ascontiguousarray(value)
+            else:
+                scalars.setdefault(str(index), {})[name] = value
+    return ({"class": type(optimizer).__name__, "param_groups": sd["param_groups"],
+             "state": scalars}, tensors)
+
+
+# -- load ---------------------------------------------------------------------------------
+def load(path: PathLike, model: Module | None = None, *,
+         optimizer: Optimizer | None = None) -> Module:
+    """Loads a model saved by :func:`save`, or weights into a model you build.
+
+    Without ``model``, the model is rebuilt from the architecture in the file
+    and returned in training mode (:func:`fastnn.predict` switches to eval mode
+    itself); it predicts bit-identically to the saved one. Rebuilding does not
+    consume the global random state.
+
+    With ``model``, the file's tensors are copied into ``model``'s parameters
+    (keys and shapes must match exactly) and ``model`` is returned; the file's
+    architecture, if any, is not compared. This loads files saved from models
+    that have no architecture spec, and files written by other tools, e.g. a
+    PyTorch ``nn.Sequential`` of ``Linear`` and activation layers saved with
+    ``safetensors.torch.save_file(torch_model.state_dict(), path)``: build the
+    same layers in fastnn and pass the model. Float16/float64 tensors are
+    converted to float32.
+
+    Loading is all-or-nothing: on any error neither ``model`` nor ``optimizer``
+    is changed.
+
+    Args:
+        path (str or os.PathLike): a ``.safetensors`` file.
+        model (Module, optional): the model to load the weights into. Default:
+            ``None`` (rebuild it from the file).
+        optimizer (Optimizer, optional): an optimizer built on ``model``'s
+            parameters (so ``model`` must be given) the same way as the saved
+            one; its hyper-parameters and state are replaced by the saved ones.
+            Default: ``None``.
+
+    Returns:
+        Module: the model.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        FileFormatError: (a ``ValueError``) the file is empty, truncated, corrupt,
+            not a safetensors file, was written by a newer fastnn, has an invalid
+            architecture, has no architecture and no ``model`` was given, its
+            tensors do not match the model's parameters (missing or unexpected
+            keys, shapes, non-float dtypes), or holds no or another optimizer's
+            state.
+        TypeError: a bad argument type.
+        ImportError: the ``safetensors`` package is missing.
+
+    Example::
+
+        >>> model = fn.load("model.safetensors")
+        >>> opt = fn.optim.Adam(model.parameters())
+        >>> fn.load("model.safetensors", model, optimizer=opt)   # resume training
+    """
+    func = "load()"
+    path = check_path(path, func)
+    if model is not None and not isinstance(model, Module):
+        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module or None, "
+                        f"got {type(model).__name__}")
+    if optimizer is not None:
+        if model is None:
+            raise ValueError(f"{func}: optimizer= needs model=: build the model (e.g. "
+                             "model = load(path)), the optimizer on model.parameters(), "
+                             "then call load(path, model, optimizer=optimizer)")
+        _check_owner(optimizer, model, func)
+    meta, tensors = _read(path, func, with_tensors=True)
+    info = _parse_info(meta, path, func)
+    weights = {k: v for k, v in tensors.items() if not k.startswith(_OPT_PREFIX)}
+    if model is None:
+        if info is None or info["architecture"] is None:
+            raise FileFormatError(func, path, "holds no architecture (it was not saved by "
+                                  "fastnn.save from a Sequential of built-in layers): build "
+                                  "the model yourself and call load(path, model=model)")
+        tree = check_spec(info["architecture"])  # validated by _parse_info already
+        _check_tensors(parameter_shapes(tree), weights, path, func)
+        model = from_spec(info["architecture"])
+    params = dict(model.named_parameters())
+    _check_tensors({k: p.shape for k, p in params.items()}, weights, path, func)
+    if optimizer is not None:
+        _load_optimizer(optimizer, info, tensors, path, func)
+    for key, p in params.items():
+        p.data[...] = weights[key]
+    return model
+
+
+def load_metadata(path: PathLike) -> dict[str, Any]:
+    """Reads what :func:`save` stored besides the tensors, without loading them.
+
+    Args:
+        path (str or os.PathLike): a file written by :func:`save`.
+
+    Returns:
+        dict: ``{"format_version": int, "fastnn_version": str, "architecture":
+        spec or None, "optimizer": None or {"class": str, "param_groups": [...],
+        "state": {...}}, "metadata": dict}``, where ``"metadata"`` is the
+        ``metadata`` given to :func:`save` (``{}`` if none).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        FileFormatError: the file is not a valid file written by :func:`save`.
+
+    Example::
+
+        >>> fn.io.load_metadata("model.safetensors")["metadata"]
+        {'epoch': 12}
+    """
+    func = "load_metadata()"
+    path = check_path(path, func)
+    meta, _ = _read(path, func, with_tensors=False)
+    info = _parse_info(meta, path, func)
+    if info is None:
+        raise FileFormatError(func, path, "was not written by fastnn.save (its safetensors "
+                              f"metadata has no '{_KEY}' entry)")
+    return info
+
+
+def _read(path: str, func: str,
+          with_tensors: bool) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """The safetensors metadata and (optionally) tensors of ``path``; errors name the file."""
+    st = _safetensors(func)
+    _check_header(path, func)
+    try:
+        with st.safe_open(path, framework="np") as f:
+            meta = f.metadata() or {}
+            tensors = {}
+            for key in f.keys() if with_tensors else ():
+                dtype = f.get_slice(key).get_dtype()
+                if dtype not in _NUMPY_DTYPES:
+                    raise FileFormatError(func, path, f"has tensor '{key}' of dtype {dtype}, "
+                                          "which NumPy cannot hold: save float32 tensors "
+                                          "(in PyTorch: v.float())")
+                tensors[key] = f.get_tensor(key)
+    except (MemoryError, FileFormatError):
+        raise
+    except Exception as e:  # SafetensorError, or TypeError/ValueError from NumPy
+        raise FileFormatError(func, path, f"is not a valid safetensors file: {e}") from None
+    return meta, tensors
+
+
+def _check_header(path: str, func: str) -> None:
+    """Checks the 8-byte header length against the file size before safetensors reads it."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            head = fh.read(9)
+    except FileNotFoundError as e:
+        raise FileNotFoundError(e.errno, f"{func}: no such file: '{path}'") from None
+    if size < 10:
+        raise FileFormatError(func, path, f"is too short to be a safetensors file ({size} "
+                              "bytes): empty or truncated")
+    length = int.from_bytes(head[:8], "little")
+    if length > _HEADER_LIMIT or 8 + length > size or head[8:9] != b"{":
+        raise FileFormatError(func, path, f"is not a safetensors file (its first 8 bytes give "
+                              f"a header of {length} bytes in a file of {size} bytes): "
+                              "truncated, corrupt or another format")
+
+
+def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | None:
+    """fastnn's JSON from the safetensors metadata, validated; ``None`` for a foreign file."""
+    if _KEY not in meta:
+        return None
+    try:
+        info = json.loads(meta[_KEY])
+    except (ValueError, RecursionError) as e:
+        raise FileFormatError(func, path, f"has invalid fastnn metadata JSON: {e}") from None
+    fields = {"format_version", "fastnn_version", "architecture", "optimizer", "metadata"}
+    if not isinstance(info, dict) or not fields <= info.keys():
+        raise FileFormatError(func, path, "has fastnn metadata without the fields "
+                              f"{sorted(fields)}")
+    version = info["format_version"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise FileFormatError(func, path, f"has an invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise FileFormatError(func, path, f"was written by fastnn {info['fastnn_version']} in "
+                              f"format {version}; this fastnn ({__version__}) reads format "
+                              f"{FORMAT_VERSION} or older: upgrade fastnn")
+    if info["architecture"] is not None:
+        try:
+            check_spec(info["architecture"])
+        except (ValueError, RecursionError) as e:
+            raise FileFormatError(func, path, f"has an invalid architecture: {e}") from None
+    if not isinstance(info["metadata"], dict):
+        raise FileFormatError(func, path, "has user metadata that is not a dict")
+    opt = info["optimizer"]
+    if opt is not None and not (isinstance(opt, dict) and isinstance(opt.get("class"), str)
+                                and isinstance(opt.get("param_groups"), list)
+                                and isinstance(opt.get("state"), dict)):
+        raise FileFormatError(func, path, "has invalid optimizer metadata")
+    return info
+
+
+def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict[str, np.ndarray],
+                   path: str, func: str) -> None:
+    missing = [k for k in expected if k not in tensors]
+    unexpected = [k for k in tensors if k not in expected]
+    if missing or unexpected:
+        raise FileFormatError(func, path, f"does not match the model: missing keys {missing}, "
+                              f"unexpected keys {unexpected}")
+    for key, shape in expected.items():
+        arr = tensors[key]
+        if arr.dtype.kind != "f":
+            raise FileFormatError(func, path, f"has tensor '{key}' of dtype {arr.dtype}; "
+                                  "expected a float dtype (float32)")
+        if arr.shape != tuple(shape):
+            raise FileFormatError(func, path, f"has tensor '{key}' of shape "
+                                  f"{shape_str(arr.shape)}; the model expects "
+                                  f"{shape_str(tuple(shape))}")
+
+
+def _load_optimizer(optimizer: Optimizer, info: dict[str, Any] | None,
+                    tensors: dict[str, np.ndarray], path: str, func: str) -> None:
+    opt = None if info is None else info["optimizer"]
+    if opt is None:
+        raise FileFormatError(func, path, "holds no optimizer state (it was saved without "
+                              "optimizer=)")
+    if opt["class"] != type(optimizer).__name__:
+        raise FileFormatError(func, path, f"holds {opt['class']} state, the optimizer is "
+                              f"{type(optimizer).__name__}")
+    try:
+        state: dict[int, dict[str, Any]] = {int(i): dict(s) for i, s in opt["state"].items()}
+        for key, value in tensors.items():
+            if key.startswith(_OPT_PREFIX):
+                index, name = key[len(_OPT_PREFIX):].split(".", 1)
+                state.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": opt["param_groups"]})
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise FileFormatError(func, path, f"has optimizer state that does not fit the "
+                              f"optimizer: {e}") from None

@@ -1,0 +1,206 @@
+"""fastnn.onnx: export a model to an ONNX inference graph (needs ``pip install 'fastnn[onnx]'``).
+
+The graph is built from the model's architecture spec (``fastnn._architecture``):
+
+=============================  ==============================================
+fastnn layer                   ONNX nodes
+=============================  ==============================================
+Linear                         Gemm(input, weight, bias, transB=1): x W^T + b
+ReLU / Sigmoid / Tanh          Relu / Sigmoid / Tanh
+LeakyReLU(negative_slope)      LeakyRelu(alpha=negative_slope)
+GELU (opset >= 20)             Gelu(approximate)
+GELU (opset < 20)              0.5 x (1 + erf(x / sqrt 2)), or with "tanh":
+                               0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+Softmax(dim)                   Softmax(axis=dim)
+Identity, Dropout              Identity (the graph is for inference)
+=============================  ==============================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._architecture import Layer, check_spec, to_spec
+from ._validation import check_int
+from .io.atomic import PathLike, atomic_write, check_path
+from .nn import Module
+
+_MIN_OPSET = 13  # Softmax normalises over one axis from opset 13 on, as fastnn does
+
+_ELEMENTWISE = {"ReLU": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh",
+                "Identity": "Identity", "Dropout": "Identity"}
+
+
+def _onnx(func: str) -> Any:
+    try:
+        import onnx
+    except ImportError as e:
+        raise ImportError(f"fastnn.onnx.{func} needs the onnx package: "
+                          "pip install 'fastnn[onnx]'") from e
+    return onnx
+
+
+def export(model: Module, path: PathLike, *, input_dim: int | None = None,
+           opset: int = 17) -> None:
+    r"""Writes ``model`` as an ONNX inference graph (atomically, like :func:`fastnn.save`).
+
+    The graph takes ``"input"`` of shape ``(batch, input_dim)`` (float32, the
+    batch dimension symbolic) and returns ``"output"`` of shape ``(batch,
+    features)``. Weights are float32 initializers named after the
+    ``state_dict`` keys (``"0.weight"``, ...). Dropout is exported as Identity:
+    the graph computes what :func:`fastnn.predict` computes. The model is
+    checked with ``onnx.checker`` before it is written.
+
+    Args:
+        model (Module): a ``Sequential`` (nested too) of Linear, ReLU, LeakyReLU,
+            Sigmoid, Tanh, GELU, Softmax, Identity and Dropout, or one such layer.
+        path (str or os.PathLike): the file, conventionally ``*.onnx``.
+        input_dim (int, optional): the number of input features. Default:
+            ``None``, the ``in_features`` of the first Linear (required when the
+            model has no Linear).
+        opset (int): the ONNX opset version, from 13 to the newest the installed
+            ``onnx`` knows. Default: ``17``.
+
+    Raises:
+        TypeError: ``model`` holds a layer that cannot be exported (e.g. a custom
+            ``Module``), or a bad argument type.
+        ValueError: ``input_dim`` is missing or does not match the first Linear,
+            consecutive Linear sizes do not fit, a Softmax ``dim`` is not 0, 1, -1
+            or -2, or ``opset`` is out of range.
+        ImportError: the ``onnx`` package is missing.
+
+    Example::
+
+        >>> fastnn.onnx.export(model, "model.onnx")
+        >>> import onnxruntime as ort
+        >>> sess = ort.InferenceSession("model.onnx")
+        >>> y = sess.run(None, {"input": X.astype(np.float32)})[0]
+    """
+    func = "export()"
+    if not isinstance(model, Module):
+        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, "
+                        f"got {type(model).__name__}")
+    path = check_path(path, func)
+    opset = check_int(opset, func, "opset")
+    if input_dim is not None:
+        input_dim = check_int(input_dim, func, "input_dim", low=1)
+    onnx = _onnx(func)
+    if not _MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise ValueError(f"{func}: argument 'opset' must be in [{_MIN_OPSET}, "
+                         f"{onnx.defs.onnx_opset_version()}], got {opset}")
+    tree = check_spec(to_spec(model))
+    leaves = list(_leaves(tree, ""))
+    first = next((layer for _, layer in leaves if layer.type == "Linear"), None)
+    if input_dim is None:
+        if first is None:
+            raise ValueError(f"{func}: the model has no Linear layer, so pass input_dim")
+        input_dim = first.args["in_features"]
+    elif first is not None and first.args["in_features"] != input_dim:
+        raise ValueError(f"{func}: argument 'input_dim' is {input_dim} but the first Linear "
+                         f"has in_features={first.args['in_features']}")
+    graph = _Graph(onnx, opset, model.state_dict())
+    x, width = "input", input_dim
+    for prefix, layer in leaves:
+        x, width = graph.layer(prefix, layer, x, width, func)
+    proto = graph.finish(x, input_dim, width)
+    atomic_write(path, proto.SerializeToString(), func)
+
+
+def _leaves(tree: Layer, prefix: str) -> Iterator[tuple[str, Layer]]:
+    """Yields ``(state_dict key prefix, layer)`` for every non-Sequential layer, in order."""
+    if tree.type != "Sequential":
+        yield prefix, tree
+        return
+    for i, child in enumerate(tree.children):
+        yield from _leaves(child, f"{prefix}{i}.")
+
+
+class _Graph:
+    """Collects nodes and initializers; each layer maps a value name to a new one."""
+
+    def __init__(self, onnx: Any, opset: int, weights: dict[str, np.ndarray]) -> None:
+        self.onnx, self.opset, self.weights = onnx, opset, weights
+        self.nodes: list[Any] = []
+        self.inits: dict[str, Any] = {}
+
+    def node(self, op: str, inputs: list[str], name: str, **attrs: Any) -> str:
+        out = f"{name}/{op}_{len(self.nodes)}"
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [out], name=out, **attrs))
+        return out
+
+    def const(self, name: str, value: float) -> str:
+        """A float32 scalar initializer, created once per graph."""
+        if name not in self.inits:
+            arr = np.array(value, np.float32)
+            self.inits[name] = self.onnx.numpy_helper.from_array(arr, name)
+        return name
+
+    def weight(self, key: str) -> str:
+        arr = np.ascontiguousarray(self.weights[key], np.float32)
+        self.inits[key] = self.onnx.numpy_helper.from_array(arr, key)
+        return key
+
+    def layer(self, prefix: str, layer: Layer, x: str, width: int, func: str) -> tuple[str, int]:
+        """Adds ``layer``'s nodes after value ``x`` of ``width`` features; returns the new pair."""
+        name = prefix.rstrip(".") or layer.type
+        args = layer.args
+        if layer.type == "Linear":
+            if args["in_features"] != width:
+                raise ValueError(f"{func}: layer '{name}' (Linear) expects {args['in_features']} "
+                                 f"features but receives {width}")
+            inputs = [x, self.weight(f"{prefix}weight")]
+            if args["bias"]:
+                inputs.append(self.weight(f"{prefix}bias"))
+            return self.node("Gemm", inputs, name, transB=1), args["out_features"]
+        if layer.type in _ELEMENTWISE:
+            return self.node(_ELEMENTWISE[layer.type], [x], name), width
+        if layer.type == "LeakyReLU":
+            return self.node("LeakyRelu", [x], name, alpha=args["negative_slope"]), width
+        if layer.type == "Softmax":
+            if not -2 <= args["dim"] < 2:
+                raise ValueError(f"{func}: layer '{name}' is Softmax(dim={args['dim']}), but "
+                                 "the exported input is 2-D (batch, features)")
+            return self.node("Softmax", [x], name, axis=args["dim"]), width
+        if layer.type == "GELU":
+            return self.gelu(x, name, args["approximate"]), width
+        raise TypeError(f"{func}: cannot export layer '{name}' of type {layer.type}")
+
+    def gelu(self, x: str, name: str, approximate: str) -> str:
+        if self.opset >= 20:
+            return self.node("Gelu", [x], name, approximate=approximate)
+        if approximate == "none":  # 0.5 x (1 + erf(x / sqrt(2)))
+            scaled = self.node("Div", [x, self.const("gelu.sqrt2", math.sqrt(2.0))], name)
+            inner = self.node("Erf", [scaled], name)
+        else:  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+            cube = self.node("Mul", [self.node("Mul", [x, x], name), x], name)
+            cubic = self.node("Mul", [cube, self.const("gelu.coeff", 0.044715)], name)
+            poly = self.node("Add", [x, cubic], name)
+            k = self.const("gelu.sqrt_2_over_pi", math.sqrt(2.0 / math.pi))
+            inner = self.node("Tanh", [self.node("Mul", [poly, k], name)], name)
+        one_plus = self.node("Add", [inner, self.const("gelu.one", 1.0)], name)
+        return self.node("Mul", [self.node("Mul", [x, one_plus], name),
+                                 self.const("gelu.half", 0.5)], name)
+
+    def finish(self, x: str, input_dim: int, width: int) -> Any:
+        """The checked ModelProto whose output ``"output"`` is the value ``x``."""
+        helper = self.onnx.helper
+        if x == "input":  # no layer: the graph still needs a node
+            x = self.node("Identity", [x], "output")
+        self.nodes[-1].output[0] = "output"  # the last node's value is consumed by no node
+        float32 = self.onnx.TensorProto.FLOAT
+        graph = helper.make_graph(
+            self.nodes, "fastnn",
+            [helper.make_tensor_value_info("input", float32, ["batch", input_dim])],
+            [helper.make_tensor_value_info("output", float32, ["batch", width])],
+            initializer=list(self.inits.values()))
+        opsets = [helper.make_opsetid("", self.opset)]
+        proto = helper.make_model(graph, opset_imports=opsets, producer_name="fastnn",
+                                  producer_version=__version__,
+                                  ir_version=helper.find_min_ir_version_for(opsets))
+        self.onnx.checker.check_model(proto, full_check=True)
+        return proto

@@ -1,0 +1,148 @@
+"""fastnn.onnx.export: the exported graph, run in onnxruntime, matches fn.predict."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+from fastnn.nn import (
+    GELU,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+fonnx = pytest.importorskip("fastnn.onnx")
+
+MODELS = {
+    "every_layer": lambda: Sequential(
+        Linear(5, 8), ReLU(), Linear(8, 8, bias=False), LeakyReLU(0.2), Sigmoid(),
+        Linear(8, 6), Tanh(), Dropout(0.3), Identity(),
+        Sequential(Linear(6, 4), Sequential(Softmax(dim=-1)))),
+    "gelu_erf": lambda: Sequential(Linear(5, 16), GELU(), Linear(16, 3)),
+    "gelu_tanh": lambda: Sequential(Linear(5, 16), GELU("tanh"), Linear(16, 3)),
+    "single_linear": lambda: Linear(5, 3),
+    "no_bias": lambda: Linear(5, 3, bias=False),
+    "softmax_dim1": lambda: Sequential(Linear(5, 4), Softmax(dim=1)),
+    "softmax_over_batch": lambda: Sequential(Linear(5, 4), Softmax(dim=0)),
+}
+
+
+def run_onnx(path, X: np.ndarray) -> np.ndarray:
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return sess.run(None, {"input": X})[0]
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_export_matches_predict(tmp_path, name, opset):
+    fn.manual_seed(0)
+    model = MODELS[name]()
+    path = tmp_path / "m.onnx"
+    fonnx.export(model, path, opset=opset)
+    rng = np.random.default_rng(1)
+    for batch in (1, 7):
+        X = (3 * rng.standard_normal((batch, 5))).astype(np.float32)
+        np.testing.assert_allclose(run_onnx(path, X), fn.predict(model, X), rtol=1e-5, atol=1e-6)
+
+
+def test_graph_layout(tmp_path):
+    model = Sequential(Linear(5, 8), ReLU(), Sequential(Linear(8, 3, bias=False)))
+    path = tmp_path / "m.onnx"
+    fonnx.export(model, str(path))
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    assert [n.op_type for n in proto.graph.node] == ["Gemm", "Relu", "Gemm"]
+    assert all(a.i == 1 for n in proto.graph.node if n.op_type == "Gemm"
+               for a in n.attribute if a.name == "transB")
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+    assert sorted(inits) == ["0.bias", "0.weight", "2.0.weight"]
+    for key, value in model.state_dict().items():
+        assert inits[key].dtype == np.float32
+        np.testing.assert_array_equal(inits[key], value)
+    (inp,), (out,) = proto.graph.input, proto.graph.output
+    assert inp.name == "input" and out.name == "output"
+    dims = [(d.dim_param, d.dim_value) for d in inp.type.tensor_type.shape.dim]
+    assert dims == [("batch", 0), ("", 5)]
+    assert [d.dim_value for d in out.type.tensor_type.shape.dim][1] == 3
+    assert proto.opset_import[0].version == 17
+    assert {n.op_type for n in _gelu_nodes(tmp_path, 17)} == {"Div", "Erf", "Add", "Mul"}
+    assert [n.op_type for n in _gelu_nodes(tmp_path, 20)] == ["Gemm", "Gelu"]
+
+
+def _gelu_nodes(tmp_path, opset):
+    fonnx.export(Sequential(Linear(2, 2), GELU()), tmp_path / "g.onnx", opset=opset)
+    nodes = onnx.load(str(tmp_path / "g.onnx")).graph.node
+    return nodes[1:] if opset < 20 else nodes
+
+
+def test_dropout_in_training_mode_is_exported_as_identity(tmp_path):
+    model = Sequential(Linear(4, 4), Dropout(0.5))
+    assert model.training
+    fonnx.export(model, tmp_path / "m.onnx")
+    X = np.ones((3, 4), np.float32)
+    np.testing.assert_array_equal(run_onnx(tmp_path / "m.onnx", X), fn.predict(model, X))
+
+
+def test_model_without_linear_needs_input_dim(tmp_path):
+    model = Sequential(Tanh(), Softmax())
+    with pytest.raises(ValueError, match=r"export\(\): the model has no Linear layer, so pass"):
+        fonnx.export(model, tmp_path / "m.onnx")
+    fonnx.export(model, tmp_path / "m.onnx", input_dim=6)
+    X = np.random.default_rng(0).standard_normal((7, 6)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", X), fn.predict(model, X),
+                               rtol=1e-5, atol=1e-6)
+    fonnx.export(Sequential(), tmp_path / "e.onnx", input_dim=2)
+    np.testing.assert_array_equal(run_onnx(tmp_path / "e.onnx", X[:, :2]), X[:, :2])
+
+
+class Custom(Module):
+    def forward(self, x):
+        return x
+
+
+def test_bad_arguments(tmp_path, monkeypatch):
+    path = tmp_path / "m.onnx"
+    path.write_bytes(b"old")
+    model = Sequential(Linear(4, 3))
+    cases = [
+        (TypeError, r"export\(\): argument 'model' must be a fastnn.nn.Module, got str",
+         lambda: fonnx.export("model", path)),
+        (TypeError, r"cannot describe Custom at model\[1\]",
+         lambda: fonnx.export(Sequential(Linear(4, 3), Custom()), path)),
+        (TypeError, "argument 'path' must be a str or os.PathLike",
+         lambda: fonnx.export(model, 7)),
+        (ValueError, r"argument 'opset' must be in \[13, \d+\], got 12",
+         lambda: fonnx.export(model, path, opset=12)),
+        (ValueError, r"argument 'opset' must be in \[13, \d+\], got 999",
+         lambda: fonnx.export(model, path, opset=999)),
+        (TypeError, "argument 'opset' must be an int",
+         lambda: fonnx.export(model, path, opset="17")),
+        (ValueError, "'input_dim' must be >= 1", lambda: fonnx.export(model, path, input_dim=0)),
+        (ValueError, "'input_dim' is 5 but the first Linear has in_features=4",
+         lambda: fonnx.export(model, path, input_dim=5)),
+        (ValueError, r"layer '1' \(Linear\) expects 5 features but receives 3",
+         lambda: fonnx.export(Sequential(Linear(4, 3), Linear(5, 2)), path)),
+        (ValueError, r"layer '1' is Softmax\(dim=2\), but the exported input is 2-D",
+         lambda: fonnx.export(Sequential(Linear(4, 3), Softmax(dim=2)), path)),
+    ]
+    for error, match, call in cases:
+        with pytest.raises(error, match=match):
+            call()
+    assert path.read_bytes() == b"old"  # no failed export touched the file
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"needs the onnx package: pip install 'fastnn\[onnx\]'"):
+        fonnx.export(model, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
