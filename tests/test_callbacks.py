@@ -172,3 +172,77 @@ def test_terminate_on_nan():
     assert not model.stop_training
     cb.on_train_batch_end(1, {"loss": float("nan")})
     assert model.stop_training
+
+
+def _blobs(n=80):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, n)
+    X = (rng.normal(0, 0.5, (n, 2)) + np.where(y[:, None] == 1, 1.5, -1.5)).astype(np.float32)
+    return X, y.astype(np.int64)
+
+
+def _small_model():
+    return fn.nn.Sequential(fn.nn.Linear(2, 8), fn.nn.ReLU(), fn.nn.Linear(8, 2))
+
+
+def test_model_checkpoint_save_best_only_keeps_the_best_epoch(tmp_path):
+    pytest.importorskip("safetensors")
+    X, y = _blobs()
+    fn.manual_seed(0)
+    model = _small_model()
+    snapshots = []
+
+    class Snapshot(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append(self.model.state_dict())
+
+    path = tmp_path / "best.safetensors"
+    ckpt = callbacks.ModelCheckpoint(path, save_best_only=True)
+    opt = fn.optim.SGD(model.parameters(), lr=1.5)  # large: val_loss moves both ways
+    hist = fn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=8,
+                  validation_split=0.25, callbacks=[Snapshot(), ckpt], verbose=0)
+    best = int(np.argmin(hist.history["val_loss"]))
+    assert ckpt.best_epoch == best and hist.best_epoch == best
+    saved = fn.load(path)
+    for k, v in saved.state_dict().items():
+        np.testing.assert_array_equal(v, snapshots[best][k])
+    assert fn.io.load_metadata(path)["metadata"]["epoch"] == best + 1
+
+
+def test_model_checkpoint_formats_the_path_every_epoch(tmp_path):
+    pytest.importorskip("safetensors")
+    X, y = _blobs()
+    ckpt = callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch:02d}-{loss:.2f}.safetensors"))
+    fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=3,
+           callbacks=[ckpt], verbose=0)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert [n[:4] for n in names] == ["m-01", "m-02", "m-03"]
+    bad = callbacks.ModelCheckpoint(str(tmp_path / "{val_acc}.safetensors"))
+    with pytest.raises(ValueError, match="cannot fill path"):
+        fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=1,
+               callbacks=[bad], verbose=0)
+    with pytest.raises(TypeError, match="path"):
+        callbacks.ModelCheckpoint(3)
+
+
+@pytest.mark.parametrize("append", [False, True])
+def test_csv_logger(tmp_path, append):
+    X, y = _blobs()
+    path = tmp_path / "log.csv"
+    for _ in range(2):
+        fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=3,
+               metrics=["accuracy"], validation_split=0.25,
+               callbacks=[callbacks.CSVLogger(path, append=append)], verbose=0)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
+    assert len(lines) == (7 if append else 4)
+    assert [ln.split(",")[0] for ln in lines[1:4]] == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="separator"):
+        callbacks.CSVLogger(path, separator="::")
+
+
+def test_fit_initial_epoch_resumes_the_epoch_count():
+    X, y = _blobs()
+    hist = fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=5,
+                  initial_epoch=3, verbose=0)
+    assert hist.epoch == [3, 4]

@@ -131,3 +131,21 @@ def test_core_converts_float64_and_integer_inputs():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(python_dir)}, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_summary_lists_layers_shapes_and_parameter_counts():
+    model = fn.nn.Sequential(fn.nn.Linear(64, 32), fn.nn.ReLU(), fn.nn.Dropout(0.5),
+                             fn.nn.Linear(32, 10))
+    model.train()
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = lines[0]
+    assert "0      Linear   (N, 32)" in text and "3      Linear   (N, 10)" in text
+    assert "2,080" in text and "330" in text and "Total params: 2,410" in text
+    assert model.training and model[2].training  # mode restored
+    lines.clear()
+    fn.nn.Sequential(fn.nn.ReLU()).summary(print_fn=lines.append)
+    assert "?" in lines[0]  # no Linear: shapes unknown without input_shape
+    lines.clear()
+    fn.nn.Sequential(fn.nn.ReLU()).summary(input_shape=5, print_fn=lines.append)
+    assert "(N, 5)" in lines[0]

@@ -9,7 +9,9 @@ training. A callback stops training by setting ``self.model.stop_training = True
 
 from __future__ import annotations
 
+import csv
 import math
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -19,9 +21,11 @@ import numpy as np
 from ._validation import check_int, check_number
 
 __all__ = [
+    "CSVLogger",
     "Callback",
     "EarlyStopping",
     "LearningRateScheduler",
+    "ModelCheckpoint",
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
@@ -324,3 +328,153 @@ class TerminateOnNaN(Callback):
         if loss is not None and not math.isfinite(loss):
             print(f"Batch {batch}: invalid loss, terminating training")
             self.model.stop_training = True
+
+
+class ModelCheckpoint(_MonitorMixin, Callback):
+    r"""Saves the model and optimizer state with :func:`fastnn.save` after epochs (Keras).
+
+    ``path`` may hold ``str.format`` fields filled from the epoch (1-based) and the
+    epoch's logs, e.g. ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``. Each file
+    is written atomically and holds the optimizer state and ``{"epoch": N}`` as
+    metadata, so ``fn.load(path, model, optimizer=opt)`` resumes training.
+
+    Args:
+        path (str or os.PathLike): where to save.
+        monitor (str): quantity compared when ``save_best_only``. Default: ``"val_loss"``.
+        save_best_only (bool): save only when ``monitor`` improves on the best so far.
+            Default: ``False`` (save every epoch).
+        mode (str): ``"min"``, ``"max"`` or ``"auto"``. Default: ``"auto"``.
+        verbose (int): 1 prints a line per save decision. Default: 0.
+        initial_value_threshold (float, optional): a value the first save must beat.
+            Default: ``None``.
+
+    Attributes:
+        best (float | None), best_epoch (int): the best monitored value and its
+        0-based epoch, when ``save_best_only``.
+
+    Example::
+
+        >>> ckpt = fn.callbacks.ModelCheckpoint("best.safetensors", save_best_only=True)
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+        verbose: int = 0,
+        initial_value_threshold: float | None = None,
+    ) -> None:
+        super().__init__()
+        func = "ModelCheckpoint()"
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"{func}: argument 'path' must be a str or os.PathLike, got {type(path).__name__}"
+            )
+        self._init_monitor(func, monitor, mode, 0.0)
+        self.path = os.fspath(path)
+        self.save_best_only = bool(save_best_only)
+        self.verbose = verbose
+        self.initial_value_threshold = (
+            None
+            if initial_value_threshold is None
+            else check_number(initial_value_threshold, func, "initial_value_threshold")
+        )
+        self.best: float | None = self.initial_value_threshold
+        self.best_epoch = 0
+
+    def _file_path(self, epoch: int, logs: dict[str, float]) -> str:
+        try:
+            return self.path.format(epoch=epoch + 1, **logs)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(
+                f"ModelCheckpoint: cannot fill path {self.path!r} from the epoch and the logs "
+                f"{sorted(logs)}: {err!r}"
+            ) from None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        from .io import save
+
+        logs = logs or {}
+        path = self._file_path(epoch, logs)
+        if self.save_best_only:
+            value = self._get_monitor_value(logs)
+            if value is None:
+                return
+            if not self._is_improvement(value, self.best):
+                if self.verbose > 0:
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                return
+            if self.verbose > 0:
+                before = "inf" if self.best is None else f"{self.best:.5f}"
+                print(
+                    f"Epoch {epoch + 1}: {self.monitor} improved from {before} to {value:.5f}, "
+                    f"saving model to {path}"
+                )
+            self.best, self.best_epoch = value, epoch
+        elif self.verbose > 0:
+            print(f"Epoch {epoch + 1}: saving model to {path}")
+        save(self.model, path, optimizer=self.optimizer, metadata={"epoch": epoch + 1})
+
+
+class CSVLogger(Callback):
+    """Streams each epoch's logs to a CSV file (Keras semantics).
+
+    Columns: ``epoch`` (0-based, as Keras writes it), then the log keys of the
+    first epoch in sorted order. Each row is flushed as written, so the file
+    survives a crash mid-training.
+
+    Args:
+        filename (str or os.PathLike): the CSV file.
+        separator (str): the field delimiter. Default: ``","``.
+        append (bool): append to an existing file (without a second header)
+            instead of overwriting it. Default: ``False``.
+    """
+
+    def __init__(
+        self, filename: str | os.PathLike, separator: str = ",", append: bool = False
+    ) -> None:
+        super().__init__()
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(
+                "CSVLogger(): argument 'filename' must be a str or os.PathLike, "
+                f"got {type(filename).__name__}"
+            )
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(
+                f"CSVLogger(): argument 'separator' must be one character, got {separator!r}"
+            )
+        self.filename = os.fspath(filename)
+        self.separator = separator
+        self.append = bool(append)
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        continuing = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
+        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+        self._writer = None
+        self._write_header = not continuing
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        logs = logs or {}
+        if self._writer is None:
+            self._writer = csv.DictWriter(
+                self._file,
+                fieldnames=["epoch", *sorted(logs)],
+                delimiter=self.separator,
+                extrasaction="ignore",
+                restval="NA",
+            )
+            if self._write_header:
+                self._writer.writeheader()
+        self._writer.writerow({"epoch": epoch, **logs})
+        self._file.flush()
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,11 +1,12 @@
-"""The ``fastnn`` command line: ``fastnn train`` and ``fastnn info``.
+"""The ``fastnn`` command line: ``train``, ``evaluate``, ``bench`` and ``info``.
 
 ``fastnn train`` with no arguments trains an MLP on the bundled 8x8 digits:
 a stratified train/test split, scaling with the training statistics, a
 stratified validation split, ReLU + dropout + Adam on label-smoothed
 cross-entropy, and early stopping on the validation loss that restores the best
-weights. It prints one line per epoch
-and finally a line with the test accuracy.
+weights. It prints one line per epoch and finally a line with the test accuracy.
+Each data set has its own tuned defaults (``fastnn train --help`` lists them);
+every option overrides them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
+from ._cli_data import DATASETS, PRESETS, load_split, make_normalizer
 
-DATASETS = ("digits", "spirals", "moons", "xor")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
+
+
+class CLIError(Exception):
+    """A user error: printed as one line, exit status 2."""
 
 
 def _hidden_sizes(text: str) -> list[int]:
@@ -29,8 +34,8 @@ def _hidden_sizes(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {text!r}"
         ) from None
-    if any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError(f"hidden sizes must be >= 1, got {text!r}")
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"hidden sizes must be integers >= 1, got {text!r}")
     return sizes
 
 
@@ -47,9 +52,35 @@ def _positive(kind: type):
     return parse
 
 
+def _preset_table() -> str:
+    lines = ["per-dataset defaults (used for options you do not give):"]
+    for name, p in PRESETS.items():
+        lines.append(
+            f"  {name:14s} hidden {p['hidden']}, lr {p['lr']}, batch {p['batch_size']}, "
+            f"epochs {p['epochs']}, dropout {p['dropout']}, label smoothing "
+            f"{p['label_smoothing']}, patience {p['patience']}"
+        )
+    return "\n".join(lines)
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", choices=DATASETS, default="digits", help="the data set")
+    parser.add_argument(
+        "--data-dir",
+        default="data",
+        help="folder of the IDX files for mnist (DATA_DIR/mnist) and fashion-mnist "
+        "(DATA_DIR/fashion-mnist)",
+    )
+    parser.add_argument(
+        "--download", action="store_true", help="download missing MNIST/Fashion-MNIST files"
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="fastnn", description="fastnn: a small, fast neural-network library."
+        prog="fastnn",
+        description="fastnn: a small, fast neural-network library. "
+        "Start with `fastnn train`; `fastnn COMMAND --help` explains each command.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -58,100 +89,93 @@ def _build_parser() -> argparse.ArgumentParser:
         help="train an MLP (default: on the bundled handwritten digits)",
         description="Train an MLP with mini-batch gradient descent, dropout, a validation "
         "split and early stopping, then report the test accuracy.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=_preset_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    train.add_argument("--dataset", choices=DATASETS, default="digits", help="training data")
-    train.add_argument(
-        "--hidden",
-        type=_hidden_sizes,
-        default="256,128",
-        metavar="SIZES",
-        help="hidden layer sizes, comma-separated",
+    _add_data_options(train)
+    train.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
+                       help="hidden layer sizes, comma-separated, e.g. 256,128")
+    train.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+                       help="hidden-layer activation (default: relu)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                       help="optimizer with PyTorch's defaults but lr (default: adam)")
+    train.add_argument("--lr", type=_positive(float), help="learning rate")
+    train.add_argument("--batch-size", type=_positive(int), help="samples per optimizer step")
+    train.add_argument("--epochs", type=_positive(int), help="maximum number of epochs")
+    train.add_argument("--dropout", type=float, help="dropout probability in [0, 1)")
+    train.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
+    train.add_argument("--patience", type=int,
+                       help="early stopping: epochs without val_loss improvement")
+    train.add_argument("--test-size", type=float, default=0.2,
+                       help="held-out test fraction where the data set has no test split "
+                       "(default: 0.2)")
+    train.add_argument("--val-split", type=float, default=0.1,
+                       help="fraction of the training data used for validation (default: 0.1)")
+    train.add_argument("--seed", type=int, default=0,
+                       help="random seed: init, dropout, shuffling, splits (default: 0)")
+    train.add_argument("--threads", type=_positive(int),
+                       help="OpenMP threads (default: OMP_NUM_THREADS or all cores)")
+    train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
+                       help="0 silent, 1 progress bar, 2 one line per epoch (default: 2)")
+    train.add_argument("--plot", metavar="PNG", help="save the training curves to this PNG")
+    train.add_argument("--save", metavar="PATH",
+                       help="save the trained model (.safetensors) with its optimizer state")
+    train.add_argument("--resume", metavar="PATH",
+                       help="continue training from a file written by --save")
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="evaluate a saved model on a data set's test split",
+        description="Load a model saved by `fastnn train --save` and report its test loss "
+        "and accuracy, with the data set and preprocessing recorded in the file.",
     )
-    train.add_argument(
-        "--activation", choices=ACTIVATIONS, default="relu", help="hidden-layer activation"
+    evaluate.add_argument("--model", required=True, metavar="PATH", help="the saved model")
+    _add_data_options(evaluate)
+    evaluate.set_defaults(dataset=None)
+    evaluate.add_argument("--threads", type=_positive(int), help="OpenMP threads")
+
+    bench = sub.add_parser(
+        "bench",
+        help="time fastnn's kernels against NumPy",
+        description="Time matmul, Linear, activations, softmax cross-entropy, dropout, the "
+        "Adam step and a whole training step against NumPy, with ratios.",
     )
-    train.add_argument(
-        "--optimizer", choices=OPTIMIZERS, default="adam", help="PyTorch-default settings but lr"
-    )
-    train.add_argument("--lr", type=_positive(float), default=1e-3, help="learning rate")
-    train.add_argument(
-        "--batch-size", type=_positive(int), default=32, help="samples per optimizer step"
-    )
-    train.add_argument("--epochs", type=_positive(int), default=100, help="maximum epochs")
-    train.add_argument("--dropout", type=float, default=0.2, help="dropout probability in [0, 1)")
-    train.add_argument(
-        "--patience",
-        type=int,
-        default=10,
-        help="early stopping: epochs without val_loss improvement",
-    )
-    train.add_argument(
-        "--label-smoothing", type=float, default=0.1, help="cross-entropy label smoothing in [0, 1]"
-    )
-    train.add_argument("--test-size", type=float, default=0.2, help="held-out test fraction")
-    train.add_argument(
-        "--val-split",
-        type=float,
-        default=0.1,
-        help="fraction of the training data used for validation",
-    )
-    train.add_argument("--seed", type=int, default=0, help="random seed (init, dropout, shuffling)")
-    train.add_argument(
-        "--threads",
-        type=_positive(int),
-        default=None,
-        help="OpenMP threads; unset means OMP_NUM_THREADS or all cores",
-    )
-    train.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        default=2,
-        help="0 silent, 1 progress bar, 2 one line per epoch",
-    )
+    from .bench import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench)
 
     sub.add_parser("info", help="print build and runtime facts (fastnn.info())")
     return parser
 
 
-def _load(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from . import datasets
-
-    if dataset == "digits":
-        return datasets.load_digits()
-    make = {
-        "spirals": datasets.make_spirals,
-        "moons": datasets.make_moons,
-        "xor": datasets.make_xor,
-    }
-    return make[dataset](n_samples=1000, seed=seed)
-
-
-def _normalize(dataset: str, X_train: np.ndarray, X_test: np.ndarray):
-    """Scales inputs with statistics of the training split only.
-
-    Digits: pixel intensities 0..16 divided by the training maximum, to [0, 1]
-    (better than per-pixel standardisation here: it does not blow up the noise of
-    the nearly constant border pixels). Other sets: per-feature standardisation.
-    """
-    if dataset == "digits":
-        scale = float(X_train.max()) or 1.0
-        return X_train / scale, X_test / scale
-    mean, std = X_train.mean(axis=0), X_train.std(axis=0)
-    std[std == 0] = 1.0
-    return (X_train - mean) / std, (X_test - mean) / std
+def _resolve(args: argparse.Namespace) -> dict[str, Any]:
+    """The training settings: the data set's preset, overridden by the options given."""
+    settings = dict(PRESETS[args.dataset])
+    for key in ("hidden", "lr", "batch_size", "epochs", "dropout", "label_smoothing", "patience"):
+        value = getattr(args, key)
+        if value is not None:
+            settings[key] = value
+    if isinstance(settings["hidden"], str):
+        settings["hidden"] = _hidden_sizes(settings["hidden"])
+    if not 0.0 <= settings["dropout"] < 1.0:
+        raise CLIError(f"--dropout must be in [0, 1), got {settings['dropout']}")
+    if not 0.0 <= settings["label_smoothing"] <= 1.0:
+        raise CLIError(f"--label-smoothing must be in [0, 1], got {settings['label_smoothing']}")
+    if settings["patience"] < 0:
+        raise CLIError(f"--patience must be >= 0, got {settings['patience']}")
+    if not 0.0 < args.test_size < 1.0:
+        raise CLIError(f"--test-size must be in (0, 1), got {args.test_size}")
+    if not 0.0 < args.val_split < 1.0:
+        raise CLIError(f"--val-split must be in (0, 1), got {args.val_split}")
+    return settings
 
 
 def _build_mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str, dropout: float):
     from . import nn
 
     act = {
-        "relu": nn.ReLU,
-        "leaky_relu": nn.LeakyReLU,
-        "tanh": nn.Tanh,
-        "sigmoid": nn.Sigmoid,
-        "gelu": nn.GELU,
+        "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh,
+        "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
     }[activation]
     layers: list[nn.Module] = []
     for width in hidden:
@@ -166,74 +190,100 @@ def _build_mlp(n_in: int, hidden: Sequence[int], n_out: int, activation: str, dr
 def cmd_train(args: argparse.Namespace) -> int:
     import fastnn as fn
 
-    if not 0.0 <= args.dropout < 1.0:
-        raise ValueError(f"--dropout must be in [0, 1), got {args.dropout}")
-    if not 0.0 <= args.label_smoothing <= 1.0:
-        raise ValueError(f"--label-smoothing must be in [0, 1], got {args.label_smoothing}")
-    if args.patience < 0:
-        raise ValueError(f"--patience must be >= 0, got {args.patience}")
+    settings = _resolve(args)
     if args.threads is not None:
         fn.set_num_threads(args.threads)
     fn.manual_seed(args.seed)
 
-    X, y = _load(args.dataset, args.seed)
-    X_train, X_test, y_train, y_test = fn.data.train_test_split(
-        X, y, test_size=args.test_size, seed=args.seed, stratify=True
-    )
-    X_train, X_test = _normalize(args.dataset, X_train, X_test)
+    X_train, X_test, y_train, y_test = load_split(args.dataset, args.data_dir, args.download,
+                                                  args.test_size, args.seed)
+    normalizer = make_normalizer(args.dataset, X_train)
+    X_train, X_test = normalizer.apply(X_train), normalizer.apply(X_test)
     X_fit, X_val, y_fit, y_val = fn.data.train_test_split(
         X_train, y_train, test_size=args.val_split, seed=args.seed + 1, stratify=True
     )
 
-    n_classes = int(y.max()) + 1
-    model = _build_mlp(X.shape[1], args.hidden, n_classes, args.activation, args.dropout)
-    optimizer = {
-        "adam": fn.optim.Adam,
-        "adamw": fn.optim.AdamW,
-        "sgd": fn.optim.SGD,
-        "rmsprop": fn.optim.RMSprop,
-        "adagrad": fn.optim.Adagrad,
-    }[args.optimizer](model.parameters(), lr=args.lr)
-    stop = fn.callbacks.EarlyStopping(
-        monitor="val_loss", patience=args.patience, restore_best_weights=True
-    )
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    initial_epoch, resume_meta = 0, None
+    if args.resume:
+        resume_meta = fn.io.load_metadata(args.resume)
+        model = fn.load(args.resume)
+        initial_epoch = int(resume_meta["metadata"].get("epoch", 0))
+    else:
+        model = _build_mlp(X_train.shape[1], settings["hidden"], n_classes, args.activation,
+                           settings["dropout"])
+    optimizer_cls = {
+        "adam": fn.optim.Adam, "adamw": fn.optim.AdamW, "sgd": fn.optim.SGD,
+        "rmsprop": fn.optim.RMSprop, "adagrad": fn.optim.Adagrad,
+    }[args.optimizer]
+    optimizer = optimizer_cls(model.parameters(), lr=settings["lr"])
+    if resume_meta is not None and resume_meta["optimizer"] is not None:
+        fn.load(args.resume, model, optimizer=optimizer)
+    stop = fn.callbacks.EarlyStopping(monitor="val_loss", patience=settings["patience"],
+                                      restore_best_weights=True)
 
+    hidden = "-".join(str(m.out_features) for m in model.modules()
+                      if isinstance(m, fn.nn.Linear))
     print(
         f"fastnn {fn.__version__}: {args.dataset} ({len(X_fit)} train / {len(X_val)} validation "
-        f"/ {len(X_test)} test samples), MLP {X.shape[1]}-"
-        f"{'-'.join(map(str, args.hidden))}-{n_classes} {args.activation}, dropout "
-        f"{args.dropout}, {args.optimizer} lr {args.lr}, batch {args.batch_size}, "
+        f"/ {len(X_test)} test samples), MLP {X_train.shape[1]}-{hidden}, "
+        f"{args.optimizer} lr {settings['lr']}, batch {settings['batch_size']}, "
         f"{fn.get_num_threads()} thread(s), {fn.info()['simd']}"
+        + (f", resuming after epoch {initial_epoch}" if args.resume else "")
     )
     start = time.perf_counter()
     history = fn.fit(
-        model,
-        X_fit,
-        y_fit,
-        loss=fn.nn.CrossEntropyLoss(label_smoothing=args.label_smoothing),
-        optimizer=optimizer,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_data=(X_val, y_val),
-        metrics=["accuracy"],
-        callbacks=[stop],
-        verbose=args.verbose,
-        seed=args.seed,
+        model, X_fit, y_fit,
+        loss=fn.nn.CrossEntropyLoss(label_smoothing=settings["label_smoothing"]),
+        optimizer=optimizer, epochs=initial_epoch + settings["epochs"],
+        batch_size=settings["batch_size"], validation_data=(X_val, y_val),
+        metrics=["accuracy"], callbacks=[stop], verbose=args.verbose, seed=args.seed,
+        initial_epoch=initial_epoch,
     )
     elapsed = time.perf_counter() - start
-    result = fn.evaluate(model, X_test, y_test, loss=fn.nn.CrossEntropyLoss(), metrics=["accuracy"])
-    ran = len(history.epoch)
+    result = fn.evaluate(model, X_test, y_test, loss=fn.nn.CrossEntropyLoss(),
+                         metrics=["accuracy"])
     if history.stopped_epoch is not None:
-        print(
-            f"early stopping at epoch {history.stopped_epoch + 1}; "
-            f"restored the weights of epoch {history.best_epoch + 1}"
-        )
-    print(f"trained {ran} epochs in {elapsed:.2f}s")
+        print(f"early stopping at epoch {history.stopped_epoch + 1}; "
+              f"restored the weights of epoch {history.best_epoch + 1}")
+    print(f"trained {len(history.epoch)} epochs in {elapsed:.2f}s")
     correct = round(result["accuracy"] * len(y_test))
-    print(
-        f"test accuracy: {result['accuracy']:.4f} ({correct}/{len(y_test)})  "
-        f"test loss: {result['loss']:.4f}"
-    )
+    print(f"test accuracy: {result['accuracy']:.4f} ({correct}/{len(y_test)})  "
+          f"test loss: {result['loss']:.4f}")
+    if args.plot:
+        fn.plot_history(history, args.plot)
+        print(f"curves saved to {args.plot}")
+    if args.save:
+        last_epoch = history.epoch[-1] + 1 if history.epoch else initial_epoch
+        fn.save(model, args.save, optimizer=optimizer, metadata={
+            "epoch": last_epoch, "dataset": args.dataset, "seed": args.seed,
+            "test_size": args.test_size, "normalizer": normalizer.to_json(),
+        })
+        print(f"model saved to {args.save}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import fastnn as fn
+
+    from ._cli_data import Normalizer
+
+    if args.threads is not None:
+        fn.set_num_threads(args.threads)
+    meta = fn.io.load_metadata(args.model)["metadata"]
+    dataset = args.dataset or meta.get("dataset")
+    if dataset is None:
+        raise CLIError(f"{args.model} does not record its data set: pass --dataset")
+    model = fn.load(args.model)
+    _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download,
+                                      meta.get("test_size", 0.2), meta.get("seed", 0))
+    normalizer = (Normalizer.from_json(meta["normalizer"]) if "normalizer" in meta
+                  else make_normalizer(dataset, X_test))
+    result = fn.evaluate(model, normalizer.apply(X_test), y_test,
+                         loss=fn.nn.CrossEntropyLoss(), metrics=["accuracy"])
+    correct = round(result["accuracy"] * len(y_test))
+    print(f"{args.model} on {dataset} test split: test accuracy: {result['accuracy']:.4f} "
+          f"({correct}/{len(y_test)})  test loss: {result['loss']:.4f}")
     return 0
 
 
@@ -255,10 +305,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return cmd_train(args)
+        if args.command == "evaluate":
+            return cmd_evaluate(args)
+        if args.command == "bench":
+            from .bench import main_bench
+
+            return main_bench(args)
         return cmd_info()
-    except (ValueError, TypeError) as err:
+    except CLIError as err:
         print(f"fastnn {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except (OSError, ImportError, ValueError) as err:  # missing files/extras, bad files
+        print(f"fastnn {args.command}: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

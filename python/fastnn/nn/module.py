@@ -9,7 +9,7 @@ what its last ``forward`` needs and implements ``backward(grad_out)``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -196,6 +196,27 @@ class Module:
             own[name].data[...] = value
 
     # -- display ------------------------------------------------------------
+    def summary(self, input_shape: tuple[int, ...] | int | None = None,
+                print_fn: Callable[[str], Any] = print) -> None:
+        """Prints a table of the layers, their output shapes and parameter counts (Keras-style).
+
+        Output shapes come from one forward pass on zeros of shape ``(1, *input_shape)``
+        in eval mode (the previous mode is restored). Children of a ``Sequential``
+        are listed one per row; other modules are one row each.
+
+        Args:
+            input_shape (tuple or int, optional): the shape of one sample. Default:
+                the ``in_features`` of the first ``Linear`` found; without one,
+                output shapes are shown as ``?``.
+            print_fn (Callable[[str], Any]): called with the table. Default: ``print``.
+
+        Example::
+
+            >>> fn.nn.Sequential(fn.nn.Linear(64, 32), fn.nn.ReLU(), fn.nn.Linear(32, 10)).summary()
+        """
+        print_fn(_summary_table(self, input_shape))
+
+    # -- display (repr) -----------------------------------------------------
     def extra_repr(self) -> str:
         """Extra text inside this module's repr (override in subclasses)."""
         return ""
@@ -210,3 +231,39 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
         return head + "\n" + "\n".join(lines) + "\n)"
+
+
+def _summary_table(model: Module, input_shape: tuple[int, ...] | int | None) -> str:
+    """The text of :meth:`Module.summary`."""
+    if input_shape is None:
+        first = next((m for m in model.modules() if hasattr(m, "in_features")), None)
+        input_shape = None if first is None else (first.in_features,)
+    elif isinstance(input_shape, (int, np.integer)):
+        input_shape = (int(input_shape),)
+    rows: list[tuple[str, str, str, int]] = []
+    leaves = list(model.named_children()) if model._modules else [("", model)]
+    x = None if input_shape is None else np.zeros((1, *input_shape), np.float32)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        for name, layer in leaves:
+            if x is not None:
+                x = np.asarray(layer(x))
+            shape = "?" if x is None else "(N, " + ", ".join(map(str, x.shape[1:])) + ")"
+            rows.append((name or "-", type(layer).__name__, shape, layer.num_parameters()))
+    finally:
+        for m, training in modes:
+            object.__setattr__(m, "training", training)
+    header = ("Layer", "Type", "Output shape", "Params")
+    body = [(n, t, s, f"{p:,}") for n, t, s, p in rows]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(4)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths)))
+
+    rule = "-" * len(line(header))
+    total = model.num_parameters()
+    return "\n".join([f"{type(model).__name__}", rule, line(header), rule,
+                      *(line(r) for r in body), rule, f"Total params: {total:,}",
+                      f"Parameter memory: {total * 4 / 1024:.1f} KiB (float32)"])
