@@ -90,6 +90,21 @@ def test_mismatch_raises(monkeypatch):
         bench.run(quick=True, cases=["broken"])
 
 
+@pytest.mark.parametrize("name", [n for n in CASES if n != "dropout"])
+def test_each_check_catches_a_one_percent_error(name, rng):
+    pair = CASES[name].build(rng)
+    counts = []
+
+    def skewed_numpy():  # the last output (for train_step, the last updated weight) 1 % off
+        outs = pair.numpy()
+        counts.append(len(outs))
+        return (*outs[:-1], outs[-1] * 1.01)
+
+    with pytest.raises(RuntimeError, match=f"case '{name}': fastnn and NumPy disagree") as err:
+        Pair(pair.fastnn, skewed_numpy, tol=pair.tol).verify(name)
+    assert f"on output {counts[0] - 1} " in str(err.value)
+
+
 def test_dropout_check_rejects_wrong_work(rng):
     pair = CASES["dropout"].build(rng)
     ours, theirs = pair.fastnn(), pair.numpy()
