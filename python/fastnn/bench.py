@@ -3,8 +3,9 @@
 Each case runs the same float32 maths on the same inputs twice: once through
 fastnn's public API (``fn.matmul``, ``nn`` layers, losses, ``optim.Adam``) and
 once as plain NumPy, written the way a careful NumPy user would. Before timing,
-both are called once and their outputs compared (``allclose``), so the table
-never compares different work; a mismatch raises ``RuntimeError``.
+both are called once and their outputs compared element-wise, to a tolerance
+relative to each output's scale (see :class:`Pair`), so the table never
+compares different work; a mismatch raises ``RuntimeError``.
 
 Timing is timeit-style: after a warm-up, each side runs ``repeat`` loops of a
 calibrated number of calls (about 0.15 s per side and case in all; one call per
