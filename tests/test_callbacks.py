@@ -239,10 +239,3 @@ def test_csv_logger(tmp_path, append):
     assert [ln.split(",")[0] for ln in lines[1:4]] == ["0", "1", "2"]
     with pytest.raises(ValueError, match="separator"):
         callbacks.CSVLogger(path, separator="::")
-
-
-def test_fit_initial_epoch_resumes_the_epoch_count():
-    X, y = _blobs()
-    hist = fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=5,
-                  initial_epoch=3, verbose=0)
-    assert hist.epoch == [3, 4]

@@ -84,3 +84,43 @@ def test_bad_arguments_give_one_line_and_exit_2(args, match):
 def test_no_command_prints_help():
     proc = run_cli()
     assert proc.returncode == 2 and "train" in proc.stdout
+
+
+def test_train_save_plot_then_evaluate_and_resume(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    pytest.importorskip("matplotlib")
+    model, png = tmp_path / "m.safetensors", tmp_path / "curves.png"
+    assert cli.main(["train", "--epochs", "3", "--verbose", "0", "--save", str(model),
+                     "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    trained = float(out.split("test accuracy:")[1].split()[0])
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cli.main(["evaluate", "--model", str(model)]) == 0
+    evaluated = float(capsys.readouterr().out.split("test accuracy:")[1].split()[0])
+    assert evaluated == trained  # same split and preprocessing, recorded in the file
+    assert cli.main(["train", "--epochs", "2", "--verbose", "0", "--resume", str(model),
+                     "--save", str(model)]) == 0
+    assert "resuming after epoch 3" in capsys.readouterr().out
+    import fastnn as fn
+
+    assert fn.io.load_metadata(model)["metadata"]["epoch"] == 5
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["train", "--dataset", "mnist", "--data-dir", "/nonexistent-dir"], "not found"),
+        (["evaluate", "--model", "/nonexistent-dir/m.safetensors"], "no such file"),
+    ],
+)
+def test_missing_files_give_one_line_and_exit_1(args, match):
+    proc = run_cli(*args)
+    assert proc.returncode == 1
+    assert match in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_bench_quick_prints_a_table(capsys):
+    assert cli.main(["bench", "--quick", "--case", "adam", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "adam" in out and "ratio" in out

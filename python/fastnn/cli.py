@@ -136,13 +136,22 @@ def _build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="time fastnn's kernels against NumPy",
-        description="Time matmul, Linear, activations, softmax cross-entropy, dropout, the "
-        "Adam step and a whole training step against NumPy, with ratios.",
+        help="time fastnn's kernels against equivalent NumPy code",
+        description="Check, then time, matmul, Linear, activations, softmax cross-entropy, "
+        "dropout, the Adam step and a whole training step with fastnn and with hand-written "
+        "NumPy at the same thread count, and print a table with ratios. For a fair NumPy "
+        "baseline on machines that set them: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+        "fastnn bench",
     )
-    from .bench import add_arguments as add_bench_arguments
-
-    add_bench_arguments(bench)
+    bench.add_argument("--quick", action="store_true",
+                       help="one call per timed loop: a ~1 s smoke test, not a measurement")
+    bench.add_argument("--threads", type=_positive(int),
+                       help="threads for fastnn and NumPy's BLAS (default: fastnn's count)")
+    bench.add_argument("--repeat", type=_positive(int), default=5,
+                       help="timed loops per library; the median is kept (default: 5)")
+    bench.add_argument("--case", action="append", metavar="NAME",
+                       help="a case or group (matmul, linear, activation, cross_entropy, adam, "
+                       "dropout, train_step); repeatable (default: all)")
 
     sub.add_parser("info", help="print build and runtime facts (fastnn.info())")
     return parser
@@ -235,10 +244,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     history = fn.fit(
         model, X_fit, y_fit,
         loss=fn.nn.CrossEntropyLoss(label_smoothing=settings["label_smoothing"]),
-        optimizer=optimizer, epochs=initial_epoch + settings["epochs"],
+        optimizer=optimizer, epochs=settings["epochs"],
         batch_size=settings["batch_size"], validation_data=(X_val, y_val),
         metrics=["accuracy"], callbacks=[stop], verbose=args.verbose, seed=args.seed,
-        initial_epoch=initial_epoch,
     )
     elapsed = time.perf_counter() - start
     result = fn.evaluate(model, X_test, y_test, loss=fn.nn.CrossEntropyLoss(),
@@ -254,9 +262,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         fn.plot_history(history, args.plot)
         print(f"curves saved to {args.plot}")
     if args.save:
-        last_epoch = history.epoch[-1] + 1 if history.epoch else initial_epoch
         fn.save(model, args.save, optimizer=optimizer, metadata={
-            "epoch": last_epoch, "dataset": args.dataset, "seed": args.seed,
+            "epoch": initial_epoch + len(history.epoch), "dataset": args.dataset, "seed": args.seed,
             "test_size": args.test_size, "normalizer": normalizer.to_json(),
         })
         print(f"model saved to {args.save}")
@@ -287,6 +294,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import bench
+
+    try:
+        rows = bench.run(quick=args.quick, threads=args.threads, repeat=args.repeat,
+                         cases=args.case, stream=sys.stderr)
+    except RuntimeError as err:  # fastnn and NumPy disagreed: never time different work
+        raise CLIError(str(err)) from None
+    print(bench.format_table(rows))
+    return 0
+
+
 def cmd_info() -> int:
     import fastnn as fn
 
@@ -308,9 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             return cmd_evaluate(args)
         if args.command == "bench":
-            from .bench import main_bench
-
-            return main_bench(args)
+            return cmd_bench(args)
         return cmd_info()
     except CLIError as err:
         print(f"fastnn {args.command}: error: {err}", file=sys.stderr)

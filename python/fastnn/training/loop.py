@@ -167,7 +167,6 @@ def fit(
     metrics: Sequence[str] = (),
     verbose: int = 1,
     seed: int | None = None,
-    initial_epoch: int = 0,
 ) -> History:
     r"""Trains ``model`` on ``(X, y)`` with mini-batch gradient descent, Keras-style.
 
@@ -198,8 +197,6 @@ def fit(
         verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default: 1.
         seed (int, optional): seeds the shuffling order; ``None`` uses the global
             generator (:func:`fastnn.manual_seed`). Default: ``None``.
-        initial_epoch (int): the epoch to start from (0-based), to resume an earlier
-            run: epochs ``initial_epoch .. epochs - 1`` run, as in Keras. Default: 0.
 
     Returns:
         History: per-epoch logs, ``epoch``, ``best_epoch`` and ``stopped_epoch``.
@@ -219,7 +216,6 @@ def fit(
     loss = _resolve_loss(loss, func)
     optimizer = _resolve_optimizer(optimizer, model)
     epochs = check_int(epochs, func, "epochs", low=0)
-    initial_epoch = check_int(initial_epoch, func, "initial_epoch", low=0)
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     verbose = check_int(verbose, func, "verbose", low=0)
     metric_fns = resolve_metrics(metrics, loss)
@@ -258,7 +254,7 @@ def fit(
     model.stop_training = False
     for cb in callbacks:
         cb.on_train_begin({})
-    for epoch in range(initial_epoch, epochs):
+    for epoch in range(epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
         model.train()
