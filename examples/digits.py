@@ -17,7 +17,6 @@ from pathlib import Path
 
 import fastnn as fn
 from fastnn import nn
-from fastnn.plot import plot_history
 
 try:
     import matplotlib  # noqa: F401  (plot_history needs it: check before training, not after)
@@ -65,7 +64,7 @@ def main() -> None:
     print(f"test accuracy: {result['accuracy']:.4f}")
 
     path = args.out_dir / "digits_curves.png"
-    plot_history(history, path, title="digits: MLP with dropout and early stopping")
+    fn.plot_history(history, path, title="digits: MLP with dropout and early stopping")
     print(f"training curves saved to {path}")
 
 
