@@ -49,15 +49,6 @@ def setup(case: str) -> tuple[dict[str, Callable[[], object]], float]:
     }, flops
 
 
-@pytest.fixture(params=THREADS, ids=lambda n: f"threads{n}")
-def threads(request):
-    before = fn.get_num_threads()
-    fn.set_num_threads(request.param)
-    with threadpool_limits(request.param, user_api="blas"):
-        yield request.param
-    fn.set_num_threads(before)
-
-
 @pytest.mark.parametrize("lib", ["fastnn", "numpy"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_gemm(benchmark, case, lib, threads):

@@ -17,21 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
-import fastnn as fn
 from fastnn import bench
 
 THREADS = [1, 2]
-
-
-@pytest.fixture(params=THREADS, ids=lambda n: f"threads{n}")
-def threads(request):
-    before = fn.get_num_threads()
-    fn.set_num_threads(request.param)
-    with threadpool_limits(request.param, user_api="blas"):
-        yield request.param
-    fn.set_num_threads(before)
 
 
 @pytest.mark.parametrize("lib", ["fastnn", "numpy"])

@@ -157,7 +157,8 @@ def test_missing_matplotlib(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    with pytest.raises(ImportError, match=r"needs matplotlib: pip install 'fastnn\[plot\]'"):
+    with pytest.raises(ImportError,
+                       match=r"needs the matplotlib package: pip install 'fastnn\[plot\]'"):
         plot_history(make_history())
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import __version__
 from ._architecture import Layer, check_spec, to_spec
+from ._optional import require
 from ._validation import check_int
 from .io.atomic import PathLike, atomic_write, check_path
 from .nn import Module
@@ -37,12 +38,7 @@ _ELEMENTWISE = {"ReLU": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh",
 
 
 def _onnx(func: str) -> Any:
-    try:
-        import onnx
-    except ImportError as e:
-        raise ImportError(f"fastnn.onnx.{func} needs the onnx package: "
-                          "pip install 'fastnn[onnx]'") from e
-    return onnx
+    return require("onnx", f"fastnn.onnx.{func}", "onnx")
 
 
 def export(model: Module, path: PathLike, *, input_dim: int | None = None,

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._optional import require
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -31,12 +33,11 @@ _BEST_COLOR, _STOP_COLOR = "C2", "C3"
 
 def _import_matplotlib() -> tuple[Any, Any, Any]:
     """(Figure, FigureCanvasAgg, MaxNLocator), or an ImportError naming the extra."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.ticker import MaxNLocator
-    except ImportError as e:
-        raise ImportError(f"{_FUNC} needs matplotlib: pip install 'fastnn[plot]'") from e
+    require("matplotlib", _FUNC, "plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     return Figure, FigureCanvasAgg, MaxNLocator
 
 

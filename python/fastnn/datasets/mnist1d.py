@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._optional import require
 from .._validation import check_int, check_number
 
 if TYPE_CHECKING:
@@ -24,13 +25,8 @@ _FUNC = "load_mnist1d()"
 
 def _make_dataset():
     """The generator ``mnist1d.data.make_dataset`` and ``get_dataset_args``, or ImportError."""
-    try:
-        from mnist1d.data import get_dataset_args, make_dataset
-    except ImportError as e:
-        raise ImportError(
-            f"{_FUNC} needs the mnist1d package: pip install 'fastnn[mnist1d]'"
-        ) from e
-    return make_dataset, get_dataset_args
+    data = require("mnist1d.data", _FUNC, "mnist1d")
+    return data.make_dataset, data.get_dataset_args
 
 
 def load_mnist1d(n_samples: int = 5000, test_size: float = 0.2,

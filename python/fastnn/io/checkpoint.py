@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import __version__
 from .._architecture import check_spec, from_spec, parameter_shapes, to_spec
+from .._optional import require
 from .._validation import shape_str
 from ..nn import Module
 from ..optim import Optimizer
@@ -52,12 +53,8 @@ class FileFormatError(ValueError):
 
 
 def _safetensors(func: str) -> Any:
-    try:
-        import safetensors
-        import safetensors.numpy
-    except ImportError as e:
-        raise ImportError(f"fastnn.{func} needs the safetensors package: "
-                          "pip install 'fastnn[io]'") from e
+    safetensors = require("safetensors", f"fastnn.{func}", "io")
+    require("safetensors.numpy", f"fastnn.{func}", "io")
     return safetensors
 
 

@@ -1,0 +1,27 @@
+"""Imports of optional dependencies, each behind an extra of ``pip install fastnn[...]``.
+
+A missing package raises one ``ImportError`` that names the feature, the
+package and the extra that installs it.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType
+
+
+def require(module: str, needed_by: str, extra: str) -> ModuleType:
+    """Imports ``module`` or raises ``ImportError`` naming ``pip install 'fastnn[extra]'``.
+
+    Example::
+
+        >>> onnx = require("onnx", "fastnn.onnx.export()", "onnx")  # doctest: +SKIP
+    """
+    try:
+        __import__(module)  # the import statement's hook, so tests can hide a package
+        return sys.modules[module]
+    except ImportError as e:
+        package = module.split(".")[0]
+        raise ImportError(
+            f"{needed_by} needs the {package} package: pip install 'fastnn[{extra}]'"
+        ) from e
