@@ -35,7 +35,9 @@ FloatArray float_input(const py::handle& obj, const char* func, const char* arg)
   if (k != 'f' && k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have a real numeric dtype (float32 preferred), got " +
                          std::string(py::str(a.dtype())));
-  return FloatArray::ensure(a);  // no copy if already float32 C-contiguous
+  FloatArray out = FloatArray::ensure(a);  // no copy if already float32 C-contiguous
+  if (!out) throw py::error_already_set();  // e.g. MemoryError from the conversion
+  return out;
 }
 
 LabelArray label_input(const py::handle& obj, const char* func, const char* arg) {
@@ -46,7 +48,9 @@ LabelArray label_input(const py::handle& obj, const char* func, const char* arg)
   if (k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have an integer dtype (class indices), got " +
                          std::string(py::str(a.dtype())));
-  return LabelArray::ensure(a);
+  LabelArray out = LabelArray::ensure(a);
+  if (!out) throw py::error_already_set();
+  return out;
 }
 
 FloatArray float_output(const py::handle& obj, const char* func, const char* arg) {
