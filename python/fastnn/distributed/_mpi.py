@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -68,6 +68,21 @@ def _install_abort_hook(comm: Any) -> None:
         comm.Abort(1)
 
     sys.excepthook = abort_on_exception
+
+
+def abort(status: int) -> NoReturn:
+    """Ends every rank of the job with ``status`` (``MPI_Abort``); ``sys.exit`` in a world of one.
+
+    A rank that merely exits while others wait in a collective hangs the job:
+    ``MPI_Finalize`` at exit waits for the ranks that wait for it.
+    """
+    c = comm("abort()")
+    if c is None:
+        sys.exit(status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    c.Abort(status)
+    raise SystemExit(status)  # Abort does not return; this tells type checkers so
 
 
 def is_initialized() -> bool:
