@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,10 @@ from fastnn import distributed
 from fastnn.distributed import _mpi
 
 SCRIPTS = Path(__file__).parent / "mpi_scripts"
+README = Path(__file__).resolve().parent.parent / "README.md"
+# README's MPI scripts are ```py blocks (tests/test_readme.py runs the ```python ones in-process).
+README_SCRIPTS = (re.findall(r"```py\n(# \w+\.py: mpiexec .*?)```", README.read_text(), re.S)
+                  if README.exists() else [])
 MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=str(Path(sys.executable).parent))
 HAVE_MPI = MPIEXEC is not None and importlib.util.find_spec("mpi4py") is not None
 requires_mpi = pytest.mark.skipif(not HAVE_MPI, reason="needs mpi4py and mpiexec (fastnn[dist])")
@@ -285,3 +290,21 @@ def test_cli_train_distributed_matches_one_process_with_the_global_batch():
 
     assert len(results(two.stdout)) == 4
     assert results(two.stdout) == results(one.stdout)
+
+
+@requires_mpi
+@pytest.mark.parametrize("code", README_SCRIPTS,
+                         ids=[c.split(":")[0].lstrip("# ") for c in README_SCRIPTS])
+def test_readme_mpi_scripts_run_under_mpiexec(code, tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    proc = run([str(script)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = re.findall(r"accuracy (\d\.\d+)$", proc.stdout, re.M)
+    assert len(results) == 1, proc.stdout  # rank 0 alone prints
+    assert float(results[0]) > 0.9
+
+
+@pytest.mark.skipif(not README.exists(), reason="README.md is not next to tests/")
+def test_readme_has_the_mpi_scripts():
+    assert len(README_SCRIPTS) == 2
