@@ -262,8 +262,9 @@ def test_model_mismatch_raises_the_same_error_on_every_rank(mpi_run):
 
 @requires_mpi
 @pytest.mark.parametrize("mode, message", [
-    ("raise", "RuntimeError: rank 1 fails on purpose"),
+    ("raise", "RuntimeError: the last rank fails on purpose"),
     ("mismatch", "ValueError: broadcast_parameters(): rank 1's model differs"),
+    ("fit_argument", "ValueError: fit(): argument 'batch_size' must be >= 1, got 0"),
 ])
 def test_a_failing_rank_ends_the_job_instead_of_hanging(mode, message):
     proc = run([str(SCRIPTS / "faults.py"), mode], timeout=30)

@@ -22,6 +22,7 @@ from .._validation import as_float32, check_int, check_number
 from ..callbacks import Callback
 from ..data import DataLoader
 from ..distributed import allreduce_gradients
+from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
 from .history import History
 from .metrics import MetricFn, resolve_metrics
@@ -258,6 +259,8 @@ def fit(
         >>> hist.history["val_accuracy"][-1]
     """
     func = "fit()"
+    if distributed:  # first: a bad argument on one rank then aborts the job (init's hook)
+        init_distributed()
     _check_model(model, func)
     X, y = _check_xy(X, y, func)
     loss = _resolve_loss(loss, func)
