@@ -21,7 +21,7 @@ from ._core_loader import load_core as _load_core  # noqa: E402
 
 _load_core()  # first, so libgomp starts with a passive wait policy (see _core_loader)
 
-from . import callbacks, data, datasets, io, nn, onnx, optim  # noqa: E402
+from . import callbacks, data, datasets, distributed, io, nn, onnx, optim  # noqa: E402
 from ._random import manual_seed  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
 from .functional import matmul  # noqa: E402
@@ -30,7 +30,7 @@ from .plot import plot_history  # noqa: E402
 from .training import History, evaluate, fit, predict  # noqa: E402
 
 __all__ = [
-    "History", "__version__", "callbacks", "data", "datasets", "evaluate", "fit", "get_num_threads",
-    "info", "io", "load", "manual_seed", "matmul", "nn", "onnx", "optim", "plot_history", "predict",
-    "save", "set_num_threads",
+    "History", "__version__", "callbacks", "data", "datasets", "distributed", "evaluate", "fit",
+    "get_num_threads", "info", "io", "load", "manual_seed", "matmul", "nn", "onnx", "optim",
+    "plot_history", "predict", "save", "set_num_threads",
 ]

@@ -12,6 +12,8 @@ every option overrides them.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -122,6 +124,10 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="save the trained model (.safetensors) with its optimizer state")
     train.add_argument("--resume", metavar="PATH",
                        help="continue training from a file written by --save")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel training over MPI, run under `mpiexec -n N`: "
+                       "--batch-size is per process; rank 0 alone prints, plots and saves "
+                       "(needs pip install 'fastnn[dist]')")
 
     evaluate = sub.add_parser(
         "evaluate",
@@ -200,6 +206,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     import fastnn as fn
 
     settings = _resolve(args)
+    if not args.distributed:
+        return _train(args, settings, 0, 1)
+    from .distributed._mpi import abort
+
+    rank, world_size = fn.distributed.init()
+    try:
+        if rank == 0:
+            return _train(args, settings, rank, world_size)
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            return _train(args, settings, rank, world_size)
+    except Exception as err:  # the other ranks may be waiting for this one: end them all
+        if world_size == 1:
+            raise
+        print(f"fastnn train: error on rank {rank}: {err}", file=sys.stderr)
+        abort(1)
+
+
+def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_size: int) -> int:
+    """``fastnn train`` on one rank of ``world_size`` (1 without --distributed)."""
+    import fastnn as fn
+
     if args.threads is not None:
         fn.set_num_threads(args.threads)
     fn.manual_seed(args.seed)
@@ -236,8 +263,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"fastnn {fn.__version__}: {args.dataset} ({len(X_fit)} train / {len(X_val)} validation "
         f"/ {len(X_test)} test samples), MLP {X_train.shape[1]}-{hidden}, "
-        f"{args.optimizer} lr {settings['lr']}, batch {settings['batch_size']}, "
-        f"{fn.get_num_threads()} thread(s), {fn.info()['simd']}"
+        f"{args.optimizer} lr {settings['lr']}, batch {settings['batch_size']}"
+        + (f" per rank x {world_size} MPI rank(s)" if args.distributed else "")
+        + f", {fn.get_num_threads()} thread(s), {fn.info()['simd']}"
         + (f", resuming after epoch {initial_epoch}" if args.resume else "")
     )
     start = time.perf_counter()
@@ -247,6 +275,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         optimizer=optimizer, epochs=settings["epochs"],
         batch_size=settings["batch_size"], validation_data=(X_val, y_val),
         metrics=["accuracy"], callbacks=[stop], verbose=args.verbose, seed=args.seed,
+        distributed=args.distributed,
     )
     elapsed = time.perf_counter() - start
     result = fn.evaluate(model, X_test, y_test, loss=fn.nn.CrossEntropyLoss(),
@@ -258,10 +287,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     correct = round(result["accuracy"] * len(y_test))
     print(f"test accuracy: {result['accuracy']:.4f} ({correct}/{len(y_test)})  "
           f"test loss: {result['loss']:.4f}")
-    if args.plot:
+    if args.plot and rank == 0:
         fn.plot_history(history, args.plot)
         print(f"curves saved to {args.plot}")
-    if args.save:
+    if args.save and rank == 0:
         fn.save(model, args.save, optimizer=optimizer, metadata={
             "epoch": initial_epoch + len(history.epoch), "dataset": args.dataset, "seed": args.seed,
             "test_size": args.test_size, "normalizer": normalizer.to_json(),

@@ -11,8 +11,8 @@ so ``fit`` and a hand-written loop give identical results for the same seed.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,9 @@ from .. import nn, optim
 from .._validation import as_float32, check_int, check_number
 from ..callbacks import Callback
 from ..data import DataLoader
+from ..distributed import allreduce_gradients
+from ..distributed import init as init_distributed
+from ..distributed._fit import FitContext
 from .history import History
 from .metrics import MetricFn, resolve_metrics
 from .progress import EpochProgress
@@ -126,6 +129,14 @@ class _Averages:
             self.metric_totals[name][0] += s
             self.metric_totals[name][1] += c
 
+    def reduce(self, dist: FitContext) -> None:
+        """Adds up the totals of all ranks (distributed fit), in place."""
+        totals = [self.loss_total, self.samples, *sum(self.metric_totals.values(), [])]
+        totals = dist.sum(totals)
+        self.loss_total, self.samples = totals[0], int(totals[1])
+        for i, name in enumerate(self.metric_totals):
+            self.metric_totals[name] = totals[2 + 2 * i : 4 + 2 * i]
+
     def logs(self, prefix: str = "") -> dict[str, float]:
         loss = self.loss_total if self.sum_reduction else self.loss_total / max(self.samples, 1)
         out = {prefix + "loss": loss}
@@ -142,13 +153,28 @@ def _run_eval(
     metric_fns: dict[str, MetricFn],
     batch_size: int,
     prefix: str = "",
+    dist: FitContext | None = None,
 ) -> dict[str, float]:
     averages = _Averages(loss, metric_fns)
+    if dist is not None:  # this rank's share, then the totals of all shares
+        X, y = X[dist.val_share(len(X))], y[dist.val_share(len(y))]
     with _eval_mode(model):
-        for xb, yb in DataLoader(X, y, batch_size=batch_size):
+        for xb, yb in DataLoader(X, y, batch_size=batch_size) if len(X) else ():
             pred = model(xb)
             averages.add(float(loss(pred, yb)), pred, yb)
+    if dist is not None:
+        averages.reduce(dist)
     return averages.logs(prefix)
+
+
+def _shard_batches(
+    loader: DataLoader, dist: FitContext, epoch: int, shuffle: bool
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """This rank's batches of ``epoch`` (distributed fit): its shard, in shard order."""
+    idx = dist.train_indices(loader.dataset_size, epoch, shuffle)
+    b = loader.batch_size
+    for i in range(0, len(idx), b):
+        yield loader.X[idx[i : i + b]], loader.y[idx[i : i + b]]
 
 
 def fit(
@@ -167,6 +193,7 @@ def fit(
     metrics: Sequence[str] = (),
     verbose: int = 1,
     seed: int | None = None,
+    distributed: bool = False,
 ) -> History:
     r"""Trains ``model`` on ``(X, y)`` with mini-batch gradient descent, Keras-style.
 
@@ -197,6 +224,27 @@ def fit(
         verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default: 1.
         seed (int, optional): seeds the shuffling order; ``None`` uses the global
             generator (:func:`fastnn.manual_seed`). Default: ``None``.
+        distributed (bool): data-parallel training over MPI, every rank running
+            this same call (e.g. under ``mpiexec -n 4``); see below. Default: ``False``.
+
+    With ``distributed=True``, ``fit`` calls :func:`fastnn.distributed.init`,
+    copies rank 0's weights to every rank (``broadcast_parameters``) and uses
+    rank 0's ``seed`` (one drawn from rank 0's global generator when ``None``)
+    on all ranks. Each epoch a rank trains on its
+    :func:`fastnn.distributed.shard` of ``X`` (a fresh permutation per epoch
+    when ``shuffle``; the last ``N mod world_size`` samples of the order sit
+    the epoch out) with batches of ``batch_size`` per rank, and every step
+    averages the gradients over ranks before ``optimizer.step()``: the same
+    steps, to float rounding, as one process with batch
+    ``world_size * batch_size`` (for mean-reduced losses). Validation is split
+    ``r::world_size`` across ranks; losses and metrics (training and
+    validation, and the batch loss that callbacks see) are added up over ranks,
+    so ``History`` and every callback's decision (early stopping, learning
+    rates) are the same on every rank. Rank 0 alone prints (its own progress
+    and what callbacks print) and runs ``ModelCheckpoint`` and ``CSVLogger``;
+    the other callbacks run on every rank. fastnn's global generator is
+    reseeded per rank (child ``rank`` of ``seed``'s ``SeedSequence``), so
+    dropout masks differ across ranks and repeat for the same ``seed``.
 
     Returns:
         History: per-epoch logs, ``epoch``, ``best_epoch`` and ``stopped_epoch``.
@@ -211,6 +259,8 @@ def fit(
         >>> hist.history["val_accuracy"][-1]
     """
     func = "fit()"
+    if distributed:  # first: a bad argument on one rank then aborts the job (init's hook)
+        init_distributed()
     _check_model(model, func)
     X, y = _check_xy(X, y, func)
     loss = _resolve_loss(loss, func)
@@ -244,54 +294,70 @@ def fit(
         X, y = (X[: len(X) - n_val], y[: len(y) - n_val]) if n_val else (X, y)
 
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=bool(shuffle), seed=seed)
+    steps, samples = len(loader), len(X)
+    dist = FitContext(model, seed) if distributed else None
+    if dist is not None:
+        samples = len(X) - len(X) % dist.size  # per epoch, over all ranks
+        steps = -(-(samples // dist.size) // batch_size)
+        callbacks = dist.callbacks(callbacks)
+        verbose = verbose if dist.is_root else 0
     history = History()
-    history.params = {"epochs": epochs, "steps": len(loader), "verbose": verbose}
+    history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
     for cb in callbacks:
         cb.set_model(model)
         cb.set_params(history.params)
         cb.optimizer = optimizer
 
-    model.stop_training = False
-    for cb in callbacks:
-        cb.on_train_begin({})
-    for epoch in range(epochs):
+    with dist.quiet() if dist is not None else nullcontext():
+        model.stop_training = False
         for cb in callbacks:
-            cb.on_epoch_begin(epoch, {})
-        model.train()
-        progress = EpochProgress(epoch, epochs, len(X), verbose)
-        averages = _Averages(loss, metric_fns)
-        for step, (xb, yb) in enumerate(loader):
+            cb.on_train_begin({})
+        for epoch in range(epochs):
             for cb in callbacks:
-                cb.on_train_batch_begin(step, {})
-            optimizer.zero_grad()
-            pred = model(xb)
-            value = float(loss(pred, yb))
-            model.backward(loss.backward())
-            optimizer.step()
-            averages.add(value, pred, yb)
-            if callbacks:
-                batch_logs = {"loss": value}
+                cb.on_epoch_begin(epoch, {})
+            model.train()
+            progress = EpochProgress(epoch, epochs, samples, verbose)
+            averages = _Averages(loss, metric_fns)
+            batches = loader if dist is None else _shard_batches(loader, dist, epoch, bool(shuffle))
+            for step, (xb, yb) in enumerate(batches):
                 for cb in callbacks:
-                    cb.on_train_batch_end(step, batch_logs)
-            if progress.live:
-                progress.update(len(xb), averages.logs())
+                    cb.on_train_batch_begin(step, {})
+                optimizer.zero_grad()
+                pred = model(xb)
+                value = float(loss(pred, yb))
+                model.backward(loss.backward())
+                if dist is not None:
+                    allreduce_gradients(model)
+                optimizer.step()
+                averages.add(value, pred, yb)
+                if callbacks:
+                    if dist is not None:  # the global batch's loss: the same on every rank
+                        value = dist.batch_loss(value, averages.sum_reduction)
+                    batch_logs = {"loss": value}
+                    for cb in callbacks:
+                        cb.on_train_batch_end(step, batch_logs)
+                if progress.live:
+                    progress.update(len(xb) * (1 if dist is None else dist.size), averages.logs())
+                if model.stop_training:
+                    break
+            if dist is not None:
+                averages.reduce(dist)
+            logs = averages.logs()
+            if X_val is not None:
+                logs.update(
+                    _run_eval(
+                        model, X_val, y_val, loss, metric_fns, max(batch_size, 256), prefix="val_",
+                        dist=dist,
+                    )
+                )
+            progress.close(logs)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
+            history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
             if model.stop_training:
                 break
-        logs = averages.logs()
-        if X_val is not None:
-            logs.update(
-                _run_eval(
-                    model, X_val, y_val, loss, metric_fns, max(batch_size, 256), prefix="val_"
-                )
-            )
-        progress.close(logs)
         for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
-        history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
-        if model.stop_training:
-            break
-    for cb in callbacks:
-        cb.on_train_end({})
+            cb.on_train_end({})
 
     for cb in callbacks:
         if getattr(cb, "stopped_epoch", 0):

@@ -1,0 +1,135 @@
+"""The MPI runtime behind ``fastnn.distributed``: lazy mpi4py import, init, rank, size.
+
+mpi4py is imported only by :func:`init` (``import fastnn`` never touches MPI).
+Before ``init()`` the process is a world of one: rank 0, size 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, NoReturn
+
+import numpy as np
+
+_INSTALL_HINT = "pip install 'fastnn[dist]'"
+# Process counts that MPI launchers put in each process's environment: MPICH/Hydra, Open MPI.
+_LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+
+_comm: Any = None  # mpi4py's COMM_WORLD once init() ran
+
+
+def _import_mpi(func: str) -> Any:
+    try:
+        from mpi4py import MPI
+    except ImportError as err:
+        raise ImportError(
+            f"fastnn.distributed.{func} needs mpi4py and an MPI library: {_INSTALL_HINT} "
+            f"(installs mpi4py and the mpich wheel) ({err})"
+        ) from err
+    return MPI
+
+
+def init() -> tuple[int, int]:
+    """Initialises MPI (once) and returns ``(rank, world_size)``.
+
+    Safe to call more than once. Also installs an exception hook: an uncaught
+    exception on any rank prints its traceback and aborts the whole job
+    (``MPI_Abort``, exit status 1), so the other ranks never wait forever in a
+    collective for a rank that died (what ``python -m mpi4py`` does).
+
+    Returns:
+        tuple[int, int]: this process's rank and the number of processes.
+
+    Raises:
+        ImportError: mpi4py is not installed (``pip install 'fastnn[dist]'``).
+
+    Example::
+
+        >>> # mpiexec -n 4 python train.py
+        >>> rank, world_size = fn.distributed.init()
+    """
+    global _comm
+    if _comm is None:
+        MPI = _import_mpi("init()")
+        _comm = MPI.COMM_WORLD
+        if _comm.Get_size() > 1:
+            _install_abort_hook(_comm)
+    return _comm.Get_rank(), _comm.Get_size()
+
+
+def _install_abort_hook(comm: Any) -> None:
+    previous = sys.excepthook
+
+    def abort_on_exception(exc_type, exc, tb) -> None:
+        previous(exc_type, exc, tb)  # the traceback first
+        sys.stdout.flush()
+        sys.stderr.flush()
+        comm.Abort(1)
+
+    sys.excepthook = abort_on_exception
+
+
+def abort(status: int) -> NoReturn:
+    """Ends every rank of the job with ``status`` (``MPI_Abort``); ``sys.exit`` in a world of one.
+
+    A rank that merely exits while others wait in a collective hangs the job:
+    ``MPI_Finalize`` at exit waits for the ranks that wait for it.
+    """
+    c = comm("abort()")
+    if c is None:
+        sys.exit(status)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    c.Abort(status)
+    raise SystemExit(status)  # Abort does not return; this tells type checkers so
+
+
+def is_initialized() -> bool:
+    """Whether :func:`init` has run in this process."""
+    return _comm is not None
+
+
+def rank() -> int:
+    """This process's rank in ``[0, world_size())``; 0 before :func:`init`."""
+    return 0 if _comm is None else _comm.Get_rank()
+
+
+def world_size() -> int:
+    """The number of processes; 1 before :func:`init`."""
+    return 1 if _comm is None else _comm.Get_size()
+
+
+def comm(func: str) -> Any:
+    """COMM_WORLD, or None in a world of one; refuses an MPI launch without :func:`init`.
+
+    Without ``init()`` each process would train alone and silently compute a
+    different model per rank, so a launcher-set process count > 1 is an error.
+    """
+    if _comm is None:
+        for var in _LAUNCHER_SIZE_VARS:
+            size = os.environ.get(var, "1")
+            if size.isdigit() and int(size) > 1:
+                raise RuntimeError(
+                    f"fastnn.distributed.{func}: this process was started by an MPI launcher "
+                    f"with {size} processes ({var}), but fastnn.distributed.init() was not "
+                    "called: call it first"
+                )
+        return None
+    return _comm if _comm.Get_size() > 1 else None
+
+
+def allreduce_sum(values: np.ndarray) -> np.ndarray:
+    """Sums a small float64 array over all ranks (in place) and returns it."""
+    c = comm("allreduce_sum()")
+    if c is not None:
+        from mpi4py import MPI
+
+        c.Allreduce(MPI.IN_PLACE, values, op=MPI.SUM)
+    return values
+
+
+def broadcast_object(value: Any, root: int = 0) -> Any:
+    """The root's ``value`` on every rank (pickled; for small objects)."""
+    c = comm("broadcast_object()")
+    return value if c is None else c.bcast(value, root=root)

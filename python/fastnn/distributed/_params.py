@@ -1,0 +1,167 @@
+"""Parameter and gradient collectives: broadcast at the start, gradient averaging per step.
+
+Gradients are averaged with one ``Allreduce`` over one contiguous float32
+buffer: :func:`flatten_gradients` makes every ``Parameter.grad`` a view into
+that buffer once, so the per-step collective needs no packing copies and no
+per-tensor calls.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from .._validation import shape_str
+from ..nn import Module, Parameter
+from ._mpi import comm
+
+# model -> (flat gradient buffer, its parameters, the views bound to their .grad)
+_flat: weakref.WeakKeyDictionary[Module, tuple[np.ndarray, list[Parameter], list[np.ndarray]]]
+_flat = weakref.WeakKeyDictionary()
+
+
+def _check_model(model: Any, func: str) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(
+            f"{func}: argument 'model' must be a fastnn.nn.Module, got {type(model).__name__}"
+        )
+
+
+def broadcast_parameters(model: Module, root: int = 0) -> None:
+    """Copies the ``root`` rank's parameter values into every rank's ``model``, in place.
+
+    Every rank first shares its parameter names and shapes; if any rank's model
+    differs from the root's, every rank raises the same ``ValueError`` naming
+    the first difference (no rank is left waiting in a collective). Parameter
+    arrays keep their identity (``p.data`` is written in place), so optimizers
+    built before the call stay valid. Optimizer state is not broadcast: create
+    the optimizer on every rank the same way (or load the same checkpoint).
+
+    In a world of one (before :func:`init` or with one process) it only checks
+    its arguments.
+
+    Args:
+        model (Module): the same architecture on every rank.
+        root (int): the rank whose weights everyone gets. Default: 0.
+
+    Raises:
+        ValueError: ``root`` out of range, or the models differ across ranks.
+
+    Example::
+
+        >>> fn.distributed.init()
+        >>> fn.distributed.broadcast_parameters(model)   # all ranks now hold rank 0's weights
+    """
+    func = "broadcast_parameters()"
+    _check_model(model, func)
+    c = comm(func)
+    size = 1 if c is None else c.Get_size()
+    if isinstance(root, bool) or not isinstance(root, (int, np.integer)) or not 0 <= root < size:
+        raise ValueError(f"{func}: argument 'root' must be a rank in [0, {size}), got {root!r}")
+    if c is None:
+        return
+    named = list(model.named_parameters())
+    signatures = c.allgather([(name, p.shape) for name, p in named])
+    for r, signature in enumerate(signatures):
+        if signature != signatures[root]:
+            raise ValueError(f"{func}: {_difference(signatures[root], root, signature, r)}")
+    for _, p in named:
+        c.Bcast(p.data, root=root)
+
+
+def _difference(expected: list, root: int, got: list, r: int) -> str:
+    """Names the first parameter where rank ``r``'s model differs from the root's."""
+    head = f"rank {r}'s model differs from root rank {root}'s"
+    for (name_a, shape_a), (name_b, shape_b) in zip(expected, got):
+        if name_a != name_b:
+            return f"{head}: parameter {name_b!r} on rank {r} where rank {root} has {name_a!r}"
+        if shape_a != shape_b:
+            return (f"{head}: parameter {name_a!r} has shape {shape_str(shape_b)} on rank {r} "
+                    f"and {shape_str(shape_a)} on rank {root}")
+    return f"{head}: {len(got)} parameters on rank {r} and {len(expected)} on rank {root}"
+
+
+def flatten_gradients(model: Module) -> np.ndarray:
+    """Puts every parameter gradient of ``model`` into one contiguous float32 buffer.
+
+    On the first call (or when the model's parameters or their ``.grad`` arrays
+    changed since), it allocates a buffer of ``model.num_parameters()`` floats,
+    copies each ``p.grad`` into its slice, in ``model.parameters()`` order, and
+    **replaces** ``p.grad`` by a view of that slice (same shape, values and
+    dtype). Later calls return the cached buffer. Gradients accumulated by
+    ``backward`` then land in the buffer directly, and writing the buffer
+    writes the gradients. ``p.data`` is never touched. References to ``p.grad``
+    arrays taken before the first call are stale afterwards: re-read ``p.grad``.
+
+    Args:
+        model (Module): the network.
+
+    Returns:
+        np.ndarray: the flat float32 gradient buffer, shape ``(num_parameters,)``.
+
+    Example::
+
+        >>> flat = fn.distributed.flatten_gradients(model)
+        >>> flat.size == model.num_parameters()
+        True
+        >>> np.shares_memory(flat, model.parameters()[0].grad)
+        True
+    """
+    _check_model(model, "flatten_gradients()")
+    params = model.parameters()
+    cached = _flat.get(model)
+    if cached is not None:
+        buffer, cached_params, views = cached
+        if len(params) == len(cached_params) and all(
+            p is q and p.grad is v for p, q, v in zip(params, cached_params, views)
+        ):
+            return buffer
+    buffer = np.empty(sum(p.size for p in params), dtype=np.float32)
+    views, offset = [], 0
+    for p in params:
+        view = buffer[offset:offset + p.size].reshape(p.shape)
+        view[...] = p.grad
+        p.grad = view
+        views.append(view)
+        offset += p.size
+    _flat[model] = (buffer, params, views)
+    return buffer
+
+
+def allreduce_gradients(model: Module) -> None:
+    r"""Averages the parameter gradients over all ranks, in place.
+
+    .. math::
+        g \leftarrow \frac{1}{W} \sum_{r=0}^{W-1} g_r
+
+    One ``Allreduce`` (``MPI.IN_PLACE``, sum) over the flat gradient buffer of
+    :func:`flatten_gradients` (whose first call rebinds ``p.grad`` to views),
+    then one scaling by :math:`1/W`. Call it after ``backward`` and before
+    ``optimizer.step()`` on every rank. With a mean-reduced loss and equal
+    per-rank batches the result is the gradient of the whole global batch. In a
+    world of one it only flattens.
+
+    Args:
+        model (Module): the network, the same on every rank.
+
+    Example::
+
+        >>> optimizer.zero_grad()
+        >>> value = loss_fn(model(xb), yb)
+        >>> model.backward(loss_fn.backward())
+        >>> fn.distributed.allreduce_gradients(model)
+        >>> optimizer.step()
+    """
+    func = "allreduce_gradients()"
+    _check_model(model, func)
+    buffer = flatten_gradients(model)
+    c = comm(func)
+    if c is None:
+        return
+    from mpi4py import MPI
+
+    c.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+    buffer /= np.float32(c.Get_size())
+

@@ -1,0 +1,284 @@
+"""Run by tests/test_distributed.py as ``mpiexec -n 2 python equivalence.py OUT_DIR``.
+
+Every rank runs every check; rank 0 writes the measurements to OUT_DIR/results.json
+(the test asserts on them) and rank r's CSVLogger aims at OUT_DIR/log{r}.csv.
+
+* broadcast: ranks seeded differently end with rank 0's weights;
+* shard: disjoint, equal, strided shares of the documented permutation;
+* allreduce: one collective, the mean of the ranks' gradients, ``p.data`` untouched;
+* trajectory: W ranks with batch b vs one process with batch W*b over the same
+  samples, step by step, for SGD with momentum and Adam (the reference runs
+  locally on every rank);
+* fit: ``fit(distributed=True)`` vs the single-process reference (History,
+  validation metrics, final weights), early stopping agreement, rank-0-only files;
+* dropout: masks differ per rank, repeat for the same seed, and the loss falls;
+* mismatch: a model of another shape raises ValueError on every rank.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import numpy as np
+from mpi4py import MPI
+
+import fastnn as fn
+from fastnn import distributed
+from fastnn.distributed import _mpi
+
+N_IN, N_HIDDEN, N_OUT = 12, 16, 3
+out_dir = sys.argv[1]
+rank, size = distributed.init()
+comm = MPI.COMM_WORLD
+results: dict[str, object] = {"world_size": size}
+
+
+class RecordingDropout(fn.nn.Dropout):
+    """Dropout that keeps the mask of every training forward (backward of ones = mask / (1-p))."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__(p)
+        self.masks: list[np.ndarray] = []
+
+    def forward(self, x):
+        y = super().forward(x)
+        if self.training:
+            self.masks.append(self.backward(np.ones_like(y)) != 0)
+        return y
+
+
+def make_model(seed: int, dropout: float = 0.0, hidden: int = N_HIDDEN) -> fn.nn.Sequential:
+    fn.manual_seed(seed)
+    layers = [fn.nn.Linear(N_IN, hidden), fn.nn.ReLU()]
+    if dropout:
+        layers.append(RecordingDropout(dropout))
+    return fn.nn.Sequential(*layers, fn.nn.Linear(hidden, N_OUT))
+
+
+def flat_params(model: fn.nn.Module) -> np.ndarray:
+    return np.concatenate([p.data.ravel() for p in model.parameters()])
+
+
+def make_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, N_IN)).astype(np.float32)
+    y = (X[:, :N_OUT] + 0.5 * rng.normal(size=(n, N_OUT))).argmax(axis=1)
+    return X, y
+
+
+def make_optimizer(name: str, model: fn.nn.Module) -> fn.optim.Optimizer:
+    if name == "sgd_momentum":
+        return fn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    return fn.optim.Adam(model.parameters(), lr=0.01)
+
+
+def train_step(model, optimizer, loss_fn, xb, yb, reduce: bool) -> tuple[float, np.ndarray]:
+    """One step as fit takes it; returns the batch loss and the predictions."""
+    optimizer.zero_grad()
+    pred = model(xb)
+    value = float(loss_fn(pred, yb))
+    model.backward(loss_fn.backward())
+    if reduce:
+        distributed.allreduce_gradients(model)
+    optimizer.step()
+    return value, pred
+
+
+def rel_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-30))
+
+
+# -- broadcast -------------------------------------------------------------------------------
+model = make_model(100 + rank)
+before = flat_params(model)
+root_before = comm.bcast(before, root=0)
+distributed.broadcast_parameters(model)
+after = comm.allgather(flat_params(model))
+results["broadcast"] = {
+    "seeds_differed": bool(comm.allreduce(int(not np.array_equal(before, root_before)))),
+    "equal_root": all(np.array_equal(a, root_before) for a in after),
+}
+
+# -- shard -----------------------------------------------------------------------------------
+n, seed, epoch = 23, 3, 1
+order = np.random.default_rng([seed, epoch]).permutation(n)[: n - n % size]
+shards = comm.allgather(distributed.shard(n, seed=seed, epoch=epoch))
+in_order = comm.allgather(distributed.shard(n))
+results["shard"] = {
+    "lengths": [len(s) for s in shards],
+    "strided": all(np.array_equal(s, order[r::size]) for r, s in enumerate(shards)),
+    "identity_strided": all(
+        np.array_equal(s, np.arange(n - n % size)[r::size]) for r, s in enumerate(in_order)
+    ),
+    "epochs_differ": not np.array_equal(distributed.shard(n, seed=seed, epoch=0), shards[rank]),
+}
+
+
+# -- allreduce_gradients: one collective, the mean, p.data untouched --------------------------
+class CountingComm:
+    """Forwards to COMM_WORLD, counting Allreduce calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.allreduces = inner, 0
+
+    def Allreduce(self, *args, **kwargs):  # noqa: N802 (mpi4py's name)
+        self.allreduces += 1
+        return self.inner.Allreduce(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+model = make_model(0)
+data_before = [p.data.copy() for p in model.parameters()]
+for i, p in enumerate(model.parameters()):
+    p.grad[...] = (rank + 1) * (i + 1)
+counting = CountingComm(_mpi._comm)
+_mpi._comm = counting
+distributed.allreduce_gradients(model)
+_mpi._comm = counting.inner
+flat = distributed.flatten_gradients(model)
+mean_factor = (size + 1) / 2  # mean of 1..size
+results["allreduce"] = {
+    "calls": counting.allreduces,
+    "mean": all(np.all(p.grad == np.float32(mean_factor * (i + 1)))
+                for i, p in enumerate(model.parameters())),
+    "views": all(np.shares_memory(p.grad, flat) for p in model.parameters()),
+    "data_untouched": all(np.array_equal(p.data, d)
+                          for p, d in zip(model.parameters(), data_before)),
+}
+
+# -- trajectory: W ranks x batch b == one process x batch W*b ---------------------------------
+X, y = make_data(97, seed=1)  # 97: the shards drop a sample each epoch
+b, seed, epochs = 6, 5, 2
+loss_fn = fn.nn.CrossEntropyLoss()
+for name in ("sgd_momentum", "adam"):
+    model_d, model_r = make_model(0), make_model(0)
+    opt_d, opt_r = make_optimizer(name, model_d), make_optimizer(name, model_r)
+    distributed.broadcast_parameters(model_d)
+    worst, steps = 0.0, 0
+    for epoch in range(epochs):
+        idx = distributed.shard(len(X), seed=seed, epoch=epoch)
+        order = np.random.default_rng([seed, epoch]).permutation(len(X))[: len(X) - len(X) % size]
+        for k in range(0, len(idx), b):
+            train_step(model_d, opt_d, loss_fn, X[idx[k : k + b]], y[idx[k : k + b]], True)
+            sel = order[k * size : (k + b) * size]
+            train_step(model_r, opt_r, loss_fn, X[sel], y[sel], False)
+            worst = max(worst, rel_diff(flat_params(model_d), flat_params(model_r)))
+            steps += 1
+    finals = comm.allgather(flat_params(model_d))
+    results[f"trajectory_{name}"] = {
+        "steps": steps,
+        "max_rel_diff": worst,
+        "moved": rel_diff(flat_params(model_r), flat_params(make_model(0))),
+        "ranks_identical": all(np.array_equal(f, finals[0]) for f in finals),
+    }
+
+# -- fit(distributed=True) vs one process ----------------------------------------------------
+X_val, y_val = make_data(37, seed=2)  # 37: unequal validation shares
+
+
+def reference_history(seed: int, epochs: int) -> tuple[dict[str, list[float]], np.ndarray]:
+    """One process, batch W*b over the shuffled orders that fit's shards come from."""
+    model = make_model(0)
+    optimizer = fn.optim.Adam(model.parameters(), lr=0.01)
+    n_used = len(X) - len(X) % size
+    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [],
+                                       "val_accuracy": []}
+    for epoch in range(epochs):
+        order = np.random.default_rng([seed, epoch]).permutation(len(X))[:n_used]
+        loss_total, correct = 0.0, 0
+        for k in range(0, n_used, b * size):
+            sel = order[k : k + b * size]
+            value, pred = train_step(model, optimizer, loss_fn, X[sel], y[sel], False)
+            loss_total += value * len(sel)
+            correct += int((pred.argmax(axis=1) == y[sel]).sum())
+        val = fn.evaluate(model, X_val, y_val, loss=loss_fn, metrics=["accuracy"])
+        for key, value in (("loss", loss_total / n_used), ("accuracy", correct / n_used),
+                           ("val_loss", val["loss"]), ("val_accuracy", val["accuracy"])):
+            history[key].append(value)
+    return history, flat_params(model)
+
+
+def history_diff(got: dict[str, list[float]], want: dict[str, list[float]]) -> float:
+    if sorted(got) != sorted(want):
+        return float("inf")
+    return max(rel_diff(np.array(got[k]), np.array(want[k])) for k in want)
+
+
+def distributed_fit(model, epochs: int, seed: int | None, shuffle: bool = True, **kwargs):
+    optimizer = fn.optim.Adam(model.parameters(), lr=0.01)
+    return fn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=epochs, batch_size=b,
+                  validation_data=(X_val, y_val), metrics=["accuracy"], shuffle=shuffle,
+                  seed=seed, distributed=True, **{"verbose": 0, **kwargs})
+
+
+model = make_model(0)
+hist = distributed_fit(model, epochs=3, seed=11)
+want, want_params = reference_history(seed=11, epochs=3)
+histories = comm.allgather(hist.history)
+results["fit_shuffled"] = {
+    "history_rel_diff": history_diff(hist.history, want),
+    "params_rel_diff": rel_diff(flat_params(model), want_params),
+    "ranks_same_history": all(h == histories[0] for h in histories),
+}
+
+model = make_model(0)
+hist = distributed_fit(model, epochs=2, seed=None, shuffle=False)
+model_r = make_model(0)
+n_used = len(X) - len(X) % size
+want = fn.fit(model_r, X[:n_used], y[:n_used], loss=loss_fn,
+              optimizer=fn.optim.Adam(model_r.parameters(), lr=0.01), epochs=2,
+              batch_size=b * size, validation_data=(X_val, y_val), metrics=["accuracy"],
+              shuffle=False, verbose=0)
+results["fit_in_order"] = {
+    "history_rel_diff": history_diff(hist.history, want.history),
+    "params_rel_diff": rel_diff(flat_params(model), flat_params(model_r)),
+}
+
+# Early stopping (min_delta so large that no epoch improves) and files on rank 0 only; the
+# test counts the progress lines that reach stdout (rank 0's alone).
+stop = fn.callbacks.EarlyStopping(monitor="val_loss", patience=1, min_delta=100.0, verbose=1)
+csv_path = os.path.join(out_dir, f"log{rank}.csv")
+hist = distributed_fit(make_model(0), epochs=7, seed=1, verbose=2,
+                       callbacks=[stop, fn.callbacks.CSVLogger(csv_path)])
+results["early_stopping"] = {
+    "stopped_epochs": comm.allgather(hist.stopped_epoch),
+    "epochs_run": comm.allgather(len(hist.epoch)),
+}
+
+# -- dropout: masks differ per rank, repeat for the same seed, training still learns ----------
+def dropout_run(seed: int) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    model = make_model(0, dropout=0.3)
+    hist = distributed_fit(model, epochs=6, seed=seed)
+    return model[2].masks[0], flat_params(model), hist.history["loss"]
+
+
+mask, params, losses = dropout_run(seed=4)
+mask_again, params_again, _ = dropout_run(seed=4)
+mask_other, _, _ = dropout_run(seed=5)
+masks = comm.allgather(mask)
+results["dropout"] = {
+    "masks_differ_across_ranks": not np.array_equal(masks[0], masks[1]),
+    "repeatable": bool(np.array_equal(mask, mask_again) and np.array_equal(params, params_again)),
+    "seed_matters": not np.array_equal(mask, mask_other),
+    "loss_first_last": [losses[0], losses[-1]],
+    "kept_fraction": float(mask.mean()),
+}
+
+# -- a model of another shape on one rank: ValueError everywhere, no hang ---------------------
+errors = {}
+for case, other in (("shape", make_model(0, hidden=N_HIDDEN + 1)),
+                    ("count", fn.nn.Sequential(make_model(0), fn.nn.Linear(N_OUT, N_OUT)))):
+    try:
+        distributed.broadcast_parameters(other if rank == size - 1 else make_model(0))
+        errors[case] = None
+    except ValueError as err:
+        errors[case] = str(err)
+results["mismatch"] = comm.gather(errors, root=0)
+
+if rank == 0:
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
