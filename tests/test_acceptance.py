@@ -97,7 +97,7 @@ def test_fit_evaluate_predict_signatures():
     expected = {"model": EMPTY, "X": EMPTY, "y": EMPTY, "loss": EMPTY, "optimizer": EMPTY,
                 "epochs": 10, "batch_size": 32, "validation_data": None,
                 "validation_split": 0.0, "callbacks": (), "shuffle": True, "metrics": (),
-                "verbose": 1, "seed": None}
+                "verbose": 1, "seed": None, "distributed": False}
     assert defaults(fn.fit) == expected
     for name in list(expected)[3:]:
         assert sig.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, name
