@@ -110,7 +110,7 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
 
 #pragma omp for schedule(static)
         for (index_t p = 0; p < n_panels; ++p)
-          pack_b_panel(kc, nc, p, b, rsb, csb, g.nr, bpack + p * g.nr * kc);
+          pack_b_panel(g.pack, kc, nc, p, b, rsb, csb, g.nr, bpack + p * g.nr * kc);
         // (implicit barrier: B is packed before anyone reads it)
 
         index_t packed_ic = -1;
@@ -120,7 +120,7 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
           const index_t group = t % groups;
           const index_t mc = min_i(g.mc, M - ic);
           if (ic != packed_ic) {
-            pack_a(mc, kc, A + ic * rsa + pc * csa, rsa, csa, g.mr, apack);
+            pack_a(g.pack, mc, kc, A + ic * rsa + pc * csa, rsa, csa, g.mr, apack);
             packed_ic = ic;
           }
           macro_kernel(g, mc, nc, kc, group * n_panels / groups, (group + 1) * n_panels / groups,

@@ -1,12 +1,10 @@
-// pack.cpp: micro-panel packing of A and B (see pack.h).
+// pack.cpp: block packing over panels, and the portable panel copy (see pack.h).
 #include "gemm/pack.h"
 
 namespace fastnn::gemm_detail {
 
-namespace {
+namespace scalar {
 
-// dst[k * w + t] = src[t * ts + k * ks] for t < n, 0 for n <= t < w: one
-// micro-panel of width w whose n valid lines run along t.
 void pack_panel(index_t kc, index_t n, const float* src, index_t ts, index_t ks, index_t w,
                 float* dst) {
   if (ts == 1) {  // the panel's rows are contiguous in memory: copy row by row
@@ -27,22 +25,22 @@ void pack_panel(index_t kc, index_t n, const float* src, index_t ts, index_t ks,
     for (index_t t = n; t < w; ++t) dst[k * w + t] = 0.0f;
 }
 
-}  // namespace
+}  // namespace scalar
 
-void pack_a(index_t mc, index_t kc, const float* a, index_t rs, index_t cs, index_t mr,
-            float* dst) {
+void pack_a(PackPanel pack, index_t mc, index_t kc, const float* a, index_t rs, index_t cs,
+            index_t mr, float* dst) {
   for (index_t i = 0; i < mc; i += mr) {
     const index_t n = mc - i < mr ? mc - i : mr;
-    pack_panel(kc, n, a + i * rs, rs, cs, mr, dst);
+    pack(kc, n, a + i * rs, rs, cs, mr, dst);
     dst += mr * kc;
   }
 }
 
-void pack_b_panel(index_t kc, index_t nc, index_t p, const float* b, index_t rs, index_t cs,
-                  index_t nr, float* dst) {
+void pack_b_panel(PackPanel pack, index_t kc, index_t nc, index_t p, const float* b, index_t rs,
+                  index_t cs, index_t nr, float* dst) {
   const index_t j = p * nr;
   const index_t n = nc - j < nr ? nc - j : nr;
-  pack_panel(kc, n, b + j * cs, cs, rs, nr, dst);
+  pack(kc, n, b + j * cs, cs, rs, nr, dst);
 }
 
 }  // namespace fastnn::gemm_detail
