@@ -130,6 +130,82 @@ def test_alpha_beta(path, alpha, beta, ta, tb, num_threads, rng):
     check(out, a, b, ta, tb, alpha, beta, c0)
 
 
+ACTS = [_core.Activation.identity, _core.Activation.relu, _core.Activation.leaky_relu,
+        _core.Activation.sigmoid, _core.Activation.tanh, _core.Activation.gelu,
+        _core.Activation.gelu_tanh]
+READS_Y = (_core.Activation.sigmoid, _core.Activation.tanh)
+
+
+def unfused(path, a, b, ta, tb, c0, alpha, beta, bias, act, derivative, aux):
+    """The epilogue written out: the plain product, then bias add, then the activation
+    (or its derivative) as separate kernel calls."""
+    out = c0.copy()
+    run(path, a, b, ta, tb, out, alpha, beta)
+    if bias is not None:
+        out += bias
+    flat = out.reshape(-1)  # the element-wise kernels take 1-D arrays
+    if derivative:
+        x, y = (None, aux.reshape(-1)) if act in READS_Y else (aux.reshape(-1), None)
+        _core.activation_backward(act, 0.1, flat, flat.copy(), x, y)
+    else:
+        _core.activation_forward(act, 0.1, flat, flat.copy())
+    return out
+
+
+# (M, N, K): edge tiles in M and N, one and several K blocks (the bias goes in with the
+# first, the activation after the last), the tiny reference path.
+EPILOGUE_SHAPES = [(150, 40, 300), (7, 17, 31), (6, 16, 513), (1, 1, 1), (3, 4, 0), (37, 70, 5)]
+
+
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+@pytest.mark.parametrize("derivative", [False, True], ids=["forward", "derivative"])
+@pytest.mark.parametrize("M,N,K", EPILOGUE_SHAPES, ids=lambda s: str(s))
+def test_epilogue_equals_unfused_sequence(path, act, derivative, M, N, K, num_threads, rng):
+    if path == "dispatch":
+        path = _core.build_info()["simd"]
+    ta, tb = bool(M % 2), bool(N % 2)
+    a, b = operands(rng, M, N, K, ta, tb)
+    c0 = rng.standard_normal((M, N)).astype(np.float32)
+    bias = None if derivative else rng.standard_normal(N).astype(np.float32)
+    aux = rng.standard_normal((M, N)).astype(np.float32)
+    if act in READS_Y:
+        aux = 1 / (1 + np.exp(-aux))  # a plausible activation output
+    alpha, beta = (1.0, 0.0) if derivative else (0.5, 1.5)
+    expected = unfused(path, a, b, ta, tb, c0, alpha, beta, bias, act, derivative, aux)
+    out = c0.copy()
+    kw = {}
+    if derivative:
+        kw = {"aux_y": aux} if act in READS_Y else {"aux_x": aux}
+    _core._matmul_arch(path, a, b, ta, tb, out, alpha, beta, bias=bias, activation=act,
+                       activation_param=0.1, derivative=derivative, **kw)
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_epilogue_against_float64_reference(path, rng):
+    if path == "dispatch":
+        pytest.skip("covered by the named paths")
+    M, N, K = 150, 40, 300
+    a, b = operands(rng, M, N, K, False, True)
+    bias = rng.standard_normal(N).astype(np.float32)
+    out = np.empty((M, N), np.float32)
+    _core._matmul_arch(path, a, b, False, True, out, bias=bias,
+                       activation=_core.Activation.tanh)
+    z = op(a, False) @ op(b, True) + bias
+    np.testing.assert_allclose(out, np.tanh(z), rtol=1e-5, atol=1e-5)
+
+
+def test_epilogue_bad_arguments(rng):
+    a, b = operands(rng, 4, 5, 3, False, False)
+    with pytest.raises(ValueError, match="bias"):
+        _core._matmul_arch("reference", a, b, bias=np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="aux_x"):
+        _core._matmul_arch("reference", a, b, aux_x=np.zeros((5, 4), np.float32))
+    with pytest.raises(ValueError, match="aux_x"):
+        _core._matmul_arch("reference", a, b, activation=_core.Activation.relu, derivative=True)
+    with pytest.raises(ValueError, match="aux_y"):
+        _core._matmul_arch("reference", a, b, activation=_core.Activation.tanh, derivative=True)
+
+
 @pytest.mark.parametrize("beta", [0.0, 1.0, -2.0])
 def test_empty_k_scales_c(path, beta, rng):
     c0 = rng.standard_normal((5, 7)).astype(np.float32)

@@ -48,6 +48,61 @@ def test_backward_matches_reference_and_accumulates(num_threads, rng, N, i, o):
     np.testing.assert_allclose(db, db0 + rdb, rtol=_tol(N), atol=_tol(N))
 
 
+ACTS = [_core.Activation.relu, _core.Activation.leaky_relu, _core.Activation.sigmoid,
+        _core.Activation.tanh, _core.Activation.gelu, _core.Activation.gelu_tanh]
+READS_Y = (_core.Activation.sigmoid, _core.Activation.tanh)
+
+
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+@pytest.mark.parametrize("N,i,o", [(1, 1, 1), (7, 13, 5), (128, 300, 40)])
+def test_fused_forward_equals_linear_then_activation(num_threads, rng, act, N, i, o):
+    x, W, b = _f32(rng, N, i), _f32(rng, o, i), _f32(rng, o)
+    x[0, 0] = np.nan  # the fused activation must treat NaN as the kernel does
+    z = np.empty((N, o), np.float32)
+    _core.linear_forward(z, x, W, b)
+    expected = np.empty_like(z)
+    _core.activation_forward(act, 0.05, expected.reshape(-1), z.reshape(-1))
+    y = np.full((N, o), np.nan, np.float32)
+    _core.linear_forward(y, x, W, b, activation=act, activation_param=0.05)
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
+@pytest.mark.parametrize("N,i,o", [(1, 1, 1), (7, 13, 5), (128, 300, 40)])
+def test_fused_backward_folds_the_previous_activation(num_threads, rng, act, N, i, o):
+    """dx = (dy @ W) * act'(z) in one call equals the plain dx then activation_backward."""
+    z, W, dy = _f32(rng, N, i), _f32(rng, o, i), _f32(rng, N, o)
+    z[0, 0] = np.nan
+    x = np.empty_like(z)  # this layer's input: the previous activation's output
+    _core.activation_forward(act, 0.05, x.reshape(-1), z.reshape(-1))
+    g = np.empty((N, i), np.float32)
+    _core.linear_backward(g, np.zeros((o, i), np.float32), None, dy, x, W)
+    expected = np.empty_like(g)
+    _core.activation_backward(act, 0.05, expected.reshape(-1), g.reshape(-1),
+                              None if act in READS_Y else z.reshape(-1),
+                              x.reshape(-1) if act in READS_Y else None)
+    dx, dW = np.full((N, i), np.nan, np.float32), np.zeros((o, i), np.float32)
+    kw = {"act_y": x} if act in READS_Y else {"act_x": z}
+    _core.linear_backward(dx, dW, None, dy, x, W, activation=act, activation_param=0.05, **kw)
+    np.testing.assert_array_equal(dx, expected)
+    np.testing.assert_allclose(dW, ref.linear_backward(dy, x, W)[1], rtol=_tol(N), atol=_tol(N))
+
+
+def test_fused_backward_bad_arguments(rng):
+    x, W, dy = _f32(rng, 4, 3), _f32(rng, 2, 3), _f32(rng, 4, 2)
+    dx, dW = np.empty((4, 3), np.float32), np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match="act_x"):
+        _core.linear_backward(dx, dW, None, dy, x, W, activation=_core.Activation.relu)
+    with pytest.raises(ValueError, match="act_y"):
+        _core.linear_backward(dx, dW, None, dy, x, W, activation=_core.Activation.tanh)
+    with pytest.raises(ValueError, match=r"act_x.*\(4, 3\)"):
+        _core.linear_backward(dx, dW, None, dy, x, W, activation=_core.Activation.relu,
+                              act_x=np.zeros((3, 4), np.float32))
+    with pytest.raises(ValueError, match="overlap|share"):
+        _core.linear_backward(dx, dW, None, dy, x, W, activation=_core.Activation.relu,
+                              act_x=dx)
+
+
 def test_backward_optional_outputs(rng):
     x, W, dy = _f32(rng, 4, 3), _f32(rng, 2, 3), _f32(rng, 4, 2)
     dW = np.zeros((2, 3), np.float32)

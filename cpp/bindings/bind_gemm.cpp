@@ -52,11 +52,51 @@ std::string op_shape(const char* arg, bool trans, py::ssize_t rows, py::ssize_t 
          std::to_string(cols) + ")";
 }
 
-// Validates everything, then runs `kernel(trans_a, trans_b, M, N, K, A, lda, B, ldb, C)`
+// The fused write-back's arrays for _matmul_arch, validated against (M, N) and kept
+// alive for the call.
+struct EpilogueArgs {
+  py::handle bias, aux_x, aux_y;
+  Activation act = Activation::identity;
+  float param = 0.0f;
+  bool derivative = false;
+  FloatArray bias_arr, x_arr, y_arr;
+
+  GemmEpilogue prepare(py::ssize_t M, py::ssize_t N) {
+    GemmEpilogue ep;
+    ep.act = act;
+    ep.act_param = param;
+    ep.derivative = derivative;
+    ep.ld_aux = N;
+    if (!bias.is_none()) {
+      bias_arr = float_input(bias, kFunc, "bias");
+      require_shape(bias_arr, {N}, kFunc, "bias");
+      ep.bias = bias_arr.data();
+    }
+    if (!aux_x.is_none()) {
+      x_arr = float_input(aux_x, kFunc, "aux_x");
+      require_shape(x_arr, {M, N}, kFunc, "aux_x");
+      ep.aux_x = x_arr.data();
+    }
+    if (!aux_y.is_none()) {
+      y_arr = float_input(aux_y, kFunc, "aux_y");
+      require_shape(y_arr, {M, N}, kFunc, "aux_y");
+      ep.aux_y = y_arr.data();
+    }
+    const bool needs_x = act == Activation::relu || act == Activation::leaky_relu ||
+                         act == Activation::gelu || act == Activation::gelu_tanh;
+    const bool needs_y = act == Activation::sigmoid || act == Activation::tanh;
+    if (derivative && ((needs_x && ep.aux_x == nullptr) || (needs_y && ep.aux_y == nullptr)))
+      throw py::value_error(std::string(kFunc) + "(): the derivative of this activation needs "
+                            "argument '" + (needs_x ? "aux_x" : "aux_y") + "'");
+    return ep;
+  }
+};
+
+// Validates everything, then runs `kernel(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ep)`
 // with the GIL released. Returns `out` (allocated when None).
 template <class Kernel>
 py::object run(const py::handle& a_obj, const py::handle& b_obj, bool trans_a, bool trans_b,
-               py::object out, float beta, Kernel kernel) {
+               py::object out, float beta, Kernel kernel, EpilogueArgs* epilogue = nullptr) {
   Operand a = operand(a_obj, trans_a, "a");
   Operand b = operand(b_obj, trans_b, "b");
   if (a.cols != b.rows)
@@ -82,9 +122,10 @@ py::object run(const py::handle& a_obj, const py::handle& b_obj, bool trans_a, b
   const float* B = b.array.data();
   float* C = c.mutable_data();
   const index_t lda = a.array.shape(1), ldb = b.array.shape(1);
+  const GemmEpilogue ep = epilogue != nullptr ? epilogue->prepare(M, N) : GemmEpilogue{};
   {
     py::gil_scoped_release release;
-    kernel(a.trans, b.trans, M, N, K, A, lda, B, ldb, C, static_cast<index_t>(N));
+    kernel(a.trans, b.trans, M, N, K, A, lda, B, ldb, C, static_cast<index_t>(N), ep);
   }
   return out;
 }
@@ -109,7 +150,8 @@ void bind_gemm(py::module_& m) {
          float alpha, float beta) {
         return run(a, b, trans_a, trans_b, std::move(out), beta,
                    [=](bool ta, bool tb, index_t M, index_t N, index_t K, const float* A,
-                       index_t lda, const float* B, index_t ldb, float* C, index_t ldc) {
+                       index_t lda, const float* B, index_t ldb, float* C, index_t ldc,
+                       const GemmEpilogue&) {
                      gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
                    });
       },
@@ -121,22 +163,31 @@ void bind_gemm(py::module_& m) {
   m.def(
       "_matmul_arch",
       [](const std::string& arch, const py::handle& a, const py::handle& b, bool trans_a,
-         bool trans_b, py::object out, float alpha, float beta) {
+         bool trans_b, py::object out, float alpha, float beta, const py::handle& bias,
+         Activation act, float act_param, bool derivative, const py::handle& aux_x,
+         const py::handle& aux_y) {
         if (!gemm_arch_supported(arch.c_str()))
           throw py::value_error("_matmul_arch(): argument 'arch' must be a GEMM path this CPU "
                                 "runs ('reference', 'scalar', 'avx2', ...), got '" + arch + "'");
-        return run(a, b, trans_a, trans_b, std::move(out), beta,
-                   [&](bool ta, bool tb, index_t M, index_t N, index_t K, const float* A,
-                       index_t lda, const float* B, index_t ldb, float* C, index_t ldc) {
-                     gemm_with_arch(arch.c_str(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta,
-                                    C, ldc);
-                   });
+        EpilogueArgs ep_args{bias, aux_x, aux_y, act, act_param, derivative, {}, {}, {}};
+        return run(
+            a, b, trans_a, trans_b, std::move(out), beta,
+            [&](bool ta, bool tb, index_t M, index_t N, index_t K, const float* A, index_t lda,
+                const float* B, index_t ldb, float* C, index_t ldc, const GemmEpilogue& ep) {
+              gemm_with_arch(arch.c_str(), ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                             ep);
+            },
+            &ep_args);
       },
       py::arg("arch"), py::arg("a"), py::arg("b"), py::arg("trans_a") = false,
       py::arg("trans_b") = false, py::arg("out") = py::none(), py::arg("alpha") = 1.0f,
-      py::arg("beta") = 0.0f,
+      py::arg("beta") = 0.0f, py::arg("bias") = py::none(),
+      py::arg("activation") = Activation::identity, py::arg("activation_param") = 0.0f,
+      py::arg("derivative") = false, py::arg("aux_x") = py::none(),
+      py::arg("aux_y") = py::none(),
       "For tests: _core.matmul through one named path ('reference' or a packed kernel), "
-      "at any size.");
+      "at any size, with the fused write-back (gemm.h GemmEpilogue): out = act(alpha op(a) "
+      "op(b) + beta out + bias), or with derivative=True out = (...) * act'(aux_x, aux_y).");
 
   m.def(
       "_cpu_features",

@@ -17,9 +17,9 @@ void bind_optim(py::module_& m);
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fastnn compiled kernels (float32, OpenMP). Use the public fastnn API instead.";
   fastnn::bind::bind_runtime(m);
+  fastnn::bind::bind_activations(m);  // first: the Activation enum is a default argument below
   fastnn::bind::bind_gemm(m);
   fastnn::bind::bind_linear(m);
-  fastnn::bind::bind_activations(m);
   fastnn::bind::bind_losses(m);
   fastnn::bind::bind_dropout(m);
   fastnn::bind::bind_optim(m);

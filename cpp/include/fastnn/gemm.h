@@ -13,13 +13,33 @@
 // order, hence the last bits, may differ between SIMD paths and sizes).
 #pragma once
 
+#include "fastnn/activations.h"
 #include "fastnn/common.h"
 
 namespace fastnn {
 
+// An optional fused write-back, applied to each C tile while it is still in L1
+// (saves the separate passes over C that a bias add or an activation would cost):
+//   C[i, j] = alpha * AB[i, j] + beta * C[i, j] + bias[j]       (bias: N floats, or nullptr)
+//   derivative == false:  C = act(C)              (as activation_forward)
+//   derivative == true:   C = C * act'(.)         (as activation_backward with dy = C and
+//       x = aux_x, y = aux_y: M x N matrices with leading dimension ld_aux; each may be
+//       nullptr when act' does not read it, see activations.h)
+// Both run after the last K block, so the result equals the unfused sequence gemm,
+// bias add, activation element for element.
+struct GemmEpilogue {
+  const float* bias = nullptr;
+  Activation act = Activation::identity;
+  float act_param = 0.0f;
+  bool derivative = false;
+  const float* aux_x = nullptr;
+  const float* aux_y = nullptr;
+  index_t ld_aux = 0;
+};
+
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
           const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
-          index_t ldc);
+          index_t ldc, const GemmEpilogue& epilogue = {});
 
 // The reference triple loop: the oracle for tests, and the tiny-size path.
 void gemm_reference(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
@@ -38,7 +58,8 @@ const char* gemm_arch();
 // false, computing nothing, if the name is unknown or this CPU cannot run it.
 bool gemm_with_arch(const char* arch, bool trans_a, bool trans_b, index_t M, index_t N,
                     index_t K, float alpha, const float* A, index_t lda, const float* B,
-                    index_t ldb, float beta, float* C, index_t ldc);
+                    index_t ldb, float beta, float* C, index_t ldc,
+                    const GemmEpilogue& epilogue = {});
 
 // Whether gemm_with_arch(arch, ...) can run on this CPU.
 bool gemm_arch_supported(const char* arch);

@@ -10,11 +10,14 @@
 //             micro-kernel: C tile = alpha * A panel @ B panel + beta_k * C tile
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
-// blocks in ascending order. Threads split only the M and N loops: every C
+// blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
+// the micro-kernel wrote its last K block, while the tile is in L1 (the caller
+// passes only the per-tile part: epilogue.h). Threads split only the M and N loops: every C
 // element sees the same operations in the same order at any thread count, so
 // results are bit-identical at 1 and N threads.
 #include "gemm/blocked.h"
 
+#include "gemm/epilogue.h"
 #include "gemm/pack.h"
 #include "gemm/pack_buffer.h"
 
@@ -40,9 +43,17 @@ void scale_c(index_t M, index_t N, float beta, float* C, index_t ldc) {
 
 // Packed B panels [p0, p1) times the packed mc x kc A block, into C at (ic, jc).
 // Edge tiles go through an on-stack tile, then the same write-back as ukernel.h.
+// Tile (ir, jr) is C[ic + ir, jc + jr]: the epilogue needs its global position.
+// active: this is the last K block and the epilogue does something.
+struct EpilogueStep {
+  const GemmEpilogue& ep;
+  bool active;
+  index_t ic, jc;
+};
+
 void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, index_t p0, index_t p1,
                   const float* apack, const float* bpack, float alpha, float beta, float* C,
-                  index_t ldc) {
+                  index_t ldc, const EpilogueStep& es) {
   alignas(64) float tile[kMaxTile];
   for (index_t p = p0; p < p1; ++p) {
     const index_t jr = p * g.nr;
@@ -54,14 +65,16 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, index_t
       float* c = C + ir * ldc + jr;
       if (mr == g.mr && nr == g.nr) {
         g.ukernel(kc, ap, bp, alpha, beta, c, ldc);
-        continue;
+      } else {
+        g.ukernel(kc, ap, bp, 1.0f, 0.0f, tile, g.nr);
+        for (index_t i = 0; i < mr; ++i)
+          for (index_t j = 0; j < nr; ++j) {
+            const float v = alpha * tile[i * g.nr + j];
+            c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
+          }
       }
-      g.ukernel(kc, ap, bp, 1.0f, 0.0f, tile, g.nr);
-      for (index_t i = 0; i < mr; ++i)
-        for (index_t j = 0; j < nr; ++j) {
-          const float v = alpha * tile[i * g.nr + j];
-          c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
-        }
+      if (es.active)
+        apply_tile_epilogue(es.ep, mr, nr, c, ldc, es.ic + ir, es.jc + jr);
     }
   }
 }
@@ -70,10 +83,12 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, index_t
 
 void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, index_t N,
                   index_t K, float alpha, const float* A, index_t lda, const float* B,
-                  index_t ldb, float beta, float* C, index_t ldc) {
+                  index_t ldb, float beta, float* C, index_t ldc, const GemmEpilogue& ep) {
   if (M <= 0 || N <= 0) return;
+  const bool ep_active = epilogue_active(ep);
   if (K <= 0) {
     scale_c(M, N, beta, C, ldc);
+    if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
   // op(X)[r, c] = X[r * rs + c * cs] (pack.h).
@@ -123,8 +138,9 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
             pack_a(g.pack, mc, kc, A + ic * rsa + pc * csa, rsa, csa, g.mr, apack);
             packed_ic = ic;
           }
+          const EpilogueStep es{ep, ep_active && pc + kc >= K, ic, jc};
           macro_kernel(g, mc, nc, kc, group * n_panels / groups, (group + 1) * n_panels / groups,
-                       apack, bpack, alpha, beta_k, C + ic * ldc + jc, ldc);
+                       apack, bpack, alpha, beta_k, C + ic * ldc + jc, ldc, es);
         }
         // (implicit barrier: nobody still reads B when the next pc repacks it)
       }

@@ -6,6 +6,7 @@
 
 #include "gemm/arch.h"
 #include "gemm/blocked.h"
+#include "gemm/epilogue.h"
 
 namespace fastnn {
 
@@ -15,29 +16,42 @@ namespace {
 // than it saves: the reference loop is faster.
 constexpr double kSmallMacs = 16 * 16 * 16;
 
+// The whole epilogue over C after the reference product.
+void finish_reference(const GemmEpilogue& ep, index_t M, index_t N, float* C, index_t ldc) {
+  const GemmEpilogue tile = gemm_detail::tile_epilogue(ep);
+  if (gemm_detail::epilogue_active(tile)) gemm_detail::apply_tile_epilogue(tile, M, N, C, ldc, 0, 0);
+  gemm_detail::apply_deferred_activation(ep, M, N, C, ldc);
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
           const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
-          index_t ldc) {
+          index_t ldc, const GemmEpilogue& epilogue) {
   if (static_cast<double>(M) * N * K <= kSmallMacs) {
     gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    finish_reference(epilogue, M, N, C, ldc);
     return;
   }
   gemm_detail::gemm_blocked(gemm_detail::active_arch(), trans_a, trans_b, M, N, K, alpha, A,
-                            lda, B, ldb, beta, C, ldc);
+                            lda, B, ldb, beta, C, ldc, gemm_detail::tile_epilogue(epilogue));
+  gemm_detail::apply_deferred_activation(epilogue, M, N, C, ldc);
 }
 
 bool gemm_with_arch(const char* arch, bool trans_a, bool trans_b, index_t M, index_t N,
                     index_t K, float alpha, const float* A, index_t lda, const float* B,
-                    index_t ldb, float beta, float* C, index_t ldc) {
+                    index_t ldb, float beta, float* C, index_t ldc,
+                    const GemmEpilogue& epilogue) {
   if (std::strcmp(arch, "reference") == 0) {
     gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    finish_reference(epilogue, M, N, C, ldc);
     return true;
   }
   const gemm_detail::GemmArch* g = gemm_detail::find_arch(arch);
   if (g == nullptr) return false;
-  gemm_detail::gemm_blocked(*g, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  gemm_detail::gemm_blocked(*g, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                            gemm_detail::tile_epilogue(epilogue));
+  gemm_detail::apply_deferred_activation(epilogue, M, N, C, ldc);
   return true;
 }
 

@@ -1,8 +1,9 @@
 // linear.cpp: fully connected layer y = x @ W^T + b on top of fastnn::gemm (linear.h).
 //
 // All three products go through gemm, whose sums over K run in a fixed order, so
-// the layer is bit-identical at any thread count. The bias is written into y
-// first and gemm accumulates onto it (beta = 1): one pass over y, not two.
+// the layer is bit-identical at any thread count. Bias and activation (forward)
+// and the previous activation's derivative (backward, on dx) ride in gemm's
+// epilogue: each output tile is finished while it is in L1, one pass over y / dx.
 #include "fastnn/linear.h"
 
 #include <algorithm>
@@ -13,14 +14,15 @@
 namespace fastnn {
 
 void linear_forward(float* y, const float* x, const float* W, const float* b, index_t N,
-                    index_t in_features, index_t out_features) {
-  if (b != nullptr) {
-#pragma omp parallel for schedule(static) if (N * out_features > detail::kParallelThreshold)
-    for (index_t i = 0; i < N; ++i) std::copy(b, b + out_features, y + i * out_features);
-  }
-  // y[N, out] (+)= x[N, in] @ W[out, in]^T
-  gemm(false, true, N, out_features, in_features, 1.0f, x, in_features, W, in_features,
-       b != nullptr ? 1.0f : 0.0f, y, out_features);
+                    index_t in_features, index_t out_features, Activation act,
+                    float act_param) {
+  GemmEpilogue ep;
+  ep.bias = b;
+  ep.act = act;
+  ep.act_param = act_param;
+  // y[N, out] = act(x[N, in] @ W[out, in]^T + b)
+  gemm(false, true, N, out_features, in_features, 1.0f, x, in_features, W, in_features, 0.0f, y,
+       out_features, ep);
 }
 
 namespace {
@@ -47,11 +49,20 @@ void column_sums_accumulate(float* db, const float* dy, index_t N, index_t cols)
 }  // namespace
 
 void linear_backward(float* dx, float* dW, float* db, const float* dy, const float* x,
-                     const float* W, index_t N, index_t in_features, index_t out_features) {
-  // dx[N, in] = dy[N, out] @ W[out, in]
-  if (dx != nullptr)
+                     const float* W, index_t N, index_t in_features, index_t out_features,
+                     Activation act, float act_param, const float* act_x, const float* act_y) {
+  // dx[N, in] = (dy[N, out] @ W[out, in]) * act'(.)
+  if (dx != nullptr) {
+    GemmEpilogue ep;
+    ep.act = act;
+    ep.act_param = act_param;
+    ep.derivative = true;
+    ep.aux_x = act_x;
+    ep.aux_y = act_y;
+    ep.ld_aux = in_features;
     gemm(false, false, N, in_features, out_features, 1.0f, dy, out_features, W, in_features, 0.0f,
-         dx, in_features);
+         dx, in_features, ep);
+  }
   // dW[out, in] += dy[N, out]^T @ x[N, in]
   gemm(true, false, out_features, in_features, N, 1.0f, dy, out_features, x, in_features, 1.0f, dW,
        in_features);
