@@ -79,6 +79,80 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, index_t
   }
 }
 
+#ifdef _OPENMP
+index_t max_threads() { return omp_get_max_threads(); }
+index_t thread_index() { return omp_get_thread_num(); }
+index_t team_size() { return omp_get_num_threads(); }
+#else
+index_t max_threads() { return 1; }
+index_t thread_index() { return 0; }
+index_t team_size() { return 1; }
+#endif
+
+// Waits for the whole team; nothing to wait for when alone.
+void team_barrier(index_t nthreads) {
+  if (nthreads > 1) {
+#pragma omp barrier
+  }
+}
+
+// One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
+struct Job {
+  const GemmArch& g;
+  index_t M, N, K;
+  float alpha, beta;
+  const float* A;
+  index_t rsa, csa;
+  const float* B;
+  index_t rsb, csb;
+  float* C;
+  index_t ldc;
+  const GemmEpilogue& ep;
+  bool ep_active;
+  float* bpack;          // the caller's B buffer, shared by the team
+  std::size_t a_floats;  // size of each thread's A buffer
+};
+
+// Thread `tid` of `nthreads`' share of the product: B panels and (M block, panel
+// group) tasks are split statically; every thread runs the same loop nest, so the
+// barriers match.
+void run_share(const Job& j, index_t tid, index_t nthreads) {
+  const GemmArch& g = j.g;
+  static thread_local PackBuffer a_buffer;  // each team thread's own
+  float* const apack = a_buffer.get(j.a_floats);
+  for (index_t jc = 0; jc < j.N; jc += g.nc) {
+    const index_t nc = min_i(g.nc, j.N - jc);
+    const index_t n_panels = ceil_div(nc, g.nr);
+    const index_t n_ic = ceil_div(j.M, g.mc);
+    // Enough tasks (about 4 per thread) to balance edges; 1 thread: one per M block.
+    const index_t groups = nthreads == 1 ? 1 : min_i(n_panels, ceil_div(4 * nthreads, n_ic));
+    const index_t n_tasks = n_ic * groups;
+    for (index_t pc = 0; pc < j.K; pc += g.kc) {
+      const index_t kc = min_i(g.kc, j.K - pc);
+      const float beta_k = pc == 0 ? j.beta : 1.0f;
+      const float* b = j.B + pc * j.rsb + jc * j.csb;
+      for (index_t p = n_panels * tid / nthreads; p < n_panels * (tid + 1) / nthreads; ++p)
+        pack_b_panel(g.pack, kc, nc, p, b, j.rsb, j.csb, g.nr, j.bpack + p * g.nr * kc);
+      team_barrier(nthreads);  // B is packed before anyone reads it
+
+      index_t packed_ic = -1;
+      for (index_t t = n_tasks * tid / nthreads; t < n_tasks * (tid + 1) / nthreads; ++t) {
+        const index_t ic = (t / groups) * g.mc;
+        const index_t group = t % groups;
+        const index_t mc = min_i(g.mc, j.M - ic);
+        if (ic != packed_ic) {
+          pack_a(g.pack, mc, kc, j.A + ic * j.rsa + pc * j.csa, j.rsa, j.csa, g.mr, apack);
+          packed_ic = ic;
+        }
+        const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, jc};
+        macro_kernel(g, mc, nc, kc, group * n_panels / groups, (group + 1) * n_panels / groups,
+                     apack, j.bpack, j.alpha, beta_k, j.C + ic * j.ldc + jc, j.ldc, es);
+      }
+      team_barrier(nthreads);  // nobody still reads B when the next pc repacks it
+    }
+  }
+}
+
 }  // namespace
 
 void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, index_t N,
@@ -91,7 +165,6 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  // op(X)[r, c] = X[r * rs + c * cs] (pack.h).
   const index_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
   const index_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
   const index_t kc_max = min_i(g.kc, K);
@@ -99,53 +172,18 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   const index_t nc_max = min_i(g.nc, ceil_div(N, g.nr) * g.nr);
 
   static thread_local PackBuffer b_buffer;  // the caller's; shared with the team
-  float* const bpack = b_buffer.get(static_cast<std::size_t>(kc_max * nc_max));
-  [[maybe_unused]] const bool parallel = static_cast<double>(M) * N * K >= kParallelMinMacs;
-
-#pragma omp parallel if (parallel)
-  {
-    static thread_local PackBuffer a_buffer;  // each team thread's own
-    float* const apack = a_buffer.get(static_cast<std::size_t>(mc_max * kc_max));
-#ifdef _OPENMP
-    const index_t nthreads = omp_get_num_threads();
-#else
-    const index_t nthreads = 1;
-#endif
-    for (index_t jc = 0; jc < N; jc += g.nc) {
-      const index_t nc = min_i(g.nc, N - jc);
-      const index_t n_panels = ceil_div(nc, g.nr);
-      const index_t n_ic = ceil_div(M, g.mc);
-      // Enough tasks (about 4 per thread) to balance edges; 1 thread: one per M block.
-      const index_t groups =
-          nthreads == 1 ? 1 : min_i(n_panels, ceil_div(4 * nthreads, n_ic));
-      for (index_t pc = 0; pc < K; pc += g.kc) {
-        const index_t kc = min_i(g.kc, K - pc);
-        const float beta_k = pc == 0 ? beta : 1.0f;
-        const float* b = B + pc * rsb + jc * csb;
-
-#pragma omp for schedule(static)
-        for (index_t p = 0; p < n_panels; ++p)
-          pack_b_panel(g.pack, kc, nc, p, b, rsb, csb, g.nr, bpack + p * g.nr * kc);
-        // (implicit barrier: B is packed before anyone reads it)
-
-        index_t packed_ic = -1;
-#pragma omp for schedule(static)
-        for (index_t t = 0; t < n_ic * groups; ++t) {
-          const index_t ic = (t / groups) * g.mc;
-          const index_t group = t % groups;
-          const index_t mc = min_i(g.mc, M - ic);
-          if (ic != packed_ic) {
-            pack_a(g.pack, mc, kc, A + ic * rsa + pc * csa, rsa, csa, g.mr, apack);
-            packed_ic = ic;
-          }
-          const EpilogueStep es{ep, ep_active && pc + kc >= K, ic, jc};
-          macro_kernel(g, mc, nc, kc, group * n_panels / groups, (group + 1) * n_panels / groups,
-                       apack, bpack, alpha, beta_k, C + ic * ldc + jc, ldc, es);
-        }
-        // (implicit barrier: nobody still reads B when the next pc repacks it)
-      }
-    }
+  const Job job{g, M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, ep,
+                ep_active, b_buffer.get(static_cast<std::size_t>(kc_max * nc_max)),
+                static_cast<std::size_t>(mc_max * kc_max)};
+  // Below the threshold, or with one thread, no parallel region at all: even an
+  // inactive one costs a few microseconds, comparable to a small product.
+  const bool parallel = static_cast<double>(M) * N * K >= kParallelMinMacs && max_threads() > 1;
+  if (!parallel) {
+    run_share(job, 0, 1);
+    return;
   }
+#pragma omp parallel
+  run_share(job, thread_index(), team_size());
 }
 
 }  // namespace fastnn::gemm_detail
