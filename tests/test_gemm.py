@@ -152,9 +152,10 @@ def unfused(path, a, b, ta, tb, c0, alpha, beta, bias, act, derivative, aux):
     return out
 
 
-# (M, N, K): edge tiles in M and N, one and several K blocks (the bias goes in with the
-# first, the activation after the last), the tiny reference path.
-EPILOGUE_SHAPES = [(150, 40, 300), (7, 17, 31), (6, 16, 513), (1, 1, 1), (3, 4, 0), (37, 70, 5)]
+# (M, N, K): edge tiles in M and N, one and several K blocks, thread grids split along M
+# (150 x 40) and N (40 x 300) at 2 threads, the tiny reference path.
+EPILOGUE_SHAPES = [(150, 40, 300), (40, 300, 200), (7, 17, 31), (6, 16, 513), (1, 1, 1), (3, 4, 0),
+                   (37, 70, 5)]
 
 
 @pytest.mark.parametrize("act", ACTS, ids=lambda a: a.name)
@@ -228,7 +229,8 @@ def test_nan_in_inputs_propagates(path, rng):
 
 
 @pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
-@pytest.mark.parametrize("M,N,K", [(150, 300, 257), (128, 784, 512), (301, 35, 600)])
+@pytest.mark.parametrize("M,N,K", [(150, 300, 257), (128, 784, 512), (301, 35, 600),
+                                   (1000, 40, 64)])
 def test_bit_identical_across_threads(path, M, N, K, ta, tb, rng):
     if path == "reference":
         pytest.skip("the reference loop is serial")
@@ -237,7 +239,8 @@ def test_bit_identical_across_threads(path, M, N, K, ta, tb, rng):
     results = []
     before = fn.get_num_threads()
     try:
-        for n in (1, max(2, os.cpu_count() or 1), 3):
+        # 2, 3, 4 and 6 threads cut C into different grids (1 x n, 2 x 2, 2 x 3, ...).
+        for n in (1, max(2, os.cpu_count() or 1), 3, 4, 6):
             fn.set_num_threads(n)
             out = c0.copy()
             run(path, a, b, ta, tb, out, 0.75, 1.0)

@@ -1,20 +1,30 @@
-// blocked.cpp: the BLIS five-loop GEMM over packed micro-panels.
+// blocked.cpp: the BLIS five-loop GEMM over packed micro-panels, threaded by a
+// 2-D split of C.
 //
-//   for jc in N step nc:                    B block columns      (serial)
-//     for pc in K step kc:                  K blocks, ascending  (serial: fixes the order over K)
-//       pack op(B)[pc:pc+kc, jc:jc+nc]      shared, panels split over threads
-//       for (ic, column group) tasks:       M blocks x groups of B panels (OpenMP)
-//         pack op(A)[ic:ic+mc, pc:pc+kc]    per thread (reused across its groups)
-//         for jr in group step nr:          macro-kernel
+// Threads: C is cut into a tm x tn grid of blocks (rows in multiples of mr,
+// columns in multiples of nr), one block per thread, with tm * tn = threads
+// chosen to minimize what each thread packs ((M / tm + N / tn) * K floats). Each
+// thread runs the serial loops below on its block with its own pack buffers: no
+// shared state and no barriers, so a thread delayed by another process never
+// stalls the others mid-product, and skinny training shapes (M = 128) still
+// split over every core (along N).
+//
+// Serial loops (one block):
+//   for jc in N step nc:                    B block columns
+//     for pc in K step kc:                  K blocks, ascending (fixes the order over K)
+//       pack op(B)[pc:pc+kc, jc:jc+nc]
+//       for ic in M step mc:
+//         pack op(A)[ic:ic+mc, pc:pc+kc]
+//         for jr in nc step nr:             macro-kernel
 //           for ir in mc step mr:
 //             micro-kernel: C tile = alpha * A panel @ B panel + beta_k * C tile
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
 // the micro-kernel wrote its last K block, while the tile is in L1 (the caller
-// passes only the per-tile part: epilogue.h). Threads split only the M and N loops: every C
-// element sees the same operations in the same order at any thread count, so
-// results are bit-identical at 1 and N threads.
+// passes only the per-tile part: epilogue.h). Every C element sees the same
+// operations in the same order whatever block it falls in, so results are
+// bit-identical at any thread count.
 #include "gemm/blocked.h"
 
 #include "gemm/epilogue.h"
@@ -29,8 +39,10 @@ namespace fastnn::gemm_detail {
 
 namespace {
 
-// Below this many multiply-adds a parallel region costs more than it saves.
-constexpr double kParallelMinMacs = 1 << 20;
+// Each thread gets at least this many multiply-adds, and a product smaller than
+// twice this runs on the calling thread alone: below it a parallel region costs
+// more than it saves.
+constexpr double kMinMacsPerThread = 1 << 19;
 
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 index_t min_i(index_t a, index_t b) { return a < b ? a : b; }
@@ -81,20 +93,9 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, index_t
 
 #ifdef _OPENMP
 index_t max_threads() { return omp_get_max_threads(); }
-index_t thread_index() { return omp_get_thread_num(); }
-index_t team_size() { return omp_get_num_threads(); }
 #else
 index_t max_threads() { return 1; }
-index_t thread_index() { return 0; }
-index_t team_size() { return 1; }
 #endif
-
-// Waits for the whole team; nothing to wait for when alone.
-void team_barrier(index_t nthreads) {
-  if (nthreads > 1) {
-#pragma omp barrier
-  }
-}
 
 // One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
 struct Job {
@@ -109,46 +110,52 @@ struct Job {
   index_t ldc;
   const GemmEpilogue& ep;
   bool ep_active;
-  float* bpack;          // the caller's B buffer, shared by the team
-  std::size_t a_floats;  // size of each thread's A buffer
 };
 
-// Thread `tid` of `nthreads`' share of the product: B panels and (M block, panel
-// group) tasks are split statically; every thread runs the same loop nest, so the
-// barriers match.
-void run_share(const Job& j, index_t tid, index_t nthreads) {
+// The serial loops over the block C[m0:m1, n0:n1], with this thread's buffers.
+void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
   const GemmArch& g = j.g;
-  static thread_local PackBuffer a_buffer;  // each team thread's own
-  float* const apack = a_buffer.get(j.a_floats);
-  for (index_t jc = 0; jc < j.N; jc += g.nc) {
-    const index_t nc = min_i(g.nc, j.N - jc);
+  const index_t M = m1 - m0, N = n1 - n0;
+  if (M <= 0 || N <= 0) return;
+  const index_t kc_max = min_i(g.kc, j.K);
+  static thread_local PackBuffer a_buffer, b_buffer;
+  float* const apack = a_buffer.get(
+      static_cast<std::size_t>(min_i(g.mc, ceil_div(M, g.mr) * g.mr) * kc_max));
+  float* const bpack = b_buffer.get(
+      static_cast<std::size_t>(min_i(g.nc, ceil_div(N, g.nr) * g.nr) * kc_max));
+  for (index_t jc = n0; jc < n1; jc += g.nc) {
+    const index_t nc = min_i(g.nc, n1 - jc);
     const index_t n_panels = ceil_div(nc, g.nr);
-    const index_t n_ic = ceil_div(j.M, g.mc);
-    // Enough tasks (about 4 per thread) to balance edges; 1 thread: one per M block.
-    const index_t groups = nthreads == 1 ? 1 : min_i(n_panels, ceil_div(4 * nthreads, n_ic));
-    const index_t n_tasks = n_ic * groups;
     for (index_t pc = 0; pc < j.K; pc += g.kc) {
       const index_t kc = min_i(g.kc, j.K - pc);
       const float beta_k = pc == 0 ? j.beta : 1.0f;
       const float* b = j.B + pc * j.rsb + jc * j.csb;
-      for (index_t p = n_panels * tid / nthreads; p < n_panels * (tid + 1) / nthreads; ++p)
-        pack_b_panel(g.pack, kc, nc, p, b, j.rsb, j.csb, g.nr, j.bpack + p * g.nr * kc);
-      team_barrier(nthreads);  // B is packed before anyone reads it
-
-      index_t packed_ic = -1;
-      for (index_t t = n_tasks * tid / nthreads; t < n_tasks * (tid + 1) / nthreads; ++t) {
-        const index_t ic = (t / groups) * g.mc;
-        const index_t group = t % groups;
-        const index_t mc = min_i(g.mc, j.M - ic);
-        if (ic != packed_ic) {
-          pack_a(g.pack, mc, kc, j.A + ic * j.rsa + pc * j.csa, j.rsa, j.csa, g.mr, apack);
-          packed_ic = ic;
-        }
+      for (index_t p = 0; p < n_panels; ++p)
+        pack_b_panel(g.pack, kc, nc, p, b, j.rsb, j.csb, g.nr, bpack + p * g.nr * kc);
+      for (index_t ic = m0; ic < m1; ic += g.mc) {
+        const index_t mc = min_i(g.mc, m1 - ic);
+        pack_a(g.pack, mc, kc, j.A + ic * j.rsa + pc * j.csa, j.rsa, j.csa, g.mr, apack);
         const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, jc};
-        macro_kernel(g, mc, nc, kc, group * n_panels / groups, (group + 1) * n_panels / groups,
-                     apack, j.bpack, j.alpha, beta_k, j.C + ic * j.ldc + jc, j.ldc, es);
+        macro_kernel(g, mc, nc, kc, 0, n_panels, apack, bpack, j.alpha, beta_k,
+                     j.C + ic * j.ldc + jc, j.ldc, es);
       }
-      team_barrier(nthreads);  // nobody still reads B when the next pc repacks it
+    }
+  }
+}
+
+// The tm x tn thread grid (tm * tn = threads) that packs the least per thread,
+// in floats per K: ceil(M_panels / tm) * mr + ceil(N_panels / tn) * nr.
+void choose_grid(const GemmArch& g, index_t threads, index_t m_panels, index_t n_panels,
+                 index_t* tm, index_t* tn) {
+  index_t best = -1;
+  for (index_t r = 1; r <= threads; ++r) {
+    if (threads % r != 0) continue;
+    const index_t c = threads / r;
+    const index_t cost = ceil_div(m_panels, r) * g.mr + ceil_div(n_panels, c) * g.nr;
+    if (best < 0 || cost < best) {
+      best = cost;
+      *tm = r;
+      *tn = c;
     }
   }
 }
@@ -165,25 +172,26 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  const index_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
-  const index_t rsb = trans_b ? 1 : ldb, csb = trans_b ? ldb : 1;
-  const index_t kc_max = min_i(g.kc, K);
-  const index_t mc_max = min_i(g.mc, ceil_div(M, g.mr) * g.mr);
-  const index_t nc_max = min_i(g.nc, ceil_div(N, g.nr) * g.nr);
-
-  static thread_local PackBuffer b_buffer;  // the caller's; shared with the team
-  const Job job{g, M, N, K, alpha, beta, A, rsa, csa, B, rsb, csb, C, ldc, ep,
-                ep_active, b_buffer.get(static_cast<std::size_t>(kc_max * nc_max)),
-                static_cast<std::size_t>(mc_max * kc_max)};
-  // Below the threshold, or with one thread, no parallel region at all: even an
-  // inactive one costs a few microseconds, comparable to a small product.
-  const bool parallel = static_cast<double>(M) * N * K >= kParallelMinMacs && max_threads() > 1;
-  if (!parallel) {
-    run_share(job, 0, 1);
+  const Job job{g,     M, N, K, alpha, beta, A, trans_a ? 1 : lda, trans_a ? lda : 1, B,
+                trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
+  // Threads: at most one per kMinMacsPerThread of work, and none at all below
+  // that (even an inactive parallel region costs a few microseconds).
+  const double macs = static_cast<double>(M) * N * K;
+  const index_t m_panels = ceil_div(M, g.mr), n_panels = ceil_div(N, g.nr);
+  index_t threads = min_i(max_threads(), static_cast<index_t>(macs / kMinMacsPerThread));
+  threads = min_i(threads, m_panels * n_panels);
+  if (threads <= 1) {
+    run_block(job, 0, M, 0, N);
     return;
   }
-#pragma omp parallel
-  run_share(job, thread_index(), team_size());
+  index_t tm = 1, tn = threads;
+  choose_grid(g, threads, m_panels, n_panels, &tm, &tn);
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (index_t t = 0; t < tm * tn; ++t) {
+    const index_t r = t / tn, c = t % tn;
+    run_block(job, m_panels * r / tm * g.mr, min_i(M, m_panels * (r + 1) / tm * g.mr),
+              n_panels * c / tn * g.nr, min_i(N, n_panels * (c + 1) / tn * g.nr));
+  }
 }
 
 }  // namespace fastnn::gemm_detail
