@@ -20,7 +20,7 @@ struct GemmArch {
   index_t mr, nr;    // register tile (must equal the kernel's kMR, kNR)
   index_t mc, kc, nc;  // cache blocks
   UKernel ukernel;
-  PackPanel pack;  // the panel copy for this ISA
+  PackBlock pack;  // the block packing for this ISA
 };
 
 // Largest mr * nr of any kernel: the macro-kernel's on-stack edge tile.

@@ -130,8 +130,7 @@ void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
       const index_t kc = min_i(g.kc, j.K - pc);
       const float beta_k = pc == 0 ? j.beta : 1.0f;
       const float* b = j.B + pc * j.rsb + jc * j.csb;
-      for (index_t p = 0; p < n_panels; ++p)
-        pack_b_panel(g.pack, kc, nc, p, b, j.rsb, j.csb, g.nr, bpack + p * g.nr * kc);
+      pack_b(g.pack, kc, nc, b, j.rsb, j.csb, g.nr, bpack);
       for (index_t ic = m0; ic < m1; ic += g.mc) {
         const index_t mc = min_i(g.mc, m1 - ic);
         pack_a(g.pack, mc, kc, j.A + ic * j.rsa + pc * j.csa, j.rsa, j.csa, g.mr, apack);

@@ -1,8 +1,9 @@
-// pack_avx2.cpp: AVX2 micro-panel packing (the pack_panel contract in pack.h).
+// pack_avx2.cpp: AVX2 block packing (the pack_block contract in pack.h).
 //
 // Compiled with -mavx2 -mfma (CMake, by file name); used only through the avx2
 // row of the arch table. Two fast cases cover every GEMM operand layout:
-//   rows contiguous (ts == 1): each k row of the panel is a (masked) vector copy;
+//   rows contiguous (ts == 1): each k row of the block is read once, front to back,
+//     with (masked) vector copies into the panels;
 //   lines contiguous along k (ks == 1): 8 lines x 8 k values are loaded as 8
 //     vectors, transposed in registers and stored as 8 panel rows, so both the
 //     reads and the writes are full vectors (a scalar gather here cost ~30% of a
@@ -51,16 +52,23 @@ inline void transpose8(__m256 r[8]) {
   r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-// ts == 1: dst[k * w + t] = src[k * ks + t].
+// ts == 1, all panels at once: row k of the block is contiguous in memory, so read
+// it once, front to back, and deal its w-wide pieces out to the panels
+// (dst[p * w * kc + k * w + t] = src[k * ks + p * w + t]). Going panel by panel
+// instead would touch kc rows for every w floats copied.
 void pack_rows(index_t kc, index_t n, const float* src, index_t ks, index_t w, float* dst) {
+  const index_t panels = (n + w - 1) / w;
   for (index_t k = 0; k < kc; ++k) {
     const float* s = src + k * ks;
-    float* d = dst + k * w;
-    for (index_t t = 0; t < w; t += 8) {
-      const index_t valid = n - t >= 8 ? 8 : (n > t ? n - t : 0);
-      const __m256 v = valid == 8 ? _mm256_loadu_ps(s + t)
-                                  : _mm256_maskload_ps(s + t, lane_mask(valid));
-      store_n(d + t, v, w - t >= 8 ? 8 : w - t);
+    for (index_t p = 0; p < panels; ++p) {
+      float* d = dst + p * w * kc + k * w;
+      for (index_t t = 0; t < w; t += 8) {
+        const index_t col = p * w + t;
+        const index_t valid = n - col >= 8 ? 8 : (n > col ? n - col : 0);
+        const __m256 v = valid == 8 ? _mm256_loadu_ps(s + col)
+                                    : _mm256_maskload_ps(s + col, lane_mask(valid));
+        store_n(d + t, v, w - t >= 8 ? 8 : w - t);
+      }
     }
   }
 }
@@ -105,12 +113,19 @@ void pack_lines(index_t kc, index_t n, const float* src, index_t ts, index_t w, 
 
 }  // namespace
 
-void pack_panel(index_t kc, index_t n, const float* src, index_t ts, index_t ks, index_t w,
+void pack_block(index_t kc, index_t n, const float* src, index_t ts, index_t ks, index_t w,
                 float* dst) {
   if (ts == 1) return pack_rows(kc, n, src, ks, w, dst);
-  if (ks == 1) return pack_lines(kc, n, src, ts, w, dst);
-  for (index_t k = 0; k < kc; ++k)
-    for (index_t t = 0; t < w; ++t) dst[k * w + t] = t < n ? src[t * ts + k * ks] : 0.0f;
+  for (index_t p0 = 0; p0 < n; p0 += w, dst += w * kc) {
+    const index_t lines = n - p0 < w ? n - p0 : w;
+    const float* s = src + p0 * ts;
+    if (ks == 1) {
+      pack_lines(kc, lines, s, ts, w, dst);
+    } else {
+      for (index_t k = 0; k < kc; ++k)
+        for (index_t t = 0; t < w; ++t) dst[k * w + t] = t < lines ? s[t * ts + k * ks] : 0.0f;
+    }
+  }
 }
 
 }  // namespace fastnn::gemm_detail::avx2
