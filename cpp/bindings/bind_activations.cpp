@@ -2,9 +2,10 @@
 //
 //   Activation                                   enum: identity, relu, leaky_relu, sigmoid,
 //                                                tanh, gelu, gelu_tanh
-//   activation_forward(act, param, y, x)         1-D, y written
+//   activation_forward(act, param, y, x)         1-D, y written; y may be x (in place)
 //   activation_backward(act, param, dx, dy, x, y)  1-D, dx written; x or y may be None
-//                                                where act does not read it
+//                                                where act does not read it; dx may be
+//                                                any of dy, x, y (in place)
 //   softmax_forward(y, x), softmax_backward(dx, dy, y)   2-D, over the last axis
 //   elementwise_arch() -> str                    SIMD path of the element-wise kernels
 // For tests:
@@ -35,13 +36,21 @@ bool reads_x(Activation act) {
 
 bool reads_y(Activation act) { return act == Activation::sigmoid || act == Activation::tanh; }
 
+// The element-wise kernels read element i of every input before writing element i
+// of the output, so an output may be exactly an input (in place); a partial
+// overlap would read already-written elements and is rejected.
+void require_same_or_disjoint(const FloatArray& out, const FloatArray& in, const char* f,
+                              const char* out_name, const char* in_name) {
+  if (out.data() != in.data()) require_no_overlap(out, in, f, out_name, in_name);
+}
+
 void forward(Activation act, float param, const py::handle& y_obj, const py::handle& x_obj) {
   constexpr const char* f = "activation_forward";
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 1, f, "x");
   FloatArray y = float_output(y_obj, f, "y");
   require_shape(y, {x.shape(0)}, f, "y");
-  require_no_overlap(y, x, f, "y", "x");
+  require_same_or_disjoint(y, x, f, "y", "x");
   py::gil_scoped_release release;
   activation_forward(act, param, y.mutable_data(), x.data(), x.shape(0));
 }
@@ -58,7 +67,7 @@ const float* cached(const py::handle& obj, bool needed, Activation act, const Fl
   }
   holder = float_input(obj, f, name);
   require_shape(holder, {dy.shape(0)}, f, name);
-  require_no_overlap(dx, holder, f, "dx", name);
+  require_same_or_disjoint(dx, holder, f, "dx", name);
   return holder.data();
 }
 
@@ -69,7 +78,7 @@ void backward(Activation act, float param, const py::handle& dx_obj, const py::h
   require_ndim(dy, 1, f, "dy");
   FloatArray dx = float_output(dx_obj, f, "dx");
   require_shape(dx, {dy.shape(0)}, f, "dx");
-  require_no_overlap(dx, dy, f, "dx", "dy");
+  require_same_or_disjoint(dx, dy, f, "dx", "dy");
   FloatArray x, y;
   const float* xp = cached(x_obj, reads_x(act), act, dx, dy, x, "x");
   const float* yp = cached(y_obj, reads_y(act), act, dx, dy, y, "y");

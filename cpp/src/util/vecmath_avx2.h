@@ -111,8 +111,8 @@ inline __m256 log(__m256 x) {
   return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, inf(), _CMP_NLT_UQ));
 }
 
-// tanh(x): |x| < 0.625: x + x^3 P(x^2) (Cephes tanhf); otherwise
-// sign(x) (1 - 2 / (exp(2|x|) + 1)), which is exactly +-1 once exp overflows.
+// tanh(x) = sign(x) tanh|x|: |x| < 0.625: a + a^3 P(a^2) (Cephes tanhf), a = |x|;
+// otherwise 1 - 2 / (exp(2a) + 1), which is exactly 1 once exp overflows.
 inline __m256 tanh(__m256 x) {
   const __m256 a = abs(x);
   const __m256 z = _mm256_mul_ps(x, x);
@@ -121,11 +121,12 @@ inline __m256 tanh(__m256 x) {
   p = _mm256_fmadd_ps(p, z, splat(-5.37397155531e-2f));
   p = _mm256_fmadd_ps(p, z, splat(1.33314422036e-1f));
   p = _mm256_fmadd_ps(p, z, splat(-3.33332819422e-1f));
-  const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
+  const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), a, a);
   const __m256 e = exp(_mm256_add_ps(a, a));
   const __m256 large = _mm256_sub_ps(splat(1.0f), _mm256_div_ps(splat(2.0f), _mm256_add_ps(e, splat(1.0f))));
-  return _mm256_blendv_ps(_mm256_or_ps(large, sign_bit(x)), small,
-                          _mm256_cmp_ps(a, splat(0.625f), _CMP_LT_OQ));
+  // both branches compute tanh|x|; x's sign is or-ed in (so tanh(-0) = -0)
+  const __m256 r = _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, splat(0.625f), _CMP_LT_OQ));
+  return _mm256_or_ps(r, sign_bit(x));
 }
 
 // sigmoid(x) = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, e = exp(-|x|): exp
@@ -136,7 +137,7 @@ inline __m256 sigmoid(__m256 x) {
   return _mm256_div_ps(num, _mm256_add_ps(splat(1.0f), e));
 }
 
-// erf(x): |x| < 0.875: x P(x^2); otherwise sign(x) (1 - erfc|x|) with
+// erf(x) = sign(x) erf|x|: |x| < 0.875: |x| P(x^2); otherwise 1 - erfc|x| with
 // erfc(a) = exp(-a^2) Q(t - 0.5144927536), t = 1 / (1 + a/2), a clamped to 4
 // (erfc(4) = 1.5e-8 already rounds 1 - erfc to 1).
 inline __m256 erf(__m256 x) {
@@ -148,10 +149,10 @@ inline __m256 erf(__m256 x) {
   p = _mm256_fmadd_ps(p, z, splat(-0.0268612584f));
   p = _mm256_fmadd_ps(p, z, splat(0.112837261f));
   p = _mm256_fmadd_ps(p, z, splat(-0.376126355f));
-  // x (c0 + z P1): c0 = 2/sqrt(pi) in two parts, so its float32 rounding (0.4 ulp)
+  // |x| (c0 + z P1): c0 = 2/sqrt(pi) in two parts, so its float32 rounding (0.4 ulp)
   // does not reach the result; the fma rounds once.
   p = _mm256_fmadd_ps(p, z, splat(-5.86353834e-8f));
-  const __m256 small = _mm256_fmadd_ps(x, splat(1.12837922573f), _mm256_mul_ps(x, p));
+  const __m256 small = _mm256_fmadd_ps(a, splat(1.12837922573f), _mm256_mul_ps(a, p));
   const __m256 ac = _mm256_min_ps(splat(4.0f), a);  // NaN stays NaN (second operand)
   const __m256 t = _mm256_sub_ps(
       _mm256_div_ps(splat(1.0f), _mm256_fmadd_ps(ac, splat(0.5f), splat(1.0f))),
@@ -165,8 +166,10 @@ inline __m256 erf(__m256 x) {
   q = _mm256_fmadd_ps(q, t, splat(0.882788847f));
   q = _mm256_fmadd_ps(q, t, splat(0.267982832f));
   const __m256 erfc = _mm256_mul_ps(exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_setzero_ps(), ac), ac)), q);
-  const __m256 large = _mm256_or_ps(_mm256_sub_ps(splat(1.0f), erfc), sign_bit(x));
-  return _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, splat(0.875f), _CMP_LT_OQ));
+  const __m256 large = _mm256_sub_ps(splat(1.0f), erfc);
+  // both branches compute erf|x|; x's sign is or-ed in (so erf(-0) = -0)
+  const __m256 r = _mm256_blendv_ps(large, small, _mm256_cmp_ps(a, splat(0.875f), _CMP_LT_OQ));
+  return _mm256_or_ps(r, sign_bit(x));
 }
 
 // y[i] = f(x[i]) for i < n, 8 lanes at a time; the tail runs the same f on a masked
