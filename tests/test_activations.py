@@ -1,4 +1,7 @@
-"""Activations and softmax: the _core kernels and the nn modules against the reference."""
+"""Activations and softmax: the _core kernels and the nn modules against the reference.
+
+The kernels run on this process's SIMD path (``_core.elementwise_arch()``);
+test_vecmath.py reruns this file with FASTNN_ARCH forcing every other path."""
 
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ from fastnn import _core
 A = _core.Activation
 KINDS = {"identity": A.identity, "relu": A.relu, "leaky_relu": A.leaky_relu,
          "sigmoid": A.sigmoid, "tanh": A.tanh, "gelu": A.gelu, "gelu_tanh": A.gelu_tanh}
-# 0, 1, primes, one reduction chunk +- 1, and past the OpenMP threshold (1 << 15).
-SIZES = [0, 1, 7, 4095, 4097, 40009]
+# 0, 1, vector width (8) +- 1 and 2x +- 1, primes, one block (4096) +- 1, and past the
+# OpenMP threshold (1 << 15).
+SIZES = [0, 1, 7, 8, 9, 15, 16, 17, 31, 4095, 4097, 40009]
 
 
 def _forward(name, x):
@@ -81,10 +85,84 @@ def test_sigmoid_tanh_stable_for_large_inputs():
 
 def test_elementwise_bit_identical_across_threads(rng):
     x = rng.standard_normal(70001).astype(np.float32)
+    dy = rng.standard_normal(70001).astype(np.float32)
+
+    def run(name):
+        y = _forward(name, x)
+        return y, _backward(name, dy, x, y)
+
     for name in KINDS:
-        one = ref.at_threads(1, lambda n=name: _forward(n, x))
-        many = ref.at_threads(ALL_THREADS, lambda n=name: _forward(n, x))
-        assert np.array_equal(one, many), name
+        one = ref.at_threads(1, lambda n=name: run(n))
+        many = ref.at_threads(ALL_THREADS, lambda n=name: run(n))
+        assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1]), name
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_short_rows_match_long_arrays(rng, name):
+    """A GEMM epilogue calls the kernels on rows of 16: every element gets the result
+    it gets inside a long (vectorized, threaded) array."""
+    x = (3 * rng.standard_normal(40009)).astype(np.float32)
+    dy = rng.standard_normal(40009).astype(np.float32)
+    y = _forward(name, x)
+    dx = _backward(name, dy, x, y)
+    for start in (0, 3, 16, 40009 - 16):
+        sl = slice(start, start + 16)
+        assert np.array_equal(_forward(name, x[sl].copy()), y[sl]), start
+        assert np.array_equal(_backward(name, dy[sl].copy(), x[sl].copy(), y[sl].copy()),
+                              dx[sl]), start
+
+
+@pytest.mark.parametrize("name", KINDS)
+@pytest.mark.parametrize("n", [1, 9, 40009])
+def test_in_place(num_threads, rng, name, n):
+    """y may be x in forward; dx may be dy (or the cached x / y) in backward."""
+    x = (3 * rng.standard_normal(n)).astype(np.float32)
+    dy = rng.standard_normal(n).astype(np.float32)
+    y = _forward(name, x)
+    dx = _backward(name, dy, x, y)
+    buf = x.copy()
+    _core.activation_forward(KINDS[name], ref.LEAKY_SLOPE, buf, buf)
+    assert np.array_equal(buf, y)
+    buf = dy.copy()
+    _core.activation_backward(KINDS[name], ref.LEAKY_SLOPE, buf, buf, x, y)
+    assert np.array_equal(buf, dx)
+    xs, ys = x.copy(), y.copy()
+    out = xs if name in ("relu", "leaky_relu", "gelu", "gelu_tanh") else ys
+    _core.activation_backward(KINDS[name], ref.LEAKY_SLOPE, out, dy, xs, ys)
+    assert np.array_equal(out, dx)
+
+
+# Forward and backward (dy = 1) at x = NaN, +inf, -inf, as PyTorch computes them.
+SPECIAL_X = np.float32([np.nan, np.inf, -np.inf])
+SPECIAL = {
+    "identity": ([np.nan, np.inf, -np.inf], [1, 1, 1]),
+    "relu": ([np.nan, np.inf, 0], [1, 1, 0]),
+    "leaky_relu": ([np.nan, np.inf, -np.inf], [ref.LEAKY_SLOPE, 1, ref.LEAKY_SLOPE]),
+    "sigmoid": ([np.nan, 1, 0], [np.nan, 0, 0]),
+    "tanh": ([np.nan, 1, -1], [np.nan, 0, 0]),
+    "gelu": ([np.nan, np.inf, np.nan], [np.nan, np.nan, np.nan]),
+    "gelu_tanh": ([np.nan, np.inf, np.nan], [np.nan, np.nan, np.nan]),
+}
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_nan_and_inf(name):
+    # the specials at every lane of a vector and in a remainder
+    x = np.tile(SPECIAL_X, 7)
+    fwd, bwd = (np.tile(np.float32(v), 7) for v in SPECIAL[name])
+    y = _forward(name, x)
+    np.testing.assert_array_equal(y, fwd)
+    np.testing.assert_array_equal(_backward(name, np.ones_like(x), x, y), bwd)
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_matches_reference_at_extremes(name):
+    """Huge, tiny and subnormal inputs and the saturation regions, mixed with normal ones."""
+    x = np.float32([1e30, -1e30, 3e38, -3e38, 1e-40, -1e-40, 1e-20, -1e-20, 0.0, -0.0,
+                    9.5, -9.5, 20.0, -20.0, 88.0, -88.0, 104.0, -104.0, 0.5])
+    with np.errstate(all="ignore"):
+        expect = ref.activation_forward(name, x)
+    np.testing.assert_allclose(_forward(name, x), expect, rtol=2e-6, atol=1e-30)
 
 
 def test_kernel_bad_arguments():
@@ -97,13 +175,19 @@ def test_kernel_bad_arguments():
         _core.activation_backward(A.sigmoid, 0.0, np.zeros(4, np.float32), x, x, None)
     with pytest.raises(ValueError, match=r"argument 'x' is required for Activation.relu"):
         _core.activation_backward(A.relu, 0.0, np.zeros(4, np.float32), x, None, x)
+    buf = np.zeros(5, np.float32)  # in place is fine, a partial overlap is not
     with pytest.raises(ValueError, match=r"'dx' and 'dy' must not share memory"):
-        _core.activation_backward(A.relu, 0.0, x, x, np.zeros(4, np.float32), None)
+        _core.activation_backward(A.relu, 0.0, buf[1:], buf[:4], np.zeros(4, np.float32), None)
+    with pytest.raises(ValueError, match=r"'y' and 'x' must not share memory"):
+        _core.activation_forward(A.relu, 0.0, buf[1:], buf[:4])
+    with pytest.raises(ValueError, match=r"'dx' and 'x' must not share memory"):
+        _core.activation_backward(A.relu, 0.0, buf[1:], x, buf[:4], None)
 
 
 # -- softmax ----------------------------------------------------------------------
 
-SOFTMAX_SHAPES = [(0, 5), (3, 0), (1, 1), (7, 13), (2, 4099), (700, 53)]
+SOFTMAX_SHAPES = [(0, 5), (3, 0), (1, 1), (7, 13), (5, 8), (5, 9), (3, 17), (128, 10),
+                  (2, 4099), (700, 53)]
 
 
 @pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
@@ -125,6 +209,14 @@ def test_softmax_stable_for_large_logits():
     y = np.empty_like(x)
     _core.softmax_forward(y, x)
     np.testing.assert_allclose(y, ref.softmax(x), rtol=1e-6, atol=1e-30)
+
+
+def test_softmax_nan_stays_in_its_row():
+    x = np.float32([[0.0, np.nan, 1.0], [0.0, 1.0, 2.0]])
+    y = np.empty_like(x)
+    _core.softmax_forward(y, x)
+    assert np.isnan(y[0]).all()
+    np.testing.assert_allclose(y[1], ref.softmax(x[1:])[0], rtol=1e-6)
 
 
 def test_softmax_finite_differences(rng):

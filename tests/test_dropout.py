@@ -1,5 +1,9 @@
 """Dropout: the counter-based kernel (bit-exact against the NumPy re-implementation),
-its statistics, thread independence, and nn.Dropout."""
+its statistics, thread independence, and nn.Dropout.
+
+The kernel runs on this process's SIMD path (``_core.elementwise_arch()``);
+test_vecmath.py reruns this file with FASTNN_ARCH forcing every other path, so the
+mask is bit-exact against the same reference on every path."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ def _forward(x, p, seed):
     return y
 
 
-@pytest.mark.parametrize("n", [0, 1, 7, 4097, 40009])
+# vector width (8) +- 1 and 2x +- 1, primes, one block (4096) +- 1, past the OpenMP threshold
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 15, 16, 17, 31, 4095, 4097, 40009])
 @pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.9])
 def test_kernel_matches_reference_mask(num_threads, rng, n, p):
     x = rng.standard_normal(n).astype(np.float32)
@@ -30,6 +35,26 @@ def test_kernel_matches_reference_mask(num_threads, rng, n, p):
     dx = np.full_like(dy, np.nan)
     _core.dropout_backward(dx, dy, p, seed)  # the same mask, regenerated from the seed
     np.testing.assert_allclose(dx, ref.dropout_forward(dy, keep, p), rtol=1e-6)
+
+
+@pytest.mark.parametrize("p", [1e-30, 2.0**-24, 0.3, 1 - 2.0**-24])
+def test_threshold_edges_match_reference(rng, p):
+    """keep <=> uniform >= p for p at and between the 2^-24 steps of the uniform."""
+    x = rng.standard_normal(20011).astype(np.float32)
+    seed = 77
+    keep = ref.dropout_keep(seed, x.size, np.float32(p))
+    y = _forward(x, p, seed)
+    np.testing.assert_array_equal(y != 0, keep & (x != 0))
+
+
+def test_in_place(rng):
+    x = rng.standard_normal(40009).astype(np.float32)
+    y = _forward(x, 0.4, 5)
+    buf = x.copy()
+    _core.dropout_forward(buf, buf, 0.4, 5)
+    assert np.array_equal(buf, y)
+    _core.dropout_backward(buf, buf, 0.4, 5)  # the mask is applied twice
+    np.testing.assert_allclose(buf, ref.dropout_forward(y, y != 0, 0.4), rtol=1e-6)
 
 
 def test_statistics(rng):
@@ -57,8 +82,11 @@ def test_mask_bit_identical_across_threads(rng):
 
 
 def test_nan_propagates_like_torch():
-    y = _forward(np.full(64, np.nan, np.float32), 0.5, 3)
+    y = _forward(np.full(67, np.nan, np.float32), 0.5, 3)
     assert np.isnan(y).all()  # x * mask * scale, as PyTorch computes it
+    y = _forward(np.full(67, np.inf, np.float32), 0.5, 3)
+    keep = ref.dropout_keep(3, 67, 0.5)
+    assert np.all(y[keep] == np.inf) and np.isnan(y[~keep]).all()  # inf * 0 = NaN
 
 
 def test_kernel_bad_arguments():
@@ -68,8 +96,9 @@ def test_kernel_bad_arguments():
             _core.dropout_forward(np.empty(4, np.float32), x, p, 0)
     with pytest.raises(ValueError, match=r"argument 'y' must have shape \(4,\)"):
         _core.dropout_forward(np.empty(5, np.float32), x, 0.5, 0)
+    buf = np.zeros(5, np.float32)  # in place is fine, a partial overlap is not
     with pytest.raises(ValueError, match=r"'dx' and 'dy' must not share memory"):
-        _core.dropout_backward(x, x, 0.5, 0)
+        _core.dropout_backward(buf[1:], buf[:4], 0.5, 0)
     with pytest.raises(TypeError):
         _core.dropout_forward(np.empty(4, np.float32), x, 0.5, -1)  # seeds are uint64
 

@@ -1,4 +1,7 @@
-"""Losses: the _core kernels and the nn loss modules against the reference and PyTorch."""
+"""Losses: the _core kernels and the nn loss modules against the reference and PyTorch.
+
+The kernels run on this process's SIMD path (``_core.elementwise_arch()``);
+test_vecmath.py reruns this file with FASTNN_ARCH forcing every other path."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from conftest import ALL_THREADS
 from fastnn import _core
 
 R = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
-SIZES = [1, 2, 7, 4095, 4097, 70001]  # past one reduction chunk and several passes of them
+# vector width (8) +- 1, past one reduction chunk and several passes of them
+SIZES = [1, 2, 7, 8, 9, 17, 4095, 4097, 70001]
 
 
 def _inputs(rng, name, n):
@@ -42,7 +46,11 @@ def test_elementwise_kernel_matches_reference(num_threads, rng, name, n, reducti
     np.testing.assert_allclose(grad, rgrad, rtol=1e-5, atol=atol)
 
 
-@pytest.mark.parametrize("n,c", [(1, 1), (1, 7), (5, 3), (13, 10), (300, 37), (2, 5003)])
+CE_SHAPES = [(1, 1), (1, 7), (5, 3), (3, 8), (3, 9), (4, 17), (13, 10), (128, 10), (512, 10),
+             (300, 37), (2, 5003)]
+
+
+@pytest.mark.parametrize("n,c", CE_SHAPES)
 @pytest.mark.parametrize("smoothing", [0.0, 0.1, 1.0])
 @pytest.mark.parametrize("reduction", R)
 def test_cross_entropy_kernel_matches_reference(num_threads, rng, n, c, smoothing, reduction):
@@ -54,6 +62,51 @@ def test_cross_entropy_kernel_matches_reference(num_threads, rng, n, c, smoothin
     rvalue, rgrad = ref.cross_entropy(z, y, smoothing, reduction)
     assert value == pytest.approx(rvalue, rel=1e-6)
     np.testing.assert_allclose(g, rgrad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("n,c", CE_SHAPES)
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_fused_equals_separate(num_threads, rng, n, c, smoothing):
+    """cross_entropy_forward_backward: the forward value and backward gradient, bit for bit."""
+    z = (3 * rng.standard_normal((n, c))).astype(np.float32)
+    y = rng.integers(0, c, n)
+    for r in R.values():
+        g, fused = np.full_like(z, np.nan), np.full_like(z, np.nan)
+        _core.cross_entropy_backward(g, z, y, smoothing, r)
+        value = _core.cross_entropy_forward_backward(fused, z, y, smoothing, r)
+        assert value == _core.cross_entropy_forward(z, y, smoothing, r)
+        assert np.array_equal(fused, g)
+
+
+def test_cross_entropy_fused_bit_identical_across_threads(rng):
+    z, y = rng.standard_normal((3000, 61)).astype(np.float32), rng.integers(0, 61, 3000)
+
+    def run():
+        g = np.empty_like(z)
+        return _core.cross_entropy_forward_backward(g, z, y, 0.1, R["mean"]), g
+
+    (v1, g1), (vn, gn) = ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)
+    assert v1 == vn and np.array_equal(g1, gn)
+
+
+def test_cross_entropy_nan_stays_in_its_row():
+    z = np.float32([[0.0, 1.0, 2.0] * 3, [0.0, np.nan, 2.0] * 3])
+    y = np.array([2, 0])
+    g = np.empty_like(z)
+    value = _core.cross_entropy_forward_backward(g, z, y, 0.0, R["sum"])
+    assert np.isnan(value) and np.isnan(g[1]).all()
+    _, rgrad = ref.cross_entropy(z[:1], y[:1], 0.0, "sum")
+    np.testing.assert_allclose(g[0], rgrad[0], rtol=1e-5, atol=1e-7)
+
+
+def test_bce_with_logits_nan_and_inf():
+    z = np.float32([np.nan, np.inf, -np.inf, 1e30, -1e30, 0.0, 1.0, 2.0, 3.0])
+    t = np.float32([1, 1, 0, 1, 0, 0.5, 1, 0, 1])
+    value, grad = _kernel("bce_with_logits", z, t, "sum")
+    assert np.isnan(value)
+    assert np.isnan(grad[0]) and np.array_equal(grad[1:5], np.float32([0, 0, 0, 0]))
+    _, rgrad = ref.bce_with_logits(z[5:], t[5:], "sum")
+    np.testing.assert_allclose(grad[5:], rgrad, rtol=1e-6)
 
 
 def test_finite_differences(rng):
@@ -144,6 +197,16 @@ def test_kernel_bad_arguments():
     with pytest.raises(ValueError, match=r"should be between 0 and 1, got nan"):
         _core.bce_backward(np.empty(1, np.float32), np.float32([np.nan]), np.float32([1]),
                            R["mean"])
+    g = np.empty((3, 4), np.float32)
+    with pytest.raises(IndexError, match=r"cross_entropy_forward_backward\(\): Target 4 is out"):
+        _core.cross_entropy_forward_backward(g, z, [0, 4, 1], 0.0, R["mean"])
+    with pytest.raises(ValueError, match=r"forward_backward\(\): argument 'grad' must have shape"):
+        _core.cross_entropy_forward_backward(np.empty((4, 3), np.float32), z, [0, 1, 2], 0.0,
+                                             R["mean"])
+    with pytest.raises(ValueError, match=r"'grad' and 'logits' must not share memory"):
+        _core.cross_entropy_forward_backward(z, z, [0, 1, 2], 0.0, R["mean"])
+    with pytest.raises(TypeError, match=r"argument 'grad' must"):
+        _core.cross_entropy_forward_backward(np.empty((3, 4)), z, [0, 1, 2], 0.0, R["mean"])
     with pytest.raises(ValueError, match=r"mse_forward\(\): argument 'target' must have shape"):
         _core.mse_forward(np.zeros(3, np.float32), np.zeros(2, np.float32), R["mean"])
 

@@ -2,15 +2,26 @@
 //
 //   Activation                                   enum: identity, relu, leaky_relu, sigmoid,
 //                                                tanh, gelu, gelu_tanh
-//   activation_forward(act, param, y, x)         1-D, y written
+//   activation_forward(act, param, y, x)         1-D, y written; y may be x (in place)
 //   activation_backward(act, param, dx, dy, x, y)  1-D, dx written; x or y may be None
-//                                                where act does not read it
+//                                                where act does not read it; dx may be
+//                                                any of dy, x, y (in place)
 //   softmax_forward(y, x), softmax_backward(dx, dy, y)   2-D, over the last axis
+//   elementwise_arch() -> str                    SIMD path of the element-wise kernels
+// For tests:
+//   _elementwise_archs() -> list[str]            the paths this CPU can run
+//   _vecmath(arch, func, y, x)                   y = func(x) on path arch (util/vecmath.h)
 // Element-wise ops take flat arrays: the Python layer passes reshape(-1) views.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
 
 #include "checks.h"
 #include "fastnn/activations.h"
+#include "util/isa.h"
+#include "util/vecmath.h"
 
 namespace py = pybind11;
 
@@ -25,13 +36,21 @@ bool reads_x(Activation act) {
 
 bool reads_y(Activation act) { return act == Activation::sigmoid || act == Activation::tanh; }
 
+// The element-wise kernels read element i of every input before writing element i
+// of the output, so an output may be exactly an input (in place); a partial
+// overlap would read already-written elements and is rejected.
+void require_same_or_disjoint(const FloatArray& out, const FloatArray& in, const char* f,
+                              const char* out_name, const char* in_name) {
+  if (out.data() != in.data()) require_no_overlap(out, in, f, out_name, in_name);
+}
+
 void forward(Activation act, float param, const py::handle& y_obj, const py::handle& x_obj) {
   constexpr const char* f = "activation_forward";
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 1, f, "x");
   FloatArray y = float_output(y_obj, f, "y");
   require_shape(y, {x.shape(0)}, f, "y");
-  require_no_overlap(y, x, f, "y", "x");
+  require_same_or_disjoint(y, x, f, "y", "x");
   py::gil_scoped_release release;
   activation_forward(act, param, y.mutable_data(), x.data(), x.shape(0));
 }
@@ -48,7 +67,7 @@ const float* cached(const py::handle& obj, bool needed, Activation act, const Fl
   }
   holder = float_input(obj, f, name);
   require_shape(holder, {dy.shape(0)}, f, name);
-  require_no_overlap(dx, holder, f, "dx", name);
+  require_same_or_disjoint(dx, holder, f, "dx", name);
   return holder.data();
 }
 
@@ -59,7 +78,7 @@ void backward(Activation act, float param, const py::handle& dx_obj, const py::h
   require_ndim(dy, 1, f, "dy");
   FloatArray dx = float_output(dx_obj, f, "dx");
   require_shape(dx, {dy.shape(0)}, f, "dx");
-  require_no_overlap(dx, dy, f, "dx", "dy");
+  require_same_or_disjoint(dx, dy, f, "dx", "dy");
   FloatArray x, y;
   const float* xp = cached(x_obj, reads_x(act), act, dx, dy, x, "x");
   const float* yp = cached(y_obj, reads_y(act), act, dx, dy, y, "y");
@@ -92,6 +111,31 @@ void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::h
   softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
 }
 
+// The element-wise paths this CPU runs, best last.
+std::vector<std::string> elementwise_archs() {
+  std::vector<std::string> archs{"scalar"};
+  if (cpu_isa() >= Isa::avx2) archs.emplace_back("avx2");
+  return archs;
+}
+
+void vecmath_by_name(const std::string& arch, const std::string& func, const py::handle& y_obj,
+                     const py::handle& x_obj) {
+  constexpr const char* f = "_vecmath";
+  const std::vector<std::string> archs = elementwise_archs();
+  vecmath::ArrayFn fn = nullptr;
+  for (const std::string& a : archs)
+    if (a == arch) fn = vecmath::find_vecmath(isa_cap(a.c_str()), func.c_str());
+  if (fn == nullptr)
+    throw py::value_error(std::string(f) + "(): no function '" + func + "' on path '" + arch +
+                          "' (this CPU runs " + std::string(py::str(py::cast(archs))) + ")");
+  FloatArray x = float_input(x_obj, f, "x");
+  require_ndim(x, 1, f, "x");
+  FloatArray y = float_output(y_obj, f, "y");
+  require_shape(y, {x.shape(0)}, f, "y");
+  py::gil_scoped_release release;
+  fn(y.mutable_data(), x.data(), x.shape(0));
+}
+
 }  // namespace
 
 void bind_activations(py::module_& m) {
@@ -112,6 +156,14 @@ void bind_activations(py::module_& m) {
         "y = softmax(x) over the last axis of a 2-D array.");
   m.def("softmax_backward", &softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
         "dx = y * (dy - sum(dy * y, axis=-1, keepdims=True)) for a 2-D array.");
+  m.def("elementwise_arch", &elementwise_arch,
+        "The SIMD path of the element-wise kernels: 'avx2' or 'scalar' (capped by FASTNN_ARCH).");
+  m.def("_elementwise_archs", &elementwise_archs,
+        "For tests: the element-wise SIMD paths this CPU can run, best last.");
+  m.def("_vecmath", &vecmath_by_name, py::arg("arch"), py::arg("func"), py::arg("y"),
+        py::arg("x"),
+        "For tests: y = func(x) (exp, log, tanh, sigmoid, erf) with the float32 maths of path "
+        "arch, 1-D; y may be x.");
 }
 
 }  // namespace fastnn::bind

@@ -5,6 +5,8 @@
 //   {mse,bce,bce_with_logits}_backward(grad, pred, target, reduction)     grad written
 //   cross_entropy_forward(logits, labels, label_smoothing, reduction) -> float
 //   cross_entropy_backward(grad, logits, labels, label_smoothing, reduction)
+//   cross_entropy_forward_backward(grad, logits, labels, label_smoothing, reduction) -> float
+//                                                     both in one pass, grad written
 // Element-wise losses take flat arrays (the Python layer checks the N-d shapes and
 // passes reshape(-1) views). Probabilities outside [0, 1] (BCE) raise ValueError;
 // class labels outside [0, C) raise IndexError, as in PyTorch.
@@ -101,6 +103,14 @@ CrossEntropyArgs cross_entropy_args(const py::handle& logits_obj, const py::hand
   return a;
 }
 
+// The gradient output of a cross-entropy kernel: (N, C) like the logits, separate.
+FloatArray cross_entropy_grad(const py::handle& grad_obj, const CrossEntropyArgs& a, const char* f) {
+  FloatArray grad = float_output(grad_obj, f, "grad");
+  require_shape(grad, {a.logits.shape(0), a.logits.shape(1)}, f, "grad");
+  require_no_overlap(grad, a.logits, f, "grad", "logits");
+  return grad;
+}
+
 }  // namespace
 
 void bind_losses(py::module_& m) {
@@ -129,15 +139,29 @@ void bind_losses(py::module_& m) {
          float label_smoothing, Reduction r) {
         constexpr const char* f = "cross_entropy_backward";
         CrossEntropyArgs a = cross_entropy_args(logits_obj, labels_obj, label_smoothing, f);
-        FloatArray grad = float_output(grad_obj, f, "grad");
-        require_shape(grad, {a.logits.shape(0), a.logits.shape(1)}, f, "grad");
-        require_no_overlap(grad, a.logits, f, "grad", "logits");
+        FloatArray grad = cross_entropy_grad(grad_obj, a, f);
         py::gil_scoped_release release;
         cross_entropy_backward(grad.mutable_data(), a.logits.data(), a.labels.data(),
                                a.logits.shape(0), a.logits.shape(1), label_smoothing, r);
       },
       py::arg("grad"), py::arg("logits"), py::arg("labels"), py::arg("label_smoothing"),
       py::arg("reduction"), "grad = d(cross-entropy)/d(logits) = (softmax - q) / divisor, written.");
+  m.def(
+      "cross_entropy_forward_backward",
+      [](const py::handle& grad_obj, const py::handle& logits_obj, const py::handle& labels_obj,
+         float label_smoothing, Reduction r) {
+        constexpr const char* f = "cross_entropy_forward_backward";
+        CrossEntropyArgs a = cross_entropy_args(logits_obj, labels_obj, label_smoothing, f);
+        FloatArray grad = cross_entropy_grad(grad_obj, a, f);
+        py::gil_scoped_release release;
+        return cross_entropy_forward_backward(grad.mutable_data(), a.logits.data(),
+                                              a.labels.data(), a.logits.shape(0),
+                                              a.logits.shape(1), label_smoothing, r);
+      },
+      py::arg("grad"), py::arg("logits"), py::arg("labels"), py::arg("label_smoothing"),
+      py::arg("reduction"),
+      "The value of cross_entropy_forward, writing the gradient of cross_entropy_backward into "
+      "grad, in one pass over the logits.");
 }
 
 }  // namespace fastnn::bind

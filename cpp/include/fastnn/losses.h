@@ -2,7 +2,8 @@
 //
 // Reduction: mean divides by the element count (by N for cross-entropy), sum does not.
 // Values are accumulated in double with fixed chunking (common.h), so they are
-// bit-identical at any thread count. Gradients are written (=).
+// bit-identical at any thread count. Gradients are written (=). exp, log-sum-exp and
+// sigmoid run on the element-wise SIMD path (activations.h: elementwise_arch()).
 //   mse               l = (p - t)^2                          dl/dp = 2 (p - t)
 //   bce (probabilities, log clamped at -100 like PyTorch)
 //                     l = -(t log p + (1 - t) log(1 - p))    dl/dp = (p - t) / max(p (1 - p), 1e-12)
@@ -33,5 +34,10 @@ double cross_entropy_forward(const float* logits, const std::int64_t* labels, in
                              float label_smoothing, Reduction r);
 void cross_entropy_backward(float* grad, const float* logits, const std::int64_t* labels, index_t N,
                             index_t C, float label_smoothing, Reduction r);
+// Both in one pass over the logits (a training step needs both): returns the value
+// of cross_entropy_forward (bit-identical) and writes the gradient of
+// cross_entropy_backward (bit-identical).
+double cross_entropy_forward_backward(float* grad, const float* logits, const std::int64_t* labels,
+                                      index_t N, index_t C, float label_smoothing, Reduction r);
 
 }  // namespace fastnn

@@ -1,99 +1,51 @@
 // activations.cpp: element-wise activations, forward and backward (activations.h).
 //
-// Each activation is a pair of scalar functions; one template loop applies them
-// with OpenMP over large arrays. Element-wise, so trivially thread-count independent.
-// All maths in float, as PyTorch does on CPU.
-#include <cmath>
-
+// Dispatch: the scalar or AVX2 bodies (activations_isa.h), chosen once on first
+// use from util/isa.h and kept in a function-local static, so a call on a short
+// row (n = 16 in a GEMM epilogue) costs a switch and the loop. Large arrays are
+// split into blocks over threads; results are identical at any thread count.
 #include "fastnn/activations.h"
+
+#include "kernels/activations_isa.h"
 #include "kernels/parallel.h"
+#include "util/isa.h"
 
 namespace fastnn {
 
 namespace {
 
-constexpr float kSqrt1_2 = 0.70710678118654752440f;      // 1 / sqrt(2)
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1 / sqrt(2 pi)
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;  // sqrt(2 / pi)
-constexpr float kGeluTanhCoeff = 0.044715f;
+struct ActivationKernels {
+  decltype(&kernels::scalar::activation_forward) forward;
+  decltype(&kernels::scalar::activation_backward) backward;
+};
 
-// sigmoid without overflow: exp only ever sees a non-positive argument.
-inline float sigmoid(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
-}
-
-// Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2.
-inline float normal_cdf(float x) { return 0.5f * (1.0f + std::erf(x * kSqrt1_2)); }
-
-// (1 + tanh(u)) / 2 = sigmoid(2u), u = sqrt(2/pi) (v + 0.044715 v^3): the sigmoid
-// form avoids the cancellation of 1 + tanh(u) near -1 for negative v, so the tail
-// of GELU(tanh) and its derivative keep their relative accuracy.
-inline float gelu_tanh_gate(float v) {
-  return sigmoid(2.0f * kSqrt2OverPi * (v + kGeluTanhCoeff * v * v * v));
-}
-
-template <class F>
-void map(float* y, const float* x, index_t n, F f) {
-#pragma omp parallel for schedule(static) if (n > detail::kParallelThreshold)
-  for (index_t i = 0; i < n; ++i) y[i] = f(x[i]);
-}
-
-template <class F>
-void map2(float* dx, const float* dy, const float* a, index_t n, F f) {
-#pragma omp parallel for schedule(static) if (n > detail::kParallelThreshold)
-  for (index_t i = 0; i < n; ++i) dx[i] = f(dy[i], a[i]);
+const ActivationKernels& active_kernels() {
+  static const ActivationKernels k =
+      elementwise_isa() == Isa::avx2
+          ? ActivationKernels{&kernels::avx2::activation_forward, &kernels::avx2::activation_backward}
+          : ActivationKernels{&kernels::scalar::activation_forward,
+                              &kernels::scalar::activation_backward};
+  return k;
 }
 
 }  // namespace
 
 void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
-  switch (act) {
-    case Activation::identity:
-      return map(y, x, n, [](float v) { return v; });
-    case Activation::relu:
-      return map(y, x, n, [](float v) { return v > 0.0f ? v : 0.0f; });
-    case Activation::leaky_relu:
-      return map(y, x, n, [param](float v) { return v > 0.0f ? v : v * param; });
-    case Activation::sigmoid:
-      return map(y, x, n, [](float v) { return sigmoid(v); });
-    case Activation::tanh:
-      return map(y, x, n, [](float v) { return std::tanh(v); });
-    case Activation::gelu:
-      return map(y, x, n, [](float v) { return v * normal_cdf(v); });
-    case Activation::gelu_tanh:
-      return map(y, x, n, [](float v) { return v * gelu_tanh_gate(v); });
-  }
+  const auto forward = active_kernels().forward;
+  detail::parallel_blocks(n, [&](index_t begin, index_t end) {
+    forward(act, param, y + begin, x + begin, end - begin);
+  });
 }
 
 void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
                          const float* y, index_t n) {
-  switch (act) {
-    case Activation::identity:
-      return map(dx, dy, n, [](float g) { return g; });
-    case Activation::relu:
-      return map2(dx, dy, x, n, [](float g, float v) { return v > 0.0f ? g : 0.0f; });
-    case Activation::leaky_relu:
-      return map2(dx, dy, x, n, [param](float g, float v) { return v > 0.0f ? g : g * param; });
-    case Activation::sigmoid:
-      return map2(dx, dy, y, n, [](float g, float s) { return g * s * (1.0f - s); });
-    case Activation::tanh:
-      return map2(dx, dy, y, n, [](float g, float t) { return g * (1.0f - t * t); });
-    case Activation::gelu:
-      // d/dx x Phi(x) = Phi(x) + x phi(x)
-      return map2(dx, dy, x, n, [](float g, float v) {
-        const float pdf = kInvSqrt2Pi * std::exp(-0.5f * v * v);
-        return g * (normal_cdf(v) + v * pdf);
-      });
-    case Activation::gelu_tanh:
-      // f = v s, s = sigmoid(2u):  f' = s + v * 2 s (1 - s) * du/dv
-      return map2(dx, dy, x, n, [](float g, float v) {
-        const float s = gelu_tanh_gate(v);
-        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluTanhCoeff * v * v);
-        return g * (s + 2.0f * v * s * (1.0f - s) * du);
-      });
-  }
+  const auto backward = active_kernels().backward;
+  detail::parallel_blocks(n, [&](index_t begin, index_t end) {
+    backward(act, param, dx + begin, dy + begin, x ? x + begin : nullptr, y ? y + begin : nullptr,
+             end - begin);
+  });
 }
+
+const char* elementwise_arch() { return isa_name(elementwise_isa()); }
 
 }  // namespace fastnn

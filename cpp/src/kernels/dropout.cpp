@@ -1,27 +1,42 @@
 // dropout.cpp: inverted dropout with a counter-based mask (dropout.h).
 //
 // Element i is kept iff rng::uniform(key, i) >= p: the mask is a pure function of
-// (seed, i), so it is the same at any thread count and backward regenerates it
-// instead of storing it.
+// (seed, i), so it is the same at any thread count and on every SIMD path, and
+// backward regenerates it instead of storing it. The bodies (dropout_isa.h) compare
+// the 24-bit integer behind uniform() with ceil(p 2^24) instead, which is the same
+// test; the scalar or AVX2 body is chosen once (util/isa.h).
 #include "fastnn/dropout.h"
 
+#include <cmath>
+
+#include "kernels/dropout_isa.h"
 #include "kernels/parallel.h"
+#include "util/isa.h"
 #include "util/rng.h"
 
 namespace fastnn {
 
 namespace {
 
+using Body = decltype(&kernels::scalar::dropout_apply);
+
+Body active_body() {
+  static const Body body =
+      elementwise_isa() == Isa::avx2 ? &kernels::avx2::dropout_apply : &kernels::scalar::dropout_apply;
+  return body;
+}
+
 // out[i] = in[i] * keep_i / (1 - p): the one loop shared by forward and backward.
-// A multiply, not a select, so NaN/inf in dropped units propagate as in PyTorch.
 void apply_mask(float* out, const float* in, index_t n, float p, std::uint64_t seed) {
+  const Body body = active_body();
   const std::uint64_t key = rng::key_for(seed);
+  // p 2^24 is exact in double; p in [0, 1) gives a threshold in [0, 2^24].
+  const auto threshold = static_cast<std::uint32_t>(std::ceil(static_cast<double>(p) * 0x1.0p24));
   const float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) if (n > detail::kParallelThreshold)
-  for (index_t i = 0; i < n; ++i) {
-    const bool keep = rng::uniform(key, static_cast<std::uint64_t>(i)) >= p;
-    out[i] = in[i] * (keep ? scale : 0.0f);
-  }
+  detail::parallel_blocks(n, [&](index_t begin, index_t end) {
+    body(out + begin, in + begin, end - begin, static_cast<std::uint64_t>(begin), key, threshold,
+         scale);
+  });
 }
 
 }  // namespace

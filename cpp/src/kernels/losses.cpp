@@ -3,11 +3,16 @@
 // Values: per-element terms in double, summed with detail::chunked_sum (fixed
 // chunks, partials in chunk order), so a loss is bit-identical at any thread count.
 // Gradients: element-wise (row-wise for cross-entropy) in float, written.
+// The transcendental parts run on the active SIMD path: bce_with_logits' sigmoid
+// through activation_forward, cross-entropy through the row primitives of
+// softmax_isa.h (max, exp-and-sum, affine).
 #include <algorithm>
 #include <cmath>
 
+#include "fastnn/activations.h"
 #include "fastnn/losses.h"
 #include "kernels/parallel.h"
+#include "kernels/softmax_isa.h"
 
 namespace fastnn {
 
@@ -21,7 +26,8 @@ inline double divisor(index_t count, Reduction r) {
 // Sum over i in [0, n) of term(i), deterministically, then reduced.
 template <class Term>
 double reduce_terms(index_t n, Reduction r, Term term) {
-  const double total = detail::chunked_sum(n, kReduceChunk, [&](index_t begin, index_t end) {
+  const bool parallel = n > detail::kParallelThreshold;
+  const double total = detail::chunked_sum(n, kReduceChunk, parallel, [&](index_t begin, index_t end) {
     double s = 0.0;
     for (index_t i = begin; i < end; ++i) s += term(i);
     return s;
@@ -33,12 +39,6 @@ template <class Grad>
 void write_grad(float* grad, index_t n, Grad g) {
 #pragma omp parallel for schedule(static) if (n > detail::kParallelThreshold)
   for (index_t i = 0; i < n; ++i) grad[i] = g(i);
-}
-
-inline float sigmoid(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
 }
 
 // PyTorch clamps the logs of BCE at -100 so that p in {0, 1} gives a finite loss.
@@ -85,26 +85,53 @@ double bce_with_logits_forward(const float* logits, const float* target, index_t
   });
 }
 
+// grad = (sigmoid(z) - t) / divisor: sigmoid into grad block by block, then the rest
+// while the block is in L1.
 void bce_with_logits_backward(float* grad, const float* logits, const float* target, index_t n,
                               Reduction r) {
-  const float div = static_cast<float>(divisor(n, r));
-  write_grad(grad, n, [&](index_t i) { return (sigmoid(logits[i]) - target[i]) / div; });
+  const float scale = static_cast<float>(1.0 / divisor(n, r));
+  detail::parallel_blocks(n, [&](index_t begin, index_t end) {
+    activation_forward(Activation::sigmoid, 0.0f, grad + begin, logits + begin, end - begin);
+    for (index_t i = begin; i < end; ++i) grad[i] = (grad[i] - target[i]) * scale;
+  });
 }
 
 namespace {
 
-// Row statistics of logits z[C]: max m and s = sum_c exp(z_c - m) (so log-sum-exp
-// is m + log s, and softmax_c = exp(z_c - m) / s).
-struct RowStats {
-  float max;
-  double sum_exp;
-};
+// One row of cross-entropy, logits z[C] (C >= 1), label y, smoothing e:
+// m = max z, s = sum_c exp(z_c - m), lse = m + log s;
+// returns l = (1 - e) (lse - z_y) + e (lse - mean_c z_c) when want_loss (else 0);
+// writes g = (softmax(z) - q) * scale, q = (1 - e) onehot(y) + e / C, unless g is nullptr.
+double cross_entropy_row(const kernels::RowKernels& k, float* g, const float* z, std::int64_t y,
+                         index_t C, float e, float scale, bool want_loss) {
+  const float m = k.max(z, C);
+  const double s = k.exp_sum(g, z, C, m);
+  if (g != nullptr) {
+    const float off = e / static_cast<float>(C);
+    k.affine(g, C, static_cast<float>(scale / s), -off * scale);
+    g[y] -= (1.0f - e) * scale;
+  }
+  if (!want_loss) return 0.0;
+  const double lse = m + std::log(s);
+  double l = (1.0 - e) * (lse - z[y]);
+  if (e != 0.0f) l += e * (lse - k.sum(z, C) / static_cast<double>(C));
+  return l;
+}
 
-inline RowStats row_stats(const float* z, index_t C) {
-  const float m = *std::max_element(z, z + C);
-  double s = 0.0;
-  for (index_t c = 0; c < C; ++c) s += std::exp(z[c] - m);
-  return {m, s};
+// Sum of the row losses in fixed chunks of rows (bit-identical at any thread
+// count), writing the gradient rows too unless grad is nullptr.
+double cross_entropy_sum(float* grad, const float* logits, const std::int64_t* labels, index_t N,
+                         index_t C, float label_smoothing, float scale) {
+  const kernels::RowKernels& k = kernels::active_row_kernels();
+  const index_t rows_per_chunk = std::max<index_t>(1, kReduceChunk / std::max<index_t>(C, 1));
+  const bool parallel = N * C > detail::kParallelThreshold;
+  return detail::chunked_sum(N, rows_per_chunk, parallel, [&](index_t begin, index_t end) {
+    double s = 0.0;
+    for (index_t i = begin; i < end; ++i)
+      s += cross_entropy_row(k, grad ? grad + i * C : nullptr, logits + i * C, labels[i], C,
+                             label_smoothing, scale, true);
+    return s;
+  });
 }
 
 }  // namespace
@@ -113,42 +140,23 @@ inline RowStats row_stats(const float* z, index_t C) {
 // PyTorch's label smoothing, (1 - e) nll + e mean_c(-log softmax).
 double cross_entropy_forward(const float* logits, const std::int64_t* labels, index_t N, index_t C,
                              float label_smoothing, Reduction r) {
-  const double e = label_smoothing;
-  const index_t rows_per_chunk = std::max<index_t>(1, kReduceChunk / std::max<index_t>(C, 1));
-  const double total = detail::chunked_sum(N, rows_per_chunk, [&](index_t begin, index_t end) {
-    double s = 0.0;
-    for (index_t i = begin; i < end; ++i) {
-      const float* z = logits + i * C;
-      const RowStats st = row_stats(z, C);
-      const double lse = st.max + std::log(st.sum_exp);
-      double l = (1.0 - e) * (lse - z[labels[i]]);
-      if (e != 0.0) {
-        double sum_z = 0.0;
-        for (index_t c = 0; c < C; ++c) sum_z += z[c];
-        l += e * (lse - sum_z / static_cast<double>(C));
-      }
-      s += l;
-    }
-    return s;
-  });
-  return total / divisor(N, r);
+  return cross_entropy_sum(nullptr, logits, labels, N, C, label_smoothing, 0.0f) / divisor(N, r);
 }
 
 // dl/dz_i = (softmax(z_i) - q_i) / divisor, q_i = (1 - e) onehot(y_i) + e / C.
 void cross_entropy_backward(float* grad, const float* logits, const std::int64_t* labels, index_t N,
                             index_t C, float label_smoothing, Reduction r) {
-  const float div = static_cast<float>(divisor(N, r));
-  const float off = label_smoothing / static_cast<float>(C);
-  const float on = 1.0f - label_smoothing + off;
+  const kernels::RowKernels& k = kernels::active_row_kernels();
+  const float scale = static_cast<float>(1.0 / divisor(N, r));
 #pragma omp parallel for schedule(static) if (N * C > detail::kParallelThreshold && N > 1)
-  for (index_t i = 0; i < N; ++i) {
-    const float* z = logits + i * C;
-    float* g = grad + i * C;
-    const RowStats st = row_stats(z, C);
-    const float inv = static_cast<float>(1.0 / st.sum_exp);
-    for (index_t c = 0; c < C; ++c) g[c] = (std::exp(z[c] - st.max) * inv - off) / div;
-    g[labels[i]] = (std::exp(z[labels[i]] - st.max) * inv - on) / div;
-  }
+  for (index_t i = 0; i < N; ++i)
+    cross_entropy_row(k, grad + i * C, logits + i * C, labels[i], C, label_smoothing, scale, false);
+}
+
+double cross_entropy_forward_backward(float* grad, const float* logits, const std::int64_t* labels,
+                                      index_t N, index_t C, float label_smoothing, Reduction r) {
+  const float scale = static_cast<float>(1.0 / divisor(N, r));
+  return cross_entropy_sum(grad, logits, labels, N, C, label_smoothing, scale) / divisor(N, r);
 }
 
 }  // namespace fastnn

@@ -1,0 +1,47 @@
+// isa.cpp: the once-only choice of the SIMD level (see isa.h).
+#include "util/isa.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "util/cpu_features.h"
+
+namespace fastnn {
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::scalar:
+      return "scalar";
+    case Isa::avx2:
+      return "avx2";
+    case Isa::avx512:
+      return "avx512";
+  }
+  return "scalar";
+}
+
+Isa cpu_isa() {
+  const CpuFeatures& f = cpu_features();
+  if (f.avx512) return Isa::avx512;
+  if (f.avx2_fma) return Isa::avx2;
+  return Isa::scalar;
+}
+
+Isa isa_cap(const char* value) {
+  if (value == nullptr) return Isa::avx512;
+  if (std::strcmp(value, "scalar") == 0) return Isa::scalar;
+  if (std::strcmp(value, "avx2") == 0) return Isa::avx2;
+  return Isa::avx512;
+}
+
+Isa active_isa() {
+  static const Isa level = [] {
+    const Isa cpu = cpu_isa(), cap = isa_cap(std::getenv("FASTNN_ARCH"));
+    return cpu < cap ? cpu : cap;
+  }();
+  return level;
+}
+
+Isa elementwise_isa() { return active_isa() >= Isa::avx2 ? Isa::avx2 : Isa::scalar; }
+
+}  // namespace fastnn
