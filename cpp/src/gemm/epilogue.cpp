@@ -1,5 +1,5 @@
 // epilogue.cpp: the fused GEMM write-back (epilogue.h). The inline relu and
-// leaky_relu below use the same expressions as activations.cpp, so the fused and
+// leaky_relu below use the same expressions as activations_scalar.cpp, so the fused and
 // unfused results are identical (tests/test_gemm.py, test_linear.py check it).
 #include "gemm/epilogue.h"
 
@@ -35,15 +35,15 @@ void apply_tile_epilogue(const GemmEpilogue& ep, index_t rows, index_t cols, flo
       for (index_t j = 0; j < cols; ++j) row[j] += b[j];
     }
     if (!act) continue;
-    if (ep.derivative) {  // relu: v > 0 ? g : 0;  leaky_relu: v > 0 ? g : g * slope
+    if (ep.derivative) {  // relu: v <= 0 ? 0 : g (NaN passes g);  leaky_relu: v > 0 ? g : g * slope
       const float* x = ep.aux_x + (i0 + i) * ep.ld_aux + j0;
       if (ep.act == Activation::relu) {
-        for (index_t j = 0; j < cols; ++j) row[j] = x[j] > 0.0f ? row[j] : 0.0f;
+        for (index_t j = 0; j < cols; ++j) row[j] = x[j] <= 0.0f ? 0.0f : row[j];
       } else {
         for (index_t j = 0; j < cols; ++j) row[j] = x[j] > 0.0f ? row[j] : row[j] * slope;
       }
     } else if (ep.act == Activation::relu) {
-      for (index_t j = 0; j < cols; ++j) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
+      for (index_t j = 0; j < cols; ++j) row[j] = row[j] <= 0.0f ? 0.0f : row[j];  // relu(NaN) = NaN
     } else {
       for (index_t j = 0; j < cols; ++j) row[j] = row[j] > 0.0f ? row[j] : row[j] * slope;
     }
