@@ -210,7 +210,7 @@ def report_train(args: argparse.Namespace, peaks: dict[int, float] | None) -> di
         "skipped": skipped}
     if any(r.config == "A" for r in rows):
         print("\n### Peak RSS of a configuration-A training run (one process per library, "
-              "ru_maxrss, imports included)\n")
+              "VmHWM where Linux has it, else ru_maxrss; imports included)\n")
         print(rss_table(rows))
     times = import_times(3 if args.quick else max(5, args.rounds))
     print("\n### Import time (median wall time of `python -c \"import X\"`, interpreter "

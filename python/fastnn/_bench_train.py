@@ -25,8 +25,8 @@ library). A NumPy or torch worker never imports fastnn, so its peak RSS is its o
 Example::
 
     >>> from fastnn import _bench_train
-    >>> rows = _bench_train.run(configs=["B"], libs=["fastnn", "numpy"], threads=[1],
-    ...                         rounds=1, quick=True)
+    >>> rows, skipped = _bench_train.run(configs=["B"], libs=["fastnn", "numpy"],
+    ...                                  threads=[1], rounds=1, quick=True)
     >>> print(_bench_train.format_table(rows))
 """
 
