@@ -1,89 +1,49 @@
-"""GEMM benchmarks: fastnn.functional.matmul against NumPy (OpenBLAS), same thread count.
+"""GEMM benchmarks: fn.matmul against NumPy (OpenBLAS) and torch, same thread count.
 
-NumPy is pinned to fastnn's thread count with threadpoolctl. Unset OPENBLAS_CORETYPE
-and OPENBLAS_L2_SIZE first if your environment sets them (they slow a current NumPy).
+The cases are fastnn._bench_gemm.CASES (square 256 to 2048, the GEMMs of an MLP
+training step with their transposes, a tiny 32x64 @ 64x64 call end to end);
+every library gets the same operands and transposes. NumPy is pinned to
+fastnn's thread count with threadpoolctl, torch with torch.set_num_threads.
+square2048 runs only with FASTNN_BENCH_HEAVY=1. Unset OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE first if your environment sets them (they slow a current NumPy).
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=python \\
         python -m pytest benchmarks/bench_gemm.py --benchmark-group-by=group
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=python \\
-        python benchmarks/bench_gemm.py        # GFLOP/s and ratio table, 1 and 2 threads
+        python benchmarks/bench_gemm.py   # = report.py gemm: GFLOP/s, % of peak, ratios
 """
 
 from __future__ import annotations
 
 import os
-import time
-from typing import Callable
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
-import fastnn as fn
-from fastnn.functional import matmul
+from fastnn import _bench_gemm
 
-# name -> (a shape, b shape, trans_a, trans_b); one MLP layer is x: 128 x 784, W: 512 x 784.
-CASES = {
-    "square256": ((256, 256), (256, 256), False, False),
-    "square512": ((512, 512), (512, 512), False, False),
-    "square1024": ((1024, 1024), (1024, 1024), False, False),
-    "mlp_forward": ((128, 784), (512, 784), False, True),  # y = x @ W.T
-    "mlp_dx": ((128, 512), (512, 784), False, False),      # dx = dy @ W
-    "mlp_dW": ((128, 512), (128, 784), True, False),       # dW = dy.T @ x
-}
-THREADS = [1, 2]
+HEAVY = os.environ.get("FASTNN_BENCH_HEAVY") == "1"
 
 
-def setup(case: str) -> tuple[dict[str, Callable[[], object]], float]:
-    """Callables computing the product with each library, and its flop count."""
-    a_shape, b_shape, ta, tb = CASES[case]
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal(a_shape).astype(np.float32)
-    b = rng.standard_normal(b_shape).astype(np.float32)
-    an, bn = (a.T if ta else a), (b.T if tb else b)
-    out = np.empty((an.shape[0], bn.shape[1]), np.float32)
-    flops = 2.0 * an.shape[0] * an.shape[1] * bn.shape[1]
-    return {
-        "fastnn": lambda: matmul(a, b, trans_a=ta, trans_b=tb, out=out),
-        "numpy": lambda: np.matmul(an, bn, out=out),
-    }, flops
-
-
-@pytest.mark.parametrize("lib", ["fastnn", "numpy"])
-@pytest.mark.parametrize("case", list(CASES))
-def test_gemm(benchmark, case, lib, threads):
-    funcs, flops = setup(case)
+@pytest.mark.parametrize("lib", _bench_gemm.LIBS)
+@pytest.mark.parametrize("case", list(_bench_gemm.CASES))
+def test_gemm(benchmark, request, case, lib, threads):
+    if case == "square2048" and not HEAVY:
+        pytest.skip("square2048 is heavy: set FASTNN_BENCH_HEAVY=1")
+    if lib == "torch":
+        request.getfixturevalue("torch_threads")
+    spec = _bench_gemm.CASES[case]
+    call = _bench_gemm.build(lib, spec)
+    a, b = _bench_gemm.operands(spec)
+    expected = (a.T if spec.trans_a else a).astype(np.float64) @ (b.T if spec.trans_b else b)
+    result = np.asarray(call())  # the same product for every library, and a warm-up
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
     benchmark.group = f"{case}-threads{threads}"
-    benchmark.extra_info["gflops_per_call"] = flops / 1e9
-    benchmark(funcs[lib])
-
-
-def best_time(f: Callable[[], object], min_seconds: float = 0.3, min_reps: int = 5) -> float:
-    f()  # warm up: pack buffers, thread pools
-    best, total, reps = float("inf"), 0.0, 0
-    while total < min_seconds or reps < min_reps:
-        start = time.perf_counter()
-        f()
-        elapsed = time.perf_counter() - start
-        best, total, reps = min(best, elapsed), total + elapsed, reps + 1
-    return best
-
-
-def report() -> None:
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if var in os.environ:
-            print(f"warning: {var} is set; unset it for a fair NumPy baseline")
-    print(f"fastnn {fn.__version__}, simd={fn.info()['simd']}, numpy {np.__version__}")
-    print(f"{'case':<12} {'threads':>7} {'fastnn GF/s':>12} {'numpy GF/s':>11} {'ratio':>6}")
-    for n in THREADS:
-        fn.set_num_threads(n)
-        with threadpool_limits(n, user_api="blas"):
-            for case in CASES:
-                funcs, flops = setup(case)
-                ours = flops / best_time(funcs["fastnn"]) / 1e9
-                theirs = flops / best_time(funcs["numpy"]) / 1e9
-                print(f"{case:<12} {n:>7} {ours:>12.1f} {theirs:>11.1f} {ours / theirs:>6.2f}")
+    benchmark.extra_info["gflops_per_call"] = spec.flops / 1e9
+    benchmark(call)
 
 
 if __name__ == "__main__":
-    report()
+    import report
+
+    report.main(["gemm"])

@@ -1,4 +1,4 @@
-"""Shared benchmark fixture: fastnn and NumPy's BLAS pinned to the same thread count."""
+"""Shared benchmark fixtures: every library pinned to the same thread count."""
 
 from __future__ import annotations
 
@@ -18,3 +18,13 @@ def threads(request):
     with threadpool_limits(request.param, user_api="blas"):
         yield request.param
     fn.set_num_threads(before)
+
+
+@pytest.fixture
+def torch_threads(threads):
+    """torch, pinned to the ``threads`` count for the test (skips when torch is missing)."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    yield torch
+    torch.set_num_threads(before)

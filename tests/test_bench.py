@@ -1,19 +1,24 @@
-"""fastnn.bench: every case runs (quick mode) with fastnn and NumPy agreeing; the table format.
+"""fastnn bench: the kernel cases, the per-process train-step and GEMM suites, the CLI.
 
+Kernels: every case runs (quick mode) with fastnn and NumPy agreeing; the table
+format. Train step: the NumPy baseline MLP computes what fastnn's step computes
+(loss, gradients, Adam updates), the worker protocol, interleaving, the tables.
 No timing assertions: only that each case runs, is checked, and is reported.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
+import os
 import sys
 
 import numpy as np
 import pytest
 
 import fastnn as fn
-from fastnn import bench
+from fastnn import _bench_gemm, _bench_proc, _bench_train, bench, cli
 from fastnn.bench import CASES, Case, Pair, Row
 
 
@@ -202,3 +207,250 @@ def test_with_threadpoolctl_names_blas():
     blas = bench.format_table(rows).splitlines()[1]
     assert "pinned to the fastnn thread count with threadpoolctl" in blas or \
         blas == "BLAS: no BLAS library found by threadpoolctl"
+
+
+# ---------------------------------------------------------------------------- train-step suite
+
+
+class _RecordingAdam:
+    """Wraps an optimizer: keeps a copy of the gradients each step() used."""
+
+    def __init__(self, optimizer, params):
+        self.optimizer, self.params, self.grads = optimizer, params, []
+
+    def step(self):
+        self.grads.append([p.grad.copy() for p in self.params])
+        self.optimizer.step()
+
+    def zero_grad(self):
+        self.optimizer.zero_grad()
+
+
+def test_numpy_baseline_matches_fastnn_step(num_threads, rng):
+    """Same weights and batch: same loss, gradients and Adam updates, step after step."""
+    config = _bench_train.Config("tiny", (6, 9, 7, 4), 5)
+    fn.manual_seed(3)
+    model = _bench_train.fastnn_model(config)
+    params = model.parameters()
+    mlp = _bench_train.NumpyMLP([p.data for p in params], config.batch)
+    recorder = _RecordingAdam(fn.optim.Adam(params, lr=_bench_train.LR), params)
+    x = rng.standard_normal((config.batch, 6)).astype(np.float32)
+    labels = rng.integers(0, 4, config.batch)
+    step = _bench_train.fastnn_step(model, fn.nn.CrossEntropyLoss(), recorder, x, labels)
+    for t in range(3):
+        ours, theirs = step(), mlp.step(x, labels)
+        assert theirs == pytest.approx(ours, rel=1e-5)
+        assert all(not p.grad.any() for p in params)  # the step ends with zero_grad
+        for name, a, b in zip(["W1", "b1", "W2", "b2", "W3", "b3"], recorder.grads[t], mlp.grads):
+            assert b.any(), name
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6, err_msg=f"step {t} d{name}")
+        for p, q in zip(params, mlp.params):
+            np.testing.assert_allclose(q, p.data, rtol=1e-5, atol=1e-7)
+
+
+def test_numpy_baseline_gradients_match_float64_reference(rng):
+    """Independent of fastnn: the baseline's gradients against float64 finite differences."""
+    sizes, n = (4, 5, 3), 6
+    params = [rng.standard_normal((5, 4)), rng.standard_normal(5),
+              rng.standard_normal((3, 5)), rng.standard_normal(3)]
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    labels = rng.integers(0, sizes[-1], n)
+    mlp = _bench_train.NumpyMLP(params, n)
+    loss = mlp.cross_entropy(mlp.forward(x), labels)
+    mlp.backward(x)
+
+    def reference(p):  # float64 loss of the same network
+        h = np.maximum(x @ p[0].T + p[1], 0.0)
+        z = h @ p[2].T + p[3]
+        z = z - z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(n), labels]))
+
+    base = [q.astype(np.float64) for q in mlp.params]
+    assert loss == pytest.approx(reference(base), rel=1e-5)
+    for i, grad in enumerate(mlp.grads):
+        numeric = np.zeros_like(base[i])
+        for j in np.ndindex(base[i].shape):
+            plus, minus = [q.copy() for q in base], [q.copy() for q in base]
+            plus[i][j] += 1e-6
+            minus[i][j] -= 1e-6
+            numeric[j] = (reference(plus) - reference(minus)) / 2e-6
+        np.testing.assert_allclose(grad, numeric, rtol=1e-3, atol=1e-5)
+
+
+def test_gemm_flops_per_sample():
+    # A: forward and dW over all weights, dx for layers 2 and 3 only
+    weights = 784 * 512 + 512 * 256 + 256 * 10
+    assert _bench_train.CONFIGS["A"].gemm_flops_per_sample == 2.0 * (3 * weights - 784 * 512)
+    assert _bench_train.CONFIGS["B"].label == "B: 64-64-10 b32"
+
+
+@pytest.mark.parametrize("lib", ["fastnn", "numpy", "torch", "torch-fused"])
+def test_each_competitor_trains(lib):
+    """Every competitor's step on configuration B runs and lowers the loss on its batch."""
+    if lib.startswith("torch"):
+        pytest.importorskip("torch")
+    step = _bench_train.build(lib, _bench_train.CONFIGS["B"])
+    values = [step() for _ in range(20)]
+    losses = [float(v.detach() if lib.startswith("torch") else v) for v in values]
+    assert all(math.isfinite(v) for v in losses)
+    assert losses[-1] < 0.9 * losses[0]
+
+
+def test_fused_hook_follows_fastnn():
+    assert (_bench_train.fused_step() is None) == (not hasattr(fn, "TrainStep"))
+    assert (_bench_train.unavailable("fastnn-fused") is None) == hasattr(fn, "TrainStep")
+    assert _bench_train.unavailable("numpy") is None
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"configs": ["D"]}, ValueError, r"unknown configuration 'D'; choose from \['A', 'B', 'C'\]"),
+    ({"libs": ["jax"]}, ValueError, "unknown library 'jax'"),
+    ({"rounds": 0}, ValueError, "'rounds' must be >= 1"),
+    ({"threads": []}, ValueError, "'threads' must name at least one"),
+    ({"threads": [1, 0]}, ValueError, "'threads' must be >= 1"),
+    ({"threads": [1.5]}, TypeError, "'threads' must be an int"),
+])
+def test_train_run_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        _bench_train.run(**{"configs": ["B"], "libs": ["numpy"], **kwargs})
+
+
+def test_train_run_per_process_quick():
+    stream = io.StringIO()
+    rows, skipped = _bench_train.run(configs=["B"], libs=["fastnn", "numpy"], threads=[1, 2],
+                                     rounds=2, quick=True, stream=stream)
+    assert [(r.config, r.threads, r.lib) for r in rows] == [
+        ("B", 1, "fastnn"), ("B", 1, "numpy"), ("B", 2, "fastnn"), ("B", 2, "numpy")]
+    for r in rows:
+        assert r.seconds > 0 and r.samples_per_s == pytest.approx(32 / r.seconds)
+        assert r.maxrss_kib is None or r.maxrss_kib > 1024
+    assert skipped == {}
+    assert stream.getvalue().count("\n") == 2
+
+
+def test_train_format_table_ratios_and_ceiling():
+    rows = [_bench_train.Row("A", "fastnn", 1, 128 / 2000, None),
+            _bench_train.Row("A", "numpy", 1, 128 / 1000, None),
+            _bench_train.Row("A", "torch", 1, 128 / 4000, None)]
+    lines = _bench_train.format_table(rows, {1: 100.0}).splitlines()
+    assert [c.strip() for c in lines[0].strip("|").split("|")] == [
+        "config", "threads", "fastnn", "numpy", "torch", "fastnn/numpy", "fastnn/torch",
+        "GEMM ceiling", "fastnn % of ceiling"]
+    assert lines[1].startswith("|:--") and lines[1].endswith(":|")
+    ceiling = 100e9 / _bench_train.CONFIGS["A"].gemm_flops_per_sample
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells == ["A: 784-512-256-10 b128", "1", "2,000", "1,000", "4,000", "2.00", "0.50",
+                     f"{ceiling:,.0f}", f"{2000 / ceiling:.0%}"]
+    assert "GEMM ceiling" not in _bench_train.format_table(rows)
+
+
+# ---------------------------------------------------------------------------- worker processes
+
+
+def test_bare_worker_never_loads_fastnn_and_speaks_the_protocol():
+    argv = _bench_proc.worker_argv("fastnn._bench_train", ["numpy", "B", "1", "--quick"],
+                                   import_fastnn=False)
+    proc = _bench_proc._Process(_bench_proc.Worker("numpy", argv, 1))
+    try:
+        assert proc.receive() == {"loaded": True, "fastnn_core": False}
+        assert proc.ask("calibrate") == {"number": 1}
+        assert proc.ask("run")["seconds"] > 0
+        assert set(proc.ask("quit")) == {"maxrss_kib"}
+        assert proc.proc.wait(timeout=30) == 0
+    finally:
+        proc.close()
+
+
+def test_interleave_runs_rounds_in_turn(tmp_path):
+    log = tmp_path / "calls"
+    workers = []
+    for label in "ABC":
+        code = ("from fastnn._bench_proc import serve\n"
+                f"serve(lambda: open({str(log)!r}, 'a').write({label!r}), quick=True)")
+        workers.append(_bench_proc.Worker(label, [sys.executable, "-c", code], 1))
+    timings = _bench_proc.interleave(workers, rounds=2)
+    assert log.read_text() == "ABC" + "ABCABC"  # calibration, then two interleaved rounds
+    assert [t.label for t in timings] == ["A", "B", "C"]
+    assert all(len(t.seconds) == 2 and t.median > 0 for t in timings)
+
+
+def test_dead_worker_raises_with_its_stderr():
+    worker = _bench_proc.Worker("broken", [sys.executable, "-c", "raise SystemExit('boom')"], 1)
+    with pytest.raises(RuntimeError, match=r"worker 'broken' exited with status 1 .*\n.*boom"):
+        _bench_proc.interleave([worker], rounds=1)
+
+
+def test_serve_protocol_and_unknown_command():
+    calls = []
+    out = io.StringIO()
+    _bench_proc.serve(lambda: calls.append(1), quick=True,
+                      stdin=io.StringIO("calibrate\nrun\nrun\nquit\nrun\n"), stdout=out)
+    replies = [json.loads(line[len(_bench_proc.PREFIX):]) for line in out.getvalue().splitlines()]
+    assert [sorted(r) for r in replies] == [["fastnn_core", "loaded"], ["number"], ["seconds"],
+                                            ["seconds"], ["maxrss_kib"]]
+    assert len(calls) == 3  # warm-up, two windows; nothing after quit
+    with pytest.raises(ValueError, match="unknown command 'go'"):
+        _bench_proc.serve(lambda: None, stdin=io.StringIO("go\n"), stdout=io.StringIO())
+
+
+def test_child_env_pins_threads_and_finds_this_fastnn():
+    env = _bench_proc.child_env(3)
+    assert all(env[v] == "3" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                       "MKL_NUM_THREADS"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(fn.__file__)))
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == root
+
+
+# ---------------------------------------------------------------------------- GEMM cases
+
+
+@pytest.mark.parametrize("lib", ["fastnn", "numpy", "torch"])
+@pytest.mark.parametrize("case", [n for n in _bench_gemm.CASES if n not in
+                                  ("square1024", "square2048")])
+def test_gemm_cases_compute_the_same_product(case, lib):
+    if lib == "torch":
+        pytest.importorskip("torch")
+    spec = _bench_gemm.CASES[case]
+    a, b = _bench_gemm.operands(spec)
+    expected = (a.T if spec.trans_a else a).astype(np.float64) @ (b.T if spec.trans_b else b)
+    result = np.asarray(_bench_gemm.build(lib, spec)())
+    assert result.shape == spec.mkn[::2]
+    np.testing.assert_allclose(result, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_gemm_case_shapes():
+    dw = _bench_gemm.CASES["mlp_dW"]
+    assert dw.mkn == (512, 128, 784) and dw.label == "128x512^T @ 128x784"
+    assert _bench_gemm.CASES["mlp_forward"].mkn == (128, 784, 512)
+    assert _bench_gemm.CASES["mlp2_forward"].mkn == (128, 512, 256)
+    assert _bench_gemm.CASES["tiny"].end_to_end
+    with pytest.raises(ValueError, match="unknown GEMM case 'square3'"):
+        _bench_gemm.run(cases=["square3"])
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def test_cli_train_step_suite(capsys):
+    assert cli.main(["bench", "--suite", "train-step", "--quick", "--case", "B", "--lib", "fastnn",
+                     "--lib", "numpy", "--threads", "1", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("samples/s, median of 1 interleaved round(s)")
+    assert [c.strip() for c in out[1].strip("|").split("|")] == [
+        "config", "threads", "fastnn", "numpy", "fastnn/numpy"]
+    assert out[3].startswith("| B: 64-64-10 b32 |")
+
+
+def test_cli_kernels_suite_several_thread_counts(capsys):
+    assert cli.main(["bench", "--quick", "--case", "adam", "--threads", "1", "2",
+                     "--repeat", "1"]) == 0
+    assert "threads: 1, 2;" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, code, match", [
+    (["--lib", "numpy"], 2, "--lib applies to --suite train-step only"),
+    (["--suite", "train-step", "--case", "Z"], 1, "unknown configuration 'Z'"),
+])
+def test_cli_bench_errors(capsys, argv, code, match):
+    assert cli.main(["bench", "--quick", *argv]) == code
+    assert match in capsys.readouterr().err

@@ -142,22 +142,33 @@ def _build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser(
         "bench",
-        help="time fastnn's kernels against equivalent NumPy code",
-        description="Check, then time, matmul, Linear, activations, softmax cross-entropy, "
-        "dropout, the Adam step and a whole training step with fastnn and with hand-written "
-        "NumPy at the same thread count, and print a table with ratios. For a fair NumPy "
-        "baseline on machines that set them: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
-        "fastnn bench",
+        help="time fastnn against NumPy (kernels) or NumPy and PyTorch (training steps)",
+        description="--suite kernels (default): check, then time, matmul, Linear, "
+        "activations, softmax cross-entropy, dropout, the Adam step and a whole training step "
+        "with fastnn and with hand-written NumPy at the same thread count, and print a table "
+        "with ratios. --suite train-step: samples/s of a whole MLP training step (forward, "
+        "cross-entropy, backward, Adam) with fastnn, a hand-written NumPy MLP and PyTorch (when "
+        "installed), each library in its own process, rounds interleaved, threads pinned for "
+        "all; configurations A 784-512-256-10 batch 128, B 64-64-10 batch 32, C "
+        "784-1024-1024-10 batch 512. For a fair NumPy baseline on machines that set them: "
+        "env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE fastnn bench",
     )
+    bench.add_argument("--suite", choices=("kernels", "train-step"), default="kernels",
+                       help="what to time (default: kernels)")
     bench.add_argument("--quick", action="store_true",
                        help="one call per timed loop: a ~1 s smoke test, not a measurement")
-    bench.add_argument("--threads", type=_positive(int),
-                       help="threads for fastnn and NumPy's BLAS (default: fastnn's count)")
+    bench.add_argument("--threads", type=_positive(int), nargs="+",
+                       help="thread count(s) for every library (default: fastnn's count)")
     bench.add_argument("--repeat", type=_positive(int), default=5,
-                       help="timed loops per library; the median is kept (default: 5)")
+                       help="timed loops (train-step: interleaved rounds) per library; the "
+                       "median is kept (default: 5)")
     bench.add_argument("--case", action="append", metavar="NAME",
-                       help="a case or group (matmul, linear, activation, cross_entropy, adam, "
-                       "dropout, train_step); repeatable (default: all)")
+                       help="kernels: a case or group (matmul, linear, activation, "
+                       "cross_entropy, adam, dropout, train_step); train-step: a configuration "
+                       "(A, B, C); repeatable (default: all)")
+    bench.add_argument("--lib", action="append", metavar="NAME",
+                       help="train-step: a library (fastnn, fastnn-fused, numpy, torch, "
+                       "torch-fused); repeatable (default: all that are available)")
 
     sub.add_parser("info", help="print build and runtime facts (fastnn.info())")
     return parser
@@ -324,12 +335,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from . import bench
+    from . import _bench_train, bench, get_num_threads
 
+    threads = args.threads or [get_num_threads()]
+    if args.lib is not None and args.suite != "train-step":
+        raise CLIError("--lib applies to --suite train-step only")
     try:
-        rows = bench.run(quick=args.quick, threads=args.threads, repeat=args.repeat,
-                         cases=args.case, stream=sys.stderr)
-    except RuntimeError as err:  # fastnn and NumPy disagreed: never time different work
+        if args.suite == "train-step":
+            rows, skipped = _bench_train.run(configs=args.case, libs=args.lib, threads=threads,
+                                             rounds=args.repeat, quick=args.quick,
+                                             stream=sys.stderr)
+            print(_bench_train.describe(skipped, args.repeat, args.quick))
+            print(_bench_train.format_table(rows))
+            return 0
+        rows = [row for n in threads
+                for row in bench.run(quick=args.quick, threads=n, repeat=args.repeat,
+                                     cases=args.case, stream=sys.stderr)]
+    except RuntimeError as err:  # disagreeing results (never time different work), a dead worker
         raise CLIError(str(err)) from None
     print(bench.format_table(rows))
     return 0
