@@ -1,10 +1,7 @@
 // arch.cpp: the per-ISA table and the once-only choice among its rows (see arch.h).
 #include "gemm/arch.h"
 
-#include <cstdlib>
 #include <cstring>
-
-#include "util/cpu_features.h"
 
 namespace fastnn::gemm_detail {
 
@@ -15,8 +12,8 @@ namespace {
 //     B micro-panel 256 x 16 x 4 B = 16 KiB (L1 32 KiB), B block 256 x 4080 = 4 MiB (L3).
 //   scalar (SSE2): the same budget with the smaller 4 x 8 tile.
 constexpr GemmArch kArchs[] = {
-    {"avx2", IsaLevel::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block},
-    {"scalar", IsaLevel::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
+    {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block},
+    {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
      &scalar::pack_block},
 };
 
@@ -27,26 +24,9 @@ constexpr bool table_is_consistent() {
 }
 static_assert(table_is_consistent(), "kArchs: tile too large or blocks not tile multiples");
 
-IsaLevel cpu_level() {
-  const CpuFeatures& f = cpu_features();
-  if (f.avx512) return IsaLevel::avx512;
-  if (f.avx2_fma) return IsaLevel::avx2;
-  return IsaLevel::scalar;
-}
-
-// FASTNN_ARCH as a level cap; unset or unknown means no cap.
-IsaLevel requested_level() {
-  const char* env = std::getenv("FASTNN_ARCH");
-  if (env == nullptr) return IsaLevel::avx512;
-  if (std::strcmp(env, "scalar") == 0) return IsaLevel::scalar;
-  if (std::strcmp(env, "avx2") == 0) return IsaLevel::avx2;
-  return IsaLevel::avx512;
-}
-
 const GemmArch& choose() {
-  const IsaLevel cap = cpu_level() < requested_level() ? cpu_level() : requested_level();
   for (const GemmArch& g : kArchs)
-    if (g.level <= cap) return g;
+    if (g.level <= active_isa()) return g;
   return kArchs[sizeof(kArchs) / sizeof(kArchs[0]) - 1];  // scalar: always runs
 }
 
@@ -59,7 +39,7 @@ const GemmArch& active_arch() {
 
 const GemmArch* find_arch(const char* name) {
   for (const GemmArch& g : kArchs)
-    if (std::strcmp(g.name, name) == 0) return g.level <= cpu_level() ? &g : nullptr;
+    if (std::strcmp(g.name, name) == 0) return g.level <= cpu_isa() ? &g : nullptr;
   return nullptr;
 }
 

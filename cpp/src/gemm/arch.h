@@ -8,15 +8,13 @@
 #include "fastnn/common.h"
 #include "gemm/pack.h"
 #include "gemm/ukernel.h"
+#include "util/isa.h"
 
 namespace fastnn::gemm_detail {
 
-// Instruction-set levels, ordered: a CPU at level L runs every kernel <= L.
-enum class IsaLevel { scalar = 0, avx2 = 1, avx512 = 2 };
-
 struct GemmArch {
   const char* name;  // "scalar", "avx2", ... (FASTNN_ARCH values)
-  IsaLevel level;    // what the CPU must support to run `ukernel`
+  Isa level;         // what the CPU must support to run `ukernel`
   index_t mr, nr;    // register tile (must equal the kernel's kMR, kNR)
   index_t mc, kc, nc;  // cache blocks
   UKernel ukernel;
@@ -26,10 +24,10 @@ struct GemmArch {
 // Largest mr * nr of any kernel: the macro-kernel's on-stack edge tile.
 constexpr index_t kMaxTile = 512;
 
-// The kernel used by gemm(), chosen once on first use (thread-safe): the best
-// one this CPU and OS support, capped by FASTNN_ARCH=scalar|avx2|avx512 when set.
-// A request above what the CPU supports (or for a level this build has no
-// kernel for) falls back to the best kernel below it; an unknown value is ignored.
+// The kernel used by gemm(), chosen once on first use (thread-safe): the best one
+// at or below active_isa() (util/isa.h: CPU and OS support, capped by
+// FASTNN_ARCH=scalar|avx2|avx512). A level this build has no kernel for falls
+// back to the best kernel below it.
 const GemmArch& active_arch();
 
 // The kernel named `name` if this CPU can run it, otherwise nullptr.
