@@ -44,6 +44,10 @@ namespace {
 // more than it saves.
 constexpr double kMinMacsPerThread = 1 << 19;
 
+// Operands read by at most this many micro-panels of the other are used in place
+// (run_block).
+constexpr index_t kDirectPanels = 4;
+
 index_t ceil_div(index_t a, index_t b) { return (a + b - 1) / b; }
 index_t min_i(index_t a, index_t b) { return a < b ? a : b; }
 
@@ -53,32 +57,57 @@ void scale_c(index_t M, index_t N, float beta, float* C, index_t ldc) {
     for (index_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
 }
 
-// Packed B panels [p0, p1) times the packed mc x kc A block, into C at (ic, jc).
-// Edge tiles go through an on-stack tile, then the same write-back as ukernel.h.
-// Tile (ir, jr) is C[ic + ir, jc + jr]: the epilogue needs its global position.
-// active: this is the last K block and the epilogue does something.
+// Tile (ir, jr) of a macro-kernel call is C[ic + ir, jc + jr]: the epilogue needs
+// its global position. active: this is the last K block and the epilogue does
+// something.
 struct EpilogueStep {
   const GemmEpilogue& ep;
   bool active;
   index_t ic, jc;
 };
 
-void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, index_t p0, index_t p1,
-                  const float* apack, const float* bpack, float alpha, float beta, float* C,
-                  index_t ldc, const EpilogueStep& es) {
+// Where the macro-kernel finds its micro-panels: the A panel of rows [ir, ir + mr)
+// starts at a + ir * a_step with element (i, k) at [i * rsa + k * csa]; the B panel
+// of columns [jr, jr + nr) at b + jr * b_step with element (k, j) at [k * rsb + j].
+// Packed: a_step = kc, (rsa, csa) = (1, mr); b_step = kc, rsb = nr. Direct (in
+// place): the operand's own strides; its edge panels, too short for a full tile,
+// are packed into a_edge / b_edge first.
+struct Panels {
+  const float* a;
+  index_t a_step, rsa, csa;
+  const float* b;
+  index_t b_step, rsb;
+  bool a_direct, b_direct;
+  const float* a_edge;  // the packed last A panel when a_direct and mc % mr != 0
+  float* b_edge;        // scratch for one packed B panel when b_direct
+  index_t b_cs;         // direct B: column stride (1) for packing the edge panel
+};
+
+// B panels times A panels (B outer: one B panel stays in L1 while the A panels
+// stream through), into C at (ic, jc). Edge tiles go through an on-stack tile,
+// then the same write-back as ukernel.h.
+void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const Panels& pn,
+                  float alpha, float beta, float* C, index_t ldc, const EpilogueStep& es) {
   alignas(64) float tile[kMaxTile];
-  for (index_t p = p0; p < p1; ++p) {
-    const index_t jr = p * g.nr;
+  for (index_t jr = 0; jr < nc; jr += g.nr) {
     const index_t nr = min_i(g.nr, nc - jr);
-    const float* bp = bpack + p * g.nr * kc;
+    const float* bp = pn.b + jr * pn.b_step;
+    index_t rsb = pn.rsb;
+    if (pn.b_direct && nr < g.nr) {  // a partial B row is not NR floats long: pack it
+      pack_b(g.pack, kc, nr, bp, pn.rsb, pn.b_cs, g.nr, pn.b_edge);
+      bp = pn.b_edge;
+      rsb = g.nr;
+    }
     for (index_t ir = 0; ir < mc; ir += g.mr) {
       const index_t mr = min_i(g.mr, mc - ir);
-      const float* ap = apack + ir * kc;
+      const bool a_edge = pn.a_direct && mr < g.mr;
+      const float* ap = a_edge ? pn.a_edge : pn.a + ir * pn.a_step;
+      const index_t rsa = a_edge ? 1 : pn.rsa, csa = a_edge ? g.mr : pn.csa;
       float* c = C + ir * ldc + jr;
       if (mr == g.mr && nr == g.nr) {
-        g.ukernel(kc, ap, bp, alpha, beta, c, ldc);
+        g.ukernel(kc, ap, rsa, csa, bp, rsb, alpha, beta, c, ldc);
       } else {
-        g.ukernel(kc, ap, bp, 1.0f, 0.0f, tile, g.nr);
+        g.ukernel(kc, ap, rsa, csa, bp, rsb, 1.0f, 0.0f, tile, g.nr);
         for (index_t i = 0; i < mr; ++i)
           for (index_t j = 0; j < nr; ++j) {
             const float v = alpha * tile[i * g.nr + j];
@@ -113,30 +142,49 @@ struct Job {
 };
 
 // The serial loops over the block C[m0:m1, n0:n1], with this thread's buffers.
+// An operand block that few micro-kernel calls will read costs more to pack than
+// to read in place: A when at most kDirectPanels B panels use it, B (row-major
+// only: its rows must be contiguous) when at most kDirectPanels A panels do.
 void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
   const GemmArch& g = j.g;
   const index_t M = m1 - m0, N = n1 - n0;
   if (M <= 0 || N <= 0) return;
   const index_t kc_max = min_i(g.kc, j.K);
+  const bool a_direct = ceil_div(min_i(g.nc, N), g.nr) <= kDirectPanels;
+  const bool b_direct = j.csb == 1 && ceil_div(min_i(g.mc, M), g.mr) <= kDirectPanels;
   static thread_local PackBuffer a_buffer, b_buffer;
-  float* const apack = a_buffer.get(
-      static_cast<std::size_t>(min_i(g.mc, ceil_div(M, g.mr) * g.mr) * kc_max));
-  float* const bpack = b_buffer.get(
-      static_cast<std::size_t>(min_i(g.nc, ceil_div(N, g.nr) * g.nr) * kc_max));
+  float* const apack = a_buffer.get(static_cast<std::size_t>(
+      (a_direct ? g.mr : min_i(g.mc, ceil_div(M, g.mr) * g.mr)) * kc_max));
+  float* const bpack = b_buffer.get(static_cast<std::size_t>(
+      (b_direct ? g.nr : min_i(g.nc, ceil_div(N, g.nr) * g.nr)) * kc_max));
   for (index_t jc = n0; jc < n1; jc += g.nc) {
     const index_t nc = min_i(g.nc, n1 - jc);
-    const index_t n_panels = ceil_div(nc, g.nr);
     for (index_t pc = 0; pc < j.K; pc += g.kc) {
       const index_t kc = min_i(g.kc, j.K - pc);
       const float beta_k = pc == 0 ? j.beta : 1.0f;
       const float* b = j.B + pc * j.rsb + jc * j.csb;
-      pack_b(g.pack, kc, nc, b, j.rsb, j.csb, g.nr, bpack);
+      if (!b_direct) pack_b(g.pack, kc, nc, b, j.rsb, j.csb, g.nr, bpack);
       for (index_t ic = m0; ic < m1; ic += g.mc) {
         const index_t mc = min_i(g.mc, m1 - ic);
-        pack_a(g.pack, mc, kc, j.A + ic * j.rsa + pc * j.csa, j.rsa, j.csa, g.mr, apack);
+        const float* a = j.A + ic * j.rsa + pc * j.csa;
+        Panels pn{apack, kc, 1, g.mr, bpack, kc, g.nr, a_direct, b_direct, apack, bpack, 1};
+        if (a_direct) {
+          pn.a = a;
+          pn.a_step = j.rsa;
+          pn.rsa = j.rsa;
+          pn.csa = j.csa;
+          const index_t full = mc / g.mr * g.mr;  // the edge panel, if any, packed
+          if (full < mc) pack_a(g.pack, mc - full, kc, a + full * j.rsa, j.rsa, j.csa, g.mr, apack);
+        } else {
+          pack_a(g.pack, mc, kc, a, j.rsa, j.csa, g.mr, apack);
+        }
+        if (b_direct) {
+          pn.b = b;
+          pn.b_step = 1;
+          pn.rsb = j.rsb;
+        }
         const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, jc};
-        macro_kernel(g, mc, nc, kc, 0, n_panels, apack, bpack, j.alpha, beta_k,
-                     j.C + ic * j.ldc + jc, j.ldc, es);
+        macro_kernel(g, mc, nc, kc, pn, j.alpha, beta_k, j.C + ic * j.ldc + jc, j.ldc, es);
       }
     }
   }

@@ -1,11 +1,16 @@
 // ukernel.h: the MR x NR register-blocked micro-kernels, one per instruction set.
 //
-// A micro-kernel multiplies one packed micro-panel of A (kc x MR, stored
-// a[k * MR + i]) by one packed micro-panel of B (kc x NR, stored b[k * NR + j])
-// and writes the full MR x NR tile of C (row-major, leading dimension ldc):
+// A micro-kernel multiplies an MR x kc micro-panel of A by a kc x NR micro-panel
+// of B, each read through strides, and writes the full MR x NR tile of C
+// (row-major, leading dimension ldc):
 //
-//   AB[i, j] = sum_{k = 0 .. kc-1} a[k * MR + i] * b[k * NR + j]      (k ascending)
+//   AB[i, j] = sum_{k = 0 .. kc-1} a[i * rsa + k * csa] * b[k * rsb + j]   (k ascending)
 //   C[i, j]  = alpha * AB[i, j] + beta * C[i, j]   (beta == 0: C is not read)
+//
+// Packed panels (pack.h) are the case rsa = 1, csa = MR, rsb = NR; the blocked
+// GEMM also passes small operands in place (a row-major A: rsa = lda, csa = 1; a
+// row-major B: rsb = ldb) when packing them would cost more than it saves. The
+// B row must hold NR contiguous floats and all MR rows of A must be readable.
 //
 // The products are rounded as fl(fl(alpha * AB) + fl(beta * C)) (no fused
 // multiply-add in the write-back) so the macro-kernel's edge-tile write-back,
@@ -20,23 +25,23 @@
 
 namespace fastnn::gemm_detail {
 
-using UKernel = void (*)(index_t kc, const float* a, const float* b, float alpha, float beta,
-                         float* c, index_t ldc);
+using UKernel = void (*)(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
+                         index_t rsb, float alpha, float beta, float* c, index_t ldc);
 
 // Portable C++ written so the compiler vectorizes it at baseline flags (SSE2 on x86-64).
 namespace scalar {
 constexpr index_t kMR = 4;
 constexpr index_t kNR = 8;
-void ukernel(index_t kc, const float* a, const float* b, float alpha, float beta, float* c,
-             index_t ldc);
+void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
+             float alpha, float beta, float* c, index_t ldc);
 }  // namespace scalar
 
 // AVX2 + FMA intrinsics: 6 x 16 tile = 12 ymm accumulators.
 namespace avx2 {
 constexpr index_t kMR = 6;
 constexpr index_t kNR = 16;
-void ukernel(index_t kc, const float* a, const float* b, float alpha, float beta, float* c,
-             index_t ldc);
+void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
+             float alpha, float beta, float* c, index_t ldc);
 }  // namespace avx2
 
 }  // namespace fastnn::gemm_detail

@@ -8,16 +8,16 @@
 
 namespace fastnn::gemm_detail::scalar {
 
-void ukernel(index_t kc, const float* a, const float* b, float alpha, float beta, float* c,
-             index_t ldc) {
+void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
+             float alpha, float beta, float* c, index_t ldc) {
   float ab[kMR][kNR] = {};
   for (index_t k = 0; k < kc; ++k) {
     for (index_t i = 0; i < kMR; ++i) {
-      const float ai = a[i];
+      const float ai = a[i * rsa];
       for (index_t j = 0; j < kNR; ++j) ab[i][j] += ai * b[j];
     }
-    a += kMR;
-    b += kNR;
+    a += csa;
+    b += rsb;
   }
   for (index_t i = 0; i < kMR; ++i) {
     float* ci = c + i * ldc;
