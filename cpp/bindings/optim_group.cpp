@@ -70,7 +70,7 @@ Slots slots(const OptimOptions& o) {
 }  // namespace
 
 void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle& tensor_list,
-                      const char* func) {
+                      const char* func, bool writable_grads) {
   options = read_options(kind, group);
   const Slots used = slots(options);
   const auto list = py::reinterpret_borrow<py::list>(tensor_list);
@@ -87,7 +87,8 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
     FloatArray param = float_output(item[0], where.c_str(), "param");
     t.param = param.mutable_data();
     t.n = static_cast<index_t>(param.size());
-    FloatArray grad = float_input(item[1], where.c_str(), "grad");
+    FloatArray grad = writable_grads ? float_output(item[1], where.c_str(), "grad")
+                                     : float_input(item[1], where.c_str(), "grad");
     if (static_cast<index_t>(grad.size()) != t.n)
       throw py::value_error(where + ": 'grad' must have " + std::to_string(t.n) +
                             " elements like 'param', got " + std::to_string(grad.size()));
@@ -130,6 +131,11 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
                             "] '" + a.name + "' and tensors[" + std::to_string(b.tensor) + "] '" +
                             b.name + "' must not share memory");
   }
+}
+
+void OptimGroup::zero_grads() {
+  for (const OptimTensor& t : tensors)
+    std::fill(const_cast<float*>(t.grad), const_cast<float*>(t.grad) + t.n, 0.0f);
 }
 
 void OptimGroup::step(OptimIsa isa) {

@@ -22,7 +22,13 @@ struct OptimGroup {
 
   // Reads and validates a group; reuses this object's vectors, so a steady state
   // allocates nothing. Raises ValueError / TypeError naming `func` and the tensor.
-  void read(OptimKind kind, const py::handle& group, const py::handle& tensors, const char* func);
+  // writable_grads: each grad must be a float32 C-contiguous writeable array (never
+  // a converted copy), so that zero_grads() zeroes the caller's gradients.
+  void read(OptimKind kind, const py::handle& group, const py::handle& tensors, const char* func,
+            bool writable_grads = false);
+
+  // Fills every tensor's gradient with zeros (needs read(..., writable_grads=true)).
+  void zero_grads();
 
   // Merges back-to-back tensors (coalesce_tensors) and runs the update.
   void step(OptimIsa isa = OptimIsa::best);
