@@ -46,6 +46,13 @@ OptimOptions read_options(OptimKind kind, const py::handle& g) {
   return o;
 }
 
+void require_size(const py::array& a, index_t n, const char* func, const std::string& arg) {
+  if (static_cast<index_t>(a.size()) != n)
+    throw py::value_error(std::string(func) + "(): argument '" + arg + "' must have " +
+                          std::to_string(n) + " elements like its param, got " +
+                          std::to_string(a.size()));
+}
+
 // Which state slots the options use, and their names (for messages).
 struct Slots {
   bool used[3];
@@ -79,19 +86,19 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
   std::vector<Span>& spans = spans_;
   spans.clear();
   for (index_t k = 0; k < static_cast<index_t>(list.size()); ++k) {
-    const std::string where = std::string(func) + "(): tensors[" + std::to_string(k) + "]";
+    const std::string at = "tensors[" + std::to_string(k) + "]";
+    const std::string param_arg = at + ".param", grad_arg = at + ".grad";
     const auto item = py::reinterpret_borrow<py::tuple>(list[k]);
     if (item.size() != 6)
-      throw py::value_error(where + " must be (param, grad, state0, state1, state2, step)");
+      throw py::value_error(std::string(func) + "(): argument '" + at +
+                            "' must be (param, grad, state0, state1, state2, step)");
     OptimTensor t{};
-    FloatArray param = float_output(item[0], where.c_str(), "param");
+    FloatArray param = float_output(item[0], func, param_arg.c_str());
     t.param = param.mutable_data();
     t.n = static_cast<index_t>(param.size());
-    FloatArray grad = writable_grads ? float_output(item[1], where.c_str(), "grad")
-                                     : float_input(item[1], where.c_str(), "grad");
-    if (static_cast<index_t>(grad.size()) != t.n)
-      throw py::value_error(where + ": 'grad' must have " + std::to_string(t.n) +
-                            " elements like 'param', got " + std::to_string(grad.size()));
+    FloatArray grad = writable_grads ? float_output(item[1], func, grad_arg.c_str())
+                                     : float_input(item[1], func, grad_arg.c_str());
+    require_size(grad, t.n, func, grad_arg);
     t.grad = grad.data();
     spans.push_back({reinterpret_cast<const char*>(t.param),
                      reinterpret_cast<const char*>(t.param + t.n), k, "param"});
@@ -102,21 +109,21 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
     for (int s = 0; s < 3; ++s) {
       t.state[s] = nullptr;
       if (!used.used[s]) continue;
+      const std::string arg = at + "." + used.names[s];
       if (item[2 + s].is_none())
-        throw py::value_error(where + ": state '" + used.names[s] + "' is required, got None");
-      FloatArray buf = float_output(item[2 + s], where.c_str(), used.names[s]);
-      if (static_cast<index_t>(buf.size()) != t.n)
-        throw py::value_error(where + ": state '" + used.names[s] + "' must have " +
-                              std::to_string(t.n) + " elements like 'param', got " +
-                              std::to_string(buf.size()));
+        throw py::value_error(std::string(func) + "(): argument '" + arg +
+                              "' is required by these options, got None");
+      FloatArray buf = float_output(item[2 + s], func, arg.c_str());
+      require_size(buf, t.n, func, arg);
       t.state[s] = buf.mutable_data();
       spans.push_back({reinterpret_cast<const char*>(t.state[s]),
                        reinterpret_cast<const char*>(t.state[s] + t.n), k, used.names[s]});
       keep.push_back(std::move(buf));
     }
     t.step = item[5].cast<std::int64_t>();
-    if (t.step < 1) throw py::value_error(where + ": 'step' must be >= 1, got " +
-                                          std::to_string(t.step));
+    if (t.step < 1)
+      throw py::value_error(std::string(func) + "(): argument '" + at + ".step' must be >= 1, got " +
+                            std::to_string(t.step));
     tensors.push_back(t);
   }
   // No two buffers may share memory: sort by start, compare neighbours' extents.
@@ -127,9 +134,9 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
     const Span& a = spans[i - 1];
     const Span& b = spans[i];
     if (b.lo < a.hi)
-      throw py::value_error(std::string(func) + "(): tensors[" + std::to_string(a.tensor) +
-                            "] '" + a.name + "' and tensors[" + std::to_string(b.tensor) + "] '" +
-                            b.name + "' must not share memory");
+      throw py::value_error(std::string(func) + "(): arguments 'tensors[" +
+                            std::to_string(a.tensor) + "]." + a.name + "' and 'tensors[" +
+                            std::to_string(b.tensor) + "]." + b.name + "' must not share memory");
   }
 }
 
