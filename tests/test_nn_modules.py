@@ -159,7 +159,7 @@ def test_flatten_parameters_makes_views_and_keeps_every_behaviour(tmp_path):
         p.grad[...] = i + 1
     grads = [p.grad.copy() for p in model.parameters()]
     data, grad = model.flatten_parameters()
-    assert data.shape == grad.shape == (model.num_parameters(),) == (35,)
+    assert data.shape == grad.shape == (model.num_parameters(),) == (36,)
     assert data.dtype == grad.dtype == np.float32 and not np.shares_memory(data, grad)
     np.testing.assert_array_equal(data, np.concatenate([v.ravel() for v in before.values()]))
     np.testing.assert_array_equal(grad, np.concatenate([g.ravel() for g in grads]))
