@@ -564,7 +564,7 @@ def test_fused_binding_validation():
     big = np.zeros(8, np.float32)
     with pytest.raises(ValueError, match=r"arguments 'tensors\[0\].exp_avg' and "
                                          r"'tensors\[1\].param' must not share memory"):
-        call([(p, g, big[:4], v, None, 1), (big[2:6], g, m, np.zeros(4, np.float32), None, 1)])
+        call([(p, g, big[:4], v, None, 1), (big[2:6], g.copy(), m, v.copy(), None, 1)])
     with pytest.raises(ValueError, match="argument 'isa' must be 'best', 'scalar' or 'avx2'"):
         call([(p, g, m, v, None, 1)], isa="sse")
     call([(p, g, m, v, None, 1)])  # the valid call updates in place
