@@ -1,9 +1,9 @@
 """fastnn.optim: every optimizer and option against the float64 reference and PyTorch.
 
 Trajectories run 12 steps with random gradients over parameters of several
-shapes, including an empty one and one larger than the kernels' OpenMP threshold
-(kOptimParallelThreshold = 32768 elements), so both the serial and the threaded
-loops are covered.
+shapes, including an empty one; groups larger than the kernels' OpenMP threshold
+(kOptimParallelThreshold = 262144 elements in total) cover the threaded loop, in
+one tensor and split across many.
 """
 
 from __future__ import annotations
@@ -135,8 +135,10 @@ def test_trajectory_matches_torch(case):
     ("RMSprop", {"momentum": 0.9, "centered": True, "weight_decay": 0.1}),
     ("Adagrad", {"lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
 ])
-def test_bit_identical_across_thread_counts(name, opts):
-    params, grads = _problem(seed=11, shapes=[(70001,)], n_steps=4)
+@pytest.mark.parametrize("shapes", [[(270001,)], [(7001,)] * 40 + [(3,)]],
+                         ids=["one-tensor", "many-tensors"])
+def test_bit_identical_across_thread_counts(name, opts, shapes):
+    params, grads = _problem(seed=11, shapes=shapes, n_steps=3)
     before = fn.get_num_threads()
     try:
         fn.set_num_threads(1)
@@ -145,7 +147,11 @@ def test_bit_identical_across_thread_counts(name, opts):
         threaded, _ = _run_fastnn(name, opts, params, grads)
     finally:
         fn.set_num_threads(before)
-    np.testing.assert_array_equal(serial[0].data, threaded[0].data)
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a.data, b.data)
+    expected = ref.trajectory(name, params, grads, [opts] * len(grads))
+    for p, e in zip(serial, expected):
+        np.testing.assert_allclose(p.data, e, **_tolerance(name, opts))
 
 
 # -- param groups and learning-rate changes ------------------------------------
