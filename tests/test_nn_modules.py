@@ -149,3 +149,41 @@ def test_summary_lists_layers_shapes_and_parameter_counts():
     lines.clear()
     fn.nn.Sequential(fn.nn.ReLU()).summary(input_shape=5, print_fn=lines.append)
     assert "(N, 5)" in lines[0]
+
+
+def test_flatten_parameters_makes_views_and_keeps_every_behaviour(tmp_path):
+    fn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3, bias=False))
+    before = model.state_dict()
+    for i, p in enumerate(model.parameters()):
+        p.grad[...] = i + 1
+    grads = [p.grad.copy() for p in model.parameters()]
+    data, grad = model.flatten_parameters()
+    assert data.shape == grad.shape == (model.num_parameters(),) == (36,)
+    assert data.dtype == grad.dtype == np.float32 and not np.shares_memory(data, grad)
+    np.testing.assert_array_equal(data, np.concatenate([v.ravel() for v in before.values()]))
+    np.testing.assert_array_equal(grad, np.concatenate([g.ravel() for g in grads]))
+    for p in model.parameters():
+        assert np.shares_memory(p.data, data) and np.shares_memory(p.grad, grad)
+    again = model.flatten_parameters()
+    assert again[0] is data and again[1] is grad  # cached
+    assert fn.distributed.flatten_gradients(model) is grad  # one mechanism
+    # Parameter.data assignment, load_state_dict and zero_grad write into the buffers.
+    model[0].bias.data = np.full(4, 7.0)
+    assert np.all(data[20:24] == 7.0)
+    model.load_state_dict(before)
+    np.testing.assert_array_equal(data, np.concatenate([v.ravel() for v in before.values()]))
+    model.zero_grad()
+    assert not grad.any()
+    # save / load round trip, and forward/backward through the views.
+    fn.save(model, tmp_path / "m.safetensors")
+    x = np.ones((2, 5), np.float32)
+    np.testing.assert_array_equal(fn.load(tmp_path / "m.safetensors")(x), model(x))
+    model.backward(np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(grad, np.concatenate([p.grad.ravel()
+                                                        for p in model.parameters()]))
+    assert grad.any()
+    # Replacing a gradient array makes the next call build new buffers around it.
+    model[0].weight.grad = np.zeros((4, 5), np.float32)
+    assert model.flatten_parameters()[1] is not grad
+    assert model.flatten_parameters()[0] is data

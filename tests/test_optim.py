@@ -1,9 +1,9 @@
 """fastnn.optim: every optimizer and option against the float64 reference and PyTorch.
 
 Trajectories run 12 steps with random gradients over parameters of several
-shapes, including an empty one and one larger than the kernels' OpenMP threshold
-(kOptimParallelThreshold = 32768 elements), so both the serial and the threaded
-loops are covered.
+shapes, including an empty one; groups larger than the kernels' OpenMP threshold
+(kOptimParallelThreshold = 262144 elements in total) cover the threaded loop, in
+one tensor and split across many.
 """
 
 from __future__ import annotations
@@ -135,8 +135,10 @@ def test_trajectory_matches_torch(case):
     ("RMSprop", {"momentum": 0.9, "centered": True, "weight_decay": 0.1}),
     ("Adagrad", {"lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
 ])
-def test_bit_identical_across_thread_counts(name, opts):
-    params, grads = _problem(seed=11, shapes=[(70001,)], n_steps=4)
+@pytest.mark.parametrize("shapes", [[(270001,)], [(7001,)] * 40 + [(3,)]],
+                         ids=["one-tensor", "many-tensors"])
+def test_bit_identical_across_thread_counts(name, opts, shapes):
+    params, grads = _problem(seed=11, shapes=shapes, n_steps=3)
     before = fn.get_num_threads()
     try:
         fn.set_num_threads(1)
@@ -145,7 +147,11 @@ def test_bit_identical_across_thread_counts(name, opts):
         threaded, _ = _run_fastnn(name, opts, params, grads)
     finally:
         fn.set_num_threads(before)
-    np.testing.assert_array_equal(serial[0].data, threaded[0].data)
+    for a, b in zip(serial, threaded):
+        np.testing.assert_array_equal(a.data, b.data)
+    expected = ref.trajectory(name, params, grads, [opts] * len(grads))
+    for p, e in zip(serial, expected):
+        np.testing.assert_allclose(p.data, e, **_tolerance(name, opts))
 
 
 # -- param groups and learning-rate changes ------------------------------------
@@ -476,3 +482,96 @@ def test_binding_converts_grad_of_any_layout():
     g = np.arange(24, dtype=np.float32).reshape(4, 6)[:, ::2].T  # non-contiguous
     _sgd(p, g)
     np.testing.assert_allclose(p, 1 - 0.1 * g, rtol=1e-6)
+
+
+# -- the fused multi-tensor step -----------------------------------------------
+
+TAIL_SHAPES = [(0,), (1,), (7,), (3, 5), (9, 13), (1031,)]
+
+
+def _fused_trajectory(name, opts, params, grads, isa, flat):
+    """Runs the optimizer through _core.optimizer_step with a forced instruction set."""
+    if flat:  # back-to-back views of one buffer: coalesced into one span
+        buffer = np.concatenate([p.ravel() for p in params]).astype(np.float32)
+        ps, offset = [], 0
+        for p in params:
+            q = Parameter(p)
+            q._rebind_data(buffer[offset:offset + p.size].reshape(p.shape))
+            ps.append(q)
+            offset += p.size
+    else:
+        ps = [Parameter(p) for p in params]
+    opt = getattr(optim, name)(ps, **opts)
+    for step_grads in grads:
+        for p, g in zip(ps, step_grads):
+            p.grad[...] = g
+        for group in opt.param_groups:
+            _core.optimizer_step(opt._kind, group, opt._group_tensors(group), isa)
+    return [p.data for p in ps] + [v for p in ps for _, v in sorted(opt.state[p].items())]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_fused_step_is_bit_identical_on_every_path(case):
+    """scalar and AVX2 loops, one span or many, and Optimizer.step() give the same bits."""
+    name, opts = case
+    params, grads = _problem(seed=21, shapes=TAIL_SHAPES, n_steps=3)
+    expected = _fused_trajectory(name, opts, params, grads, "scalar", flat=False)
+    ps, opt = _run_fastnn(name, opts, params, grads)
+    runs = [[p.data for p in ps] + [v for p in ps for _, v in sorted(opt.state[p].items())],
+            _fused_trajectory(name, opts, params, grads, "scalar", flat=True)]
+    try:
+        runs += [_fused_trajectory(name, opts, params, grads, "avx2", flat)
+                 for flat in (False, True)]
+    except ValueError as e:  # a CPU without AVX2
+        assert "not supported by this CPU" in str(e)
+    for run in runs:
+        assert len(run) == len(expected)
+        for a, b in zip(run, expected):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_state_of_a_group_is_one_flat_buffer_per_name():
+    ps = [Parameter(np.ones(s, np.float32)) for s in [(3, 2), (4,), (5,)]]
+    opt = optim.Adam(ps, amsgrad=True)
+    for p in ps:
+        p.grad[...] = 1.0
+    opt.step()
+    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+        views = [opt.state[p][key] for p in ps]
+        assert all(v.base is views[0].base for v in views)
+        assert views[0].base.shape == (15,)
+        assert [v.shape for v in views] == [p.shape for p in ps]
+    assert [opt.state[p]["step"] for p in ps] == [1, 1, 1]
+
+
+def test_fused_binding_validation():
+    p, g = np.ones(4, np.float32), np.ones(4, np.float32)
+    m, v = np.zeros(4, np.float32), np.zeros(4, np.float32)
+    group = optim.Adam([Parameter(p)]).param_groups[0]
+    adam = _core.OptimKind.adam
+
+    def call(tensors, isa="best"):
+        _core.optimizer_step(adam, group, tensors, isa)
+    with pytest.raises(ValueError, match=r"'tensors\[0\]' must be \(param, grad, state0"):
+        call([(p, g, m, v, None)])
+    with pytest.raises(ValueError, match=r"'tensors\[0\].exp_avg_sq' is required by these "
+                                         "options, got None"):
+        call([(p, g, m, None, None, 1)])
+    with pytest.raises(ValueError, match=r"'tensors\[0\].exp_avg' must have 4 elements like "
+                                         "its param, got 3"):
+        call([(p, g, np.zeros(3, np.float32), v, None, 1)])
+    with pytest.raises(ValueError, match=r"'tensors\[0\].grad' must have 4 elements"):
+        call([(p, np.ones(5, np.float32), m, v, None, 1)])
+    with pytest.raises(ValueError, match=r"'tensors\[0\].step' must be >= 1, got 0"):
+        call([(p, g, m, v, None, 0)])
+    with pytest.raises(TypeError, match=r"optimizer_step\(\): argument 'tensors\[1\].param' "
+                                        "must have dtype float32"):
+        call([(p, g, m, v, None, 1), (np.ones(2), g[:2], m[:2], v[:2], None, 1)])
+    big = np.zeros(8, np.float32)
+    with pytest.raises(ValueError, match=r"arguments 'tensors\[0\].exp_avg' and "
+                                         r"'tensors\[1\].param' must not share memory"):
+        call([(p, g, big[:4], v, None, 1), (big[2:6], g.copy(), m, v.copy(), None, 1)])
+    with pytest.raises(ValueError, match="argument 'isa' must be 'best', 'scalar' or 'avx2'"):
+        call([(p, g, m, v, None, 1)], isa="sse")
+    call([(p, g, m, v, None, 1)])  # the valid call updates in place
+    assert np.all(p < 1)

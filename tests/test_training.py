@@ -84,6 +84,44 @@ def test_fit_equals_hand_written_loop(dropout):
         np.testing.assert_array_equal(va, vb)
 
 
+@pytest.mark.parametrize("loss, dropout", [("cross_entropy", 0.3), ("mse", 0.0)])
+def test_fit_with_and_without_the_one_call_step(monkeypatch, loss, dropout):
+    """fit's TrainStep fast path changes nothing: same History, weights and optimizer state."""
+    from fastnn.training import loop
+
+    X, y = make_blobs(90)
+    if loss == "mse":
+        y = np.eye(3, dtype=np.float32)[y]
+
+    calls = []
+    step_call = nn.TrainStep.__call__
+    monkeypatch.setattr(nn.TrainStep, "__call__", lambda *a: calls.append(1) or step_call(*a))
+
+    def train(fast):
+        monkeypatch.setattr(loop, "_USE_TRAIN_STEP", fast)
+        calls.clear()
+        fn.manual_seed(5)
+        model = mlp(dropout)
+        opt = optim.Adam(model.parameters(), lr=0.02)
+        sched = fn.callbacks.LearningRateScheduler(lambda epoch, lr: 0.02 / (epoch + 1))
+        hist = fn.fit(model, X, y, loss=loss, optimizer=opt, epochs=3, batch_size=16,
+                      validation_split=0.2, metrics=["accuracy" if loss != "mse" else "mae"],
+                      callbacks=[sched], verbose=0)
+        return hist, model, opt, len(calls)
+
+    slow, fast = train(False), train(True)
+    assert slow[3] == 0 and fast[3] == 3 * 5  # 72 training samples: 5 batches per epoch
+    assert slow[0].history == fast[0].history
+    for (ka, va), (kb, vb) in zip(slow[1].state_dict().items(), fast[1].state_dict().items()):
+        assert ka == kb
+        np.testing.assert_array_equal(va, vb)
+    sa, sb = slow[2].state_dict(), fast[2].state_dict()
+    assert sa["param_groups"] == sb["param_groups"]
+    for i in sa["state"]:
+        for k in sa["state"][i]:
+            np.testing.assert_array_equal(sa["state"][i][k], sb["state"][i][k])
+
+
 def test_validation_split_uses_the_last_samples_and_eval_mode():
     X, y = make_blobs(100)
     fn.manual_seed(1)

@@ -1,5 +1,13 @@
 // bind_optim.cpp: Python bindings for the fused optimizer steps (fastnn/optim.h).
 //
+//   OptimKind                                  enum: sgd, adam, rmsprop, adagrad
+//   optimizer_step(kind, group, tensors, isa="best")
+//       one fused update of a whole parameter group: group is the optimizer's group
+//       dict, tensors a list of (param, grad, state0, state1, state2, step) tuples
+//       (optim_group.h; slots as in fastnn/optim.h's OptimTensor). isa "scalar" or
+//       "avx2" forces an instruction set (tests); all give the same bits.
+//   sgd_step / adam_step / rmsprop_step / adagrad_step
+//       the single-tensor forms, with named arguments.
 // Each binding updates param and its state buffers in place. They must be
 // float32, C-contiguous, writeable ndarrays of param's size that share no memory;
 // grad may be any real numeric array of that size (converted once). Optional
@@ -13,6 +21,7 @@
 
 #include "checks.h"
 #include "fastnn/optim.h"
+#include "optim_group.h"
 
 namespace fastnn::bind {
 
@@ -80,9 +89,42 @@ class StepArgs {
   std::vector<Buffer> outputs_;
 };
 
+OptimIsa parse_isa(const std::string& isa) {
+  OptimIsa out = OptimIsa::best;
+  if (isa == "scalar")
+    out = OptimIsa::scalar;
+  else if (isa == "avx2")
+    out = OptimIsa::avx2;
+  else if (isa != "best")
+    throw py::value_error("optimizer_step(): argument 'isa' must be 'best', 'scalar' or 'avx2', "
+                          "got '" + isa + "'");
+  if (!optim_isa_supported(out))
+    throw py::value_error("optimizer_step(): isa '" + isa + "' is not supported by this CPU");
+  return out;
+}
+
 }  // namespace
 
 void bind_optim(py::module_& m) {
+  py::enum_<OptimKind>(m, "OptimKind")
+      .value("sgd", OptimKind::sgd)
+      .value("adam", OptimKind::adam)
+      .value("rmsprop", OptimKind::rmsprop)
+      .value("adagrad", OptimKind::adagrad);
+
+  m.def(
+      "optimizer_step",
+      [](OptimKind kind, const py::dict& group, const py::list& tensors, const std::string& isa) {
+        const OptimIsa chosen = parse_isa(isa);
+        OptimGroup g;
+        g.read(kind, group, tensors, "optimizer_step");
+        py::gil_scoped_release release;
+        g.step(chosen);
+      },
+      py::arg("kind"), py::arg("group"), py::arg("tensors"), py::arg("isa") = "best",
+      "One fused update of a parameter group: tensors = [(param, grad, state0, state1, state2, "
+      "step), ...], hyper-parameters read from the group dict.");
+
   m.def(
       "sgd_step",
       [](py::handle param, py::handle momentum_buffer, py::handle grad, double lr, double momentum,

@@ -12,6 +12,7 @@ void bind_activations(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_dropout(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_train(py::module_& m);
 }  // namespace fastnn::bind
 
 PYBIND11_MODULE(_core, m) {
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   fastnn::bind::bind_losses(m);
   fastnn::bind::bind_dropout(m);
   fastnn::bind::bind_optim(m);
+  fastnn::bind::bind_train(m);
 }

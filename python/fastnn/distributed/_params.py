@@ -2,24 +2,21 @@
 
 Gradients are averaged with one ``Allreduce`` over one contiguous float32
 buffer: :func:`flatten_gradients` makes every ``Parameter.grad`` a view into
-that buffer once, so the per-step collective needs no packing copies and no
+that buffer once (the gradient half of :meth:`fastnn.nn.Module.flatten_parameters`,
+sharing its cache), so the per-step collective needs no packing copies and no
 per-tensor calls.
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
 
 from .._validation import shape_str
-from ..nn import Module, Parameter
+from ..nn import Module
+from ..nn._flat import flatten
 from ._mpi import comm
-
-# model -> (flat gradient buffer, its parameters, the views bound to their .grad)
-_flat: weakref.WeakKeyDictionary[Module, tuple[np.ndarray, list[Parameter], list[np.ndarray]]]
-_flat = weakref.WeakKeyDictionary()
 
 
 def _check_model(model: Any, func: str) -> None:
@@ -92,7 +89,8 @@ def flatten_gradients(model: Module) -> np.ndarray:
     **replaces** ``p.grad`` by a view of that slice (same shape, values and
     dtype). Later calls return the cached buffer. Gradients accumulated by
     ``backward`` then land in the buffer directly, and writing the buffer
-    writes the gradients. ``p.data`` is never touched. References to ``p.grad``
+    writes the gradients. ``p.data`` is never touched (``model.flatten_parameters()``
+    flattens both, with the same gradient buffer). References to ``p.grad``
     arrays taken before the first call are stale afterwards: re-read ``p.grad``.
 
     Args:
@@ -110,24 +108,7 @@ def flatten_gradients(model: Module) -> np.ndarray:
         True
     """
     _check_model(model, "flatten_gradients()")
-    params = model.parameters()
-    cached = _flat.get(model)
-    if cached is not None:
-        buffer, cached_params, views = cached
-        if len(params) == len(cached_params) and all(
-            p is q and p.grad is v for p, q, v in zip(params, cached_params, views)
-        ):
-            return buffer
-    buffer = np.empty(sum(p.size for p in params), dtype=np.float32)
-    views, offset = [], 0
-    for p in params:
-        view = buffer[offset:offset + p.size].reshape(p.shape)
-        view[...] = p.grad
-        p.grad = view
-        views.append(view)
-        offset += p.size
-    _flat[model] = (buffer, params, views)
-    return buffer
+    return flatten(model, "grad")
 
 
 def allreduce_gradients(model: Module) -> None:

@@ -8,9 +8,10 @@ from .linear import Dense, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
 from .parameter import Parameter
+from .train_step import TrainStep
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dense", "Dropout", "GELU", "Identity",
     "LeakyReLU", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Tanh", "init",
+    "Softmax", "Tanh", "TrainStep", "init",
 ]

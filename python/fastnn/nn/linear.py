@@ -91,12 +91,12 @@ class Linear(Module):
             raise ValueError(f"Linear.forward(): argument 'input' must have shape "
                              f"(*, {self.in_features}), got {shape_str(x.shape)}")
         lead = x.shape[:-1]
-        x2 = x.reshape(math.prod(lead), self.in_features)
+        x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), self.in_features)
         y = np.empty((x2.shape[0], self.out_features), np.float32)
         bias = None if self.bias is None else self.bias.data
         _core.linear_forward(y, x2, self.weight.data, bias)
         self._input, self._lead = x2, lead
-        return y.reshape(lead + (self.out_features,))
+        return y if x.ndim == 2 else y.reshape(lead + (self.out_features,))
 
     def backward(self, grad_out: Any) -> np.ndarray:
         shape = None if self._input is None else self._lead + (self.out_features,)
@@ -104,9 +104,11 @@ class Linear(Module):
         x2 = self._input
         dx = np.empty_like(x2)
         db = None if self.bias is None else self.bias.grad
-        _core.linear_backward(dx, self.weight.grad, db, g.reshape(x2.shape[0], self.out_features),
+        flat = len(self._lead) == 1  # 2-D input: no reshapes
+        _core.linear_backward(dx, self.weight.grad, db,
+                              g if flat else g.reshape(x2.shape[0], self.out_features),
                               x2, self.weight.data)
-        return dx.reshape(self._lead + (self.in_features,))
+        return dx if flat else dx.reshape(self._lead + (self.in_features,))
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import shape_str
+from ._flat import flatten
 from .parameter import Parameter
 
 
@@ -124,6 +125,32 @@ class Module:
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
         return sum(p.size for p in self.parameters())
+
+    def flatten_parameters(self) -> tuple[np.ndarray, np.ndarray]:
+        """Puts all parameter values in one flat float32 buffer, and all gradients in another.
+
+        Copies each ``p.data`` and ``p.grad`` into its slice (in :meth:`parameters`
+        order) and rebinds the parameter to views of those slices: same shapes and
+        values, but ``p.data`` and ``p.grad`` are new array objects, so references
+        taken before the call are stale afterwards (re-read them). Everything else
+        keeps working on the views: assigning ``p.data = x`` copies into the
+        buffer, and ``state_dict()``, ``load_state_dict()``, ``fastnn.save`` and
+        optimizers behave as before. Optimizers created afterwards update the whole
+        buffer as one span per group, and ``fastnn.distributed`` reduces the
+        gradient buffer in one collective. Later calls return the same buffers
+        unless a parameter or one of its arrays was replaced since.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: ``(data, grad)``, each of shape
+            ``(num_parameters(),)``.
+
+        Example::
+
+            >>> data, grad = model.flatten_parameters()
+            >>> np.shares_memory(data, model[0].weight.data)
+            True
+        """
+        return flatten(self, "data"), flatten(self, "grad")
 
     # -- state --------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:

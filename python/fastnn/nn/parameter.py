@@ -52,6 +52,18 @@ class Parameter:
             )
         self._data[...] = value
 
+    def _rebind_data(self, array: np.ndarray) -> None:
+        """Makes ``array`` (float32, C-contiguous, same shape) the storage of ``data``.
+
+        For :meth:`fastnn.nn.Module.flatten_parameters`, which rebinds every
+        parameter to a view of one flat buffer; the values must already be there.
+        """
+        if array.dtype != np.float32 or array.shape != self._data.shape or \
+                not array.flags.c_contiguous:
+            raise ValueError("Parameter._rebind_data(): expected a float32 C-contiguous array "
+                             f"of shape {shape_str(self._data.shape)}")
+        self._data = array
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self._data.shape

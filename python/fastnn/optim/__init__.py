@@ -1,8 +1,9 @@
 """fastnn.optim: optimizers over fused C++ update kernels, and learning-rate schedulers.
 
 Constructor signatures, defaults, update rules and ``state_dict`` layout follow
-``torch.optim`` (PyTorch 2.13). Each step makes one kernel call per parameter,
-updating the parameter and its state in a single pass over memory.
+``torch.optim`` (PyTorch 2.13). Each step makes one kernel call per parameter
+group, updating every parameter and its state in a single (vectorized,
+multi-threaded) pass over memory.
 
 Example::
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import _core
 from .._validation import check_number
 from ..nn.parameter import Parameter
@@ -45,6 +43,8 @@ class Adagrad(Optimizer):
         >>> opt.step()
     """
 
+    _kind = _core.OptimKind.adagrad
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, *, maximize: bool = False) -> None:
@@ -53,8 +53,7 @@ class Adagrad(Optimizer):
                     "maximize": maximize}
         super().__init__(params, defaults)
         for group in self.param_groups:
-            for p in group["params"]:
-                self._init_state(p, group)
+            self._init_sum(group["params"], group)
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_number(group["lr"], "Adagrad()", "lr", low=0)
@@ -64,17 +63,18 @@ class Adagrad(Optimizer):
                      "initial_accumulator_value", low=0)
         check_number(group["eps"], "Adagrad()", "eps", low=0)
 
-    def _init_state(self, p: Parameter, group: dict[str, Any]) -> None:
-        state = self.state[p]
-        state["step"] = 0
-        state["sum"] = np.full_like(p.data, float(group["initial_accumulator_value"]))
+    def _init_sum(self, params: list[Parameter], group: dict[str, Any]) -> None:
+        self._init_state(params, {"step": 0}, ("sum",),
+                         fill=float(group["initial_accumulator_value"]))
 
-    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        if not self.state[p]:
-            self._init_state(p, group)
-        state = self.state[p]
-        state["step"] += 1
-        _core.adagrad_step(p.data, state["sum"], p.grad, lr=float(group["lr"]),
-                           lr_decay=float(group["lr_decay"]),
-                           weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
-                           maximize=bool(group["maximize"]), step=state["step"])
+    def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
+        params, state = group["params"], self.state
+        fresh = [p for p in params if not state[p]]
+        if fresh:
+            self._init_sum(fresh, group)
+        out = []
+        for p in params:
+            s = state[p]
+            s["step"] = t = s["step"] + 1
+            out.append((p.data, p.grad, s["sum"], None, None, t))
+        return out

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import _core
 from .._validation import check_number
-from ..nn.parameter import Parameter
 from .optimizer import Optimizer, ParamsT
 
 
@@ -52,6 +49,8 @@ class Adam(Optimizer):
         >>> opt.step()
     """
 
+    _kind = _core.OptimKind.adam
+
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,
@@ -73,24 +72,23 @@ class Adam(Optimizer):
         group["betas"] = tuple(betas)
         check_number(group["weight_decay"], name, "weight_decay", low=0)
 
-    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        state = self.state[p]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+    def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
+        params, state = group["params"], self.state
+        fresh = [p for p in params if not state[p]]
+        if fresh:
+            self._init_state(fresh, {"step": 0}, ("exp_avg", "exp_avg_sq"))
         amsgrad = bool(group["amsgrad"])
-        if amsgrad and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        state["step"] += 1
-        beta1, beta2 = group["betas"]
-        _core.adam_step(p.data, state["exp_avg"], state["exp_avg_sq"],
-                        state["max_exp_avg_sq"] if amsgrad else None, p.grad,
-                        lr=float(group["lr"]), beta1=float(beta1), beta2=float(beta2),
-                        eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
-                        amsgrad=amsgrad, maximize=bool(group["maximize"]),
-                        decoupled_weight_decay=bool(group["decoupled_weight_decay"]),
-                        step=state["step"])
+        if amsgrad:
+            fresh = [p for p in params if "max_exp_avg_sq" not in state[p]]
+            if fresh:
+                self._init_state(fresh, {}, ("max_exp_avg_sq",))
+        out = []
+        for p in params:
+            s = state[p]
+            s["step"] = t = s["step"] + 1
+            out.append((p.data, p.grad, s["exp_avg"], s["exp_avg_sq"],
+                        s["max_exp_avg_sq"] if amsgrad else None, t))
+        return out
 
 
 class AdamW(Adam):

@@ -4,8 +4,11 @@ Shaped like ``torch.optim.Optimizer``: ``param_groups`` is a list of dicts, each
 holding ``"params"`` and every hyper-parameter (edit ``group["lr"]`` and the next
 step uses it); ``state`` maps each parameter to its buffers, created lazily on the
 first step under PyTorch's key names; ``state_dict()`` / ``load_state_dict()`` use
-PyTorch's layout. Subclasses validate their hyper-parameters and update one
-parameter with one fused kernel call.
+PyTorch's layout. Built-in subclasses update a whole parameter group with one
+fused kernel call (``_core.optimizer_step``); the state buffers a group creates
+together are views into one flat buffer per state name, so parameters that are
+themselves views into one flat buffer (:meth:`fastnn.nn.Module.flatten_parameters`)
+update as a single span.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from .. import _core
 from .._validation import shape_str
 from ..nn.parameter import Parameter
 
@@ -40,8 +44,12 @@ class Optimizer:
         defaults (dict): the default hyper-parameters.
 
     Subclasses implement :meth:`_check_group` (raise on a bad hyper-parameter) and
-    :meth:`_update` (one step of one parameter).
+    either :meth:`_update` (one step of one parameter) or, as the built-in
+    optimizers do, ``_kind`` (a ``_core.OptimKind``) and :meth:`_group_tensors`
+    (the arguments of one fused ``_core.optimizer_step`` call per group).
     """
+
+    _kind: Any = None  # a _core.OptimKind: step() makes one fused call per group
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
@@ -69,6 +77,32 @@ class Optimizer:
     def _update(self, p: Parameter, group: dict[str, Any]) -> None:
         """Applies one step to ``p`` with ``group``'s hyper-parameters and ``self.state[p]``."""
         raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
+
+    def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
+        """Prepares one step of ``group``: creates missing state, increments step counts.
+
+        Returns one ``(param, grad, state0, state1, state2, step)`` tuple per parameter,
+        the slots of ``_core.OptimTensor`` (fastnn/optim.h) for this ``_kind``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement _group_tensors()")
+
+    def _init_state(self, params: list[Parameter], first: dict[str, Any], buffers: tuple[str, ...],
+                    fill: float = 0.0) -> None:
+        """Gives each of ``params`` the entries ``first`` then ``buffers`` filled with ``fill``.
+
+        Each buffer name gets one flat float32 array for all of ``params``, and each
+        parameter's entry is a view of its slice, so the update kernel can treat
+        back-to-back parameters as one span.
+        """
+        total = sum(p.size for p in params)
+        flats = [np.full(total, fill, np.float32) for _ in buffers]
+        offset = 0
+        for p in params:
+            state = self.state[p]
+            state.update(first)
+            for name, flat in zip(buffers, flats):
+                state[name] = flat[offset:offset + p.size].reshape(p.shape)
+            offset += p.size
 
     # -- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -133,8 +167,11 @@ class Optimizer:
         """
         loss = None if closure is None else closure()
         for group in self.param_groups:
-            for p in group["params"]:
-                self._update(p, group)
+            if self._kind is None:
+                for p in group["params"]:
+                    self._update(p, group)
+            else:
+                _core.optimizer_step(self._kind, group, self._group_tensors(group))
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:

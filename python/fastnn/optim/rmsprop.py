@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import _core
 from .._validation import check_number
-from ..nn.parameter import Parameter
 from .optimizer import Optimizer, ParamsT
 
 
@@ -52,6 +49,8 @@ class RMSprop(Optimizer):
         >>> opt.step()
     """
 
+    _kind = _core.OptimKind.rmsprop
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, *, maximize: bool = False) -> None:
@@ -66,22 +65,21 @@ class RMSprop(Optimizer):
         check_number(group["weight_decay"], "RMSprop()", "weight_decay", low=0)
         check_number(group["momentum"], "RMSprop()", "momentum", low=0)
 
-    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        state = self.state[p]
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
-        momentum = float(group["momentum"])
+    def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
+        params, state = group["params"], self.state
+        fresh = [p for p in params if not state[p]]
+        if fresh:
+            self._init_state(fresh, {"step": 0}, ("square_avg",))
+        use_momentum = group["momentum"] > 0
         centered = bool(group["centered"])
-        if momentum > 0 and "momentum_buffer" not in state:
-            state["momentum_buffer"] = np.zeros_like(p.data)
-        if centered and "grad_avg" not in state:
-            state["grad_avg"] = np.zeros_like(p.data)
-        state["step"] += 1
-        _core.rmsprop_step(p.data, state["square_avg"],
-                           state["grad_avg"] if centered else None,
-                           state["momentum_buffer"] if momentum > 0 else None, p.grad,
-                           lr=float(group["lr"]), alpha=float(group["alpha"]),
-                           eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
-                           momentum=momentum, centered=centered,
-                           maximize=bool(group["maximize"]))
+        for name, needed in (("momentum_buffer", use_momentum), ("grad_avg", centered)):
+            fresh = [p for p in params if needed and name not in state[p]]
+            if fresh:
+                self._init_state(fresh, {}, (name,))
+        out = []
+        for p in params:
+            s = state[p]
+            s["step"] = t = s["step"] + 1
+            out.append((p.data, p.grad, s["square_avg"], s["grad_avg"] if centered else None,
+                        s["momentum_buffer"] if use_momentum else None, t))
+        return out

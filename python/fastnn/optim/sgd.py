@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .. import _core
 from .._validation import check_number
-from ..nn.parameter import Parameter
 from .optimizer import Optimizer, ParamsT
 
 
@@ -49,6 +46,8 @@ class SGD(Optimizer):
         >>> opt.step()
     """
 
+    _kind = _core.OptimKind.sgd
+
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False) -> None:
@@ -67,17 +66,15 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
-    def _update(self, p: Parameter, group: dict[str, Any]) -> None:
-        buf = None
-        init_buffer = False
-        if group["momentum"] != 0:
-            state = self.state[p]
-            if "momentum_buffer" not in state:
-                state["momentum_buffer"] = np.empty_like(p.data)
-                init_buffer = True
-            buf = state["momentum_buffer"]
-        _core.sgd_step(p.data, buf, p.grad, lr=float(group["lr"]),
-                       momentum=float(group["momentum"]), dampening=float(group["dampening"]),
-                       weight_decay=float(group["weight_decay"]),
-                       nesterov=bool(group["nesterov"]), maximize=bool(group["maximize"]),
-                       init_buffer=init_buffer)
+    def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
+        # No step count: step 1 marks the step that creates the momentum buffer (buf = g).
+        params = group["params"]
+        if group["momentum"] == 0:
+            return [(p.data, p.grad, None, None, None, 2) for p in params]
+        state = self.state
+        fresh = [p for p in params if "momentum_buffer" not in state[p]]
+        if fresh:
+            self._init_state(fresh, {}, ("momentum_buffer",))
+        first = set(fresh)
+        return [(p.data, p.grad, state[p]["momentum_buffer"], None, None, 1 if p in first else 2)
+                for p in params]

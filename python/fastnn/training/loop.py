@@ -6,6 +6,10 @@ One training step is the PyTorch loop a user would write by hand::
     model.backward(loss.backward()); optimizer.step()
 
 so ``fit`` and a hand-written loop give identical results for the same seed.
+When :class:`fastnn.nn.TrainStep` accepts the model, loss and optimizer (a
+Sequential of built-in layers, a built-in loss and optimizer, 2-D inputs, not
+distributed), ``fit`` runs each step through it instead: one C++ call with
+bit-identical results, so ``History`` and the weights are the same either way.
 """
 
 from __future__ import annotations
@@ -74,6 +78,21 @@ def _resolve_optimizer(optimizer: Any, model: nn.Module) -> optim.Optimizer:
     return optimizer
 
 
+# Off only in tests that compare fit with and without the one-call step.
+_USE_TRAIN_STEP = True
+
+
+def _train_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
+                X: np.ndarray) -> nn.TrainStep | None:
+    """A :class:`fastnn.nn.TrainStep` for this fit, or ``None`` when it does not apply."""
+    if not _USE_TRAIN_STEP or X.ndim != 2:
+        return None
+    try:
+        return nn.TrainStep(model, loss, optimizer)
+    except (TypeError, ValueError):  # unsupported layer, loss or optimizer: layer by layer
+        return None
+
+
 def _check_model(model: Any, func: str) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(
@@ -120,8 +139,9 @@ class _Averages:
         self.samples = 0
         self.metric_totals = {name: [0.0, 0] for name in metric_fns}
 
-    def add(self, value: float, pred: np.ndarray, target: np.ndarray) -> None:
-        n = len(pred)
+    def add(self, value: float, pred: np.ndarray | None, target: np.ndarray) -> None:
+        """Adds one batch; ``pred`` is only read by metrics (``None`` when there are none)."""
+        n = len(target)
         self.loss_total += value if self.sum_reduction else value * n
         self.samples += n
         for name, fn_ in self.metric_fns.items():
@@ -293,6 +313,7 @@ def fit(
         X_val, y_val = (X[len(X) - n_val :], y[len(X) - n_val :]) if n_val else (None, None)
         X, y = (X[: len(X) - n_val], y[: len(y) - n_val]) if n_val else (X, y)
 
+    fast = None if distributed else _train_step(model, loss, optimizer, X)
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=bool(shuffle), seed=seed)
     steps, samples = len(loader), len(X)
     dist = FitContext(model, seed) if distributed else None
@@ -322,13 +343,17 @@ def fit(
             for step, (xb, yb) in enumerate(batches):
                 for cb in callbacks:
                     cb.on_train_batch_begin(step, {})
-                optimizer.zero_grad()
-                pred = model(xb)
-                value = float(loss(pred, yb))
-                model.backward(loss.backward())
-                if dist is not None:
-                    allreduce_gradients(model)
-                optimizer.step()
+                if fast is not None:
+                    value = fast(xb, yb)
+                    pred = fast.output if metric_fns else None
+                else:
+                    optimizer.zero_grad()
+                    pred = model(xb)
+                    value = float(loss(pred, yb))
+                    model.backward(loss.backward())
+                    if dist is not None:
+                        allreduce_gradients(model)
+                    optimizer.step()
                 averages.add(value, pred, yb)
                 if callbacks:
                     if dist is not None:  # the global batch's loss: the same on every rank

@@ -1,0 +1,225 @@
+// bind_train.cpp: the one-call training step behind fastnn.nn.TrainStep (train.h).
+//
+//   TrainPlan(layers, loss_kind, optim_kind)
+//       layers: one (kind, in, out, bias, activation, param, module) tuple per layer
+//       (LayerSpec; module is the Linear whose weight/bias are read on every call,
+//       else None).
+//   plan.step(x, y, dropout, reduction, label_smoothing, prepare) -> float
+//       x (N, in) float32 (other real dtypes converted once); y int64 labels (N,)
+//       for cross-entropy, else float targets (N, out); dropout: per dropout layer
+//       None (identity) or (p, seed); prepare(): the optimizer's
+//       [(group, tensors), ...] (optim_group.h), called after every argument is
+//       checked, so a bad batch changes nothing. Then, with the GIL released:
+//       zero the optimizer's gradients, forward, loss, backward, optimizer update.
+//   plan.output() -> a copy of the last step's output (N, out).
+// A plan runs one step at a time; a concurrent call raises RuntimeError.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "checks.h"
+#include "fastnn/train.h"
+#include "optim_group.h"
+
+namespace py = pybind11;
+
+namespace fastnn::bind {
+
+namespace {
+
+constexpr const char* kFunc = "TrainStep";
+
+class PyTrainPlan {
+ public:
+  PyTrainPlan(const py::list& layers, LossKind loss_kind, OptimKind optim_kind)
+      : plan_(specs(layers), LossSpec{loss_kind, Reduction::mean, 0.0f}), optim_kind_(optim_kind) {
+    for (const py::handle item : layers) {
+      const auto t = py::reinterpret_borrow<py::tuple>(item);
+      if (t[0].cast<LayerKind>() == LayerKind::linear) linear_modules_.push_back(t[6]);
+    }
+    linear_.resize(linear_modules_.size());
+    dropout_.resize(static_cast<std::size_t>(plan_.count(LayerKind::dropout)));
+  }
+
+  double step(const py::handle& x_obj, const py::handle& y_obj, const py::list& dropout,
+              Reduction reduction, float label_smoothing, const py::function& prepare) {
+    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
+    if (!lock.owns_lock())
+      throw std::runtime_error("TrainStep: this step is already running in another thread; use "
+                               "one TrainStep (and one model) per thread");
+    keep_.clear();
+    TrainBatch b = batch(x_obj, y_obj);
+    read_linear();
+    read_dropout(dropout);
+    b.linear = linear_.data();
+    b.dropout = dropout_.data();
+    if (!(label_smoothing >= 0.0f && label_smoothing <= 1.0f))
+      throw py::value_error("TrainStep: label_smoothing must be in [0, 1], got " +
+                            std::to_string(label_smoothing));
+
+    const py::list groups = prepare();
+    if (groups_.size() < groups.size()) groups_.resize(groups.size());
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+      const auto gt = py::reinterpret_borrow<py::tuple>(groups[k]);
+      groups_[k].read(optim_kind_, gt[0], gt[1], "TrainStep.optimizer_step", true);
+    }
+    double value = 0.0;
+    {
+      py::gil_scoped_release release;
+      for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].zero_grads();
+      value = plan_.forward_backward(b, reduction, label_smoothing);
+      for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].step();
+    }
+    last_rows_ = b.N;
+    for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].keep.clear();
+    keep_.clear();
+    return value;
+  }
+
+  py::array_t<float> output() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    py::array_t<float> out({last_rows_, plan_.out_features()});
+    if (last_rows_ > 0)
+      std::memcpy(out.mutable_data(), plan_.output(),
+                  sizeof(float) * static_cast<std::size_t>(last_rows_ * plan_.out_features()));
+    return out;
+  }
+
+ private:
+  static std::vector<LayerSpec> specs(const py::list& layers) {
+    std::vector<LayerSpec> out;
+    for (const py::handle item : layers) {
+      const auto t = py::reinterpret_borrow<py::tuple>(item);
+      LayerSpec s;
+      s.kind = t[0].cast<LayerKind>();
+      s.in = t[1].cast<index_t>();
+      s.out = t[2].cast<index_t>();
+      s.bias = t[3].cast<bool>();
+      s.act = t[4].cast<Activation>();
+      s.param = t[5].cast<float>();
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  TrainBatch batch(const py::handle& x_obj, const py::handle& y_obj) {
+    TrainBatch b{};
+    FloatArray x = float_input(x_obj, kFunc, "x");
+    require_shape(x, {-1, plan_.in_features()}, kFunc, "x");
+    b.N = x.shape(0);
+    if (b.N == 0) throw py::value_error("TrainStep: empty batch: 'x' has shape " + shape_str(x));
+    b.x = x.data();
+    keep_.push_back(std::move(x));
+    const index_t C = plan_.out_features();
+    if (plan_.loss().kind == LossKind::cross_entropy) {
+      LabelArray y = label_input(y_obj, kFunc, "y");
+      require_shape(y, {b.N}, kFunc, "y");
+      const std::int64_t* labels = y.data();
+      for (index_t i = 0; i < b.N; ++i)
+        if (labels[i] < 0 || labels[i] >= C)
+          throw py::index_error("TrainStep: Target " + std::to_string(labels[i]) +
+                                " is out of bounds: labels must be in [0, " + std::to_string(C) +
+                                ") (at index " + std::to_string(i) + ")");
+      b.labels = labels;
+      labels_ = std::move(y);
+    } else {
+      FloatArray y = float_input(y_obj, kFunc, "y");
+      require_shape(y, {b.N, C}, kFunc, "y");
+      b.target = y.data();
+      keep_.push_back(std::move(y));
+    }
+    return b;
+  }
+
+  // The current weight / bias of every Linear (a module may have been given new ones).
+  void read_linear() {
+    for (std::size_t k = 0; k < linear_modules_.size(); ++k) {
+      const py::handle m = linear_modules_[k];
+      const py::object weight = m.attr("weight");
+      const py::object bias = m.attr("bias");
+      const py::ssize_t out = m.attr("out_features").cast<py::ssize_t>();
+      const py::ssize_t in = m.attr("in_features").cast<py::ssize_t>();
+      LinearBuffers& l = linear_[k];
+      FloatArray W = float_output(weight.attr("_data"), kFunc, "weight");
+      FloatArray dW = float_output(weight.attr("grad"), kFunc, "weight.grad");
+      require_shape(W, {out, in}, kFunc, "weight");
+      require_shape(dW, {out, in}, kFunc, "weight.grad");
+      l.W = W.data();
+      l.dW = dW.mutable_data();
+      keep_.push_back(std::move(W));
+      keep_.push_back(std::move(dW));
+      l.b = nullptr;
+      l.db = nullptr;
+      if (!bias.is_none()) {
+        FloatArray b = float_output(bias.attr("_data"), kFunc, "bias");
+        FloatArray db = float_output(bias.attr("grad"), kFunc, "bias.grad");
+        require_shape(b, {out}, kFunc, "bias");
+        require_shape(db, {out}, kFunc, "bias.grad");
+        l.b = b.data();
+        l.db = db.mutable_data();
+        keep_.push_back(std::move(b));
+        keep_.push_back(std::move(db));
+      }
+    }
+  }
+
+  void read_dropout(const py::list& dropout) {
+    if (dropout.size() != dropout_.size())
+      throw py::value_error("TrainStep: expected " + std::to_string(dropout_.size()) +
+                            " dropout states, got " + std::to_string(dropout.size()));
+    for (std::size_t k = 0; k < dropout_.size(); ++k) {
+      const py::handle d = dropout[k];
+      dropout_[k] = DropoutState{false, 0.0f, 0};
+      if (d.is_none()) continue;
+      const auto t = py::reinterpret_borrow<py::tuple>(d);
+      const float p = t[0].cast<float>();
+      if (!(p >= 0.0f && p < 1.0f))
+        throw py::value_error("TrainStep: dropout p must be in [0, 1), got " + std::to_string(p));
+      dropout_[k] = DropoutState{true, p, t[1].cast<std::uint64_t>()};
+    }
+  }
+
+  TrainPlan plan_;
+  OptimKind optim_kind_;
+  std::vector<py::object> linear_modules_;
+  std::vector<LinearBuffers> linear_;
+  std::vector<DropoutState> dropout_;
+  std::vector<OptimGroup> groups_;
+  std::vector<FloatArray> keep_;  // this call's input arrays, alive until it returns
+  LabelArray labels_;
+  index_t last_rows_ = 0;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace
+
+void bind_train(py::module_& m) {
+  py::enum_<LayerKind>(m, "LayerKind")
+      .value("linear", LayerKind::linear)
+      .value("activation", LayerKind::activation)
+      .value("dropout", LayerKind::dropout)
+      .value("softmax", LayerKind::softmax);
+  py::enum_<LossKind>(m, "LossKind")
+      .value("cross_entropy", LossKind::cross_entropy)
+      .value("mse", LossKind::mse)
+      .value("bce_with_logits", LossKind::bce_with_logits);
+  py::class_<PyTrainPlan>(m, "TrainPlan")
+      .def(py::init([](const py::list& layers, LossKind loss, OptimKind optim) {
+             try {
+               return new PyTrainPlan(layers, loss, optim);
+             } catch (const std::invalid_argument& e) {
+               throw py::value_error(e.what());
+             }
+           }),
+           py::arg("layers"), py::arg("loss_kind"), py::arg("optim_kind"))
+      .def("step", &PyTrainPlan::step, py::arg("x"), py::arg("y"), py::arg("dropout"),
+           py::arg("reduction"), py::arg("label_smoothing"), py::arg("prepare"),
+           "Zero grads, forward, loss, backward and optimizer step in one call; returns the loss.")
+      .def("output", &PyTrainPlan::output, "A copy of the last step's output (N, out).");
+}
+
+}  // namespace fastnn::bind

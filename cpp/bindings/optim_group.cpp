@@ -1,0 +1,153 @@
+// optim_group.cpp: one Python parameter group to optimizer_step's arguments (optim_group.h).
+#include "optim_group.h"
+
+#include <algorithm>
+#include <string>
+
+namespace fastnn::bind {
+
+namespace {
+
+double num(const py::handle& group, const char* key) { return group[key].cast<double>(); }
+bool flag(const py::handle& group, const char* key) { return group[key].cast<bool>(); }
+
+OptimOptions read_options(OptimKind kind, const py::handle& g) {
+  OptimOptions o;
+  o.kind = kind;
+  o.lr = num(g, "lr");
+  o.weight_decay = num(g, "weight_decay");
+  o.maximize = flag(g, "maximize");
+  switch (kind) {
+    case OptimKind::sgd:
+      o.momentum = num(g, "momentum");
+      o.dampening = num(g, "dampening");
+      o.nesterov = flag(g, "nesterov");
+      break;
+    case OptimKind::adam: {
+      const py::tuple betas = g["betas"].cast<py::tuple>();
+      o.beta1 = betas[0].cast<double>();
+      o.beta2 = betas[1].cast<double>();
+      o.eps = num(g, "eps");
+      o.amsgrad = flag(g, "amsgrad");
+      o.decoupled_weight_decay = flag(g, "decoupled_weight_decay");
+      break;
+    }
+    case OptimKind::rmsprop:
+      o.alpha = num(g, "alpha");
+      o.eps = num(g, "eps");
+      o.momentum = num(g, "momentum");
+      o.centered = flag(g, "centered");
+      break;
+    case OptimKind::adagrad:
+      o.lr_decay = num(g, "lr_decay");
+      o.eps = num(g, "eps");
+      break;
+  }
+  return o;
+}
+
+void require_size(const py::array& a, index_t n, const char* func, const std::string& arg) {
+  if (static_cast<index_t>(a.size()) != n)
+    throw py::value_error(std::string(func) + "(): argument '" + arg + "' must have " +
+                          std::to_string(n) + " elements like its param, got " +
+                          std::to_string(a.size()));
+}
+
+// Which state slots the options use, and their names (for messages).
+struct Slots {
+  bool used[3];
+  const char* names[3];
+};
+
+Slots slots(const OptimOptions& o) {
+  switch (o.kind) {
+    case OptimKind::sgd:
+      return {{o.momentum != 0.0, false, false}, {"momentum_buffer", "", ""}};
+    case OptimKind::adam:
+      return {{true, true, o.amsgrad}, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"}};
+    case OptimKind::rmsprop:
+      return {{true, o.centered, o.momentum > 0.0},
+              {"square_avg", "grad_avg", "momentum_buffer"}};
+    case OptimKind::adagrad:
+      break;
+  }
+  return {{true, false, false}, {"sum", "", ""}};
+}
+
+}  // namespace
+
+void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle& tensor_list,
+                      const char* func, bool writable_grads) {
+  options = read_options(kind, group);
+  const Slots used = slots(options);
+  const auto list = py::reinterpret_borrow<py::list>(tensor_list);
+  tensors.clear();
+  keep.clear();
+  std::vector<Span>& spans = spans_;
+  spans.clear();
+  for (index_t k = 0; k < static_cast<index_t>(list.size()); ++k) {
+    const std::string at = "tensors[" + std::to_string(k) + "]";
+    const std::string param_arg = at + ".param", grad_arg = at + ".grad";
+    const auto item = py::reinterpret_borrow<py::tuple>(list[k]);
+    if (item.size() != 6)
+      throw py::value_error(std::string(func) + "(): argument '" + at +
+                            "' must be (param, grad, state0, state1, state2, step)");
+    OptimTensor t{};
+    FloatArray param = float_output(item[0], func, param_arg.c_str());
+    t.param = param.mutable_data();
+    t.n = static_cast<index_t>(param.size());
+    FloatArray grad = writable_grads ? float_output(item[1], func, grad_arg.c_str())
+                                     : float_input(item[1], func, grad_arg.c_str());
+    require_size(grad, t.n, func, grad_arg);
+    t.grad = grad.data();
+    spans.push_back({reinterpret_cast<const char*>(t.param),
+                     reinterpret_cast<const char*>(t.param + t.n), k, "param"});
+    spans.push_back({reinterpret_cast<const char*>(t.grad),
+                     reinterpret_cast<const char*>(t.grad + t.n), k, "grad"});
+    keep.push_back(std::move(param));
+    keep.push_back(std::move(grad));
+    for (int s = 0; s < 3; ++s) {
+      t.state[s] = nullptr;
+      if (!used.used[s]) continue;
+      const std::string arg = at + "." + used.names[s];
+      if (item[2 + s].is_none())
+        throw py::value_error(std::string(func) + "(): argument '" + arg +
+                              "' is required by these options, got None");
+      FloatArray buf = float_output(item[2 + s], func, arg.c_str());
+      require_size(buf, t.n, func, arg);
+      t.state[s] = buf.mutable_data();
+      spans.push_back({reinterpret_cast<const char*>(t.state[s]),
+                       reinterpret_cast<const char*>(t.state[s] + t.n), k, used.names[s]});
+      keep.push_back(std::move(buf));
+    }
+    t.step = item[5].cast<std::int64_t>();
+    if (t.step < 1)
+      throw py::value_error(std::string(func) + "(): argument '" + at + ".step' must be >= 1, got " +
+                            std::to_string(t.step));
+    tensors.push_back(t);
+  }
+  // No two buffers may share memory: sort by start, compare neighbours' extents.
+  spans.erase(std::remove_if(spans.begin(), spans.end(), [](const Span& s) { return s.lo == s.hi; }),
+              spans.end());
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+  for (std::size_t i = 1; i < spans.size(); ++i) {
+    const Span& a = spans[i - 1];
+    const Span& b = spans[i];
+    if (b.lo < a.hi)
+      throw py::value_error(std::string(func) + "(): arguments 'tensors[" +
+                            std::to_string(a.tensor) + "]." + a.name + "' and 'tensors[" +
+                            std::to_string(b.tensor) + "]." + b.name + "' must not share memory");
+  }
+}
+
+void OptimGroup::zero_grads() {
+  for (const OptimTensor& t : tensors)
+    std::fill(const_cast<float*>(t.grad), const_cast<float*>(t.grad) + t.n, 0.0f);
+}
+
+void OptimGroup::step(OptimIsa isa) {
+  const index_t count = coalesce_tensors(tensors.data(), static_cast<index_t>(tensors.size()));
+  optimizer_step(options, tensors.data(), count, isa);
+}
+
+}  // namespace fastnn::bind

@@ -1,0 +1,141 @@
+// optimizer_step.cpp: one fused, threaded update of a whole parameter group (optim.h).
+//
+// The group's tensors form one index space [0, total): with several threads each
+// takes one contiguous slice of it (cut at multiples of kSliceAlign, so SIMD loops
+// mostly run full vectors) and walks the tensors that slice covers. Updates are
+// element-wise, so any split gives the same bits.
+#include <algorithm>
+#include <cstring>
+
+#include "fastnn/gemm.h"
+#include "fastnn/optim.h"
+#include "optim/scalars.h"
+#include "util/cpu_features.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace fastnn {
+
+namespace {
+
+using RangeFn = void (*)(OptimKind, const optim_detail::StepScalars&, const OptimTensor&, index_t,
+                         index_t);
+
+constexpr index_t kSliceAlign = 16;
+
+bool avx2_usable() {
+  // gemm_arch() honours FASTNN_ARCH, so FASTNN_ARCH=scalar selects scalar here too.
+  static const bool usable =
+      cpu_features().avx2_fma && std::strcmp(gemm_arch(), "scalar") != 0;
+  return usable;
+}
+
+RangeFn range_fn(OptimIsa isa) {
+  const bool avx2 = isa == OptimIsa::avx2 || (isa == OptimIsa::best && avx2_usable());
+  return avx2 ? &optim_detail::update_range_avx2 : &optim_detail::update_range_scalar;
+}
+
+// Updates the elements [lo, hi) of the group's index space.
+void update_slice(const OptimOptions& o, RangeFn fn, const OptimTensor* t, index_t count,
+                  index_t lo, index_t hi) {
+  index_t base = 0;
+  for (index_t k = 0; k < count && base < hi; base += t[k].n, ++k) {
+    const index_t begin = std::max(lo, base) - base;
+    const index_t end = std::min(hi, base + t[k].n) - base;
+    if (begin < end) fn(o.kind, optim_detail::step_scalars(o, t[k].step), t[k], begin, end);
+  }
+}
+
+}  // namespace
+
+bool optim_isa_supported(OptimIsa isa) {
+  return isa != OptimIsa::avx2 || cpu_features().avx2_fma;
+}
+
+void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, index_t count,
+                    OptimIsa isa) {
+  const RangeFn fn = range_fn(isa);
+  index_t total = 0;
+  for (index_t k = 0; k < count; ++k) total += tensors[k].n;
+#ifdef _OPENMP
+  if (total > kOptimParallelThreshold && omp_get_max_threads() > 1) {
+#pragma omp parallel
+    {
+      const index_t nth = omp_get_num_threads(), tid = omp_get_thread_num();
+      const index_t per = ((total + nth - 1) / nth + kSliceAlign - 1) / kSliceAlign * kSliceAlign;
+      const index_t lo = std::min(total, tid * per), hi = std::min(total, lo + per);
+      update_slice(options, fn, tensors, count, lo, hi);
+    }
+    return;
+  }
+#endif
+  update_slice(options, fn, tensors, count, 0, total);
+}
+
+index_t coalesce_tensors(OptimTensor* t, index_t count) {
+  if (count == 0) return 0;
+  index_t last = 0;
+  for (index_t k = 1; k < count; ++k) {
+    OptimTensor& a = t[last];
+    const OptimTensor& b = t[k];
+    bool adjacent = b.step == a.step && b.param == a.param + a.n && b.grad == a.grad + a.n;
+    for (int s = 0; s < 3 && adjacent; ++s)
+      adjacent = a.state[s] == nullptr ? b.state[s] == nullptr : b.state[s] == a.state[s] + a.n;
+    if (adjacent)
+      a.n += b.n;
+    else
+      t[++last] = b;
+  }
+  return last + 1;
+}
+
+// -- single-tensor forms ------------------------------------------------------
+
+void sgd_step(float* param, float* momentum_buffer, const float* grad, index_t n, double lr,
+              double momentum, double dampening, double weight_decay, bool nesterov,
+              bool maximize, bool init_buffer) {
+  OptimOptions o;
+  o.kind = OptimKind::sgd;
+  o.lr = lr, o.momentum = momentum, o.dampening = dampening, o.weight_decay = weight_decay;
+  o.nesterov = nesterov, o.maximize = maximize;
+  const OptimTensor t{param, grad, {momentum_buffer, nullptr, nullptr}, n, init_buffer ? 1 : 2};
+  optimizer_step(o, &t, 1);
+}
+
+void adam_step(float* param, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq,
+               const float* grad, index_t n, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bool amsgrad, bool maximize, bool decoupled_weight_decay,
+               std::int64_t step) {
+  OptimOptions o;
+  o.kind = OptimKind::adam;
+  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps, o.weight_decay = weight_decay;
+  o.amsgrad = amsgrad, o.maximize = maximize, o.decoupled_weight_decay = decoupled_weight_decay;
+  const OptimTensor t{param, grad, {exp_avg, exp_avg_sq, max_exp_avg_sq}, n, step};
+  optimizer_step(o, &t, 1);
+}
+
+void rmsprop_step(float* param, float* square_avg, float* grad_avg, float* momentum_buffer,
+                  const float* grad, index_t n, double lr, double alpha, double eps,
+                  double weight_decay, double momentum, bool centered, bool maximize) {
+  OptimOptions o;
+  o.kind = OptimKind::rmsprop;
+  o.lr = lr, o.alpha = alpha, o.eps = eps, o.weight_decay = weight_decay;
+  o.momentum = momentum, o.centered = centered, o.maximize = maximize;
+  const OptimTensor t{param, grad, {square_avg, grad_avg, momentum_buffer}, n, 1};
+  optimizer_step(o, &t, 1);
+}
+
+void adagrad_step(float* param, float* sum, const float* grad, index_t n, double lr,
+                  double lr_decay, double weight_decay, double eps, bool maximize,
+                  std::int64_t step) {
+  OptimOptions o;
+  o.kind = OptimKind::adagrad;
+  o.lr = lr, o.lr_decay = lr_decay, o.weight_decay = weight_decay, o.eps = eps;
+  o.maximize = maximize;
+  const OptimTensor t{param, grad, {sum, nullptr, nullptr}, n, step};
+  optimizer_step(o, &t, 1);
+}
+
+}  // namespace fastnn

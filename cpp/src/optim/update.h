@@ -1,0 +1,203 @@
+// update.h: the per-element update of each optimizer, written once over a vector type.
+//
+// V is Scalar (below) or a SIMD wrapper (update_avx2.cpp) with the same operations:
+// load, store, splat, + - * /, unary -, sqrt and nan_max. Every operation is IEEE
+// correctly rounded and none is fused, so each lane computes exactly what the
+// scalar code computes (torch's order of float32 operations, see optim.h).
+//
+// Everything here has internal linkage (an unnamed namespace): each instruction-set
+// file compiles its own copy with its own flags, so the linker can never substitute
+// an AVX2-compiled Update<Scalar> into the portable path.
+#pragma once
+
+#include <cmath>
+
+#include "optim/scalars.h"
+
+namespace fastnn::optim_detail {
+namespace {
+
+struct Scalar {
+  static constexpr index_t kWidth = 1;
+  float v;
+  static Scalar load(const float* p) { return {*p}; }
+  static Scalar splat(float x) { return {x}; }
+  void store(float* p) const { *p = v; }
+};
+inline Scalar operator+(Scalar a, Scalar b) { return {a.v + b.v}; }
+inline Scalar operator-(Scalar a, Scalar b) { return {a.v - b.v}; }
+inline Scalar operator*(Scalar a, Scalar b) { return {a.v * b.v}; }
+inline Scalar operator/(Scalar a, Scalar b) { return {a.v / b.v}; }
+inline Scalar operator-(Scalar a) { return {-a.v}; }
+inline Scalar sqrt(Scalar a) { return {std::sqrt(a.v)}; }
+// torch.maximum(vmax, v): NaN in v propagates (and NaN in vmax, since v > NaN is false).
+inline Scalar nan_max(Scalar v, Scalar vmax) { return (v.v > vmax.v || v.v != v.v) ? v : vmax; }
+
+template <class V>
+struct Update {
+  template <bool kFromEnd>
+  static V lerp(const Lerp& l, V a, V b) { return (kFromEnd ? b : a) + V::splat(l.k) * (b - a); }
+
+  static V gradient(const StepScalars& c, const OptimTensor& t, index_t i) {
+    V g = V::load(t.grad + i);
+    return c.maximize ? -g : g;
+  }
+
+  // Options that decide which buffers are stored or which operand is selected are
+  // template arguments, so that each loop is free of control flow (and GCC
+  // vectorizes the portable one too).
+  template <bool kMomentum, bool kInit>
+  static void sgd(const StepScalars& c, const OptimTensor& t, index_t i) {
+    V g = gradient(c, t, i);
+    const V p = V::load(t.param + i);
+    if (c.decay) g = g + V::splat(c.wd) * p;
+    if constexpr (kMomentum) {
+      V buf = g;
+      if constexpr (!kInit)
+        buf = V::load(t.state[0] + i) * V::splat(c.momentum) + V::splat(c.keep) * g;
+      buf.store(t.state[0] + i);
+      g = c.nesterov ? g + V::splat(c.momentum) * buf : buf;
+    }
+    (p + V::splat(c.neg_lr) * g).store(t.param + i);
+  }
+
+  template <bool kAmsgrad, bool kFromEnd>
+  static void adam(const StepScalars& c, const OptimTensor& t, index_t i) {
+    V g = gradient(c, t, i);
+    const V p = V::load(t.param + i) * V::splat(c.shrink);
+    if (c.decay) g = g + V::splat(c.wd) * p;
+    const V m = lerp<kFromEnd>(c.lerp, V::load(t.state[0] + i), g);
+    const V v = V::load(t.state[1] + i) * V::splat(c.b2) + V::splat(c.one_minus_b2) * g * g;
+    m.store(t.state[0] + i);
+    v.store(t.state[1] + i);
+    V vhat = v;
+    if constexpr (kAmsgrad) {
+      vhat = nan_max(v, V::load(t.state[2] + i));
+      vhat.store(t.state[2] + i);
+    }
+    const V denom = sqrt(vhat) / V::splat(c.bc2_sqrt) + V::splat(c.eps);
+    (p + V::splat(c.neg_lr) * m / denom).store(t.param + i);
+  }
+
+  template <bool kCentered, bool kMomentum, bool kFromEnd>
+  static void rmsprop(const StepScalars& c, const OptimTensor& t, index_t i) {
+    V g = gradient(c, t, i);
+    const V p = V::load(t.param + i);
+    if (c.decay) g = g + V::splat(c.wd) * p;
+    const V s = V::load(t.state[0] + i) * V::splat(c.alpha) + V::splat(c.one_minus_alpha) * g * g;
+    s.store(t.state[0] + i);
+    V avg;
+    if constexpr (kCentered) {
+      const V ga = lerp<kFromEnd>(c.lerp, V::load(t.state[1] + i), g);
+      ga.store(t.state[1] + i);
+      avg = sqrt(s + V::splat(-1.0f) * ga * ga);
+    } else {
+      avg = sqrt(s);
+    }
+    avg = avg + V::splat(c.eps);
+    if constexpr (kMomentum) {
+      const V buf = V::load(t.state[2] + i) * V::splat(c.momentum) + g / avg;
+      buf.store(t.state[2] + i);
+      (p + V::splat(c.neg_lr) * buf).store(t.param + i);
+    } else {
+      (p + V::splat(c.neg_lr) * g / avg).store(t.param + i);
+    }
+  }
+
+  static void adagrad(const StepScalars& c, const OptimTensor& t, index_t i) {
+    V g = gradient(c, t, i);
+    const V p = V::load(t.param + i);
+    if (c.decay) g = g + V::splat(c.wd) * p;
+    const V s = V::load(t.state[0] + i) + g * g;
+    s.store(t.state[0] + i);
+    (p + V::splat(c.neg_lr) * g / (sqrt(s) + V::splat(c.eps))).store(t.param + i);
+  }
+};
+
+// Elements [begin, end) of t with one update: V-wide steps, then the rest one at a
+// time. The update is a template argument so that it inlines into the loop.
+template <class V, void (*Wide)(const StepScalars&, const OptimTensor&, index_t),
+          void (*One)(const StepScalars&, const OptimTensor&, index_t)>
+void loop(const StepScalars& scalars, const OptimTensor& tensor, index_t begin, index_t end) {
+  // Local copies: stores to the float buffers cannot alias them, so every scalar and
+  // flag is loop-invariant for the vectorizer.
+  const StepScalars c = scalars;
+  const OptimTensor t = tensor;
+  index_t i = begin;
+  if constexpr (V::kWidth > 1)
+    for (; i + V::kWidth <= end; i += V::kWidth) Wide(c, t, i);
+  for (; i < end; ++i) One(c, t, i);
+}
+
+// One update with its options fixed, as loop()'s pair of functions.
+template <class V, class Op>
+void run(const StepScalars& c, const OptimTensor& t, index_t begin, index_t end) {
+  loop<V, &Op::template apply<V>, &Op::template apply<Scalar>>(c, t, begin, end);
+}
+
+template <bool kMomentum, bool kInit>
+struct Sgd {
+  template <class V>
+  static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
+    Update<V>::template sgd<kMomentum, kInit>(c, t, i);
+  }
+};
+
+template <bool kAmsgrad, bool kFromEnd>
+struct Adam {
+  template <class V>
+  static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
+    Update<V>::template adam<kAmsgrad, kFromEnd>(c, t, i);
+  }
+};
+
+template <bool kCentered, bool kMomentum, bool kFromEnd>
+struct Rmsprop {
+  template <class V>
+  static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
+    Update<V>::template rmsprop<kCentered, kMomentum, kFromEnd>(c, t, i);
+  }
+};
+
+struct Adagrad {
+  template <class V>
+  static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
+    Update<V>::adagrad(c, t, i);
+  }
+};
+
+template <class V, bool kCentered, bool kMomentum>
+void run_rmsprop(const StepScalars& c, const OptimTensor& t, index_t begin, index_t end) {
+  if (kCentered && c.lerp.from_end)
+    return run<V, Rmsprop<kCentered, kMomentum, true>>(c, t, begin, end);
+  run<V, Rmsprop<kCentered, kMomentum, false>>(c, t, begin, end);
+}
+
+template <class V>
+void update_range(OptimKind kind, const StepScalars& c, const OptimTensor& t, index_t begin,
+                  index_t end) {
+  const bool from_end = c.lerp.from_end;
+  switch (kind) {
+    case OptimKind::sgd:
+      if (!c.use_momentum) return run<V, Sgd<false, false>>(c, t, begin, end);
+      if (c.init_buffer) return run<V, Sgd<true, true>>(c, t, begin, end);
+      return run<V, Sgd<true, false>>(c, t, begin, end);
+    case OptimKind::adam:
+      if (c.amsgrad)
+        return from_end ? run<V, Adam<true, true>>(c, t, begin, end)
+                        : run<V, Adam<true, false>>(c, t, begin, end);
+      return from_end ? run<V, Adam<false, true>>(c, t, begin, end)
+                      : run<V, Adam<false, false>>(c, t, begin, end);
+    case OptimKind::rmsprop:
+      if (c.centered)
+        return c.use_momentum ? run_rmsprop<V, true, true>(c, t, begin, end)
+                              : run_rmsprop<V, true, false>(c, t, begin, end);
+      return c.use_momentum ? run_rmsprop<V, false, true>(c, t, begin, end)
+                            : run_rmsprop<V, false, false>(c, t, begin, end);
+    case OptimKind::adagrad:
+      return run<V, Adagrad>(c, t, begin, end);
+  }
+}
+
+}  // namespace
+}  // namespace fastnn::optim_detail

@@ -1,0 +1,169 @@
+// plan.cpp: TrainPlan, one forward/loss/backward pass over a layer stack (train.h).
+//
+// Every kernel call below is the one the Python module of that layer makes, with
+// the same arguments, so a TrainPlan step and a layer-by-layer step give the same
+// bits. The call sites are gathered in forward_layer, backward_layer and
+// loss_forward_backward, the places to switch to fused kernels.
+#include "fastnn/train.h"
+
+#include <algorithm>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "fastnn/dropout.h"
+#include "fastnn/linear.h"
+
+namespace fastnn {
+
+namespace {
+
+constexpr std::size_t kAlign = 64;
+
+float* allocate(index_t n) {
+  return static_cast<float*>(::operator new(static_cast<std::size_t>(n) * sizeof(float),
+                                            std::align_val_t(kAlign)));
+}
+
+// value = loss(pred, target); grad = dloss/dpred, written. pred is (N, C).
+double loss_forward_backward(LossKind kind, Reduction r, float label_smoothing, float* grad,
+                             const float* pred, const TrainBatch& b, index_t C) {
+  const index_t n = b.N * C;
+  double value = 0.0;
+  switch (kind) {
+    case LossKind::cross_entropy:
+      value = cross_entropy_forward(pred, b.labels, b.N, C, label_smoothing, r);
+      cross_entropy_backward(grad, pred, b.labels, b.N, C, label_smoothing, r);
+      break;
+    case LossKind::mse:
+      value = mse_forward(pred, b.target, n, r);
+      mse_backward(grad, pred, b.target, n, r);
+      break;
+    case LossKind::bce_with_logits:
+      value = bce_with_logits_forward(pred, b.target, n, r);
+      bce_with_logits_backward(grad, pred, b.target, n, r);
+      break;
+  }
+  return value;
+}
+
+}  // namespace
+
+void TrainPlan::FloatDeleter::operator()(float* p) const {
+  ::operator delete(p, std::align_val_t(kAlign));
+}
+
+TrainPlan::TrainPlan(std::vector<LayerSpec> layers, LossSpec loss)
+    : layers_(std::move(layers)), loss_(loss), first_trainable_(layers_.size()) {
+  if (layers_.empty()) throw std::invalid_argument("TrainPlan: no layers");
+  index_t offset = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    LayerSpec& l = layers_[i];
+    if (l.kind != LayerKind::linear) l.out = l.in;
+    if (i > 0 && l.in != layers_[i - 1].out)
+      throw std::invalid_argument("TrainPlan: layer " + std::to_string(i) + " takes " +
+                                  std::to_string(l.in) + " features, the layer before gives " +
+                                  std::to_string(layers_[i - 1].out));
+    if (l.kind == LayerKind::linear && first_trainable_ == layers_.size()) first_trainable_ = i;
+    act_offset_.push_back(offset);
+    offset += l.out;
+    max_width_ = std::max({max_width_, l.in, l.out});
+  }
+  inputs_.resize(layers_.size());
+}
+
+index_t TrainPlan::count(LayerKind kind) const {
+  index_t n = 0;
+  for (const LayerSpec& l : layers_) n += l.kind == kind;
+  return n;
+}
+
+void TrainPlan::reserve(index_t rows) {
+  if (rows <= capacity_) return;
+  const index_t act_floats = act_offset_.back() + layers_.back().out;
+  acts_ = Workspace(allocate(act_floats * rows));
+  grads_ = Workspace(allocate(2 * max_width_ * rows));
+  capacity_ = rows;
+}
+
+const float* TrainPlan::forward_layer(std::size_t i, const float* x, index_t N,
+                                      const TrainBatch& b, index_t linear, index_t dropout) {
+  const LayerSpec& l = layers_[i];
+  float* y = acts_.get() + act_offset_[i] * capacity_;
+  switch (l.kind) {
+    case LayerKind::linear: {
+      const LinearBuffers& p = b.linear[linear];
+      linear_forward(y, x, p.W, p.b, N, l.in, l.out);
+      return y;
+    }
+    case LayerKind::activation:
+      activation_forward(l.act, l.param, y, x, N * l.in);
+      return y;
+    case LayerKind::softmax:
+      softmax_forward(y, x, N, l.in);
+      return y;
+    case LayerKind::dropout: {
+      const DropoutState& d = b.dropout[dropout];
+      if (!d.active) return x;
+      dropout_forward(y, x, N * l.in, d.p, d.seed);
+      return y;
+    }
+  }
+  return y;
+}
+
+float* TrainPlan::backward_layer(std::size_t i, float* g, float* spare, index_t N,
+                                 const TrainBatch& b, index_t linear, index_t dropout,
+                                 bool need_dx) {
+  const LayerSpec& l = layers_[i];
+  const float* y = acts_.get() + act_offset_[i] * capacity_;
+  switch (l.kind) {
+    case LayerKind::linear: {
+      const LinearBuffers& p = b.linear[linear];
+      linear_backward(need_dx ? spare : nullptr, p.dW, p.db, g, inputs_[i], p.W, N, l.in, l.out);
+      return spare;
+    }
+    case LayerKind::activation:
+      activation_backward(l.act, l.param, spare, g, inputs_[i], y, N * l.in);
+      return spare;
+    case LayerKind::softmax:
+      softmax_backward(spare, g, y, N, l.in);
+      return spare;
+    case LayerKind::dropout: {
+      const DropoutState& d = b.dropout[dropout];
+      if (!d.active) return g;
+      dropout_backward(spare, g, N * l.in, d.p, d.seed);
+      return spare;
+    }
+  }
+  return g;
+}
+
+double TrainPlan::forward_backward(const TrainBatch& b, Reduction reduction,
+                                   float label_smoothing) {
+  reserve(b.N);
+  const float* a = b.x;
+  index_t linear = 0, dropout = 0;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    inputs_[i] = a;
+    a = forward_layer(i, a, b.N, b, linear, dropout);
+    linear += layers_[i].kind == LayerKind::linear;
+    dropout += layers_[i].kind == LayerKind::dropout;
+  }
+  out_ = a;
+
+  float* g = grads_.get();
+  float* spare = g + capacity_ * max_width_;
+  const double value =
+      loss_forward_backward(loss_.kind, reduction, label_smoothing, g, out_, b, out_features());
+  for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
+    linear -= layers_[i].kind == LayerKind::linear;
+    dropout -= layers_[i].kind == LayerKind::dropout;
+    float* next = backward_layer(i, g, spare, b.N, b, linear, dropout, i > first_trainable_);
+    if (next == spare) std::swap(g, spare);
+  }
+  return value;
+}
+
+}  // namespace fastnn

@@ -1,0 +1,177 @@
+"""``TrainStep``: a whole training step of a built-in layer stack in one C++ call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._random import next_seed
+from .activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _Elementwise
+from .container import Sequential
+from .dropout import Dropout
+from .linear import Linear
+from .loss import _REDUCTIONS, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, _class_labels
+from .module import Module
+
+_LOSS_KINDS = {
+    CrossEntropyLoss: _core.LossKind.cross_entropy,
+    MSELoss: _core.LossKind.mse,
+    BCEWithLogitsLoss: _core.LossKind.bce_with_logits,
+}
+_ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU)
+_NO_ACT = _core.Activation.identity
+
+
+def _leaves(model: Module, path: str) -> list[tuple[str, Module]]:
+    """The layers of a (nested) Sequential in order, with their dotted names."""
+    if not isinstance(model, Sequential) or type(model).forward is not Sequential.forward \
+            or type(model).backward is not Sequential.backward:
+        return [(path, model)]
+    out = []
+    for name, child in model.named_children():
+        out += _leaves(child, f"{path}.{name}" if path else name)
+    return out
+
+
+def _unsupported(what: str) -> TypeError:
+    return TypeError(
+        f"TrainStep(): {what}; TrainStep runs a Sequential of Linear, ReLU, LeakyReLU, Sigmoid, "
+        "Tanh, GELU, Softmax(dim=-1), Dropout and Identity layers with CrossEntropyLoss, "
+        "MSELoss or BCEWithLogitsLoss and a built-in optimizer (SGD, Adam, AdamW, RMSprop, "
+        "Adagrad); use the layer-by-layer loop for anything else"
+    )
+
+
+class TrainStep:
+    r"""One training step (forward, loss, backward, optimizer update) in a single C++ call.
+
+    ``loss = step(x, y)`` does exactly what the layer-by-layer PyTorch-style loop does::
+
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        model.backward(loss_fn.backward())
+        optimizer.step()
+
+    with bit-identical parameters, gradients, optimizer state and loss, but with the
+    GIL released for the whole step and no per-layer Python overhead. Activations
+    and gradients live in workspaces owned by the step, allocated for the largest
+    batch seen (a smaller last batch reuses them), so a steady state allocates
+    nothing. Everything that can change between steps is read on every call:
+    ``optimizer.param_groups`` (so learning-rate schedulers and callbacks work) and
+    its state (``load_state_dict`` works), each layer's current ``weight``, ``bias``
+    and their ``.grad``, ``model.train()`` / ``model.eval()``, each Dropout's ``p``
+    and the loss's ``reduction`` and ``label_smoothing``. Each active Dropout draws
+    its seed from the global generator in layer order, as its forward would, so
+    :func:`fastnn.manual_seed` gives the same masks on both paths.
+
+    The layer list is read when the step is built: build a new ``TrainStep`` after
+    adding or replacing layers. The step does not update what the modules cache
+    for a layer-by-layer ``backward`` (run a forward first to use that path again).
+
+    Args:
+        model (Module): a :class:`Sequential` (nested ones are flattened) of
+            :class:`Linear`, :class:`ReLU`, :class:`LeakyReLU`, :class:`Sigmoid`,
+            :class:`Tanh`, :class:`GELU`, :class:`Softmax` (``dim=-1``),
+            :class:`Dropout` and :class:`Identity`, with at least one ``Linear``.
+        loss_fn (Module): :class:`CrossEntropyLoss`, :class:`MSELoss` or
+            :class:`BCEWithLogitsLoss`.
+        optimizer (Optimizer): :class:`fastnn.optim.SGD`, ``Adam``, ``AdamW``,
+            ``RMSprop`` or ``Adagrad``; it may hold any parameters (those of the
+            model it does not hold still accumulate gradients, as with
+            ``optimizer.zero_grad()``).
+
+    Raises:
+        TypeError: naming the layer, loss or optimizer that is not supported.
+
+    Shape:
+        - x: :math:`(N, H_{in})`, :math:`N \ge 1`.
+        - y: :math:`(N,)` integer class indices for cross-entropy, else
+          :math:`(N, H_{out})` like the model's output.
+        - Returns: the loss as a Python float.
+
+    Attributes:
+        output (np.ndarray): a copy of the last step's model output, :math:`(N, H_{out})`.
+
+    Example::
+
+        >>> model = fn.nn.Sequential(fn.nn.Linear(64, 64), fn.nn.ReLU(), fn.nn.Linear(64, 10))
+        >>> loss_fn = fn.nn.CrossEntropyLoss()
+        >>> step = fn.nn.TrainStep(model, loss_fn, fn.optim.Adam(model.parameters()))
+        >>> for xb, yb in fn.data.DataLoader(X, y, batch_size=32, shuffle=True):
+        ...     loss = step(xb, yb)
+    """
+
+    def __init__(self, model: Module, loss_fn: Module, optimizer: Any) -> None:
+        from ..optim import Optimizer  # fastnn.optim imports fastnn.nn
+
+        if not isinstance(model, Sequential):
+            raise _unsupported(f"the model must be an nn.Sequential, got {type(model).__name__}")
+        leaves = _leaves(model, "")
+        if type(loss_fn) not in _LOSS_KINDS:
+            raise _unsupported(f"loss {type(loss_fn).__name__} is not supported")
+        if not isinstance(optimizer, Optimizer) or type(optimizer)._kind is None \
+                or type(optimizer).step is not Optimizer.step:
+            raise _unsupported(f"optimizer {type(optimizer).__name__} is not supported")
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self._top = tuple(model._modules.values())
+        self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
+        self._labels = type(loss_fn) is CrossEntropyLoss
+        self._plan = _core.TrainPlan(self._specs(leaves), _LOSS_KINDS[type(loss_fn)],
+                                     type(optimizer)._kind)
+
+    @staticmethod
+    def _specs(leaves: list[tuple[str, Module]]) -> list[tuple]:
+        """One ``(kind, in, out, bias, activation, param, module)`` tuple per computing layer."""
+        first = next((m for _, m in leaves if type(m) is Linear), None)
+        if first is None:
+            raise _unsupported("the model has no Linear layer")
+        width = first.in_features
+        specs = []
+        for name, m in leaves:
+            kind = type(m)
+            if kind is Linear:
+                if m.in_features != width:
+                    raise ValueError(f"TrainStep(): layer {name} (Linear) takes {m.in_features} "
+                                     f"features, the layer before gives {width}")
+                specs.append((_core.LayerKind.linear, width, m.out_features, m.bias is not None,
+                              _NO_ACT, 0.0, m))
+                width = m.out_features
+            elif kind in _ELEMENTWISE and type(m).forward is _Elementwise.forward:
+                specs.append((_core.LayerKind.activation, width, width, False, m._act, m._param,
+                              None))
+            elif kind is Softmax and m.dim in (-1, 1):
+                specs.append((_core.LayerKind.softmax, width, width, False, _NO_ACT, 0.0, None))
+            elif kind is Dropout:
+                specs.append((_core.LayerKind.dropout, width, width, False, _NO_ACT, 0.0, None))
+            elif kind is not Identity:
+                what = "Softmax with dim other than -1" if kind is Softmax else kind.__name__
+                raise _unsupported(f"layer {name} ({what}) is not supported")
+        return specs
+
+    def _prepare(self) -> list[tuple[dict[str, Any], list[tuple]]]:
+        opt = self.optimizer
+        return [(group, opt._group_tensors(group)) for group in opt.param_groups]
+
+    def __call__(self, x: Any, y: Any) -> float:
+        if tuple(self.model._modules.values()) != self._top:
+            raise RuntimeError("TrainStep: the model's layers changed since this step was built; "
+                               "build a new TrainStep")
+        if self._labels:
+            y = np.asarray(y)
+            if y.dtype.kind not in "iu":
+                y = _class_labels(y, "TrainStep")
+        loss = self.loss_fn
+        drops = [(d.p, next_seed()) if d.training and d.p != 0.0 else None
+                 for d in self._dropouts]
+        smoothing = loss.label_smoothing if self._labels else 0.0
+        return self._plan.step(x, y, drops, _REDUCTIONS[loss.reduction], smoothing, self._prepare)
+
+    @property
+    def output(self) -> np.ndarray:
+        return self._plan.output()
+
+    def __repr__(self) -> str:
+        return (f"TrainStep(model={type(self.model).__name__}, loss_fn={self.loss_fn!r}, "
+                f"optimizer={type(self.optimizer).__name__})")
