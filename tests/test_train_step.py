@@ -83,6 +83,15 @@ MODELS = {
         nn.Sequential(nn.Linear(10, 4))),
     "softmax-head": lambda: nn.Sequential(nn.Linear(12, 6), nn.Tanh(), nn.Linear(6, 4),
                                           nn.Softmax(dim=-1)),
+    # The plan fuses Linear -> ReLU / LeakyReLU(slope >= 0) both ways: chains, an
+    # activation first (nothing to fuse with), last (its backward reads the output),
+    # and a negative slope (not fused).
+    "relu-chain": lambda: nn.Sequential(nn.Linear(12, 20), nn.ReLU(), nn.Linear(20, 9),
+                                        nn.LeakyReLU(0.0), nn.Linear(9, 4)),
+    "relu-ends": lambda: nn.Sequential(nn.ReLU(), nn.Linear(12, 8), nn.LeakyReLU(0.3),
+                                       nn.Linear(8, 4), nn.ReLU()),
+    "leaky-negative": lambda: nn.Sequential(nn.Linear(12, 8), nn.LeakyReLU(-0.5),
+                                            nn.Linear(8, 4)),
 }
 OPTIMIZERS = {
     "sgd": lambda p: optim.SGD(p, lr=0.1),

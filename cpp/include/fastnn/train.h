@@ -14,9 +14,10 @@
 // so the plan never holds stale pointers. The optimizer update and zeroing of
 // gradients are separate (optim.h); bind_train.cpp sequences them.
 //
-// Kernel call sites are all in plan.cpp (forward_layer, backward_layer, loss_*), so
-// fused variants (a GEMM epilogue with bias + activation, a fused cross-entropy
-// forward+backward) can replace them in one place.
+// Kernel call sites are all in plan.cpp (forward_layer, backward_layer, loss_*),
+// which also fuses Linear with a following ReLU / LeakyReLU (GEMM epilogue, both
+// directions) and the cross-entropy forward and backward, bit-for-bit equal to the
+// unfused calls.
 #pragma once
 
 #include <cstdint>
@@ -98,6 +99,8 @@ class TrainPlan {
   using Workspace = std::unique_ptr<float[], FloatDeleter>;
 
   void reserve(index_t rows);
+  // Whether layer i is an activation fused with a neighbouring Linear (plan.cpp).
+  bool fusable_activation(std::size_t i) const;
   const float* forward_layer(std::size_t i, const float* x, index_t N, const TrainBatch& b,
                              index_t linear, index_t dropout);
   float* backward_layer(std::size_t i, float* g, float* spare, index_t N, const TrainBatch& b,

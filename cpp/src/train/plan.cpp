@@ -1,9 +1,15 @@
 // plan.cpp: TrainPlan, one forward/loss/backward pass over a layer stack (train.h).
 //
-// Every kernel call below is the one the Python module of that layer makes, with
-// the same arguments, so a TrainPlan step and a layer-by-layer step give the same
-// bits. The call sites are gathered in forward_layer, backward_layer and
-// loss_forward_backward, the places to switch to fused kernels.
+// Every kernel call below computes what the Python module of that layer computes,
+// element for element, so a TrainPlan step and a layer-by-layer step give the same
+// bits. Three fusions save passes over memory without changing a bit:
+//   Linear -> ReLU / LeakyReLU (slope >= 0): the activation runs in the GEMM
+//     write-back (linear_forward with act); the pre-activation is not stored. The
+//     activation's backward then reads its output instead of its input: for these
+//     activations y <= 0 exactly when x <= 0 (NaN stays NaN), so the mask is the same.
+//   ReLU / LeakyReLU -> Linear, backward: the activation's derivative is applied in
+//     the write-back of the Linear's dx (linear_backward with act).
+//   Cross-entropy: value and gradient in one pass over the logits.
 #include "fastnn/train.h"
 
 #include <algorithm>
@@ -33,8 +39,7 @@ double loss_forward_backward(LossKind kind, Reduction r, float label_smoothing, 
   double value = 0.0;
   switch (kind) {
     case LossKind::cross_entropy:
-      value = cross_entropy_forward(pred, b.labels, b.N, C, label_smoothing, r);
-      cross_entropy_backward(grad, pred, b.labels, b.N, C, label_smoothing, r);
+      value = cross_entropy_forward_backward(grad, pred, b.labels, b.N, C, label_smoothing, r);
       break;
     case LossKind::mse:
       value = mse_forward(pred, b.target, n, r);
@@ -49,6 +54,12 @@ double loss_forward_backward(LossKind kind, Reduction r, float label_smoothing, 
 }
 
 }  // namespace
+
+bool TrainPlan::fusable_activation(std::size_t i) const {
+  if (i >= layers_.size() || layers_[i].kind != LayerKind::activation) return false;
+  const LayerSpec& l = layers_[i];
+  return l.act == Activation::relu || (l.act == Activation::leaky_relu && l.param >= 0.0f);
+}
 
 void TrainPlan::FloatDeleter::operator()(float* p) const {
   ::operator delete(p, std::align_val_t(kAlign));
@@ -98,6 +109,13 @@ const float* TrainPlan::forward_layer(std::size_t i, const float* x, index_t N,
       return y;
     }
     case LayerKind::activation:
+      if (fusable_activation(i) && i > 0 && layers_[i - 1].kind == LayerKind::linear) {
+        // Linear i - 1 wrote act(z) straight into this layer's output.
+        const LinearBuffers& p = b.linear[linear - 1];
+        linear_forward(y, inputs_[i - 1], p.W, p.b, N, layers_[i - 1].in, l.in, l.act, l.param);
+        inputs_[i] = y;  // the mask reads y in place of z (see the file comment)
+        return y;
+      }
       activation_forward(l.act, l.param, y, x, N * l.in);
       return y;
     case LayerKind::softmax:
@@ -121,6 +139,13 @@ float* TrainPlan::backward_layer(std::size_t i, float* g, float* spare, index_t 
   switch (l.kind) {
     case LayerKind::linear: {
       const LinearBuffers& p = b.linear[linear];
+      if (need_dx && fusable_activation(i - 1)) {
+        // dx = (g @ W) * act'(.) for activation i - 1, which backward then skips.
+        const LayerSpec& a = layers_[i - 1];
+        linear_backward(spare, p.dW, p.db, g, inputs_[i], p.W, N, l.in, l.out, a.act, a.param,
+                        inputs_[i - 1], nullptr);
+        return spare;
+      }
       linear_backward(need_dx ? spare : nullptr, p.dW, p.db, g, inputs_[i], p.W, N, l.in, l.out);
       return spare;
     }
@@ -147,7 +172,9 @@ double TrainPlan::forward_backward(const TrainBatch& b, Reduction reduction,
   index_t linear = 0, dropout = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     inputs_[i] = a;
-    a = forward_layer(i, a, b.N, b, linear, dropout);
+    const bool fused_into_next =
+        layers_[i].kind == LayerKind::linear && fusable_activation(i + 1);
+    if (!fused_into_next) a = forward_layer(i, a, b.N, b, linear, dropout);
     linear += layers_[i].kind == LayerKind::linear;
     dropout += layers_[i].kind == LayerKind::dropout;
   }
@@ -157,10 +184,17 @@ double TrainPlan::forward_backward(const TrainBatch& b, Reduction reduction,
   float* spare = g + capacity_ * max_width_;
   const double value =
       loss_forward_backward(loss_.kind, reduction, label_smoothing, g, out_, b, out_features());
+  bool folded = false;  // the activation's derivative went into the Linear after it
   for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
     linear -= layers_[i].kind == LayerKind::linear;
     dropout -= layers_[i].kind == LayerKind::dropout;
-    float* next = backward_layer(i, g, spare, b.N, b, linear, dropout, i > first_trainable_);
+    if (folded) {
+      folded = false;
+      continue;
+    }
+    const bool need_dx = i > first_trainable_;
+    float* next = backward_layer(i, g, spare, b.N, b, linear, dropout, need_dx);
+    folded = layers_[i].kind == LayerKind::linear && need_dx && fusable_activation(i - 1);
     if (next == spare) std::swap(g, spare);
   }
   return value;

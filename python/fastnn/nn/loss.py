@@ -214,16 +214,23 @@ class CrossEntropyLoss(_Loss):
                              f"'pred' shape {shape_str(logits.shape)}")
         if logits.shape[0] == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logits.shape)}")
-        value = _core.cross_entropy_forward(logits, labels, self.label_smoothing,
-                                            _REDUCTIONS[self.reduction])
+        # Value and gradient in one pass over the logits (the softmax is computed once);
+        # backward hands out the gradient kept here.
+        grad = np.empty_like(logits)
+        value = _core.cross_entropy_forward_backward(grad, logits, labels, self.label_smoothing,
+                                                     _REDUCTIONS[self.reduction])
         self._cache = (logits, labels)
+        self._grad: np.ndarray | None = grad
         return float(value)
 
     def backward(self, grad_out: float = 1.0) -> np.ndarray:
-        logits, labels, scale = self._begin_backward(grad_out)
-        grad = np.empty_like(logits)
-        _core.cross_entropy_backward(grad, logits, labels, self.label_smoothing,
-                                     _REDUCTIONS[self.reduction])
+        logits, _, scale = self._begin_backward(grad_out)
+        grad = self._grad
+        self._grad = None  # a second backward gets its own copy
+        if grad is None:
+            grad = np.empty_like(logits)
+            _core.cross_entropy_backward(grad, logits, self._cache[1], self.label_smoothing,
+                                         _REDUCTIONS[self.reduction])
         return _scaled(grad, scale)
 
     def extra_repr(self) -> str:
