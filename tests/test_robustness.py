@@ -7,6 +7,7 @@ The random sweep over shapes, dtypes and strides is in ``test_properties.py``.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -24,11 +25,10 @@ HUGE = 2**42  # elements: 16 TiB as float32, more than any machine can allocate
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Runs ``code`` in a fresh interpreter with faulthandler on (a crash prints a trace)."""
-    root = Path(__file__).resolve().parents[1]
-    env_path = f"{root / 'python'}"
+    here = str(Path(fn.__file__).resolve().parents[1])  # the fastnn under test
     return subprocess.run([sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
                           capture_output=True, text=True, timeout=timeout,
-                          env={**__import__("os").environ, "PYTHONPATH": env_path})
+                          env={**os.environ, "PYTHONPATH": here})
 
 
 # -- pybind11 internals -----------------------------------------------------------------

@@ -113,10 +113,10 @@ def test_import_alongside_torch(first):
     assert np.isfinite(h.history["loss"]).all()
     print("OK", fn.get_num_threads(), torch.get_num_threads())
     """
-    root = Path(__file__).resolve().parents[1]
+    here = str(Path(fn.__file__).resolve().parents[1])  # the fastnn under test
     r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
                        capture_output=True, text=True, timeout=180,
-                       env={**os.environ, "PYTHONPATH": str(root / "python")})
+                       env={**os.environ, "PYTHONPATH": here})
     assert r.returncode == 0 and "OK" in r.stdout, r.stderr[-3000:]
 
 
