@@ -46,7 +46,7 @@ def in_child(action) -> tuple[int, str]:
         try:
             action()
             message = "no error"
-        except BaseException as e:  # noqa: BLE001 - reported to the parent
+        except BaseException as e:  # reported to the parent
             message = f"{type(e).__name__}: {e}"
         os.write(write, message.encode())
         os._exit(0)
