@@ -136,3 +136,19 @@ def test_threadpoolctl_sees_and_limits_fastnn_openmp_pool():
         assert fn.get_num_threads() == 2
     finally:
         fn.set_num_threads(before)
+
+
+@pytest.mark.skipif(not OPENMP, reason="serial build: one thread only")
+@pytest.mark.xfail(strict=True, reason="OpenMP's thread count is per calling thread: "
+                   "set_num_threads needs a process-wide count (see docs/robustness.md)")
+def test_set_num_threads_applies_to_other_python_threads():
+    before = fn.get_num_threads()
+    fn.set_num_threads(1)
+    seen: list[int] = []
+    try:
+        t = threading.Thread(target=lambda: seen.append(fn.get_num_threads()))
+        t.start()
+        t.join(10)
+    finally:
+        fn.set_num_threads(before)
+    assert seen == [1]
