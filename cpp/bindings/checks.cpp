@@ -13,6 +13,25 @@ std::string where(const char* func, const char* arg) {
 
 char dtype_kind(const py::array& a) { return a.dtype().kind(); }
 
+bool aligned(const py::array& a) {
+  return (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) != 0;
+}
+
+// `a` as the aligned C-contiguous array type `Array`: no copy when it already is one,
+// else a copy by numpy.array(a, dtype, copy=True, order="C"). Not Array::ensure(),
+// which clears the Python error on failure: an allocation failure must reach Python
+// as MemoryError, not as pybind11's "error_already_set called while Python error
+// indicator not set" RuntimeError. ensure() also keeps misaligned buffers (e.g.
+// np.frombuffer at an odd offset), which the kernels must not read as float*.
+template <class Array>
+Array converted(const py::array& a) {
+  if (Array::check_(a) && aligned(a)) return py::reinterpret_borrow<Array>(a);
+  py::object c = py::module_::import("numpy").attr("array")(
+      a, py::dtype::of<typename Array::value_type>(), py::arg("copy") = true,
+      py::arg("order") = "C");  // raises (error_already_set) on failure
+  return py::reinterpret_borrow<Array>(c);
+}
+
 }  // namespace
 
 std::string shape_str(const py::array& a) {
@@ -35,9 +54,7 @@ FloatArray float_input(const py::handle& obj, const char* func, const char* arg)
   if (k != 'f' && k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have a real numeric dtype (float32 preferred), got " +
                          std::string(py::str(a.dtype())));
-  FloatArray out = FloatArray::ensure(a);  // no copy if already float32 C-contiguous
-  if (!out) throw py::error_already_set();  // e.g. MemoryError from the conversion
-  return out;
+  return converted<FloatArray>(a);
 }
 
 LabelArray label_input(const py::handle& obj, const char* func, const char* arg) {
@@ -48,9 +65,7 @@ LabelArray label_input(const py::handle& obj, const char* func, const char* arg)
   if (k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have an integer dtype (class indices), got " +
                          std::string(py::str(a.dtype())));
-  LabelArray out = LabelArray::ensure(a);
-  if (!out) throw py::error_already_set();
-  return out;
+  return converted<LabelArray>(a);
 }
 
 FloatArray float_output(const py::handle& obj, const char* func, const char* arg) {
@@ -64,6 +79,7 @@ FloatArray float_output(const py::handle& obj, const char* func, const char* arg
   if (!(a.flags() & py::array::c_style))
     throw py::value_error(where(func, arg) + " must be C-contiguous");
   if (!a.writeable()) throw py::value_error(where(func, arg) + " must be writeable");
+  if (!aligned(a)) throw py::value_error(where(func, arg) + " must be aligned to float32");
   return py::reinterpret_borrow<FloatArray>(a);
 }
 
