@@ -171,11 +171,9 @@ def test_terminate_on_nan_stops_fit_at_the_nan_batch(capsys):
                      callbacks=[counter, fn.callbacks.TerminateOnNaN()])
     assert counter.seen[-1] == (0, 3)  # no batch after the NaN one, no second epoch
     assert len(history.epoch) == 1
-    assert "Batch 3: invalid loss" in capsys.readouterr().out
+    assert "Epoch 1, batch 3: invalid loss nan" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="needs TerminateOnNaN (callbacks.py) to track the "
-                   "epoch; see docs/robustness.md")
 def test_terminate_on_nan_names_epoch_and_batch(capsys):
     X, y = _nan_at_batch(batch=2)
     fn.manual_seed(0)
@@ -184,4 +182,14 @@ def test_terminate_on_nan_names_epoch_and_batch(capsys):
            optimizer=fn.optim.SGD(model.parameters(), lr=0.1), epochs=3, batch_size=8,
            shuffle=False, verbose=0, callbacks=[fn.callbacks.TerminateOnNaN()])
     out = capsys.readouterr().out.lower()
-    assert "epoch" in out and "batch 2" in out
+    assert "epoch 1, batch 2: invalid loss nan" in out
+
+
+def test_nan_loss_without_callback_warns_with_epoch_and_batch():
+    X, y = _nan_at_batch(batch=2)
+    fn.manual_seed(0)
+    model = Sequential(Linear(4, 8), Linear(8, 3))
+    with pytest.warns(RuntimeWarning, match=r"loss is nan at epoch 1, batch 2"):
+        fn.fit(model, X, y, loss=fn.nn.CrossEntropyLoss(),
+               optimizer=fn.optim.SGD(model.parameters(), lr=0.1), epochs=2, batch_size=8,
+               shuffle=False, verbose=0)

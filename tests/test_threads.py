@@ -139,8 +139,6 @@ def test_threadpoolctl_sees_and_limits_fastnn_openmp_pool():
 
 
 @pytest.mark.skipif(not OPENMP, reason="serial build: one thread only")
-@pytest.mark.xfail(strict=True, reason="OpenMP's thread count is per calling thread: "
-                   "set_num_threads needs a process-wide count (see docs/robustness.md)")
 def test_set_num_threads_applies_to_other_python_threads():
     before = fn.get_num_threads()
     fn.set_num_threads(1)

@@ -321,12 +321,24 @@ class LearningRateScheduler(Callback):
 
 
 class TerminateOnNaN(Callback):
-    """Stops training as soon as a batch loss is NaN or infinite."""
+    """Stops training as soon as a batch loss is NaN or infinite, saying where (Keras).
+
+    Prints ``Epoch E, batch B: invalid loss nan, terminating training`` (E 1-based,
+    B 0-based within the epoch) and sets ``model.stop_training``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            print(f"Batch {batch}: invalid loss, terminating training")
+            print(f"Epoch {self._epoch + 1}, batch {batch}: invalid loss {loss}, "
+                  "terminating training")
             self.model.stop_training = True
 
 

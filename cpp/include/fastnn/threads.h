@@ -6,6 +6,10 @@
 
 namespace fastnn {
 
+// set_num_threads applies to every thread of the process (and sets the calling
+// thread's OpenMP limit). get_num_threads is what a kernel called from this thread
+// uses: min(the process-wide count, this thread's OpenMP limit, which threadpoolctl
+// or OMP_NUM_THREADS may lower). Every parallel region passes it as num_threads.
 void set_num_threads(int n);  // n >= 1; always 1 in a forked child (see below)
 int get_num_threads();
 bool openmp_enabled();

@@ -12,7 +12,9 @@ namespace {
 //     B micro-panel 256 x 16 x 4 B = 16 KiB (L1 32 KiB), B block 256 x 4080 = 4 MiB (L3).
 //   scalar (SSE2): the same budget with the smaller 4 x 8 tile.
 constexpr GemmArch kArchs[] = {
+#if FASTNN_X86_SIMD
     {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block},
+#endif
     {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
      &scalar::pack_block},
 };

@@ -27,6 +27,9 @@
 // bit-identical at any thread count.
 #include "gemm/blocked.h"
 
+#include <exception>
+
+#include "fastnn/threads.h"
 #include "gemm/epilogue.h"
 #include "gemm/pack.h"
 #include "gemm/pack_buffer.h"
@@ -120,11 +123,7 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
   }
 }
 
-#ifdef _OPENMP
-index_t max_threads() { return omp_get_max_threads(); }
-#else
-index_t max_threads() { return 1; }
-#endif
+index_t max_threads() { return get_num_threads(); }
 
 // One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
 struct Job {
@@ -233,12 +232,22 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   }
   index_t tm = 1, tn = threads;
   choose_grid(g, threads, m_panels, n_panels, &tm, &tn);
+  // An exception must not leave an OpenMP region (that terminates the process): a
+  // failed pack-buffer allocation is caught per thread and rethrown here, so the
+  // caller sees std::bad_alloc (MemoryError in Python).
+  std::exception_ptr error;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (index_t t = 0; t < tm * tn; ++t) {
     const index_t r = t / tn, c = t % tn;
-    run_block(job, m_panels * r / tm * g.mr, min_i(M, m_panels * (r + 1) / tm * g.mr),
-              n_panels * c / tn * g.nr, min_i(N, n_panels * (c + 1) / tn * g.nr));
+    try {
+      run_block(job, m_panels * r / tm * g.mr, min_i(M, m_panels * (r + 1) / tm * g.mr),
+                n_panels * c / tn * g.nr, min_i(N, n_panels * (c + 1) / tn * g.nr));
+    } catch (...) {
+#pragma omp critical(fastnn_gemm_error)
+      if (!error) error = std::current_exception();
+    }
   }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace fastnn::gemm_detail

@@ -20,11 +20,16 @@ struct ActivationKernels {
 };
 
 const ActivationKernels& active_kernels() {
+#if FASTNN_X86_SIMD
   static const ActivationKernels k =
       elementwise_isa() == Isa::avx2
           ? ActivationKernels{&kernels::avx2::activation_forward, &kernels::avx2::activation_backward}
           : ActivationKernels{&kernels::scalar::activation_forward,
                               &kernels::scalar::activation_backward};
+#else
+  static const ActivationKernels k{&kernels::scalar::activation_forward,
+                                   &kernels::scalar::activation_backward};
+#endif
   return k;
 }
 

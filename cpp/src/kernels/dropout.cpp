@@ -21,8 +21,12 @@ namespace {
 using Body = decltype(&kernels::scalar::dropout_apply);
 
 Body active_body() {
+#if FASTNN_X86_SIMD
   static const Body body =
       elementwise_isa() == Isa::avx2 ? &kernels::avx2::dropout_apply : &kernels::scalar::dropout_apply;
+#else
+  static const Body body = &kernels::scalar::dropout_apply;
+#endif
   return body;
 }
 

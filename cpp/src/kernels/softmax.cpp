@@ -4,6 +4,7 @@
 // Stable: each row subtracts its max before exp, so exp never overflows and the
 // largest term is exactly 1. Rows are independent and each is processed serially
 // by one thread (sums in double), so the result does not depend on the thread count.
+#include "fastnn/threads.h"
 #include "fastnn/activations.h"
 #include "kernels/parallel.h"
 #include "kernels/softmax_isa.h"
@@ -14,8 +15,12 @@ namespace fastnn {
 namespace kernels {
 
 const RowKernels& active_row_kernels() {
+#if FASTNN_X86_SIMD
   static const RowKernels& k =
       elementwise_isa() == Isa::avx2 ? avx2::row_kernels : scalar::row_kernels;
+#else
+  static const RowKernels& k = scalar::row_kernels;
+#endif
   return k;
 }
 
@@ -24,7 +29,7 @@ const RowKernels& active_row_kernels() {
 void softmax_forward(float* y, const float* x, index_t rows, index_t cols) {
   if (cols == 0) return;
   const kernels::RowKernels& k = kernels::active_row_kernels();
-#pragma omp parallel for schedule(static) if (rows * cols > detail::kParallelThreshold && rows > 1)
+#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (rows * cols > detail::kParallelThreshold && rows > 1)
   for (index_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
@@ -37,7 +42,7 @@ void softmax_forward(float* y, const float* x, index_t rows, index_t cols) {
 void softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols) {
   if (cols == 0) return;
   const kernels::RowKernels& k = kernels::active_row_kernels();
-#pragma omp parallel for schedule(static) if (rows * cols > detail::kParallelThreshold && rows > 1)
+#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (rows * cols > detail::kParallelThreshold && rows > 1)
   for (index_t r = 0; r < rows; ++r) {
     const index_t off = r * cols;
     k.softmax_grad(dx + off, dy + off, y + off, cols, static_cast<float>(k.dot(dy + off, y + off, cols)));

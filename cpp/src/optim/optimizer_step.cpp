@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "fastnn/gemm.h"
 #include "fastnn/optim.h"
+#include "fastnn/threads.h"
 #include "optim/scalars.h"
-#include "util/cpu_features.h"
+#include "util/isa.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -26,15 +26,18 @@ using RangeFn = void (*)(OptimKind, const optim_detail::StepScalars&, const Opti
 constexpr index_t kSliceAlign = 16;
 
 bool avx2_usable() {
-  // gemm_arch() honours FASTNN_ARCH, so FASTNN_ARCH=scalar selects scalar here too.
-  static const bool usable =
-      cpu_features().avx2_fma && std::strcmp(gemm_arch(), "scalar") != 0;
-  return usable;
+  // active_isa() honours FASTNN_ARCH, so FASTNN_ARCH=scalar selects scalar here too.
+  return active_isa() >= Isa::avx2;
 }
 
 RangeFn range_fn(OptimIsa isa) {
+#if FASTNN_X86_SIMD
   const bool avx2 = isa == OptimIsa::avx2 || (isa == OptimIsa::best && avx2_usable());
   return avx2 ? &optim_detail::update_range_avx2 : &optim_detail::update_range_scalar;
+#else
+  (void)isa;  // optim_isa_supported() rejects avx2 in this build
+  return &optim_detail::update_range_scalar;
+#endif
 }
 
 // Updates the elements [lo, hi) of the group's index space.
@@ -51,7 +54,7 @@ void update_slice(const OptimOptions& o, RangeFn fn, const OptimTensor* t, index
 }  // namespace
 
 bool optim_isa_supported(OptimIsa isa) {
-  return isa != OptimIsa::avx2 || cpu_features().avx2_fma;
+  return isa != OptimIsa::avx2 || cpu_isa() >= Isa::avx2;
 }
 
 void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, index_t count,
@@ -60,8 +63,8 @@ void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, ind
   index_t total = 0;
   for (index_t k = 0; k < count; ++k) total += tensors[k].n;
 #ifdef _OPENMP
-  if (total > kOptimParallelThreshold && omp_get_max_threads() > 1) {
-#pragma omp parallel
+  if (total > kOptimParallelThreshold && get_num_threads() > 1) {
+#pragma omp parallel num_threads(get_num_threads())
     {
       const index_t nth = omp_get_num_threads(), tid = omp_get_thread_num();
       const index_t per = ((total + nth - 1) / nth + kSliceAlign - 1) / kSliceAlign * kSliceAlign;

@@ -21,6 +21,7 @@ const char* isa_name(Isa isa) {
 }
 
 Isa cpu_isa() {
+  if (!FASTNN_X86_SIMD) return Isa::scalar;  // no SIMD kernels in this build
   const CpuFeatures& f = cpu_features();
   if (f.avx512) return Isa::avx512;
   if (f.avx2_fma) return Isa::avx2;

@@ -10,6 +10,15 @@
 // scalar and AVX2 versions, so elementwise_isa() is avx2 or scalar.
 #pragma once
 
+// Whether this build has the x86 SIMD kernels (the *_avx2.cpp files): x86-64
+// targets, unless CMake's FASTNN_SIMD=OFF (or a non-x86 target) defined
+// FASTNN_NO_X86_SIMD. Without them every kernel family runs its portable code.
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(FASTNN_NO_X86_SIMD)
+#define FASTNN_X86_SIMD 1
+#else
+#define FASTNN_X86_SIMD 0
+#endif
+
 namespace fastnn {
 
 // Instruction-set levels, ordered: a CPU at level L runs every kernel <= L.

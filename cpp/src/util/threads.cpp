@@ -21,9 +21,15 @@ namespace {
 // that no longer exist. The child therefore runs every kernel on one thread.
 std::atomic<bool> in_forked_child{false};
 
+// The count set by set_num_threads, for every thread of the process (OpenMP's own
+// count is per calling thread: a Python thread other than the one that called
+// set_num_threads would otherwise still use every core). 0: never set.
+std::atomic<int> process_threads{0};
+
 #ifdef FASTNN_HAVE_ATFORK
 void on_fork_child() {
   in_forked_child.store(true);
+  process_threads.store(1);
 #ifdef _OPENMP
   omp_set_num_threads(1);
 #endif
@@ -40,7 +46,9 @@ void install_fork_guard() {
 
 void set_num_threads(int n) {
 #ifdef _OPENMP
-  omp_set_num_threads(in_forked_child.load() || n < 1 ? 1 : n);
+  const int count = in_forked_child.load() || n < 1 ? 1 : n;
+  process_threads.store(count);
+  omp_set_num_threads(count);  // this thread's own limit too (threadpoolctl reads it)
 #else
   (void)n;
 #endif
@@ -48,7 +56,11 @@ void set_num_threads(int n) {
 
 int get_num_threads() {
 #ifdef _OPENMP
-  return omp_get_max_threads();
+  // The calling thread's OpenMP limit (OMP_NUM_THREADS, threadpoolctl) capped by the
+  // process-wide count, when set.
+  const int own = omp_get_max_threads();
+  const int set = process_threads.load(std::memory_order_relaxed);
+  return set > 0 && set < own ? set : own;
 #else
   return 1;
 #endif

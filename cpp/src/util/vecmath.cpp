@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "util/isa.h"
 #include "util/vecmath_scalar.h"
 
 namespace fastnn::vecmath {
@@ -43,13 +44,19 @@ struct Entry {
   ArrayFn scalar, avx2;
 };
 
+#if FASTNN_X86_SIMD
+#define FASTNN_AVX2_FN(f) &avx2::f
+#else
+#define FASTNN_AVX2_FN(f) nullptr  // not in this build: cpu_isa() never says avx2
+#endif
 constexpr Entry kFuncs[] = {
-    {"exp", &scalar::exp, &avx2::exp},
-    {"log", &scalar::log, &avx2::log},
-    {"tanh", &scalar::tanh, &avx2::tanh},
-    {"sigmoid", &scalar::sigmoid, &avx2::sigmoid},
-    {"erf", &scalar::erf, &avx2::erf},
+    {"exp", &scalar::exp, FASTNN_AVX2_FN(exp)},
+    {"log", &scalar::log, FASTNN_AVX2_FN(log)},
+    {"tanh", &scalar::tanh, FASTNN_AVX2_FN(tanh)},
+    {"sigmoid", &scalar::sigmoid, FASTNN_AVX2_FN(sigmoid)},
+    {"erf", &scalar::erf, FASTNN_AVX2_FN(erf)},
 };
+#undef FASTNN_AVX2_FN
 
 }  // namespace
 

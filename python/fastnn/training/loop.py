@@ -15,6 +15,7 @@ bit-identical results, so ``History`` and the weights are the same either way.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 
 from .. import nn, optim
 from .._validation import as_float32, check_int, check_number
-from ..callbacks import Callback
+from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
 from ..distributed import allreduce_gradients
 from ..distributed import init as init_distributed
@@ -331,6 +332,9 @@ def fit(
 
     with dist.quiet() if dist is not None else nullcontext():
         model.stop_training = False
+        # The first non-finite batch loss is reported with where it happened, unless
+        # TerminateOnNaN is there to say so (and stop).
+        nan_reported = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
         for cb in callbacks:
             cb.on_train_begin({})
         for epoch in range(epochs):
@@ -355,6 +359,11 @@ def fit(
                         allreduce_gradients(model)
                     optimizer.step()
                 averages.add(value, pred, yb)
+                if not nan_reported and not math.isfinite(value):
+                    nan_reported = True  # once per fit: the first bad batch says where
+                    warnings.warn(f"fit(): the training loss is {value} at epoch {epoch + 1}, "
+                                  f"batch {step} (add callbacks.TerminateOnNaN() to stop there)",
+                                  RuntimeWarning, stacklevel=2)
                 if callbacks:
                     if dist is not None:  # the global batch's loss: the same on every rank
                         value = dist.batch_loss(value, averages.sum_reduction)
