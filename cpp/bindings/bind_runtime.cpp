@@ -5,6 +5,7 @@
 
 #include "fastnn/gemm.h"
 #include "fastnn/threads.h"
+#include "util/isa.h"
 
 namespace py = pybind11;
 
@@ -41,6 +42,7 @@ void bind_runtime(py::module_& m) {
   m.def("build_info", [] {
     py::dict d;
     d["simd"] = gemm_arch();
+    d["x86_simd_kernels"] = FASTNN_X86_SIMD == 1;  // built with the *_avx2.cpp files
     d["openmp"] = openmp_runtime();
     d["openmp_enabled"] = openmp_enabled();
     d["compiler"] = compiler();

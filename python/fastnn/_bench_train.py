@@ -229,13 +229,13 @@ def fastnn_step(model: Any, loss: Any, optimizer: Any, x: np.ndarray,
 def fused_step() -> Callable[..., Callable[[np.ndarray, np.ndarray], float]] | None:
     """fastnn's one-call training step, or ``None`` where this build has none.
 
-    The benchmark expects ``fn.TrainStep(model, loss, optimizer)`` to build a
-    callable ``step(x, y) -> loss`` doing forward, loss, backward, the optimizer
-    step and zero_grad. Adapt this hook (and only it) if the name or signature differ.
+    ``fn.nn.TrainStep(model, loss, optimizer)`` builds a callable
+    ``step(x, y) -> loss`` doing zero_grad, forward, loss, backward and the optimizer
+    step in one C++ call.
     """
     import fastnn as fn
 
-    return getattr(fn, "TrainStep", None)
+    return getattr(fn.nn, "TrainStep", None)
 
 
 def _fastnn(config: Config, fused: bool) -> Callable[[], float]:
@@ -249,7 +249,7 @@ def _fastnn(config: Config, fused: bool) -> Callable[[], float]:
         return fastnn_step(model, loss, optimizer, x, labels)
     factory = fused_step()
     if factory is None:
-        raise RuntimeError("bench: this fastnn has no fused training step (fn.TrainStep)")
+        raise RuntimeError("bench: this fastnn has no fused training step (fn.nn.TrainStep)")
     step = factory(model, loss, optimizer)
     return lambda: step(x, labels)
 
