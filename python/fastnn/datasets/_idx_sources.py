@@ -17,7 +17,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._download import download_verified
 from ._idx import read_idx_ubyte
 
 _SIDE = 28
@@ -116,6 +115,7 @@ def load_idx_source(source: IdxSource, func: str, root: str | os.PathLike[str], 
             if f"{name}.gz" not in checksums:
                 raise ValueError(f"{func}: no SHA-256 checksum given for '{name}.gz'")
             path = root / f"{name}.gz"
+            from ._download import download_verified  # lazy: urllib/http cost ~20 ms at import
             download_verified(url, path, checksums[f"{name}.gz"], func)
         paths.append(path)
 
