@@ -150,3 +150,31 @@ def test_set_num_threads_applies_to_other_python_threads():
     finally:
         fn.set_num_threads(before)
     assert seen == [1]
+
+
+@pytest.mark.parametrize("files,expected", [
+    ({"cpu.max": "max 100000\n"}, None),
+    ({"cpu.max": "150000 100000\n"}, 2),
+    ({"cpu.max": "50000 100000\n"}, 1),
+    ({"cpu/cpu.cfs_quota_us": "300000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 3),
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+    ({}, None),
+])
+def test_cgroup_cpu_quota_is_read(tmp_path, files, expected):
+    from fastnn._runtime import _cgroup_cpu_limit
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert _cgroup_cpu_limit(tmp_path) == expected
+
+
+def test_default_threads_follow_affinity_quota_and_omp_num_threads(monkeypatch):
+    from fastnn import _runtime
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(_runtime, "_cgroup_cpu_limit", lambda: 1)
+    assert _runtime.default_num_threads() == 1
+    monkeypatch.setattr(_runtime, "_cgroup_cpu_limit", lambda: None)
+    assert _runtime.default_num_threads() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert _runtime.default_num_threads() is None
+

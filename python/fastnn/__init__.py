@@ -23,11 +23,16 @@ _load_core()  # first, so libgomp starts with a passive wait policy (see _core_l
 
 from . import callbacks, data, datasets, distributed, io, nn, onnx, optim  # noqa: E402
 from ._random import manual_seed  # noqa: E402
+from ._runtime import default_num_threads as _default_num_threads  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
 from .functional import matmul  # noqa: E402
 from .io import load, save  # noqa: E402
 from .plot import plot_history  # noqa: E402
 from .training import History, evaluate, fit, predict  # noqa: E402
+
+# A cgroup CPU quota below the core count (a throttled container) lowers the default.
+if (_n := _default_num_threads()) is not None and _n < get_num_threads():
+    set_num_threads(_n)
 
 __all__ = [
     "History", "__version__", "callbacks", "data", "datasets", "distributed", "evaluate", "fit",

@@ -2,19 +2,54 @@
 
 from __future__ import annotations
 
+import math
 import os
+from pathlib import Path
 from typing import Any
 
 from . import _core
 from ._validation import check_int
 
 
+def _cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """CPUs this process may use under a cgroup CPU quota (containers, CI runners), or
+    ``None`` without one. cgroup v2 ``cpu.max`` ("quota period"), else v1
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``; rounded up, at least 1."""
+    try:
+        text = (root / "cpu.max").read_text().split()
+        quota, period = (None if text[0] == "max" else int(text[0])), int(text[1])
+    except (OSError, ValueError, IndexError):
+        try:
+            quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+            period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            return None
+        if quota <= 0:
+            quota = None
+    if quota is None or period <= 0:
+        return None
+    return max(1, math.ceil(quota / period))
+
+
+def default_num_threads() -> int | None:
+    """The thread count fastnn starts with when ``OMP_NUM_THREADS`` is unset: the CPUs in
+    this process's affinity mask, capped by a cgroup CPU quota (OpenMP alone counts the
+    affinity mask but not the quota, and would oversubscribe a throttled container).
+    ``None`` when ``OMP_NUM_THREADS`` is set: OpenMP's own choice stands."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return None
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    limit = _cgroup_cpu_limit()
+    return max(1, min(cpus or 1, limit if limit is not None else cpus or 1))
+
+
 def set_num_threads(n: int) -> None:
     """Sets the number of OpenMP threads fastnn kernels use.
 
     Args:
-        n (int): thread count, at least 1. The default is ``OMP_NUM_THREADS``
-            when set, otherwise the number of cores.
+        n (int): thread count, at least 1; applies to every thread of the process.
+            The default is ``OMP_NUM_THREADS`` when set, otherwise the CPUs this
+            process may run on (affinity mask), capped by a cgroup CPU quota.
 
     Results do not depend on the thread count: fastnn's reductions use fixed
     chunking, so a seeded run is bit-identical at 1 and N threads.
