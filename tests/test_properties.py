@@ -200,7 +200,8 @@ def test_core_softmax_any_input(data, rows, cols):
         errors.add(OUTPUT_ERRORS[kind])
     check(lambda: _core.softmax_forward(y, x), errors)
     if not errors:
-        want = ref.softmax(as_reference(x))
+        with np.errstate(invalid="ignore"):  # inf - inf in the reference: compared only if finite
+            want = ref.softmax(as_reference(x))
         finite = np.isfinite(want)
         np.testing.assert_allclose(y[finite], want[finite], rtol=1e-4, atol=1e-6)
 
@@ -365,7 +366,8 @@ def test_elementwise_losses_any_input(data, loss):
         return
     grad = module.backward()
     assert grad.shape == pred.shape and grad.dtype == np.float32
-    want, want_grad = reference(as_reference(pred), as_reference(target))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf inputs: compared only if finite
+        want, want_grad = reference(as_reference(pred), as_reference(target))
     if math.isfinite(want):
         assert got == pytest.approx(want, rel=1e-4, abs=1e-5)
         np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-6)
