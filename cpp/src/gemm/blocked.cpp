@@ -82,8 +82,7 @@ struct Panels {
   index_t b_step, rsb;
   bool a_direct, b_direct;
   const float* a_edge;  // the packed last A panel when a_direct and mc % mr != 0
-  float* b_edge;        // scratch for one packed B panel when b_direct
-  index_t b_cs;         // direct B: column stride (1) for packing the edge panel
+  float* b_edge;        // scratch for one packed B panel when b_direct (row-major B)
 };
 
 // B panels times A panels (B outer: one B panel stays in L1 while the A panels
@@ -97,7 +96,7 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
     const float* bp = pn.b + jr * pn.b_step;
     index_t rsb = pn.rsb;
     if (pn.b_direct && nr < g.nr) {  // a partial B row is not NR floats long: pack it
-      pack_b(g.pack, kc, nr, bp, pn.rsb, pn.b_cs, g.nr, pn.b_edge);
+      pack_b(g.pack, kc, nr, bp, pn.rsb, 1, g.nr, pn.b_edge);
       bp = pn.b_edge;
       rsb = g.nr;
     }
@@ -166,7 +165,7 @@ void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
       for (index_t ic = m0; ic < m1; ic += g.mc) {
         const index_t mc = min_i(g.mc, m1 - ic);
         const float* a = j.A + ic * j.rsa + pc * j.csa;
-        Panels pn{apack, kc, 1, g.mr, bpack, kc, g.nr, a_direct, b_direct, apack, bpack, 1};
+        Panels pn{apack, kc, 1, g.mr, bpack, kc, g.nr, a_direct, b_direct, apack, bpack};
         if (a_direct) {
           pn.a = a;
           pn.a_step = j.rsa;
