@@ -29,13 +29,6 @@ namespace fastnn::bind {
 
 namespace {
 
-bool reads_x(Activation act) {
-  return act == Activation::relu || act == Activation::leaky_relu || act == Activation::gelu ||
-         act == Activation::gelu_tanh;
-}
-
-bool reads_y(Activation act) { return act == Activation::sigmoid || act == Activation::tanh; }
-
 // The element-wise kernels read element i of every input before writing element i
 // of the output, so an output may be exactly an input (in place); a partial
 // overlap would read already-written elements and is rejected.
@@ -80,8 +73,8 @@ void backward(Activation act, float param, const py::handle& dx_obj, const py::h
   require_shape(dx, {dy.shape(0)}, f, "dx");
   require_same_or_disjoint(dx, dy, f, "dx", "dy");
   FloatArray x, y;
-  const float* xp = cached(x_obj, reads_x(act), act, dx, dy, x, "x");
-  const float* yp = cached(y_obj, reads_y(act), act, dx, dy, y, "y");
+  const float* xp = cached(x_obj, activation_backward_reads_x(act), act, dx, dy, x, "x");
+  const float* yp = cached(y_obj, activation_backward_reads_y(act), act, dx, dy, y, "y");
   py::gil_scoped_release release;
   activation_backward(act, param, dx.mutable_data(), dy.data(), xp, yp, dy.shape(0));
 }

@@ -82,9 +82,8 @@ struct EpilogueArgs {
       require_shape(y_arr, {M, N}, kFunc, "aux_y");
       ep.aux_y = y_arr.data();
     }
-    const bool needs_x = act == Activation::relu || act == Activation::leaky_relu ||
-                         act == Activation::gelu || act == Activation::gelu_tanh;
-    const bool needs_y = act == Activation::sigmoid || act == Activation::tanh;
+    const bool needs_x = activation_backward_reads_x(act);
+    const bool needs_y = activation_backward_reads_y(act);
     if (derivative && ((needs_x && ep.aux_x == nullptr) || (needs_y && ep.aux_y == nullptr)))
       throw py::value_error(std::string(kFunc) + "(): the derivative of this activation needs "
                             "argument '" + (needs_x ? "aux_x" : "aux_y") + "'");

@@ -20,14 +20,6 @@ namespace fastnn::bind {
 
 namespace {
 
-bool derivative_reads_x(Activation act) {
-  return act == Activation::relu || act == Activation::leaky_relu || act == Activation::gelu ||
-         act == Activation::gelu_tanh;
-}
-bool derivative_reads_y(Activation act) {
-  return act == Activation::sigmoid || act == Activation::tanh;
-}
-
 void forward(const py::handle& y_obj, const py::handle& x_obj, const py::handle& w_obj,
              const py::handle& b_obj, Activation act, float act_param) {
   constexpr const char* f = "linear_forward";
@@ -94,7 +86,7 @@ void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::hand
   const float* ax = nullptr;
   const float* ay = nullptr;
   if (act != Activation::identity && dx_ptr != nullptr) {
-    if (derivative_reads_x(act)) {
+    if (activation_backward_reads_x(act)) {
       if (ax_obj.is_none())
         throw py::value_error(std::string(f) + "(): argument 'act_x' is required for this "
                               "activation's derivative");
@@ -103,7 +95,7 @@ void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::hand
       require_no_overlap(dx, act_x, f, "dx", "act_x");
       ax = act_x.data();
     }
-    if (derivative_reads_y(act)) {
+    if (activation_backward_reads_y(act)) {
       if (ay_obj.is_none())
         throw py::value_error(std::string(f) + "(): argument 'act_y' is required for this "
                               "activation's derivative");

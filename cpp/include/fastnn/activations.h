@@ -41,6 +41,10 @@ void activation_forward(Activation act, float param, float* y, const float* x, i
 void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
                          const float* y, index_t n);
 
+// Which of x and y activation_backward reads for `act` (the other may be nullptr).
+bool activation_backward_reads_x(Activation act);
+bool activation_backward_reads_y(Activation act);
+
 // The SIMD path of every element-wise kernel (activations, softmax, losses,
 // dropout): "avx2" or "scalar", chosen once (util/isa.h; FASTNN_ARCH caps it).
 const char* elementwise_arch();

@@ -53,4 +53,13 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
 
 const char* elementwise_arch() { return isa_name(elementwise_isa()); }
 
+bool activation_backward_reads_x(Activation act) {
+  return act == Activation::relu || act == Activation::leaky_relu || act == Activation::gelu ||
+         act == Activation::gelu_tanh;
+}
+
+bool activation_backward_reads_y(Activation act) {
+  return act == Activation::sigmoid || act == Activation::tanh;
+}
+
 }  // namespace fastnn
