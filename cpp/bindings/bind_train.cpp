@@ -145,7 +145,7 @@ class PyTrainPlan {
       const py::ssize_t in = m.attr("in_features").cast<py::ssize_t>();
       LinearBuffers& l = linear_[k];
       FloatArray W = float_output(weight.attr("_data"), kFunc, "weight");
-      FloatArray dW = float_output(weight.attr("grad"), kFunc, "weight.grad");
+      FloatArray dW = float_output(weight.attr("_grad_sink")(), kFunc, "weight.grad");
       require_shape(W, {out, in}, kFunc, "weight");
       require_shape(dW, {out, in}, kFunc, "weight.grad");
       l.W = W.data();
@@ -156,7 +156,7 @@ class PyTrainPlan {
       l.db = nullptr;
       if (!bias.is_none()) {
         FloatArray b = float_output(bias.attr("_data"), kFunc, "bias");
-        FloatArray db = float_output(bias.attr("grad"), kFunc, "bias.grad");
+        FloatArray db = float_output(bias.attr("_grad_sink")(), kFunc, "bias.grad");
         require_shape(b, {out}, kFunc, "bias");
         require_shape(db, {out}, kFunc, "bias.grad");
         l.b = b.data();

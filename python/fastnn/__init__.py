@@ -21,13 +21,53 @@ from ._core_loader import load_core as _load_core  # noqa: E402
 
 _load_core()  # first, so libgomp starts with a passive wait policy (see _core_loader)
 
-from . import callbacks, data, datasets, distributed, io, nn, onnx, optim  # noqa: E402
+from . import (  # noqa: E402
+    autograd,  # noqa: E402  (below nn: Tensor and its graph)
+    callbacks,
+    data,
+    datasets,
+    distributed,
+    io,
+    nn,
+    onnx,
+    optim,
+    utils,
+)
 from ._random import manual_seed  # noqa: E402
 from ._runtime import default_num_threads as _default_num_threads  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
+from .autograd import (  # noqa: E402
+    Tensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    enable_grad,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    is_grad_enabled,
+    linspace,
+    no_grad,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    set_grad_enabled,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .functional import matmul  # noqa: E402
 from .io import load, save  # noqa: E402
 from .plot import plot_history  # noqa: E402
+from .torch_api import *  # noqa: E402, F403  (fn.exp, fn.cat, fn.float32, fn.device, ...)
+from .torch_api import __all__ as _torch_all  # noqa: E402
 from .training import History, evaluate, fit, predict  # noqa: E402
 
 # A cgroup CPU quota below the core count (a throttled container) lowers the default.
@@ -35,7 +75,11 @@ if (_n := _default_num_threads()) is not None and _n < get_num_threads():
     set_num_threads(_n)
 
 __all__ = [
-    "History", "__version__", "callbacks", "data", "datasets", "distributed", "evaluate", "fit",
-    "get_num_threads", "info", "io", "load", "manual_seed", "matmul", "nn", "onnx", "optim",
-    "plot_history", "predict", "save", "set_num_threads",
+    "History", "Tensor", "__version__", "arange", "as_tensor", "autograd", "callbacks", "data",
+    "datasets", "distributed", "empty", "empty_like", "enable_grad", "evaluate", "eye", "fit",
+    "from_numpy", "full", "full_like", "get_num_threads", "info", "io", "is_grad_enabled",
+    "linspace", "load", "manual_seed", "matmul", "nn", "no_grad", "ones", "ones_like", "onnx",
+    "optim", "plot_history", "predict", "rand", "rand_like", "randint", "randn", "randn_like",
+    "randperm", "save", "set_grad_enabled", "set_num_threads", "tensor", "utils", "zeros",
+    "zeros_like", *_torch_all,
 ]

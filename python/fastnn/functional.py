@@ -1,4 +1,4 @@
-"""Stateless functions over NumPy arrays: ``matmul`` (the float32 GEMM)."""
+"""``matmul``: the float32 GEMM on NumPy arrays, or the autograd op when given Tensors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 
 from . import _core
+from .autograd import ops_nn
+from .autograd.tensor import Tensor
 
 
 def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
@@ -63,4 +65,14 @@ def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
         >>> matmul(x, y, trans_a=True, out=out) is out  # x.T @ y
         True
     """
+    if isinstance(a, Tensor) or isinstance(b, Tensor):  # the autograd op (PyTorch's matmul)
+        if trans_a:
+            a = a.t() if isinstance(a, Tensor) else np.asarray(a).T
+        if trans_b:
+            b = b.t() if isinstance(b, Tensor) else np.asarray(b).T
+        result = ops_nn.matmul(a, b)
+        if out is not None:
+            out.copy_(result) if isinstance(out, Tensor) else np.copyto(out, result._data)
+            return out
+        return result
     return _core.matmul(a, b, trans_a, trans_b, out)

@@ -65,7 +65,8 @@ def broadcast_parameters(model: Module, root: int = 0) -> None:
         if signature != signatures[root]:
             raise ValueError(f"{func}: {_difference(signatures[root], root, signature, r)}")
     for _, p in named:
-        c.Bcast(p.data, root=root)
+        c.Bcast(p._data, root=root)
+        p._bump()
 
 
 def _difference(expected: list, root: int, got: list, r: int) -> str:
@@ -108,7 +109,7 @@ def flatten_gradients(model: Module) -> np.ndarray:
         True
     """
     _check_model(model, "flatten_gradients()")
-    return flatten(model, "grad")
+    return flatten(model, model.parameters(), "grad")
 
 
 def allreduce_gradients(model: Module) -> None:
@@ -138,6 +139,8 @@ def allreduce_gradients(model: Module) -> None:
     func = "allreduce_gradients()"
     _check_model(model, func)
     buffer = flatten_gradients(model)
+    for p in model.parameters():  # a gradient set to None takes part as zeros
+        p._grad_sink()
     c = comm(func)
     if c is None:
         return

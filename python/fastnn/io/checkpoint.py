@@ -244,7 +244,7 @@ def load(path: PathLike, model: Module | None = None, *,
     if optimizer is not None:
         _load_optimizer(optimizer, info, tensors, path, func)
     for key, p in params.items():
-        p.data[...] = weights[key]
+        p.data = weights[key]
     return model
 
 

@@ -1,9 +1,10 @@
 """fastnn.nn: layers, containers, losses and weight initialisation."""
 
-from . import init
+from . import functional, init, utils
 from .activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .container import Sequential
+from .container import ModuleList, Sequential
 from .dropout import Dropout
+from .flatten import Flatten
 from .linear import Dense, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module
@@ -11,7 +12,7 @@ from .parameter import Parameter
 from .train_step import TrainStep
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dense", "Dropout", "GELU", "Identity",
-    "LeakyReLU", "Linear", "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Tanh", "TrainStep", "init",
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dense", "Dropout", "Flatten", "GELU",
+    "Identity", "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleList", "Parameter", "ReLU",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "TrainStep", "functional", "init", "utils",
 ]

@@ -13,6 +13,8 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_float32, check_int, check_number
+from ..autograd import ops_nn
+from ..autograd.tensor import Tensor
 from .linear import checked_grad
 from .module import Module
 
@@ -30,7 +32,9 @@ class _Elementwise(Module):
         self._x: np.ndarray | None = None
         self._y: np.ndarray | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):
+            return ops_nn.activation(x, self._act, self._param)
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
         y = np.empty_like(x)
         _core.activation_forward(self._act, self._param, y.reshape(-1), x.reshape(-1))
@@ -175,7 +179,9 @@ class Identity(Module):
         super().__init__()
         self._shape: tuple[int, ...] | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):
+            return x
         x = as_float32(x, "Identity.forward()", "input")
         self._shape = x.shape
         return x
@@ -223,7 +229,9 @@ class Softmax(Module):
     def _from_rows(self, a2: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.moveaxis(a2.reshape(self._moved_shape), -1, self._axis))
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):
+            return ops_nn.softmax(x, self.dim)
         x = as_float32(x, "Softmax.forward()", "input")
         if x.ndim == 0:
             raise ValueError("Softmax.forward(): argument 'input' must have at least 1 "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -72,3 +73,74 @@ class Sequential(Module):
         for m in reversed(self._modules.values()):
             grad_out = m.backward(grad_out)
         return grad_out
+
+
+class ModuleList(Module):
+    r"""Holds modules in a list, registered as ``"0"``, ``"1"``, ... (``torch.nn.ModuleList``).
+
+    Unlike :class:`Sequential` it has no ``forward``: the owning module decides
+    how to call its entries.
+
+    Args:
+        modules (iterable of Module, optional): the initial entries.
+
+    Example::
+
+        >>> class MLP(fn.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.layers = fn.nn.ModuleList([fn.nn.Linear(8, 8) for _ in range(3)])
+        ...     def forward(self, x):
+        ...         for layer in self.layers:
+        ...             x = fn.relu(layer(x))
+        ...         return x
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _check(self, module: Any, func: str) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.{func}(): expected a fastnn.nn.Module, got "
+                            f"{type(module).__name__}")
+        return module
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self)), self._check(module, "append"))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        items = list(self._modules.values())
+        items.insert(index, self._check(module, "insert"))
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(items)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        items = list(self._modules.values())
+        if isinstance(idx, slice):
+            return ModuleList(items[idx])
+        if not -len(items) <= idx < len(items):
+            raise IndexError(f"index {idx} is out of range")
+        return items[idx]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        name = list(self._modules)[idx]
+        setattr(self, name, self._check(module, "__setitem__"))
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleList has no forward(): iterate over it in the owning "
+                                  "module's forward")

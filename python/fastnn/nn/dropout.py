@@ -9,6 +9,8 @@ import numpy as np
 from .. import _core
 from .._random import next_seed
 from .._validation import as_float32, check_number
+from ..autograd import ops_nn
+from ..autograd.tensor import Tensor
 from .linear import checked_grad
 from .module import Module
 
@@ -55,7 +57,9 @@ class Dropout(Module):
         self._seed: int | None = None
         self._shape: tuple[int, ...] | None = None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):
+            return ops_nn.dropout(x, self.p, self.training)
         x = as_float32(x, "Dropout.forward()", "input")
         self._shape = x.shape
         if not self.training or self.p == 0.0:

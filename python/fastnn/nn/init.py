@@ -14,26 +14,28 @@ from typing import TypeVar, Union
 import numpy as np
 
 from .._random import default_generator
-from .parameter import Parameter
+from ..autograd.tensor import Tensor as _Tensor
 
 __all__ = [
     "calculate_gain", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_",
     "xavier_normal_", "xavier_uniform_", "zeros_",
 ]
 
-Tensor = TypeVar("Tensor", bound=Union[Parameter, np.ndarray])
+Tensor = TypeVar("Tensor", bound=Union[_Tensor, np.ndarray])
 
 
-def _array(tensor: Parameter | np.ndarray, func: str) -> np.ndarray:
-    a = tensor.data if isinstance(tensor, Parameter) else tensor
+def _array(tensor: _Tensor | np.ndarray, func: str) -> np.ndarray:
+    a = tensor._data if isinstance(tensor, _Tensor) else tensor
     if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
-        raise TypeError(f"{func}: argument 'tensor' must be a Parameter or a float ndarray, "
-                        f"got {type(tensor).__name__}")
+        raise TypeError(f"{func}: argument 'tensor' must be a Parameter or a float ndarray "
+                        f"(or a float Tensor), got {type(tensor).__name__}")
     return a
 
 
 def _fill(tensor: Tensor, values: np.ndarray | float, func: str) -> Tensor:
     _array(tensor, func)[...] = values
+    if isinstance(tensor, _Tensor):
+        tensor._bump()
     return tensor
 
 
@@ -119,7 +121,7 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0,
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / max(fan_in + fan_out, 1)), generator)
 
 
-def _kaiming_std(tensor: Parameter | np.ndarray, a: float, mode: str, nonlinearity: str,
+def _kaiming_std(tensor: _Tensor | np.ndarray, a: float, mode: str, nonlinearity: str,
                  func: str) -> float:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"{func}: argument 'mode' must be 'fan_in' or 'fan_out', got {mode!r}")

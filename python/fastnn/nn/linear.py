@@ -9,6 +9,8 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_float32, check_int, shape_str
+from ..autograd.ops_nn import linear as _linear
+from ..autograd.tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -85,7 +87,9 @@ class Linear(Module):
             bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: Any) -> np.ndarray:
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):  # autograd: recorded on the graph
+            return _linear(x, self.weight, self.bias)
         x = as_float32(x, "Linear.forward()", "input")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear.forward(): argument 'input' must have shape "
@@ -93,8 +97,8 @@ class Linear(Module):
         lead = x.shape[:-1]
         x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), self.in_features)
         y = np.empty((x2.shape[0], self.out_features), np.float32)
-        bias = None if self.bias is None else self.bias.data
-        _core.linear_forward(y, x2, self.weight.data, bias)
+        bias = None if self.bias is None else self.bias._data
+        _core.linear_forward(y, x2, self.weight._data, bias)
         self._input, self._lead = x2, lead
         return y if x.ndim == 2 else y.reshape(lead + (self.out_features,))
 
@@ -103,11 +107,11 @@ class Linear(Module):
         g = checked_grad(self, grad_out, shape)
         x2 = self._input
         dx = np.empty_like(x2)
-        db = None if self.bias is None else self.bias.grad
+        db = None if self.bias is None else self.bias._grad_sink()
         flat = len(self._lead) == 1  # 2-D input: no reshapes
-        _core.linear_backward(dx, self.weight.grad, db,
+        _core.linear_backward(dx, self.weight._grad_sink(), db,
                               g if flat else g.reshape(x2.shape[0], self.out_features),
-                              x2, self.weight.data)
+                              x2, self.weight._data)
         return dx if flat else dx.reshape(self._lead + (self.in_features,))
 
     def extra_repr(self) -> str:

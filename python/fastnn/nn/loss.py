@@ -15,6 +15,8 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_float32, check_number, shape_str
+from ..autograd import ops_nn
+from ..autograd.tensor import Tensor
 from .module import Module
 
 _REDUCTIONS = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
@@ -51,10 +53,13 @@ def _scaled(grad: np.ndarray, scale: float) -> np.ndarray:
 class _ElementwiseLoss(_Loss):
     """A loss over pred and target of one shape: one kernel pair from ``_core``."""
 
+    _functional: Callable[..., Any]
     _forward_kernel: Callable[..., float]
     _backward_kernel: Callable[..., None]
 
-    def forward(self, pred: Any, target: Any) -> float:
+    def forward(self, pred: Any, target: Any) -> Any:
+        if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
+            return type(self)._functional(pred, target, reduction=self.reduction)
         name = f"{type(self).__name__}.forward()"
         pred = as_float32(pred, name, "pred")
         target = as_float32(target, name, "target")
@@ -98,6 +103,7 @@ class MSELoss(_ElementwiseLoss):
         array([1., 2.], dtype=float32)
     """
 
+    _functional = staticmethod(ops_nn.mse_loss)
     _forward_kernel = _core.mse_forward
     _backward_kernel = _core.mse_backward
 
@@ -125,6 +131,7 @@ class BCELoss(_ElementwiseLoss):
         0.693147
     """
 
+    _functional = staticmethod(ops_nn.binary_cross_entropy)
     _forward_kernel = _core.bce_forward
     _backward_kernel = _core.bce_backward
 
@@ -149,6 +156,7 @@ class BCEWithLogitsLoss(_ElementwiseLoss):
         0.693147
     """
 
+    _functional = staticmethod(ops_nn.binary_cross_entropy_with_logits)
     _forward_kernel = _core.bce_with_logits_forward
     _backward_kernel = _core.bce_with_logits_backward
 
@@ -202,7 +210,10 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss()",
                                             "label_smoothing", low=0.0, high=1.0)
 
-    def forward(self, pred: Any, target: Any) -> float:
+    def forward(self, pred: Any, target: Any) -> Any:
+        if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
+            return ops_nn.cross_entropy(pred, target, reduction=self.reduction,
+                                        label_smoothing=self.label_smoothing)
         name = "CrossEntropyLoss.forward()"
         logits = as_float32(pred, name, "pred")
         labels = _class_labels(target, name)

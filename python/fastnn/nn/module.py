@@ -124,7 +124,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     def flatten_parameters(self) -> tuple[np.ndarray, np.ndarray]:
         """Puts all parameter values in one flat float32 buffer, and all gradients in another.
@@ -150,18 +150,21 @@ class Module:
             >>> np.shares_memory(data, model[0].weight.data)
             True
         """
-        return flatten(self, "data"), flatten(self, "grad")
+        params = self.parameters()
+        return flatten(self, params, "data"), flatten(self, params, "grad")
 
     # -- state --------------------------------------------------------------
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Fills every parameter's ``.grad`` with zeros (in place).
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Resets every parameter's ``.grad``: zeros in place, or ``None`` as PyTorch.
 
         Args:
-            set_to_none (bool): accepted for PyTorch compatibility and ignored:
-                fastnn's gradients are preallocated and never ``None``.
+            set_to_none (bool): ``True`` sets each ``.grad`` to ``None`` (PyTorch's
+                behaviour). The default ``False`` fills the gradients with zeros,
+                fastnn's contract for the NumPy path, where ``.grad`` is never
+                ``None``; the next ``backward`` gives the same gradients either way.
         """
         for p in self.parameters():
-            p.grad.fill(0.0)
+            p.zero_grad(set_to_none)
 
     def train(self, mode: bool = True) -> Module:
         """Sets training mode (``mode=True``) or evaluation mode on this module and its children."""
@@ -180,7 +183,7 @@ class Module:
 
         The arrays are copies: later training does not change a saved state dict.
         """
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        return OrderedDict((name, p._data.copy()) for name, p in self.named_parameters())
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
         """Copies arrays from ``state_dict`` into the parameters, in place.
@@ -220,7 +223,7 @@ class Module:
                 )
             checked[name] = value
         for name, value in checked.items():  # all checked first: no partial load
-            own[name].data[...] = value
+            own[name].data = value
 
     # -- display ------------------------------------------------------------
     def summary(self, input_shape: tuple[int, ...] | int | None = None,

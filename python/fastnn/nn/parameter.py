@@ -1,4 +1,11 @@
-"""``Parameter``: a trainable float32 array with its gradient buffer."""
+"""``Parameter``: a Tensor that requires grad, registered by the Module it is assigned to.
+
+A Parameter owns a gradient buffer allocated with it, so that kernels accumulate
+into memory that stays put (and that ``Module.flatten_parameters`` can make a view
+into one flat buffer for the fused optimizer). ``.grad`` is that buffer as a
+Tensor, or ``None`` after ``zero_grad(set_to_none=True)`` / ``p.grad = None``; the
+next backward writes into the same buffer again.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,24 @@ from typing import Any
 import numpy as np
 
 from .._validation import shape_str
+from ..autograd.tensor import Tensor, _wrap
 
 
-class Parameter:
-    r"""A trainable tensor: a float32 C-contiguous ``data`` array and a ``grad`` buffer.
+class Parameter(Tensor):
+    r"""A trainable float32 Tensor (``requires_grad=True``) with a preallocated gradient.
 
-    ``grad`` is allocated with the parameter, has the same shape, starts at zero
-    and is never ``None``; backward passes accumulate into it until
-    :meth:`fastnn.nn.Module.zero_grad` (or an optimizer's ``zero_grad``) fills it
-    with zeros. Both arrays can be read and written in place. Assigning to
-    ``data`` copies into the existing buffer (the shape must match), so views held
-    by optimizers or flat parameter buffers stay valid.
+    As in PyTorch, assigning a Parameter to a :class:`Module` attribute registers it
+    in ``parameters()``. ``.data`` is the values as a Tensor outside the graph,
+    sharing memory; assigning ``p.data = x`` copies ``x`` in (the shape must
+    match), so views held by optimizers or flat buffers stay valid. ``.grad`` starts
+    as zeros (allocated with the parameter, as fastnn's NumPy-path modules
+    accumulate into it), backward passes accumulate into it, and it is ``None``
+    after ``zero_grad(set_to_none=True)``. Both ``.data`` and ``.grad`` convert
+    to float32 C-contiguous NumPy arrays without a copy (``np.asarray(p.grad)``).
 
     Args:
-        data (array_like): initial values; converted to float32 once.
+        data (array_like or Tensor): initial values; copied as float32.
+        requires_grad (bool): Default: ``True``.
 
     Example::
 
@@ -29,34 +40,43 @@ class Parameter:
         (2, 3)
     """
 
-    __slots__ = ("_data", "grad")
+    __slots__ = ("_gbuf", "_gview")
 
-    def __init__(self, data: Any) -> None:
-        arr = np.asarray(data)
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = np.zeros(0, np.float32)
+        arr = data._data if isinstance(data, Tensor) else np.asarray(data)
         if arr.dtype.kind not in "fiu":
             raise TypeError(f"Parameter(): argument 'data' must be numeric, got {arr.dtype}")
         self._data = np.array(arr, dtype=np.float32, order="C", copy=True)
-        self.grad = np.zeros_like(self._data)
+        self._rg = bool(requires_grad)
+        self.grad_fn = None
+        self._vc = None
+        self._retain = False
+        self._gbuf = np.zeros_like(self._data)
+        self._gview = _wrap(self._gbuf)
+        self._grad = self._gview
 
+    # -- values ------------------------------------------------------------------
     @property
-    def data(self) -> np.ndarray:
-        return self._data
+    def data(self) -> Tensor:
+        """The values (a Tensor outside the graph, sharing memory)."""
+        return self.detach()
 
     @data.setter
     def data(self, value: Any) -> None:
-        value = np.asarray(value)
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
         if value.shape != self._data.shape:
-            raise ValueError(
-                f"Parameter.data: expected shape {shape_str(self._data.shape)}, "
-                f"got {shape_str(value.shape)}"
-            )
+            raise ValueError(f"Parameter.data: expected shape {shape_str(self._data.shape)}, "
+                             f"got {shape_str(value.shape)}")
         self._data[...] = value
+        self._bump()
 
     def _rebind_data(self, array: np.ndarray) -> None:
-        """Makes ``array`` (float32, C-contiguous, same shape) the storage of ``data``.
+        """Makes ``array`` (float32, C-contiguous, same shape, values already there) the storage.
 
-        For :meth:`fastnn.nn.Module.flatten_parameters`, which rebinds every
-        parameter to a view of one flat buffer; the values must already be there.
+        For :meth:`fastnn.nn.Module.flatten_parameters`, which rebinds every parameter
+        to a view of one flat buffer.
         """
         if array.dtype != np.float32 or array.shape != self._data.shape or \
                 not array.flags.c_contiguous:
@@ -64,29 +84,91 @@ class Parameter:
                              f"of shape {shape_str(self._data.shape)}")
         self._data = array
 
+    # -- gradient ------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def grad(self) -> Tensor | None:
+        return self._grad
 
-    @property
-    def size(self) -> int:
-        return self._data.size
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._grad = None
+            return
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if arr.shape != self._data.shape:
+            raise ValueError(f"Parameter.grad: expected shape {shape_str(self._data.shape)}, "
+                             f"got {shape_str(arr.shape)}")
+        if arr.dtype != np.float32:
+            raise TypeError(f"Parameter.grad: expected dtype float32, got {arr.dtype}")
+        self._grad = value if isinstance(value, Tensor) else _wrap(arr)
+        if arr.flags.c_contiguous and arr.flags.writeable:  # the new array becomes the buffer
+            self._gbuf = arr
+            self._gview = self._grad
 
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
+    def _grad_sink(self) -> np.ndarray:
+        """The array kernels accumulate into: ``.grad``'s, or the own buffer zeroed."""
+        g = self._grad
+        if g is None:
+            self._gbuf.fill(0.0)
+            self._grad = g = self._gview
+        return g._data
 
-    @property
-    def dtype(self) -> np.dtype:
-        return self._data.dtype
+    def _accumulate(self, g: np.ndarray) -> None:
+        cur = self._grad
+        if cur is None:
+            np.copyto(self._gbuf, g)
+            self._grad = self._gview
+        else:
+            cur._data += g
 
-    def numel(self) -> int:
-        """Number of elements (PyTorch's name for ``size``)."""
-        return self._data.size
+    def _rebind_grad(self, array: np.ndarray) -> None:
+        """Makes ``array`` (float32, C-contiguous, same shape) the gradient buffer.
 
-    def zero_grad(self) -> None:
-        """Fills ``grad`` with zeros in place."""
-        self.grad.fill(0.0)
+        The current gradient is copied in (zeros when it is ``None``, which it stays).
+        """
+        if array.dtype != np.float32 or array.shape != self._data.shape or \
+                not array.flags.c_contiguous:
+            raise ValueError("Parameter._rebind_grad(): expected a float32 C-contiguous array "
+                             f"of shape {shape_str(self._data.shape)}")
+        array[...] = 0.0 if self._grad is None else self._grad._data
+        self._gbuf = array
+        self._gview = _wrap(array)
+        if self._grad is not None:
+            self._grad = self._gview
+
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Fills ``.grad`` with zeros in place (or sets it to ``None``)."""
+        if set_to_none:
+            self._grad = None
+        elif self._grad is None:
+            self._gbuf.fill(0.0)
+            self._grad = self._gview
+        else:
+            self._grad._data.fill(0.0)
+
+    # -- copying and display ---------------------------------------------------------
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        out = Parameter(self._data, self._rg)
+        if self._grad is None:
+            out._grad = None
+        else:
+            out._gbuf[...] = self._grad._data
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        grad = None if self._grad is None else self._grad._data.copy()
+        return (_rebuild_parameter, (self._data.copy(), self._rg, grad))
 
     def __repr__(self) -> str:
-        return f"Parameter(shape={shape_str(self.shape)}, dtype=float32)"
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _rebuild_parameter(data: np.ndarray, requires_grad: bool,
+                       grad: np.ndarray | None) -> Parameter:
+    p = Parameter(data, requires_grad)
+    if grad is None:
+        p._grad = None
+    else:
+        p._gbuf[...] = grad
+    return p

@@ -68,7 +68,7 @@ class Adagrad(Optimizer):
                          fill=float(group["initial_accumulator_value"]))
 
     def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
-        params, state = group["params"], self.state
+        params, state = self._stepping(group), self.state
         fresh = [p for p in params if not state[p]]
         if fresh:
             self._init_sum(fresh, group)
@@ -76,5 +76,5 @@ class Adagrad(Optimizer):
         for p in params:
             s = state[p]
             s["step"] = t = s["step"] + 1
-            out.append((p.data, p.grad, s["sum"], None, None, t))
+            out.append((p._data, p._grad._data, s["sum"], None, None, t))
         return out

@@ -73,7 +73,7 @@ class Adam(Optimizer):
         check_number(group["weight_decay"], name, "weight_decay", low=0)
 
     def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
-        params, state = group["params"], self.state
+        params, state = self._stepping(group), self.state
         fresh = [p for p in params if not state[p]]
         if fresh:
             self._init_state(fresh, {"step": 0}, ("exp_avg", "exp_avg_sq"))
@@ -86,7 +86,7 @@ class Adam(Optimizer):
         for p in params:
             s = state[p]
             s["step"] = t = s["step"] + 1
-            out.append((p.data, p.grad, s["exp_avg"], s["exp_avg_sq"],
+            out.append((p._data, p._grad._data, s["exp_avg"], s["exp_avg_sq"],
                         s["max_exp_avg_sq"] if amsgrad else None, t))
         return out
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import shape_str
+from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
 
 ParamsT = Union[Iterable[Parameter], Iterable[dict[str, Any]]]
@@ -57,7 +58,7 @@ class Optimizer:
         self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         name = type(self).__name__
-        if isinstance(params, (Parameter, np.ndarray, dict)):
+        if isinstance(params, (Tensor, np.ndarray, dict)):
             raise TypeError(
                 f"{name}(): argument 'params' must be an iterable of Parameters or of dicts, "
                 f"got {type(params).__name__}"
@@ -94,15 +95,20 @@ class Optimizer:
         parameter's entry is a view of its slice, so the update kernel can treat
         back-to-back parameters as one span.
         """
-        total = sum(p.size for p in params)
+        total = sum(p.numel() for p in params)
         flats = [np.full(total, fill, np.float32) for _ in buffers]
         offset = 0
         for p in params:
             state = self.state[p]
             state.update(first)
             for name, flat in zip(buffers, flats):
-                state[name] = flat[offset:offset + p.size].reshape(p.shape)
-            offset += p.size
+                state[name] = flat[offset:offset + p.numel()].reshape(p.shape)
+            offset += p.numel()
+
+    @staticmethod
+    def _stepping(group: dict[str, Any]) -> list[Tensor]:
+        """The parameters of ``group`` that take a step: those with a gradient (as PyTorch)."""
+        return [p for p in group["params"] if p._grad is not None]
 
     # -- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -126,7 +132,7 @@ class Optimizer:
         if "params" not in param_group:
             raise ValueError(f"{name}.add_param_group(): param_group has no 'params' key")
         params = param_group["params"]
-        if isinstance(params, Parameter):
+        if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
             raise TypeError(
@@ -136,11 +142,15 @@ class Optimizer:
         else:
             params = list(params)
         for i, p in enumerate(params):
-            if not isinstance(p, Parameter):
+            if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"{name}(): can only optimize fastnn.nn.Parameter objects, "
-                    f"but params[{i}] is {type(p).__name__}"
+                    f"{name}(): can only optimize Tensors (fastnn.nn.Parameter or leaf "
+                    f"Tensors), but params[{i}] is {type(p).__name__}"
                 )
+            if not p.is_leaf:
+                raise ValueError(f"{name}(): can't optimize a non-leaf Tensor (params[{i}])")
+            if p.dtype != np.float32:
+                raise TypeError(f"{name}(): params[{i}] must be float32, got {p.dtype}")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{name}(): a parameter group contains the same parameter twice")
         existing = {id(p) for g in self.param_groups for p in g["params"]}
@@ -168,22 +178,25 @@ class Optimizer:
         loss = None if closure is None else closure()
         for group in self.param_groups:
             if self._kind is None:
-                for p in group["params"]:
+                for p in self._stepping(group):
                     self._update(p, group)
             else:
                 _core.optimizer_step(self._kind, group, self._group_tensors(group))
         return loss
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Fills every parameter's ``.grad`` with zeros.
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Resets every parameter's ``.grad``: zeros in place, or ``None`` as PyTorch.
 
         Args:
-            set_to_none (bool): accepted for PyTorch compatibility and ignored:
-                fastnn's gradients are preallocated and never ``None``.
+            set_to_none (bool): ``True`` sets each ``.grad`` to ``None`` (PyTorch's
+                behaviour; a parameter whose gradient stays ``None`` is skipped by
+                :meth:`step`). The default ``False`` fills the gradients with zeros,
+                fastnn's contract for the NumPy path, where ``.grad`` is never
+                ``None``; the next ``backward`` gives the same result either way.
         """
         for group in self.param_groups:
             for p in group["params"]:
-                p.zero_grad()
+                _zero_grad(p, set_to_none)
 
     # -- checkpoints ----------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -261,6 +274,15 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _zero_grad(p: Tensor, set_to_none: bool) -> None:
+    if isinstance(p, Parameter):
+        p.zero_grad(set_to_none)
+    elif set_to_none or p._grad is None:
+        p._grad = None
+    else:
+        p._grad._data.fill(0.0)
 
 
 def _load_value(value: Any, p: Parameter, key: str, where: str) -> Any:

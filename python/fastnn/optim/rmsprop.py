@@ -66,7 +66,7 @@ class RMSprop(Optimizer):
         check_number(group["momentum"], "RMSprop()", "momentum", low=0)
 
     def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
-        params, state = group["params"], self.state
+        params, state = self._stepping(group), self.state
         fresh = [p for p in params if not state[p]]
         if fresh:
             self._init_state(fresh, {"step": 0}, ("square_avg",))
@@ -80,6 +80,7 @@ class RMSprop(Optimizer):
         for p in params:
             s = state[p]
             s["step"] = t = s["step"] + 1
-            out.append((p.data, p.grad, s["square_avg"], s["grad_avg"] if centered else None,
+            out.append((p._data, p._grad._data, s["square_avg"],
+                        s["grad_avg"] if centered else None,
                         s["momentum_buffer"] if use_momentum else None, t))
         return out

@@ -68,13 +68,13 @@ class SGD(Optimizer):
 
     def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
         # No step count: step 1 marks the step that creates the momentum buffer (buf = g).
-        params = group["params"]
+        params = self._stepping(group)
         if group["momentum"] == 0:
-            return [(p.data, p.grad, None, None, None, 2) for p in params]
+            return [(p._data, p._grad._data, None, None, None, 2) for p in params]
         state = self.state
         fresh = [p for p in params if "momentum_buffer" not in state[p]]
         if fresh:
             self._init_state(fresh, {}, ("momentum_buffer",))
         first = set(fresh)
-        return [(p.data, p.grad, state[p]["momentum_buffer"], None, None, 1 if p in first else 2)
-                for p in params]
+        return [(p._data, p._grad._data, state[p]["momentum_buffer"], None, None,
+                 1 if p in first else 2) for p in params]

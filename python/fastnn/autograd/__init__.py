@@ -1,0 +1,42 @@
+"""fastnn.autograd: ``Tensor``, its recorded graph and the differentiable ops.
+
+Below ``nn``: this package knows nothing of modules. Ops reach the C++ kernels
+only through the bindings (``fastnn._core``). Importing it binds the ops to
+``Tensor`` as methods and operators.
+"""
+
+from . import _methods
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .graph import Node
+from .tensor import Tensor
+
+_methods.bind()
+
+__all__ = [
+    "Node", "Tensor", "arange", "as_tensor", "empty", "empty_like", "enable_grad", "eye",
+    "from_numpy", "full", "full_like", "is_grad_enabled", "linspace", "no_grad", "ones",
+    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "set_grad_enabled", "tensor", "zeros", "zeros_like",
+]

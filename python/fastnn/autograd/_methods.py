@@ -1,0 +1,144 @@
+"""Binds the ops to ``Tensor`` as methods and operators (``x.sum()``, ``x + y``, ``x @ w``, ...).
+
+Kept apart from ``tensor.py`` so that the class stays readable and each op
+module depends on the class, never the reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import ops_math as m
+from . import ops_nn as nn
+from . import ops_reduce as r
+from . import ops_shape as s
+from .tensor import Tensor
+
+
+def _inplace(op: Any, ufunc: Any) -> Any:
+    def method(self: Tensor, other: Any, **kwargs: Any) -> Tensor:
+        if kwargs.get("alpha", 1) != 1:
+            other = m.mul(other, kwargs["alpha"])
+        return s.inplace(self, op, ufunc, other)
+    return method
+
+
+def _masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
+    return s.where(mask, value, self)
+
+
+def _unary_inplace(op: Any) -> Any:
+    def method(self: Tensor, *args: Any) -> Tensor:
+        self._check_inplace()
+        return s.copy_into(self, op(self, *args))
+    return method
+
+
+def _view_as(self: Tensor, other: Tensor) -> Tensor:
+    return s.reshape(self, other.shape)
+
+
+def _expand_as(self: Tensor, other: Tensor) -> Tensor:
+    return s.expand(self, other.shape)
+
+
+def _where(self: Tensor, condition: Any, other: Any) -> Tensor:
+    return s.where(condition, self, other)
+
+
+# NumPy ufuncs behind Python's operators: ``ndarray - tensor`` stays on the graph.
+_OPERATOR_UFUNCS: dict[Any, Any] = {
+    np.add: m.add, np.subtract: m.sub, np.multiply: m.mul, np.true_divide: m.div,
+    np.power: m.pow, np.matmul: nn.matmul, np.equal: m.eq, np.not_equal: m.ne,
+    np.less: m.lt, np.less_equal: m.le, np.greater: m.gt, np.greater_equal: m.ge,
+}
+
+
+def _array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """NumPy ufuncs on Tensors: operators give Tensors on the graph; any other ufunc
+    (``np.abs(t)``, ``np.add(a, t, out=a)``) runs on the values and gives arrays."""
+    if method == "__call__" and not kwargs and ufunc in _OPERATOR_UFUNCS:
+        return _OPERATOR_UFUNCS[ufunc](*inputs)
+    args = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    out = kwargs.get("out")
+    if out is not None:
+        kwargs["out"] = tuple(o._data if isinstance(o, Tensor) else o for o in out)
+    return getattr(ufunc, method)(*args, **kwargs)
+
+
+def _numpy_kwargs(reduction: Any) -> Any:
+    """``reduction`` also accepting NumPy's names (``axis``, ``keepdims``, ``out=None``), so
+    that ``np.sum(t)``, ``np.all(t == 0)`` and friends work on Tensors, as on torch's."""
+    def method(self: Tensor, *args: Any, axis: Any = None, keepdims: Any = None,
+               out: Any = None, **kwargs: Any) -> Any:
+        if out is not None:
+            raise TypeError(f"{reduction.__name__}(): out= is not supported")
+        if axis is not None:
+            kwargs["dim"] = axis
+        if keepdims is not None:
+            kwargs["keepdim"] = bool(keepdims)
+        kwargs.pop("dtype", None) if kwargs.get("dtype", 0) is None else None
+        return reduction(self, *args, **kwargs)
+    method.__name__ = reduction.__name__
+    method.__doc__ = reduction.__doc__
+    return method
+
+
+_BINDINGS: dict[str, Any] = {
+    "__array_ufunc__": _array_ufunc,
+    # operators
+    "__add__": m.add, "__radd__": m.add, "__sub__": m.sub, "__rsub__": m.rsub,
+    "__mul__": m.mul, "__rmul__": m.mul, "__truediv__": m.div, "__rtruediv__": m.rdiv,
+    "__floordiv__": m.floordiv, "__rfloordiv__": lambda a, b: m.floordiv(b, a),
+    "__mod__": m.remainder, "__pow__": m.pow, "__rpow__": m.rpow,
+    "__matmul__": nn.matmul, "__rmatmul__": lambda a, b: nn.matmul(b, a),
+    "__neg__": m.neg, "__pos__": lambda a: a, "__abs__": m.abs, "__invert__": m.bitwise_not,
+    "__and__": m.bitwise_and, "__rand__": m.bitwise_and, "__or__": m.bitwise_or,
+    "__ror__": m.bitwise_or, "__xor__": m.bitwise_xor, "__rxor__": m.bitwise_xor,
+    "__eq__": m.eq, "__ne__": m.ne, "__lt__": m.lt, "__le__": m.le, "__gt__": m.gt,
+    "__ge__": m.ge,
+    "__iadd__": _inplace(m.add, np.add), "__isub__": _inplace(m.sub, np.subtract),
+    "__imul__": _inplace(m.mul, np.multiply), "__itruediv__": _inplace(m.div, np.true_divide),
+    "__getitem__": s.getitem, "__setitem__": s.setitem,
+    # arithmetic and maths
+    "add": m.add, "sub": m.sub, "subtract": m.sub, "mul": m.mul, "multiply": m.mul,
+    "div": m.div, "divide": m.div, "true_divide": m.div, "pow": m.pow,
+    "remainder": m.remainder, "neg": m.neg, "negative": m.neg, "abs": m.abs,
+    "exp": m.exp, "log": m.log, "sqrt": m.sqrt, "sin": m.sin, "cos": m.cos,
+    "square": m.square, "clamp": m.clamp, "clip": m.clamp, "sign": m.sign,
+    "floor": m.floor, "ceil": m.ceil, "round": m.round, "maximum": m.maximum,
+    "minimum": m.minimum, "clone": m.clone,
+    "eq": m.eq, "ne": m.ne, "lt": m.lt, "le": m.le, "gt": m.gt, "ge": m.ge,
+    "logical_not": m.logical_not, "isnan": m.isnan, "isfinite": m.isfinite,
+    "add_": _inplace(m.add, np.add), "sub_": _inplace(m.sub, np.subtract),
+    "mul_": _inplace(m.mul, np.multiply), "div_": _inplace(m.div, np.true_divide),
+    "clamp_": _unary_inplace(m.clamp), "exp_": _unary_inplace(m.exp),
+    "masked_fill": _masked_fill, "masked_fill_": _unary_inplace(_masked_fill),
+    # reductions
+    **{name: _numpy_kwargs(f) for name, f in (
+        ("sum", r.sum), ("mean", r.mean), ("prod", r.prod), ("var", r.var), ("std", r.std),
+        ("max", r.max), ("min", r.min), ("amax", r.amax), ("amin", r.amin),
+        ("argmax", r.argmax), ("argmin", r.argmin), ("any", r.any), ("all", r.all))},
+    "norm": r.norm, "logsumexp": r.logsumexp,
+    # shapes and indexing
+    "reshape": s.reshape, "view": s.view, "view_as": _view_as, "reshape_as": _view_as,
+    "flatten": s.flatten, "ravel": lambda x: s.reshape(x, -1), "unsqueeze": s.unsqueeze,
+    "squeeze": s.squeeze,
+    "transpose": s.transpose, "t": s.t, "permute": s.permute, "expand": s.expand,
+    "expand_as": _expand_as, "repeat": s.repeat, "chunk": s.chunk, "split": s.split,
+    "where": _where,
+    # neural-network ops
+    "matmul": nn.matmul, "mm": nn.matmul, "relu": nn.relu, "sigmoid": nn.sigmoid,
+    "tanh": nn.tanh, "softmax": nn.softmax, "log_softmax": nn.log_softmax,
+}
+
+
+def bind() -> None:
+    """Installs every entry of ``_BINDINGS`` on ``Tensor`` (once, at import)."""
+    for name, func in _BINDINGS.items():
+        setattr(Tensor, name, func)
+    Tensor.T = property(s.T)
+    Tensor.mT = property(lambda self: s.transpose(self, -2, -1))
+    Tensor.__hash__ = lambda self: id(self)  # __eq__ is element-wise: hash by identity

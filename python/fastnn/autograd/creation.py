@@ -1,0 +1,210 @@
+"""Creation functions: ``tensor``, ``as_tensor``, ``from_numpy``, ``zeros``, ``randn``, ...
+
+Each takes ``dtype=`` and ``requires_grad=`` as in PyTorch (``device=`` is accepted
+for ``"cpu"``). Random values come from fastnn's global generator, so
+:func:`fastnn.manual_seed` makes them reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._random import default_generator
+from . import dtypes
+from .tensor import Tensor, _is_cpu, _wrap
+
+
+def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    if device is not None and not _is_cpu(device):
+        raise RuntimeError(f"fastnn runs on the CPU only; device {device!r} is not available")
+    t = _wrap(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _size(size: tuple[Any, ...], func: str) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}(): size must be integers, got {size!r}") from None
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"{func}(): Trying to create tensor with negative dimension: {shape}")
+    return shape
+
+
+def _float_dtype(dtype: Any, func: str) -> np.dtype:
+    return dtypes.float32 if dtype is None else dtypes.as_dtype(dtype, func)
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new Tensor holding a copy of ``data`` (float32 for floating data, int64 for integers)."""
+    if isinstance(data, Tensor):
+        data = data._data
+    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    return _finish(dtypes.convert(data, dtype, "tensor()", copy=True), requires_grad, device)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a Tensor, sharing memory when it already has the right dtype."""
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    return _finish(dtypes.convert(data, dtype, "as_tensor()", copy=False), False, device)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory (and its dtype, as in PyTorch)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): expected np.ndarray (got {type(array).__name__})")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy(): can't convert np.ndarray of type {array.dtype}. The "
+                        "only supported types are: float64, float32, float16, int64, int32, "
+                        "int16, int8, uint8, and bool.")
+    return _wrap(array)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Any = None) -> Tensor:
+    return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype, "zeros()")), requires_grad,
+                   device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype, "ones()")), requires_grad,
+                   device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_size(size, "empty"), _float_dtype(dtype, "empty()")), requires_grad,
+                   device)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        kind = np.asarray(fill_value).dtype.kind
+        dtype = dtypes.bool_ if kind == "b" else dtypes.int64 if kind in "iu" else dtypes.float32
+    return _finish(np.full(_size((size,), "full"), fill_value, dtypes.as_dtype(dtype, "full()")),
+                   requires_grad, device)
+
+
+def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    shape = tuple(np.shape(x._data if isinstance(x, Tensor) else x))
+    if dtype is None:
+        dtype = x.dtype if isinstance(x, Tensor) else dtypes.float32
+    return shape, dtypes.as_dtype(dtype, "*_like()")
+
+
+def zeros_like(x: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return _finish(np.zeros(shape, dt), requires_grad, device)
+
+
+def ones_like(x: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return _finish(np.ones(shape, dt), requires_grad, device)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return _finish(np.full(shape, fill_value, dt), requires_grad, device)
+
+
+def empty_like(x: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return zeros_like(x, dtype, device, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          generator: Any = None) -> Tensor:
+    """Standard normal samples from fastnn's global generator."""
+    dt = _float_dtype(dtype, "randn()")
+    values = default_generator().standard_normal(_size(size, "randn")).astype(dt)
+    return _finish(values, requires_grad, device)
+
+
+def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         generator: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) from fastnn's global generator."""
+    dt = _float_dtype(dtype, "rand()")
+    values = default_generator().random(_size(size, "rand")).astype(dt)
+    return _finish(values, requires_grad, device)
+
+
+def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return randn(shape, dtype=dt, requires_grad=requires_grad)
+
+
+def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return rand(shape, dtype=dt, requires_grad=requires_grad)
+
+
+def randint(*args: Any, dtype: Any = None, device: Any = None, generator: Any = None,
+            requires_grad: bool = False, **kwargs: Any) -> Tensor:
+    """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high)."""
+    low = kwargs.pop("low", None)
+    high = kwargs.pop("high", None)
+    size = kwargs.pop("size", None)
+    rest = list(args)
+    if size is None and rest and isinstance(rest[-1], (tuple, list)):
+        size = rest.pop()
+    if len(rest) == 2:
+        low, high = rest
+    elif len(rest) == 1:
+        if high is None:
+            high = rest[0]
+        else:
+            low = rest[0]
+    if low is None:
+        low = 0
+    if high is None or size is None:
+        raise TypeError("randint(): expected randint(high, size) or randint(low, high, size)")
+    dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randint()")
+    values = default_generator().integers(int(low), int(high), _size((size,), "randint"))
+    return _finish(values.astype(dt), requires_grad, device)
+
+
+def randperm(n: int, dtype: Any = None) -> Tensor:
+    dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randperm()")
+    return _wrap(default_generator().permutation(int(n)).astype(dt))
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` (default 0) up to ``end`` (excluded) by ``step``."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        floating = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point())
+                       for v in (start, end, step))
+        dtype = dtypes.float32 if floating else dtypes.int64
+    values = np.arange(float(start) if isinstance(start, Tensor) else start,
+                       float(end) if isinstance(end, Tensor) else end, step)
+    return _finish(values.astype(dtypes.as_dtype(dtype, "arange()")), requires_grad, device)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
+    values = np.linspace(float(start), float(end), int(steps))
+    return _finish(values.astype(_float_dtype(dtype, "linspace()")), requires_grad, device)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(int(n), None if m is None else int(m),
+                          dtype=_float_dtype(dtype, "eye()")), requires_grad, device)
+
+

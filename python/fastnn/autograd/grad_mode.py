@@ -1,0 +1,107 @@
+"""Whether operations record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+The flag is per thread, as in PyTorch: a ``no_grad`` block in one thread does not
+turn recording off in another.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _GradState(threading.local):
+    enabled = True
+
+
+_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """``True`` when operations on Tensors that require grad are recorded for ``backward``."""
+    return _state.enabled
+
+
+class set_grad_enabled:
+    """Turns graph recording on or off: a function call, a context manager and a decorator.
+
+    Args:
+        mode (bool): ``True`` records, ``False`` does not.
+
+    Example::
+
+        >>> with fn.set_grad_enabled(False):
+        ...     y = x * 2          # y.requires_grad is False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _state.enabled
+        self.mode = bool(mode)
+        _state.enabled = self.mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.enabled = self.prev
+
+    def __call__(self, func: _F) -> _F:
+        _state.enabled = self.prev  # as a decorator, the call above must not leak
+        mode = self.mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+
+
+class _GradModeContext:
+    """Base of ``no_grad`` and ``enable_grad``: a context manager that is also a decorator."""
+
+    _mode = True
+
+    def __enter__(self) -> None:
+        self._prev = _state.enabled
+        _state.enabled = self._mode
+
+    def __exit__(self, *exc: Any) -> None:
+        _state.enabled = self._prev
+
+    def __call__(self, func: _F) -> _F:
+        mode = self._mode
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = _state.enabled
+            _state.enabled = mode
+            try:
+                return func(*args, **kwargs)
+            finally:
+                _state.enabled = prev
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):
+    """Context manager and decorator under which nothing is recorded for ``backward``.
+
+    Results computed inside have ``requires_grad=False``; use it for evaluation
+    and for manual parameter updates.
+
+    Example::
+
+        >>> with fn.no_grad():
+        ...     w -= lr * w.grad
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):
+    """Context manager and decorator that turns recording back on inside ``no_grad``."""
+
+    _mode = True

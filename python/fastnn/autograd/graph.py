@@ -1,0 +1,183 @@
+"""The recorded graph: ``Node`` (one op's vector-Jacobian product) and the backward pass.
+
+Each differentiable op that runs with recording on creates one :class:`Node` and
+hangs it on its output Tensor as ``grad_fn``. The node holds the op's inputs (the
+Tensors it differentiates into), the arrays its backward reads, and a version
+stamp of each, so that an in-place change to a saved value is caught.
+
+:func:`run_backward` orders the nodes reachable from the root depth-first
+(reverse topological order), hands each its accumulated output gradient, and
+routes the input gradients it returns to the producing nodes or, for leaves,
+into ``.grad``. Without ``retain_graph`` every visited node is freed afterwards,
+so a second backward through it raises ``RuntimeError`` as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """One recorded op: ``grads = vjp(node, grad_out)``, one entry per input (or ``None``).
+
+    Attributes:
+        vjp: the op's vector-Jacobian product.
+        inputs: the op's Tensor inputs, ``None`` where an input needs no gradient.
+        saved: arrays (and other values) the vjp reads.
+        stamps: ``(counter, version)`` of each saved Tensor value, checked before the vjp.
+        grad: the output gradient accumulated during a backward pass.
+    """
+
+    __slots__ = ("vjp", "inputs", "saved", "stamps", "grad")
+
+    def __init__(self, vjp: Callable[[Node, np.ndarray], tuple], inputs: tuple,
+                 saved: tuple = (), stamps: tuple = ()) -> None:
+        self.vjp = vjp
+        self.inputs = inputs
+        self.saved = saved
+        self.stamps = stamps
+        self.grad = None
+
+    def name(self) -> str:
+        """PyTorch-style name of this node, e.g. ``"MulBackward0"``."""
+        return _node_name(self.vjp)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes feeding this one (``None`` for inputs without a gradient), as in PyTorch."""
+        if self.inputs is None:
+            return ()
+        return tuple((None if t is None else (t.grad_fn or _LeafRef(t)), 0) for t in self.inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class _LeafRef:
+    """Stands for a leaf in ``next_functions`` (PyTorch's ``AccumulateGrad``)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+def _node_name(vjp: Callable[..., Any]) -> str:
+    name = vjp.__name__.lstrip("_")
+    if name.endswith("_vjp"):
+        name = name[:-4]
+    return "".join(part.capitalize() for part in name.split("_")) + "Backward0"
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sums ``grad`` over the dimensions that broadcasting added or stretched, to ``shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _check_stamps(node: Node) -> None:
+    for counter, version in node.stamps:
+        if counter[0] != version:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {node.name()} expected version {version}, found version "
+                f"{counter[0]}. Compute the value out of place (x = x + y, not x += y) or clone "
+                "it before changing it."
+            )
+
+
+def _order(root: Node) -> list[Node]:
+    """The nodes reachable from ``root``, each after every node that consumes its output."""
+    order: list[Node] = []
+    seen = {id(root)}
+    stack: list[tuple[Node, int]] = [(root, 0)]
+    while stack:
+        node, i = stack[-1]
+        inputs = node.inputs
+        if inputs is None:  # freed: reported when its turn comes
+            stack.pop()
+            order.append(node)
+            continue
+        while i < len(inputs):
+            t = inputs[i]
+            i += 1
+            if t is not None:
+                fn = t.grad_fn
+                if fn is not None and id(fn) not in seen:
+                    seen.add(id(fn))
+                    stack[-1] = (node, i)
+                    stack.append((fn, 0))
+                    break
+        else:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
+    """Back-propagates ``grad`` (d out / d root) from ``root`` to every leaf that requires grad."""
+    fn = root.grad_fn
+    if fn is None:  # a leaf: its gradient is the one given
+        root._accumulate(grad)
+        return
+    if fn.inputs is None:
+        raise RuntimeError(_FREED_MESSAGE)
+    order = _order(fn)
+    fn.grad = grad
+    try:
+        for node in order:
+            g = node.grad
+            node.grad = None
+            if g is None:
+                continue
+            if node.inputs is None:
+                raise RuntimeError(_FREED_MESSAGE)
+            if node.stamps:
+                _check_stamps(node)
+            grads = node.vjp(node, g)
+            for t, gi in zip(node.inputs, grads):
+                if t is None or gi is None:
+                    continue
+                if t._retain:
+                    t._accumulate(gi)
+                producer = t.grad_fn
+                if producer is None:
+                    t._accumulate(gi)
+                elif producer.grad is None:
+                    producer.grad = gi
+                else:
+                    producer.grad = producer.grad + gi
+            if not retain_graph:
+                node.inputs = None
+                node.saved = ()
+                node.stamps = ()
+    finally:
+        for node in order:
+            node.grad = None

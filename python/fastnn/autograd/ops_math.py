@@ -1,0 +1,442 @@
+"""Element-wise ops: arithmetic with broadcasting, unary maths, comparisons and casts.
+
+Each differentiable op computes its value with one NumPy call and, when recording,
+attaches a node whose vjp returns one gradient per input, summed back to that
+input's shape (:func:`~fastnn.autograd.graph.unbroadcast`). Dtypes follow
+PyTorch: a Python scalar never widens a Tensor, integer / integer is float32, and
+float64 appears only where a float64 Tensor is an operand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import _state
+from .graph import unbroadcast
+from .tensor import Tensor, _result, _wrap, stamp
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_SCALARS = (int, float, bool)
+
+
+def operand(x: Any) -> tuple[Any, Tensor | None]:
+    """``(values, tensor)``: the NumPy values of an op argument and the Tensor, if it is one."""
+    if isinstance(x, Tensor):
+        return x._data, x
+    if isinstance(x, _SCALARS):
+        return x, None
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"unsupported operand of type {type(x).__name__} (dtype {arr.dtype})")
+    if arr.dtype == _F64:
+        arr = arr.astype(_F32)
+    return arr, None
+
+
+def _fix(out: Any, at: Tensor | None, bt: Tensor | None) -> Any:
+    """Narrows a float64 result to float32 unless a float64 Tensor was an operand."""
+    if out.dtype == _F64 and not ((at is not None and at._data.dtype == _F64)
+                                  or (bt is not None and bt._data.dtype == _F64)):
+        return out.astype(_F32)
+    return out
+
+
+def _rg(t: Tensor | None) -> Tensor | None:
+    return t if t is not None and t._rg else None
+
+
+def _as(g: np.ndarray, like: Tensor) -> np.ndarray:
+    return unbroadcast(g, like._data.shape).astype(like._data.dtype, copy=False)
+
+
+# -- binary arithmetic ---------------------------------------------------------
+def _add_vjp(node, g):
+    a, b = node.inputs
+    return (None if a is None else _as(g, a), None if b is None else _as(g, b))
+
+
+def _sub_vjp(node, g):
+    a, b = node.inputs
+    return (None if a is None else _as(g, a), None if b is None else _as(-g, b))
+
+
+def _mul_vjp(node, g):
+    a, b = node.inputs
+    ad, bd = node.saved
+    return (None if a is None else _as(g * bd, a), None if b is None else _as(g * ad, b))
+
+
+def _div_vjp(node, g):
+    a, b = node.inputs
+    ad, bd = node.saved
+    ga = None if a is None else _as(g / bd, a)
+    gb = None if b is None else _as(-g * ad / (bd * bd), b)
+    return ga, gb
+
+
+def _pow_vjp(node, g):
+    a, b = node.inputs
+    ad, bd, out = node.saved
+    ga = gb = None
+    if a is not None:
+        if isinstance(bd, _SCALARS):
+            ga = g * bd * (ad ** (bd - 1)) if bd != 0 else np.zeros_like(g)
+        else:
+            ga = g * bd * np.where(bd == 0, 1, ad) ** np.where(bd == 0, 0, bd - 1)
+        ga = _as(ga, a)
+    if b is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(ad > 0, np.log(np.where(ad > 0, ad, 1)), np.where(ad == 0, 0, np.nan))
+        gb = _as(g * out * logs, b)
+    return ga, gb
+
+
+def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a + alpha * b`` with broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    out = _fix(np.add(ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        return _result(out, _add_vjp, (_rg(at), _rg(bt)))
+    return _result(out, None, ())
+
+
+def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a - alpha * b`` with broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    out = _fix(np.subtract(ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        return _result(out, _sub_vjp, (_rg(at), _rg(bt)))
+    return _result(out, None, ())
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """``a * b`` with broadcasting."""
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    out = _fix(np.multiply(ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        ra, rb = _rg(at), _rg(bt)
+        stamps = tuple(stamp(t) for t in ((bt if ra is not None else None),
+                                          (at if rb is not None else None)) if t is not None)
+        return _result(out, _mul_vjp, (ra, rb), (ad, bd), stamps)
+    return _result(out, None, ())
+
+
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """``a / b`` (true division; ``rounding_mode="floor"`` or ``"trunc"`` gives no gradient)."""
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    if rounding_mode is not None:
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got "
+                             f"{rounding_mode!r}")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.true_divide(ad, bd)
+            q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
+        kinds = {getattr(x, "dtype", np.dtype(type(x))).kind for x in (ad, bd)}
+        if kinds <= {"i", "u", "b"}:
+            q = q.astype(np.int64)
+        return _result(_fix(q, at, bt), None, ())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _fix(np.true_divide(ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
+        return _result(out, _div_vjp, (_rg(at), _rg(bt)), (ad, bd), stamps)
+    return _result(out, None, ())
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``a ** b`` with broadcasting."""
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _fix(np.power(ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
+        return _result(out, _pow_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)
+    return _result(out, None, ())
+
+
+def rsub(a: Any, b: Any) -> Tensor:
+    return sub(b, a)
+
+
+def rdiv(a: Any, b: Any) -> Tensor:
+    return div(b, a)
+
+
+def rpow(a: Any, b: Any) -> Tensor:
+    return pow(b, a)
+
+
+def floordiv(a: Any, b: Any) -> Tensor:
+    return div(a, b, rounding_mode="floor")
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    return _result(_fix(np.mod(ad, bd), at, bt), None, ())
+
+
+# -- unary maths ---------------------------------------------------------------
+def _neg_vjp(node, g):
+    return (-g,)
+
+
+def _abs_vjp(node, g):
+    return (g * np.sign(node.saved[0]),)
+
+
+def _exp_vjp(node, g):
+    return (g * node.saved[0],)
+
+
+def _log_vjp(node, g):
+    return (g / node.saved[0],)
+
+
+def _sqrt_vjp(node, g):
+    return (g / (2 * node.saved[0]),)
+
+
+def _sin_vjp(node, g):
+    return (g * np.cos(node.saved[0]),)
+
+
+def _cos_vjp(node, g):
+    return (-g * np.sin(node.saved[0]),)
+
+
+def _clamp_vjp(node, g):
+    x, lo, hi = node.saved
+    keep = np.ones(x.shape, bool)
+    if lo is not None:
+        keep &= x >= lo
+    if hi is not None:
+        keep &= x <= hi
+    return (g * keep,)
+
+
+def _float_input(x: Tensor) -> np.ndarray:
+    """The values of ``x``, as float32 when they are integers or bools."""
+    d = x._data
+    if d.dtype.kind != "f":
+        return d.astype(_F32)
+    return d
+
+
+def _unary(x: Tensor, value: np.ndarray, vjp: Any, saved: np.ndarray | None) -> Tensor:
+    """A unary op whose vjp reads ``saved`` (the input's values, or nothing)."""
+    if _state.enabled and x._rg:
+        if saved is None:
+            return _result(value, vjp, (x,))
+        return _result(value, vjp, (x,), (saved,), (stamp(x),))
+    return _result(value, None, ())
+
+
+def neg(x: Tensor) -> Tensor:
+    return _unary(x, np.negative(x._data), _neg_vjp, None)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    return _unary(x, np.abs(x._data), _abs_vjp, x._data)
+
+
+def _unary_out(x: Tensor, value: np.ndarray, vjp: Any) -> Tensor:
+    """A unary op whose vjp reads its own output."""
+    if _state.enabled and x._rg:
+        t = _result(value, vjp, (x,), (value,))
+        t.grad_fn.stamps = (stamp(t),)
+        return t
+    return _result(value, None, ())
+
+
+def exp(x: Tensor) -> Tensor:
+    return _unary_out(x, np.exp(_float_input(x)), _exp_vjp)
+
+
+def log(x: Tensor) -> Tensor:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _unary(x, np.log(_float_input(x)), _log_vjp, x._data)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    with np.errstate(invalid="ignore"):
+        return _unary_out(x, np.sqrt(_float_input(x)), _sqrt_vjp)
+
+
+def sin(x: Tensor) -> Tensor:
+    return _unary(x, np.sin(_float_input(x)), _sin_vjp, x._data)
+
+
+def cos(x: Tensor) -> Tensor:
+    return _unary(x, np.cos(_float_input(x)), _cos_vjp, x._data)
+
+
+def square(x: Tensor) -> Tensor:
+    return mul(x, x)
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Clips values into ``[min, max]``; the gradient flows where the input was inside."""
+    if min is None and max is None:
+        raise RuntimeError("clamp(): At least one of 'min' or 'max' must not be None")
+    lo = min._data if isinstance(min, Tensor) else min
+    hi = max._data if isinstance(max, Tensor) else max
+    value = np.clip(x._data, lo, hi) if lo is not None or hi is not None else x._data
+    value = value.astype(x._data.dtype, copy=False)
+    if _state.enabled and x._rg:
+        return _result(value, _clamp_vjp, (x,), (x._data, lo, hi), (stamp(x),))
+    return _result(value, None, ())
+
+
+def sign(x: Tensor) -> Tensor:
+    return _result(np.sign(x._data), None, ())
+
+
+def floor(x: Tensor) -> Tensor:
+    return _result(np.floor(x._data), None, ())
+
+
+def ceil(x: Tensor) -> Tensor:
+    return _result(np.ceil(x._data), None, ())
+
+
+def round(x: Tensor) -> Tensor:  # noqa: A001
+    return _result(np.round(x._data), None, ())
+
+
+# -- comparisons and logic (no gradient) -----------------------------------------
+def _compare(ufunc: Any) -> Any:
+    def op(a: Any, b: Any) -> Tensor:
+        ad, _ = operand(a)
+        bd, _ = operand(b)
+        return _result(ufunc(ad, bd), None, ())
+    op.__name__ = ufunc.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)
+
+
+def _logical(ufunc: Any, name: str) -> Any:
+    def op(a: Any, b: Any) -> Tensor:
+        ad, _ = operand(a)
+        bd, _ = operand(b)
+        for d in (ad, bd):
+            kind = np.asarray(d).dtype.kind
+            if kind not in "biu":
+                raise TypeError(f"{name} is only supported for integer and bool Tensors, "
+                                f"got {np.asarray(d).dtype}")
+        return _result(ufunc(ad, bd), None, ())
+    op.__name__ = name
+    return op
+
+
+bitwise_and = _logical(np.bitwise_and, "bitwise_and")
+bitwise_or = _logical(np.bitwise_or, "bitwise_or")
+bitwise_xor = _logical(np.bitwise_xor, "bitwise_xor")
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    if x._data.dtype.kind not in "biu":
+        raise TypeError(f"~ is only supported for integer and bool Tensors, got {x.dtype}")
+    return _result(np.invert(x._data), None, ())
+
+
+def logical_not(x: Tensor) -> Tensor:
+    return _result(np.logical_not(x._data), None, ())
+
+
+def isnan(x: Tensor) -> Tensor:
+    return _result(np.isnan(x._data), None, ())
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return _result(np.isfinite(x._data), None, ())
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Element-wise maximum; the gradient goes to the larger input (split evenly on ties)."""
+    return _extremum(a, b, np.maximum)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Element-wise minimum; the gradient goes to the smaller input (split evenly on ties)."""
+    return _extremum(a, b, np.minimum)
+
+
+def _extremum_vjp(node, g):
+    a, b = node.inputs
+    ad, bd, out = node.saved
+    wa = (ad == out).astype(g.dtype)
+    wb = (bd == out).astype(g.dtype)
+    tie = wa + wb
+    ga = None if a is None else _as(g * wa / tie, a)
+    gb = None if b is None else _as(g * wb / tie, b)
+    return ga, gb
+
+
+def _extremum(a: Any, b: Any, ufunc: Any) -> Tensor:
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    out = _fix(ufunc(ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
+        return _result(out, _extremum_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)
+    return _result(out, None, ())
+
+
+# -- casts ---------------------------------------------------------------------
+def _cast_vjp(node, g):
+    return (g.astype(node.saved[0]),)
+
+
+def cast(x: Tensor, dtype: np.dtype) -> Tensor:
+    """``x`` converted to ``dtype`` (differentiable between float dtypes)."""
+    value = x._data.astype(dtype)
+    if _state.enabled and x._rg and dtype.kind == "f":
+        return _result(value, _cast_vjp, (x,), (x._data.dtype,))
+    return _result(value, None, ())
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of ``x`` on the graph (the gradient passes through)."""
+    value = x._data.copy()
+    if _state.enabled and x._rg:
+        return _result(value, _add_vjp_single, (x,))
+    return _result(value, None, ())
+
+
+def _add_vjp_single(node, g):
+    return (g,)
+
+
+_add_vjp_single.__name__ = "_clone_vjp"
+
+
+def as_tensor_operand(x: Any) -> Tensor:
+    """``x`` as a Tensor (a constant when it is not one)."""
+    if isinstance(x, Tensor):
+        return x
+    return _wrap(np.asarray(operand(x)[0]))
+
+
+def where_finite(x: Tensor) -> Tensor:
+    """``x`` with non-finite values replaced by 0 (no gradient; for stabilising shifts)."""
+    return _result(np.where(np.isfinite(x._data), x._data, 0).astype(x._data.dtype), None, ())

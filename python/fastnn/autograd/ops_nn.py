@@ -1,0 +1,574 @@
+"""Neural-network ops on Tensors, each on fastnn's C++ kernels where one exists.
+
+``matmul`` (the packed GEMM for 2-D float32 operands), ``linear`` (GEMM with the
+bias fused into the write-back; its backward accumulates dW and db straight into
+the parameters' gradient buffers), the activations, ``softmax``/``log_softmax``,
+``dropout`` (the counter-based kernel mask) and the losses. float64 Tensors take
+NumPy formulas of the same maths, since the kernels are float32.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._random import next_seed
+from .._validation import shape_str
+from .grad_mode import _state
+from .graph import unbroadcast
+from .ops_math import operand
+from .tensor import Tensor, _check_dim, _result, stamp
+
+_F32 = np.dtype(np.float32)
+_Act = _core.Activation
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _f32_2d(a: np.ndarray) -> bool:
+    return a.dtype == _F32 and a.ndim == 2
+
+
+# -- matmul --------------------------------------------------------------------
+def _mm_vjp(node, g):
+    a, b = node.inputs
+    ad, bd = node.saved
+    ga = None if a is None else _core.matmul(g, bd, False, True)
+    gb = None if b is None else _core.matmul(ad, g, True, False)
+    return ga, gb
+
+
+def _matmul_nd_vjp(node, g):
+    a, b = node.inputs
+    ad, bd = node.saved
+    a2 = ad[None, :] if ad.ndim == 1 else ad
+    b2 = bd[:, None] if bd.ndim == 1 else bd
+    g2 = g
+    if ad.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    if bd.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    ga = gb = None
+    if a is not None:
+        ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(ad.shape)
+    if b is not None:
+        gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(bd.shape)
+    return ga, gb
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """Matrix product with PyTorch's rules for 1-D and batched (broadcast) operands."""
+    ad, at = operand(a)
+    bd, bt = operand(b)
+    ad, bd = np.asarray(ad), np.asarray(bd)
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                           f"{ad.ndim}D and {bd.ndim}D")
+    k_a = ad.shape[-1]
+    k_b = bd.shape[0] if bd.ndim == 1 else bd.shape[-2]
+    if k_a != k_b:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                           f"({shape_str(ad.shape)} and {shape_str(bd.shape)}): inner "
+                           f"dimensions {k_a} and {k_b} differ")
+    record = _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg))
+    inputs = (at if at is not None and at._rg else None, bt if bt is not None and bt._rg else None)
+    stamps = tuple(stamp(t) for t in (at, bt) if t is not None) if record else ()
+    if _f32_2d(ad) and _f32_2d(bd):
+        value = _core.matmul(ad, bd)
+        return _result(value, _mm_vjp if record else None, inputs, (ad, bd), stamps)
+    value = np.matmul(ad, bd)
+    if value.dtype != _F32 and value.dtype.kind == "f" and _F32 in (ad.dtype, bd.dtype) and \
+            np.float64 not in (ad.dtype, bd.dtype):
+        value = value.astype(_F32)
+    return _result(np.asarray(value), _matmul_nd_vjp if record else None, inputs, (ad, bd),
+                   stamps)
+
+
+# -- linear --------------------------------------------------------------------
+def _param_grad(t: Tensor | None, shape: tuple[int, ...]) -> tuple[np.ndarray | None, bool]:
+    """Where a parameter's gradient goes: a leaf's own ``.grad`` buffer (accumulated in
+    place, nothing returned to the engine) or, for a computed Tensor, a fresh array."""
+    if t is None:
+        return None, False
+    if t.grad_fn is None:
+        return t._grad_sink(), False
+    return np.zeros(shape, _F32), True
+
+
+def _linear_vjp(node, g):
+    x, w, b = node.inputs
+    x2, wd, lead = node.saved
+    g2 = g.reshape(x2.shape[0], wd.shape[0])
+    if not g2.flags.c_contiguous:
+        g2 = np.ascontiguousarray(g2)
+    dx = np.empty(x2.shape, _F32) if x is not None else None
+    dw, ret_w = _param_grad(w, wd.shape)
+    db, ret_b = _param_grad(b, (wd.shape[0],))
+    if dw is not None:
+        _core.linear_backward(dx, dw, db, g2, x2, wd)
+    else:
+        if dx is not None:
+            _core.matmul(g2, wd, out=dx)
+        if db is not None:
+            db += g2.sum(axis=0)
+    gx = None if dx is None else dx.reshape(lead + (x2.shape[1],))
+    return gx, (dw if ret_w else None), (db if ret_b else None)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    r"""``input @ weight.T + bias`` over the last dimension of ``input``.
+
+    Shape: input :math:`(*, H_{in})`, weight :math:`(H_{out}, H_{in})`, bias
+    :math:`(H_{out},)`, output :math:`(*, H_{out})`.
+    """
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    xd, wd = x._data, weight._data
+    bd = None if bias is None else bias._data
+    if xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
+        raise RuntimeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
+                           f"({shape_str(xd.shape)} and {shape_str(wd.shape[::-1])})")
+    if not (xd.dtype == wd.dtype == _F32 and (bd is None or bd.dtype == _F32)):
+        out = matmul(x, weight.t() if wd.ndim == 2 else weight)
+        return out if bias is None else out + bias
+    lead = xd.shape[:-1]
+    x2 = xd if xd.ndim == 2 else xd.reshape(math.prod(lead), xd.shape[-1])
+    if not x2.flags.c_contiguous:
+        x2 = np.ascontiguousarray(x2)
+    y = np.empty((x2.shape[0], wd.shape[0]), _F32)
+    _core.linear_forward(y, x2, wd, bd)
+    if xd.ndim != 2:
+        y = y.reshape(lead + (wd.shape[0],))
+    b_rg = bias is not None and bias._rg
+    if _state.enabled and (x._rg or weight._rg or b_rg):
+        stamps = (stamp(x), stamp(weight))
+        return _result(y, _linear_vjp,
+                       (x if x._rg else None, weight if weight._rg else None,
+                        bias if b_rg else None),
+                       (x2, wd, lead), stamps)
+    return _result(y, None, ())
+
+
+# -- activations ---------------------------------------------------------------
+def _act_vjp(node, g):
+    act, param, xd, yd = node.saved
+    g = np.ascontiguousarray(g, dtype=_F32)
+    dx = np.empty(xd.shape, _F32)
+    _core.activation_backward(act, param, dx.reshape(-1), g.reshape(-1), xd.reshape(-1),
+                              yd.reshape(-1))
+    return (dx,)
+
+
+def _numpy_act(act: Any, param: float, xd: np.ndarray) -> np.ndarray:
+    if act == _Act.relu:
+        return np.maximum(xd, 0)
+    if act == _Act.leaky_relu:
+        return np.where(xd > 0, xd, xd * param)
+    if act == _Act.sigmoid:
+        return 1 / (1 + np.exp(-xd))
+    if act == _Act.tanh:
+        return np.tanh(xd)
+    from math import erf, sqrt
+    if act == _Act.gelu:
+        return xd * 0.5 * (1 + np.vectorize(erf)(xd / sqrt(2)))
+    return 0.5 * xd * (1 + np.tanh(sqrt(2 / math.pi) * (xd + 0.044715 * xd ** 3)))
+
+
+def _numpy_act_vjp(node, g):
+    act, param, xd, yd = node.saved
+    if act == _Act.relu:
+        return (g * (xd > 0),)
+    if act == _Act.leaky_relu:
+        return (g * np.where(xd > 0, 1, param),)
+    if act == _Act.sigmoid:
+        return (g * yd * (1 - yd),)
+    if act == _Act.tanh:
+        return (g * (1 - yd * yd),)
+    h = 1e-6 * np.maximum(1, np.abs(xd))  # GELU on float64: central difference of the formula
+    return (g * (_numpy_act(act, param, xd + h) - _numpy_act(act, param, xd - h)) / (2 * h),)
+
+
+def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
+    """``act`` applied element-wise, by the activation kernel for float32."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    xd = x._data
+    if xd.dtype != _F32:
+        if xd.dtype.kind != "f":
+            raise RuntimeError(f"activation: expected a floating point Tensor, got {xd.dtype}")
+        y = _numpy_act(act, param, xd).astype(xd.dtype)
+        vjp = _numpy_act_vjp
+    else:
+        if not xd.flags.c_contiguous:
+            xd = np.ascontiguousarray(xd)
+        y = np.empty(xd.shape, _F32)
+        _core.activation_forward(act, param, y.reshape(-1), xd.reshape(-1))
+        vjp = _act_vjp
+    if _state.enabled and x._rg:
+        out = _result(y, vjp, (x,), (act, param, xd, y), (stamp(x),))
+        out.grad_fn.stamps += (stamp(out),)
+        return out
+    return _result(y, None, ())
+
+
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    return activation(x, _Act.relu)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return activation(x, _Act.leaky_relu, float(negative_slope))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return activation(x, _Act.sigmoid)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return activation(x, _Act.tanh)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
+    return activation(x, _Act.gelu if approximate == "none" else _Act.gelu_tanh)
+
+
+# -- softmax -------------------------------------------------------------------
+def _rows(d: np.ndarray, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    moved = np.moveaxis(d, axis, -1)
+    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1]), moved.shape
+
+
+def _unrows(a2: np.ndarray, moved_shape: tuple[int, ...], axis: int) -> np.ndarray:
+    return np.moveaxis(a2.reshape(moved_shape), -1, axis)
+
+
+def _softmax_vjp(node, g):
+    axis, y = node.saved
+    if y.dtype == _F32:
+        y2, moved = _rows(y, axis)
+        g2, _ = _rows(g.astype(_F32, copy=False), axis)
+        dx2 = np.empty_like(g2)
+        _core.softmax_backward(dx2, g2, y2)
+        return (_unrows(dx2, moved, axis),)
+    return (y * (g - np.sum(g * y, axis=axis, keepdims=True)),)
+
+
+def _dim_of(x: Tensor, dim: Any, func: str) -> int:
+    if dim is None:
+        dim = 0 if x._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return _check_dim(dim, x._data.ndim, func)
+
+
+def softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
+    """:math:`e^{x_i} / \\sum_j e^{x_j}` along ``dim``, by the softmax kernel for float32."""
+    if dtype is not None:
+        x = x.to(dtype)
+    xd = x._data
+    if xd.ndim == 0:
+        return _result(np.ones((), xd.dtype), None, ()) if not x._rg else \
+            activation(x, _Act.identity) * 0 + 1
+    axis = _dim_of(x, dim, "softmax")
+    if xd.dtype == _F32:
+        x2, moved = _rows(xd, axis)
+        y2 = np.empty_like(x2)
+        _core.softmax_forward(y2, x2)
+        y = np.ascontiguousarray(_unrows(y2, moved, axis))
+    else:
+        e = np.exp(xd - np.max(xd, axis=axis, keepdims=True))
+        y = e / np.sum(e, axis=axis, keepdims=True)
+    if _state.enabled and x._rg:
+        out = _result(y, _softmax_vjp, (x,), (axis, y))
+        out.grad_fn.stamps = (stamp(out),)
+        return out
+    return _result(y, None, ())
+
+
+def _log_softmax_vjp(node, g):
+    axis, y = node.saved
+    return (g - np.exp(y) * np.sum(g, axis=axis, keepdims=True),)
+
+
+def log_softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+    if dtype is not None:
+        x = x.to(dtype)
+    xd = x._data
+    if xd.ndim == 0:
+        return _result(np.zeros((), xd.dtype), None, ()) if not x._rg else \
+            activation(x, _Act.identity) * 0
+    axis = _dim_of(x, dim, "log_softmax")
+    shifted = xd - np.max(xd, axis=axis, keepdims=True)
+    y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if _state.enabled and x._rg:
+        out = _result(y, _log_softmax_vjp, (x,), (axis, y))
+        out.grad_fn.stamps = (stamp(out),)
+        return out
+    return _result(y, None, ())
+
+
+# -- dropout -------------------------------------------------------------------
+def _dropout_vjp(node, g):
+    p, seed = node.saved
+    g = np.ascontiguousarray(g, dtype=_F32)
+    dx = np.empty_like(g)
+    _core.dropout_backward(dx.reshape(-1), g.reshape(-1), p, seed)
+    return (dx,)
+
+
+def _mask_vjp(node, g):
+    return (g * node.saved[0],)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: zeroes each element with probability ``p`` and scales the rest
+    by ``1 / (1 - p)`` in training; the identity otherwise."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if not training or p == 0.0:
+        return x
+    xd = x._data
+    if p == 1.0 or np.float32(p) == 1.0 or xd.dtype != _F32:
+        from .._random import default_generator
+        keep = (default_generator().random(xd.shape) >= p) if p < 1.0 else np.zeros(xd.shape)
+        mask = (keep / (1.0 - p) if p < 1.0 else keep).astype(xd.dtype)
+        y = xd * mask
+        if _state.enabled and x._rg:
+            return _result(y, _mask_vjp, (x,), (mask,))
+        return _result(y, None, ())
+    xd = np.ascontiguousarray(xd)
+    seed = next_seed()
+    y = np.empty_like(xd)
+    _core.dropout_forward(y.reshape(-1), xd.reshape(-1), float(p), seed)
+    if _state.enabled and x._rg:
+        return _result(y, _dropout_vjp, (x,), (float(p), seed))
+    return _result(y, None, ())
+
+
+# -- losses --------------------------------------------------------------------
+def _check_reduction(reduction: str, func: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{func}(): reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r}")
+
+
+def _scalar_vjp(node, g):
+    grad = node.saved[0]
+    return (grad * g if g.ndim == 0 and g != 1 else grad,) + (None,) * (len(node.inputs) - 1)
+
+
+def _kernel_loss(pred: Tensor, target: np.ndarray, reduction: str, fwd: Any, bwd: Any) -> Tensor:
+    pd = np.ascontiguousarray(pred._data)
+    td = np.ascontiguousarray(target, dtype=_F32)
+    r = getattr(_core.Reduction, reduction)
+    value = np.asarray(fwd(pd.reshape(-1), td.reshape(-1), r), _F32)
+    if _state.enabled and pred._rg:
+        grad = np.empty_like(pd)
+        bwd(grad.reshape(-1), pd.reshape(-1), td.reshape(-1), r)
+        return _result(value, _scalar_vjp, (pred,), (grad,), (stamp(pred),))
+    return _result(value, None, ())
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _pair(input: Any, target: Any, func: str) -> tuple[Tensor, Tensor]:  # noqa: A002
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    t = target if isinstance(target, Tensor) else Tensor(target)
+    return x, t
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or summed) squared error; shapes broadcast as in PyTorch."""
+    _check_reduction(reduction, "mse_loss")
+    x, t = _pair(input, target, "mse_loss")
+    if (reduction != "none" and x.shape == t.shape and x.dtype == _F32 and not t._rg
+            and x._data.size):
+        return _kernel_loss(x, t._data, reduction, _core.mse_forward, _core.mse_backward)
+    if x.shape != t.shape:
+        import warnings
+        warnings.warn(f"Using a target size ({tuple(t.shape)}) that is different to the input "
+                      f"size ({tuple(x.shape)}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=2)
+    d = x - t
+    return _reduce(d * d, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # noqa: A002
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on probabilities (each log clamped at -100, as in PyTorch)."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    x, t = _pair(input, target, "binary_cross_entropy")
+    if x.shape != t.shape:
+        raise ValueError(f"Using a target size ({tuple(t.shape)}) that is different to the "
+                         f"input size ({tuple(x.shape)}) is deprecated. Please ensure they "
+                         "have the same size.")
+    if (weight is None and reduction != "none" and x.dtype == _F32 and not t._rg
+            and x._data.size):
+        return _kernel_loss(x, t._data, reduction, _core.bce_forward, _core.bce_backward)
+    xd = x._data
+    if np.any((xd < 0) | (xd > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    from . import ops_math
+    log_p = ops_math.clamp(ops_math.log(x), min=-100)
+    log_q = ops_math.clamp(ops_math.log(1 - x), min=-100)
+    loss = -(t * log_p + (1 - t) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
+                                     weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log(1 + e^-|z|)``."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x, t = _pair(input, target, "binary_cross_entropy_with_logits")
+    if x.shape != t.shape:
+        raise ValueError(f"Target size ({tuple(t.shape)}) must be the same as input size "
+                         f"({tuple(x.shape)})")
+    if (weight is None and pos_weight is None and reduction != "none" and x.dtype == _F32
+            and not t._rg and x._data.size):
+        return _kernel_loss(x, t._data, reduction, _core.bce_with_logits_forward,
+                            _core.bce_with_logits_backward)
+    from . import ops_math
+    log_sig = -(ops_math.maximum(-x, 0) + ops_math.log(1 + ops_math.exp(-ops_math.abs(x))))
+    log_one_minus = log_sig - x
+    pw = 1 if pos_weight is None else pos_weight
+    loss = -(pw * t * log_sig + (1 - t) * log_one_minus)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _labels(target: Any, n: int, func: str) -> np.ndarray:
+    td = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if td.dtype.kind not in "iu":
+        raise RuntimeError(f"{func}(): expected target of integer class indices (int64), got "
+                           f"{td.dtype}")
+    return td.astype(np.int64, copy=False)
+
+
+def _ce_vjp(node, g):
+    grad = node.saved[0]
+    return ((grad * g).astype(_F32, copy=False) if g != 1 else grad,)
+
+
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    r"""Softmax cross-entropy of logits :math:`(N, C)` against class indices :math:`(N,)`.
+
+    Value and gradient come from one pass of the fused kernel for float32 logits
+    and the ``"mean"``/``"sum"`` reductions; class-probability targets, ``weight``,
+    ``ignore_index`` hits and ``reduction="none"`` use ``log_softmax`` + ``nll_loss``.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    td = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if td.dtype.kind == "f":  # class probabilities
+        if td.shape != x.shape:
+            raise ValueError(f"cross_entropy(): probability target shape {shape_str(td.shape)} "
+                             f"must equal input shape {shape_str(x.shape)}")
+        t = target if isinstance(target, Tensor) else Tensor(td)
+        c = x.shape[1] if x.ndim > 1 else x.shape[0]
+        if label_smoothing:
+            t = t * (1 - label_smoothing) + label_smoothing / c
+        loss = -(log_softmax(x, 1 if x.ndim > 1 else 0) * t).sum(1 if x.ndim > 1 else 0)
+        if weight is not None:
+            raise NotImplementedError("cross_entropy(): weight with probability targets is "
+                                      "not supported by fastnn")
+        return _reduce(loss, reduction)
+    if x.ndim == 1:  # one sample
+        out = cross_entropy(x.unsqueeze(0), Tensor(np.asarray(td).reshape(1)), weight,
+                            ignore_index, reduction, label_smoothing)
+        return out.squeeze(0) if reduction == "none" else out
+    if x.ndim != 2:
+        raise ValueError(f"cross_entropy(): input must be (N, C) logits, got "
+                         f"{shape_str(x.shape)}")
+    labels = _labels(td, x.shape[1], "cross_entropy")
+    if labels.shape != x.shape[:1]:
+        raise ValueError(f"cross_entropy(): target shape {shape_str(labels.shape)} must be "
+                         f"(N,) = ({x.shape[0]},) for input shape {shape_str(x.shape)}")
+    if (x.dtype == _F32 and weight is None and reduction != "none" and x.shape[0] > 0
+            and not np.any(labels == ignore_index)):
+        logits = np.ascontiguousarray(x._data)
+        grad = np.empty_like(logits)
+        value = _core.cross_entropy_forward_backward(grad, logits, labels,
+                                                     float(label_smoothing),
+                                                     getattr(_core.Reduction, reduction))
+        value = np.asarray(value, _F32)
+        if _state.enabled and x._rg:
+            return _result(value, _ce_vjp, (x,), (grad,), (stamp(x),))
+        return _result(value, None, ())
+    logp = log_softmax(x, 1)
+    nll = nll_loss(logp, Tensor(labels), weight, ignore_index, reduction)
+    if not label_smoothing:
+        return nll
+    c = x.shape[1]
+    w = 1 if weight is None else Tensor(weight) if not isinstance(weight, Tensor) else weight
+    valid = Tensor((labels != ignore_index).astype(np.float32))
+    smooth = -(logp * w).sum(1) * valid / c
+    if reduction == "mean":
+        denom = valid.sum() if weight is None else (w[Tensor(np.where(
+            labels == ignore_index, 0, labels))] * valid).sum()
+        smooth = smooth.sum() / denom
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * label_smoothing
+
+
+def _nll_vjp(node, g):
+    shape, rows, labels, scale = node.saved
+    out = np.zeros(shape, _F32 if g.dtype == _F32 else g.dtype)
+    gg = g if g.ndim == 0 else g[rows]
+    out[rows, labels[rows]] = -gg * scale
+    return (out,)
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`."""
+    _check_reduction(reduction, "nll_loss")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim != 2:
+        raise ValueError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
+    labels = _labels(target, x.shape[1], "nll_loss")
+    if labels.shape != x.shape[:1]:
+        raise ValueError(f"nll_loss(): target shape {shape_str(labels.shape)} must be (N,) = "
+                         f"({x.shape[0]},) for input shape {shape_str(x.shape)}")
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= x.shape[1]))
+    if np.any(bad):
+        raise IndexError(f"nll_loss(): Target {labels[bad][0]} is out of bounds for "
+                         f"{x.shape[1]} classes")
+    rows = np.nonzero(valid)[0]
+    w = np.ones(x.shape[1], x.dtype) if weight is None else np.asarray(
+        weight._data if isinstance(weight, Tensor) else weight, x.dtype)
+    wi = np.zeros(x.shape[0], x.dtype)
+    wi[rows] = w[labels[rows]]
+    picked = np.zeros(x.shape[0], x.dtype)
+    picked[rows] = x._data[rows, labels[rows]]
+    per = -picked * wi
+    if reduction == "none":
+        value, scale = per, wi[rows]
+    elif reduction == "sum":
+        value, scale = np.asarray(per.sum(), x.dtype), wi[rows]
+    else:
+        total = wi.sum()
+        value = np.asarray(per.sum() / total, x.dtype)
+        scale = wi[rows] / total
+    if _state.enabled and x._rg:
+        return _result(value, _nll_vjp, (x,), (x.shape, rows, labels, scale))
+    return _result(value, None, ())

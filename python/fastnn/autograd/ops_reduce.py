@@ -1,0 +1,298 @@
+"""Reductions: ``sum``, ``mean``, ``prod``, ``var``/``std``, ``max``/``min``, ``norm``, ...
+
+``dim`` is ``None`` (all elements), an int, or a tuple of ints; ``keepdim`` keeps
+the reduced dimensions with size 1. ``max(dim)`` / ``min(dim)`` return
+``(values, indices)`` as PyTorch does, with the gradient routed to the chosen
+index; the full ``max()`` / ``min()`` split it evenly among ties.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import _state
+from .tensor import Tensor, _check_dim, _result, stamp
+
+_F32 = np.dtype(np.float32)
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def axes_of(dim: Any, ndim: int, func: str) -> tuple[int, ...] | None:
+    """``dim`` as a sorted tuple of non-negative axes (``None``: all)."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        axes = tuple(sorted({_check_dim(d, ndim, func) for d in dim}))
+    else:
+        axes = (_check_dim(dim, ndim, func),)
+    if ndim == 0:
+        return None
+    return axes
+
+
+def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
+            keepdim: bool) -> np.ndarray:
+    """The gradient of a reduction's output, broadcast back to the input's ``shape``."""
+    if not keepdim and axes is not None and len(shape):
+        g = np.expand_dims(g, axes)
+    return np.broadcast_to(g, shape)
+
+
+def _sum_vjp(node, g):
+    shape, axes, keepdim, dtype = node.saved
+    return (_expand(g, shape, axes, keepdim).astype(dtype, copy=False),)
+
+
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        dtype: Any = None) -> Tensor:
+    """Sum over ``dim`` (all elements by default)."""
+    d = x._data
+    axes = axes_of(dim, d.ndim, "sum")
+    value = np.sum(d, axis=axes, keepdims=keepdim)
+    if d.dtype.kind == "f":
+        value = value.astype(d.dtype, copy=False)
+    elif d.dtype.kind in "bi":
+        value = value.astype(np.int64, copy=False)
+    if dtype is not None:
+        from .dtypes import as_dtype
+        value = value.astype(as_dtype(dtype, "sum()"))
+    if _state.enabled and x._rg:
+        return _result(value, _sum_vjp, (x,), (d.shape, axes, keepdim, d.dtype))
+    return _result(value, None, ())
+
+
+def _mean_vjp(node, g):
+    shape, axes, keepdim, count = node.saved
+    return (_expand(g / count, shape, axes, keepdim),)
+
+
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mean over ``dim`` (all elements by default); floating Tensors only, as in PyTorch."""
+    d = x._data
+    if dtype is not None:
+        from .dtypes import as_dtype
+        d = d.astype(as_dtype(dtype, "mean()"))
+    if d.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either "
+                           f"a floating point or complex dtype. Got: {d.dtype}")
+    axes = axes_of(dim, d.ndim, "mean")
+    count = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.mean(d, axis=axes, keepdims=keepdim, dtype=d.dtype) if d.size else \
+            np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan, d.dtype)
+    if _state.enabled and x._rg:
+        return _result(np.asarray(value, d.dtype), _mean_vjp, (x,),
+                       (d.shape, axes, keepdim, d.dtype.type(builtins.max(count, 1))))
+    return _result(np.asarray(value, d.dtype), None, ())
+
+
+def _var_vjp(node, g):
+    xd, axes, keepdim, denom, std = node.saved
+    centered = xd - xd.mean(axis=axes, keepdims=True)
+    if std is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = g / (2 * std)
+    g = _expand(g, xd.shape, axes, keepdim)
+    return ((2 / denom) * g * centered,)
+
+
+def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: Any = None, _std: bool = False) -> Tensor:
+    """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
+    if isinstance(dim, bool) and unbiased is None:  # x.var(False): PyTorch's unbiased flag
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    d = x._data
+    axes = axes_of(dim, d.ndim, "std" if _std else "var")
+    count = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
+    denom = builtins.max(count - correction, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.var(d, axis=axes, keepdims=keepdim, ddof=correction, dtype=d.dtype) \
+            if denom > 0 else np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan,
+                                      d.dtype)
+        value = np.asarray(value, d.dtype)
+        if _std:
+            value = np.sqrt(value)
+    if _state.enabled and x._rg:
+        return _result(value, _var_vjp, (x,),
+                       (d, axes, keepdim, d.dtype.type(denom), value if _std else None),
+                       (stamp(x),))
+    return _result(value, None, ())
+
+
+def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    """Standard deviation over ``dim`` with Bessel's correction by default."""
+    return var(x, dim, unbiased, keepdim, correction=correction, _std=True)
+
+
+def _exclusive_prod(d: np.ndarray, axis: int) -> np.ndarray:
+    """For each element, the product of the others along ``axis`` (zero-safe)."""
+    ones = np.ones_like(np.take(d, [0], axis=axis))
+    left = np.concatenate([ones, np.cumprod(d, axis=axis)], axis=axis)
+    left = np.take(left, range(d.shape[axis]), axis=axis)
+    flipped = np.flip(d, axis=axis)
+    right = np.concatenate([ones, np.cumprod(flipped, axis=axis)], axis=axis)
+    right = np.flip(np.take(right, range(d.shape[axis]), axis=axis), axis=axis)
+    return left * right
+
+
+def _prod_vjp(node, g):
+    xd, axis, keepdim = node.saved
+    if axis is None:
+        others = _exclusive_prod(xd.reshape(-1), 0).reshape(xd.shape) if xd.size else xd
+        return (g * others,)
+    if not keepdim:
+        g = np.expand_dims(g, axis)
+    return (g * _exclusive_prod(xd, axis),)
+
+
+def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product over one ``dim`` or over all elements."""
+    d = x._data
+    axis = None if dim is None else _check_dim(dim, d.ndim, "prod")
+    value = np.prod(d, axis=axis, keepdims=keepdim)
+    value = np.asarray(value, d.dtype if d.dtype.kind == "f" else np.int64)
+    if _state.enabled and x._rg:
+        return _result(value, _prod_vjp, (x,), (d, axis, keepdim), (stamp(x),))
+    return _result(value, None, ())
+
+
+def _extreme_all_vjp(node, g):
+    xd, value = node.saved
+    hit = xd == value
+    return (g * hit / np.count_nonzero(hit),)
+
+
+def _extreme_dim_vjp(node, g):
+    shape, axis, keepdim, idx = node.saved
+    out = np.zeros(shape, g.dtype)
+    gi = g if keepdim else np.expand_dims(g, axis)
+    ii = idx if keepdim else np.expand_dims(idx, axis)
+    np.put_along_axis(out, ii, gi, axis=axis)
+    return (out,)
+
+
+def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> Any:
+    d = x._data
+    if isinstance(dim, Tensor):  # fn.max(a, b): the element-wise form
+        from .ops_math import maximum, minimum
+        return (maximum if largest else minimum)(x, dim)
+    if dim is None:
+        if d.size == 0:
+            raise RuntimeError(f"{func}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        value = np.asarray(d.max() if largest else d.min())
+        if _state.enabled and x._rg:
+            return _result(value, _extreme_all_vjp, (x,), (d, value), (stamp(x),))
+        return _result(value, None, ())
+    axis = _check_dim(dim, d.ndim, func)
+    if d.ndim == 0:
+        return values_indices(_result(d.copy(), None, ()), _result(np.asarray(0), None, ()))
+    idx = np.argmax(d, axis=axis) if largest else np.argmin(d, axis=axis)
+    idx_k = np.expand_dims(idx, axis)
+    value = np.take_along_axis(d, idx_k, axis=axis)
+    if not keepdim:
+        value = value.squeeze(axis)
+    else:
+        idx = idx_k
+    indices = _result(idx.astype(np.int64), None, ())
+    if _state.enabled and x._rg:
+        values = _result(value, _extreme_dim_vjp, (x,), (d.shape, axis, keepdim, idx))
+    else:
+        values = _result(value, None, ())
+    return values_indices(values, indices)
+
+
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """The maximum; with ``dim``, ``(values, indices)`` along it."""
+    return _extreme(x, dim, keepdim, True, "max")
+
+
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """The minimum; with ``dim``, ``(values, indices)`` along it."""
+    return _extreme(x, dim, keepdim, False, "min")
+
+
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return max(x, dim, keepdim)[0] if dim is not None else max(x)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return min(x, dim, keepdim)[0] if dim is not None else min(x)
+
+
+def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the maximum (of the flattened Tensor when ``dim`` is ``None``)."""
+    d = x._data
+    if dim is None:
+        return _result(np.asarray(np.argmax(d), np.int64), None, ())
+    axis = _check_dim(dim, d.ndim, "argmax")
+    return _result(np.argmax(d, axis=axis, keepdims=keepdim).astype(np.int64), None, ())
+
+
+def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Index of the minimum (of the flattened Tensor when ``dim`` is ``None``)."""
+    d = x._data
+    if dim is None:
+        return _result(np.asarray(np.argmin(d), np.int64), None, ())
+    axis = _check_dim(dim, d.ndim, "argmin")
+    return _result(np.argmin(d, axis=axis, keepdims=keepdim).astype(np.int64), None, ())
+
+
+def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    axes = axes_of(dim, x._data.ndim, "any")
+    return _result(np.any(x._data, axis=axes, keepdims=keepdim), None, ())
+
+
+def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    axes = axes_of(dim, x._data.ndim, "all")
+    return _result(np.all(x._data, axis=axes, keepdims=keepdim), None, ())
+
+
+def _norm2_vjp(node, g):
+    xd, axes, keepdim, value = node.saved
+    v = value if keepdim or axes is None else np.expand_dims(value, axes)
+    gg = g if keepdim or axes is None else np.expand_dims(g, axes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(v == 0, 0, gg / v)
+    return ((scale * xd).astype(xd.dtype, copy=False),)
+
+
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (2-norm by default; the gradient at 0 is 0)."""
+    if p in ("fro", 2, 2.0):
+        d = x._data
+        axes = axes_of(dim, d.ndim, "norm")
+        value = np.asarray(np.sqrt(np.sum(d * d, axis=axes, keepdims=keepdim)), d.dtype)
+        if _state.enabled and x._rg:
+            return _result(value, _norm2_vjp, (x,), (d, axes, keepdim, value), (stamp(x),))
+        return _result(value, None, ())
+    from . import ops_math
+    if p in (float("inf"), "inf"):
+        return amax(ops_math.abs(x), dim, keepdim)
+    return ops_math.pow(sum(ops_math.pow(ops_math.abs(x), p), dim, keepdim), 1.0 / p)
+
+
+def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(x), dim))`` computed stably."""
+    from . import ops_math
+    m = amax(x, dim, keepdim=True).detach()
+    m = ops_math.where_finite(m)
+    out = ops_math.add(ops_math.log(sum(ops_math.exp(ops_math.sub(x, m)), dim, keepdim=True)), m)
+    return out if keepdim else _squeeze_dims(out, axes_of(dim, x._data.ndim, "logsumexp"))
+
+
+def _squeeze_dims(t: Tensor, axes: tuple[int, ...] | None) -> Tensor:
+    from .ops_shape import reshape
+    shape = tuple(n for i, n in enumerate(t.shape) if axes is None or i not in axes)
+    return reshape(t, shape)

@@ -1,0 +1,408 @@
+"""Shape and indexing ops: views, ``permute``, indexing, in-place writes, ``cat``, ``where``.
+
+Views (``view``/``reshape`` of contiguous data, ``transpose``, ``unsqueeze``,
+basic indexing) share storage and the version counter with their base, as in
+PyTorch. Indexing with integer arrays or boolean masks copies; its backward
+scatter-adds (``np.add.at``), so repeated indices accumulate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import _state
+from .graph import unbroadcast
+from .ops_math import operand
+from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap
+
+# -- views ---------------------------------------------------------------------
+
+
+def _view_result(x: Tensor, value: np.ndarray, vjp: Any, saved: tuple) -> Tensor:
+    if _state.enabled and x._rg:
+        out = _result(value, vjp, (x,), saved)
+    else:
+        out = _result(value, None, ())
+    if np.may_share_memory(value, x._data):
+        out._vc = _share_vc(x)
+    return out
+
+
+def _reshape_vjp(node, g):
+    return (g.reshape(node.saved[0]),)
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """``x`` with a new shape (one entry may be -1); a view when the data allows."""
+    new = _shape_arg(shape)
+    try:
+        value = x._data.reshape(new)
+    except ValueError:
+        raise RuntimeError(f"shape '{list(new)}' is invalid for input of size "
+                           f"{x._data.size}") from None
+    return _view_result(x, value, _reshape_vjp, (x._data.shape,))
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """``x`` with a new shape, sharing its storage (PyTorch's ``view``)."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        from .dtypes import as_dtype  # view(dtype) is not supported: say so clearly
+        as_dtype(shape[0], "view()")
+        raise NotImplementedError("view(dtype) is not supported by fastnn")
+    return reshape(x, *shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merges dimensions ``start_dim`` .. ``end_dim`` into one."""
+    nd = x._data.ndim
+    if nd == 0:
+        return reshape(x, 1)
+    s = _check_dim(start_dim, nd, "flatten")
+    e = _check_dim(end_dim, nd, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = x._data.shape
+    return reshape(x, shape[:s] + (-1 if 0 not in shape[s:e + 1] else 0,) + shape[e + 1:])
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """``x`` with a new dimension of size 1 at ``dim``."""
+    d = _check_dim(dim, x._data.ndim + 1, "unsqueeze")
+    return reshape(x, x._data.shape[:d] + (1,) + x._data.shape[d:])
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """``x`` without its dimensions of size 1 (only ``dim`` when given)."""
+    shape = x._data.shape
+    if dim is None:
+        new = tuple(n for n in shape if n != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        drop = {_check_dim(d, len(shape), "squeeze") for d in dims} if shape else set()
+        new = tuple(n for i, n in enumerate(shape) if not (i in drop and n == 1))
+    return reshape(x, new)
+
+
+def _permute_vjp(node, g):
+    return (np.transpose(g, np.argsort(node.saved[0])),)
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """``x`` with its dimensions reordered (a view)."""
+    order = _shape_arg(dims)
+    nd = x._data.ndim
+    if len(order) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(order)}")
+    axes = tuple(_check_dim(d, nd, "permute") for d in order)
+    if len(set(axes)) != nd:
+        raise RuntimeError("permute(): repeated dim")
+    return _view_result(x, np.transpose(x._data, axes), _permute_vjp, (axes,))
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """``x`` with ``dim0`` and ``dim1`` swapped (a view)."""
+    nd = x._data.ndim
+    if nd == 0:
+        return reshape(x, ())
+    a, b = _check_dim(dim0, nd, "transpose"), _check_dim(dim1, nd, "transpose")
+    axes = list(range(nd))
+    axes[a], axes[b] = axes[b], axes[a]
+    return _view_result(x, np.transpose(x._data, axes), _permute_vjp, (tuple(axes),))
+
+
+def t(x: Tensor) -> Tensor:
+    """The transpose of a Tensor of at most 2 dimensions."""
+    if x._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{x._data.ndim}D")
+    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+
+
+def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+    """All dimensions reversed."""
+    return permute(x, tuple(reversed(range(x._data.ndim))))
+
+
+def _expand_vjp(node, g):
+    return (unbroadcast(g, node.saved[0]),)
+
+
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """``x`` broadcast to ``sizes`` (-1 keeps a dimension), without copying."""
+    shape = _shape_arg(sizes)
+    lead = len(shape) - x._data.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand(): the number of sizes provided ({len(shape)}) must be "
+                           f"greater or equal to the number of dimensions in the tensor "
+                           f"({x._data.ndim})")
+    full = tuple(x._data.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+    try:
+        value = np.broadcast_to(x._data, full)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor must match the existing size at "
+                           f"non-singleton dimensions: {tuple(x.shape)} -> {full}") from None
+    return _view_result(x, value, _expand_vjp, (x._data.shape,))
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """``x`` tiled ``sizes`` times along each dimension (a copy)."""
+    reps = _shape_arg(sizes)
+    value = np.tile(x._data, reps)
+    if _state.enabled and x._rg:
+        return _result(value, _repeat_vjp, (x,), (x._data.shape, reps))
+    return _result(value, None, ())
+
+
+def _repeat_vjp(node, g):
+    shape, reps = node.saved
+    full = (1,) * (len(reps) - len(shape)) + tuple(shape)
+    split = []
+    for r, n in zip(reps, full):
+        split += [r, n]
+    g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+    return (g.reshape(shape),)
+
+
+# -- indexing ------------------------------------------------------------------
+
+
+def _index_part(k: Any) -> Any:
+    if isinstance(k, Tensor):
+        d = k._data
+        if d.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return d
+    if isinstance(k, list):
+        return np.asarray(k)
+    return k
+
+
+def _key(key: Any) -> tuple[Any, bool]:
+    """The NumPy index for ``key`` and whether it is basic (a view, no repeats)."""
+    if isinstance(key, tuple):
+        parts = tuple(_index_part(k) for k in key)
+    else:
+        parts = (_index_part(key),)
+    basic = all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))
+                for k in parts)
+    return (parts if isinstance(key, tuple) else parts[0]), basic
+
+
+def _getitem_vjp(node, g):
+    shape, key, basic = node.saved
+    out = np.zeros(shape, g.dtype)
+    if basic:
+        out[key] = g
+    else:
+        np.add.at(out, key, g)
+    return (out,)
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    """``x[key]``: ints, slices, ``None``, ``...``, bool masks and integer arrays."""
+    k, basic = _key(key)
+    value = x._data[k]
+    if type(value) is not np.ndarray:
+        value = np.asarray(value)
+    if _state.enabled and x._rg:
+        out = _result(value, _getitem_vjp, (x,), (x._data.shape, k, basic))
+    else:
+        out = _result(value, None, ())
+    if basic:
+        out._vc = _share_vc(x)
+    return out
+
+
+def _index_put_vjp(node, g):
+    old, value = node.inputs
+    key, vshape = node.saved
+    g_old = g_value = None
+    if old is not None:
+        g_old = g.copy()
+        g_old[key] = 0
+    if value is not None:
+        g_value = unbroadcast(np.asarray(g[key]), vshape)
+    return g_old, g_value
+
+
+def setitem(x: Tensor, key: Any, value: Any) -> None:
+    """``x[key] = value`` in place; recorded when ``x`` or ``value`` is on the graph."""
+    k, _ = _key(key)
+    vd, vt = operand(value)
+    if _state.enabled and (x._rg or (vt is not None and vt._rg)):
+        x._check_inplace()
+        old = _snapshot(x)
+        new = x._data.copy()
+        new[k] = vd
+        node_out = _result(new, _index_put_vjp,
+                           (old if old._rg else None, vt if vt is not None and vt._rg else None),
+                           (k, np.shape(vd)))
+        _take_over(x, node_out)
+    else:
+        x._data[k] = vd
+        x._bump()
+
+
+def _snapshot(x: Tensor) -> Tensor:
+    """A Tensor holding ``x``'s current values and history, before an in-place change."""
+    old = _wrap(x._data.copy())
+    old._rg = x._rg
+    old.grad_fn = x.grad_fn
+    return old
+
+
+def _take_over(x: Tensor, result: Tensor) -> None:
+    """Writes ``result`` into ``x``'s storage and makes ``x`` the output of its node."""
+    np.copyto(x._data, result._data, casting="same_kind")
+    x.grad_fn = result.grad_fn
+    x._rg = result._rg
+    x._bump()
+
+
+def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
+    """``x op= other`` (``+= -= *= /=``) in place, recorded when on the graph."""
+    od, ot = operand(other)
+    if _state.enabled and (x._rg or (ot is not None and ot._rg)):
+        x._check_inplace()
+        result = op(_snapshot(x), other)
+        if result._data.shape != x._data.shape:
+            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                               f"shape {list(result.shape)}")
+        _take_over(x, result)
+        return x
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ufunc(x._data, od, out=x._data, casting="same_kind")
+    except ValueError:
+        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                           f"shape {list(np.broadcast_shapes(x.shape, np.shape(od)))}") from None
+    except TypeError as e:  # e.g. float into an int64 Tensor
+        raise RuntimeError(f"result type can't be cast to the desired output type "
+                           f"{x.dtype}: {e}") from None
+    x._bump()
+    return x
+
+
+def copy_into(x: Tensor, src: Any) -> Tensor:
+    """``x.copy_(src)``: ``src`` broadcast into ``x``'s storage."""
+    sd, st = operand(src)
+    if _state.enabled and (x._rg or (st is not None and st._rg)):
+        setitem(x, Ellipsis, src)
+        return x
+    np.copyto(x._data, np.broadcast_to(sd, x._data.shape), casting="unsafe")
+    x._bump()
+    return x
+
+
+# -- joining and selecting -------------------------------------------------------
+
+
+def _cat_vjp(node, g):
+    axis, sizes = node.saved
+    bounds = np.cumsum(sizes)[:-1]
+    parts = np.split(g, bounds, axis=axis)
+    return tuple(None if t is None else p for t, p in zip(node.inputs, parts))
+
+
+def cat(tensors: Any, dim: int = 0) -> Tensor:
+    """Joins Tensors along an existing dimension."""
+    ts = [t if isinstance(t, Tensor) else _wrap(np.asarray(operand(t)[0])) for t in tensors]
+    if not ts:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    ts_nonempty = [t for t in ts if not (t._data.ndim == 1 and t._data.size == 0)] or ts
+    nd = ts_nonempty[0]._data.ndim
+    axis = _check_dim(dim, nd, "cat")
+    for i, t in enumerate(ts_nonempty):
+        if t._data.ndim != nd or any(a != b for j, (a, b) in enumerate(
+                zip(t._data.shape, ts_nonempty[0]._data.shape)) if j != axis):
+            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {axis}. "
+                               f"Expected {tuple(ts_nonempty[0].shape)} but got "
+                               f"{tuple(t.shape)} for tensor number {i} in the list.")
+    value = np.concatenate([t._data for t in ts_nonempty], axis=axis)
+    if _state.enabled and any(t._rg for t in ts_nonempty):
+        return _result(value, _cat_vjp, tuple(t if t._rg else None for t in ts_nonempty),
+                       (axis, [t._data.shape[axis] for t in ts_nonempty]))
+    return _result(value, None, ())
+
+
+def _stack_vjp(node, g):
+    axis = node.saved[0]
+    return tuple(None if t is None else np.take(g, i, axis=axis)
+                 for i, t in enumerate(node.inputs))
+
+
+def stack(tensors: Any, dim: int = 0) -> Tensor:
+    """Joins Tensors of one shape along a new dimension."""
+    ts = [t if isinstance(t, Tensor) else _wrap(np.asarray(operand(t)[0])) for t in tensors]
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(ts):
+        if t._data.shape != ts[0]._data.shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{tuple(ts[0].shape)} at entry 0 and {tuple(t.shape)} at entry "
+                               f"{i}")
+    axis = _check_dim(dim, ts[0]._data.ndim + 1, "stack")
+    value = np.stack([t._data for t in ts], axis=axis)
+    if _state.enabled and any(t._rg for t in ts):
+        return _result(value, _stack_vjp, tuple(t if t._rg else None for t in ts), (axis,))
+    return _result(value, None, ())
+
+
+def _where_vjp(node, g):
+    a, b = node.inputs
+    cond, sa, sb = node.saved
+    ga = None if a is None else unbroadcast(np.where(cond, g, 0).astype(g.dtype), sa)
+    gb = None if b is None else unbroadcast(np.where(cond, 0, g).astype(g.dtype), sb)
+    return ga, gb
+
+
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other`` (broadcast); one argument: nonzero."""
+    cd = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(_result(i.astype(np.int64), None, ()) for i in np.nonzero(cd))
+    cd = cd.astype(bool, copy=False)
+    ad, at = operand(input)
+    bd, bt = operand(other)
+    from .ops_math import _fix
+    value = _fix(np.asarray(np.where(cd, ad, bd)), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        return _result(value, _where_vjp, (at if at is not None and at._rg else None,
+                                           bt if bt is not None and bt._rg else None),
+                       (cd, np.shape(ad), np.shape(bd)))
+    return _result(value, None, ())
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Splits ``x`` into ``chunks`` nearly equal parts along ``dim``."""
+    n = x._data.shape[_check_dim(dim, x._data.ndim, "chunk")]
+    size = -(-n // chunks) if chunks > 0 else n
+    return split(x, max(size, 1), dim)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Splits ``x`` along ``dim`` into pieces of the given size(s)."""
+    axis = _check_dim(dim, x._data.ndim, "split")
+    n = x._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+    out, start = [], 0
+    for s in sizes:
+        key = (slice(None),) * axis + (slice(start, start + s),)
+        out.append(getitem(x, key))
+        start += s
+    return tuple(out)

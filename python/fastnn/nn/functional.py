@@ -1,0 +1,64 @@
+"""``fastnn.nn.functional``: PyTorch's functional layer API on Tensors, all differentiable.
+
+Each function records on the graph when an input requires grad and runs on
+fastnn's kernels: ``linear`` on the GEMM with the bias fused, the activations,
+``softmax`` and the one-pass softmax cross-entropy on their C++ kernels,
+``dropout`` on the counter-based mask kernel. Losses return 0-d Tensors (or a
+per-element Tensor with ``reduction="none"``).
+
+Example::
+
+    >>> import fastnn.nn.functional as F
+    >>> h = F.relu(F.linear(x, w1, b1))
+    >>> loss = F.cross_entropy(F.linear(h, w2, b2), y)
+    >>> loss.backward()
+"""
+
+from __future__ import annotations
+
+from ..autograd.ops_nn import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dropout,
+    gelu,
+    leaky_relu,
+    linear,
+    log_softmax,
+    mse_loss,
+    nll_loss,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from ..autograd.ops_shape import flatten
+from ..autograd.tensor import Tensor
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "flatten", "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss",
+    "one_hot", "relu", "sigmoid", "softmax", "tanh",
+]
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or summed) absolute error."""
+    loss = (input - target).abs()
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot rows for integer class indices (no gradient)."""
+    import numpy as np
+
+    from ..autograd.tensor import _wrap
+    labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
+    if labels.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor.")
+    n = int(labels.max()) + 1 if num_classes < 0 else num_classes
+    return _wrap(np.eye(n, dtype=np.int64)[labels])
+
+

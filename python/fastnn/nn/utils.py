@@ -1,0 +1,50 @@
+"""``fastnn.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd.tensor import Tensor, _wrap
+
+
+def _grads(parameters: Any) -> list[np.ndarray]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p._grad._data for p in params if p._grad is not None]
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    r"""Scales the gradients in place so that their joint norm is at most ``max_norm``.
+
+    The norm is taken over all gradients together, as if concatenated; the scale
+    is :math:`\min(1, \text{max\_norm} / (\text{norm} + 10^{-6}))`, as in PyTorch.
+
+    Returns:
+        Tensor: the total norm before clipping (0-d).
+    """
+    grads = _grads(parameters)
+    if not grads:
+        return _wrap(np.zeros((), np.float32))
+    norm_type = float(norm_type)
+    if norm_type == float("inf"):
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        total = float(sum(float(np.sum(np.abs(g.astype(np.float64)) ** norm_type))
+                          for g in grads)) ** (1.0 / norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
+                           "`parameters` is non-finite, so it cannot be clipped.")
+    coef = float(max_norm) / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= np.float32(coef)
+    return _wrap(np.asarray(total, np.float32))
+
+
+def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -> None:
+    """Clips every gradient element into ``[-clip_value, clip_value]`` in place."""
+    for g in _grads(parameters):
+        np.clip(g, -clip_value, clip_value, out=g)

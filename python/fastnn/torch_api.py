@@ -1,0 +1,140 @@
+"""The top-level functions of fastnn's PyTorch subset: ``fn.exp(x)``, ``fn.cat``, ``fn.float32``.
+
+``import fastnn as fn`` then reads like ``import torch``: the ops of
+:mod:`fastnn.autograd` as functions, the dtypes under PyTorch's names, and
+``fn.device("cpu")``. Each function takes Tensors (array-likes become constants).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
+from .autograd.dtypes import (  # noqa: F401 - re-exported
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    short,
+    uint8,
+)
+from .autograd.ops_math import as_tensor_operand as _t
+from .autograd.tensor import Tensor
+
+bool = bool_  # noqa: A001 - PyTorch's name
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """``fn.device("cpu")``: fastnn runs on the CPU; any other device is an error."""
+
+    def __init__(self, type: str = "cpu", index: Any = None) -> None:  # noqa: A002
+        name = str(type).split(":")[0]
+        if name != "cpu":
+            raise RuntimeError(f"fastnn runs on the CPU only; device {type!r} is not available")
+        self.type = "cpu"
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, device) or other == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    return x.numel()
+
+
+def _unary(op: Any) -> Any:
+    def f(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+        return op(_t(input), *args, **kwargs)
+    f.__name__ = op.__name__
+    f.__doc__ = op.__doc__
+    return f
+
+
+add, sub, mul, div, pow = (ops_math.add, ops_math.sub, ops_math.mul,  # noqa: A001
+                           ops_math.div, ops_math.pow)
+subtract, multiply, divide, true_divide = ops_math.sub, ops_math.mul, ops_math.div, ops_math.div
+maximum, minimum = ops_math.maximum, ops_math.minimum
+eq, ne, lt, le, gt, ge = (ops_math.eq, ops_math.ne, ops_math.lt, ops_math.le, ops_math.gt,
+                          ops_math.ge)
+neg = negative = _unary(ops_math.neg)
+abs = _unary(ops_math.abs)  # noqa: A001
+exp = _unary(ops_math.exp)
+log = _unary(ops_math.log)
+sqrt = _unary(ops_math.sqrt)
+sin = _unary(ops_math.sin)
+cos = _unary(ops_math.cos)
+square = _unary(ops_math.square)
+clamp = clip = _unary(ops_math.clamp)
+sign = _unary(ops_math.sign)
+floor = _unary(ops_math.floor)
+ceil = _unary(ops_math.ceil)
+round = _unary(ops_math.round)  # noqa: A001
+clone = _unary(ops_math.clone)
+logical_not = _unary(ops_math.logical_not)
+isnan = _unary(ops_math.isnan)
+isfinite = _unary(ops_math.isfinite)
+sum = _unary(ops_reduce.sum)  # noqa: A001
+mean = _unary(ops_reduce.mean)
+prod = _unary(ops_reduce.prod)
+var = _unary(ops_reduce.var)
+std = _unary(ops_reduce.std)
+max = _unary(ops_reduce.max)  # noqa: A001
+min = _unary(ops_reduce.min)  # noqa: A001
+amax = _unary(ops_reduce.amax)
+amin = _unary(ops_reduce.amin)
+argmax = _unary(ops_reduce.argmax)
+argmin = _unary(ops_reduce.argmin)
+any = _unary(ops_reduce.any)  # noqa: A001
+all = _unary(ops_reduce.all)  # noqa: A001
+norm = _unary(ops_reduce.norm)
+logsumexp = _unary(ops_reduce.logsumexp)
+reshape = _unary(ops_shape.reshape)
+flatten = _unary(ops_shape.flatten)
+unsqueeze = _unary(ops_shape.unsqueeze)
+squeeze = _unary(ops_shape.squeeze)
+transpose = _unary(ops_shape.transpose)
+t = _unary(ops_shape.t)
+permute = _unary(ops_shape.permute)
+chunk = _unary(ops_shape.chunk)
+split = _unary(ops_shape.split)
+cat, concat, concatenate, stack = ops_shape.cat, ops_shape.cat, ops_shape.cat, ops_shape.stack
+where = ops_shape.where
+relu = _unary(ops_nn.relu)
+sigmoid = _unary(ops_nn.sigmoid)
+tanh = _unary(ops_nn.tanh)
+softmax = _unary(ops_nn.softmax)
+log_softmax = _unary(ops_nn.log_softmax)
+mm = ops_nn.matmul
+dot = ops_nn.matmul
+
+__all__ = [
+    "abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bool", "cat", "ceil",
+    "chunk", "clamp", "clip", "clone", "concat", "concatenate", "cos", "device", "div",
+    "divide", "dot", "double", "eq", "exp", "flatten", "float", "float16", "float32", "float64",
+    "floor", "ge", "gt", "half", "int", "int8", "int16", "int32", "int64", "is_tensor",
+    "isfinite", "isnan", "le", "log", "log_softmax", "logical_not", "logsumexp", "long", "lt",
+    "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply", "ne", "neg",
+    "negative", "norm", "numel", "permute", "pow", "prod", "relu", "reshape", "round", "short",
+    "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze", "stack", "std",
+    "sub", "subtract", "sum", "t", "tanh", "transpose", "true_divide", "uint8", "unsqueeze",
+    "var", "where",
+]

@@ -1,0 +1,208 @@
+"""PyTorch's data utilities on Tensors: ``Dataset``, ``TensorDataset``, ``Subset``, ``DataLoader``.
+
+``fastnn.utils.data.DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False)``
+yields batches collated into Tensors, as ``torch.utils.data.DataLoader`` does. A
+``TensorDataset`` is batched by one fancy-indexing per Tensor instead of per-sample
+calls. Shuffling draws from fastnn's global generator (:func:`fastnn.manual_seed`),
+or from ``generator`` when one is given. (For NumPy arrays and ``fit``, see
+:class:`fastnn.data.DataLoader`.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable
+
+import numpy as np
+
+from .._random import default_generator
+from ..autograd.ops_shape import stack
+from ..autograd.tensor import Tensor, _wrap
+
+__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate",
+           "random_split"]
+
+
+class Dataset:
+    """An indexable collection of samples: subclasses define ``__getitem__`` and ``__len__``."""
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __getitem__")
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} does not implement __len__")
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of Tensors that share their first dimension.
+
+    Args:
+        *tensors (Tensor or array_like): each of shape :math:`(N, ...)`.
+
+    Example::
+
+        >>> ds = TensorDataset(fn.randn(100, 4), fn.randint(0, 3, (100,)))
+        >>> x, y = ds[0]
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        from ..autograd.creation import as_tensor
+        ts = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in tensors)
+        if not ts:
+            raise ValueError("TensorDataset(): expected at least one tensor")
+        n = ts[0].shape[0] if ts[0].ndim else None
+        for i, t in enumerate(ts):
+            if t.ndim == 0 or t.shape[0] != n:
+                raise ValueError(f"TensorDataset(): Size mismatch between tensors: tensor 0 has "
+                                 f"{n} rows, tensor {i} has shape {tuple(t.shape)}")
+        self.tensors = ts
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = list(indices)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, (list, np.ndarray)):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(dataset: Any, lengths: Sequence[Any], generator: Any = None) -> list[Subset]:
+    """Splits ``dataset`` into disjoint random subsets of the given lengths (or fractions)."""
+    n = len(dataset)
+    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
+        sizes = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+    else:
+        sizes = [int(x) for x in lengths]
+    if sum(sizes) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    perm = _generator(generator).permutation(n)
+    out, start = [], 0
+    for s in sizes:
+        out.append(Subset(dataset, perm[start:start + s].tolist()))
+        start += s
+    return out
+
+
+def _generator(generator: Any) -> np.random.Generator:
+    if generator is None:
+        return default_generator()
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, (int, np.integer)):
+        return np.random.default_rng(int(generator))
+    raise TypeError("generator must be None, a seed or a numpy.random.Generator")
+
+
+def default_collate(batch: list[Any]) -> Any:
+    """Stacks a list of samples into a batch: Tensors, arrays and numbers become Tensors;
+    tuples, lists and dicts are collated field by field."""
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return stack(batch)
+    if isinstance(first, np.ndarray):
+        return _tensor(np.stack(batch))
+    if isinstance(first, (bool, int, float, np.number, np.bool_)):
+        return _tensor(np.asarray(batch))
+    if isinstance(first, dict):
+        return {k: default_collate([b[k] for b in batch]) for k in first}
+    if isinstance(first, (tuple, list)):
+        return [default_collate(list(fields)) for fields in zip(*batch)]
+    return batch
+
+
+def _tensor(arr: np.ndarray) -> Tensor:
+    from ..autograd.dtypes import convert
+    return _wrap(convert(arr, None, "default_collate()", copy=False))
+
+
+class DataLoader:
+    """Iterates over ``dataset`` in mini-batches of Tensors (PyTorch's ``DataLoader``).
+
+    Args:
+        dataset (Dataset): anything with ``__getitem__`` and ``__len__``.
+        batch_size (int or None): samples per batch. ``None`` yields single samples.
+            Default: ``1``.
+        shuffle (bool): reshuffle the order every epoch. Default: ``False``.
+        drop_last (bool): drop the last incomplete batch. Default: ``False``.
+        collate_fn (callable, optional): merges a list of samples into a batch.
+            Default: :func:`default_collate`.
+        generator (numpy.random.Generator or int, optional): the shuffling source.
+            Default: fastnn's global generator.
+        num_workers, pin_memory: accepted for compatibility; loading runs in the
+            calling thread.
+
+    Example::
+
+        >>> loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True)
+        >>> for xb, yb in loader:
+        ...     loss = loss_fn(model(xb), yb)
+    """
+
+    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
+                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Callable[[list[Any]], Any] | None = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Any = None,
+                 generator: Any = None, **kwargs: Any) -> None:
+        if batch_size is not None and (isinstance(batch_size, bool) or
+                                       not isinstance(batch_size, (int, np.integer)) or
+                                       batch_size < 1):
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        self.dataset = dataset
+        self.batch_size = None if batch_size is None else int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.generator = generator
+        self.num_workers = num_workers
+
+    def _order(self) -> np.ndarray | list[int]:
+        n = len(self.dataset)
+        if self.sampler is not None:
+            return list(self.sampler)
+        if self.shuffle:
+            return _generator(self.generator).permutation(n)
+        return np.arange(n)
+
+    def __iter__(self) -> Iterator[Any]:
+        order = self._order()
+        if self.batch_size is None:
+            for i in order:
+                yield self.dataset[int(i)]
+            return
+        bs = self.batch_size
+        n = len(order)
+        stop = n - n % bs if self.drop_last else n
+        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        for start in range(0, stop, bs):
+            idx = np.asarray(order[start:start + bs], dtype=np.int64)
+            if fast:
+                yield [_wrap(t._data[idx]) for t in self.dataset.tensors]
+            else:
+                samples = [self.dataset[int(i)] for i in idx]
+                yield (self.collate_fn or default_collate)(samples)
+
+    def __len__(self) -> int:
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
