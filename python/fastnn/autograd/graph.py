@@ -112,72 +112,79 @@ def _check_stamps(node: Node) -> None:
             )
 
 
-def _order(root: Node) -> list[Node]:
-    """The nodes reachable from ``root``, each after every node that consumes its output."""
-    order: list[Node] = []
-    seen = {id(root)}
-    stack: list[tuple[Node, int]] = [(root, 0)]
+def _dependencies(root: Node) -> dict[Node, int]:
+    """For every node reachable from ``root``, how many reachable nodes consume its output."""
+    deps = {root: 0}
+    stack = [root]
     while stack:
-        node, i = stack[-1]
-        inputs = node.inputs
-        if inputs is None:  # freed: reported when its turn comes
-            stack.pop()
-            order.append(node)
+        inputs = stack.pop().inputs
+        if inputs is None:  # freed: reported if a gradient reaches it
             continue
-        while i < len(inputs):
-            t = inputs[i]
-            i += 1
+        for t in inputs:
             if t is not None:
-                fn = t.grad_fn
-                if fn is not None and id(fn) not in seen:
-                    seen.add(id(fn))
-                    stack[-1] = (node, i)
-                    stack.append((fn, 0))
-                    break
-        else:
-            stack.pop()
-            order.append(node)
-    order.reverse()
-    return order
+                p = t.grad_fn
+                if p is not None:
+                    if p in deps:
+                        deps[p] += 1
+                    else:
+                        deps[p] = 1
+                        stack.append(p)
+    return deps
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
-    """Back-propagates ``grad`` (d out / d root) from ``root`` to every leaf that requires grad."""
+    """Back-propagates ``grad`` (d out / d root) from ``root`` to every leaf that requires grad.
+
+    A node runs once all its consumers have run (dependency counting, as PyTorch's
+    engine does), so its output gradient is complete when its vjp reads it.
+    """
     fn = root.grad_fn
     if fn is None:  # a leaf: its gradient is the one given
         root._accumulate(grad)
         return
     if fn.inputs is None:
         raise RuntimeError(_FREED_MESSAGE)
-    order = _order(fn)
+    deps = _dependencies(fn)
     fn.grad = grad
+    ready = [fn]
     try:
-        for node in order:
+        while ready:
+            node = ready.pop()
             g = node.grad
             node.grad = None
+            inputs = node.inputs
             if g is None:
+                grads = (None,) * len(inputs) if inputs is not None else ()
+            else:
+                if inputs is None:
+                    raise RuntimeError(_FREED_MESSAGE)
+                if node.stamps:
+                    _check_stamps(node)
+                grads = node.vjp(node, g)
+            if inputs is None:
                 continue
-            if node.inputs is None:
-                raise RuntimeError(_FREED_MESSAGE)
-            if node.stamps:
-                _check_stamps(node)
-            grads = node.vjp(node, g)
-            for t, gi in zip(node.inputs, grads):
-                if t is None or gi is None:
+            for t, gi in zip(inputs, grads):
+                if t is None:
                     continue
-                if t._retain:
-                    t._accumulate(gi)
                 producer = t.grad_fn
                 if producer is None:
-                    t._accumulate(gi)
-                elif producer.grad is None:
-                    producer.grad = gi
-                else:
-                    producer.grad = producer.grad + gi
-            if not retain_graph:
+                    if gi is not None:
+                        t._accumulate(gi)
+                    continue
+                if gi is not None:
+                    if t._retain:
+                        t._accumulate(gi)
+                    pg = producer.grad
+                    producer.grad = gi if pg is None else pg + gi
+                left = deps[producer] - 1
+                deps[producer] = left
+                if left == 0:
+                    ready.append(producer)
+            if not retain_graph and g is not None:
                 node.inputs = None
                 node.saved = ()
                 node.stamps = ()
-    finally:
-        for node in order:
+    except BaseException:
+        for node in deps:
             node.grad = None
+        raise

@@ -36,9 +36,43 @@ def operand(x: Any) -> tuple[Any, Tensor | None]:
     return arr, None
 
 
+_SCALAR_CACHE: dict[float, np.ndarray] = {}
+
+
+def _scalar32(v: float) -> np.ndarray:
+    """``v`` as a read-only 0-d float32 array (cached: NumPy multiplies an array by a 0-d
+    array about twice as fast as by a Python float, with the same float32 result)."""
+    arr = _SCALAR_CACHE.get(v)
+    if arr is None:
+        if len(_SCALAR_CACHE) > 4096:
+            _SCALAR_CACHE.clear()
+        arr = np.array(v, _F32)
+        arr.flags.writeable = False
+        _SCALAR_CACHE[v] = arr
+    return arr
+
+
+def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
+    """The values and Tensors of a binary op's operands; a Python float beside a float32
+    Tensor becomes a float32 0-d array (the value PyTorch computes with)."""
+    if isinstance(a, Tensor):
+        ad, at = a._data, a
+        if isinstance(b, Tensor):
+            return ad, at, b._data, b
+        if type(b) is float and ad.dtype is _F32:
+            return ad, at, _scalar32(b), None
+        bd, bt = operand(b)
+        return ad, at, bd, bt
+    bd, bt = operand(b)
+    if type(a) is float and bt is not None and bd.dtype is _F32:
+        return _scalar32(a), None, bd, bt
+    ad, at = operand(a)
+    return ad, at, bd, bt
+
+
 def _fix(out: Any, at: Tensor | None, bt: Tensor | None) -> Any:
     """Narrows a float64 result to float32 unless a float64 Tensor was an operand."""
-    if out.dtype == _F64 and not ((at is not None and at._data.dtype == _F64)
+    if out.dtype is _F64 and not ((at is not None and at._data.dtype == _F64)
                                   or (bt is not None and bt._data.dtype == _F64)):
         return out.astype(_F32)
     return out
@@ -49,7 +83,11 @@ def _rg(t: Tensor | None) -> Tensor | None:
 
 
 def _as(g: np.ndarray, like: Tensor) -> np.ndarray:
-    return unbroadcast(g, like._data.shape).astype(like._data.dtype, copy=False)
+    """``g`` summed to ``like``'s shape, in ``like``'s dtype."""
+    d = like._data
+    if g.shape != d.shape:
+        g = unbroadcast(g, d.shape)
+    return g if g.dtype is d.dtype else g.astype(d.dtype)
 
 
 # -- binary arithmetic ---------------------------------------------------------
@@ -98,8 +136,7 @@ def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a + alpha * b`` with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    ad, at = operand(a)
-    bd, bt = operand(b)
+    ad, at, bd, bt = pair(a, b)
     out = _fix(np.add(ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         return _result(out, _add_vjp, (_rg(at), _rg(bt)))
@@ -110,8 +147,7 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    ad, at = operand(a)
-    bd, bt = operand(b)
+    ad, at, bd, bt = pair(a, b)
     out = _fix(np.subtract(ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         return _result(out, _sub_vjp, (_rg(at), _rg(bt)))
@@ -120,21 +156,24 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
-    ad, at = operand(a)
-    bd, bt = operand(b)
+    ad, at, bd, bt = pair(a, b)
     out = _fix(np.multiply(ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         ra, rb = _rg(at), _rg(bt)
-        stamps = tuple(stamp(t) for t in ((bt if ra is not None else None),
-                                          (at if rb is not None else None)) if t is not None)
+        # da reads b's values and db reads a's: stamp the Tensors whose values are read
+        if ra is not None:
+            stamps = (stamp(bt),) if bt is not None else ()
+            if rb is not None:
+                stamps += (stamp(at),)
+        else:
+            stamps = (stamp(at),) if at is not None else ()
         return _result(out, _mul_vjp, (ra, rb), (ad, bd), stamps)
     return _result(out, None, ())
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     """``a / b`` (true division; ``rounding_mode="floor"`` or ``"trunc"`` gives no gradient)."""
-    ad, at = operand(a)
-    bd, bt = operand(b)
+    ad, at, bd, bt = pair(a, b)
     if rounding_mode is not None:
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got "
