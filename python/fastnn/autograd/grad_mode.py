@@ -16,6 +16,28 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 class _GradState(threading.local):
     enabled = True
+    trace: Any = None  # a TraceLog while nn.TrainStep traces a forward, else None
+
+
+class TraceLog:
+    """What a traced forward did that its graph does not show.
+
+    ``escapes`` names each time a Tensor's value left the graph for Python
+    (``bool()``, ``item()``, ``numpy()``, ...): control flow or values that may
+    depend on the data, which a replay would not follow. ``dropouts`` lists the
+    dropout seeds in the order the forward drew them.
+    """
+
+    def __init__(self) -> None:
+        self.escapes: list[str] = []
+        self.dropouts: list[int] = []
+
+
+def note_escape(what: str) -> None:
+    """Records that a Tensor's value reached Python while a forward is traced."""
+    log = _state.trace
+    if log is not None:
+        log.escapes.append(what)
 
 
 _state = _GradState()

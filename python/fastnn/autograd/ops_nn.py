@@ -99,7 +99,7 @@ def _param_grad(t: Tensor | None, shape: tuple[int, ...]) -> tuple[np.ndarray | 
 
 def _linear_vjp(node, g):
     x, w, b = node.inputs
-    x2, wd, lead = node.saved
+    x2, wd, lead = node.saved[:3]
     g2 = g.reshape(x2.shape[0], wd.shape[0])
     if not g2.flags.c_contiguous:
         g2 = np.ascontiguousarray(g2)
@@ -146,7 +146,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return _result(y, _linear_vjp,
                        (x if x._rg else None, weight if weight._rg else None,
                         bias if b_rg else None),
-                       (x2, wd, lead), stamps)
+                       (x2, wd, lead, weight, bias), stamps)
     return _result(y, None, ())
 
 
@@ -341,6 +341,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         return _result(y, None, ())
     xd = np.ascontiguousarray(xd)
     seed = next_seed()
+    if _state.trace is not None:  # a traced step draws its seeds in this order
+        _state.trace.dropouts.append(seed)
     y = np.empty_like(xd)
     _core.dropout_forward(y.reshape(-1), xd.reshape(-1), float(p), seed)
     if _state.enabled and x._rg:

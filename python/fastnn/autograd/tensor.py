@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import dtypes
-from .grad_mode import _state
+from .grad_mode import _state, note_escape
 from .graph import Node, run_backward
 
 _new = object.__new__
@@ -250,9 +250,11 @@ class Tensor:
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        note_escape("Tensor.numpy()")
         return self._data
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        note_escape("a NumPy conversion of a Tensor")
         a = self._data
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
@@ -263,15 +265,18 @@ class Tensor:
         return self._data.copy()
 
     def item(self) -> Any:
+        note_escape("Tensor.item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
         return self._data.reshape(-1)[0].item()
 
     def tolist(self) -> Any:
+        note_escape("Tensor.tolist()")
         return self._data.tolist()
 
     def __bool__(self) -> bool:
+        note_escape("bool() of a Tensor (Python control flow on a value)")
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is "
                                "ambiguous")
@@ -284,6 +289,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
+        note_escape("a Tensor used as a Python index")
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")

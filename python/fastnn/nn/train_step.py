@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from .. import _core
 from .._random import next_seed
+from .._validation import as_float32
+from ._trace import TracedStep, eager_step
 from .activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _Elementwise
 from .container import Sequential
 from .dropout import Dropout
 from .linear import Linear
-from .loss import _REDUCTIONS, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, _class_labels
+from .loss import _REDUCTIONS, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, _class_labels
 from .module import Module
 
 _LOSS_KINDS = {
@@ -20,6 +23,7 @@ _LOSS_KINDS = {
     MSELoss: _core.LossKind.mse,
     BCEWithLogitsLoss: _core.LossKind.bce_with_logits,
 }
+_TRACED_LOSSES = (CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, BCELoss)
 _ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU)
 _NO_ACT = _core.Activation.identity
 
@@ -35,12 +39,17 @@ def _leaves(model: Module, path: str) -> list[tuple[str, Module]]:
     return out
 
 
+class _Unsupported(TypeError):
+    """What the one-call C++ plan does not run (a traced step may)."""
+
+
 def _unsupported(what: str) -> TypeError:
-    return TypeError(
-        f"TrainStep(): {what}; TrainStep runs a Sequential of Linear, ReLU, LeakyReLU, Sigmoid, "
-        "Tanh, GELU, Softmax(dim=-1), Dropout and Identity layers with CrossEntropyLoss, "
-        "MSELoss or BCEWithLogitsLoss and a built-in optimizer (SGD, Adam, AdamW, RMSprop, "
-        "Adagrad); use the layer-by-layer loop for anything else"
+    return _Unsupported(
+        f"TrainStep(): {what}; TrainStep runs any Module written with fastnn's modules and "
+        "Tensor ops (a Sequential of Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, "
+        "Softmax(dim=-1), Dropout and Identity in one C++ call; anything else traced) with "
+        "CrossEntropyLoss, MSELoss, BCELoss or BCEWithLogitsLoss and a fastnn optimizer; use "
+        "the layer-by-layer loop for anything else"
     )
 
 
@@ -106,20 +115,38 @@ class TrainStep:
     def __init__(self, model: Module, loss_fn: Module, optimizer: Any) -> None:
         from ..optim import Optimizer  # fastnn.optim imports fastnn.nn
 
-        if not isinstance(model, Sequential):
-            raise _unsupported(f"the model must be an nn.Sequential, got {type(model).__name__}")
-        leaves = _leaves(model, "")
-        if type(loss_fn) not in _LOSS_KINDS:
+        if not isinstance(model, Module):
+            raise TypeError(f"TrainStep(): the model must be an nn.Module, got "
+                            f"{type(model).__name__}")
+        if type(loss_fn) not in _TRACED_LOSSES:
             raise _unsupported(f"loss {type(loss_fn).__name__} is not supported")
-        if not isinstance(optimizer, Optimizer) or type(optimizer)._kind is None \
-                or type(optimizer).step is not Optimizer.step:
+        if not isinstance(optimizer, Optimizer):
             raise _unsupported(f"optimizer {type(optimizer).__name__} is not supported")
+        for name, m in model.named_modules():
+            if type(m).backward is not Module.backward and \
+                    not type(m).__module__.startswith("fastnn."):
+                raise _unsupported(f"layer {name or '(model)'} ({type(m).__name__}) defines its "
+                                   "own backward (the NumPy path), which a step cannot trace")
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self._top = tuple(model._modules.values())
-        self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
         self._labels = type(loss_fn) is CrossEntropyLoss
-        self._plan = _core.TrainPlan(self._specs(leaves), _LOSS_KINDS[type(loss_fn)],
-                                     type(optimizer)._kind)
+        self._plan = None
+        self._traced: TracedStep | None = None
+        self._eager_reason: str | None = None
+        leaves = _leaves(model, "")
+        fused_optimizer = type(optimizer)._kind is not None and \
+            type(optimizer).step is Optimizer.step
+        if isinstance(model, Sequential) and type(loss_fn) in _LOSS_KINDS and fused_optimizer:
+            try:
+                specs = self._specs(leaves)
+            except _Unsupported:
+                specs = None
+            if specs is not None:
+                self._top = tuple(model._modules.values())
+                self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
+                self._plan = _core.TrainPlan(specs, _LOSS_KINDS[type(loss_fn)],
+                                             type(optimizer)._kind)
+        if self._plan is None:
+            self._traced = TracedStep(model, loss_fn, optimizer)
 
     @staticmethod
     def _specs(leaves: list[tuple[str, Module]]) -> list[tuple]:
@@ -155,6 +182,8 @@ class TrainStep:
         return [(group, opt._group_tensors(group)) for group in opt.param_groups]
 
     def __call__(self, x: Any, y: Any) -> float:
+        if self._plan is None:
+            return self._traced_call(x, y)
         if tuple(self.model._modules.values()) != self._top:
             raise RuntimeError("TrainStep: the model's layers changed since this step was built; "
                                "build a new TrainStep")
@@ -168,8 +197,43 @@ class TrainStep:
         smoothing = loss.label_smoothing if self._labels else 0.0
         return self._plan.step(x, y, drops, _REDUCTIONS[loss.reduction], smoothing, self._prepare)
 
+    def _traced_call(self, x: Any, y: Any) -> float:
+        x = as_float32(x, "TrainStep", "x")
+        if not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x)
+        if self._labels:
+            y = np.asarray(y)
+            y = y.astype(np.int64) if y.dtype.kind in "iu" else _class_labels(y, "TrainStep")
+        else:
+            y = as_float32(y, "TrainStep", "y")
+        traced = self._traced
+        if self._eager_reason is not None:
+            value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
+            return value
+        key = (x.shape, y.shape, tuple(m.training for m in self.model.modules()),
+               tuple(map(id, self.model.parameters())))
+        if key == traced.key:
+            return traced.replay(x, y)
+        value, reason = traced.trace(x, y, key)
+        if reason is not None:
+            self._eager_reason = reason
+            warnings.warn(f"TrainStep: this model's forward cannot be traced ({reason}); "
+                          "every step runs the eager autograd loop instead (same results, "
+                          "slower)", RuntimeWarning, stacklevel=3)
+        return value
+
+    @property
+    def traced(self) -> bool:
+        """Whether steps replay a traced program (``False``: the C++ plan or the eager loop)."""
+        return self._traced is not None and self._eager_reason is None
+
     @property
     def output(self) -> np.ndarray:
+        if self._plan is None:
+            out = self._traced.output
+            if out is None:
+                raise RuntimeError("TrainStep.output: no step has run yet")
+            return np.array(out, copy=True)
         return self._plan.output()
 
     def __repr__(self) -> str:

@@ -1,0 +1,332 @@
+"""``TracedStep``: any Module's training step, traced once from autograd and replayed.
+
+The first call runs the step eagerly on Tensors (``zero_grad``, forward, loss,
+``backward``, ``step``) while a :class:`~fastnn.autograd.grad_mode.TraceLog`
+watches, then reads the program off the recorded graph:
+
+* the forward, in a topological order of the graph's nodes, each op writing into
+  a buffer owned by the step (Linear on the GEMM kernel, with ReLU/LeakyReLU
+  fused into its write-back when the pre-activation has no other use; the
+  activations, adds, scalings, dropout and reshapes; the loss);
+* the backward, in exactly the order the autograd engine ran the nodes, each
+  through the op's own vector-Jacobian product, routing gradients to the same
+  producers and leaves in the same order.
+
+Later calls replay that program: the same kernels on the same values in the
+same order as the eager loop, so weights after N steps are bit-identical to it,
+without building Tensors or a graph. A change of input shape, of train/eval
+mode or of the parameter set triggers a new trace.
+
+What the graph cannot show makes a forward untraceable, and the step then runs
+the eager loop (with one warning saying why): a value that left the graph for
+Python (``bool(t)``, ``t.item()``, ``t.numpy()``: data-dependent control flow),
+an array constant (it may have been computed from the data outside the graph),
+or an op the replay does not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._random import next_seed
+from ..autograd import ops_math, ops_nn, ops_shape
+from ..autograd.grad_mode import TraceLog, _state
+from ..autograd.graph import Node, _dependencies
+from ..autograd.tensor import Tensor, _wrap
+from .module import Module
+
+_F32 = np.dtype(np.float32)
+_FUSABLE = (_core.Activation.relu, _core.Activation.leaky_relu)
+
+
+class Untraceable(Exception):
+    """The forward cannot be replayed from its graph; the message says why."""
+
+
+class _Op:
+    """One node of the traced graph: its kind, its buffers and the vjp node to replay."""
+
+    __slots__ = ("kind", "node", "out", "args")
+
+    def __init__(self, kind: str, node: Node) -> None:
+        self.kind = kind
+        # a copy of the traced node (the eager backward frees the original): same vjp and
+        # inputs, its saved values set to this step's buffers by each forward
+        self.node = Node(node.vjp, node.inputs, node.saved)
+        self.out: np.ndarray | None = None
+        self.args: tuple = ()
+
+
+def _kind(node: Node) -> str:
+    vjp = node.vjp
+    kinds = {
+        ops_nn._linear_vjp: "linear", ops_nn._act_vjp: "act", ops_math._add_vjp: "add",
+        ops_math._sub_vjp: "sub", ops_math._mul_vjp: "mul", ops_nn._dropout_vjp: "dropout",
+        ops_shape._reshape_vjp: "reshape", ops_nn._ce_vjp: "cross_entropy",
+        ops_nn._scalar_vjp: "kernel_loss",
+    }
+    kind = kinds.get(vjp)
+    if kind is None:
+        raise Untraceable(f"the op {node.name()} is not replayed by TrainStep")
+    return kind
+
+
+class TracedStep:
+    """The replayable program of one training step (see the module docstring)."""
+
+    def __init__(self, model: Module, loss_fn: Module, optimizer: Any) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.key: tuple | None = None
+        self.output: np.ndarray | None = None
+
+    # -- tracing -----------------------------------------------------------------
+    def trace(self, x: np.ndarray, y: np.ndarray, key: tuple) -> tuple[float, str | None]:
+        """Runs one eager step while recording it and builds the program from its graph.
+
+        Returns the loss and ``None``, or the loss and why the forward cannot be
+        replayed (the step itself has run either way).
+        """
+        self.key = None
+        xt = _wrap(x.copy())
+        xt.requires_grad_(True)
+        self.optimizer.zero_grad()
+        log = TraceLog()
+        _state.trace = log
+        try:
+            out = self.model(xt)
+            loss = self.loss_fn(out, _wrap(y))
+        finally:
+            _state.trace = None
+        if not isinstance(loss, Tensor) or loss.grad_fn is None or loss.ndim != 0:
+            raise TypeError("TrainStep: the loss is not a 0-d Tensor on the graph")
+        reason = None
+        if log.escapes:
+            reason = (f"the forward used {log.escapes[0]}, so its control flow or values may "
+                      "depend on the data")
+        else:
+            try:
+                self._build(xt, out, loss, log)
+            except Untraceable as e:
+                reason = str(e)
+        loss.backward()
+        self.optimizer.step()
+        self.output = out._data
+        if reason is None:
+            self.key = key
+        return float(loss._data), reason
+
+    def _build(self, xt: Tensor, out: Tensor, loss: Tensor, log: TraceLog) -> None:
+        root = loss.grad_fn
+        deps = _dependencies(root)
+        order, outputs = [], {}
+        ready = [root]
+        while ready:  # the engine's order (graph.run_backward), without running vjps
+            node = ready.pop()
+            order.append(node)
+            for t in node.inputs:
+                if t is None or t.grad_fn is None:
+                    continue
+                p = t.grad_fn
+                outputs.setdefault(p, t)
+                deps[p] -= 1
+                if deps[p] == 0:
+                    ready.append(p)
+        ops = {node: _Op(_kind(node), node) for node in order}
+        if ops[root].kind not in ("cross_entropy", "kernel_loss") or root.inputs[0] is not out:
+            raise Untraceable("the loss must be the loss module applied to the model's output")
+        for node in order:
+            if node is not root and ops[node].kind in ("cross_entropy", "kernel_loss"):
+                raise Untraceable("a loss inside the model's forward is not replayed")
+        self._values: dict[int, Any] = {id(xt): ("input",)}
+        forward = list(reversed(order))
+        for node in forward:
+            self._plan_op(ops[node], outputs.get(node), ops, outputs)
+        self._order = order
+        self._forward = forward
+        self._ops = ops
+        self._root = root
+        self._xbuf = np.empty(xt.shape, _F32)
+        self._dropout_count = len(log.dropouts)
+        if sum(1 for o in ops.values() if o.kind == "dropout") != self._dropout_count:
+            raise Untraceable("a dropout outside the graph's recorded ops")
+        self._dropouts = [ops[n] for n in forward if ops[n].kind == "dropout"]
+        seeds = {o.node.saved[1]: o for o in self._dropouts}
+        self._dropouts = [seeds[s] for s in log.dropouts]  # in the order the forward drew them
+
+    def _source(self, t: Tensor | None, what: str) -> Any:
+        """Where a traced input's values come from at replay: the input, a leaf or an op."""
+        if t is None:
+            raise Untraceable(f"{what} reads an array constant (it may come from the data "
+                              "outside the graph)")
+        if t.grad_fn is not None:
+            return ("op", t.grad_fn)
+        if id(t) in self._values:
+            return self._values[id(t)]
+        return ("leaf", t)
+
+    def _plan_op(self, op: _Op, out_t: Tensor | None, ops: dict, outputs: dict) -> None:
+        node = op.node
+        kind = op.kind
+        ins = node.inputs
+        shape = out_t.shape if out_t is not None else ()
+        if kind == "linear":
+            x2, wd, lead, weight, bias = node.saved
+            if len(lead) != 1:
+                raise Untraceable("Linear on an input that is not 2-D")
+            if ins[1] is None or (bias is not None and ins[2] is None):
+                raise Untraceable("a Linear whose weight or bias does not require grad")
+            op.args = (self._source(ins[0], "Linear"), weight, bias)
+            op.out = np.empty(shape, _F32)
+        elif kind == "act":
+            act, param = node.saved[0], node.saved[1]
+            op.args = (self._source(ins[0], "an activation"), act, param)
+            op.out = np.empty(shape, _F32)
+        elif kind in ("add", "sub"):
+            a, b = ins
+            op.args = (self._source(a, "an addition"), self._source(b, "an addition"),
+                       a._data.shape, b._data.shape)
+            op.out = np.empty(shape, _F32)
+        elif kind == "mul":
+            a, b = ins
+            ad, bd = node.saved
+            if a is not None and b is not None:
+                op.args = (self._source(a, "a product"), self._source(b, "a product"))
+            else:
+                const = bd if a is not None else ad
+                if not isinstance(const, np.ndarray) or const.ndim != 0:
+                    raise Untraceable("a product with an array constant")
+                op.args = (self._source(a if a is not None else b, "a product"), const,
+                           a is not None)
+            op.out = np.empty(shape, _F32)
+        elif kind == "dropout":
+            op.args = (self._source(ins[0], "a dropout"), node.saved[0])
+            op.out = np.empty(shape, _F32)
+        elif kind == "reshape":
+            op.args = (self._source(ins[0], "a reshape"), shape)
+        else:  # the loss (root)
+            op.args = (self._source(ins[0], "the loss"),)
+            op.out = np.empty(ins[0].shape, _F32)  # its gradient
+        if out_t is not None and out_t.dtype != _F32:
+            raise Untraceable(f"a {out_t.dtype} value (the replay runs float32)")
+
+    # -- replay ----------------------------------------------------------------------
+    def _value(self, src: Any, x: np.ndarray) -> np.ndarray:
+        tag = src[0]
+        if tag == "op":
+            return self._ops[src[1]].out
+        if tag == "input":
+            return x
+        return src[1]._data
+
+    def replay(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One step of the traced program on new data of the traced shapes."""
+        self.optimizer.zero_grad()
+        np.copyto(self._xbuf, x)
+        xb = self._xbuf
+        for op in self._dropouts:
+            op.args = (op.args[0], op.args[1], next_seed())
+        value = 0.0
+        for node in self._forward:
+            op = self._ops[node]
+            value = self._run_forward(op, xb, y)
+        self.output = self._value(self._ops[self._root].args[0], xb)
+        self._backward()
+        self.optimizer.step()
+        return float(np.float32(value))  # the eager loss is a float32 Tensor
+
+    def _run_forward(self, op: _Op, xb: np.ndarray, y: np.ndarray) -> float:
+        kind, args, node = op.kind, op.args, op.node
+        if kind == "linear":
+            src, weight, bias = args
+            x2 = self._value(src, xb)
+            _core.linear_forward(op.out, x2, weight._data, None if bias is None else bias._data)
+            node.saved = (x2, weight._data, node.saved[2], weight, bias)
+        elif kind == "act":
+            src, act, param = args
+            xv = self._value(src, xb)
+            _core.activation_forward(act, param, op.out.reshape(-1), xv.reshape(-1))
+            node.saved = (act, param, xv, op.out)
+        elif kind == "add":
+            a, b = self._value(args[0], xb), self._value(args[1], xb)
+            np.add(a, b, out=op.out)
+        elif kind == "sub":
+            a, b = self._value(args[0], xb), self._value(args[1], xb)
+            np.subtract(a, b, out=op.out)
+        elif kind == "mul":
+            if len(args) == 2:
+                a, b = self._value(args[0], xb), self._value(args[1], xb)
+                np.multiply(a, b, out=op.out)
+                node.saved = (a, b)
+            else:
+                v = self._value(args[0], xb)
+                const, left = args[1], args[2]
+                if left:
+                    np.multiply(v, const, out=op.out)
+                    node.saved = (v, const)
+                else:
+                    np.multiply(const, v, out=op.out)
+                    node.saved = (const, v)
+        elif kind == "dropout":
+            src, p, seed = args
+            xv = self._value(src, xb)
+            _core.dropout_forward(op.out.reshape(-1), xv.reshape(-1), p, seed)
+            node.saved = (p, seed)
+        elif kind == "reshape":
+            op.out = self._value(args[0], xb).reshape(args[1])
+        elif kind == "cross_entropy":
+            logits = self._value(args[0], xb)
+            loss = self.loss_fn
+            value = _core.cross_entropy_forward_backward(
+                op.out, logits, y, float(loss.label_smoothing),
+                getattr(_core.Reduction, loss.reduction))
+            node.saved = (op.out,)
+            return value
+        else:  # kernel_loss: MSE, BCE, BCE with logits
+            pred = self._value(args[0], xb)
+            fwd, bwd = _KERNEL_LOSSES[type(self.loss_fn).__name__]
+            r = getattr(_core.Reduction, self.loss_fn.reduction)
+            t = np.ascontiguousarray(y, dtype=_F32)
+            value = fwd(pred.reshape(-1), t.reshape(-1), r)
+            bwd(op.out.reshape(-1), pred.reshape(-1), t.reshape(-1), r)
+            node.saved = (op.out,)
+            return value
+        return 0.0
+
+    def _backward(self) -> None:
+        """The engine's loop (graph.run_backward) over the traced nodes, in its order."""
+        grads: dict[Node, np.ndarray] = {self._root: np.ones((), _F32)}
+        for node in self._order:
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            replay = self._ops[node].node
+            for t, gi in zip(replay.inputs, replay.vjp(replay, g)):
+                if t is None or gi is None:
+                    continue
+                producer = t.grad_fn
+                if producer is None:
+                    t._accumulate(gi)
+                else:
+                    pg = grads.get(producer)
+                    grads[producer] = gi if pg is None else pg + gi
+
+
+_KERNEL_LOSSES = {
+    "MSELoss": (_core.mse_forward, _core.mse_backward),
+    "BCELoss": (_core.bce_forward, _core.bce_backward),
+    "BCEWithLogitsLoss": (_core.bce_with_logits_forward, _core.bce_with_logits_backward),
+}
+
+
+def eager_step(model: Module, loss_fn: Module, optimizer: Any, x: np.ndarray,
+               y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The eager autograd step (zero_grad, forward, loss, backward, step): loss and output."""
+    optimizer.zero_grad()
+    out = model(_wrap(x))
+    loss = loss_fn(out, _wrap(y))
+    loss.backward()
+    optimizer.step()
+    return float(loss._data), out._data

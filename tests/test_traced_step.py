@@ -1,0 +1,214 @@
+"""nn.TrainStep on models the one-call C++ plan does not run: traced once, then replayed.
+
+The oracle is the eager autograd loop (zero_grad, forward on Tensors, loss,
+loss.backward(), step) from the same seed: weights, optimizer state and losses
+after N steps must be bit-identical. Untraceable forwards fall back to that loop
+with one warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+from fastnn import nn, optim
+
+
+class ResidualMLP(nn.Module):
+    def __init__(self, d_in=12, width=16, n_out=5, p=0.0):
+        super().__init__()
+        self.inp = nn.Linear(d_in, width)
+        self.block1 = nn.Linear(width, width)
+        self.block2 = nn.Linear(width, width)
+        self.out = nn.Linear(width, n_out)
+        self.drop = nn.Dropout(p)
+
+    def forward(self, x):
+        h = fn.relu(self.inp(x))
+        h = h + self.drop(fn.relu(self.block1(h)))
+        h = h + 0.5 * fn.tanh(self.block2(h))
+        return self.out(h)
+
+
+class TwoHeads(nn.Module):
+    """A parameter used twice and a leaf added directly: leaf accumulation order matters."""
+
+    def __init__(self):
+        super().__init__()
+        self.shared = nn.Linear(12, 12)
+        self.shift = nn.Parameter(np.linspace(-1, 1, 12).astype(np.float32))
+        self.head = nn.Linear(12, 5)
+
+    def forward(self, x):
+        a = fn.sigmoid(self.shared(x))
+        b = self.shared(a) + self.shift
+        return self.head(a * b - a)
+
+
+class DataDependent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, x):
+        y = self.fc(x)
+        if y.sum() > 0:  # Python control flow on a value: not traceable
+            return y * 2.0
+        return y
+
+
+def flatten_model():
+    return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.GELU(), nn.Dropout(0.3),
+                         nn.Linear(8, 5))
+
+
+MODELS = {
+    "residual": lambda: ResidualMLP(),
+    "residual_dropout": lambda: ResidualMLP(p=0.25),
+    "two_heads": TwoHeads,
+    "flatten": flatten_model,
+}
+
+
+def data(n, shape, labels=True, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, *shape)).astype(np.float32)
+    y = rng.integers(0, 5, n) if labels else rng.standard_normal((n, 5)).astype(np.float32)
+    return x, y
+
+
+def eager_run(make, loss_fn, opt_fn, batches, train=True):
+    fn.manual_seed(3)
+    model = make()
+    model.train(train)
+    opt = opt_fn(model.parameters())
+    losses = []
+    for x, y in batches:
+        opt.zero_grad()
+        loss = loss_fn(model(fn.tensor(x)), fn.tensor(y))
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.item()))
+    return model, opt, losses
+
+
+def traced_run(make, loss_fn, opt_fn, batches, train=True):
+    fn.manual_seed(3)
+    model = make()
+    model.train(train)
+    opt = opt_fn(model.parameters())
+    step = nn.TrainStep(model, loss_fn, opt)
+    losses = [step(x, y) for x, y in batches]
+    return model, opt, losses, step
+
+
+def assert_same(a, b):
+    (ma, oa, la), (mb, ob, lb) = a, b
+    assert la == lb
+    for (name, p), q in zip(ma.named_parameters(), mb.parameters()):
+        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+    for p, q in zip(oa.state.values(), ob.state.values()):
+        for k in p:
+            np.testing.assert_array_equal(np.asarray(p[k]), np.asarray(q[k]), err_msg=k)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("opt_fn", [lambda p: optim.Adam(p, lr=1e-2),
+                                    lambda p: optim.SGD(p, lr=0.05, momentum=0.9)],
+                         ids=["adam", "sgd"])
+def test_replay_is_bit_identical_to_the_eager_loop(name, opt_fn):
+    shape = (3, 4) if name == "flatten" else (12,)
+    batches = [data(9, shape, seed=s) for s in range(6)]
+    eager = eager_run(MODELS[name], nn.CrossEntropyLoss(label_smoothing=0.1), opt_fn, batches)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # traceable: no fallback warning
+        model, opt, losses, step = traced_run(MODELS[name], nn.CrossEntropyLoss(
+            label_smoothing=0.1), opt_fn, batches)
+    assert step.traced
+    assert_same(eager, (model, opt, losses))
+
+
+def test_mse_and_ragged_last_batch_retrace():
+    batches = [data(8, (12,), labels=False, seed=s) for s in range(3)] + \
+        [data(5, (12,), labels=False, seed=9)]
+    eager = eager_run(ResidualMLP, nn.MSELoss(), lambda p: optim.Adam(p), batches)
+    model, opt, losses, step = traced_run(ResidualMLP, nn.MSELoss(), lambda p: optim.Adam(p),
+                                          batches)
+    assert_same(eager, (model, opt, losses))
+    np.testing.assert_array_equal(step.output, model(batches[-1][0]) * 0 + step.output)
+
+
+def test_eval_mode_change_retraces():
+    batches = [data(8, (12,), seed=s) for s in range(4)]
+    fn.manual_seed(0)
+    model = ResidualMLP(p=0.5)
+    step = nn.TrainStep(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    step(*batches[0])
+    key = step._traced.key
+    model.eval()
+    step(*batches[1])
+    assert step._traced.key != key and step.traced
+
+
+def test_data_dependent_control_flow_falls_back_with_one_warning():
+    batches = [data(8, (12,), seed=s) for s in range(4)]
+    eager = eager_run(DataDependent, nn.CrossEntropyLoss(), lambda p: optim.SGD(p, lr=0.1),
+                      batches)
+    with pytest.warns(RuntimeWarning, match=r"cannot be traced \(the forward used bool\(\)"):
+        model, opt, losses, step = traced_run(DataDependent, nn.CrossEntropyLoss(),
+                                              lambda p: optim.SGD(p, lr=0.1), batches[:1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # only one warning
+        losses += [step(x, y) for x, y in batches[1:]]
+    assert not step.traced
+    assert_same(eager, (model, opt, losses))
+
+
+def test_unknown_op_falls_back():
+    class WithSoftmax(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(12, 5)
+
+        def forward(self, x):
+            return fn.log(fn.softmax(self.fc(x), dim=1) + 1e-3)
+
+    batches = [data(8, (12,), seed=s) for s in range(3)]
+    eager = eager_run(WithSoftmax, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
+    with pytest.warns(RuntimeWarning, match="cannot be traced"):
+        traced = traced_run(WithSoftmax, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
+    assert_same(eager, traced[:3])
+
+
+def test_array_constant_is_not_baked_in():
+    class MaskFromData(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(12, 5)
+
+        def forward(self, x):
+            mask = (x[:, :5] > 0).float()  # computed from the data outside the graph
+            return self.fc(x) * mask
+
+    batches = [data(8, (12,), seed=s) for s in range(3)]
+    eager = eager_run(MaskFromData, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
+    with pytest.warns(RuntimeWarning, match="array constant"):
+        traced = traced_run(MaskFromData, nn.CrossEntropyLoss(), lambda p: optim.Adam(p),
+                            batches)
+    assert_same(eager, traced[:3])
+
+
+def test_threads_do_not_change_the_replay():
+    batches = [data(64, (12,), seed=s) for s in range(3)]
+    runs = []
+    for threads in (1, 2):
+        fn.set_num_threads(threads)
+        try:
+            runs.append(traced_run(ResidualMLP, nn.CrossEntropyLoss(),
+                                   lambda p: optim.Adam(p), batches))
+        finally:
+            fn.set_num_threads(fn._default_num_threads() or 2)
+    assert_same(runs[0][:3], runs[1][:3])
