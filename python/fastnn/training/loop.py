@@ -1,15 +1,30 @@
 """Keras-style ``fit``, ``evaluate`` and ``predict`` for any :class:`fastnn.nn.Module`.
 
-One training step is the PyTorch loop a user would write by hand::
+``fit`` checks its arguments, then runs an epoch loop (:func:`_epoch_loop`):
+each epoch a pass of training steps (:func:`_train_epoch`) and an evaluation
+of the validation data (:func:`_run_eval`), with the callbacks around them.
+One training step is the loop a user would write by hand, chosen by
+:func:`fastnn.training.steps.choose_step`:
 
-    optimizer.zero_grad(); pred = model(xb); value = loss(pred, yb)
-    model.backward(loss.backward()); optimizer.step()
+* a model with its own ``backward`` (built-in layers, ``Sequential``) runs on
+  NumPy arrays, layer by layer::
+
+      optimizer.zero_grad(); pred = model(xb); value = loss(pred, yb)
+      model.backward(loss.backward()); optimizer.step()
+
+* a ``Module`` subclass that defines only ``forward`` (PyTorch style) runs on
+  Tensors through autograd::
+
+      optimizer.zero_grad(); value = loss(model(Tensor(xb)), Tensor(yb))
+      value.backward(); optimizer.step()
 
 so ``fit`` and a hand-written loop give identical results for the same seed.
-When :class:`fastnn.nn.TrainStep` accepts the model, loss and optimizer (a
-Sequential of built-in layers, a built-in loss and optimizer, 2-D inputs, not
+When :class:`fastnn.nn.TrainStep` accepts the model, loss and optimizer (today
+a Sequential of built-in layers, a built-in loss and optimizer; 2-D inputs, not
 distributed), ``fit`` runs each step through it instead: one C++ call with
 bit-identical results, so ``History`` and the weights are the same either way.
+Evaluation and prediction run in eval mode without recording a graph and return
+NumPy arrays whichever kind the model is.
 """
 
 from __future__ import annotations
@@ -18,20 +33,22 @@ import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .. import nn, optim
 from .._validation import as_float32, check_int, check_number
+from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
-from ..distributed import allreduce_gradients
 from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
 from .history import History
 from .metrics import MetricFn, resolve_metrics
 from .progress import EpochProgress
+from .steps import Step, checked_loss, choose_step, forward, to_numpy, uses_autograd
 
 _LOSSES = {
     "mse": nn.MSELoss,
@@ -81,17 +98,6 @@ def _resolve_optimizer(optimizer: Any, model: nn.Module) -> optim.Optimizer:
 
 # Off only in tests that compare fit with and without the one-call step.
 _USE_TRAIN_STEP = True
-
-
-def _train_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
-                X: np.ndarray) -> nn.TrainStep | None:
-    """A :class:`fastnn.nn.TrainStep` for this fit, or ``None`` when it does not apply."""
-    if not _USE_TRAIN_STEP or X.ndim != 2:
-        return None
-    try:
-        return nn.TrainStep(model, loss, optimizer)
-    except (TypeError, ValueError):  # unsupported layer, loss or optimizer: layer by layer
-        return None
 
 
 def _check_model(model: Any, func: str) -> None:
@@ -175,14 +181,23 @@ def _run_eval(
     batch_size: int,
     prefix: str = "",
     dist: FitContext | None = None,
+    func: str = "fit()",
 ) -> dict[str, float]:
+    """Loss and metrics of ``model`` on ``(X, y)`` in eval mode (without recording a graph)."""
     averages = _Averages(loss, metric_fns)
     if dist is not None:  # this rank's share, then the totals of all shares
         X, y = X[dist.val_share(len(X))], y[dist.val_share(len(y))]
-    with _eval_mode(model):
+    autograd = uses_autograd(model)
+    with _eval_mode(model), no_grad():
         for xb, yb in DataLoader(X, y, batch_size=batch_size) if len(X) else ():
-            pred = model(xb)
-            averages.add(float(loss(pred, yb)), pred, yb)
+            if autograd:
+                pred = model(as_tensor(xb))
+                value = float(checked_loss(loss, pred, as_tensor(yb), func))
+                pred = to_numpy(pred)
+            else:
+                pred = model(xb)
+                value = float(loss(pred, yb))
+            averages.add(value, pred, yb)
     if dist is not None:
         averages.reduce(dist)
     return averages.logs(prefix)
@@ -290,118 +305,161 @@ def fit(
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     verbose = check_int(verbose, func, "verbose", low=0)
     metric_fns = resolve_metrics(metrics, loss)
-    callbacks = list(callbacks)
-    for cb in callbacks:
-        if not isinstance(cb, Callback):
-            raise TypeError(
-                f"fit(): callbacks must be fastnn.callbacks.Callback, got {type(cb).__name__}"
-            )
+    callbacks = _check_callbacks(callbacks, func)
+    X, y, val = _split_validation(X, y, validation_data, validation_split, func)
 
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("fit(): argument 'validation_data' must be a tuple (X_val, y_val)")
-        X_val, y_val = _check_xy(*validation_data, func, "validation_data[0]", "validation_data[1]")
-    else:
-        split = check_number(
-            validation_split, func, "validation_split", low=0.0, high=1.0, high_open=True
-        )
-        n_val = len(X) - math.floor(len(X) * (1.0 - split))  # Keras's split point
-        if split > 0 and (n_val == 0 or n_val == len(X)):
-            raise ValueError(
-                f"fit(): validation_split={split} leaves {n_val} validation and "
-                f"{len(X) - n_val} training samples out of {len(X)}; both must be >= 1"
-            )
-        X_val, y_val = (X[len(X) - n_val :], y[len(X) - n_val :]) if n_val else (None, None)
-        X, y = (X[: len(X) - n_val], y[: len(y) - n_val]) if n_val else (X, y)
-
-    fast = None if distributed else _train_step(model, loss, optimizer, X)
+    step = choose_step(model, loss, optimizer, X, distributed=distributed,
+                       want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP)
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=bool(shuffle), seed=seed)
-    steps, samples = len(loader), len(X)
-    dist = FitContext(model, seed) if distributed else None
-    if dist is not None:
-        samples = len(X) - len(X) % dist.size  # per epoch, over all ranks
-        steps = -(-(samples // dist.size) // batch_size)
-        callbacks = dist.callbacks(callbacks)
-        verbose = verbose if dist.is_root else 0
+    run = _Run(model, loss, step, metric_fns, callbacks, loader, bool(shuffle), val,
+               max(batch_size, 256), epochs, len(loader), len(X), verbose)
+    if distributed:
+        run.distribute(FitContext(model, seed), batch_size)
     history = History()
-    history.params = {"epochs": epochs, "steps": steps, "verbose": verbose}
-    for cb in callbacks:
+    history.params = {"epochs": epochs, "steps": run.steps, "verbose": run.verbose}
+    for cb in run.callbacks:
         cb.set_model(model)
         cb.set_params(history.params)
         cb.optimizer = optimizer
 
-    with dist.quiet() if dist is not None else nullcontext():
-        model.stop_training = False
-        # The first non-finite batch loss is reported with where it happened, unless
-        # TerminateOnNaN is there to say so (and stop).
-        nan_reported = any(isinstance(cb, TerminateOnNaN) for cb in callbacks)
-        for cb in callbacks:
-            cb.on_train_begin({})
-        for epoch in range(epochs):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch, {})
-            model.train()
-            progress = EpochProgress(epoch, epochs, samples, verbose)
-            averages = _Averages(loss, metric_fns)
-            batches = loader if dist is None else _shard_batches(loader, dist, epoch, bool(shuffle))
-            for step, (xb, yb) in enumerate(batches):
-                for cb in callbacks:
-                    cb.on_train_batch_begin(step, {})
-                if fast is not None:
-                    value = fast(xb, yb)
-                    pred = fast.output if metric_fns else None
-                else:
-                    optimizer.zero_grad()
-                    pred = model(xb)
-                    value = float(loss(pred, yb))
-                    model.backward(loss.backward())
-                    if dist is not None:
-                        allreduce_gradients(model)
-                    optimizer.step()
-                averages.add(value, pred, yb)
-                if not nan_reported and not math.isfinite(value):
-                    nan_reported = True  # once per fit: the first bad batch says where
-                    warnings.warn(f"fit(): the training loss is {value} at epoch {epoch + 1}, "
-                                  f"batch {step} (add callbacks.TerminateOnNaN() to stop there)",
-                                  RuntimeWarning, stacklevel=2)
-                if callbacks:
-                    if dist is not None:  # the global batch's loss: the same on every rank
-                        value = dist.batch_loss(value, averages.sum_reduction)
-                    batch_logs = {"loss": value}
-                    for cb in callbacks:
-                        cb.on_train_batch_end(step, batch_logs)
-                if progress.live:
-                    progress.update(len(xb) * (1 if dist is None else dist.size), averages.logs())
-                if model.stop_training:
-                    break
-            if dist is not None:
-                averages.reduce(dist)
-            logs = averages.logs()
-            if X_val is not None:
-                logs.update(
-                    _run_eval(
-                        model, X_val, y_val, loss, metric_fns, max(batch_size, 256), prefix="val_",
-                        dist=dist,
-                    )
-                )
-            progress.close(logs)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, logs)
-            history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
-            if model.stop_training:
-                break
-        for cb in callbacks:
-            cb.on_train_end({})
-
-    for cb in callbacks:
+    with run.dist.quiet() if run.dist is not None else nullcontext():
+        _epoch_loop(run, history)
+    for cb in run.callbacks:
         if getattr(cb, "stopped_epoch", 0):
             history.stopped_epoch = cb.stopped_epoch
             break
-    for cb in callbacks:
+    for cb in run.callbacks:
         if getattr(cb, "best", None) is not None and hasattr(cb, "best_epoch"):
             history.best_epoch = cb.best_epoch
             break
     return history
+
+
+def _check_callbacks(callbacks: Iterable[Callback], func: str) -> list[Callback]:
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"{func}: callbacks must be fastnn.callbacks.Callback, got {type(cb).__name__}"
+            )
+    return callbacks
+
+
+def _split_validation(
+    X: np.ndarray, y: np.ndarray, validation_data: Any, validation_split: Any, func: str
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """``(X_train, y_train, (X_val, y_val) or None)`` from fit's validation arguments."""
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(f"{func}: argument 'validation_data' must be a tuple (X_val, y_val)")
+        return X, y, _check_xy(*validation_data, func, "validation_data[0]", "validation_data[1]")
+    split = check_number(
+        validation_split, func, "validation_split", low=0.0, high=1.0, high_open=True
+    )
+    n_val = len(X) - math.floor(len(X) * (1.0 - split))  # Keras's split point
+    if split > 0 and (n_val == 0 or n_val == len(X)):
+        raise ValueError(
+            f"{func}: validation_split={split} leaves {n_val} validation and "
+            f"{len(X) - n_val} training samples out of {len(X)}; both must be >= 1"
+        )
+    if not n_val:
+        return X, y, None
+    cut = len(X) - n_val
+    return X[:cut], y[:cut], (X[cut:], y[cut:])
+
+
+@dataclass
+class _Run:
+    """What one ``fit`` call's epochs read: the model, its step, the data and the callbacks."""
+
+    model: nn.Module
+    loss: nn.Module
+    step: Step
+    metric_fns: dict[str, MetricFn]
+    callbacks: list[Callback]
+    loader: DataLoader
+    shuffle: bool
+    val: tuple[np.ndarray, np.ndarray] | None
+    val_batch_size: int
+    epochs: int
+    steps: int  # per epoch (per rank when distributed)
+    samples: int  # per epoch, over all ranks
+    verbose: int
+    dist: FitContext | None = None
+
+    def distribute(self, dist: FitContext, batch_size: int) -> None:
+        """Turns this run into one rank's share of a data-parallel fit."""
+        self.dist = dist
+        self.samples -= self.samples % dist.size
+        self.steps = -(-(self.samples // dist.size) // batch_size)
+        self.callbacks = dist.callbacks(self.callbacks)
+        self.verbose = self.verbose if dist.is_root else 0
+
+    def batches(self, epoch: int) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        if self.dist is None:
+            return self.loader
+        return _shard_batches(self.loader, self.dist, epoch, self.shuffle)
+
+
+def _epoch_loop(run: _Run, history: History) -> None:
+    """Trains ``run.epochs`` epochs (fewer if a callback stops), recording each in ``history``."""
+    model, callbacks = run.model, run.callbacks
+    model.stop_training = False
+    # The first non-finite batch loss is reported with where it happened, unless
+    # TerminateOnNaN is there to say so (and stop).
+    nan_watch = [not any(isinstance(cb, TerminateOnNaN) for cb in callbacks)]
+    for cb in callbacks:
+        cb.on_train_begin({})
+    for epoch in range(run.epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch, {})
+        progress = EpochProgress(epoch, run.epochs, run.samples, run.verbose)
+        logs = _train_epoch(run, epoch, progress, nan_watch)
+        if run.val is not None:
+            logs.update(_run_eval(model, *run.val, run.loss, run.metric_fns, run.val_batch_size,
+                                  prefix="val_", dist=run.dist))
+        progress.close(logs)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
+        if model.stop_training:
+            break
+    for cb in callbacks:
+        cb.on_train_end({})
+
+
+def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
+                 nan_watch: list[bool]) -> dict[str, float]:
+    """One pass over this rank's training batches in training mode; returns the epoch's logs.
+
+    ``nan_watch[0]`` is ``True`` until a non-finite loss has been reported (once per fit).
+    """
+    run.model.train()
+    averages = _Averages(run.loss, run.metric_fns)
+    dist, callbacks = run.dist, run.callbacks
+    for index, (xb, yb) in enumerate(run.batches(epoch)):
+        for cb in callbacks:
+            cb.on_train_batch_begin(index, {})
+        value, pred = run.step(xb, yb)
+        averages.add(value, pred, yb)
+        if nan_watch[0] and not math.isfinite(value):
+            nan_watch[0] = False  # once per fit: the first bad batch says where
+            warnings.warn(f"fit(): the training loss is {value} at epoch {epoch + 1}, "
+                          f"batch {index} (add callbacks.TerminateOnNaN() to stop there)",
+                          RuntimeWarning, stacklevel=4)
+        if callbacks:
+            if dist is not None:  # the global batch's loss: the same on every rank
+                value = dist.batch_loss(value, averages.sum_reduction)
+            batch_logs = {"loss": value}
+            for cb in callbacks:
+                cb.on_train_batch_end(index, batch_logs)
+        if progress.live:
+            progress.update(len(xb) * (1 if dist is None else dist.size), averages.logs())
+        if run.model.stop_training:
+            break
+    if dist is not None:
+        averages.reduce(dist)
+    return averages.logs()
 
 
 def evaluate(
@@ -433,7 +491,7 @@ def evaluate(
     X, y = _check_xy(X, y, func)
     loss = _resolve_loss(loss, func)
     batch_size = check_int(batch_size, func, "batch_size", low=1)
-    return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size)
+    return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size, func=func)
 
 
 def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
@@ -455,8 +513,10 @@ def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
     if X.ndim == 0:
         raise ValueError(f"{func}: argument 'X' must have at least 1 dimension, got a scalar")
     batch_size = check_int(batch_size, func, "batch_size", low=1)
+    autograd = uses_autograd(model)
     with _eval_mode(model):
         if len(X) <= batch_size:
-            return np.asarray(model(X))
-        outs = [np.asarray(model(X[i : i + batch_size])) for i in range(0, len(X), batch_size)]
+            return to_numpy(forward(model, X, autograd))
+        outs = [to_numpy(forward(model, X[i : i + batch_size], autograd))
+                for i in range(0, len(X), batch_size)]
     return np.concatenate(outs, axis=0)

@@ -1,0 +1,144 @@
+"""The training step ``fit`` runs, and the forward pass ``evaluate``/``predict`` run.
+
+A step takes one mini-batch ``(xb, yb)`` of NumPy arrays, updates the model and
+returns ``(loss value, prediction or None)``; the prediction is only made when
+metrics need it. :func:`choose_step` picks one of three, in this order:
+
+1. :class:`fastnn.nn.TrainStep`, when it accepts the model, loss and optimizer
+   (one C++ call per step, bit-identical to 3.);
+2. the eager autograd step, for a model written as a ``Module`` that has no
+   ``backward`` of its own (PyTorch style: ``forward`` only, with Tensor ops)::
+
+       optimizer.zero_grad(); loss = loss_fn(model(Tensor(xb)), Tensor(yb))
+       loss.backward(); optimizer.step()
+
+3. the NumPy step, layer by layer, for models with their own ``backward``
+   (every built-in layer and ``Sequential`` of them)::
+
+       optimizer.zero_grad(); value = loss_fn(model(xb), yb)
+       model.backward(loss_fn.backward()); optimizer.step()
+
+In a distributed fit, 2. and 3. average the gradients over ranks before
+``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import nn, optim
+from ..autograd import as_tensor, no_grad
+from ..autograd.tensor import Tensor
+from ..distributed import allreduce_gradients
+
+# (xb, yb) -> (loss value, prediction as an ndarray or None)
+Step = Callable[[np.ndarray, np.ndarray], tuple[float, "np.ndarray | None"]]
+
+def uses_autograd(model: nn.Module) -> bool:
+    """Whether ``model`` trains through autograd rather than its own ``backward``.
+
+    ``True`` when the model, or a layer that a built-in ``Sequential`` would call
+    ``backward`` on, has no ``backward`` of its own (it inherits
+    :meth:`fastnn.nn.Module.backward`): a PyTorch-style module that defines only
+    ``forward``. Such a model is called on Tensors (and returns Tensors); every
+    other model is called on NumPy arrays, as before autograd existed.
+    """
+    cls = type(model)
+    if isinstance(model, nn.Sequential) and cls.backward is nn.Sequential.backward:
+        return any(uses_autograd(m) for m in model.children())
+    return cls.backward is nn.Module.backward
+
+
+def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
+                X: np.ndarray, *, distributed: bool, want_pred: bool,
+                allow_fused: bool = True) -> Step:
+    """The step ``fit`` runs: a TrainStep if it applies, else autograd or layer by layer.
+
+    Args:
+        model, loss, optimizer: as given to ``fit`` (resolved).
+        X (np.ndarray): the training inputs (TrainStep takes 2-D inputs only).
+        distributed (bool): the gradients are averaged over ranks each step
+            (TrainStep cannot do that between its backward and its update).
+        want_pred (bool): the step returns the model's output (for metrics).
+        allow_fused (bool): ``False`` never uses TrainStep (for tests comparing paths).
+    """
+    if allow_fused and not distributed and X.ndim == 2:
+        try:
+            fused = nn.TrainStep(model, loss, optimizer)
+        except (TypeError, ValueError):  # unsupported model, loss or optimizer
+            pass
+        else:
+            return _fused_step(fused, want_pred)
+    if uses_autograd(model):
+        return _autograd_step(model, loss, optimizer, distributed, want_pred)
+    return _numpy_step(model, loss, optimizer, distributed)
+
+
+def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
+    def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
+        value = fused(xb, yb)
+        return value, fused.output if want_pred else None
+
+    return step
+
+
+def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
+                distributed: bool) -> Step:
+    def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
+        optimizer.zero_grad()
+        pred = model(xb)
+        value = float(loss(pred, yb))
+        model.backward(loss.backward())
+        if distributed:
+            allreduce_gradients(model)
+        optimizer.step()
+        return value, pred
+
+    return step
+
+
+def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
+                   distributed: bool, want_pred: bool) -> Step:
+    def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
+        optimizer.zero_grad()
+        pred = model(as_tensor(xb))
+        value = checked_loss(loss, pred, as_tensor(yb), "fit()")
+        value.backward()
+        if distributed:
+            allreduce_gradients(model)
+        optimizer.step()
+        return float(value), pred.detach().numpy() if want_pred else None
+
+    return step
+
+
+def checked_loss(loss: nn.Module, pred: Any, target: Tensor, func: str) -> Tensor:
+    """``loss(pred, target)`` for an autograd model, with a clear error if it is no Tensor."""
+    if not isinstance(pred, Tensor):
+        raise TypeError(
+            f"{func}: the model returned {type(pred).__name__} for a Tensor "
+            "input; a Module without its own backward() trains through autograd, so its "
+            "forward must return a Tensor (write it with Tensor ops and fastnn.nn layers)")
+    value = loss(pred, target)
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{func}: the loss {type(loss).__name__} returned {type(value).__name__} for "
+            "Tensor inputs; a model without its own backward() trains through autograd and "
+            "needs a loss that returns a 0-d Tensor (every built-in loss does)")
+    return value
+
+
+def forward(model: nn.Module, xb: np.ndarray, autograd: bool) -> Any:
+    """``model(xb)`` for evaluation: on a Tensor without recording for autograd models."""
+    if not autograd:
+        return model(xb)
+    with no_grad():
+        return model(as_tensor(xb))
+
+
+def to_numpy(out: Any) -> np.ndarray:
+    """A model's output as an ndarray (a Tensor's values without a copy)."""
+    return out.detach().numpy() if isinstance(out, Tensor) else np.asarray(out)
