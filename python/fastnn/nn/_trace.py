@@ -144,6 +144,8 @@ class TracedStep:
         forward = list(reversed(order))
         for node in forward:
             self._plan_op(ops[node], outputs.get(node), ops, outputs)
+        for op in ops.values():  # the input needs no gradient (it required one only to trace)
+            op.node.inputs = tuple(None if t is xt else t for t in op.node.inputs)
         self._order = order
         self._forward = forward
         self._ops = ops
