@@ -2,12 +2,21 @@
 
 ``save`` writes one file atomically, holding the weights under PyTorch's key
 names, the architecture as JSON and, optionally, the optimizer state and user
-metadata; ``load`` rebuilds the model or loads the weights into a given one;
-``load_metadata`` reads the JSON part only. Needs the ``safetensors`` package
-(``pip install 'fastnn[io]'``).
+metadata; ``load`` rebuilds the model or loads the weights into a given one
+(a ``Module`` subclass is never rebuilt from the file: pass ``model=``);
+``load_state_dict`` reads the weights only and ``load_metadata`` the JSON part only.
+Needs the ``safetensors`` package (``pip install 'fastnn[io]'``).
 """
 
 from .atomic import atomic_write
-from .checkpoint import FORMAT_VERSION, FileFormatError, load, load_metadata, save
+from .checkpoint import (
+    FORMAT_VERSION,
+    FileFormatError,
+    load,
+    load_metadata,
+    load_state_dict,
+    save,
+)
 
-__all__ = ["FORMAT_VERSION", "FileFormatError", "atomic_write", "load", "load_metadata", "save"]
+__all__ = ["FORMAT_VERSION", "FileFormatError", "atomic_write", "load", "load_metadata",
+           "load_state_dict", "save"]

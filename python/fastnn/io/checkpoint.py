@@ -7,9 +7,20 @@ File layout (a standard safetensors file, readable by any safetensors reader):
   ``"optimizer.state.<index>.<name>"`` (``<index>`` numbers the parameters in
   param-group order, as in ``Optimizer.state_dict()``);
 * string metadata: key ``"fastnn"`` holds JSON ``{"format_version": 1,
-  "fastnn_version": ..., "architecture": spec or null, "optimizer": null or
-  {"class": ..., "param_groups": [...], "state": {index: {name: scalar}}},
-  "metadata": {...}}``; the spec is described in ``fastnn._architecture``.
+  "fastnn_version": ..., "architecture": spec or null, "model_class": str,
+  "optimizer": null or {"class": ..., "param_groups": [...], "state": {index:
+  {name: scalar}}}, "metadata": {...}}``; the spec is described in
+  ``fastnn._architecture``. ``"model_class"`` (the saved model's
+  ``module.QualifiedName``) is informative: :func:`load` names it when it cannot
+  rebuild the model, and never imports it (files written before it existed lack it).
+
+Models that are not a ``Sequential`` of built-in layers, e.g. a ``Module``
+subclass written with autograd (``forward`` only), have no spec: their file
+holds the weights and the class name, and :func:`load` needs the model built by
+the caller (``load(path, model=MyModel(...))``). fastnn does not rebuild such a
+class from its name, by design: loading a file never imports or runs code named
+in it, and a class rebuilt from default constructor arguments could hold
+weights of matching shapes yet compute something else than the saved model.
 """
 
 from __future__ import annotations
@@ -66,8 +77,9 @@ def save(model: Module, path: PathLike, *, optimizer: Optimizer | None = None,
     The file holds the weights, the architecture (for :func:`load` to rebuild
     the model) and, when given, the optimizer's state, so training can resume
     exactly. A model that is not a ``Sequential`` of built-in layers (e.g. a
-    custom ``Module``) is saved with ``architecture`` null: load it with
-    ``load(path, model=MyModel())``.
+    ``Module`` subclass written with autograd) is saved with ``architecture``
+    null and its class name: load it with ``load(path, model=MyModel(...))``, or
+    ``model.load_state_dict(fastnn.io.load_state_dict(path))``.
 
     The write is atomic: a temporary file in the same directory is written,
     ``fsync``-ed and renamed over ``path``, so ``path`` holds either the old
@@ -115,10 +127,17 @@ def save(model: Module, path: PathLike, *, optimizer: Optimizer | None = None,
         opt_info, opt_tensors = _pack_optimizer(optimizer, model, func)
         tensors.update(opt_tensors)
     info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
-            "architecture": spec, "optimizer": opt_info, "metadata": user}
+            "architecture": spec, "model_class": class_path(model), "optimizer": opt_info,
+            "metadata": user}
     header = json.dumps(info, default=_json_default)
     data = _safetensors(func).numpy.save(tensors, metadata={_KEY: header})
     atomic_write(path, data, func)
+
+
+def class_path(model: Module) -> str:
+    """``"module.QualifiedName"`` of ``model``'s class, e.g. ``"mypkg.models.ResidualMLP"``."""
+    cls = type(model)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _json_default(value: Any) -> Any:
@@ -233,9 +252,7 @@ def load(path: PathLike, model: Module | None = None, *,
     weights = {k: v for k, v in tensors.items() if not k.startswith(_OPT_PREFIX)}
     if model is None:
         if info is None or info["architecture"] is None:
-            raise FileFormatError(func, path, "holds no architecture (it was not saved by "
-                                  "fastnn.save from a Sequential of built-in layers): build "
-                                  "the model yourself and call load(path, model=model)")
+            raise FileFormatError(func, path, _no_architecture(info))
         tree = check_spec(info["architecture"])  # validated by _parse_info already
         _check_tensors(parameter_shapes(tree), weights, path, func)
         model = from_spec(info["architecture"])
@@ -248,6 +265,60 @@ def load(path: PathLike, model: Module | None = None, *,
     return model
 
 
+def _no_architecture(info: dict[str, Any] | None) -> str:
+    """Why ``load(path)`` cannot rebuild the model, and what to do instead."""
+    cls = None if info is None else info.get("model_class")
+    if cls is None:
+        what = ("holds no architecture (it was not saved by fastnn.save from a Sequential "
+                "of built-in layers)")
+    else:
+        what = (f"holds no architecture: the model saved was a {cls}, which fastnn.load "
+                "does not rebuild (only a Sequential of built-in layers is described in "
+                "the file; loading never imports or runs code named in a file)")
+    name = "MyModel" if cls is None else cls.rsplit(".", 1)[-1]
+    return (f"{what}: build the model yourself and call load(path, model={name}(...)), or "
+            "model.load_state_dict(fastnn.io.load_state_dict(path))")
+
+
+def load_state_dict(path: PathLike) -> dict[str, np.ndarray]:
+    """Reads the weights of a file written by :func:`save` (or any safetensors file).
+
+    Returns the model's ``state_dict`` as saved (PyTorch's key names, float32
+    arrays; the optimizer's state is left out), for
+    ``model.load_state_dict(fastnn.io.load_state_dict(path))`` on a model you
+    build, e.g. a ``Module`` subclass, which :func:`load` cannot rebuild.
+
+    Args:
+        path (str or os.PathLike): a ``.safetensors`` file.
+
+    Returns:
+        dict[str, np.ndarray]: parameter name to values.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        FileFormatError: the file is not a valid safetensors file, or holds
+            non-float tensors.
+
+    Example::
+
+        >>> model = ResidualMLP()
+        >>> model.load_state_dict(fn.io.load_state_dict("model.safetensors"))
+    """
+    func = "load_state_dict()"
+    path = check_path(path, func)
+    meta, tensors = _read(path, func, with_tensors=True)
+    _parse_info(meta, path, func)  # a fastnn file from a newer format is refused
+    weights = {}
+    for key, arr in tensors.items():
+        if key.startswith(_OPT_PREFIX):
+            continue
+        if arr.dtype.kind != "f":
+            raise FileFormatError(func, path, f"has tensor '{key}' of dtype {arr.dtype}; "
+                                  "expected a float dtype (float32)")
+        weights[key] = arr.astype(np.float32, copy=False)
+    return weights
+
+
 def load_metadata(path: PathLike) -> dict[str, Any]:
     """Reads what :func:`save` stored besides the tensors, without loading them.
 
@@ -256,9 +327,11 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
 
     Returns:
         dict: ``{"format_version": int, "fastnn_version": str, "architecture":
-        spec or None, "optimizer": None or {"class": str, "param_groups": [...],
-        "state": {...}}, "metadata": dict}``, where ``"metadata"`` is the
-        ``metadata`` given to :func:`save` (``{}`` if none).
+        spec or None, "model_class": str, "optimizer": None or {"class": str,
+        "param_groups": [...], "state": {...}}, "metadata": dict}``, where
+        ``"metadata"`` is the ``metadata`` given to :func:`save` (``{}`` if none)
+        and ``"model_class"`` the saved model's class (absent in files written by
+        fastnn before it was added).
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -344,6 +417,8 @@ def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | 
             check_spec(info["architecture"])
         except (ValueError, RecursionError) as e:
             raise FileFormatError(func, path, f"has an invalid architecture: {e}") from None
+    if not isinstance(info.get("model_class", ""), str):
+        raise FileFormatError(func, path, "has a model_class that is not a string")
     if not isinstance(info["metadata"], dict):
         raise FileFormatError(func, path, "has user metadata that is not a dict")
     opt = info["optimizer"]
