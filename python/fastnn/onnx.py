@@ -14,6 +14,14 @@ GELU (opset < 20)              0.5 x (1 + erf(x / sqrt 2)), or with "tanh":
 Softmax(dim)                   Softmax(axis=dim)
 Identity, Dropout              Identity (the graph is for inference)
 =============================  ==============================================
+
+A ``Module`` subclass written with autograd (``forward`` only) is not exported:
+its structure lives in Python code, and the recorded autograd graph does not
+hold what ONNX needs (Python scalar operands and inputs that need no gradient
+are not kept in it), so tracing it would be a second, partial implementation of
+every op. :func:`export` raises ``TypeError`` saying so; export a ``Sequential``
+of the same layers, or load the weights into the same model in PyTorch (the
+``state_dict`` keys match) and use ``torch.onnx.export``.
 """
 
 from __future__ import annotations
@@ -63,8 +71,9 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
             ``onnx`` knows. Default: ``17``.
 
     Raises:
-        TypeError: ``model`` holds a layer that cannot be exported (e.g. a custom
-            ``Module``), or a bad argument type.
+        TypeError: ``model`` holds a layer that cannot be exported (e.g. a
+            ``Module`` subclass written with autograd: its forward is not traced,
+            see the module docstring), or a bad argument type.
         ValueError: ``input_dim`` is missing or does not match the first Linear,
             consecutive Linear sizes do not fit, a Softmax ``dim`` is not 0, 1, -1
             or -2, or ``opset`` is out of range.
@@ -89,7 +98,7 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
     if not _MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"{func}: argument 'opset' must be in [{_MIN_OPSET}, "
                          f"{onnx.defs.onnx_opset_version()}], got {opset}")
-    tree = check_spec(to_spec(model))
+    tree = check_spec(_spec(model, func))
     leaves = list(_leaves(tree, ""))
     first = next((layer for _, layer in leaves if layer.type == "Linear"), None)
     if input_dim is None:
@@ -105,6 +114,20 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
         x, width = graph.layer(prefix, layer, x, width, func)
     proto = graph.finish(x, input_dim, width)
     atomic_write(path, proto.SerializeToString(), func)
+
+
+def _spec(model: Module, func: str) -> dict[str, Any]:
+    """The model's architecture spec, or a TypeError saying what ``export`` supports."""
+    try:
+        return to_spec(model)
+    except TypeError as e:
+        what = str(e).split(" Save its weights")[0].rstrip(". ")
+        raise TypeError(
+            f"{func}: {what}. ONNX export reads the model's layers, not its forward: a Module "
+            "subclass (e.g. one written with autograd) is not traced to ONNX. Export an "
+            "nn.Sequential of the same layers, or load model.state_dict() into the same "
+            "model written in PyTorch and use torch.onnx.export"
+        ) from None
 
 
 def _leaves(tree: Layer, prefix: str) -> Iterator[tuple[str, Layer]]:
