@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import fastnn as fn
-from fastnn.datasets import load_mnist1d, mnist1d_recipe
+from fastnn.datasets import load_mnist1d
+from fastnn.training import mnist1d_recipe
 
 
 def test_missing_package_names_the_extra(monkeypatch):
@@ -139,3 +140,55 @@ def test_recipe_trains_to_the_papers_accuracy(paper_data):
     test_acc = (fn.predict(model, X_test).argmax(1) == y_test).mean()
     assert train_acc >= 0.9  # the MLP (over)fits the training set...
     assert test_acc >= 0.55  # ...and generalises as in the paper (full recipe: about 66%)
+
+
+def test_recipe_lives_in_training_and_the_old_path_warns():
+    with pytest.warns(DeprecationWarning, match="moved to fastnn.training.mnist1d_recipe"):
+        old = fn.datasets.mnist1d_recipe
+    assert old is mnist1d_recipe is fn.training.mnist1d_recipe
+    assert "mnist1d_recipe" not in fn.datasets.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        fn.datasets.nope  # noqa: B018
+
+
+def test_datasets_do_not_import_models():
+    """Data do not know models: no module of fastnn.datasets imports nn, optim or training."""
+    import ast
+    from pathlib import Path
+
+    root = Path(fn.datasets.__file__).parent
+    for path in root.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level else [node.module]
+                names += [a.name for a in node.names] if node.level == 2 and not node.module \
+                    else []
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[1] if name.startswith("fastnn.") else name.split(".")[0]
+                if path.name == "__init__.py" and name == "training":
+                    continue  # the deprecated alias, imported on first access only
+                assert top not in ("nn", "optim", "training"), f"{path.name} imports {name}"
+
+
+def test_recipe_takes_a_model():
+    class Residual(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = fn.nn.Linear(40, 100), fn.nn.Linear(100, 100)
+            self.out = fn.nn.Linear(100, 10)
+
+        def forward(self, x):
+            h = fn.relu(self.fc1(x))
+            return self.out(h + fn.relu(self.fc2(h)))
+
+    model = Residual()
+    got, kwargs = mnist1d_recipe(model)
+    assert got is model
+    assert [id(p) for p in kwargs["optimizer"].param_groups[0]["params"]] == \
+        [id(p) for p in model.parameters()]
+    with pytest.raises(TypeError, match=r"mnist1d_recipe\(\): argument 'model' must be"):
+        mnist1d_recipe("mlp")

@@ -1,24 +1,21 @@
-"""load_mnist1d and mnist1d_recipe: MNIST-1D (Greydanus & Kobak) and the paper's MLP baseline.
+"""load_mnist1d: MNIST-1D (Greydanus & Kobak), generated offline.
 
 MNIST-1D turns ten hand-made 1-D digit templates into 40-sample signals by
 random padding, scaling, translation, correlated and i.i.d. noise and shear.
 The data come from the ``mnist1d`` package's own generator
 (``mnist1d.data.make_dataset``) run offline with its default arguments, so
 nothing is downloaded; the package is the optional extra ``fastnn[mnist1d]``.
+The paper's model and training recipe are :func:`fastnn.training.mnist1d_recipe`.
 """
 
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._optional import require
 from .._validation import check_int, check_number
-
-if TYPE_CHECKING:
-    from ..nn import Sequential
 
 _FUNC = "load_mnist1d()"
 
@@ -99,51 +96,3 @@ def load_mnist1d(n_samples: int = 5000, test_size: float = 0.2,
             f"{'training' if n_train <= 0 else 'test'} set"
         )
     return X[:n_train].copy(), X[n_train:].copy(), y[:n_train].copy(), y[n_train:].copy()
-
-
-def mnist1d_recipe() -> tuple[Sequential, dict[str, Any]]:
-    r"""The MNIST-1D paper's MLP baseline: a fresh model and its ``fit`` arguments.
-
-    The model is the paper's MLP with two hidden layers of 100 ReLU units,
-    :math:`40 \to 100 \to 100 \to 10` (15,210 parameters). The paper's
-    ``MLPBase`` also adds a skip connection around the second hidden layer
-    (:math:`h_2 = h_1 + \mathrm{ReLU}(W_2 h_1 + b_2)`), which a
-    :class:`~fastnn.nn.Sequential` cannot express. It matters little: with
-    this recipe fastnn reaches 66.1% test accuracy on average over
-    ``fn.manual_seed(0..9)`` (64.2% to 70.9%), where the paper reports about
-    68%, and PyTorch on the same data 64.3% without and 65.4% with the skip
-    connection (mean of 4 seeds).
-
-    The training recipe is the paper's: cross-entropy, Adam with learning rate
-    ``1e-2`` and no weight decay, batches of 100 taken in order without
-    shuffling (the data are already shuffled), 6,000 steps, which is 150
-    epochs of the 4,000 training samples. The weights come from the global
-    generator: call :func:`fastnn.manual_seed` first for a reproducible run.
-
-    Returns:
-        tuple: ``(model, fit_kwargs)`` where ``fit_kwargs`` holds ``loss``,
-        ``optimizer`` (bound to ``model``'s parameters), ``epochs``,
-        ``batch_size`` and ``shuffle`` for :func:`fastnn.fit`.
-
-    Examples::
-
-        >>> import fastnn as fn
-        >>> X_train, X_test, y_train, y_test = fn.datasets.load_mnist1d()  # doctest: +SKIP
-        >>> fn.manual_seed(0)
-        >>> model, fit_kwargs = fn.datasets.mnist1d_recipe()
-        >>> history = fn.fit(model, X_train, y_train, verbose=0, **fit_kwargs)  # doctest: +SKIP
-        >>> (fn.predict(model, X_test).argmax(1) == y_test).mean()  # doctest: +SKIP
-        0.664
-    """
-    from .. import nn, optim
-
-    model = nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                          nn.Linear(100, 10))
-    fit_kwargs: dict[str, Any] = {
-        "loss": nn.CrossEntropyLoss(),
-        "optimizer": optim.Adam(model.parameters(), lr=1e-2, weight_decay=0),
-        "epochs": 150,
-        "batch_size": 100,
-        "shuffle": False,
-    }
-    return model, fit_kwargs
