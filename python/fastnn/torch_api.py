@@ -62,8 +62,20 @@ def numel(x: Tensor) -> int:
 
 
 def _unary(op: Any) -> Any:
+    """``op`` as a function of a Tensor (array-likes become constants) and its options."""
     def f(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
-        return op(_t(input), *args, **kwargs)
+        if not isinstance(input, Tensor):
+            input = _t(input)  # noqa: A001
+        return op(input, *args, **kwargs)
+    f.__name__ = op.__name__
+    f.__doc__ = op.__doc__
+    return f
+
+
+def _elementwise(op: Any) -> Any:
+    """``op`` as a function of one Tensor alone (no argument packing: the hot path)."""
+    def f(input: Any) -> Tensor:  # noqa: A002
+        return op(input if isinstance(input, Tensor) else _t(input))
     f.__name__ = op.__name__
     f.__doc__ = op.__doc__
     return f
@@ -75,23 +87,23 @@ subtract, multiply, divide, true_divide = ops_math.sub, ops_math.mul, ops_math.d
 maximum, minimum = ops_math.maximum, ops_math.minimum
 eq, ne, lt, le, gt, ge = (ops_math.eq, ops_math.ne, ops_math.lt, ops_math.le, ops_math.gt,
                           ops_math.ge)
-neg = negative = _unary(ops_math.neg)
-abs = _unary(ops_math.abs)  # noqa: A001
-exp = _unary(ops_math.exp)
-log = _unary(ops_math.log)
-sqrt = _unary(ops_math.sqrt)
-sin = _unary(ops_math.sin)
-cos = _unary(ops_math.cos)
-square = _unary(ops_math.square)
+neg = negative = _elementwise(ops_math.neg)
+abs = _elementwise(ops_math.abs)  # noqa: A001
+exp = _elementwise(ops_math.exp)
+log = _elementwise(ops_math.log)
+sqrt = _elementwise(ops_math.sqrt)
+sin = _elementwise(ops_math.sin)
+cos = _elementwise(ops_math.cos)
+square = _elementwise(ops_math.square)
 clamp = clip = _unary(ops_math.clamp)
-sign = _unary(ops_math.sign)
-floor = _unary(ops_math.floor)
-ceil = _unary(ops_math.ceil)
+sign = _elementwise(ops_math.sign)
+floor = _elementwise(ops_math.floor)
+ceil = _elementwise(ops_math.ceil)
 round = _unary(ops_math.round)  # noqa: A001
-clone = _unary(ops_math.clone)
-logical_not = _unary(ops_math.logical_not)
-isnan = _unary(ops_math.isnan)
-isfinite = _unary(ops_math.isfinite)
+clone = _elementwise(ops_math.clone)
+logical_not = _elementwise(ops_math.logical_not)
+isnan = _elementwise(ops_math.isnan)
+isfinite = _elementwise(ops_math.isfinite)
 sum = _unary(ops_reduce.sum)  # noqa: A001
 mean = _unary(ops_reduce.mean)
 prod = _unary(ops_reduce.prod)
@@ -119,8 +131,8 @@ split = _unary(ops_shape.split)
 cat, concat, concatenate, stack = ops_shape.cat, ops_shape.cat, ops_shape.cat, ops_shape.stack
 where = ops_shape.where
 relu = _unary(ops_nn.relu)
-sigmoid = _unary(ops_nn.sigmoid)
-tanh = _unary(ops_nn.tanh)
+sigmoid = _elementwise(ops_nn.sigmoid)
+tanh = _elementwise(ops_nn.tanh)
 softmax = _unary(ops_nn.softmax)
 log_softmax = _unary(ops_nn.log_softmax)
 mm = ops_nn.matmul

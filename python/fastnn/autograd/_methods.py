@@ -86,6 +86,18 @@ def _numpy_kwargs(reduction: Any) -> Any:
     return method
 
 
+def _sum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None, keepdims: Any = None, out: Any = None) -> Tensor:
+    """``Tensor.sum``, also under NumPy's argument names (``np.sum(t)`` works)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = bool(keepdims)
+    if out is not None:
+        raise TypeError("sum(): out= is not supported")
+    return r.sum(self, dim, keepdim, dtype=dtype)
+
+
 _BINDINGS: dict[str, Any] = {
     "__array_ufunc__": _array_ufunc,
     # operators
@@ -117,8 +129,9 @@ _BINDINGS: dict[str, Any] = {
     "clamp_": _unary_inplace(m.clamp), "exp_": _unary_inplace(m.exp),
     "masked_fill": _masked_fill, "masked_fill_": _unary_inplace(_masked_fill),
     # reductions
+    "sum": _sum, "mean": _numpy_kwargs(r.mean),
     **{name: _numpy_kwargs(f) for name, f in (
-        ("sum", r.sum), ("mean", r.mean), ("prod", r.prod), ("var", r.var), ("std", r.std),
+        ("prod", r.prod), ("var", r.var), ("std", r.std),
         ("max", r.max), ("min", r.min), ("amax", r.amax), ("amin", r.amin),
         ("argmax", r.argmax), ("argmin", r.argmin), ("any", r.any), ("all", r.all))},
     "norm": r.norm, "logsumexp": r.logsumexp,

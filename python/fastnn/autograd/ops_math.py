@@ -93,7 +93,12 @@ def _as(g: np.ndarray, like: Tensor) -> np.ndarray:
 # -- binary arithmetic ---------------------------------------------------------
 def _add_vjp(node, g):
     a, b = node.inputs
-    return (None if a is None else _as(g, a), None if b is None else _as(g, b))
+    ga = gb = None
+    if a is not None:
+        ga = g if g.shape == a._data.shape and g.dtype is a._data.dtype else _as(g, a)
+    if b is not None:
+        gb = g if g.shape == b._data.shape and g.dtype is b._data.dtype else _as(g, b)
+    return ga, gb
 
 
 def _sub_vjp(node, g):
@@ -104,7 +109,16 @@ def _sub_vjp(node, g):
 def _mul_vjp(node, g):
     a, b = node.inputs
     ad, bd = node.saved
-    return (None if a is None else _as(g * bd, a), None if b is None else _as(g * ad, b))
+    ga = gb = None
+    if a is not None:
+        ga = g * bd
+        if ga.shape != a._data.shape or ga.dtype is not a._data.dtype:
+            ga = _as(ga, a)
+    if b is not None:
+        gb = g * ad
+        if gb.shape != b._data.shape or gb.dtype is not b._data.dtype:
+            gb = _as(gb, b)
+    return ga, gb
 
 
 def _div_vjp(node, g):
@@ -137,9 +151,13 @@ def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
-    out = _fix(np.add(ad, bd), at, bt)
-    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
-        return _result(out, _add_vjp, (_rg(at), _rg(bt)))
+    out = np.add(ad, bd)
+    if out.dtype is _F64:
+        out = _fix(out, at, bt)
+    ra = at if at is not None and at._rg else None
+    rb = bt if bt is not None and bt._rg else None
+    if (ra is not None or rb is not None) and _state.enabled:
+        return _result(out, _add_vjp, (ra, rb))
     return _result(out, None, ())
 
 
@@ -148,18 +166,25 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
-    out = _fix(np.subtract(ad, bd), at, bt)
-    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
-        return _result(out, _sub_vjp, (_rg(at), _rg(bt)))
+    out = np.subtract(ad, bd)
+    if out.dtype is _F64:
+        out = _fix(out, at, bt)
+    ra = at if at is not None and at._rg else None
+    rb = bt if bt is not None and bt._rg else None
+    if (ra is not None or rb is not None) and _state.enabled:
+        return _result(out, _sub_vjp, (ra, rb))
     return _result(out, None, ())
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
     ad, at, bd, bt = pair(a, b)
-    out = _fix(np.multiply(ad, bd), at, bt)
-    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
-        ra, rb = _rg(at), _rg(bt)
+    out = np.multiply(ad, bd)
+    if out.dtype is _F64:
+        out = _fix(out, at, bt)
+    ra = at if at is not None and at._rg else None
+    rb = bt if bt is not None and bt._rg else None
+    if (ra is not None or rb is not None) and _state.enabled:
         # da reads b's values and db reads a's: stamp the Tensors whose values are read
         if ra is not None:
             stamps = (stamp(bt),) if bt is not None else ()
@@ -269,17 +294,18 @@ def _clamp_vjp(node, g):
 def _float_input(x: Tensor) -> np.ndarray:
     """The values of ``x``, as float32 when they are integers or bools."""
     d = x._data
-    if d.dtype.kind != "f":
-        return d.astype(_F32)
-    return d
+    return d if d.dtype.kind == "f" else d.astype(_F32)
 
 
 def _unary(x: Tensor, value: np.ndarray, vjp: Any, saved: np.ndarray | None) -> Tensor:
     """A unary op whose vjp reads ``saved`` (the input's values, or nothing)."""
-    if _state.enabled and x._rg:
+    if x._rg and _state.enabled:
         if saved is None:
             return _result(value, vjp, (x,))
-        return _result(value, vjp, (x,), (saved,), (stamp(x),))
+        vc = x._vc
+        if vc is None:
+            vc = x._vc = [0]
+        return _result(value, vjp, (x,), (saved,), ((vc, vc[0]),))
     return _result(value, None, ())
 
 

@@ -47,23 +47,25 @@ def _expand(g: np.ndarray, shape: tuple[int, ...], axes: tuple[int, ...] | None,
 
 def _sum_vjp(node, g):
     shape, axes, keepdim, dtype = node.saved
-    return (_expand(g, shape, axes, keepdim).astype(dtype, copy=False),)
+    g = _expand(g, shape, axes, keepdim)
+    return (g if g.dtype is dtype else g.astype(dtype),)
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         dtype: Any = None) -> Tensor:
     """Sum over ``dim`` (all elements by default)."""
     d = x._data
-    axes = axes_of(dim, d.ndim, "sum")
-    value = np.sum(d, axis=axes, keepdims=keepdim)
-    if d.dtype.kind == "f":
-        value = value.astype(d.dtype, copy=False)
-    elif d.dtype.kind in "bi":
+    axes = None if dim is None else axes_of(dim, d.ndim, "sum")
+    value = d.sum(axis=axes, keepdims=keepdim)
+    kind = d.dtype.kind
+    if kind in "bi" or (kind == "u"):
         value = value.astype(np.int64, copy=False)
+    elif type(value) is not np.ndarray:
+        value = np.asarray(value, d.dtype)
     if dtype is not None:
         from .dtypes import as_dtype
         value = value.astype(as_dtype(dtype, "sum()"))
-    if _state.enabled and x._rg:
+    if x._rg and _state.enabled:
         return _result(value, _sum_vjp, (x,), (d.shape, axes, keepdim, d.dtype))
     return _result(value, None, ())
 
