@@ -60,6 +60,19 @@ class DataDependent(nn.Module):
         return y
 
 
+class Chain(nn.Module):
+    """A chain the one-call C++ plan runs: the traced step hands it to that plan."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(12, 16)
+        self.drop = nn.Dropout(0.2)
+        self.fc2 = nn.Linear(16, 5)
+
+    def forward(self, x):
+        return self.fc2(self.drop(fn.tanh(self.fc1(x))))
+
+
 def flatten_model():
     return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.GELU(), nn.Dropout(0.3),
                          nn.Linear(8, 5))
@@ -70,6 +83,7 @@ MODELS = {
     "residual_dropout": lambda: ResidualMLP(p=0.25),
     "two_heads": TwoHeads,
     "flatten": flatten_model,
+    "chain": Chain,
 }
 
 
@@ -212,3 +226,13 @@ def test_threads_do_not_change_the_replay():
         finally:
             fn.set_num_threads(fn._default_num_threads() or 2)
     assert_same(runs[0][:3], runs[1][:3])
+
+
+def test_a_chain_runs_on_the_one_call_plan():
+    batches = [data(9, (12,), seed=s) for s in range(4)]
+    model, opt, losses, step = traced_run(Chain, nn.CrossEntropyLoss(),
+                                          lambda p: optim.Adam(p), batches)
+    assert step._traced._plan is not None
+    residual = traced_run(ResidualMLP, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
+    assert residual[3]._traced._plan is None
+    assert step.output.shape == (9, 5)

@@ -157,6 +157,41 @@ class TracedStep:
         self._dropouts = [ops[n] for n in forward if ops[n].kind == "dropout"]
         seeds = {o.node.saved[1]: o for o in self._dropouts}
         self._dropouts = [seeds[s] for s in log.dropouts]  # in the order the forward drew them
+        self._plan = self._chain_plan(forward, ops, root)
+
+    def _chain_plan(self, forward: list[Node], ops: dict, root: Node) -> Any:
+        """The one-call C++ plan (the Sequential TrainStep's) when the graph is a chain it
+        runs: Linear, activation and dropout ops, each reading the one before, with a loss
+        and an optimizer it knows. ``None`` otherwise (the Python replay runs it)."""
+        loss_kind = _PLAN_LOSSES.get(type(self.loss_fn).__name__)
+        opt = type(self.optimizer)
+        from ..optim import Optimizer
+        if loss_kind is None or opt._kind is None or opt.step is not Optimizer.step:
+            return None
+        specs, prev = [], ("input",)
+        for node in forward[:-1]:
+            op = ops[node]
+            if op.kind not in ("linear", "act", "dropout") or op.args[0] != prev:
+                return None
+            width = op.out.shape[1] if op.out.ndim == 2 else -1
+            if width < 0:
+                return None
+            if op.kind == "linear":
+                _, weight, bias = op.args
+                layer = _LinearRef(weight, bias)
+                specs.append((_core.LayerKind.linear, layer.in_features, width,
+                              bias is not None, _core.Activation.identity, 0.0, layer))
+            elif op.kind == "act":
+                specs.append((_core.LayerKind.activation, width, width, False, op.args[1],
+                              float(op.args[2]), None))
+            else:
+                specs.append((_core.LayerKind.dropout, width, width, False,
+                              _core.Activation.identity, 0.0, None))
+            prev = ("op", node)
+        if ops[root].args[0] != prev or not any(sp[6] is not None for sp in specs):
+            return None
+        self._plan_dropout_ps = [op.args[1] for op in self._dropouts]
+        return _core.TrainPlan(specs, loss_kind, opt._kind)
 
     def _source(self, t: Tensor | None, what: str) -> Any:
         """Where a traced input's values come from at replay: the input, a leaf or an op."""
@@ -225,6 +260,8 @@ class TracedStep:
 
     def replay(self, x: np.ndarray, y: np.ndarray) -> float:
         """One step of the traced program on new data of the traced shapes."""
+        if self._plan is not None:
+            return self._replay_plan(x, y)
         self.optimizer.zero_grad()
         np.copyto(self._xbuf, x)
         xb = self._xbuf
@@ -238,6 +275,22 @@ class TracedStep:
         self._backward()
         self.optimizer.step()
         return float(np.float32(value))  # the eager loss is a float32 Tensor
+
+    def _replay_plan(self, x: np.ndarray, y: np.ndarray) -> float:
+        opt = self.optimizer
+        loss = self.loss_fn
+        drops = [(p, next_seed()) for p in self._plan_dropout_ps]
+        value = self._plan.step(x, y, drops, getattr(_core.Reduction, loss.reduction),
+                                float(getattr(loss, "label_smoothing", 0.0)),
+                                lambda: [(g, opt._group_tensors(g)) for g in opt.param_groups])
+        self.output = None
+        return float(np.float32(value))  # the eager loss is a float32 Tensor
+
+    def last_output(self) -> np.ndarray | None:
+        """The model output of the last step (a copy when the C++ plan ran it)."""
+        if self.output is None and getattr(self, "_plan", None) is not None:
+            return self._plan.output()
+        return self.output
 
     def _run_forward(self, op: _Op, xb: np.ndarray, y: np.ndarray) -> float:
         kind, args, node = op.kind, op.args, op.node
@@ -315,6 +368,20 @@ class TracedStep:
                     pg = grads.get(producer)
                     grads[producer] = gi if pg is None else pg + gi
 
+
+class _LinearRef:
+    """What the C++ plan reads of a Linear: its weight and bias Parameters and their sizes."""
+
+    def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
+        self.weight, self.bias = weight, bias
+        self.out_features, self.in_features = weight.shape
+
+
+_PLAN_LOSSES = {
+    "CrossEntropyLoss": _core.LossKind.cross_entropy,
+    "MSELoss": _core.LossKind.mse,
+    "BCEWithLogitsLoss": _core.LossKind.bce_with_logits,
+}
 
 _KERNEL_LOSSES = {
     "MSELoss": (_core.mse_forward, _core.mse_backward),

@@ -230,7 +230,7 @@ class TrainStep:
     @property
     def output(self) -> np.ndarray:
         if self._plan is None:
-            out = self._traced.output
+            out = self._traced.last_output()
             if out is None:
                 raise RuntimeError("TrainStep.output: no step has run yet")
             return np.array(out, copy=True)
