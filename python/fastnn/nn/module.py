@@ -2,8 +2,10 @@
 
 As in PyTorch, assigning a :class:`Parameter` or a :class:`Module` to an
 attribute registers it, so ``parameters()``, ``state_dict()`` and ``train()``
-see the whole tree. Unlike PyTorch there is no autograd: every module caches
-what its last ``forward`` needs and implements ``backward(grad_out)``.
+see the whole tree. A module runs two ways: on Tensors, its forward records on
+the autograd graph and ``loss.backward()`` computes every gradient (a subclass
+then needs only ``forward``); on NumPy arrays, each built-in module caches what
+its last ``forward`` needs and implements ``backward(grad_out)``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from .parameter import Parameter
 class Module:
     r"""Base class for all fastnn layers and models.
 
-    Subclasses implement :meth:`forward` and :meth:`backward`:
+    Subclasses implement :meth:`forward`, written with Tensor ops and other modules,
+    as in PyTorch; ``loss.backward()`` then fills every parameter's ``.grad``. For
+    the NumPy path (arrays in, arrays out) a subclass also implements :meth:`backward`:
 
     * ``forward(x)`` computes the output and caches what backward needs;
     * ``backward(grad_out)`` takes :math:`\partial L / \partial y` for the last
@@ -35,7 +39,17 @@ class Module:
 
     Example::
 
-        >>> class TwoLayer(fn.nn.Module):
+        >>> class Residual(fn.nn.Module):            # autograd: forward only
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc1 = fn.nn.Linear(8, 8)
+        ...         self.fc2 = fn.nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.fc2(x + fn.relu(self.fc1(x)))
+        >>> loss = fn.nn.CrossEntropyLoss()(Residual()(fn.randn(4, 8)), fn.tensor([0, 1, 1, 0]))
+        >>> loss.backward()
+
+        >>> class TwoLayer(fn.nn.Module):            # the NumPy path: forward and backward
         ...     def __init__(self):
         ...         super().__init__()
         ...         self.fc1 = fn.nn.Linear(4, 8)
@@ -152,6 +166,43 @@ class Module:
         """
         params = self.parameters()
         return flatten(self, params, "data"), flatten(self, params, "grad")
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """``to("cpu")`` / ``to(fn.float32)``: fastnn modules are float32 on the CPU already.
+
+        Returns ``self``. Any other device or dtype raises (``RuntimeError`` /
+        ``TypeError``) rather than silently doing nothing.
+        """
+        from ..autograd.dtypes import as_dtype
+        for a in args + tuple(kwargs.values()):
+            if a is None or isinstance(a, bool):
+                continue
+            if isinstance(a, str) or isinstance(getattr(a, "type", None), str):
+                name = a if isinstance(a, str) else a.type
+                if str(name).split(":")[0] != "cpu":
+                    raise RuntimeError(f"Module.to(): fastnn runs on the CPU only, got {a!r}")
+            elif as_dtype(a, "Module.to()") != np.float32:
+                raise TypeError(f"Module.to(): fastnn modules are float32, got {a!r}")
+        return self
+
+    def cpu(self) -> Module:
+        return self
+
+    def float(self) -> Module:
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Sets ``requires_grad`` on every parameter (``False`` freezes them)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Calls ``fn`` on every submodule (children first) and on self, as PyTorch does."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # -- state --------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = False) -> None:
