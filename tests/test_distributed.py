@@ -232,6 +232,23 @@ def test_distributed_fit_matches_single_process_fit(mpi_run, case):
 
 
 @requires_mpi
+def test_autograd_model_allreduce_follows_the_single_process_trajectory(mpi_run):
+    """A forward-only Module subclass: loss.backward(), allreduce_gradients, step."""
+    t = mpi_run[0]["autograd_trajectory"]
+    assert t["steps"] == 8
+    assert t["moved"] > 0.05
+    assert t["max_rel_diff"] < 1e-5
+    assert t["ranks_identical"] and t["grads_are_views"]
+
+
+@requires_mpi
+def test_distributed_fit_of_an_autograd_model_matches_single_process_fit(mpi_run):
+    r = mpi_run[0]["fit_autograd"]
+    assert r["history_rel_diff"] < 1e-5
+    assert r["params_rel_diff"] < 1e-5
+
+
+@requires_mpi
 def test_early_stopping_agrees_and_only_rank0_prints_and_writes(mpi_run):
     results, stdout, out = mpi_run
     assert results["early_stopping"] == {"stopped_epochs": [1, 1], "epochs_run": [2, 2]}
