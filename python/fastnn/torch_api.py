@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
@@ -51,6 +52,20 @@ class device:  # noqa: N801 - PyTorch's name
 
     def __repr__(self) -> str:
         return "device(type='cpu')"
+
+
+def _false() -> bool:
+    return False
+
+
+def _zero() -> int:
+    return 0
+
+
+# ``device = "cuda" if torch.cuda.is_available() else "cpu"`` and its kin pick the CPU.
+cuda = SimpleNamespace(is_available=_false, device_count=_zero)
+accelerator = SimpleNamespace(is_available=_false, device_count=_zero)
+backends = SimpleNamespace(mps=SimpleNamespace(is_available=_false, is_built=_false))
 
 
 def is_tensor(obj: Any) -> bool:
@@ -139,8 +154,9 @@ mm = ops_nn.matmul
 dot = ops_nn.matmul
 
 __all__ = [
-    "abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "bool", "cat", "ceil",
-    "chunk", "clamp", "clip", "clone", "concat", "concatenate", "cos", "device", "div",
+    "abs", "accelerator", "add", "all", "amax", "amin", "any", "argmax", "argmin",
+    "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",
+    "concatenate", "cos", "device", "div",
     "divide", "dot", "double", "eq", "exp", "flatten", "float", "float16", "float32", "float64",
     "floor", "ge", "gt", "half", "int", "int8", "int16", "int32", "int64", "is_tensor",
     "isfinite", "isnan", "le", "log", "log_softmax", "logical_not", "logsumexp", "long", "lt",
