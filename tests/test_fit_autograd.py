@@ -353,3 +353,19 @@ def test_allreduce_after_autograd_backward_in_a_world_of_one():
     nn.CrossEntropyLoss()(model(fn.tensor(X)), fn.tensor(y)).backward()
     np.testing.assert_array_equal(model.fc1.weight.grad.numpy(), grads[0])
     assert np.shares_memory(model.fc1.weight.grad.numpy(), flat)
+
+
+def test_float_class_labels_are_labels_on_every_path(monkeypatch):
+    X, y = make_data(40)
+    histories, weights = [], []
+    for train_step in (True, False):
+        monkeypatch.setattr(loop, "_USE_TRAIN_STEP", train_step)
+        model = fresh()
+        hist = fn.fit(model, X, y.astype(np.float64), loss="cross_entropy", optimizer="sgd",
+                      epochs=2, validation_split=0.25, verbose=0, seed=0)
+        histories.append(hist.history)
+        weights.append(params(model))
+    assert histories[0] == histories[1]
+    assert_same(*weights)
+    with pytest.raises(TypeError, match="non-integral"):
+        fn.fit(fresh(), X, y + 0.5, loss="cross_entropy", optimizer="sgd", epochs=1, verbose=0)

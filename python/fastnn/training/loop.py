@@ -48,7 +48,15 @@ from ..distributed._fit import FitContext
 from .history import History
 from .metrics import MetricFn, resolve_metrics
 from .progress import EpochProgress
-from .steps import Step, checked_loss, choose_step, forward, to_numpy, uses_autograd
+from .steps import (
+    Step,
+    checked_loss,
+    choose_step,
+    forward,
+    target_tensor,
+    to_numpy,
+    uses_autograd,
+)
 
 _LOSSES = {
     "mse": nn.MSELoss,
@@ -192,7 +200,7 @@ def _run_eval(
         for xb, yb in DataLoader(X, y, batch_size=batch_size) if len(X) else ():
             if autograd:
                 pred = model(as_tensor(xb))
-                value = float(checked_loss(loss, pred, as_tensor(yb), func))
+                value = float(checked_loss(loss, pred, target_tensor(loss, yb), func))
                 pred = to_numpy(pred)
             else:
                 pred = model(xb)
@@ -238,11 +246,18 @@ def fit(
     ``"loss"``, each metric, and ``"val_"`` twins when there is validation data.
 
     Args:
-        model (Module): the network; its parameters are updated in place.
+        model (Module): the network; its parameters are updated in place. Built-in
+            layers and ``Sequential`` train on NumPy arrays through their own
+            ``backward``; a ``Module`` subclass that defines only ``forward``
+            (PyTorch style, with Tensor ops) is called on Tensors and trained with
+            ``loss.backward()`` (see :mod:`fastnn.training.steps`), with every
+            callback, ``distributed=True`` and ``fastnn.save`` working alike.
         X (array_like): inputs, shape ``(N, *)``; float64 is converted to float32 once.
         y (array_like): targets, shape ``(N, ...)`` (integer labels for cross-entropy).
         loss (Module or str): a fastnn loss (e.g. ``nn.CrossEntropyLoss()``) or one of
-            ``"cross_entropy"``, ``"mse"``, ``"bce"``, ``"bce_with_logits"``.
+            ``"cross_entropy"``, ``"mse"``, ``"bce"``, ``"bce_with_logits"``. For a
+            forward-only model it may also be a forward-only loss Module returning a
+            0-d Tensor.
         optimizer (Optimizer or str): e.g. ``optim.Adam(model.parameters())`` or
             ``"adam"``/``"sgd"``/... with PyTorch's defaults.
         epochs (int): passes over the training data. Default: 10.

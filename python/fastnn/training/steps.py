@@ -33,6 +33,7 @@ from .. import nn, optim
 from ..autograd import as_tensor, no_grad
 from ..autograd.tensor import Tensor
 from ..distributed import allreduce_gradients
+from ..nn.loss import _class_labels
 
 # (xb, yb) -> (loss value, prediction as an ndarray or None)
 Step = Callable[[np.ndarray, np.ndarray], tuple[float, "np.ndarray | None"]]
@@ -105,7 +106,7 @@ def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         optimizer.zero_grad()
         pred = model(as_tensor(xb))
-        value = checked_loss(loss, pred, as_tensor(yb), "fit()")
+        value = checked_loss(loss, pred, target_tensor(loss, yb), "fit()")
         value.backward()
         if distributed:
             allreduce_gradients(model)
@@ -113,6 +114,17 @@ def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer
         return float(value), pred.detach().numpy() if want_pred else None
 
     return step
+
+
+def target_tensor(loss: nn.Module, yb: np.ndarray) -> Tensor:
+    """The targets as a Tensor; float class labels become int64, as on the NumPy path.
+
+    (PyTorch reads a float target of cross-entropy as class probabilities; ``fit``
+    takes integral floats as labels whichever path runs, as ``TrainStep`` does.)
+    """
+    if isinstance(loss, nn.CrossEntropyLoss) and yb.dtype.kind == "f" and yb.ndim == 1:
+        yb = _class_labels(yb, f"{type(loss).__name__}.forward()")
+    return as_tensor(yb)
 
 
 def checked_loss(loss: nn.Module, pred: Any, target: Tensor, func: str) -> Tensor:
