@@ -39,6 +39,20 @@ def _leaves(model: Module, path: str) -> list[tuple[str, Module]]:
     return out
 
 
+def _module_state(model: Module) -> tuple[tuple[bool, ...], tuple[int, ...]]:
+    """Every submodule's train/eval flag and the identity of every parameter: what a
+    traced program depends on besides the input shapes (one pass, no generators)."""
+    flags: list[bool] = []
+    params: list[int] = []
+    stack = [model]
+    while stack:
+        m = stack.pop()
+        flags.append(m.training)
+        params.extend(map(id, m._parameters.values()))
+        stack.extend(m._modules.values())
+    return tuple(flags), tuple(params)
+
+
 class _Unsupported(TypeError):
     """What the one-call C++ plan does not run (a traced step may)."""
 
@@ -210,8 +224,7 @@ class TrainStep:
         if self._eager_reason is not None:
             value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
             return value
-        key = (x.shape, y.shape, tuple(m.training for m in self.model.modules()),
-               tuple(map(id, self.model.parameters())))
+        key = (x.shape, y.shape) + _module_state(self.model)
         if key == traced.key:
             return traced.replay(x, y)
         value, reason = traced.trace(x, y, key)
