@@ -49,15 +49,18 @@ class Untraceable(Exception):
 class _Op:
     """One node of the traced graph: its kind, its buffers and the vjp node to replay."""
 
-    __slots__ = ("kind", "node", "out", "args")
+    __slots__ = ("kind", "node", "node_key", "out", "args", "fused")
 
     def __init__(self, kind: str, node: Node) -> None:
         self.kind = kind
         # a copy of the traced node (the eager backward frees the original): same vjp and
         # inputs, its saved values set to this step's buffers by each forward
         self.node = Node(node.vjp, node.inputs, node.saved)
+        self.node_key = node  # the traced node: the key of this op in the graph
         self.out: np.ndarray | None = None
         self.args: tuple = ()
+        # linear: the ReLU/LeakyReLU op computed in its GEMM write-back; that op: True
+        self.fused: Any = None
 
 
 def _kind(node: Node) -> str:
@@ -144,6 +147,7 @@ class TracedStep:
         forward = list(reversed(order))
         for node in forward:
             self._plan_op(ops[node], outputs.get(node), ops, outputs)
+        self._fuse(order, ops)
         for op in ops.values():  # the input needs no gradient (it required one only to trace)
             op.node.inputs = tuple(None if t is xt else t for t in op.node.inputs)
         self._order = order
@@ -158,6 +162,30 @@ class TracedStep:
         seeds = {o.node.saved[1]: o for o in self._dropouts}
         self._dropouts = [seeds[s] for s in log.dropouts]  # in the order the forward drew them
         self._plan = self._chain_plan(forward, ops, root)
+
+    @staticmethod
+    def _fuse(order: list[Node], ops: dict) -> None:
+        """Fuses ReLU (and LeakyReLU with a positive slope) into the write-back of the
+        Linear before it when nothing else reads the pre-activation. Its backward then
+        reads the activation's output instead of its input: the same mask (y > 0 exactly
+        where x > 0), so the results stay bit-identical."""
+        consumers: dict[Node, int] = {}
+        for node in order:
+            for t in node.inputs:
+                if t is not None and t.grad_fn is not None:
+                    consumers[t.grad_fn] = consumers.get(t.grad_fn, 0) + 1
+        for node in order:
+            op = ops[node]
+            if op.kind != "act" or op.args[0][0] != "op":
+                continue
+            act, param = op.args[1], op.args[2]
+            producer = ops.get(op.args[0][1])
+            if (producer is None or producer.kind != "linear" or consumers[producer.node_key] != 1
+                    or act not in _FUSABLE or (act == _core.Activation.leaky_relu
+                                               and not param > 0)):
+                continue
+            producer.fused = op
+            op.fused = True
 
     def _chain_plan(self, forward: list[Node], ops: dict, root: Node) -> Any:
         """The one-call C++ plan (the Sequential TrainStep's) when the graph is a chain it
@@ -297,9 +325,18 @@ class TracedStep:
         if kind == "linear":
             src, weight, bias = args
             x2 = self._value(src, xb)
-            _core.linear_forward(op.out, x2, weight._data, None if bias is None else bias._data)
+            b = None if bias is None else bias._data
+            act_op = op.fused
+            if act_op is None:
+                _core.linear_forward(op.out, x2, weight._data, b)
+            else:
+                y, act, param = act_op.out, act_op.args[1], act_op.args[2]
+                _core.linear_forward(y, x2, weight._data, b, act, param)
+                act_op.node.saved = (act, param, y, y)
             node.saved = (x2, weight._data, node.saved[2], weight, bias)
         elif kind == "act":
+            if op.fused:
+                return 0.0
             src, act, param = args
             xv = self._value(src, xb)
             _core.activation_forward(act, param, op.out.reshape(-1), xv.reshape(-1))
