@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import shape_str
+from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
 
@@ -175,13 +176,20 @@ class Optimizer:
         Returns:
             The closure's loss, or ``None`` without a closure.
         """
-        loss = None if closure is None else closure()
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         for group in self.param_groups:
+            stepping = self._stepping(group)
             if self._kind is None:
-                for p in self._stepping(group):
+                for p in stepping:
                     self._update(p, group)
             else:
                 _core.optimizer_step(self._kind, group, self._group_tensors(group))
+            for p in stepping:  # an in-place change: a graph that saved p now refuses backward
+                if p._vc is not None:
+                    p._vc[0] += 1
         return loss
 
     def zero_grad(self, set_to_none: bool = False) -> None:
