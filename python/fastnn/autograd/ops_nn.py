@@ -20,7 +20,7 @@ from .._validation import shape_str
 from .grad_mode import _state
 from .graph import unbroadcast
 from .ops_math import operand
-from .tensor import Tensor, _check_dim, _result, stamp
+from .tensor import Tensor, _check_dim, _result, _wrap, stamp
 
 _F32 = np.dtype(np.float32)
 _Act = _core.Activation
@@ -46,10 +46,10 @@ def _matmul_nd_vjp(node, g):
     a2 = ad[None, :] if ad.ndim == 1 else ad
     b2 = bd[:, None] if bd.ndim == 1 else bd
     g2 = g
-    if ad.ndim == 1:
-        g2 = np.expand_dims(g2, -2)
     if bd.ndim == 1:
         g2 = np.expand_dims(g2, -1)
+    if ad.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
     ga = gb = None
     if a is not None:
         ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(ad.shape)
@@ -171,7 +171,7 @@ def _numpy_act(act: Any, param: float, xd: np.ndarray) -> np.ndarray:
         return np.tanh(xd)
     from math import erf, sqrt
     if act == _Act.gelu:
-        return xd * 0.5 * (1 + np.vectorize(erf)(xd / sqrt(2)))
+        return xd * 0.5 * (1 + np.vectorize(erf, otypes=[xd.dtype])(xd / sqrt(2)))
     return 0.5 * xd * (1 + np.tanh(sqrt(2 / math.pi) * (xd + 0.044715 * xd ** 3)))
 
 
@@ -493,7 +493,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                                       "not supported by fastnn")
         return _reduce(loss, reduction)
     if x.ndim == 1:  # one sample
-        out = cross_entropy(x.unsqueeze(0), Tensor(np.asarray(td).reshape(1)), weight,
+        out = cross_entropy(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
                             ignore_index, reduction, label_smoothing)
         return out.squeeze(0) if reduction == "none" else out
     if x.ndim != 2:
@@ -515,15 +515,15 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
             return _result(value, _ce_vjp, (x,), (grad,), (stamp(x),))
         return _result(value, None, ())
     logp = log_softmax(x, 1)
-    nll = nll_loss(logp, Tensor(labels), weight, ignore_index, reduction)
+    nll = nll_loss(logp, _wrap(labels), weight, ignore_index, reduction)
     if not label_smoothing:
         return nll
     c = x.shape[1]
     w = 1 if weight is None else Tensor(weight) if not isinstance(weight, Tensor) else weight
-    valid = Tensor((labels != ignore_index).astype(np.float32))
+    valid = _wrap((labels != ignore_index).astype(x._data.dtype))
     smooth = -(logp * w).sum(1) * valid / c
     if reduction == "mean":
-        denom = valid.sum() if weight is None else (w[Tensor(np.where(
+        denom = valid.sum() if weight is None else (w[_wrap(np.where(
             labels == ignore_index, 0, labels))] * valid).sum()
         smooth = smooth.sum() / denom
     elif reduction == "sum":

@@ -102,7 +102,8 @@ def _var_vjp(node, g):
         with np.errstate(divide="ignore", invalid="ignore"):
             g = g / (2 * std)
     g = _expand(g, xd.shape, axes, keepdim)
-    return ((2 / denom) * g * centered,)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return ((2 / denom) * g * centered,)
 
 
 def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,

@@ -1,0 +1,189 @@
+"""Gradient checks for every differentiable op of API.md's PyTorch subset.
+
+Each op of ``autograd_cases.CASES`` runs on float64 Tensors; the gradient that
+``backward`` gives is compared with central differences of the float64 forward,
+and the float32 path's values and gradients with the float64 ones to float32
+tolerance. Broadcast operands get gradients of their own shape (summed back).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+import fastnn.nn.functional as F
+from autograd_cases import CASES, Case, draw
+
+
+def inputs(case: Case, seed: int = 0) -> tuple[list[np.ndarray], dict, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    doms = case.domain if isinstance(case.domain, tuple) else (case.domain,) * len(case.shapes)
+    xs = [draw(rng, s, d) for s, d in zip(case.shapes, doms)]
+    consts = case.consts(rng) if case.consts else {}
+    return xs, consts, rng
+
+
+def forward(case: Case, xs: list[np.ndarray], consts: dict, dtype, requires_grad=True):
+    ts = [fn.tensor(x, dtype=dtype, requires_grad=requires_grad) for x in xs]
+    return ts, case.f(fn, F, *ts, **consts)
+
+
+def grads(case: Case, xs, consts, dtype, weight: np.ndarray):
+    ts, out = forward(case, xs, consts, dtype)
+    assert out.dtype == dtype, f"{case.name}: output dtype {out.dtype}, expected {dtype}"
+    out.backward(fn.tensor(weight, dtype=dtype))
+    gs = []
+    for t, x in zip(ts, xs):
+        g = np.zeros(x.shape, dtype) if t.grad is None else t.grad.numpy()
+        assert g.shape == x.shape, f"{case.name}: grad shape {g.shape} for input {x.shape}"
+        assert g.dtype == dtype
+        gs.append(g)
+    return out.detach().numpy(), gs
+
+
+def numeric_grads(case: Case, xs, consts, weight: np.ndarray) -> list[np.ndarray]:
+    """Central differences of ``sum(f(xs) * weight)`` on the float64 forward."""
+    def loss(vals):
+        with fn.no_grad():
+            _, out = forward(case, vals, consts, fn.float64, requires_grad=False)
+        return float(np.sum(out.numpy() * weight))
+
+    eps = case.fd_eps
+    result = []
+    for i, x in enumerate(xs):
+        g = np.zeros_like(x)
+        for j in range(x.size):
+            vals = [v.copy() for v in xs]
+            vals[i].reshape(-1)[j] += eps
+            up = loss(vals)
+            vals[i].reshape(-1)[j] -= 2 * eps
+            down = loss(vals)
+            g.reshape(-1)[j] = (up - down) / (2 * eps)
+        result.append(g)
+    return result
+
+
+def test_case_names_are_unique():
+    names = [c.name for c in CASES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_gradient(case: Case):
+    xs, consts, rng = inputs(case)
+    with fn.no_grad():
+        _, probe = forward(case, xs, consts, fn.float64, requires_grad=False)
+    weight = rng.standard_normal(probe.shape)
+    out64, g64 = grads(case, xs, consts, fn.float64, weight)
+    # float64 autograd against central differences of the float64 forward
+    for i, (g, gn) in enumerate(zip(g64, numeric_grads(case, xs, consts, weight))):
+        scale = max(1.0, float(np.max(np.abs(gn), initial=0)))
+        np.testing.assert_allclose(g, gn, rtol=1e-5, atol=1e-6 * scale,
+                                   err_msg=f"{case.name}: float64 grad of input {i}")
+    # the float32 path against float64: values and gradients
+    out32, g32 = grads(case, xs, consts, fn.float32, weight)
+    assert out32.shape == out64.shape
+    vscale = max(1.0, float(np.max(np.abs(out64), initial=0)))
+    np.testing.assert_allclose(out32, out64, rtol=1e-5, atol=2e-6 * vscale,
+                               err_msg=f"{case.name}: float32 value")
+    for i, (a, b) in enumerate(zip(g32, g64)):
+        scale = max(1.0, float(np.max(np.abs(b), initial=0)))
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * scale,
+                                   err_msg=f"{case.name}: float32 grad of input {i}")
+
+
+# -- ops whose check is not a smooth finite difference ------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [fn.float32, fn.float64], ids=str)
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
+def test_dropout_gradient_is_the_mask(dtype, p):
+    fn.manual_seed(3)
+    x = fn.tensor(draw(np.random.default_rng(1), (40, 50), "any"), dtype=dtype,
+                  requires_grad=True)
+    y = F.dropout(x, p)
+    w = np.random.default_rng(2).standard_normal(x.shape)
+    y.backward(fn.tensor(w, dtype=dtype))
+    ratio = y.detach().numpy() / x.detach().numpy()
+    kept = ratio != 0
+    np.testing.assert_allclose(ratio[kept], 1 / (1 - p), rtol=1e-6)
+    assert abs(1 - kept.mean() - p) < 0.05
+    np.testing.assert_allclose(x.grad.numpy(), w * ratio, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [fn.float32, fn.float64], ids=str)
+def test_dropout_p1_zeroes_values_and_gradient(dtype):
+    x = fn.ones(3, 4, dtype=dtype, requires_grad=True)
+    y = F.dropout(x, 1.0)
+    y.sum().backward()
+    assert not y.detach().numpy().any() and not x.grad.numpy().any()
+
+
+def test_dropout_module_on_tensors():
+    fn.manual_seed(0)
+    m = fn.nn.Dropout(0.5)
+    x = fn.randn(30, 20, requires_grad=True)
+    y = m(x)
+    assert isinstance(y, fn.Tensor) and y.grad_fn is not None
+    y.sum().backward()
+    ratio = y.detach().numpy() / x.detach().numpy()
+    np.testing.assert_allclose(x.grad.numpy(), ratio, rtol=1e-6)
+    m.eval()
+    assert np.array_equal(m(x).detach().numpy(), x.detach().numpy())
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("which", ["max", "min"])
+def test_max_min_dim_indices(which, dim):
+    a = draw(np.random.default_rng(5), (4, 6), "any")
+    t = fn.tensor(a, requires_grad=True)
+    values, indices = getattr(t, which)(dim)
+    ref = getattr(np, "arg" + which)(a, axis=dim)
+    assert indices.dtype == fn.int64 and not indices.requires_grad
+    assert np.array_equal(indices.numpy(), ref)
+    np.testing.assert_array_equal(values.detach().numpy(),
+                                  getattr(a.astype(np.float32), which)(axis=dim))
+    values.sum().backward()
+    expect = np.zeros(a.shape, np.float32)
+    np.put_along_axis(expect, np.expand_dims(ref, dim), 1, axis=dim)
+    np.testing.assert_array_equal(t.grad.numpy(), expect)
+
+
+def test_max_min_all_ties_split_gradient():
+    t = fn.tensor([1.0, 3.0, 3.0, 0.0], requires_grad=True)
+    t.max().backward()
+    np.testing.assert_allclose(t.grad.numpy(), [0, 0.5, 0.5, 0])
+
+
+def test_argmax_argmin_no_grad():
+    t = fn.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
+    assert t.argmax().item() == 3 and t.argmin().item() == 4
+    assert t.argmax(1).tolist() == [1, 0] and t.argmin(dim=0).tolist() == [0, 1, 0]
+    for r in (t.argmax(), t.argmin(1), fn.argmax(t, 1), t > 1, t == t, t <= 2, t != 1):
+        assert not r.requires_grad and r.grad_fn is None
+
+
+def test_rmatmul_with_an_ndarray():
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    w = fn.randn(3, 4, requires_grad=True)
+    y = a @ w
+    assert isinstance(y, fn.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), a.T @ np.ones((2, 4), np.float32))
+
+
+def test_reflected_ops_with_ndarray_left():
+    x = fn.tensor([1.0, 2.0, 4.0], requires_grad=True)
+    c = np.array([2.0, 3.0, 5.0], np.float32)
+    y = (c + x) * (c - x) + c * x + c / x + c ** (x / 4)
+    y.sum().backward()
+    xv, cv = x.detach().numpy().astype(np.float64), c.astype(np.float64)
+    expect = -2 * xv + cv - cv / xv ** 2 + np.log(cv) * cv ** (xv / 4) / 4
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-5)
+
+
+def test_std_of_one_element_is_nan_like_torch():
+    x = fn.tensor([2.0], requires_grad=True)
+    s = x.std()
+    assert np.isnan(s.item())

@@ -1,0 +1,160 @@
+"""PyTorch as the oracle for every differentiable op: forward values and gradients.
+
+Each op of ``autograd_cases.CASES`` runs with fastnn and with torch on the same
+inputs, in float32 (compared to float32 rounding) and in float64 (compared
+tightly: the same maths, so any difference is a semantic one). Also the dtypes
+of results and the non-differentiable outputs (indices, comparisons, argmax).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+import fastnn.nn.functional as F
+from autograd_cases import CASES, Case, draw
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+_TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+
+
+def _inputs(case: Case, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    doms = case.domain if isinstance(case.domain, tuple) else (case.domain,) * len(case.shapes)
+    xs = [draw(rng, s, d) for s, d in zip(case.shapes, doms)]
+    consts = case.consts(rng) if case.consts else {}
+    return xs, consts, rng
+
+
+def _run(L, Fm, case: Case, xs, consts, dtype, weight=None):
+    if L is fn:
+        ts = [fn.tensor(x, dtype=dtype, requires_grad=True) for x in xs]
+    else:
+        ts = [torch.tensor(x, dtype=_TORCH_DTYPE[np.dtype(dtype)], requires_grad=True)
+              for x in xs]
+    out = case.f(L, Fm, *ts, **consts)
+    if weight is None:
+        return out, None
+    w = (fn.tensor(weight, dtype=dtype) if L is fn else
+         torch.tensor(weight, dtype=_TORCH_DTYPE[np.dtype(dtype)]))
+    out.backward(w)
+    gs = []
+    for t, x in zip(ts, xs):
+        g = t.grad
+        gs.append(np.zeros(x.shape, dtype) if g is None else np.array(g.detach().numpy()))
+    return out.detach().numpy(), gs
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_matches_torch(case: Case, dtype):
+    xs, consts, rng = _inputs(case)
+    probe, _ = _run(torch, TF, case, xs, consts, dtype)
+    weight = rng.standard_normal(tuple(probe.shape))
+    ref_out, ref_g = _run(torch, TF, case, xs, consts, dtype, weight)
+    out, g = _run(fn, F, case, xs, consts, dtype, weight)
+    assert out.dtype == ref_out.dtype, f"{case.name}: dtype {out.dtype} vs torch {ref_out.dtype}"
+    assert out.shape == ref_out.shape, f"{case.name}: shape {out.shape} vs torch {ref_out.shape}"
+    if dtype == np.float32:
+        rtol, atol = 2e-5, 2e-6
+    else:
+        rtol, atol = 1e-10, 1e-12
+    vscale = max(1.0, float(np.max(np.abs(ref_out), initial=0)))
+    np.testing.assert_allclose(out, ref_out, rtol=rtol, atol=atol * vscale,
+                               err_msg=f"{case.name}: forward")
+    for i, (a, b) in enumerate(zip(g, ref_g)):
+        assert a.shape == b.shape
+        scale = max(1.0, float(np.max(np.abs(b), initial=0)))
+        np.testing.assert_allclose(a, b, rtol=5 * rtol, atol=5 * atol * scale,
+                                   err_msg=f"{case.name}: gradient of input {i}")
+
+
+# -- outputs without a gradient --------------------------------------------------------------
+
+
+def _pair(a: np.ndarray):
+    return fn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+A = draw(np.random.default_rng(9), (4, 5), "any").astype(np.float32)
+
+
+@pytest.mark.parametrize("op", [
+    lambda t: t.max(1).indices, lambda t: t.min(0).indices, lambda t: t.max(-1, True)[1],
+    lambda t: t.argmax(), lambda t: t.argmin(1), lambda t: t.argmax(dim=0, keepdim=True),
+    lambda t: t > 0, lambda t: t <= 0.5, lambda t: t == t, lambda t: t != 0,
+    lambda t: t < t.t().t(),
+    lambda t: (t > 0) & (t < 1), lambda t: (t > 0) | (t < -1), lambda t: ~(t > 0),
+    lambda t: (t > 0).any(), lambda t: (t > 0).all(), lambda t: (t > 0).any(1),
+    lambda t: (t > -5).all(dim=0), lambda t: (t > 0).sum(), lambda t: (t > 0).sum(1),
+    lambda t: (t > 0).float(), lambda t: (t * 10).long(),
+])
+def test_no_grad_outputs_match_torch(op):
+    a, b = _pair(A)
+    ra, rb = op(a), op(b)
+    assert not ra.requires_grad and ra.grad_fn is None
+    assert str(ra.dtype).replace("fastnn.", "") == str(rb.dtype).replace("torch.", "") or (
+        ra.dtype == np.bool_ and rb.dtype == torch.bool) or ra.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(ra.detach()), rb.detach().numpy())
+
+
+def test_max_dim_returns_values_and_indices_like_torch():
+    a, b = _pair(A)
+    va, ia = a.max(dim=1)
+    vb, ib = b.max(dim=1)
+    np.testing.assert_array_equal(va.detach().numpy(), vb.detach().numpy())
+    np.testing.assert_array_equal(ia.numpy(), ib.numpy())
+    (va * 2).sum().backward()
+    (vb * 2).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+@pytest.mark.parametrize("expr", [
+    "x.long() / 2", "x.long() * 2", "x.long() + 1.5", "x + x.long()", "x.double() + x",
+    "x.double() * 2.0", "(x > 0) * x", "x.sum(0)", "(x > 0).sum()", "x.long().sum()",
+    "x.long().float().mean()", "-x.long()", "x.long() // 3", "x.long() % 3",
+])
+def test_result_dtypes_match_torch(expr):
+    x = fn.tensor(A * 4)
+    tx = torch.tensor(A * 4)
+    ours = eval(expr, {"x": x})
+    theirs = eval(expr, {"x": tx})
+    assert np.dtype(ours.dtype) == theirs.numpy().dtype, expr
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_setitem_on_graph_matches_torch():
+    for L in (fn, torch):
+        x = L.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        v = L.tensor([5.0, 6.0], requires_grad=True)
+        y = x * 2
+        y[0] = 0
+        y[2:] = v * 3
+        (y * L.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        if L is fn:
+            ours = (x.grad.numpy().copy(), v.grad.numpy().copy())
+        else:
+            np.testing.assert_array_equal(ours[0], x.grad.numpy())
+            np.testing.assert_array_equal(ours[1], v.grad.numpy())
+
+
+def test_inplace_ops_on_graph_match_torch():
+    res = []
+    for L in (fn, torch):
+        x = L.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+        b = L.tensor([0.5, 2.0], requires_grad=True)
+        y = x.exp()
+        y = y * 1
+        y += b
+        y -= x
+        y *= b
+        y /= 2.0
+        z = x.clone()
+        z[:, 0] = b
+        (y.sum() + (z * z).sum()).backward()
+        res.append((y.detach().numpy().copy(), x.grad.numpy().copy(), b.grad.numpy().copy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
