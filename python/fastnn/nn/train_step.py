@@ -236,6 +236,12 @@ class TrainStep:
         return value
 
     @property
+    def one_call(self) -> bool:
+        """Whether each step is one C++ call built from the layers (a Sequential of built-in
+        layers), rather than a traced program."""
+        return self._plan is not None
+
+    @property
     def traced(self) -> bool:
         """Whether steps replay a traced program (``False``: the C++ plan or the eager loop)."""
         return self._traced is not None and self._eager_reason is None

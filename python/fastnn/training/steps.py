@@ -72,7 +72,10 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
         except (TypeError, ValueError):  # unsupported model, loss or optimizer
             pass
         else:
-            return _fused_step(fused, want_pred)
+            # a model with its own backward keeps the NumPy step unless the one-call plan
+            # runs it (a traced program would be no faster, and could warn)
+            if fused.one_call or uses_autograd(model):
+                return _fused_step(fused, want_pred)
     if uses_autograd(model):
         return _autograd_step(model, loss, optimizer, distributed, want_pred)
     return _numpy_step(model, loss, optimizer, distributed)
