@@ -298,6 +298,12 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element Tensor's value, as in PyTorch."""
+        if spec and self._data.size == 1:
+            return format(self._data.reshape(-1)[0].item(), spec)
+        return format(repr(self), spec)
+
     def __iter__(self) -> Any:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
