@@ -17,6 +17,7 @@ from autograd_cases import CASES, Case, draw
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
+pytestmark = pytest.mark.filterwarnings("ignore:std.*degrees of freedom:UserWarning")
 
 _TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 

@@ -14,6 +14,7 @@ so a second backward through it raises ``RuntimeError`` as PyTorch does.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -39,9 +40,17 @@ class Node:
         saved: arrays (and other values) the vjp reads.
         stamps: ``(counter, version)`` of each saved Tensor value, checked before the vjp.
         grad: the output gradient accumulated during a backward pass.
+        seq: creation order (increasing), to route a gradient past in-place rebinding.
+        prev: for the node of an in-place op, the node that produced the Tensor before
+            the op rebound it (``None`` for any other node or a former leaf).
+
+    An in-place op on the graph (``x += y``, ``x[i] = v``) makes ``x`` the output of a
+    new node. Nodes recorded before it that read ``x`` still mean the old value, as in
+    PyTorch, whose edges point to nodes: the engine follows ``prev`` from ``x.grad_fn``
+    back to the newest node older than the consumer (:func:`producer`).
     """
 
-    __slots__ = ("vjp", "inputs", "saved", "stamps", "grad")
+    __slots__ = ("vjp", "inputs", "saved", "stamps", "grad", "seq", "prev")
 
     def __init__(self, vjp: Callable[[Node, np.ndarray], tuple], inputs: tuple,
                  saved: tuple = (), stamps: tuple = ()) -> None:
@@ -50,6 +59,8 @@ class Node:
         self.saved = saved
         self.stamps = stamps
         self.grad = None
+        self.seq = _next_seq()
+        self.prev = None
 
     def name(self) -> str:
         """PyTorch-style name of this node, e.g. ``"MulBackward0"``."""
@@ -79,6 +90,20 @@ class _LeafRef:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+_next_seq = itertools.count().__next__
+
+
+def producer(t: Tensor, consumer: Node) -> Node | None:
+    """The node whose output ``consumer`` read as ``t``: ``t.grad_fn``, unless an in-place op
+    rebound ``t`` after ``consumer`` was recorded (then the node ``t`` had before)."""
+    p = t.grad_fn
+    if p is not None and p.seq > consumer.seq:
+        seq = consumer.seq
+        while p is not None and p.seq > seq:
+            p = p.prev
+    return p
 
 
 def _node_name(vjp: Callable[..., Any]) -> str:
@@ -117,12 +142,16 @@ def _dependencies(root: Node) -> dict[Node, int]:
     deps = {root: 0}
     stack = [root]
     while stack:
-        inputs = stack.pop().inputs
+        node = stack.pop()
+        inputs = node.inputs
         if inputs is None:  # freed: reported if a gradient reaches it
             continue
+        seq = node.seq
         for t in inputs:
             if t is not None:
                 p = t.grad_fn
+                if p is not None and p.seq > seq:
+                    p = producer(t, node)
                 if p is not None:
                     if p in deps:
                         deps[p] += 1
@@ -163,23 +192,26 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
                 grads = node.vjp(node, g)
             if inputs is None:
                 continue
+            seq = node.seq
             for t, gi in zip(inputs, grads):
                 if t is None:
                     continue
-                producer = t.grad_fn
-                if producer is None:
+                p = t.grad_fn
+                if p is not None and p.seq > seq:  # t was rebound in place since
+                    p = producer(t, node)
+                if p is None:
                     if gi is not None:
                         t._accumulate(gi)
                     continue
                 if gi is not None:
                     if t._retain:
                         t._accumulate(gi)
-                    pg = producer.grad
-                    producer.grad = gi if pg is None else pg + gi
-                left = deps[producer] - 1
-                deps[producer] = left
+                    pg = p.grad
+                    p.grad = gi if pg is None else pg + gi
+                left = deps[p] - 1
+                deps[p] = left
                 if left == 0:
-                    ready.append(producer)
+                    ready.append(p)
             if not retain_graph and g is not None:
                 node.inputs = None
                 node.saved = ()

@@ -213,7 +213,10 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(np.true_divide(ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
-        stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
+        # both gradients read b; only b's reads a
+        stamps = (stamp(bt),) if bt is not None else ()
+        if at is not None and bt is not None and bt._rg:
+            stamps += (stamp(at),)
         return _result(out, _div_vjp, (_rg(at), _rg(bt)), (ad, bd), stamps)
     return _result(out, None, ())
 

@@ -142,7 +142,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         y = y.reshape(lead + (wd.shape[0],))
     b_rg = bias is not None and bias._rg
     if _state.enabled and (x._rg or weight._rg or b_rg):
-        stamps = (stamp(x), stamp(weight))
+        # dW reads x and dx reads W: stamp a value only when its reader runs
+        stamps = (stamp(x),) if weight._rg else ()
+        if x._rg:
+            stamps += (stamp(weight),)
         return _result(y, _linear_vjp,
                        (x if x._rg else None, weight if weight._rg else None,
                         bias if b_rg else None),
@@ -206,8 +209,16 @@ def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
         _core.activation_forward(act, param, y.reshape(-1), xd.reshape(-1))
         vjp = _act_vjp
     if _state.enabled and x._rg:
-        out = _result(y, vjp, (x,), (act, param, xd, y), (stamp(x),))
-        out.grad_fn.stamps += (stamp(out),)
+        # stamp only the value the backward reads, as PyTorch saves it: the output for
+        # ReLU (y > 0 exactly where x > 0), sigmoid and tanh; the input otherwise
+        if act == _Act.relu:
+            out = _result(y, vjp, (x,), (act, param, y, y))
+            out.grad_fn.stamps = (stamp(out),)
+        elif act == _Act.sigmoid or act == _Act.tanh:
+            out = _result(y, vjp, (x,), (act, param, xd, y))
+            out.grad_fn.stamps = (stamp(out),)
+        else:
+            out = _result(y, vjp, (x,), (act, param, xd, y), (stamp(x),))
         return out
     return _result(y, None, ())
 
@@ -511,8 +522,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                                                      float(label_smoothing),
                                                      getattr(_core.Reduction, reduction))
         value = np.asarray(value, _F32)
-        if _state.enabled and x._rg:
-            return _result(value, _ce_vjp, (x,), (grad,), (stamp(x),))
+        if _state.enabled and x._rg:  # the gradient is computed: x is not read again
+            return _result(value, _ce_vjp, (x,), (grad,))
         return _result(value, None, ())
     logp = log_softmax(x, 1)
     nll = nll_loss(logp, _wrap(labels), weight, ignore_index, reduction)

@@ -125,9 +125,12 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
         if _std:
             value = np.sqrt(value)
     if _state.enabled and x._rg:
-        return _result(value, _var_vjp, (x,),
-                       (d, axes, keepdim, d.dtype.type(denom), value if _std else None),
-                       (stamp(x),))
+        out = _result(value, _var_vjp, (x,),
+                      (d, axes, keepdim, d.dtype.type(denom), value if _std else None),
+                      (stamp(x),))
+        if _std:  # the backward of std reads the output too
+            out.grad_fn.stamps += (stamp(out),)
+        return out
     return _result(value, None, ())
 
 
@@ -196,7 +199,9 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> An
                                "argument.")
         value = np.asarray(d.max() if largest else d.min())
         if _state.enabled and x._rg:
-            return _result(value, _extreme_all_vjp, (x,), (d, value), (stamp(x),))
+            out = _result(value, _extreme_all_vjp, (x,), (d, value), (stamp(x),))
+            out.grad_fn.stamps += (stamp(out),)  # the backward reads the output too
+            return out
         return _result(value, None, ())
     axis = _check_dim(dim, d.ndim, func)
     if d.ndim == 0:

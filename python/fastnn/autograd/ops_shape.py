@@ -264,7 +264,10 @@ def _snapshot(x: Tensor) -> Tensor:
 def _take_over(x: Tensor, result: Tensor) -> None:
     """Writes ``result`` into ``x``'s storage and makes ``x`` the output of its node."""
     np.copyto(x._data, result._data, casting="same_kind")
-    x.grad_fn = result.grad_fn
+    node = result.grad_fn
+    if node is not None:  # consumers recorded before this op still read the old x
+        node.prev = x.grad_fn
+    x.grad_fn = node
     x._rg = result._rg
     x._bump()
 
@@ -284,8 +287,9 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):
             ufunc(x._data, od, out=x._data, casting="same_kind")
     except ValueError:
-        raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
-                           f"shape {list(np.broadcast_shapes(x.shape, np.shape(od)))}") from None
+        raise RuntimeError(f"in-place operation: the shape of the other operand "
+                           f"{tuple(np.shape(od))} does not broadcast to this Tensor's shape "
+                           f"{tuple(x.shape)}") from None
     except TypeError as e:  # e.g. float into an int64 Tensor
         raise RuntimeError(f"result type can't be cast to the desired output type "
                            f"{x.dtype}: {e}") from None

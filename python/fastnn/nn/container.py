@@ -139,7 +139,8 @@ class ModuleList(Module):
 
     def __setitem__(self, idx: int, module: Module) -> None:
         name = list(self._modules)[idx]
-        setattr(self, name, self._check(module, "__setitem__"))
+        self._modules[name] = self._check(module, "__setitem__")  # keeps the order
+        object.__setattr__(self, name, module)
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(): iterate over it in the owning "
