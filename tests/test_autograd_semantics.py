@@ -210,6 +210,7 @@ def test_shape_mismatch_names_both_shapes(expr):
     lambda: F.nll_loss(fn.randn(2, 3), fn.tensor([0, 1, 2, 0, 1])),
     lambda: nn.Linear(3, 4)(fn.randn(2, 5)),
 ])
+@pytest.mark.filterwarnings("ignore:Using a target size")
 def test_function_shape_mismatch_names_both_shapes(call):
     with pytest.raises((ValueError, RuntimeError)) as info:
         with np.errstate(all="ignore"):
@@ -986,3 +987,57 @@ def test_deepcopy_of_a_model_and_a_leaf():
     t = fn.randn(3, requires_grad=True)
     t2 = copy.deepcopy(t)
     assert t2.requires_grad and t2.tolist() == t.tolist()
+
+
+# -- in-place ops inside a Module's forward: eager and TrainStep agree --------------------------
+
+
+class _InplaceNet(nn.Module):
+    def __init__(self, variant):
+        super().__init__()
+        self.variant = variant
+        self.fc = nn.Linear(4, 3)
+        self.fc2 = nn.Linear(3, 3)
+
+    def forward(self, x):
+        h = self.fc(x)
+        r = F.relu(h)
+        if self.variant == "residual_reads_old":
+            h += self.fc2(r)
+            return h + r
+        if self.variant == "self_residual":
+            h += self.fc2(h.relu())
+            return h
+        if self.variant == "unused_after":
+            h += 1
+            return self.fc2(r)
+        h += self.fc2(r)  # "plain": nothing read h before the in-place op but r
+        return h
+
+
+@pytest.mark.filterwarnings("ignore:TrainStep")
+@pytest.mark.parametrize("variant", ["residual_reads_old", "self_residual", "unused_after",
+                                     "plain"])
+def test_inplace_in_forward_traced_step_matches_eager(variant):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+    runs = []
+    for traced in (True, False):
+        fn.manual_seed(0)
+        m = _InplaceNet(variant)
+        opt = fn.optim.SGD(m.parameters(), lr=0.1)
+        loss_fn = nn.CrossEntropyLoss()
+        if traced:
+            step = nn.TrainStep(m, loss_fn, opt)
+            runs.append([step(X, y) for _ in range(4)])
+        else:
+            losses = []
+            for _ in range(4):
+                opt.zero_grad()
+                loss = loss_fn(m(fn.tensor(X)), fn.tensor(y))
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            runs.append(losses)
+    assert runs[0] == runs[1]

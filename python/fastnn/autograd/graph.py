@@ -137,10 +137,36 @@ def _check_stamps(node: Node) -> None:
             )
 
 
+_REBOUND_VJPS: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+
+def _rebound(node: Node) -> None:
+    """Marks the node of an in-place op that an older consumer reads past: its vjp becomes
+    a wrapper of the same name, which code that recognises ops by their vjp (the traced
+    ``TrainStep``) does not know, so that it runs such a graph eagerly."""
+    vjp = node.vjp
+    if vjp in _REBOUND_VJPS.values():
+        return
+    wrapper = _REBOUND_VJPS.get(vjp)
+    if wrapper is None:
+        def wrapper(n: Node, g: np.ndarray, _vjp: Callable[..., Any] = vjp) -> Any:
+            return _vjp(n, g)
+        wrapper.__name__ = vjp.__name__
+        _REBOUND_VJPS[vjp] = wrapper
+    node.vjp = wrapper
+
+
 def _dependencies(root: Node) -> dict[Node, int]:
-    """For every node reachable from ``root``, how many reachable nodes consume its output."""
+    """For every node reachable from ``root``, how many reachable nodes consume its output.
+
+    A consumer recorded before an in-place op reads the node the Tensor had then
+    (:func:`producer`). The in-place node it reads past is marked (:func:`_rebound`) and
+    kept in the result with a count of 1 if nothing else reaches it, for callers that
+    walk ``t.grad_fn``; the engine never reaches it through that edge, so it never runs.
+    """
     deps = {root: 0}
     stack = [root]
+    rebound = None
     while stack:
         node = stack.pop()
         inputs = node.inputs
@@ -151,6 +177,8 @@ def _dependencies(root: Node) -> dict[Node, int]:
             if t is not None:
                 p = t.grad_fn
                 if p is not None and p.seq > seq:
+                    _rebound(p)
+                    rebound = [p] if rebound is None else rebound + [p]
                     p = producer(t, node)
                 if p is not None:
                     if p in deps:
@@ -158,6 +186,9 @@ def _dependencies(root: Node) -> dict[Node, int]:
                     else:
                         deps[p] = 1
                         stack.append(p)
+    if rebound is not None:
+        for p in rebound:
+            deps.setdefault(p, 1)
     return deps
 
 
