@@ -288,6 +288,23 @@ def test_no_grad_decorator_and_enable_grad_decorator():
     assert fn.is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_decorators_without_parentheses():
+    @fn.no_grad
+    def f(t):
+        return t * 2
+
+    @fn.enable_grad
+    def g(t):
+        return t * 2
+
+    x = fn.ones(2, requires_grad=True)
+    assert not f(x).requires_grad and fn.is_grad_enabled()
+    with fn.no_grad():
+        assert g(x).requires_grad and not fn.is_grad_enabled()
+    with pytest.raises(TypeError):
+        fn.no_grad(3)
+
+
 def test_no_grad_restores_mode_after_exception():
     with pytest.raises(KeyError):
         with fn.no_grad():

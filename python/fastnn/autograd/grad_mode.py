@@ -87,6 +87,18 @@ class _GradModeContext:
 
     _mode = True
 
+    def __new__(cls, func: Any = None) -> Any:
+        self = super().__new__(cls)
+        if func is not None:  # ``@fn.no_grad`` without parentheses, as PyTorch allows
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}() takes no arguments (or a function to "
+                                "decorate)")
+            return self(func)
+        return self
+
+    def __init__(self, func: Any = None) -> None:
+        pass
+
     def __enter__(self) -> None:
         self._prev = _state.enabled
         _state.enabled = self._mode
