@@ -189,7 +189,46 @@ def _dependencies(root: Node) -> dict[Node, int]:
     if rebound is not None:
         for p in rebound:
             deps.setdefault(p, 1)
+        _check_stale_views(deps)
     return deps
+
+
+VIEW_VJPS: set[Callable[..., Any]] = set()  # the vjps of view ops (filled by ops_shape)
+
+
+def _check_stale_views(deps: dict[Node, int]) -> None:
+    """Raises if a view was read after an in-place change of the Tensor it views.
+
+    PyTorch rebases such a view onto the base's new history; fastnn keeps the view's
+    history, which would give a wrong gradient, so it refuses instead.
+    """
+    changed: dict[Node, int] = {}  # view node -> seq of the first in-place op on its base
+    for v in deps:
+        if v.vjp in VIEW_VJPS and v.inputs is not None and v.inputs[0] is not None:
+            p = v.inputs[0].grad_fn
+            first = None
+            while p is not None and p.seq > v.seq:
+                first = p.seq
+                p = p.prev
+            if first is not None:
+                changed[v] = first
+    if not changed:
+        return
+    for node in deps:
+        if node.inputs is None:
+            continue
+        for t in node.inputs:
+            if t is None:
+                continue
+            v = producer(t, node)
+            first = changed.get(v)
+            if first is not None and node.seq > first and np.may_share_memory(
+                    t._data, v.inputs[0]._data):
+                raise RuntimeError(
+                    f"a view ({v.name()}) was used after an in-place change of the Tensor it "
+                    "views; fastnn does not rebase views onto the new value. Take the view "
+                    "after the in-place operation, or clone() it before."
+                )
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:

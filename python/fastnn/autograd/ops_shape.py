@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _state
-from .graph import unbroadcast
+from .graph import VIEW_VJPS, unbroadcast
 from .ops_math import operand
 from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap
 
@@ -212,8 +212,9 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``: ints, slices, ``None``, ``...``, bool masks and integer arrays."""
     k, basic = _key(key)
     value = x._data[k]
-    if type(value) is not np.ndarray:
-        value = np.asarray(value)
+    if type(value) is not np.ndarray:  # all ints: a 0-d view, as in PyTorch (not a copy)
+        value = x._data[(k if isinstance(k, tuple) else (k,)) + (Ellipsis,)] if basic else \
+            np.asarray(value)
     if _state.enabled and x._rg:
         out = _result(value, _getitem_vjp, (x,), (x._data.shape, k, basic))
     else:
@@ -241,6 +242,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     vd, vt = operand(value)
     if _state.enabled and (x._rg or (vt is not None and vt._rg)):
         x._check_inplace()
+        _check_views_of_leaf(x)
         old = _snapshot(x)
         new = x._data.copy()
         new[k] = vd
@@ -262,14 +264,60 @@ def _snapshot(x: Tensor) -> Tensor:
 
 
 def _take_over(x: Tensor, result: Tensor) -> None:
-    """Writes ``result`` into ``x``'s storage and makes ``x`` the output of its node."""
+    """Writes ``result`` into ``x``'s storage and makes ``x`` the output of its node.
+
+    When ``x`` is a view, the Tensor it views changed too: that base becomes the output
+    of a node that puts the new ``x`` back into the old base (PyTorch's ``CopySlices``),
+    so a later use of the base sees the change in its history as well as its values.
+    """
     np.copyto(x._data, result._data, casting="same_kind")
     node = result.grad_fn
+    before = x.grad_fn
     if node is not None:  # consumers recorded before this op still read the old x
-        node.prev = x.grad_fn
+        node.prev = before
     x.grad_fn = node
     x._rg = result._rg
     x._bump()
+    base = _view_base(x, before)
+    if base is not None and node is not None:
+        _rebase(base, x, before)
+
+
+def _view_base(x: Tensor, fn: Any) -> Tensor | None:
+    """The Tensor that ``x`` is a view of, when its node ``fn`` is a view op recorded on the
+    graph (``None`` otherwise)."""
+    if fn is None or fn.inputs is None or fn.vjp not in _VIEW_VJPS:
+        return None
+    if fn.vjp is _getitem_vjp and not fn.saved[2]:
+        return None  # advanced indexing copies
+    base = fn.inputs[0]
+    if base is None or not np.may_share_memory(base._data, x._data):
+        return None
+    return base
+
+
+def _rebase(base: Tensor, view: Tensor, fn: Any) -> None:
+    """Makes ``base`` the output of "``base`` with ``view`` (from node ``fn``) put back"."""
+    vjp = fn.vjp
+    if vjp is _getitem_vjp:
+        setitem(base, fn.saved[1], view)
+    elif vjp is _reshape_vjp:
+        _take_over(base, reshape(view, base._data.shape))
+    else:  # permute / transpose: the inverse permutation
+        _take_over(base, permute(view, tuple(np.argsort(fn.saved[0]))))
+
+
+def _check_views_of_leaf(x: Tensor) -> None:
+    """An in-place change of a view of a leaf that requires grad is an error, as in PyTorch."""
+    fn = x.grad_fn
+    while True:
+        base = _view_base(x, fn)
+        if base is None:
+            return
+        if base.grad_fn is None and base._rg:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
+        x, fn = base, base.grad_fn
 
 
 def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
@@ -277,6 +325,7 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
     od, ot = operand(other)
     if _state.enabled and (x._rg or (ot is not None and ot._rg)):
         x._check_inplace()
+        _check_views_of_leaf(x)
         result = op(_snapshot(x), other)
         if result._data.shape != x._data.shape:
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
@@ -410,3 +459,7 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
         out.append(getitem(x, key))
         start += s
     return tuple(out)
+
+
+_VIEW_VJPS = frozenset((_reshape_vjp, _permute_vjp, _getitem_vjp))
+VIEW_VJPS.update(_VIEW_VJPS)
