@@ -202,16 +202,30 @@ def _check_stale_views(deps: dict[Node, int]) -> None:
     PyTorch rebases such a view onto the base's new history; fastnn keeps the view's
     history, which would give a wrong gradient, so it refuses instead.
     """
-    changed: dict[Node, int] = {}  # view node -> seq of the first in-place op on its base
-    for v in deps:
+    memo: dict[Node, int | None] = {}
+
+    def changed_at(v: Node) -> int | None:
+        """For a view node, the seq of the first in-place op after it on its base (or on
+        the base of that base, ...); ``None`` if none."""
+        if v in memo:
+            return memo[v]
+        memo[v] = None
+        first = None
         if v.vjp in VIEW_VJPS and v.inputs is not None and v.inputs[0] is not None:
-            p = v.inputs[0].grad_fn
-            first = None
+            base = v.inputs[0]
+            p = base.grad_fn
             while p is not None and p.seq > v.seq:
                 first = p.seq
                 p = p.prev
-            if first is not None:
-                changed[v] = first
+            if (p is not None and p.inputs is not None and p.inputs[0] is not None
+                    and np.may_share_memory(base._data, p.inputs[0]._data)):
+                up = changed_at(p)  # the base is itself a view whose base changed
+                if up is not None and up > v.seq and (first is None or up < first):
+                    first = up
+        memo[v] = first
+        return first
+
+    changed = {v: c for v in deps if (c := changed_at(v)) is not None}
     if not changed:
         return
     for node in deps:

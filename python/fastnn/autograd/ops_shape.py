@@ -243,6 +243,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     if _state.enabled and (x._rg or (vt is not None and vt._rg)):
         x._check_inplace()
         _check_views_of_leaf(x)
+        _refresh_view(x)
         old = _snapshot(x)
         new = x._data.copy()
         new[k] = vd
@@ -281,6 +282,11 @@ def _take_over(x: Tensor, result: Tensor) -> None:
     base = _view_base(x, before)
     if base is not None and node is not None:
         _rebase(base, x, before)
+        # x stays a view: of the base's new value now (older readers reach node via prev)
+        fresh = _view_again(base, before, x._data.shape).grad_fn
+        if fresh is not None:
+            fresh.prev = node
+            x.grad_fn = fresh
 
 
 def _view_base(x: Tensor, fn: Any) -> Tensor | None:
@@ -298,19 +304,46 @@ def _view_base(x: Tensor, fn: Any) -> Tensor | None:
 
 def _rebase(base: Tensor, view: Tensor, fn: Any) -> None:
     """Makes ``base`` the output of "``base`` with ``view`` (from node ``fn``) put back"."""
-    vjp = fn.vjp
+    vjp = fn.vjp  # the base's new node is an index_put, never a view op (no view cycles)
     if vjp is _getitem_vjp:
         setitem(base, fn.saved[1], view)
     elif vjp is _reshape_vjp:
-        _take_over(base, reshape(view, base._data.shape))
+        setitem(base, Ellipsis, reshape(view, base._data.shape))
     else:  # permute / transpose: the inverse permutation
-        _take_over(base, permute(view, tuple(np.argsort(fn.saved[0]))))
+        setitem(base, Ellipsis, permute(view, tuple(np.argsort(fn.saved[0]))))
+
+
+def _refresh_view(x: Tensor) -> None:
+    """Before an in-place change of a view whose base changed in place since the view was
+    taken: makes ``x`` a view of the base's current value (older readers of ``x`` keep
+    the old history through ``prev``), as PyTorch rebases views."""
+    fn = x.grad_fn
+    base = _view_base(x, fn)
+    if base is None:
+        return
+    _refresh_view(base)
+    bf = base.grad_fn
+    if bf is None or bf.seq < fn.seq:
+        return
+    node = _view_again(base, fn, x._data.shape).grad_fn
+    if node is not None:
+        node.prev = fn
+    x.grad_fn = node
+
+
+def _view_again(base: Tensor, fn: Any, shape: tuple[int, ...]) -> Tensor:
+    """The view that node ``fn`` took, taken again of ``base``'s current value."""
+    if fn.vjp is _getitem_vjp:
+        return getitem(base, fn.saved[1])
+    if fn.vjp is _reshape_vjp:
+        return reshape(base, shape)
+    return permute(base, fn.saved[0])
 
 
 def _check_views_of_leaf(x: Tensor) -> None:
     """An in-place change of a view of a leaf that requires grad is an error, as in PyTorch."""
     fn = x.grad_fn
-    while True:
+    for _ in range(100_000):  # a chain of views ends (bounded against a cycle all the same)
         base = _view_base(x, fn)
         if base is None:
             return
@@ -326,6 +359,7 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
     if _state.enabled and (x._rg or (ot is not None and ot._rg)):
         x._check_inplace()
         _check_views_of_leaf(x)
+        _refresh_view(x)
         result = op(_snapshot(x), other)
         if result._data.shape != x._data.shape:
             raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
