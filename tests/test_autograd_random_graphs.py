@@ -4,7 +4,7 @@ or neither does, and then the values and gradients agree.
 Each program draws a sequence of steps from a seeded generator; a step reads earlier
 values (so values are shared by several consumers, and read before and after in-place
 changes) and either makes a new value or changes one in place (``+=``, ``*=``,
-``x[i] = v``, ``x[i] += v``, ``mul_`` through a view).
+``x[i] = v``, ``x[i] += v``, ``mul_``/``add_``/``x[i] = v`` through views of views).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _program(seed):
             target = int(rng.integers(2, n_values)) if n_values > 2 else None
             if target is None:
                 continue
-            steps.append(("inplace", int(rng.integers(5)), target, int(rng.integers(n_values))))
+            steps.append(("inplace", int(rng.integers(8)), target, int(rng.integers(n_values))))
     return steps
 
 
@@ -74,8 +74,14 @@ def _run(L, steps, a0, b0):
                 x[1] = v[0] * 2
             elif how == 3:
                 x[:, 1] += v[:, 2]
-            else:
+            elif how == 4:
                 x[0].mul_(0.5)
+            elif how == 5:
+                x.t().mul_(v.t().sigmoid())
+            elif how == 6:
+                x.view(-1)[3] = v[0, 0] * 3
+            else:
+                x.view(4, 3)[1:].add_(v.reshape(4, 3)[:3] * 0.5)
     out = sum((v * (i + 1)).sum() for i, v in enumerate(vals[2:])) if len(vals) > 2 else \
         (a * b).sum()
     out.backward()

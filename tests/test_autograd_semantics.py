@@ -1084,3 +1084,22 @@ def test_inplace_in_forward_traced_step_matches_eager(variant):
                 losses.append(loss.item())
             runs.append(losses)
     assert runs[0] == runs[1]
+
+
+def test_view_needs_contiguous_values_like_torch():
+    x = fn.arange(6.0).reshape(2, 3)
+    t = x.t()
+    assert not t.is_contiguous() and x.is_contiguous()
+    with pytest.raises(RuntimeError, match="reshape"):
+        t.view(-1)  # a copy would drop writes made through it
+    assert t.reshape(-1).tolist() == [0, 3, 1, 4, 2, 5]
+    c = t.contiguous()
+    assert c.is_contiguous() and c.view(-1).tolist() == [0, 3, 1, 4, 2, 5]
+    assert x.contiguous() is x
+    w = fn.randn(2, 3, requires_grad=True)
+    (w.t().contiguous().view(-1) * fn.arange(6.0)).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[0, 2, 4], [1, 3, 5]])
+    y = (w * 1)[:, [2, 0, 1, 1]]  # advanced indexing copies into contiguous values
+    assert y.is_contiguous()
+    y.view(8)[0] = 0.0
+    assert y[0, 0].item() == 0.0

@@ -57,7 +57,13 @@ def view(x: Tensor, *shape: Any) -> Tensor:
         from .dtypes import as_dtype  # view(dtype) is not supported: say so clearly
         as_dtype(shape[0], "view()")
         raise NotImplementedError("view(dtype) is not supported by fastnn")
-    return reshape(x, *shape)
+    out = reshape(x, *shape)
+    if out._data.size and not np.may_share_memory(out._data, x._data):
+        # a copy would silently drop writes through the "view": refuse, as PyTorch does
+        raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                           "(at least one dimension spans across two contiguous subspaces). "
+                           "Use .reshape(...) instead.")
+    return out
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -215,6 +221,8 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     if type(value) is not np.ndarray:  # all ints: a 0-d view, as in PyTorch (not a copy)
         value = x._data[(k if isinstance(k, tuple) else (k,)) + (Ellipsis,)] if basic else \
             np.asarray(value)
+    elif not basic and not value.flags.c_contiguous:  # a copy: contiguous, as in PyTorch
+        value = np.ascontiguousarray(value)
     if _state.enabled and x._rg:
         out = _result(value, _getitem_vjp, (x,), (x._data.shape, k, basic))
     else:

@@ -386,10 +386,14 @@ class Tensor:
         return self
 
     def contiguous(self) -> Tensor:
-        return self
+        """Self when its values are C-contiguous, else a contiguous copy (on the graph)."""
+        if self._data.flags.c_contiguous:
+            return self
+        from .ops_math import clone
+        return clone(self)
 
     def is_contiguous(self) -> bool:
-        return True
+        return bool(self._data.flags.c_contiguous)
 
     # -- in-place writes -------------------------------------------------------
     def _bump(self) -> None:
