@@ -17,8 +17,8 @@ from .._random import default_generator
 from ..autograd.tensor import Tensor as _Tensor
 
 __all__ = [
-    "calculate_gain", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_", "uniform_",
-    "xavier_normal_", "xavier_uniform_", "zeros_",
+    "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_",
+    "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]
 
 Tensor = TypeVar("Tensor", bound=Union[_Tensor, np.ndarray])
@@ -87,6 +87,11 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     arr = _array(tensor, "normal_()")
     gen = generator or default_generator()
     return _fill(tensor, gen.normal(mean, std, size=arr.shape), "normal_()")
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fills ``tensor`` with ``val``."""
+    return _fill(tensor, float(val), "constant_()")
 
 
 def zeros_(tensor: Tensor) -> Tensor:
