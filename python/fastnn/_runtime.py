@@ -67,7 +67,9 @@ def info() -> dict[str, Any]:
 
     Returns:
         dict: ``version``, ``simd`` (the GEMM path in use: ``"avx512"``,
-        ``"avx2"`` or ``"scalar"``; ``FASTNN_ARCH`` overrides it), ``threads``,
+        ``"avx2"`` or ``"scalar"``; ``FASTNN_ARCH`` overrides it, and
+        ``FASTNN_ARCH=avx512emu`` runs the 16-lane AVX-512 kernel as AVX2
+        ymm pairs), ``threads``,
         ``openmp`` (runtime), ``compiler``, and ``omp_num_threads`` (the
         environment variable, or ``None``).
     """

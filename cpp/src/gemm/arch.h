@@ -18,16 +18,18 @@ struct GemmArch {
   index_t mr, nr;    // register tile (must equal the kernel's kMR, kNR)
   index_t mc, kc, nc;  // cache blocks
   UKernel ukernel;
-  PackBlock pack;  // the block packing for this ISA
+  PackBlock pack;    // the block packing for this ISA
+  UKernelEdge edge;  // masked edge tiles, or nullptr: the macro-kernel's on-stack tile
 };
 
 // Largest mr * nr of any kernel: the macro-kernel's on-stack edge tile.
 constexpr index_t kMaxTile = 512;
 
-// The kernel used by gemm(), chosen once on first use (thread-safe): the best one
-// at or below active_isa() (util/isa.h: CPU and OS support, capped by
-// FASTNN_ARCH=scalar|avx2|avx512). A level this build has no kernel for falls
-// back to the best kernel below it.
+// The kernel used by gemm(), chosen once on first use (thread-safe): the row
+// FASTNN_ARCH names when this CPU runs it (e.g. avx512emu, the 16-lane kernel on
+// ymm pairs), otherwise the best one at or below active_isa() (util/isa.h: CPU
+// and OS support, capped by FASTNN_ARCH=scalar|avx2|avx512). A level this build
+// has no kernel for falls back to the best kernel below it.
 const GemmArch& active_arch();
 
 // The kernel named `name` if this CPU can run it, otherwise nullptr.

@@ -86,8 +86,9 @@ struct Panels {
 };
 
 // B panels times A panels (B outer: one B panel stays in L1 while the A panels
-// stream through), into C at (ic, jc). Edge tiles go through an on-stack tile,
-// then the same write-back as ukernel.h.
+// stream through), into C at (ic, jc). Edge tiles go to the kernel's masked edge
+// entry when it has one, else through an on-stack tile and the same write-back
+// as ukernel.h.
 void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const Panels& pn,
                   float alpha, float beta, float* C, index_t ldc, const EpilogueStep& es) {
   alignas(64) float tile[kMaxTile];
@@ -108,6 +109,8 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
       float* c = C + ir * ldc + jr;
       if (mr == g.mr && nr == g.nr) {
         g.ukernel(kc, ap, rsa, csa, bp, rsb, alpha, beta, c, ldc);
+      } else if (g.edge != nullptr) {
+        g.edge(mr, nr, kc, ap, rsa, csa, bp, rsb, alpha, beta, c, ldc);
       } else {
         g.ukernel(kc, ap, rsa, csa, bp, rsb, 1.0f, 0.0f, tile, g.nr);
         for (index_t i = 0; i < mr; ++i)
