@@ -4,6 +4,7 @@ counts; input handling; bad inputs; FASTNN_ARCH dispatch; a PyTorch cross-check.
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -460,3 +461,52 @@ def test_matches_torch(ta, tb, rng):
     expected = (ta_.T if ta else ta_) @ (tb_.T if tb else tb_)
     np.testing.assert_allclose(matmul(a, b, trans_a=ta, trans_b=tb), expected.numpy(),
                                rtol=1e-4, atol=1e-4)
+
+
+# ---- cache-aware blocking ---------------------------------------------------------------------
+
+def test_blocking_is_reported_and_sane():
+    bl = fn.info()["gemm_blocking"]
+    mr, nr, mc, kc, nc = (bl[k] for k in ("mr", "nr", "mc", "kc", "nc"))
+    assert mc % mr == 0 and nc % nr == 0 and mc >= mr and nc >= nr and kc >= 16 and kc % 8 == 0
+    assert bl["cache_source"] in ("cpuid", "sysfs", "env", "none")
+    if bl["cache_source"] != "none":
+        assert bl["l1d"] >= 1024 and bl["l2"] >= bl["l1d"]
+        # The A block fits half of L2 (unless one panel is already larger).
+        assert mc * kc * 4 <= bl["l2"] // 2 or mc == mr
+        if bl["l3"] > 0:
+            assert kc * nc * 4 <= bl["l3"] // 2 or nc == nr
+
+
+SMALL_CACHE_CHECK = """
+import numpy as np, fastnn as fn
+from fastnn import _core
+print(fn.info()["gemm_blocking"])
+rng = np.random.default_rng(0)
+worst = 0.0
+for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512") if _core._gemm_arch_supported(p)]:
+    for threads in (1, 2):
+        fn.set_num_threads(threads)
+        for (M, N, K, ta, tb) in [(300, 530, 70, False, True), (129, 97, 41, True, False),
+                                  (17, 1000, 33, False, False)]:
+            a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+            b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+            ref = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+            got = _core._matmul_arch(path, a, b, ta, tb)
+            worst = max(worst, float(np.abs(got - ref).max() / np.sqrt(K)))
+print("worst", worst)
+"""
+
+
+def test_forced_small_caches_give_small_blocks_and_correct_products():
+    """FASTNN_CACHE_SIZES stands in for a CPU with tiny caches: the blocks shrink (several
+    K, M and N blocks even for small shapes) and every path still computes the product."""
+    env = dict(os.environ, FASTNN_CACHE_SIZES="4K,16K,64K")
+    r = subprocess.run([sys.executable, "-c", SMALL_CACHE_CHECK], env=env, capture_output=True,
+                       text=True, check=True)
+    first, last = r.stdout.strip().splitlines()[0], r.stdout.strip().splitlines()[-1]
+    bl = ast.literal_eval(first)
+    assert bl["cache_source"] == "env" and (bl["l1d"], bl["l2"], bl["l3"]) == (4096, 16384, 65536)
+    assert bl["kc"] <= 64
+    assert bl["mc"] * bl["kc"] * 4 <= 8192 or bl["mc"] == bl["mr"]
+    assert float(last.split()[1]) < 1e-4

@@ -8,6 +8,10 @@ namespace fastnn::gemm_detail {
 
 namespace {
 
+// mc, kc, nc here are the fallbacks and the kernels' preferred kc: the blocks in use
+// come from derive_blocking (arch.h) and this CPU's cache sizes. On the 2-core Zen 4
+// (L1d 32 KiB, L2 1 MiB, L3 32 MiB) that gives avx512 mc 336, kc 384, nc 8160 and
+// avx2 mc 510, kc 256, nc 8192.
 // Best first, down to scalar (which always runs); rows after scalar are chosen
 // only by name (FASTNN_ARCH, or the tests' _matmul_arch).
 //   avx512 (Zen 4 / Skylake-X class): 8 x 48 tile; A block 224 x 384 x 4 B = 336 KiB
@@ -50,7 +54,39 @@ const GemmArch& choose() {
   return kArchs[0];  // unreachable: the scalar row always runs
 }
 
+index_t round_down(index_t v, index_t step, index_t floor) {
+  const index_t r = v / step * step;
+  return r < floor ? floor : r;
+}
+
+constexpr std::size_t kRows = sizeof(kArchs) / sizeof(kArchs[0]);
+
 }  // namespace
+
+Blocking derive_blocking(const GemmArch& g, const CacheInfo& c) {
+  constexpr index_t f = sizeof(float);
+  Blocking b{g.mc, g.kc, g.nc};
+  if (c.l1d > 0 && g.mr * g.kc * f > c.l1d / 2) b.kc = c.l1d / 2 / (g.mr * f);
+  if (c.l2 > 0 && b.kc * g.nr * f > c.l2 / 4) b.kc = c.l2 / 4 / (g.nr * f);
+  b.kc = round_down(b.kc, 8, 16);
+  if (c.l2 > 0) b.mc = round_down(c.l2 / 2 / (b.kc * f), g.mr, g.mr);
+  if (c.l3 > 0) {
+    const index_t nc = c.l3 / 2 / (b.kc * f);
+    b.nc = round_down(nc < 8192 ? nc : 8192, g.nr, g.nr);
+  }
+  return b;
+}
+
+const Blocking& arch_blocking(const GemmArch& g) {
+  static const auto blocks = [] {
+    struct All {
+      Blocking b[kRows];
+    } all{};
+    for (std::size_t i = 0; i < kRows; ++i) all.b[i] = derive_blocking(kArchs[i], cache_info());
+    return all;
+  }();
+  return blocks.b[&g - kArchs];
+}
 
 const GemmArch& active_arch() {
   static const GemmArch& chosen = choose();

@@ -130,6 +130,7 @@ index_t max_threads() { return get_num_threads(); }
 // One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
 struct Job {
   const GemmArch& g;
+  Blocking bk;  // mc, kc, nc for this CPU's caches (arch.h)
   index_t M, N, K;
   float alpha, beta;
   const float* A;
@@ -148,25 +149,26 @@ struct Job {
 // only: its rows must be contiguous) when at most kDirectPanels A panels do.
 void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
   const GemmArch& g = j.g;
+  const Blocking& bk = j.bk;
   const index_t M = m1 - m0, N = n1 - n0;
   if (M <= 0 || N <= 0) return;
-  const index_t kc_max = min_i(g.kc, j.K);
-  const bool a_direct = ceil_div(min_i(g.nc, N), g.nr) <= kDirectPanels;
-  const bool b_direct = j.csb == 1 && ceil_div(min_i(g.mc, M), g.mr) <= kDirectPanels;
+  const index_t kc_max = min_i(bk.kc, j.K);
+  const bool a_direct = ceil_div(min_i(bk.nc, N), g.nr) <= kDirectPanels;
+  const bool b_direct = j.csb == 1 && ceil_div(min_i(bk.mc, M), g.mr) <= kDirectPanels;
   static thread_local PackBuffer a_buffer, b_buffer;
   float* const apack = a_buffer.get(static_cast<std::size_t>(
-      (a_direct ? g.mr : min_i(g.mc, ceil_div(M, g.mr) * g.mr)) * kc_max));
+      (a_direct ? g.mr : min_i(bk.mc, ceil_div(M, g.mr) * g.mr)) * kc_max));
   float* const bpack = b_buffer.get(static_cast<std::size_t>(
-      (b_direct ? g.nr : min_i(g.nc, ceil_div(N, g.nr) * g.nr)) * kc_max));
-  for (index_t jc = n0; jc < n1; jc += g.nc) {
-    const index_t nc = min_i(g.nc, n1 - jc);
-    for (index_t pc = 0; pc < j.K; pc += g.kc) {
-      const index_t kc = min_i(g.kc, j.K - pc);
+      (b_direct ? g.nr : min_i(bk.nc, ceil_div(N, g.nr) * g.nr)) * kc_max));
+  for (index_t jc = n0; jc < n1; jc += bk.nc) {
+    const index_t nc = min_i(bk.nc, n1 - jc);
+    for (index_t pc = 0; pc < j.K; pc += bk.kc) {
+      const index_t kc = min_i(bk.kc, j.K - pc);
       const float beta_k = pc == 0 ? j.beta : 1.0f;
       const float* b = j.B + pc * j.rsb + jc * j.csb;
       if (!b_direct) pack_b(g.pack, kc, nc, b, j.rsb, j.csb, g.nr, bpack);
-      for (index_t ic = m0; ic < m1; ic += g.mc) {
-        const index_t mc = min_i(g.mc, m1 - ic);
+      for (index_t ic = m0; ic < m1; ic += bk.mc) {
+        const index_t mc = min_i(bk.mc, m1 - ic);
         const float* a = j.A + ic * j.rsa + pc * j.csa;
         Panels pn{apack, kc, 1, g.mr, bpack, kc, g.nr, a_direct, b_direct, apack, bpack};
         if (a_direct) {
@@ -220,8 +222,8 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  const Job job{g,     M, N, K, alpha, beta, A, trans_a ? 1 : lda, trans_a ? lda : 1, B,
-                trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
+  const Job job{g,     arch_blocking(g), M, N, K, alpha, beta, A, trans_a ? 1 : lda,
+                trans_a ? lda : 1, B, trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
   // Threads: at most one per kMinMacsPerThread of work, and none at all below
   // that (even an inactive parallel region costs a few microseconds).
   const double macs = static_cast<double>(M) * N * K;
