@@ -316,7 +316,14 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  const Job job{g,     arch_blocking(g), M, N, K, alpha, beta, A, trans_a ? 1 : lda,
+  // K blocks of equal depth: K = 784 with kc 384 runs as 264 + 264 + 256, not 384 + 384
+  // + 16, whose last block would pay a whole C read-modify-write pass and a packing
+  // pass for 16 multiply-adds per element. Depends on K and the blocks only, so every
+  // thread count and path splits K alike.
+  Blocking bk = arch_blocking(g);
+  const index_t k_blocks = ceil_div(K, bk.kc);
+  bk.kc = min_i(bk.kc, ceil_div(ceil_div(K, k_blocks), 8) * 8);
+  const Job job{g,     bk, M, N, K, alpha, beta, A, trans_a ? 1 : lda,
                 trans_a ? lda : 1, B, trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
   // Threads: at most one per kMinMacsPerThread of work, and none at all below
   // that (even an inactive parallel region costs a few microseconds).
