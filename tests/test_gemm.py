@@ -515,6 +515,6 @@ def test_forced_small_caches_give_small_blocks_and_correct_products():
     first, last = r.stdout.strip().splitlines()[0], r.stdout.strip().splitlines()[-1]
     bl = ast.literal_eval(first)
     assert bl["cache_source"] == "env" and (bl["l1d"], bl["l2"], bl["l3"]) == (4096, 16384, 65536)
-    assert bl["kc"] <= 64
+    assert bl["kc"] <= 128  # the A micro-panel (mr >= 4 rows) in half of the 4 KiB L1d
     assert bl["mc"] * bl["kc"] * 4 <= 8192 or bl["mc"] == bl["mr"]
     assert float(last.split()[1]) < 1e-4
