@@ -1,9 +1,10 @@
-"""GEMM: every path (reference, scalar, avx2, and the dispatched one) against a float64
-NumPy reference over a shape sweep, transposes, alpha/beta, thread counts; input
-handling; bad inputs; FASTNN_ARCH dispatch; a PyTorch cross-check."""
+"""GEMM: every path (reference, scalar, avx2, avx512, avx512emu, and the dispatched one)
+against a float64 NumPy reference over a shape sweep, transposes, alpha/beta, thread
+counts; input handling; bad inputs; FASTNN_ARCH dispatch; a PyTorch cross-check."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -18,20 +19,27 @@ from fastnn.functional import matmul
 U32 = 2.0**-24  # float32 unit roundoff
 # "dispatch" is _core.matmul as fastnn.matmul runs it (tiny-size shortcut + chosen kernel);
 # the others force one path at every size.
-PATHS = ["dispatch", "reference", "scalar", "avx2"]
+# avx512emu is the 16-lane avx512 kernel compiled for AVX2 (ymm pairs): it runs on
+# every AVX2 CPU and must give bit-identical results to avx512 where both run.
+PATHS = ["dispatch", "reference", "scalar", "avx2", "avx512", "avx512emu"]
 TRANS = [(False, False), (False, True), (True, False), (True, True)]
 TRANS_IDS = ["nn", "nt", "tn", "tt"]
 
-# (M, N, K). Tiles: avx2 6 x 16, scalar 4 x 8; blocks: kc 256, mc 144 (avx2) / 128
-# (scalar), nc 4080 (avx2) / 2048 (scalar).
+# (M, N, K). Tiles: avx512 / avx512emu 8 x 48, avx2 6 x 16, scalar 4 x 8; table blocks:
+# kc 384 (avx512) / 256, mc 224 (avx512) / 144 (avx2) / 128 (scalar), nc 4080 (avx512,
+# avx2) / 2048 (scalar).
 SHAPES = [
     (0, 5, 3), (4, 0, 3), (3, 4, 0),                 # empty
     (1, 1, 1), (1, 17, 1), (2, 3, 5), (7, 11, 13),   # tiny, primes
     (5, 15, 17), (6, 16, 8), (7, 17, 31),            # avx2 tile -1, =, +1
     (3, 7, 9), (4, 8, 4), (9, 9, 2),                 # scalar tile -1, =, +1
+    (7, 47, 11), (8, 48, 6), (9, 49, 3),             # avx512 tile -1, =, +1
+    (8, 95, 5), (17, 97, 2), (1, 33, 4),             # avx512: 2 panels -1 / +1, 33 lanes
     (13, 19, 255), (11, 23, 257), (6, 16, 513),      # kc -1, +1, several K blocks
+    (9, 50, 383), (10, 47, 385), (8, 48, 769),       # avx512 kc -1, +1, three K blocks
     (143, 31, 7), (145, 33, 5), (129, 9, 3),         # mc -1 / +1 (avx2), +1 (scalar)
-    (3, 2049, 5), (2, 4081, 3),                      # nc +1 (scalar, avx2)
+    (223, 49, 3), (225, 47, 2),                      # avx512 mc -1 / +1
+    (3, 2049, 5), (2, 4081, 3),                      # nc +1 (scalar, avx2, avx512)
     (1000, 3, 2), (2, 3, 1000), (3, 1000, 2),        # tall-skinny
 ]
 
@@ -120,7 +128,9 @@ def test_mlp_shapes(path, a_shape, b_shape, ta, tb, num_threads, rng):
 @pytest.mark.parametrize("alpha", [1.0, 0.0, -0.5])
 @pytest.mark.parametrize("beta", [0.0, 1.0, 2.5])
 def test_alpha_beta(path, alpha, beta, ta, tb, num_threads, rng):
-    M, N, K = 150, 40, 300  # two K blocks, edge tiles in M (150 = 144 + 6) and N (40 = 32 + 8)
+    # Two K blocks (one for avx512's kc 384: test_shape_sweep covers several), edge tiles in
+    # M (150 = 144 + 6 = 18 x 8 + 6) and N (40 = 32 + 8 = 48 - 8).
+    M, N, K = 150, 40, 300
     a, b = operands(rng, M, N, K, ta, tb)
     c0 = rng.standard_normal((M, N)).astype(np.float32)
     if beta == 0.0:
@@ -230,7 +240,7 @@ def test_nan_in_inputs_propagates(path, rng):
 
 @pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
 @pytest.mark.parametrize("M,N,K", [(150, 300, 257), (128, 784, 512), (301, 35, 600),
-                                   (1000, 40, 64)])
+                                   (1000, 40, 64), (20, 3000, 50), (9, 500, 900)])
 def test_bit_identical_across_threads(path, M, N, K, ta, tb, rng):
     if path == "reference":
         pytest.skip("the reference loop is serial")
@@ -239,8 +249,9 @@ def test_bit_identical_across_threads(path, M, N, K, ta, tb, rng):
     results = []
     before = fn.get_num_threads()
     try:
-        # 2, 3, 4 and 6 threads cut C into different grids (1 x n, 2 x 2, 2 x 3, ...).
-        for n in (1, max(2, os.cpu_count() or 1), 3, 4, 6):
+        # Different counts hand out the shared-B work units (or, for a skinny M, the
+        # column blocks) differently; 16 oversubscribes a small machine.
+        for n in (1, max(2, os.cpu_count() or 1), 3, 4, 7, 16):
             fn.set_num_threads(n)
             out = c0.copy()
             run(path, a, b, ta, tb, out, 0.75, 1.0)
@@ -381,7 +392,10 @@ def arch_in_subprocess(value: str) -> subprocess.CompletedProcess:
 
 
 def best_supported() -> str:
-    return "avx2" if _core._gemm_arch_supported("avx2") else "scalar"
+    for name in ("avx512", "avx2"):
+        if _core._gemm_arch_supported(name):
+            return name
+    return "scalar"
 
 
 def cpuinfo_flags() -> set[str] | None:
@@ -414,13 +428,28 @@ def test_default_arch_is_best_supported():
     assert fn.info()["simd"] == best_supported()
 
 
-@pytest.mark.parametrize("value", ["scalar", "avx2", "avx512", "nonsense"])
+@pytest.mark.parametrize("value", ["scalar", "avx2", "avx512", "avx512emu", "nonsense"])
 def test_fastnn_arch_override(value):
     r = arch_in_subprocess(value)
-    honoured = value == "scalar" or (value == "avx2" and _core._gemm_arch_supported("avx2"))
-    expected = value if honoured else best_supported()  # avx512: no kernel yet, falls back
+    honoured = value == "scalar" or (value != "nonsense" and _core._gemm_arch_supported(value))
+    expected = value if honoured else best_supported()
     assert r.stdout.strip() == expected
     assert ("RuntimeWarning" in r.stderr) == (not honoured)
+
+
+def test_avx512_and_its_emulation_are_bit_identical(rng):
+    """The 16-lane kernel gives the same bits natively (zmm) and as ymm pairs: one
+    source, same tile, same operations (ukernel_w16.h). Edge tiles, K blocks, alpha/beta."""
+    if not _core._gemm_arch_supported("avx512"):
+        pytest.skip("this CPU has no AVX-512; avx512emu is checked against the reference")
+    for (M, N, K), (ta, tb) in zip([(9, 49, 385), (130, 100, 70), (8, 48, 3), (225, 4081, 2)],
+                                   TRANS):
+        a, b = operands(rng, M, N, K, ta, tb)
+        c0 = rng.standard_normal((M, N)).astype(np.float32)
+        outs = [c0.copy(), c0.copy()]
+        for path, out in zip(("avx512", "avx512emu"), outs):
+            _core._matmul_arch(path, a, b, ta, tb, out, 1.5, -0.5)
+        np.testing.assert_array_equal(outs[0], outs[1])
 
 
 # ---- PyTorch cross-check ----------------------------------------------------------------------
@@ -433,3 +462,59 @@ def test_matches_torch(ta, tb, rng):
     expected = (ta_.T if ta else ta_) @ (tb_.T if tb else tb_)
     np.testing.assert_allclose(matmul(a, b, trans_a=ta, trans_b=tb), expected.numpy(),
                                rtol=1e-4, atol=1e-4)
+
+
+# ---- cache-aware blocking ---------------------------------------------------------------------
+
+def test_blocking_is_reported_and_sane():
+    bl = fn.info()["gemm_blocking"]
+    mr, nr, mc, kc, nc = (bl[k] for k in ("mr", "nr", "mc", "kc", "nc"))
+    assert mc % mr == 0 and nc % nr == 0 and mc >= mr and nc >= nr and kc >= 16 and kc % 8 == 0
+    assert bl["cache_source"] in ("cpuid", "sysfs", "env", "none")
+    if bl["cache_source"] != "none":
+        assert bl["l1d"] >= 1024 and bl["l2"] >= bl["l1d"]
+        # The A block fits half of L2 (unless one panel is already larger).
+        assert mc * kc * 4 <= bl["l2"] // 2 or mc == mr
+        if bl["l3"] > 0:
+            assert kc * nc * 4 <= bl["l3"] // 2 or nc == nr
+
+
+SMALL_CACHE_CHECK = """
+import numpy as np, fastnn as fn
+from fastnn import _core
+print(fn.info()["gemm_blocking"])
+rng = np.random.default_rng(0)
+worst = 0.0
+for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512") if _core._gemm_arch_supported(p)]:
+    for threads in (1, 2):
+        fn.set_num_threads(threads)
+        for (M, N, K, ta, tb) in [(300, 530, 70, False, True), (129, 97, 41, True, False),
+                                  (17, 1000, 33, False, False)]:
+            a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+            b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+            ref = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+            got = _core._matmul_arch(path, a, b, ta, tb)
+            worst = max(worst, float(np.abs(got - ref).max() / np.sqrt(K)))
+            # Many (jc, pc) blocks: every thread count gives the same bits.
+            for n in (2, 3, 5):
+                fn.set_num_threads(n)
+                same = np.array_equal(_core._matmul_arch(path, a, b, ta, tb), got)
+                worst = worst if same else float("inf")
+            fn.set_num_threads(threads)
+print("worst", worst)
+"""
+
+
+def test_forced_small_caches_give_small_blocks_and_correct_products():
+    """FASTNN_CACHE_SIZES stands in for a CPU with tiny caches: the blocks shrink (several
+    K, M and N blocks even for small shapes) and every path still computes the product,
+    bit-identically at 1, 2, 3 and 5 threads (many shared-B blocks and barriers)."""
+    env = dict(os.environ, FASTNN_CACHE_SIZES="4K,16K,64K")
+    r = subprocess.run([sys.executable, "-c", SMALL_CACHE_CHECK], env=env, capture_output=True,
+                       text=True, check=True)
+    first, last = r.stdout.strip().splitlines()[0], r.stdout.strip().splitlines()[-1]
+    bl = ast.literal_eval(first)
+    assert bl["cache_source"] == "env" and (bl["l1d"], bl["l2"], bl["l3"]) == (4096, 16384, 65536)
+    assert bl["kc"] <= 128  # the A micro-panel (mr >= 4 rows) in half of the 4 KiB L1d
+    assert bl["mc"] * bl["kc"] * 4 <= 8192 or bl["mc"] == bl["mr"]
+    assert float(last.split()[1]) < 1e-4

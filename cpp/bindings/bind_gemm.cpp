@@ -140,7 +140,7 @@ void bind_gemm(py::module_& m) {
     py::module_::import("warnings")
         .attr("warn")("FASTNN_ARCH='" + std::string(requested) +
                           "' is unknown or not supported by this CPU/build "
-                          "(scalar, avx2, avx512); using '" + chosen + "'",
+                          "(scalar, avx2, avx512, avx512emu); using '" + chosen + "'",
                       py::module_::import("builtins").attr("RuntimeWarning"));
 
   m.def(
@@ -194,7 +194,7 @@ void bind_gemm(py::module_& m) {
         const CpuFeatures& f = cpu_features();
         py::dict d;
         d["avx2_fma"] = f.avx2_fma;
-        d["avx512"] = f.avx512;  // detected for the AVX-512 kernel to come; no kernel yet
+        d["avx512"] = f.avx512;  // the avx512 GEMM row needs it
         return d;
       },
       "Instruction sets this CPU and OS support (cpuid + xgetbv), whether or not "

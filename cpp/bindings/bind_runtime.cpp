@@ -42,6 +42,18 @@ void bind_runtime(py::module_& m) {
   m.def("build_info", [] {
     py::dict d;
     d["simd"] = gemm_arch();
+    const GemmBlockingInfo bl = gemm_blocking_info();
+    py::dict blocking;
+    blocking["mr"] = bl.mr;
+    blocking["nr"] = bl.nr;
+    blocking["mc"] = bl.mc;
+    blocking["kc"] = bl.kc;
+    blocking["nc"] = bl.nc;
+    blocking["l1d"] = bl.l1d;
+    blocking["l2"] = bl.l2;
+    blocking["l3"] = bl.l3;
+    blocking["cache_source"] = bl.cache_source;
+    d["gemm_blocking"] = blocking;
     d["x86_simd_kernels"] = FASTNN_X86_SIMD == 1;  // built with the *_avx2.cpp files
     d["openmp"] = openmp_runtime();
     d["openmp_enabled"] = openmp_enabled();

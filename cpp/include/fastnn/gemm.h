@@ -48,10 +48,20 @@ void gemm_reference(bool trans_a, bool trans_b, index_t M, index_t N, index_t K,
 
 // Name of the SIMD path gemm() uses ("avx512", "avx2" or "scalar"), chosen once
 // on first use: the best the CPU and OS support (cpuid + xgetbv), capped by the
-// environment variable FASTNN_ARCH=scalar|avx2|avx512. Asking for more than the
-// CPU (or this build) offers falls back to the best path below it; an unknown
-// value is ignored.
+// environment variable FASTNN_ARCH=scalar|avx2|avx512 (or avx512emu: the 16-lane
+// avx512 kernel on AVX2 ymm pairs). Asking for more than the CPU (or this build)
+// offers falls back to the best path below it; an unknown value is ignored.
 const char* gemm_arch();
+
+// The register tile and cache blocks gemm() runs with, and the cache sizes (bytes,
+// 0 when unknown) they were derived from (util/cache_info.h: FASTNN_CACHE_SIZES,
+// cpuid or sysfs; `cache_source` says which, "none": the table's fallbacks).
+struct GemmBlockingInfo {
+  index_t mr, nr, mc, kc, nc;
+  index_t l1d, l2, l3;
+  const char* cache_source;
+};
+GemmBlockingInfo gemm_blocking_info();
 
 // For tests: runs one named path whatever the size (no tiny-size shortcut):
 // "reference" (gemm_reference) or a packed kernel ("scalar", "avx2"). Returns

@@ -1,22 +1,40 @@
 // arch.cpp: the per-ISA table and the once-only choice among its rows (see arch.h).
 #include "gemm/arch.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace fastnn::gemm_detail {
 
 namespace {
 
-// Best first. An AVX-512 row goes on top when its kernel exists.
+// mc, kc, nc here are the fallbacks and the kernels' preferred kc: the blocks in use
+// come from derive_blocking (arch.h) and this CPU's cache sizes. On the 2-core Zen 4
+// (L1d 32 KiB, L2 1 MiB, L3 32 MiB) that gives avx512 mc 336, kc 384, nc 8160 and
+// avx2 mc 510, kc 256, nc 8192.
+// Best first, down to scalar (which always runs); rows after scalar are chosen
+// only by name (FASTNN_ARCH, or the tests' _matmul_arch).
+//   avx512 (Zen 4 / Skylake-X class): 8 x 48 tile; A block 224 x 384 x 4 B = 336 KiB
+//     (L2 1 MiB), B micro-panel 384 x 48 x 4 B = 72 KiB (streams from L2: kc 384 beat
+//     kc 128 and 192 by 3-8% on Zen 4), B block 384 x 4080 = 6 MiB (L3). Packing
+//     reuses the AVX2 routines (every AVX-512 CPU has AVX2).
+//   avx512emu: the same kernel and blocks on ymm pairs (AVX2 CPUs; for the tests).
 //   avx2 (Zen 3 / Haswell class): A block 144 x 256 x 4 B = 144 KiB (L2 512 KiB),
 //     B micro-panel 256 x 16 x 4 B = 16 KiB (L1 32 KiB), B block 256 x 4080 = 4 MiB (L3).
 //   scalar (SSE2): the same budget with the smaller 4 x 8 tile.
 constexpr GemmArch kArchs[] = {
 #if FASTNN_X86_SIMD
-    {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block},
+    {"avx512", Isa::avx512, avx512::kMR, avx512::kNR, 224, 384, 4080, &avx512::ukernel,
+     &avx2::pack_block, &avx512::ukernel_edge},
+    {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block,
+     nullptr},
 #endif
     {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
-     &scalar::pack_block},
+     &scalar::pack_block, nullptr},
+#if FASTNN_X86_SIMD
+    {"avx512emu", Isa::avx2, avx512emu::kMR, avx512emu::kNR, 224, 384, 4080, &avx512emu::ukernel,
+     &avx2::pack_block, &avx512emu::ukernel_edge},
+#endif
 };
 
 constexpr bool table_is_consistent() {
@@ -27,12 +45,48 @@ constexpr bool table_is_consistent() {
 static_assert(table_is_consistent(), "kArchs: tile too large or blocks not tile multiples");
 
 const GemmArch& choose() {
+  const char* requested = std::getenv("FASTNN_ARCH");
+  if (requested != nullptr)
+    for (const GemmArch& g : kArchs)
+      if (std::strcmp(g.name, requested) == 0 && g.level <= cpu_isa()) return g;
   for (const GemmArch& g : kArchs)
     if (g.level <= active_isa()) return g;
-  return kArchs[sizeof(kArchs) / sizeof(kArchs[0]) - 1];  // scalar: always runs
+  return kArchs[0];  // unreachable: the scalar row always runs
 }
 
+index_t round_down(index_t v, index_t step, index_t floor) {
+  const index_t r = v / step * step;
+  return r < floor ? floor : r;
+}
+
+constexpr std::size_t kRows = sizeof(kArchs) / sizeof(kArchs[0]);
+
 }  // namespace
+
+Blocking derive_blocking(const GemmArch& g, const CacheInfo& c) {
+  constexpr index_t f = sizeof(float);
+  Blocking b{g.mc, g.kc, g.nc};
+  if (c.l1d > 0 && g.mr * g.kc * f > c.l1d / 2) b.kc = c.l1d / 2 / (g.mr * f);
+  if (c.l2 > 0 && b.kc * g.nr * f > c.l2 / 4) b.kc = c.l2 / 4 / (g.nr * f);
+  b.kc = round_down(b.kc, 8, 16);
+  if (c.l2 > 0) b.mc = round_down(c.l2 / 2 / (b.kc * f), g.mr, g.mr);
+  if (c.l3 > 0) {
+    const index_t nc = c.l3 / 2 / (b.kc * f);
+    b.nc = round_down(nc < 8192 ? nc : 8192, g.nr, g.nr);
+  }
+  return b;
+}
+
+const Blocking& arch_blocking(const GemmArch& g) {
+  static const auto blocks = [] {
+    struct All {
+      Blocking b[kRows];
+    } all{};
+    for (std::size_t i = 0; i < kRows; ++i) all.b[i] = derive_blocking(kArchs[i], cache_info());
+    return all;
+  }();
+  return blocks.b[&g - kArchs];
+}
 
 const GemmArch& active_arch() {
   static const GemmArch& chosen = choose();

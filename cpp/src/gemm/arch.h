@@ -8,6 +8,7 @@
 #include "fastnn/common.h"
 #include "gemm/pack.h"
 #include "gemm/ukernel.h"
+#include "util/cache_info.h"
 #include "util/isa.h"
 
 namespace fastnn::gemm_detail {
@@ -16,18 +17,37 @@ struct GemmArch {
   const char* name;  // "scalar", "avx2", ... (FASTNN_ARCH values)
   Isa level;         // what the CPU must support to run `ukernel`
   index_t mr, nr;    // register tile (must equal the kernel's kMR, kNR)
-  index_t mc, kc, nc;  // cache blocks
+  index_t mc, kc, nc;  // cache blocks: the fallbacks when the cache sizes are unknown
   UKernel ukernel;
-  PackBlock pack;  // the block packing for this ISA
+  PackBlock pack;    // the block packing for this ISA
+  UKernelEdge edge;  // masked edge tiles, or nullptr: the macro-kernel's on-stack tile
 };
+
+// The cache blocks one product runs with (mc a multiple of mr, nc of nr).
+struct Blocking {
+  index_t mc, kc, nc;
+};
+
+// The row's blocks fitted to the caches `c` (a size of 0 keeps the row's value):
+//   kc = the row's kc (the depth its kernel was tuned for: a longer kc spreads the
+//        C tile's load and store over more FMAs), at most what keeps the A micro-panel
+//        (mr x kc) in half of L1d and the B micro-panel (kc x nr) in a quarter of L2;
+//   mc = the A block (mc x kc) in half of L2 (the rest: B micro-panels, C tiles);
+//   nc = the B block (kc x nc) in half of L3, at most 8192 columns.
+// Rounded down to multiples of 8 (kc), mr (mc), nr (nc); never below one tile.
+Blocking derive_blocking(const GemmArch& g, const CacheInfo& c);
+
+// derive_blocking(g, cache_info()), computed once per table row (thread-safe).
+const Blocking& arch_blocking(const GemmArch& g);
 
 // Largest mr * nr of any kernel: the macro-kernel's on-stack edge tile.
 constexpr index_t kMaxTile = 512;
 
-// The kernel used by gemm(), chosen once on first use (thread-safe): the best one
-// at or below active_isa() (util/isa.h: CPU and OS support, capped by
-// FASTNN_ARCH=scalar|avx2|avx512). A level this build has no kernel for falls
-// back to the best kernel below it.
+// The kernel used by gemm(), chosen once on first use (thread-safe): the row
+// FASTNN_ARCH names when this CPU runs it (e.g. avx512emu, the 16-lane kernel on
+// ymm pairs), otherwise the best one at or below active_isa() (util/isa.h: CPU
+// and OS support, capped by FASTNN_ARCH=scalar|avx2|avx512). A level this build
+// has no kernel for falls back to the best kernel below it.
 const GemmArch& active_arch();
 
 // The kernel named `name` if this CPU can run it, otherwise nullptr.

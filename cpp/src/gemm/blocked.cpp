@@ -1,15 +1,7 @@
-// blocked.cpp: the BLIS five-loop GEMM over packed micro-panels, threaded by a
-// 2-D split of C.
+// blocked.cpp: the BLIS five-loop GEMM over packed micro-panels, threaded
+// BLIS-style: the team packs each B block together, then splits the ic / jr loops.
 //
-// Threads: C is cut into a tm x tn grid of blocks (rows in multiples of mr,
-// columns in multiples of nr), one block per thread, with tm * tn = threads
-// chosen to minimize what each thread packs ((M / tm + N / tn) * K floats). Each
-// thread runs the serial loops below on its block with its own pack buffers: no
-// shared state and no barriers, so a thread delayed by another process never
-// stalls the others mid-product, and skinny training shapes (M = 128) still
-// split over every core (along N).
-//
-// Serial loops (one block):
+// Serial loops (one thread, or one thread's block in the skinny-M split below):
 //   for jc in N step nc:                    B block columns
 //     for pc in K step kc:                  K blocks, ascending (fixes the order over K)
 //       pack op(B)[pc:pc+kc, jc:jc+nc]
@@ -19,14 +11,31 @@
 //           for ir in mc step mr:
 //             micro-kernel: C tile = alpha * A panel @ B panel + beta_k * C tile
 //
+// Threads (run_shared): for each (jc, pc) block the team packs the B block into
+// one shared buffer (groups of B panels handed out by an atomic counter), meets
+// at one barrier, then takes work units from a second counter: a unit is a range
+// of C rows (a multiple of mr, at most mc) times a range of the block's B panels;
+// it packs A for its own rows only, into its thread's buffer, and runs the
+// macro-kernel. B is double-buffered, so that one barrier per block is the only
+// synchronization (the block after next reuses a buffer; everyone has finished
+// with it by then). The dynamic hand-out keeps the property the previous
+// barrier-free 2-D split had: a thread delayed by another process holds up the
+// others only for the unit it is in and at the next barrier, since its remaining
+// units go to whoever is free. Barrier cost: see the issue-11 note (README,
+// Performance). When M is at most kDirectPanels tiles (B read in place, no
+// packing to share), the threads instead split C into column blocks, each with
+// its own loops and no barrier (run_block).
+//
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
 // the micro-kernel wrote its last K block, while the tile is in L1 (the caller
 // passes only the per-tile part: epilogue.h). Every C element sees the same
-// operations in the same order whatever block it falls in, so results are
-// bit-identical at any thread count.
+// operations in the same order whichever thread or unit computes it (tile
+// boundaries are multiples of mr and nr from the origin in every split), so
+// results are bit-identical at any thread count.
 #include "gemm/blocked.h"
 
+#include <atomic>
 #include <exception>
 
 #include "fastnn/threads.h"
@@ -86,8 +95,9 @@ struct Panels {
 };
 
 // B panels times A panels (B outer: one B panel stays in L1 while the A panels
-// stream through), into C at (ic, jc). Edge tiles go through an on-stack tile,
-// then the same write-back as ukernel.h.
+// stream through), into C at (ic, jc). Edge tiles go to the kernel's masked edge
+// entry when it has one, else through an on-stack tile and the same write-back
+// as ukernel.h.
 void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const Panels& pn,
                   float alpha, float beta, float* C, index_t ldc, const EpilogueStep& es) {
   alignas(64) float tile[kMaxTile];
@@ -108,6 +118,8 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
       float* c = C + ir * ldc + jr;
       if (mr == g.mr && nr == g.nr) {
         g.ukernel(kc, ap, rsa, csa, bp, rsb, alpha, beta, c, ldc);
+      } else if (g.edge != nullptr) {
+        g.edge(mr, nr, kc, ap, rsa, csa, bp, rsb, alpha, beta, c, ldc);
       } else {
         g.ukernel(kc, ap, rsa, csa, bp, rsb, 1.0f, 0.0f, tile, g.nr);
         for (index_t i = 0; i < mr; ++i)
@@ -127,6 +139,7 @@ index_t max_threads() { return get_num_threads(); }
 // One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
 struct Job {
   const GemmArch& g;
+  Blocking bk;  // mc, kc, nc for this CPU's caches (arch.h)
   index_t M, N, K;
   float alpha, beta;
   const float* A;
@@ -139,43 +152,53 @@ struct Job {
   bool ep_active;
 };
 
+// Thread-local pack buffers (pack_buffer.h), reused across calls.
+thread_local PackBuffer t_apack, t_bpack;
+
+// pn's A side for the mc x kc block of op(A) at `a`: packed into apack, or, when
+// pn->a_direct, read in place with only its edge panel (if any) packed into apack.
+void set_a(const Job& j, const float* a, index_t mc, index_t kc, float* apack, Panels* pn) {
+  const GemmArch& g = j.g;
+  if (pn->a_direct) {
+    pn->a = a;
+    pn->a_step = j.rsa;
+    pn->rsa = j.rsa;
+    pn->csa = j.csa;
+    const index_t full = mc / g.mr * g.mr;  // the edge panel, if any, packed
+    if (full < mc) pack_a(g.pack, mc - full, kc, a + full * j.rsa, j.rsa, j.csa, g.mr, apack);
+  } else {
+    pack_a(g.pack, mc, kc, a, j.rsa, j.csa, g.mr, apack);
+  }
+}
+
 // The serial loops over the block C[m0:m1, n0:n1], with this thread's buffers.
 // An operand block that few micro-kernel calls will read costs more to pack than
 // to read in place: A when at most kDirectPanels B panels use it, B (row-major
 // only: its rows must be contiguous) when at most kDirectPanels A panels do.
 void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
   const GemmArch& g = j.g;
+  const Blocking& bk = j.bk;
   const index_t M = m1 - m0, N = n1 - n0;
   if (M <= 0 || N <= 0) return;
-  const index_t kc_max = min_i(g.kc, j.K);
-  const bool a_direct = ceil_div(min_i(g.nc, N), g.nr) <= kDirectPanels;
-  const bool b_direct = j.csb == 1 && ceil_div(min_i(g.mc, M), g.mr) <= kDirectPanels;
-  static thread_local PackBuffer a_buffer, b_buffer;
-  float* const apack = a_buffer.get(static_cast<std::size_t>(
-      (a_direct ? g.mr : min_i(g.mc, ceil_div(M, g.mr) * g.mr)) * kc_max));
-  float* const bpack = b_buffer.get(static_cast<std::size_t>(
-      (b_direct ? g.nr : min_i(g.nc, ceil_div(N, g.nr) * g.nr)) * kc_max));
-  for (index_t jc = n0; jc < n1; jc += g.nc) {
-    const index_t nc = min_i(g.nc, n1 - jc);
-    for (index_t pc = 0; pc < j.K; pc += g.kc) {
-      const index_t kc = min_i(g.kc, j.K - pc);
+  const index_t kc_max = min_i(bk.kc, j.K);
+  const bool a_direct = ceil_div(min_i(bk.nc, N), g.nr) <= kDirectPanels;
+  const bool b_direct = j.csb == 1 && ceil_div(min_i(bk.mc, M), g.mr) <= kDirectPanels;
+  float* const apack = t_apack.get(static_cast<std::size_t>(
+      (a_direct ? g.mr : min_i(bk.mc, ceil_div(M, g.mr) * g.mr)) * kc_max));
+  float* const bpack = t_bpack.get(static_cast<std::size_t>(
+      (b_direct ? g.nr : min_i(bk.nc, ceil_div(N, g.nr) * g.nr)) * kc_max));
+  for (index_t jc = n0; jc < n1; jc += bk.nc) {
+    const index_t nc = min_i(bk.nc, n1 - jc);
+    for (index_t pc = 0; pc < j.K; pc += bk.kc) {
+      const index_t kc = min_i(bk.kc, j.K - pc);
       const float beta_k = pc == 0 ? j.beta : 1.0f;
       const float* b = j.B + pc * j.rsb + jc * j.csb;
       if (!b_direct) pack_b(g.pack, kc, nc, b, j.rsb, j.csb, g.nr, bpack);
-      for (index_t ic = m0; ic < m1; ic += g.mc) {
-        const index_t mc = min_i(g.mc, m1 - ic);
+      for (index_t ic = m0; ic < m1; ic += bk.mc) {
+        const index_t mc = min_i(bk.mc, m1 - ic);
         const float* a = j.A + ic * j.rsa + pc * j.csa;
         Panels pn{apack, kc, 1, g.mr, bpack, kc, g.nr, a_direct, b_direct, apack, bpack};
-        if (a_direct) {
-          pn.a = a;
-          pn.a_step = j.rsa;
-          pn.rsa = j.rsa;
-          pn.csa = j.csa;
-          const index_t full = mc / g.mr * g.mr;  // the edge panel, if any, packed
-          if (full < mc) pack_a(g.pack, mc - full, kc, a + full * j.rsa, j.rsa, j.csa, g.mr, apack);
-        } else {
-          pack_a(g.pack, mc, kc, a, j.rsa, j.csa, g.mr, apack);
-        }
+        set_a(j, a, mc, kc, apack, &pn);
         if (b_direct) {
           pn.b = b;
           pn.b_step = 1;
@@ -187,6 +210,82 @@ void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
     }
   }
 }
+
+#ifdef _OPENMP
+// The shared-B parallel loops (file comment), on `threads` threads.
+void run_shared(const Job& j, index_t threads) {
+  const GemmArch& g = j.g;
+  const Blocking& bk = j.bk;
+  const index_t kc_max = min_i(bk.kc, j.K);
+  const index_t nc_max = min_i(bk.nc, ceil_div(j.N, g.nr) * g.nr);
+  // Row units: about 4 per thread (so a late thread's share can move), at most mc rows.
+  const index_t m_panels = ceil_div(j.M, g.mr);
+  index_t unit_panels = min_i(bk.mc / g.mr, ceil_div(m_panels, 4 * threads));
+  if (unit_panels < 1) unit_panels = 1;
+  const index_t unit_rows = unit_panels * g.mr;
+  const index_t mu = ceil_div(m_panels, unit_panels);
+  // Column units too when there are few row units (a wide, short C).
+  index_t nu = 1;
+  if (mu < 2 * threads) nu = min_i(ceil_div(2 * threads, mu), ceil_div(nc_max, g.nr));
+  float* const bbase = t_bpack.get(static_cast<std::size_t>(2 * kc_max * nc_max));
+  float* const bufs[2] = {bbase, bbase + kc_max * nc_max};
+  // Work counters, one set per block in a rotation of three: the set of block it + 2
+  // is reset after block it's barrier, when no thread can still be using it (its last
+  // use was block it - 1, finished before that barrier).
+  std::atomic<index_t> pack_next[3] = {{0}, {0}, {0}}, unit_next[3] = {{0}, {0}, {0}};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+#pragma omp parallel num_threads(static_cast<int>(threads))
+  {
+    float* apack = nullptr;
+    try {
+      apack = t_apack.get(static_cast<std::size_t>(unit_rows * kc_max));
+    } catch (...) {
+#pragma omp critical(fastnn_gemm_error)
+      if (!error) error = std::current_exception();
+      failed.store(true);
+    }
+#pragma omp barrier
+    index_t it = 0;
+    for (index_t jc = 0; jc < j.N && !failed.load(); jc += bk.nc) {
+      const index_t nc = min_i(bk.nc, j.N - jc);
+      const index_t np = ceil_div(nc, g.nr);
+      const index_t group = ceil_div(np, 4 * threads);  // B panels per pack task
+      const index_t groups = ceil_div(np, group);
+      for (index_t pc = 0; pc < j.K; pc += bk.kc, ++it) {
+        const index_t kc = min_i(bk.kc, j.K - pc);
+        const float beta_k = pc == 0 ? j.beta : 1.0f;
+        const int slot = static_cast<int>(it % 3);
+        float* const bp = bufs[it % 2];
+        const float* b = j.B + pc * j.rsb + jc * j.csb;
+        for (index_t q; (q = pack_next[slot].fetch_add(1)) < groups;) {
+          const index_t p0 = q * group, p1 = min_i(np, p0 + group);
+          pack_b(g.pack, kc, min_i(nc, p1 * g.nr) - p0 * g.nr, b + p0 * g.nr * j.csb, j.rsb,
+                 j.csb, g.nr, bp + p0 * g.nr * kc);
+        }
+#pragma omp barrier
+        if (omp_get_thread_num() == 0) {
+          pack_next[(it + 2) % 3].store(0);
+          unit_next[(it + 2) % 3].store(0);
+        }
+        for (index_t u; (u = unit_next[slot].fetch_add(1)) < mu * nu;) {
+          const index_t r = u / nu, c = u % nu;
+          const index_t q0 = np * c / nu, q1 = np * (c + 1) / nu;
+          if (q0 == q1) continue;
+          const index_t ic = r * unit_rows, mc = min_i(unit_rows, j.M - ic);
+          const index_t j0 = q0 * g.nr, ncu = min_i(nc, q1 * g.nr) - j0;
+          Panels pn{apack, kc, 1, g.mr, bp + q0 * g.nr * kc, kc, g.nr,
+                    q1 - q0 <= kDirectPanels, false, apack, nullptr};
+          set_a(j, j.A + ic * j.rsa + pc * j.csa, mc, kc, apack, &pn);
+          const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, jc + j0};
+          macro_kernel(g, mc, ncu, kc, pn, j.alpha, beta_k, j.C + ic * j.ldc + jc + j0, j.ldc, es);
+        }
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+#endif
 
 // The tm x tn thread grid (tm * tn = threads) that packs the least per thread,
 // in floats per K: ceil(M_panels / tm) * mr + ceil(N_panels / tn) * nr.
@@ -217,8 +316,15 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  const Job job{g,     M, N, K, alpha, beta, A, trans_a ? 1 : lda, trans_a ? lda : 1, B,
-                trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
+  // K blocks of equal depth: K = 784 with kc 384 runs as 264 + 264 + 256, not 384 + 384
+  // + 16, whose last block would pay a whole C read-modify-write pass and a packing
+  // pass for 16 multiply-adds per element. Depends on K and the blocks only, so every
+  // thread count and path splits K alike.
+  Blocking bk = arch_blocking(g);
+  const index_t k_blocks = ceil_div(K, bk.kc);
+  bk.kc = min_i(bk.kc, ceil_div(ceil_div(K, k_blocks), 8) * 8);
+  const Job job{g,     bk, M, N, K, alpha, beta, A, trans_a ? 1 : lda,
+                trans_a ? lda : 1, B, trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
   // Threads: at most one per kMinMacsPerThread of work, and none at all below
   // that (even an inactive parallel region costs a few microseconds).
   const double macs = static_cast<double>(M) * N * K;
@@ -229,6 +335,13 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     run_block(job, 0, M, 0, N);
     return;
   }
+#ifdef _OPENMP
+  if (!(job.csb == 1 && m_panels <= kDirectPanels)) {
+    run_shared(job, threads);
+    return;
+  }
+#endif
+  // Skinny M, row-major B (read in place, nothing to share): column blocks per thread.
   index_t tm = 1, tn = threads;
   choose_grid(g, threads, m_panels, n_panels, &tm, &tn);
   // An exception must not leave an OpenMP region (that terminates the process): a

@@ -61,4 +61,11 @@ bool gemm_arch_supported(const char* arch) {
 
 const char* gemm_arch() { return gemm_detail::active_arch().name; }
 
+GemmBlockingInfo gemm_blocking_info() {
+  const gemm_detail::GemmArch& g = gemm_detail::active_arch();
+  const gemm_detail::Blocking& b = gemm_detail::arch_blocking(g);
+  const CacheInfo& c = cache_info();
+  return {g.mr, g.nr, b.mc, b.kc, b.nc, c.l1d, c.l2, c.l3, c.source};
+}
+
 }  // namespace fastnn

@@ -28,6 +28,14 @@ namespace fastnn::gemm_detail {
 using UKernel = void (*)(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
                          index_t rsb, float alpha, float beta, float* c, index_t ldc);
 
+// An edge tile: the same product over the full (zero-padded) panels, written back
+// only for rows i < mr and columns j < nr (mr <= MR, nr <= NR), with masked
+// loads and stores. Kernels without one (nullptr in the arch table) go through
+// the macro-kernel's on-stack tile instead.
+using UKernelEdge = void (*)(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa,
+                             index_t csa, const float* b, index_t rsb, float alpha, float beta,
+                             float* c, index_t ldc);
+
 // Portable C++ written so the compiler vectorizes it at baseline flags (SSE2 on x86-64).
 namespace scalar {
 constexpr index_t kMR = 4;
@@ -43,5 +51,22 @@ constexpr index_t kNR = 16;
 void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
              float alpha, float beta, float* c, index_t ldc);
 }  // namespace avx2
+
+// The 16-lane kernel (ukernel_w16.h), one source compiled twice with the same
+// tile: avx512 natively (zmm, AVX-512F), avx512emu as ymm pairs (AVX2 + FMA) so
+// the 16-lane path also runs on CPUs without AVX-512.
+#define FASTNN_DECLARE_W16_KERNEL(ns, mr, nr)                                                  \
+  namespace ns {                                                                              \
+  constexpr index_t kMR = mr;                                                                 \
+  constexpr index_t kNR = nr;                                                                 \
+  void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,          \
+               index_t rsb, float alpha, float beta, float* c, index_t ldc);                  \
+  void ukernel_edge(index_t mr_, index_t nr_, index_t kc, const float* a, index_t rsa,       \
+                    index_t csa, const float* b, index_t rsb, float alpha, float beta,      \
+                    float* c, index_t ldc);                                                   \
+  }
+FASTNN_DECLARE_W16_KERNEL(avx512, 8, 48)
+FASTNN_DECLARE_W16_KERNEL(avx512emu, 8, 48)
+#undef FASTNN_DECLARE_W16_KERNEL
 
 }  // namespace fastnn::gemm_detail

@@ -32,6 +32,8 @@ Isa isa_cap(const char* value) {
   if (value == nullptr) return Isa::avx512;
   if (std::strcmp(value, "scalar") == 0) return Isa::scalar;
   if (std::strcmp(value, "avx2") == 0) return Isa::avx2;
+  // The 16-lane GEMM kernel emulated on ymm pairs: AVX2 instructions only.
+  if (std::strcmp(value, "avx512emu") == 0) return Isa::avx2;
   return Isa::avx512;
 }
 

@@ -31,7 +31,8 @@ const char* isa_name(Isa isa);
 Isa cpu_isa();
 
 // The level named by a FASTNN_ARCH value; nullptr (unset) or an unknown name
-// gives avx512, i.e. no cap.
+// gives avx512, i.e. no cap. "avx512emu" (the 16-lane GEMM kernel on ymm pairs,
+// gemm/arch.h) caps at avx2.
 Isa isa_cap(const char* value);
 
 // min(cpu_isa(), isa_cap(getenv("FASTNN_ARCH"))), computed once (thread-safe).

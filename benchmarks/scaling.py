@@ -1,0 +1,141 @@
+"""Thread scaling in one table: GEMM (2048^2 and the MLP shapes) and training steps A and C
+at 1, 2, 4, 8 and 16 threads, fastnn against NumPy and torch.
+
+    python benchmarks/scaling.py                       # builds, then measures 1 2 4 8 16
+    python benchmarks/scaling.py --threads 1 2 16 --rounds 3 --no-build
+
+One prepared script for a lent many-core machine: it (re)builds fastnn._core in place
+(``build/scaling``, CMake + Ninja, the portable default flags), then measures with the
+same machinery as ``benchmarks/report.py`` (one process per library, interleaved rounds,
+medians, threads pinned for every library) and prints one Markdown table: for each
+workload and thread count fastnn's rate (GFLOP/s for a GEMM, samples/s for a step) and
+its ratio to NumPy and torch (above 1: fastnn faster). Training steps compare fastnn's
+fused step (or its plain step without one) with NumPy and torch with fused Adam.
+
+The checks that catch a many-thread collapse are printed under the table (``--check``
+makes them the exit status):
+  - fastnn at n threads slower than at n / 2 on any workload (a collapse: the 16-core
+    case once gave 1024^2 at 48 GFLOP/s on 16 threads, below its 1-thread 58);
+  - at 4 threads and more, fastnn below 0.9x NumPy on 2048^2 or below 1.0x NumPy on an
+    MLP shape (the issue-11 targets);
+  - n above the CPU count: oversubscribed, reported but only held to at most 2x the
+    time at the CPU count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GEMM_CASES = ("square2048", "mlp_forward", "mlp_dx", "mlp_dW", "mlp2_forward")
+STEPS = ("A", "C")
+
+
+def build() -> None:
+    """Configures and builds fastnn._core next to python/fastnn/__init__.py."""
+    out = os.path.join(ROOT, "build", "scaling")
+    subprocess.run(["cmake", "-S", ROOT, "-B", out, "-G", "Ninja", "-DFASTNN_DEV_INPLACE=ON",
+                    "-DCMAKE_BUILD_TYPE=Release"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", out], check=True, stdout=subprocess.DEVNULL)
+
+
+def measure(threads: Sequence[int], rounds: int, quick: bool) -> dict[tuple[str, str, int], float]:
+    """Rate per (workload, library, threads): GFLOP/s (GEMM) or samples/s (steps).
+    Library names are "fastnn", "numpy", "torch"."""
+    from fastnn import _bench_gemm, _bench_train
+
+    rates: dict[tuple[str, str, int], float] = {}
+    for r in _bench_gemm.run(cases=GEMM_CASES, libs=["fastnn", "numpy", "torch"],
+                             threads=threads, rounds=rounds, quick=quick, stream=sys.stderr):
+        rates[(r.case, r.lib, r.threads)] = r.gflops
+    rows, _ = _bench_train.run(configs=STEPS, libs=["fastnn", "fastnn-fused", "numpy",
+                                                      "torch-fused"],
+                               threads=threads, rounds=rounds, quick=quick, stream=sys.stderr)
+    for r in rows:
+        lib = {"torch-fused": "torch"}.get(r.lib, r.lib)
+        rates[(f"step {r.config}", lib, r.threads)] = r.samples_per_s
+    for (work, lib, n), v in list(rates.items()):  # the fused step stands for fastnn
+        if lib == "fastnn-fused":
+            rates[(work, "fastnn", n)] = v
+    return rates
+
+
+def table(rates: dict[tuple[str, str, int], float], threads: Sequence[int]) -> str:
+    works = [*GEMM_CASES, *(f"step {s}" for s in STEPS)]
+    head = ["workload", *(f"{n} thr: fastnn (x numpy, x torch)" for n in threads)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for w in works:
+        cells = [w]
+        for n in threads:
+            f = rates.get((w, "fastnn", n))
+            if f is None:
+                cells.append("-")
+                continue
+            ratios = [f / rates[(w, lib, n)] if rates.get((w, lib, n)) else None
+                      for lib in ("numpy", "torch")]
+            cells.append(f"{f:,.1f} (" + ", ".join("-" if r is None else f"{r:.2f}"
+                                                  for r in ratios) + ")")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def checks(rates: dict[tuple[str, str, int], float], threads: Sequence[int]) -> list[str]:
+    """The collapse checks of the module docstring; one line per failure."""
+    cpus = os.cpu_count() or 1
+    fails = []
+    works = sorted({w for w, _, _ in rates})
+    ordered = sorted(threads)
+    for w in works:
+        for lo, hi in zip(ordered, ordered[1:]):
+            a, b = rates.get((w, "fastnn", lo)), rates.get((w, "fastnn", hi))
+            if a and b and hi <= cpus and b < a:
+                fails.append(f"{w}: {hi} threads slower than {lo} ({b:.1f} < {a:.1f})")
+        base = rates.get((w, "fastnn", min(cpus, max(ordered))))
+        for n in ordered:
+            f, np_ = rates.get((w, "fastnn", n)), rates.get((w, "numpy", n))
+            if n > cpus and f and base and f < base / 2:
+                fails.append(f"{w}: {n} threads (oversubscribed) below half the {cpus}-thread "
+                             f"rate ({f:.1f} < {base:.1f} / 2)")
+            if n >= 4 and n <= cpus and f and np_ and not w.startswith("step"):
+                need = 0.9 if w == "square2048" else 1.0
+                if f / np_ < need:
+                    fails.append(f"{w}: {n} threads {f / np_:.2f}x NumPy, target {need}x")
+    return fails
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4, 8, 16])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke test: seconds, no calibration")
+    parser.add_argument("--no-build", action="store_true", help="use the fastnn on sys.path")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a check fails")
+    args = parser.parse_args(argv)
+    if not args.no_build:
+        build()
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    import fastnn as fn
+
+    info = fn.info()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = "unknown CPU"
+    rates = measure(args.threads, args.rounds, args.quick)
+    print(f"### Thread scaling: {cpu}, {os.cpu_count()} CPUs, fastnn simd {info['simd']}, "
+          f"blocks {info['gemm_blocking']}\n")
+    print("GEMM in GFLOP/s, steps in samples/s; in brackets fastnn / NumPy and fastnn / torch "
+          f"(median of {args.rounds} interleaved rounds, one process per library).\n")
+    print(table(rates, args.threads))
+    fails = checks(rates, args.threads)
+    print("\nChecks: " + ("all pass" if not fails else "\n- " + "\n- ".join(fails)))
+    return 1 if fails and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
