@@ -487,15 +487,12 @@ def clone(x: Tensor) -> Tensor:
     """A copy of ``x`` on the graph (the gradient passes through)."""
     value = x._data.copy()
     if _state.enabled and x._rg:
-        return _result(value, _add_vjp_single, (x,))
+        return _result(value, _clone_vjp, (x,))
     return _result(value, None, ())
 
 
-def _add_vjp_single(node, g):
+def _clone_vjp(node, g):
     return (g,)
-
-
-_add_vjp_single.__name__ = "_clone_vjp"
 
 
 def as_tensor_operand(x: Any) -> Tensor:

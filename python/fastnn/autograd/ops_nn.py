@@ -277,9 +277,9 @@ def softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
-    if xd.ndim == 0:
-        return _result(np.ones((), xd.dtype), None, ()) if not x._rg else \
-            activation(x, _Act.identity) * 0 + 1
+    if xd.ndim == 0:  # one element: its own dimension
+        from .ops_shape import reshape
+        return reshape(softmax(reshape(x, 1), 0), ())
     axis = _dim_of(x, dim, "softmax")
     if xd.dtype == _F32:
         x2, moved = _rows(xd, axis)
@@ -306,9 +306,9 @@ def log_softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
-    if xd.ndim == 0:
-        return _result(np.zeros((), xd.dtype), None, ()) if not x._rg else \
-            activation(x, _Act.identity) * 0
+    if xd.ndim == 0:  # one element: its own dimension
+        from .ops_shape import reshape
+        return reshape(log_softmax(reshape(x, 1), 0), ())
     axis = _dim_of(x, dim, "log_softmax")
     shifted = xd - np.max(xd, axis=axis, keepdims=True)
     y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))

@@ -338,10 +338,9 @@ class Tensor:
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(dtype)``, ``to("cpu")`` or ``to(device, dtype)``: a converted Tensor (or self)."""
         dtype = kwargs.pop("dtype", None)
-        for a in args + tuple(kwargs.pop("device", None) for _ in [0]):
-            if a is None or _is_cpu(a):
-                continue
-            dtype = a
+        for a in (*args, kwargs.pop("device", None)):
+            if a is not None and not _is_cpu(a):
+                dtype = a
         if kwargs:
             unknown = ", ".join(k for k in kwargs if k not in ("non_blocking", "copy"))
             if unknown:

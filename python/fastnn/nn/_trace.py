@@ -143,11 +143,10 @@ class TracedStep:
         for node in order:
             if node is not root and ops[node].kind in ("cross_entropy", "kernel_loss"):
                 raise Untraceable("a loss inside the model's forward is not replayed")
-        self._values: dict[int, Any] = {id(xt): ("input",)}
+        self._xt = xt
         forward = list(reversed(order))
         for node in forward:
-            self._plan_op(ops[node], outputs.get(node), ops, outputs)
-        self._fuse(order, ops)
+            self._plan_op(ops[node], outputs.get(node))
         for op in ops.values():  # the input needs no gradient (it required one only to trace)
             op.node.inputs = tuple(None if t is xt else t for t in op.node.inputs)
         self._order = order
@@ -155,13 +154,13 @@ class TracedStep:
         self._ops = ops
         self._root = root
         self._xbuf = np.empty(xt.shape, _F32)
-        self._dropout_count = len(log.dropouts)
-        if sum(1 for o in ops.values() if o.kind == "dropout") != self._dropout_count:
+        seeds = {o.node.saved[1]: o for o in ops.values() if o.kind == "dropout"}
+        if len(seeds) != len(log.dropouts):
             raise Untraceable("a dropout outside the graph's recorded ops")
-        self._dropouts = [ops[n] for n in forward if ops[n].kind == "dropout"]
-        seeds = {o.node.saved[1]: o for o in self._dropouts}
         self._dropouts = [seeds[s] for s in log.dropouts]  # in the order the forward drew them
         self._plan = self._chain_plan(forward, ops, root)
+        if self._plan is None:
+            self._fuse(order, ops)
 
     @staticmethod
     def _fuse(order: list[Node], ops: dict) -> None:
@@ -185,6 +184,7 @@ class TracedStep:
                                                and not param > 0)):
                 continue
             producer.fused = op
+            producer.out = None  # the pre-activation is never stored
             op.fused = True
 
     def _chain_plan(self, forward: list[Node], ops: dict, root: Node) -> Any:
@@ -228,11 +228,11 @@ class TracedStep:
                               "outside the graph)")
         if t.grad_fn is not None:
             return ("op", t.grad_fn)
-        if id(t) in self._values:
-            return self._values[id(t)]
+        if t is self._xt:
+            return ("input",)
         return ("leaf", t)
 
-    def _plan_op(self, op: _Op, out_t: Tensor | None, ops: dict, outputs: dict) -> None:
+    def _plan_op(self, op: _Op, out_t: Tensor | None) -> None:
         node = op.node
         kind = op.kind
         ins = node.inputs
@@ -250,9 +250,7 @@ class TracedStep:
             op.args = (self._source(ins[0], "an activation"), act, param)
             op.out = np.empty(shape, _F32)
         elif kind in ("add", "sub"):
-            a, b = ins
-            op.args = (self._source(a, "an addition"), self._source(b, "an addition"),
-                       a._data.shape, b._data.shape)
+            op.args = (self._source(ins[0], "an addition"), self._source(ins[1], "an addition"))
             op.out = np.empty(shape, _F32)
         elif kind == "mul":
             a, b = ins
