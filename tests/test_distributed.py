@@ -31,7 +31,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # README's MPI scripts are ```py blocks (tests/test_readme.py runs the ```python ones in-process).
 README_SCRIPTS = (re.findall(r"```py\n(# \w+\.py: mpiexec .*?)```", README.read_text(), re.S)
                   if README.exists() else [])
-MPIEXEC = shutil.which("mpiexec") or shutil.which("mpiexec", path=str(Path(sys.executable).parent))
+# The launcher installed next to this Python first (the mpich wheel of this venv), then PATH's.
+MPIEXEC = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
 HAVE_MPI = MPIEXEC is not None and importlib.util.find_spec("mpi4py") is not None
 requires_mpi = pytest.mark.skipif(not HAVE_MPI, reason="needs mpi4py and mpiexec (fastnn[dist])")
 TIMEOUT = 90  # seconds per launch; a hang fails the test instead of stalling the suite

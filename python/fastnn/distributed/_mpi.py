@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any, NoReturn
 
 import numpy as np
@@ -15,6 +16,11 @@ import numpy as np
 _INSTALL_HINT = "pip install 'fastnn[dist]'"
 # Process counts that MPI launchers put in each process's environment: MPICH/Hydra, Open MPI.
 _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+
+# Seconds a rank waits between flushing its output and MPI_Abort. The launcher forwards each
+# rank's stdout/stderr through its own pipes and, once one rank aborts, kills the job without
+# draining them: with no pause, a loaded machine can lose every rank's traceback.
+_OUTPUT_GRACE_S = 0.5
 
 _comm: Any = None  # mpi4py's COMM_WORLD once init() ran
 
@@ -63,11 +69,16 @@ def _install_abort_hook(comm: Any) -> None:
 
     def abort_on_exception(exc_type, exc, tb) -> None:
         previous(exc_type, exc, tb)  # the traceback first
-        sys.stdout.flush()
-        sys.stderr.flush()
-        comm.Abort(1)
+        _flush_then_abort(comm, 1)
 
     sys.excepthook = abort_on_exception
+
+
+def _flush_then_abort(comm: Any, status: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(_OUTPUT_GRACE_S)  # let the launcher forward what was flushed
+    comm.Abort(status)
 
 
 def abort(status: int) -> NoReturn:
@@ -79,9 +90,7 @@ def abort(status: int) -> NoReturn:
     c = comm("abort()")
     if c is None:
         sys.exit(status)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    c.Abort(status)
+    _flush_then_abort(c, status)
     raise SystemExit(status)  # Abort does not return; this tells type checkers so
 
 
