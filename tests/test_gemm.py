@@ -17,7 +17,7 @@ from fastnn import _core
 from fastnn.functional import matmul
 
 U32 = 2.0**-24  # float32 unit roundoff
-# "dispatch" is _core.matmul as fastnn.matmul runs it (tiny-size shortcut + chosen kernel);
+# "dispatch" is _core.matmul as fastnn.matmul runs it (the chosen kernel);
 # the others force one path at every size.
 # avx512emu is the 16-lane avx512 kernel compiled for AVX2 (ymm pairs): it runs on
 # every AVX2 CPU and must give bit-identical results to avx512 where both run.
@@ -163,7 +163,7 @@ def unfused(path, a, b, ta, tb, c0, alpha, beta, bias, act, derivative, aux):
 
 
 # (M, N, K): edge tiles in M and N, one and several K blocks, thread grids split along M
-# (150 x 40) and N (40 x 300) at 2 threads, the tiny reference path.
+# (150 x 40) and N (40 x 300) at 2 threads, the smallest products.
 EPILOGUE_SHAPES = [(150, 40, 300), (40, 300, 200), (7, 17, 31), (6, 16, 513), (1, 1, 1), (3, 4, 0),
                    (37, 70, 5)]
 
@@ -260,6 +260,25 @@ def test_bit_identical_across_threads(path, M, N, K, ta, tb, rng):
         fn.set_num_threads(before)
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
+
+
+
+@pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
+@pytest.mark.parametrize("N,K", [(10, 64), (1, 100), (100, 10), (16, 16), (49, 385), (300, 3)])
+def test_rows_do_not_depend_on_the_batch(path, N, K, ta, tb, num_threads, rng):
+    """A row of C is bit-identical whether it is computed alone, with a few other rows or in
+    a large product (edge tiles, the smallest products, thread splits): a model's output for
+    a sample does not depend on the batch it is in."""
+    if path == "reference":
+        pytest.skip("the reference loop is the oracle, not a kernel")
+    M = 37
+    a, b = operands(rng, M, N, K, ta, tb)
+    full = run(path, a, b, ta, tb)
+    for rows in (1, 2, 3, 8, 9, 17):
+        for start in range(0, M, rows):
+            part = a[:, start:start + rows] if ta else a[start:start + rows]
+            np.testing.assert_array_equal(run(path, np.ascontiguousarray(part), b, ta, tb),
+                                          full[start:start + rows], err_msg=f"rows={rows}")
 
 
 # ---- input handling (public API) -----------------------------------------------------------

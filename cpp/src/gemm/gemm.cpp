@@ -1,5 +1,11 @@
-// gemm.cpp: GEMM entry points: the tiny-size shortcut, the dispatched blocked
-// path, and the by-name paths the tests use to check every kernel.
+// gemm.cpp: GEMM entry points: the dispatched blocked path, and the by-name paths the
+// tests use to check every kernel.
+//
+// Every product, however small, runs the blocked path: a row of C then gets the
+// same arithmetic (FMA, k ascending, the same K blocks) whatever M is and whatever
+// rows share the call, so a model's output for a sample does not depend on the batch
+// it is in (scikit-learn's estimator checks ask this of predict). A tiny-size
+// shortcut through the reference loop saved under a microsecond and broke that.
 #include "fastnn/gemm.h"
 
 #include <cstring>
@@ -11,10 +17,6 @@
 namespace fastnn {
 
 namespace {
-
-// At or below this many multiply-adds (e.g. 16 x 16 x 16) packing costs more
-// than it saves: the reference loop is faster.
-constexpr double kSmallMacs = 16 * 16 * 16;
 
 // The whole epilogue over C after the reference product.
 void finish_reference(const GemmEpilogue& ep, index_t M, index_t N, float* C, index_t ldc) {
@@ -28,11 +30,6 @@ void finish_reference(const GemmEpilogue& ep, index_t M, index_t N, float* C, in
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
           const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
           index_t ldc, const GemmEpilogue& epilogue) {
-  if (static_cast<double>(M) * N * K <= kSmallMacs) {
-    gemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    finish_reference(epilogue, M, N, C, ldc);
-    return;
-  }
   gemm_detail::gemm_blocked(gemm_detail::active_arch(), trans_a, trans_b, M, N, K, alpha, A,
                             lda, B, ldb, beta, C, ldc, gemm_detail::tile_epilogue(epilogue));
   gemm_detail::apply_deferred_activation(epilogue, M, N, C, ldc);

@@ -1,0 +1,185 @@
+"""``BaseMLP``: what fastnn's MLPClassifier and MLPRegressor share.
+
+Fitting follows scikit-learn's ``BaseMultilayerPerceptron`` step by step (input
+checks, ``warm_start`` / ``partial_fit`` rules, initialisation, the stochastic
+solvers and their stopping rules, the fitted attributes) so that results and
+habits carry over; the arithmetic runs in fastnn: float32, fused training steps,
+OpenMP threads (``n_threads``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import _random
+from .._runtime import get_num_threads, set_num_threads
+from . import _network, _stochastic
+from ._params import check_params, hidden_sizes
+
+
+@contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    """fastnn's thread count set to ``n`` (None: unchanged) for the block."""
+    before = get_num_threads()
+    if n is not None:
+        set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n is not None:
+            set_num_threads(before)
+
+
+@contextmanager
+def _dropout_seed(rng: np.random.RandomState, dropout: float) -> Iterator[None]:
+    """With dropout, fastnn's global generator replaced by one seeded from ``rng`` (restored
+    afterwards), so ``random_state`` fixes the masks and the caller's stream is untouched."""
+    if not dropout:
+        yield
+        return
+    saved = _random._generator
+    _random._generator = np.random.default_rng(int(rng.randint(0, 2**31 - 1)))
+    try:
+        yield
+    finally:
+        _random._generator = saved
+
+
+def as_compute_array(X: Any) -> np.ndarray:
+    """Validated ``X`` (dense or scipy sparse) as the float32 C-contiguous array fastnn runs on."""
+    if sp.issparse(X):
+        X = X.toarray()
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+class BaseMLP(BaseEstimator):
+    """Shared fitting and prediction; subclasses define targets, scores and outputs."""
+
+    # -- subclass hooks -----------------------------------------------------------------------
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool):
+        raise NotImplementedError
+
+    def _out_activation(self) -> str:
+        raise NotImplementedError
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """The training targets for fastnn's loss, from the validated 2-D ``y``."""
+        raise NotImplementedError
+
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState):
+        raise NotImplementedError
+
+    def _score_validation(self, X: np.ndarray, y: np.ndarray) -> float:
+        raise NotImplementedError
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _fit(self, X: Any, y: Any, incremental: bool = False) -> BaseMLP:
+        check_params(self)
+        if self.solver not in ("adam", "sgd"):
+            from ._params import InvalidParameterError
+            raise InvalidParameterError(
+                f"{type(self).__name__}: solver={self.solver!r} is not available in "
+                "fastnn.sklearn; choose 'adam' or 'sgd'")
+        hidden = hidden_sizes(self)
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        rng = check_random_state(self.random_state)
+        layer_units = [X.shape[1], *hidden, y2.shape[1]]
+        if first_pass:
+            self._initialize(y2, layer_units, rng)
+        elif [m.in_features for m in _network.linears(self.model_)] + [self.n_outputs_] \
+                != layer_units:
+            raise ValueError(
+                f"{type(self).__name__}: the layer sizes {layer_units} differ from the fitted "
+                f"model's; fit with warm_start=False to start over")
+        Xc = as_compute_array(X)
+        with _threads(self.n_threads), _dropout_seed(rng, self.dropout):
+            self._fit_stochastic(Xc, y2, rng, incremental)
+        if not all(np.isfinite(p._data).all() for p in self.model_.parameters()):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may "
+                             "contain large values and need to be preprocessed.")
+        return self
+
+    def _initialize(self, y: np.ndarray, layer_units: list[int],
+                    rng: np.random.RandomState) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self._out_activation()
+        self.model_ = _network.build(layer_units, self.activation, self.dropout, rng)
+        self._best_params = [p._data.copy() for p in self.model_.parameters()]
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        self._optimizer = None
+
+    def _fit_stochastic(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState,
+                        incremental: bool) -> None:
+        obj = _network.objective(self.out_activation_, self.n_outputs_)
+        if not incremental or self._optimizer is None:
+            self._optimizer = _stochastic.make_optimizer(self, self.model_, obj)
+            self._learning_rate = float(self.learning_rate_init)
+        val = None
+        if self.early_stopping:
+            X, X_val, y, y_val = self._validation_split(X, y, rng)
+            if X_val.shape[0] < 2:
+                raise ValueError("The validation set is too small. Increase "
+                                 "'validation_fraction' or the size of your dataset.")
+            val = (X_val, y_val)
+        step = _stochastic.make_step(self.model_, obj, self._optimizer)
+        self.n_iter_ = 0
+        _stochastic.run_epochs(self, X, self._targets(y), val, step, self._optimizer, obj, rng,
+                               incremental)
+
+    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
+        with _threads(self.n_threads):
+            score = self._score_validation(X, y)
+        self.model_.train()
+        return score
+
+    # -- prediction ---------------------------------------------------------------------------
+    def _forward(self, X: Any, check_input: bool = True) -> np.ndarray:
+        """The output activation's values ``(N, n_outputs)``, float64, for validated ``X``."""
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                              dtype=(np.float64, np.float32))
+        with _threads(self.n_threads):
+            return _network.decision(self.model_, as_compute_array(X), self.out_activation_)
+
+    # -- attributes ---------------------------------------------------------------------------
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """The weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` (float32 views of
+        ``model_``'s ``Linear`` weights, transposed)."""
+        check_is_fitted(self)
+        return [m.weight._data.T for m in _network.linears(self.model_)]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """The bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (float32 views)."""
+        check_is_fitted(self)
+        return [m.bias._data for m in _network.linears(self.model_)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,258 @@
+"""``fastnn.sklearn.MLPClassifier``: scikit-learn's MLPClassifier on fastnn's kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import column_or_1d
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import BaseMLP
+
+_DOC_PARAMS = """
+    Args:
+        hidden_layer_sizes (int or sequence of int): the widths of the hidden layers.
+            Default: ``(100,)``.
+        activation (str): the hidden layers' activation, ``"identity"``, ``"logistic"``,
+            ``"tanh"`` or ``"relu"``. Default: ``"relu"``.
+        solver (str): ``"adam"`` or ``"sgd"``. scikit-learn's ``"lbfgs"`` is not
+            available (a ``ValueError`` says so). Default: ``"adam"``.
+        alpha (float): strength of the L2 penalty ``alpha / (2 n) * sum ||W||^2`` on the
+            weights (not the biases), ``n`` the batch size. Default: ``1e-4``.
+        batch_size (int or "auto"): minibatch size; ``"auto"`` is ``min(200, n_samples)``.
+        learning_rate (str): the "sgd" schedule: ``"constant"``, ``"invscaling"``
+            (``learning_rate_init / (t + 1) ** power_t`` after each epoch, ``t`` the samples
+            seen) or ``"adaptive"`` (divided by 5 whenever ``n_iter_no_change`` epochs do
+            not improve by ``tol``). Default: ``"constant"``.
+        learning_rate_init (float): the initial step size. Default: ``1e-3``.
+        power_t (float): the exponent of "invscaling". Default: ``0.5``.
+        max_iter (int): the most epochs per ``fit``. Default: ``200``.
+        shuffle (bool): shuffle the samples every epoch. Default: ``True``.
+        random_state (None, int or RandomState): initial weights, shuffling, the
+            validation split and dropout masks. Default: ``None``.
+        tol (float): the least improvement of the loss (or validation score) that counts.
+            Default: ``1e-4``.
+        verbose (bool): print scikit-learn's per-epoch loss lines. Default: ``False``.
+        warm_start (bool): ``fit`` continues from the fitted weights. Default: ``False``.
+        momentum (float): "sgd" momentum in ``[0, 1]``. Default: ``0.9``.
+        nesterovs_momentum (bool): Nesterov momentum for "sgd". Default: ``True``.
+        early_stopping (bool): hold out ``validation_fraction`` of the data (stratified for
+            single-label classification), stop when its score stops improving and keep
+            the best epoch's weights. Default: ``False``.
+        validation_fraction (float): the held-out share with early stopping. Default: ``0.1``.
+        beta_1 (float): Adam's first-moment decay. Default: ``0.9``.
+        beta_2 (float): Adam's second-moment decay. Default: ``0.999``.
+        epsilon (float): Adam's epsilon. Default: ``1e-8``.
+        n_iter_no_change (int): epochs without a ``tol`` improvement before stopping.
+            Default: ``10``.
+        max_fun (int): accepted for compatibility (it bounds "lbfgs" only). Default: ``15000``.
+        dropout (float): fastnn's own: the dropout probability after every hidden layer
+            while training. Default: ``0.0``.
+        n_threads (int or None): fastnn's own: the OpenMP threads during ``fit`` and
+            prediction (restored afterwards); ``None`` keeps
+            :func:`fastnn.get_num_threads`. Default: ``None``.
+"""
+
+_DOC_DIFFERENCES = """
+    Differences from scikit-learn's, all on purpose:
+        - The arithmetic is float32 (scikit-learn's follows ``X``, usually float64), run
+          by fastnn's fused training step; ``coefs_`` and ``intercepts_`` are float32 views
+          of ``model_``'s weights.
+        - The initial weights are scikit-learn's Glorot-uniform draws from
+          ``random_state`` (the same numbers, rounded to float32), and the batches are the
+          same; Adam's epsilon enters as PyTorch's (``sqrt(v_hat) + eps``), a difference
+          of order ``eps``; "sgd" momentum is PyTorch's, the same unless the learning rate
+          changes.
+        - ``sample_weight`` is not accepted, and ``solver="lbfgs"`` is not available.
+"""
+
+
+def _check_solver(est: Any) -> bool:
+    if est.solver not in ("adam", "sgd"):
+        raise AttributeError(f"partial_fit is only available for stochastic optimizers. "
+                             f"{est.solver} is not stochastic.")
+    return True
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    __doc__ = r"""Multi-layer perceptron classifier: scikit-learn's, trained by fastnn.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier` (same parameters,
+    defaults, methods, fitted attributes and training rules) that fits several times
+    faster. The output is a softmax for multi-class targets and a logistic unit per
+    output for binary and multi-label targets; the loss is the log-loss plus the
+    L2 penalty.
+""" + _DOC_PARAMS + """
+    Attributes:
+        classes_ (ndarray or list of ndarray): the class labels.
+        loss_ (float): the last epoch's mean training loss (with the L2 term).
+        best_loss_ (float or None): the least ``loss_`` seen (``None`` with early stopping).
+        loss_curve_ (list of float): ``loss_`` after each epoch.
+        validation_scores_ (list of float or None): the validation accuracy after each
+            epoch, with early stopping.
+        best_validation_score_ (float or None): the best of them.
+        n_iter_ (int): epochs run by the last ``fit``.
+        t_ (int): training samples seen, over all fits.
+        coefs_ (list of ndarray): ``coefs_[i]`` of shape ``(fan_in, fan_out)``.
+        intercepts_ (list of ndarray): ``intercepts_[i]`` of shape ``(fan_out,)``.
+        n_features_in_ (int), feature_names_in_ (ndarray): seen at ``fit``.
+        n_layers_ (int): layers including input and output.
+        n_outputs_ (int): output units.
+        out_activation_ (str): ``"softmax"`` or ``"logistic"``.
+        model_ (nn.Sequential): the trained network (without the output activation).
+""" + _DOC_DIFFERENCES + """
+    Example::
+
+        >>> from fastnn.sklearn import MLPClassifier
+        >>> clf = MLPClassifier(hidden_layer_sizes=(64,), random_state=0).fit(X, y)
+        >>> clf.predict_proba(X[:2]).sum(axis=1)
+        array([1., 1.])
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, n_threads=None) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.n_threads = n_threads
+
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Fits the network to ``X`` of shape ``(n_samples, n_features)`` (dense or scipy
+        sparse, or a DataFrame) and labels ``y`` of shape ``(n_samples,)`` (any hashable
+        labels) or a ``(n_samples, n_labels)`` indicator matrix (multi-label).
+
+        Returns:
+            MLPClassifier: ``self``.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @available_if(_check_solver)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One epoch over ``X`` and ``y``, continuing from the current weights and optimizer.
+
+        Args:
+            classes (array-like): every class of the whole problem; needed on the first
+                call, optional later (then it must not change).
+        """
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y if type_of_target(y).startswith("multilabel")
+                                      else classes)
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_!r}")
+        return self._fit(X, y, incremental=True)
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in "
+                        f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                        f"{classes}")
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                                 f"{self.classes_}. 'y' has {classes}.")
+        return X, self._label_binarizer.transform(y).astype(bool)
+
+    def _out_activation(self) -> str:
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        if self.out_activation_ == "softmax":
+            return y.argmax(axis=1).astype(np.int64)
+        return y.astype(np.float32)
+
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState):
+        stratify = None
+        if self._label_binarizer.y_type_ in ("binary", "multiclass"):
+            labels = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
+            counts = np.bincount(labels.astype(np.int64))
+            n_val = int(np.ceil(self.validation_fraction * len(y)))
+            counts = counts[counts > 0]
+            if counts.min() >= 2 and len(counts) <= min(n_val, len(y) - n_val):
+                stratify = labels
+        X_train, X_val, y_train, y_val = train_test_split(
+            X, y, random_state=rng, test_size=self.validation_fraction, stratify=stratify)
+        return X_train, X_val, y_train, self._label_binarizer.inverse_transform(y_val)
+
+    def _score_validation(self, X: np.ndarray, y: np.ndarray) -> float:
+        pred = self._predict_labels(self._forward(X, check_input=False))
+        return float(accuracy_score(y, pred))
+
+    def _predict_labels(self, out: np.ndarray) -> np.ndarray:
+        if self.n_outputs_ == 1:
+            out = out.ravel()
+        return self._label_binarizer.inverse_transform(out)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted labels, shape ``(n_samples,)`` (``(n_samples, n_labels)`` indicators
+        for multi-label)."""
+        check_is_fitted(self)
+        return self._predict_labels(self._forward(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape ``(n_samples, n_classes)`` in ``classes_`` order (rows
+        sum to 1 except for multi-label, where each column is one label's probability)."""
+        check_is_fitted(self)
+        out = self._forward(X)
+        if self.n_outputs_ == 1:
+            p = out.ravel()
+            return np.vstack([1 - p, p]).T
+        return out
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """``log(predict_proba(X))``."""
+        p = self.predict_proba(X)
+        return np.log(p, out=p)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,125 @@
+"""The network behind ``fastnn.sklearn``'s estimators: layers, initialisation, objective.
+
+An MLP with layer sizes ``[n_features, *hidden_layer_sizes, n_outputs]`` is an
+``nn.Sequential`` of ``Linear`` layers with the hidden activation (and, with
+``dropout > 0``, a ``Dropout``) after each hidden one. The output activation is
+not a layer: it is folded into the loss (softmax into ``CrossEntropyLoss``,
+logistic into ``BCEWithLogitsLoss``, identity into ``MSELoss``, exp into the
+Poisson loss) and applied by :func:`output` at prediction time.
+
+scikit-learn's objective on a batch of ``n`` samples with ``C`` outputs is::
+
+    L = loss(y, out) + alpha / (2 n) * sum_l ||W_l||^2        (biases not penalised)
+
+with gradient ``(out - y) / n`` at the output's pre-activation (its canonical
+link). fastnn's mean-reduced losses give ``k`` times that gradient, ``k`` =
+:attr:`Objective.grad_scale`; the step therefore runs on ``k L`` (weight decay
+``k alpha / n``), which leaves Adam's trajectory unchanged when its epsilon is
+scaled by ``k`` too, and SGD's when its learning rate is divided by ``k``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import nn
+from ..autograd import Tensor
+
+_HIDDEN = {"identity": None, "logistic": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def build(layer_units: list[int], activation: str, dropout: float,
+          rng: np.random.RandomState) -> nn.Sequential:
+    """The MLP, with scikit-learn's Glorot-uniform initialisation drawn from ``rng``.
+
+    Draws exactly what scikit-learn draws, in its order (``coefs_[i]`` of shape
+    ``(fan_in, fan_out)``, then ``intercepts_[i]``, layer by layer), so the same
+    ``random_state`` starts both libraries from the same weights (rounded to float32).
+    """
+    layers: list[nn.Module] = []
+    n_linear = len(layer_units) - 1
+    factor = 2.0 if activation == "logistic" else 6.0
+    for i in range(n_linear):
+        fan_in, fan_out = layer_units[i], layer_units[i + 1]
+        linear = nn.Linear(fan_in, fan_out)
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        linear.weight._data[...] = rng.uniform(-bound, bound, (fan_in, fan_out)).T
+        linear.bias._data[...] = rng.uniform(-bound, bound, fan_out)
+        layers.append(linear)
+        if i < n_linear - 1:
+            if _HIDDEN[activation] is not None:
+                layers.append(_HIDDEN[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+def linears(model: nn.Sequential) -> list[nn.Linear]:
+    return [m for m in model if isinstance(m, nn.Linear)]
+
+
+def decision(model: nn.Sequential, X: np.ndarray, out_activation: str) -> np.ndarray:
+    """The network's output ``(N, n_outputs)`` in float64 for float32 ``X`` (eval mode)."""
+    model.eval()
+    return output(np.asarray(model(X), dtype=np.float64), out_activation)
+
+
+def output(z: np.ndarray, out_activation: str) -> np.ndarray:
+    """Applies scikit-learn's output activation to the last layer's pre-activation ``z``."""
+    if out_activation == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    if out_activation == "logistic":
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # 1 / (1 + exp(-z)) without overflow
+    if out_activation == "exp":
+        return np.exp(z)
+    return z
+
+
+class PoissonLoss(nn.Module):
+    """Half the Poisson deviance of ``exp(z)`` against ``y``, without its constant terms:
+    ``mean(exp(z) - y z)``, gradient ``(exp(z) - y) / (N C)``."""
+
+    def forward(self, z: Tensor, y: Tensor) -> Tensor:
+        return (z.exp() - y * z).mean()
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The loss for one output activation and how it relates to scikit-learn's.
+
+    Attributes:
+        loss_fn: fastnn's loss on the last layer's pre-activation.
+        grad_scale: ``k``, fastnn's gradient over scikit-learn's.
+        report_scale: fastnn's loss value times this is scikit-learn's ``loss_`` term.
+        labels: whether the loss takes class indices (else float targets like the output).
+        poisson: whether scikit-learn's loss value adds ``mean(y log y - y)`` per output,
+            a constant fastnn's loss leaves out.
+    """
+
+    loss_fn: nn.Module
+    grad_scale: float
+    report_scale: float
+    labels: bool
+    poisson: bool = False
+
+    def report(self, value: float, y: np.ndarray) -> float:
+        """scikit-learn's loss (without the L2 term) from fastnn's ``value`` on targets ``y``."""
+        value *= self.report_scale
+        if self.poisson:
+            ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+            value += float((ylogy - y).sum(dtype=np.float64)) / len(y)
+        return value
+
+
+def objective(out_activation: str, n_outputs: int) -> Objective:
+    if out_activation == "softmax":  # log_loss: mean over samples of -log p[y]
+        return Objective(nn.CrossEntropyLoss(), 1.0, 1.0, True)
+    if out_activation == "logistic":  # binary_log_loss: summed over outputs
+        return Objective(nn.BCEWithLogitsLoss(), 1.0 / n_outputs, float(n_outputs), False)
+    if out_activation == "exp":  # poisson: summed over outputs
+        return Objective(PoissonLoss(), 1.0 / n_outputs, float(n_outputs), False, poisson=True)
+    # squared_error: 0.5 * mean over samples and outputs, gradient (out - y) / n
+    return Objective(nn.MSELoss(), 2.0 / n_outputs, 0.5, False)

@@ -1,0 +1,134 @@
+"""``fastnn.sklearn.MLPRegressor``: scikit-learn's MLPRegressor on fastnn's kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import column_or_1d
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import BaseMLP
+from ._classifier import _DOC_DIFFERENCES, _DOC_PARAMS, _check_solver
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    __doc__ = r"""Multi-layer perceptron regressor: scikit-learn's, trained by fastnn.
+
+    A drop-in for :class:`sklearn.neural_network.MLPRegressor` (same parameters,
+    defaults, methods, fitted attributes and training rules) that fits several times
+    faster. The output is the identity (``loss="squared_error"``: half the squared
+    error) or the exponential (``loss="poisson"``: half the Poisson deviance), one
+    unit per target; multi-output targets ``(n_samples, n_targets)`` work.
+
+    Args:
+        loss (str): ``"squared_error"`` or ``"poisson"`` (targets must be ``>= 0``).
+            Default: ``"squared_error"``.""" + _DOC_PARAMS.split("Args:", 1)[1] + """
+    Attributes:
+        loss_ (float): the last epoch's mean training loss (with the L2 term).
+        best_loss_ (float or None): the least ``loss_`` seen (``None`` with early stopping).
+        loss_curve_ (list of float): ``loss_`` after each epoch.
+        validation_scores_ (list of float or None): the validation R^2 after each epoch,
+            with early stopping.
+        best_validation_score_ (float or None): the best of them.
+        n_iter_ (int): epochs run by the last ``fit``.
+        t_ (int): training samples seen, over all fits.
+        coefs_ (list of ndarray): ``coefs_[i]`` of shape ``(fan_in, fan_out)``.
+        intercepts_ (list of ndarray): ``intercepts_[i]`` of shape ``(fan_out,)``.
+        n_features_in_ (int), feature_names_in_ (ndarray): seen at ``fit``.
+        n_layers_ (int): layers including input and output.
+        n_outputs_ (int): targets.
+        out_activation_ (str): ``"identity"`` or ``"exp"``.
+        model_ (nn.Sequential): the trained network (without the output activation).
+""" + _DOC_DIFFERENCES + """
+    Example::
+
+        >>> from fastnn.sklearn import MLPRegressor
+        >>> reg = MLPRegressor(hidden_layer_sizes=(64,), random_state=0).fit(X, y)
+        >>> reg.score(X, y)  # R^2
+    """
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, n_threads=None) -> None:
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.n_threads = n_threads
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Fits the network to ``X`` of shape ``(n_samples, n_features)`` (dense or scipy
+        sparse, or a DataFrame) and targets ``y`` of shape ``(n_samples,)`` or
+        ``(n_samples, n_targets)``.
+
+        Returns:
+            MLPRegressor: ``self``.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @available_if(_check_solver)
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One epoch over ``X`` and ``y``, continuing from the current weights and optimizer."""
+        return self._fit(X, y, incremental=True)
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and (np.any(y < 0) or not np.sum(y) > 0):
+            raise ValueError(f"{type(self).__name__}: loss='poisson' requires non-negative "
+                             "y and sum(y) > 0.")
+        return X, y
+
+    def _out_activation(self) -> str:
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(y, dtype=np.float32)
+
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState):
+        return train_test_split(X, y, random_state=rng, test_size=self.validation_fraction)
+
+    def _score_validation(self, X: np.ndarray, y: np.ndarray) -> float:
+        pred = self._forward(X, check_input=False)
+        if not np.isfinite(pred).all():
+            return np.nan
+        return float(r2_score(y, pred))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predictions, shape ``(n_samples,)`` for one target, else
+        ``(n_samples, n_targets)``."""
+        check_is_fitted(self)
+        out = self._forward(X)
+        return out.ravel() if out.shape[1] == 1 else out

@@ -1,0 +1,177 @@
+"""scikit-learn's stochastic solvers ("adam", "sgd") on fastnn's fused training step.
+
+One epoch shuffles the sample indices with the estimator's ``RandomState`` (as
+scikit-learn does, so the batches are the same), then runs one
+``nn.TrainStep`` call per batch: forward, loss, backward and optimizer update
+in one C++ call with the GIL released. Around it, scikit-learn's bookkeeping:
+``loss_curve_``, ``t_``, ``n_iter_``, the ``tol`` / ``n_iter_no_change``
+stopping rule on the training loss or the validation score, the "invscaling"
+and "adaptive" learning-rate schedules of "sgd", restoring the best weights
+after early stopping, and the ``ConvergenceWarning`` at ``max_iter``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .. import nn, optim
+from ..autograd import Tensor
+from ._network import Objective, linears
+
+Step = Callable[[np.ndarray, np.ndarray], float]
+
+
+def make_optimizer(est: Any, model: nn.Sequential, obj: Objective) -> optim.Optimizer:
+    """The optimizer for ``est.solver`` over two groups: weights (L2 set per batch) and biases.
+
+    Runs on the objective scaled by ``k = obj.grad_scale`` (see ``_network``): SGD's
+    learning rate is divided by ``k``, Adam's epsilon multiplied by it.
+    """
+    layers = linears(model)
+    groups = [{"params": [m.weight for m in layers], "weight_decay": 0.0},
+              {"params": [m.bias for m in layers], "weight_decay": 0.0}]
+    if est.solver == "sgd":
+        momentum = float(est.momentum)
+        return optim.SGD(groups, lr=est.learning_rate_init / obj.grad_scale, momentum=momentum,
+                         nesterov=bool(est.nesterovs_momentum) and momentum > 0)
+    return optim.Adam(groups, lr=est.learning_rate_init, betas=(est.beta_1, est.beta_2),
+                      eps=est.epsilon * obj.grad_scale)
+
+
+def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Step:
+    """``step(x, y) -> loss``: ``nn.TrainStep`` where it runs the loss, else the eager loop."""
+    try:
+        return nn.TrainStep(model, obj.loss_fn, opt)
+    except TypeError:  # the Poisson loss, written with Tensor ops
+        pass
+
+    def eager(x: np.ndarray, y: np.ndarray) -> float:
+        opt.zero_grad()
+        loss = obj.loss_fn(model(Tensor(x)), Tensor(y))
+        loss.backward()
+        opt.step()
+        return float(loss.item())
+
+    return eager
+
+
+def _squared_weights(model: nn.Sequential) -> float:
+    total = 0.0
+    for m in linears(model):
+        w = m.weight._data.ravel()
+        total += float(np.dot(w, w))
+    return total
+
+
+def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective) -> None:
+    if est.solver == "sgd":
+        for group in opt.param_groups:
+            group["lr"] = est._learning_rate / obj.grad_scale
+
+
+def _no_improvement(est: Any, val_score: float | None) -> None:
+    """scikit-learn's ``_update_no_improvement_count`` (keeps the best weights when validating)."""
+    if val_score is not None:
+        est.validation_scores_.append(val_score)
+        if est.verbose:
+            print(f"Validation score: {val_score:f}")
+        if val_score < est.best_validation_score_ + est.tol:
+            est._no_improvement_count += 1
+        else:
+            est._no_improvement_count = 0
+        if val_score > est.best_validation_score_:
+            est.best_validation_score_ = val_score
+            est._best_params = [p._data.copy() for p in est.model_.parameters()]
+        return
+    if est.loss_curve_[-1] > est.best_loss_ - est.tol:
+        est._no_improvement_count += 1
+    else:
+        est._no_improvement_count = 0
+    if est.loss_curve_[-1] < est.best_loss_:
+        est.best_loss_ = est.loss_curve_[-1]
+
+
+def _keep_going(est: Any, early_stopping: bool) -> bool:
+    """After ``n_iter_no_change`` epochs without progress: stop, or for "adaptive" SGD
+    divide the learning rate by 5 (stopping once it is at most 1e-6)."""
+    what = "Validation score" if early_stopping else "Training loss"
+    msg = (f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} "
+           "consecutive epochs.")
+    if est.solver != "sgd" or est.learning_rate != "adaptive":
+        if est.verbose:
+            print(msg + " Stopping.")
+        return False
+    if est._learning_rate <= 1e-6:
+        if est.verbose:
+            print(msg + " Learning rate too small. Stopping.")
+        return False
+    est._learning_rate /= 5.0
+    if est.verbose:
+        print(f"{msg} Setting learning rate to {est._learning_rate:f}")
+    return True
+
+
+def run_epochs(est: Any, X: np.ndarray, Y: np.ndarray, val: tuple | None, step: Step,
+               opt: optim.Optimizer, obj: Objective, rng: np.random.RandomState,
+               incremental: bool) -> None:
+    """Trains ``est.model_`` on float32 ``X`` and targets ``Y`` (class indices or floats).
+
+    ``val`` is ``(X_val, y_val)`` with early stopping, else ``None``. One epoch only
+    when ``incremental`` (``partial_fit``).
+    """
+    n = X.shape[0]
+    batch_size = min(200, n) if est.batch_size == "auto" else est.batch_size
+    if batch_size > n:
+        warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
+                      "It is going to be clipped", stacklevel=4)
+    batch_size = int(np.clip(batch_size, 1, n))
+    weights = opt.param_groups[0]
+    alpha, k = float(est.alpha), obj.grad_scale
+    est.model_.train()
+    sample_idx = np.arange(n)
+    try:
+        for _ in range(est.max_iter):
+            if est.shuffle:  # sklearn.utils.shuffle's draw, without its argument checks
+                perm = np.arange(n)
+                rng.shuffle(perm)
+                sample_idx = sample_idx[perm]
+            accumulated = 0.0
+            for start in range(0, n, batch_size):
+                batch = slice(start, min(start + batch_size, n))
+                idx = sample_idx[batch] if est.shuffle else batch
+                xb, yb = X[idx], Y[idx]
+                nb = batch.stop - start
+                penalty = 0.5 * alpha * _squared_weights(est.model_) / nb if alpha else 0.0
+                weights["weight_decay"] = k * alpha / nb
+                accumulated += (obj.report(step(xb, yb), yb) + penalty) * nb
+            est.n_iter_ += 1
+            est.loss_ = accumulated / n
+            est.t_ += n
+            est.loss_curve_.append(est.loss_)
+            if est.verbose:
+                print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
+            _no_improvement(est, None if val is None else est._validation_score(*val))
+            if est.solver == "sgd" and est.learning_rate == "invscaling":
+                est._learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+                _set_lr(opt, est, obj)
+            if est._no_improvement_count > est.n_iter_no_change:
+                if not _keep_going(est, val is not None):
+                    break
+                est._no_improvement_count = 0
+                _set_lr(opt, est, obj)
+            if incremental:
+                break
+            if est.n_iter_ == est.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
+                              "reached and the optimization hasn't converged yet.",
+                              ConvergenceWarning, stacklevel=4)
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=4)
+    if val is not None:  # restore the best weights
+        for p, best in zip(est.model_.parameters(), est._best_params):
+            p._data[...] = best
