@@ -15,7 +15,7 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
 
 void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa, index_t csa,
                   const float* b, index_t rsb, float alpha, float beta, float* c, index_t ldc) {
-  w16_ymm2::tile<kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  w16_ymm2::tile_edge<kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
 }
 
 }  // namespace fastnn::gemm_detail::avx512emu

@@ -9,9 +9,12 @@
 // so every accumulator sees one FMA per k, k ascending (fixed summation order).
 // Write-back (ukernel.h): C = fl(fl(alpha * acc) + fl(beta * C)), no FMA.
 //
-// Edge tiles (mr < MR rows or nr < NR columns valid) run the same loop over the
-// zero-padded panels and write back only rows < mr, with masked loads and stores
-// for the columns < nr: no scalar path and no on-stack tile.
+// Edge tiles (mr < MR rows or nr < NR columns valid) run the narrowest tile that
+// covers them (tile_edge: fewer 16-lane columns, halved rows), over the zero-padded
+// panels, and write back only rows < mr, with masked loads and stores for the
+// columns < nr: no scalar path and no on-stack tile. Every C element gets the same
+// FMAs in the same order in any tile shape, so results do not depend on which ran;
+// an output layer of 10 units then costs one 16-lane column, not three.
 #pragma once
 
 #include "gemm/ukernel.h"
@@ -106,6 +109,27 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
     for (int v = 0; v < NV; ++v)
       if (16 * v < nr) store_seg<false>(c + i * ldc + 16 * v, acc[i][v], va, vb, read_c, masks[v]);
   }
+}
+
+// An edge tile through the smallest tile<rows, vectors> that covers mr x nr: vectors
+// ceil(nr / 16) <= NV, rows MR halved while that still covers mr (down to 2).
+template <int MR, int NV>
+inline void tile_edge(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
+                      index_t rsb, float alpha, float beta, float* c, index_t ldc, index_t mr,
+                      index_t nr) {
+  if constexpr (NV > 1) {
+    if (nr <= 16 * (NV - 1)) {
+      tile_edge<MR, NV - 1>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+      return;
+    }
+  }
+  if constexpr (MR > 2 && MR % 2 == 0) {
+    if (mr <= MR / 2) {
+      tile_edge<MR / 2, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+      return;
+    }
+  }
+  tile<MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
 }
 
 }  // namespace
