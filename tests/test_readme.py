@@ -21,6 +21,8 @@ def test_readme_example_runs(code, capsys, tmp_path, monkeypatch):
     if "fn.save(" in code or "plot_history" in code:
         for extra in ("safetensors", "matplotlib", "onnx"):
             pytest.importorskip(extra)
+    if "fastnn.sklearn" in code:
+        pytest.importorskip("sklearn")
     monkeypatch.chdir(tmp_path)  # examples write their files into the current directory
     exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
     out = capsys.readouterr().out

@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import _random
 from .._runtime import get_num_threads, set_num_threads
 from . import _network, _stochastic
-from ._params import check_params, hidden_sizes
+from ._lbfgs import fit_lbfgs
+from ._params import InvalidParameterError, check_params, hidden_sizes
 
 
 @contextmanager
@@ -83,11 +84,10 @@ class BaseMLP(BaseEstimator):
     # -- fitting ------------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, incremental: bool = False) -> BaseMLP:
         check_params(self)
-        if self.solver not in ("adam", "sgd"):
-            from ._params import InvalidParameterError
+        if self.solver == "lbfgs" and self.dropout:
             raise InvalidParameterError(
-                f"{type(self).__name__}: solver={self.solver!r} is not available in "
-                "fastnn.sklearn; choose 'adam' or 'sgd'")
+                f"{type(self).__name__}: dropout={self.dropout!r} needs a stochastic solver "
+                "('adam' or 'sgd'); L-BFGS needs a deterministic objective")
         hidden = hidden_sizes(self)
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
@@ -105,7 +105,11 @@ class BaseMLP(BaseEstimator):
                 f"model's; fit with warm_start=False to start over")
         Xc = as_compute_array(X)
         with _threads(self.n_threads), _dropout_seed(rng, self.dropout):
-            self._fit_stochastic(Xc, y2, rng, incremental)
+            if self.solver == "lbfgs":
+                obj = _network.objective(self.out_activation_, self.n_outputs_)
+                fit_lbfgs(self, Xc, self._targets(y2), obj)
+            else:
+                self._fit_stochastic(Xc, y2, rng, incremental)
         if not all(np.isfinite(p._data).all() for p in self.model_.parameters()):
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed.")
@@ -119,6 +123,9 @@ class BaseMLP(BaseEstimator):
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
         self.model_ = _network.build(layer_units, self.activation, self.dropout, rng)
+        self._optimizer = None
+        if self.solver == "lbfgs":  # scikit-learn keeps no curves for it
+            return
         self._best_params = [p._data.copy() for p in self.model_.parameters()]
         self.loss_curve_ = []
         self._no_improvement_count = 0
@@ -130,7 +137,6 @@ class BaseMLP(BaseEstimator):
             self.best_loss_ = np.inf
             self.validation_scores_ = None
             self.best_validation_score_ = None
-        self._optimizer = None
 
     def _fit_stochastic(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState,
                         incremental: bool) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import nn, optim
-from ..autograd import Tensor
+from ..autograd import from_numpy
 from ._network import Objective, linears
 
 Step = Callable[[np.ndarray, np.ndarray], float]
@@ -52,7 +52,7 @@ def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Ste
 
     def eager(x: np.ndarray, y: np.ndarray) -> float:
         opt.zero_grad()
-        loss = obj.loss_fn(model(Tensor(x)), Tensor(y))
+        loss = obj.loss_fn(model(from_numpy(x)), from_numpy(y))
         loss.backward()
         opt.step()
         return float(loss.item())

@@ -1,0 +1,88 @@
+"""scikit-learn's "lbfgs" solver on fastnn: SciPy's L-BFGS-B over the full-batch objective.
+
+SciPy drives the optimisation in float64; each evaluation copies the parameter vector
+into the network (float32), runs one forward and backward over all samples with
+fastnn's kernels (autograd, so every output loss works), and hands back
+scikit-learn's objective and gradient::
+
+    L = loss(y, out) + alpha / (2 n) * sum_l ||W_l||^2,   dL/dW = g / k + alpha W / n
+
+where ``g`` is the gradient of fastnn's mean-reduced loss and ``k`` its scale against
+scikit-learn's (``_network.Objective``). Stopping follows scikit-learn: ``maxiter =
+max_iter``, ``maxfun = max_fun``, ``gtol = tol``, and a ``ConvergenceWarning`` when
+L-BFGS-B stops for any other reason than convergence.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from ..autograd import from_numpy, no_grad
+from ._network import Objective, linears
+
+
+class _FullBatch:
+    """``(x) -> (L, dL/dx)`` for SciPy, ``x`` the weights then the biases, flattened."""
+
+    def __init__(self, est: Any, X: np.ndarray, Y: np.ndarray, obj: Objective) -> None:
+        self.model, self.obj, self.alpha = est.model_, obj, float(est.alpha)
+        self.X, self.Y = from_numpy(X), from_numpy(Y)
+        self.Y_np, self.n = Y, X.shape[0]
+        layers = linears(self.model)
+        self.weights = [m.weight for m in layers]
+        self.params = self.weights + [m.bias for m in layers]
+        self.sizes = np.cumsum([0] + [p._data.size for p in self.params])
+
+    def pack(self) -> np.ndarray:
+        return np.concatenate([p._data.ravel() for p in self.params]).astype(np.float64)
+
+    def unpack(self, x: np.ndarray) -> None:
+        for p, lo, hi in zip(self.params, self.sizes[:-1], self.sizes[1:]):
+            p._data[...] = x[lo:hi].reshape(p._data.shape)
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        self.unpack(x)
+        self.model.zero_grad()
+        loss = self.obj.loss_fn(self.model(self.X), self.Y)
+        loss.backward()
+        with no_grad():
+            squares = sum(float(np.dot(w._data.ravel(), w._data.ravel())) for w in self.weights)
+        value = self.obj.report(float(loss.item()), self.Y_np) + \
+            0.5 * self.alpha * squares / self.n
+        grad = np.empty(self.sizes[-1], dtype=np.float64)
+        for i, (p, lo, hi) in enumerate(zip(self.params, self.sizes[:-1], self.sizes[1:])):
+            g = p._grad._data.ravel() / self.obj.grad_scale
+            if i < len(self.weights):
+                g = g + (self.alpha / self.n) * p._data.ravel()
+            grad[lo:hi] = g
+        return value, grad
+
+
+def fit_lbfgs(est: Any, X: np.ndarray, Y: np.ndarray, obj: Objective) -> None:
+    """Fits ``est.model_`` on float32 ``X`` and targets ``Y``; sets ``n_iter_`` and ``loss_``."""
+    f = _FullBatch(est, X, Y, obj)
+    est.model_.train()
+    result = scipy.optimize.minimize(
+        f, f.pack(), method="L-BFGS-B", jac=True,
+        options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol})
+    if result.status != 0:
+        warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s) "
+                      f"(status={result.status}): {_message(result)}.\n\nIncrease the number of "
+                      "iterations to improve the convergence (max_iter="
+                      f"{est.max_iter}).", ConvergenceWarning, stacklevel=4)
+    f.unpack(result.x)
+    est.n_iter_ = min(int(result.nit), est.max_iter)
+    est.loss_ = float(result.fun)
+    if est.verbose:
+        print(f"L-BFGS-B: {est.n_iter_} iterations, loss = {est.loss_:.8f} "
+              f"({_message(result)})")
+
+
+def _message(result: Any) -> str:
+    m = result.message
+    return m.decode() if isinstance(m, bytes) else str(m)
