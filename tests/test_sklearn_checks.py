@@ -12,12 +12,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
 # The defaults with max_iter=100, as scikit-learn's own suite configures its MLPs, and the
-# other training paths: SGD with a schedule, dropout with two layers. (early_stopping=True
+# other training paths: SGD with a schedule, dropout with two layers, L-BFGS. (early_stopping=True
 # cannot pass checks such as partial_fit or fitting a single sample, in scikit-learn's
 # MLPs either: tests/test_sklearn.py covers it.)
 CONFIGS = [dict(max_iter=100),
            dict(solver="sgd", learning_rate="adaptive", activation="tanh", max_iter=100),
-           dict(dropout=0.1, hidden_layer_sizes=(32, 16), max_iter=100)]
+           dict(dropout=0.1, hidden_layer_sizes=(32, 16), max_iter=100),
+           dict(solver="lbfgs", max_iter=100)]
 ESTIMATORS = [cls(random_state=0, **config)
               for config in CONFIGS for cls in (MLPClassifier, MLPRegressor)]
 

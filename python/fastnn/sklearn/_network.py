@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from .. import nn
 from ..autograd import Tensor
@@ -72,7 +73,7 @@ def output(z: np.ndarray, out_activation: str) -> np.ndarray:
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
     if out_activation == "logistic":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))  # 1 / (1 + exp(-z)) without overflow
+        return expit(z)  # 1 / (1 + exp(-z)), as scikit-learn (in (0, 1) for |z| < ~36)
     if out_activation == "exp":
         return np.exp(z)
     return z
