@@ -54,10 +54,11 @@ def _dropout_seed(rng: np.random.RandomState, dropout: float) -> Iterator[None]:
         _random._generator = saved
 
 
-def as_compute_array(X: Any) -> np.ndarray:
-    """Validated ``X`` (dense or scipy sparse) as the float32 C-contiguous array fastnn runs on."""
+def as_compute_array(X: Any) -> Any:
+    """Validated ``X`` in fastnn's float32: a C-contiguous array, or a CSR matrix for scipy
+    sparse input (densified a batch at a time, ``_network.dense``)."""
     if sp.issparse(X):
-        X = X.toarray()
+        return sp.csr_matrix(X, dtype=np.float32)
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
@@ -107,7 +108,7 @@ class BaseMLP(BaseEstimator):
         with _threads(self.n_threads), _dropout_seed(rng, self.dropout):
             if self.solver == "lbfgs":
                 obj = _network.objective(self.out_activation_, self.n_outputs_)
-                fit_lbfgs(self, Xc, self._targets(y2), obj)
+                fit_lbfgs(self, _network.dense(Xc), self._targets(y2), obj)
             else:
                 self._fit_stochastic(Xc, y2, rng, incremental)
         if not all(np.isfinite(p._data).all() for p in self.model_.parameters()):

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
 
 from .. import nn
@@ -61,10 +64,26 @@ def linears(model: nn.Sequential) -> list[nn.Linear]:
     return [m for m in model if isinstance(m, nn.Linear)]
 
 
-def decision(model: nn.Sequential, X: np.ndarray, out_activation: str) -> np.ndarray:
-    """The network's output ``(N, n_outputs)`` in float64 for float32 ``X`` (eval mode)."""
+# Rows densified at a time when predicting from a sparse matrix.
+_SPARSE_CHUNK = 4096
+
+
+def dense(X: Any) -> np.ndarray:
+    """A float32 array of ``X``'s rows: ``X`` itself, or a CSR matrix densified."""
+    return X.toarray() if sp.issparse(X) else X
+
+
+def decision(model: nn.Sequential, X: Any, out_activation: str) -> np.ndarray:
+    """The network's output ``(N, n_outputs)`` in float64 for float32 ``X`` (an array, or a
+    CSR matrix densified a chunk of rows at a time), in eval mode. A row's output does not
+    depend on the rows computed with it (the GEMM's rows are batch-invariant)."""
     model.eval()
-    return output(np.asarray(model(X), dtype=np.float64), out_activation)
+    if sp.issparse(X):
+        z = np.concatenate([np.asarray(model(dense(X[i:i + _SPARSE_CHUNK])))
+                            for i in range(0, X.shape[0], _SPARSE_CHUNK)])
+    else:
+        z = np.asarray(model(X))
+    return output(z.astype(np.float64), out_activation)
 
 
 def output(z: np.ndarray, out_activation: str) -> np.ndarray:

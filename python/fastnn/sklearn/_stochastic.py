@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import nn, optim
 from ..autograd import from_numpy
-from ._network import Objective, linears
+from ._network import Objective, dense, linears
 
 Step = Callable[[np.ndarray, np.ndarray], float]
 
@@ -116,10 +116,11 @@ def _keep_going(est: Any, early_stopping: bool) -> bool:
     return True
 
 
-def run_epochs(est: Any, X: np.ndarray, Y: np.ndarray, val: tuple | None, step: Step,
+def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                opt: optim.Optimizer, obj: Objective, rng: np.random.RandomState,
                incremental: bool) -> None:
-    """Trains ``est.model_`` on float32 ``X`` and targets ``Y`` (class indices or floats).
+    """Trains ``est.model_`` on float32 ``X`` (an array, or a CSR matrix densified a batch at
+    a time) and targets ``Y`` (class indices or floats).
 
     ``val`` is ``(X_val, y_val)`` with early stopping, else ``None``. One epoch only
     when ``incremental`` (``partial_fit``).
@@ -144,7 +145,7 @@ def run_epochs(est: Any, X: np.ndarray, Y: np.ndarray, val: tuple | None, step: 
             for start in range(0, n, batch_size):
                 batch = slice(start, min(start + batch_size, n))
                 idx = sample_idx[batch] if est.shuffle else batch
-                xb, yb = X[idx], Y[idx]
+                xb, yb = dense(X[idx]), Y[idx]
                 nb = batch.stop - start
                 penalty = 0.5 * alpha * _squared_weights(est.model_) / nb if alpha else 0.0
                 weights["weight_decay"] = k * alpha / nb
