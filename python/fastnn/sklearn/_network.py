@@ -21,7 +21,6 @@ scaled by ``k`` too, and SGD's when its learning rate is divided by ``k``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import numpy as np
