@@ -10,8 +10,11 @@ import sys
 from types import ModuleType
 
 
-def require(module: str, needed_by: str, extra: str) -> ModuleType:
+def require(module: str, needed_by: str, extra: str, package: str | None = None) -> ModuleType:
     """Imports ``module`` or raises ``ImportError`` naming ``pip install 'fastnn[extra]'``.
+
+    ``package`` is the distribution's name where it differs from the module's
+    (``"scikit-learn"`` for ``sklearn``).
 
     Example::
 
@@ -21,7 +24,7 @@ def require(module: str, needed_by: str, extra: str) -> ModuleType:
         __import__(module)  # the import statement's hook, so tests can hide a package
         return sys.modules[module]
     except ImportError as e:
-        package = module.split(".")[0]
+        package = package or module.split(".")[0]
         raise ImportError(
             f"{needed_by} needs the {package} package: pip install 'fastnn[{extra}]'"
         ) from e

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from .._optional import require
 
-require("sklearn", "fastnn.sklearn", "sklearn")
+require("sklearn", "fastnn.sklearn", "sklearn", package="scikit-learn")
 
 from ._classifier import MLPClassifier  # noqa: E402
 from ._params import InvalidParameterError  # noqa: E402
