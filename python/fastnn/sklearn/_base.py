@@ -99,11 +99,8 @@ class BaseMLP(BaseEstimator):
         layer_units = [X.shape[1], *hidden, y2.shape[1]]
         if first_pass:
             self._initialize(y2, layer_units, rng)
-        elif [m.in_features for m in _network.linears(self.model_)] + [self.n_outputs_] \
-                != layer_units:
-            raise ValueError(
-                f"{type(self).__name__}: the layer sizes {layer_units} differ from the fitted "
-                f"model's; fit with warm_start=False to start over")
+        else:
+            self._continue_with(layer_units)
         Xc = as_compute_array(X)
         with _threads(self.n_threads), _dropout_seed(rng, self.dropout):
             if self.solver == "lbfgs":
@@ -124,6 +121,7 @@ class BaseMLP(BaseEstimator):
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._out_activation()
         self.model_ = _network.build(layer_units, self.activation, self.dropout, rng)
+        self._layout = (self.activation, self.dropout)
         self._optimizer = None
         if self.solver == "lbfgs":  # scikit-learn keeps no curves for it
             return
@@ -138,6 +136,18 @@ class BaseMLP(BaseEstimator):
             self.best_loss_ = np.inf
             self.validation_scores_ = None
             self.best_validation_score_ = None
+
+    def _continue_with(self, layer_units: list[int]) -> None:
+        """Checks that a warm start or partial_fit keeps the layer sizes; a changed
+        ``activation`` or ``dropout`` applies from now on, as in scikit-learn."""
+        layers = _network.linears(self.model_)
+        if [m.in_features for m in layers] + [self.n_outputs_] != layer_units:
+            raise ValueError(
+                f"{type(self).__name__}: the layer sizes {layer_units} differ from the fitted "
+                f"model's; fit with warm_start=False to start over")
+        if self._layout != (self.activation, self.dropout):
+            self.model_ = _network.assemble(layers, self.activation, self.dropout)
+            self._layout = (self.activation, self.dropout)
 
     def _fit_stochastic(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState,
                         incremental: bool) -> None:

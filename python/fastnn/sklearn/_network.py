@@ -41,22 +41,28 @@ def build(layer_units: list[int], activation: str, dropout: float,
     ``(fan_in, fan_out)``, then ``intercepts_[i]``, layer by layer), so the same
     ``random_state`` starts both libraries from the same weights (rounded to float32).
     """
-    layers: list[nn.Module] = []
-    n_linear = len(layer_units) - 1
+    layers = []
     factor = 2.0 if activation == "logistic" else 6.0
-    for i in range(n_linear):
-        fan_in, fan_out = layer_units[i], layer_units[i + 1]
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
         linear = nn.Linear(fan_in, fan_out)
         bound = np.sqrt(factor / (fan_in + fan_out))
         linear.weight._data[...] = rng.uniform(-bound, bound, (fan_in, fan_out)).T
         linear.bias._data[...] = rng.uniform(-bound, bound, fan_out)
         layers.append(linear)
-        if i < n_linear - 1:
+    return assemble(layers, activation, dropout)
+
+
+def assemble(layers: list[nn.Linear], activation: str, dropout: float) -> nn.Sequential:
+    """``layers`` with the hidden activation (and ``Dropout(dropout)``) after each but the last."""
+    modules: list[nn.Module] = []
+    for i, linear in enumerate(layers):
+        modules.append(linear)
+        if i < len(layers) - 1:
             if _HIDDEN[activation] is not None:
-                layers.append(_HIDDEN[activation]())
+                modules.append(_HIDDEN[activation]())
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-    return nn.Sequential(*layers)
+                modules.append(nn.Dropout(dropout))
+    return nn.Sequential(*modules)
 
 
 def linears(model: nn.Sequential) -> list[nn.Linear]:
