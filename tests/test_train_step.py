@@ -7,6 +7,7 @@ and requires identical parameters, gradients, optimizer state and losses.
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 import numpy as np
@@ -206,6 +207,21 @@ def test_output_is_a_copy_of_the_step_output():
     step(x2, y2)
     np.testing.assert_array_equal(out, before)  # not overwritten by the next step
     assert step.output.shape == (9, 4)
+
+
+def test_a_pickled_model_and_optimizer_train_on_like_the_originals():
+    """Unpickled arrays carry dtype objects of their own: the kernels must take them."""
+    fn.manual_seed(0)
+    model = MODELS["relu"]()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    (x, y), (x2, y2) = batches(12, 4, (6, 9), labels=True)
+    nn.TrainStep(model, nn.CrossEntropyLoss(), opt)(x, y)
+    model2, opt2 = pickle.loads(pickle.dumps((model, opt)))
+    losses = [nn.TrainStep(m, nn.CrossEntropyLoss(), o)(x2, y2)
+              for m, o in ((model, opt), (model2, opt2))]
+    assert losses[0] == losses[1]
+    for a, b in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
 
 
 def test_accepts_float_labels_and_float64_inputs():

@@ -36,7 +36,7 @@ Operand operand(const py::handle& obj, bool trans, const char* arg) {
   if (py::isinstance<py::array>(obj)) {
     auto a = py::reinterpret_borrow<py::array>(obj);
     const bool f_only = (a.flags() & py::array::f_style) && !(a.flags() & py::array::c_style);
-    if (a.ndim() == 2 && f_only && a.dtype().is(py::dtype::of<float>())) {
+    if (a.ndim() == 2 && f_only && a.dtype().equal(py::dtype::of<float>())) {
       FloatArray t = float_input(a.attr("T"), kFunc, arg);  // a view, no copy
       return {t, !trans, trans ? a.shape(1) : a.shape(0), trans ? a.shape(0) : a.shape(1)};
     }

@@ -73,7 +73,9 @@ FloatArray float_output(const py::handle& obj, const char* func, const char* arg
     throw py::type_error(where(func, arg) + " must be a numpy.ndarray, got " +
                          std::string(py::str(py::type::of(obj))));
   auto a = py::reinterpret_borrow<py::array>(obj);
-  if (!a.dtype().is(py::dtype::of<float>()))
+  // equal, not is: an unpickled array has a dtype object of its own (a byte-swapped one
+  // is not equal).
+  if (!a.dtype().equal(py::dtype::of<float>()))
     throw py::type_error(where(func, arg) + " must have dtype float32, got " +
                          std::string(py::str(a.dtype())));
   if (!(a.flags() & py::array::c_style))
