@@ -40,14 +40,13 @@ def _threads(n: int | None) -> Iterator[None]:
 
 
 @contextmanager
-def _dropout_seed(rng: np.random.RandomState, dropout: float) -> Iterator[None]:
-    """With dropout, fastnn's global generator replaced by one seeded from ``rng`` (restored
-    afterwards), so ``random_state`` fixes the masks and the caller's stream is untouched."""
-    if not dropout:
-        yield
-        return
+def _own_generator(rng: np.random.RandomState | None) -> Iterator[None]:
+    """fastnn's global generator replaced, for the block, by one seeded from ``rng`` (a
+    throwaway one for None), and restored afterwards: the caller's stream
+    (``fn.manual_seed``) is untouched, and dropout masks follow ``random_state``."""
     saved = _random._generator
-    _random._generator = np.random.default_rng(int(rng.randint(0, 2**31 - 1)))
+    _random._generator = np.random.default_rng(
+        0 if rng is None else int(rng.randint(0, 2**31 - 1)))
     try:
         yield
     finally:
@@ -97,12 +96,15 @@ class BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         rng = check_random_state(self.random_state)
         layer_units = [X.shape[1], *hidden, y2.shape[1]]
-        if first_pass:
-            self._initialize(y2, layer_units, rng)
-        else:
-            self._continue_with(layer_units)
         Xc = as_compute_array(X)
-        with _threads(self.n_threads), _dropout_seed(rng, self.dropout):
+        with _own_generator(None):  # Linear's own initial draws, overwritten by build()
+            if first_pass:
+                self._initialize(y2, layer_units, rng)
+            else:
+                self._continue_with(layer_units)
+        # Dropout seeds come from random_state after the initial weights (scikit-learn's
+        # draws stay in step without dropout).
+        with _threads(self.n_threads), _own_generator(rng if self.dropout else None):
             if self.solver == "lbfgs":
                 obj = _network.objective(self.out_activation_, self.n_outputs_)
                 fit_lbfgs(self, _network.dense(Xc), self._targets(y2), obj)
