@@ -290,6 +290,8 @@ PARITY_CASES = {
     "stop-on-training-loss": ("multiclass", dict(tol=0.02, n_iter_no_change=2, max_iter=60)),
     "early-stopping-binary": ("binary", dict(early_stopping=True, n_iter_no_change=3,
                                              learning_rate_init=0.05, max_iter=60)),
+    "early-stopping-multilabel": ("multilabel", dict(early_stopping=True, n_iter_no_change=2,
+                                                     learning_rate_init=0.05, max_iter=60)),
     "early-stopping-regression": ("regression", dict(
         early_stopping=True, n_iter_no_change=2, tol=1e-2, learning_rate_init=0.01,
         max_iter=60, validation_fraction=0.2)),
@@ -325,6 +327,24 @@ def test_training_matches_sklearn(case):
         assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=tol / 2)
     else:
         assert_allclose(ours.predict(X), sk.predict(X), rtol=5 * tol, atol=5 * tol)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_shared_random_state_is_drawn_from_like_sklearn(early_stopping):
+    """With a RandomState instance, each fit draws on from where the last one stopped;
+    fastnn draws the same numbers in the same order (weights, validation split, shuffles),
+    so a second fit still matches scikit-learn's."""
+    X, y = DATA["regression"]
+    runs = []
+    for lib in ("sklearn", "fastnn"):
+        est = _est(lib, "regression", hidden_layer_sizes=(8,), max_iter=3,
+                   early_stopping=early_stopping, random_state=np.random.RandomState(3))
+        first = list(_fit(est, X, y).loss_curve_)
+        runs.append((first, list(_fit(est, X, y).loss_curve_)))
+    (sk_first, sk_second), (first, second) = runs
+    assert_allclose(first, sk_first, rtol=1e-4)
+    assert_allclose(second, sk_second, rtol=1e-4)
+    assert abs(second[0] - first[0]) > 1e-3  # the second fit started elsewhere
 
 
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel", "regression",
@@ -432,6 +452,23 @@ def test_early_stopping_split_is_stratified_for_single_label_only(monkeypatch):
     _fit(MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, max_iter=2,
                        random_state=0), *DATA["multilabel"])
     assert not calls.pop()[0]
+
+
+def test_warm_start_with_early_stopping_keeps_the_best_weights_so_far():
+    """A warm fit whose epochs all score below the best of the previous fits restores that
+    best epoch's weights. (scikit-learn 1.9 restores the last epoch's instead: after the
+    first fit its ``coefs_`` and ``_best_coefs`` are the same arrays, updated in place.)"""
+    X, y = DATA["regression"]
+    est = _fit(MLPRegressor(hidden_layer_sizes=(16,), early_stopping=True, n_iter_no_change=2,
+                            learning_rate_init=0.05, max_iter=60, random_state=0,
+                            warm_start=True), X, y)
+    best, weights = est.best_validation_score_, [w.copy() for w in _weights(est)]
+    n_first = len(est.validation_scores_)
+    _fit(est.set_params(learning_rate_init=0.5), X, y)  # too big a step: no epoch improves
+    assert max(est.validation_scores_[n_first:]) < best
+    assert est.best_validation_score_ == best
+    for w, w0 in zip(_weights(est), weights):
+        assert_array_equal(w, w0)
 
 
 @pytest.mark.parametrize("kind", ["multiclass", "regression"])
