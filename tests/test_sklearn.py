@@ -595,6 +595,24 @@ def test_poisson_loss_rejects_negative_targets():
         MLPRegressor(loss="poisson").fit(X, y - 1.0)
 
 
+def test_poisson_loss_takes_all_zero_targets_like_sklearn():
+    """Counts may all be zero, in a partial_fit batch or a whole fit (the loss is then
+    the mean prediction)."""
+    X, y = DATA["poisson"]
+    zeros = np.zeros_like(y)
+    runs = []
+    for lib in ("sklearn", "fastnn"):
+        est = _est(lib, "poisson", hidden_layer_sizes=(8,), random_state=0)
+        est.partial_fit(X[:75], y[:75])
+        est.partial_fit(X[75:], zeros[75:])
+        whole = _fit(_est(lib, "poisson", hidden_layer_sizes=(8,), max_iter=3,
+                          random_state=0), X, zeros)
+        runs.append((est.loss_curve_, whole.loss_curve_))
+    (sk_stream, sk_whole), (stream, whole) = runs
+    assert_allclose(stream, sk_stream, rtol=1e-4)
+    assert_allclose(whole, sk_whole, rtol=1e-4)
+
+
 # -- inputs and outputs -----------------------------------------------------------------------
 
 LABELS = {"strings": np.array(["zebra", "apple", "mango"]), "ints": np.array([11, 3, 7]),
