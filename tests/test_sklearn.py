@@ -589,6 +589,20 @@ def test_errors_are_sklearns(case):
     assert _outcome(lambda: call(getattr(fsk, name)())) == expected
 
 
+def test_a_partial_fit_refused_for_its_parameters_leaves_no_trace():
+    """Parameters are checked before anything is set: a first partial_fit that fails on
+    them does not count as the first call."""
+    outcomes = []
+    for mod in (sknn, fsk):
+        est = mod.MLPClassifier(alpha=-1.0)
+        with pytest.raises(ValueError, match="alpha"):
+            est.partial_fit(_X, _y, classes=[0, 1])
+        assert not hasattr(est, "classes_")
+        outcomes.append(_outcome(lambda est=est: est.set_params(alpha=0.0).partial_fit(_X, _y)))
+    assert outcomes[0][0] is ValueError
+    assert outcomes[1] == outcomes[0]
+
+
 def test_poisson_loss_rejects_negative_targets():
     X, y = DATA["poisson"]
     with pytest.raises(ValueError, match="poisson"):
