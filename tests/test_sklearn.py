@@ -68,15 +68,19 @@ _X_REG, _Y_REG = make_regression(n_samples=150, n_features=8, n_targets=2, noise
                                  random_state=0)
 _Y_REG = _Y_REG / _Y_REG.std(axis=0)
 
+_X_BIG, _Y_BIG = make_classification(n_samples=450, n_features=8, n_informative=5,
+                                     n_classes=4, random_state=1)
+
 DATA = {
     "binary": (_X_CLS, (_Y_CLS == 0).astype(int)),
+    "multiclass-450": (_scaled(_X_BIG), _Y_BIG),  # batch_size="auto": batches 200, 200, 50
     "multiclass": (_X_CLS, _Y_CLS),
     "multilabel": (_X_ML, _Y_ML),
     "regression": (_X_REG, _Y_REG[:, 0]),
     "multioutput": (_X_REG, _Y_REG),
     "poisson": (_X_REG, np.random.RandomState(0).poisson(np.exp(0.5 * _X_REG[:, 0]))),
 }
-CLASSIFICATION = ("binary", "multiclass", "multilabel")
+CLASSIFICATION = ("binary", "multiclass", "multiclass-450", "multilabel")
 
 
 def _est(lib, kind, **params):
@@ -264,6 +268,11 @@ def test_initial_weights_are_sklearns_rounded_to_float32(kind, params):
 PARITY_CASES = {
     "adam-binary": ("binary", {}),
     "adam-multiclass": ("multiclass", {}),
+    # epsilon=1e-12: Adam's epsilon enters as PyTorch's (documented); over 18 steps at the
+    # default 1e-8 a weight with gradients of order 1e-8 drifts by 2e-4 from scikit-learn's
+    "adam-auto-batches": ("multiclass-450", dict(alpha=0.1, epsilon=1e-12)),
+    "sgd-auto-batches": ("multiclass-450", dict(alpha=0.1, solver="sgd",
+                                                learning_rate_init=0.05)),
     "adam-multilabel": ("multilabel", {}),
     "adam-regression": ("regression", {}),
     "adam-multioutput": ("multioutput", {}),
@@ -327,6 +336,28 @@ def test_training_matches_sklearn(case):
         assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=tol / 2)
     else:
         assert_allclose(ours.predict(X), sk.predict(X), rtol=5 * tol, atol=5 * tol)
+
+
+FORWARD_CASES = [(kind, act) for kind in ("binary", "multiclass", "multilabel", "multioutput",
+                                          "poisson")
+                 for act in ("relu", "tanh", "logistic", "identity")]
+
+
+@pytest.mark.parametrize(("kind", "activation"), FORWARD_CASES)
+def test_prediction_with_sklearns_weights_is_sklearns(kind, activation):
+    """``coefs_`` and ``intercepts_`` are the network's live weights: written with
+    scikit-learn's fitted ones, fastnn predicts what scikit-learn predicts."""
+    sk, ours = _fit_both(kind, hidden_layer_sizes=(12, 6), activation=activation, max_iter=3,
+                         random_state=5)
+    for w_sk, w in _pairs(sk, ours):
+        w[...] = w_sk + 0.1  # not the weights fastnn trained itself
+        w_sk += 0.1
+    X, _ = DATA[kind]
+    if kind in CLASSIFICATION:
+        assert_allclose(ours.predict_proba(X), sk.predict_proba(X), rtol=1e-5, atol=1e-6)
+        assert_array_equal(ours.predict(X), sk.predict(X))
+    else:
+        assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
@@ -488,6 +519,61 @@ def test_warm_start_continues_like_sklearn(kind):
     cold = _est("fastnn", kind, hidden_layer_sizes=(16,), max_iter=3, random_state=0)
     _fit(_fit(cold, X, y), X, y)  # without warm_start the second fit starts over
     assert cold.loss_curve_ == ours.loss_curve_[:3]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_after_fit_goes_on_with_its_optimizer_like_sklearn(solver):
+    """partial_fit after fit keeps fit's optimizer: Adam's moments and step count,
+    "invscaling"'s decayed learning rate."""
+    X, y = DATA["multiclass"]
+    params = dict(solver=solver, learning_rate="invscaling", momentum=0.0,
+                  learning_rate_init=0.5) if solver == "sgd" else {}
+    runs = []
+    for lib in ("sklearn", "fastnn"):
+        est = _fit(_est(lib, "multiclass", hidden_layer_sizes=(16,), max_iter=3,
+                        random_state=0, **params), X, y)
+        est.partial_fit(X, y)
+        est.partial_fit(X[:50], y[:50])
+        runs.append(est)
+    sk, ours = runs
+    assert len(ours.loss_curve_) == 5
+    assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-4)
+    for a, b in _pairs(sk, ours):
+        assert_allclose(b, a, atol=1e-4)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_keyboard_interrupt_ends_training_with_a_warning(monkeypatch, early_stopping):
+    """Ctrl-C during an epoch ends fit with scikit-learn's warning and a usable estimator
+    (with early stopping, the best weights so far)."""
+    from fastnn.sklearn import _stochastic
+
+    make_step, calls = _stochastic.make_step, []
+
+    def interrupted_on_the_4th_batch(*args):
+        step = make_step(*args)
+
+        def call(x, y):
+            calls.append(len(x))
+            if len(calls) == 4:
+                raise KeyboardInterrupt
+            return step(x, y)
+
+        return call
+
+    monkeypatch.setattr(_stochastic, "make_step", interrupted_on_the_4th_batch)
+    X, y = DATA["multiclass"]
+    est = MLPClassifier(hidden_layer_sizes=(8,), batch_size=100, random_state=0,
+                        early_stopping=early_stopping)
+    with pytest.warns(UserWarning, match="Training interrupted by user."):
+        est.fit(X, y)
+    assert est.n_iter_ == 1 and len(est.loss_curve_) == 1  # the second epoch did not end
+    assert est.predict(X).shape == (len(X),)
+    if early_stopping:
+        monkeypatch.setattr(_stochastic, "make_step", make_step)
+        one = _fit(est.set_params(max_iter=1), X, y)  # the first epoch's weights: the best
+        assert len(calls) == 4 and one.n_iter_ == 1
+        assert_array_equal(est.predict(X), one.predict(X))
 
 
 def test_warm_start_refuses_other_classes_or_layers():
