@@ -458,6 +458,14 @@ def test_early_stopping_restores_the_best_epochs_weights(kind):
     assert short.validation_scores_ == scores[:best + 1]
     _assert_same_weights(full, short)
     assert_array_equal(full.predict(X), short.predict(X))
+    # the held-out rows are scikit-learn's: drawn from random_state after the weights
+    rng = np.random.RandomState(params["random_state"])
+    for fan_in, fan_out in zip([X.shape[1], 32], [32, full.n_outputs_]):
+        rng.uniform(size=(fan_in, fan_out))
+        rng.uniform(size=fan_out)
+    _, X_val, _, y_val = train_test_split(X, y, random_state=rng, test_size=0.2,
+                                          stratify=y if kind in CLASSIFICATION else None)
+    assert full.score(X_val, y_val) == pytest.approx(full.best_validation_score_, abs=1e-9)
 
 
 def test_early_stopping_split_is_stratified_for_single_label_only(monkeypatch):
@@ -656,6 +664,10 @@ ERROR_CASES = {
                                    .partial_fit(_X, _y, classes=[0, 1])),
     "warm-start-other-classes": (_C, lambda e: e.set_params(warm_start=True, max_iter=2)
                                  .fit(_X, _y).fit(_X, _y + 1)),
+    "partial-fit-other-n-features": (_R, lambda e: e.partial_fit(_X, _y)
+                                     .partial_fit(_X[:, :2], _y)),
+    "predict-log-proba-before-fit": (_C, lambda e: e.predict_log_proba(_X)),
+    "score-before-fit": (_R, lambda e: e.score(_X, _y)),
     "warm-start-other-n-features": (_R, lambda e: e.set_params(warm_start=True, max_iter=2)
                                     .fit(_X, _y).fit(_X[:, :2], _y)),
     "validation-set-too-small": (_R, lambda e: e.set_params(early_stopping=True)
@@ -782,13 +794,13 @@ def test_dataframe_sets_feature_names_as_sklearn():
     labels = pd.Series(np.array(["a", "b", "c"])[y], name="target")
     est = _fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0), df, labels)
     assert_array_equal(est.feature_names_in_, df.columns)
-    assert_array_equal(est.predict(df), est.predict(X))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        from_array = est.predict(X)
+    assert_array_equal(est.predict(df), from_array)
     sk = _fit(sknn.MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0), df,
               labels)
     renamed = df.rename(columns={"f0": "z"})
     assert _outcome(lambda: est.predict(renamed)) == _outcome(lambda: sk.predict(renamed))
-    with pytest.warns(UserWarning, match="X does not have valid feature names"):
-        est.predict(X)
 
 
 LAYOUTS = {
@@ -862,6 +874,16 @@ def test_n_threads_is_used_restored_and_bit_identical(monkeypatch):
         fn.set_num_threads(before)
     _assert_same_weights(fits[1], fits[2])
     assert fits[1].loss_curve_ == fits[2].loss_curve_
+
+
+@pytest.mark.parametrize("kind", ["multiclass-450", "poisson"])
+def test_dropout_fits_do_not_depend_on_the_thread_count(kind):
+    """Dropout masks too (the fused step, and the eager loop of the Poisson loss)."""
+    X, y = DATA[kind]
+    fits = [_fit(_est("fastnn", kind, hidden_layer_sizes=(64, 32), dropout=0.3, max_iter=2,
+                      random_state=0, n_threads=n), X, y) for n in (1, 2)]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    _assert_same_weights(*fits)
 
 
 def test_dropout_is_reproducible_from_random_state():
