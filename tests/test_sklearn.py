@@ -394,6 +394,17 @@ def test_fitted_attributes_are_sklearns(kind):
     if kind in CLASSIFICATION:
         assert_array_equal(ours.classes_, sk.classes_)
     assert not hasattr(ours, "feature_names_in_")  # plain arrays carry no names
+    # model_ is the network without its output activation
+    ours.model_.eval()
+    z = np.asarray(ours.model_(X.astype(np.float32)), dtype=np.float64)
+    out = {"softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
+           "logistic": lambda z: 1 / (1 + np.exp(-z)), "identity": lambda z: z,
+           "exp": np.exp}[ours.out_activation_](z)
+    if kind in CLASSIFICATION:
+        proba = ours.predict_proba(X)
+        assert_allclose(proba if out.shape[1] > 1 else proba[:, 1:], out, rtol=1e-12)
+    else:
+        assert_allclose(ours.predict(X), out.reshape(ours.predict(X).shape), rtol=1e-12)
     # coefs_ and intercepts_ are model_'s weights, not copies of them
     first = next(m for m in ours.model_ if isinstance(m, nn.Linear))
     assert_array_equal(ours.coefs_[0], first.weight.detach().numpy().T)
@@ -874,6 +885,25 @@ def test_n_threads_is_used_restored_and_bit_identical(monkeypatch):
         fn.set_num_threads(before)
     _assert_same_weights(fits[1], fits[2])
     assert fits[1].loss_curve_ == fits[2].loss_curve_
+
+
+def test_n_threads_is_restored_when_fit_fails(monkeypatch):
+    from fastnn.sklearn import _stochastic
+
+    def failing(*args):
+        def step(x, y):
+            raise RuntimeError("boom")
+        return step
+
+    monkeypatch.setattr(_stochastic, "make_step", failing)
+    before = fn.get_num_threads()
+    fn.set_num_threads(3)
+    try:
+        with pytest.raises(RuntimeError, match="boom"):
+            MLPClassifier(n_threads=1).fit(*DATA["binary"])
+        assert fn.get_num_threads() == 3
+    finally:
+        fn.set_num_threads(before)
 
 
 @pytest.mark.parametrize("kind", ["multiclass-450", "poisson"])
