@@ -17,7 +17,9 @@ import pickle
 import re
 import subprocess
 import sys
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -914,6 +916,38 @@ def test_dropout_fits_do_not_depend_on_the_thread_count(kind):
                       random_state=0, n_threads=n), X, y) for n in (1, 2)]
     assert fits[0].loss_curve_ == fits[1].loss_curve_
     _assert_same_weights(*fits)
+
+
+def test_concurrent_dropout_fits_are_each_reproducible(monkeypatch):
+    """Two estimators fitting at the same time in two threads (as under joblib's threading
+    backend) each give what they give alone: the masks come from each one's random_state."""
+    from fastnn.sklearn import _stochastic
+
+    X, y = DATA["multiclass"]
+    params = dict(hidden_layer_sizes=(16,), dropout=0.3, max_iter=2, batch_size=50)
+    alone = [_fit(MLPClassifier(random_state=seed, **params), X, y) for seed in (0, 1)]
+    make_step, both_training, local = _stochastic.make_step, threading.Barrier(2, timeout=60), \
+        threading.local()
+
+    def synchronised(*args):
+        step = make_step(*args)
+
+        def call(x, y):
+            if not getattr(local, "met", False):  # the first step waits for the other fit
+                both_training.wait()
+                local.met = True
+            return step(x, y)
+
+        return call
+
+    monkeypatch.setattr(_stochastic, "make_step", synchronised)
+    with ThreadPoolExecutor(2) as pool:
+        together = [f.result() for f in
+                    [pool.submit(_fit, MLPClassifier(random_state=seed, **params), X, y)
+                     for seed in (0, 1)]]
+    for a, b in zip(together, alone):
+        assert a.loss_curve_ == b.loss_curve_
+        _assert_same_weights(a, b)
 
 
 def test_dropout_is_reproducible_from_random_state():
