@@ -10,6 +10,7 @@ message). scikit-learn's own estimator checks are in ``test_sklearn_checks.py``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import os
@@ -928,16 +929,18 @@ def test_concurrent_dropout_fits_are_each_reproducible(monkeypatch):
     X, y = DATA["multiclass"]
     params = dict(hidden_layer_sizes=(16,), dropout=0.3, max_iter=2, batch_size=50)
     alone = [_fit(MLPClassifier(random_state=seed, **params), X, y) for seed in (0, 1)]
-    make_step, both_training, local = _stochastic.make_step, threading.Barrier(2, timeout=60), \
+    # the first step of each fit waits (5 s at most: fits may be serialised) for the other
+    make_step, both_training, local = _stochastic.make_step, threading.Barrier(2, timeout=5), \
         threading.local()
 
     def synchronised(*args):
         step = make_step(*args)
 
         def call(x, y):
-            if not getattr(local, "met", False):  # the first step waits for the other fit
-                both_training.wait()
+            if not getattr(local, "met", False):
                 local.met = True
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    both_training.wait()
             return step(x, y)
 
         return call
