@@ -890,6 +890,9 @@ def test_n_threads_is_used_restored_and_bit_identical(monkeypatch):
         fn.set_num_threads(before)
     _assert_same_weights(fits[1], fits[2])
     assert fits[1].loss_curve_ == fits[2].loss_curve_
+    many = np.tile(X, (20, 1))  # predicted at 1 and at 2 threads
+    assert_array_equal(fits[1].predict_proba(many), fits[2].predict_proba(many))
+    assert_array_equal(fits[1].predict_proba(many[:7]), fits[2].predict_proba(X[:7]))
 
 
 def test_n_threads_is_restored_when_fit_fails(monkeypatch):
