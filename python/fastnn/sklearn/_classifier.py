@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseMLP
+from ._params import check_params
 
 _DOC_PARAMS = """
     Args:
@@ -167,6 +168,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             classes (array-like): every class of the whole problem; needed on the first
                 call, optional later (then it must not change).
         """
+        check_params(self)  # before classes_ is set: a refused call leaves no trace
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")

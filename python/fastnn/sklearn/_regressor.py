@@ -106,9 +106,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if self.loss == "poisson" and (np.any(y < 0) or not np.sum(y) > 0):
-            raise ValueError(f"{type(self).__name__}: loss='poisson' requires non-negative "
-                             "y and sum(y) > 0.")
+        if self.loss == "poisson" and np.any(y < 0):  # all zeros is fine (a partial_fit batch)
+            raise ValueError(f"{type(self).__name__}: loss='poisson' requires non-negative y.")
         return X, y
 
     def _out_activation(self) -> str:
