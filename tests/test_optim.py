@@ -571,7 +571,8 @@ def test_fused_binding_validation():
     with pytest.raises(ValueError, match=r"arguments 'tensors\[0\].exp_avg' and "
                                          r"'tensors\[1\].param' must not share memory"):
         call([(p, g, big[:4], v, None, 1), (big[2:6], g.copy(), m, v.copy(), None, 1)])
-    with pytest.raises(ValueError, match="argument 'isa' must be 'best', 'scalar' or 'avx2'"):
+    with pytest.raises(ValueError, match="argument 'isa' must be 'best', 'scalar', 'avx2', "
+                                         "'avx512emu' or 'avx512', got 'sse'"):
         call([(p, g, m, v, None, 1)], isa="sse")
     call([(p, g, m, v, None, 1)])  # the valid call updates in place
     assert np.all(p < 1)
