@@ -8,18 +8,6 @@
 
 namespace fastnn {
 
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::scalar:
-      return "scalar";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-  }
-  return "scalar";
-}
-
 Isa cpu_isa() {
   if (!FASTNN_X86_SIMD) return Isa::scalar;  // no SIMD kernels in this build
   const CpuFeatures& f = cpu_features();

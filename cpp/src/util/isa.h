@@ -25,9 +25,6 @@ namespace fastnn {
 // Instruction-set levels, ordered: a CPU at level L runs every kernel <= L.
 enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2 };
 
-// "scalar", "avx2", "avx512": the FASTNN_ARCH spelling of a level.
-const char* isa_name(Isa isa);
-
 // The best level this CPU and OS support.
 Isa cpu_isa();
 
