@@ -486,7 +486,9 @@ def test_binding_converts_grad_of_any_layout():
 
 # -- the fused multi-tensor step -----------------------------------------------
 
-TAIL_SHAPES = [(0,), (1,), (7,), (3, 5), (9, 13), (1031,)]
+# empty, shorter than and around one 8- or 16-lane vector and their multiples, long
+TAIL_SHAPES = [(0,), (1,), (7,), (3, 5), (17,), (31,), (33,), (9, 13), (1031,)]
+SIMD_PATHS = [a for a in _core._elementwise_archs() if a != "scalar"]  # what this CPU runs
 
 
 def _fused_trajectory(name, opts, params, grads, isa, flat):
@@ -512,22 +514,54 @@ def _fused_trajectory(name, opts, params, grads, isa, flat):
 
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_fused_step_is_bit_identical_on_every_path(case):
-    """scalar and AVX2 loops, one span or many, and Optimizer.step() give the same bits."""
+    """The scalar loop and every SIMD path this CPU runs (8 lanes; 16 on ymm pairs and
+    on zmm), one span or many, and Optimizer.step() give the same bits."""
     name, opts = case
     params, grads = _problem(seed=21, shapes=TAIL_SHAPES, n_steps=3)
     expected = _fused_trajectory(name, opts, params, grads, "scalar", flat=False)
     ps, opt = _run_fastnn(name, opts, params, grads)
     runs = [[p.data for p in ps] + [v for p in ps for _, v in sorted(opt.state[p].items())],
             _fused_trajectory(name, opts, params, grads, "scalar", flat=True)]
-    try:
-        runs += [_fused_trajectory(name, opts, params, grads, "avx2", flat)
-                 for flat in (False, True)]
-    except ValueError as e:  # a CPU without AVX2
-        assert "not supported by this CPU" in str(e)
+    runs += [_fused_trajectory(name, opts, params, grads, isa, flat)
+             for isa in SIMD_PATHS for flat in (False, True)]
     for run in runs:
         assert len(run) == len(expected)
         for a, b in zip(run, expected):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_fused_step_special_values_bit_identical_on_every_path(name):
+    """NaN, +-inf, subnormal and zero gradients and parameters: every path agrees with
+    the scalar loop bit for bit (NaN where it has NaN), at each tail length 0..33."""
+    opts = {"SGD": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01},
+            "Adam": {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1},
+            "RMSprop": {"lr": 0.01, "momentum": 0.9, "centered": True},
+            "Adagrad": {"lr": 0.1, "weight_decay": 0.1}}[name]
+    special = np.float32([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1e-45, 3e38, -3e38])
+    rng = np.random.default_rng(5)
+    shapes = [(n,) for n in range(34)]
+    params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[np.where(rng.random(s) < 0.3, rng.choice(special, s),
+                       rng.standard_normal(s)).astype(np.float32) for s in shapes]
+             for _ in range(3)]
+    expected = _fused_trajectory(name, opts, params, grads, "scalar", flat=False)
+    for isa in SIMD_PATHS:
+        run = _fused_trajectory(name, opts, params, grads, isa, flat=False)
+        for a, b in zip(run, expected):
+            np.testing.assert_array_equal(a, b, err_msg=isa)
+
+
+def test_fused_step_paths_this_cpu_lacks_are_refused():
+    p, g = np.ones(4, np.float32), np.ones(4, np.float32)
+    m, v = np.zeros(4, np.float32), np.zeros(4, np.float32)
+    group = optim.Adam([Parameter(p)]).param_groups[0]
+    for isa in ("avx2", "avx512emu", "avx512"):
+        if isa in SIMD_PATHS:
+            _core.optimizer_step(_core.OptimKind.adam, group, [(p, g, m, v, None, 1)], isa)
+        else:
+            with pytest.raises(ValueError, match=f"isa '{isa}' is not supported by this CPU"):
+                _core.optimizer_step(_core.OptimKind.adam, group, [(p, g, m, v, None, 1)], isa)
 
 
 def test_state_of_a_group_is_one_flat_buffer_per_name():
@@ -571,7 +605,8 @@ def test_fused_binding_validation():
     with pytest.raises(ValueError, match=r"arguments 'tensors\[0\].exp_avg' and "
                                          r"'tensors\[1\].param' must not share memory"):
         call([(p, g, big[:4], v, None, 1), (big[2:6], g.copy(), m, v.copy(), None, 1)])
-    with pytest.raises(ValueError, match="argument 'isa' must be 'best', 'scalar' or 'avx2'"):
+    with pytest.raises(ValueError, match="argument 'isa' must be 'best', 'scalar', 'avx2', "
+                                         "'avx512emu' or 'avx512', got 'sse'"):
         call([(p, g, m, v, None, 1)], isa="sse")
     call([(p, g, m, v, None, 1)])  # the valid call updates in place
     assert np.all(p < 1)

@@ -12,9 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fastnn as fn
 from fastnn import _core
 
-ARCHS = _core._elementwise_archs()  # the paths this CPU runs, e.g. ["scalar", "avx2"]
+# the paths this CPU runs, e.g. ["scalar", "avx2", "avx512emu", "avx512"]
+ARCHS = _core._elementwise_archs()
+SIMD_ARCHS = [a for a in ARCHS if a != "scalar"]  # one source: the same bits on each
+DEFAULT = [a for a in ARCHS if a != "avx512emu"][-1]  # the path with FASTNN_ARCH unset
 TESTS = Path(__file__).resolve().parent
 
 
@@ -129,18 +133,31 @@ def test_saturation_and_range_edges(arch):
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("func", REFERENCES)
 def test_result_independent_of_position(rng, arch, func):
-    """Vector bodies and remainders (n % 8) give every element the same result."""
-    x = (20 * rng.standard_normal(64)).astype(np.float32)
+    """Vector bodies and masked tails (n % 8, n % 16) give every element the same
+    result: every length 0..33 and those around 48 and 64, at 17 start offsets."""
+    x = (20 * rng.standard_normal(96)).astype(np.float32)
     if func == "log":
         x = np.abs(x)
     full = _run(arch, func, x)
-    for start in range(9):
-        for n in (0, 1, 7, 8, 9, 15, 16, 17, 31):
+    for start in range(17):
+        for n in [*range(34), 47, 48, 49, 63, 64, 65]:
             part = _run(arch, func, x[start:start + n])
             assert np.array_equal(part, full[start:start + n]), (start, n)
     inplace = x.copy()
     _core._vecmath(arch, func, inplace, inplace)
     assert np.array_equal(inplace, full)
+
+
+@pytest.mark.parametrize("arch", SIMD_ARCHS)
+@pytest.mark.parametrize("func", REFERENCES)
+def test_simd_paths_give_identical_bits(arch, func):
+    """The 16-lane paths (ymm pairs, zmm) run the 8-lane path's polynomials in the
+    same order: the same float32 bits over the whole sweep (NaN where it has NaN)."""
+    expected = _run("avx2", func, X)
+    got = _run(arch, func, X)
+    nan = np.isnan(expected)
+    np.testing.assert_array_equal(np.isnan(got), nan)
+    np.testing.assert_array_equal(got[~nan].view(np.uint32), expected[~nan].view(np.uint32))
 
 
 def test_vecmath_bad_arguments():
@@ -163,20 +180,28 @@ def _env(arch: str | None) -> dict[str, str]:
     return env
 
 
+def _expected_path(value: str | None) -> str:
+    """util/isa.h's rule: a path this CPU runs is taken as named; avx512emu on a CPU
+    without AVX2 gives scalar; unset, unknown or unsupported names give the default."""
+    if value in ARCHS:
+        return value
+    return "scalar" if value == "avx512emu" else DEFAULT
+
+
 def test_active_path_is_the_best_allowed():
-    cap = os.environ.get("FASTNN_ARCH")
-    expected = cap if cap in ARCHS else ARCHS[-1]
+    """Run again under every FASTNN_ARCH by test_kernel_suites_pass_on_every_path and
+    .ci/forced-isa: the kernels report the path the variable selects."""
+    expected = _expected_path(os.environ.get("FASTNN_ARCH"))
     assert _core.elementwise_arch() == expected
+    assert fn.info()["elementwise"] == expected
 
 
-@pytest.mark.parametrize("value", [None, "scalar", "avx2", "avx512", "bogus"])
+@pytest.mark.parametrize("value", [None, "scalar", "avx2", "avx512emu", "avx512", "bogus"])
 def test_fastnn_arch_caps_the_path(value):
-    if value in ("scalar", "avx2") and value not in ARCHS:
-        pytest.skip(f"this CPU cannot run {value}")
-    code = "from fastnn import _core; print(_core.elementwise_arch())"
+    code = "import fastnn; print(fastnn.info()['elementwise'])"
     out = subprocess.run([sys.executable, "-c", code], env=_env(value), capture_output=True,
                          text=True, check=True).stdout.strip()
-    assert out == (value if value in ("scalar", "avx2") else ARCHS[-1])
+    assert out == _expected_path(value)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -194,3 +219,76 @@ def test_kernel_suites_pass_on_every_path(arch):
                           text=True, cwd=TESTS.parent)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+# -- the kernels on every SIMD path --------------------------------------------------
+
+KERNEL_LENGTHS = [*range(34), 47, 48, 49, 63, 64, 65, 1000]  # every 8/16-lane tail
+KERNEL_SPECIAL = np.float32([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-40, -1e-40, 1e-45, 88.7,
+                             -103.9, 3e38, -3e38])
+
+
+def _with_specials(rng, x):
+    where = rng.random(x.shape) < 0.2
+    x[where] = rng.choice(KERNEL_SPECIAL, int(where.sum()))
+    return x
+
+
+def _kernel_outputs(out_path: str) -> None:
+    """Saves every activation (forward, backward), softmax (forward, backward),
+    cross-entropy and dropout result of this process's path, over KERNEL_LENGTHS with
+    NaN, infinities, subnormals and range edges mixed in, to out_path (.npz)."""
+    rng = np.random.default_rng(3)
+    out = {"path": np.array(_core.elementwise_arch())}
+    for n in KERNEL_LENGTHS:
+        x = _with_specials(rng, (4 * rng.standard_normal(n)).astype(np.float32))
+        dy = rng.standard_normal(n).astype(np.float32)
+        for name, act in _core.Activation.__members__.items():
+            y, dx = np.empty_like(x), np.empty_like(x)
+            _core.activation_forward(act, 0.01, y, x)
+            _core.activation_backward(act, 0.01, dx, dy, x, y)
+            out[f"{name} forward {n}"], out[f"{name} backward {n}"] = y, dx
+        y = np.empty_like(x)
+        _core.dropout_forward(y, x, 0.3, 99)
+        out[f"dropout {n}"] = y
+        if n == 0:
+            continue
+        # 5 rows: two with special values, three finite (softmax of a NaN row is NaN)
+        logits = (3 * rng.standard_normal((5, n))).astype(np.float32)
+        logits[:2] = _with_specials(rng, logits[:2])
+        probs, grad = np.empty_like(logits), np.empty_like(logits)
+        _core.softmax_forward(probs, logits)
+        _core.softmax_backward(grad, rng.standard_normal(logits.shape).astype(np.float32), probs)
+        out[f"softmax {n}"], out[f"softmax backward {n}"] = probs, grad
+        labels = rng.integers(0, n, 3).astype(np.int64)
+        finite = np.ascontiguousarray(logits[2:])
+        ce_grad = np.empty_like(finite)
+        loss = _core.cross_entropy_forward_backward(ce_grad, finite, labels, 0.1,
+                                                    _core.Reduction.mean)
+        out[f"cross_entropy {n}"] = np.float32([loss])
+        out[f"cross_entropy grad {n}"] = ce_grad
+    np.savez(out_path, **out)
+
+
+def test_kernels_give_identical_bits_on_every_simd_path(tmp_path):
+    """Each SIMD path forced in a subprocess (FASTNN_ARCH): the 16-lane builds (ymm
+    pairs, zmm) and the 8-lane one give the same bits for every kernel (NaN where
+    the 8-lane path has NaN), at every tail length."""
+    if len(SIMD_ARCHS) < 2:
+        pytest.skip("fewer than two SIMD paths on this CPU")
+    outs = {}
+    for arch in SIMD_ARCHS:
+        path = tmp_path / f"{arch}.npz"
+        code = (f"import sys; sys.path.insert(0, {str(TESTS)!r}); import test_vecmath; "
+                f"test_vecmath._kernel_outputs({str(path)!r})")
+        subprocess.run([sys.executable, "-c", code], env=_env(arch), check=True, cwd=TESTS.parent)
+        outs[arch] = np.load(path)
+        assert str(outs[arch]["path"]) == arch
+    expected = outs[SIMD_ARCHS[0]]
+    for arch in SIMD_ARCHS[1:]:
+        for key in set(expected.files) - {"path"}:
+            a, b = outs[arch][key], expected[key]
+            nan = np.isnan(b)
+            np.testing.assert_array_equal(np.isnan(a), nan, err_msg=f"{arch}: {key}")
+            np.testing.assert_array_equal(a[~nan].view(np.uint32), b[~nan].view(np.uint32),
+                                          err_msg=f"{arch}: {key}")

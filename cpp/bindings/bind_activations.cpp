@@ -9,7 +9,7 @@
 //   softmax_forward(y, x), softmax_backward(dx, dy, y)   2-D, over the last axis
 //   elementwise_arch() -> str                    SIMD path of the element-wise kernels
 // For tests:
-//   _elementwise_archs() -> list[str]            the paths this CPU can run
+//   _elementwise_archs() -> list[str]            the paths this CPU can run (EwIsa order)
 //   _vecmath(arch, func, y, x)                   y = func(x) on path arch (util/vecmath.h)
 // Element-wise ops take flat arrays: the Python layer passes reshape(-1) views.
 #include <pybind11/pybind11.h>
@@ -104,10 +104,11 @@ void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::h
   softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
 }
 
-// The element-wise paths this CPU runs, best last.
+// The element-wise paths this CPU runs, in EwIsa order.
 std::vector<std::string> elementwise_archs() {
-  std::vector<std::string> archs{"scalar"};
-  if (cpu_isa() >= Isa::avx2) archs.emplace_back("avx2");
+  std::vector<std::string> archs;
+  for (EwIsa isa : {EwIsa::scalar, EwIsa::avx2, EwIsa::avx512emu, EwIsa::avx512})
+    if (ew_isa_runs(isa)) archs.emplace_back(ew_isa_name(isa));
   return archs;
 }
 
@@ -116,8 +117,9 @@ void vecmath_by_name(const std::string& arch, const std::string& func, const py:
   constexpr const char* f = "_vecmath";
   const std::vector<std::string> archs = elementwise_archs();
   vecmath::ArrayFn fn = nullptr;
-  for (const std::string& a : archs)
-    if (a == arch) fn = vecmath::find_vecmath(isa_cap(a.c_str()), func.c_str());
+  for (EwIsa isa : {EwIsa::scalar, EwIsa::avx2, EwIsa::avx512emu, EwIsa::avx512})
+    if (arch == ew_isa_name(isa) && ew_isa_runs(isa))
+      fn = vecmath::find_vecmath(isa, func.c_str());
   if (fn == nullptr)
     throw py::value_error(std::string(f) + "(): no function '" + func + "' on path '" + arch +
                           "' (this CPU runs " + std::string(py::str(py::cast(archs))) + ")");
@@ -150,7 +152,8 @@ void bind_activations(py::module_& m) {
   m.def("softmax_backward", &softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
         "dx = y * (dy - sum(dy * y, axis=-1, keepdims=True)) for a 2-D array.");
   m.def("elementwise_arch", &elementwise_arch,
-        "The SIMD path of the element-wise kernels: 'avx2' or 'scalar' (capped by FASTNN_ARCH).");
+        "The SIMD path of the element-wise kernels: 'avx512', 'avx512emu', 'avx2' or 'scalar' "
+        "(FASTNN_ARCH caps or forces it).");
   m.def("_elementwise_archs", &elementwise_archs,
         "For tests: the element-wise SIMD paths this CPU can run, best last.");
   m.def("_vecmath", &vecmath_by_name, py::arg("arch"), py::arg("func"), py::arg("y"),

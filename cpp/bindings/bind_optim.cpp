@@ -4,8 +4,8 @@
 //   optimizer_step(kind, group, tensors, isa="best")
 //       one fused update of a whole parameter group: group is the optimizer's group
 //       dict, tensors a list of (param, grad, state0, state1, state2, step) tuples
-//       (optim_group.h; slots as in fastnn/optim.h's OptimTensor). isa "scalar" or
-//       "avx2" forces an instruction set (tests); all give the same bits.
+//       (optim_group.h; slots as in fastnn/optim.h's OptimTensor). isa "scalar",
+//       "avx2", "avx512emu" or "avx512" forces a path (tests); all give the same bits.
 //   sgd_step / adam_step / rmsprop_step / adagrad_step
 //       the single-tensor forms, with named arguments.
 // Each binding updates param and its state buffers in place. They must be
@@ -95,9 +95,13 @@ OptimIsa parse_isa(const std::string& isa) {
     out = OptimIsa::scalar;
   else if (isa == "avx2")
     out = OptimIsa::avx2;
+  else if (isa == "avx512emu")
+    out = OptimIsa::avx512emu;
+  else if (isa == "avx512")
+    out = OptimIsa::avx512;
   else if (isa != "best")
-    throw py::value_error("optimizer_step(): argument 'isa' must be 'best', 'scalar' or 'avx2', "
-                          "got '" + isa + "'");
+    throw py::value_error("optimizer_step(): argument 'isa' must be 'best', 'scalar', 'avx2', "
+                          "'avx512emu' or 'avx512', got '" + isa + "'");
   if (!optim_isa_supported(out))
     throw py::value_error("optimizer_step(): isa '" + isa + "' is not supported by this CPU");
   return out;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "fastnn/activations.h"
 #include "fastnn/gemm.h"
 #include "fastnn/threads.h"
 #include "util/isa.h"
@@ -42,6 +43,7 @@ void bind_runtime(py::module_& m) {
   m.def("build_info", [] {
     py::dict d;
     d["simd"] = gemm_arch();
+    d["elementwise"] = elementwise_arch();
     const GemmBlockingInfo bl = gemm_blocking_info();
     py::dict blocking;
     blocking["mr"] = bl.mr;

@@ -69,9 +69,14 @@ def info() -> dict[str, Any]:
         dict: ``version``, ``simd`` (the GEMM path in use: ``"avx512"``,
         ``"avx2"`` or ``"scalar"``; ``FASTNN_ARCH`` overrides it, and
         ``FASTNN_ARCH=avx512emu`` runs the 16-lane AVX-512 kernel as AVX2
-        ymm pairs), ``gemm_blocking`` (the GEMM's register tile ``mr`` x ``nr``,
-        cache blocks ``mc``, ``kc``, ``nc``, and the cache sizes ``l1d``, ``l2``,
-        ``l3`` in bytes they were derived from, with their ``cache_source``:
+        ymm pairs), ``elementwise`` (the path of the element-wise kernels:
+        activations, softmax, losses, dropout and optimizer updates: ``"avx512"``
+        (16 zmm lanes), ``"avx512emu"`` (the same 16-lane code on ymm pairs, only
+        when ``FASTNN_ARCH=avx512emu``), ``"avx2"`` (8 lanes) or ``"scalar"``; the
+        SIMD paths give the same bits), ``gemm_blocking`` (the GEMM's register
+        tile ``mr`` x ``nr``, cache blocks ``mc``, ``kc``, ``nc``, and the cache
+        sizes ``l1d``, ``l2``, ``l3`` in bytes they were derived from, with their
+        ``cache_source``:
         ``"cpuid"``, ``"sysfs"``, ``"env"`` for ``FASTNN_CACHE_SIZES="L1,L2,L3"``,
         or ``"none"``), ``threads``,
         ``openmp`` (runtime), ``compiler``, and ``omp_num_threads`` (the
@@ -83,6 +88,7 @@ def info() -> dict[str, Any]:
     return {
         "version": __version__,
         "simd": build["simd"],
+        "elementwise": build["elementwise"],
         "gemm_blocking": dict(build["gemm_blocking"]),
         "threads": get_num_threads(),
         "openmp": build["openmp"],

@@ -12,8 +12,8 @@
 //   gelu        f = x * Phi(x) (exact, erf form)    f' = Phi(x) + x phi(x)
 //   gelu_tanh   f = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)   (PyTorch's
 //               approximate="tanh")                 f' = (1 + t)/2 + x/2 (1 - t^2) du/dx
-// Float32 maths: AVX2 kernels use util/vecmath_avx2.h (max error 1-2 ulp for exp,
-// tanh, sigmoid, erf), the scalar ones libm. Results are identical at any thread
+// Float32 maths: the SIMD kernels use util/vecmath_simd.h (max error 1-2 ulp for
+// exp, tanh, sigmoid, erf; the same bits on every SIMD path), the scalar ones libm. Results are identical at any thread
 // count; calls on fewer than 2^15 elements open no OpenMP region.
 // Softmax over the last axis of a (rows, cols) matrix:
 //   y[r, c] = exp(x[r, c] - max_r) / sum_c' exp(x[r, c'] - max_r)
@@ -46,7 +46,8 @@ bool activation_backward_reads_x(Activation act);
 bool activation_backward_reads_y(Activation act);
 
 // The SIMD path of every element-wise kernel (activations, softmax, losses,
-// dropout): "avx2" or "scalar", chosen once (util/isa.h; FASTNN_ARCH caps it).
+// dropout, optimizer updates): "avx512", "avx512emu", "avx2" or "scalar", chosen
+// once (util/isa.h: elementwise_isa(); FASTNN_ARCH caps or forces it).
 const char* elementwise_arch();
 
 void softmax_forward(float* y, const float* x, index_t rows, index_t cols);

@@ -79,10 +79,10 @@ struct OptimTensor {
   std::int64_t step;
 };
 
-// The instruction set of the update loops: the best this CPU supports (AVX2 when
-// gemm_arch() is "avx2" or better, so FASTNN_ARCH=scalar also selects scalar), or
-// a forced one for tests. All are bit-identical.
-enum class OptimIsa : int { best = 0, scalar = 1, avx2 = 2 };
+// The instruction set of the update loops: `best` is the path of the element-wise
+// kernels (elementwise_arch(), activations.h; FASTNN_ARCH caps or forces it), the
+// others force one path for tests. All are bit-identical.
+enum class OptimIsa : int { best = 0, scalar = 1, avx2 = 2, avx512emu = 3, avx512 = 4 };
 
 // Whether `isa` can run here (best and scalar always can).
 bool optim_isa_supported(OptimIsa isa);

@@ -32,13 +32,13 @@ namespace {
 // One C row segment of 16 lanes (masked when m is not all lanes).
 template <bool kFull>
 inline void store_seg(float* c, Vec16 ab, Vec16 va, Vec16 vb, bool read_c, Mask16 m) {
-  Vec16 r = mul(va, ab);
+  Vec16 r = va * ab;
   if (kFull) {
-    if (read_c) r = add(r, mul(vb, load(c)));
-    store(c, r);
+    if (read_c) r = r + vb * Vec16::load(c);
+    r.store(c);
   } else {
-    if (read_c) r = add(r, mul(vb, load(c, m)));
-    store(c, r, m);
+    if (read_c) r = r + vb * Vec16::load(c, m);
+    r.store(c, m);
   }
 }
 
@@ -56,17 +56,17 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
 #pragma GCC unroll 64
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) acc[i][v] = zero();
+    for (int v = 0; v < NV; ++v) acc[i][v] = Vec16::zero();
   if (rsa == 1 && csa == MR) {
     // Packed A panel: the MR values of column k are contiguous (constant offsets).
 #pragma GCC unroll 2
     for (index_t k = 0; k < kc; ++k) {
       Vec16 bv[NV];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = load(b + 16 * v);
+      for (int v = 0; v < NV; ++v) bv[v] = Vec16::load(b + 16 * v);
 #pragma GCC unroll 64
       for (int i = 0; i < MR; ++i) {
-        const Vec16 ai = bcast(a + i);
+        const Vec16 ai = Vec16::bcast(a + i);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
       }
@@ -78,10 +78,10 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
     for (index_t k = 0; k < kc; ++k) {
       Vec16 bv[NV];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = load(b + 16 * v);
+      for (int v = 0; v < NV; ++v) bv[v] = Vec16::load(b + 16 * v);
 #pragma GCC unroll 64
       for (int i = 0; i < MR; ++i) {
-        const Vec16 ai = bcast(a + i * rsa);
+        const Vec16 ai = Vec16::bcast(a + i * rsa);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
       }
@@ -89,7 +89,7 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
       b += rsb;
     }
   }
-  const Vec16 va = set1(alpha), vb = set1(beta);
+  const Vec16 va = Vec16::splat(alpha), vb = Vec16::splat(beta);
   const bool read_c = beta != 0.0f;
   if (mr == MR && nr == 16 * NV) {
 #pragma GCC unroll 64
@@ -101,7 +101,7 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
   }
   Mask16 masks[NV];
 #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) masks[v] = first_n(nr - 16 * v < 0 ? 0 : nr - 16 * v);
+  for (int v = 0; v < NV; ++v) masks[v] = Mask16::first_n(nr - 16 * v < 0 ? 0 : nr - 16 * v);
 #pragma GCC unroll 64
   for (int i = 0; i < MR; ++i) {
     if (i >= mr) break;

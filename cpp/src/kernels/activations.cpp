@@ -1,8 +1,9 @@
 // activations.cpp: element-wise activations, forward and backward (activations.h).
 //
-// Dispatch: the scalar or AVX2 bodies (activations_isa.h), chosen once on first
-// use from util/isa.h and kept in a function-local static, so a call on a short
-// row (n = 16 in a GEMM epilogue) costs a switch and the loop. Large arrays are
+// Dispatch: the scalar or one of the SIMD bodies (activations_isa.h), chosen once
+// on first use from util/isa.h's elementwise_isa() and kept in a function-local
+// static, so a call on a short row (n = 16 in a GEMM epilogue) costs a switch and
+// the loop. Large arrays are
 // split into blocks over threads; results are identical at any thread count.
 #include "fastnn/activations.h"
 
@@ -20,16 +21,24 @@ struct ActivationKernels {
 };
 
 const ActivationKernels& active_kernels() {
+  static const ActivationKernels k = [] {
+    switch (elementwise_isa()) {
 #if FASTNN_X86_SIMD
-  static const ActivationKernels k =
-      elementwise_isa() == Isa::avx2
-          ? ActivationKernels{&kernels::avx2::activation_forward, &kernels::avx2::activation_backward}
-          : ActivationKernels{&kernels::scalar::activation_forward,
-                              &kernels::scalar::activation_backward};
-#else
-  static const ActivationKernels k{&kernels::scalar::activation_forward,
-                                   &kernels::scalar::activation_backward};
+      case EwIsa::avx512:
+        return ActivationKernels{&kernels::avx512::activation_forward,
+                                 &kernels::avx512::activation_backward};
+      case EwIsa::avx512emu:
+        return ActivationKernels{&kernels::avx512emu::activation_forward,
+                                 &kernels::avx512emu::activation_backward};
+      case EwIsa::avx2:
+        return ActivationKernels{&kernels::avx2::activation_forward,
+                                 &kernels::avx2::activation_backward};
 #endif
+      default:
+        return ActivationKernels{&kernels::scalar::activation_forward,
+                                 &kernels::scalar::activation_backward};
+    }
+  }();
   return k;
 }
 
@@ -51,7 +60,7 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
   });
 }
 
-const char* elementwise_arch() { return isa_name(elementwise_isa()); }
+const char* elementwise_arch() { return ew_isa_name(elementwise_isa()); }
 
 bool activation_backward_reads_x(Activation act) {
   return act == Activation::relu || act == Activation::leaky_relu || act == Activation::gelu ||

@@ -4,7 +4,7 @@
 // (seed, i), so it is the same at any thread count and on every SIMD path, and
 // backward regenerates it instead of storing it. The bodies (dropout_isa.h) compare
 // the 24-bit integer behind uniform() with ceil(p 2^24) instead, which is the same
-// test; the scalar or AVX2 body is chosen once (util/isa.h).
+// test; the scalar or a SIMD body is chosen once (util/isa.h: elementwise_isa()).
 #include "fastnn/dropout.h"
 
 #include <cmath>
@@ -21,12 +21,20 @@ namespace {
 using Body = decltype(&kernels::scalar::dropout_apply);
 
 Body active_body() {
+  static const Body body = [] {
+    switch (elementwise_isa()) {
 #if FASTNN_X86_SIMD
-  static const Body body =
-      elementwise_isa() == Isa::avx2 ? &kernels::avx2::dropout_apply : &kernels::scalar::dropout_apply;
-#else
-  static const Body body = &kernels::scalar::dropout_apply;
+      case EwIsa::avx512:
+        return &kernels::avx512::dropout_apply;
+      case EwIsa::avx512emu:
+        return &kernels::avx512emu::dropout_apply;
+      case EwIsa::avx2:
+        return &kernels::avx2::dropout_apply;
 #endif
+      default:
+        return &kernels::scalar::dropout_apply;
+    }
+  }();
   return body;
 }
 

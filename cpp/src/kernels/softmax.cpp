@@ -15,12 +15,20 @@ namespace fastnn {
 namespace kernels {
 
 const RowKernels& active_row_kernels() {
+  static const RowKernels& k = []() -> const RowKernels& {
+    switch (elementwise_isa()) {
 #if FASTNN_X86_SIMD
-  static const RowKernels& k =
-      elementwise_isa() == Isa::avx2 ? avx2::row_kernels : scalar::row_kernels;
-#else
-  static const RowKernels& k = scalar::row_kernels;
+      case EwIsa::avx512:
+        return avx512::row_kernels;
+      case EwIsa::avx512emu:
+        return avx512emu::row_kernels;
+      case EwIsa::avx2:
+        return avx2::row_kernels;
 #endif
+      default:
+        return scalar::row_kernels;
+    }
+  }();
   return k;
 }
 

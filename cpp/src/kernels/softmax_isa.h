@@ -2,7 +2,8 @@
 //
 // Each works on one contiguous row of n floats, serially, with a fixed summation
 // order for its ISA (so a row's result never depends on the thread count). Sums are
-// accumulated in double. softmax.cpp and losses.cpp get the set for the active ISA
+// accumulated in double. The SIMD sets (softmax_simd.h) give the same bits as each
+// other. softmax.cpp and losses.cpp get the set for the active ISA
 // from active_row_kernels() (chosen once).
 #pragma once
 
@@ -30,6 +31,12 @@ namespace scalar {
 extern const RowKernels row_kernels;
 }
 namespace avx2 {
+extern const RowKernels row_kernels;
+}
+namespace avx512emu {
+extern const RowKernels row_kernels;
+}
+namespace avx512 {
 extern const RowKernels row_kernels;
 }
 

@@ -23,21 +23,38 @@ namespace {
 using RangeFn = void (*)(OptimKind, const optim_detail::StepScalars&, const OptimTensor&, index_t,
                          index_t);
 
-constexpr index_t kSliceAlign = 16;
+constexpr index_t kSliceAlign = 16;  // one Vec16, two Vec8
 
-bool avx2_usable() {
-  // active_isa() honours FASTNN_ARCH, so FASTNN_ARCH=scalar selects scalar here too.
-  return active_isa() >= Isa::avx2;
+// The element-wise path an OptimIsa names (best: the active one).
+EwIsa path_of(OptimIsa isa) {
+  switch (isa) {
+    case OptimIsa::scalar:
+      return EwIsa::scalar;
+    case OptimIsa::avx2:
+      return EwIsa::avx2;
+    case OptimIsa::avx512emu:
+      return EwIsa::avx512emu;
+    case OptimIsa::avx512:
+      return EwIsa::avx512;
+    case OptimIsa::best:
+      break;
+  }
+  return elementwise_isa();
 }
 
 RangeFn range_fn(OptimIsa isa) {
+  switch (path_of(isa)) {
 #if FASTNN_X86_SIMD
-  const bool avx2 = isa == OptimIsa::avx2 || (isa == OptimIsa::best && avx2_usable());
-  return avx2 ? &optim_detail::update_range_avx2 : &optim_detail::update_range_scalar;
-#else
-  (void)isa;  // optim_isa_supported() rejects avx2 in this build
-  return &optim_detail::update_range_scalar;
+    case EwIsa::avx512:
+      return &optim_detail::update_range_avx512;
+    case EwIsa::avx512emu:
+      return &optim_detail::update_range_avx512emu;
+    case EwIsa::avx2:
+      return &optim_detail::update_range_avx2;
 #endif
+    default:  // optim_isa_supported() rejects the SIMD paths in a build without them
+      return &optim_detail::update_range_scalar;
+  }
 }
 
 // Updates the elements [lo, hi) of the group's index space.
@@ -53,9 +70,7 @@ void update_slice(const OptimOptions& o, RangeFn fn, const OptimTensor* t, index
 
 }  // namespace
 
-bool optim_isa_supported(OptimIsa isa) {
-  return isa != OptimIsa::avx2 || cpu_isa() >= Isa::avx2;
-}
+bool optim_isa_supported(OptimIsa isa) { return ew_isa_runs(path_of(isa)); }
 
 void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, index_t count,
                     OptimIsa isa) {

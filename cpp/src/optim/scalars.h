@@ -91,11 +91,16 @@ inline StepScalars step_scalars(const OptimOptions& o, std::int64_t step) {
   return c;
 }
 
-// Updates elements [begin, end) of one tensor: one function per instruction set
-// (update_scalar.cpp, update_avx2.cpp), identical results.
+// Updates elements [begin, end) of one tensor: one function per element-wise path
+// (util/isa.h: update_scalar.cpp, update_avx2.cpp, update16_avx2.cpp,
+// update_avx512.cpp), identical results.
 void update_range_scalar(OptimKind kind, const StepScalars& c, const OptimTensor& t,
                          index_t begin, index_t end);
 void update_range_avx2(OptimKind kind, const StepScalars& c, const OptimTensor& t,
                        index_t begin, index_t end);
+void update_range_avx512emu(OptimKind kind, const StepScalars& c, const OptimTensor& t,
+                            index_t begin, index_t end);
+void update_range_avx512(OptimKind kind, const StepScalars& c, const OptimTensor& t,
+                         index_t begin, index_t end);
 
 }  // namespace fastnn::optim_detail

@@ -1,9 +1,11 @@
 // update.h: the per-element update of each optimizer, written once over a vector type.
 //
-// V is Scalar (below) or a SIMD wrapper (update_avx2.cpp) with the same operations:
-// load, store, splat, + - * /, unary -, sqrt and nan_max. Every operation is IEEE
-// correctly rounded and none is fused, so each lane computes exactly what the
-// scalar code computes (torch's order of float32 operations, see optim.h).
+// V is Scalar (below) or a vector of util/simd_vec.h (Vec8, Vec16; update_avx2.cpp,
+// update16_avx2.cpp, update_avx512.cpp) with the same operations: load, store,
+// splat, + - * /, unary -, sqrt and nan_max. Every operation is IEEE correctly
+// rounded and none is fused (those files are compiled without contraction), so each
+// lane computes exactly what the scalar code computes (torch's order of float32
+// operations, see optim.h).
 //
 // Everything here has internal linkage (an unnamed namespace): each instruction-set
 // file compiles its own copy with its own flags, so the linker can never substitute
@@ -32,6 +34,9 @@ inline Scalar operator-(Scalar a) { return {-a.v}; }
 inline Scalar sqrt(Scalar a) { return {std::sqrt(a.v)}; }
 // torch.maximum(vmax, v): NaN in v propagates (and NaN in vmax, since v > NaN is false).
 inline Scalar nan_max(Scalar v, Scalar vmax) { return (v.v > vmax.v || v.v != v.v) ? v : vmax; }
+// The same lane by lane for a SIMD vector V.
+template <class V>
+inline V nan_max(V v, V vmax) { return select(gt(v, vmax) | unordered(v, v), v, vmax); }
 
 template <class V>
 struct Update {

@@ -8,18 +8,6 @@
 
 namespace fastnn {
 
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::scalar:
-      return "scalar";
-    case Isa::avx2:
-      return "avx2";
-    case Isa::avx512:
-      return "avx512";
-  }
-  return "scalar";
-}
-
 Isa cpu_isa() {
   if (!FASTNN_X86_SIMD) return Isa::scalar;  // no SIMD kernels in this build
   const CpuFeatures& f = cpu_features();
@@ -45,6 +33,50 @@ Isa active_isa() {
   return level;
 }
 
-Isa elementwise_isa() { return active_isa() >= Isa::avx2 ? Isa::avx2 : Isa::scalar; }
+const char* ew_isa_name(EwIsa isa) {
+  switch (isa) {
+    case EwIsa::scalar:
+      return "scalar";
+    case EwIsa::avx2:
+      return "avx2";
+    case EwIsa::avx512emu:
+      return "avx512emu";
+    case EwIsa::avx512:
+      return "avx512";
+  }
+  return "scalar";
+}
+
+bool ew_isa_runs(EwIsa isa) {
+  switch (isa) {
+    case EwIsa::scalar:
+      return true;
+    case EwIsa::avx2:
+    case EwIsa::avx512emu:
+      return cpu_isa() >= Isa::avx2;
+    case EwIsa::avx512:
+      return cpu_isa() >= Isa::avx512;
+  }
+  return false;
+}
+
+EwIsa elementwise_isa() {
+  static const EwIsa path = [] {
+    const char* requested = std::getenv("FASTNN_ARCH");
+    if (requested != nullptr && std::strcmp(requested, "avx512emu") == 0 &&
+        ew_isa_runs(EwIsa::avx512emu))
+      return EwIsa::avx512emu;
+    switch (active_isa()) {
+      case Isa::avx512:
+        return EwIsa::avx512;
+      case Isa::avx2:
+        return EwIsa::avx2;
+      case Isa::scalar:
+        break;
+    }
+    return EwIsa::scalar;
+  }();
+  return path;
+}
 
 }  // namespace fastnn

@@ -12,60 +12,51 @@ namespace scalar {
 
 namespace {
 
-template <class F>
-void map(float* y, const float* x, index_t n, F f) {
-  for (index_t i = 0; i < n; ++i) y[i] = f(x[i]);
+template <float (*F)(float)>
+void map(float* y, const float* x, index_t n) {
+  for (index_t i = 0; i < n; ++i) y[i] = F(x[i]);
 }
 
 }  // namespace
 
-void exp(float* y, const float* x, index_t n) {
-  map(y, x, n, [](float v) { return exp(v); });
-}
-void log(float* y, const float* x, index_t n) {
-  map(y, x, n, [](float v) { return log(v); });
-}
-void tanh(float* y, const float* x, index_t n) {
-  map(y, x, n, [](float v) { return tanh(v); });
-}
-void sigmoid(float* y, const float* x, index_t n) {
-  map(y, x, n, [](float v) { return sigmoid(v); });
-}
-void erf(float* y, const float* x, index_t n) {
-  map(y, x, n, [](float v) { return erf(v); });
-}
+const ArraySet arrays = {&map<exp>, &map<log>, &map<tanh>, &map<sigmoid>, &map<erf>};
 
 }  // namespace scalar
 
 namespace {
 
-struct Entry {
-  const char* name;
-  ArrayFn scalar, avx2;
-};
-
+const ArraySet* set_for(EwIsa isa) {
+  switch (isa) {
+    case EwIsa::scalar:
+      return &scalar::arrays;
 #if FASTNN_X86_SIMD
-#define FASTNN_AVX2_FN(f) &avx2::f
-#else
-#define FASTNN_AVX2_FN(f) nullptr  // not in this build: cpu_isa() never says avx2
+    case EwIsa::avx2:
+      return &avx2::arrays;
+    case EwIsa::avx512emu:
+      return &avx512emu::arrays;
+    case EwIsa::avx512:
+      return &avx512::arrays;
 #endif
-constexpr Entry kFuncs[] = {
-    {"exp", &scalar::exp, FASTNN_AVX2_FN(exp)},
-    {"log", &scalar::log, FASTNN_AVX2_FN(log)},
-    {"tanh", &scalar::tanh, FASTNN_AVX2_FN(tanh)},
-    {"sigmoid", &scalar::sigmoid, FASTNN_AVX2_FN(sigmoid)},
-    {"erf", &scalar::erf, FASTNN_AVX2_FN(erf)},
-};
-#undef FASTNN_AVX2_FN
+    default:
+      return nullptr;  // not in this build: cpu_isa() never allows it
+  }
+}
 
 }  // namespace
 
-ArrayFn find_vecmath(Isa isa, const char* func) {
-  for (const Entry& e : kFuncs) {
-    if (std::strcmp(e.name, func) != 0) continue;
-    if (isa == Isa::scalar) return e.scalar;
-    if (isa == Isa::avx2) return e.avx2;
-  }
+ArrayFn find_vecmath(EwIsa isa, const char* func) {
+  const ArraySet* s = set_for(isa);
+  if (s == nullptr) return nullptr;
+  constexpr struct {
+    const char* name;
+    ArrayFn ArraySet::*fn;
+  } kFuncs[] = {{"exp", &ArraySet::exp},
+                {"log", &ArraySet::log},
+                {"tanh", &ArraySet::tanh},
+                {"sigmoid", &ArraySet::sigmoid},
+                {"erf", &ArraySet::erf}};
+  for (const auto& f : kFuncs)
+    if (std::strcmp(f.name, func) == 0) return s->*f.fn;
   return nullptr;
 }
 

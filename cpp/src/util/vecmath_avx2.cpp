@@ -1,24 +1,10 @@
-// vecmath_avx2.cpp: the array entry points of the AVX2 maths (vecmath.h), for tests.
-#include "util/vecmath_avx2.h"
-
-#include "util/vecmath.h"
+// vecmath_avx2.cpp: the array entry points of vecmath_simd.h (vecmath.h) on
+// Vec8, 8 lanes of AVX2 + FMA (the avx2 path), for tests.
+#include "util/simd_vec.h"
+#include "util/vecmath_simd.h"
 
 namespace fastnn::vecmath::avx2 {
 
-void exp(float* y, const float* x, index_t n) {
-  map(y, x, n, [](__m256 v) { return exp(v); });
-}
-void log(float* y, const float* x, index_t n) {
-  map(y, x, n, [](__m256 v) { return log(v); });
-}
-void tanh(float* y, const float* x, index_t n) {
-  map(y, x, n, [](__m256 v) { return tanh(v); });
-}
-void sigmoid(float* y, const float* x, index_t n) {
-  map(y, x, n, [](__m256 v) { return sigmoid(v); });
-}
-void erf(float* y, const float* x, index_t n) {
-  map(y, x, n, [](__m256 v) { return erf(v); });
-}
+const ArraySet arrays = simd::array_set<simd_ymm2::Vec8>();
 
 }  // namespace fastnn::vecmath::avx2

@@ -1,0 +1,17 @@
+// activations16_avx2.cpp: the activation bodies of activations_simd.h (activations_isa.h) on
+// Vec16 on ymm pairs, AVX2 + FMA (the avx512emu path).
+#include "util/simd_vec.h"
+#include "kernels/activations_simd.h"
+
+namespace fastnn::kernels::avx512emu {
+
+void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
+  simd::activation_forward<simd_ymm2::Vec16>(act, param, y, x, n);
+}
+
+void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
+                         const float* y, index_t n) {
+  simd::activation_backward<simd_ymm2::Vec16>(act, param, dx, dy, x, y, n);
+}
+
+}  // namespace fastnn::kernels::avx512emu

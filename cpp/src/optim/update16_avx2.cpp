@@ -1,0 +1,24 @@
+// update16_avx2.cpp: the optimizer update loops of update.h,
+// 16 floats at a time as ymm pairs (Vec16, AVX2: the avx512emu path).
+//
+// FMA contraction is off (CMakeLists.txt, and here for builds without it): torch
+// rounds the product and the sum separately, and so must every lane. Vector sqrt
+// and division are correctly rounded, like sqrtss and divss, so this file is
+// bit-identical to update_scalar.cpp.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include "util/simd_vec.h"
+#include "optim/update.h"
+
+namespace fastnn::optim_detail {
+
+void update_range_avx512emu(OptimKind kind, const StepScalars& c, const OptimTensor& t,
+                            index_t begin, index_t end) {
+  update_range<simd_ymm2::Vec16>(kind, c, t, begin, end);
+}
+
+}  // namespace fastnn::optim_detail
