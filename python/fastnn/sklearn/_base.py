@@ -9,6 +9,8 @@ OpenMP threads (``n_threads``).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,17 +27,24 @@ from . import _network, _stochastic
 from ._lbfgs import fit_lbfgs
 from ._params import InvalidParameterError, check_params, hidden_sizes
 
+# fastnn's thread count and global generator belong to the process: estimators that set
+# them (n_threads, dropout, building layers) hold this lock meanwhile, so that fits in
+# concurrent threads (joblib's threading backend) neither mix nor leak them.
+_PROCESS_STATE = threading.RLock()
+
 
 @contextmanager
 def _threads(n: int | None) -> Iterator[None]:
     """fastnn's thread count set to ``n`` (None: unchanged) for the block."""
-    before = get_num_threads()
-    if n is not None:
-        set_num_threads(n)
-    try:
+    if n is None:
         yield
-    finally:
-        if n is not None:
+        return
+    with _PROCESS_STATE:
+        before = get_num_threads()
+        set_num_threads(n)
+        try:
+            yield
+        finally:
             set_num_threads(before)
 
 
@@ -44,13 +53,14 @@ def _own_generator(rng: np.random.RandomState | None) -> Iterator[None]:
     """fastnn's global generator replaced, for the block, by one seeded from ``rng`` (a
     throwaway one for None), and restored afterwards: the caller's stream
     (``fn.manual_seed``) is untouched, and dropout masks follow ``random_state``."""
-    saved = _random._generator
-    _random._generator = np.random.default_rng(
-        0 if rng is None else int(rng.randint(0, 2**31 - 1)))
-    try:
-        yield
-    finally:
-        _random._generator = saved
+    with _PROCESS_STATE:
+        saved = _random._generator
+        _random._generator = np.random.default_rng(
+            0 if rng is None else int(rng.randint(0, 2**31 - 1)))
+        try:
+            yield
+        finally:
+            _random._generator = saved
 
 
 def as_compute_array(X: Any) -> Any:
@@ -104,7 +114,8 @@ class BaseMLP(BaseEstimator):
                 self._continue_with(layer_units)
         # Dropout seeds come from random_state after the initial weights (scikit-learn's
         # draws stay in step without dropout).
-        with _threads(self.n_threads), _own_generator(rng if self.dropout else None):
+        with _threads(self.n_threads), \
+                (_own_generator(rng) if self.dropout else contextlib.nullcontext()):
             if self.solver == "lbfgs":
                 obj = _network.objective(self.out_activation_, self.n_outputs_)
                 fit_lbfgs(self, _network.dense(Xc), self._targets(y2), obj)
@@ -157,6 +168,7 @@ class BaseMLP(BaseEstimator):
         if not incremental or self._optimizer is None:
             self._optimizer = _stochastic.make_optimizer(self, self.model_, obj)
             self._learning_rate = float(self.learning_rate_init)
+            self._adam_t = 0  # scikit-learn's AdamOptimizer.t
         val = None
         if self.early_stopping:
             X, X_val, y, y_val = self._validation_split(X, y, rng)

@@ -23,8 +23,8 @@ _DOC_PARAMS = """
             Default: ``(100,)``.
         activation (str): the hidden layers' activation, ``"identity"``, ``"logistic"``,
             ``"tanh"`` or ``"relu"``. Default: ``"relu"``.
-        solver (str): ``"adam"`` or ``"sgd"``. scikit-learn's ``"lbfgs"`` is not
-            available (a ``ValueError`` says so). Default: ``"adam"``.
+        solver (str): ``"adam"``, ``"sgd"`` or ``"lbfgs"`` (SciPy's L-BFGS-B on the
+            full-batch objective, for small data sets). Default: ``"adam"``.
         alpha (float): strength of the L2 penalty ``alpha / (2 n) * sum ||W||^2`` on the
             weights (not the biases), ``n`` the batch size. Default: ``1e-4``.
         batch_size (int or "auto"): minibatch size; ``"auto"`` is ``min(200, n_samples)``.
@@ -53,7 +53,7 @@ _DOC_PARAMS = """
         epsilon (float): Adam's epsilon. Default: ``1e-8``.
         n_iter_no_change (int): epochs without a ``tol`` improvement before stopping.
             Default: ``10``.
-        max_fun (int): accepted for compatibility (it bounds "lbfgs" only). Default: ``15000``.
+        max_fun (int): the most loss evaluations of "lbfgs". Default: ``15000``.
         dropout (float): fastnn's own: the dropout probability after every hidden layer
             while training. Default: ``0.0``.
         n_threads (int or None): fastnn's own: the OpenMP threads during ``fit`` and
@@ -67,11 +67,15 @@ _DOC_DIFFERENCES = """
           by fastnn's fused training step; ``coefs_`` and ``intercepts_`` are float32 views
           of ``model_``'s weights.
         - The initial weights are scikit-learn's Glorot-uniform draws from
-          ``random_state`` (the same numbers, rounded to float32), and the batches are the
-          same; Adam's epsilon enters as PyTorch's (``sqrt(v_hat) + eps``), a difference
-          of order ``eps``; "sgd" momentum is PyTorch's, the same unless the learning rate
-          changes.
-        - ``sample_weight`` is not accepted, and ``solver="lbfgs"`` is not available.
+          ``random_state`` (the same numbers, rounded to float32), the batches are the
+          same, and Adam's and SGD's updates are scikit-learn's (epsilon and momentum
+          across learning-rate changes included), so the loss curves agree to float32
+          rounding at first. With ``dropout > 0`` the masks are drawn from
+          ``random_state`` too; fastnn's global generator is never touched.
+        - The validation split of ``early_stopping`` is stratified for every single-label
+          classifier (scikit-learn 1.9 stratifies binary targets only), unless a class
+          has too few samples for it.
+        - ``sample_weight`` is not accepted.
 """
 
 

@@ -30,7 +30,8 @@ def make_optimizer(est: Any, model: nn.Sequential, obj: Objective) -> optim.Opti
     """The optimizer for ``est.solver`` over two groups: weights (L2 set per batch) and biases.
 
     Runs on the objective scaled by ``k = obj.grad_scale`` (see ``_network``): SGD's
-    learning rate is divided by ``k``, Adam's epsilon multiplied by it.
+    learning rate is divided by ``k``, Adam's epsilon multiplied by it (and set per step,
+    ``_set_adam_eps``).
     """
     layers = linears(model)
     groups = [{"params": [m.weight for m in layers], "weight_decay": 0.0},
@@ -68,10 +69,31 @@ def _squared_weights(model: nn.Sequential) -> float:
     return total
 
 
-def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective) -> None:
-    if est.solver == "sgd":
-        for group in opt.param_groups:
-            group["lr"] = est._learning_rate / obj.grad_scale
+def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective, lr: float) -> None:
+    """Sets the "sgd" learning rate to scikit-learn's ``lr``.
+
+    scikit-learn's velocity ``v <- momentum v - lr g`` carries the rates it was built
+    with; PyTorch's buffer ``b <- momentum b + g`` is rate-free (``v = -lr b``). Scaling
+    the buffers by ``old_lr / lr`` keeps ``v`` unchanged, so the two stay the same
+    update, Nesterov's included, across a schedule's changes.
+    """
+    old, est._learning_rate = est._learning_rate, lr
+    for group in opt.param_groups:
+        group["lr"] = lr / obj.grad_scale
+        for p in group["params"]:
+            buffer = opt.state.get(p, {}).get("momentum_buffer")
+            if buffer is not None:
+                buffer *= np.float32(old / lr)
+
+
+def _set_adam_eps(opt: optim.Optimizer, est: Any, obj: Objective) -> None:
+    """Sets Adam's epsilon for its next step so that PyTorch's update, whose epsilon is
+    added to ``sqrt(v_hat) = sqrt(v / (1 - beta_2^t))``, equals scikit-learn's, whose
+    epsilon is added to ``sqrt(v)``: ``eps_t = k eps / sqrt(1 - beta_2^t)``."""
+    est._adam_t += 1
+    eps = obj.grad_scale * est.epsilon / np.sqrt(1.0 - est.beta_2 ** est._adam_t)
+    for group in opt.param_groups:
+        group["eps"] = eps
 
 
 def _no_improvement(est: Any, val_score: float | None) -> None:
@@ -97,8 +119,8 @@ def _no_improvement(est: Any, val_score: float | None) -> None:
 
 
 def _keep_going(est: Any, early_stopping: bool) -> bool:
-    """After ``n_iter_no_change`` epochs without progress: stop, or for "adaptive" SGD
-    divide the learning rate by 5 (stopping once it is at most 1e-6)."""
+    """After ``n_iter_no_change`` epochs without progress: stop, or for "adaptive" SGD go on
+    (the caller divides the learning rate by 5) unless it is at most 1e-6."""
     what = "Validation score" if early_stopping else "Training loss"
     msg = (f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} "
            "consecutive epochs.")
@@ -110,9 +132,8 @@ def _keep_going(est: Any, early_stopping: bool) -> bool:
         if est.verbose:
             print(msg + " Learning rate too small. Stopping.")
         return False
-    est._learning_rate /= 5.0
     if est.verbose:
-        print(f"{msg} Setting learning rate to {est._learning_rate:f}")
+        print(f"{msg} Setting learning rate to {est._learning_rate / 5.0:f}")
     return True
 
 
@@ -133,6 +154,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
     batch_size = int(np.clip(batch_size, 1, n))
     weights = opt.param_groups[0]
     alpha, k = float(est.alpha), obj.grad_scale
+    adam = est.solver == "adam"
     est.model_.train()
     sample_idx = np.arange(n)
     try:
@@ -149,6 +171,8 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                 nb = batch.stop - start
                 penalty = 0.5 * alpha * _squared_weights(est.model_) / nb if alpha else 0.0
                 weights["weight_decay"] = k * alpha / nb
+                if adam:
+                    _set_adam_eps(opt, est, obj)
                 accumulated += (obj.report(step(xb, yb), yb) + penalty) * nb
             est.n_iter_ += 1
             est.loss_ = accumulated / n
@@ -158,13 +182,12 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                 print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
             _no_improvement(est, None if val is None else est._validation_score(*val))
             if est.solver == "sgd" and est.learning_rate == "invscaling":
-                est._learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-                _set_lr(opt, est, obj)
+                _set_lr(opt, est, obj, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
             if est._no_improvement_count > est.n_iter_no_change:
                 if not _keep_going(est, val is not None):
                     break
                 est._no_improvement_count = 0
-                _set_lr(opt, est, obj)
+                _set_lr(opt, est, obj, est._learning_rate / 5.0)
             if incremental:
                 break
             if est.n_iter_ == est.max_iter:
