@@ -11,6 +11,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
 
+# max_iter=100 is short on purpose (as in scikit-learn's own suite): the warning is expected.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 # The defaults with max_iter=100, as scikit-learn's own suite configures its MLPs, and the
 # other training paths: SGD with a schedule, dropout with two layers, L-BFGS. (early_stopping=True
 # cannot pass checks such as partial_fit or fitting a single sample, in scikit-learn's

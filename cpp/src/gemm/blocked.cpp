@@ -53,8 +53,12 @@ namespace {
 
 // Each thread gets at least this many multiply-adds, and a product smaller than
 // twice this runs on the calling thread alone: below it a parallel region costs
-// more than it saves.
-constexpr double kMinMacsPerThread = 1 << 19;
+// more than it saves. With libgomp's passive waiting (_core_loader.py) a region
+// wakes sleeping threads through the kernel, tens of microseconds: on a 2-core Zen 4
+// at 2 threads, 1 << 19 made 200x64x100 and 128^3 products 2.5-3.4x slower than one
+// thread (and `fastnn train` 1.9x slower); from about 8M multiply-adds (200x200x256:
+// 0.86-0.90 of the 1-thread time) two threads pay.
+constexpr double kMinMacsPerThread = 1 << 22;
 
 // Operands read by at most this many micro-panels of the other are used in place
 // (run_block).
