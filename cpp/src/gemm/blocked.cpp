@@ -56,9 +56,10 @@ namespace {
 // more than it saves. With libgomp's passive waiting (_core_loader.py) a region
 // wakes sleeping threads through the kernel, tens of microseconds: on a 2-core Zen 4
 // at 2 threads, 1 << 19 made 200x64x100 and 128^3 products 2.5-3.4x slower than one
-// thread (and `fastnn train` 1.9x slower); from about 8M multiply-adds (200x200x256:
-// 0.86-0.90 of the 1-thread time) two threads pay.
-constexpr double kMinMacsPerThread = 1 << 22;
+// thread (and `fastnn train` 1.9x slower). 200x200x256 (10M) alone runs in 0.84-0.90
+// of the 1-thread time, but a training step of such products (200-256-128-10) ran
+// slower at 2 threads than at 1 until they stayed serial; 256^3 (17M) and up: 0.57-0.81.
+constexpr double kMinMacsPerThread = 1 << 23;
 
 // Operands read by at most this many micro-panels of the other are used in place
 // (run_block).
