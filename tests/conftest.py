@@ -1,13 +1,20 @@
-"""Shared fixtures: every kernel test runs at 1 thread and at all threads."""
+"""Shared fixtures: every kernel test runs at 1 thread and at all threads.
+
+The tests' arrays are small, so fastnn's thresholds for going parallel are lowered for
+this process (and the subprocesses it starts) before fastnn loads: the threaded code
+paths then run on them too. Results never depend on the thresholds.
+"""
 
 from __future__ import annotations
 
 import os
 
-import numpy as np
-import pytest
+os.environ.setdefault("FASTNN_PARALLEL_THRESHOLDS", "524288,32768")
 
-import fastnn as fn
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import fastnn as fn  # noqa: E402
 
 ALL_THREADS = max(2, os.cpu_count() or 1)
 

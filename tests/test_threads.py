@@ -178,3 +178,48 @@ def test_default_threads_follow_affinity_quota_and_omp_num_threads(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert _runtime.default_num_threads() is None
 
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
+    ("1000,20", {"gemm_macs_per_thread": 1000, "elementwise": 20, "source": "env"}),
+    ("1000", {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
+    ("0,5", {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
+    ("7,x", {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
+])
+def test_parallel_thresholds_default_and_override(value, expected):
+    """FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS" replaces the defaults; a malformed
+    value keeps them (read once, at load: checked in a fresh process)."""
+    env = {k: v for k, v in os.environ.items() if k != "FASTNN_PARALLEL_THRESHOLDS"}
+    if value is not None:
+        env["FASTNN_PARALLEL_THRESHOLDS"] = value
+    code = "import fastnn as fn; print(sorted(fn.info()['parallel_thresholds'].items()))"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(sorted(expected.items()))
+
+
+def test_results_do_not_depend_on_the_thresholds():
+    """The same training run, with everything serial and with everything split."""
+    code = textwrap.dedent("""
+        import hashlib, numpy as np, fastnn as fn
+        fn.set_num_threads(2)
+        fn.manual_seed(0)
+        X = np.random.default_rng(0).standard_normal((300, 70)).astype(np.float32)
+        y = (X[:, 0] > 0).astype(np.int64)
+        model = fn.nn.Sequential(fn.nn.Linear(70, 300), fn.nn.ReLU(), fn.nn.Dropout(0.2),
+                                 fn.nn.Linear(300, 2))
+        fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=150,
+               verbose=0)
+        weights = np.concatenate([p.data.numpy().ravel() for p in model.parameters()])
+        print(hashlib.sha256(weights.tobytes()).hexdigest())
+    """)
+    outs = []
+    for value in ("1000000000,1000000000", "1,1"):
+        env = {**os.environ, "FASTNN_PARALLEL_THRESHOLDS": value}
+        r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        outs.append(r.stdout.split()[0])
+    assert outs[0] == outs[1]

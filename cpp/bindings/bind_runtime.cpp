@@ -7,6 +7,7 @@
 #include "fastnn/gemm.h"
 #include "fastnn/threads.h"
 #include "util/isa.h"
+#include "util/parallel_thresholds.h"
 
 namespace py = pybind11;
 
@@ -56,6 +57,11 @@ void bind_runtime(py::module_& m) {
     blocking["l3"] = bl.l3;
     blocking["cache_source"] = bl.cache_source;
     d["gemm_blocking"] = blocking;
+    py::dict thresholds;
+    thresholds["gemm_macs_per_thread"] = static_cast<long long>(gemm_min_macs_per_thread());
+    thresholds["elementwise"] = elementwise_threshold();
+    thresholds["source"] = parallel_thresholds_source();
+    d["parallel_thresholds"] = thresholds;
     d["x86_simd_kernels"] = FASTNN_X86_SIMD == 1;  // built with the *_avx2.cpp files
     d["openmp"] = openmp_runtime();
     d["openmp_enabled"] = openmp_enabled();

@@ -78,7 +78,10 @@ def info() -> dict[str, Any]:
         sizes ``l1d``, ``l2``, ``l3`` in bytes they were derived from, with their
         ``cache_source``:
         ``"cpuid"``, ``"sysfs"``, ``"env"`` for ``FASTNN_CACHE_SIZES="L1,L2,L3"``,
-        or ``"none"``), ``threads``,
+        or ``"none"``), ``parallel_thresholds`` (the work below which kernels stay on
+        the calling thread: ``gemm_macs_per_thread`` multiply-adds per thread and
+        ``elementwise`` elements, with their ``source``, ``"default"`` or ``"env"`` for
+        ``FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS"``), ``threads``,
         ``openmp`` (runtime), ``compiler``, and ``omp_num_threads`` (the
         environment variable, or ``None``).
     """
@@ -90,6 +93,7 @@ def info() -> dict[str, Any]:
         "simd": build["simd"],
         "elementwise": build["elementwise"],
         "gemm_blocking": dict(build["gemm_blocking"]),
+        "parallel_thresholds": dict(build["parallel_thresholds"]),
         "threads": get_num_threads(),
         "openmp": build["openmp"],
         "compiler": build["compiler"],

@@ -42,6 +42,7 @@
 #include "gemm/epilogue.h"
 #include "gemm/pack.h"
 #include "gemm/pack_buffer.h"
+#include "util/parallel_thresholds.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -51,15 +52,6 @@ namespace fastnn::gemm_detail {
 
 namespace {
 
-// Each thread gets at least this many multiply-adds, and a product smaller than
-// twice this runs on the calling thread alone: below it a parallel region costs
-// more than it saves. With libgomp's passive waiting (_core_loader.py) a region
-// wakes sleeping threads through the kernel, tens of microseconds: on a 2-core Zen 4
-// at 2 threads, 1 << 19 made 200x64x100 and 128^3 products 2.5-3.4x slower than one
-// thread (and `fastnn train` 1.9x slower). 200x200x256 (10M) alone runs in 0.84-0.90
-// of the 1-thread time, but a training step of such products (200-256-128-10) ran
-// slower at 2 threads than at 1 until they stayed serial; 256^3 (17M) and up: 0.57-0.81.
-constexpr double kMinMacsPerThread = 1 << 23;
 
 // Operands read by at most this many micro-panels of the other are used in place
 // (run_block).
@@ -330,11 +322,13 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   bk.kc = min_i(bk.kc, ceil_div(ceil_div(K, k_blocks), 8) * 8);
   const Job job{g,     bk, M, N, K, alpha, beta, A, trans_a ? 1 : lda,
                 trans_a ? lda : 1, B, trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
-  // Threads: at most one per kMinMacsPerThread of work, and none at all below
+  // Threads: at most one per gemm_min_macs_per_thread() of work (8M multiply-adds by
+  // default, util/parallel_thresholds.h), and none at all below
   // that (even an inactive parallel region costs a few microseconds).
   const double macs = static_cast<double>(M) * N * K;
   const index_t m_panels = ceil_div(M, g.mr), n_panels = ceil_div(N, g.nr);
-  index_t threads = min_i(max_threads(), static_cast<index_t>(macs / kMinMacsPerThread));
+  index_t threads =
+      min_i(max_threads(), static_cast<index_t>(macs / gemm_min_macs_per_thread()));
   threads = min_i(threads, m_panels * n_panels);
   if (threads <= 1) {
     run_block(job, 0, M, 0, N);

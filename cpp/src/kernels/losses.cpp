@@ -27,7 +27,7 @@ inline double divisor(index_t count, Reduction r) {
 // Sum over i in [0, n) of term(i), deterministically, then reduced.
 template <class Term>
 double reduce_terms(index_t n, Reduction r, Term term) {
-  const bool parallel = n > detail::kParallelThreshold;
+  const bool parallel = n > elementwise_threshold();
   const double total = detail::chunked_sum(n, kReduceChunk, parallel, [&](index_t begin, index_t end) {
     double s = 0.0;
     for (index_t i = begin; i < end; ++i) s += term(i);
@@ -38,7 +38,7 @@ double reduce_terms(index_t n, Reduction r, Term term) {
 
 template <class Grad>
 void write_grad(float* grad, index_t n, Grad g) {
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (n > detail::kParallelThreshold)
+#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (n > elementwise_threshold())
   for (index_t i = 0; i < n; ++i) grad[i] = g(i);
 }
 
@@ -125,7 +125,7 @@ double cross_entropy_sum(float* grad, const float* logits, const std::int64_t* l
                          index_t C, float label_smoothing, float scale) {
   const kernels::RowKernels& k = kernels::active_row_kernels();
   const index_t rows_per_chunk = std::max<index_t>(1, kReduceChunk / std::max<index_t>(C, 1));
-  const bool parallel = N * C > detail::kParallelThreshold;
+  const bool parallel = N * C > elementwise_threshold();
   return detail::chunked_sum(N, rows_per_chunk, parallel, [&](index_t begin, index_t end) {
     double s = 0.0;
     for (index_t i = begin; i < end; ++i)
@@ -149,7 +149,7 @@ void cross_entropy_backward(float* grad, const float* logits, const std::int64_t
                             index_t C, float label_smoothing, Reduction r) {
   const kernels::RowKernels& k = kernels::active_row_kernels();
   const float scale = static_cast<float>(1.0 / divisor(N, r));
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (N * C > detail::kParallelThreshold && N > 1)
+#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (N * C > elementwise_threshold() && N > 1)
   for (index_t i = 0; i < N; ++i)
     cross_entropy_row(k, grad + i * C, logits + i * C, labels[i], C, label_smoothing, scale, false);
 }

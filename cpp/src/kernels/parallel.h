@@ -1,8 +1,10 @@
 // parallel.h: when kernels go parallel, and deterministic parallel sums.
 //
 // Element-wise loops use parallel_blocks (or `#pragma omp parallel for if (n >
-// kParallelThreshold)`): below the threshold the body runs once on the calling
-// thread, with no OpenMP region at all.
+// elementwise_threshold())`, util/parallel_thresholds.h): below the threshold the body
+// runs once on the calling thread, with no OpenMP region at all. (Waking a passive-waiting
+// team costs tens of microseconds; 32K elements made the element-wise parts of small
+// training steps slower at 2 threads than at 1.)
 // Sums use chunked_sum, common.h's fixed chunking:
 // The items [0, n) are cut into chunks of `chunk` items, a length that depends only
 // on the problem, never on the thread count. Each chunk is summed serially by one
@@ -17,14 +19,9 @@
 
 #include "fastnn/threads.h"
 #include "fastnn/common.h"
+#include "util/parallel_thresholds.h"
 
 namespace fastnn::detail {
-
-// Work below this many elements runs on the calling thread: waking a passive-waiting
-// team (tens of microseconds) costs more than the split saves on these memory-bound
-// loops (1 << 15 made the element-wise steps of small training steps slower at 2
-// threads than at 1).
-constexpr index_t kParallelThreshold = 1 << 18;
 
 // Block length of parallel_blocks: a multiple of every SIMD width.
 constexpr index_t kElementBlock = 4096;
@@ -34,7 +31,7 @@ constexpr index_t kElementBlock = 4096;
 // bodies whose result per element does not depend on the block bounds.
 template <class Body>
 void parallel_blocks(index_t n, Body body) {
-  if (n <= kParallelThreshold) {
+  if (n <= elementwise_threshold()) {
     body(index_t{0}, n);
     return;
   }

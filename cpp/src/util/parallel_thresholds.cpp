@@ -1,0 +1,46 @@
+// parallel_thresholds.cpp: the work sizes of parallel_thresholds.h, read once.
+#include "util/parallel_thresholds.h"
+
+#include <cstdlib>
+
+namespace fastnn {
+
+namespace {
+
+// Defaults. GEMM: at 2 threads on a 2-core Zen 4, 512K multiply-adds per thread made
+// 200x64x100 and 128^3 products 2.5-3.4x slower than one thread (and `fastnn train`
+// 1.9x slower); 200x200x256 (10M) alone runs in 0.84-0.90 of the 1-thread time, but a
+// training step of such products (200-256-128-10) ran slower at 2 threads than at 1
+// until they stayed serial; 256^3 (17M) and up: 0.57-0.81 of the 1-thread time.
+struct Thresholds {
+  double macs = 1 << 23;
+  index_t elements = 1 << 18;
+  const char* source = "default";
+};
+
+// "MACS,ELEMENTS", two positive integers; anything else keeps the defaults.
+Thresholds read() {
+  Thresholds t;
+  const char* env = std::getenv("FASTNN_PARALLEL_THRESHOLDS");
+  if (env == nullptr) return t;
+  char* end = nullptr;
+  const long long macs = std::strtoll(env, &end, 10);
+  if (end == env || *end != ',' || macs <= 0) return t;
+  const char* rest = end + 1;
+  const long long elements = std::strtoll(rest, &end, 10);
+  if (end == rest || *end != '\0' || elements <= 0) return t;
+  return Thresholds{static_cast<double>(macs), static_cast<index_t>(elements), "env"};
+}
+
+const Thresholds& thresholds() {
+  static const Thresholds t = read();  // thread-safe initialisation
+  return t;
+}
+
+}  // namespace
+
+double gemm_min_macs_per_thread() { return thresholds().macs; }
+index_t elementwise_threshold() { return thresholds().elements; }
+const char* parallel_thresholds_source() { return thresholds().source; }
+
+}  // namespace fastnn

@@ -1,0 +1,26 @@
+// parallel_thresholds.h: how much work a kernel needs before it uses more than the
+// calling thread.
+//
+// fastnn loads libgomp with a passive wait policy (python/fastnn/_core_loader.py): a
+// parallel region wakes its sleeping threads through the kernel, tens of microseconds,
+// so only work much larger than that is split. Defaults, measured on a 2-core Zen 4 (see
+// gemm/blocked.cpp and kernels/parallel.h for the numbers):
+//   gemm_min_macs_per_thread   8M multiply-adds per thread (a product below 16M is serial)
+//   elementwise_threshold      256K elements (element-wise loops, sums, softmax rows)
+// FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS" (two positive integers) replaces both, read
+// once on first use; the tests set it low so that their small arrays run the threaded
+// code paths too. Results never depend on these values (fixed chunking, batch-invariant
+// GEMM rows), only speed does.
+#pragma once
+
+#include "fastnn/common.h"
+
+namespace fastnn {
+
+double gemm_min_macs_per_thread();
+index_t elementwise_threshold();
+
+// Where the values came from: "default" or "env".
+const char* parallel_thresholds_source();
+
+}  // namespace fastnn
