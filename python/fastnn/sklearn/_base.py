@@ -63,6 +63,14 @@ def _own_generator(rng: np.random.RandomState | None) -> Iterator[None]:
             _random._generator = saved
 
 
+def store_params(est: BaseEstimator, params: dict[str, Any]) -> None:
+    """Sets each constructor argument in ``params`` (an ``__init__``'s ``locals()``) as the
+    attribute of the same name, unchecked: scikit-learn's convention (``fit`` checks)."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(est, name, value)
+
+
 def as_compute_array(X: Any) -> Any:
     """Validated ``X`` in fastnn's float32: a C-contiguous array, or a CSR matrix for scipy
     sparse input (densified a batch at a time, ``_network.dense``)."""
