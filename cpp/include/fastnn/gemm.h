@@ -41,7 +41,7 @@ void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alp
           const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
           index_t ldc, const GemmEpilogue& epilogue = {});
 
-// The reference triple loop: the oracle for tests, and the tiny-size path.
+// The reference triple loop (no FMA): the oracle for tests; gemm() never uses it.
 void gemm_reference(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
                     const float* A, index_t lda, const float* B, index_t ldb, float beta,
                     float* C, index_t ldc);
@@ -63,7 +63,7 @@ struct GemmBlockingInfo {
 };
 GemmBlockingInfo gemm_blocking_info();
 
-// For tests: runs one named path whatever the size (no tiny-size shortcut):
+// For tests: runs one named path instead of the dispatched one:
 // "reference" (gemm_reference) or a packed kernel ("scalar", "avx2"). Returns
 // false, computing nothing, if the name is unknown or this CPU cannot run it.
 bool gemm_with_arch(const char* arch, bool trans_a, bool trans_b, index_t M, index_t N,
