@@ -1091,3 +1091,16 @@ def test_import_without_sklearn_names_the_extra():
     assert "pip install 'fastnn[sklearn]'" in lines[0]
     assert lines[1] == "False"
 
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_values_beyond_float32_range_raise_a_clear_error(sparse):
+    """fastnn computes in float32: a float64 feature above its range would become inf."""
+    X, y = DATA["binary"]
+    X = np.array(X, dtype=np.float64)
+    X[3, 1] = 1e39
+    with pytest.raises(ValueError, match="beyond float32's range.*1e\\+39"):
+        MLPClassifier(max_iter=2).fit(sp.csr_matrix(X) if sparse else X, y)
+    est = _fit(MLPClassifier(max_iter=2, random_state=0), np.clip(X, -10, 10), y)
+    with pytest.raises(ValueError, match="beyond float32's range"):
+        est.predict(sp.csr_matrix(X) if sparse else X)

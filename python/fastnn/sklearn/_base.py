@@ -71,9 +71,21 @@ def store_params(est: BaseEstimator, params: dict[str, Any]) -> None:
             setattr(est, name, value)
 
 
-def as_compute_array(X: Any) -> Any:
+def as_compute_array(X: Any, est: BaseEstimator) -> Any:
     """Validated ``X`` in fastnn's float32: a C-contiguous array, or a CSR matrix for scipy
-    sparse input (densified a batch at a time, ``_network.dense``)."""
+    sparse input (densified a batch at a time, ``_network.dense``).
+
+    Raises:
+        ValueError: a float64 value beyond float32's range (it would become inf).
+    """
+    values = X.data if sp.issparse(X) else X
+    if values.dtype == np.float64 and values.size:
+        largest = float(np.max(np.abs(values)))
+        if largest > float(np.finfo(np.float32).max):
+            raise ValueError(
+                f"{type(est).__name__}: X has values beyond float32's range (largest "
+                f"magnitude {largest:.3g}); fastnn computes in float32: scale the features "
+                "first (for example with sklearn.preprocessing.StandardScaler)")
     if sp.issparse(X):
         return sp.csr_matrix(X, dtype=np.float32)
     return np.ascontiguousarray(X, dtype=np.float32)
@@ -114,7 +126,7 @@ class BaseMLP(BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True")
         rng = check_random_state(self.random_state)
         layer_units = [X.shape[1], *hidden, y2.shape[1]]
-        Xc = as_compute_array(X)
+        Xc = as_compute_array(X, self)
         with _own_generator(None):  # Linear's own initial draws, overwritten by build()
             if first_pass:
                 self._initialize(y2, layer_units, rng)
@@ -202,7 +214,8 @@ class BaseMLP(BaseEstimator):
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                               dtype=(np.float64, np.float32))
         with _threads(self.n_threads):
-            return _network.decision(self.model_, as_compute_array(X), self.out_activation_)
+            return _network.decision(self.model_, as_compute_array(X, self),
+                                     self.out_activation_)
 
     # -- attributes ---------------------------------------------------------------------------
     @property
