@@ -78,17 +78,20 @@ def as_compute_array(X: Any, est: BaseEstimator) -> Any:
     Raises:
         ValueError: a float64 value beyond float32's range (it would become inf).
     """
-    values = X.data if sp.issparse(X) else X
-    if values.dtype == np.float64 and values.size:
-        largest = float(np.max(np.abs(values)))
-        if largest > float(np.finfo(np.float32).max):
-            raise ValueError(
-                f"{type(est).__name__}: X has values beyond float32's range (largest "
-                f"magnitude {largest:.3g}); fastnn computes in float32: scale the features "
-                "first (for example with sklearn.preprocessing.StandardScaler)")
-    if sp.issparse(X):
-        return sp.csr_matrix(X, dtype=np.float32)
-    return np.ascontiguousarray(X, dtype=np.float32)
+    with np.errstate(over="ignore"):  # overflow is reported below, once
+        Xc = sp.csr_matrix(X, dtype=np.float32) if sp.issparse(X) \
+            else np.ascontiguousarray(X, dtype=np.float32)
+    values = Xc.data if sp.issparse(Xc) else Xc
+    # X is finite (validate_data), so an inf here is a float64 value that overflowed; max
+    # and min need no copy
+    if X.dtype == np.float64 and values.size and \
+            (np.isinf(values.max()) or np.isinf(values.min())):
+        largest = float(np.max(np.abs(X.data if sp.issparse(X) else X)))
+        raise ValueError(
+            f"{type(est).__name__}: X has values beyond float32's range (largest "
+            f"magnitude {largest:.3g}); fastnn computes in float32: scale the features "
+            "first (for example with sklearn.preprocessing.StandardScaler)")
+    return Xc
 
 
 class BaseMLP(BaseEstimator):

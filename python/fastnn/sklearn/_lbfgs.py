@@ -22,8 +22,8 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ..autograd import from_numpy, no_grad
-from ._network import Objective, linears
+from ..autograd import from_numpy
+from ._network import Objective, linears, squared_sum, weight_views
 
 
 class _FullBatch:
@@ -35,6 +35,7 @@ class _FullBatch:
         self.Y_np, self.n = Y, X.shape[0]
         layers = linears(self.model)
         self.weights = [m.weight for m in layers]
+        self.flat_weights = weight_views(self.model)
         self.params = self.weights + [m.bias for m in layers]
         self.sizes = np.cumsum([0] + [p._data.size for p in self.params])
 
@@ -50,8 +51,7 @@ class _FullBatch:
         self.model.zero_grad()
         loss = self.obj.loss_fn(self.model(self.X), self.Y)
         loss.backward()
-        with no_grad():
-            squares = sum(float(np.dot(w._data.ravel(), w._data.ravel())) for w in self.weights)
+        squares = squared_sum(self.flat_weights)
         value = self.obj.report(float(loss.item()), self.Y_np) + \
             0.5 * self.alpha * squares / self.n
         grad = np.empty(self.sizes[-1], dtype=np.float64)

@@ -69,6 +69,16 @@ def linears(model: nn.Sequential) -> list[nn.Linear]:
     return [m for m in model if isinstance(m, nn.Linear)]
 
 
+def weight_views(model: nn.Sequential) -> list[np.ndarray]:
+    """The Linear layers' weights as flat views: the arrays of the L2 term."""
+    return [m.weight._data.ravel() for m in linears(model)]
+
+
+def squared_sum(arrays: list[np.ndarray]) -> float:
+    """``sum ||a||^2`` over ``arrays``."""
+    return sum(float(np.dot(a, a)) for a in arrays)
+
+
 # Rows densified at a time when predicting from a sparse matrix.
 _SPARSE_CHUNK = 4096
 

@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import nn, optim
 from ..autograd import from_numpy
-from ._network import Objective, dense, linears
+from ._network import Objective, dense, linears, squared_sum, weight_views
 
 Step = Callable[[np.ndarray, np.ndarray], float]
 
@@ -45,11 +45,10 @@ def make_optimizer(est: Any, model: nn.Sequential, obj: Objective) -> optim.Opti
 
 
 def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Step:
-    """``step(x, y) -> loss``: ``nn.TrainStep`` where it runs the loss, else the eager loop."""
-    try:
+    """``step(x, y) -> loss``: ``nn.TrainStep``, or for the Poisson loss (written with Tensor
+    ops, which TrainStep does not take as a loss) the eager autograd loop."""
+    if not obj.poisson:
         return nn.TrainStep(model, obj.loss_fn, opt)
-    except TypeError:  # the Poisson loss, written with Tensor ops
-        pass
 
     def eager(x: np.ndarray, y: np.ndarray) -> float:
         opt.zero_grad()
@@ -59,14 +58,6 @@ def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Ste
         return float(loss.item())
 
     return eager
-
-
-def _squared_weights(model: nn.Sequential) -> float:
-    total = 0.0
-    for m in linears(model):
-        w = m.weight._data.ravel()
-        total += float(np.dot(w, w))
-    return total
 
 
 def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective, lr: float) -> None:
@@ -155,6 +146,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
     weights = opt.param_groups[0]
     alpha, k = float(est.alpha), obj.grad_scale
     adam = est.solver == "adam"
+    flat_weights = weight_views(est.model_)
     est.model_.train()
     sample_idx = np.arange(n)
     try:
@@ -169,7 +161,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                 idx = sample_idx[batch] if est.shuffle else batch
                 xb, yb = dense(X[idx]), Y[idx]
                 nb = batch.stop - start
-                penalty = 0.5 * alpha * _squared_weights(est.model_) / nb if alpha else 0.0
+                penalty = 0.5 * alpha * squared_sum(flat_weights) / nb if alpha else 0.0
                 weights["weight_decay"] = k * alpha / nb
                 if adam:
                     _set_adam_eps(opt, est, obj)
