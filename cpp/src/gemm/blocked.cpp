@@ -52,7 +52,6 @@ namespace fastnn::gemm_detail {
 
 namespace {
 
-
 // Operands read by at most this many micro-panels of the other are used in place
 // (run_block).
 constexpr index_t kDirectPanels = 4;
@@ -323,8 +322,7 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   const Job job{g,     bk, M, N, K, alpha, beta, A, trans_a ? 1 : lda,
                 trans_a ? lda : 1, B, trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
   // Threads: at most one per gemm_min_macs_per_thread() of work (8M multiply-adds by
-  // default, util/parallel_thresholds.h), and none at all below
-  // that (even an inactive parallel region costs a few microseconds).
+  // default, util/parallel_thresholds.h), and none at all below that.
   const double macs = static_cast<double>(M) * N * K;
   const index_t m_panels = ceil_div(M, g.mr), n_panels = ceil_div(N, g.nr);
   index_t threads =
