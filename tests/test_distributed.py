@@ -39,14 +39,17 @@ TIMEOUT = 90  # seconds per launch; a hang fails the test instead of stalling th
 
 
 def run(
-    args: list[str], n: int | None = 2, timeout: float = TIMEOUT
+    args: list[str], n: int | None = 2, timeout: float = TIMEOUT, omp_threads: str | None = "1"
 ) -> subprocess.CompletedProcess:
-    """Runs ``[mpiexec -n n] python *args`` with one OpenMP thread per rank.
+    """Runs ``[mpiexec -n n] python *args`` with ``OMP_NUM_THREADS=omp_threads`` (unset
+    when ``None``).
 
     The launcher gets its own process group, killed whole on a timeout.
     """
     cmd = [sys.executable, *args] if n is None else [MPIEXEC, "-n", str(n), sys.executable, *args]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    if omp_threads is not None:
+        env["OMP_NUM_THREADS"] = omp_threads
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     try:
@@ -289,6 +292,28 @@ def test_a_failing_rank_ends_the_job_instead_of_hanging(mode, message):
     assert proc.returncode != 0
     assert message in proc.stderr
     assert "unreachable" not in proc.stdout
+
+
+@requires_mpi
+@pytest.mark.parametrize("omp_threads, call, expected", [
+    (None, "", "shared"),
+    ("3", "", 3),
+    (None, "fn.set_num_threads(3)", 3),
+])
+def test_ranks_on_one_machine_share_its_cpus(omp_threads, call, expected):
+    """Two unbound ranks on this machine take half its CPUs each (at least one thread),
+    unless OMP_NUM_THREADS or fn.set_num_threads chose a count."""
+    if expected == "shared":
+        cpus = len(os.sched_getaffinity(0))
+        limit = fn._runtime._cgroup_cpu_limit()
+        expected = max(1, min(cpus, limit or cpus) // 2)
+    code = ("import fastnn as fn; from fastnn import distributed; from mpi4py import MPI\n"
+            f"{call}\ndistributed.init()\n"
+            "counts = MPI.COMM_WORLD.gather(fn.get_num_threads())\n"
+            "if counts: print('threads', *counts)")
+    proc = run(["-c", code], omp_threads=omp_threads)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.split() == ["threads", str(expected), str(expected)]
 
 
 @requires_mpi

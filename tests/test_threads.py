@@ -223,3 +223,26 @@ def test_results_do_not_depend_on_the_thresholds():
         assert r.returncode == 0, r.stderr
         outs.append(r.stdout.split()[0])
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, {"policy": "PASSIVE", "spin_count": "2000", "source": "fastnn"}),
+    ({"GOMP_SPINCOUNT": "0"}, {"policy": "PASSIVE", "spin_count": "0", "source": "fastnn"}),
+    ({"OMP_WAIT_POLICY": "active"}, {"policy": "active", "spin_count": None, "source": "env"}),
+    ({"OMP_WAIT_POLICY": "passive", "GOMP_SPINCOUNT": "10"},
+     {"policy": "passive", "spin_count": "10", "source": "env"}),
+])
+def test_wait_policy_is_chosen_at_load_and_left_out_of_the_environment(env, expected):
+    """fastnn loads libgomp passive after a spin of 2000 unless the user chose a policy
+    (the user's spin count is kept); fn.info() says which, and the variables it set do
+    not stay in os.environ (child processes and other libraries never see them)."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = ("import os, fastnn as fn; print(sorted(fn.info()['omp_wait'].items())); "
+            "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))")
+    r = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    info_line, env_line = r.stdout.strip().splitlines()
+    assert info_line == str(sorted(expected.items()))
+    assert env_line == f"{env.get('OMP_WAIT_POLICY')} {env.get('GOMP_SPINCOUNT')}"

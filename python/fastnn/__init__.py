@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 from ._core_loader import load_core as _load_core  # noqa: E402
 
-_load_core()  # first, so libgomp starts with a passive wait policy (see _core_loader)
+_load_core()  # first, so libgomp starts with fastnn's wait policy (see _core_loader)
 
 from . import (  # noqa: E402
     autograd,  # noqa: E402  (below nn: Tensor and its graph)
@@ -36,6 +36,7 @@ from . import (  # noqa: E402
 from ._random import manual_seed  # noqa: E402
 from ._runtime import default_num_threads as _default_num_threads  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
+from ._runtime import set_default_num_threads as _set_default_num_threads  # noqa: E402
 from .autograd import (  # noqa: E402
     Tensor,
     arange,
@@ -72,7 +73,7 @@ from .training import History, evaluate, fit, predict  # noqa: E402
 
 # A cgroup CPU quota below the core count (a throttled container) lowers the default.
 if (_n := _default_num_threads()) is not None and _n < get_num_threads():
-    set_num_threads(_n)
+    _set_default_num_threads(_n)
 
 __all__ = [
     "History", "Tensor", "__version__", "arange", "as_tensor", "autograd", "callbacks", "data",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _core
+from ._core_loader import wait_policy
 from ._validation import check_int
 
 
@@ -54,7 +55,24 @@ def set_num_threads(n: int) -> None:
     Results do not depend on the thread count: fastnn's reductions use fixed
     chunking, so a seeded run is bit-identical at 1 and N threads.
     """
+    global _chosen_by_user
     _core.set_num_threads(check_int(n, "set_num_threads()", "n", low=1))
+    _chosen_by_user = True
+
+
+# Whether the thread count is the user's (set_num_threads, OMP_NUM_THREADS) rather than
+# fastnn's default: fastnn.distributed.init() shares the default among the ranks of a node.
+_chosen_by_user = False
+
+
+def threads_chosen_by_user() -> bool:
+    return _chosen_by_user or bool(os.environ.get("OMP_NUM_THREADS"))
+
+
+def set_default_num_threads(n: int) -> None:
+    """Sets fastnn's default thread count (the cgroup cap, the per-rank share) without
+    marking it the user's choice."""
+    _core.set_num_threads(n)
 
 
 def get_num_threads() -> int:
@@ -82,8 +100,12 @@ def info() -> dict[str, Any]:
         the calling thread: ``gemm_macs_per_thread`` multiply-adds per thread and
         ``elementwise`` elements, with their ``source``, ``"default"`` or ``"env"`` for
         ``FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS"``), ``threads``,
-        ``openmp`` (runtime), ``compiler``, and ``omp_num_threads`` (the
-        environment variable, or ``None``).
+        ``openmp`` (runtime), ``omp_wait`` (how idle OpenMP threads wait, as
+        libgomp was loaded: ``policy`` and ``spin_count``, the values of
+        ``OMP_WAIT_POLICY`` and ``GOMP_SPINCOUNT`` or ``None`` where unset, and
+        ``source``, ``"fastnn"`` for fastnn's default, passive after a spin of 2000,
+        or ``"env"`` for the user's ``OMP_WAIT_POLICY``), ``compiler``, and
+        ``omp_num_threads`` (the environment variable, or ``None``).
     """
     from . import __version__
 
@@ -96,6 +118,7 @@ def info() -> dict[str, Any]:
         "parallel_thresholds": dict(build["parallel_thresholds"]),
         "threads": get_num_threads(),
         "openmp": build["openmp"],
+        "omp_wait": dict(wait_policy),
         "compiler": build["compiler"],
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }

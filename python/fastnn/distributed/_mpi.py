@@ -42,7 +42,10 @@ def init() -> tuple[int, int]:
     Safe to call more than once. Also installs an exception hook: an uncaught
     exception on any rank prints its traceback and aborts the whole job
     (``MPI_Abort``, exit status 1), so the other ranks never wait forever in a
-    collective for a rank that died (what ``python -m mpi4py`` does).
+    collective for a rank that died (what ``python -m mpi4py`` does). Ranks started
+    on one machine without CPU binding share its CPUs: each gets ``CPUs // ranks``
+    OpenMP threads (at least one) unless ``OMP_NUM_THREADS`` or
+    ``fn.set_num_threads`` chose a count.
 
     Returns:
         tuple[int, int]: this process's rank and the number of processes.
@@ -61,7 +64,29 @@ def init() -> tuple[int, int]:
         _comm = MPI.COMM_WORLD
         if _comm.Get_size() > 1:
             _install_abort_hook(_comm)
+            _share_cores_among_local_ranks(MPI, _comm)
     return _comm.Get_rank(), _comm.Get_size()
+
+
+def _share_cores_among_local_ranks(MPI: Any, comm: Any) -> None:
+    """Ranks on one machine that may run on the same CPUs (the same affinity mask: no
+    binding by the launcher) split them: each takes ``default // ranks`` threads, at least
+    one, instead of every rank starting a thread per CPU (oversubscribed, every barrier
+    waits for a descheduled thread). Ranks bound to their own CPUs keep them all. The
+    user's choice (``OMP_NUM_THREADS``, ``fn.set_num_threads``) is left alone.
+    Collective: every rank calls it from ``init()``."""
+    from .._runtime import default_num_threads, set_default_num_threads, threads_chosen_by_user
+
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        mask = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        masks = local.allgather(mask)
+    finally:
+        local.Free()
+    sharing = sum(m == mask for m in masks)
+    default = default_num_threads()
+    if sharing > 1 and default is not None and not threads_chosen_by_user():
+        set_default_num_threads(max(1, default // sharing))
 
 
 def _install_abort_hook(comm: Any) -> None:
