@@ -3,6 +3,7 @@ at 1, 2, 4, 8 and 16 threads, fastnn against NumPy and torch.
 
     python benchmarks/scaling.py                       # builds, then measures 1 2 4 8 16
     python benchmarks/scaling.py --threads 1 2 16 --rounds 3 --no-build
+    python benchmarks/scaling.py --gemm-thresholds 8388608 2097152   # also try thresholds
 
 One prepared script for a lent many-core machine: it (re)builds fastnn._core in place
 (``build/scaling``, CMake + Ninja, the portable default flags), then measures with the
@@ -20,6 +21,11 @@ makes them the exit status):
     MLP shape (the issue-11 targets);
   - n above the CPU count: oversubscribed, reported but only held to at most 2x the
     time at the CPU count.
+
+``--gemm-thresholds`` re-times fastnn's products once per value of the GEMM thread
+threshold (multiply-adds per thread, ``FASTNN_PARALLEL_THRESHOLDS``, set in fastnn's
+worker processes only) and prints fastnn / NumPy per value: the data for choosing the
+default on a many-core machine.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ def build() -> None:
     """Configures and builds fastnn._core next to python/fastnn/__init__.py."""
     out = os.path.join(ROOT, "build", "scaling")
     subprocess.run(["cmake", "-S", ROOT, "-B", out, "-G", "Ninja", "-DFASTNN_DEV_INPLACE=ON",
-                    "-DCMAKE_BUILD_TYPE=Release"], check=True, stdout=subprocess.DEVNULL)
+                    "-DCMAKE_BUILD_TYPE=Release",
+                    f"-DPython_EXECUTABLE={sys.executable}"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["cmake", "--build", out], check=True, stdout=subprocess.DEVNULL)
 
 
@@ -62,6 +69,33 @@ def measure(threads: Sequence[int], rounds: int, quick: bool) -> dict[tuple[str,
         if lib == "fastnn-fused":
             rates[(work, "fastnn", n)] = v
     return rates
+
+
+def threshold_table(rates: dict[tuple[str, str, int], float], threads: Sequence[int],
+                    thresholds: Sequence[int], rounds: int, quick: bool) -> str:
+    """fastnn / NumPy on the GEMM cases with each GEMM thread threshold."""
+    from fastnn import _bench_gemm
+
+    head = ["case", "threads", *(f"{t:,} MACs/thread" for t in thresholds)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    cells: dict[tuple[str, int], list[str]] = {}
+    saved = os.environ.get("FASTNN_PARALLEL_THRESHOLDS")
+    try:
+        for t in thresholds:
+            os.environ["FASTNN_PARALLEL_THRESHOLDS"] = f"{t},262144"
+            for r in _bench_gemm.run(cases=GEMM_CASES, libs=["fastnn"], threads=threads,
+                                     rounds=rounds, quick=quick, stream=sys.stderr):
+                np_ = rates.get((r.case, "numpy", r.threads))
+                cells.setdefault((r.case, r.threads), []).append(
+                    f"{r.gflops:,.1f} ({r.gflops / np_:.2f})" if np_ else f"{r.gflops:,.1f}")
+    finally:
+        if saved is None:
+            os.environ.pop("FASTNN_PARALLEL_THRESHOLDS", None)
+        else:
+            os.environ["FASTNN_PARALLEL_THRESHOLDS"] = saved
+    for (case, n), row in cells.items():
+        lines.append("| " + " | ".join([case, str(n), *row]) + " |")
+    return "\n".join(lines)
 
 
 def table(rates: dict[tuple[str, str, int], float], threads: Sequence[int]) -> str:
@@ -114,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke test: seconds, no calibration")
     parser.add_argument("--no-build", action="store_true", help="use the fastnn on sys.path")
     parser.add_argument("--check", action="store_true", help="exit 1 when a check fails")
+    parser.add_argument("--gemm-thresholds", type=int, nargs="+", default=[], metavar="MACS",
+                        help="also time fastnn's products with each GEMM thread threshold")
     args = parser.parse_args(argv)
     if not args.no_build:
         build()
@@ -132,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("GEMM in GFLOP/s, steps in samples/s; in brackets fastnn / NumPy and fastnn / torch "
           f"(median of {args.rounds} interleaved rounds, one process per library).\n")
     print(table(rates, args.threads))
+    if args.gemm_thresholds:
+        print("\nfastnn GFLOP/s (x NumPy above) with each GEMM thread threshold:\n")
+        print(threshold_table(rates, args.threads, args.gemm_thresholds, args.rounds,
+                              args.quick))
     fails = checks(rates, args.threads)
     print("\nChecks: " + ("all pass" if not fails else "\n- " + "\n- ".join(fails)))
     return 1 if fails and args.check else 0
