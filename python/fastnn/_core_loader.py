@@ -9,8 +9,9 @@ the kernel. fastnn loads libgomp with ``OMP_WAIT_POLICY=PASSIVE`` and a short sp
   working threads need on a machine shared with other work: the default ``fastnn
   train`` ran 5x slower on a loaded 2-core machine (37 s against 7 s);
 - sleeping at once (spin 0) makes each parallel region wake a sleeping thread, which
-  on a virtual machine costs 50 to 250 us: 2 threads were 25-35% slower than 1 on
-  0.1 to 0.5 ms products, and 2.5-3.4x slower on products under 0.05 ms;
+  on a virtual machine costs 50 to 250 us: on 0.1 to 0.5 ms products 2 threads gained
+  only 20-35% over one (0.65-0.73x NumPy), and products under 0.05 ms ran 2-3.4x
+  slower at 2 threads than at 1;
 - the short spin keeps the threads awake across the few microseconds between the
   products of a training step. 2-core Zen 4, 2 threads, quiet: the MLP-layer
   products 14-48% faster than with spin 0 (1.07-1.26x NumPy); with one competing
