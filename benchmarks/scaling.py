@@ -21,6 +21,8 @@ makes them the exit status):
     MLP shape (the issue-11 targets);
   - n above the CPU count: oversubscribed, reported but only held to at most 2x the
     time at the CPU count.
+A line above the checks names the cells whose slowest round took over 1.3x their
+fastest: other work on the machine disturbed those, and their ratios are not evidence.
 
 ``--gemm-thresholds`` re-times fastnn's products once per value of the GEMM thread
 threshold (multiply-adds per thread, ``FASTNN_PARALLEL_THRESHOLDS``, set in fastnn's
@@ -50,25 +52,43 @@ def build() -> None:
     subprocess.run(["cmake", "--build", out], check=True, stdout=subprocess.DEVNULL)
 
 
-def measure(threads: Sequence[int], rounds: int, quick: bool) -> dict[tuple[str, str, int], float]:
-    """Rate per (workload, library, threads): GFLOP/s (GEMM) or samples/s (steps).
-    Library names are "fastnn", "numpy", "torch"."""
+Key = tuple[str, str, int]  # (workload, library, threads)
+
+
+def measure(threads: Sequence[int], rounds: int,
+            quick: bool) -> tuple[dict[Key, float], dict[Key, float]]:
+    """Rate per (workload, library, threads): GFLOP/s (GEMM) or samples/s (steps), and
+    each cell's spread (slowest round over fastest). Library names are "fastnn",
+    "numpy", "torch"."""
     from fastnn import _bench_gemm, _bench_train
 
-    rates: dict[tuple[str, str, int], float] = {}
+    rates: dict[Key, float] = {}
+    spreads: dict[Key, float] = {}
     for r in _bench_gemm.run(cases=GEMM_CASES, libs=["fastnn", "numpy", "torch"],
                              threads=threads, rounds=rounds, quick=quick, stream=sys.stderr):
         rates[(r.case, r.lib, r.threads)] = r.gflops
+        spreads[(r.case, r.lib, r.threads)] = r.spread
     rows, _ = _bench_train.run(configs=STEPS, libs=["fastnn", "fastnn-fused", "numpy",
                                                       "torch-fused"],
                                threads=threads, rounds=rounds, quick=quick, stream=sys.stderr)
     for r in rows:
-        lib = {"torch-fused": "torch"}.get(r.lib, r.lib)
+        lib = {"torch-fused": "torch", "fastnn": "fastnn-eager",
+               "fastnn-fused": "fastnn"}.get(r.lib, r.lib)  # the fused step stands for fastnn
         rates[(f"step {r.config}", lib, r.threads)] = r.samples_per_s
-    for (work, lib, n), v in list(rates.items()):  # the fused step stands for fastnn
-        if lib == "fastnn-fused":
+        spreads[(f"step {r.config}", lib, r.threads)] = r.spread
+    for (work, lib, n), v in list(rates.items()):  # no fused step: the eager one stands in
+        if lib == "fastnn-eager" and (work, "fastnn", n) not in rates:
             rates[(work, "fastnn", n)] = v
-    return rates
+            spreads[(work, "fastnn", n)] = spreads[(work, lib, n)]
+    return rates, spreads
+
+
+def disturbed(spreads: dict[Key, float], limit: float = 1.3) -> list[str]:
+    """The cells whose slowest round took more than ``limit`` times their fastest: on a
+    quiet machine interleaved rounds agree within a few percent, so these name the
+    cells (and often the thread counts) where other work disturbed the run."""
+    return [f"{w} {lib} {n} thr ({s:.2f}x)" for (w, lib, n), s in sorted(spreads.items())
+            if s > limit]
 
 
 def threshold_table(rates: dict[tuple[str, str, int], float], threads: Sequence[int],
@@ -162,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         cpu = "unknown CPU"
-    rates = measure(args.threads, args.rounds, args.quick)
+    rates, spreads = measure(args.threads, args.rounds, args.quick)
     print(f"### Thread scaling: {cpu}, {os.cpu_count()} CPUs, fastnn simd {info['simd']}, "
           f"blocks {info['gemm_blocking']}\n")
     print("GEMM in GFLOP/s, steps in samples/s; in brackets fastnn / NumPy and fastnn / torch "
@@ -172,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nfastnn GFLOP/s (x NumPy above) with each GEMM thread threshold:\n")
         print(threshold_table(rates, args.threads, args.gemm_thresholds, args.rounds,
                               args.quick))
+    noisy = disturbed(spreads)
+    print("\nDisturbed cells (slowest round over 1.3x the fastest): "
+          + ("none" if not noisy else ", ".join(noisy)))
     fails = checks(rates, args.threads)
     print("\nChecks: " + ("all pass" if not fails else "\n- " + "\n- ".join(fails)))
     return 1 if fails and args.check else 0

@@ -374,6 +374,12 @@ def test_interleave_runs_rounds_in_turn(tmp_path):
     assert all(len(t.seconds) == 2 and t.median > 0 for t in timings)
 
 
+def test_timing_spread_is_the_slowest_window_over_the_fastest():
+    t = _bench_proc.Timing("x", (2.0, 1.0, 4.0, 1.5), None)
+    assert t.median == 1.75 and t.spread == 4.0
+    assert _bench_proc.Timing("y", (3.0,), None).spread == 1.0
+
+
 def test_dead_worker_raises_with_its_stderr():
     worker = _bench_proc.Worker("broken", [sys.executable, "-c", "raise SystemExit('boom')"], 1)
     with pytest.raises(RuntimeError, match=r"worker 'broken' exited with status 1 .*\n.*boom"):

@@ -122,6 +122,7 @@ class Row:
     lib: str
     threads: int
     seconds: float  # median seconds per call
+    spread: float = 1.0  # slowest round over fastest (Timing.spread)
 
     @property
     def gflops(self) -> float:
@@ -154,6 +155,7 @@ def run(*, cases: Sequence[str] | None = None, libs: Sequence[str] | None = None
                       flush=True)
             workers = [Worker(lib, worker_argv("fastnn._bench_gemm", [lib, name, str(n), *extra],
                                                import_fastnn=lib == "fastnn"), n) for lib in libs]
-            rows += [Row(name, t.label, n, t.median) for t in interleave(workers, rounds)]
+            rows += [Row(name, t.label, n, t.median, t.spread)
+                     for t in interleave(workers, rounds)]
     return rows
 

@@ -153,6 +153,12 @@ class Timing:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def spread(self) -> float:
+        """Slowest window over fastest: near 1 on a quiet machine, large when another
+        process disturbed some rounds."""
+        return max(self.seconds) / min(self.seconds)
+
 
 # Runs MODULE.worker_main(ARGS) from `python -c BOOT PACKAGE_DIR MODULE ARGS...`. When asked,
 # a bare module object with fastnn's __path__ stands in for the package, so the submodule

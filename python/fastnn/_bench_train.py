@@ -332,6 +332,7 @@ class Row:
     threads: int
     seconds: float            # median seconds per step
     maxrss_kib: int | None    # the worker's peak resident set size
+    spread: float = 1.0       # slowest round over fastest (Timing.spread)
 
     @property
     def samples_per_s(self) -> float:
@@ -384,7 +385,8 @@ def run(*, configs: Sequence[str] | None = None, libs: Sequence[str] | None = No
                                                import_fastnn=lib.startswith("fastnn")), n)
                        for lib in runnable]
             for timing in interleave(workers, rounds):
-                rows.append(Row(name, timing.label, n, timing.median, timing.maxrss_kib))
+                rows.append(Row(name, timing.label, n, timing.median, timing.maxrss_kib,
+                                timing.spread))
     return rows, skipped
 
 
