@@ -91,7 +91,7 @@ def disturbed(spreads: dict[Key, float], limit: float = 1.3) -> list[str]:
             if s > limit]
 
 
-def threshold_table(rates: dict[tuple[str, str, int], float], threads: Sequence[int],
+def threshold_table(rates: dict[Key, float], threads: Sequence[int],
                     thresholds: Sequence[int], rounds: int, quick: bool) -> str:
     """fastnn / NumPy on the GEMM cases with each GEMM thread threshold."""
     from fastnn import _bench_gemm
@@ -118,7 +118,7 @@ def threshold_table(rates: dict[tuple[str, str, int], float], threads: Sequence[
     return "\n".join(lines)
 
 
-def table(rates: dict[tuple[str, str, int], float], threads: Sequence[int]) -> str:
+def table(rates: dict[Key, float], threads: Sequence[int]) -> str:
     works = [*GEMM_CASES, *(f"step {s}" for s in STEPS)]
     head = ["workload", *(f"{n} thr: fastnn (x numpy, x torch)" for n in threads)]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
@@ -137,7 +137,7 @@ def table(rates: dict[tuple[str, str, int], float], threads: Sequence[int]) -> s
     return "\n".join(lines)
 
 
-def checks(rates: dict[tuple[str, str, int], float], threads: Sequence[int]) -> list[str]:
+def checks(rates: dict[Key, float], threads: Sequence[int]) -> list[str]:
     """The collapse checks of the module docstring; one line per failure."""
     cpus = os.cpu_count() or 1
     fails = []

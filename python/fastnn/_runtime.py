@@ -44,6 +44,11 @@ def default_num_threads() -> int | None:
     return max(1, min(cpus or 1, limit if limit is not None else cpus or 1))
 
 
+# Whether the thread count is the user's (set_num_threads, OMP_NUM_THREADS) rather than
+# fastnn's default: fastnn.distributed.init() shares the default among the ranks of a node.
+_chosen_by_user = False
+
+
 def set_num_threads(n: int) -> None:
     """Sets the number of OpenMP threads fastnn kernels use.
 
@@ -58,11 +63,6 @@ def set_num_threads(n: int) -> None:
     global _chosen_by_user
     _core.set_num_threads(check_int(n, "set_num_threads()", "n", low=1))
     _chosen_by_user = True
-
-
-# Whether the thread count is the user's (set_num_threads, OMP_NUM_THREADS) rather than
-# fastnn's default: fastnn.distributed.init() shares the default among the ranks of a node.
-_chosen_by_user = False
 
 
 def threads_chosen_by_user() -> bool:
