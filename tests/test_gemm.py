@@ -458,7 +458,7 @@ def test_fastnn_arch_override(value):
 
 def test_avx512_and_its_emulation_are_bit_identical(rng):
     """The 16-lane kernel gives the same bits natively (zmm) and as ymm pairs: one
-    source, same tile, same operations (ukernel_w16.h). Edge tiles, K blocks, alpha/beta."""
+    source, same tile, same operations (ukernel_tile.h). Edge tiles, K blocks, alpha/beta."""
     if not _core._gemm_arch_supported("avx512"):
         pytest.skip("this CPU has no AVX-512; avx512emu is checked against the reference")
     for (M, N, K), (ta, tb) in zip([(9, 49, 385), (130, 100, 70), (8, 48, 3), (225, 4081, 2)],

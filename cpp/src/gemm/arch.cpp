@@ -27,7 +27,7 @@ constexpr GemmArch kArchs[] = {
     {"avx512", Isa::avx512, avx512::kMR, avx512::kNR, 224, 384, 4080, &avx512::ukernel,
      &avx2::pack_block, &avx512::ukernel_edge},
     {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block,
-     nullptr},
+     &avx2::ukernel_edge},
 #endif
     {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
      &scalar::pack_block, nullptr},

@@ -44,18 +44,11 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
              float alpha, float beta, float* c, index_t ldc);
 }  // namespace scalar
 
-// AVX2 + FMA intrinsics: 6 x 16 tile = 12 ymm accumulators.
-namespace avx2 {
-constexpr index_t kMR = 6;
-constexpr index_t kNR = 16;
-void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
-             float alpha, float beta, float* c, index_t ldc);
-}  // namespace avx2
-
-// The 16-lane kernel (ukernel_w16.h), one source compiled twice with the same
-// tile: avx512 natively (zmm, AVX-512F), avx512emu as ymm pairs (AVX2 + FMA) so
-// the 16-lane path also runs on CPUs without AVX-512.
-#define FASTNN_DECLARE_W16_KERNEL(ns, mr, nr)                                                  \
+// The SIMD kernels: one source (ukernel_tile.h) over a vector type. avx2: Vec8,
+// 6 x 16 tile = 12 ymm accumulators. The 16-lane kernel, compiled twice with the
+// same tile: avx512 natively (zmm, AVX-512F), avx512emu as ymm pairs (AVX2 + FMA)
+// so the 16-lane path also runs on CPUs without AVX-512.
+#define FASTNN_DECLARE_TILE_KERNEL(ns, mr, nr)                                                  \
   namespace ns {                                                                              \
   constexpr index_t kMR = mr;                                                                 \
   constexpr index_t kNR = nr;                                                                 \
@@ -65,8 +58,9 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
                     index_t csa, const float* b, index_t rsb, float alpha, float beta,      \
                     float* c, index_t ldc);                                                   \
   }
-FASTNN_DECLARE_W16_KERNEL(avx512, 8, 48)
-FASTNN_DECLARE_W16_KERNEL(avx512emu, 8, 48)
-#undef FASTNN_DECLARE_W16_KERNEL
+FASTNN_DECLARE_TILE_KERNEL(avx2, 6, 16)
+FASTNN_DECLARE_TILE_KERNEL(avx512, 8, 48)
+FASTNN_DECLARE_TILE_KERNEL(avx512emu, 8, 48)
+#undef FASTNN_DECLARE_TILE_KERNEL
 
 }  // namespace fastnn::gemm_detail

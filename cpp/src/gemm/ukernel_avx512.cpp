@@ -1,4 +1,4 @@
-// ukernel_avx512.cpp: the 16-lane micro-kernel (ukernel_w16.h) compiled natively
+// ukernel_avx512.cpp: the 16-lane micro-kernel (ukernel_tile.h) compiled natively
 // for AVX-512 (-mavx512f etc., CMake, by file name); called only after runtime
 // dispatch has checked that the CPU and OS support AVX-512.
 //
@@ -14,18 +14,18 @@
 // On Zen 4 a zmm FMA issues as two 256-bit halves, so zmm and ymm FMA peaks
 // are equal (peak_flops: 110.7 vs 112.4); zmm wins on the fewer instructions
 // and the 32 registers (avx2's 6x16 ymm tile: 78-89 on 1024^2 in the same runs).
-#include "gemm/ukernel_w16.h"
+#include "gemm/ukernel_tile.h"
 
 namespace fastnn::gemm_detail::avx512 {
 
 void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
              float alpha, float beta, float* c, index_t ldc) {
-  w16_zmm::tile<kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, kMR, kNR);
+  tile_zmm::tile<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, kMR, kNR);
 }
 
 void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa, index_t csa,
                   const float* b, index_t rsb, float alpha, float beta, float* c, index_t ldc) {
-  w16_zmm::tile_edge<kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  tile_zmm::tile_edge<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
 }
 
 }  // namespace fastnn::gemm_detail::avx512

@@ -8,7 +8,7 @@
 //     lanes 0-7, hi = lanes 8-15), masks are lane masks for vmaskmovps / vblendvps
 //     (util/simd_vec16_ymm2.h and util/simd_vec8.h, namespace simd_ymm2).
 //
-// Kernels written over Vec16 (the 16-lane GEMM micro-kernel, ukernel_w16.h; the
+// Kernels written over Vec16 (the 16-lane GEMM micro-kernel, ukernel_tile.h; the
 // element-wise kernels, which are templates over the vector type and also run
 // on Vec8) therefore run the exact same lane loops and tail masks on every x86-64
 // machine with AVX2: natively where the CPU has AVX-512, emulated by ymm pairs

@@ -1,87 +1,92 @@
-// ukernel_w16.h: the 16-lane GEMM micro-kernel, written once over Vec16
-// (util/simd_vec.h) and compiled twice: natively with AVX-512 (ukernel_avx512.cpp,
-// namespace avx512) and with AVX2 as ymm pairs (ukernel16_avx2.cpp, namespace
-// avx512emu). Include only from those two files.
+// ukernel_tile.h: the GEMM micro-kernel, written once over a vector type V
+// (util/simd_vec.h: Vec8 or Vec16, W = V::kWidth lanes) and compiled per ISA:
+//   ukernel_avx2.cpp      V = Vec8, 6 x 16 tile (the avx2 path);
+//   ukernel_avx512.cpp    V = V on zmm, 8 x 48 (the avx512 path);
+//   ukernel16_avx2.cpp    V = V as ymm pairs, 8 x 48 (the avx512emu path).
+// Include only from those files.
 //
-// Tile: MR rows x NV vectors of 16 floats (NR = 16 NV). For k = 0 .. kc-1:
-//   b_v = B[k, 16v : 16v + 16]            (NV loads)
+// Tile: MR rows x NV vectors of W floats (NR = W NV). For k = 0 .. kc-1:
+//   b_v = B[k, Wv : Wv + W]               (NV loads)
 //   acc[i][v] += A[i, k] * b_v            (broadcast A[i, k], one FMA per acc)
 // so every accumulator sees one FMA per k, k ascending (fixed summation order).
 // Write-back (ukernel.h): C = fl(fl(alpha * acc) + fl(beta * C)), no FMA.
 //
 // Edge tiles (mr < MR rows or nr < NR columns valid) run the narrowest tile that
-// covers them (tile_edge: fewer 16-lane columns, halved rows), over the zero-padded
+// covers them (tile_edge: fewer vector columns, halved rows), over the zero-padded
 // panels, and write back only rows < mr, with masked loads and stores for the
 // columns < nr: no scalar path and no on-stack tile. Every C element gets the same
 // FMAs in the same order in any tile shape, so results do not depend on which ran;
-// an output layer of 10 units then costs one 16-lane column, not three.
+// an output layer of 10 units then costs one vector column, not all NV.
 #pragma once
 
 #include "gemm/ukernel.h"
 #include "util/simd_vec.h"
 
 #if FASTNN_VEC16_NATIVE
-namespace fastnn::gemm_detail::w16_zmm {
+namespace fastnn::gemm_detail::tile_zmm {
 using namespace fastnn::simd_zmm;
 #else
-namespace fastnn::gemm_detail::w16_ymm2 {
+namespace fastnn::gemm_detail::tile_ymm2 {
 using namespace fastnn::simd_ymm2;
 #endif
 namespace {
 
-// One C row segment of 16 lanes (masked when m is not all lanes).
-template <bool kFull>
-inline void store_seg(float* c, Vec16 ab, Vec16 va, Vec16 vb, bool read_c, Mask16 m) {
-  Vec16 r = va * ab;
+// One C row segment of W lanes (masked when m is not all lanes).
+template <bool kFull, class V>
+inline void store_seg(float* c, V ab, V va, V vb, bool read_c, typename V::Mask m) {
+  V r = va * ab;
   if (kFull) {
-    if (read_c) r = r + vb * Vec16::load(c);
+    if (read_c) r = r + vb * V::load(c);
     r.store(c);
   } else {
-    if (read_c) r = r + vb * Vec16::load(c, m);
+    if (read_c) r = r + vb * V::load(c, m);
     r.store(c, m);
   }
 }
 
 // C[0:mr, 0:nr] = alpha * A panel @ B panel + beta * C (see the file comment).
 // The A element (i, k) is at a[i * rsa + k * csa], the B row k at b + k * rsb.
-template <int MR, int NV>
+// PS: the row count of a packed A panel (csa == PS, rsa == 1), which an edge tile
+// with fewer rows reads with constant offsets too.
+template <class V, int MR, int NV, int PS = MR>
 inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
                  index_t rsb, float alpha, float beta, float* c, index_t ldc, index_t mr,
                  index_t nr) {
+  constexpr int W = V::kWidth;
   for (index_t i = 0; i < mr; ++i) {  // start fetching C so the write-back does not wait
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * NV - 1), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + W * NV - 1), _MM_HINT_T0);
   }
-  Vec16 acc[MR][NV];
+  V acc[MR][NV];
 #pragma GCC unroll 64
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; ++v) acc[i][v] = Vec16::zero();
-  if (rsa == 1 && csa == MR) {
-    // Packed A panel: the MR values of column k are contiguous (constant offsets).
+    for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+  if (rsa == 1 && csa == PS) {
+    // Packed A panel: the values of column k are contiguous (constant offsets).
 #pragma GCC unroll 2
     for (index_t k = 0; k < kc; ++k) {
-      Vec16 bv[NV];
+      V bv[NV];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = Vec16::load(b + 16 * v);
+      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + W * v);
 #pragma GCC unroll 64
       for (int i = 0; i < MR; ++i) {
-        const Vec16 ai = Vec16::bcast(a + i);
+        const V ai = V::bcast(a + i);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
       }
-      a += MR;
+      a += PS;
       b += rsb;
     }
   } else {
     // A read in place through its strides (a row-major A: rsa = lda, csa = 1).
     for (index_t k = 0; k < kc; ++k) {
-      Vec16 bv[NV];
+      V bv[NV];
 #pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = Vec16::load(b + 16 * v);
+      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + W * v);
 #pragma GCC unroll 64
       for (int i = 0; i < MR; ++i) {
-        const Vec16 ai = Vec16::bcast(a + i * rsa);
+        const V ai = V::bcast(a + i * rsa);
 #pragma GCC unroll 8
         for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
       }
@@ -89,48 +94,51 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
       b += rsb;
     }
   }
-  const Vec16 va = Vec16::splat(alpha), vb = Vec16::splat(beta);
+  const V va = V::splat(alpha), vb = V::splat(beta);
   const bool read_c = beta != 0.0f;
-  if (mr == MR && nr == 16 * NV) {
+  if (mr == MR && nr == W * NV) {
 #pragma GCC unroll 64
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
       for (int v = 0; v < NV; ++v)
-        store_seg<true>(c + i * ldc + 16 * v, acc[i][v], va, vb, read_c, Mask16{});
+        store_seg<true>(c + i * ldc + W * v, acc[i][v], va, vb, read_c, typename V::Mask{});
     return;
   }
-  Mask16 masks[NV];
+  using Mask = typename V::Mask;
+  Mask masks[NV];
 #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) masks[v] = Mask16::first_n(nr - 16 * v < 0 ? 0 : nr - 16 * v);
+  for (int v = 0; v < NV; ++v) masks[v] = Mask::first_n(nr - W * v < 0 ? 0 : nr - W * v);
 #pragma GCC unroll 64
   for (int i = 0; i < MR; ++i) {
     if (i >= mr) break;
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v)
-      if (16 * v < nr) store_seg<false>(c + i * ldc + 16 * v, acc[i][v], va, vb, read_c, masks[v]);
+      if (W * v < nr) store_seg<false>(c + i * ldc + W * v, acc[i][v], va, vb, read_c, masks[v]);
   }
 }
 
 // An edge tile through the smallest tile<rows, vectors> that covers mr x nr: vectors
-// ceil(nr / 16) <= NV, rows MR halved while that still covers mr (down to 2).
-template <int MR, int NV>
+// ceil(nr / W) <= NV, rows MR halved while that still covers mr (down to 2). PS as
+// in tile: the packed panel's row count, which halving keeps.
+template <class V, int MR, int NV, int PS = MR>
 inline void tile_edge(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
                       index_t rsb, float alpha, float beta, float* c, index_t ldc, index_t mr,
                       index_t nr) {
+  constexpr int W = V::kWidth;
   if constexpr (NV > 1) {
-    if (nr <= 16 * (NV - 1)) {
-      tile_edge<MR, NV - 1>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+    if (nr <= W * (NV - 1)) {
+      tile_edge<V, MR, NV - 1, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
       return;
     }
   }
   if constexpr (MR > 2 && MR % 2 == 0) {
     if (mr <= MR / 2) {
-      tile_edge<MR / 2, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+      tile_edge<V, MR / 2, NV, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
       return;
     }
   }
-  tile<MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  tile<V, MR, NV, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
 }
 
 }  // namespace
-}  // namespace fastnn::gemm_detail::w16_zmm / w16_ymm2
+}  // namespace fastnn::gemm_detail::tile_zmm / tile_ymm2
