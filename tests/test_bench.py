@@ -374,6 +374,37 @@ def test_interleave_runs_rounds_in_turn(tmp_path):
     assert all(len(t.seconds) == 2 and t.median > 0 for t in timings)
 
 
+def test_worker_env_reaches_its_own_process_only(tmp_path):
+    log = tmp_path / "env"
+    code = ("import os\nfrom fastnn._bench_proc import serve\n"
+            f"serve(lambda: open({str(log)!r}, 'a').write(os.environ.get('FASTNN_X', '-')),"
+            " quick=True)")
+    workers = [_bench_proc.Worker("set", [sys.executable, "-c", code], 1, (("FASTNN_X", "7"),)),
+               _bench_proc.Worker("plain", [sys.executable, "-c", code], 1)]
+    _bench_proc.interleave(workers, rounds=1)
+    assert log.read_text() == "7-" + "7-"
+    assert "FASTNN_X" not in os.environ
+
+
+def test_gemm_blocks_script_asks_for_the_kc_it_labels():
+    """benchmarks/gemm_blocks.py sets kc through FASTNN_CACHE_SIZES; fastnn must then
+    derive exactly that kc (and keep this machine's L2 and L3)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "gemm_blocks.py")
+    spec = importlib.util.spec_from_file_location("gemm_blocks", path)
+    gemm_blocks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gemm_blocks)
+    blocking = fn.info()["gemm_blocking"]
+    if not blocking["l2"] or not blocking["l3"]:
+        pytest.skip("cache sizes unknown on this machine")
+    for kc in (128, 192):
+        sizes = gemm_blocks.cache_sizes_for(kc, blocking)
+        got = gemm_blocks.blocks_under({"FASTNN_CACHE_SIZES": sizes})
+        assert got["kc"] == kc and got["l2"] == blocking["l2"] and got["l3"] == blocking["l3"]
+        assert got["mc"] % got["mr"] == 0 and got["mc"] * got["kc"] * 4 <= blocking["l2"] // 2
+
+
 def test_timing_spread_is_the_slowest_window_over_the_fastest():
     t = _bench_proc.Timing("x", (2.0, 1.0, 4.0, 1.5), None)
     assert t.median == 1.75 and t.spread == 4.0

@@ -134,11 +134,14 @@ def serve(call: Callable[[], object], *, quick: bool = False, window_s: float = 
 
 @dataclass(frozen=True)
 class Worker:
-    """One competitor: a label, the command line starting its worker, its thread count."""
+    """One competitor: a label, the command line starting its worker, its thread count,
+    and variables its process gets on top of this one's environment (a fastnn setting
+    under comparison, say)."""
 
     label: str
     argv: Sequence[str]
     threads: int
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,8 @@ class _Process:
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(list(worker.argv), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr, text=True,
-                                     bufsize=1, env=child_env(worker.threads))
+                                     bufsize=1, env={**child_env(worker.threads),
+                                                     **dict(worker.env)})
 
     def receive(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
