@@ -44,6 +44,21 @@ inline void store_seg(float* c, V ab, V va, V vb, bool read_c, typename V::Mask 
   }
 }
 
+// One k step: acc[i][v] += A[i, k] * B[k, W v : W v + W], A[i, k] at a[i * rsa].
+template <class V, int MR, int NV>
+inline void fma_step(V (&acc)[MR][NV], const float* a, index_t rsa, const float* b) {
+  constexpr int W = V::kWidth;
+  V bv[NV];
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; ++v) bv[v] = V::load(b + W * v);
+#pragma GCC unroll 64
+  for (int i = 0; i < MR; ++i) {
+    const V ai = V::bcast(a + i * rsa);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
+  }
+}
+
 // C[0:mr, 0:nr] = alpha * A panel @ B panel + beta * C (see the file comment).
 // The A element (i, k) is at a[i * rsa + k * csa], the B row k at b + k * rsb.
 // PS: the row count of a packed A panel (csa == PS, rsa == 1), which an edge tile
@@ -65,34 +80,10 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
   if (rsa == 1 && csa == PS) {
     // Packed A panel: the values of column k are contiguous (constant offsets).
 #pragma GCC unroll 2
-    for (index_t k = 0; k < kc; ++k) {
-      V bv[NV];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + W * v);
-#pragma GCC unroll 64
-      for (int i = 0; i < MR; ++i) {
-        const V ai = V::bcast(a + i);
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
-      }
-      a += PS;
-      b += rsb;
-    }
+    for (index_t k = 0; k < kc; ++k, a += PS, b += rsb) fma_step<V, MR, NV>(acc, a, 1, b);
   } else {
     // A read in place through its strides (a row-major A: rsa = lda, csa = 1).
-    for (index_t k = 0; k < kc; ++k) {
-      V bv[NV];
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; ++v) bv[v] = V::load(b + W * v);
-#pragma GCC unroll 64
-      for (int i = 0; i < MR; ++i) {
-        const V ai = V::bcast(a + i * rsa);
-#pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[i][v] = fmadd(ai, bv[v], acc[i][v]);
-      }
-      a += csa;
-      b += rsb;
-    }
+    for (index_t k = 0; k < kc; ++k, a += csa, b += rsb) fma_step<V, MR, NV>(acc, a, rsa, b);
   }
   const V va = V::splat(alpha), vb = V::splat(beta);
   const bool read_c = beta != 0.0f;
