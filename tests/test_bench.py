@@ -130,6 +130,29 @@ def test_time_pair_interleaves_and_counts_calls():
     assert fastnn_s >= 0 and numpy_s >= 0
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_time_pair_settles_before_each_multithreaded_loop(monkeypatch, threads):
+    """At several threads each timed loop follows a pause (the other side's idle pool
+    threads stop spinning) and one untimed call; at one thread neither."""
+    events: list[str] = []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: events.append(f"sleep {s}"))
+    monkeypatch.setattr(bench, "_calls_per_loop", lambda f, target: 1)
+
+    def loop(f, number):
+        events.append("timed")
+        f()
+        return 1.0
+
+    monkeypatch.setattr(bench, "_loop", loop)
+    pair = Pair(lambda: events.append("f") or (), lambda: events.append("n") or ())
+    bench._time_pair(pair, repeat=2, quick=False, threads=threads)
+    pause = [f"sleep {bench.SETTLE_S}"] if threads > 1 else []
+    untimed_f, untimed_n = (["f"], ["n"]) if threads > 1 else ([], [])
+    assert events == (["f", "n"]  # warm-up before calibration
+                      + pause + untimed_f + ["timed", "f"] + pause + untimed_n + ["timed", "n"]
+                      + pause + untimed_n + ["timed", "n"] + pause + untimed_f + ["timed", "f"])
+
+
 def test_calls_per_loop_grows_until_measurable():
     calls = [0]
 

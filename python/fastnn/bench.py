@@ -10,7 +10,9 @@ compares different work; a mismatch raises ``RuntimeError``.
 Timing is timeit-style: after a warm-up, each side runs ``repeat`` loops of a
 calibrated number of calls (about 0.15 s per side and case in all; one call per
 loop in quick mode), fastnn and NumPy loops interleaved to spread the noise of
-a shared machine over both, and the per-call time is the median over the loops.
+a shared machine over both (at several threads each loop starts after a pause
+that lets the other side's idle pool threads stop spinning, and one untimed
+call), and the per-call time is the median over the loops.
 ``ratio`` is NumPy time / fastnn time: above 1, fastnn is faster. GFLOP/s are
 given for the GEMM-type cases (matmul, Linear, the training step).
 
@@ -47,6 +49,7 @@ from typing import Any, Callable, TextIO
 import numpy as np
 
 from . import nn, optim
+from ._bench_proc import SETTLE_S, WINDOW_S
 from ._runtime import get_num_threads, info, set_num_threads
 from ._validation import check_int
 from .functional import matmul
@@ -469,17 +472,36 @@ def _calls_per_loop(f: Callable[[], Outputs], target: float) -> int:
         number *= 10
 
 
-def _time_pair(pair: Pair, repeat: int, quick: bool) -> tuple[float, float]:
-    """Median seconds per call of (fastnn, NumPy), their loops interleaved."""
+def _time_pair(pair: Pair, repeat: int, quick: bool,
+               threads: int = 1) -> tuple[float, float]:
+    """Median seconds per call of (fastnn, NumPy), their loops interleaved.
+
+    With several threads each loop starts after a pause of SETTLE_S and one untimed
+    call: the pool threads of the side that ran last keep spinning when idle
+    (OpenBLAS's for about 0.1 s) and would otherwise hold a core the other side's
+    threads need (at 2 threads on 2 cores fastnn's matmul then ran at its 1-thread
+    speed, 0.43x to 0.52x NumPy); the untimed call then wakes this side's threads,
+    and on a virtual machine the idle vCPUs, which took up to one extra call's time.
+    """
     funcs = (pair.fastnn, pair.numpy)
     if quick:
         numbers = [1, 1]
     else:
-        numbers = [_calls_per_loop(f, SECONDS_PER_SIDE / repeat) for f in funcs]  # also warms up
+        for f in funcs:  # first calls: allocations, thread start-up; then calibrate warm
+            f()
+        # Several threads: loops of at least WINDOW_S, so that the ramp-up after each
+        # pause (threads, and on a virtual machine vCPUs, waking) is a small part.
+        target = SECONDS_PER_SIDE / repeat if threads == 1 else max(SECONDS_PER_SIDE / repeat,
+                                                                    WINDOW_S)
+        numbers = [_calls_per_loop(f, target) for f in funcs]
+    settle = threads > 1 and not quick
     samples: tuple[list[float], list[float]] = ([], [])
     for r in range(repeat):
         order = (0, 1) if r % 2 == 0 else (1, 0)  # alternate who runs first
         for side in order:
+            if settle:
+                time.sleep(SETTLE_S)
+                funcs[side]()
             samples[side].append(_loop(funcs[side], numbers[side]) / numbers[side])
     return statistics.median(samples[0]), statistics.median(samples[1])
 
@@ -536,7 +558,7 @@ def run(*, quick: bool = False, threads: int | None = None, repeat: int = 5,
                 print(f"bench [{i + 1}/{len(chosen)}] {case.name}", file=stream, flush=True)
             pair = case.build(np.random.default_rng(i))
             pair.verify(case.name)
-            fastnn_s, numpy_s = _time_pair(pair, repeat, quick)
+            fastnn_s, numpy_s = _time_pair(pair, repeat, quick, threads)
             rows.append(Row(case.name, case.size, threads, fastnn_s, numpy_s, case.flops))
     return rows
 
