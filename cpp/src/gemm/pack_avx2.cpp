@@ -2,8 +2,8 @@
 //
 // Compiled with -mavx2 -mfma (CMake, by file name); used only through the avx2
 // row of the arch table. Two fast cases cover every GEMM operand layout:
-//   rows contiguous (ts == 1): each k row of the block is read once, front to back,
-//     with (masked) vector copies into the panels;
+//   rows contiguous (ts == 1): the block's rows are read in chunks of 8, front to
+//     back, with vector copies into the panels (masked only at the block's edge);
 //   lines contiguous along k (ks == 1): 8 lines x 8 k values are loaded as 8
 //     vectors, transposed in registers and stored as 8 panel rows, so both the
 //     reads and the writes are full vectors (a scalar gather here cost ~30% of a
@@ -72,7 +72,8 @@ void pack_rows(index_t kc, index_t n, const float* src, index_t ks, index_t w, f
       float* d = dst + p * w * kc;
       if (w % 8 == 0) {
         for (index_t k = k0; k < k1; ++k)
-          for (index_t t = 0; t < w; t += 8) _mm256_storeu_ps(d + k * w + t, _mm256_loadu_ps(s + k * ks + t));
+          for (index_t t = 0; t < w; t += 8)
+            _mm256_storeu_ps(d + k * w + t, _mm256_loadu_ps(s + k * ks + t));
       } else if (w < 8 && p * w + 8 <= n) {
         // A narrow panel (the 6-wide A panel) whose 8-float reads stay inside the
         // block row: full loads, and full stores that spill into the next row
@@ -126,7 +127,8 @@ inline void load_block8(const float* src, index_t ts, index_t n, index_t t0, ind
     return;
   }
   const index_t lines = n > t0 ? n - t0 : 0;
-  for (index_t i = 0; i < 8; ++i) r[i] = i < lines ? _mm256_loadu_ps(s + i * ts) : _mm256_setzero_ps();
+  for (index_t i = 0; i < 8; ++i)
+    r[i] = i < lines ? _mm256_loadu_ps(s + i * ts) : _mm256_setzero_ps();
   transpose8(r);
 }
 
@@ -153,7 +155,8 @@ void pack_lines_wide(index_t kc, index_t n, const float* src, index_t ts, index_
     const index_t lines = n - t0 >= 8 ? 8 : (n > t0 ? n - t0 : 0);
     __m256 r[8];
     for (index_t i = 0; i < 8; ++i)
-      r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + whole, kmask) : _mm256_setzero_ps();
+      r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + whole, kmask)
+                       : _mm256_setzero_ps();
     transpose8(r);
     for (index_t k = whole; k < kc; ++k) _mm256_storeu_ps(dst + k * w + t0, r[k - whole]);
   }
@@ -202,7 +205,8 @@ void pack_lines(index_t kc, index_t n, const float* src, index_t ts, index_t w, 
       const __m256i kmask = lane_mask(depth);
       __m256 r[8];
       for (index_t i = 0; i < 8; ++i)
-        r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + k0, kmask) : _mm256_setzero_ps();
+        r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + k0, kmask)
+                         : _mm256_setzero_ps();
       transpose8(r);
       for (index_t k = 0; k < depth; ++k) {
         float* d = dst + (k0 + k) * w + t0;

@@ -10,12 +10,14 @@ namespace fastnn::gemm_detail::avx512emu {
 
 void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
              float alpha, float beta, float* c, index_t ldc) {
-  tile_ymm2::tile<simd_ymm2::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, kMR, kNR);
+  tile_ymm2::tile<simd_ymm2::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c,
+      ldc, kMR, kNR);
 }
 
 void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa, index_t csa,
                   const float* b, index_t rsb, float alpha, float beta, float* c, index_t ldc) {
-  tile_ymm2::tile_edge<simd_ymm2::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  tile_ymm2::tile_edge<simd_ymm2::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta,
+      c, ldc, mr, nr);
 }
 
 }  // namespace fastnn::gemm_detail::avx512emu

@@ -20,12 +20,14 @@ namespace fastnn::gemm_detail::avx512 {
 
 void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
              float alpha, float beta, float* c, index_t ldc) {
-  tile_zmm::tile<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, kMR, kNR);
+  tile_zmm::tile<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c,
+      ldc, kMR, kNR);
 }
 
 void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa, index_t csa,
                   const float* b, index_t rsb, float alpha, float beta, float* c, index_t ldc) {
-  tile_zmm::tile_edge<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  tile_zmm::tile_edge<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta,
+      c, ldc, mr, nr);
 }
 
 }  // namespace fastnn::gemm_detail::avx512
