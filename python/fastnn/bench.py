@@ -8,11 +8,12 @@ relative to each output's scale (see :class:`Pair`), so the table never
 compares different work; a mismatch raises ``RuntimeError``.
 
 Timing is timeit-style: after a warm-up, each side runs ``repeat`` loops of a
-calibrated number of calls (about 0.15 s per side and case in all; one call per
-loop in quick mode), fastnn and NumPy loops interleaved to spread the noise of
-a shared machine over both (at several threads each loop starts after a pause
-that lets the other side's idle pool threads stop spinning, and one untimed
-call), and the per-call time is the median over the loops.
+calibrated number of calls (about 0.15 s per side and case in all at one thread,
+0.1 s per loop at several; one call per loop in quick mode), fastnn and NumPy
+loops interleaved to spread the noise of a shared machine over both (at several
+threads each loop starts after a pause that lets the other side's idle pool
+threads stop spinning, and one untimed call), and the per-call time is the
+median over the loops.
 ``ratio`` is NumPy time / fastnn time: above 1, fastnn is faster. GFLOP/s are
 given for the GEMM-type cases (matmul, Linear, the training step).
 
@@ -491,8 +492,9 @@ def _time_pair(pair: Pair, repeat: int, quick: bool,
             f()
         # Several threads: loops of at least WINDOW_S, so that the ramp-up after each
         # pause (threads, and on a virtual machine vCPUs, waking) is a small part.
-        target = SECONDS_PER_SIDE / repeat if threads == 1 else max(SECONDS_PER_SIDE / repeat,
-                                                                    WINDOW_S)
+        target = SECONDS_PER_SIDE / repeat
+        if threads > 1:
+            target = max(target, WINDOW_S)
         numbers = [_calls_per_loop(f, target) for f in funcs]
     settle = threads > 1 and not quick
     samples: tuple[list[float], list[float]] = ([], [])

@@ -63,14 +63,13 @@ constexpr index_t kRowChunk = 8;
 // multiple of 4 KiB for the usual w and kc, so all those writes fell into one L1
 // set and the packing took 7-10% of an MLP-layer product (perf, Zen 4).
 void pack_rows(index_t kc, index_t n, const float* src, index_t ks, index_t w, float* dst) {
-  const index_t full = n / w;  // panels with all w columns inside the block
   const index_t panels = (n + w - 1) / w;
   for (index_t k0 = 0; k0 < kc; k0 += kRowChunk) {
     const index_t k1 = k0 + kRowChunk < kc ? k0 + kRowChunk : kc;
-    for (index_t p = 0; p < full; ++p) {
+    for (index_t p = 0; p < panels; ++p) {
       const float* s = src + p * w;
       float* d = dst + p * w * kc;
-      if (w % 8 == 0) {
+      if (w % 8 == 0 && p * w + w <= n) {  // a whole panel of whole vectors
         for (index_t k = k0; k < k1; ++k)
           for (index_t t = 0; t < w; t += 8)
             _mm256_storeu_ps(d + k * w + t, _mm256_loadu_ps(s + k * ks + t));
@@ -85,24 +84,15 @@ void pack_rows(index_t kc, index_t n, const float* src, index_t ks, index_t w, f
           else
             store_n(d + k * w, v, w);
         }
-      } else {
+      } else {  // the rest (the block's last panel): masked, zero-padded past n
         for (index_t k = k0; k < k1; ++k)
           for (index_t t = 0; t < w; t += 8) {
-            const index_t valid = w - t >= 8 ? 8 : w - t;
-            store_n(d + k * w + t, _mm256_maskload_ps(s + k * ks + t, lane_mask(valid)), valid);
+            const index_t col = p * w + t;
+            const index_t valid = n - col >= 8 ? 8 : (n > col ? n - col : 0);
+            const __m256 v = _mm256_maskload_ps(s + k * ks + t, lane_mask(valid));
+            store_n(d + k * w + t, v, w - t >= 8 ? 8 : w - t);
           }
       }
-    }
-    for (index_t p = full; p < panels; ++p) {  // the last, partial panel: zero-padded
-      const float* s = src + p * w;
-      float* d = dst + p * w * kc;
-      for (index_t k = k0; k < k1; ++k)
-        for (index_t t = 0; t < w; t += 8) {
-          const index_t col = p * w + t;
-          const index_t valid = n - col >= 8 ? 8 : (n > col ? n - col : 0);
-          const __m256 v = _mm256_maskload_ps(s + k * ks + t, lane_mask(valid));
-          store_n(d + k * w + t, v, w - t >= 8 ? 8 : w - t);
-        }
     }
   }
 }
@@ -111,9 +101,30 @@ void pack_rows(index_t kc, index_t n, const float* src, index_t ks, index_t w, f
 // short (kc floats) and many, so the hardware prefetcher alone falls behind.
 constexpr index_t kPrefetchAhead = 64;
 
+// Rows k0 .. k1 - 1 (at most 8) of the 8-line group at column t0 of a ks == 1 block
+// of depth kc, through masked loads: lines at or past `lines` read as zeros. Row k
+// goes to dst + k * w + t0, `width` floats of it; a panel narrower than 8 (w < 8)
+// takes full stores that spill into the next row except on its last row (kc - 1).
+inline void pack_group_tail(index_t k0, index_t k1, index_t kc, index_t lines, const float* src,
+                            index_t ts, index_t t0, index_t w, index_t width, float* dst) {
+  const index_t depth = k1 - k0;
+  const __m256i kmask = lane_mask(depth);
+  __m256 r[8];
+  for (index_t i = 0; i < 8; ++i)
+    r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + k0, kmask) : _mm256_setzero_ps();
+  transpose8(r);
+  for (index_t k = 0; k < depth; ++k) {
+    float* d = dst + (k0 + k) * w + t0;
+    if (w < 8 && k0 + k + 1 < kc)
+      _mm256_storeu_ps(d, r[k]);
+    else
+      store_n(d, r[k], width);
+  }
+}
+
 // The 8 x 8 block of lines [t0, t0 + 8) x k [k0, k0 + 8) of a ks == 1 block, as
 // rows: r[k] = (src[(t0 + i) * ts + k0 + k])_i. Lines at or past n (only the last
-// group of a block has them) read the last line and come back as zeros.
+// group of a block has them) come back as zeros.
 inline void load_block8(const float* src, index_t ts, index_t n, index_t t0, index_t k0,
                         __m256 r[8]) {
   const float* s = src + t0 * ts + k0;
@@ -150,16 +161,9 @@ void pack_lines_wide(index_t kc, index_t n, const float* src, index_t ts, index_
       for (index_t k = 0; k < 8; ++k) _mm256_storeu_ps(d + k * w, r[k]);
     }
   if (whole == kc) return;
-  const __m256i kmask = lane_mask(kc - whole);
-  for (index_t t0 = 0; t0 < w; t0 += 8) {
-    const index_t lines = n - t0 >= 8 ? 8 : (n > t0 ? n - t0 : 0);
-    __m256 r[8];
-    for (index_t i = 0; i < 8; ++i)
-      r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + whole, kmask)
-                       : _mm256_setzero_ps();
-    transpose8(r);
-    for (index_t k = whole; k < kc; ++k) _mm256_storeu_ps(dst + k * w + t0, r[k - whole]);
-  }
+  for (index_t t0 = 0; t0 < w; t0 += 8)
+    pack_group_tail(whole, kc, kc, n - t0 >= 8 ? 8 : (n > t0 ? n - t0 : 0), src, ts, t0, w, 8,
+                    dst);
 }
 
 // ks == 1: dst[k * w + t] = src[t * ts + k], through 8 x 8 register transposes.
@@ -200,22 +204,8 @@ void pack_lines(index_t kc, index_t n, const float* src, index_t ts, index_t w, 
       for (index_t k = 0; k < 8; ++k)
         _mm256_storeu_ps(d + k * w, clear ? _mm256_and_ps(r[k], keep) : r[k]);
     }
-    for (; k0 < kc; k0 += 8) {
-      const index_t depth = kc - k0 >= 8 ? 8 : kc - k0;
-      const __m256i kmask = lane_mask(depth);
-      __m256 r[8];
-      for (index_t i = 0; i < 8; ++i)
-        r[i] = i < lines ? _mm256_maskload_ps(src + (t0 + i) * ts + k0, kmask)
-                         : _mm256_setzero_ps();
-      transpose8(r);
-      for (index_t k = 0; k < depth; ++k) {
-        float* d = dst + (k0 + k) * w + t0;
-        if (w < 8 && k0 + k + 1 < kc)
-          _mm256_storeu_ps(d, r[k]);
-        else
-          store_n(d, r[k], width);
-      }
-    }
+    for (; k0 < kc; k0 += 8)
+      pack_group_tail(k0, k0 + 8 < kc ? k0 + 8 : kc, kc, lines, src, ts, t0, w, width, dst);
   }
 }
 

@@ -1,8 +1,8 @@
 // ukernel_tile.h: the GEMM micro-kernel, written once over a vector type V
 // (util/simd_vec.h: Vec8 or Vec16, W = V::kWidth lanes) and compiled per ISA:
 //   ukernel_avx2.cpp      V = Vec8, 6 x 16 tile (the avx2 path);
-//   ukernel_avx512.cpp    V = V on zmm, 8 x 48 (the avx512 path);
-//   ukernel16_avx2.cpp    V = V as ymm pairs, 8 x 48 (the avx512emu path).
+//   ukernel_avx512.cpp    V = Vec16 on zmm, 8 x 48 (the avx512 path);
+//   ukernel16_avx2.cpp    V = Vec16 as ymm pairs, 8 x 48 (the avx512emu path).
 // Include only from those files.
 //
 // Tile: MR rows x NV vectors of W floats (NR = W NV). For k = 0 .. kc-1:

@@ -48,12 +48,9 @@ inline V sign_bit(V x) { return bit_and(V::splat(-0.0f), x); }
 template <class I>
 inline auto pow2i(I n) { return from_bits(shl(n + I::splat(127), 23)); }
 
-// exp(x) = 2^n e^r, n = round(x / ln2), r = x - n ln2 (two-part ln2, so r is exact
-// to float precision), e^r by Cephes' degree-7 expansion. x is clamped to
-// [-104, 88.8] first (beyond: exactly 0 / inf anyway), so n is in [-150, 128];
-// 2^n is applied as 2^(n/2) 2^(n - n/2), both normal, so subnormal results are
-// rounded once and 2^128 overflows to inf as it should.
-// e^r (the rounded n and the polynomial), shared by exp and exp_below88.
+// exp's first part, shared with exp_below88: n = round(x / ln2) into *n, and e^r for
+// r = x - n ln2 (two-part ln2, so r is exact to float precision) by Cephes' degree-7
+// expansion.
 template <class V>
 inline V exp_mantissa(V x, V* n) {
   *n = round_nearest(x * V::splat(1.44269504088896341f));
@@ -69,6 +66,10 @@ inline V exp_mantissa(V x, V* n) {
   return p + V::splat(1.0f);
 }
 
+// exp(x) = 2^n e^r (exp_mantissa). x is clamped to [-104, 88.8] first (beyond:
+// exactly 0 / inf anyway), so n is in [-150, 128]; 2^n is applied as 2^(n/2)
+// 2^(n - n/2), both normal, so subnormal results are rounded once and 2^128
+// overflows to inf as it should.
 template <class V>
 inline V exp(V x) {
   using I = typename V::Int;
