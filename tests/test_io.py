@@ -22,6 +22,7 @@ from fastnn._architecture import from_spec, to_spec
 from fastnn.nn import (
     GELU,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -42,7 +43,7 @@ PYTHON_DIR = str(Path(fn.__file__).resolve().parent.parent)
 def every_layer_model() -> Sequential:
     return Sequential(
         Linear(5, 8), ReLU(), Linear(8, 8, bias=False), LeakyReLU(0.2), Sigmoid(),
-        Linear(8, 6), Tanh(), GELU(), GELU("tanh"), Dropout(0.3), Identity(),
+        Linear(8, 6), Tanh(), GELU(), GELU("tanh"), Dropout(0.3), Identity(), Flatten(),
         Sequential(Linear(6, 4), Sequential(Softmax(dim=-1))),
     )
 
@@ -95,6 +96,20 @@ def test_round_trip_predicts_bit_identically(tmp_path, rng, name):
     X = rng.standard_normal((7, 5))
     np.testing.assert_array_equal(fn.predict(loaded, X), fn.predict(model, X))
     assert loaded.training
+
+
+def test_flatten_round_trips_with_its_dims(tmp_path, rng):
+    """A Sequential that starts with Flatten (image-shaped input), as in PyTorch's quick start."""
+    fn.manual_seed(0)
+    model = Sequential(Flatten(), Linear(6, 4), ReLU(), Flatten(0, 0), Linear(4, 2))
+    path = tmp_path / "m.safetensors"
+    fn.save(model, path)
+    loaded = fn.load(path)
+    assert [type(m) for m in loaded] == [Flatten, Linear, ReLU, Flatten, Linear]
+    assert (loaded[0].start_dim, loaded[0].end_dim, loaded[3].start_dim) == (1, -1, 0)
+    X = rng.standard_normal((5, 2, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded(X), model(X))
+    assert loaded(X).shape == (5, 2)
 
 
 def test_load_into_given_model_and_str_path(tmp_path):
@@ -156,9 +171,10 @@ def test_file_is_a_standard_safetensors_file(tmp_path):
 
 # -- architecture specs --------------------------------------------------------------------
 def test_spec_layout():
-    spec = to_spec(Sequential(Linear(64, 10, bias=False), LeakyReLU(0.1), Dropout(0.25),
-                              GELU("tanh"), Softmax(dim=1)))
+    spec = to_spec(Sequential(Flatten(), Linear(64, 10, bias=False), LeakyReLU(0.1),
+                              Dropout(0.25), GELU("tanh"), Softmax(dim=1)))
     assert spec == {"type": "Sequential", "layers": [
+        {"type": "Flatten", "start_dim": 1, "end_dim": -1},
         {"type": "Linear", "in_features": 64, "out_features": 10, "bias": False},
         {"type": "LeakyReLU", "negative_slope": 0.1}, {"type": "Dropout", "p": 0.25},
         {"type": "GELU", "approximate": "tanh"}, {"type": "Softmax", "dim": 1}]}

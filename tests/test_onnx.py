@@ -11,6 +11,7 @@ import fastnn as fn
 from fastnn.nn import (
     GELU,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -37,6 +38,7 @@ MODELS = {
     "no_bias": lambda: Linear(5, 3, bias=False),
     "softmax_dim1": lambda: Sequential(Linear(5, 4), Softmax(dim=1)),
     "softmax_over_batch": lambda: Sequential(Linear(5, 4), Softmax(dim=0)),
+    "flatten": lambda: Sequential(Flatten(), Linear(5, 4), Flatten(-1, 1), ReLU()),
 }
 
 
@@ -137,6 +139,10 @@ def test_bad_arguments(tmp_path, monkeypatch):
          lambda: fonnx.export(Sequential(Linear(4, 3), Linear(5, 2)), path)),
         (ValueError, r"layer '1' is Softmax\(dim=2\), but the exported input is 2-D",
          lambda: fonnx.export(Sequential(Linear(4, 3), Softmax(dim=2)), path)),
+        (ValueError, r"layer '1' is Flatten\(start_dim=0, end_dim=-1\), but the exported input",
+         lambda: fonnx.export(Sequential(Linear(4, 3), Flatten(0)), path)),
+        (ValueError, r"layer '0' is Flatten\(start_dim=2, end_dim=-1\)",
+         lambda: fonnx.export(Sequential(Flatten(2), Linear(4, 3)), path)),
     ]
     for error, match, call in cases:
         with pytest.raises(error, match=match):

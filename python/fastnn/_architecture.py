@@ -10,7 +10,7 @@ a ``Sequential`` lists its children under ``"layers"``::
 
 Describable: ``Sequential`` (nested too), ``Linear`` (alias ``Dense``),
 ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``Softmax``,
-``Identity`` and ``Dropout``, each of exactly that class (a subclass may
+``Identity``, ``Dropout`` and ``Flatten``, each of exactly that class (a subclass may
 override ``forward``, so it is not). ``fastnn.io`` stores specs in saved files
 and ``fastnn.onnx`` builds graphs from them.
 """
@@ -23,6 +23,7 @@ from . import _random
 from .nn import (
     GELU,
     Dropout,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -48,6 +49,7 @@ _LEAVES: dict[str, tuple[type[Module], dict[str, str]]] = {
     "Softmax": (Softmax, {"dim": "sint"}),
     "Identity": (Identity, {}),
     "Dropout": (Dropout, {"p": "float"}),
+    "Flatten": (Flatten, {"start_dim": "sint", "end_dim": "sint"}),
 }
 _NAMES = ", ".join(["Sequential", *_LEAVES])
 

@@ -13,6 +13,8 @@ GELU (opset < 20)              0.5 x (1 + erf(x / sqrt 2)), or with "tanh":
                                0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 Softmax(dim)                   Softmax(axis=dim)
 Identity, Dropout              Identity (the graph is for inference)
+Flatten(start_dim, end_dim)    Identity: the input is (batch, features), which
+                               Flatten(1, -1) (the default) leaves as it is
 =============================  ==============================================
 
 A ``Module`` subclass written with autograd (``forward`` only) is not exported:
@@ -62,7 +64,7 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
 
     Args:
         model (Module): a ``Sequential`` (nested too) of Linear, ReLU, LeakyReLU,
-            Sigmoid, Tanh, GELU, Softmax, Identity and Dropout, or one such layer.
+            Sigmoid, Tanh, GELU, Softmax, Identity, Dropout and Flatten, or one such layer.
         path (str or os.PathLike): the file, conventionally ``*.onnx``.
         input_dim (int, optional): the number of input features. Default:
             ``None``, the ``in_features`` of the first Linear (required when the
@@ -76,7 +78,8 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
             see the module docstring), or a bad argument type.
         ValueError: ``input_dim`` is missing or does not match the first Linear,
             consecutive Linear sizes do not fit, a Softmax ``dim`` is not 0, 1, -1
-            or -2, or ``opset`` is out of range.
+            or -2, a Flatten would merge the batch dimension into the features, or
+            ``opset`` is out of range.
         ImportError: the ``onnx`` package is missing.
 
     Example::
@@ -187,7 +190,19 @@ class _Graph:
             return self.node("Softmax", [x], name, axis=args["dim"]), width
         if layer.type == "GELU":
             return self.gelu(x, name, args["approximate"]), width
+        if layer.type == "Flatten":
+            return self.flatten(x, name, args["start_dim"], args["end_dim"], func), width
         raise TypeError(f"{func}: cannot export layer '{name}' of type {layer.type}")
+
+    def flatten(self, x: str, name: str, start_dim: int, end_dim: int, func: str) -> str:
+        """Flatten on the 2-D (batch, features) input: the identity, unless it merges the batch
+        into the features (or its dims do not exist in 2-D), which the graph cannot express."""
+        dims = [d + 2 if d < 0 else d for d in (start_dim, end_dim)]
+        if not all(0 <= d < 2 for d in dims) or dims[0] > dims[1] or dims == [0, 1]:
+            raise ValueError(f"{func}: layer '{name}' is Flatten(start_dim={start_dim}, "
+                             f"end_dim={end_dim}), but the exported input is 2-D (batch, "
+                             "features) and must stay so")
+        return self.node("Identity", [x], name)
 
     def gelu(self, x: str, name: str, approximate: str) -> str:
         if self.opset >= 20:
