@@ -151,6 +151,32 @@ def test_summary_lists_layers_shapes_and_parameter_counts():
     assert "(N, 5)" in lines[0]
 
 
+def test_parameter_data_and_grad_answer_the_ndarray_idioms():
+    """API.md (Modules): ``.data`` and ``.grad`` are float32 C-contiguous arrays read and
+    written in place. As Tensors (PyTorch's semantics) they still answer the NumPy idioms
+    that have no PyTorch meaning, and writes through them reach the parameter."""
+    layer = nn.Linear(3, 2)
+    p = layer.weight
+    for arr in (p.data, p.grad):
+        assert arr.dtype == np.float32 and arr.flags["C_CONTIGUOUS"] and arr.shape == (2, 3)
+        assert (arr.nbytes, arr.itemsize, arr.strides) == (24, 4, (12, 4))
+        snap = arr.copy()
+        assert type(snap) is np.ndarray and not np.shares_memory(snap, np.asarray(arr))
+        wide = arr.astype(np.float64)
+        assert type(wide) is np.ndarray and wide.dtype == np.float64
+        np.testing.assert_array_equal(wide, snap)
+    before = p.data.copy()
+    p.data[...] = np.arange(6, dtype=np.float32).reshape(2, 3)
+    p.data -= 0.5 * np.ones((2, 3), np.float32)
+    p.grad[0] = 2.0
+    np.testing.assert_array_equal(np.asarray(layer.weight.data),
+                                  np.arange(6, dtype=np.float32).reshape(2, 3) - 0.5)
+    assert not np.array_equal(before, np.asarray(p.data))
+    np.testing.assert_array_equal(np.asarray(layer.weight.grad)[0], [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(layer(np.eye(3, dtype=np.float32)),
+                                  np.asarray(p.data).T + np.asarray(layer.bias.data))
+
+
 def test_flatten_parameters_makes_views_and_keeps_every_behaviour(tmp_path):
     fn.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3, bias=False))

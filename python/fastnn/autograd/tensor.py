@@ -89,10 +89,33 @@ class Tensor:
     def is_cuda(self) -> bool:
         return False
 
+    # NumPy idioms that code written for ``Parameter.data`` / ``.grad`` as ndarrays uses
+    # (API.md, Modules), where PyTorch has no attribute of the same name.
     @property
     def flags(self) -> Any:
         """The NumPy flags of the underlying array (contiguity, writeability)."""
         return self._data.flags
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the values, as ``numpy.ndarray.nbytes``."""
+        return self._data.nbytes
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element, as ``numpy.ndarray.itemsize`` (PyTorch: ``element_size()``)."""
+        return self._data.itemsize
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """Byte steps per dimension, as ``numpy.ndarray.strides``."""
+        return self._data.strides
+
+    def astype(self, dtype: Any, copy: bool = True) -> np.ndarray:
+        """The values as a NumPy array of ``dtype``, as ``numpy.ndarray.astype`` (outside
+        the graph; use :meth:`to` for a Tensor)."""
+        note_escape("Tensor.astype()")
+        return self._data.astype(dtype, copy=copy)
 
     def dim(self) -> int:
         return self._data.ndim
