@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import broadcast_error
 from .grad_mode import _state
 from .graph import unbroadcast
 from .tensor import Tensor, _result, _wrap, stamp
@@ -68,6 +69,14 @@ def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
         return _scalar32(a), None, bd, bt
     ad, at = operand(a)
     return ad, at, bd, bt
+
+
+def _broadcasting(ufunc: Any, ad: Any, bd: Any) -> Any:
+    """``ufunc(ad, bd)``; operands that do not broadcast raise ShapeError (errors.py)."""
+    try:
+        return ufunc(ad, bd)
+    except ValueError:
+        raise broadcast_error(np.shape(ad), np.shape(bd)) from None
 
 
 def _fix(out: Any, at: Tensor | None, bt: Tensor | None) -> Any:
@@ -151,7 +160,10 @@ def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
-    out = np.add(ad, bd)
+    try:
+        out = np.add(ad, bd)
+    except ValueError:
+        raise broadcast_error(np.shape(ad), np.shape(bd)) from None
     if out.dtype is _F64:
         out = _fix(out, at, bt)
     ra = at if at is not None and at._rg else None
@@ -166,7 +178,10 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
-    out = np.subtract(ad, bd)
+    try:
+        out = np.subtract(ad, bd)
+    except ValueError:
+        raise broadcast_error(np.shape(ad), np.shape(bd)) from None
     if out.dtype is _F64:
         out = _fix(out, at, bt)
     ra = at if at is not None and at._rg else None
@@ -179,7 +194,10 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with broadcasting."""
     ad, at, bd, bt = pair(a, b)
-    out = np.multiply(ad, bd)
+    try:
+        out = np.multiply(ad, bd)
+    except ValueError:
+        raise broadcast_error(np.shape(ad), np.shape(bd)) from None
     if out.dtype is _F64:
         out = _fix(out, at, bt)
     ra = at if at is not None and at._rg else None
@@ -204,14 +222,14 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             raise ValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got "
                              f"{rounding_mode!r}")
         with np.errstate(divide="ignore", invalid="ignore"):
-            q = np.true_divide(ad, bd)
+            q = _broadcasting(np.true_divide, ad, bd)
             q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
         kinds = {getattr(x, "dtype", np.dtype(type(x))).kind for x in (ad, bd)}
         if kinds <= {"i", "u", "b"}:
             q = q.astype(np.int64)
         return _result(_fix(q, at, bt), None, ())
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = _fix(np.true_divide(ad, bd), at, bt)
+        out = _fix(_broadcasting(np.true_divide, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         # both gradients read b; only b's reads a
         stamps = (stamp(bt),) if bt is not None else ()
@@ -226,7 +244,7 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
     ad, at = operand(a)
     bd, bt = operand(b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = _fix(np.power(ad, bd), at, bt)
+        out = _fix(_broadcasting(np.power, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
         return _result(out, _pow_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)
@@ -252,7 +270,7 @@ def floordiv(a: Any, b: Any) -> Tensor:
 def remainder(a: Any, b: Any) -> Tensor:
     ad, at = operand(a)
     bd, bt = operand(b)
-    return _result(_fix(np.mod(ad, bd), at, bt), None, ())
+    return _result(_fix(_broadcasting(np.mod, ad, bd), at, bt), None, ())
 
 
 # -- unary maths ---------------------------------------------------------------
@@ -389,7 +407,7 @@ def _compare(ufunc: Any) -> Any:
     def op(a: Any, b: Any) -> Tensor:
         ad, _ = operand(a)
         bd, _ = operand(b)
-        return _result(ufunc(ad, bd), None, ())
+        return _result(_broadcasting(ufunc, ad, bd), None, ())
     op.__name__ = ufunc.__name__
     return op
 
@@ -411,7 +429,7 @@ def _logical(ufunc: Any, name: str) -> Any:
             if kind not in "biu":
                 raise TypeError(f"{name} is only supported for integer and bool Tensors, "
                                 f"got {np.asarray(d).dtype}")
-        return _result(ufunc(ad, bd), None, ())
+        return _result(_broadcasting(ufunc, ad, bd), None, ())
     op.__name__ = name
     return op
 
@@ -463,7 +481,7 @@ def _extremum_vjp(node, g):
 def _extremum(a: Any, b: Any, ufunc: Any) -> Tensor:
     ad, at = operand(a)
     bd, bt = operand(b)
-    out = _fix(ufunc(ad, bd), at, bt)
+    out = _fix(_broadcasting(ufunc, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
         return _result(out, _extremum_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)

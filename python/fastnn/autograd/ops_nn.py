@@ -17,6 +17,7 @@ import numpy as np
 from .. import _core
 from .._random import next_seed
 from .._validation import shape_str
+from .errors import ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
 from .ops_math import operand
@@ -69,9 +70,9 @@ def matmul(a: Any, b: Any) -> Tensor:
     k_a = ad.shape[-1]
     k_b = bd.shape[0] if bd.ndim == 1 else bd.shape[-2]
     if k_a != k_b:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
-                           f"({shape_str(ad.shape)} and {shape_str(bd.shape)}): inner "
-                           f"dimensions {k_a} and {k_b} differ")
+        raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied "
+                         f"({shape_str(ad.shape)} and {shape_str(bd.shape)}): inner "
+                         f"dimensions {k_a} and {k_b} differ")
     record = _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg))
     inputs = (at if at is not None and at._rg else None, bt if bt is not None and bt._rg else None)
     stamps = tuple(stamp(t) for t in (at, bt) if t is not None) if record else ()
@@ -127,8 +128,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     xd, wd = x._data, weight._data
     bd = None if bias is None else bias._data
     if xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
-        raise RuntimeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
-                           f"({shape_str(xd.shape)} and {shape_str(wd.shape[::-1])})")
+        raise ShapeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
+                         f"({shape_str(xd.shape)} and {shape_str(wd.shape[::-1])})")
     if not (xd.dtype == wd.dtype == _F32 and (bd is None or bd.dtype == _F32)):
         out = matmul(x, weight.t() if wd.ndim == 2 else weight)
         return out if bias is None else out + bias

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ShapeError, broadcast_error
 from .grad_mode import _state
 from .graph import VIEW_VJPS, unbroadcast
 from .ops_math import operand
@@ -46,7 +47,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     try:
         value = x._data.reshape(new)
     except ValueError:
-        raise RuntimeError(f"shape '{list(new)}' is invalid for input of size "
+        raise ShapeError(f"shape '{list(new)}' is invalid for input of size "
                            f"{x._data.size}") from None
     return _view_result(x, value, _reshape_vjp, (x._data.shape,))
 
@@ -155,7 +156,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     try:
         value = np.broadcast_to(x._data, full)
     except ValueError:
-        raise RuntimeError(f"The expanded size of the tensor must match the existing size at "
+        raise ShapeError(f"The expanded size of the tensor must match the existing size at "
                            f"non-singleton dimensions: {tuple(x.shape)} -> {full}") from None
     return _view_result(x, value, _expand_vjp, (x._data.shape,))
 
@@ -370,7 +371,7 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         _refresh_view(x)
         result = op(_snapshot(x), other)
         if result._data.shape != x._data.shape:
-            raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+            raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                                f"shape {list(result.shape)}")
         _take_over(x, result)
         return x
@@ -378,7 +379,7 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):
             ufunc(x._data, od, out=x._data, casting="same_kind")
     except ValueError:
-        raise RuntimeError(f"in-place operation: the shape of the other operand "
+        raise ShapeError(f"in-place operation: the shape of the other operand "
                            f"{tuple(np.shape(od))} does not broadcast to this Tensor's shape "
                            f"{tuple(x.shape)}") from None
     except TypeError as e:  # e.g. float into an int64 Tensor
@@ -420,7 +421,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     for i, t in enumerate(ts_nonempty):
         if t._data.ndim != nd or any(a != b for j, (a, b) in enumerate(
                 zip(t._data.shape, ts_nonempty[0]._data.shape)) if j != axis):
-            raise RuntimeError(f"cat(): Sizes of tensors must match except in dimension {axis}. "
+            raise ShapeError(f"cat(): Sizes of tensors must match except in dimension {axis}. "
                                f"Expected {tuple(ts_nonempty[0].shape)} but got "
                                f"{tuple(t.shape)} for tensor number {i} in the list.")
     value = np.concatenate([t._data for t in ts_nonempty], axis=axis)
@@ -443,7 +444,7 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(ts):
         if t._data.shape != ts[0]._data.shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+            raise ShapeError(f"stack expects each tensor to be equal size, but got "
                                f"{tuple(ts[0].shape)} at entry 0 and {tuple(t.shape)} at entry "
                                f"{i}")
     axis = _check_dim(dim, ts[0]._data.ndim + 1, "stack")
@@ -470,12 +471,22 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     ad, at = operand(input)
     bd, bt = operand(other)
     from .ops_math import _fix
-    value = _fix(np.asarray(np.where(cd, ad, bd)), at, bt)
+    try:
+        value = _fix(np.asarray(np.where(cd, ad, bd)), at, bt)
+    except ValueError:
+        shapes = (np.shape(cd), np.shape(ad), np.shape(bd))
+        bad = next((p for p in ((0, 1), (0, 2), (1, 2)) if not _broadcasts(
+            shapes[p[0]], shapes[p[1]])), (1, 2))
+        raise broadcast_error(shapes[bad[0]], shapes[bad[1]]) from None
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         return _result(value, _where_vjp, (at if at is not None and at._rg else None,
                                            bt if bt is not None and bt._rg else None),
                        (cd, np.shape(ad), np.shape(bd)))
     return _result(value, None, ())
+
+
+def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return all(m == n or m == 1 or n == 1 for m, n in zip(a[::-1], b[::-1]))
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
