@@ -233,6 +233,36 @@ def test_verbose_output(capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize("name, function, cls, target", [
+    ("cross_entropy", fn.nn.functional.cross_entropy, nn.CrossEntropyLoss, "labels"),
+    ("mse", fn.nn.functional.mse_loss, nn.MSELoss, "one_hot"),
+    ("bce", fn.nn.functional.binary_cross_entropy, nn.BCELoss, "one_hot"),
+    ("bce_with_logits", fn.nn.functional.binary_cross_entropy_with_logits, nn.BCEWithLogitsLoss,
+     "one_hot"),
+])
+def test_loss_given_as_function_or_class_trains_as_the_module(name, function, cls, target):
+    """Keras takes a loss function: F.cross_entropy etc. (and the loss classes) stand for
+    the loss module with its defaults, so the trajectories are identical."""
+    X, y = make_blobs(48)
+    Y = np.eye(3, dtype=np.float32)[y] if target == "one_hot" else y
+    layers = [nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3)]
+    if name == "bce":
+        layers.append(nn.Sigmoid())
+    histories, weights = [], []
+    for loss in (cls(), name, function, cls):
+        fn.manual_seed(2)
+        model = nn.Sequential(*[type(m)(*(m.in_features, m.out_features)) if isinstance(
+            m, nn.Linear) else type(m)() for m in layers])
+        h = fn.fit(model, X, Y, loss=loss, optimizer="adam", epochs=2, batch_size=16,
+                   verbose=0, seed=0)
+        histories.append(h.history["loss"] + [fn.evaluate(model, X, Y, loss=loss)["loss"]])
+        weights.append(model.state_dict())
+    for h, w in zip(histories[1:], weights[1:]):
+        assert h == histories[0]
+        for k in w:
+            np.testing.assert_array_equal(w[k], weights[0][k])
+
+
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
@@ -240,6 +270,9 @@ def test_verbose_output(capsys):
         ({"X": np.zeros((0, 2)), "y": np.zeros(0, dtype=np.int64)}, ValueError, "empty"),
         ({"X": np.array([["a", "b"]] * 4)}, TypeError, "numeric"),
         ({"loss": 3}, TypeError, "loss"),
+        ({"loss": lambda pred, target: 0.0}, TypeError, r"F.cross_entropy / F.mse_loss"),
+        ({"loss": np.zeros(3)}, TypeError, "loss"),
+        ({"loss": nn.Linear}, TypeError, "loss"),
         ({"loss": "hinge"}, ValueError, "unknown loss"),
         ({"optimizer": object()}, TypeError, "optimizer"),
         ({"optimizer": "lbfgs"}, ValueError, "unknown optimizer"),

@@ -34,6 +34,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from types import FunctionType
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
 from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
+from ..nn import functional as F
 from .history import History
 from .metrics import MetricFn, resolve_metrics
 from .progress import EpochProgress
@@ -67,6 +69,15 @@ _LOSSES = {
     "binary_crossentropy": nn.BCELoss,
     "bce_with_logits": nn.BCEWithLogitsLoss,
 }
+# The functional losses (with their default arguments) and loss classes that `loss=` also
+# takes, as Keras takes a loss function: each stands for its module.
+_LOSS_FUNCTIONS = {
+    F.mse_loss: nn.MSELoss,
+    F.cross_entropy: nn.CrossEntropyLoss,
+    F.binary_cross_entropy: nn.BCELoss,
+    F.binary_cross_entropy_with_logits: nn.BCEWithLogitsLoss,
+}
+_LOSS_CLASSES = (nn.MSELoss, nn.CrossEntropyLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
 _OPTIMIZERS = {
     "sgd": optim.SGD,
     "adam": optim.Adam,
@@ -81,9 +92,14 @@ def _resolve_loss(loss: Any, func: str) -> nn.Module:
         if loss not in _LOSSES:
             raise ValueError(f"{func}: unknown loss {loss!r}; expected one of {sorted(_LOSSES)}")
         return _LOSSES[loss]()
+    if isinstance(loss, type) and loss in _LOSS_CLASSES:
+        return loss()
+    if isinstance(loss, FunctionType) and loss in _LOSS_FUNCTIONS:
+        return _LOSS_FUNCTIONS[loss]()
     if not (isinstance(loss, nn.Module) and callable(getattr(loss, "backward", None))):
         raise TypeError(
-            f"{func}: argument 'loss' must be a fastnn loss (e.g. nn.CrossEntropyLoss()) or a "
+            f"{func}: argument 'loss' must be a fastnn loss (e.g. nn.CrossEntropyLoss()), its "
+            "class, F.cross_entropy / F.mse_loss / F.binary_cross_entropy(_with_logits) or a "
             f"name, got {type(loss).__name__}"
         )
     return loss
@@ -254,8 +270,11 @@ def fit(
             callback, ``distributed=True`` and ``fastnn.save`` working alike.
         X (array_like): inputs, shape ``(N, *)``; float64 is converted to float32 once.
         y (array_like): targets, shape ``(N, ...)`` (integer labels for cross-entropy).
-        loss (Module or str): a fastnn loss (e.g. ``nn.CrossEntropyLoss()``) or one of
-            ``"cross_entropy"``, ``"mse"``, ``"bce"``, ``"bce_with_logits"``. For a
+        loss (Module, str or function): a fastnn loss (e.g. ``nn.CrossEntropyLoss()``),
+            one of ``"cross_entropy"``, ``"mse"``, ``"bce"``, ``"bce_with_logits"``, or
+            ``F.cross_entropy``, ``F.mse_loss``, ``F.binary_cross_entropy``,
+            ``F.binary_cross_entropy_with_logits`` (or their classes), which stand for
+            those losses with default arguments. For a
             forward-only model it may also be a forward-only loss Module returning a
             0-d Tensor.
         optimizer (Optimizer or str): e.g. ``optim.Adam(model.parameters())`` or
