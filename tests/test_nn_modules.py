@@ -177,6 +177,33 @@ def test_parameter_data_and_grad_answer_the_ndarray_idioms():
                                   np.asarray(p.data).T + np.asarray(layer.bias.data))
 
 
+def test_load_state_dict_reports_keys_and_refuses_as_pytorch():
+    """Return value (missing, unexpected) as PyTorch's; strict key errors are RuntimeError
+    (PyTorch) and KeyError, shape errors RuntimeError and ValueError; nothing half-loads."""
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    sd = {k: np.full(v.shape, 0.5, np.float32) for k, v in model.state_dict().items()}
+    result = model.load_state_dict(sd)
+    assert result == ([], []) and repr(result) == "<All keys matched successfully>"
+    assert (result.missing_keys, result.unexpected_keys) == ([], [])
+    partial = {"0.weight": np.ones((2, 3), np.float32), "head.weight": np.ones(1)}
+    result = model.load_state_dict(partial, strict=False)
+    assert result == (["0.bias", "2.weight", "2.bias"], ["head.weight"])
+    assert (np.asarray(model[0].weight.data) == 1).all()
+    assert (np.asarray(model[0].bias.data) == 0.5).all()
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    for bad, errors, match in [
+        (partial, (RuntimeError, KeyError), r"missing keys \['0.bias', '2.weight', '2.bias'\]"),
+        (dict(sd, extra=np.ones(1)), (RuntimeError, KeyError), r"unexpected keys \['extra'\]"),
+        (dict(sd, **{"2.weight": np.ones((2, 1))}), (RuntimeError, ValueError),
+         r"'2.weight' expected shape \(1, 2\), got \(2, 1\)"),
+    ]:
+        for error in errors:
+            with pytest.raises(error, match=match):
+                model.load_state_dict(bad)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
 def test_flatten_parameters_makes_views_and_keeps_every_behaviour(tmp_path):
     fn.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3, bias=False))

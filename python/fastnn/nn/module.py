@@ -12,13 +12,36 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._validation import shape_str
+from ..autograd.errors import ShapeError
 from ._flat import flatten
 from .parameter import Parameter
+
+
+class StateDictKeyError(RuntimeError, KeyError):
+    """Missing or unexpected keys in a strict ``load_state_dict``: a ``RuntimeError`` as in
+    PyTorch and a ``KeyError`` as fastnn's array API raised it before."""
+
+    __str__ = BaseException.__str__  # the message as written, not KeyError's repr of it
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` returns, as PyTorch's: keys of the model that the state
+    dict lacked, and keys of the state dict that the model has not (both empty when
+    ``strict``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return (f"IncompatibleKeys(missing_keys={self.missing_keys}, "
+                f"unexpected_keys={self.unexpected_keys})")
 
 
 class Module:
@@ -236,16 +259,23 @@ class Module:
         """
         return OrderedDict((name, p._data.copy()) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
         """Copies arrays from ``state_dict`` into the parameters, in place.
 
         Accepts NumPy arrays or anything ``np.asarray`` understands (e.g. a
-        ``torch.Tensor`` state dict converted with ``.numpy()``).
+        ``torch.Tensor`` state dict converted with ``.numpy()``). Nothing is
+        copied unless every value fits.
 
         Args:
             state_dict (Mapping[str, array_like]): name to values.
             strict (bool): if ``True`` (default), missing or unexpected keys raise
-                ``KeyError``. Shape mismatches always raise ``ValueError``.
+                :class:`StateDictKeyError` (a ``KeyError``, and a ``RuntimeError`` as
+                in PyTorch). Shape mismatches always raise ``ShapeError`` (a
+                ``ValueError`` and a ``RuntimeError``).
+
+        Returns:
+            IncompatibleKeys: ``(missing_keys, unexpected_keys)``, as PyTorch's.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(
@@ -253,13 +283,12 @@ class Module:
                 f"got {type(state_dict).__name__}"
             )
         own = OrderedDict(self.named_parameters())
-        if strict:
-            missing = [k for k in own if k not in state_dict]
-            unexpected = [k for k in state_dict if k not in own]
-            if missing or unexpected:
-                raise KeyError(
-                    f"load_state_dict(): missing keys {missing}, unexpected keys {unexpected}"
-                )
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise StateDictKeyError(
+                f"load_state_dict(): missing keys {missing}, unexpected keys {unexpected}"
+            )
         checked = {}
         for name, p in own.items():
             if name not in state_dict:
@@ -268,13 +297,14 @@ class Module:
             if value.dtype.kind not in "fiu":
                 raise TypeError(f"load_state_dict(): '{name}' must be numeric, got {value.dtype}")
             if value.shape != p.shape:
-                raise ValueError(
+                raise ShapeError(
                     f"load_state_dict(): '{name}' expected shape {shape_str(p.shape)}, "
                     f"got {shape_str(value.shape)}"
                 )
             checked[name] = value
         for name, value in checked.items():  # all checked first: no partial load
             own[name].data = value
+        return IncompatibleKeys(missing, unexpected)
 
     # -- display ------------------------------------------------------------
     def summary(self, input_shape: tuple[int, ...] | int | None = None,
