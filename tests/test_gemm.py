@@ -537,3 +537,14 @@ def test_forced_small_caches_give_small_blocks_and_correct_products():
     assert bl["kc"] <= 128  # the A micro-panel (mr >= 4 rows) in half of the 4 KiB L1d
     assert bl["mc"] * bl["kc"] * 4 <= 8192 or bl["mc"] == bl["mr"]
     assert float(last.split()[1]) < 1e-4
+
+
+@pytest.mark.parametrize("value, warned", [("4K,16K,64K", False), ("32K,1M", True),
+                                           ("big,1M,8M", True), ("", False)])
+def test_malformed_cache_sizes_warn_and_keep_the_detected_ones(value, warned):
+    env = dict(os.environ, FASTNN_CACHE_SIZES=value)
+    code = "import fastnn as fn; print(fn.info()['gemm_blocking']['cache_source'])"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       check=True)
+    assert (r.stdout.strip() == "env") == (value == "4K,16K,64K")
+    assert (f"RuntimeWarning: FASTNN_CACHE_SIZES='{value}' is not" in r.stderr) == warned, r.stderr

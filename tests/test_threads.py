@@ -198,6 +198,9 @@ def test_parallel_thresholds_default_and_override(value, expected):
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(sorted(expected.items()))
+    ignored = value is not None and expected["source"] == "default"
+    assert (f"RuntimeWarning: FASTNN_PARALLEL_THRESHOLDS='{value}' is not \"MACS,ELEMENTS\""
+            in r.stderr) == ignored, r.stderr
 
 
 def test_results_do_not_depend_on_the_thresholds():

@@ -1,6 +1,8 @@
 // bind_runtime.cpp: thread control and build facts for fastnn.info().
 #include <pybind11/pybind11.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "fastnn/activations.h"
@@ -27,10 +29,28 @@ std::string compiler() {
 #endif
 }
 
+// A RuntimeWarning when the environment variable `name` is set but was not taken
+// (`taken`: the reader parsed it), naming the value, the format and what applies.
+void warn_if_ignored(const char* name, bool taken, const char* format, const char* instead) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0' || taken) return;
+  py::module_::import("warnings")
+      .attr("warn")(std::string(name) + "='" + value + "' is not " + format + "; " + instead +
+                        " apply (fastnn.info() shows the values in use)",
+                    py::module_::import("builtins").attr("RuntimeWarning"));
+}
+
 }  // namespace
 
 void bind_runtime(py::module_& m) {
   install_fork_guard();
+  // Read once, at import, like FASTNN_ARCH (bind_gemm.cpp): say so when a value is malformed.
+  warn_if_ignored("FASTNN_PARALLEL_THRESHOLDS",
+                  std::strcmp(parallel_thresholds_source(), "env") == 0,
+                  "\"MACS,ELEMENTS\" (two positive integers)", "the defaults");
+  warn_if_ignored("FASTNN_CACHE_SIZES",
+                  std::strcmp(gemm_blocking_info().cache_source, "env") == 0,
+                  "\"L1D,L2,L3\" (sizes in bytes, K or M suffixes)", "the detected sizes");
   m.def(
       "set_num_threads",
       [](int n) {
