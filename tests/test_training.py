@@ -3,6 +3,9 @@ callback integration, eval-mode handling, bad input, and a PyTorch cross-check."
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
@@ -323,3 +326,25 @@ def test_fit_matches_pytorch_training():
             topt.step()
     for k, v in tmodel.state_dict().items():
         np.testing.assert_allclose(model.state_dict()[k], v.numpy(), rtol=1e-4, atol=1e-5)
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, so fit(verbose=1) draws its live bar into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_verbose_1_bar_counts_batches_and_shows_samples_per_second(monkeypatch):
+    """Issue 4: the live bar shows batches done, ETA, samples/s, running loss and metrics."""
+    pytest.importorskip("tqdm")
+    X, y = make_blobs(80)
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=16,
+           metrics=["accuracy"], validation_split=0.2, verbose=1)
+    text = screen.getvalue()
+    assert "Epoch 1/2" in text and "Epoch 2/2" in text
+    assert "4/4" in text and "batch" in text  # 64 training samples in batches of 16
+    assert "samples/s" in text and "loss" in text and "val_accuracy" in text
+    assert "64/64" not in text  # batches, not samples

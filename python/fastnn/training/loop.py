@@ -447,7 +447,7 @@ def _epoch_loop(run: _Run, history: History) -> None:
     for epoch in range(run.epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
-        progress = EpochProgress(epoch, run.epochs, run.samples, run.verbose)
+        progress = EpochProgress(epoch, run.epochs, run.steps, run.verbose)
         logs = _train_epoch(run, epoch, progress, nan_watch)
         if run.val is not None:
             logs.update(_run_eval(model, *run.val, run.loss, run.metric_fns, run.val_batch_size,

@@ -1,8 +1,8 @@
 """Console progress for ``fit`` (Keras-style verbosity).
 
 * ``verbose=0``: silent.
-* ``verbose=1``: on a terminal, a live tqdm bar per epoch (samples done, ETA,
-  samples/s, running loss and metrics) that ends as the epoch's summary line,
+* ``verbose=1``: on a terminal, a live tqdm bar per epoch (batches done, ETA,
+  samples/s, running loss and metrics, as Keras's) that ends as the epoch's summary line,
   validation metrics included; when the stream is not a terminal (CI logs,
   files, pipes) only the summary line, so logs stay free of carriage returns.
 * ``verbose=2``: one summary line per epoch.
@@ -28,36 +28,42 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class EpochProgress:
-    """Shows the progress of one epoch over ``samples`` training samples."""
+    """Shows the progress of one epoch of ``steps`` batches."""
 
-    def __init__(self, epoch: int, epochs: int, samples: int, verbose: int,
+    def __init__(self, epoch: int, epochs: int, steps: int, verbose: int,
                  stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.verbose = verbose
         self.prefix = f"Epoch {epoch + 1}/{epochs}"
         self.start = time.perf_counter()
+        self.samples = 0
         self.bar = None
         if verbose == 1 and _is_terminal(self.stream):
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=samples, desc=self.prefix, unit="sample", unit_scale=True,
-                            file=self.stream, leave=True, dynamic_ncols=True, mininterval=0.1)
+            self.bar = tqdm(total=steps, desc=self.prefix, unit="batch", file=self.stream,
+                            leave=True, dynamic_ncols=True, mininterval=0.1)
 
     @property
     def live(self) -> bool:
         """Whether a live bar is shown (callers skip building its logs otherwise)."""
         return self.bar is not None
 
+    def _rate(self) -> str:
+        elapsed = time.perf_counter() - self.start
+        return f"{self.samples / elapsed:,.0f} samples/s" if elapsed > 0 else ""
+
     def update(self, batch_samples: int, logs: dict[str, float]) -> None:
         """Advances the bar by one batch of ``batch_samples`` with the running ``logs``."""
         if self.bar is not None:
-            self.bar.set_postfix_str(format_logs(logs), refresh=False)
-            self.bar.update(batch_samples)
+            self.samples += batch_samples
+            self.bar.set_postfix_str(f"{self._rate()}  {format_logs(logs)}", refresh=False)
+            self.bar.update(1)
 
     def close(self, logs: dict[str, float]) -> None:
         """Ends the epoch with its summary line (train and validation metrics)."""
         if self.bar is not None:
-            self.bar.set_postfix_str(format_logs(logs), refresh=False)
+            self.bar.set_postfix_str(f"{self._rate()}  {format_logs(logs)}", refresh=False)
             self.bar.close()
         elif self.verbose:
             elapsed = time.perf_counter() - self.start
