@@ -322,13 +322,22 @@ def test_sequential_files_still_rebuild(tmp_path):
 
 
 # -- ONNX ------------------------------------------------------------------------------------------
-def test_onnx_export_of_a_module_subclass_says_what_is_supported(tmp_path):
+@pytest.mark.parametrize("make", [lambda: Residual(p=0.3), lambda: nn.Sequential(
+    nn.Linear(N_IN, HIDDEN), Scale(HIDDEN), nn.GELU(), nn.Linear(HIDDEN, N_OUT))])
+def test_onnx_export_of_an_autograd_model_matches_predict(tmp_path, make):
+    """Issue 12: ONNX accepts autograd-written models (forward traced once, eval mode)."""
     pytest.importorskip("onnx")
-    with pytest.raises(TypeError, match=r"export\(\): cannot describe Residual at model .*Linear, "
-                                        r".*ONNX export reads the model's layers, not its "
-                                        r"forward.*torch.onnx.export"):
-        fn.onnx.export(Residual(), tmp_path / "m.onnx")
-    assert not (tmp_path / "m.onnx").exists()
+    ort = pytest.importorskip("onnxruntime")
+    fn.manual_seed(0)
+    model = make()
+    model.train()
+    fn.onnx.export(model, tmp_path / "m.onnx")
+    assert model.training  # the trace ran in eval mode and restored the mode
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for batch in (1, 9, 64):
+        X = np.random.default_rng(batch).standard_normal((batch, N_IN)).astype(np.float32)
+        np.testing.assert_allclose(sess.run(None, {"input": X})[0], fn.predict(model, X),
+                                   rtol=1e-5, atol=1e-5)
 
 
 # -- distributed (a world of one here; tests/mpi_scripts/equivalence.py runs two ranks) ------------

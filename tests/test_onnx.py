@@ -111,8 +111,69 @@ def test_model_without_linear_needs_input_dim(tmp_path):
 
 
 class Custom(Module):
+    """A forward the trace cannot export, chosen by ``kind``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.fc = Linear(4, 3)
+
     def forward(self, x):
-        return x
+        h = self.fc(x)
+        if self.kind == "control_flow":
+            return h if float(h.sum()) > 0 else -h
+        if self.kind == "constant":
+            return fn.cat([h, fn.ones(h.shape[0], 1)], dim=1)
+        if self.kind == "reduction":
+            return h.sum(dim=1, keepdim=True)
+        if self.kind == "batch_reshape":
+            return h.reshape(1, -1).reshape(-1, 3)
+        return h.detach()  # "detached": the output is not computed from the input on the graph
+
+
+class ModuleOps(Module):
+    """Every op the trace translates, in one forward (a residual, a concat, a permute)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.W = fn.nn.Parameter(fn.randn(5, 6) * 0.3)
+        self.b = fn.nn.Parameter(fn.zeros(6))
+        self.fc = Linear(6, 6)
+        self.head = Linear(12, 3)
+
+    def forward(self, x):
+        h = (x @ self.W + self.b).tanh()
+        h = h + fn.relu(self.fc(h)) * 0.5 - fn.sigmoid(h) / 4.0
+        h = fn.nn.functional.leaky_relu(-h, 0.1).abs() + (h * h).sqrt() + h.exp() * 0.01
+        g = fn.nn.functional.gelu(h.reshape(-1, 2, 3).permute(0, 2, 1).flatten(1))
+        z = self.head(fn.cat([h, fn.nn.functional.dropout(g, 0.0, training=False)], dim=1))
+        return fn.log_softmax(z, dim=1) + (fn.softmax(z, dim=-1) + 1).log()
+
+
+@pytest.mark.parametrize("opset", [17, 20])
+def test_export_of_a_traced_module_matches_predict(tmp_path, opset):
+    fn.manual_seed(0)
+    model = ModuleOps()
+    fonnx.export(model, tmp_path / "m.onnx", input_dim=5, opset=opset)
+    rng = np.random.default_rng(1)
+    for batch in (1, 6, 50):
+        X = rng.standard_normal((batch, 5)).astype(np.float32)
+        np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", X), fn.predict(model, X),
+                                   rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind, error, match", [
+    ("control_flow", TypeError, r"Custom.forward used .*may depend on the data"),
+    ("constant", TypeError, "a cat reads a constant the autograd graph keeps no copy of"),
+    ("reduction", TypeError, r"the op SumBackward0 has no ONNX translation"),
+    ("batch_reshape", TypeError, r"changes the batch dimension"),
+    ("detached", TypeError, "does not return a Tensor computed from its input"),
+])
+def test_traced_export_refuses_what_its_graph_cannot_show(tmp_path, kind, error, match):
+    path = tmp_path / "m.onnx"
+    with pytest.raises(error, match=match):
+        fonnx.export(Custom(kind), path)
+    assert not path.exists()
 
 
 def test_bad_arguments(tmp_path, monkeypatch):
@@ -122,8 +183,8 @@ def test_bad_arguments(tmp_path, monkeypatch):
     cases = [
         (TypeError, r"export\(\): argument 'model' must be a fastnn.nn.Module, got str",
          lambda: fonnx.export("model", path)),
-        (TypeError, r"cannot describe Custom at model\[1\]",
-         lambda: fonnx.export(Sequential(Linear(4, 3), Custom()), path)),
+        (ValueError, r"ModuleOps.forward failed on an input of 6 features .*pass input_dim",
+         lambda: fonnx.export(ModuleOps(), path)),
         (TypeError, "argument 'path' must be a str or os.PathLike",
          lambda: fonnx.export(model, 7)),
         (ValueError, r"argument 'opset' must be in \[13, \d+\], got 12",

@@ -17,13 +17,13 @@ Flatten(start_dim, end_dim)    Identity: the input is (batch, features), which
                                Flatten(1, -1) (the default) leaves as it is
 =============================  ==============================================
 
-A ``Module`` subclass written with autograd (``forward`` only) is not exported:
-its structure lives in Python code, and the recorded autograd graph does not
-hold what ONNX needs (Python scalar operands and inputs that need no gradient
-are not kept in it), so tracing it would be a second, partial implementation of
-every op. :func:`export` raises ``TypeError`` saying so; export a ``Sequential``
-of the same layers, or load the weights into the same model in PyTorch (the
-``state_dict`` keys match) and use ``torch.onnx.export``.
+A ``Module`` subclass written with autograd (``forward`` only) has no spec: its
+forward is run once in eval mode and the graph autograd records is translated
+(``fastnn._onnx_trace``: Linear, matmul, the activations, softmax, arithmetic,
+reshapes, cat). A forward whose graph cannot show what it computes (control flow
+on values, a constant added, an op outside that table) raises ``TypeError`` saying
+why; load the weights into the same model in PyTorch (the ``state_dict`` keys
+match) and use ``torch.onnx.export`` for those.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import numpy as np
 
 from . import __version__
 from ._architecture import Layer, check_spec, to_spec
+from ._onnx_trace import default_input_dim, trace_forward
 from ._optional import require
 from ._validation import check_int
 from .io.atomic import PathLike, atomic_write, check_path
@@ -64,18 +65,20 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
 
     Args:
         model (Module): a ``Sequential`` (nested too) of Linear, ReLU, LeakyReLU,
-            Sigmoid, Tanh, GELU, Softmax, Identity, Dropout and Flatten, or one such layer.
+            Sigmoid, Tanh, GELU, Softmax, Identity, Dropout and Flatten, or one such
+            layer, or a ``Module`` subclass whose forward uses the ops of
+            ``fastnn._onnx_trace`` (traced once in eval mode).
         path (str or os.PathLike): the file, conventionally ``*.onnx``.
         input_dim (int, optional): the number of input features. Default:
-            ``None``, the ``in_features`` of the first Linear (required when the
-            model has no Linear).
+            ``None``, the ``in_features`` of the first Linear (of a Module subclass:
+            the first it registers; required when the model has no Linear).
         opset (int): the ONNX opset version, from 13 to the newest the installed
             ``onnx`` knows. Default: ``17``.
 
     Raises:
-        TypeError: ``model`` holds a layer that cannot be exported (e.g. a
-            ``Module`` subclass written with autograd: its forward is not traced,
-            see the module docstring), or a bad argument type.
+        TypeError: ``model`` holds a layer that cannot be exported, a Module
+            subclass's forward uses what its graph cannot show (the module
+            docstring), or a bad argument type.
         ValueError: ``input_dim`` is missing or does not match the first Linear,
             consecutive Linear sizes do not fit, a Softmax ``dim`` is not 0, 1, -1
             or -2, a Flatten would merge the batch dimension into the features, or
@@ -101,7 +104,28 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
     if not _MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ValueError(f"{func}: argument 'opset' must be in [{_MIN_OPSET}, "
                          f"{onnx.defs.onnx_opset_version()}], got {opset}")
-    tree = check_spec(_spec(model, func))
+    try:
+        spec = to_spec(model)
+    except TypeError:
+        spec = None
+    if spec is None:  # a Module subclass (or a Sequential holding one): trace its forward
+        guessed = input_dim is None
+        if guessed:
+            input_dim = default_input_dim(model)
+            if input_dim is None:
+                raise ValueError(f"{func}: the model has no Linear layer, so pass input_dim")
+        graph = _Graph(onnx, opset, model.state_dict())
+        try:
+            x, width = trace_forward(graph, model, input_dim, func)
+        except (ValueError, RuntimeError) as e:
+            if not guessed:
+                raise
+            raise ValueError(f"{func}: {type(model).__name__}.forward failed on an input of "
+                             f"{input_dim} features (the first Linear's in_features): pass "
+                             f"input_dim ({e})") from e
+        atomic_write(path, graph.finish(x, input_dim, width).SerializeToString(), func)
+        return
+    tree = check_spec(spec)
     leaves = list(_leaves(tree, ""))
     first = next((layer for _, layer in leaves if layer.type == "Linear"), None)
     if input_dim is None:
@@ -117,20 +141,6 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
         x, width = graph.layer(prefix, layer, x, width, func)
     proto = graph.finish(x, input_dim, width)
     atomic_write(path, proto.SerializeToString(), func)
-
-
-def _spec(model: Module, func: str) -> dict[str, Any]:
-    """The model's architecture spec, or a TypeError saying what ``export`` supports."""
-    try:
-        return to_spec(model)
-    except TypeError as e:
-        what = str(e).split(" Save its weights")[0].rstrip(". ")
-        raise TypeError(
-            f"{func}: {what}. ONNX export reads the model's layers, not its forward: a Module "
-            "subclass (e.g. one written with autograd) is not traced to ONNX. Export an "
-            "nn.Sequential of the same layers, or load model.state_dict() into the same "
-            "model written in PyTorch and use torch.onnx.export"
-        ) from None
 
 
 def _leaves(tree: Layer, prefix: str) -> Iterator[tuple[str, Layer]]:
@@ -161,6 +171,24 @@ class _Graph:
             arr = np.array(value, np.float32)
             self.inits[name] = self.onnx.numpy_helper.from_array(arr, name)
         return name
+
+    def array(self, name: str, value: np.ndarray) -> str:
+        """An initializer holding ``value`` (float32 constants, int64 shapes)."""
+        self.inits[name] = self.onnx.numpy_helper.from_array(np.ascontiguousarray(value), name)
+        return name
+
+    def activation(self, x: str, name: str, act: Any, param: float) -> str:
+        """The nodes of a kernel activation (``fastnn._core.Activation``) on ``x``."""
+        kind = act.name
+        if kind == "relu":
+            return self.node("Relu", [x], name)
+        if kind == "leaky_relu":
+            return self.node("LeakyRelu", [x], name, alpha=float(param))
+        if kind in ("sigmoid", "tanh"):
+            return self.node(kind.capitalize(), [x], name)
+        if kind in ("gelu", "gelu_tanh"):
+            return self.gelu(x, name, "tanh" if kind == "gelu_tanh" else "none")
+        return self.node("Identity", [x], name)
 
     def weight(self, key: str) -> str:
         arr = np.ascontiguousarray(self.weights[key], np.float32)

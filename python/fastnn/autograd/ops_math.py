@@ -169,7 +169,9 @@ def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     ra = at if at is not None and at._rg else None
     rb = bt if bt is not None and bt._rg else None
     if (ra is not None or rb is not None) and _state.enabled:
-        return _result(out, _add_vjp, (ra, rb))
+        # saved: a constant operand (no node reads it; ONNX export does: _onnx_trace)
+        saved = () if ra is not None and rb is not None else (ad, bd)
+        return _result(out, _add_vjp, (ra, rb), saved)
     return _result(out, None, ())
 
 
@@ -187,7 +189,9 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     ra = at if at is not None and at._rg else None
     rb = bt if bt is not None and bt._rg else None
     if (ra is not None or rb is not None) and _state.enabled:
-        return _result(out, _sub_vjp, (ra, rb))
+        # saved: a constant operand (no node reads it; ONNX export does: _onnx_trace)
+        saved = () if ra is not None and rb is not None else (ad, bd)
+        return _result(out, _sub_vjp, (ra, rb), saved)
     return _result(out, None, ())
 
 

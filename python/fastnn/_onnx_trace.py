@@ -1,0 +1,183 @@
+"""ONNX nodes for a Module written with autograd: its forward, read off the recorded graph.
+
+:func:`fastnn.onnx.export` describes built-in layers from their architecture spec; a
+``Module`` subclass (PyTorch style, ``forward`` only) has none, so its forward is run
+once in eval mode on an input of shape ``(TRACE_BATCH, input_dim)`` that requires grad,
+and the graph autograd records is translated node by node, inputs before users:
+
+==============================  ============================================
+autograd node                   ONNX
+==============================  ============================================
+linear (nn.Linear, F.linear)    Gemm(x, weight, bias, transB=1), 2-D input
+matmul of 2-D operands          MatMul
+activations                     Relu, LeakyRelu, Sigmoid, Tanh, Gelu (or its
+                                formula below opset 20)
+softmax / log_softmax(dim)      Softmax / LogSoftmax(axis)
++ - * /                         Add, Sub, Mul, Div (a constant operand becomes
+                                an initializer)
+neg, abs, exp, log, sqrt        Neg, Abs, Exp, Log, Sqrt
+reshape / view / flatten        Reshape to [0, ...] (the batch dimension kept)
+cat(dim), permute / transpose   Concat(axis), Transpose(perm)
+dropout (training=True)         Identity (the graph is for inference)
+==============================  ============================================
+
+Parameters become initializers named by their ``state_dict`` keys. What the graph
+cannot show is refused with ``TypeError``: a value that left the graph for Python
+(data-dependent control flow), a constant concatenated (the graph keeps no copy of
+it), an op outside the table, or a reshape that changes the batch dimension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .autograd import ops_math, ops_nn, ops_shape
+from .autograd.grad_mode import TraceLog, _state, enable_grad
+from .autograd.graph import Node
+from .autograd.tensor import Tensor, _wrap
+from .nn import Linear, Module
+
+TRACE_BATCH = 7  # the traced input's rows: prime, so a reshape that mixes it in shows
+
+_UNARY = {ops_math._neg_vjp: "Neg", ops_math._abs_vjp: "Abs", ops_math._exp_vjp: "Exp",
+          ops_math._log_vjp: "Log", ops_math._sqrt_vjp: "Sqrt"}
+_BINARY = {ops_math._add_vjp: "Add", ops_math._sub_vjp: "Sub", ops_math._mul_vjp: "Mul",
+           ops_math._div_vjp: "Div", ops_nn._mm_vjp: "MatMul"}
+
+
+def default_input_dim(model: Module) -> int | None:
+    """``in_features`` of the first ``Linear`` the model registers, if any."""
+    first = next((m for m in model.modules() if isinstance(m, Linear)), None)
+    return None if first is None else first.in_features
+
+
+def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple[str, int]:
+    """Adds the nodes of ``model``'s forward to ``graph`` (``fastnn.onnx._Graph``), after
+    the value ``"input"`` of shape ``(batch, input_dim)``.
+
+    Returns:
+        tuple: the output value's name and its number of features.
+
+    Raises:
+        TypeError: the forward cannot be exported (module docstring).
+    """
+    x = np.random.default_rng(0).standard_normal((TRACE_BATCH, input_dim)).astype(np.float32)
+    xt = _wrap(x)
+    xt.requires_grad_(True)
+    was_training = model.training
+    model.eval()
+    log = TraceLog()
+    _state.trace = log
+    try:
+        with enable_grad():
+            out = model(xt)
+    finally:
+        _state.trace = None
+        model.train(was_training)
+    cls = type(model).__name__
+    if log.escapes:
+        raise TypeError(f"{func}: {cls}.forward used {log.escapes[0]}, so what it computes "
+                        "may depend on the data; ONNX export follows Tensor ops only")
+    if not isinstance(out, Tensor) or out.grad_fn is None:
+        raise TypeError(f"{func}: {cls}.forward does not return a Tensor computed from its "
+                        "input by Tensor ops")
+    if out.ndim != 2 or out.shape[0] != TRACE_BATCH:
+        raise TypeError(f"{func}: {cls}.forward returns shape {tuple(out.shape)} for an input "
+                        f"of shape {(TRACE_BATCH, input_dim)}; the export needs (batch, "
+                        "features)")
+    names = {id(p): k for k, p in model.named_parameters()}
+    translator = _Translator(graph, xt, names, func)
+    translator.run(out)
+    return translator.values[out.grad_fn], out.shape[1]
+
+
+class _Translator:
+    """Emits one node's ONNX nodes at a time; ``values`` maps graph nodes to value names."""
+
+    def __init__(self, graph: Any, xt: Tensor, names: dict[int, str], func: str) -> None:
+        self.graph, self.xt, self.names, self.func = graph, xt, names, func
+        self.values: dict[Node, str] = {}
+        self.shapes: dict[Node, tuple[int, ...]] = {}
+        self.constants = 0
+
+    def run(self, out: Tensor) -> None:
+        order: list[Node] = []
+        seen: set[int] = set()
+        stack: list[tuple[Node, bool]] = [(out.grad_fn, False)]
+        self.shapes[out.grad_fn] = tuple(out.shape)
+        while stack:  # post-order: every node after the nodes it reads
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            for t in node.inputs:
+                if t is not None and t.grad_fn is not None:
+                    self.shapes.setdefault(t.grad_fn, tuple(t.shape))
+                    stack.append((t.grad_fn, False))
+        for node in order:
+            self.values[node] = self.emit(node)
+
+    # -- operands ---------------------------------------------------------------------
+    def value(self, t: Tensor | None, const: Any = None, what: str = "") -> str:
+        """The name of an operand: the input, a parameter, an op's output or a constant."""
+        if t is not None:
+            if t.grad_fn is not None:
+                return self.values[t.grad_fn]
+            if t is self.xt:
+                return "input"
+            if id(t) in self.names:
+                return self.graph.weight(self.names[id(t)])
+            const = t._data
+        if const is None:
+            raise TypeError(f"{self.func}: {what} reads a constant the autograd graph keeps no "
+                            "copy of; make it a Parameter (or a buffer of the model) to export")
+        self.constants += 1
+        return self.graph.array(f"const_{self.constants}", np.asarray(const, np.float32))
+
+    def emit(self, node: Node) -> str:
+        g, vjp, ins, saved = self.graph, node.vjp, node.inputs, node.saved
+        label = f"{node.name()}_{len(self.values)}"
+        if vjp is ops_nn._linear_vjp:
+            x2, wd, lead, weight, bias = saved
+            if len(lead) != 1:
+                raise TypeError(f"{self.func}: a linear on a {len(lead) + 1}-D input is not "
+                                "exported (2-D only)")
+            inputs = [self.value(ins[0], what="a linear"), self.value(weight, what="a linear")]
+            if bias is not None:
+                inputs.append(self.value(bias, what="a linear"))
+            return g.node("Gemm", inputs, label, transB=1)
+        if vjp in (ops_nn._act_vjp, ops_nn._numpy_act_vjp):
+            return g.activation(self.value(ins[0], what="an activation"), label, saved[0],
+                                saved[1])
+        if vjp in (ops_nn._softmax_vjp, ops_nn._log_softmax_vjp):
+            op = "Softmax" if vjp is ops_nn._softmax_vjp else "LogSoftmax"
+            return g.node(op, [self.value(ins[0], what=op)], label, axis=int(saved[0]))
+        if vjp in _UNARY:
+            return g.node(_UNARY[vjp], [self.value(ins[0], what=_UNARY[vjp])], label)
+        if vjp in _BINARY:
+            op = _BINARY[vjp]
+            consts = saved or (None, None)
+            return g.node(op, [self.value(ins[i], consts[i], f"an {op}") for i in (0, 1)], label)
+        if vjp is ops_shape._reshape_vjp:
+            before, after = saved[0], self.shapes[node]
+            if not after or after[0] != before[0]:
+                raise TypeError(f"{self.func}: a reshape from {tuple(before)} to {after} changes "
+                                "the batch dimension, which the exported graph keeps symbolic")
+            shape = g.array(f"shape_{len(self.values)}", np.array((0, *after[1:]), np.int64))
+            return g.node("Reshape", [self.value(ins[0], what="a reshape"), shape], label)
+        if vjp is ops_shape._cat_vjp:
+            parts = [self.value(t, what="a cat") for t in ins]
+            return g.node("Concat", parts, label, axis=int(saved[0]))
+        if vjp is ops_shape._permute_vjp:
+            return g.node("Transpose", [self.value(ins[0], what="a permute")], label,
+                          perm=[int(a) for a in saved[0]])
+        if vjp in (ops_nn._dropout_vjp, ops_nn._mask_vjp):
+            return g.node("Identity", [self.value(ins[0], what="a dropout")], label)
+        raise TypeError(f"{self.func}: the op {node.name()} has no ONNX translation in fastnn "
+                        "(supported: see fastnn._onnx_trace)")
