@@ -48,7 +48,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         value = x._data.reshape(new)
     except ValueError:
         raise ShapeError(f"shape '{list(new)}' is invalid for input of size "
-                           f"{x._data.size}") from None
+                         f"{x._data.size}") from None
     return _view_result(x, value, _reshape_vjp, (x._data.shape,))
 
 
@@ -157,7 +157,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
         value = np.broadcast_to(x._data, full)
     except ValueError:
         raise ShapeError(f"The expanded size of the tensor must match the existing size at "
-                           f"non-singleton dimensions: {tuple(x.shape)} -> {full}") from None
+                         f"non-singleton dimensions: {tuple(x.shape)} -> {full}") from None
     return _view_result(x, value, _expand_vjp, (x._data.shape,))
 
 
@@ -372,7 +372,7 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         result = op(_snapshot(x), other)
         if result._data.shape != x._data.shape:
             raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
-                               f"shape {list(result.shape)}")
+                             f"shape {list(result.shape)}")
         _take_over(x, result)
         return x
     try:
@@ -380,8 +380,8 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
             ufunc(x._data, od, out=x._data, casting="same_kind")
     except ValueError:
         raise ShapeError(f"in-place operation: the shape of the other operand "
-                           f"{tuple(np.shape(od))} does not broadcast to this Tensor's shape "
-                           f"{tuple(x.shape)}") from None
+                         f"{tuple(np.shape(od))} does not broadcast to this Tensor's shape "
+                         f"{tuple(x.shape)}") from None
     except TypeError as e:  # e.g. float into an int64 Tensor
         raise RuntimeError(f"result type can't be cast to the desired output type "
                            f"{x.dtype}: {e}") from None
@@ -422,8 +422,8 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
         if t._data.ndim != nd or any(a != b for j, (a, b) in enumerate(
                 zip(t._data.shape, ts_nonempty[0]._data.shape)) if j != axis):
             raise ShapeError(f"cat(): Sizes of tensors must match except in dimension {axis}. "
-                               f"Expected {tuple(ts_nonempty[0].shape)} but got "
-                               f"{tuple(t.shape)} for tensor number {i} in the list.")
+                             f"Expected {tuple(ts_nonempty[0].shape)} but got "
+                             f"{tuple(t.shape)} for tensor number {i} in the list.")
     value = np.concatenate([t._data for t in ts_nonempty], axis=axis)
     if _state.enabled and any(t._rg for t in ts_nonempty):
         return _result(value, _cat_vjp, tuple(t if t._rg else None for t in ts_nonempty),
@@ -445,8 +445,8 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
     for i, t in enumerate(ts):
         if t._data.shape != ts[0]._data.shape:
             raise ShapeError(f"stack expects each tensor to be equal size, but got "
-                               f"{tuple(ts[0].shape)} at entry 0 and {tuple(t.shape)} at entry "
-                               f"{i}")
+                             f"{tuple(ts[0].shape)} at entry 0 and {tuple(t.shape)} at entry "
+                             f"{i}")
     axis = _check_dim(dim, ts[0]._data.ndim + 1, "stack")
     value = np.stack([t._data for t in ts], axis=axis)
     if _state.enabled and any(t._rg for t in ts):
