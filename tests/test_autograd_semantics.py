@@ -1118,3 +1118,19 @@ def test_view_needs_contiguous_values_like_torch():
     assert y.is_contiguous()
     y.view(8)[0] = 0.0
     assert y[0, 0].item() == 0.0
+
+
+def test_gradients_at_domain_edges_are_silent_as_in_pytorch():
+    """d sqrt(x)/dx at 0, d |x|^-1/dx at 0, d (1/x)/dx at 0: inf or nan without NumPy
+    warnings (PyTorch gives the same values silently); NumPy's error state is restored."""
+    import warnings
+
+    before = np.geterr()
+    x = fn.tensor([0.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x.sqrt() + x.abs() ** -1 + 1 / x).sum().backward()
+    g = x.grad.numpy()
+    assert np.isnan(g[0]) or np.isinf(g[0])
+    assert g[1] == pytest.approx(0.25 - 1 / 16 - 1 / 16)
+    assert np.geterr() == before

@@ -260,6 +260,10 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
     deps = _dependencies(fn)
     fn.grad = grad
     ready = [fn]
+    # Gradients at the edges of a function's domain are inf or nan, silently, as in PyTorch
+    # (e.g. d sqrt(x) / dx at 0): NumPy would warn for each.
+    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    quiet.__enter__()
     try:
         while ready:
             node = ready.pop()
@@ -304,3 +308,5 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
         for node in deps:
             node.grad = None
         raise
+    finally:
+        quiet.__exit__(None, None, None)
