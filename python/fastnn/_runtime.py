@@ -59,6 +59,13 @@ def set_num_threads(n: int) -> None:
 
     Results do not depend on the thread count: fastnn's reductions use fixed
     chunking, so a seeded run is bit-identical at 1 and N threads.
+
+    Example::
+
+        >>> import fastnn as fn
+        >>> fn.set_num_threads(1)
+        >>> fn.get_num_threads()
+        1
     """
     global _chosen_by_user
     _core.set_num_threads(check_int(n, "set_num_threads()", "n", low=1))

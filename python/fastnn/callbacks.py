@@ -216,6 +216,12 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         min_delta (float): threshold for measuring an improvement. Default: 1e-4.
         cooldown (int): epochs to wait after a reduction before counting again. Default: 0.
         min_lr (float): lower bound on the learning rate. Default: 0.
+
+    Example::
+
+        >>> cb = fn.callbacks.ReduceLROnPlateau(factor=0.5, patience=3, min_lr=1e-5)
+        >>> fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=50,
+        ...        validation_split=0.2, callbacks=[cb])
     """
 
     def __init__(
@@ -325,6 +331,11 @@ class TerminateOnNaN(Callback):
 
     Prints ``Epoch E, batch B: invalid loss nan, terminating training`` (E 1-based,
     B 0-based within the epoch) and sets ``model.stop_training``.
+
+    Example::
+
+        >>> fn.fit(model, X, y, loss="mse", optimizer=fn.optim.SGD(model.parameters(), lr=10.0),
+        ...        callbacks=[fn.callbacks.TerminateOnNaN()])
     """
 
     def __init__(self) -> None:
@@ -442,6 +453,13 @@ class CSVLogger(Callback):
         separator (str): the field delimiter. Default: ``","``.
         append (bool): append to an existing file (without a second header)
             instead of overwriting it. Default: ``False``.
+
+    Example::
+
+        >>> fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=5,
+        ...        validation_split=0.2, callbacks=[fn.callbacks.CSVLogger("training.csv")])
+        >>> open("training.csv").readline()
+        'epoch,loss,val_loss\n'
     """
 
     def __init__(

@@ -519,6 +519,11 @@ def evaluate(
 
     Returns:
         dict[str, float]: ``"loss"`` and one key per metric.
+
+    Example::
+
+        >>> fn.evaluate(model, X_test, y_test, loss="cross_entropy", metrics=["accuracy"])
+        {'loss': 0.0841..., 'accuracy': 0.9777...}
     """
     func = "evaluate()"
     _check_model(model, func)
@@ -540,6 +545,11 @@ def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
 
     Returns:
         np.ndarray: float32 outputs, shape ``(N, *)``.
+
+    Example::
+
+        >>> logits = fn.predict(model, X_test)           # (N, classes)
+        >>> labels = logits.argmax(axis=1)
     """
     func = "predict()"
     _check_model(model, func)
