@@ -125,7 +125,9 @@ class Custom(Module):
         if self.kind == "constant":
             return fn.cat([h, fn.ones(h.shape[0], 1)], dim=1)
         if self.kind == "reduction":
-            return h.sum(dim=1, keepdim=True)
+            return h - h.mean(dim=0)
+        if self.kind == "unknown_op":
+            return h / h.var(dim=1, keepdim=True)
         if self.kind == "batch_reshape":
             return h.reshape(1, -1).reshape(-1, 3)
         return h.detach()  # "detached": the output is not computed from the input on the graph
@@ -147,7 +149,8 @@ class ModuleOps(Module):
         h = fn.nn.functional.leaky_relu(-h, 0.1).abs() + (h * h).sqrt() + h.exp() * 0.01
         g = fn.nn.functional.gelu(h.reshape(-1, 2, 3).permute(0, 2, 1).flatten(1))
         z = self.head(fn.cat([h, fn.nn.functional.dropout(g, 0.0, training=False)], dim=1))
-        return fn.log_softmax(z, dim=1) + (fn.softmax(z, dim=-1) + 1).log()
+        z = z - z.mean(dim=1, keepdim=True) + (z ** 2).sum(1, keepdim=True) * 0.01
+        return fn.log_softmax(z, dim=1) + (fn.softmax(z, dim=-1) + 1).log() + 2 ** z * 0.1
 
 
 @pytest.mark.parametrize("opset", [17, 20])
@@ -165,7 +168,8 @@ def test_export_of_a_traced_module_matches_predict(tmp_path, opset):
 @pytest.mark.parametrize("kind, error, match", [
     ("control_flow", TypeError, r"Custom.forward used .*may depend on the data"),
     ("constant", TypeError, "a cat reads a constant the autograd graph keeps no copy of"),
-    ("reduction", TypeError, r"the op SumBackward0 has no ONNX translation"),
+    ("reduction", TypeError, r"a ReduceMean over the batch dimension .* is not exported"),
+    ("unknown_op", TypeError, r"the op VarBackward0 has no ONNX translation"),
     ("batch_reshape", TypeError, r"changes the batch dimension"),
     ("detached", TypeError, "does not return a Tensor computed from its input"),
 ])

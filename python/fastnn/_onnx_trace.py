@@ -13,9 +13,10 @@ matmul of 2-D operands          MatMul
 activations                     Relu, LeakyRelu, Sigmoid, Tanh, Gelu (or its
                                 formula below opset 20)
 softmax / log_softmax(dim)      Softmax / LogSoftmax(axis)
-+ - * /                         Add, Sub, Mul, Div (a constant operand becomes
-                                an initializer)
++ - * / **                      Add, Sub, Mul, Div, Pow (a constant operand
+                                becomes an initializer)
 neg, abs, exp, log, sqrt        Neg, Abs, Exp, Log, Sqrt
+sum / mean over feature dims    ReduceSum / ReduceMean (keepdims)
 reshape / view / flatten        Reshape to [0, ...] (the batch dimension kept)
 cat(dim), permute / transpose   Concat(axis), Transpose(perm)
 dropout (training=True)         Identity (the graph is for inference)
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import ops_math, ops_nn, ops_shape
+from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
 from .autograd.grad_mode import TraceLog, _state, enable_grad
 from .autograd.graph import Node
 from .autograd.tensor import Tensor, _wrap
@@ -44,7 +45,8 @@ TRACE_BATCH = 7  # the traced input's rows: prime, so a reshape that mixes it in
 _UNARY = {ops_math._neg_vjp: "Neg", ops_math._abs_vjp: "Abs", ops_math._exp_vjp: "Exp",
           ops_math._log_vjp: "Log", ops_math._sqrt_vjp: "Sqrt"}
 _BINARY = {ops_math._add_vjp: "Add", ops_math._sub_vjp: "Sub", ops_math._mul_vjp: "Mul",
-           ops_math._div_vjp: "Div", ops_nn._mm_vjp: "MatMul"}
+           ops_math._div_vjp: "Div", ops_math._pow_vjp: "Pow", ops_nn._mm_vjp: "MatMul"}
+_REDUCE = {ops_reduce._sum_vjp: "ReduceSum", ops_reduce._mean_vjp: "ReduceMean"}
 
 
 def default_input_dim(model: Module) -> int | None:
@@ -162,8 +164,16 @@ class _Translator:
             return g.node(_UNARY[vjp], [self.value(ins[0], what=_UNARY[vjp])], label)
         if vjp in _BINARY:
             op = _BINARY[vjp]
-            consts = saved or (None, None)
+            consts = saved[:2] if saved else (None, None)
             return g.node(op, [self.value(ins[i], consts[i], f"an {op}") for i in (0, 1)], label)
+        if vjp in _REDUCE:
+            op, (shape, axes, keepdim) = _REDUCE[vjp], saved[:3]
+            if axes is None or 0 in axes:
+                raise TypeError(f"{self.func}: a {op} over the batch dimension (of a "
+                                f"{tuple(shape)} value) is not exported; reduce feature "
+                                "dimensions only")
+            return g.reduce(op, self.value(ins[0], what=op), label, [int(a) for a in axes],
+                            bool(keepdim))
         if vjp is ops_shape._reshape_vjp:
             before, after = saved[0], self.shapes[node]
             if not after or after[0] != before[0]:

@@ -177,6 +177,14 @@ class _Graph:
         self.inits[name] = self.onnx.numpy_helper.from_array(np.ascontiguousarray(value), name)
         return name
 
+    def reduce(self, op: str, x: str, name: str, axes: list[int], keepdims: bool) -> str:
+        """ReduceSum / ReduceMean over ``axes``: an input from opset 13 (sum) or 18 (mean)
+        on, an attribute before."""
+        if op == "ReduceSum" or self.opset >= 18:
+            axes_name = self.array(f"{name}/axes", np.array(axes, np.int64))
+            return self.node(op, [x, axes_name], name, keepdims=int(keepdims))
+        return self.node(op, [x], name, axes=axes, keepdims=int(keepdims))
+
     def activation(self, x: str, name: str, act: Any, param: float) -> str:
         """The nodes of a kernel activation (``fastnn._core.Activation``) on ``x``."""
         kind = act.name
