@@ -68,7 +68,7 @@ def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple
     x = np.random.default_rng(0).standard_normal((TRACE_BATCH, input_dim)).astype(np.float32)
     xt = _wrap(x)
     xt.requires_grad_(True)
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]  # restored one by one afterwards
     model.eval()
     log = TraceLog()
     _state.trace = log
@@ -77,7 +77,8 @@ def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple
             out = model(xt)
     finally:
         _state.trace = None
-        model.train(was_training)
+        for m, mode in modes:
+            object.__setattr__(m, "training", mode)  # as Module.train sets it
     cls = type(model).__name__
     if log.escapes:
         raise TypeError(f"{func}: {cls}.forward used {log.escapes[0]}, so what it computes "
