@@ -73,6 +73,38 @@ class Chain(nn.Module):
         return self.fc2(self.drop(fn.tanh(self.fc1(x))))
 
 
+class PlanResidual(nn.Module):
+    """Residual adds the one-call plan runs: skips from the input, from a ReLU output (fused
+    with its Linear when nothing else reads it), through a dropout, and from a Linear's
+    output (its pre-activation, then stored)."""
+
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.fc0 = nn.Linear(12, 12)
+        self.fc1 = nn.Linear(12, 12)
+        self.fc2 = nn.Linear(12, 12)
+        self.fc3 = nn.Linear(12, 12)
+        self.out = nn.Linear(12, 5)
+        self.drop = nn.Dropout(p)
+
+    def forward(self, x):
+        h = x + fn.relu(self.fc0(x))
+        a = fn.relu(self.fc1(h))
+        h = a + self.drop(nn.functional.leaky_relu(self.fc2(a), 0.1))
+        z = self.fc3(h)
+        return self.out(fn.tanh(z) + z)
+
+
+class SharedSkip(PlanResidual):
+    """Two adds read one output (three gradient terms meet there, so their order matters):
+    the Python replay runs it, not the plan."""
+
+    def forward(self, x):
+        a = fn.relu(self.fc0(x))
+        b = a + fn.relu(self.fc1(a))
+        return self.out(b + a)
+
+
 def flatten_model():
     return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.GELU(), nn.Dropout(0.3),
                          nn.Linear(8, 5))
@@ -84,6 +116,9 @@ MODELS = {
     "two_heads": TwoHeads,
     "flatten": flatten_model,
     "chain": Chain,
+    "plan_residual": lambda: PlanResidual(),
+    "plan_residual_dropout": lambda: PlanResidual(p=0.3),
+    "shared_skip": SharedSkip,
 }
 
 
@@ -234,5 +269,37 @@ def test_a_chain_runs_on_the_one_call_plan():
                                           lambda p: optim.Adam(p), batches)
     assert step._traced._plan is not None
     residual = traced_run(ResidualMLP, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
-    assert residual[3]._traced._plan is None
+    assert residual[3]._traced._plan is None  # its 0.5 * tanh(...) is not a plan layer
+    for drop in (0.0, 0.3):  # residual adds are (bit-identity: the test above)
+        _, _, _, plan_step = traced_run(lambda d=drop: PlanResidual(d), nn.CrossEntropyLoss(),
+                                        lambda params: optim.Adam(params), batches)
+        assert plan_step._traced._plan is not None
+    shared = traced_run(SharedSkip, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
+    assert shared[3]._traced._plan is None
     assert step.output.shape == (9, 5)
+
+
+def test_plan_refuses_add_layers_it_cannot_run():
+    """The C++ plan's own checks on residual adds (the tracer never builds these)."""
+    from fastnn import _core
+
+    K, A = _core.LayerKind, _core.Activation
+    lin = nn.Linear(4, 4)
+
+    def spec(kind, src=-1):
+        if kind == "linear":
+            return (K.linear, 4, 4, True, A.identity, 0.0, lin)
+        return (K.add, 4, 4, False, A.identity, 0.0, None, src)
+
+    loss, opt = _core.LossKind.mse, optim.SGD._kind
+    for layers, match in [
+        ([spec("linear"), spec("add", 1)], "reads layer 1, which is not an earlier layer"),
+        ([spec("linear"), spec("add", 0)], "reads layer 0, which is not an earlier layer"),
+        ([spec("linear"), spec("linear"), spec("add", 0), spec("add", 0)],
+         "two add layers read layer 0"),
+        ([(K.linear, 4, 3, True, A.identity, 0.0, lin),
+          (K.add, 3, 3, False, A.identity, 0.0, None, -1)], "of its width"),  # x has 4
+    ]:
+        with pytest.raises(ValueError, match=match):
+            _core.TrainPlan(layers, loss, opt)
+    _core.TrainPlan([spec("linear"), spec("linear"), spec("add", 0)], loss, opt)  # fine

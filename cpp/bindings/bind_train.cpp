@@ -1,9 +1,9 @@
 // bind_train.cpp: the one-call training step behind fastnn.nn.TrainStep (train.h).
 //
 //   TrainPlan(layers, loss_kind, optim_kind)
-//       layers: one (kind, in, out, bias, activation, param, module) tuple per layer
-//       (LayerSpec; module is the Linear whose weight/bias are read on every call,
-//       else None).
+//       layers: one (kind, in, out, bias, activation, param, module[, src]) tuple per
+//       layer (LayerSpec; module is the Linear whose weight/bias are read on every
+//       call, else None; src: an add layer's skip source, -1 for the input).
 //   plan.step(x, y, dropout, reduction, label_smoothing, prepare) -> float
 //       x (N, in) float32 (other real dtypes converted once); y int64 labels (N,)
 //       for cross-entropy, else float targets (N, out); dropout: per dropout layer
@@ -101,6 +101,7 @@ class PyTrainPlan {
       s.bias = t[3].cast<bool>();
       s.act = t[4].cast<Activation>();
       s.param = t[5].cast<float>();
+      if (t.size() > 7) s.src = t[7].cast<index_t>();
       out.push_back(s);
     }
     return out;
@@ -202,7 +203,8 @@ void bind_train(py::module_& m) {
       .value("linear", LayerKind::linear)
       .value("activation", LayerKind::activation)
       .value("dropout", LayerKind::dropout)
-      .value("softmax", LayerKind::softmax);
+      .value("softmax", LayerKind::softmax)
+      .value("add", LayerKind::add);
   py::enum_<LossKind>(m, "LossKind")
       .value("cross_entropy", LossKind::cross_entropy)
       .value("mse", LossKind::mse)

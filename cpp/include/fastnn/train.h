@@ -8,6 +8,10 @@
 //   loss      value = loss(a_L, target), g = dloss/da_L         (losses.h)
 //   backward  g = layer_i.backward(g) for i = L-1 .. first layer with parameters;
 //             parameter gradients accumulate (+=), as in Module.backward
+// An add layer (a residual connection) computes a_{i+1} = a_i + a_{src+1}, the output
+// of an earlier layer src (src = -1: x); its backward passes g on and keeps a copy,
+// which joins the gradient of a_{src+1} (one float add: the same bits in either order)
+// before layer src's backward. A skip source is not fused with its neighbours.
 // The activations and gradients live in workspaces owned by the plan, sized for the
 // largest batch seen so far: a steady state (and a smaller last batch) allocates
 // nothing. Parameters and their gradients are supplied per call (LinearBuffers),
@@ -30,7 +34,7 @@
 
 namespace fastnn {
 
-enum class LayerKind : int { linear = 0, activation = 1, dropout = 2, softmax = 3 };
+enum class LayerKind : int { linear = 0, activation = 1, dropout = 2, softmax = 3, add = 4 };
 
 // One layer; width is its number of input (= output, except linear) features.
 struct LayerSpec {
@@ -39,6 +43,7 @@ struct LayerSpec {
   bool bias = false;        // linear
   Activation act = Activation::identity;
   float param = 0.0f;       // activation: leaky_relu's negative slope
+  index_t src = -1;         // add: the earlier layer whose output is added (-1: the input)
 };
 
 enum class LossKind : int { cross_entropy = 0, mse = 1, bce_with_logits = 2 };
@@ -101,6 +106,8 @@ class TrainPlan {
   void reserve(index_t rows);
   // Whether layer i is an activation fused with a neighbouring Linear (plan.cpp).
   bool fusable_activation(std::size_t i) const;
+  // Whether Linear i computes activation i + 1 in its write-back (forward).
+  bool fused_forward(std::size_t i) const;
   const float* forward_layer(std::size_t i, const float* x, index_t N, const TrainBatch& b,
                              index_t linear, index_t dropout);
   float* backward_layer(std::size_t i, float* g, float* spare, index_t N, const TrainBatch& b,
@@ -115,6 +122,11 @@ class TrainPlan {
   Workspace grads_;                      // two gradient buffers of capacity_ * max_width_
   std::vector<index_t> act_offset_;
   std::vector<const float*> inputs_;     // per layer, this call's input a_i
+  std::vector<const float*> outputs_;    // per layer, this call's output a_{i+1}
+  std::vector<bool> skip_source_;        // per layer: an add layer reads its output
+  std::vector<index_t> skip_slot_;       // per layer: its skip gradient buffer, or -1
+  Workspace skip_grads_;                 // one buffer of capacity_ * max_width_ per slot
+  index_t skip_slots_ = 0;
   const float* out_ = nullptr;
 };
 

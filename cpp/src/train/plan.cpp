@@ -13,6 +13,7 @@
 #include "fastnn/train.h"
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -55,10 +56,17 @@ double loss_forward_backward(LossKind kind, Reduction r, float label_smoothing, 
 
 }  // namespace
 
+// A skip source's output must be stored as computed (forward) and receive the skip
+// gradient before its derivative is applied (backward): it is never fused.
 bool TrainPlan::fusable_activation(std::size_t i) const {
-  if (i >= layers_.size() || layers_[i].kind != LayerKind::activation) return false;
+  if (i >= layers_.size() || layers_[i].kind != LayerKind::activation || skip_source_[i])
+    return false;
   const LayerSpec& l = layers_[i];
   return l.act == Activation::relu || (l.act == Activation::leaky_relu && l.param >= 0.0f);
+}
+
+bool TrainPlan::fused_forward(std::size_t i) const {
+  return layers_[i].kind == LayerKind::linear && !skip_source_[i] && fusable_activation(i + 1);
 }
 
 void TrainPlan::FloatDeleter::operator()(float* p) const {
@@ -68,10 +76,26 @@ void TrainPlan::FloatDeleter::operator()(float* p) const {
 TrainPlan::TrainPlan(std::vector<LayerSpec> layers, LossSpec loss)
     : layers_(std::move(layers)), loss_(loss), first_trainable_(layers_.size()) {
   if (layers_.empty()) throw std::invalid_argument("TrainPlan: no layers");
+  skip_source_.assign(layers_.size(), false);
+  skip_slot_.assign(layers_.size(), -1);
   index_t offset = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     LayerSpec& l = layers_[i];
     if (l.kind != LayerKind::linear) l.out = l.in;
+    if (l.kind == LayerKind::add) {
+      const index_t src = l.src;
+      const index_t width = src < 0 ? layers_.front().in : layers_[src].out;
+      if (src < -1 || src + 1 >= static_cast<index_t>(i) || width != l.in)
+        throw std::invalid_argument("TrainPlan: add layer " + std::to_string(i) +
+                                    " reads layer " + std::to_string(src) + ", which is not "
+                                    "an earlier layer (before the one it follows) of its width");
+      if (src >= 0) {
+        if (skip_source_[src])
+          throw std::invalid_argument("TrainPlan: two add layers read layer " +
+                                      std::to_string(src));
+        skip_source_[src] = true;
+      }
+    }
     if (i > 0 && l.in != layers_[i - 1].out)
       throw std::invalid_argument("TrainPlan: layer " + std::to_string(i) + " takes " +
                                   std::to_string(l.in) + " features, the layer before gives " +
@@ -82,6 +106,9 @@ TrainPlan::TrainPlan(std::vector<LayerSpec> layers, LossSpec loss)
     max_width_ = std::max({max_width_, l.in, l.out});
   }
   inputs_.resize(layers_.size());
+  outputs_.resize(layers_.size());
+  for (std::size_t i = first_trainable_; i < layers_.size(); ++i)
+    if (skip_source_[i]) skip_slot_[i] = skip_slots_++;  // its gradient is needed
 }
 
 index_t TrainPlan::count(LayerKind kind) const {
@@ -95,6 +122,7 @@ void TrainPlan::reserve(index_t rows) {
   const index_t act_floats = act_offset_.back() + layers_.back().out;
   acts_ = Workspace(allocate(act_floats * rows));
   grads_ = Workspace(allocate(2 * max_width_ * rows));
+  if (skip_slots_ > 0) skip_grads_ = Workspace(allocate(skip_slots_ * max_width_ * rows));
   capacity_ = rows;
 }
 
@@ -109,7 +137,7 @@ const float* TrainPlan::forward_layer(std::size_t i, const float* x, index_t N,
       return y;
     }
     case LayerKind::activation:
-      if (fusable_activation(i) && i > 0 && layers_[i - 1].kind == LayerKind::linear) {
+      if (i > 0 && fused_forward(i - 1)) {
         // Linear i - 1 wrote act(z) straight into this layer's output.
         const LinearBuffers& p = b.linear[linear - 1];
         linear_forward(y, inputs_[i - 1], p.W, p.b, N, layers_[i - 1].in, l.in, l.act, l.param);
@@ -125,6 +153,12 @@ const float* TrainPlan::forward_layer(std::size_t i, const float* x, index_t N,
       const DropoutState& d = b.dropout[dropout];
       if (!d.active) return x;
       dropout_forward(y, x, N * l.in, d.p, d.seed);
+      return y;
+    }
+    case LayerKind::add: {
+      const float* s = l.src < 0 ? b.x : outputs_[static_cast<std::size_t>(l.src)];
+      const index_t n = N * l.in;
+      for (index_t k = 0; k < n; ++k) y[k] = x[k] + s[k];  // NumPy's float32 add, exactly
       return y;
     }
   }
@@ -161,6 +195,13 @@ float* TrainPlan::backward_layer(std::size_t i, float* g, float* spare, index_t 
       dropout_backward(spare, g, N * l.in, d.p, d.seed);
       return spare;
     }
+    case LayerKind::add: {  // g reaches both operands: the layer before, and (kept) src
+      const index_t slot = l.src < 0 ? -1 : skip_slot_[static_cast<std::size_t>(l.src)];
+      if (slot >= 0)
+        std::memcpy(skip_grads_.get() + slot * max_width_ * capacity_, g,
+                    static_cast<std::size_t>(N * l.in) * sizeof(float));
+      return g;
+    }
   }
   return g;
 }
@@ -172,9 +213,8 @@ double TrainPlan::forward_backward(const TrainBatch& b, Reduction reduction,
   index_t linear = 0, dropout = 0;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     inputs_[i] = a;
-    const bool fused_into_next =
-        layers_[i].kind == LayerKind::linear && fusable_activation(i + 1);
-    if (!fused_into_next) a = forward_layer(i, a, b.N, b, linear, dropout);
+    if (!fused_forward(i)) a = forward_layer(i, a, b.N, b, linear, dropout);
+    outputs_[i] = a;
     linear += layers_[i].kind == LayerKind::linear;
     dropout += layers_[i].kind == LayerKind::dropout;
   }
@@ -191,6 +231,11 @@ double TrainPlan::forward_backward(const TrainBatch& b, Reduction reduction,
     if (folded) {
       folded = false;
       continue;
+    }
+    if (skip_slot_[i] >= 0) {  // the kept gradient of an add layer joins g (see train.h)
+      const float* s = skip_grads_.get() + skip_slot_[i] * max_width_ * capacity_;
+      const index_t n = b.N * layers_[i].out;
+      for (index_t k = 0; k < n; ++k) g[k] = s[k] + g[k];
     }
     const bool need_dx = i > first_trainable_;
     float* next = backward_layer(i, g, spare, b.N, b, linear, dropout, need_dx);

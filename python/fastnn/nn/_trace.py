@@ -189,22 +189,36 @@ class TracedStep:
 
     def _chain_plan(self, forward: list[Node], ops: dict, root: Node) -> Any:
         """The one-call C++ plan (the Sequential TrainStep's) when the graph is a chain it
-        runs: Linear, activation and dropout ops, each reading the one before, with a loss
-        and an optimizer it knows. ``None`` otherwise (the Python replay runs it)."""
+        runs: Linear, activation and dropout ops, each reading the one before, and adds of
+        the one before and an earlier op or the input (residual connections, at most one
+        per source), with a loss and an optimizer it knows. ``None`` otherwise (the Python
+        replay runs it)."""
         loss_kind = _PLAN_LOSSES.get(type(self.loss_fn).__name__)
         opt = type(self.optimizer)
         from ..optim import Optimizer
         if loss_kind is None or opt._kind is None or opt.step is not Optimizer.step:
             return None
         specs, prev = [], ("input",)
+        index: dict[Any, int] = {("input",): -1}  # source -> its layer in the plan
+        skipped: set[int] = set()
         for node in forward[:-1]:
             op = ops[node]
-            if op.kind not in ("linear", "act", "dropout") or op.args[0] != prev:
+            if op.kind == "add" and prev in op.args:
+                skip = op.args[1] if op.args[0] == prev else op.args[0]
+                src = index.get(skip)
+                if src is None or src in skipped or src >= len(specs) - 1:
+                    return None
+                if src >= 0:
+                    skipped.add(src)
+            elif op.kind not in ("linear", "act", "dropout") or op.args[0] != prev:
                 return None
             width = op.out.shape[1] if op.out.ndim == 2 else -1
             if width < 0:
                 return None
-            if op.kind == "linear":
+            if op.kind == "add":
+                specs.append((_core.LayerKind.add, width, width, False,
+                              _core.Activation.identity, 0.0, None, src))
+            elif op.kind == "linear":
                 _, weight, bias = op.args
                 layer = _LinearRef(weight, bias)
                 specs.append((_core.LayerKind.linear, layer.in_features, width,
@@ -216,6 +230,7 @@ class TracedStep:
                 specs.append((_core.LayerKind.dropout, width, width, False,
                               _core.Activation.identity, 0.0, None))
             prev = ("op", node)
+            index[prev] = len(specs) - 1
         if ops[root].args[0] != prev or not any(sp[6] is not None for sp in specs):
             return None
         self._plan_dropout_ps = [op.args[1] for op in self._dropouts]
