@@ -14,7 +14,9 @@ watches, then reads the program off the recorded graph:
 
 Later calls replay that program: the same kernels on the same values in the
 same order as the eager loop, so weights after N steps are bit-identical to it,
-without building Tensors or a graph. A change of input shape, of train/eval
+without building Tensors or a graph. A program of Linear, activation, dropout and
+residual-add ops with a known loss and optimizer runs as one C++ call instead (the
+Sequential TrainStep's plan, ``_chain_plan``). A change of input shape, of train/eval
 mode or of the parameter set triggers a new trace.
 
 What the graph cannot show makes a forward untraceable, and the step then runs

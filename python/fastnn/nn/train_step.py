@@ -217,7 +217,8 @@ class TrainStep:
             x = np.ascontiguousarray(x)
         if self._labels:
             y = np.asarray(y)
-            y = y.astype(np.int64) if y.dtype.kind in "iu" else _class_labels(y, "TrainStep")
+            y = (y.astype(np.int64, copy=False) if y.dtype.kind in "iu"
+                 else _class_labels(y, "TrainStep"))
         else:
             y = as_float32(y, "TrainStep", "y")
         traced = self._traced
