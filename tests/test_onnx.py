@@ -126,11 +126,15 @@ class Custom(Module):
             return fn.cat([h, fn.ones(h.shape[0], 1)], dim=1)
         if self.kind == "reduction":
             return h - h.mean(dim=0)
+        if self.kind == "mask":
+            return h * (x[:, :3] > 0).float()
+        if self.kind == "detached":
+            return h + x[:, :3].detach()
         if self.kind == "unknown_op":
             return h / h.var(dim=1, keepdim=True)
         if self.kind == "batch_reshape":
             return h.reshape(1, -1).reshape(-1, 3)
-        return h.detach()  # "detached": the output is not computed from the input on the graph
+        return h.detach()  # "cut": the output is not computed from the input on the graph
 
 
 class ModuleOps(Module):
@@ -171,7 +175,9 @@ def test_export_of_a_traced_module_matches_predict(tmp_path, opset):
     ("reduction", TypeError, r"a ReduceMean over the batch dimension .* is not exported"),
     ("unknown_op", TypeError, r"the op VarBackward0 has no ONNX translation"),
     ("batch_reshape", TypeError, r"changes the batch dimension"),
-    ("detached", TypeError, "does not return a Tensor computed from its input"),
+    ("cut", TypeError, "does not return a Tensor computed from its input"),
+    ("mask", TypeError, r"an Mul reads a \(7, 3\) array that is not on the graph"),
+    ("detached", TypeError, r"an Add reads a \(7, 3\) array that is not on the graph"),
 ])
 def test_traced_export_refuses_what_its_graph_cannot_show(tmp_path, kind, error, match):
     path = tmp_path / "m.onnx"

@@ -105,6 +105,21 @@ class SharedSkip(PlanResidual):
         return self.out(b + a)
 
 
+class BroadcastSkip(nn.Module):
+    """Adds whose operands broadcast ((N, 16) + (N, 1)): not plan layers, the Python replay
+    runs them."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(12, 16)
+        self.narrow = nn.Linear(16, 1)
+        self.out = nn.Linear(16, 5)
+
+    def forward(self, x):
+        h = fn.relu(self.a(x))
+        return self.out(h + self.narrow(h))
+
+
 def flatten_model():
     return nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.GELU(), nn.Dropout(0.3),
                          nn.Linear(8, 5))
@@ -119,6 +134,7 @@ MODELS = {
     "plan_residual": lambda: PlanResidual(),
     "plan_residual_dropout": lambda: PlanResidual(p=0.3),
     "shared_skip": SharedSkip,
+    "broadcast_skip": BroadcastSkip,
 }
 
 
@@ -276,6 +292,9 @@ def test_a_chain_runs_on_the_one_call_plan():
         assert plan_step._traced._plan is not None
     shared = traced_run(SharedSkip, nn.CrossEntropyLoss(), lambda p: optim.Adam(p), batches)
     assert shared[3]._traced._plan is None
+    broadcast = traced_run(BroadcastSkip, nn.CrossEntropyLoss(), lambda p: optim.Adam(p),
+                           batches)
+    assert broadcast[3].traced and broadcast[3]._traced._plan is None
     assert step.output.shape == (9, 5)
 
 

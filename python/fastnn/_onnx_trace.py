@@ -25,7 +25,8 @@ dropout (training=True)         Identity (the graph is for inference)
 Parameters become initializers named by their ``state_dict`` keys. What the graph
 cannot show is refused with ``TypeError``: a value that left the graph for Python
 (data-dependent control flow), a constant concatenated (the graph keeps no copy of
-it), an op outside the table, or a reshape that changes the batch dimension.
+it) or an array constant of more than one dimension (it may come from the input), an
+op outside the table, or a reshape that changes the batch dimension.
 """
 
 from __future__ import annotations
@@ -140,6 +141,13 @@ class _Translator:
         if const is None:
             raise TypeError(f"{self.func}: {what} reads a constant the autograd graph keeps no "
                             "copy of; make it a Parameter (or a buffer of the model) to export")
+        shape = np.shape(const)
+        if len(shape) > 1 or shape == (TRACE_BATCH,):
+            # it may be the traced input's rows (x.detach(), (x > 0).float(), a mask): not
+            # a constant of the model
+            raise TypeError(f"{self.func}: {what} reads a {shape} array that is not on the "
+                            "graph (computed from the input outside it, or spanning the "
+                            "batch); only scalars, feature vectors and Parameters are exported")
         self.constants += 1
         return self.graph.array(f"const_{self.constants}", np.asarray(const, np.float32))
 

@@ -205,7 +205,8 @@ class TracedStep:
         skipped: set[int] = set()
         for node in forward[:-1]:
             op = ops[node]
-            if op.kind == "add" and prev in op.args:
+            if op.kind == "add" and prev in op.args and all(
+                    t is not None and t.shape == op.out.shape for t in op.node_key.inputs):
                 skip = op.args[1] if op.args[0] == prev else op.args[0]
                 src = index.get(skip)
                 if src is None or src in skipped or src >= len(specs) - 1:
