@@ -262,51 +262,48 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
     ready = [fn]
     # Gradients at the edges of a function's domain are inf or nan, silently, as in PyTorch
     # (e.g. d sqrt(x) / dx at 0): NumPy would warn for each.
-    quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
-    quiet.__enter__()
-    try:
-        while ready:
-            node = ready.pop()
-            g = node.grad
-            node.grad = None
-            inputs = node.inputs
-            if g is None:
-                grads = (None,) * len(inputs) if inputs is not None else ()
-            else:
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        try:
+            while ready:
+                node = ready.pop()
+                g = node.grad
+                node.grad = None
+                inputs = node.inputs
+                if g is None:
+                    grads = (None,) * len(inputs) if inputs is not None else ()
+                else:
+                    if inputs is None:
+                        raise RuntimeError(_FREED_MESSAGE)
+                    if node.stamps:
+                        _check_stamps(node)
+                    grads = node.vjp(node, g)
                 if inputs is None:
-                    raise RuntimeError(_FREED_MESSAGE)
-                if node.stamps:
-                    _check_stamps(node)
-                grads = node.vjp(node, g)
-            if inputs is None:
-                continue
-            seq = node.seq
-            for t, gi in zip(inputs, grads):
-                if t is None:
                     continue
-                p = t.grad_fn
-                if p is not None and p.seq > seq:  # t was rebound in place since
-                    p = producer(t, node)
-                if p is None:
+                seq = node.seq
+                for t, gi in zip(inputs, grads):
+                    if t is None:
+                        continue
+                    p = t.grad_fn
+                    if p is not None and p.seq > seq:  # t was rebound in place since
+                        p = producer(t, node)
+                    if p is None:
+                        if gi is not None:
+                            t._accumulate(gi)
+                        continue
                     if gi is not None:
-                        t._accumulate(gi)
-                    continue
-                if gi is not None:
-                    if t._retain:
-                        t._accumulate(gi)
-                    pg = p.grad
-                    p.grad = gi if pg is None else pg + gi
-                left = deps[p] - 1
-                deps[p] = left
-                if left == 0:
-                    ready.append(p)
-            if not retain_graph and g is not None:
-                node.inputs = None
-                node.saved = ()
-                node.stamps = ()
-    except BaseException:
-        for node in deps:
-            node.grad = None
-        raise
-    finally:
-        quiet.__exit__(None, None, None)
+                        if t._retain:
+                            t._accumulate(gi)
+                        pg = p.grad
+                        p.grad = gi if pg is None else pg + gi
+                    left = deps[p] - 1
+                    deps[p] = left
+                    if left == 0:
+                        ready.append(p)
+                if not retain_graph and g is not None:
+                    node.inputs = None
+                    node.saved = ()
+                    node.stamps = ()
+        except BaseException:
+            for node in deps:
+                node.grad = None
+            raise

@@ -72,7 +72,8 @@ def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
 
 
 def _broadcasting(ufunc: Any, ad: Any, bd: Any) -> Any:
-    """``ufunc(ad, bd)``; operands that do not broadcast raise ShapeError (errors.py)."""
+    """``ufunc(ad, bd)``; operands that do not broadcast raise ShapeError (errors.py).
+    add, sub and mul write the same try inline: they are the hot ops, and a call costs."""
     try:
         return ufunc(ad, bd)
     except ValueError:

@@ -77,7 +77,7 @@ _LOSS_FUNCTIONS = {
     F.binary_cross_entropy: nn.BCELoss,
     F.binary_cross_entropy_with_logits: nn.BCEWithLogitsLoss,
 }
-_LOSS_CLASSES = (nn.MSELoss, nn.CrossEntropyLoss, nn.BCELoss, nn.BCEWithLogitsLoss)
+_LOSS_CLASSES = tuple(_LOSS_FUNCTIONS.values())
 _OPTIMIZERS = {
     "sgd": optim.SGD,
     "adam": optim.Adam,
