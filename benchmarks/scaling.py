@@ -25,9 +25,10 @@ A line above the checks names the cells whose slowest round took over 1.3x their
 fastest: other work on the machine disturbed those, and their ratios are not evidence.
 
 ``--gemm-thresholds`` re-times fastnn's products once per value of the GEMM thread
-threshold (multiply-adds per thread, ``FASTNN_PARALLEL_THRESHOLDS``, set in fastnn's
-worker processes only) and prints fastnn / NumPy per value: the data for choosing the
-default on a many-core machine.
+threshold (``MACS_PER_THREAD`` of ``FASTNN_PARALLEL_THRESHOLDS``, set in fastnn's worker
+processes only: products split from twice that, then take one thread per a quarter of
+it) and prints fastnn / NumPy per value: the data for choosing the default on a
+many-core machine.
 """
 
 from __future__ import annotations

@@ -539,6 +539,52 @@ def test_forced_small_caches_give_small_blocks_and_correct_products():
     assert float(last.split()[1]) < 1e-4
 
 
+SHARE_CHECK = """
+import hashlib, numpy as np, fastnn as fn
+from fastnn import _core
+rng = np.random.default_rng(0)
+digest = hashlib.sha256()
+for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512") if _core._gemm_arch_supported(p)]:
+    # M <= mc (A can be shared): wide and narrow C, edge tiles, one and several K blocks,
+    # row units (few B panels); then M > mc (B is always shared).
+    for (M, N, K, ta, tb) in [(128, 784, 512, False, False), (128, 512, 784, False, True),
+                              (37, 1000, 900, True, True), (200, 100, 300, True, False),
+                              (96, 40, 1000, False, True), (700, 900, 70, False, False)]:
+        a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+        b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+        c0 = rng.standard_normal((M, N)).astype(np.float32)
+        bias = rng.standard_normal(N).astype(np.float32)
+        for n in (1, 2, 3, 5, 16):
+            fn.set_num_threads(n)
+            out = c0.copy()
+            _core._matmul_arch(path, a, b, ta, tb, out, 0.5, 1.5, bias=bias,
+                               activation=_core.Activation.relu)
+            digest.update(out.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_shared_a_and_shared_b_threading_give_the_same_bits():
+    """The team shares A (few rows, wide C) or B (FASTNN_GEMM_SHARE=a|b forces one where
+    both apply): every path gives the same bits with either, at 1 to 16 threads, with
+    small caches (many K blocks and small mc) and with this CPU's (the K blocks, hence
+    the bits, differ between those two)."""
+    for caches in (None, "4K,64K,1M"):
+        outs = set()
+        for share in (None, "a", "b"):
+            env = dict(os.environ, FASTNN_PARALLEL_THRESHOLDS="1,1")
+            env.pop("FASTNN_GEMM_SHARE", None)
+            if share is not None:
+                env["FASTNN_GEMM_SHARE"] = share
+            if caches is not None:
+                env["FASTNN_CACHE_SIZES"] = caches
+            r = subprocess.run([sys.executable, "-c", SHARE_CHECK], env=env, capture_output=True,
+                               text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
+            outs.add(r.stdout.strip())
+        assert len(outs) == 1, (caches, outs)
+
+
 @pytest.mark.parametrize("value, warned", [("4K,16K,64K", False), ("32K,1M", True),
                                            ("big,1M,8M", True), ("", False)])
 def test_malformed_cache_sizes_warn_and_keep_the_detected_ones(value, warned):

@@ -180,12 +180,17 @@ def test_default_threads_follow_affinity_quota_and_omp_num_threads(monkeypatch):
 
 
 
+DEFAULT_THRESHOLDS = {"gemm_macs_per_thread": 1 << 23, "gemm_macs_per_extra_thread": 1 << 21,
+                      "elementwise": 1 << 18, "source": "default"}
+
+
 @pytest.mark.parametrize("value, expected", [
-    (None, {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
-    ("1000,20", {"gemm_macs_per_thread": 1000, "elementwise": 20, "source": "env"}),
-    ("1000", {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
-    ("0,5", {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
-    ("7,x", {"gemm_macs_per_thread": 1 << 23, "elementwise": 1 << 18, "source": "default"}),
+    (None, DEFAULT_THRESHOLDS),
+    ("1000,20", {"gemm_macs_per_thread": 1000, "gemm_macs_per_extra_thread": 250,
+                 "elementwise": 20, "source": "env"}),
+    ("1000", DEFAULT_THRESHOLDS),
+    ("0,5", DEFAULT_THRESHOLDS),
+    ("7,x", DEFAULT_THRESHOLDS),
 ])
 def test_parallel_thresholds_default_and_override(value, expected):
     """FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS" replaces the defaults; a malformed
@@ -201,6 +206,37 @@ def test_parallel_thresholds_default_and_override(value, expected):
     ignored = value is not None and expected["source"] == "default"
     assert (f"RuntimeWarning: FASTNN_PARALLEL_THRESHOLDS='{value}' is not \"MACS,ELEMENTS\""
             in r.stderr) == ignored, r.stderr
+
+
+GEMM_THREADS_CHECK = """
+import fastnn as fn
+from fastnn import _core
+for n in (1, 2, 3, 16):
+    fn.set_num_threads(n)
+    sizes = (0, 2**24 - 1, 2**24, 2**24 + 2**21, 51380224, 2**40)
+    print(n, [_core._gemm_threads(m) for m in sizes])
+"""
+
+
+@pytest.mark.parametrize("value, expected", [
+    # Serial below 2 x 8M multiply-adds, then one thread per 2M (at least two), at most n.
+    (None, ["1 [1, 1, 1, 1, 1, 1]", "2 [1, 1, 2, 2, 2, 2]", "3 [1, 1, 3, 3, 3, 3]",
+            "16 [1, 1, 8, 9, 16, 16]"]),
+    # MACS = 2^22: serial below 2^23, then one per 2^20.
+    ("4194304,1000", ["1 [1, 1, 1, 1, 1, 1]", "2 [1, 2, 2, 2, 2, 2]", "3 [1, 3, 3, 3, 3, 3]",
+                      "16 [1, 15, 16, 16, 16, 16]"]),
+])
+def test_gemm_thread_count_rule(value, expected):
+    """How many threads a product gets: none split below 2 x MACS multiply-adds (waking
+    the team is what costs), then one per MACS / 4 (checked in a fresh process: the
+    thresholds are read once)."""
+    env = {k: v for k, v in os.environ.items() if k != "FASTNN_PARALLEL_THRESHOLDS"}
+    if value is not None:
+        env["FASTNN_PARALLEL_THRESHOLDS"] = value
+    r = subprocess.run([sys.executable, "-c", GEMM_THREADS_CHECK], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines() == expected
 
 
 def test_results_do_not_depend_on_the_thresholds():

@@ -79,6 +79,8 @@ void bind_runtime(py::module_& m) {
     d["gemm_blocking"] = blocking;
     py::dict thresholds;
     thresholds["gemm_macs_per_thread"] = static_cast<long long>(gemm_min_macs_per_thread());
+    thresholds["gemm_macs_per_extra_thread"] =
+        static_cast<long long>(gemm_min_macs_per_thread() / 4);
     thresholds["elementwise"] = elementwise_threshold();
     thresholds["source"] = parallel_thresholds_source();
     d["parallel_thresholds"] = thresholds;
@@ -88,6 +90,11 @@ void bind_runtime(py::module_& m) {
     d["compiler"] = compiler();
     return d;
   });
+  m.def(
+      "_gemm_threads", [](double macs) { return gemm_threads(macs, get_num_threads()); },
+      py::arg("macs"),
+      "For tests: the threads a product of `macs` multiply-adds runs on (before the cap of "
+      "one per C tile).");
 }
 
 }  // namespace fastnn::bind

@@ -104,9 +104,11 @@ def info() -> dict[str, Any]:
         ``cache_source``:
         ``"cpuid"``, ``"sysfs"``, ``"env"`` for ``FASTNN_CACHE_SIZES="L1,L2,L3"``,
         or ``"none"``), ``parallel_thresholds`` (the work below which kernels stay on
-        the calling thread: ``gemm_macs_per_thread`` multiply-adds per thread and
-        ``elementwise`` elements, with their ``source``, ``"default"`` or ``"env"`` for
-        ``FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS"``), ``threads``,
+        the calling thread: a product splits from twice ``gemm_macs_per_thread``
+        multiply-adds, then takes one thread per ``gemm_macs_per_extra_thread``;
+        element-wise work from ``elementwise`` elements; with their ``source``,
+        ``"default"`` or ``"env"`` for ``FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS"``),
+        ``threads``,
         ``openmp`` (runtime), ``omp_wait`` (how idle OpenMP threads wait, as
         libgomp was loaded: ``policy`` and ``spin_count``, the values of
         ``OMP_WAIT_POLICY`` and ``GOMP_SPINCOUNT`` or ``None`` where unset, and

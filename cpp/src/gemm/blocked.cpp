@@ -1,5 +1,6 @@
 // blocked.cpp: the BLIS five-loop GEMM over packed micro-panels, threaded
-// BLIS-style: the team packs each B block together, then splits the ic / jr loops.
+// BLIS-style: the team packs each B block (or, for few rows, A) together, then splits
+// the ic / jr loops.
 //
 // Serial loops (one thread, or one thread's block in the skinny-M split below):
 //   for jc in N step nc:                    B block columns
@@ -22,9 +23,21 @@
 // barrier-free 2-D split had: a thread delayed by another process holds up the
 // others only for the unit it is in and at the next barrier, since its remaining
 // units go to whoever is free. Barrier cost: see the issue-11 note (README,
-// Performance). When M is at most kDirectPanels tiles (B read in place, no
-// packing to share), the threads instead split C into column blocks, each with
-// its own loops and no barrier (run_block).
+// Performance).
+//
+// Few rows (run_shared_a): when all of op(A) is one mc block and C is at least as
+// wide as tall (an MLP layer at batch 128), the roles swap: the team packs the A
+// block of each K block together, meets at the barrier, then takes column units (a
+// few B panels, times all rows or, for a narrow C, a range of at least 8 A panels),
+// each packing its own B panels. Sharing B there made every 8-row unit read the
+// whole shared B block from other cores' caches for little work: on a 16-core Xeon
+// the 128x784x512 products ran at 250-300 GFLOP/s on 8 and 16 threads (0.5-0.7x
+// NumPy); sharing A gave 410-500, and 460-775 (1.1-1.5x NumPy) with the thread rule of
+// util/parallel_thresholds.h. On 2 cores (Zen 4) either way was within 2-6%.
+//
+// When M is at most kDirectPanels tiles (B read in place, no packing to share), the
+// threads instead split C into column blocks, each with its own loops and no
+// barrier (run_block).
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
@@ -36,6 +49,7 @@
 #include "gemm/blocked.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 
 #include "fastnn/threads.h"
@@ -281,6 +295,91 @@ void run_shared(const Job& j, index_t threads) {
   }
   if (error) std::rethrow_exception(error);
 }
+
+// The shared-A parallel loops (file comment), on `threads` threads: all of op(A)'s
+// rows are one ic block (M <= mc).
+void run_shared_a(const Job& j, index_t threads) {
+  const GemmArch& g = j.g;
+  const Blocking& bk = j.bk;
+  const index_t kc_max = min_i(bk.kc, j.K);
+  const index_t m_panels = ceil_div(j.M, g.mr), n_panels = ceil_div(j.N, g.nr);
+  // Column units: about 4 per thread, each packing at most mc / (2 nr) B panels (a
+  // quarter of the L2 budget, beside the A block).
+  index_t unit_panels = min_i(ceil_div(n_panels, 4 * threads), bk.mc / (2 * g.nr));
+  if (unit_panels < 1) unit_panels = 1;
+  const index_t nu = ceil_div(n_panels, unit_panels);
+  // Row units too when there are few column units (a narrow C), of at least 8 A
+  // panels each: every row unit of a column unit packs its B panels again.
+  index_t mu = 1;
+  if (nu < 2 * threads) mu = min_i(ceil_div(2 * threads, nu), ceil_div(m_panels, 8));
+  const index_t a_size = m_panels * g.mr * kc_max;
+  float* const abase = t_apack.get(static_cast<std::size_t>(2 * a_size));
+  float* const bufs[2] = {abase, abase + a_size};
+  std::atomic<index_t> pack_next[3] = {{0}, {0}, {0}}, unit_next[3] = {{0}, {0}, {0}};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+#pragma omp parallel num_threads(static_cast<int>(threads))
+  {
+    float* bpack = nullptr;
+    try {
+      bpack = t_bpack.get(static_cast<std::size_t>(unit_panels * g.nr * kc_max));
+    } catch (...) {
+#pragma omp critical(fastnn_gemm_error)
+      if (!error) error = std::current_exception();
+      failed.store(true);
+    }
+#pragma omp barrier
+    const index_t group = ceil_div(m_panels, 4 * threads);  // A panels per pack task
+    const index_t groups = ceil_div(m_panels, group);
+    index_t it = 0;
+    for (index_t pc = 0; pc < j.K && !failed.load(); pc += bk.kc, ++it) {
+      const index_t kc = min_i(bk.kc, j.K - pc);
+      const float beta_k = pc == 0 ? j.beta : 1.0f;
+      const int slot = static_cast<int>(it % 3);
+      float* const ap = bufs[it % 2];
+      const float* a = j.A + pc * j.csa;
+      for (index_t q; (q = pack_next[slot].fetch_add(1)) < groups;) {
+        const index_t p0 = q * group, p1 = min_i(m_panels, p0 + group);
+        pack_a(g.pack, min_i(j.M, p1 * g.mr) - p0 * g.mr, kc, a + p0 * g.mr * j.rsa, j.rsa,
+               j.csa, g.mr, ap + p0 * g.mr * kc);
+      }
+#pragma omp barrier
+      if (omp_get_thread_num() == 0) {
+        pack_next[(it + 2) % 3].store(0);
+        unit_next[(it + 2) % 3].store(0);
+      }
+      for (index_t u; (u = unit_next[slot].fetch_add(1)) < mu * nu;) {
+        const index_t c = u / mu, r = u % mu;
+        const index_t q0 = c * unit_panels, q1 = min_i(n_panels, q0 + unit_panels);
+        const index_t p0 = m_panels * r / mu, p1 = m_panels * (r + 1) / mu;
+        const index_t j0 = q0 * g.nr, ncu = min_i(j.N, q1 * g.nr) - j0;
+        const index_t ic = p0 * g.mr, mc = min_i(j.M, p1 * g.mr) - ic;
+        pack_b(g.pack, kc, ncu, j.B + pc * j.rsb + j0 * j.csb, j.rsb, j.csb, g.nr, bpack);
+        const Panels pn{ap + ic * kc, kc, 1, g.mr, bpack, kc, g.nr, false, false, nullptr,
+                        nullptr};
+        const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, j0};
+        macro_kernel(g, mc, ncu, kc, pn, j.alpha, beta_k, j.C + ic * j.ldc + j0, j.ldc, es);
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+// Which operand the team shares. B (run_shared) unless all of op(A) is one ic block
+// and C is at least as wide as tall: then every row unit of run_shared would read the
+// whole shared B block (from other cores' caches) for a few rows of work, while
+// sharing A lets each thread pack and keep only its own B columns.
+// FASTNN_GEMM_SHARE=a|b forces one where it applies (read once; for tests and
+// benchmarks).
+bool share_a(const Job& j) {
+  static const char forced = [] {
+    const char* env = std::getenv("FASTNN_GEMM_SHARE");
+    return env != nullptr && (env[0] == 'a' || env[0] == 'b') && env[1] == '\0' ? env[0] : '\0';
+  }();
+  if (j.M > j.bk.mc) return false;
+  if (forced != '\0') return forced == 'a';
+  return j.M <= j.N;
+}
 #endif
 
 // The tm x tn thread grid (tm * tn = threads) that packs the least per thread,
@@ -321,20 +420,21 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   bk.kc = min_i(bk.kc, ceil_div(ceil_div(K, k_blocks), 8) * 8);
   const Job job{g,     bk, M, N, K, alpha, beta, A, trans_a ? 1 : lda,
                 trans_a ? lda : 1, B, trans_b ? 1 : ldb, trans_b ? ldb : 1, C, ldc, ep, ep_active};
-  // Threads: at most one per gemm_min_macs_per_thread() of work (8M multiply-adds by
-  // default, util/parallel_thresholds.h), and none at all below that.
+  // Threads: serial below 16M multiply-adds, then one per 2M (by default:
+  // util/parallel_thresholds.h), at most one per C tile.
   const double macs = static_cast<double>(M) * N * K;
   const index_t m_panels = ceil_div(M, g.mr), n_panels = ceil_div(N, g.nr);
-  index_t threads =
-      min_i(max_threads(), static_cast<index_t>(macs / gemm_min_macs_per_thread()));
-  threads = min_i(threads, m_panels * n_panels);
+  const index_t threads = min_i(gemm_threads(macs, max_threads()), m_panels * n_panels);
   if (threads <= 1) {
     run_block(job, 0, M, 0, N);
     return;
   }
 #ifdef _OPENMP
   if (!(job.csb == 1 && m_panels <= kDirectPanels)) {
-    run_shared(job, threads);
+    if (share_a(job))
+      run_shared_a(job, threads);
+    else
+      run_shared(job, threads);
     return;
   }
 #endif

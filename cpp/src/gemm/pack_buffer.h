@@ -4,8 +4,9 @@
 // GEMM keeps one PackBuffer per thread in thread_local storage (blocked.cpp):
 // the first call of a given size allocates, every later call on that thread
 // reuses the memory, so the hot path does not allocate. The calling thread's
-// B buffer is shared read-only with the OpenMP team during a call; each team
-// thread packs A into its own buffer. Memory is released when the thread ends.
+// B buffer (or, for products of few rows, its A buffer) is shared with the OpenMP
+// team during a call; each team thread packs the other operand into its own
+// buffer. Memory is released when the thread ends.
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,9 @@ namespace {
 // 1.9x slower); 200x200x256 (10M) alone runs in 0.84-0.90 of the 1-thread time, but a
 // training step of such products (200-256-128-10) ran slower at 2 threads than at 1
 // until they stayed serial; 256^3 (17M) and up: 0.57-0.81 of the 1-thread time.
+// Beyond two threads (gemm_threads), on a 16-core Xeon (issue 11): 8M per thread gave
+// the 51M-multiply-add MLP products 6 threads and 128x512x256 (17M) 2, at 0.5-0.7x
+// NumPy on 8 and 16 threads; 2M per further thread gave 1.1-1.5x (1M was no faster).
 struct Thresholds {
   double macs = 1 << 23;
   index_t elements = 1 << 18;
@@ -40,6 +43,14 @@ const Thresholds& thresholds() {
 }  // namespace
 
 double gemm_min_macs_per_thread() { return thresholds().macs; }
+
+index_t gemm_threads(double macs, index_t max_threads) {
+  const double first = thresholds().macs;
+  if (max_threads <= 1 || macs < 2 * first) return 1;
+  const double more = macs / (first / 4);
+  if (more >= static_cast<double>(max_threads)) return max_threads;
+  return more < 2 ? 2 : static_cast<index_t>(more);
+}
 index_t elementwise_threshold() { return thresholds().elements; }
 const char* parallel_thresholds_source() { return thresholds().source; }
 

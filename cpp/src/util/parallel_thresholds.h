@@ -5,7 +5,9 @@
 // parallel region wakes its sleeping threads through the kernel, tens of microseconds,
 // so only work much larger than that is split. Defaults, measured on a 2-core Zen 4 (see
 // gemm/blocked.cpp and kernels/parallel.h for the numbers):
-//   gemm_min_macs_per_thread   8M multiply-adds per thread (a product below 16M is serial)
+//   gemm_min_macs_per_thread   8M multiply-adds per thread for the first split (a
+//                              product below 16M is serial); each thread beyond two
+//                              needs a quarter of that (2M), gemm_threads()
 //   elementwise_threshold      256K elements (element-wise loops, sums, softmax rows)
 // FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS" (two positive integers) replaces both, read
 // once on first use; the tests set it low so that their small arrays run the threaded
@@ -18,6 +20,13 @@
 namespace fastnn {
 
 double gemm_min_macs_per_thread();
+
+// The threads a product of `macs` multiply-adds runs on, at most `max_threads`: one
+// below 2 x gemm_min_macs_per_thread(), otherwise one per gemm_min_macs_per_thread() / 4
+// (at least two). Waking a sleeping team is what costs (and a thread that another
+// process delays holds the product up), so the first split needs much work; a team
+// that runs anyway splits a product further for little more.
+index_t gemm_threads(double macs, index_t max_threads);
 index_t elementwise_threshold();
 
 // Where the values came from: "default" or "env".
