@@ -4,6 +4,7 @@ at 1, 2, 4, 8 and 16 threads, fastnn against NumPy and torch.
     python benchmarks/scaling.py                       # builds, then measures 1 2 4 8 16
     python benchmarks/scaling.py --threads 1 2 16 --rounds 3 --no-build
     python benchmarks/scaling.py --gemm-thresholds 8388608 2097152   # also try thresholds
+    python benchmarks/scaling.py --gemm-share a b                    # and both schemes
 
 One prepared script for a lent many-core machine: it (re)builds fastnn._core in place
 (``build/scaling``, CMake + Ninja, the portable default flags), then measures with the
@@ -23,6 +24,9 @@ makes them the exit status):
     time at the CPU count.
 A line above the checks names the cells whose slowest round took over 1.3x their
 fastest: other work on the machine disturbed those, and their ratios are not evidence.
+
+``--gemm-share a b`` likewise re-times them with the team sharing A and sharing B
+(``FASTNN_GEMM_SHARE``; where sharing A applies: all of A one cache block).
 
 ``--gemm-thresholds`` re-times fastnn's products once per value of the GEMM thread
 threshold (``MACS_PER_THREAD`` of ``FASTNN_PARALLEL_THRESHOLDS``, set in fastnn's worker
@@ -92,18 +96,19 @@ def disturbed(spreads: dict[Key, float], limit: float = 1.3) -> list[str]:
             if s > limit]
 
 
-def threshold_table(rates: dict[Key, float], threads: Sequence[int],
-                    thresholds: Sequence[int], rounds: int, quick: bool) -> str:
-    """fastnn / NumPy on the GEMM cases with each GEMM thread threshold."""
+def variant_table(rates: dict[Key, float], threads: Sequence[int], variable: str,
+                  variants: Sequence[tuple[str, str]], rounds: int, quick: bool) -> str:
+    """fastnn / NumPy on the GEMM cases with the environment variable `variable` set to
+    each (label, value) of `variants` in fastnn's worker processes."""
     from fastnn import _bench_gemm
 
-    head = ["case", "threads", *(f"{t:,} MACs/thread" for t in thresholds)]
+    head = ["case", "threads", *(label for label, _ in variants)]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     cells: dict[tuple[str, int], list[str]] = {}
-    saved = os.environ.get("FASTNN_PARALLEL_THRESHOLDS")
+    saved = os.environ.get(variable)
     try:
-        for t in thresholds:
-            os.environ["FASTNN_PARALLEL_THRESHOLDS"] = f"{t},262144"
+        for _, value in variants:
+            os.environ[variable] = value
             for r in _bench_gemm.run(cases=GEMM_CASES, libs=["fastnn"], threads=threads,
                                      rounds=rounds, quick=quick, stream=sys.stderr):
                 np_ = rates.get((r.case, "numpy", r.threads))
@@ -111,9 +116,9 @@ def threshold_table(rates: dict[Key, float], threads: Sequence[int],
                     f"{r.gflops:,.1f} ({r.gflops / np_:.2f})" if np_ else f"{r.gflops:,.1f}")
     finally:
         if saved is None:
-            os.environ.pop("FASTNN_PARALLEL_THRESHOLDS", None)
+            os.environ.pop(variable, None)
         else:
-            os.environ["FASTNN_PARALLEL_THRESHOLDS"] = saved
+            os.environ[variable] = saved
     for (case, n), row in cells.items():
         lines.append("| " + " | ".join([case, str(n), *row]) + " |")
     return "\n".join(lines)
@@ -169,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke test: seconds, no calibration")
     parser.add_argument("--no-build", action="store_true", help="use the fastnn on sys.path")
     parser.add_argument("--check", action="store_true", help="exit 1 when a check fails")
+    parser.add_argument("--gemm-share", nargs="+", default=[], choices=["a", "b"],
+                        help="also time fastnn's products with the team sharing A or B")
     parser.add_argument("--gemm-thresholds", type=int, nargs="+", default=[], metavar="MACS",
                         help="also time fastnn's products with each GEMM thread threshold")
     args = parser.parse_args(argv)
@@ -191,8 +198,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(rates, args.threads))
     if args.gemm_thresholds:
         print("\nfastnn GFLOP/s (x NumPy above) with each GEMM thread threshold:\n")
-        print(threshold_table(rates, args.threads, args.gemm_thresholds, args.rounds,
-                              args.quick))
+        print(variant_table(rates, args.threads, "FASTNN_PARALLEL_THRESHOLDS",
+                            [(f"{t:,} MACs/thread", f"{t},262144") for t in args.gemm_thresholds],
+                            args.rounds, args.quick))
+    if args.gemm_share:
+        print("\nfastnn GFLOP/s (x NumPy above) with each GEMM threading scheme:\n")
+        print(variant_table(rates, args.threads, "FASTNN_GEMM_SHARE",
+                            [(f"share {v.upper()}", v) for v in args.gemm_share],
+                            args.rounds, args.quick))
     noisy = disturbed(spreads)
     print("\nDisturbed cells (slowest round over 1.3x the fastest): "
           + ("none" if not noisy else ", ".join(noisy)))
