@@ -222,6 +222,61 @@ void run_block(const Job& j, index_t m0, index_t m1, index_t n0, index_t n1) {
 }
 
 #ifdef _OPENMP
+// What the team of one shared-operand product shares besides the packed block: the
+// work counters, one set per block in a rotation of three (the set of block it + 2
+// is reset after block it's barrier, when no thread can still be using it: its last
+// use was block it - 1, finished before that barrier), and the first error.
+// Members are called from inside the parallel region by every thread.
+class Team {
+ public:
+  // This thread's own pack buffer of n floats, or nullptr after recording the
+  // failure (an exception must not leave an OpenMP region: rethrow() raises it
+  // after the region); ends with a barrier, so ok() agrees on every thread.
+  float* own_buffer(PackBuffer& buffer, index_t n) {
+    float* p = nullptr;
+    try {
+      p = buffer.get(static_cast<std::size_t>(n));
+    } catch (...) {
+#pragma omp critical(fastnn_gemm_error)
+      if (!error_) error_ = std::current_exception();
+      failed_.store(true);
+    }
+#pragma omp barrier
+    return p;
+  }
+  bool ok() const { return !failed_.load(); }
+
+  // Block it's shared packing: the team runs pack_task(q) for q < tasks, each task
+  // once, then meets at the block's barrier.
+  template <class PackTask>
+  void pack_together(index_t it, index_t tasks, PackTask pack_task) {
+    const int slot = static_cast<int>(it % 3);
+    for (index_t q; (q = pack_next_[slot].fetch_add(1)) < tasks;) pack_task(q);
+#pragma omp barrier
+    if (omp_get_thread_num() == 0) {
+      pack_next_[(it + 2) % 3].store(0);
+      unit_next_[(it + 2) % 3].store(0);
+    }
+  }
+
+  // Block it's work units: run_unit(u) for u < units, each unit once.
+  template <class RunUnit>
+  void share_units(index_t it, index_t units, RunUnit run_unit) {
+    const int slot = static_cast<int>(it % 3);
+    for (index_t u; (u = unit_next_[slot].fetch_add(1)) < units;) run_unit(u);
+  }
+
+  // After the region, on the calling thread.
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::atomic<index_t> pack_next_[3] = {{0}, {0}, {0}}, unit_next_[3] = {{0}, {0}, {0}};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+};
+
 // The shared-B parallel loops (file comment), on `threads` threads.
 void run_shared(const Job& j, index_t threads) {
   const GemmArch& g = j.g;
@@ -239,49 +294,29 @@ void run_shared(const Job& j, index_t threads) {
   if (mu < 2 * threads) nu = min_i(ceil_div(2 * threads, mu), ceil_div(nc_max, g.nr));
   float* const bbase = t_bpack.get(static_cast<std::size_t>(2 * kc_max * nc_max));
   float* const bufs[2] = {bbase, bbase + kc_max * nc_max};
-  // Work counters, one set per block in a rotation of three: the set of block it + 2
-  // is reset after block it's barrier, when no thread can still be using it (its last
-  // use was block it - 1, finished before that barrier).
-  std::atomic<index_t> pack_next[3] = {{0}, {0}, {0}}, unit_next[3] = {{0}, {0}, {0}};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
+  Team team;
 #pragma omp parallel num_threads(static_cast<int>(threads))
   {
-    float* apack = nullptr;
-    try {
-      apack = t_apack.get(static_cast<std::size_t>(unit_rows * kc_max));
-    } catch (...) {
-#pragma omp critical(fastnn_gemm_error)
-      if (!error) error = std::current_exception();
-      failed.store(true);
-    }
-#pragma omp barrier
+    float* const apack = team.own_buffer(t_apack, unit_rows * kc_max);
     index_t it = 0;
-    for (index_t jc = 0; jc < j.N && !failed.load(); jc += bk.nc) {
+    for (index_t jc = 0; jc < j.N && team.ok(); jc += bk.nc) {
       const index_t nc = min_i(bk.nc, j.N - jc);
       const index_t np = ceil_div(nc, g.nr);
       const index_t group = ceil_div(np, 4 * threads);  // B panels per pack task
-      const index_t groups = ceil_div(np, group);
       for (index_t pc = 0; pc < j.K; pc += bk.kc, ++it) {
         const index_t kc = min_i(bk.kc, j.K - pc);
         const float beta_k = pc == 0 ? j.beta : 1.0f;
-        const int slot = static_cast<int>(it % 3);
         float* const bp = bufs[it % 2];
         const float* b = j.B + pc * j.rsb + jc * j.csb;
-        for (index_t q; (q = pack_next[slot].fetch_add(1)) < groups;) {
+        team.pack_together(it, ceil_div(np, group), [&](index_t q) {
           const index_t p0 = q * group, p1 = min_i(np, p0 + group);
           pack_b(g.pack, kc, min_i(nc, p1 * g.nr) - p0 * g.nr, b + p0 * g.nr * j.csb, j.rsb,
                  j.csb, g.nr, bp + p0 * g.nr * kc);
-        }
-#pragma omp barrier
-        if (omp_get_thread_num() == 0) {
-          pack_next[(it + 2) % 3].store(0);
-          unit_next[(it + 2) % 3].store(0);
-        }
-        for (index_t u; (u = unit_next[slot].fetch_add(1)) < mu * nu;) {
+        });
+        team.share_units(it, mu * nu, [&](index_t u) {
           const index_t r = u / nu, c = u % nu;
           const index_t q0 = np * c / nu, q1 = np * (c + 1) / nu;
-          if (q0 == q1) continue;
+          if (q0 == q1) return;
           const index_t ic = r * unit_rows, mc = min_i(unit_rows, j.M - ic);
           const index_t j0 = q0 * g.nr, ncu = min_i(nc, q1 * g.nr) - j0;
           Panels pn{apack, kc, 1, g.mr, bp + q0 * g.nr * kc, kc, g.nr,
@@ -289,11 +324,11 @@ void run_shared(const Job& j, index_t threads) {
           set_a(j, j.A + ic * j.rsa + pc * j.csa, mc, kc, apack, &pn);
           const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, jc + j0};
           macro_kernel(g, mc, ncu, kc, pn, j.alpha, beta_k, j.C + ic * j.ldc + jc + j0, j.ldc, es);
-        }
+        });
       }
     }
   }
-  if (error) std::rethrow_exception(error);
+  team.rethrow();
 }
 
 // The shared-A parallel loops (file comment), on `threads` threads: all of op(A)'s
@@ -315,40 +350,23 @@ void run_shared_a(const Job& j, index_t threads) {
   const index_t a_size = m_panels * g.mr * kc_max;
   float* const abase = t_apack.get(static_cast<std::size_t>(2 * a_size));
   float* const bufs[2] = {abase, abase + a_size};
-  std::atomic<index_t> pack_next[3] = {{0}, {0}, {0}}, unit_next[3] = {{0}, {0}, {0}};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
+  const index_t group = ceil_div(m_panels, 4 * threads);  // A panels per pack task
+  Team team;
 #pragma omp parallel num_threads(static_cast<int>(threads))
   {
-    float* bpack = nullptr;
-    try {
-      bpack = t_bpack.get(static_cast<std::size_t>(unit_panels * g.nr * kc_max));
-    } catch (...) {
-#pragma omp critical(fastnn_gemm_error)
-      if (!error) error = std::current_exception();
-      failed.store(true);
-    }
-#pragma omp barrier
-    const index_t group = ceil_div(m_panels, 4 * threads);  // A panels per pack task
-    const index_t groups = ceil_div(m_panels, group);
+    float* const bpack = team.own_buffer(t_bpack, unit_panels * g.nr * kc_max);
     index_t it = 0;
-    for (index_t pc = 0; pc < j.K && !failed.load(); pc += bk.kc, ++it) {
+    for (index_t pc = 0; pc < j.K && team.ok(); pc += bk.kc, ++it) {
       const index_t kc = min_i(bk.kc, j.K - pc);
       const float beta_k = pc == 0 ? j.beta : 1.0f;
-      const int slot = static_cast<int>(it % 3);
       float* const ap = bufs[it % 2];
       const float* a = j.A + pc * j.csa;
-      for (index_t q; (q = pack_next[slot].fetch_add(1)) < groups;) {
+      team.pack_together(it, ceil_div(m_panels, group), [&](index_t q) {
         const index_t p0 = q * group, p1 = min_i(m_panels, p0 + group);
         pack_a(g.pack, min_i(j.M, p1 * g.mr) - p0 * g.mr, kc, a + p0 * g.mr * j.rsa, j.rsa,
                j.csa, g.mr, ap + p0 * g.mr * kc);
-      }
-#pragma omp barrier
-      if (omp_get_thread_num() == 0) {
-        pack_next[(it + 2) % 3].store(0);
-        unit_next[(it + 2) % 3].store(0);
-      }
-      for (index_t u; (u = unit_next[slot].fetch_add(1)) < mu * nu;) {
+      });
+      team.share_units(it, mu * nu, [&](index_t u) {
         const index_t c = u / mu, r = u % mu;
         const index_t q0 = c * unit_panels, q1 = min_i(n_panels, q0 + unit_panels);
         const index_t p0 = m_panels * r / mu, p1 = m_panels * (r + 1) / mu;
@@ -359,10 +377,10 @@ void run_shared_a(const Job& j, index_t threads) {
                         nullptr};
         const EpilogueStep es{j.ep, j.ep_active && pc + kc >= j.K, ic, j0};
         macro_kernel(g, mc, ncu, kc, pn, j.alpha, beta_k, j.C + ic * j.ldc + j0, j.ldc, es);
-      }
+      });
     }
   }
-  if (error) std::rethrow_exception(error);
+  team.rethrow();
 }
 
 // Which operand the team shares. B (run_shared) unless all of op(A) is one ic block
