@@ -219,7 +219,7 @@ for n in (1, 2, 3, 16):
 
 
 @pytest.mark.parametrize("value, expected", [
-    # Serial below 2 x 8M multiply-adds, then one thread per 2M (at least two), at most n.
+    # Serial below 2 x 8M multiply-adds, then one thread per 2M (so 8 at 16M), at most n.
     (None, ["1 [1, 1, 1, 1, 1, 1]", "2 [1, 1, 2, 2, 2, 2]", "3 [1, 1, 3, 3, 3, 3]",
             "16 [1, 1, 8, 9, 16, 16]"]),
     # MACS = 2^22: serial below 2^23, then one per 2^20.

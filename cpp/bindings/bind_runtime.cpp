@@ -80,7 +80,7 @@ void bind_runtime(py::module_& m) {
     py::dict thresholds;
     thresholds["gemm_macs_per_thread"] = static_cast<long long>(gemm_min_macs_per_thread());
     thresholds["gemm_macs_per_extra_thread"] =
-        static_cast<long long>(gemm_min_macs_per_thread() / 4);
+        static_cast<long long>(gemm_macs_per_extra_thread());
     thresholds["elementwise"] = elementwise_threshold();
     thresholds["source"] = parallel_thresholds_source();
     d["parallel_thresholds"] = thresholds;

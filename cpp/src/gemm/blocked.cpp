@@ -31,9 +31,9 @@
 // few B panels, times all rows or, for a narrow C, a range of at least 8 A panels),
 // each packing its own B panels. Sharing B there made every 8-row unit read the
 // whole shared B block from other cores' caches for little work: on a 16-core Xeon
-// the 128x784x512 products ran at 250-300 GFLOP/s on 8 and 16 threads (0.5-0.7x
+// the 128x784x512 products ran at 250-300 GFLOP/s on 8 and 16 threads (0.4-0.7x
 // NumPy); sharing A gave 410-500, and 460-775 (1.1-1.5x NumPy) with the thread rule of
-// util/parallel_thresholds.h. On 2 cores (Zen 4) either way was within 2-6%.
+// util/parallel_thresholds.h. On 2 cores (Zen 4) either way was within 6%.
 //
 // When M is at most kDirectPanels tiles (B read in place, no packing to share), the
 // threads instead split C into column blocks, each with its own loops and no
@@ -346,7 +346,8 @@ void run_shared_a(const Job& j, index_t threads) {
   // Row units too when there are few column units (a narrow C), of at least 8 A
   // panels each: every row unit of a column unit packs its B panels again.
   index_t mu = 1;
-  if (nu < 2 * threads) mu = min_i(ceil_div(2 * threads, nu), ceil_div(m_panels, 8));
+  if (nu < 2 * threads) mu = min_i(ceil_div(2 * threads, nu), m_panels / 8);
+  if (mu < 1) mu = 1;
   const index_t a_size = m_panels * g.mr * kc_max;
   float* const abase = t_apack.get(static_cast<std::size_t>(2 * a_size));
   float* const bufs[2] = {abase, abase + a_size};

@@ -1,6 +1,7 @@
 // parallel_thresholds.cpp: the work sizes of parallel_thresholds.h, read once.
 #include "util/parallel_thresholds.h"
 
+#include <cmath>
 #include <cstdlib>
 
 namespace fastnn {
@@ -12,9 +13,10 @@ namespace {
 // 1.9x slower); 200x200x256 (10M) alone runs in 0.84-0.90 of the 1-thread time, but a
 // training step of such products (200-256-128-10) ran slower at 2 threads than at 1
 // until they stayed serial; 256^3 (17M) and up: 0.57-0.81 of the 1-thread time.
-// Beyond two threads (gemm_threads), on a 16-core Xeon (issue 11): 8M per thread gave
-// the 51M-multiply-add MLP products 6 threads and 128x512x256 (17M) 2, at 0.5-0.7x
-// NumPy on 8 and 16 threads; 2M per further thread gave 1.1-1.5x (1M was no faster).
+// Once split (gemm_threads), on a 16-core Xeon (issue 11): 8M per thread gave the
+// 51M-multiply-add MLP products 6 threads and 128x512x256 (17M) 2, at 0.4-0.7x NumPy on
+// 8 and 16 threads; one thread per 2M gave 1.1-1.5x (per 1M was no faster). On 2 cores
+// nothing changes: every product from 16M took both threads already.
 struct Thresholds {
   double macs = 1 << 23;
   index_t elements = 1 << 18;
@@ -44,12 +46,16 @@ const Thresholds& thresholds() {
 
 double gemm_min_macs_per_thread() { return thresholds().macs; }
 
+double gemm_macs_per_extra_thread() {
+  const double quarter = std::floor(thresholds().macs / 4);
+  return quarter < 1 ? 1 : quarter;
+}
+
 index_t gemm_threads(double macs, index_t max_threads) {
-  const double first = thresholds().macs;
-  if (max_threads <= 1 || macs < 2 * first) return 1;
-  const double more = macs / (first / 4);
-  if (more >= static_cast<double>(max_threads)) return max_threads;
-  return more < 2 ? 2 : static_cast<index_t>(more);
+  if (max_threads <= 1 || macs < 2 * thresholds().macs) return 1;
+  const double threads = macs / gemm_macs_per_extra_thread();  // at least 8 here
+  return threads >= static_cast<double>(max_threads) ? max_threads
+                                                     : static_cast<index_t>(threads);
 }
 index_t elementwise_threshold() { return thresholds().elements; }
 const char* parallel_thresholds_source() { return thresholds().source; }
