@@ -411,11 +411,18 @@ def test_bad_arguments(tmp_path):
 
 
 def test_missing_safetensors_names_the_extra(tmp_path, monkeypatch):
+    saved = tmp_path / "saved.safetensors"
+    fn.io.save(Linear(2, 2), saved)
     monkeypatch.setitem(sys.modules, "safetensors", None)
     with pytest.raises(ImportError, match=r"pip install 'fastnn\[io\]'"):
         fn.io.save(Linear(2, 2), tmp_path / "m.safetensors")
     with pytest.raises(ImportError, match=r"pip install 'fastnn\[io\]'"):
-        fn.io.load(tmp_path / "m.safetensors")
+        fn.io.load(saved)
+    with pytest.raises(ImportError, match=r"pip install 'fastnn\[io\]'"):
+        fn.io.load_metadata(saved)
+    # A missing file is named first: the extra would not help.
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        fn.io.load(tmp_path / "missing.safetensors")
 
 
 # -- bad files ----------------------------------------------------------------------------

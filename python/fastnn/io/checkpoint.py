@@ -355,8 +355,8 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
 def _read(path: str, func: str,
           with_tensors: bool) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """The safetensors metadata and (optionally) tensors of ``path``; errors name the file."""
+    _check_header(path, func)  # a missing or foreign file is named before a missing extra
     st = _safetensors(func)
-    _check_header(path, func)
     try:
         with st.safe_open(path, framework="np") as f:
             meta = f.metadata() or {}
