@@ -10,8 +10,8 @@ namespace {
 
 // mc, kc, nc here are the fallbacks and the kernels' preferred kc: the blocks in use
 // come from derive_blocking (arch.h) and this CPU's cache sizes. On the 2-core Zen 4
-// (L1d 32 KiB, L2 1 MiB, L3 32 MiB) that gives avx512 mc 336, kc 384, nc 8160 and
-// avx2 mc 510, kc 256, nc 8192.
+// (L1d 32 KiB, L2 1 MiB, L3 32 MiB) and the 2-core Zen 5 (L1d 48 KiB) that gives
+// avx512 mc 336, kc 384, nc 8160 and avx2 mc 510, kc 256, nc 8192.
 // Best first, down to scalar (which always runs); rows after scalar are chosen
 // only by name (FASTNN_ARCH, or the tests' _matmul_arch).
 //   avx512 (Zen 4 / Skylake-X class): 8 x 48 tile; A block 224 x 384 x 4 B = 336 KiB
