@@ -241,6 +241,42 @@ def test_gemm_thread_count_rule(value, expected):
     assert r.stdout.strip().splitlines() == expected
 
 
+CPU_CAP_CHECK = """
+import os, fastnn as fn
+from fastnn import _core
+fn.set_num_threads(16)
+print(fn.info()["cpus"], fn.get_num_threads(), _core._gemm_threads(2**40))
+if hasattr(os, "sched_setaffinity"):  # pinned to one CPU after import: re-read
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    fn.set_num_threads(4)
+    print(fn.info()["cpus"], fn.get_num_threads(), _core._gemm_threads(2**40))
+"""
+
+
+@pytest.mark.parametrize("value", [None, "3", "0", "x"])
+def test_kernels_run_at_most_one_thread_per_cpu(value):
+    """set_num_threads(16) on a machine with fewer CPUs keeps 16 as the count, but a
+    product's team has at most one thread per CPU this process may use (affinity
+    mask and cgroup quota, re-read by set_num_threads); FASTNN_CPU_LIMIT sets another
+    cap (0: none; malformed: a warning and the CPUs)."""
+    from fastnn._runtime import usable_cpus
+    env = {k: v for k, v in os.environ.items() if k != "FASTNN_CPU_LIMIT"}
+    if value is not None:
+        env["FASTNN_CPU_LIMIT"] = value
+    r = subprocess.run([sys.executable, "-c", CPU_CAP_CHECK], env=env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    cap = {"3": 3, "0": None}.get(value, usable_cpus())
+    team = min(16, cap or 16) if OPENMP else 1
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == f"{cap} 16 {team}"
+    if len(lines) > 1:  # pinned to one CPU
+        cap1 = {"3": 3, "0": None}.get(value, 1)
+        assert lines[1] == f"{cap1} 4 {min(4, cap1 or 4) if OPENMP else 1}"
+    assert ("RuntimeWarning: FASTNN_CPU_LIMIT='x' is not a CPU count" in r.stderr) == (
+        value == "x"), r.stderr
+
+
 def test_results_do_not_depend_on_the_thresholds():
     """The same training run, with everything serial and with everything split."""
     code = textwrap.dedent("""

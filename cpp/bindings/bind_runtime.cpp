@@ -61,6 +61,9 @@ void bind_runtime(py::module_& m) {
       },
       py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
+  m.def("_set_cpu_limit", &set_cpu_limit, py::arg("n"),
+        "The CPUs this process may use (0: no cap); kernels run at most that many threads.");
+  m.def("_cpu_limit", &cpu_limit);
   m.def("build_info", [] {
     py::dict d;
     d["simd"] = gemm_arch();
@@ -91,7 +94,7 @@ void bind_runtime(py::module_& m) {
     return d;
   });
   m.def(
-      "_gemm_threads", [](double macs) { return gemm_threads(macs, get_num_threads()); },
+      "_gemm_threads", [](double macs) { return gemm_threads(macs, team_threads()); },
       py::arg("macs"),
       "For tests: the threads a product of `macs` multiply-adds runs on (before the cap of "
       "one per C tile).");

@@ -37,6 +37,7 @@ from ._random import manual_seed  # noqa: E402
 from ._runtime import default_num_threads as _default_num_threads  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
 from ._runtime import set_default_num_threads as _set_default_num_threads  # noqa: E402
+from ._runtime import update_cpu_limit as _update_cpu_limit  # noqa: E402
 from .autograd import (  # noqa: E402
     Tensor,
     arange,
@@ -71,9 +72,11 @@ from .torch_api import *  # noqa: E402, F403  (fn.exp, fn.cat, fn.float32, fn.de
 from .torch_api import __all__ as _torch_all  # noqa: E402
 from .training import History, evaluate, fit, predict  # noqa: E402
 
-# A cgroup CPU quota below the core count (a throttled container) lowers the default.
+# A cgroup CPU quota below the core count (a throttled container) lowers the default;
+# no kernel runs more threads than there are CPUs (set_num_threads).
 if (_n := _default_num_threads()) is not None and _n < get_num_threads():
     _set_default_num_threads(_n)
+_update_cpu_limit()
 
 __all__ = [
     "History", "Tensor", "__version__", "arange", "as_tensor", "autograd", "callbacks", "data",

@@ -9,9 +9,23 @@ namespace fastnn {
 // set_num_threads applies to every thread of the process (and sets the calling
 // thread's OpenMP limit). get_num_threads is what a kernel called from this thread
 // uses: min(the process-wide count, this thread's OpenMP limit, which threadpoolctl
-// or OMP_NUM_THREADS may lower). Every parallel region passes it as num_threads.
+// or OMP_NUM_THREADS may lower). Every parallel region passes team_threads() (below)
+// as num_threads.
 void set_num_threads(int n);  // n >= 1; always 1 in a forked child (see below)
 int get_num_threads();
+
+// The CPUs this process may run on (affinity mask, capped by a cgroup CPU quota), as
+// Python measured them at import and at every set_num_threads; 0: no cap (unknown,
+// or a test that needs teams larger than the machine).
+void set_cpu_limit(int n);
+int cpu_limit();
+
+// The team every kernel's parallel region asks for: get_num_threads(), at most
+// cpu_limit(). More threads than CPUs only add work: each barrier waits until every
+// thread has been scheduled, so 16 threads on 2 CPUs made a 0.3 ms product (128x512
+// @ 512x784 on Zen 5) take 1.9x to 2.0x its 2-thread time. MKL (MKL_DYNAMIC) also
+// runs fewer threads than requested when there are fewer cores.
+int team_threads();
 bool openmp_enabled();
 const char* openmp_runtime();
 

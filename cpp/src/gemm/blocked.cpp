@@ -158,7 +158,7 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
   }
 }
 
-index_t max_threads() { return get_num_threads(); }
+index_t max_threads() { return team_threads(); }
 
 // One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
 struct Job {

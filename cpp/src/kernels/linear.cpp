@@ -34,7 +34,7 @@ namespace {
 void column_sums_accumulate(float* db, const float* dy, index_t N, index_t cols) {
   constexpr index_t kCols = 64;
   const index_t n_blocks = (cols + kCols - 1) / kCols;
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (N * cols > elementwise_threshold() && n_blocks > 1)
+#pragma omp parallel for schedule(static) num_threads(team_threads()) if (N * cols > elementwise_threshold() && n_blocks > 1)
   for (index_t blk = 0; blk < n_blocks; ++blk) {
     const index_t c0 = blk * kCols;
     const index_t width = std::min(kCols, cols - c0);

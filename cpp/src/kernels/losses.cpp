@@ -38,7 +38,7 @@ double reduce_terms(index_t n, Reduction r, Term term) {
 
 template <class Grad>
 void write_grad(float* grad, index_t n, Grad g) {
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (n > elementwise_threshold())
+#pragma omp parallel for schedule(static) num_threads(team_threads()) if (n > elementwise_threshold())
   for (index_t i = 0; i < n; ++i) grad[i] = g(i);
 }
 
@@ -149,7 +149,7 @@ void cross_entropy_backward(float* grad, const float* logits, const std::int64_t
                             index_t C, float label_smoothing, Reduction r) {
   const kernels::RowKernels& k = kernels::active_row_kernels();
   const float scale = static_cast<float>(1.0 / divisor(N, r));
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (N * C > elementwise_threshold() && N > 1)
+#pragma omp parallel for schedule(static) num_threads(team_threads()) if (N * C > elementwise_threshold() && N > 1)
   for (index_t i = 0; i < N; ++i)
     cross_entropy_row(k, grad + i * C, logits + i * C, labels[i], C, label_smoothing, scale, false);
 }

@@ -36,7 +36,7 @@ void parallel_blocks(index_t n, Body body) {
     return;
   }
   const index_t blocks = (n + kElementBlock - 1) / kElementBlock;
-#pragma omp parallel for schedule(static) num_threads(get_num_threads())
+#pragma omp parallel for schedule(static) num_threads(team_threads())
   for (index_t b = 0; b < blocks; ++b)
     body(b * kElementBlock, std::min(n, (b + 1) * kElementBlock));
 }
@@ -51,7 +51,7 @@ double chunked_sum(index_t n, index_t chunk, bool parallel, ChunkSum chunk_sum) 
   for (index_t first = 0; first < n_chunks; first += kChunksPerPass) {
     const index_t count = std::min(kChunksPerPass, n_chunks - first);
     double partial[kChunksPerPass];
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (parallel && count > 1)
+#pragma omp parallel for schedule(static) num_threads(team_threads()) if (parallel && count > 1)
     for (index_t c = 0; c < count; ++c) {
       const index_t begin = (first + c) * chunk;
       partial[c] = chunk_sum(begin, std::min(n, begin + chunk));

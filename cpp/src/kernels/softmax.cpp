@@ -37,7 +37,7 @@ const RowKernels& active_row_kernels() {
 void softmax_forward(float* y, const float* x, index_t rows, index_t cols) {
   if (cols == 0) return;
   const kernels::RowKernels& k = kernels::active_row_kernels();
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (rows * cols > elementwise_threshold() && rows > 1)
+#pragma omp parallel for schedule(static) num_threads(team_threads()) if (rows * cols > elementwise_threshold() && rows > 1)
   for (index_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     float* yr = y + r * cols;
@@ -50,7 +50,7 @@ void softmax_forward(float* y, const float* x, index_t rows, index_t cols) {
 void softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols) {
   if (cols == 0) return;
   const kernels::RowKernels& k = kernels::active_row_kernels();
-#pragma omp parallel for schedule(static) num_threads(get_num_threads()) if (rows * cols > elementwise_threshold() && rows > 1)
+#pragma omp parallel for schedule(static) num_threads(team_threads()) if (rows * cols > elementwise_threshold() && rows > 1)
   for (index_t r = 0; r < rows; ++r) {
     const index_t off = r * cols;
     k.softmax_grad(dx + off, dy + off, y + off, cols, static_cast<float>(k.dot(dy + off, y + off, cols)));

@@ -78,8 +78,8 @@ void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, ind
   index_t total = 0;
   for (index_t k = 0; k < count; ++k) total += tensors[k].n;
 #ifdef _OPENMP
-  if (total > kOptimParallelThreshold && get_num_threads() > 1) {
-#pragma omp parallel num_threads(get_num_threads())
+  if (total > kOptimParallelThreshold && team_threads() > 1) {
+#pragma omp parallel num_threads(team_threads())
     {
       const index_t nth = omp_get_num_threads(), tid = omp_get_thread_num();
       const index_t per = ((total + nth - 1) / nth + kSliceAlign - 1) / kSliceAlign * kSliceAlign;

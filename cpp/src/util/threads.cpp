@@ -26,6 +26,9 @@ std::atomic<bool> in_forked_child{false};
 // set_num_threads would otherwise still use every core). 0: never set.
 std::atomic<int> process_threads{0};
 
+// set_cpu_limit's value; 0: no cap.
+std::atomic<int> cpu_cap{0};
+
 #ifdef FASTNN_HAVE_ATFORK
 void on_fork_child() {
   in_forked_child.store(true);
@@ -64,6 +67,16 @@ int get_num_threads() {
 #else
   return 1;
 #endif
+}
+
+void set_cpu_limit(int n) { cpu_cap.store(n > 0 ? n : 0); }
+
+int cpu_limit() { return cpu_cap.load(std::memory_order_relaxed); }
+
+int team_threads() {
+  const int threads = get_num_threads();
+  const int cap = cpu_limit();
+  return cap > 0 && cap < threads ? cap : threads;
 }
 
 bool openmp_enabled() {
