@@ -36,8 +36,10 @@ def _cgroup_cpu_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
 def usable_cpus() -> int:
     """The CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota
     (OpenMP alone counts the affinity mask but not the quota, and would oversubscribe a
-    throttled container)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    throttled container). The process's mask (its main thread's), not the calling
+    thread's: a Python thread pinned to one CPU must not cap every thread's kernels."""
+    cpus = (len(os.sched_getaffinity(os.getpid())) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count())
     limit = _cgroup_cpu_limit()
     return max(1, min(cpus or 1, limit if limit is not None else cpus or 1))
 

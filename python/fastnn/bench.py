@@ -534,8 +534,9 @@ def run(*, quick: bool = False, threads: int | None = None, repeat: int = 5,
         quick (bool): one call per timed loop and no calibration: a smoke test
             taking about a second, not a measurement. Default: ``False``.
         threads (int, optional): thread count for fastnn and for NumPy's BLAS.
-            Default: ``None`` (fastnn's current count). The previous count is
-            restored afterwards.
+            Default: ``None`` (fastnn's current count). At most
+            ``fastnn.info()["cpus"]``, the threads fastnn's kernels can run. The
+            previous count is restored afterwards.
         repeat (int): timed loops per library and case; the median is kept. Default: ``5``.
         cases (sequence of str, optional): case or group names (see
             :data:`CASES`; ``"matmul"`` selects every matmul case). Default: all.
@@ -552,6 +553,9 @@ def run(*, quick: bool = False, threads: int | None = None, repeat: int = 5,
     chosen = select_cases(cases)
     threads = get_num_threads() if threads is None else check_int(threads, "bench.run()",
                                                                   "threads", low=1)
+    cpus = info()["cpus"]  # fastnn runs at most one thread per CPU: NumPy gets the same
+    if cpus is not None:
+        threads = min(threads, cpus)
     repeat = check_int(repeat, "bench.run()", "repeat", low=1)
     rows = []
     with _fastnn_threads(threads), _blas_limits(threads):

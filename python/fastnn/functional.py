@@ -21,8 +21,9 @@ def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
 
     The result equals ``a @ b`` (with the transposes applied) to float32 rounding.
     It runs fastnn's packed, cache-blocked GEMM (SIMD path in ``fastnn.info()["simd"]``)
-    on ``fastnn.get_num_threads()`` threads; results are bit-identical at any
-    thread count. Transposes are read through strides, never copied: prefer
+    on ``fastnn.get_num_threads()`` threads (at most one per CPU,
+    ``fastnn.info()["cpus"]``); results are bit-identical at any thread count.
+    Transposes are read through strides, never copied: prefer
     ``matmul(x, w, trans_b=True)`` to ``matmul(x, w.T.copy())``.
 
     Args:

@@ -23,7 +23,7 @@ int cpu_limit();
 // The team every kernel's parallel region asks for: get_num_threads(), at most
 // cpu_limit(). More threads than CPUs only add work: each barrier waits until every
 // thread has been scheduled, so 16 threads on 2 CPUs made a 0.3 ms product (128x512
-// @ 512x784 on Zen 5) take 1.9x to 2.0x its 2-thread time. MKL (MKL_DYNAMIC) also
+// @ 512x784 on Zen 5) take 1.8x to 2.0x its 2-thread time. MKL (MKL_DYNAMIC) also
 // runs fewer threads than requested when there are fewer cores.
 int team_threads();
 bool openmp_enabled();

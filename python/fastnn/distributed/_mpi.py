@@ -13,6 +13,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from .._runtime import update_cpu_limit
+
 _INSTALL_HINT = "pip install 'fastnn[dist]'"
 # Process counts that MPI launchers put in each process's environment: MPICH/Hydra, Open MPI.
 _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
@@ -61,6 +63,7 @@ def init() -> tuple[int, int]:
     global _comm
     if _comm is None:
         MPI = _import_mpi("init()")
+        update_cpu_limit()  # some MPI libraries bind each rank to its CPUs only now
         _comm = MPI.COMM_WORLD
         if _comm.Get_size() > 1:
             _install_abort_hook(_comm)
