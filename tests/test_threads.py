@@ -180,6 +180,18 @@ def test_default_threads_follow_affinity_quota_and_omp_num_threads(monkeypatch):
 
 
 
+def run_fresh(code: str, var: str, value: str | None) -> subprocess.CompletedProcess:
+    """`code` in a fresh Python process with the environment variable `var` set to
+    `value` (removed when None): fastnn reads these variables at load."""
+    env = {k: v for k, v in os.environ.items() if k != var}
+    if value is not None:
+        env[var] = value
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r
+
+
 DEFAULT_THRESHOLDS = {"gemm_macs_per_thread": 1 << 23, "gemm_macs_per_extra_thread": 1 << 21,
                       "elementwise": 1 << 18, "source": "default"}
 
@@ -195,13 +207,8 @@ DEFAULT_THRESHOLDS = {"gemm_macs_per_thread": 1 << 23, "gemm_macs_per_extra_thre
 def test_parallel_thresholds_default_and_override(value, expected):
     """FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS" replaces the defaults; a malformed
     value keeps them (read once, at load: checked in a fresh process)."""
-    env = {k: v for k, v in os.environ.items() if k != "FASTNN_PARALLEL_THRESHOLDS"}
-    if value is not None:
-        env["FASTNN_PARALLEL_THRESHOLDS"] = value
     code = "import fastnn as fn; print(sorted(fn.info()['parallel_thresholds'].items()))"
-    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
+    r = run_fresh(code, "FASTNN_PARALLEL_THRESHOLDS", value)
     assert r.stdout.strip() == str(sorted(expected.items()))
     ignored = value is not None and expected["source"] == "default"
     assert (f"RuntimeWarning: FASTNN_PARALLEL_THRESHOLDS='{value}' is not \"MACS,ELEMENTS\""
@@ -232,12 +239,7 @@ def test_gemm_thread_count_rule(value, expected):
     thresholds are read once). A serial build runs every product on one thread."""
     if fn.info()["openmp"] == "none (serial build)":
         expected = [f"{n} [1, 1, 1, 1, 1, 1]" for n in (1, 2, 3, 16)]
-    env = {k: v for k, v in os.environ.items() if k != "FASTNN_PARALLEL_THRESHOLDS"}
-    if value is not None:
-        env["FASTNN_PARALLEL_THRESHOLDS"] = value
-    r = subprocess.run([sys.executable, "-c", GEMM_THREADS_CHECK], env=env, capture_output=True,
-                       text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    r = run_fresh(GEMM_THREADS_CHECK, "FASTNN_PARALLEL_THRESHOLDS", value)
     assert r.stdout.strip().splitlines() == expected
 
 
@@ -260,12 +262,7 @@ def test_kernels_run_at_most_one_thread_per_cpu(value):
     mask and cgroup quota, re-read by set_num_threads); FASTNN_CPU_LIMIT sets another
     cap (0: none; malformed: a warning and the CPUs)."""
     from fastnn._runtime import usable_cpus
-    env = {k: v for k, v in os.environ.items() if k != "FASTNN_CPU_LIMIT"}
-    if value is not None:
-        env["FASTNN_CPU_LIMIT"] = value
-    r = subprocess.run([sys.executable, "-c", CPU_CAP_CHECK], env=env, capture_output=True,
-                       text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    r = run_fresh(CPU_CAP_CHECK, "FASTNN_CPU_LIMIT", value)
     cap = {"3": 3, "0": None}.get(value, usable_cpus())
     n16, n4 = (16, 4) if OPENMP else (1, 1)  # a serial build's count is always 1
     lines = r.stdout.strip().splitlines()
