@@ -158,8 +158,6 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
   }
 }
 
-index_t max_threads() { return team_threads(); }
-
 // One product's arguments, with op(X)[r, c] = X[r * rs + c * cs] (pack.h).
 struct Job {
   const GemmArch& g;
@@ -357,9 +355,8 @@ void run_shared_a(const Job& j, index_t threads) {
   const index_t unit_panels = ceil_div(n_panels, nu);  // the largest unit
   // Row units too when there are few column units (a narrow C), of at least 8 A
   // panels each: every row unit of a column unit packs its B panels again.
-  index_t mu = 1;
-  if (nu < 2 * threads) mu = min_i(ceil_div(2 * threads, nu), m_panels / 8);
-  if (mu < 1) mu = 1;
+  const index_t mu =
+      nu < 2 * threads ? max_i(1, min_i(ceil_div(2 * threads, nu), m_panels / 8)) : 1;
   const index_t a_size = m_panels * g.mr * kc_max;
   float* const abase = t_apack.get(static_cast<std::size_t>(2 * a_size));
   float* const bufs[2] = {abase, abase + a_size};
@@ -455,7 +452,7 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   // util/parallel_thresholds.h), at most one per C tile.
   const double macs = static_cast<double>(M) * N * K;
   const index_t m_panels = ceil_div(M, g.mr), n_panels = ceil_div(N, g.nr);
-  const index_t threads = min_i(gemm_threads(macs, max_threads()), m_panels * n_panels);
+  const index_t threads = min_i(gemm_threads(macs, team_threads()), m_panels * n_panels);
   if (threads <= 1) {
     run_block(job, 0, M, 0, N);
     return;
