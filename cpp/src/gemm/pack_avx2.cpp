@@ -122,55 +122,16 @@ inline void pack_group_tail(index_t k0, index_t k1, index_t kc, index_t lines, c
   }
 }
 
-// The 8 x 8 block of lines [t0, t0 + 8) x k [k0, k0 + 8) of a ks == 1 block, as
-// rows: r[k] = (src[(t0 + i) * ts + k0 + k])_i. Lines at or past n (only the last
-// group of a block has them) come back as zeros.
-inline void load_block8(const float* src, index_t ts, index_t n, index_t t0, index_t k0,
-                        __m256 r[8]) {
-  const float* s = src + t0 * ts + k0;
-  if (n - t0 >= 8) {
-#pragma GCC unroll 8
-    for (index_t i = 0; i < 8; ++i) {
-      _mm_prefetch(reinterpret_cast<const char*>(s + i * ts + kPrefetchAhead), _MM_HINT_T0);
-      r[i] = _mm256_loadu_ps(s + i * ts);
-    }
-    transpose8(r);
-    return;
-  }
-  const index_t lines = n > t0 ? n - t0 : 0;
-  for (index_t i = 0; i < 8; ++i)
-    r[i] = i < lines ? _mm256_loadu_ps(s + i * ts) : _mm256_setzero_ps();
-  transpose8(r);
-}
-
-// ks == 1 and a wide panel (w a multiple of 8 above 16: avx512's 48-wide B panel):
-// k outer, so each 8-row slice of a panel (8 w contiguous floats) is written
-// whole, once. pack_lines (8-line groups outer) writes such a panel's cache lines
-// in pieces, one pass over kc per group, and a 48 x 264 panel (50 KiB) leaves L1
-// between passes: this order packs it 1.2x faster (Zen 4). For w <= 16 the panel
-// stays in L1 and pack_lines is as fast or faster (w = 8: 1.3x).
-void pack_lines_wide(index_t kc, index_t n, const float* src, index_t ts, index_t w,
-                     float* dst) {
-  const index_t whole = kc / 8 * 8;
-  for (index_t k0 = 0; k0 < whole; k0 += 8)
-    for (index_t t0 = 0; t0 < w; t0 += 8) {
-      __m256 r[8];
-      load_block8(src, ts, n, t0, k0, r);
-      float* d = dst + k0 * w + t0;
-#pragma GCC unroll 8
-      for (index_t k = 0; k < 8; ++k) _mm256_storeu_ps(d + k * w, r[k]);
-    }
-  if (whole == kc) return;
-  for (index_t t0 = 0; t0 < w; t0 += 8)
-    pack_group_tail(whole, kc, kc, n - t0 >= 8 ? 8 : (n > t0 ? n - t0 : 0), src, ts, t0, w, 8,
-                    dst);
-}
-
 // ks == 1: dst[k * w + t] = src[t * ts + k], through 8 x 8 register transposes.
 // Whole 8 x 8 blocks run without branches: in a group of fewer than 8 lines the
 // missing lines re-read the last one and their lanes are cleared after the
 // transpose. The last block along k (fewer than 8 values, or, for a panel
 // narrower than 8, the panel's last row) goes through masked loads and stores.
+// Groups outer, k inner, for every width: each group reads 8 lines front to back.
+// A wide panel (avx512's 48) was packed k outer instead, all 48 lines per 8 k values,
+// which thrashed L1 when the lines lie a power of two apart (K = 512: 2 KiB, two of its
+// 64 sets; 1024: one set): a 256 x 256 block took 12.9 / 20.5 us at K = 512 / 1024
+// against 6.5 / 6.2 here (Zen 5), and the same 6.0 at K = 784.
 void pack_lines(index_t kc, index_t n, const float* src, index_t ts, index_t w, float* dst) {
   for (index_t t0 = 0; t0 < w; t0 += 8) {
     const index_t lines = n - t0 >= 8 ? 8 : (n > t0 ? n - t0 : 0);
@@ -217,9 +178,7 @@ void pack_block(index_t kc, index_t n, const float* src, index_t ts, index_t ks,
   for (index_t p0 = 0; p0 < n; p0 += w, dst += w * kc) {
     const index_t lines = n - p0 < w ? n - p0 : w;
     const float* s = src + p0 * ts;
-    if (ks == 1 && w % 8 == 0 && w > 16) {
-      pack_lines_wide(kc, lines, s, ts, w, dst);
-    } else if (ks == 1) {
+    if (ks == 1) {
       pack_lines(kc, lines, s, ts, w, dst);
     } else {
       for (index_t k = 0; k < kc; ++k)
