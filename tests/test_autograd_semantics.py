@@ -461,6 +461,10 @@ def test_zero_fill_and_inplace_arithmetic_off_graph():
     assert i.tolist() == [2, 3] and i.dtype == fn.int64
     with pytest.raises(RuntimeError):
         t += fn.ones(3)
+    c = fn.tensor([-2.0, 0.5, 3.0])
+    assert c.clamp_(min=0) is c and c.tolist() == [0.0, 0.5, 3.0]  # keywords, as torch
+    assert c.clamp_(max=1.0).tolist() == [0.0, 0.5, 1.0] and c.clamp_(0.25, 0.75).tolist() == [
+        0.25, 0.5, 0.75]
 
 
 @needs_torch
@@ -551,6 +555,28 @@ def _inplace_script(script):
         assert gw1 is None or not gw1.any()
     else:
         np.testing.assert_allclose(gw1, gw2, rtol=1e-6)
+
+
+def test_device_prints_and_compares_as_pytorch():
+    """print(f"Using {device}") and x.device.type in scripts: PyTorch's str, repr, .type."""
+    d = fn.device("cpu")
+    assert (str(d), repr(d), d.type, d.index) == ("cpu", "device(type='cpu')", "cpu", None)
+    d0 = fn.device("cpu:0")
+    assert (str(d0), repr(d0), d0.index) == ("cpu:0", "device(type='cpu', index=0)", 0)
+    assert str(fn.device("cpu", 1)) == "cpu:1" and str(fn.device(d0)) == "cpu:0"
+    x = fn.ones(2)
+    assert x.device == "cpu" and x.device == d == d0 and x.device.type == "cpu"
+    assert f"{x.device}" == "cpu" and hash(x.device) == hash(d)
+    assert x.to(x.device) is x and fn.zeros(2, device=x.device).device == "cpu"
+    with pytest.raises(RuntimeError, match="CPU only; device 'cuda'"):
+        fn.device("cuda")
+    try:
+        import torch
+    except ImportError:
+        return
+    for spec in ("cpu", "cpu:0"):
+        assert (str(fn.device(spec)), repr(fn.device(spec))) == (
+            str(torch.device(spec)), repr(torch.device(spec)))
 
 
 def test_conversions_float_long_int_to():

@@ -173,6 +173,11 @@ def test_parameter_data_and_grad_answer_the_ndarray_idioms():
                                   np.arange(6, dtype=np.float32).reshape(2, 3) - 0.5)
     assert not np.array_equal(before, np.asarray(p.data))
     np.testing.assert_array_equal(np.asarray(layer.weight.grad)[0], [2.0, 2.0, 2.0])
+    assert p.data.tobytes() == np.asarray(p.data).tobytes() and len(p.data.tobytes()) == 24
+    assert p.grad.fill(0) is None  # ndarray.fill: in place, returns None
+    np.testing.assert_array_equal(np.asarray(layer.weight.grad), np.zeros((2, 3), np.float32))
+    p.data.fill(1.5)
+    np.testing.assert_array_equal(np.asarray(layer.weight.data), np.full((2, 3), 1.5, np.float32))
     np.testing.assert_array_equal(layer(np.eye(3, dtype=np.float32)),
                                   np.asarray(p.data).T + np.asarray(layer.bias.data))
 

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
+from .autograd.device import device  # noqa: F401 - re-exported
 from .autograd.dtypes import (  # noqa: F401 - re-exported
     bool_,
     double,
@@ -32,26 +33,6 @@ from .autograd.tensor import Tensor
 bool = bool_  # noqa: A001 - PyTorch's name
 float = float32  # noqa: A001
 int = int32  # noqa: A001
-
-
-class device:  # noqa: N801 - PyTorch's name
-    """``fn.device("cpu")``: fastnn runs on the CPU; any other device is an error."""
-
-    def __init__(self, type: str = "cpu", index: Any = None) -> None:  # noqa: A002
-        name = str(type).split(":")[0]
-        if name != "cpu":
-            raise RuntimeError(f"fastnn runs on the CPU only; device {type!r} is not available")
-        self.type = "cpu"
-        self.index = index
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, device) or other == "cpu"
-
-    def __hash__(self) -> int:
-        return hash("cpu")
-
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
 
 
 def _false() -> bool:

@@ -30,9 +30,9 @@ def _masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
 
 
 def _unary_inplace(op: Any) -> Any:
-    def method(self: Tensor, *args: Any) -> Tensor:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        return s.copy_into(self, op(self, *args))
+        return s.copy_into(self, op(self, *args, **kwargs))
     return method
 
 

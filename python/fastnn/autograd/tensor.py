@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import dtypes
+from .device import CPU, device
 from .grad_mode import _state, note_escape
 from .graph import Node, run_backward
 
@@ -82,8 +83,9 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        """``fn.device("cpu")``: prints as ``cpu``, equals ``"cpu"``, has ``.type``."""
+        return CPU
 
     @property
     def is_cuda(self) -> bool:
@@ -287,6 +289,11 @@ class Tensor:
         """A NumPy copy of the values (for code written against NumPy arrays)."""
         return self._data.copy()
 
+    def tobytes(self, order: str = "C") -> bytes:
+        """The raw bytes of the values, as ``numpy.ndarray.tobytes``."""
+        note_escape("Tensor.tobytes()")
+        return self._data.tobytes(order)
+
     def item(self) -> Any:
         note_escape("Tensor.item()")
         if self._data.size != 1:
@@ -438,6 +445,12 @@ class Tensor:
         self._data.fill(value.item() if isinstance(value, Tensor) else value)
         self._bump()
         return self
+
+    def fill(self, value: Any) -> None:
+        """Sets every element to ``value`` in place and returns ``None``, as
+        ``numpy.ndarray.fill`` (for code that zeroes ``Parameter.grad`` as an ndarray;
+        PyTorch's spelling is :meth:`fill_`)."""
+        self.fill_(value)
 
     def copy_(self, src: Any) -> Tensor:
         """Copies ``src`` (broadcast to this shape) into this Tensor, in place."""
