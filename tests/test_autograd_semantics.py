@@ -322,6 +322,55 @@ def test_no_grad_and_enable_grad_decorators_without_parentheses():
         fn.no_grad(3)
 
 
+def test_inference_mode_is_no_grad_in_every_form():
+    x = fn.ones(2, requires_grad=True)
+    with fn.inference_mode():
+        assert not (x * 2).requires_grad and not fn.is_grad_enabled()
+    assert fn.is_grad_enabled()
+    with fn.inference_mode(False):  # mode=False: recording unchanged
+        assert (x * 2).requires_grad
+    with fn.no_grad(), fn.inference_mode(False):
+        assert not (x * 2).requires_grad
+
+    @fn.inference_mode
+    def f(t):
+        return t * 2
+
+    @fn.inference_mode()
+    def g(t):
+        return t * 2
+
+    @fn.inference_mode(mode=False)
+    def h(t):
+        return t * 2
+
+    assert not f(x).requires_grad and not g(x).requires_grad and h(x).requires_grad
+    assert fn.is_grad_enabled()
+    with pytest.raises(KeyError):
+        with fn.inference_mode():
+            raise KeyError
+    assert fn.is_grad_enabled()
+
+
+def test_isclose_and_allclose_follow_torch():
+    a = fn.tensor([1.0, 2.0, float("nan"), 0.0])
+    b = fn.tensor([1.0 + 1e-7, 2.1, float("nan"), 1e-9])
+    close = fn.isclose(a, b)
+    assert close.dtype == fn.bool and close.tolist() == [True, False, False, True]
+    assert fn.isclose(a, b, equal_nan=True).tolist() == [True, False, True, True]
+    assert fn.allclose(a[:1], b[:1]) is True and fn.allclose(a, b) is False
+    assert fn.allclose(a, b, atol=0.2, equal_nan=True) is True
+    assert fn.allclose(fn.ones(2, 3), fn.ones(3))  # broadcasting
+    try:
+        import torch
+    except ImportError:
+        return
+    ta, tb = torch.tensor(a.numpy()), torch.tensor(b.numpy())
+    for kw in ({}, {"equal_nan": True}, {"rtol": 0.1}, {"atol": 0.2, "equal_nan": True}):
+        assert fn.isclose(a, b, **kw).tolist() == torch.isclose(ta, tb, **kw).tolist()
+        assert fn.allclose(a, b, **kw) == torch.allclose(ta, tb, **kw)
+
+
 def test_no_grad_restores_mode_after_exception():
     with pytest.raises(KeyError):
         with fn.no_grad():

@@ -153,4 +153,4 @@ def test_module_bad_arguments():
     drop(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"'grad_out' must have the shape"):
         drop.backward(np.zeros(6))
-    assert repr(fn.nn.Dropout(0.2)) == "Dropout(p=0.2)"
+    assert repr(fn.nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"  # as torch

@@ -246,3 +246,26 @@ def test_flatten_parameters_makes_views_and_keeps_every_behaviour(tmp_path):
     model[0].weight.grad = np.zeros((4, 5), np.float32)
     assert model.flatten_parameters()[1] is not grad
     assert model.flatten_parameters()[0] is data
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.ReLU(inplace=True),
+    lambda lib: lib.nn.LeakyReLU(0.2, inplace=True),
+    lambda lib: lib.nn.Dropout(0.3, inplace=True),
+    lambda lib: lib.nn.Dropout(0.3),
+    lambda lib: lib.nn.ReLU(),
+], ids=["relu", "leaky_relu", "dropout_inplace", "dropout", "relu_default"])
+def test_inplace_flag_is_accepted_and_printed_as_torch(make, rng):
+    """PyTorch scripts write nn.ReLU(inplace=True): the flag is accepted, printed as torch
+    prints it, and the module returns the same values (input unchanged) on both paths."""
+    layer = make(fn).eval()
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    before = x.copy()
+    out = layer(x)
+    np.testing.assert_array_equal(x, before)
+    t = fn.tensor(x)
+    np.testing.assert_array_equal(layer(t).numpy(), out)
+    torch = pytest.importorskip("torch")
+    ref = make(torch).eval()
+    assert repr(layer) == repr(ref)
+    np.testing.assert_array_equal(out, ref(torch.tensor(x)).numpy())

@@ -49,6 +49,7 @@ from .autograd import (  # noqa: E402
     from_numpy,
     full,
     full_like,
+    inference_mode,
     is_grad_enabled,
     linspace,
     no_grad,
@@ -81,7 +82,8 @@ _update_cpu_limit()
 __all__ = [
     "History", "Tensor", "__version__", "arange", "as_tensor", "autograd", "callbacks", "data",
     "datasets", "distributed", "empty", "empty_like", "enable_grad", "evaluate", "eye", "fit",
-    "from_numpy", "full", "full_like", "get_num_threads", "info", "io", "is_grad_enabled",
+    "from_numpy", "full", "full_like", "get_num_threads", "inference_mode", "info", "io",
+    "is_grad_enabled",
     "linspace", "load", "manual_seed", "matmul", "nn", "no_grad", "ones", "ones_like", "onnx",
     "optim", "plot_history", "predict", "rand", "rand_like", "randint", "randn", "randn_like",
     "randperm", "save", "set_grad_enabled", "set_num_threads", "tensor", "utils", "zeros",

@@ -7,10 +7,14 @@
 
 from __future__ import annotations
 
+import builtins
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
+from .autograd.creation import tensor
 from .autograd.device import device  # noqa: F401 - re-exported
 from .autograd.dtypes import (  # noqa: F401 - re-exported
     bool_,
@@ -134,13 +138,27 @@ log_softmax = _unary(ops_nn.log_softmax)
 mm = ops_nn.matmul
 dot = ops_nn.matmul
 
+
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+            equal_nan: bool = False) -> Tensor:
+    """Element-wise ``|input - other| <= atol + rtol |other|`` as a bool Tensor, as PyTorch."""
+    a, b = np.asarray(input), np.asarray(other)
+    return tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), dtype=bool_)
+
+
+def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+             equal_nan: bool = False) -> bool:
+    """Whether :func:`isclose` holds everywhere (a Python bool), as PyTorch."""
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan).numpy().all())
+
 __all__ = [
-    "abs", "accelerator", "add", "all", "amax", "amin", "any", "argmax", "argmin",
+    "abs", "accelerator", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
     "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",
     "concatenate", "cos", "device", "div",
     "divide", "dot", "double", "eq", "exp", "flatten", "float", "float16", "float32", "float64",
     "floor", "ge", "gt", "half", "int", "int8", "int16", "int32", "int64", "is_tensor",
-    "isfinite", "isnan", "le", "log", "log_softmax", "logical_not", "logsumexp", "long", "lt",
+    "isclose", "isfinite", "isnan", "le", "log", "log_softmax", "logical_not", "logsumexp",
+    "long", "lt",
     "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply", "ne", "neg",
     "negative", "norm", "numel", "permute", "pow", "prod", "relu", "reshape", "round", "short",
     "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze", "stack", "std",

@@ -29,7 +29,7 @@ from .creation import (
     zeros_like,
 )
 from .errors import ShapeError
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import Node
 from .tensor import Tensor
 
@@ -37,7 +37,8 @@ _methods.bind()
 
 __all__ = [
     "Node", "ShapeError", "Tensor", "arange", "as_tensor", "empty", "empty_like", "enable_grad",
-    "eye", "from_numpy", "full", "full_like", "is_grad_enabled", "linspace", "no_grad", "ones",
+    "eye", "from_numpy", "full", "full_like", "inference_mode", "is_grad_enabled", "linspace",
+    "no_grad", "ones",
     "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
     "set_grad_enabled", "tensor", "zeros", "zeros_like",
 ]

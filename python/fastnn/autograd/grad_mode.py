@@ -139,3 +139,36 @@ class enable_grad(_GradModeContext):
     """Context manager and decorator that turns recording back on inside ``no_grad``."""
 
     _mode = True
+
+
+class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """PyTorch's ``inference_mode``: here the same as :class:`no_grad` (``mode=False``:
+    recording stays as it is). A context manager and a decorator, with or without
+    parentheses.
+
+    Example::
+
+        >>> with fn.inference_mode():
+        ...     logits = model(x)
+    """
+
+    _mode = False
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # ``@fn.inference_mode`` without parentheses
+            return no_grad()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        self._off = not mode
+
+    def __enter__(self) -> None:
+        self._prev = _state.enabled
+        if not self._off:
+            _state.enabled = False
+
+    def __call__(self, func: _F) -> _F:
+        if self._off:
+            return func
+        return super().__call__(func)
+

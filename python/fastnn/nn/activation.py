@@ -54,6 +54,11 @@ class ReLU(_Elementwise):
 
     The gradient at 0 is 0, as in PyTorch.
 
+    Args:
+        inplace (bool): accepted for PyTorch compatibility. The result is always a new
+            array or Tensor with PyTorch's values; the input is left unchanged.
+            Default: ``False``.
+
     Shape:
         - Input: :math:`(*)`, any shape.
         - Output: :math:`(*)`, same shape as the input.
@@ -66,12 +71,21 @@ class ReLU(_Elementwise):
 
     _act = _Act.relu
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(_Elementwise):
     r"""Applies :math:`\text{LeakyReLU}(x) = \max(0, x) + \text{negative\_slope} \min(0, x)`.
 
     Args:
         negative_slope (float): the slope for :math:`x < 0`. Default: ``0.01``.
+        inplace (bool): accepted for PyTorch compatibility, as in :class:`ReLU`.
+            Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -85,13 +99,14 @@ class LeakyReLU(_Elementwise):
 
     _act = _Act.leaky_relu
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = check_number(negative_slope, "LeakyReLU()", "negative_slope")
         self._param = self.negative_slope
+        self.inplace = bool(inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(_Elementwise):

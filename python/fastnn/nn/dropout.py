@@ -34,6 +34,9 @@ class Dropout(Module):
         p (float): probability of zeroing an element, in :math:`[0, 1)`.
             Default: ``0.5``. ``p == 1`` is rejected (unlike PyTorch): it would
             zero every activation and every gradient, so nothing could train.
+        inplace (bool): accepted for PyTorch compatibility: the result is always a new
+            array or Tensor with PyTorch's values; the input is left unchanged.
+            Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -48,8 +51,9 @@ class Dropout(Module):
         array([1., 1., 1.], dtype=float32)
     """
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = bool(inplace)
         self.p = check_number(p, "Dropout()", "p", low=0.0, high=1.0, high_open=True)
         if np.float32(self.p) == 1.0:  # the kernel's float32 p would round up to 1
             raise ValueError(f"Dropout(): argument 'p' must be in [0, 1), got {p!r} "
@@ -79,4 +83,4 @@ class Dropout(Module):
         return dx
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
