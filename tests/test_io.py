@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,9 @@ MODELS = {
     "nested": lambda: Sequential(Sequential(Sequential(Linear(5, 4), Tanh())), Linear(4, 2)),
     "no_parameters": lambda: Sequential(ReLU(), Softmax(dim=0)),
     "empty": lambda: Sequential(),
+    "named": lambda: Sequential(OrderedDict([  # PyTorch's named form, nested too
+        ("fc1", Linear(5, 4)), ("act", Tanh()),
+        ("head", Sequential(OrderedDict([("fc", Linear(4, 3)), ("0", ReLU())])))])),
 }
 
 
@@ -191,9 +195,13 @@ def test_to_spec_rejects_what_it_cannot_describe():
     with pytest.raises(TypeError, match=r"cannot describe MyLinear at model\[1\]"):
         to_spec(Sequential(ReLU(), MyLinear(2, 2)))
     odd = Sequential(Linear(2, 2))
-    odd.add_module("head", Linear(2, 2))
-    with pytest.raises(TypeError, match="not numbered 0, 1"):
-        to_spec(odd)
+    odd.add_module("head", Linear(2, 2))  # described with its names
+    assert to_spec(odd)["names"] == ["0", "head"] and "names" not in to_spec(Sequential(ReLU()))
+    assert list(from_spec(to_spec(odd)).state_dict()) == list(odd.state_dict())
+    own = Sequential(Linear(2, 2))
+    own.scale = fn.nn.Parameter(np.ones(1))
+    with pytest.raises(TypeError, match="parameters of its own"):
+        to_spec(own)
     extra = Linear(2, 2)
     extra.scale = fn.nn.Parameter(np.ones(1))
     with pytest.raises(TypeError, match="extra parameters"):
@@ -229,6 +237,14 @@ def nest(depth: int) -> dict:
     ({"type": "GELU", "approximate": "fast"}, r"spec \(GELU\): GELU\(\): argument 'approximate'"),
     ({"type": "Sequential", "layers": {"0": {"type": "ReLU"}}}, "spec.layers: expected a list"),
     (nest(65), "nested deeper than 64"),
+    ({"type": "Sequential", "layers": [{"type": "ReLU"}], "names": "a"}, r"spec.names: expected 1"),
+    ({"type": "Sequential", "layers": [{"type": "ReLU"}] * 2, "names": ["a", "a"]},
+     r"spec.names: expected 2 distinct"),
+    ({"type": "Sequential", "layers": [{"type": "ReLU"}], "names": ["a.b"]}, "without '.'"),
+    ({"type": "Sequential", "layers": [{"type": "ReLU"}], "names": ["forward"]},
+     "not Sequential attributes"),
+    ({"type": "Sequential", "layers": [{"type": "ReLU"}], "names": [""]}, r"spec.names"),
+    ({"type": "Sequential", "layers": [], "names": [], "x": 1}, r"unknown fields \['x'\]"),
 ])
 def test_from_spec_rejects_bad_specs(spec, match):
     with pytest.raises(ValueError, match=match):

@@ -269,3 +269,31 @@ def test_inplace_flag_is_accepted_and_printed_as_torch(make, rng):
     ref = make(torch).eval()
     assert repr(layer) == repr(ref)
     np.testing.assert_array_equal(out, ref(torch.tensor(x)).numpy())
+
+
+def test_sequential_from_an_ordered_dict_names_its_children_as_torch(rng):
+    from collections import OrderedDict
+
+    def build(lib):
+        return lib.nn.Sequential(OrderedDict([
+            ("fc1", lib.nn.Linear(4, 8)), ("act", lib.nn.ReLU()), ("fc2", lib.nn.Linear(8, 3))]))
+
+    model = build(fn)
+    assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert model.fc1 is model[0] and model.act is model[1] and len(model) == 3
+    assert [name for name, _ in model.named_children()] == ["fc1", "act", "fc2"]
+    x = rng.standard_normal((5, 4)).astype(np.float32)
+    assert model(x).shape == (5, 3) and model.backward(np.ones((5, 3), np.float32)).shape == (5, 4)
+    assert model(fn.tensor(x)).shape == (5, 3)
+    assert list(fn.nn.Sequential({"a": fn.nn.ReLU()}).state_dict()) == []  # a plain dict too
+    with pytest.raises(TypeError, match=r"str -> fastnn.nn.Module, got str -> int \(entry 'a'\)"):
+        fn.nn.Sequential(OrderedDict([("a", 3)]))
+    for bad in ("a.b", "", "forward", "training"):
+        with pytest.raises(KeyError, match="module name"):
+            fn.nn.Sequential({bad: fn.nn.ReLU()})
+    torch = pytest.importorskip("torch")
+    ref = build(torch)
+    assert repr(model) == repr(ref) and list(model.state_dict()) == list(ref.state_dict())
+    model.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
+    np.testing.assert_allclose(model(x), ref(torch.tensor(x)).detach().numpy(), rtol=1e-5,
+                               atol=1e-6)

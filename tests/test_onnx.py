@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -35,6 +36,9 @@ MODELS = {
     "gelu_erf": lambda: Sequential(Linear(5, 16), GELU(), Linear(16, 3)),
     "gelu_tanh": lambda: Sequential(Linear(5, 16), GELU("tanh"), Linear(16, 3)),
     "single_linear": lambda: Linear(5, 3),
+    "named": lambda: Sequential(OrderedDict([
+        ("fc1", Linear(5, 4)), ("act", ReLU()),
+        ("head", Sequential(OrderedDict([("fc", Linear(4, 3))])))])),
     "no_bias": lambda: Linear(5, 3, bias=False),
     "softmax_dim1": lambda: Sequential(Linear(5, 4), Softmax(dim=1)),
     "softmax_over_batch": lambda: Sequential(Linear(5, 4), Softmax(dim=0)),

@@ -8,6 +8,9 @@ a ``Sequential`` lists its children under ``"layers"``::
         {"type": "ReLU"},
         {"type": "Sequential", "layers": [{"type": "Dropout", "p": 0.5}]}]}
 
+A ``Sequential`` whose children are not named ``"0"``, ``"1"``, ... (built from an
+``OrderedDict``) also lists their names, in order, under ``"names"``.
+
 Describable: ``Sequential`` (nested too), ``Linear`` (alias ``Dense``),
 ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``Softmax``,
 ``Identity``, ``Dropout`` and ``Flatten``, each of exactly that class (a subclass may
@@ -86,11 +89,14 @@ def _describe(module: Module, where: str) -> dict[str, Any]:
     cls = type(module)
     params = list(module._parameters)
     if cls is Sequential:
+        if params:
+            raise _undescribable(module, where, "it has parameters of its own")
         names = list(module._modules)
-        if params or names != [str(i) for i in range(len(names))]:
-            raise _undescribable(module, where, "its children are not numbered 0, 1, ...")
-        return {"type": "Sequential",
+        spec = {"type": "Sequential",
                 "layers": [_describe(m, f"{where}[{i}]") for i, m in enumerate(module)]}
+        if names != _numbered(len(names)):
+            spec["names"] = names
+        return spec
     name = next((n for n, (c, _) in _LEAVES.items() if c is cls), None)
     if name is None:
         raise _undescribable(module, where, f"only {_NAMES} are")
@@ -131,13 +137,24 @@ def _check(spec: Any, where: str, depth: int) -> Layer:
         raise ValueError(f"{where}: expected a dict with a 'type', got {type(spec).__name__}")
     kind = spec.get("type")
     if kind == "Sequential":
-        _check_fields(spec, {"layers"}, where)
+        _check_fields(spec, {"layers"} | ({"names"} & spec.keys()), where)
         layers = spec["layers"]
         if not isinstance(layers, list):
             raise ValueError(f"{where}.layers: expected a list, got {type(layers).__name__}")
         children = tuple(_check(s, f"{where}.layers[{i}]", depth + 1)
                          for i, s in enumerate(layers))
-        return Layer("Sequential", {}, children)
+        if "names" not in spec:
+            return Layer("Sequential", {}, children)
+        names = spec["names"]
+        taken = Sequential()  # names that are attributes of every Sequential
+        if (not isinstance(names, list) or len(names) != len(layers)
+                or not all(isinstance(n, str) and n and "." not in n and not hasattr(taken, n)
+                           for n in names)
+                or len(set(names)) != len(names)):
+            raise ValueError(f"{where}.names: expected {len(layers)} distinct non-empty "
+                             f"strings without '.' that are not Sequential attributes, got "
+                             f"{names!r}")
+        return Layer("Sequential", {"names": tuple(names)}, children)
     if not isinstance(kind, str) or kind not in _LEAVES:
         raise ValueError(f"{where}: unknown layer type {kind!r}; known types: {_NAMES}")
     fields = _LEAVES[kind][1]
@@ -197,20 +214,29 @@ def from_spec(spec: Any) -> Module:
 
 def _build(layer: Layer, where: str) -> Module:
     if layer.type == "Sequential":
-        return Sequential(*(_build(c, f"{where}.layers[{i}]")
-                            for i, c in enumerate(layer.children)))
+        children = [_build(c, f"{where}.layers[{i}]") for i, c in enumerate(layer.children)]
+        return Sequential(dict(zip(child_names(layer), children)))
     try:
         return _LEAVES[layer.type][0](**layer.args)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{where} ({layer.type}): {e}") from None
 
 
+def _numbered(n: int) -> list[str]:
+    return [str(i) for i in range(n)]
+
+
+def child_names(tree: Layer) -> list[str]:
+    """The names of a ``Sequential`` layer's children: ``"0"``, ``"1"``, ... unless named."""
+    return list(tree.args.get("names", ())) or _numbered(len(tree.children))
+
+
 def parameter_shapes(tree: Layer, prefix: str = "") -> dict[str, tuple[int, ...]]:
     """The ``state_dict`` keys and shapes of the model ``tree`` describes, without building it."""
     if tree.type == "Sequential":
         shapes: dict[str, tuple[int, ...]] = {}
-        for i, child in enumerate(tree.children):
-            shapes.update(parameter_shapes(child, f"{prefix}{i}."))
+        for name, child in zip(child_names(tree), tree.children):
+            shapes.update(parameter_shapes(child, f"{prefix}{name}."))
         return shapes
     if tree.type != "Linear":
         return {}

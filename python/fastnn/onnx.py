@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._architecture import Layer, check_spec, to_spec
+from ._architecture import Layer, check_spec, child_names, to_spec
 from ._onnx_trace import default_input_dim, trace_forward
 from ._optional import require
 from ._validation import check_int
@@ -148,8 +148,8 @@ def _leaves(tree: Layer, prefix: str) -> Iterator[tuple[str, Layer]]:
     if tree.type != "Sequential":
         yield prefix, tree
         return
-    for i, child in enumerate(tree.children):
-        yield from _leaves(child, f"{prefix}{i}.")
+    for name, child in zip(child_names(tree), tree.children):
+        yield from _leaves(child, f"{prefix}{name}.")
 
 
 class _Graph:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -14,10 +14,13 @@ class Sequential(Module):
     r"""Chains modules: ``forward`` applies them in order, ``backward`` in reverse.
 
     Children are registered as ``"0"``, ``"1"``, ... so ``state_dict()`` keys
-    match a ``torch.nn.Sequential`` of the same layers (``"0.weight"``, ...).
+    match a ``torch.nn.Sequential`` of the same layers (``"0.weight"``, ...). As in
+    PyTorch, one ``OrderedDict`` (or dict) of name -> module names them instead:
+    ``Sequential(OrderedDict([("fc1", Linear(4, 8)), ("act", ReLU())]))`` has keys
+    ``"fc1.weight"``, ... and attributes ``model.fc1``.
 
     Args:
-        *modules (Module): the layers, in order.
+        *modules (Module): the layers, in order; or one mapping of names to layers.
 
     Example::
 
@@ -26,8 +29,20 @@ class Sequential(Module):
         (3, 'Linear')
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
         super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, m in modules[0].items():
+                if not isinstance(name, str) or not isinstance(m, Module):
+                    raise TypeError(
+                        f"Sequential(): the mapping must hold str -> fastnn.nn.Module, got "
+                        f"{type(name).__name__} -> {type(m).__name__} (entry {name!r})"
+                    )
+                if not name or "." in name or (hasattr(self, name) and name not in self._modules):
+                    raise KeyError(f"Sequential(): module name {name!r} must be non-empty, "
+                                   "without '.', and not an attribute of Sequential")
+                self.add_module(name, m)
+            return
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(
