@@ -399,7 +399,7 @@ def test_bad_arguments(tmp_path):
     model = Sequential(Linear(2, 2))
     path = tmp_path / "m.safetensors"
     with pytest.raises(TypeError, match=r"save\(\): argument 'model' must be a fastnn.nn.Module"):
-        fn.io.save({"0.weight": np.ones((2, 2))}, path)
+        fn.io.save(np.ones((2, 2)), path)  # a dict is saved as an object (test below)
     with pytest.raises(TypeError, match=r"save\(\): argument 'path' must be a str or os.PathLike"):
         fn.io.save(model, 42)
     with pytest.raises(TypeError, match="argument 'path'"):
@@ -747,3 +747,93 @@ def test_kill_at_any_moment_leaves_a_complete_file(tmp_path, delay):
     model = fn.io.load(path)  # the first file or the last complete save of the child
     bias = model[0].bias.data
     assert np.all(bias == bias[0])
+
+
+# -- plain objects: save(model.state_dict(), path), checkpoint dicts (PyTorch's torch.save) --
+def test_state_dict_round_trip_is_a_plain_safetensors_state_dict(tmp_path, rng):
+    model = MODELS["nested"]()
+    path = tmp_path / "weights.pth"
+    fn.save(model.state_dict(), path)
+    loaded = fn.load(path, weights_only=True, map_location="cpu")
+    assert list(loaded) == list(model.state_dict())
+    for key, value in model.state_dict().items():
+        assert type(loaded[key]) is np.ndarray and loaded[key].dtype == np.float32
+        np.testing.assert_array_equal(loaded[key], value)
+    assert sorted(st.load_file(str(path))) == sorted(model.state_dict())  # other tools read it
+    other = MODELS["nested"]()
+    other.load_state_dict(fn.load(path))
+    X = rng.standard_normal((4, 5)).astype(np.float32)
+    np.testing.assert_array_equal(other(X), model(X))
+    with pytest.raises(FileFormatError, match=r"holds a saved object .*load_state_dict\(fastnn"):
+        fn.load(path, model=other)
+
+
+def test_checkpoint_dict_round_trip_resumes_training_exactly(tmp_path, rng):
+    X = rng.standard_normal((8, 5)).astype(np.float32)
+    g = rng.standard_normal((8, 2)).astype(np.float32)
+
+    def step(model, opt):
+        model(X)
+        opt.zero_grad()
+        model.backward(g)
+        opt.step()
+
+    fn.manual_seed(0)
+    model = MODELS["nested"]()
+    opt = fn.optim.Adam(model.parameters(), lr=0.01, betas=(0.8, 0.9))
+    step(model, opt)
+    ckpt = {"epoch": 3, "model": model.state_dict(), "optimizer": opt.state_dict(),
+            "loss": 0.125, "best": float("inf"), "note": None, "tags": ["a", ("b", 2)],
+            "labels": fn.tensor([1, 2]), "mask": fn.tensor([True, False]),
+            "scale": np.float32(0.5), 7: "int key"}
+    fn.save(ckpt, tmp_path / "ckpt.pt")
+    back = fn.load(tmp_path / "ckpt.pt")
+    assert list(back) == list(ckpt)
+    assert (back["epoch"], back["loss"], back["best"], back["note"], back[7]) == (
+        3, 0.125, float("inf"), None, "int key")
+    assert back["tags"] == ["a", ("b", 2)] and back["scale"] == 0.5
+    assert isinstance(back["labels"], fn.Tensor) and back["labels"].dtype == fn.int64
+    assert back["labels"].tolist() == [1, 2] and back["mask"].dtype == fn.bool
+    assert back["optimizer"]["param_groups"][0]["betas"] == (0.8, 0.9)
+    resumed = MODELS["nested"]()
+    resumed.load_state_dict(back["model"])
+    resumed_opt = fn.optim.Adam(resumed.parameters())
+    resumed_opt.load_state_dict(back["optimizer"])
+    step(model, opt)
+    step(resumed, resumed_opt)
+    for a, b in zip(model.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(np.asarray(a.data), np.asarray(b.data))
+
+
+def test_object_save_errors(tmp_path):
+    model = Sequential(Linear(2, 3))
+    with pytest.raises(TypeError, match=r"cannot save object at obj\['a'\]\[0\]"):
+        fn.save({"a": [object()]}, tmp_path / "x")
+    with pytest.raises(TypeError, match="key of type tuple"):
+        fn.save({(1, 2): 1}, tmp_path / "x")
+    with pytest.raises(TypeError, match=r"obj\['s'\] has dtype <U1"):
+        fn.save({"s": np.array(["a"])}, tmp_path / "x")
+    with pytest.raises(TypeError, match="optimizer= goes with a Module"):
+        fn.save(model.state_dict(), tmp_path / "x", optimizer=fn.optim.SGD(model.parameters(),
+                                                                           lr=0.1))
+    with pytest.raises(TypeError, match="must be a fastnn.nn.Module or a dict"):
+        fn.save("model", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    fn.save(model.state_dict(), tmp_path / "w")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        fn.load(tmp_path / "w", map_location="cuda:0")
+
+
+@pytest.mark.parametrize("tree, match", [
+    ({"__tensor__": "missing", "kind": "ndarray"}, "names a tensor 'missing'"),
+    ({"__tensor__": "0.weight", "kind": "pickle"}, "names a tensor"),
+    ({"__dict__": [["a"]]}, "malformed dict entry"),
+    ({"__dict__": [[True, 1]]}, "malformed dict entry"),
+    ({"__what__": 1}, "malformed object node"),
+    ([{"__tensor__": "0.bias", "kind": "ndarray"}] * 2, "uses tensor '0.bias' twice"),
+    (json.loads("[" * 70 + "]" * 70), "nested deeper than 64"),
+])
+def test_malformed_saved_object_is_a_file_format_error(tmp_path, tree, match):
+    path = write_st(tmp_path / "o.safetensors", W, good_info(architecture=None, object=tree))
+    with pytest.raises(FileFormatError, match=match):
+        fn.load(path)

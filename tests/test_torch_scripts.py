@@ -249,7 +249,7 @@ def test_custom_module_trained_with_optimizer(opt_name):
 # -- (4) the Quickstart: DataLoader over a TensorDataset, Flatten, CrossEntropyLoss, SGD ----------
 
 
-def quickstart(L, state, train, test, batch_size=16, epochs=4):
+def quickstart(L, state, train, test, path, batch_size=16, epochs=4):
     nn = L.nn
     DataLoader, TensorDataset = L.utils.data.DataLoader, L.utils.data.TensorDataset
     training_data = TensorDataset(L.tensor(train[0]), L.tensor(train[1]))
@@ -320,6 +320,16 @@ def quickstart(L, state, train, test, batch_size=16, epochs=4):
         test_loop(test_dataloader, model, loss_fn)
     weights = {k: np.asarray(v.detach().numpy() if hasattr(v, "detach") else v).copy()
                for k, v in model.state_dict().items()}
+    # Saving and loading the model, as the tutorial ends
+    L.save(model.state_dict(), path)
+    model = NeuralNetwork().to(device)
+    model.load_state_dict(L.load(path, weights_only=True))
+    model.eval()
+    x = test_data[0][0]
+    with L.no_grad():
+        x = x.to(device)
+        pred = model(x)
+        log.append(("predicted", pred[0].argmax(0).item(), pred.detach().numpy().tolist()))
     return state, log, weights, text
 
 
@@ -330,13 +340,16 @@ def _images(rng, n):
     return X, y
 
 
-def test_quickstart():
+def test_quickstart(tmp_path):
     rng = np.random.default_rng(3)
     train, test = _images(rng, 100), _images(rng, 48)
     torch.manual_seed(0)
-    state, log2, w2, text2 = quickstart(torch, None, train, test)
-    _, log1, w1, text1 = quickstart(fastnn, state, train, test)
+    state, log2, w2, text2 = quickstart(torch, None, train, test, tmp_path / "torch.pth")
+    _, log1, w1, text1 = quickstart(fastnn, state, train, test, tmp_path / "fastnn.pth")
     assert len(log1) == len(log2)
+    (_, class1, pred1), (_, class2, pred2) = log1.pop(), log2.pop()  # after save and load
+    assert class1 == class2
+    _close(pred1, pred2, rtol=1e-3, atol=1e-4)
     for a, b in zip(log1, log2):
         _close(a, b, rtol=1e-4, atol=1e-5)
     for k in w2:

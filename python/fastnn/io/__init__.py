@@ -5,6 +5,8 @@ names, the architecture as JSON and, optionally, the optimizer state and user
 metadata; ``load`` rebuilds the model or loads the weights into a given one
 (a ``Module`` subclass is never rebuilt from the file: pass ``model=``);
 ``load_state_dict`` reads the weights only and ``load_metadata`` the JSON part only.
+``save`` also stores plain objects (a ``state_dict``, a checkpoint dict), which ``load``
+returns, as PyTorch's ``torch.save`` / ``torch.load`` do, without pickling.
 Needs the ``safetensors`` package (``pip install 'fastnn[io]'``).
 """
 

@@ -13,6 +13,8 @@ File layout (a standard safetensors file, readable by any safetensors reader):
   ``fastnn._architecture``. ``"model_class"`` (the saved model's
   ``module.QualifiedName``) is informative: :func:`load` names it when it cannot
   rebuild the model, and never imports it (files written before it existed lack it).
+  A file holding a plain object instead of a model (``save(model.state_dict(), path)``)
+  adds an ``"object"`` field: its JSON tree, described in ``fastnn.io.objects``.
 
 Models that are not a ``Sequential`` of built-in layers, e.g. a ``Module``
 subclass written with autograd (``forward`` only), have no spec: their file
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -35,8 +38,10 @@ from .. import __version__
 from .._architecture import check_spec, from_spec, parameter_shapes, to_spec
 from .._optional import require
 from .._validation import shape_str
+from ..autograd.device import device
 from ..nn import Module
 from ..optim import Optimizer
+from . import objects
 from .atomic import PathLike, atomic_write, check_path
 
 FORMAT_VERSION = 1
@@ -70,9 +75,15 @@ def _safetensors(func: str) -> Any:
 
 
 # -- save ---------------------------------------------------------------------------------
-def save(model: Module, path: PathLike, *, optimizer: Optimizer | None = None,
-         metadata: dict[str, Any] | None = None) -> None:
+def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...], path: PathLike, *,
+         optimizer: Optimizer | None = None, metadata: dict[str, Any] | None = None) -> None:
     """Saves ``model`` (and ``optimizer``) to one ``.safetensors`` file, atomically.
+
+    ``model`` may also be a plain object, as PyTorch scripts save with ``torch.save``:
+    a state dict (``save(model.state_dict(), path)``) or a checkpoint dict such as
+    ``{"epoch": 5, "model": model.state_dict(), "optimizer": opt.state_dict()}`` (dicts,
+    lists and tuples of arrays, Tensors, numbers, strings and None; nothing is pickled).
+    :func:`load` then returns the object, arrays as arrays and Tensors as Tensors.
 
     The file holds the weights, the architecture (for :func:`load` to rebuild
     the model) and, when given, the optimizer's state, so training can resume
@@ -86,7 +97,7 @@ def save(model: Module, path: PathLike, *, optimizer: Optimizer | None = None,
     file or the complete new one, even if the process is killed mid-save.
 
     Args:
-        model (Module): the model.
+        model (Module, or dict / list / tuple): the model, or a plain object.
         path (str or os.PathLike): the file, conventionally ``*.safetensors``.
         optimizer (Optimizer, optional): an optimizer over ``model``'s parameters
             whose state (hyper-parameters, step counts, moment buffers) is saved
@@ -106,11 +117,26 @@ def save(model: Module, path: PathLike, *, optimizer: Optimizer | None = None,
 
         >>> fn.save(model, "model.safetensors", optimizer=opt, metadata={"epoch": 12})
         >>> model2 = fn.load("model.safetensors")
+        >>> fn.save(model.state_dict(), "weights.safetensors")      # PyTorch's idiom
+        >>> model.load_state_dict(fn.load("weights.safetensors"))
     """
     func = "save()"
+    if isinstance(model, (Mapping, list, tuple)):
+        if optimizer is not None:
+            raise TypeError(f"{func}: optimizer= goes with a Module; put the optimizer's "
+                            "state_dict() into the object you save instead")
+        path = check_path(path, func)
+        user = _check_metadata(metadata, func)
+        tree, tensors = objects.flatten(model, func)
+        info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
+                "architecture": None, "optimizer": None, "metadata": user, "object": tree}
+        header = json.dumps(info, default=_json_default)
+        atomic_write(path, _safetensors(func).numpy.save(tensors, metadata={_KEY: header}),
+                     func)
+        return
     if not isinstance(model, Module):
-        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, "
-                        f"got {type(model).__name__}")
+        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module or a dict, "
+                        f"list or tuple (e.g. a state_dict), got {type(model).__name__}")
     path = check_path(path, func)
     user = _check_metadata(metadata, func)
     try:
@@ -187,8 +213,13 @@ def _pack_optimizer(optimizer: Optimizer, model: Module,
 
 # -- load ---------------------------------------------------------------------------------
 def load(path: PathLike, model: Module | None = None, *,
-         optimizer: Optimizer | None = None) -> Module:
+         optimizer: Optimizer | None = None, weights_only: bool | None = None,
+         map_location: Any = None) -> Any:
     """Loads a model saved by :func:`save`, or weights into a model you build.
+
+    A file holding a plain object (``save(model.state_dict(), path)``, a checkpoint
+    dict) gives that object back, as ``torch.load`` does:
+    ``model.load_state_dict(fn.load(path))``.
 
     Without ``model``, the model is rebuilt from the architecture in the file
     and returned in training mode (:func:`fastnn.predict` switches to eval mode
@@ -215,9 +246,13 @@ def load(path: PathLike, model: Module | None = None, *,
             parameters (so ``model`` must be given) the same way as the saved
             one; its hyper-parameters and state are replaced by the saved ones.
             Default: ``None``.
+        weights_only (bool, optional): accepted for ``torch.load`` compatibility;
+            loading never unpickles or runs code, whatever its value.
+        map_location (optional): accepted for ``torch.load`` compatibility (every
+            tensor is loaded to the CPU); a device other than the CPU is an error.
 
     Returns:
-        Module: the model.
+        Module: the model; or the object saved, for a file holding one.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -238,6 +273,8 @@ def load(path: PathLike, model: Module | None = None, *,
     """
     func = "load()"
     path = check_path(path, func)
+    if isinstance(map_location, (str, device)):
+        device(map_location)  # RuntimeError for any device but the CPU
     if model is not None and not isinstance(model, Module):
         raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module or None, "
                         f"got {type(model).__name__}")
@@ -249,6 +286,14 @@ def load(path: PathLike, model: Module | None = None, *,
         _check_owner(optimizer, model, func)
     meta, tensors = _read(path, func, with_tensors=True)
     info = _parse_info(meta, path, func)
+    if info is not None and "object" in info:
+        if model is not None:
+            raise FileFormatError(func, path, "holds a saved object (e.g. a state_dict), not a "
+                                  "model: model.load_state_dict(fastnn.load(path))")
+        try:
+            return objects.rebuild(info["object"], tensors)
+        except (objects.ObjectError, RecursionError) as e:
+            raise FileFormatError(func, path, f"has an invalid saved object: {e}") from None
     weights = {k: v for k, v in tensors.items() if not k.startswith(_OPT_PREFIX)}
     if model is None:
         if info is None or info["architecture"] is None:
