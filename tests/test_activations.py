@@ -334,3 +334,41 @@ def test_modules_match_torch(rng):
                                    err_msg=repr(ours))
         np.testing.assert_allclose(ours.backward(dy), tx.grad.numpy(), rtol=1e-5, atol=1e-6,
                                    err_msg=repr(ours))
+
+
+def _log_softmax64(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1, 2, -3])
+def test_log_softmax_module_matches_float64_and_finite_differences(rng, dim):
+    x = 3 * rng.standard_normal((3, 4, 5))
+    m = fn.nn.LogSoftmax(dim=dim)
+    y = m(x)
+    assert y.dtype == np.float32 and y.flags.c_contiguous
+    np.testing.assert_allclose(y, _log_softmax64(x.astype(np.float32).astype(np.float64), dim),
+                               rtol=1e-5, atol=1e-6)
+    dy = rng.standard_normal(x.shape)
+    dx = m.backward(dy)
+    fd = ref.numerical_grad(lambda v: float((_log_softmax64(v, dim) * dy).sum()), x, 1e-6)
+    np.testing.assert_allclose(dx, fd, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(m(fn.tensor(x)).numpy(), y, rtol=1e-6, atol=1e-6)  # Tensor path
+
+
+def test_log_softmax_is_stable_and_matches_torch(rng):
+    x = np.array([[1000.0, 0.0, -1000.0], [3.0, 3.0, 3.0]], np.float32)
+    y = fn.nn.LogSoftmax(dim=1)(x)
+    assert np.isfinite(y).all() and y[0, 0] == 0.0
+    np.testing.assert_allclose(y[1], -np.log(3.0), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"LogSoftmax\(\): argument 'dim' must be an int"):
+        fn.nn.LogSoftmax(dim=None)
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((6, 7)).astype(np.float32)
+    g = rng.standard_normal((6, 7)).astype(np.float32)
+    m, t = fn.nn.LogSoftmax(dim=1), torch.tensor(x, requires_grad=True)
+    ty = torch.nn.LogSoftmax(dim=1)(t)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(m(x), ty.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(m.backward(g), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert repr(m) == repr(torch.nn.LogSoftmax(dim=1))

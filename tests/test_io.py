@@ -27,6 +27,7 @@ from fastnn.nn import (
     Identity,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     Module,
     ReLU,
     Sequential,
@@ -56,6 +57,7 @@ MODELS = {
     "nested": lambda: Sequential(Sequential(Sequential(Linear(5, 4), Tanh())), Linear(4, 2)),
     "no_parameters": lambda: Sequential(ReLU(), Softmax(dim=0)),
     "empty": lambda: Sequential(),
+    "log_softmax": lambda: Sequential(Linear(5, 4), LogSoftmax(dim=-1)),
     "named": lambda: Sequential(OrderedDict([  # PyTorch's named form, nested too
         ("fc1", Linear(5, 4)), ("act", Tanh()),
         ("head", Sequential(OrderedDict([("fc", Linear(4, 3)), ("0", ReLU())])))])),

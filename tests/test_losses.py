@@ -309,3 +309,51 @@ def test_modules_match_torch(rng):
             loss = fn.nn.CrossEntropyLoss(label_smoothing=e, reduction=reduction)
             assert loss(logits, y) == pytest.approx(tv.item(), rel=1e-5)
             np.testing.assert_allclose(loss.backward(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_nll_loss_module_matches_float64_and_cross_entropy(rng, reduction):
+    logits = 2 * rng.standard_normal((7, 5)).astype(np.float32)
+    labels = rng.integers(0, 5, 7)
+    log_softmax = fn.nn.LogSoftmax(dim=1)
+    loss = fn.nn.NLLLoss(reduction=reduction)
+    logp = log_softmax(logits)
+    value = loss(logp, labels)
+    picked = -logp.astype(np.float64)[np.arange(7), labels]
+    expected = picked.mean() if reduction == "mean" else picked.sum()
+    assert isinstance(value, float) and value == pytest.approx(expected, rel=1e-12)
+    grad = loss.backward(3.0)
+    want = np.zeros((7, 5), np.float32)
+    want[np.arange(7), labels] = -3.0 / (7 if reduction == "mean" else 1)
+    np.testing.assert_array_equal(grad, want)
+    # LogSoftmax + NLLLoss is cross-entropy: same value and input gradient
+    ce = fn.nn.CrossEntropyLoss(reduction=reduction)
+    assert value == pytest.approx(ce(logits, labels), rel=1e-6)
+    np.testing.assert_allclose(log_softmax.backward(loss.backward()), ce.backward(), atol=1e-6)
+    t = fn.tensor(logp, requires_grad=True)  # the Tensor path
+    out = loss(t, fn.tensor(labels))
+    out.backward()
+    assert out.item() == pytest.approx(value, rel=1e-6)
+    np.testing.assert_allclose(t.grad.numpy(), loss.backward(), atol=1e-7)
+
+
+def test_nll_loss_bad_arguments_and_repr():
+    loss = fn.nn.NLLLoss()
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        loss(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(IndexError, match="target -1 is out of bounds"):
+        loss(np.zeros((2, 3)), np.array([-1, 0]))
+    with pytest.raises(ValueError, match=r"'pred' must have shape \(N, C\), got \(3,\)"):
+        loss(np.zeros(3), np.array([0]))
+    with pytest.raises(ValueError, match=r"'target' shape \(3,\) must be \(N,\)"):
+        loss(np.zeros((2, 3)), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="empty batch"):
+        loss(np.zeros((0, 3)), np.zeros(0, int))
+    with pytest.raises(TypeError, match="integer class indices"):
+        loss(np.zeros((1, 3)), np.array([0.5]))
+    with pytest.raises(RuntimeError, match="called before forward"):
+        fn.nn.NLLLoss().backward()
+    with pytest.raises(ValueError, match="'reduction' must be 'mean' or 'sum'"):
+        fn.nn.NLLLoss(reduction="avg")
+    assert repr(loss) == "NLLLoss()" and repr(fn.nn.NLLLoss(reduction="sum")) == (
+        "NLLLoss(reduction='sum')")

@@ -16,6 +16,7 @@ from fastnn.nn import (
     Identity,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     Module,
     ReLU,
     Sequential,
@@ -41,6 +42,7 @@ MODELS = {
         ("head", Sequential(OrderedDict([("fc", Linear(4, 3))])))])),
     "no_bias": lambda: Linear(5, 3, bias=False),
     "softmax_dim1": lambda: Sequential(Linear(5, 4), Softmax(dim=1)),
+    "log_softmax": lambda: Sequential(Linear(5, 4), LogSoftmax(dim=1)),
     "softmax_over_batch": lambda: Sequential(Linear(5, 4), Softmax(dim=0)),
     "flatten": lambda: Sequential(Flatten(), Linear(5, 4), Flatten(-1, 1), ReLU()),
 }

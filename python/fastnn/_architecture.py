@@ -12,7 +12,7 @@ A ``Sequential`` whose children are not named ``"0"``, ``"1"``, ... (built from 
 ``OrderedDict``) also lists their names, in order, under ``"names"``.
 
 Describable: ``Sequential`` (nested too), ``Linear`` (alias ``Dense``),
-``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``Softmax``,
+``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``Softmax``, ``LogSoftmax``,
 ``Identity``, ``Dropout`` and ``Flatten``, each of exactly that class (a subclass may
 override ``forward``, so it is not). ``fastnn.io`` stores specs in saved files
 and ``fastnn.onnx`` builds graphs from them.
@@ -30,6 +30,7 @@ from .nn import (
     Identity,
     LeakyReLU,
     Linear,
+    LogSoftmax,
     Module,
     ReLU,
     Sequential,
@@ -50,6 +51,7 @@ _LEAVES: dict[str, tuple[type[Module], dict[str, str]]] = {
     "Tanh": (Tanh, {}),
     "GELU": (GELU, {"approximate": "str"}),
     "Softmax": (Softmax, {"dim": "sint"}),
+    "LogSoftmax": (LogSoftmax, {"dim": "sint"}),
     "Identity": (Identity, {}),
     "Dropout": (Dropout, {"p": "float"}),
     "Flatten": (Flatten, {"start_dim": "sint", "end_dim": "sint"}),

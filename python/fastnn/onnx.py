@@ -12,6 +12,7 @@ GELU (opset >= 20)             Gelu(approximate)
 GELU (opset < 20)              0.5 x (1 + erf(x / sqrt 2)), or with "tanh":
                                0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 Softmax(dim)                   Softmax(axis=dim)
+LogSoftmax(dim)                LogSoftmax(axis=dim)
 Identity, Dropout              Identity (the graph is for inference)
 Flatten(start_dim, end_dim)    Identity: the input is (batch, features), which
                                Flatten(1, -1) (the default) leaves as it is
@@ -65,8 +66,8 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
 
     Args:
         model (Module): a ``Sequential`` (nested too) of Linear, ReLU, LeakyReLU,
-            Sigmoid, Tanh, GELU, Softmax, Identity, Dropout and Flatten, or one such
-            layer, or a ``Module`` subclass whose forward uses the ops of
+            Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Identity, Dropout and Flatten, or
+            one such layer, or a ``Module`` subclass whose forward uses the ops of
             ``fastnn._onnx_trace`` (traced once in eval mode).
         path (str or os.PathLike): the file, conventionally ``*.onnx``.
         input_dim (int, optional): the number of input features. Default:
@@ -219,11 +220,11 @@ class _Graph:
             return self.node(_ELEMENTWISE[layer.type], [x], name), width
         if layer.type == "LeakyReLU":
             return self.node("LeakyRelu", [x], name, alpha=args["negative_slope"]), width
-        if layer.type == "Softmax":
+        if layer.type in ("Softmax", "LogSoftmax"):
             if not -2 <= args["dim"] < 2:
-                raise ValueError(f"{func}: layer '{name}' is Softmax(dim={args['dim']}), but "
-                                 "the exported input is 2-D (batch, features)")
-            return self.node("Softmax", [x], name, axis=args["dim"]), width
+                raise ValueError(f"{func}: layer '{name}' is {layer.type}(dim={args['dim']}), "
+                                 "but the exported input is 2-D (batch, features)")
+            return self.node(layer.type, [x], name, axis=args["dim"]), width
         if layer.type == "GELU":
             return self.gelu(x, name, args["approximate"]), width
         if layer.type == "Flatten":

@@ -1,4 +1,4 @@
-"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity and Softmax.
+"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity, Softmax, LogSoftmax.
 
 Each layer caches its forward input and output (references, not copies) and its
 backward returns ``grad_out * f'(x)``; the maths runs in the C++ kernels.
@@ -229,7 +229,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = check_int(dim, "Softmax()", "dim")
+        self.dim = check_int(dim, f"{type(self).__name__}()", "dim")
         self._y2: np.ndarray | None = None
         self._moved_shape: tuple[int, ...] = ()
         self._shape: tuple[int, ...] | None = None
@@ -245,28 +245,75 @@ class Softmax(Module):
         return np.ascontiguousarray(np.moveaxis(a2.reshape(self._moved_shape), -1, self._axis))
 
     def forward(self, x: Any) -> Any:
+        name = f"{type(self).__name__}.forward()"
         if isinstance(x, Tensor):
-            return ops_nn.softmax(x, self.dim)
-        x = as_float32(x, "Softmax.forward()", "input")
+            return self._tensor_op(x, self.dim)
+        x = as_float32(x, name, "input")
         if x.ndim == 0:
-            raise ValueError("Softmax.forward(): argument 'input' must have at least 1 "
-                             "dimension, got shape ()")
+            raise ValueError(f"{name}: argument 'input' must have at least 1 dimension, got "
+                             "shape ()")
         if not -x.ndim <= self.dim < x.ndim:
-            raise IndexError(f"Softmax.forward(): dimension out of range (expected to be in "
-                             f"range of [{-x.ndim}, {x.ndim - 1}], but got {self.dim})")
+            raise IndexError(f"{name}: dimension out of range (expected to be in range of "
+                             f"[{-x.ndim}, {x.ndim - 1}], but got {self.dim})")
         self._axis = self.dim % x.ndim
         self._moved_shape = np.moveaxis(x, self._axis, -1).shape
-        x2 = self._to_rows(x)
-        y2 = np.empty_like(x2)
-        _core.softmax_forward(y2, x2)
+        y2 = self._rows_forward(self._to_rows(x))
         self._y2, self._shape = y2, x.shape
         return self._from_rows(y2)
 
     def backward(self, grad_out: Any) -> np.ndarray:
         g2 = self._to_rows(checked_grad(self, grad_out, self._shape))
+        return self._from_rows(self._rows_backward(g2, self._y2))
+
+    _tensor_op = staticmethod(ops_nn.softmax)
+
+    @staticmethod
+    def _rows_forward(x2: np.ndarray) -> np.ndarray:
+        y2 = np.empty_like(x2)
+        _core.softmax_forward(y2, x2)
+        return y2
+
+    @staticmethod
+    def _rows_backward(g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
         dx2 = np.empty_like(g2)
-        _core.softmax_backward(dx2, g2, self._y2)
-        return self._from_rows(dx2)
+        _core.softmax_backward(dx2, g2, y2)
+        return dx2
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    r"""Applies :math:`\text{LogSoftmax}(x)_i = x_i - \log \sum_j e^{x_j}` along ``dim``.
+
+    Computed stably (the maximum along ``dim`` is subtracted first). Pair it with
+    :class:`NLLLoss` as PyTorch scripts do; :class:`CrossEntropyLoss` on the logits
+    computes the same loss in one fused pass. The backward is
+    :math:`dx = g - e^{y} \sum_j g_j` along ``dim``.
+
+    Args:
+        dim (int): the dimension the normalisation runs over. Default: ``-1`` (PyTorch
+            scripts pass it; for 2-D inputs ``dim=1`` is the same).
+
+    Shape:
+        - Input: :math:`(*)`, at least 1-D.
+        - Output: :math:`(*)`, same shape as the input.
+
+    Example::
+
+        >>> fn.nn.LogSoftmax(dim=1)(np.zeros((1, 4)))
+        array([[-1.3862944, -1.3862944, -1.3862944, -1.3862944]], dtype=float32)
+    """
+
+    _tensor_op = staticmethod(ops_nn.log_softmax)
+
+    @staticmethod
+    def _rows_forward(x2: np.ndarray) -> np.ndarray:
+        shifted = x2 - x2.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(shifted).sum(axis=1, keepdims=True, dtype=np.float64))
+        return (shifted - lse).astype(np.float32)
+
+    @staticmethod
+    def _rows_backward(g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+        total = g2.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
+        return g2 - np.exp(y2) * total

@@ -1,4 +1,5 @@
-r"""Loss modules: ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss``.
+r"""Loss modules: ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss``,
+``NLLLoss``.
 
 A loss is a Module whose forward takes ``(pred, target)`` and returns a Python
 float; ``backward(grad_out=1.0)`` then returns :math:`\partial L / \partial
@@ -249,3 +250,61 @@ class CrossEntropyLoss(_Loss):
         if self.label_smoothing:
             parts.append(f"label_smoothing={self.label_smoothing}")
         return ", ".join(p for p in parts if p)
+
+
+class NLLLoss(_Loss):
+    r"""Negative log-likelihood of log-probabilities at integer class targets.
+
+    For log-probabilities :math:`x \in \mathbb{R}^{N \times C}` (e.g. the output of
+    :class:`LogSoftmax`) and targets :math:`y_i \in \{0, \dots, C-1\}`:
+    :math:`\ell_i = -x_{i, y_i}`, reduced by the mean over :math:`N` or the sum. The
+    gradient is :math:`-1/N` (``"mean"``) or :math:`-1` at :math:`(i, y_i)`, 0 elsewhere.
+    ``LogSoftmax`` followed by ``NLLLoss`` equals :class:`CrossEntropyLoss` on the logits,
+    which does it in one fused pass.
+
+    Args:
+        reduction (str): ``"mean"`` (default) or ``"sum"``.
+
+    Shape:
+        - pred: :math:`(N, C)` log-probabilities, :math:`N \ge 1`.
+        - target: :math:`(N,)` integer class indices in :math:`[0, C)`; out of range:
+          ``IndexError``.
+
+    Example::
+
+        >>> loss = fn.nn.NLLLoss()
+        >>> loss(np.log(np.full((2, 4), 0.25)), np.array([0, 3]))   # log(4)
+        1.3862943649291992
+        >>> loss.backward()[0]
+        array([-0.5,  0. ,  0. ,  0. ], dtype=float32)
+    """
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
+            return ops_nn.nll_loss(pred, target, reduction=self.reduction)
+        name = "NLLLoss.forward()"
+        logp = as_float32(pred, name, "pred")
+        labels = _class_labels(target, name)
+        if logp.ndim != 2:
+            raise ValueError(f"{name}: argument 'pred' must have shape (N, C), "
+                             f"got {shape_str(logp.shape)}")
+        if labels.shape != logp.shape[:1]:
+            raise ValueError(f"{name}: 'target' shape {shape_str(labels.shape)} must be (N,) for "
+                             f"'pred' shape {shape_str(logp.shape)}")
+        if logp.shape[0] == 0:
+            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logp.shape)}")
+        bad = (labels < 0) | (labels >= logp.shape[1])
+        if bad.any():
+            raise IndexError(f"{name}: target {labels[bad][0]} is out of bounds for "
+                             f"{logp.shape[1]} classes")
+        picked = logp[np.arange(len(labels)), labels].astype(np.float64)
+        self._cache = (logp, labels)
+        total = -float(picked.sum())
+        return total / len(labels) if self.reduction == "mean" else total
+
+    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+        logp, labels, scale = self._begin_backward(grad_out)
+        grad = np.zeros_like(logp)
+        per = -scale / len(labels) if self.reduction == "mean" else -scale
+        grad[np.arange(len(labels)), labels] = np.float32(per)  # rounded once
+        return grad
