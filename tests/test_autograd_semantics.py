@@ -1209,3 +1209,43 @@ def test_gradients_at_domain_edges_are_silent_as_in_pytorch():
     assert np.isnan(g[0]) or np.isinf(g[0])
     assert g[1] == pytest.approx(0.25 - 1 / 16 - 1 / 16)
     assert np.geterr() == before
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_argsort_topk_values_indices_and_gradients(rng, dim, descending):
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    x[1, :3] = 0.5  # ties: a stable order
+    x[2, 2] = np.nan  # NaN is the largest value, as in PyTorch
+    axis = dim % 2
+    # ascending: NaN last; descending: NaN first, then largest first; ties in input order
+    key = np.where(np.isnan(x), -np.inf, -x) if descending else np.where(np.isnan(x), np.inf, x)
+    order = np.argsort(key, axis=axis, kind="stable")
+    t = fn.tensor(x, requires_grad=True)
+    values, indices = t.sort(dim=dim, descending=descending)
+    assert indices.dtype == fn.int64 and indices.tolist() == order.tolist()
+    np.testing.assert_array_equal(values.detach().numpy(), np.take_along_axis(x, order, axis))
+    assert fn.argsort(t, dim=dim, descending=descending).tolist() == order.tolist()
+    w = rng.standard_normal(x.shape).astype(np.float32)
+    (values * fn.tensor(w)).sum().backward()  # each value's weight goes back to its place
+    expected = np.zeros_like(x)
+    np.put_along_axis(expected, order, w, axis)
+    np.testing.assert_array_equal(t.grad.numpy(), expected)
+    top = fn.topk(fn.tensor(x), 3, dim=dim, largest=descending)
+    first3 = np.take(order, np.arange(3), axis=axis)
+    assert top.indices.tolist() == first3.tolist()
+    try:
+        import torch
+    except ImportError:
+        return
+    ref = torch.tensor(x).sort(dim=dim, descending=descending, stable=True)
+    assert ref.indices.tolist() == indices.tolist()
+
+
+def test_topk_bad_k_and_zero_dim():
+    t = fn.tensor([3.0, 1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"k out of range \(k = 4, size 3"):
+        t.topk(4)
+    assert t.topk(0).values.tolist() == [] and t.topk(3).values.tolist() == [3.0, 2.0, 1.0]
+    s = fn.tensor(5.0)
+    assert s.sort().values.item() == 5.0 and s.argsort().item() == 0

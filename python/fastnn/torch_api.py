@@ -119,6 +119,9 @@ any = _unary(ops_reduce.any)  # noqa: A001
 all = _unary(ops_reduce.all)  # noqa: A001
 norm = _unary(ops_reduce.norm)
 logsumexp = _unary(ops_reduce.logsumexp)
+sort = _unary(ops_reduce.sort)
+argsort = _unary(ops_reduce.argsort)
+topk = _unary(ops_reduce.topk)
 reshape = _unary(ops_shape.reshape)
 flatten = _unary(ops_shape.flatten)
 unsqueeze = _unary(ops_shape.unsqueeze)
@@ -153,6 +156,7 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
 
 __all__ = [
     "abs", "accelerator", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
+    "argsort",
     "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",
     "concatenate", "cos", "device", "div",
     "divide", "dot", "double", "eq", "exp", "flatten", "float", "float16", "float32", "float64",
@@ -161,7 +165,7 @@ __all__ = [
     "long", "lt",
     "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply", "ne", "neg",
     "negative", "norm", "numel", "permute", "pow", "prod", "relu", "reshape", "round", "short",
-    "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "sub", "subtract", "sum", "t", "tanh", "transpose", "true_divide", "uint8", "unsqueeze",
-    "var", "where",
+    "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack",
+    "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose", "true_divide", "uint8",
+    "unsqueeze", "var", "where",
 ]

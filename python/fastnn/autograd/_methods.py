@@ -134,6 +134,7 @@ _BINDINGS: dict[str, Any] = {
         ("prod", r.prod), ("var", r.var), ("std", r.std),
         ("max", r.max), ("min", r.min), ("amax", r.amax), ("amin", r.amin),
         ("argmax", r.argmax), ("argmin", r.argmin), ("any", r.any), ("all", r.all))},
+    "sort": r.sort, "argsort": r.argsort, "topk": r.topk,
     "norm": r.norm, "logsumexp": r.logsumexp,
     # shapes and indexing
     "reshape": s.reshape, "view": s.view, "view_as": _view_as, "reshape_as": _view_as,

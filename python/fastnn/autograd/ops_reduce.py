@@ -304,3 +304,69 @@ def _squeeze_dims(t: Tensor, axes: tuple[int, ...] | None) -> Tensor:
     from .ops_shape import reshape
     shape = tuple(n for i, n in enumerate(t.shape) if axes is None or i not in axes)
     return reshape(t, shape)
+
+
+# -- ordering: sort, argsort, topk ----------------------------------------------
+def _order(d: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Indices that sort ``d`` along ``axis``, stably; NaN counts as the largest value
+    (last ascending, first descending), as in PyTorch."""
+    moved = np.moveaxis(d, axis, -1)
+    if not descending:
+        idx = np.argsort(moved, axis=-1, kind="stable")
+    elif moved.dtype.kind == "f":
+        nan = np.isnan(moved)
+        idx = np.lexsort((-np.where(nan, 0, moved), ~nan), axis=-1)
+    elif moved.dtype.kind == "b":
+        idx = np.argsort(~moved, axis=-1, kind="stable")
+    else:
+        idx = np.argsort(-moved.astype(np.int64), axis=-1, kind="stable")
+    return np.moveaxis(idx, -1, axis)
+
+
+def _take_vjp(node, g):
+    shape, axis, idx = node.saved
+    out = np.zeros(shape, g.dtype)
+    np.put_along_axis(out, idx, g, axis=axis)
+    return (out,)
+
+
+def _taken(x: Tensor, idx: np.ndarray, axis: int) -> Any:
+    value = np.take_along_axis(x._data, idx, axis=axis)
+    indices = _result(idx.astype(np.int64), None, ())
+    if _state.enabled and x._rg:
+        return values_indices(_result(value, _take_vjp, (x,), (x.shape, axis, idx)), indices)
+    return values_indices(_result(value, None, ()), indices)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """``(values, indices)`` sorted along ``dim`` (always stably); gradients flow to the
+    values' original places."""
+    if x.ndim == 0:
+        return values_indices(x.clone() if x._rg else _result(x._data.copy(), None, ()),
+                              _result(np.asarray(0, np.int64), None, ()))
+    axis = _check_dim(dim, x.ndim, "sort")
+    return _taken(x, _order(x._data, axis, descending), axis)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    """The indices that sort ``x`` along ``dim`` (int64, no gradient)."""
+    if x.ndim == 0:
+        return _result(np.asarray(0, np.int64), None, ())
+    axis = _check_dim(dim, x.ndim, "argsort")
+    return _result(_order(x._data, axis, descending).astype(np.int64), None, ())
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """The ``k`` largest (or smallest) values along ``dim`` and their indices, largest
+    first; gradients flow to those values' places."""
+    if x.ndim == 0:
+        if k not in (0, 1):
+            raise RuntimeError(f"topk(): selected index k out of range (k = {k}, size 1)")
+        return sort(x) if k == 1 else _taken(x.reshape(1), np.zeros(0, np.int64), 0)
+    axis = _check_dim(dim, x.ndim, "topk")
+    n = x.shape[axis]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+        raise RuntimeError(f"topk(): selected index k out of range (k = {k}, size {n} along "
+                           f"dim {dim})")
+    idx = np.take(_order(x._data, axis, largest), np.arange(int(k)), axis=axis)
+    return _taken(x, idx, axis)
