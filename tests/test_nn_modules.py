@@ -297,3 +297,58 @@ def test_sequential_from_an_ordered_dict_names_its_children_as_torch(rng):
     model.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
     np.testing.assert_allclose(model(x), ref(torch.tensor(x)).detach().numpy(), rtol=1e-5,
                                atol=1e-6)
+
+
+class _Normalise(fn.nn.Module):
+    """A custom module with buffers, as PyTorch code registers them."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.fc = fn.nn.Linear(n, 2)
+        self.register_buffer("mean", fn.zeros(n))
+        self.register_buffer("count", fn.tensor(0))
+        self.register_buffer("scratch", fn.ones(3), persistent=False)
+
+    def forward(self, x):
+        return self.fc(x - self.mean)
+
+
+def test_register_buffer_state_dict_and_load_as_torch(tmp_path, rng):
+    m = _Normalise(4)
+    assert list(m.state_dict()) == ["mean", "count", "fc.weight", "fc.bias"]  # torch's order
+    assert [n for n, _ in m.named_buffers()] == ["mean", "count", "scratch"]
+    assert len(m.buffers()) == 3 and len(m.parameters()) == 2  # optimizers see parameters
+    m.mean = fn.full((4,), 0.5)  # assignment replaces a registered buffer
+    assert m.state_dict()["mean"].tolist() == [0.5] * 4
+    sd = m.state_dict()
+    sd["count"] = np.array(7)
+    other = _Normalise(4)
+    other.load_state_dict(sd)
+    mean_before = other.mean
+    assert other.mean is mean_before and other.mean.tolist() == [0.5] * 4  # filled in place
+    assert other.count.item() == 7 and other.count.dtype == fn.int64
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(other(fn.tensor(x)).detach().numpy(),
+                                  m(fn.tensor(x)).detach().numpy())
+    with pytest.raises(KeyError, match=r"missing keys \['count'\]"):
+        other.load_state_dict({k: v for k, v in sd.items() if k != "count"})
+    fn.save(m, tmp_path / "m.safetensors")  # buffers travel with the weights
+    third = fn.load(tmp_path / "m.safetensors", model=_Normalise(4))
+    assert third.mean.tolist() == [0.5] * 4
+    m.register_buffer("gone", None)
+    assert "gone" not in dict(m.named_buffers()) and m.gone is None
+    for bad, err in ((("a.b", fn.zeros(1)), KeyError), (("fc", fn.zeros(1)), KeyError),
+                     (("p", fn.nn.Parameter(fn.zeros(1))), TypeError), (("l", [1.0]), TypeError)):
+        with pytest.raises(err):
+            m.register_buffer(*bad)
+    torch = pytest.importorskip("torch")
+
+    class TorchNormalise(torch.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+            self.fc = torch.nn.Linear(n, 2)
+            self.register_buffer("mean", torch.zeros(n))
+            self.register_buffer("count", torch.tensor(0))
+            self.register_buffer("scratch", torch.ones(3), persistent=False)
+
+    assert list(TorchNormalise(4).state_dict()) == list(_Normalise(4).state_dict())

@@ -39,7 +39,7 @@ from .._architecture import check_spec, from_spec, parameter_shapes, to_spec
 from .._optional import require
 from .._validation import shape_str
 from ..autograd.device import device
-from ..nn import Module
+from ..nn import Module, Parameter
 from ..optim import Optimizer
 from . import objects
 from .atomic import PathLike, atomic_write, check_path
@@ -301,12 +301,12 @@ def load(path: PathLike, model: Module | None = None, *,
         tree = check_spec(info["architecture"])  # validated by _parse_info already
         _check_tensors(parameter_shapes(tree), weights, path, func)
         model = from_spec(info["architecture"])
-    params = dict(model.named_parameters())
-    _check_tensors({k: p.shape for k, p in params.items()}, weights, path, func)
+    state = dict(model._named_state())  # parameters and persistent buffers
+    buffers = {k for k, v in state.items() if not isinstance(v, Parameter)}
+    _check_tensors({k: tuple(v.shape) for k, v in state.items()}, weights, path, func, buffers)
     if optimizer is not None:
         _load_optimizer(optimizer, info, tensors, path, func)
-    for key, p in params.items():
-        p.data = weights[key]
+    model.load_state_dict(weights)  # every key, shape and dtype checked above
     return model
 
 
@@ -475,7 +475,9 @@ def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | 
 
 
 def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict[str, np.ndarray],
-                   path: str, func: str) -> None:
+                   path: str, func: str, buffers: set[str] = frozenset()) -> None:
+    """Keys and shapes as ``expected``; float dtypes, except for ``buffers`` (any numeric
+    or bool dtype, as a mask or a counter may be)."""
     missing = [k for k in expected if k not in tensors]
     unexpected = [k for k in tensors if k not in expected]
     if missing or unexpected:
@@ -483,7 +485,7 @@ def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict[str, np.n
                               f"unexpected keys {unexpected}")
     for key, shape in expected.items():
         arr = tensors[key]
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind not in ("fiub" if key in buffers else "f"):
             raise FileFormatError(func, path, f"has tensor '{key}' of dtype {arr.dtype}; "
                                   "expected a float dtype (float32)")
         if arr.shape != tuple(shape):

@@ -18,8 +18,14 @@ import numpy as np
 
 from .._validation import shape_str
 from ..autograd.errors import ShapeError
+from ..autograd.tensor import Tensor
 from ._flat import flatten
 from .parameter import Parameter
+
+
+def _values(v: Any) -> np.ndarray:
+    """The array behind a parameter or buffer (a Tensor's storage, or the ndarray)."""
+    return v._data if isinstance(v, Tensor) else v
 
 
 class StateDictKeyError(RuntimeError, KeyError):
@@ -87,6 +93,8 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     # -- registration -------------------------------------------------------
@@ -97,8 +105,17 @@ class Module:
                 f"(call super().__init__() first in {type(self).__name__}.__init__)"
             )
         params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers and not isinstance(value, (Parameter, Module)):
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
+                                "(a Tensor, an ndarray or None expected)")
+            buffers[name] = value
+            object.__setattr__(self, name, value)
+            return
         params.pop(name, None)
         modules.pop(name, None)
+        buffers.pop(name, None)
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Module):
@@ -108,7 +125,45 @@ class Module:
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self.__dict__.get("_buffers", {}).pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Registers ``tensor``, a value that is state but not a parameter (running
+        statistics, a fixed mask), under ``name``, as in PyTorch.
+
+        ``self.<name>`` returns it and assigning a Tensor, an ndarray or ``None`` to that
+        name replaces it; ``named_buffers()`` lists it; ``state_dict()`` includes it (a
+        copy) and ``load_state_dict`` fills it in place when ``persistent``; optimizers
+        never see it.
+
+        Args:
+            name (str): the attribute name (no ``"."``).
+            tensor (Tensor, numpy.ndarray or None): the value.
+            persistent (bool): part of ``state_dict()``. Default: ``True``.
+
+        Raises:
+            KeyError: ``name`` is empty, contains ``"."`` or is another attribute.
+            TypeError: ``tensor`` is not a Tensor, an ndarray or ``None`` (a
+                ``Parameter`` is registered by assignment instead).
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot register a buffer before Module.__init__() is called")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer(): buffer name must be a non-empty str without "
+                           f"'.', got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"register_buffer(): attribute '{name}' already exists")
+        if isinstance(tensor, Parameter) or not (
+                tensor is None or isinstance(tensor, (Tensor, np.ndarray))):
+            raise TypeError(f"register_buffer(): buffer '{name}' must be a Tensor, an ndarray "
+                            f"or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Registers ``param`` under ``name`` (``None`` removes nothing but sets the attribute)."""
@@ -158,6 +213,35 @@ class Module:
     def parameters(self) -> list[Parameter]:
         """All parameters of this module and its children, in registration order."""
         return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        """Yields ``(name, buffer)`` for the buffers (``register_buffer``) that are not
+        ``None``, with dotted names, each once."""
+        seen: set[int] = set()
+        for mod_name, mod in self.named_modules(prefix):
+            for name, b in mod.__dict__.get("_buffers", {}).items():
+                if b is None or id(b) in seen:
+                    continue
+                seen.add(id(b))
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self) -> list[Any]:
+        """All buffers of this module and its children, in registration order."""
+        return [b for _, b in self.named_buffers()]
+
+    def _named_state(self) -> Iterator[tuple[str, Any]]:
+        """What ``state_dict`` holds, in PyTorch's order: per module its parameters, then
+        its persistent buffers, then its children's."""
+        seen: set[int] = set()
+        for mod_name, mod in self.named_modules():
+            buffers = mod.__dict__.get("_buffers", {})
+            skip = mod.__dict__.get("_non_persistent", set())
+            persistent = [(n, b) for n, b in buffers.items() if b is not None and n not in skip]
+            for name, value in [*mod._parameters.items(), *persistent]:
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{mod_name}.{name}" if mod_name else name), value
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
@@ -253,11 +337,13 @@ class Module:
         return self.train(False)
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """A copy of every parameter, keyed as PyTorch names them (e.g. ``"0.weight"``).
+        """A copy of every parameter and persistent buffer, keyed as PyTorch names them
+        (e.g. ``"0.weight"``).
 
         The arrays are copies: later training does not change a saved state dict.
         """
-        return OrderedDict((name, p._data.copy()) for name, p in self.named_parameters())
+        return OrderedDict((name, np.array(_values(v), copy=True))
+                           for name, v in self._named_state())
 
     def load_state_dict(self, state_dict: Mapping[str, Any],
                         strict: bool = True) -> IncompatibleKeys:
@@ -282,7 +368,7 @@ class Module:
                 f"load_state_dict(): argument 'state_dict' must be a mapping, "
                 f"got {type(state_dict).__name__}"
             )
-        own = OrderedDict(self.named_parameters())
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -294,7 +380,8 @@ class Module:
             if name not in state_dict:
                 continue
             value = np.asarray(state_dict[name])
-            if value.dtype.kind not in "fiu":
+            kinds = "fiu" if isinstance(p, Parameter) else "fiub"  # a buffer may be a mask
+            if value.dtype.kind not in kinds:
                 raise TypeError(f"load_state_dict(): '{name}' must be numeric, got {value.dtype}")
             if value.shape != p.shape:
                 raise ShapeError(
@@ -303,7 +390,11 @@ class Module:
                 )
             checked[name] = value
         for name, value in checked.items():  # all checked first: no partial load
-            own[name].data = value
+            target = own[name]
+            if isinstance(target, Parameter):
+                target.data = value
+            else:  # a buffer: filled in place, keeping its dtype
+                _values(target)[...] = value
         return IncompatibleKeys(missing, unexpected)
 
     # -- display ------------------------------------------------------------
