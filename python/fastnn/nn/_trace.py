@@ -198,7 +198,8 @@ class TracedStep:
         loss_kind = _PLAN_LOSSES.get(type(self.loss_fn).__name__)
         opt = type(self.optimizer)
         from ..optim import Optimizer
-        if loss_kind is None or opt._kind is None or opt.step is not Optimizer.step:
+        if loss_kind is None or opt._kind is None or opt.step is not Optimizer.step \
+                or getattr(self.loss_fn, "weight", None) is not None:
             return None
         specs, prev = [], ("input",)
         index: dict[Any, int] = {("input",): -1}  # source -> its layer in the plan

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _core
-from .._validation import as_float32, check_number, shape_str
+from .._validation import as_float32, check_int, check_number, shape_str
 from ..autograd import ops_nn
 from ..autograd.tensor import Tensor
 from .module import Module
@@ -24,15 +24,23 @@ _REDUCTIONS = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
 
 
 class _Loss(Module):
-    """Shared state of the losses: the reduction and the last forward's inputs."""
+    """Shared state of the losses: the reduction and the last forward's inputs.
+
+    ``reduction="none"`` (per-element or per-sample losses, as in PyTorch) and the
+    options of the fused kernels do not cover (``weight``, ``ignore_index``) run on the
+    NumPy path through the autograd functional (:meth:`_autograd_forward`): forward
+    returns the value (an ndarray for ``"none"``) and ``backward(grad_out)`` takes a
+    number, or for ``"none"`` an array of the value's shape (default: ones).
+    """
 
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-            raise ValueError(f"{type(self).__name__}(): argument 'reduction' must be 'mean' or "
-                             f"'sum', got {reduction!r}")
+        if not isinstance(reduction, str) or reduction not in (*_REDUCTIONS, "none"):
+            raise ValueError(f"{type(self).__name__}(): argument 'reduction' must be 'mean', "
+                             f"'sum' or 'none', got {reduction!r}")
         self.reduction = reduction
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._graph: tuple[Tensor, Tensor] | None = None  # (input, loss) of _autograd_forward
 
     def _begin_backward(self, grad_out: Any) -> tuple[np.ndarray, np.ndarray, float]:
         name = f"{type(self).__name__}.backward()"
@@ -40,6 +48,31 @@ class _Loss(Module):
             raise RuntimeError(f"{name} called before forward(): call loss(pred, target) first")
         scale = check_number(grad_out, name, "grad_out")
         return self._cache[0], self._cache[1], scale
+
+    def _autograd_forward(self, functional: Callable[..., Tensor], pred: np.ndarray,
+                          target: Any, **options: Any) -> Any:
+        """The NumPy path through ``functional`` on Tensors: the value, keeping the graph."""
+        x = Tensor(pred, requires_grad=True)
+        loss = functional(x, target, reduction=self.reduction, **options)
+        self._graph, self._cache = (x, loss), None
+        value = loss.detach().numpy()
+        return value.copy() if self.reduction == "none" else float(value)
+
+    def _autograd_backward(self, grad_out: Any) -> np.ndarray:
+        name = f"{type(self).__name__}.backward()"
+        x, loss = self._graph
+        if self.reduction == "none":
+            g = np.broadcast_to(np.asarray(grad_out, np.float32), loss.shape)
+        else:
+            g = np.float32(check_number(grad_out, name, "grad_out"))
+        x.grad = None
+        loss.backward(Tensor(np.array(g, np.float32)), retain_graph=True)
+        return x.grad.numpy().copy()
+
+    def backward(self, grad_out: Any = 1.0) -> np.ndarray:
+        if self._graph is not None:
+            return self._autograd_backward(grad_out)
+        return self._kernel_backward(grad_out)
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
@@ -69,12 +102,14 @@ class _ElementwiseLoss(_Loss):
                              f"{shape_str(target.shape)} must be equal (no broadcasting)")
         if pred.size == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
+        if self.reduction == "none":
+            return self._autograd_forward(type(self)._functional, pred, target)
         value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
                                            _REDUCTIONS[self.reduction])
-        self._cache = (pred, target)
+        self._cache, self._graph = (pred, target), None
         return float(value)
 
-    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+    def _kernel_backward(self, grad_out: float = 1.0) -> np.ndarray:
         pred, target, scale = self._begin_backward(grad_out)
         grad = np.empty_like(pred)
         type(self)._backward_kernel(grad.reshape(-1), pred.reshape(-1), target.reshape(-1),
@@ -162,6 +197,17 @@ class BCEWithLogitsLoss(_ElementwiseLoss):
     _backward_kernel = _core.bce_with_logits_backward
 
 
+def _class_weights(weight: Any, name: str) -> np.ndarray | None:
+    """A per-class weight vector as float32 (1-D), or ``None``."""
+    if weight is None:
+        return None
+    w = np.array(weight._data if isinstance(weight, Tensor) else weight, np.float32)
+    if w.ndim != 1:
+        raise ValueError(f"{name}: argument 'weight' must be 1-D (one weight per class), got "
+                         f"shape {shape_str(w.shape)}")
+    return w
+
+
 def _class_labels(target: Any, name: str) -> np.ndarray:
     """Integer class labels as int64; float arrays are accepted if every value is integral."""
     t = np.asarray(target)
@@ -190,7 +236,18 @@ class CrossEntropyLoss(_Loss):
 
     Args:
         label_smoothing (float): :math:`\varepsilon` in [0, 1]. Default: ``0.0``.
-        reduction (str): ``"mean"`` (default) or ``"sum"``.
+        reduction (str): ``"mean"`` (default), ``"sum"``, or ``"none"`` (the per-sample
+            losses, shape :math:`(N,)`; ``backward(grad_out)`` then takes an array of
+            that shape, default ones).
+        weight (array_like, optional): a weight per class, shape :math:`(C,)`, as in
+            PyTorch (``"mean"`` divides by the summed weights of the targets).
+            Keyword-only. Default: ``None``.
+        ignore_index (int): targets equal to it add nothing and get no gradient, as in
+            PyTorch. Keyword-only. Default: ``-100``.
+
+    ``weight``, ``ignore_index`` hits and ``"none"`` run through the autograd
+    ``cross_entropy`` (PyTorch's formulas, tested against it) instead of the fused
+    kernel, and :class:`TrainStep` runs such a loss eagerly.
 
     Shape:
         - pred: :math:`(N, C)` logits, :math:`N \ge 1`.
@@ -206,14 +263,23 @@ class CrossEntropyLoss(_Loss):
         array([-0.375,  0.125,  0.125,  0.125], dtype=float32)
     """
 
-    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean") -> None:
+    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean", *,
+                 weight: Any = None, ignore_index: int = -100) -> None:
         super().__init__(reduction)
         self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss()",
                                             "label_smoothing", low=0.0, high=1.0)
+        self.weight = _class_weights(weight, "CrossEntropyLoss()")
+        self.ignore_index = check_int(ignore_index, "CrossEntropyLoss()", "ignore_index")
+
+    def fused(self) -> bool:
+        """Whether the fused kernel computes this loss (no ``weight``, reduction ``"mean"``
+        or ``"sum"``); ignored targets are checked per batch."""
+        return self.weight is None and self.reduction != "none"
 
     def forward(self, pred: Any, target: Any) -> Any:
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
-            return ops_nn.cross_entropy(pred, target, reduction=self.reduction,
+            return ops_nn.cross_entropy(pred, target, weight=self.weight,
+                                        ignore_index=self.ignore_index, reduction=self.reduction,
                                         label_smoothing=self.label_smoothing)
         name = "CrossEntropyLoss.forward()"
         logits = as_float32(pred, name, "pred")
@@ -226,16 +292,20 @@ class CrossEntropyLoss(_Loss):
                              f"'pred' shape {shape_str(logits.shape)}")
         if logits.shape[0] == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logits.shape)}")
+        if not self.fused() or np.any(labels == self.ignore_index):
+            return self._autograd_forward(ops_nn.cross_entropy, logits, labels,
+                                          weight=self.weight, ignore_index=self.ignore_index,
+                                          label_smoothing=self.label_smoothing)
         # Value and gradient in one pass over the logits (the softmax is computed once);
         # backward hands out the gradient kept here.
         grad = np.empty_like(logits)
         value = _core.cross_entropy_forward_backward(grad, logits, labels, self.label_smoothing,
                                                      _REDUCTIONS[self.reduction])
-        self._cache = (logits, labels)
+        self._cache, self._graph = (logits, labels), None
         self._grad: np.ndarray | None = grad
         return float(value)
 
-    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+    def _kernel_backward(self, grad_out: float = 1.0) -> np.ndarray:
         logits, _, scale = self._begin_backward(grad_out)
         grad = self._grad
         self._grad = None  # a second backward gets its own copy
@@ -249,6 +319,8 @@ class CrossEntropyLoss(_Loss):
         parts = [super().extra_repr()]
         if self.label_smoothing:
             parts.append(f"label_smoothing={self.label_smoothing}")
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
         return ", ".join(p for p in parts if p)
 
 
@@ -263,7 +335,12 @@ class NLLLoss(_Loss):
     which does it in one fused pass.
 
     Args:
-        reduction (str): ``"mean"`` (default) or ``"sum"``.
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"`` (as in
+            :class:`CrossEntropyLoss`).
+        weight (array_like, optional): a weight per class, shape :math:`(C,)`.
+            Keyword-only. Default: ``None``.
+        ignore_index (int): targets equal to it add nothing. Keyword-only.
+            Default: ``-100``.
 
     Shape:
         - pred: :math:`(N, C)` log-probabilities, :math:`N \ge 1`.
@@ -279,9 +356,16 @@ class NLLLoss(_Loss):
         array([-0.5,  0. ,  0. ,  0. ], dtype=float32)
     """
 
+    def __init__(self, reduction: str = "mean", *, weight: Any = None,
+                 ignore_index: int = -100) -> None:
+        super().__init__(reduction)
+        self.weight = _class_weights(weight, "NLLLoss()")
+        self.ignore_index = check_int(ignore_index, "NLLLoss()", "ignore_index")
+
     def forward(self, pred: Any, target: Any) -> Any:
+        options = {"weight": self.weight, "ignore_index": self.ignore_index}
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
-            return ops_nn.nll_loss(pred, target, reduction=self.reduction)
+            return ops_nn.nll_loss(pred, target, reduction=self.reduction, **options)
         name = "NLLLoss.forward()"
         logp = as_float32(pred, name, "pred")
         labels = _class_labels(target, name)
@@ -293,16 +377,19 @@ class NLLLoss(_Loss):
                              f"'pred' shape {shape_str(logp.shape)}")
         if logp.shape[0] == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logp.shape)}")
+        if (self.weight is not None or self.reduction == "none"
+                or np.any(labels == self.ignore_index)):
+            return self._autograd_forward(ops_nn.nll_loss, logp, labels, **options)
         bad = (labels < 0) | (labels >= logp.shape[1])
         if bad.any():
             raise IndexError(f"{name}: target {labels[bad][0]} is out of bounds for "
                              f"{logp.shape[1]} classes")
         picked = logp[np.arange(len(labels)), labels].astype(np.float64)
-        self._cache = (logp, labels)
+        self._cache, self._graph = (logp, labels), None
         total = -float(picked.sum())
         return total / len(labels) if self.reduction == "mean" else total
 
-    def backward(self, grad_out: float = 1.0) -> np.ndarray:
+    def _kernel_backward(self, grad_out: float = 1.0) -> np.ndarray:
         logp, labels, scale = self._begin_backward(grad_out)
         grad = np.zeros_like(logp)
         per = -scale / len(labels) if self.reduction == "mean" else -scale

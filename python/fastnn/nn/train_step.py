@@ -134,6 +134,9 @@ class TrainStep:
                             f"{type(model).__name__}")
         if type(loss_fn) not in _TRACED_LOSSES:
             raise _unsupported(f"loss {type(loss_fn).__name__} is not supported")
+        if loss_fn.reduction == "none":
+            raise _unsupported("a loss with reduction='none' is not supported (a training step "
+                               "needs one number to minimise: use 'mean' or 'sum')")
         if not isinstance(optimizer, Optimizer):
             raise _unsupported(f"optimizer {type(optimizer).__name__} is not supported")
         for name, m in model.named_modules():
@@ -149,7 +152,8 @@ class TrainStep:
         leaves = _leaves(model, "")
         fused_optimizer = type(optimizer)._kind is not None and \
             type(optimizer).step is Optimizer.step
-        if isinstance(model, Sequential) and type(loss_fn) in _LOSS_KINDS and fused_optimizer:
+        if isinstance(model, Sequential) and type(loss_fn) in _LOSS_KINDS and fused_optimizer \
+                and getattr(loss_fn, "weight", None) is None:  # class weights: traced instead
             try:
                 specs = self._specs(leaves)
             except _Unsupported:

@@ -102,6 +102,10 @@ def _resolve_loss(loss: Any, func: str) -> nn.Module:
             "class, F.cross_entropy / F.mse_loss / F.binary_cross_entropy(_with_logits) or a "
             f"name, got {type(loss).__name__}"
         )
+    if getattr(loss, "reduction", None) == "none":
+        raise ValueError(f"{func}: argument 'loss' has reduction='none' (per-sample losses); "
+                         "training and evaluation need one number per batch: use 'mean' or "
+                         "'sum'")
     return loss
 
 
