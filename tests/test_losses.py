@@ -454,3 +454,27 @@ def test_training_refuses_per_sample_losses_and_traces_class_weights(rng):
         loss.backward()
         opt.step()
         assert value == pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_train_step_ignores_targets_at_ignore_index_as_the_loss_does(rng):
+    """A batch with targets equal to ignore_index (PyTorch's -100) runs eagerly inside a
+    one-call TrainStep; the trajectory equals the eager loop's, Adam state shared."""
+    X = rng.standard_normal((6, 4)).astype(np.float32)
+    full, ignored = np.array([0, 1, 2, 2, 1, 0]), np.array([0, 1, -100, 2, 1, 0])
+
+    def model():
+        fn.manual_seed(0)
+        return fn.nn.Sequential(fn.nn.Linear(4, 8), fn.nn.ReLU(), fn.nn.Linear(8, 3))
+
+    m = model()
+    step = fn.nn.TrainStep(m, fn.nn.CrossEntropyLoss(), fn.optim.Adam(m.parameters(), lr=0.01))
+    assert step.one_call
+    got = [step(X, y) for y in (full, ignored, full, ignored)]
+    ref = model()
+    opt, loss_fn = fn.optim.Adam(ref.parameters(), lr=0.01), fn.nn.CrossEntropyLoss()
+    for value, y in zip(got, (full, ignored, full, ignored)):
+        opt.zero_grad()
+        loss = loss_fn(ref(fn.tensor(X)), fn.tensor(y))
+        loss.backward()
+        opt.step()
+        assert value == pytest.approx(loss.item(), rel=1e-6)

@@ -209,11 +209,21 @@ class TrainStep:
             y = np.asarray(y)
             if y.dtype.kind not in "iu":
                 y = _class_labels(y, "TrainStep")
+            if np.any(y == self.loss_fn.ignore_index):  # the fused kernels have no ignore
+                return self._eager_call(x, y)
         loss = self.loss_fn
         drops = [(d.p, next_seed()) if d.training and d.p != 0.0 else None
                  for d in self._dropouts]
         smoothing = loss.label_smoothing if self._labels else 0.0
         return self._plan.step(x, y, drops, _REDUCTIONS[loss.reduction], smoothing, self._prepare)
+
+    def _eager_call(self, x: Any, y: np.ndarray) -> float:
+        """One eager autograd step on the plan's model (a batch the plan cannot run: targets
+        equal to the loss's ``ignore_index``); the optimizer state is the plan's."""
+        x = np.ascontiguousarray(as_float32(x, "TrainStep", "x"))
+        value, _ = eager_step(self.model, self.loss_fn, self.optimizer, x,
+                              y.astype(np.int64, copy=False))
+        return value
 
     def _traced_call(self, x: Any, y: Any) -> float:
         x = as_float32(x, "TrainStep", "x")
@@ -226,7 +236,8 @@ class TrainStep:
         else:
             y = as_float32(y, "TrainStep", "y")
         traced = self._traced
-        if self._eager_reason is not None:
+        if self._eager_reason is not None or (
+                self._labels and np.any(y == self.loss_fn.ignore_index)):
             value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
             return value
         key = (x.shape, y.shape) + _module_state(self.model)
