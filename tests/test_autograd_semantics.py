@@ -1249,3 +1249,20 @@ def test_topk_bad_k_and_zero_dim():
     assert t.topk(0).values.tolist() == [] and t.topk(3).values.tolist() == [3.0, 2.0, 1.0]
     s = fn.tensor(5.0)
     assert s.sort().values.item() == 5.0 and s.argsort().item() == 0
+
+
+def test_descending_sort_of_extreme_integers():
+    lo, hi = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+    a = fn.tensor(np.array([5, lo, 0, -1, hi]))
+    assert fn.argsort(a, descending=True).tolist() == [4, 0, 2, 3, 1]
+    assert a.sort(descending=True).values.tolist() == [hi, 5, 0, -1, lo]
+    u = fn.from_numpy(np.array([2**63 + 5, 3, 2**63, 0], np.uint64))
+    assert fn.argsort(u, descending=True).tolist() == [0, 2, 1, 3]
+    assert fn.topk(u, 2).indices.tolist() == [0, 2]
+
+
+def test_device_strings_rejected_as_torch_rejects_them():
+    for args, match in ((("cpu:x",), "Invalid device string"), (("cpu:",), "Invalid device"),
+                        (("cpu", -1), "must not be negative"), (("cpu:1", 0), "index was passed")):
+        with pytest.raises(RuntimeError, match=match):
+            fn.device(*args)

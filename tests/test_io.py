@@ -839,3 +839,36 @@ def test_malformed_saved_object_is_a_file_format_error(tmp_path, tree, match):
     path = write_st(tmp_path / "o.safetensors", W, good_info(architecture=None, object=tree))
     with pytest.raises(FileFormatError, match=match):
         fn.load(path)
+
+
+def test_object_round_trip_keeps_zero_d_shapes_and_reserved_names(tmp_path):
+    class Scaled(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.temperature = fn.nn.Parameter(np.array(1.5, np.float32))
+
+        def forward(self, x):
+            return x * self.temperature
+
+    m = Scaled()
+    fn.save(m.state_dict(), tmp_path / "s")
+    assert fn.load(tmp_path / "s")["temperature"].shape == ()
+    m.load_state_dict(fn.load(tmp_path / "s"))
+    fn.save({"t": fn.tensor(0.5), "__metadata__": np.arange(3)}, tmp_path / "o")
+    back = fn.load(tmp_path / "o")
+    assert back["t"].shape == () and back["t"].item() == 0.5
+    assert back["__metadata__"].tolist() == [0, 1, 2]  # safetensors' reserved name, renamed
+
+
+def test_model_with_buffers_is_saved_without_architecture(tmp_path):
+    model = Sequential(Linear(2, 2))
+    model[0].register_buffer("mask", np.ones((2, 2), np.float32))
+    with pytest.raises(TypeError, match="it has buffers"):
+        to_spec(model)
+    fn.save(model, tmp_path / "m.safetensors")
+    with pytest.raises(FileFormatError, match="holds no architecture"):
+        fn.load(tmp_path / "m.safetensors")
+    other = Sequential(Linear(2, 2))
+    other[0].register_buffer("mask", np.zeros((2, 2), np.float32))
+    fn.load(tmp_path / "m.safetensors", model=other)
+    assert other[0].mask.tolist() == [[1.0, 1.0], [1.0, 1.0]]

@@ -478,3 +478,46 @@ def test_train_step_ignores_targets_at_ignore_index_as_the_loss_does(rng):
         loss.backward()
         opt.step()
         assert value == pytest.approx(loss.item(), rel=1e-6)
+
+
+def test_fit_with_metrics_over_batches_with_ignored_targets(rng):
+    """fit's one-call step runs a batch with an ignored target eagerly; the metrics read
+    that batch's output, not the previous batch's (or an empty one)."""
+    X = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 16)
+    y[3] = -100
+
+    def run(use_train_step):
+        from fastnn.training import loop
+        fn.manual_seed(0)
+        m = fn.nn.Sequential(fn.nn.Linear(4, 8), fn.nn.ReLU(), fn.nn.Linear(8, 3))
+        saved, loop._USE_TRAIN_STEP = loop._USE_TRAIN_STEP, use_train_step
+        try:
+            return fn.fit(m, X, y, loss=fn.nn.CrossEntropyLoss(),
+                          optimizer=fn.optim.SGD(m.parameters(), lr=0.1), epochs=2,
+                          batch_size=4, metrics=["accuracy"], shuffle=False,
+                          verbose=0).history
+        finally:
+            loop._USE_TRAIN_STEP = saved
+
+    fast, eager = run(True), run(False)
+    np.testing.assert_allclose(fast["loss"], eager["loss"], rtol=1e-6)
+    assert fast["accuracy"] == eager["accuracy"]
+
+
+def test_class_weights_need_one_per_class_and_work_under_no_grad(rng):
+    logits = rng.standard_normal((3, 4)).astype(np.float32)
+    labels = np.array([0, 1, 3])
+    for loss in (fn.nn.CrossEntropyLoss(weight=[1.0, 2.0]), fn.nn.NLLLoss(weight=[1.0, 2.0])):
+        with pytest.raises(ValueError, match=r"for all 4 classes .* shape: \[2\]"):
+            loss(logits, labels)
+        with pytest.raises(RuntimeError, match="for all 4 classes"):  # a ShapeError: both
+            loss(fn.tensor(logits), fn.tensor(labels))
+    loss = fn.nn.CrossEntropyLoss(weight=[1.0, 2.0, 1.0, 1.0])
+    assert list(loss.state_dict()) == ["weight"]  # a buffer, as in torch
+    with fn.no_grad():
+        value = loss(logits, labels)
+    grad = loss.backward()  # the graph was kept for the NumPy path's backward
+    ref = fn.nn.CrossEntropyLoss(weight=[1.0, 2.0, 1.0, 1.0])
+    assert ref(logits, labels) == value
+    np.testing.assert_array_equal(grad, ref.backward())

@@ -90,6 +90,8 @@ def to_spec(model: Module) -> dict[str, Any]:
 def _describe(module: Module, where: str) -> dict[str, Any]:
     cls = type(module)
     params = list(module._parameters)
+    if any(b is not None for b in module.__dict__.get("_buffers", {}).values()):
+        raise _undescribable(module, where, "it has buffers (register_buffer)")
     if cls is Sequential:
         if params:
             raise _undescribable(module, where, "it has parameters of its own")

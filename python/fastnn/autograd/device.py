@@ -13,11 +13,19 @@ class device:  # noqa: N801 - PyTorch's name
     def __init__(self, type: Any = "cpu", index: int | None = None) -> None:  # noqa: A002
         if isinstance(type, device):
             type, index = type.type, type.index if index is None else index  # noqa: A001
-        name, _, suffix = str(type).partition(":")
+        name, colon, suffix = str(type).partition(":")
         if name != "cpu":
             raise RuntimeError(f"fastnn runs on the CPU only; device {type!r} is not available")
+        if colon and not suffix.isdigit():
+            raise RuntimeError(f"Invalid device string: {type!r}")
+        if colon and index is not None:
+            raise RuntimeError(f"type (string) must not include an index because index was "
+                               f"passed explicitly: {type!r}")
+        if index is not None and (isinstance(index, bool) or not isinstance(index, int)
+                                  or index < 0):
+            raise RuntimeError(f"Device index must not be negative (an int), got {index!r}")
         self.type = "cpu"
-        self.index = int(suffix) if suffix else index
+        self.index = int(suffix) if colon else index
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, device) or other == "cpu"

@@ -515,6 +515,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if labels.shape != x.shape[:1]:
         raise ValueError(f"cross_entropy(): target shape {shape_str(labels.shape)} must be "
                          f"(N,) = ({x.shape[0]},) for input shape {shape_str(x.shape)}")
+    _check_weight(weight, x.shape[1], "cross_entropy")
     if (x.dtype == _F32 and weight is None and reduction != "none" and x.shape[0] > 0
             and not np.any(labels == ignore_index)):
         logits = np.ascontiguousarray(x._data)
@@ -543,6 +544,17 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     return nll * (1 - label_smoothing) + smooth * label_smoothing
 
 
+def _check_weight(weight: Any, classes: int, func: str) -> None:
+    """A class-weight vector must have one entry per class, as PyTorch requires."""
+    if weight is None:
+        return
+    shape = tuple(weight.shape) if hasattr(weight, "shape") else np.shape(weight)
+    if shape != (classes,):
+        raise ShapeError(f"{func}(): weight tensor should be defined either for all {classes} "
+                         f"classes or no classes but got weight tensor of shape: "
+                         f"{list(shape)}")
+
+
 def _nll_vjp(node, g):
     shape, rows, labels, scale = node.saved
     out = np.zeros(shape, _F32 if g.dtype == _F32 else g.dtype)
@@ -558,6 +570,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     x = input if isinstance(input, Tensor) else Tensor(input)
     if x.ndim != 2:
         raise ValueError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
+    _check_weight(weight, x.shape[1], "nll_loss")
     labels = _labels(target, x.shape[1], "nll_loss")
     if labels.shape != x.shape[:1]:
         raise ValueError(f"nll_loss(): target shape {shape_str(labels.shape)} must be (N,) = "

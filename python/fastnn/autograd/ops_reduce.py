@@ -316,10 +316,8 @@ def _order(d: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     elif moved.dtype.kind == "f":
         nan = np.isnan(moved)
         idx = np.lexsort((-np.where(nan, 0, moved), ~nan), axis=-1)
-    elif moved.dtype.kind == "b":
+    else:  # bool, int, uint: ~v reverses the order without overflow (~v = -v - 1, MAX - v)
         idx = np.argsort(~moved, axis=-1, kind="stable")
-    else:
-        idx = np.argsort(-moved.astype(np.int64), axis=-1, kind="stable")
     return np.moveaxis(idx, -1, axis)
 
 

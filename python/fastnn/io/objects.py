@@ -46,7 +46,8 @@ def flatten(obj: Any, func: str) -> tuple[Any, dict[str, np.ndarray]]:
     def tensor_name(path: list[Any]) -> str:
         base = "/".join(map(str, path)) or "tensor"
         name, n = base, 1
-        while name in tensors:  # keys containing "/" could collide
+        # keys containing "/" could collide; safetensors reserves "__metadata__"
+        while name in tensors or name == "__metadata__":
             name, n = f"{base}#{n}", n + 1
         return name
 
@@ -60,7 +61,7 @@ def flatten(obj: Any, func: str) -> tuple[Any, dict[str, np.ndarray]]:
                 raise TypeError(f"{func}: {where} has dtype {arr.dtype}, which a safetensors "
                                 "file cannot hold (bool, integer and float arrays only)")
             name = tensor_name(path)
-            tensors[name] = np.ascontiguousarray(arr)
+            tensors[name] = arr if arr.flags.c_contiguous else np.array(arr, order="C")  # 0-d ok
             return {_TENSOR: name, "kind": "tensor" if isinstance(x, Tensor) else "ndarray"}
         if isinstance(x, np.generic) and x.dtype.kind in _KINDS:
             return x.item()

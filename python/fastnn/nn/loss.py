@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_float32, check_int, check_number, shape_str
-from ..autograd import ops_nn
+from ..autograd import enable_grad, ops_nn
 from ..autograd.tensor import Tensor
 from .module import Module
 
@@ -52,8 +52,9 @@ class _Loss(Module):
     def _autograd_forward(self, functional: Callable[..., Tensor], pred: np.ndarray,
                           target: Any, **options: Any) -> Any:
         """The NumPy path through ``functional`` on Tensors: the value, keeping the graph."""
-        x = Tensor(pred, requires_grad=True)
-        loss = functional(x, target, reduction=self.reduction, **options)
+        with enable_grad():  # backward() needs the graph even when called under no_grad
+            x = Tensor(pred, requires_grad=True)
+            loss = functional(x, target, reduction=self.reduction, **options)
         self._graph, self._cache = (x, loss), None
         value = loss.detach().numpy()
         return value.copy() if self.reduction == "none" else float(value)
@@ -268,7 +269,7 @@ class CrossEntropyLoss(_Loss):
         super().__init__(reduction)
         self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss()",
                                             "label_smoothing", low=0.0, high=1.0)
-        self.weight = _class_weights(weight, "CrossEntropyLoss()")
+        self.register_buffer("weight", _class_weights(weight, "CrossEntropyLoss()"))  # as torch
         self.ignore_index = check_int(ignore_index, "CrossEntropyLoss()", "ignore_index")
 
     def fused(self) -> bool:
@@ -359,7 +360,7 @@ class NLLLoss(_Loss):
     def __init__(self, reduction: str = "mean", *, weight: Any = None,
                  ignore_index: int = -100) -> None:
         super().__init__(reduction)
-        self.weight = _class_weights(weight, "NLLLoss()")
+        self.register_buffer("weight", _class_weights(weight, "NLLLoss()"))  # as torch
         self.ignore_index = check_int(ignore_index, "NLLLoss()", "ignore_index")
 
     def forward(self, pred: Any, target: Any) -> Any:

@@ -147,6 +147,7 @@ class TrainStep:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self._labels = type(loss_fn) is CrossEntropyLoss
         self._plan = None
+        self._eager_output: Any = None  # the output of a batch the plan ran eagerly
         self._traced: TracedStep | None = None
         self._eager_reason: str | None = None
         leaves = _leaves(model, "")
@@ -211,6 +212,7 @@ class TrainStep:
                 y = _class_labels(y, "TrainStep")
             if np.any(y == self.loss_fn.ignore_index):  # the fused kernels have no ignore
                 return self._eager_call(x, y)
+        self._eager_output = None
         loss = self.loss_fn
         drops = [(d.p, next_seed()) if d.training and d.p != 0.0 else None
                  for d in self._dropouts]
@@ -221,8 +223,8 @@ class TrainStep:
         """One eager autograd step on the plan's model (a batch the plan cannot run: targets
         equal to the loss's ``ignore_index``); the optimizer state is the plan's."""
         x = np.ascontiguousarray(as_float32(x, "TrainStep", "x"))
-        value, _ = eager_step(self.model, self.loss_fn, self.optimizer, x,
-                              y.astype(np.int64, copy=False))
+        value, self._eager_output = eager_step(self.model, self.loss_fn, self.optimizer, x,
+                                               y.astype(np.int64, copy=False))
         return value
 
     def _traced_call(self, x: Any, y: Any) -> float:
@@ -269,6 +271,8 @@ class TrainStep:
             if out is None:
                 raise RuntimeError("TrainStep.output: no step has run yet")
             return np.array(out, copy=True)
+        if self._eager_output is not None:
+            return np.array(self._eager_output, copy=True)
         return self._plan.output()
 
     def __repr__(self) -> str:
