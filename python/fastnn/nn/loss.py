@@ -220,6 +220,21 @@ def _class_labels(target: Any, name: str) -> np.ndarray:
                     f"{t.dtype}" + (" with non-integral values" if t.dtype.kind == "f" else ""))
 
 
+def _scores_and_labels(pred: Any, target: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pred`` as float32 ``(N, C)`` (N >= 1) and ``target`` as int64 ``(N,)``, checked."""
+    scores = as_float32(pred, name, "pred")
+    labels = _class_labels(target, name)
+    if scores.ndim != 2:
+        raise ValueError(f"{name}: argument 'pred' must have shape (N, C), "
+                         f"got {shape_str(scores.shape)}")
+    if labels.shape != scores.shape[:1]:
+        raise ValueError(f"{name}: 'target' shape {shape_str(labels.shape)} must be (N,) for "
+                         f"'pred' shape {shape_str(scores.shape)}")
+    if scores.shape[0] == 0:
+        raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(scores.shape)}")
+    return scores, labels
+
+
 class CrossEntropyLoss(_Loss):
     r"""Softmax cross-entropy between logits and integer class targets, with label smoothing.
 
@@ -282,17 +297,7 @@ class CrossEntropyLoss(_Loss):
             return ops_nn.cross_entropy(pred, target, weight=self.weight,
                                         ignore_index=self.ignore_index, reduction=self.reduction,
                                         label_smoothing=self.label_smoothing)
-        name = "CrossEntropyLoss.forward()"
-        logits = as_float32(pred, name, "pred")
-        labels = _class_labels(target, name)
-        if logits.ndim != 2:
-            raise ValueError(f"{name}: argument 'pred' must have shape (N, C), "
-                             f"got {shape_str(logits.shape)}")
-        if labels.shape != logits.shape[:1]:
-            raise ValueError(f"{name}: 'target' shape {shape_str(labels.shape)} must be (N,) for "
-                             f"'pred' shape {shape_str(logits.shape)}")
-        if logits.shape[0] == 0:
-            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logits.shape)}")
+        logits, labels = _scores_and_labels(pred, target, "CrossEntropyLoss.forward()")
         if not self.fused() or np.any(labels == self.ignore_index):
             return self._autograd_forward(ops_nn.cross_entropy, logits, labels,
                                           weight=self.weight, ignore_index=self.ignore_index,
@@ -368,16 +373,7 @@ class NLLLoss(_Loss):
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
             return ops_nn.nll_loss(pred, target, reduction=self.reduction, **options)
         name = "NLLLoss.forward()"
-        logp = as_float32(pred, name, "pred")
-        labels = _class_labels(target, name)
-        if logp.ndim != 2:
-            raise ValueError(f"{name}: argument 'pred' must have shape (N, C), "
-                             f"got {shape_str(logp.shape)}")
-        if labels.shape != logp.shape[:1]:
-            raise ValueError(f"{name}: 'target' shape {shape_str(labels.shape)} must be (N,) for "
-                             f"'pred' shape {shape_str(logp.shape)}")
-        if logp.shape[0] == 0:
-            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(logp.shape)}")
+        logp, labels = _scores_and_labels(pred, target, name)
         if (self.weight is not None or self.reduction == "none"
                 or np.any(labels == self.ignore_index)):
             return self._autograd_forward(ops_nn.nll_loss, logp, labels, **options)
