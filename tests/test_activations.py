@@ -372,3 +372,50 @@ def test_log_softmax_is_stable_and_matches_torch(rng):
     np.testing.assert_allclose(m(x), ty.detach().numpy(), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(m.backward(g), t.grad.numpy(), rtol=1e-5, atol=1e-6)
     assert repr(m) == repr(torch.nn.LogSoftmax(dim=1))
+
+
+def _silu64(x):
+    return x / (1 + np.exp(-x))
+
+
+def _elu64(x, alpha):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _softplus64(x, beta, threshold):
+    z = beta * x
+    return np.where(z > threshold, x, np.log1p(np.exp(np.minimum(z, threshold))) / beta)
+
+
+@pytest.mark.parametrize("make, ref64", [
+    (lambda: fn.nn.SiLU(), _silu64),
+    (lambda: fn.nn.ELU(), lambda x: _elu64(x, 1.0)),
+    (lambda: fn.nn.ELU(alpha=0.3), lambda x: _elu64(x, 0.3)),
+    (lambda: fn.nn.Softplus(), lambda x: _softplus64(x, 1.0, 20.0)),
+    (lambda: fn.nn.Softplus(beta=2.0, threshold=5.0), lambda x: _softplus64(x, 2.0, 5.0)),
+], ids=["silu", "elu", "elu_alpha", "softplus", "softplus_beta"])
+def test_numpy_activations_match_float64_and_finite_differences(rng, make, ref64):
+    m = make()
+    x = 4 * rng.standard_normal((3, 7))
+    x[0, :4] = [0.0, 30.0, -30.0, 100.0]  # the thresholds and saturations
+    y = m(x)
+    assert y.dtype == np.float32 and np.isfinite(y).all()
+    x32 = x.astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(y, ref64(x32), rtol=2e-6, atol=1e-7)
+    dy = rng.standard_normal(x.shape)
+    dx = m.backward(dy)
+    fd = ref.numerical_grad(lambda v: float((ref64(v) * dy).sum()), x32, 1e-6)
+    smooth = x != 0  # ELU has a kink at 0 for alpha != 1 (torch's derivative there: alpha)
+    np.testing.assert_allclose(dx[smooth], fd[smooth], rtol=1e-4, atol=1e-5)
+    t = fn.tensor(x32, requires_grad=True)  # the Tensor path: same values and gradients
+    m(t).backward(fn.tensor(dy))
+    np.testing.assert_allclose(t.grad.numpy(), dx, rtol=1e-5, atol=1e-6)
+    torch = pytest.importorskip("torch")
+    tm = {"SiLU": lambda: torch.nn.SiLU(), "ELU": lambda: torch.nn.ELU(alpha=m.alpha),
+          "Softplus": lambda: torch.nn.Softplus(beta=m.beta, threshold=m.threshold)}[
+              type(m).__name__]()
+    tx = torch.tensor(x.astype(np.float32), requires_grad=True)
+    tm(tx).backward(torch.tensor(dy.astype(np.float32)))
+    np.testing.assert_allclose(y, tm(torch.tensor(x.astype(np.float32))).numpy(), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -521,3 +521,43 @@ def test_class_weights_need_one_per_class_and_work_under_no_grad(rng):
     ref = fn.nn.CrossEntropyLoss(weight=[1.0, 2.0, 1.0, 1.0])
     assert ref(logits, labels) == value
     np.testing.assert_array_equal(grad, ref.backward())
+
+
+@pytest.mark.parametrize("make, ref64", [
+    (lambda r: fn.nn.L1Loss(reduction=r), lambda d: np.abs(d)),
+    (lambda r: fn.nn.SmoothL1Loss(reduction=r, beta=0.5),
+     lambda d: np.where(np.abs(d) < 0.5, d * d, np.abs(d) - 0.25)),
+    (lambda r: fn.nn.HuberLoss(reduction=r, delta=2.0),
+     lambda d: np.where(np.abs(d) <= 2.0, 0.5 * d * d, 2.0 * (np.abs(d) - 1.0))),
+], ids=["l1", "smooth_l1", "huber"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses_match_float64_and_finite_differences(rng, make, ref64, reduction):
+    loss = make(reduction)
+    pred = (3 * rng.standard_normal((4, 5))).astype(np.float32)
+    target = (3 * rng.standard_normal((4, 5))).astype(np.float32)
+    p64, t64 = pred.astype(np.float64), target.astype(np.float64)
+
+    def total(p):
+        per = ref64(p - t64)
+        return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+
+    value = loss(pred, target)
+    np.testing.assert_allclose(value, total(p64), rtol=1e-5, atol=1e-6)
+    g = rng.standard_normal((4, 5)) if reduction == "none" else 1.0
+    grad = loss.backward(g)
+    fd = ref.numerical_grad(lambda p: float((np.asarray(total(p)) * g).sum()), p64, 1e-6)
+    np.testing.assert_allclose(grad, fd, rtol=1e-4, atol=1e-5)
+    x = fn.tensor(pred, requires_grad=True)
+    loss(x, fn.tensor(target)).backward(fn.tensor(np.asarray(g, np.float32)))
+    np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-6, atol=1e-7)
+
+
+def test_regression_loss_arguments():
+    with pytest.raises(ValueError, match="'delta' must be > 0"):
+        fn.nn.HuberLoss(delta=0.0)
+    with pytest.raises(ValueError, match="'beta' must be"):
+        fn.nn.SmoothL1Loss(beta=-1.0)
+    with pytest.raises(ValueError, match=r"'pred' shape \(2,\) and 'target' shape \(3,\)"):
+        fn.nn.L1Loss()(np.zeros(2), np.zeros(3))
+    with pytest.raises(RuntimeError, match="called before forward"):
+        fn.nn.L1Loss().backward()

@@ -13,6 +13,7 @@ A ``Sequential`` whose children are not named ``"0"``, ``"1"``, ... (built from 
 
 Describable: ``Sequential`` (nested too), ``Linear`` (alias ``Dense``),
 ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``GELU``, ``Softmax``, ``LogSoftmax``,
+``SiLU``, ``ELU``, ``Softplus``,
 ``Identity``, ``Dropout`` and ``Flatten``, each of exactly that class (a subclass may
 override ``forward``, so it is not). ``fastnn.io`` stores specs in saved files
 and ``fastnn.onnx`` builds graphs from them.
@@ -24,6 +25,7 @@ from typing import Any, NamedTuple
 
 from . import _random
 from .nn import (
+    ELU,
     GELU,
     Dropout,
     Flatten,
@@ -35,7 +37,9 @@ from .nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 
@@ -52,6 +56,9 @@ _LEAVES: dict[str, tuple[type[Module], dict[str, str]]] = {
     "GELU": (GELU, {"approximate": "str"}),
     "Softmax": (Softmax, {"dim": "sint"}),
     "LogSoftmax": (LogSoftmax, {"dim": "sint"}),
+    "SiLU": (SiLU, {}),
+    "ELU": (ELU, {"alpha": "float"}),
+    "Softplus": (Softplus, {"beta": "float", "threshold": "float"}),
     "Identity": (Identity, {}),
     "Dropout": (Dropout, {"p": "float"}),
     "Flatten": (Flatten, {"start_dim": "sint", "end_dim": "sint"}),

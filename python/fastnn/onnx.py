@@ -8,6 +8,8 @@ fastnn layer                   ONNX nodes
 Linear                         Gemm(input, weight, bias, transB=1): x W^T + b
 ReLU / Sigmoid / Tanh          Relu / Sigmoid / Tanh
 LeakyReLU(negative_slope)      LeakyRelu(alpha=negative_slope)
+ELU(alpha) / SiLU              Elu(alpha) / Mul(x, Sigmoid(x))
+Softplus (beta 1 only)         Softplus
 GELU (opset >= 20)             Gelu(approximate)
 GELU (opset < 20)              0.5 x (1 + erf(x / sqrt 2)), or with "tanh":
                                0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
@@ -66,9 +68,10 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
 
     Args:
         model (Module): a ``Sequential`` (nested too) of Linear, ReLU, LeakyReLU,
-            Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Identity, Dropout and Flatten, or
-            one such layer, or a ``Module`` subclass whose forward uses the ops of
-            ``fastnn._onnx_trace`` (traced once in eval mode).
+            Sigmoid, Tanh, GELU, SiLU, ELU, Softplus (beta 1), Softmax, LogSoftmax,
+            Identity, Dropout and Flatten, or one such layer, or a ``Module`` subclass
+            whose forward uses the ops of ``fastnn._onnx_trace`` (traced once in eval
+            mode).
         path (str or os.PathLike): the file, conventionally ``*.onnx``.
         input_dim (int, optional): the number of input features. Default:
             ``None``, the ``in_features`` of the first Linear (of a Module subclass:
@@ -220,6 +223,15 @@ class _Graph:
             return self.node(_ELEMENTWISE[layer.type], [x], name), width
         if layer.type == "LeakyReLU":
             return self.node("LeakyRelu", [x], name, alpha=args["negative_slope"]), width
+        if layer.type == "ELU":
+            return self.node("Elu", [x], name, alpha=args["alpha"]), width
+        if layer.type == "SiLU":
+            return self.node("Mul", [x, self.node("Sigmoid", [x], name)], name), width
+        if layer.type == "Softplus":
+            if args["beta"] != 1.0:
+                raise ValueError(f"{func}: layer '{name}' is Softplus(beta={args['beta']}); "
+                                 "ONNX's Softplus has beta 1 only")
+            return self.node("Softplus", [x], name), width
         if layer.type in ("Softmax", "LogSoftmax"):
             if not -2 <= args["dim"] < 2:
                 raise ValueError(f"{func}: layer '{name}' is {layer.type}(dim={args['dim']}), "

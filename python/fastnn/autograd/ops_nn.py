@@ -236,6 +236,78 @@ def sigmoid(x: Tensor) -> Tensor:
     return activation(x, _Act.sigmoid)
 
 
+# -- element-wise activations computed in NumPy (no C++ kernel): SiLU, ELU, Softplus --
+# Each is (forward f(x, *params), derivative f'(x, y, *params)), in the input's float dtype.
+def _np_sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _silu(x: np.ndarray) -> np.ndarray:
+    return x * _np_sigmoid(x)
+
+
+def _silu_grad(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    s = _np_sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def _elu_grad(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, 1, y + alpha).astype(x.dtype, copy=False)
+
+
+def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    z = beta * x
+    soft = np.log1p(np.exp(np.minimum(z, threshold))) / beta
+    return np.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+def _softplus_grad(x: np.ndarray, y: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    z = beta * x
+    return np.where(z > threshold, 1, _np_sigmoid(z)).astype(x.dtype, copy=False)
+
+
+_NUMPY_ACTIVATIONS = {"silu": (_silu, _silu_grad), "elu": (_elu, _elu_grad),
+                      "softplus": (_softplus, _softplus_grad)}
+
+
+def _np_activation_vjp(node, g):
+    name, params, xd, yd = node.saved
+    return (g * _NUMPY_ACTIVATIONS[name][1](xd, yd, *params),)
+
+
+def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
+    """The element-wise activation ``name`` of :data:`_NUMPY_ACTIVATIONS` (float math in
+    NumPy, in the input's dtype; integer input is converted to float32)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    xd = x._data if x._data.dtype.kind == "f" else x._data.astype(_F32)
+    y = _NUMPY_ACTIVATIONS[name][0](xd, *params)
+    if _state.enabled and x._rg:
+        return _result(y, _np_activation_vjp, (x,), (name, params, xd, y), (stamp(x),))
+    return _result(y, None, ())
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """:math:`x \\sigma(x)` (also called swish)."""
+    return numpy_activation(x, "silu")
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)`."""
+    return numpy_activation(x, "elu", float(alpha))
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """:math:`\\log(1 + e^{\\beta x}) / \\beta`, and :math:`x` where :math:`\\beta x` >
+    ``threshold``."""
+    return numpy_activation(x, "softplus", float(beta), float(threshold))
+
+
 def tanh(x: Tensor) -> Tensor:
     return activation(x, _Act.tanh)
 
@@ -414,6 +486,47 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
                       "to broadcasting. Please ensure they have the same size.", stacklevel=2)
     d = x - t
     return _reduce(d * d, reduction)
+
+
+def _reduce_loss(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean (or summed) absolute error."""
+    _check_reduction(reduction, "l1_loss")
+    x, t = _pair(input, target, "l1_loss")
+    return _reduce_loss((x - t).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
+                   beta: float = 1.0) -> Tensor:
+    """:math:`0.5 d^2 / \\beta` where :math:`|d| < \\beta`, else :math:`|d| - 0.5 \\beta`."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss(): beta must be >= 0, got {beta}")
+    x, t = _pair(input, target, "smooth_l1_loss")
+    d = x - t
+    if beta == 0:
+        return _reduce_loss(d.abs(), reduction)
+    from .ops_shape import where
+    ad = d.abs()
+    return _reduce_loss(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
+               delta: float = 1.0) -> Tensor:
+    """:math:`0.5 d^2` where :math:`|d| \\le \\delta`, else :math:`\\delta (|d| - 0.5 \\delta)`."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss(): delta must be > 0, got {delta}")
+    x, t = _pair(input, target, "huber_loss")
+    from .ops_shape import where
+    d = x - t
+    ad = d.abs()
+    return _reduce_loss(where(ad <= delta, 0.5 * d * d, delta * (ad - 0.5 * delta)), reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # noqa: A002

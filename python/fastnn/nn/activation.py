@@ -1,4 +1,5 @@
-"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity, Softmax, LogSoftmax.
+"""Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity, Softmax, LogSoftmax,
+and (computed in NumPy) SiLU, ELU, Softplus.
 
 Each layer caches its forward input and output (references, not copies) and its
 backward returns ``grad_out * f'(x)``; the maths runs in the C++ kernels.
@@ -317,3 +318,108 @@ class LogSoftmax(Softmax):
     def _rows_backward(g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
         total = g2.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
         return g2 - np.exp(y2) * total
+
+
+class _NumpyElementwise(Module):
+    """An element-wise activation computed in NumPy (``ops_nn._NUMPY_ACTIVATIONS``): the
+    same formulas and derivatives on arrays (forward caches ``x`` and ``y``) and on
+    Tensors."""
+
+    _name = ""
+
+    def _params(self) -> tuple[float, ...]:
+        return ()
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, Tensor):
+            return ops_nn.numpy_activation(x, self._name, *self._params())
+        x = as_float32(x, f"{type(self).__name__}.forward()", "input")
+        y = ops_nn._NUMPY_ACTIVATIONS[self._name][0](x, *self._params())
+        self._x, self._y = x, y
+        return y
+
+    def backward(self, grad_out: Any) -> np.ndarray:
+        x = getattr(self, "_x", None)
+        g = checked_grad(self, grad_out, None if x is None else x.shape)
+        grad = ops_nn._NUMPY_ACTIVATIONS[self._name][1](x, self._y, *self._params())
+        return (g * grad).astype(np.float32, copy=False)
+
+
+class SiLU(_NumpyElementwise):
+    r"""Applies :math:`\text{SiLU}(x) = x \sigma(x)` element-wise (also called swish).
+
+    Args:
+        inplace (bool): accepted for PyTorch compatibility (as :class:`ReLU`).
+            Default: ``False``.
+
+    Example::
+
+        >>> fn.nn.SiLU()(np.array([0.0, 1.0]))
+        array([0.       , 0.7310586], dtype=float32)
+    """
+
+    _name = "silu"
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ELU(_NumpyElementwise):
+    r"""Applies :math:`\text{ELU}(x) = x` for :math:`x > 0`, else :math:`\alpha (e^x - 1)`.
+
+    Args:
+        alpha (float): the negative saturation value. Default: ``1.0``.
+        inplace (bool): accepted for PyTorch compatibility. Default: ``False``.
+
+    Example::
+
+        >>> fn.nn.ELU()(np.array([-1.0, 2.0]))
+        array([-0.63212055,  2.        ], dtype=float32)
+    """
+
+    _name = "elu"
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = check_number(alpha, "ELU()", "alpha")
+        self.inplace = bool(inplace)
+
+    def _params(self) -> tuple[float, ...]:
+        return (self.alpha,)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(_NumpyElementwise):
+    r"""Applies :math:`\text{Softplus}(x) = \frac{1}{\beta} \log(1 + e^{\beta x})`, and
+    :math:`x` where :math:`\beta x` exceeds ``threshold`` (for stability, as PyTorch).
+
+    Args:
+        beta (float): Default: ``1.0``.
+        threshold (float): Default: ``20.0``.
+
+    Example::
+
+        >>> fn.nn.Softplus()(np.array([0.0]))
+        array([0.6931472], dtype=float32)
+    """
+
+    _name = "softplus"
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = check_number(beta, "Softplus()", "beta")
+        if self.beta == 0:
+            raise ValueError("Softplus(): argument 'beta' must not be 0")
+        self.threshold = check_number(threshold, "Softplus()", "threshold")
+
+    def _params(self) -> tuple[float, ...]:
+        return (self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"

@@ -21,7 +21,10 @@ from ..autograd.ops_nn import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     dropout,
+    elu,
     gelu,
+    huber_loss,
+    l1_loss,
     leaky_relu,
     linear,
     log_softmax,
@@ -29,7 +32,10 @@ from ..autograd.ops_nn import (
     nll_loss,
     relu,
     sigmoid,
+    silu,
+    smooth_l1_loss,
     softmax,
+    softplus,
     tanh,
 )
 from ..autograd.ops_shape import flatten
@@ -37,17 +43,10 @@ from ..autograd.tensor import Tensor
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-    "flatten", "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss",
-    "one_hot", "relu", "sigmoid", "softmax", "tanh",
+    "elu", "flatten", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax",
+    "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
+    "softplus", "tanh",
 ]
-
-
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean (or summed) absolute error."""
-    loss = (input - target).abs()
-    if reduction == "mean":
-        return loss.mean()
-    return loss.sum() if reduction == "sum" else loss
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -1,5 +1,5 @@
 r"""Loss modules: ``MSELoss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``CrossEntropyLoss``,
-``NLLLoss``.
+``NLLLoss``, and (autograd on both paths) ``L1Loss``, ``SmoothL1Loss``, ``HuberLoss``.
 
 A loss is a Module whose forward takes ``(pred, target)`` and returns a Python
 float; ``backward(grad_out=1.0)`` then returns :math:`\partial L / \partial
@@ -74,6 +74,12 @@ class _Loss(Module):
         if self._graph is not None:
             return self._autograd_backward(grad_out)
         return self._kernel_backward(grad_out)
+
+    def _kernel_backward(self, grad_out: Any = 1.0) -> np.ndarray:
+        """The kernel losses' backward (overridden); without a kernel, only reached
+        before any forward, which ``_begin_backward`` reports."""
+        self._begin_backward(grad_out)
+        raise NotImplementedError(f"{type(self).__name__} has no kernel backward")
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
@@ -392,3 +398,75 @@ class NLLLoss(_Loss):
         per = -scale / len(labels) if self.reduction == "mean" else -scale
         grad[np.arange(len(labels)), labels] = np.float32(per)  # rounded once
         return grad
+
+
+class _AutogradLoss(_Loss):
+    """A regression loss whose NumPy path runs its autograd functional (no kernel)."""
+
+    _functional: Callable[..., Any]
+
+    def _options(self) -> dict[str, Any]:
+        return {}
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        if isinstance(pred, Tensor) or isinstance(target, Tensor):
+            return type(self)._functional(pred, target, reduction=self.reduction,
+                                          **self._options())
+        name = f"{type(self).__name__}.forward()"
+        pred = as_float32(pred, name, "pred")
+        target = as_float32(target, name, "target")
+        if pred.shape != target.shape:
+            raise ValueError(f"{name}: 'pred' shape {shape_str(pred.shape)} and 'target' shape "
+                             f"{shape_str(target.shape)} must be equal (no broadcasting)")
+        return self._autograd_forward(type(self)._functional, pred, target, **self._options())
+
+
+class L1Loss(_AutogradLoss):
+    r"""Mean (or summed) absolute error :math:`|\text{pred} - \text{target}|`; the gradient
+    is :math:`\text{sign}(d)` (0 at 0, as PyTorch).
+
+    Args:
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"``.
+    """
+
+    _functional = staticmethod(ops_nn.l1_loss)
+
+
+class SmoothL1Loss(_AutogradLoss):
+    r""":math:`0.5 d^2 / \beta` where :math:`|d| < \beta`, else :math:`|d| - 0.5 \beta`
+    (:math:`d = \text{pred} - \text{target}`), as PyTorch.
+
+    Args:
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"``.
+        beta (float): the switch point, >= 0 (0: L1). Default: ``1.0``.
+    """
+
+    _functional = staticmethod(ops_nn.smooth_l1_loss)
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = check_number(beta, "SmoothL1Loss()", "beta", low=0.0)
+
+    def _options(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+
+class HuberLoss(_AutogradLoss):
+    r""":math:`0.5 d^2` where :math:`|d| \le \delta`, else :math:`\delta (|d| - 0.5 \delta)`,
+    as PyTorch.
+
+    Args:
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"``.
+        delta (float): the switch point, > 0. Default: ``1.0``.
+    """
+
+    _functional = staticmethod(ops_nn.huber_loss)
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = check_number(delta, "HuberLoss()", "delta")
+        if self.delta <= 0:
+            raise ValueError(f"HuberLoss(): argument 'delta' must be > 0, got {delta!r}")
+
+    def _options(self) -> dict[str, Any]:
+        return {"delta": self.delta}
