@@ -419,3 +419,28 @@ def test_numpy_activations_match_float64_and_finite_differences(rng, make, ref64
     np.testing.assert_allclose(y, tm(torch.tensor(x.astype(np.float32))).numpy(), rtol=1e-5,
                                atol=1e-6)
     np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_elu_gradient_survives_an_in_place_change_of_its_output():
+    """The derivative reads only the input: a residual ``y += skip`` after the forward does
+    not change it (the saved-output form gave 3.37 instead of 0.37)."""
+    x = fn.tensor([-1.0, -0.5, 2.0], requires_grad=True)
+    y = fn.nn.ELU()(x)
+    y += fn.tensor([3.0, 3.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.exp(-1.0), np.exp(-0.5), 1.0], rtol=1e-6)
+
+
+def test_numpy_activations_edge_inputs():
+    silu = fn.nn.SiLU()
+    out = silu(np.float32(2.0))
+    assert type(out) is np.ndarray and out.shape == ()  # 0-d in, 0-d array out
+    with pytest.raises(RuntimeError, match="expected a floating point Tensor"):
+        fn.nn.ELU()(fn.tensor([1, 2]))
+    x = fn.tensor([-2.0, 0.5], dtype=fn.float64, requires_grad=True)  # float64 stays float64
+    y = fn.nn.Softplus()(x)
+    assert y.dtype == fn.float64
+    y.sum().backward()
+    assert x.grad.dtype == fn.float64
+    with pytest.raises(ValueError, match="must not be 0"):
+        fn.nn.Softplus(beta=0.0)

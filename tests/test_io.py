@@ -21,6 +21,7 @@ import fastnn as fn
 from fastnn import _random
 from fastnn._architecture import from_spec, to_spec
 from fastnn.nn import (
+    ELU,
     GELU,
     Dropout,
     Flatten,
@@ -32,7 +33,9 @@ from fastnn.nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 
@@ -58,6 +61,8 @@ MODELS = {
     "no_parameters": lambda: Sequential(ReLU(), Softmax(dim=0)),
     "empty": lambda: Sequential(),
     "log_softmax": lambda: Sequential(Linear(5, 4), LogSoftmax(dim=-1)),
+    "silu_elu_softplus": lambda: Sequential(Linear(5, 8), SiLU(), ELU(0.5), Linear(8, 3),
+                                            Softplus(beta=2.0, threshold=5.0)),
     "named": lambda: Sequential(OrderedDict([  # PyTorch's named form, nested too
         ("fc1", Linear(5, 4)), ("act", Tanh()),
         ("head", Sequential(OrderedDict([("fc", Linear(4, 3)), ("0", ReLU())])))])),

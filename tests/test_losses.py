@@ -333,12 +333,13 @@ def test_nll_loss_module_matches_float64_and_cross_entropy(rng, reduction):
     # LogSoftmax + NLLLoss is cross-entropy: same value and input gradient
     ce = fn.nn.CrossEntropyLoss(reduction=reduction)
     assert value == pytest.approx(ce(logits, labels), rel=1e-6)
-    np.testing.assert_allclose(log_softmax.backward(loss.backward()), ce.backward(), atol=1e-6)
+    unit = loss.backward()
+    np.testing.assert_allclose(log_softmax.backward(unit), ce.backward(), atol=1e-6)
     t = fn.tensor(logp, requires_grad=True)  # the Tensor path
     out = loss(t, fn.tensor(labels))
     out.backward()
     assert out.item() == pytest.approx(value, rel=1e-6)
-    np.testing.assert_allclose(t.grad.numpy(), loss.backward(), atol=1e-7)
+    np.testing.assert_allclose(t.grad.numpy(), unit, atol=1e-7)
 
 
 def test_nll_loss_bad_arguments_and_repr():
@@ -561,3 +562,90 @@ def test_regression_loss_arguments():
         fn.nn.L1Loss()(np.zeros(2), np.zeros(3))
     with pytest.raises(RuntimeError, match="called before forward"):
         fn.nn.L1Loss().backward()
+
+
+def test_regression_losses_at_infinite_differences_and_broadcasting():
+    """An infinite difference takes the linear branch's gradient (torch: +-1, +-delta), with
+    no NaN from the quadratic branch and no overflow warning; mismatched shapes warn."""
+    import warnings
+
+    for loss, slope in ((fn.nn.HuberLoss(reduction="sum", delta=2.0), 2.0),
+                        (fn.nn.SmoothL1Loss(reduction="sum", beta=0.5), 1.0)):
+        x = fn.tensor([np.inf, -np.inf, 1e20, 0.1], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loss(x, fn.zeros(4)).backward()
+        np.testing.assert_array_equal(x.grad.numpy()[:3], [slope, -slope, slope])
+    with pytest.warns(UserWarning, match="target size"):
+        fn.nn.L1Loss()(fn.ones(3, 1, requires_grad=True), fn.zeros(3))
+
+
+def test_label_smoothing_with_every_target_ignored_leaves_the_weights_alone(rng):
+    import warnings
+
+    x = fn.tensor(rng.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 0 / 0 for the NaN value
+        loss = fn.nn.CrossEntropyLoss(label_smoothing=0.1)(x, fn.tensor(np.full(4, -100)))
+    loss.backward()
+    assert np.isnan(loss.item()) and not x.grad.numpy().any()  # torch: NaN loss, zero gradient
+
+
+def test_per_sample_backward_argument_errors():
+    loss = fn.nn.MSELoss(reduction="none")
+    loss(np.ones(2), np.zeros(2))
+    with pytest.raises(TypeError, match=r"'grad_out' must be a number or an array .*\(2,\)"):
+        loss.backward(None)
+    with pytest.raises(ValueError, match=r"'grad_out' of shape \(3,\) does not fit .*\(2,\)"):
+        loss.backward(np.ones(3))
+    with pytest.raises(ValueError):  # a failed forward leaves nothing for backward
+        loss(np.ones(2), np.zeros(3))
+    with pytest.raises(RuntimeError, match="called before forward"):
+        loss.backward()
+
+
+def test_train_step_reads_loss_options_at_every_call(rng):
+    X = rng.standard_normal((8, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+    fn.manual_seed(0)
+    m = fn.nn.Sequential(fn.nn.Linear(4, 3))
+    loss_fn = fn.nn.CrossEntropyLoss()
+    step = fn.nn.TrainStep(m, loss_fn, fn.optim.SGD(m.parameters(), lr=0.0))
+    plain = step(X, y)
+    loss_fn.weight = np.array([1.0, 5.0, 0.1], np.float32)  # set after the step was built
+    weighted = step(X, y)
+    assert weighted == pytest.approx(loss_fn(m(X), y), rel=1e-6) and weighted != plain
+    loss_fn.weight = None
+    loss_fn.reduction = "none"
+    with pytest.raises(TypeError, match="reduction='none' is not supported"):
+        step(X, y)
+
+
+def test_new_layers_train_in_train_step_and_fit(rng):
+    X = rng.standard_normal((32, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 32)
+
+    def model():
+        fn.manual_seed(0)
+        return fn.nn.Sequential(fn.nn.Linear(5, 8), fn.nn.SiLU(), fn.nn.Linear(8, 8),
+                                fn.nn.ELU(), fn.nn.Linear(8, 3))
+
+    m = model()
+    step = fn.nn.TrainStep(m, fn.nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    with pytest.warns(RuntimeWarning, match="eager autograd loop"):
+        got = [step(X, y) for _ in range(3)]
+    ref = model()
+    opt, loss_fn = fn.optim.SGD(ref.parameters(), lr=0.1), fn.nn.CrossEntropyLoss()
+    for value in got:
+        opt.zero_grad()
+        loss = loss_fn(ref(fn.tensor(X)), fn.tensor(y))
+        loss.backward()
+        opt.step()
+        assert value == pytest.approx(loss.item(), rel=1e-6)
+    fn.manual_seed(0)
+    reg = fn.nn.Sequential(fn.nn.Linear(5, 8), fn.nn.Softplus(), fn.nn.Linear(8, 1))
+    target = X[:, :1] * 2.0
+    history = fn.fit(reg, X, target, loss=fn.nn.HuberLoss(),
+                     optimizer=fn.optim.Adam(reg.parameters(), lr=0.05), epochs=20,
+                     verbose=0).history["loss"]
+    assert np.isfinite(history).all() and history[-1] < 0.5 * history[0]

@@ -10,6 +10,7 @@ import pytest
 
 import fastnn as fn
 from fastnn.nn import (
+    ELU,
     GELU,
     Dropout,
     Flatten,
@@ -21,7 +22,9 @@ from fastnn.nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 
@@ -43,6 +46,8 @@ MODELS = {
     "no_bias": lambda: Linear(5, 3, bias=False),
     "softmax_dim1": lambda: Sequential(Linear(5, 4), Softmax(dim=1)),
     "log_softmax": lambda: Sequential(Linear(5, 4), LogSoftmax(dim=1)),
+    "silu_elu_softplus": lambda: Sequential(Linear(5, 8), SiLU(), Linear(8, 8), ELU(0.5),
+                                            Linear(8, 4), Softplus()),
     "softmax_over_batch": lambda: Sequential(Linear(5, 4), Softmax(dim=0)),
     "flatten": lambda: Sequential(Flatten(), Linear(5, 4), Flatten(-1, 1), ReLU()),
 }
@@ -229,3 +234,9 @@ def test_bad_arguments(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"needs the onnx package: pip install 'fastnn\[onnx\]'"):
         fonnx.export(model, path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_softplus_exports_only_where_onnx_computes_the_same(tmp_path):
+    for layer in (Softplus(beta=2.0), Softplus(threshold=1.0)):
+        with pytest.raises(ValueError, match="ONNX's Softplus matches only beta 1"):
+            fonnx.export(Sequential(Linear(5, 3), layer), tmp_path / "m.onnx")

@@ -9,7 +9,7 @@ Linear                         Gemm(input, weight, bias, transB=1): x W^T + b
 ReLU / Sigmoid / Tanh          Relu / Sigmoid / Tanh
 LeakyReLU(negative_slope)      LeakyRelu(alpha=negative_slope)
 ELU(alpha) / SiLU              Elu(alpha) / Mul(x, Sigmoid(x))
-Softplus (beta 1 only)         Softplus
+Softplus (beta 1)              Softplus (needs threshold >= 17)
 GELU (opset >= 20)             Gelu(approximate)
 GELU (opset < 20)              0.5 x (1 + erf(x / sqrt 2)), or with "tanh":
                                0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
@@ -228,9 +228,12 @@ class _Graph:
         if layer.type == "SiLU":
             return self.node("Mul", [x, self.node("Sigmoid", [x], name)], name), width
         if layer.type == "Softplus":
-            if args["beta"] != 1.0:
-                raise ValueError(f"{func}: layer '{name}' is Softplus(beta={args['beta']}); "
-                                 "ONNX's Softplus has beta 1 only")
+            # ONNX's Softplus is log(1 + e^x): beta 1, and no threshold, which changes
+            # nothing in float32 from x = 17 on (log1p(e^x) rounds to x there)
+            if args["beta"] != 1.0 or args["threshold"] < 17.0:
+                raise ValueError(f"{func}: layer '{name}' is Softplus(beta={args['beta']}, "
+                                 f"threshold={args['threshold']}); ONNX's Softplus matches "
+                                 "only beta 1 and a threshold of 17 or more")
             return self.node("Softplus", [x], name), width
         if layer.type in ("Softmax", "LogSoftmax"):
             if not -2 <= args["dim"] < 2:

@@ -244,10 +244,10 @@ def _np_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def _silu(x: np.ndarray) -> np.ndarray:
-    return x * _np_sigmoid(x)
+    return np.asarray(x * _np_sigmoid(x), x.dtype)
 
 
-def _silu_grad(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _silu_grad(x: np.ndarray) -> np.ndarray:
     s = _np_sigmoid(x)
     return s * (1 + x * (1 - s))
 
@@ -256,8 +256,8 @@ def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
-def _elu_grad(x: np.ndarray, y: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(x > 0, 1, y + alpha).astype(x.dtype, copy=False)
+def _elu_grad(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
 def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
@@ -266,29 +266,33 @@ def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
     return np.where(z > threshold, x, soft).astype(x.dtype, copy=False)
 
 
-def _softplus_grad(x: np.ndarray, y: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+def _softplus_grad(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
     z = beta * x
     return np.where(z > threshold, 1, _np_sigmoid(z)).astype(x.dtype, copy=False)
 
 
+# name -> (f(x, *params), f'(x, *params)); derivatives read only the input, so an in-place
+# change of the output after the forward cannot corrupt the backward.
 _NUMPY_ACTIVATIONS = {"silu": (_silu, _silu_grad), "elu": (_elu, _elu_grad),
                       "softplus": (_softplus, _softplus_grad)}
 
 
 def _np_activation_vjp(node, g):
-    name, params, xd, yd = node.saved
-    return (g * _NUMPY_ACTIVATIONS[name][1](xd, yd, *params),)
+    name, params, xd = node.saved
+    return (g * _NUMPY_ACTIVATIONS[name][1](xd, *params),)
 
 
 def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
     """The element-wise activation ``name`` of :data:`_NUMPY_ACTIVATIONS` (float math in
-    NumPy, in the input's dtype; integer input is converted to float32)."""
+    NumPy, in the input's float dtype)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
-    xd = x._data if x._data.dtype.kind == "f" else x._data.astype(_F32)
+    xd = x._data
+    if xd.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point Tensor, got {xd.dtype}")
     y = _NUMPY_ACTIVATIONS[name][0](xd, *params)
     if _state.enabled and x._rg:
-        return _result(y, _np_activation_vjp, (x,), (name, params, xd, y), (stamp(x),))
+        return _result(y, _np_activation_vjp, (x,), (name, params, xd), (stamp(x),))
     return _result(y, None, ())
 
 
@@ -494,11 +498,27 @@ def _reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     return loss.sum() if reduction == "sum" else loss
 
 
+def _warn_broadcast(x: Tensor, t: Tensor) -> None:
+    if x.shape != t.shape:
+        import warnings
+        warnings.warn(f"Using a target size ({tuple(t.shape)}) that is different to the input "
+                      f"size ({tuple(x.shape)}). This will likely lead to incorrect results due "
+                      "to broadcasting. Please ensure they have the same size.", stacklevel=3)
+
+
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean (or summed) absolute error."""
     _check_reduction(reduction, "l1_loss")
     x, t = _pair(input, target, "l1_loss")
+    _warn_broadcast(x, t)
     return _reduce_loss((x - t).abs(), reduction)
+
+
+def _quadratic_part(d: Tensor, inside: Tensor) -> Tensor:
+    """``d`` where ``inside``, else 0: the quadratic branch then never squares a huge or
+    infinite difference (whose 0 * inf would make the other branch's gradient NaN)."""
+    from .ops_shape import where
+    return where(inside, d, _wrap(np.zeros((), d._data.dtype)))
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
@@ -508,12 +528,15 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # no
     if beta < 0:
         raise ValueError(f"smooth_l1_loss(): beta must be >= 0, got {beta}")
     x, t = _pair(input, target, "smooth_l1_loss")
+    _warn_broadcast(x, t)
     d = x - t
     if beta == 0:
         return _reduce_loss(d.abs(), reduction)
     from .ops_shape import where
     ad = d.abs()
-    return _reduce_loss(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta), reduction)
+    inside = ad < beta
+    dq = _quadratic_part(d, inside)
+    return _reduce_loss(where(inside, 0.5 * dq * dq / beta, ad - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
@@ -523,10 +546,13 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     if delta <= 0:
         raise ValueError(f"huber_loss(): delta must be > 0, got {delta}")
     x, t = _pair(input, target, "huber_loss")
+    _warn_broadcast(x, t)
     from .ops_shape import where
     d = x - t
     ad = d.abs()
-    return _reduce_loss(where(ad <= delta, 0.5 * d * d, delta * (ad - 0.5 * delta)), reduction)
+    inside = ad <= delta
+    dq = _quadratic_part(d, inside)
+    return _reduce_loss(where(inside, 0.5 * dq * dq, delta * (ad - 0.5 * delta)), reduction)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # noqa: A002
@@ -651,6 +677,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     if reduction == "mean":
         denom = valid.sum() if weight is None else (w[_wrap(np.where(
             labels == ignore_index, 0, labels))] * valid).sum()
+        if float(denom._data) == 0:  # every target ignored: NaN loss, zero gradient (torch)
+            return nll
         smooth = smooth.sum() / denom
     elif reduction == "sum":
         smooth = smooth.sum()

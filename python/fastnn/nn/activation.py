@@ -335,14 +335,14 @@ class _NumpyElementwise(Module):
             return ops_nn.numpy_activation(x, self._name, *self._params())
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
         y = ops_nn._NUMPY_ACTIVATIONS[self._name][0](x, *self._params())
-        self._x, self._y = x, y
+        self._x = x
         return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
         x = getattr(self, "_x", None)
         g = checked_grad(self, grad_out, None if x is None else x.shape)
-        grad = ops_nn._NUMPY_ACTIVATIONS[self._name][1](x, self._y, *self._params())
-        return (g * grad).astype(np.float32, copy=False)
+        grad = ops_nn._NUMPY_ACTIVATIONS[self._name][1](x, *self._params())
+        return np.asarray(g * grad, np.float32)
 
 
 class SiLU(_NumpyElementwise):

@@ -59,11 +59,25 @@ class _Loss(Module):
         value = loss.detach().numpy()
         return value.copy() if self.reduction == "none" else float(value)
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # a forward that fails leaves nothing for backward() to use
+        self._cache, self._graph = None, None
+        return super().__call__(*args, **kwargs)
+
     def _autograd_backward(self, grad_out: Any) -> np.ndarray:
         name = f"{type(self).__name__}.backward()"
         x, loss = self._graph
         if self.reduction == "none":
-            g = np.broadcast_to(np.asarray(grad_out, np.float32), loss.shape)
+            g = np.asarray(grad_out)
+            if g.dtype.kind not in "fiu":
+                raise TypeError(f"{name}: argument 'grad_out' must be a number or an array of "
+                                f"the loss's shape {shape_str(loss.shape)}, got "
+                                f"{type(grad_out).__name__}")
+            try:
+                g = np.broadcast_to(g.astype(np.float32), loss.shape)
+            except ValueError:
+                raise ValueError(f"{name}: argument 'grad_out' of shape {shape_str(g.shape)} "
+                                 f"does not fit the loss's shape {shape_str(loss.shape)}") from None
         else:
             g = np.float32(check_number(grad_out, name, "grad_out"))
         x.grad = None

@@ -201,6 +201,9 @@ class TrainStep:
         return [(group, opt._group_tensors(group)) for group in opt.param_groups]
 
     def __call__(self, x: Any, y: Any) -> float:
+        if self.loss_fn.reduction == "none":  # changed after the step was built
+            raise _unsupported("a loss with reduction='none' is not supported (a training step "
+                               "needs one number to minimise: use 'mean' or 'sum')")
         if self._plan is None:
             return self._traced_call(x, y)
         if tuple(self.model._modules.values()) != self._top:
@@ -210,7 +213,9 @@ class TrainStep:
             y = np.asarray(y)
             if y.dtype.kind not in "iu":
                 y = _class_labels(y, "TrainStep")
-            if np.any(y == self.loss_fn.ignore_index):  # the fused kernels have no ignore
+            # the fused kernels have no ignore and no class weights (a weight set after the
+            # step was built): such a batch runs eagerly
+            if np.any(y == self.loss_fn.ignore_index) or self.loss_fn.weight is not None:
                 return self._eager_call(x, y)
         self._eager_output = None
         loss = self.loss_fn
@@ -238,6 +243,8 @@ class TrainStep:
         else:
             y = as_float32(y, "TrainStep", "y")
         traced = self._traced
+        if self._labels and self.loss_fn.weight is not None and self._eager_reason is None:
+            self._warn_eager("the loss has class weights, which a replay does not apply")
         if self._eager_reason is not None or (
                 self._labels and np.any(y == self.loss_fn.ignore_index)):
             value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
@@ -247,11 +254,15 @@ class TrainStep:
             return traced.replay(x, y)
         value, reason = traced.trace(x, y, key)
         if reason is not None:
-            self._eager_reason = reason
-            warnings.warn(f"TrainStep: this model's forward cannot be traced ({reason}); "
-                          "every step runs the eager autograd loop instead (same results, "
-                          "slower)", RuntimeWarning, stacklevel=3)
+            self._warn_eager(reason)
         return value
+
+    def _warn_eager(self, reason: str) -> None:
+        """From now on every step runs the eager loop; says so once."""
+        self._eager_reason = reason
+        warnings.warn(f"TrainStep: this model's forward cannot be traced ({reason}); every "
+                      "step runs the eager autograd loop instead (same results, slower)",
+                      RuntimeWarning, stacklevel=4)
 
     @property
     def one_call(self) -> bool:
