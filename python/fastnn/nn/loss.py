@@ -105,6 +105,16 @@ def _scaled(grad: np.ndarray, scale: float) -> np.ndarray:
     return grad
 
 
+def _same_shape_pair(pred: Any, target: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``pred`` and ``target`` as float32 arrays of one shape (no broadcasting)."""
+    pred = as_float32(pred, name, "pred")
+    target = as_float32(target, name, "target")
+    if pred.shape != target.shape:
+        raise ValueError(f"{name}: 'pred' shape {shape_str(pred.shape)} and 'target' shape "
+                         f"{shape_str(target.shape)} must be equal (no broadcasting)")
+    return pred, target
+
+
 class _ElementwiseLoss(_Loss):
     """A loss over pred and target of one shape: one kernel pair from ``_core``."""
 
@@ -116,11 +126,7 @@ class _ElementwiseLoss(_Loss):
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
             return type(self)._functional(pred, target, reduction=self.reduction)
         name = f"{type(self).__name__}.forward()"
-        pred = as_float32(pred, name, "pred")
-        target = as_float32(target, name, "target")
-        if pred.shape != target.shape:
-            raise ValueError(f"{name}: 'pred' shape {shape_str(pred.shape)} and 'target' shape "
-                             f"{shape_str(target.shape)} must be equal (no broadcasting)")
+        pred, target = _same_shape_pair(pred, target, name)
         if pred.size == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
         if self.reduction == "none":
@@ -426,12 +432,7 @@ class _AutogradLoss(_Loss):
         if isinstance(pred, Tensor) or isinstance(target, Tensor):
             return type(self)._functional(pred, target, reduction=self.reduction,
                                           **self._options())
-        name = f"{type(self).__name__}.forward()"
-        pred = as_float32(pred, name, "pred")
-        target = as_float32(target, name, "target")
-        if pred.shape != target.shape:
-            raise ValueError(f"{name}: 'pred' shape {shape_str(pred.shape)} and 'target' shape "
-                             f"{shape_str(target.shape)} must be equal (no broadcasting)")
+        pred, target = _same_shape_pair(pred, target, f"{type(self).__name__}.forward()")
         return self._autograd_forward(type(self)._functional, pred, target, **self._options())
 
 
