@@ -42,6 +42,7 @@ from .nn import (
     Softplus,
     Tanh,
 )
+from .nn.container import valid_child_name
 
 _MAX_DEPTH = 64  # nesting limit for Sequential, so a hostile spec cannot exhaust the stack
 
@@ -97,7 +98,7 @@ def to_spec(model: Module) -> dict[str, Any]:
 def _describe(module: Module, where: str) -> dict[str, Any]:
     cls = type(module)
     params = list(module._parameters)
-    if any(b is not None for b in module.__dict__.get("_buffers", {}).values()):
+    if any(b is not None for b in module._buffers.values()):
         raise _undescribable(module, where, "it has buffers (register_buffer)")
     if cls is Sequential:
         if params:
@@ -157,11 +158,8 @@ def _check(spec: Any, where: str, depth: int) -> Layer:
         if "names" not in spec:
             return Layer("Sequential", {}, children)
         names = spec["names"]
-        taken = Sequential()  # names that are attributes of every Sequential
         if (not isinstance(names, list) or len(names) != len(layers)
-                or not all(isinstance(n, str) and n and "." not in n and not hasattr(taken, n)
-                           for n in names)
-                or len(set(names)) != len(names)):
+                or not all(valid_child_name(n) for n in names) or len(set(names)) != len(names)):
             raise ValueError(f"{where}.names: expected {len(layers)} distinct non-empty "
                              f"strings without '.' that are not Sequential attributes, got "
                              f"{names!r}")

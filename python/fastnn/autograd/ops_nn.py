@@ -237,7 +237,7 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 # -- element-wise activations computed in NumPy (no C++ kernel): SiLU, ELU, Softplus --
-# Each is (forward f(x, *params), derivative f'(x, y, *params)), in the input's float dtype.
+# Each is (forward f(x, *params), derivative f'(x, *params)), in the input's float dtype.
 def _np_sigmoid(x: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(x))  # never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)

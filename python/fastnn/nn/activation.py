@@ -322,10 +322,13 @@ class LogSoftmax(Softmax):
 
 class _NumpyElementwise(Module):
     """An element-wise activation computed in NumPy (``ops_nn._NUMPY_ACTIVATIONS``): the
-    same formulas and derivatives on arrays (forward caches ``x`` and ``y``) and on
-    Tensors."""
+    same formulas and derivatives on arrays (forward caches ``x``) and on Tensors."""
 
     _name = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._x: np.ndarray | None = None
 
     def _params(self) -> tuple[float, ...]:
         return ()
@@ -339,9 +342,8 @@ class _NumpyElementwise(Module):
         return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
-        x = getattr(self, "_x", None)
-        g = checked_grad(self, grad_out, None if x is None else x.shape)
-        grad = ops_nn._NUMPY_ACTIVATIONS[self._name][1](x, *self._params())
+        g = checked_grad(self, grad_out, None if self._x is None else self._x.shape)
+        grad = ops_nn._NUMPY_ACTIVATIONS[self._name][1](self._x, *self._params())
         return np.asarray(g * grad, np.float32)
 
 

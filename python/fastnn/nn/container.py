@@ -38,7 +38,7 @@ class Sequential(Module):
                         f"Sequential(): the mapping must hold str -> fastnn.nn.Module, got "
                         f"{type(name).__name__} -> {type(m).__name__} (entry {name!r})"
                     )
-                if not name or "." in name or (hasattr(self, name) and name not in self._modules):
+                if not valid_child_name(name):
                     raise KeyError(f"Sequential(): module name {name!r} must be non-empty, "
                                    "without '.', and not an attribute of Sequential")
                 self.add_module(name, m)
@@ -88,6 +88,15 @@ class Sequential(Module):
         for m in reversed(self._modules.values()):
             grad_out = m.backward(grad_out)
         return grad_out
+
+
+_EMPTY = Sequential()
+
+
+def valid_child_name(name: object) -> bool:
+    """Whether a Sequential can register a child under ``name``: a non-empty str without
+    ``"."`` that is not an attribute every Sequential has (``forward``, ``training``)."""
+    return isinstance(name, str) and bool(name) and "." not in name and not hasattr(_EMPTY, name)
 
 
 class ModuleList(Module):

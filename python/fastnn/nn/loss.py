@@ -313,18 +313,14 @@ class CrossEntropyLoss(_Loss):
         self.register_buffer("weight", _class_weights(weight, "CrossEntropyLoss()"))  # as torch
         self.ignore_index = check_int(ignore_index, "CrossEntropyLoss()", "ignore_index")
 
-    def fused(self) -> bool:
-        """Whether the fused kernel computes this loss (no ``weight``, reduction ``"mean"``
-        or ``"sum"``); ignored targets are checked per batch."""
-        return self.weight is None and self.reduction != "none"
-
     def forward(self, pred: Any, target: Any) -> Any:
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
             return ops_nn.cross_entropy(pred, target, weight=self.weight,
                                         ignore_index=self.ignore_index, reduction=self.reduction,
                                         label_smoothing=self.label_smoothing)
         logits, labels = _scores_and_labels(pred, target, "CrossEntropyLoss.forward()")
-        if not self.fused() or np.any(labels == self.ignore_index):
+        if (self.weight is not None or self.reduction == "none"
+                or np.any(labels == self.ignore_index)):  # beyond the fused kernel
             return self._autograd_forward(ops_nn.cross_entropy, logits, labels,
                                           weight=self.weight, ignore_index=self.ignore_index,
                                           label_smoothing=self.label_smoothing)

@@ -105,7 +105,7 @@ class Module:
                 f"(call super().__init__() first in {type(self).__name__}.__init__)"
             )
         params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        buffers = self.__dict__.get("_buffers", {})
+        buffers = self.__dict__["_buffers"]
         if name in buffers and not isinstance(value, (Parameter, Module)):
             if value is not None and not isinstance(value, (Tensor, np.ndarray)):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
@@ -125,7 +125,7 @@ class Module:
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
-        self.__dict__.get("_buffers", {}).pop(name, None)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
@@ -219,7 +219,7 @@ class Module:
         ``None``, with dotted names, each once."""
         seen: set[int] = set()
         for mod_name, mod in self.named_modules(prefix):
-            for name, b in mod.__dict__.get("_buffers", {}).items():
+            for name, b in mod._buffers.items():
                 if b is None or id(b) in seen:
                     continue
                 seen.add(id(b))
@@ -234,9 +234,8 @@ class Module:
         its persistent buffers, then its children's."""
         seen: set[int] = set()
         for mod_name, mod in self.named_modules():
-            buffers = mod.__dict__.get("_buffers", {})
-            skip = mod.__dict__.get("_non_persistent", set())
-            persistent = [(n, b) for n, b in buffers.items() if b is not None and n not in skip]
+            persistent = [(n, b) for n, b in mod._buffers.items()
+                          if b is not None and n not in mod._non_persistent]
             for name, value in [*mod._parameters.items(), *persistent]:
                 if value is None or id(value) in seen:
                     continue

@@ -57,6 +57,12 @@ class _Unsupported(TypeError):
     """What the one-call C++ plan does not run (a traced step may)."""
 
 
+def _check_scalar_loss(loss_fn: Module) -> None:
+    if loss_fn.reduction == "none":
+        raise _unsupported("a loss with reduction='none' is not supported (a training step "
+                           "needs one number to minimise: use 'mean' or 'sum')")
+
+
 def _unsupported(what: str) -> TypeError:
     return _Unsupported(
         f"TrainStep(): {what}; TrainStep runs any Module written with fastnn's modules and "
@@ -134,9 +140,7 @@ class TrainStep:
                             f"{type(model).__name__}")
         if type(loss_fn) not in _TRACED_LOSSES:
             raise _unsupported(f"loss {type(loss_fn).__name__} is not supported")
-        if loss_fn.reduction == "none":
-            raise _unsupported("a loss with reduction='none' is not supported (a training step "
-                               "needs one number to minimise: use 'mean' or 'sum')")
+        _check_scalar_loss(loss_fn)
         if not isinstance(optimizer, Optimizer):
             raise _unsupported(f"optimizer {type(optimizer).__name__} is not supported")
         for name, m in model.named_modules():
@@ -201,9 +205,7 @@ class TrainStep:
         return [(group, opt._group_tensors(group)) for group in opt.param_groups]
 
     def __call__(self, x: Any, y: Any) -> float:
-        if self.loss_fn.reduction == "none":  # changed after the step was built
-            raise _unsupported("a loss with reduction='none' is not supported (a training step "
-                               "needs one number to minimise: use 'mean' or 'sum')")
+        _check_scalar_loss(self.loss_fn)  # the reduction may change after the build
         if self._plan is None:
             return self._traced_call(x, y)
         if tuple(self.model._modules.values()) != self._top:
@@ -226,7 +228,8 @@ class TrainStep:
 
     def _eager_call(self, x: Any, y: np.ndarray) -> float:
         """One eager autograd step on the plan's model (a batch the plan cannot run: targets
-        equal to the loss's ``ignore_index``); the optimizer state is the plan's."""
+        equal to the loss's ``ignore_index``, or class weights); the optimizer state is the
+        plan's."""
         x = np.ascontiguousarray(as_float32(x, "TrainStep", "x"))
         value, self._eager_output = eager_step(self.model, self.loss_fn, self.optimizer, x,
                                                y.astype(np.int64, copy=False))
