@@ -406,7 +406,7 @@ def test_bad_arguments(tmp_path):
     model = Sequential(Linear(2, 2))
     path = tmp_path / "m.safetensors"
     with pytest.raises(TypeError, match=r"save\(\): argument 'model' must be a fastnn.nn.Module"):
-        fn.io.save(np.ones((2, 2)), path)  # a dict is saved as an object (test below)
+        fn.io.save({1, 2}, path)  # dicts, lists, Tensors, arrays are objects (tests below)
     with pytest.raises(TypeError, match=r"save\(\): argument 'path' must be a str or os.PathLike"):
         fn.io.save(model, 42)
     with pytest.raises(TypeError, match="argument 'path'"):
@@ -823,7 +823,7 @@ def test_object_save_errors(tmp_path):
     with pytest.raises(TypeError, match="optimizer= goes with a Module"):
         fn.save(model.state_dict(), tmp_path / "x", optimizer=fn.optim.SGD(model.parameters(),
                                                                            lr=0.1))
-    with pytest.raises(TypeError, match="must be a fastnn.nn.Module or a dict"):
+    with pytest.raises(TypeError, match="must be a fastnn.nn.Module, a Tensor"):
         fn.save("model", tmp_path / "x")
     assert not (tmp_path / "x").exists()
     fn.save(model.state_dict(), tmp_path / "w")
@@ -837,6 +837,8 @@ def test_object_save_errors(tmp_path):
     ({"__dict__": [["a"]]}, "malformed dict entry"),
     ({"__dict__": [[True, 1]]}, "malformed dict entry"),
     ({"__what__": 1}, "malformed object node"),
+    ({"__tensor__": "0.bias", "kind": "tensor", "requires_grad": 1}, "malformed tensor node"),
+    ({"__tensor__": "0.bias", "kind": "tensor", "grad": True}, "malformed tensor node"),
     ([{"__tensor__": "0.bias", "kind": "ndarray"}] * 2, "uses tensor '0.bias' twice"),
     (json.loads("[" * 70 + "]" * 70), "nested deeper than 64"),
 ])
@@ -844,6 +846,28 @@ def test_malformed_saved_object_is_a_file_format_error(tmp_path, tree, match):
     path = write_st(tmp_path / "o.safetensors", W, good_info(architecture=None, object=tree))
     with pytest.raises(FileFormatError, match=match):
         fn.load(path)
+
+
+def test_tensors_parameters_and_requires_grad_round_trip_as_torch(tmp_path):
+    # torch.save / torch.load keep a Parameter's class and every leaf's requires_grad, and
+    # save a lone Tensor as well as containers of them.
+    w = fn.nn.Parameter(np.arange(6, dtype=np.float32).reshape(2, 3))
+    frozen = fn.nn.Parameter(np.ones(2, np.float32), requires_grad=False)
+    obj = {"w": w, "frozen": frozen, "t": fn.randn(2, requires_grad=True),
+           "idx": fn.arange(4), "a": np.ones(3)}
+    fn.save(obj, tmp_path / "o")
+    back = fn.load(tmp_path / "o", weights_only=True)
+    kinds = {k: (type(v).__name__, getattr(v, "requires_grad", None)) for k, v in back.items()}
+    assert kinds == {"w": ("Parameter", True), "frozen": ("Parameter", False),
+                     "t": ("Tensor", True), "idx": ("Tensor", False), "a": ("ndarray", None)}
+    assert back["t"].is_leaf and back["idx"].dtype == fn.int64
+    np.testing.assert_array_equal(back["w"].detach().numpy(), w.detach().numpy())
+    fn.save(w, tmp_path / "p")
+    p = fn.load(tmp_path / "p")
+    assert isinstance(p, fn.nn.Parameter) and p.requires_grad
+    np.testing.assert_array_equal(p.detach().numpy(), w.detach().numpy())
+    fn.save(np.arange(3), tmp_path / "a")
+    np.testing.assert_array_equal(fn.load(tmp_path / "a"), np.arange(3))
 
 
 def test_object_round_trip_keeps_zero_d_shapes_and_reserved_names(tmp_path):

@@ -39,6 +39,7 @@ from .._architecture import check_spec, from_spec, parameter_shapes, to_spec
 from .._optional import require
 from .._validation import shape_str
 from ..autograd.device import device
+from ..autograd.tensor import Tensor
 from ..nn import Module, Parameter
 from ..optim import Optimizer
 from . import objects
@@ -75,15 +76,17 @@ def _safetensors(func: str) -> Any:
 
 
 # -- save ---------------------------------------------------------------------------------
-def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...], path: PathLike, *,
+def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tensor | np.ndarray,
+         path: PathLike, *,
          optimizer: Optimizer | None = None, metadata: dict[str, Any] | None = None) -> None:
     """Saves ``model`` (and ``optimizer``) to one ``.safetensors`` file, atomically.
 
     ``model`` may also be a plain object, as PyTorch scripts save with ``torch.save``:
-    a state dict (``save(model.state_dict(), path)``) or a checkpoint dict such as
+    a state dict (``save(model.state_dict(), path)``), a checkpoint dict such as
     ``{"epoch": 5, "model": model.state_dict(), "optimizer": opt.state_dict()}`` (dicts,
-    lists and tuples of arrays, Tensors, numbers, strings and None; nothing is pickled).
-    :func:`load` then returns the object, arrays as arrays and Tensors as Tensors.
+    lists and tuples of arrays, Tensors, numbers, strings and None; nothing is pickled),
+    or one Tensor or array. :func:`load` then returns the object, arrays as arrays and
+    Tensors as Tensors (a ``Parameter`` as a ``Parameter``, ``requires_grad`` kept).
 
     The file holds the weights, the architecture (for :func:`load` to rebuild
     the model) and, when given, the optimizer's state, so training can resume
@@ -121,7 +124,7 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...], path: 
         >>> model.load_state_dict(fn.load("weights.safetensors"))
     """
     func = "save()"
-    if isinstance(model, (Mapping, list, tuple)):
+    if isinstance(model, (Mapping, list, tuple, Tensor, np.ndarray)):
         if optimizer is not None:
             raise TypeError(f"{func}: optimizer= goes with a Module; put the optimizer's "
                             "state_dict() into the object you save instead")
@@ -135,8 +138,9 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...], path: 
                      func)
         return
     if not isinstance(model, Module):
-        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module or a dict, "
-                        f"list or tuple (e.g. a state_dict), got {type(model).__name__}")
+        raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, a Tensor, an "
+                        "array, or a dict, list or tuple (e.g. a state_dict), got "
+                        f"{type(model).__name__}")
     path = check_path(path, func)
     user = _check_metadata(metadata, func)
     try:

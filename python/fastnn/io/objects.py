@@ -8,7 +8,9 @@ scalars are stored as Python numbers). Its arrays become the file's tensors, eac
 by its path of keys joined by ``/`` (a state dict saved on its own keeps its key names,
 so the file is an ordinary safetensors state dict that other tools read); the rest is
 the JSON tree under the ``"object"`` field of fastnn's metadata, in which a dict of
-the form ``{"__tensor__": name, "kind": "ndarray" | "tensor"}`` stands for an array,
+the form ``{"__tensor__": name, "kind": "ndarray" | "tensor" | "parameter"}`` stands for
+an array (with ``"requires_grad": true`` for a Tensor or Parameter that requires grad, so
+that both come back as they were saved, as in PyTorch),
 ``{"__dict__": [[key, value], ...]}`` for a dict and ``{"__tuple__": [...]}`` for a
 tuple; JSON lists are lists. Nothing is pickled: loading never runs code.
 """
@@ -22,6 +24,7 @@ import numpy as np
 
 from ..autograd.creation import from_numpy
 from ..autograd.tensor import Tensor
+from ..nn.parameter import Parameter
 
 _TENSOR, _DICT, _TUPLE = "__tensor__", "__dict__", "__tuple__"
 _MAX_DEPTH = 64
@@ -62,7 +65,12 @@ def flatten(obj: Any, func: str) -> tuple[Any, dict[str, np.ndarray]]:
                                 "file cannot hold (bool, integer and float arrays only)")
             name = tensor_name(path)
             tensors[name] = arr if arr.flags.c_contiguous else np.array(arr, order="C")  # 0-d ok
-            return {_TENSOR: name, "kind": "tensor" if isinstance(x, Tensor) else "ndarray"}
+            if not isinstance(x, Tensor):
+                return {_TENSOR: name, "kind": "ndarray"}
+            node = {_TENSOR: name, "kind": "parameter" if isinstance(x, Parameter) else "tensor"}
+            if x.requires_grad:
+                node["requires_grad"] = True
+            return node
         if isinstance(x, np.generic) and x.dtype.kind in _KINDS:
             return x.item()
         if x is None or isinstance(x, (bool, int, float, str)):
@@ -93,6 +101,28 @@ def rebuild(tree: Any, tensors: dict[str, np.ndarray]) -> Any:
     """
     used: set[str] = set()
 
+    def tensor(node: dict) -> Any:
+        name, kind = node[_TENSOR], node.get("kind")
+        grad = node.get("requires_grad", False)
+        if (not isinstance(name, str) or name not in tensors
+                or kind not in ("tensor", "parameter", "ndarray")):
+            raise ObjectError(f"object names a tensor {name!r} ({kind!r}) the file does not hold")
+        if set(node) - {_TENSOR, "kind", "requires_grad"} or not isinstance(grad, bool):
+            raise ObjectError(f"malformed tensor node {str(node)[:60]}")
+        if name in used:
+            raise ObjectError(f"object uses tensor {name!r} twice")
+        used.add(name)
+        arr = tensors[name]
+        if kind == "ndarray":
+            return arr
+        if grad and arr.dtype.kind != "f":
+            raise ObjectError(f"tensor {name!r} of dtype {arr.dtype} cannot require grad")
+        if kind == "parameter":
+            if arr.dtype != np.float32:
+                raise ObjectError(f"parameter {name!r} has dtype {arr.dtype}, not float32")
+            return Parameter(arr, requires_grad=grad)
+        return from_numpy(arr).requires_grad_(grad)
+
     def build(node: Any, depth: int) -> Any:
         if depth > _MAX_DEPTH:
             raise ObjectError(f"object nested deeper than {_MAX_DEPTH} levels")
@@ -100,19 +130,10 @@ def rebuild(tree: Any, tensors: dict[str, np.ndarray]) -> Any:
             return node
         if isinstance(node, list):
             return [build(v, depth + 1) for v in node]
-        if not isinstance(node, dict) or len(node) not in (1, 2):
+        if not isinstance(node, dict) or not 1 <= len(node) <= 3:
             raise ObjectError(f"malformed object node {str(node)[:60]}")
         if _TENSOR in node:
-            name, kind = node[_TENSOR], node.get("kind")
-            if not isinstance(name, str) or name not in tensors or kind not in ("tensor",
-                                                                                "ndarray"):
-                raise ObjectError(f"object names a tensor {name!r} ({kind!r}) the file "
-                                  "does not hold")
-            if name in used:
-                raise ObjectError(f"object uses tensor {name!r} twice")
-            used.add(name)
-            arr = tensors[name]
-            return from_numpy(arr) if kind == "tensor" else arr
+            return tensor(node)
         if _TUPLE in node and isinstance(node[_TUPLE], list) and len(node) == 1:
             return tuple(build(v, depth + 1) for v in node[_TUPLE])
         if _DICT in node and isinstance(node[_DICT], list) and len(node) == 1:
