@@ -610,3 +610,63 @@ def test_fused_binding_validation():
         call([(p, g, m, v, None, 1)], isa="sse")
     call([(p, g, m, v, None, 1)])  # the valid call updates in place
     assert np.all(p < 1)
+
+
+# -- frozen parameters ----------------------------------------------------------------
+
+FROZEN_OPTIMIZERS = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.1, "weight_decay": 0.1}),
+    ("AdamW", {"lr": 0.1}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "weight_decay": 0.1}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 0.1}),
+]
+
+
+def _frozen_run(path, name, options, w0, torch=None):
+    """Three steps of a 4-8-3 MLP whose first weight is frozen; returns the parameters."""
+    lib = torch if torch is not None else fn
+    m = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Linear(8, 3))
+    m.load_state_dict({k: lib.tensor(v) if torch is not None else v for k, v in w0.items()})
+    m[0].weight.requires_grad = False
+    opt = getattr(lib.optim, name)(m.parameters(), **options)
+    rng = np.random.default_rng(3)
+    step = fn.nn.TrainStep(m, fn.nn.CrossEntropyLoss(), opt) if path == "train_step" else None
+    for _ in range(3):
+        x = rng.standard_normal((16, 4)).astype(np.float32)
+        y = rng.integers(0, 3, 16)
+        opt.zero_grad()
+        if path == "train_step":
+            step(x, y)
+        elif path == "numpy":
+            loss = fn.nn.CrossEntropyLoss()
+            loss(m(x), y)
+            m.backward(loss.backward())
+            opt.step()
+        else:
+            lib.nn.CrossEntropyLoss()(m(lib.from_numpy(x)), lib.from_numpy(y)).backward()
+            opt.step()
+    sd = m.state_dict()
+    return {k: np.array(v.detach().numpy() if torch is not None else v) for k, v in sd.items()}
+
+
+@pytest.mark.parametrize("path", ["numpy", "tensor", "train_step"])
+@pytest.mark.parametrize(("name", "options"), FROZEN_OPTIMIZERS,
+                         ids=[n for n, _ in FROZEN_OPTIMIZERS])
+def test_frozen_parameters_stay_put_on_every_path(path, name, options):
+    # PyTorch never steps a parameter with requires_grad=False (its grad stays None);
+    # fastnn's .grad is zeros by default and the NumPy path accumulates into it, so the
+    # optimizers skip frozen parameters explicitly: no gradient step, weight decay or
+    # momentum, and the others follow torch's trajectory.
+    rng = np.random.default_rng(0)
+    w0 = {"0.weight": rng.standard_normal((8, 4)).astype(np.float32),
+          "0.bias": rng.standard_normal(8).astype(np.float32),
+          "2.weight": rng.standard_normal((3, 8)).astype(np.float32),
+          "2.bias": rng.standard_normal(3).astype(np.float32)}
+    ours = _frozen_run(path, name, options, w0)
+    np.testing.assert_array_equal(ours["0.weight"], w0["0.weight"])
+    assert not np.array_equal(ours["0.bias"], w0["0.bias"])
+    torch = pytest.importorskip("torch")
+    theirs = _frozen_run("tensor", name, options, w0, torch=torch)
+    for key in w0:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)

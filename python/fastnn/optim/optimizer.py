@@ -108,8 +108,13 @@ class Optimizer:
 
     @staticmethod
     def _stepping(group: dict[str, Any]) -> list[Tensor]:
-        """The parameters of ``group`` that take a step: those with a gradient (as PyTorch)."""
-        return [p for p in group["params"] if p._grad is not None]
+        """The parameters of ``group`` that take a step: those with a gradient that require
+        grad. PyTorch steps every parameter whose ``.grad`` is not ``None``; a frozen
+        parameter (``requires_grad=False``) never gets one there, while fastnn's ``.grad``
+        is never ``None`` by default (zeros, and the NumPy path accumulates into it), so
+        frozen parameters are skipped explicitly: they stay as they are, with no weight
+        decay, momentum or step count, as in PyTorch."""
+        return [p for p in group["params"] if p._grad is not None and p._rg]
 
     # -- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -200,7 +205,11 @@ class Optimizer:
                 behaviour; a parameter whose gradient stays ``None`` is skipped by
                 :meth:`step`). The default ``False`` fills the gradients with zeros,
                 fastnn's contract for the NumPy path, where ``.grad`` is never
-                ``None``; the next ``backward`` gives the same result either way.
+                ``None``; the next ``backward`` gives the same gradients either way.
+                They differ for a parameter that requires grad but which the next
+                backward does not reach: with zeros :meth:`step` still applies weight
+                decay and momentum to it, with ``None`` it is skipped. Frozen
+                parameters (``requires_grad=False``) are skipped either way.
         """
         for group in self.param_groups:
             for p in group["params"]:
