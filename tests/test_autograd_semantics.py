@@ -12,6 +12,7 @@ import copy
 import gc
 import os
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -691,6 +692,44 @@ def test_creation_functions():
     a = fn.randn(3)
     fn.manual_seed(1)
     assert fn.randn(3).tolist() == a.tolist()
+
+
+TENSORS_IN_LISTS = [
+    lambda lib: lib.tensor([lib.tensor([0.5])]),
+    lambda lib: lib.tensor([lib.ones(1), lib.zeros(1)]),
+    lambda lib: lib.tensor([lib.tensor(1.0), lib.tensor(2.0)]),
+    lambda lib: lib.tensor([[lib.tensor([1.0])], [lib.tensor([2.0])]]),
+    lambda lib: lib.tensor([lib.ones(1, 1), 3]),
+    lambda lib: lib.tensor([lib.tensor(3), 2.5]),
+    lambda lib: lib.tensor((lib.tensor(3), lib.tensor(4))),
+    lambda lib: lib.tensor([lib.tensor(True), lib.tensor(False)]),
+    lambda lib: lib.tensor([lib.tensor([0.5], requires_grad=True)], requires_grad=True),
+    lambda lib: lib.as_tensor([lib.ones(1), lib.zeros(1)]),
+    lambda lib: lib.tensor([[1, 2], (3, lib.tensor(4))]),
+]
+
+
+@pytest.mark.parametrize("make", TENSORS_IN_LISTS)
+def test_tensors_inside_lists_are_scalars_as_torch(make):
+    # MIT 6.S191 lab 1 builds `torch.tensor([x], requires_grad=True)` from a one-element x
+    # in a loop: torch reads a Tensor inside a list as a scalar, so the shape stays (1,).
+    ours = make(fn)
+    assert isinstance(ours, fn.Tensor)
+    if torch is not None:
+        with warnings.catch_warnings():  # torch warns about item() of a requires_grad Tensor
+            warnings.simplefilter("ignore", UserWarning)
+            theirs = make(torch)
+        assert ours.shape == tuple(theirs.shape)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        assert ours.requires_grad == theirs.requires_grad
+        assert ours.tolist() == theirs.tolist()
+
+
+def test_multi_element_tensor_inside_a_list_is_refused_as_torch():
+    with pytest.raises(ValueError, match="only one element tensors"):
+        fn.tensor([fn.ones(2), fn.zeros(2)])
+    with pytest.raises(ValueError, match="only one element tensors"):
+        fn.as_tensor([[fn.ones(2)]])
 
 
 @pytest.mark.parametrize("make", [

@@ -46,15 +46,43 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new Tensor holding a copy of ``data`` (float32 for floating data, int64 for integers)."""
     if isinstance(data, Tensor):
         data = data._data
-    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
-        data = [d._data if isinstance(d, Tensor) else d for d in data]
+    elif isinstance(data, (list, tuple)):
+        data = _tensors_as_scalars(data, "tensor()")
     return _finish(dtypes.convert(data, dtype, "tensor()", copy=True), requires_grad, device)
+
+
+def _tensors_as_scalars(data: list | tuple, func: str) -> Any:
+    """``data`` with every Tensor nested in its lists and tuples replaced by its one value
+    (PyTorch reads such a Tensor as a Python scalar: ``tensor([t])`` has shape ``(1,)``
+    for a one-element ``t`` of any shape); ``data`` itself when it holds no Tensor.
+
+    Raises:
+        ValueError: a nested Tensor has more than one element (PyTorch's message).
+    """
+    out = None
+    for i, d in enumerate(data):
+        if isinstance(d, Tensor):
+            if d._data.size != 1:
+                raise ValueError(f"{func}: only one element tensors can be converted to Python "
+                                 f"scalars (got a Tensor of shape {tuple(d._data.shape)} inside "
+                                 "a list; use fn.stack or fn.cat to join Tensors)")
+            v = d._data.reshape(()).item()
+        elif isinstance(d, (list, tuple)):
+            v = _tensors_as_scalars(d, func)
+        else:
+            continue
+        if out is None:
+            out = list(data)
+        out[i] = v
+    return data if out is None else out
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` as a Tensor, sharing memory when it already has the right dtype."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
+    if isinstance(data, (list, tuple)):
+        data = _tensors_as_scalars(data, "as_tensor()")
     return _finish(dtypes.convert(data, dtype, "as_tensor()", copy=False), False, device)
 
 
