@@ -352,3 +352,55 @@ def test_register_buffer_state_dict_and_load_as_torch(tmp_path, rng):
             self.register_buffer("scratch", torch.ones(3), persistent=False)
 
     assert list(TorchNormalise(4).state_dict()) == list(_Normalise(4).state_dict())
+
+
+def test_parameters_is_a_list_that_also_works_with_next():
+    m = fn.nn.Sequential(fn.nn.Linear(2, 3), fn.nn.ReLU(), fn.nn.Linear(3, 1))
+    ps = m.parameters()
+    assert isinstance(ps, list) and len(ps) == 4 and ps[0] is m[0].weight
+    assert next(m.parameters()) is m[0].weight  # torch's `next(model.parameters()).device`
+    it = m.parameters()
+    assert [next(it) for _ in range(4)] == list(ps)
+    with pytest.raises(StopIteration):
+        next(it)
+    assert [p for p in it] == list(ps)  # for loops see the whole list whatever next() did
+    assert m.parameters(recurse=False) == [] and len(m[0].parameters(recurse=False)) == 2
+    assert len(m.buffers()) == 0
+
+
+def _shared(lib):
+    s = lib.nn.Linear(3, 3)
+    return lib.nn.Sequential(s, lib.nn.ReLU(), s, lib.nn.ReLU(), lib.nn.Linear(3, 2))
+
+
+def test_shared_layer_keys_traversal_and_training_as_torch(tmp_path, rng):
+    # torch's state_dict names a shared module under every position ("0.*" and "2.*")
+    # while named_modules / named_children / parameters list it once.
+    m = _shared(fn)
+    assert list(m.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight",
+                                    "4.bias"]
+    assert [n for n, _ in m.named_modules()] == ["", "0", "1", "3", "4"]
+    assert [n for n, _ in m.named_modules(remove_duplicate=False)] == ["", "0", "1", "2", "3",
+                                                                        "4"]
+    assert [n for n, _ in m.named_children()] == ["0", "1", "3", "4"]
+    assert len(m.parameters()) == 4 and len(m) == 5
+    m.load_state_dict(m.state_dict())  # strict: every key of its own
+    fn.save(m, tmp_path / "m.safetensors")
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(fn.load(tmp_path / "m.safetensors")(x), m(x))
+    torch = pytest.importorskip("torch")
+    tm = _shared(torch)
+    assert list(tm.state_dict()) == list(m.state_dict())
+    assert [n for n, _ in tm.named_modules()] == [n for n, _ in m.named_modules()]
+    assert [n for n, _ in tm.named_children()] == [n for n, _ in m.named_children()]
+    m.load_state_dict({k: v.numpy() for k, v in tm.state_dict().items()})
+    y = rng.integers(0, 2, 5)
+    opt, topt = fn.optim.SGD(m.parameters(), lr=0.1), torch.optim.SGD(tm.parameters(), lr=0.1)
+    step = fn.nn.TrainStep(m, fn.nn.CrossEntropyLoss(), opt)  # the fused plan runs s twice
+    for _ in range(3):
+        ours = step(x, y)
+        topt.zero_grad()
+        loss = torch.nn.CrossEntropyLoss()(tm(torch.from_numpy(x)), torch.from_numpy(y))
+        loss.backward()
+        topt.step()
+        assert ours == pytest.approx(loss.item(), rel=1e-5)

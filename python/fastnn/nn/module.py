@@ -50,6 +50,22 @@ class IncompatibleKeys(NamedTuple):
                 f"unexpected_keys={self.unexpected_keys})")
 
 
+
+class _IterList(list):
+    """A list that is also its own iterator for ``next()``: what ``parameters()`` returns,
+    so that both API.md's list (``len``, indexing, reuse) and PyTorch's generator idiom
+    ``next(model.parameters())`` work. ``next`` walks the items once, independently of
+    ``for`` loops over the list."""
+
+    _cursor = 0
+
+    def __next__(self) -> Any:
+        i = self._cursor
+        if i >= len(self):
+            raise StopIteration
+        self._cursor = i + 1
+        return self[i]
+
 class Module:
     r"""Base class for all fastnn layers and models.
 
@@ -185,16 +201,34 @@ class Module:
 
     # -- traversal ----------------------------------------------------------
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        yield from self._modules.items()
+        """Yields ``(name, child)`` for the direct children, each module once (a child
+        registered under two names is yielded under the first, as in PyTorch)."""
+        seen: set[int] = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(self, memo: set[Module] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """Yields ``(dotted name, module)`` for this module and every descendant, depth
+        first; a module reached twice (shared) is yielded once unless
+        ``remove_duplicate=False``, as in PyTorch."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -203,22 +237,29 @@ class Module:
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Yields ``(name, parameter)`` pairs with PyTorch's dotted names, each once."""
         seen: set[int] = set()
-        for mod_name, mod in self.named_modules(prefix):
+        for mod_name, mod in self.named_modules(prefix=prefix):
             for name, p in mod._parameters.items():
                 if id(p) in seen:
                     continue
                 seen.add(id(p))
                 yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self) -> list[Parameter]:
-        """All parameters of this module and its children, in registration order."""
-        return [p for _, p in self.named_parameters()]
+    def parameters(self, recurse: bool = True) -> list[Parameter]:
+        """All parameters of this module and its children (only its own with
+        ``recurse=False``), in registration order, each once.
+
+        A list (API.md), which also works as an iterator where PyTorch code expects
+        its generator: ``next(model.parameters())`` gives the first parameter.
+        """
+        if not recurse:
+            return _IterList(p for p in self._parameters.values() if p is not None)
+        return _IterList(p for _, p in self.named_parameters())
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
         """Yields ``(name, buffer)`` for the buffers (``register_buffer``) that are not
         ``None``, with dotted names, each once."""
         seen: set[int] = set()
-        for mod_name, mod in self.named_modules(prefix):
+        for mod_name, mod in self.named_modules(prefix=prefix):
             for name, b in mod._buffers.items():
                 if b is None or id(b) in seen:
                     continue
@@ -226,21 +267,21 @@ class Module:
                 yield (f"{mod_name}.{name}" if mod_name else name), b
 
     def buffers(self) -> list[Any]:
-        """All buffers of this module and its children, in registration order."""
-        return [b for _, b in self.named_buffers()]
+        """All buffers of this module and its children, in registration order (a list
+        that also works as an iterator, as :meth:`parameters`)."""
+        return _IterList(b for _, b in self.named_buffers())
 
     def _named_state(self) -> Iterator[tuple[str, Any]]:
         """What ``state_dict`` holds, in PyTorch's order: per module its parameters, then
-        its persistent buffers, then its children's."""
-        seen: set[int] = set()
-        for mod_name, mod in self.named_modules():
+        its persistent buffers, then its children's. As in PyTorch, a shared module or
+        parameter appears under every name it has (``Sequential(s, ReLU(), s)``: ``0.*``
+        and ``2.*``), so state dicts of such models load across the two libraries."""
+        for mod_name, mod in self.named_modules(remove_duplicate=False):
             persistent = [(n, b) for n, b in mod._buffers.items()
                           if b is not None and n not in mod._non_persistent]
             for name, value in [*mod._parameters.items(), *persistent]:
-                if value is None or id(value) in seen:
-                    continue
-                seen.add(id(value))
-                yield (f"{mod_name}.{name}" if mod_name else name), value
+                if value is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), value
 
     def num_parameters(self) -> int:
         """Total number of scalar parameters."""
@@ -442,7 +483,7 @@ def _summary_table(model: Module, input_shape: tuple[int, ...] | int | None) -> 
     elif isinstance(input_shape, (int, np.integer)):
         input_shape = (int(input_shape),)
     rows: list[tuple[str, str, str, int]] = []
-    leaves = list(model.named_children()) if model._modules else [("", model)]
+    leaves = list(model._modules.items()) if model._modules else [("", model)]
     x = None if input_shape is None else np.zeros((1, *input_shape), np.float32)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()

@@ -34,7 +34,7 @@ def _leaves(model: Module, path: str) -> list[tuple[str, Module]]:
             or type(model).backward is not Sequential.backward:
         return [(path, model)]
     out = []
-    for name, child in model.named_children():
+    for name, child in model._modules.items():  # every position, a shared layer each time
         out += _leaves(child, f"{path}.{name}" if path else name)
     return out
 
