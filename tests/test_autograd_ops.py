@@ -156,6 +156,37 @@ def test_max_min_all_ties_split_gradient():
     np.testing.assert_allclose(t.grad.numpy(), [0, 0.5, 0.5, 0])
 
 
+@pytest.mark.parametrize("name", ["amax", "amin"])
+@pytest.mark.parametrize(("data", "dim", "keepdim"), [
+    ([2.0, 2.0, 1.0], 0, False), ([[2.0, 2.0], [1.0, 3.0]], 1, True),
+    ([[2.0, 2.0], [1.0, 3.0]], (0, 1), False), ([[2.0, 2.0], [2.0, 3.0]], 0, False),
+    ([[1.0, 5.0, 5.0], [5.0, 5.0, 0.0]], (0,), True), (3.0, 0, False), ([[1.0, 2.0]], -1, False),
+    ([[4.0, 4.0], [4.0, 4.0]], None, False),
+])
+def test_amax_amin_share_the_gradient_among_ties(name, data, dim, keepdim):
+    # torch.amax / amin split the gradient equally among the elements equal to the result
+    # (max(dim) sends it to the one index it returns); written out per case here.
+    x = fn.tensor(data, requires_grad=True)
+    y = getattr(fn, name)(x, dim=dim, keepdim=keepdim)
+    xd = np.asarray(data, np.float64)
+    axes = None if dim is None else dim
+    kept = (xd.max if name == "amax" else xd.min)(axis=axes, keepdims=True)
+    assert y.shape == (kept.shape if keepdim else np.squeeze(kept, axes).shape if
+                       dim is not None and xd.ndim else ())
+    w = np.arange(1, y.numel() + 1, dtype=np.float32).reshape(y.shape)
+    (y * fn.tensor(w)).sum().backward()
+    hit = xd == kept
+    wk = w.reshape(kept.shape) if xd.ndim else w
+    expect = np.broadcast_to(wk, xd.shape) * hit / hit.sum(axis=axes, keepdims=True)
+    np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-6)
+
+
+def test_amax_of_an_empty_dim_is_torch_index_error():
+    with pytest.raises(IndexError, match="non-zero size"):
+        fn.amax(fn.zeros(0, 3), dim=0)
+    assert fn.amin(fn.zeros(0, 3), dim=1).shape == (0,)
+
+
 def test_argmax_argmin_no_grad():
     t = fn.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]], requires_grad=True)
     assert t.argmax().item() == 3 and t.argmin().item() == 4

@@ -231,12 +231,38 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _extreme(x, dim, keepdim, False, "min")
 
 
+def _amax_vjp(node, g):
+    xd, kept, axes, keepdim = node.saved
+    hit = xd == kept
+    gk = g if keepdim or axes is None else np.expand_dims(g, axes)
+    return (gk * hit / np.count_nonzero(hit, axis=axes, keepdims=True),)
+
+
+def _extreme_values(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> Tensor:
+    """amax / amin over ``dim`` (an int, a tuple of ints, or all elements): the gradient
+    is shared equally among the elements equal to the result, as in PyTorch (``max(dim)``
+    sends it to the one index it returns)."""
+    d = x._data
+    axes = axes_of(dim, d.ndim, func)
+    if axes is None:  # all elements (also any dim of a 0-d Tensor)
+        return max(x) if largest else min(x)
+    if builtins.any(d.shape[a] == 0 for a in axes):
+        raise IndexError(f"{func}(): Expected reduction dim {dim} to have non-zero size.")
+    kept = d.max(axis=axes, keepdims=True) if largest else d.min(axis=axes, keepdims=True)
+    value = kept if keepdim else kept.squeeze(axes)
+    if _state.enabled and x._rg:
+        return _result(value, _amax_vjp, (x,), (d, kept, axes, keepdim), (stamp(x),))
+    return _result(value, None, ())
+
+
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return max(x, dim, keepdim)[0] if dim is not None else max(x)
+    """The maximum over ``dim`` (int or tuple; all elements by default), without indices."""
+    return _extreme_values(x, dim, keepdim, True, "amax")
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return min(x, dim, keepdim)[0] if dim is not None else min(x)
+    """The minimum over ``dim`` (int or tuple; all elements by default), without indices."""
+    return _extreme_values(x, dim, keepdim, False, "amin")
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
