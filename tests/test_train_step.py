@@ -319,3 +319,26 @@ def test_bad_input_changes_nothing():
     model.append(nn.ReLU())
     with pytest.raises(RuntimeError, match="layers changed"):
         step(x, y)
+
+
+def test_a_layer_resized_or_stripped_after_the_build_is_refused_not_overrun():
+    # The plan's kernels run at the widths it was built with: a Linear given a weight of
+    # another shape, or a bias removed / added, must raise before any kernel runs (it
+    # used to read and write past the new buffers: a segfault).
+    model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 4))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = nn.TrainStep(model, nn.CrossEntropyLoss(), opt)
+    x, y = next(batches(16, 4, (32,), labels=True))
+    step(x, y)
+    old_w, old_b = model[0].weight, model[0].bias
+    model[0].weight = nn.Parameter(np.zeros((1, 16), np.float32))
+    model[0].out_features = 1
+    with pytest.raises(ValueError, match=r"weight has shape \(1, 16\), the step was built for "
+                                         r"\(64, 16\)"):
+        step(x, y)
+    model[0].weight, model[0].out_features = old_w, 64
+    model[0].bias = None
+    with pytest.raises(ValueError, match="lost its bias"):
+        step(x, y)
+    model[0].bias = old_b
+    assert np.isfinite(step(x, y))  # the same layers again: the plan runs

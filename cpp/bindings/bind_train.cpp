@@ -39,7 +39,10 @@ class PyTrainPlan {
       : plan_(specs(layers), LossSpec{loss_kind, Reduction::mean, 0.0f}), optim_kind_(optim_kind) {
     for (const py::handle item : layers) {
       const auto t = py::reinterpret_borrow<py::tuple>(item);
-      if (t[0].cast<LayerKind>() == LayerKind::linear) linear_modules_.push_back(t[6]);
+      if (t[0].cast<LayerKind>() == LayerKind::linear) {
+        linear_modules_.push_back(t[6]);
+        linear_shapes_.push_back({t[1].cast<index_t>(), t[2].cast<index_t>(), t[3].cast<bool>()});
+      }
     }
     linear_.resize(linear_modules_.size());
     dropout_.resize(static_cast<std::size_t>(plan_.count(LayerKind::dropout)));
@@ -136,18 +139,28 @@ class PyTrainPlan {
     return b;
   }
 
-  // The current weight / bias of every Linear (a module may have been given new ones).
+  // The current weight / bias of every Linear (a module may have been given new ones),
+  // checked against the shapes the plan was built for: a layer resized or given or
+  // stripped of its bias since then would make the kernels read and write out of bounds.
   void read_linear() {
     for (std::size_t k = 0; k < linear_modules_.size(); ++k) {
       const py::handle m = linear_modules_[k];
       const py::object weight = m.attr("weight");
       const py::object bias = m.attr("bias");
-      const py::ssize_t out = m.attr("out_features").cast<py::ssize_t>();
-      const py::ssize_t in = m.attr("in_features").cast<py::ssize_t>();
+      const LinearShape& shape = linear_shapes_[k];
+      const index_t out = shape.out, in = shape.in;
+      if (bias.is_none() == shape.bias)
+        throw py::value_error(std::string("TrainStep: a Linear layer ") +
+                              (shape.bias ? "lost its bias" : "was given a bias") +
+                              " after the step was built; build a new TrainStep");
       LinearBuffers& l = linear_[k];
       FloatArray W = float_output(weight.attr("_data"), kFunc, "weight");
       FloatArray dW = float_output(weight.attr("_grad_sink")(), kFunc, "weight.grad");
-      require_shape(W, {out, in}, kFunc, "weight");
+      if (W.ndim() != 2 || W.shape(0) != out || W.shape(1) != in)
+        throw py::value_error("TrainStep: a Linear layer's weight has shape " + shape_str(W) +
+                              ", the step was built for (" + std::to_string(out) + ", " +
+                              std::to_string(in) + "); build a new TrainStep after resizing "
+                              "a layer");
       require_shape(dW, {out, in}, kFunc, "weight.grad");
       l.W = W.data();
       l.dW = dW.mutable_data();
@@ -186,7 +199,12 @@ class PyTrainPlan {
 
   TrainPlan plan_;
   OptimKind optim_kind_;
+  struct LinearShape {
+    index_t in, out;
+    bool bias;
+  };
   std::vector<py::object> linear_modules_;
+  std::vector<LinearShape> linear_shapes_;  // as built: (in, out, has bias) per Linear
   std::vector<LinearBuffers> linear_;
   std::vector<DropoutState> dropout_;
   std::vector<OptimGroup> groups_;
