@@ -404,3 +404,62 @@ def test_shared_layer_keys_traversal_and_training_as_torch(tmp_path, rng):
         loss.backward()
         topt.step()
         assert ours == pytest.approx(loss.item(), rel=1e-5)
+
+
+def test_reassigning_a_layer_or_parameter_keeps_its_place_as_torch(rng):
+    from collections import OrderedDict
+    m = fn.nn.Sequential(OrderedDict(fc1=fn.nn.Linear(4, 4), act=fn.nn.ReLU(),
+                                     fc2=fn.nn.Linear(4, 3)))
+    new = fn.nn.Linear(4, 4)
+    m.fc1 = new  # used to move to the end: the forward ran ReLU, fc2, then fc1
+    assert list(m._modules) == ["fc1", "act", "fc2"] and m[0] is new
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_array_equal(m(x), m.fc2(m.act(new(x))))
+    m[2] = fn.nn.Linear(4, 2)
+    assert list(m._modules) == ["fc1", "act", "fc2"] and m.fc2.out_features == 2
+    lin = fn.nn.Linear(3, 2)
+    lin.weight = fn.nn.Parameter(np.zeros((2, 3), np.float32))
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]  # optimizer order
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    with pytest.raises(TypeError, match="cannot assign 'ndarray' as parameter 'weight'"):
+        lin.weight = np.ones((2, 3), np.float32)
+    with pytest.raises(TypeError, match="cannot assign 'function' as child module 'act'"):
+        m.act = lambda t: t
+    with pytest.raises(TypeError, match="can only assign a fastnn.nn.Module"):
+        m[1] = "relu"
+    with pytest.raises(IndexError):
+        m[3] = fn.nn.ReLU()
+    lin.bias = None  # None unregisters, as torch
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+
+
+def test_del_sequential_items_renumbers_as_torch():
+    s = fn.nn.Sequential(fn.nn.Linear(2, 2), fn.nn.ReLU(), fn.nn.Linear(2, 1), fn.nn.Sigmoid())
+    del s[1]
+    assert list(s._modules) == ["0", "1", "2"]
+    assert [type(m).__name__ for m in s] == ["Linear", "Linear", "Sigmoid"]
+    del s[0:2]
+    assert list(s._modules) == ["0"] and isinstance(s[0], fn.nn.Sigmoid)
+    with pytest.raises(IndexError):
+        del s[3]
+    torch = pytest.importorskip("torch")
+    t = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    s = fn.nn.Sequential(fn.nn.Linear(2, 2), fn.nn.ReLU(), fn.nn.Linear(2, 1))
+    del t[1], s[1]
+    assert list(t.state_dict()) == list(s.state_dict())
+
+
+def test_numpy_path_backward_refuses_a_module_at_two_positions(rng):
+    # A module keeps only its last forward's values: the layer-by-layer backward of
+    # Sequential(fc, act, fc2, act, ...) gave a wrong gradient silently; now it refuses,
+    # while autograd and TrainStep (which handle sharing) match torch.
+    act = fn.nn.ReLU()
+    m = fn.nn.Sequential(fn.nn.Linear(8, 8), act, fn.nn.Linear(8, 8), act, fn.nn.Linear(8, 4))
+    x = rng.standard_normal((16, 8)).astype(np.float32)
+    loss = fn.nn.CrossEntropyLoss()
+    loss(m(x), rng.integers(0, 4, 16))
+    with pytest.raises(RuntimeError, match="position '1' appears more than once"):
+        m.backward(loss.backward())
+    out = m(fn.from_numpy(x))  # autograd: fine
+    out.sum().backward()
+    assert np.isfinite(m[0].weight.grad.numpy()).all()

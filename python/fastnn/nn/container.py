@@ -79,13 +79,51 @@ class Sequential(Module):
             raise IndexError(f"Sequential index {idx} is out of range for length {len(layers)}")
         return layers[idx]
 
+    def __setitem__(self, idx: int, module: Module) -> None:
+        """Replaces the layer at ``idx`` in place (its name and position kept), as torch."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: can only assign a fastnn.nn.Module to an index, got "
+                            f"{type(module).__name__}")
+        self[idx]  # noqa: B018 - the index checks of __getitem__
+        setattr(self, list(self._modules)[idx], module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        """Removes the layer(s) at ``idx``; the rest are renamed ``"0"``, ``"1"``, ... in
+        order, as torch does."""
+        names = list(self._modules)
+        if not isinstance(idx, slice):
+            self[idx]  # noqa: B018 - the index checks of __getitem__
+        gone = set(names[idx]) if isinstance(idx, slice) else {names[idx]}
+        kept = [m for name, m in self._modules.items() if name not in gone]
+        for name in names:
+            delattr(self, name)
+        for i, m in enumerate(kept):
+            self.add_module(str(i), m)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         for m in self._modules.values():
             x = m(x)
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        for m in reversed(self._modules.values()):
+        """The NumPy path's backward through the layers, last to first.
+
+        Raises:
+            RuntimeError: a module instance sits at two positions (``Sequential(a, f, a)``):
+                a module keeps only its last forward's values, so its first position's
+                backward would be computed from the wrong input. Tensors (autograd),
+                ``TrainStep`` and ``fit`` handle shared modules.
+        """
+        layers = list(self._modules.values())
+        if len({id(m) for m in layers}) != len(layers):
+            shared = next(name for name, m in self._modules.items()
+                          if sum(x is m for x in layers) > 1)
+            raise RuntimeError(
+                f"Sequential.backward(): the module at position '{shared}' appears more than "
+                "once; the NumPy path's layer-by-layer backward needs one instance per "
+                "position. Use separate instances, or run the model on fn.Tensors and call "
+                "loss.backward() (autograd), or train with TrainStep / fit.")
+        for m in reversed(layers):
             grad_out = m.backward(grad_out)
         return grad_out
 

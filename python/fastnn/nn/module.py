@@ -129,13 +129,28 @@ class Module:
             buffers[name] = value
             object.__setattr__(self, name, value)
             return
-        params.pop(name, None)
-        modules.pop(name, None)
-        buffers.pop(name, None)
+        # As in PyTorch: a new Parameter or Module under a registered name takes the old
+        # one's place (the order of forward, parameters() and state_dict() is kept);
+        # None unregisters it; anything else there is a TypeError.
         if isinstance(value, Parameter):
+            modules.pop(name, None)
+            buffers.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
+            params.pop(name, None)
+            buffers.pop(name, None)
             modules[name] = value
+        elif value is not None and (name in params or name in modules):
+            what = "parameter" if name in params else "child module"
+            expected = "fastnn.nn.Parameter" if name in params else "fastnn.nn.Module"
+            hint = f"; to change its values in place use self.{name}.data = ..." if (
+                name in params) else ""
+            raise TypeError(f"cannot assign '{type(value).__name__}' as {what} '{name}' "
+                            f"({expected} or None expected){hint}")
+        else:
+            params.pop(name, None)
+            modules.pop(name, None)
+            buffers.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
