@@ -168,6 +168,19 @@ def test_extreme_inputs_are_finite():
     assert _core.cross_entropy_forward(logits, [1], 0.0, R["sum"]) == pytest.approx(1e4)
 
 
+@pytest.mark.parametrize("big", [1e8, 1e16, 1e20, 3e38])
+def test_cross_entropy_of_huge_tied_logits_keeps_log_of_the_sum(big):
+    # -log softmax = (max - z_y) + log sum exp(z - max): adding log 2 to 1e20 first and
+    # subtracting 1e20 afterwards gave 0 (torch: log 2); on every path.
+    z = np.float32([[big, big, 0.0]])
+    assert fn.nn.CrossEntropyLoss()(z, np.array([1])) == pytest.approx(np.log(2), rel=1e-6)
+    t = fn.nn.functional.cross_entropy(fn.tensor(z), fn.tensor([0]))
+    assert t.item() == pytest.approx(np.log(2), rel=1e-6)
+    smoothed = _core.cross_entropy_forward(z, [1], 0.3, R["sum"])
+    assert smoothed == pytest.approx(0.7 * np.log(2) + 0.3 * ((big - 2 * big / 3) + np.log(2)),
+                                     rel=1e-6)
+
+
 def test_empty_inputs_reduce_like_torch():
     """Mean over nothing is 0/0 = NaN, as in PyTorch; the sum is 0. (The modules reject it.)"""
     empty = np.zeros(0, np.float32)

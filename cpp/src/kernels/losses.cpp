@@ -101,7 +101,9 @@ namespace {
 
 // One row of cross-entropy, logits z[C] (C >= 1), label y, smoothing e:
 // m = max z, s = sum_c exp(z_c - m), lse = m + log s;
-// returns l = (1 - e) (lse - z_y) + e (lse - mean_c z_c) when want_loss (else 0);
+// returns l = (1 - e) (lse - z_y) + e (lse - mean_c z_c) when want_loss (else 0),
+// as (m - z_y) + log s (PyTorch's order: -log_softmax), never m + log s first, which
+// loses log s next to a large m (logits of 1e20: loss 0 instead of log 2);
 // writes g = (softmax(z) - q) * scale, q = (1 - e) onehot(y) + e / C, unless g is nullptr.
 double cross_entropy_row(const kernels::RowKernels& k, float* g, const float* z, std::int64_t y,
                          index_t C, float e, float scale, bool want_loss) {
@@ -113,9 +115,9 @@ double cross_entropy_row(const kernels::RowKernels& k, float* g, const float* z,
     g[y] -= (1.0f - e) * scale;
   }
   if (!want_loss) return 0.0;
-  const double lse = m + std::log(s);
-  double l = (1.0 - e) * (lse - z[y]);
-  if (e != 0.0f) l += e * (lse - k.sum(z, C) / static_cast<double>(C));
+  const double log_s = std::log(s);
+  double l = (1.0 - e) * ((static_cast<double>(m) - z[y]) + log_s);
+  if (e != 0.0f) l += e * ((m - k.sum(z, C) / static_cast<double>(C)) + log_s);
   return l;
 }
 
