@@ -670,3 +670,63 @@ def test_frozen_parameters_stay_put_on_every_path(path, name, options):
     theirs = _frozen_run("tensor", name, options, w0, torch=torch)
     for key in w0:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize(("name", "options"), FROZEN_OPTIMIZERS,
+                         ids=[n for n, _ in FROZEN_OPTIMIZERS])
+@pytest.mark.parametrize(("key", "bad", "error"), [
+    ("lr", None, TypeError), ("lr", -1.0, ValueError), ("weight_decay", "x", TypeError),
+    ("maximize", "no", TypeError),
+])
+def test_a_bad_option_set_between_steps_raises_and_changes_nothing(name, options, key, bad,
+                                                                   error):
+    # param_groups[i][key] = bad used to fail inside the update after the step counts had
+    # moved (a later good step then used the wrong bias correction); now step() re-checks
+    # options that changed, with the constructor's errors, before touching any state.
+    def make():
+        p = Parameter(np.linspace(-1, 1, 6, dtype=np.float32))
+        return p, getattr(optim, name)([p], **options)
+
+    p, opt = make()
+    q, ref_opt = make()
+    for param in (p, q):
+        param.grad = fn.tensor(np.linspace(0.5, -0.5, 6, dtype=np.float32))
+    opt.step()
+    ref_opt.step()
+    good = opt.param_groups[0][key] if key in opt.param_groups[0] else None
+    opt.param_groups[0][key] = bad
+    with pytest.raises(error, match=f"argument '{key}'"):
+        opt.step()
+    np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    opt.param_groups[0][key] = good
+    opt.step()
+    ref_opt.step()
+    np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    assert opt.state[p].keys() == ref_opt.state[q].keys()
+    for k, v in opt.state[p].items():
+        np.testing.assert_array_equal(v, ref_opt.state[q][k], err_msg=k)
+
+
+@pytest.mark.parametrize(("name", "flag"), [("Adam", "amsgrad"), ("AdamW", "amsgrad"),
+                                            ("SGD", "nesterov"), ("SGD", "maximize"),
+                                            ("RMSprop", "centered"), ("Adagrad", "maximize")])
+def test_on_off_options_must_be_bools(name, flag):
+    p = Parameter(np.ones(2, np.float32))
+    with pytest.raises(TypeError, match=f"argument '{flag}' must be a bool, got str"):
+        getattr(optim, name)([p], lr=0.1, **{flag: "yes"})
+    getattr(optim, name)([p], lr=0.1, **{flag: np.bool_(False)})  # NumPy bools and 0 / 1 are fine
+    getattr(optim, name)([p], lr=0.1, **{flag: 0})
+
+
+def test_train_step_rechecks_options_before_any_update():
+    model = fn.nn.Sequential(fn.nn.Linear(3, 2))
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    step = fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(), opt)
+    x, y = np.ones((4, 3), np.float32), np.array([0, 1, 0, 1])
+    step(x, y)
+    before = model[0].weight.detach().numpy().copy()
+    opt.param_groups[0]["betas"] = (0.9, 1.5)
+    with pytest.raises(ValueError, match=r"argument 'betas\[1\]' must be in \[0, 1\)"):
+        step(x, y)
+    assert opt.state[model[0].weight]["step"] == 1
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), before)

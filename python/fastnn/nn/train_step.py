@@ -202,6 +202,7 @@ class TrainStep:
 
     def _prepare(self) -> list[tuple[dict[str, Any], list[tuple]]]:
         opt = self.optimizer
+        opt._recheck()
         return [(group, opt._group_tensors(group)) for group in opt.param_groups]
 
     def __call__(self, x: Any, y: Any) -> float:

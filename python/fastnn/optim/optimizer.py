@@ -14,6 +14,7 @@ update as a single span.
 from __future__ import annotations
 
 import copy
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, Union
@@ -27,6 +28,10 @@ from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
 
 ParamsT = Union[Iterable[Parameter], Iterable[dict[str, Any]]]
+
+
+# the on/off options of the optimizers (bools; the update kernels read them as such)
+_FLAGS = ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay")
 
 
 class Optimizer:
@@ -55,7 +60,8 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self._check_group(self.defaults)
+        self._check_all(self.defaults)
+        self._checked: list[tuple[dict[str, Any], tuple[Any, ...]]] = []  # see _recheck
         self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         name = type(self).__name__
@@ -166,9 +172,37 @@ class Optimizer:
         group = {k: v for k, v in param_group.items() if k != "params"}
         for key, default in self.defaults.items():
             group.setdefault(key, default)
-        self._check_group(group)
+        self._check_all(group)
         group["params"] = params
         self.param_groups.append(group)
+
+    def _check_all(self, group: dict[str, Any]) -> None:
+        """:meth:`_check_group` plus the on/off options, which must be bools."""
+        name = f"{type(self).__name__}()"
+        for flag in _FLAGS:
+            value = group.get(flag, False)
+            if not isinstance(value, (bool, np.bool_)) and not (
+                    isinstance(value, (int, np.integer)) and value in (0, 1)):
+                raise TypeError(f"{name}: argument '{flag}' must be a bool, got "
+                                f"{type(value).__name__} ({value!r})")
+        self._check_group(group)
+
+    def _recheck(self) -> None:
+        """Re-validates a group whose options were assigned since the last step (e.g.
+        ``param_groups[0]["lr"] = None``), before any state changes: a bad value raises
+        the constructor's error instead of failing inside the update after the step
+        counts moved. Values are compared by identity, so an unchanged group costs one
+        pass over its options."""
+        checked = self._checked
+        if len(checked) != len(self.param_groups):
+            checked[:] = [(g, ()) for g in self.param_groups]
+        for i, group in enumerate(self.param_groups):
+            last_group, last = checked[i]
+            values = tuple(group.values())
+            if last_group is not group or len(last) != len(values) or any(
+                    map(operator.is_not, last, values)):
+                self._check_all(group)
+                checked[i] = (group, tuple(group.values()))
 
     # -- stepping -------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -185,6 +219,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._recheck()
         for group in self.param_groups:
             stepping = self._stepping(group)
             if self._kind is None:
@@ -272,7 +307,7 @@ class Optimizer:
             new = copy.deepcopy({k: v for k, v in saved.items() if k != "params"})
             for key, default in self.defaults.items():
                 new.setdefault(key, default)
-            self._check_group(new)
+            self._check_all(new)
             new["params"] = group["params"]
             new_groups.append(new)
 
