@@ -322,3 +322,53 @@ def test_plan_refuses_add_layers_it_cannot_run():
         with pytest.raises(ValueError, match=match):
             _core.TrainPlan(layers, loss, opt)
     _core.TrainPlan([spec("linear"), spec("linear"), spec("add", 0)], loss, opt)  # fine
+
+
+class _Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+        self.drop = nn.Dropout(0.5)
+        self.scale = 1.0
+
+    def forward(self, x):
+        return self.fc(self.drop(x)) * self.scale
+
+
+def test_a_setting_assigned_between_steps_is_re_traced():
+    # The replay read `scale` and Dropout's p as constants of the trace: assigning them
+    # later kept training with the old values. A public attribute assignment bumps the
+    # module's version, which is part of the trace key.
+    m = _Scaled()
+    step = nn.TrainStep(m, nn.MSELoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    x, y = np.ones((8, 4), np.float32), np.zeros((8, 1), np.float32)
+    step(x, y)
+    step(x, y)
+    assert step.traced
+    m.scale = 0.0
+    assert step(x, y) == 0.0 and step(x, y) == 0.0 and step.traced
+    m.scale = 1.0
+    m.drop.p = 0.0  # no dropout: the step's output is the plain linear map
+    expected = m.fc(x)  # before the step updates fc
+    step(x, y)
+    np.testing.assert_allclose(step.output, expected, rtol=1e-6)
+
+
+def test_activation_settings_assigned_after_construction_take_effect():
+    a = nn.LeakyReLU(0.01)
+    a.negative_slope = 0.2
+    assert a(np.float32([-1.0])).tolist() == [pytest.approx(-0.2)]
+    assert a(fn.tensor([-1.0])).tolist() == [pytest.approx(-0.2)]
+    g = nn.GELU()
+    g.approximate = "tanh"
+    np.testing.assert_allclose(g(np.float32([1.0])), nn.GELU("tanh")(np.float32([1.0])))
+    g.approximate = "erf"
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        g(np.float32([1.0]))
+    m = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 2))
+    step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    x, y = np.ones((4, 3), np.float32), np.array([0, 1, 0, 1])
+    step(x, y)
+    m[1].negative_slope = 0.3  # the one-call plan holds the slope it was built with
+    with pytest.raises(RuntimeError, match="changed since this step was built"):
+        step(x, y)

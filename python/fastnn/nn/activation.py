@@ -26,10 +26,10 @@ class _Elementwise(Module):
     """An element-wise activation: forward ``y = f(x)``, backward ``dx = dy f'(x)``."""
 
     _act: Any = _Act.identity
+    _param = 0.0  # the kernels' parameter (LeakyReLU's slope), read at every call
 
     def __init__(self) -> None:
         super().__init__()
-        self._param = 0.0
         self._x: np.ndarray | None = None
         self._y: np.ndarray | None = None
 
@@ -103,8 +103,12 @@ class LeakyReLU(_Elementwise):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = check_number(negative_slope, "LeakyReLU()", "negative_slope")
-        self._param = self.negative_slope
         self.inplace = bool(inplace)
+
+    @property
+    def _param(self) -> float:  # type: ignore[override]
+        """``negative_slope`` as the kernels read it (assigning the attribute takes effect)."""
+        return check_number(self.negative_slope, "LeakyReLU", "negative_slope")
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -169,7 +173,14 @@ class GELU(_Elementwise):
             raise ValueError(f"GELU(): argument 'approximate' must be 'none' or 'tanh', "
                              f"got {approximate!r}")
         self.approximate = approximate
-        self._act = _Act.gelu if approximate == "none" else _Act.gelu_tanh
+
+    @property
+    def _act(self) -> Any:  # type: ignore[override]
+        """The kernel for ``approximate`` (assigning the attribute takes effect)."""
+        if self.approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: attribute 'approximate' must be 'none' or 'tanh', got "
+                             f"{self.approximate!r}")
+        return _Act.gelu if self.approximate == "none" else _Act.gelu_tanh
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

@@ -112,16 +112,20 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_version", 0)
 
     # -- registration -------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__:
+        d = self.__dict__
+        if "_parameters" not in d:
             raise AttributeError(
                 f"cannot assign '{name}' before Module.__init__() is called "
                 f"(call super().__init__() first in {type(self).__name__}.__init__)"
             )
-        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        buffers = self.__dict__["_buffers"]
+        if name[:1] != "_":  # a public setting changed (Dropout.p, a scale): traced steps
+            d["_version"] = d.get("_version", 0) + 1  # that read it as a constant re-trace
+        params, modules = d["_parameters"], d["_modules"]
+        buffers = d["_buffers"]
         if name in buffers and not isinstance(value, (Parameter, Module)):
             if value is not None and not isinstance(value, (Tensor, np.ndarray)):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "

@@ -39,15 +39,19 @@ def _leaves(model: Module, path: str) -> list[tuple[str, Module]]:
     return out
 
 
-def _module_state(model: Module) -> tuple[tuple[bool, ...], tuple[int, ...]]:
-    """Every submodule's train/eval flag and the identity of every parameter: what a
-    traced program depends on besides the input shapes (one pass, no generators)."""
-    flags: list[bool] = []
+def _module_state(model: Module) -> tuple[tuple[Any, ...], tuple[int, ...]]:
+    """Every submodule's train/eval flag and settings version (bumped by any public
+    attribute assignment: ``m.scale = 0.5``, ``drop.p = 0.1``), and the identity of every
+    parameter: what a traced program depends on besides the input shapes (one pass, no
+    generators)."""
+    flags: list[Any] = []
     params: list[int] = []
     stack = [model]
     while stack:
         m = stack.pop()
-        flags.append(m.training)
+        d = m.__dict__
+        flags.append(d["training"])
+        flags.append(d.get("_version", 0))
         params.extend(map(id, m._parameters.values()))
         stack.extend(m._modules.values())
     return tuple(flags), tuple(params)
@@ -165,6 +169,9 @@ class TrainStep:
                 specs = None
             if specs is not None:
                 self._top = tuple(model._modules.values())
+                # what the plan copied from the activations (LeakyReLU's slope, GELU's form)
+                self._settings = [(m, m._act, m._param) for _, m in leaves
+                                  if isinstance(m, _Elementwise)]
                 self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
                 self._plan = _core.TrainPlan(specs, _LOSS_KINDS[type(loss_fn)],
                                              type(optimizer)._kind)
@@ -212,6 +219,11 @@ class TrainStep:
         if tuple(self.model._modules.values()) != self._top:
             raise RuntimeError("TrainStep: the model's layers changed since this step was built; "
                                "build a new TrainStep")
+        for m, act, param in self._settings:
+            if m._act is not act or m._param != param:
+                raise RuntimeError(f"TrainStep: {m!r} changed since this step was built (its "
+                                   "kernel settings are part of the plan); build a new "
+                                   "TrainStep")
         if self._labels:
             y = np.asarray(y)
             if y.dtype.kind not in "iu":
