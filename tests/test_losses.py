@@ -210,6 +210,19 @@ def test_kernel_bad_arguments():
     with pytest.raises(ValueError, match=r"should be between 0 and 1, got nan"):
         _core.bce_backward(np.empty(1, np.float32), np.float32([np.nan]), np.float32([1]),
                            R["mean"])
+    # targets too (torch: "all elements of target should be between 0 and 1"; a target of
+    # 2 gave a negative loss), on both kernels and on every path above them
+    with pytest.raises(ValueError, match=r"'target' .* of target should be between 0 and 1, "
+                                         r"got 2.0+ at index 1"):
+        _core.bce_forward(np.float32([0.5, 0.5]), np.float32([0, 2]), R["mean"])
+    with pytest.raises(ValueError, match=r"of target should be between 0 and 1, got -0.5"):
+        _core.bce_backward(np.empty(1, np.float32), np.float32([0.5]), np.float32([-0.5]),
+                           R["mean"])
+    with pytest.raises(ValueError, match="of target should be between 0 and 1"):
+        fn.nn.BCELoss()(fn.tensor([0.9], requires_grad=True), fn.tensor([2.0]))
+    with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
+        fn.nn.functional.binary_cross_entropy(fn.tensor([0.9]), fn.tensor([np.nan]),
+                                              weight=fn.tensor([1.0]))
     g = np.empty((3, 4), np.float32)
     with pytest.raises(IndexError, match=r"cross_entropy_forward_backward\(\): Target 4 is out"):
         _core.cross_entropy_forward_backward(g, z, [0, 4, 1], 0.0, R["mean"])

@@ -8,11 +8,12 @@
 //   cross_entropy_forward_backward(grad, logits, labels, label_smoothing, reduction) -> float
 //                                                     both in one pass, grad written
 // Element-wise losses take flat arrays (the Python layer checks the N-d shapes and
-// passes reshape(-1) views). Probabilities outside [0, 1] (BCE) raise ValueError;
+// passes reshape(-1) views). BCE probabilities or targets outside [0, 1] raise ValueError;
 // class labels outside [0, C) raise IndexError, as in PyTorch.
 #include <pybind11/pybind11.h>
 
 #include <string>
+#include <tuple>
 
 #include "checks.h"
 #include "fastnn/losses.h"
@@ -26,14 +27,19 @@ namespace {
 using Forward = double (*)(const float*, const float*, index_t, Reduction);
 using Backward = void (*)(float*, const float*, const float*, index_t, Reduction);
 
-// BCE takes probabilities: PyTorch rejects anything outside [0, 1] (NaN included).
-void require_probabilities(const FloatArray& p, const char* f) {
-  const float* d = p.data();
-  for (py::ssize_t i = 0; i < p.shape(0); ++i) {
-    if (!(d[i] >= 0.0f && d[i] <= 1.0f))
-      throw py::value_error(std::string(f) + "(): argument 'pred' must hold probabilities: all "
-                            "elements of input should be between 0 and 1, got " +
-                            std::to_string(d[i]) + " at index " + std::to_string(i));
+// BCE takes probabilities and targets in [0, 1]: PyTorch rejects anything outside (NaN
+// included) in either (a target of 2 gave a negative loss).
+void require_probabilities(const FloatArray& p, const FloatArray& t, const char* f) {
+  for (const auto& [a, arg, what] : {std::tuple{&p, "pred", "input"},
+                                     std::tuple{&t, "target", "target"}}) {
+    const float* d = a->data();
+    for (py::ssize_t i = 0; i < a->shape(0); ++i) {
+      if (!(d[i] >= 0.0f && d[i] <= 1.0f))
+        throw py::value_error(std::string(f) + "(): argument '" + arg + "' must hold "
+                              "probabilities: all elements of " + what + " should be between "
+                              "0 and 1, got " + std::to_string(d[i]) + " at index " +
+                              std::to_string(i));
+    }
   }
 }
 
@@ -50,7 +56,7 @@ void bind_elementwise(py::module_& m, const std::string& name, Forward fwd, Back
         require_ndim(pred, 1, f, "pred");
         FloatArray target = float_input(target_obj, f, "target");
         require_shape(target, {pred.shape(0)}, f, "target");
-        if (probabilities) require_probabilities(pred, f);
+        if (probabilities) require_probabilities(pred, target, f);
         py::gil_scoped_release release;
         return fwd(pred.data(), target.data(), pred.shape(0), r);
       },
@@ -69,7 +75,7 @@ void bind_elementwise(py::module_& m, const std::string& name, Forward fwd, Back
         require_shape(grad, {pred.shape(0)}, f, "grad");
         require_no_overlap(grad, pred, f, "grad", "pred");
         require_no_overlap(grad, target, f, "grad", "target");
-        if (probabilities) require_probabilities(pred, f);
+        if (probabilities) require_probabilities(pred, target, f);
         py::gil_scoped_release release;
         bwd(grad.mutable_data(), pred.data(), target.data(), pred.shape(0), r);
       },

@@ -568,8 +568,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
             and x._data.size):
         return _kernel_loss(x, t._data, reduction, _core.bce_forward, _core.bce_backward)
     xd = x._data
-    if np.any((xd < 0) | (xd > 1)):
+    if not np.all((xd >= 0) & (xd <= 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    td = t._data
+    if not np.all((td >= 0) & (td <= 1)):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     from . import ops_math
     log_p = ops_math.clamp(ops_math.log(x), min=-100)
     log_q = ops_math.clamp(ops_math.log(1 - x), min=-100)
