@@ -606,6 +606,23 @@ def test_regression_losses_at_infinite_differences_and_broadcasting():
         fn.nn.L1Loss()(fn.ones(3, 1, requires_grad=True), fn.zeros(3))
 
 
+def test_infinite_delta_and_beta_are_all_quadratic_as_torch():
+    # delta = inf: Huber is 0.5 d^2 (torch's gradient d / n); the unused linear branch
+    # used to contribute inf * 0 = NaN. beta = inf: SmoothL1 is 0 with gradient 0.
+    d = np.float32([1.0, -2.0, 3.0])
+    for huber in (fn.nn.HuberLoss(delta=float("inf")),):
+        x = fn.tensor(d, requires_grad=True)
+        value = huber(x, fn.zeros(3))
+        value.backward()
+        assert value.item() == pytest.approx(0.5 * (d.astype(np.float64) ** 2).mean())
+        np.testing.assert_allclose(x.grad.numpy(), d / 3, rtol=1e-6)
+        assert huber(d, np.zeros(3, np.float32)) == pytest.approx(value.item())
+        np.testing.assert_allclose(huber.backward(), d / 3, rtol=1e-6)
+    x = fn.tensor(d, requires_grad=True)
+    fn.nn.SmoothL1Loss(beta=float("inf"))(x, fn.zeros(3)).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 0])
+
+
 def test_label_smoothing_with_every_target_ignored_leaves_the_weights_alone(rng):
     import warnings
 

@@ -549,6 +549,8 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     _warn_broadcast(x, t)
     from .ops_shape import where
     d = x - t
+    if delta == float("inf"):  # all quadratic: the linear branch's gradient would be inf * 0
+        return _reduce_loss(0.5 * d * d, reduction)
     ad = d.abs()
     inside = ad <= delta
     dq = _quadratic_part(d, inside)
