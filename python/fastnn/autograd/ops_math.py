@@ -76,7 +76,9 @@ def _broadcasting(ufunc: Any, ad: Any, bd: Any) -> Any:
     add, sub and mul write the same try inline: they are the hot ops, and a call costs."""
     try:
         return ufunc(ad, bd)
-    except ValueError:
+    except ValueError as e:
+        if "broadcast" not in str(e):  # e.g. NumPy's integer ** negative integer: torch's
+            raise RuntimeError(str(e)) from None  # RuntimeError with the same text
         raise broadcast_error(np.shape(ad), np.shape(bd)) from None
 
 
@@ -226,12 +228,12 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode not in ("floor", "trunc"):
             raise ValueError(f"div(): rounding_mode must be None, 'floor' or 'trunc', got "
                              f"{rounding_mode!r}")
+        kinds = {getattr(x, "dtype", np.dtype(type(x))).kind for x in (ad, bd)}
+        if kinds <= {"i", "u", "b"}:
+            return _result(_integer_division(ad, bd, rounding_mode), None, ())
         with np.errstate(divide="ignore", invalid="ignore"):
             q = _broadcasting(np.true_divide, ad, bd)
             q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
-        kinds = {getattr(x, "dtype", np.dtype(type(x))).kind for x in (ad, bd)}
-        if kinds <= {"i", "u", "b"}:
-            q = q.astype(np.int64)
         return _result(_fix(q, at, bt), None, ())
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.true_divide, ad, bd), at, bt)
@@ -272,9 +274,25 @@ def floordiv(a: Any, b: Any) -> Tensor:
     return div(a, b, rounding_mode="floor")
 
 
+def _integer_division(ad: Any, bd: Any, rounding_mode: str) -> np.ndarray:
+    """Exact int64 quotient of integer operands, rounded as ``rounding_mode`` says (not
+    through float64, which loses digits above 2**53); a zero divisor raises as in torch."""
+    a = np.asarray(ad).astype(np.int64, copy=False)
+    b = np.asarray(bd).astype(np.int64, copy=False)
+    if not np.all(b):
+        raise RuntimeError("ZeroDivisionError")
+    q = _broadcasting(np.floor_divide, a, b)
+    if rounding_mode == "trunc":  # floor rounds negative quotients down: one up if inexact
+        q = q + ((q * b != a) & ((a < 0) != (b < 0)))
+    return np.asarray(q, np.int64)
+
+
 def remainder(a: Any, b: Any) -> Tensor:
     ad, at = operand(a)
     bd, bt = operand(b)
+    kinds = {getattr(x, "dtype", np.dtype(type(x))).kind for x in (ad, bd)}
+    if kinds <= {"i", "u", "b"} and not np.all(bd):
+        raise RuntimeError("ZeroDivisionError")
     return _result(_fix(_broadcasting(np.mod, ad, bd), at, bt), None, ())
 
 

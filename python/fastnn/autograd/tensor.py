@@ -241,6 +241,9 @@ class Tensor:
             g = np.ones(self._data.shape, self._data.dtype)
         else:
             g = np.asarray(gradient._data if isinstance(gradient, Tensor) else gradient)
+            if g.dtype.kind not in "fiub":
+                raise TypeError(f"backward(): argument 'gradient' must be numeric, got dtype "
+                                f"{g.dtype}")
             if g.shape != self._data.shape:
                 raise RuntimeError(f"backward(): Mismatch in shape: grad_output[0] has a shape "
                                    f"of {tuple(g.shape)} and output[0] has a shape of "
