@@ -463,3 +463,35 @@ def test_numpy_path_backward_refuses_a_module_at_two_positions(rng):
     out = m(fn.from_numpy(x))  # autograd: fine
     out.sum().backward()
     assert np.isfinite(m[0].weight.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 3, 4), (2, 0, 3)])
+@pytest.mark.parametrize("make", [lambda: fn.nn.Flatten(), lambda: fn.nn.Softmax(dim=-1),
+                                  lambda: fn.nn.LogSoftmax(dim=-1), lambda: fn.nn.Softmax(dim=0),
+                                  lambda: fn.nn.LogSoftmax(dim=1)])
+def test_zero_size_inputs_give_empty_outputs_as_torch(make, shape):
+    # an empty batch (or an empty class dimension) used to fail inside NumPy
+    m = make()
+    x = np.zeros(shape, np.float32)
+    y = m(x)
+    assert m.backward(np.zeros(y.shape, np.float32)).shape == shape
+    t = fn.zeros(*shape, requires_grad=True)
+    out = m(t)
+    assert out.shape == y.shape
+    out.sum().backward()
+    assert t.grad.shape == shape
+    torch = pytest.importorskip("torch")
+    tm = {"Flatten": lambda: torch.nn.Flatten(), "Softmax": lambda: torch.nn.Softmax(m.dim),
+          "LogSoftmax": lambda: torch.nn.LogSoftmax(m.dim)}[type(m).__name__]()
+    assert tuple(tm(torch.zeros(shape)).shape) == y.shape
+
+
+def test_flatten_backward_checks_the_gradient_shape():
+    f = fn.nn.Flatten()
+    f(np.zeros((2, 3, 4), np.float32))
+    for bad in ((4, 6), (2, 5)):  # (4, 6) has the right size: it was silently reshaped
+        with pytest.raises(ValueError, match=r"last forward's output \(2, 12\), got"):
+            f.backward(np.zeros(bad, np.float32))
+    assert f.backward(np.ones((2, 12), np.float32)).shape == (2, 3, 4)
+    with pytest.raises(RuntimeError, match="before forward"):
+        fn.nn.Flatten().backward(np.zeros((2, 3), np.float32))

@@ -343,6 +343,18 @@ def _softmax_vjp(node, g):
     return (y * (g - np.sum(g * y, axis=axis, keepdims=True)),)
 
 
+def _empty_vjp(node, g):
+    return (g,)
+
+
+def _empty_like_result(x: Tensor) -> Tensor:
+    """The (empty) result of a normalisation over a Tensor with no elements."""
+    y = np.empty(x._data.shape, x._data.dtype if x._data.dtype.kind == "f" else _F32)
+    if _state.enabled and x._rg:
+        return _result(y, _empty_vjp, (x,))
+    return _result(y, None, ())
+
+
 def _dim_of(x: Tensor, dim: Any, func: str) -> int:
     if dim is None:
         dim = 0 if x._data.ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
@@ -358,6 +370,8 @@ def softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
         from .ops_shape import reshape
         return reshape(softmax(reshape(x, 1), 0), ())
     axis = _dim_of(x, dim, "softmax")
+    if xd.size == 0:  # nothing to normalise: an empty result, as torch
+        return _empty_like_result(x)
     if xd.dtype == _F32:
         x2, moved = _rows(xd, axis)
         y2 = np.empty_like(x2)
@@ -387,6 +401,8 @@ def log_softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
         from .ops_shape import reshape
         return reshape(log_softmax(reshape(x, 1), 0), ())
     axis = _dim_of(x, dim, "log_softmax")
+    if xd.size == 0:
+        return _empty_like_result(x)
     shifted = xd - np.max(xd, axis=axis, keepdims=True)
     y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     if _state.enabled and x._rg:

@@ -77,7 +77,10 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x._data.shape
-    return reshape(x, shape[:s] + (-1 if 0 not in shape[s:e + 1] else 0,) + shape[e + 1:])
+    merged = 1
+    for n in shape[s:e + 1]:  # the product itself: -1 cannot be inferred beside a 0 dim
+        merged *= n
+    return reshape(x, shape[:s] + (merged,) + shape[e + 1:])
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:

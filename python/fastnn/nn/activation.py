@@ -321,6 +321,8 @@ class LogSoftmax(Softmax):
 
     @staticmethod
     def _rows_forward(x2: np.ndarray) -> np.ndarray:
+        if x2.size == 0:  # empty rows, or no rows: nothing to normalise
+            return x2.copy()
         shifted = x2 - x2.max(axis=1, keepdims=True)
         lse = np.log(np.exp(shifted).sum(axis=1, keepdims=True, dtype=np.float64))
         return (shifted - lse).astype(np.float32)

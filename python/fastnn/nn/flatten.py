@@ -34,20 +34,19 @@ class Flatten(Module):
         super().__init__()
         self.start_dim = check_int(start_dim, "Flatten()", "start_dim")
         self.end_dim = check_int(end_dim, "Flatten()", "end_dim")
-        self._shape: tuple[int, ...] | None = None
+        self._shape: tuple[int, ...] | None = None  # the last forward's input shape
+        self._out_shape: tuple[int, ...] | None = None  # and its output's
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
             return flatten(x, self.start_dim, self.end_dim)
         x = as_float32(x, "Flatten.forward()", "input")
-        self._shape = x.shape
-        return flatten(Tensor(x), self.start_dim, self.end_dim)._data
+        y = flatten(Tensor(x), self.start_dim, self.end_dim)._data
+        self._shape, self._out_shape = x.shape, y.shape
+        return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
-        g = as_float32(grad_out, "Flatten.backward()", "grad_out")
-        if self._shape is None:
-            return checked_grad(self, g, None)
-        return g.reshape(self._shape)
+        return checked_grad(self, grad_out, self._out_shape).reshape(self._shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
