@@ -5,6 +5,8 @@ test_vecmath.py reruns this file with FASTNN_ARCH forcing every other path."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 
@@ -530,6 +532,41 @@ def test_fit_with_metrics_over_batches_with_ignored_targets(rng):
     fast, eager = run(True), run(False)
     np.testing.assert_allclose(fast["loss"], eager["loss"], rtol=1e-6)
     assert fast["accuracy"] == eager["accuracy"]
+
+
+@pytest.mark.parametrize("options", [{"weight": [1.0, 5.0, 0.1]}, {"ignore_index": 1},
+                                     {"weight": [1.0, 5.0, 0.1], "ignore_index": 2},
+                                     {"ignore_index": -100}])
+def test_evaluate_and_fit_losses_are_the_dataset_mean_at_any_batch_size(rng, options):
+    # A mean loss with class weights or ignored targets divides by the summed weight of
+    # the targets it counts: batch means weighted by batch size depended on batch_size.
+    # accuracy skips the ignored targets as the loss does.
+    X = rng.standard_normal((60, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    if options.get("ignore_index") == -100:
+        y[rng.random(60) < 0.3] = -100
+        y[:7] = -100  # a whole batch of 7 ignored: no NaN in the dataset's loss
+    fn.manual_seed(0)
+    m = fn.nn.Sequential(fn.nn.Linear(5, 3))
+    loss = fn.nn.CrossEntropyLoss(**options)
+    results = [fn.evaluate(m, X, y, loss=loss, batch_size=b, metrics=["accuracy"])
+               for b in (7, 16, 60)]
+    logits = m(X).astype(np.float64)
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    keep = y != loss.ignore_index
+    w = np.asarray(options.get("weight", [1.0, 1.0, 1.0]))[y[keep]]
+    expected = -(w * logp[keep, y[keep]]).sum() / w.sum()
+    accuracy = (logits.argmax(1) == y)[keep].mean()
+    for r in results:
+        assert r["loss"] == pytest.approx(expected, rel=1e-5)
+        assert r["accuracy"] == pytest.approx(accuracy)
+    all_ignored = options.get("ignore_index") == -100  # batch 0's loss is NaN, as torch's
+    with pytest.warns(RuntimeWarning, match="loss is nan") if all_ignored else nullcontext():
+        history = fn.fit(m, X, y, loss=loss, optimizer=fn.optim.SGD(m.parameters(), lr=0.0),
+                         epochs=1, batch_size=7, metrics=["accuracy"], shuffle=False,
+                         verbose=0).history
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert history["accuracy"][0] == pytest.approx(accuracy)
 
 
 def test_class_weights_need_one_per_class_and_work_under_no_grad(rng):

@@ -756,8 +756,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         value, scale = np.asarray(per.sum(), x.dtype), wi[rows]
     else:
         total = wi.sum()
-        value = np.asarray(per.sum() / total, x.dtype)
-        scale = wi[rows] / total
+        with np.errstate(divide="ignore", invalid="ignore"):  # every target ignored: NaN,
+            value = np.asarray(per.sum() / total, x.dtype)   # silently, as torch
+            scale = wi[rows] / total
     if _state.enabled and x._rg:
         return _result(value, _nll_vjp, (x,), (x.shape, rows, labels, scale))
     return _result(value, None, ())

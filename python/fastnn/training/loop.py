@@ -164,21 +164,46 @@ def _eval_mode(model: nn.Module):
             object.__setattr__(m, "training", training)
 
 
+def _mean_divisor(loss: nn.Module, target: np.ndarray) -> float:
+    """What a mean-reduced ``loss`` divided this batch's total by: the batch size, or for
+    a classification loss with class weights or ``ignore_index`` the summed weight of the
+    targets it counted (PyTorch's weighted mean), so that batch means combine into the
+    dataset's mean whatever the batch size."""
+    n = len(target)
+    ignore = getattr(loss, "ignore_index", None)
+    if ignore is None or not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)):
+        return float(n)
+    y = np.asarray(target)
+    if y.ndim != 1 or y.dtype.kind not in "iuf":  # class probabilities: every row counts
+        return float(n)
+    y = y.astype(np.int64, copy=False)
+    counted = y[y != ignore]
+    weight = loss.weight
+    if weight is None:
+        return float(counted.size)
+    return float(np.asarray(weight, np.float64)[counted].sum())
+
+
 class _Averages:
     """Running loss and metric averages over the batches of one pass."""
 
     def __init__(self, loss: nn.Module, metric_fns: dict[str, MetricFn]) -> None:
+        self.loss = loss
         self.sum_reduction = getattr(loss, "reduction", "mean") == "sum"
         self.metric_fns = metric_fns
         self.loss_total = 0.0
-        self.samples = 0
+        self.samples = 0.0  # the mean losses' divisors, summed (_mean_divisor)
         self.metric_totals = {name: [0.0, 0] for name in metric_fns}
 
     def add(self, value: float, pred: np.ndarray | None, target: np.ndarray) -> None:
         """Adds one batch; ``pred`` is only read by metrics (``None`` when there are none)."""
-        n = len(target)
-        self.loss_total += value if self.sum_reduction else value * n
-        self.samples += n
+        if self.sum_reduction:
+            self.loss_total += value
+        else:
+            n = _mean_divisor(self.loss, target)
+            if n > 0:  # a batch of only ignored targets (loss NaN) counts for nothing
+                self.loss_total += value * n
+                self.samples += n
         for name, fn_ in self.metric_fns.items():
             s, c = fn_(pred, target)
             self.metric_totals[name][0] += s
@@ -188,12 +213,15 @@ class _Averages:
         """Adds up the totals of all ranks (distributed fit), in place."""
         totals = [self.loss_total, self.samples, *sum(self.metric_totals.values(), [])]
         totals = dist.sum(totals)
-        self.loss_total, self.samples = totals[0], int(totals[1])
+        self.loss_total, self.samples = totals[0], float(totals[1])
         for i, name in enumerate(self.metric_totals):
             self.metric_totals[name] = totals[2 + 2 * i : 4 + 2 * i]
 
     def logs(self, prefix: str = "") -> dict[str, float]:
-        loss = self.loss_total if self.sum_reduction else self.loss_total / max(self.samples, 1)
+        if self.sum_reduction:
+            loss = self.loss_total
+        else:
+            loss = self.loss_total / self.samples if self.samples > 0 else float("nan")
         out = {prefix + "loss": loss}
         for name, (s, c) in self.metric_totals.items():
             out[prefix + name] = s / max(c, 1)

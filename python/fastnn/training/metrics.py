@@ -5,6 +5,7 @@ Names: ``"accuracy"`` (alias ``"acc"``), ``"mse"``, ``"mae"``.
 ``accuracy`` follows Keras: with logits of shape (N, C), C > 1, it compares the
 argmax with integer labels; with a single output column (or 1-D output) it
 thresholds at 0.5 (probabilities) or at 0 when the loss is ``BCEWithLogitsLoss``.
+Targets equal to the loss's ``ignore_index`` (CrossEntropyLoss, NLLLoss) are not scored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ MetricFn = Callable[[np.ndarray, np.ndarray], "tuple[float, int]"]
 _ALIASES = {"acc": "accuracy", "mean_squared_error": "mse", "mean_absolute_error": "mae"}
 
 
-def _accuracy(logit_threshold: float) -> MetricFn:
+def _accuracy(logit_threshold: float, ignore_index: int | None = None) -> MetricFn:
     def accuracy(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
         target = np.asarray(target)
         if pred.ndim == 2 and pred.shape[1] > 1:
@@ -26,6 +27,8 @@ def _accuracy(logit_threshold: float) -> MetricFn:
             if labels.ndim == 2:  # one-hot or probability targets
                 labels = labels.argmax(axis=1)
             hits = pred.argmax(axis=1) == labels
+            if ignore_index is not None:  # targets the loss ignores are not scored either
+                hits = hits[labels != ignore_index]
         else:
             hits = (pred.reshape(-1) > logit_threshold) == (target.reshape(-1) > 0.5)
         return float(np.count_nonzero(hits)), int(hits.size)
@@ -50,7 +53,9 @@ def resolve_metrics(names: Iterable[str], loss: object) -> dict[str, MetricFn]:
     from ..nn import BCEWithLogitsLoss
 
     threshold = 0.0 if isinstance(loss, BCEWithLogitsLoss) else 0.5
-    table: dict[str, MetricFn] = {"accuracy": _accuracy(threshold), "mse": _mse, "mae": _mae}
+    ignore = getattr(loss, "ignore_index", None)
+    table: dict[str, MetricFn] = {"accuracy": _accuracy(threshold, ignore), "mse": _mse,
+                                  "mae": _mae}
     out: dict[str, MetricFn] = {}
     for name in names:
         if not isinstance(name, str):
