@@ -594,3 +594,15 @@ def test_malformed_cache_sizes_warn_and_keep_the_detected_ones(value, warned):
                        check=True)
     assert (r.stdout.strip() == "env") == (value == "4K,16K,64K")
     assert (f"RuntimeWarning: FASTNN_CACHE_SIZES='{value}' is not" in r.stderr) == warned, r.stderr
+
+
+def test_matmul_flag_and_tensor_out_errors_name_the_argument():
+    a = np.ones((2, 3), np.float32)
+    with pytest.raises(TypeError, match="argument 'trans_a' must be a bool, got str"):
+        fn.matmul(a, a, trans_a="yes")
+    with pytest.raises(ValueError, match=r"argument 'out' must have shape \(2, 2\), got \(3, 3\)"):
+        fn.matmul(fn.tensor(a), a.T, out=np.empty((3, 3), np.float32))
+    with pytest.raises(TypeError, match="argument 'out' must be a Tensor or numpy.ndarray"):
+        fn.matmul(fn.tensor(a), a.T, out=[1])
+    assert fn.matmul(a, a, trans_b=np.bool_(True)).shape == (2, 2)
+    assert fn.matmul(fn.tensor(a), a, trans_b=1).shape == (2, 2)

@@ -730,3 +730,49 @@ def test_train_step_rechecks_options_before_any_update():
         step(x, y)
     assert opt.state[model[0].weight]["step"] == 1
     np.testing.assert_array_equal(model[0].weight.detach().numpy(), before)
+
+
+def test_load_state_dict_refuses_malformed_dicts_with_clear_errors():
+    # these used to load and then fail inside step() (KeyError: 'exp_avg', a TypeError)
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p])
+    p.grad = fn.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    groups = sd["param_groups"]
+    cases = [
+        ({"state": [1], "param_groups": groups}, "'state' must be a dict"),
+        ({"state": sd["state"], "param_groups": 5}, "'param_groups' must be a list of dicts"),
+        ({"state": sd["state"], "param_groups": [{"lr": 0.1}]}, "each with a 'params' list"),
+        ({"state": {0: {"step": 1, "exp_avg": np.zeros(3)}}, "param_groups": groups},
+         r"lacks \['exp_avg_sq'\]"),
+        ({"state": {0: {"step": 1, "exp_avg": [0, 0, 0], "exp_avg_sq": [0, 0]}},
+          "param_groups": groups}, r"'exp_avg_sq' has shape \(2,\)"),
+        ({"state": {0: {"step": "x", "exp_avg": [0] * 3, "exp_avg_sq": [0] * 3}},
+          "param_groups": groups}, "'step' must be a number"),
+        ({"state": {0: {"step": 1, "exp_avg": ["a"] * 3, "exp_avg_sq": [0] * 3}},
+          "param_groups": groups}, "'exp_avg' must be numeric"),
+    ]
+    for bad, match in cases:
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(bad)
+    opt.load_state_dict({"state": {0: {"step": 1, "exp_avg": [0.0] * 3, "exp_avg_sq": [0.0] * 3}},
+                         "param_groups": groups})  # lists load as arrays
+    opt.step()
+    assert opt.state[p]["step"] == 2
+
+
+def test_a_strided_or_read_only_gradient_assignment_is_copied_in():
+    # kernels accumulate into .grad in place: such arrays failed later with an internal
+    # "argument 'dW' must be C-contiguous" (or wrote into a read-only array)
+    lin = fn.nn.Linear(3, 2)
+    x, g = np.ones((4, 3), np.float32), np.ones((4, 2), np.float32)
+    read_only = np.ones((2, 3), np.float32)
+    read_only.flags.writeable = False
+    for grad in (np.asfortranarray(np.ones((2, 3), np.float32)),
+                 np.ones((3, 2), np.float32).T, read_only):
+        lin.weight.grad = grad
+        lin(x)
+        lin.backward(g)
+        np.testing.assert_array_equal(lin.weight.grad.numpy(), np.full((2, 3), 5.0))
+    assert read_only.sum() == 6

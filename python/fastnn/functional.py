@@ -66,6 +66,8 @@ def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
         >>> matmul(x, y, trans_a=True, out=out) is out  # x.T @ y
         True
     """
+    if type(trans_a) is not bool or type(trans_b) is not bool:
+        trans_a, trans_b = _flag(trans_a, "trans_a"), _flag(trans_b, "trans_b")
     if isinstance(a, Tensor) or isinstance(b, Tensor):  # the autograd op (PyTorch's matmul)
         if trans_a:
             a = a.t() if isinstance(a, Tensor) else np.asarray(a).T
@@ -73,7 +75,27 @@ def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
             b = b.t() if isinstance(b, Tensor) else np.asarray(b).T
         result = ops_nn.matmul(a, b)
         if out is not None:
+            _check_out(out, result)
             out.copy_(result) if isinstance(out, Tensor) else np.copyto(out, result._data)
             return out
         return result
     return _core.matmul(a, b, trans_a, trans_b, out)
+
+
+def _flag(value: Any, name: str) -> bool:
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer))
+                                               and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"matmul(): argument '{name}' must be a bool, got {type(value).__name__}")
+
+
+def _check_out(out: Any, result: Tensor) -> None:
+    """``out`` for a product computed on Tensors: a float Tensor or ndarray of its shape."""
+    if not isinstance(out, (Tensor, np.ndarray)):
+        raise TypeError(f"matmul(): argument 'out' must be a Tensor or numpy.ndarray, got "
+                        f"{type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        raise ValueError(f"matmul(): argument 'out' must have shape {tuple(result.shape)}, got "
+                         f"{tuple(out.shape)}")
+    if np.dtype(out.dtype).kind != "f":
+        raise TypeError(f"matmul(): argument 'out' must be a float array, got {out.dtype}")

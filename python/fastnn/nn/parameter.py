@@ -100,10 +100,15 @@ class Parameter(Tensor):
                              f"got {shape_str(arr.shape)}")
         if arr.dtype != np.float32:
             raise TypeError(f"Parameter.grad: expected dtype float32, got {arr.dtype}")
+        if not (arr.flags.c_contiguous and arr.flags.writeable):
+            # kernels accumulate into .grad in place: a strided or read-only array is
+            # copied into the parameter's own buffer instead of failing there later
+            self._gbuf[...] = arr
+            self._grad = self._gview
+            return
         self._grad = value if isinstance(value, Tensor) else _wrap(arr)
-        if arr.flags.c_contiguous and arr.flags.writeable:  # the new array becomes the buffer
-            self._gbuf = arr
-            self._gview = self._grad
+        self._gbuf = arr  # the new array becomes the buffer
+        self._gview = self._grad
 
     def _grad_sink(self) -> np.ndarray:
         """The array kernels accumulate into: ``.grad``'s, or the own buffer zeroed."""

@@ -45,6 +45,8 @@ class Adagrad(Optimizer):
 
     _kind = _core.OptimKind.adagrad
 
+    _state_keys = ("step", "sum")
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, *, maximize: bool = False) -> None:

@@ -51,6 +51,8 @@ class Adam(Optimizer):
 
     _kind = _core.OptimKind.adam
 
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
+
     def __init__(self, params: ParamsT, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *, maximize: bool = False,

@@ -78,6 +78,9 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    # what every started parameter state holds (load_state_dict checks for them)
+    _state_keys: tuple[str, ...] = ()
+
     # -- hooks for subclasses -------------------------------------------------
     def _check_group(self, group: dict[str, Any]) -> None:
         """Raises ``TypeError`` / ``ValueError`` for a bad hyper-parameter in ``group``."""
@@ -288,6 +291,20 @@ class Optimizer:
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                for g in saved_groups):
+            raise ValueError(f"{name}: 'param_groups' must be a list of dicts, each with a "
+                             "'params' list")
+        if not isinstance(state_dict["state"], dict) or not all(
+                isinstance(v, dict) for v in state_dict["state"].values()):
+            raise ValueError(f"{name}: 'state' must be a dict of per-parameter dicts")
+        for key, saved_state in state_dict["state"].items():
+            missing = [k for k in self._state_keys if k not in saved_state]
+            if saved_state and missing:
+                raise ValueError(f"{name}: the state of parameter {key!r} lacks {missing} "
+                                 f"({type(self).__name__} keeps {list(self._state_keys)} per "
+                                 "parameter)")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
                 f"{name}: the state dict has {len(saved_groups)} parameter group(s), "
@@ -340,9 +357,16 @@ def _zero_grad(p: Tensor, set_to_none: bool) -> None:
 def _load_value(value: Any, p: Parameter, key: str, where: str) -> Any:
     """Copies one saved state entry: ``step`` as int, buffers as float32 arrays of p's shape."""
     if key == "step":
-        return int(float(value))
-    if hasattr(value, "__array__"):  # NumPy arrays, and tensors from a PyTorch state dict
-        arr = np.array(np.asarray(value), dtype=np.float32, order="C", copy=True)
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: state 'step' must be a number, got {value!r}") from None
+    if hasattr(value, "__array__") or isinstance(value, (list, tuple)):
+        # NumPy arrays, tensors from a PyTorch state dict, nested lists
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fiub":
+            raise ValueError(f"{where}: state '{key}' must be numeric, got dtype {arr.dtype}")
+        arr = np.array(arr, dtype=np.float32, order="C", copy=True)
         if arr.shape != p.shape:
             raise ValueError(
                 f"{where}: state '{key}' has shape {shape_str(arr.shape)}, "

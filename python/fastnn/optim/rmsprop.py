@@ -51,6 +51,8 @@ class RMSprop(Optimizer):
 
     _kind = _core.OptimKind.rmsprop
 
+    _state_keys = ("step", "square_avg")
+
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, *, maximize: bool = False) -> None:
