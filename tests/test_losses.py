@@ -729,3 +729,17 @@ def test_new_layers_train_in_train_step_and_fit(rng):
                      optimizer=fn.optim.Adam(reg.parameters(), lr=0.05), epochs=20,
                      verbose=0).history["loss"]
     assert np.isfinite(history).all() and history[-1] < 0.5 * history[0]
+
+
+def test_labels_beyond_int64_and_non_numeric_weights_are_named():
+    # float labels of 1e20 and uint64 labels >= 2**63 wrapped to INT64_MIN in the message
+    z = np.zeros((2, 3), np.float32)
+    with pytest.raises(IndexError, match=r"Target 1e\+20 is out of bounds"):
+        fn.nn.CrossEntropyLoss()(z, np.array([0, 1e20]))
+    with pytest.raises(IndexError, match="Target 9223372036854775808 is out of bounds"):
+        fn.nn.CrossEntropyLoss()(z, np.array([0, 2 ** 63], np.uint64))
+    with pytest.raises(IndexError, match="Target 9223372036854775813 is out of bounds"):
+        _core.cross_entropy_forward(z, np.array([0, 2 ** 63 + 5], np.uint64), 0.0, R["mean"])
+    assert fn.nn.CrossEntropyLoss()(z, np.array([0, 2], np.uint64)) == pytest.approx(np.log(3))
+    with pytest.raises(TypeError, match="argument 'weight' must be numeric, got dtype <U1"):
+        fn.nn.CrossEntropyLoss(weight=["a", "b"])

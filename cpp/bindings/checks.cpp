@@ -1,6 +1,7 @@
 // checks.cpp: argument validation shared by every binding (see checks.h).
 #include "checks.h"
 
+#include <cstdint>
 #include <sstream>
 
 namespace fastnn::bind {
@@ -65,6 +66,12 @@ LabelArray label_input(const py::handle& obj, const char* func, const char* arg)
   if (k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have an integer dtype (class indices), got " +
                          std::string(py::str(a.dtype())));
+  if (k == 'u' && a.itemsize() == 8 && a.size() > 0) {  // above INT64_MAX: would wrap
+    const auto largest = a.attr("max")().cast<unsigned long long>();
+    if (largest > static_cast<unsigned long long>(INT64_MAX))
+      throw py::index_error(where(func, arg) + ": Target " + std::to_string(largest) +
+                            " is out of bounds");
+  }
   return converted<LabelArray>(a);
 }
 

@@ -228,20 +228,28 @@ def _class_weights(weight: Any, name: str) -> np.ndarray | None:
     """A per-class weight vector as float32 (1-D), or ``None``."""
     if weight is None:
         return None
-    w = np.array(weight._data if isinstance(weight, Tensor) else weight, np.float32)
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight)
+    if w.dtype.kind not in "fiub":
+        raise TypeError(f"{name}: argument 'weight' must be numeric, got dtype {w.dtype}")
+    w = np.array(w, np.float32)
     if w.ndim != 1:
         raise ValueError(f"{name}: argument 'weight' must be 1-D (one weight per class), got "
                          f"shape {shape_str(w.shape)}")
     return w
 
 
+_INT64_MAX = np.iinfo(np.int64).max
+
+
 def _class_labels(target: Any, name: str) -> np.ndarray:
     """Integer class labels as int64; float arrays are accepted if every value is integral."""
     t = np.asarray(target)
-    if t.dtype.kind in "iu":
+    if t.dtype.kind in "iu" or (t.dtype.kind == "f" and np.all(np.isfinite(t))
+                                and np.all(t == np.trunc(t))):
+        if t.size and (t.max() > _INT64_MAX or t.min() < -_INT64_MAX):  # would wrap in int64
+            bad = t.max() if t.max() > _INT64_MAX else t.min()
+            raise IndexError(f"{name}: Target {bad} is out of bounds")
         return t.astype(np.int64, copy=False)
-    if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.trunc(t)):
-        return t.astype(np.int64)
     raise TypeError(f"{name}: argument 'target' must hold integer class indices, got dtype "
                     f"{t.dtype}" + (" with non-integral values" if t.dtype.kind == "f" else ""))
 
