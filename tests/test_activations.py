@@ -299,7 +299,7 @@ def test_module_bad_arguments():
     with pytest.raises(TypeError, match=r"Softmax\(\): argument 'dim' must be an int"):
         fn.nn.Softmax(dim=None)
     for m in [fn.nn.ReLU(), fn.nn.Softmax(), fn.nn.Identity(), fn.nn.GELU()]:
-        with pytest.raises(RuntimeError, match="called before forward"):
+        with pytest.raises(RuntimeError, match="called before a forward"):
             m.backward(np.zeros(3))
         with pytest.raises(TypeError, match="real numeric dtype"):
             m(np.array([True, False]))

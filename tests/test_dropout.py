@@ -146,7 +146,7 @@ def test_module_bad_arguments():
     with pytest.raises(TypeError, match=r"argument 'p' must be a number"):
         fn.nn.Dropout("0.5")
     drop = fn.nn.Dropout()
-    with pytest.raises(RuntimeError, match=r"Dropout.backward\(\) called before forward"):
+    with pytest.raises(RuntimeError, match=r"Dropout.backward\(\) called before a forward"):
         drop.backward(np.zeros(3))
     with pytest.raises(TypeError, match=r"real numeric dtype"):
         drop(np.array(["a"]))

@@ -227,7 +227,7 @@ def test_module_bad_arguments():
     with pytest.raises(TypeError, match=r"argument 'bias' must be a bool"):
         fn.nn.Linear(2, 2, bias="yes")
     layer = fn.nn.Linear(3, 2)
-    with pytest.raises(RuntimeError, match=r"Linear.backward\(\) called before forward"):
+    with pytest.raises(RuntimeError, match=r"Linear.backward\(\) called before a forward"):
         layer.backward(np.zeros((1, 2)))
     with pytest.raises(ValueError, match=r"must have shape \(\*, 3\), got \(4, 5\)"):
         layer(np.zeros((4, 5)))

@@ -275,7 +275,7 @@ def test_modules_bad_arguments():
         fn.nn.NLLLoss(ignore_index=1.5)
     with pytest.raises(ValueError, match=r"label_smoothing' must be in \[0, 1\], got 1.1"):
         fn.nn.CrossEntropyLoss(label_smoothing=1.1)
-    with pytest.raises(RuntimeError, match=r"MSELoss.backward\(\) called before forward"):
+    with pytest.raises(RuntimeError, match=r"MSELoss.backward\(\) called before a forward"):
         fn.nn.MSELoss().backward()
     with pytest.raises(RuntimeError, match=r"CrossEntropyLoss.backward\(\) called before"):
         fn.nn.CrossEntropyLoss().backward()
@@ -384,7 +384,7 @@ def test_nll_loss_bad_arguments_and_repr():
         loss(np.zeros((0, 3)), np.zeros(0, int))
     with pytest.raises(TypeError, match="integer class indices"):
         loss(np.zeros((1, 3)), np.array([0.5]))
-    with pytest.raises(RuntimeError, match="called before forward"):
+    with pytest.raises(RuntimeError, match="called before a forward"):
         fn.nn.NLLLoss().backward()
     with pytest.raises(ValueError, match="'reduction' must be 'mean', 'sum' or 'none'"):
         fn.nn.NLLLoss(reduction="avg")
@@ -623,7 +623,7 @@ def test_regression_loss_arguments():
         fn.nn.SmoothL1Loss(beta=-1.0)
     with pytest.raises(ValueError, match=r"'pred' shape \(2,\) and 'target' shape \(3,\)"):
         fn.nn.L1Loss()(np.zeros(2), np.zeros(3))
-    with pytest.raises(RuntimeError, match="called before forward"):
+    with pytest.raises(RuntimeError, match="called before a forward"):
         fn.nn.L1Loss().backward()
 
 
@@ -680,7 +680,7 @@ def test_per_sample_backward_argument_errors():
         loss.backward(np.ones(3))
     with pytest.raises(ValueError):  # a failed forward leaves nothing for backward
         loss(np.ones(2), np.zeros(3))
-    with pytest.raises(RuntimeError, match="called before forward"):
+    with pytest.raises(RuntimeError, match="called before a forward"):
         loss.backward()
 
 

@@ -51,7 +51,7 @@ def test_layers_convert_inputs_once(rng, name):
 @pytest.mark.parametrize("name", LAYERS)
 def test_layers_backward_before_forward_and_empty_batch(name):
     m = LAYERS[name]()
-    with pytest.raises(RuntimeError, match=r"backward\(\) called before forward"):
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before a forward"):
         m.backward(np.zeros((2, 3)))
     y = m(np.zeros((0, 5)))
     assert y.shape[0] == 0
@@ -493,5 +493,5 @@ def test_flatten_backward_checks_the_gradient_shape():
         with pytest.raises(ValueError, match=r"last forward's output \(2, 12\), got"):
             f.backward(np.zeros(bad, np.float32))
     assert f.backward(np.ones((2, 12), np.float32)).shape == (2, 3, 4)
-    with pytest.raises(RuntimeError, match="before forward"):
+    with pytest.raises(RuntimeError, match="before a forward"):
         fn.nn.Flatten().backward(np.zeros((2, 3), np.float32))

@@ -348,3 +348,47 @@ def test_verbose_1_bar_counts_batches_and_shows_samples_per_second(monkeypatch):
     assert "4/4" in text and "batch" in text  # 64 training samples in batches of 16
     assert "samples/s" in text and "loss" in text and "val_accuracy" in text
     assert "64/64" not in text  # batches, not samples
+
+
+def test_errors_name_the_user_s_data_not_internal_steps():
+    # a wrong-width X was reported as "TrainStep(): argument 'x' ... got (32, 3)" (a batch
+    # under another name); 'mse' on class labels died in a NumPy reshape; a forward that
+    # left the Tensors said only "the loss is not a 0-d Tensor"
+    m = fn.nn.Sequential(fn.nn.Linear(3, 2))
+    y = np.zeros(8, np.int64)
+    opt = fn.optim.SGD(m.parameters(), lr=0.1)
+    wide = np.ones((8, 4), np.float32)
+    with pytest.raises(ValueError, match=r"fit\(\): argument 'X' has 4 features per sample "
+                                         r"\(shape \(8, 4\)\), but the model's first layer"):
+        fn.fit(m, wide, y, loss=fn.nn.CrossEntropyLoss(), optimizer=opt, verbose=0)
+    with pytest.raises(ValueError, match=r"argument 'validation_data\[0\]' has 5 features"):
+        fn.fit(m, np.ones((8, 3)), y, loss=fn.nn.CrossEntropyLoss(), optimizer=opt, verbose=0,
+               validation_data=(np.ones((2, 5)), y[:2]))
+    with pytest.raises(ValueError, match=r"evaluate\(\): argument 'X' has 4 features"):
+        fn.evaluate(m, wide, y, loss="cross_entropy")
+    with pytest.raises(ValueError, match=r"predict\(\): argument 'X' has 4 features"):
+        fn.predict(m, wide)
+    with pytest.raises(ValueError, match="metric 'mse' compares the model's outputs with "
+                                         "targets of the same size"):
+        fn.fit(m, np.ones((8, 3)), y, loss=fn.nn.CrossEntropyLoss(), optimizer=opt,
+               verbose=0, metrics=["mse"])
+
+    class LeavesTheGraph(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = fn.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.fc(x).detach().numpy()
+
+    model = LeavesTheGraph()
+    with pytest.raises(TypeError, match="forward returned a ndarray for a Tensor input"):
+        fn.fit(model, np.ones((8, 3)), y, loss=fn.nn.CrossEntropyLoss(),
+               optimizer=fn.optim.SGD(model.parameters(), lr=0.1), verbose=0)
+
+
+def test_tensor_dataset_names_a_zero_d_tensor():
+    with pytest.raises(ValueError, match="tensor 0 is 0-d"):
+        fn.utils.data.TensorDataset(fn.tensor(1.0))
+    with pytest.raises(ValueError, match="Size mismatch"):
+        fn.utils.data.TensorDataset(fn.zeros(3, 2), fn.zeros(2))

@@ -105,8 +105,15 @@ class TracedStep:
             loss = self.loss_fn(out, _wrap(y))
         finally:
             _state.trace = None
+        if not isinstance(out, Tensor):
+            raise TypeError(f"TrainStep: the model's forward returned a {type(out).__name__} "
+                            "for a Tensor input; a model trained by autograd computes with "
+                            "Tensor ops (a Module with its own backward() for NumPy arrays "
+                            "trains with the layer-by-layer loop)")
         if not isinstance(loss, Tensor) or loss.grad_fn is None or loss.ndim != 0:
-            raise TypeError("TrainStep: the loss is not a 0-d Tensor on the graph")
+            raise TypeError("TrainStep: the loss is not a 0-d Tensor on the graph (the "
+                            "model's output does not depend on its parameters through "
+                            "Tensor ops)")
         reason = None
         if log.escapes:
             reason = (f"the forward used {log.escapes[0]}, so its control flow or values may "

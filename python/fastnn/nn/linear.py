@@ -23,8 +23,10 @@ def checked_grad(module: Module, grad_out: Any, shape: tuple[int, ...] | None) -
     """
     name = f"{type(module).__name__}.backward()"
     if shape is None:
-        raise RuntimeError(f"{name} called before forward(): backward uses what the last "
-                           "forward cached, so run forward first")
+        raise RuntimeError(f"{name} called before a forward on NumPy arrays: backward uses "
+                           "what the last such forward cached, so run forward first (after a "
+                           "forward on fn.Tensors, call .backward() on the loss Tensor "
+                           "instead)")
     g = as_float32(grad_out, name, "grad_out")
     if g.shape != shape:
         raise ValueError(f"{name}: argument 'grad_out' must have the shape of the last forward's "

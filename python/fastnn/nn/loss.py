@@ -45,7 +45,9 @@ class _Loss(Module):
     def _begin_backward(self, grad_out: Any) -> tuple[np.ndarray, np.ndarray, float]:
         name = f"{type(self).__name__}.backward()"
         if self._cache is None:
-            raise RuntimeError(f"{name} called before forward(): call loss(pred, target) first")
+            raise RuntimeError(f"{name} called before a forward on NumPy arrays: call "
+                               "loss(pred, target) first (a loss computed on fn.Tensors "
+                               "returns a Tensor: call .backward() on that instead)")
         scale = check_number(grad_out, name, "grad_out")
         return self._cache[0], self._cache[1], scale
 

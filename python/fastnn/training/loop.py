@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
-from .._validation import as_float32, check_int, check_number
+from .._validation import as_float32, check_int, check_number, shape_str
 from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
@@ -135,8 +135,20 @@ def _check_model(model: Any, func: str) -> None:
         )
 
 
+def _check_width(model: nn.Module, X: np.ndarray, func: str, xname: str = "X") -> None:
+    """Raises when ``X``'s feature count cannot feed the model's first layer (a Linear at
+    the head of nested Sequentials), naming the data rather than an internal batch."""
+    first: Any = model
+    while isinstance(first, nn.Sequential) and len(first):
+        first = first[0]
+    if isinstance(first, nn.Linear) and X.ndim >= 2 and X.shape[-1] != first.in_features:
+        raise ValueError(f"{func}: argument '{xname}' has {X.shape[-1]} features per sample "
+                         f"(shape {shape_str(X.shape)}), but the model's first layer "
+                         f"({first!r}) takes {first.in_features}")
+
+
 def _check_xy(
-    X: Any, y: Any, func: str, xname: str = "X", yname: str = "y"
+    X: Any, y: Any, func: str, xname: str = "X", yname: str = "y", model: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     X = as_float32(X, func, xname)
     y = np.asarray(y)
@@ -149,6 +161,8 @@ def _check_xy(
             f"{func}: arguments '{xname}' and '{yname}' must have the same number of samples, "
             f"got {len(X)} and {len(y) if y.ndim else 'a scalar'}"
         )
+    if model is not None:
+        _check_width(model, X, func, xname)
     return X, y
 
 
@@ -364,7 +378,7 @@ def fit(
     if distributed:  # first: a bad argument on one rank then aborts the job (init's hook)
         init_distributed()
     _check_model(model, func)
-    X, y = _check_xy(X, y, func)
+    X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
     optimizer = _resolve_optimizer(optimizer, model)
     epochs = check_int(epochs, func, "epochs", low=0)
@@ -373,6 +387,8 @@ def fit(
     metric_fns = resolve_metrics(metrics, loss)
     callbacks = _check_callbacks(callbacks, func)
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
+    if val is not None and validation_data is not None:
+        _check_width(model, val[0], func, "validation_data[0]")
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP)
@@ -559,7 +575,7 @@ def evaluate(
     """
     func = "evaluate()"
     _check_model(model, func)
-    X, y = _check_xy(X, y, func)
+    X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size, func=func)
@@ -588,6 +604,7 @@ def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
     X = as_float32(X, func, "X")
     if X.ndim == 0:
         raise ValueError(f"{func}: argument 'X' must have at least 1 dimension, got a scalar")
+    _check_width(model, X, func)
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     autograd = uses_autograd(model)
     with _eval_mode(model):

@@ -36,13 +36,24 @@ def _accuracy(logit_threshold: float, ignore_index: int | None = None) -> Metric
     return accuracy
 
 
+def _difference(pred: np.ndarray, target: np.ndarray, name: str) -> np.ndarray:
+    """``pred - target`` in float64 for the regression metrics, which compare outputs with
+    targets of the same size (not class labels: those take ``"accuracy"``)."""
+    t = np.asarray(target, dtype=np.float64)
+    if t.size != pred.size:
+        raise ValueError(f"metric '{name}' compares the model's outputs with targets of the "
+                         f"same size; got outputs of shape {pred.shape} and targets of shape "
+                         f"{t.shape} (for class labels use metrics=['accuracy'])")
+    return pred.astype(np.float64) - t.reshape(pred.shape)
+
+
 def _mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
-    d = pred.astype(np.float64) - np.asarray(target, dtype=np.float64).reshape(pred.shape)
+    d = _difference(pred, target, "mse")
     return float(np.sum(d * d)), int(d.size)
 
 
 def _mae(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
-    d = pred.astype(np.float64) - np.asarray(target, dtype=np.float64).reshape(pred.shape)
+    d = _difference(pred, target, "mae")
     return float(np.sum(np.abs(d))), int(d.size)
 
 

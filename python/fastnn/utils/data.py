@@ -50,9 +50,13 @@ class TensorDataset(Dataset):
         ts = tuple(t if isinstance(t, Tensor) else as_tensor(t) for t in tensors)
         if not ts:
             raise ValueError("TensorDataset(): expected at least one tensor")
-        n = ts[0].shape[0] if ts[0].ndim else None
         for i, t in enumerate(ts):
-            if t.ndim == 0 or t.shape[0] != n:
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset(): tensor {i} is 0-d (a single value); its "
+                                 "samples are the rows along the first dimension")
+        n = ts[0].shape[0]
+        for i, t in enumerate(ts):
+            if t.shape[0] != n:
                 raise ValueError(f"TensorDataset(): Size mismatch between tensors: tensor 0 has "
                                  f"{n} rows, tensor {i} has shape {tuple(t.shape)}")
         self.tensors = ts
