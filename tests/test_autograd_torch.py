@@ -159,3 +159,14 @@ def test_inplace_ops_on_graph_match_torch():
         res.append((y.detach().numpy().copy(), x.grad.numpy().copy(), b.grad.numpy().copy()))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("make", "spec"), [
+    (lambda lib: lib.tensor(0.25), ""), (lambda lib: lib.tensor(0.1), ""),
+    (lambda lib: lib.tensor(3), ""), (lambda lib: lib.tensor(True), ""),
+    (lambda lib: lib.tensor(0.5), ".3f"), (lambda lib: lib.tensor(0.5), ">6"),
+    (lambda lib: lib.tensor(2.5).sum(), "e"),
+])
+def test_zero_d_tensors_format_as_their_value_as_torch(make, spec):
+    # print(f"loss {loss}") shows the number in torch, not "tensor(...)"
+    assert format(make(fn), spec) == format(make(torch), spec)

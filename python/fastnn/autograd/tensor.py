@@ -332,7 +332,10 @@ class Tensor:
         return id(self)
 
     def __format__(self, spec: str) -> str:
-        """``f"{loss:.4f}"`` formats a one-element Tensor's value, as in PyTorch."""
+        """A 0-d Tensor formats as its value (``f"{loss}"``, ``f"{loss:.4f}"``), as in
+        PyTorch; another one-element Tensor does with a format spec."""
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
         if spec and self._data.size == 1:
             return format(self._data.reshape(-1)[0].item(), spec)
         return format(repr(self), spec)
