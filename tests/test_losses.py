@@ -743,3 +743,77 @@ def test_labels_beyond_int64_and_non_numeric_weights_are_named():
     assert fn.nn.CrossEntropyLoss()(z, np.array([0, 2], np.uint64)) == pytest.approx(np.log(3))
     with pytest.raises(TypeError, match="argument 'weight' must be numeric, got dtype <U1"):
         fn.nn.CrossEntropyLoss(weight=["a", "b"])
+
+
+BCE_WEIGHTS = [
+    ("BCEWithLogitsLoss", {"pos_weight": [3.0, 0.5, 1.0]}),
+    ("BCEWithLogitsLoss", {"weight": [0.5, 2.0, 1.0], "pos_weight": [3.0, 0.5, 1.0]}),
+    ("BCEWithLogitsLoss", {"weight": 2.0}),
+    ("BCELoss", {"weight": [0.5, 2.0, 1.0]}),
+]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(("name", "options"), BCE_WEIGHTS)
+def test_bce_weights_match_float64_and_torch_on_both_paths(rng, name, options, reduction):
+    # nn.BCEWithLogitsLoss(pos_weight=...) (imbalanced labels) raised TypeError
+    z = rng.standard_normal((6, 3))
+    t = (rng.random((6, 3)) > 0.6).astype(np.float64)
+    x = z if name == "BCEWithLogitsLoss" else 1 / (1 + np.exp(-z))
+    w = np.asarray(options.get("weight", 1.0))
+    pw = np.asarray(options.get("pos_weight", 1.0))
+
+    def total(v):
+        if name == "BCEWithLogitsLoss":
+            log_p, log_q = -np.logaddexp(0, -v), -np.logaddexp(0, v)
+        else:
+            log_p, log_q = np.log(v), np.log1p(-v)
+        per = -w * (pw * t * log_p + (1 - t) * log_q)
+        return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+
+    loss = getattr(fn.nn, name)(reduction=reduction, **options)
+    x32, t32 = x.astype(np.float32), t.astype(np.float32)
+    np.testing.assert_allclose(loss(x32, t32), total(x), rtol=1e-5, atol=1e-6)
+    g = rng.standard_normal(x.shape) if reduction == "none" else 1.0
+    fd = ref.numerical_grad(lambda v: float((np.asarray(total(v)) * g).sum()), x, 1e-6)
+    np.testing.assert_allclose(loss.backward(g), fd, rtol=1e-4, atol=1e-5)
+    xt = fn.tensor(x32, requires_grad=True)
+    loss(xt, fn.tensor(t32)).backward(fn.tensor(np.asarray(g, np.float32)))
+    np.testing.assert_allclose(xt.grad.numpy(), fd, rtol=1e-4, atol=1e-5)
+    assert set(loss.state_dict()) == {k for k in ("weight", "pos_weight") if k in options}
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.nn, name)(reduction=reduction,
+                                     **{k: torch.tensor(v) for k, v in options.items()})
+    np.testing.assert_allclose(loss(x32, t32), theirs(torch.tensor(x32), torch.tensor(t32)),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_train_step_honours_bce_pos_weight_set_before_or_after_the_build(rng):
+    import warnings
+
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    t = (rng.random((16, 2)) > 0.7).astype(np.float32)
+    pw = np.float32([3.0, 0.5])
+
+    def losses(at_build):
+        fn.manual_seed(0)
+        m = fn.nn.Sequential(fn.nn.Linear(4, 8), fn.nn.ReLU(), fn.nn.Linear(8, 2))
+        loss = fn.nn.BCEWithLogitsLoss(pos_weight=pw if at_build else None)
+        step = fn.nn.TrainStep(m, loss, fn.optim.SGD(m.parameters(), lr=0.1))
+        loss.pos_weight = pw  # after the build: the one-call plan runs such batches eagerly
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return [step(x, t) for _ in range(3)]
+
+    fn.manual_seed(0)
+    m = fn.nn.Sequential(fn.nn.Linear(4, 8), fn.nn.ReLU(), fn.nn.Linear(8, 2))
+    opt = fn.optim.SGD(m.parameters(), lr=0.1)
+    eager = []
+    for _ in range(3):
+        opt.zero_grad()
+        value = fn.nn.BCEWithLogitsLoss(pos_weight=pw)(m(fn.from_numpy(x)), fn.from_numpy(t))
+        value.backward()
+        opt.step()
+        eager.append(value.item())
+    np.testing.assert_allclose(losses(True), eager, rtol=1e-6)
+    np.testing.assert_allclose(losses(False), eager, rtol=1e-6)

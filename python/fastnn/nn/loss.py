@@ -173,9 +173,38 @@ class MSELoss(_ElementwiseLoss):
     _backward_kernel = _core.mse_backward
 
 
-class BCELoss(_ElementwiseLoss):
+def _element_weights(value: Any, name: str, arg: str) -> np.ndarray | None:
+    """A rescaling weight that broadcasts against the loss's input, as float32, or None."""
+    if value is None:
+        return None
+    w = np.asarray(value._data if isinstance(value, Tensor) else value)
+    if w.dtype.kind not in "fiub":
+        raise TypeError(f"{name}: argument '{arg}' must be numeric, got dtype {w.dtype}")
+    return np.array(w, np.float32)
+
+
+class _BinaryLoss(_ElementwiseLoss):
+    """BCELoss / BCEWithLogitsLoss: the fused kernels, or with rescaling weights (buffers,
+    as torch) the functional through autograd on both paths."""
+
+    _options: tuple[str, ...] = ("weight",)
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        options = {k: getattr(self, k) for k in self._options}
+        if all(v is None for v in options.values()):
+            return super().forward(pred, target)
+        if isinstance(pred, Tensor) or isinstance(target, Tensor):
+            return type(self)._functional(pred, target, reduction=self.reduction, **options)
+        name = f"{type(self).__name__}.forward()"
+        pred, target = _same_shape_pair(pred, target, name)
+        if pred.size == 0:
+            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
+        return self._autograd_forward(type(self)._functional, pred, target, **options)
+
+
+class BCELoss(_BinaryLoss):
     r"""Binary cross-entropy on probabilities:
-    :math:`\ell_i = -\left(t_i \log p_i + (1 - t_i) \log(1 - p_i)\right)`.
+    :math:`\ell_i = -w_i \left(t_i \log p_i + (1 - t_i) \log(1 - p_i)\right)`.
 
     As in PyTorch, each log is clamped at -100 so that :math:`p \in \{0, 1\}`
     gives a finite loss, and the gradient
@@ -183,7 +212,9 @@ class BCELoss(_ElementwiseLoss):
     sigmoid, prefer :class:`BCEWithLogitsLoss` on the logits: it is stabler.
 
     Args:
-        reduction (str): ``"mean"`` (default) or ``"sum"``.
+        weight (array_like, optional): rescaling weight :math:`w`, broadcast against
+            the input (e.g. one per output column). Default: ``None`` (all 1).
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"``.
 
     Shape:
         - pred: :math:`(*)`, probabilities in [0, 1] (else ``ValueError``).
@@ -200,15 +231,30 @@ class BCELoss(_ElementwiseLoss):
     _forward_kernel = _core.bce_forward
     _backward_kernel = _core.bce_backward
 
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        if size_average is not None or reduce is not None:
+            raise TypeError("BCELoss(): size_average and reduce are deprecated in PyTorch; "
+                            "use reduction=")
+        super().__init__(reduction)
+        self.register_buffer("weight", _element_weights(weight, "BCELoss()", "weight"))
 
-class BCEWithLogitsLoss(_ElementwiseLoss):
+
+class BCEWithLogitsLoss(_BinaryLoss):
     r"""Binary cross-entropy on logits, :math:`\text{BCELoss}(\sigma(z), t)` computed stably:
     :math:`\ell_i = \max(z_i, 0) - z_i t_i + \log(1 + e^{-|z_i|})`.
 
-    The gradient is :math:`(\sigma(z) - t) / n` for ``"mean"``.
+    The gradient is :math:`(\sigma(z) - t) / n` for ``"mean"``. With weights, as in
+    PyTorch: :math:`\ell_i = -w_i \left(p_c t_i \log \sigma(z_i) + (1 - t_i)
+    \log(1 - \sigma(z_i))\right)`, :math:`p_c` the ``pos_weight`` of the column.
 
     Args:
-        reduction (str): ``"mean"`` (default) or ``"sum"``.
+        weight (array_like, optional): rescaling weight :math:`w`, broadcast against
+            the input. Default: ``None``.
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"``.
+        pos_weight (array_like, optional): weight of the positive targets, one per
+            class (last dimension), e.g. ``negatives / positives`` for imbalanced
+            labels. Default: ``None``.
 
     Shape:
         - pred: :math:`(*)`, logits (any real values).
@@ -224,6 +270,17 @@ class BCEWithLogitsLoss(_ElementwiseLoss):
     _functional = staticmethod(ops_nn.binary_cross_entropy_with_logits)
     _forward_kernel = _core.bce_with_logits_forward
     _backward_kernel = _core.bce_with_logits_backward
+    _options = ("weight", "pos_weight")
+
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean", pos_weight: Any = None) -> None:
+        if size_average is not None or reduce is not None:
+            raise TypeError("BCEWithLogitsLoss(): size_average and reduce are deprecated in "
+                            "PyTorch; use reduction=")
+        super().__init__(reduction)
+        name = "BCEWithLogitsLoss()"
+        self.register_buffer("weight", _element_weights(weight, name, "weight"))
+        self.register_buffer("pos_weight", _element_weights(pos_weight, name, "pos_weight"))
 
 
 def _class_weights(weight: Any, name: str) -> np.ndarray | None:

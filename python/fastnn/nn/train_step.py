@@ -61,6 +61,13 @@ class _Unsupported(TypeError):
     """What the one-call C++ plan does not run (a traced step may)."""
 
 
+def _weighted(loss_fn: Module) -> bool:
+    """Whether the loss rescales its terms (class weights, BCE weight / pos_weight): the
+    fused kernels and the replay do not, so such a step runs through autograd."""
+    return (getattr(loss_fn, "weight", None) is not None
+            or getattr(loss_fn, "pos_weight", None) is not None)
+
+
 def _check_scalar_loss(loss_fn: Module) -> None:
     if loss_fn.reduction == "none":
         raise _unsupported("a loss with reduction='none' is not supported (a training step "
@@ -162,7 +169,7 @@ class TrainStep:
         fused_optimizer = type(optimizer)._kind is not None and \
             type(optimizer).step is Optimizer.step
         if isinstance(model, Sequential) and type(loss_fn) in _LOSS_KINDS and fused_optimizer \
-                and getattr(loss_fn, "weight", None) is None:  # class weights: traced instead
+                and not _weighted(loss_fn):  # class / element weights: traced instead
             try:
                 specs = self._specs(leaves)
             except _Unsupported:
@@ -231,7 +238,9 @@ class TrainStep:
             # the fused kernels have no ignore and no class weights (a weight set after the
             # step was built): such a batch runs eagerly
             if np.any(y == self.loss_fn.ignore_index) or self.loss_fn.weight is not None:
-                return self._eager_call(x, y)
+                return self._eager_call(x, y.astype(np.int64, copy=False))
+        elif _weighted(self.loss_fn):  # BCE weights set after the build: eager too
+            return self._eager_call(x, as_float32(y, "TrainStep", "y"))
         self._eager_output = None
         loss = self.loss_fn
         drops = [(d.p, next_seed()) if d.training and d.p != 0.0 else None
@@ -241,11 +250,10 @@ class TrainStep:
 
     def _eager_call(self, x: Any, y: np.ndarray) -> float:
         """One eager autograd step on the plan's model (a batch the plan cannot run: targets
-        equal to the loss's ``ignore_index``, or class weights); the optimizer state is the
+        equal to the loss's ``ignore_index``, or loss weights); the optimizer state is the
         plan's."""
         x = np.ascontiguousarray(as_float32(x, "TrainStep", "x"))
-        value, self._eager_output = eager_step(self.model, self.loss_fn, self.optimizer, x,
-                                               y.astype(np.int64, copy=False))
+        value, self._eager_output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
         return value
 
     def _traced_call(self, x: Any, y: Any) -> float:
@@ -259,8 +267,8 @@ class TrainStep:
         else:
             y = as_float32(y, "TrainStep", "y")
         traced = self._traced
-        if self._labels and self.loss_fn.weight is not None and self._eager_reason is None:
-            self._warn_eager("the loss has class weights, which a replay does not apply")
+        if _weighted(self.loss_fn) and self._eager_reason is None:
+            self._warn_eager("the loss has weights, which a replay does not apply")
         if self._eager_reason is not None or (
                 self._labels and np.any(y == self.loss_fn.ignore_index)):
             value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
