@@ -216,6 +216,24 @@ case("index_two_arrays", lambda L, F, a, i, j: a[_c(L, i, a), _c(L, j, a)], (4, 
 case("index_slice_array", lambda L, F, a, i: a[:, _c(L, i, a)], (4, 3),
      consts=lambda r: {"i": np.array([2, 2, 0])})
 case("index_list", lambda L, F, a: a[[0, 0, 2]], (4, 3))
+case("gather_dim1", lambda L, F, a, i: L.gather(a, 1, L.tensor(i)), (3, 4),
+     consts=lambda r: {"i": np.array([[0, 2, 2], [3, 0, 1]])})
+case("gather_dim0_method", lambda L, F, a, i: a.gather(0, L.tensor(i)), (3, 4),
+     consts=lambda r: {"i": np.array([[2, 0, 1, 2], [0, 0, 1, 2]])})
+case("index_select_repeat", lambda L, F, a, i: L.index_select(a, 1, L.tensor(i)), (3, 4),
+     consts=lambda r: {"i": np.array([3, 0, 3])})
+case("index_select_method", lambda L, F, a, i: a.index_select(0, L.tensor(i)), (3, 4),
+     consts=lambda r: {"i": np.array([2, 2, 0])})
+case("flip", lambda L, F, a: L.flip(a, [0, 1]), (3, 4))
+case("flip_method", lambda L, F, a: a.flip(-1), (3, 4))
+case("cumsum", lambda L, F, a: L.cumsum(a, 0), (3, 4))
+case("cumsum_method", lambda L, F, a: a.cumsum(dim=-1), (3, 4))
+case("log1p", lambda L, F, a: L.log1p(a), (3, 4), domain="pos")
+case("log1p_method", lambda L, F, a: a.log1p(), (3, 4), domain="unit")
+case("expm1", lambda L, F, a: L.expm1(a), (3, 4))
+case("expm1_method", lambda L, F, a: a.expm1(), (3, 4))
+case("clamp_min", lambda L, F, a: a.clamp_min(0.1), (3, 4))
+case("clamp_max", lambda L, F, a: L.clamp_max(a, 0.1), (3, 4))
 
 # -- joining ----------------------------------------------------------------------------------
 case("cat0", lambda L, F, a, b: L.cat([a, b]), (2, 3), (4, 3))

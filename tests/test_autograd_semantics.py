@@ -1350,3 +1350,44 @@ def test_backward_refuses_a_non_numeric_gradient():
     x = fn.ones(2, 2, requires_grad=True)
     with pytest.raises(TypeError, match="'gradient' must be numeric, got dtype object"):
         (x * 2).backward(np.array([[None, None], [None, None]]))
+
+
+NO_GRAD_HELPERS = [
+    lambda L: L.nonzero(L.tensor([[0, 1, 0], [2, 0, 3]])).tolist(),
+    lambda L: [i.tolist() for i in L.tensor([[0, 1], [2, 0]]).nonzero(as_tuple=True)],
+    lambda L: L.nonzero(L.tensor([0.0, 0.0])).shape[0],
+    lambda L: L.unique(L.tensor([3, 1, 3, 2])).tolist(),
+    lambda L: [v.tolist() for v in L.unique(L.tensor([[3, 1], [3, 2]]), return_inverse=True,
+                                            return_counts=True)],
+    lambda L: L.tensor([1.5, 0.5, 1.5]).unique().tolist(),
+    lambda L: (L.equal(L.ones(2), L.ones(2)), L.equal(L.ones(2), L.ones(3)),
+               L.equal(L.ones(2), L.zeros(2))),
+    lambda L: L.cumsum(L.tensor([True, True, False]), 0).tolist(),
+    lambda L: str(L.cumsum(L.tensor([1, 2]), 0).dtype).split(".")[-1],
+    lambda L: (str(L.tensor([1, 2]).new_zeros(2, 2).dtype).split(".")[-1],
+               L.ones(1).new_ones((1, 2)).tolist(), L.tensor([1]).new_full((2,), 7).tolist(),
+               str(L.tensor([1]).new_tensor([1.5]).dtype).split(".")[-1]),
+]
+
+
+@pytest.mark.parametrize("make", NO_GRAD_HELPERS)
+def test_index_and_creation_helpers_as_torch(make):
+    expected = [[[0, 1], [1, 0], [1, 2]], [[0, 1], [1, 0]], 0, [1, 2, 3],
+                [[1, 2, 3], [[2, 0], [2, 1]], [1, 1, 2]], [0.5, 1.5], (True, False, False),
+                [1, 2, 2], "int64", ("int64", [[1.0, 1.0]], [7, 7], "int64")]
+    ours = make(fn)
+    assert ours == expected[NO_GRAD_HELPERS.index(make)]
+    if torch is not None:
+        assert ours == make(torch)
+
+
+def test_gather_and_index_select_errors():
+    x = fn.zeros(3, 4)
+    with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 1"):
+        fn.gather(x, 1, fn.tensor([[0, 4]]))
+    with pytest.raises(ValueError, match="does not fit input of shape"):
+        fn.gather(x, 1, fn.tensor([0, 1]))
+    with pytest.raises(TypeError, match="'index' must be an integer Tensor"):
+        fn.index_select(x, 0, fn.tensor([0.5]))
+    with pytest.raises(IndexError, match="index out of range"):
+        x.index_select(0, fn.tensor([3]))

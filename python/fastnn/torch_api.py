@@ -95,6 +95,8 @@ sqrt = _elementwise(ops_math.sqrt)
 sin = _elementwise(ops_math.sin)
 cos = _elementwise(ops_math.cos)
 square = _elementwise(ops_math.square)
+log1p = _elementwise(ops_math.log1p)
+expm1 = _elementwise(ops_math.expm1)
 clamp = clip = _unary(ops_math.clamp)
 sign = _elementwise(ops_math.sign)
 floor = _elementwise(ops_math.floor)
@@ -122,6 +124,36 @@ logsumexp = _unary(ops_reduce.logsumexp)
 sort = _unary(ops_reduce.sort)
 argsort = _unary(ops_reduce.argsort)
 topk = _unary(ops_reduce.topk)
+cumsum = _unary(ops_reduce.cumsum)
+flip = _unary(ops_shape.flip)
+gather = _unary(ops_shape.gather)
+index_select = _unary(ops_shape.index_select)
+
+
+def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002 - PyTorch's names
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
+
+
+def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """Indices of the non-zero entries (no gradient)."""
+    return _t(input).nonzero(as_tuple=as_tuple)
+
+
+def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: Any = None) -> Any:
+    """The distinct values, sorted (no gradient), as PyTorch."""
+    return _t(input).unique(sorted=sorted, return_inverse=return_inverse,
+                            return_counts=return_counts, dim=dim)
+
+
+def equal(input: Any, other: Any) -> builtins.bool:  # noqa: A002
+    """Whether both have the same shape and elements (a Python bool), as PyTorch."""
+    a, b = np.asarray(_t(input)._data), np.asarray(_t(other)._data)
+    return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
 reshape = _unary(ops_shape.reshape)
 flatten = _unary(ops_shape.flatten)
 unsqueeze = _unary(ops_shape.unsqueeze)
@@ -156,7 +188,8 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
 
 __all__ = [
     "abs", "accelerator", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
-    "argsort",
+    "argsort", "clamp_max", "clamp_min", "cumsum", "equal", "expm1", "flip", "gather",
+    "index_select", "log1p", "nonzero", "unique",
     "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",
     "concatenate", "cos", "device", "div",
     "divide", "dot", "double", "eq", "exp", "flatten", "float", "float16", "float32", "float64",

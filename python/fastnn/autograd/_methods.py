@@ -14,7 +14,7 @@ from . import ops_math as m
 from . import ops_nn as nn
 from . import ops_reduce as r
 from . import ops_shape as s
-from .tensor import Tensor
+from .tensor import Tensor, _check_dim, _wrap
 
 
 def _inplace(op: Any, ufunc: Any) -> Any:
@@ -46,6 +46,44 @@ def _expand_as(self: Tensor, other: Tensor) -> Tensor:
 
 def _where(self: Tensor, condition: Any, other: Any) -> Tensor:
     return s.where(condition, self, other)
+
+
+def _new(x: Tensor, make: Any, size: tuple, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """``x.new_zeros(2, 3)`` and kin: a new Tensor of ``x``'s dtype unless ``dtype``."""
+    from .creation import _finish, _size
+    from .dtypes import as_dtype
+    dt = x._data.dtype if dtype is None else as_dtype(dtype, "new_*()")
+    return _finish(make(_size(size, "new_*"), dtype=dt), requires_grad, device)
+
+
+def _new_tensor(x: Tensor, data: Any, dtype: Any = None, device: Any = None,
+                requires_grad: bool = False) -> Tensor:
+    from .creation import tensor
+    return tensor(data, dtype=x._data.dtype if dtype is None else dtype, device=device,
+                  requires_grad=requires_grad)
+
+
+def _nonzero(x: Tensor, as_tuple: bool = False) -> Any:
+    """Indices of the non-zero entries: ``(n, ndim)`` int64, or one 1-D Tensor per dim."""
+    idx = np.nonzero(np.atleast_1d(x._data))
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+def _unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+            return_counts: bool = False, dim: Any = None) -> Any:
+    """The distinct values (sorted), with ``inverse`` indices and ``counts`` on request."""
+    d = x._data
+    axis = None if dim is None else _check_dim(dim, d.ndim, "unique")
+    values, inverse, counts = np.unique(d, return_inverse=True, return_counts=True, axis=axis)
+    out = [_wrap(values)]
+    if return_inverse:
+        out.append(_wrap(inverse.reshape(d.shape if axis is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(_wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 # NumPy ufuncs behind Python's operators: ``ndarray - tensor`` stays on the graph.
@@ -128,13 +166,24 @@ _BINDINGS: dict[str, Any] = {
     "mul_": _inplace(m.mul, np.multiply), "div_": _inplace(m.div, np.true_divide),
     "clamp_": _unary_inplace(m.clamp), "exp_": _unary_inplace(m.exp),
     "masked_fill": _masked_fill, "masked_fill_": _unary_inplace(_masked_fill),
+    "log1p": m.log1p, "expm1": m.expm1,
+    "clamp_min": lambda x, min: m.clamp(x, min=min),  # noqa: A006 - PyTorch's names
+    "clamp_max": lambda x, max: m.clamp(x, max=max),  # noqa: A006
+    "new_zeros": lambda x, *size, **kw: _new(x, np.zeros, size, **kw),
+    "new_ones": lambda x, *size, **kw: _new(x, np.ones, size, **kw),
+    "new_empty": lambda x, *size, **kw: _new(x, np.zeros, size, **kw),
+    "new_full": lambda x, size, fill_value, **kw: _new(
+        x, lambda shape, dtype: np.full(shape, fill_value, dtype), (size,), **kw),
+    "new_tensor": lambda x, data, **kw: _new_tensor(x, data, **kw),
     # reductions
     "sum": _sum, "mean": _numpy_kwargs(r.mean),
     **{name: _numpy_kwargs(f) for name, f in (
         ("prod", r.prod), ("var", r.var), ("std", r.std),
         ("max", r.max), ("min", r.min), ("amax", r.amax), ("amin", r.amin),
         ("argmax", r.argmax), ("argmin", r.argmin), ("any", r.any), ("all", r.all))},
-    "sort": r.sort, "argsort": r.argsort, "topk": r.topk,
+    "sort": r.sort, "argsort": r.argsort, "topk": r.topk, "cumsum": r.cumsum,
+    "nonzero": lambda x, *, as_tuple=False: _nonzero(x, as_tuple),
+    "unique": lambda x, **kw: _unique(x, **kw),
     "norm": r.norm, "logsumexp": r.logsumexp,
     # shapes and indexing
     "reshape": s.reshape, "view": s.view, "view_as": _view_as, "reshape_as": _view_as,
@@ -142,7 +191,7 @@ _BINDINGS: dict[str, Any] = {
     "squeeze": s.squeeze,
     "transpose": s.transpose, "t": s.t, "permute": s.permute, "expand": s.expand,
     "expand_as": _expand_as, "repeat": s.repeat, "chunk": s.chunk, "split": s.split,
-    "where": _where,
+    "where": _where, "flip": s.flip, "gather": s.gather, "index_select": s.index_select,
     # neural-network ops
     "matmul": nn.matmul, "mm": nn.matmul, "relu": nn.relu, "sigmoid": nn.sigmoid,
     "tanh": nn.tanh, "softmax": nn.softmax, "log_softmax": nn.log_softmax,

@@ -396,6 +396,25 @@ def square(x: Tensor) -> Tensor:
     return mul(x, x)
 
 
+def _log1p_vjp(node, g):
+    return (g / (1 + node.saved[0]),)
+
+
+def _expm1_vjp(node, g):
+    return (g * (node.saved[0] + 1),)
+
+
+def log1p(x: Tensor) -> Tensor:
+    r""":math:`\log(1 + x)`, accurate for small :math:`x`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _unary(x, np.log1p(_float_input(x)), _log1p_vjp, x._data)
+
+
+def expm1(x: Tensor) -> Tensor:
+    """:math:`e^x - 1`, accurate for small :math:`x`."""
+    return _unary_out(x, np.expm1(_float_input(x)), _expm1_vjp)
+
+
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Clips values into ``[min, max]``; the gradient flows where the input was inside."""
     if min is None and max is None:

@@ -394,3 +394,29 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
                            f"dim {dim})")
     idx = np.take(_order(x._data, axis, largest), np.arange(int(k)), axis=axis)
     return _taken(x, idx, axis)
+
+
+def _cumsum_vjp(node, g):
+    axis = node.saved[0]
+    if axis is None:
+        return (g,)
+    return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
+
+
+def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sums along ``dim``; integers and bools sum as int64, as in PyTorch."""
+    d = x._data
+    if d.ndim == 0:
+        _check_dim(dim, 1, "cumsum")
+        axis, value = None, d.copy()
+    else:
+        axis = _check_dim(dim, d.ndim, "cumsum")
+        value = np.cumsum(d, axis=axis)
+    if d.dtype.kind in "biu":
+        value = value.astype(np.int64, copy=False)
+    if dtype is not None:
+        from .dtypes import as_dtype
+        value = value.astype(as_dtype(dtype, "cumsum()"))
+    if _state.enabled and x._rg:
+        return _result(value, _cumsum_vjp, (x,), (axis,))
+    return _result(value, None, ())

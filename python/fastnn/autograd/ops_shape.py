@@ -519,3 +519,82 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 
 _VIEW_VJPS = frozenset((_reshape_vjp, _permute_vjp, _getitem_vjp))
 VIEW_VJPS.update(_VIEW_VJPS)
+
+
+def _flip_vjp(node, g):
+    return (np.flip(g, node.saved[0]),)
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    """``x`` reversed along each of ``dims`` (a copy, as in PyTorch)."""
+    d = x._data
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    axes = tuple(_check_dim(a, d.ndim, "flip") for a in dims) if d.ndim else ()
+    value = np.flip(d, axes).copy() if axes else d.copy()
+    if _state.enabled and x._rg:
+        return _result(value, _flip_vjp, (x,), (axes,))
+    return _result(value, None, ())
+
+
+def _index_array(index: Any, func: str) -> np.ndarray:
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{func}(): argument 'index' must be an integer Tensor, got {idx.dtype}")
+    return idx.astype(np.int64, copy=False)
+
+
+def _gather_vjp(node, g):
+    shape, axis, idx = node.saved
+    out = np.zeros(shape, g.dtype)
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[axis] = idx
+    np.add.at(out, tuple(grid), g)
+    return (out,)
+
+
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """``out[..., i, ...] = x[..., index[..., i, ...], ...]`` along ``dim`` (PyTorch's
+    gather): ``index`` has ``x``'s number of dimensions and no larger size than ``x`` in
+    the others; the gradient scatter-adds back."""
+    d = x._data
+    axis = _check_dim(dim, max(d.ndim, 1), "gather")
+    idx = _index_array(index, "gather")
+    if idx.ndim != max(d.ndim, 1) or any(
+            i != axis and n > m for i, (n, m) in enumerate(zip(idx.shape, d.shape))):
+        raise ShapeError(f"gather(): index of shape {tuple(idx.shape)} does not fit input of "
+                         f"shape {tuple(d.shape)} along dim {dim}: it needs the same number of "
+                         "dimensions and no larger size in the others")
+    n = d.shape[axis] if d.ndim else 1
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx.min() if idx.min() < -n else idx.max()
+        raise IndexError(f"gather(): index {bad} is out of bounds for dimension {axis} with "
+                         f"size {n}")
+    idx = np.where(idx < 0, idx + n, idx)
+    src = d[tuple(slice(0, m) if i != axis else slice(None) for i, m in enumerate(idx.shape))]
+    value = np.take_along_axis(src, idx, axis=axis)
+    if _state.enabled and x._rg:
+        return _result(value, _gather_vjp, (x,), (d.shape, axis, idx))
+    return _result(value, None, ())
+
+
+def _index_select_vjp(node, g):
+    shape, axis, idx = node.saved
+    out = np.zeros(shape, g.dtype)
+    np.add.at(np.moveaxis(out, axis, 0), idx, np.moveaxis(g, axis, 0))
+    return (out,)
+
+
+def index_select(x: Tensor, dim: int, index: Any) -> Tensor:
+    """The entries of ``x`` at the 1-D ``index`` along ``dim`` (repeats allowed)."""
+    d = x._data
+    axis = _check_dim(dim, d.ndim, "index_select")
+    idx = _index_array(index, "index_select").reshape(-1)
+    n = d.shape[axis]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"index_select(): index out of range for dimension {axis} with size {n}")
+    idx = np.where(idx < 0, idx + n, idx)
+    value = np.take(d, idx, axis=axis)
+    if _state.enabled and x._rg:
+        return _result(value, _index_select_vjp, (x,), (d.shape, axis, idx))
+    return _result(value, None, ())
+
