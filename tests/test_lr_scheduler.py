@@ -52,6 +52,12 @@ SCHEDULES = [
     ("LinearLR", {"start_factor": 0.25, "end_factor": 0.9, "total_iters": 6},
      lambda b, t: b * (0.25 + (0.9 - 0.25) * min(t, 6) / 6)),
     ("LinearLR", {}, lambda b, t: b * (1 / 3 + (1 - 1 / 3) * min(t, 5) / 5)),
+    ("LambdaLR", {"lr_lambda": lambda e: 0.9 ** e}, lambda b, t: b * 0.9 ** t),
+    ("LambdaLR", {"lr_lambda": [lambda e: 1 / (e + 1), lambda e: 0.5]},
+     lambda b, t: b / (t + 1) if b == BASE_LRS[0] else b * 0.5),
+    ("MultiplicativeLR", {"lr_lambda": lambda e: 0.95}, lambda b, t: b * 0.95 ** t),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 4}, lambda b, t: b * (0.5 if t < 4 else 1)),
+    ("ConstantLR", {}, lambda b, t: b * (1 / 3 if t < 5 else 1)),
 ]
 
 
@@ -287,3 +293,23 @@ def test_is_an_lr_scheduler():
     assert isinstance(lr_scheduler.ReduceLROnPlateau(opt), lr_scheduler.LRScheduler)
     assert isinstance(lr_scheduler.StepLR(opt, 2), lr_scheduler.LRScheduler)
     assert optim.lr_scheduler is lr_scheduler
+
+
+def test_lambda_schedulers_check_their_functions_and_save_without_them():
+    opt = _optimizer()
+    with pytest.raises(ValueError, match="expected 2 lr_lambdas, but got 1"):
+        lr_scheduler.LambdaLR(opt, [lambda e: 1.0])
+    with pytest.raises(TypeError, match="must be a function of the epoch"):
+        lr_scheduler.MultiplicativeLR(opt, 0.5)
+    with pytest.raises(ValueError, match="'factor' must be in"):
+        lr_scheduler.ConstantLR(opt, factor=0.0)
+    sched = lr_scheduler.LambdaLR(opt, lambda e: 0.5 ** e)
+    opt.step()
+    sched.step()
+    state = sched.state_dict()
+    assert state["lr_lambdas"] == [None, None] and state["last_epoch"] == 1
+    other = lr_scheduler.LambdaLR(_optimizer(), lambda e: 0.5 ** e)
+    other.load_state_dict(state)  # keeps its own functions
+    other.optimizer.step()
+    other.step()
+    assert other.get_last_lr() == pytest.approx([b * 0.25 for b in BASE_LRS])

@@ -28,8 +28,8 @@ from .._validation import check_int, check_number
 from .optimizer import Optimizer
 
 __all__ = [
-    "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LinearLR", "MultiStepLR",
-    "ReduceLROnPlateau", "StepLR",
+    "ConstantLR", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
+    "MultiStepLR", "MultiplicativeLR", "ReduceLROnPlateau", "StepLR",
 ]
 
 
@@ -209,6 +209,112 @@ class LinearLR(LRScheduler):
         factor = 1.0 + delta / (self.total_iters * self.start_factor
                                 + (self.last_epoch - 1) * delta)
         return [lr * factor for lr in self._current_lrs()]
+
+
+def _lambdas(lr_lambda: Any, optimizer: Optimizer, name: str) -> list[Any]:
+    """One callable per parameter group (a single one is shared), as PyTorch takes them."""
+    n = len(optimizer.param_groups)
+    lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+    if len(lambdas) != n:
+        raise ValueError(f"{name}(): expected {n} lr_lambdas, but got {len(lambdas)}")
+    for f in lambdas:
+        if not callable(f):
+            raise TypeError(f"{name}(): argument 'lr_lambda' must be a function of the epoch "
+                            f"(or one per group), got {type(f).__name__}")
+    return lambdas
+
+
+class _LambdaScheduler(LRScheduler):
+    """LambdaLR / MultiplicativeLR: the functions are not part of ``state_dict()`` (as in
+    PyTorch, which saves only callable objects' state)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["lr_lambdas"] = [None] * len(self.lr_lambdas)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        lambdas = self.lr_lambdas
+        super().load_state_dict(state_dict)
+        self.lr_lambdas = lambdas
+
+
+class LambdaLR(_LambdaScheduler):
+    r"""Sets each group's learning rate to its initial one times a function of the epoch:
+    :math:`\eta_t = \eta_0 \, \lambda(t)`.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        lr_lambda (callable or list): :math:`\lambda(t)`, or one function per group.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.95 ** epoch)
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer, "LambdaLR")
+        self.lr_lambdas = _lambdas(lr_lambda, optimizer, "LambdaLR")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    r"""Multiplies each group's learning rate by a function of the epoch at every step
+    after the first: :math:`\eta_t = \eta_{t-1} \, \lambda(t)`.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        lr_lambda (callable or list): :math:`\lambda(t)`, or one function per group.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = MultiplicativeLR(opt, lr_lambda=lambda epoch: 0.95)
+    """
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Any, last_epoch: int = -1) -> None:
+        _check_optimizer(optimizer, "MultiplicativeLR")
+        self.lr_lambdas = _lambdas(lr_lambda, optimizer, "MultiplicativeLR")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch > 0:
+            return [lr * f(self.last_epoch)
+                    for f, lr in zip(self.lr_lambdas, self._current_lrs())]
+        return self._current_lrs()
+
+
+class ConstantLR(LRScheduler):
+    r"""Scales the learning rate by ``factor`` until epoch ``total_iters``, then restores it.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        factor (float, optional): the factor, in (0, 1]. Default: ``1/3``.
+        total_iters (int, optional): epochs at the scaled rate (>= 0). Default: ``5``.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)  # a gentle start
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        self.factor = check_number(factor, "ConstantLR()", "factor", low=0, high=1,
+                                   low_open=True)
+        self.total_iters = check_int(total_iters, "ConstantLR()", "total_iters", low=0)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
 
 class ExponentialLR(LRScheduler):
