@@ -495,3 +495,54 @@ def test_flatten_backward_checks_the_gradient_shape():
     assert f.backward(np.ones((2, 12), np.float32)).shape == (2, 3, 4)
     with pytest.raises(RuntimeError, match="before a forward"):
         fn.nn.Flatten().backward(np.zeros((2, 3), np.float32))
+
+
+def _with_containers(lib):
+    class Heads(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.heads = lib.nn.ModuleDict({"a": lib.nn.Linear(3, 2), "b": lib.nn.Linear(3, 1)})
+            self.scales = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2)), lib.ones(1)])
+            self.extra = lib.nn.ParameterDict({"bias": lib.nn.Parameter(lib.zeros(2))})
+
+        def forward(self, x):
+            return self.heads["a"](x) * self.scales[0] + self.extra["bias"] + self.scales[1]
+
+    return Heads()
+
+
+def test_module_dict_parameter_list_and_dict_as_torch(rng):
+    m = _with_containers(fn)
+    keys = ["heads.a.weight", "heads.a.bias", "heads.b.weight", "heads.b.bias", "scales.0",
+            "scales.1", "extra.bias"]
+    assert list(m.state_dict()) == keys and len(m.parameters()) == 7
+    assert all(isinstance(p, fn.nn.Parameter) for p in m.scales)  # a plain Tensor wrapped
+    assert list(m.heads) == ["a", "b"] and "a" in m.heads and len(m.heads) == 2
+    m.heads["c"] = fn.nn.ReLU()
+    del m.heads["b"]
+    assert m.heads.keys() == ["a", "c"] and len(m.extra) == 1 and m.extra.keys() == ["bias"]
+    with pytest.raises(KeyError, match="attribute 'train' already exists"):
+        fn.nn.ModuleDict({"train": fn.nn.ReLU()})
+    with pytest.raises(TypeError, match="values must be fastnn.nn.Modules"):
+        m.heads["d"] = np.zeros(2)
+    with pytest.raises(TypeError, match="values must be Parameters or Tensors"):
+        m.scales.append("x")
+    with pytest.raises(NotImplementedError, match="no forward"):
+        m.heads(np.zeros(2))
+    torch = pytest.importorskip("torch")
+    tm = _with_containers(torch)
+    assert list(tm.state_dict()) == keys
+    sd = {k: v.detach().numpy() + rng.standard_normal(v.shape).astype(np.float32)
+          for k, v in tm.state_dict().items()}
+    ours = _with_containers(fn)
+    ours.load_state_dict(sd)
+    tm.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()})
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    y, ty = ours(fn.from_numpy(x)), tm(torch.from_numpy(x))
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-6, atol=1e-6)
+    y.sum().backward()
+    ty.sum().backward()
+    for (name, p), tp in zip(ours.named_parameters(), tm.parameters()):
+        if name.startswith("heads.b"):
+            continue  # unused head: None in torch, zeros here (fastnn's .grad is never None)
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, err_msg=name)

@@ -1,4 +1,5 @@
-"""``Sequential``: modules applied one after another."""
+"""The containers: ``Sequential`` (modules applied one after another), ``ModuleList``,
+``ModuleDict``, ``ParameterList`` and ``ParameterDict`` (registered entries, no forward)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.tensor import Tensor
 from .module import Module
+from .parameter import Parameter
 
 
 class Sequential(Module):
@@ -207,3 +210,204 @@ class ModuleList(Module):
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(): iterate over it in the owning "
                                   "module's forward")
+
+
+def _key(container: Module, key: Any, what: str) -> str:
+    """A name a dict container can register: a str without ``"."``, not a method or
+    attribute name of the container (as torch refuses ``ModuleDict({"train": ...})``)."""
+    cls = type(container).__name__
+    if not isinstance(key, str):
+        raise TypeError(f"{cls}: keys must be str, got {type(key).__name__}")
+    if not key or "." in key:
+        raise KeyError(f"{cls}: {what} name can't be empty or contain \".\", got {key!r}")
+    registered = key in container._modules or key in container._parameters
+    if not registered and hasattr(type(container), key):
+        raise KeyError(f"{cls}: attribute {key!r} already exists")
+    return key
+
+
+class ModuleDict(Module):
+    r"""Holds modules in a dict, in insertion order (``torch.nn.ModuleDict``).
+
+    Entries are registered children: ``parameters()``, ``state_dict()`` (keys
+    ``"<attr>.<key>.weight"``), ``train()`` and ``eval()`` reach them. Like
+    :class:`ModuleList` it has no ``forward``.
+
+    Args:
+        modules (mapping or iterable of (str, Module) pairs, optional): initial entries.
+
+    Example::
+
+        >>> heads = fn.nn.ModuleDict({"digit": fn.nn.Linear(8, 10), "odd": fn.nn.Linear(8, 1)})
+        >>> heads["odd"](np.zeros((2, 8), np.float32)).shape
+        (2, 1)
+    """
+
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: values must be fastnn.nn.Modules, got "
+                            f"{type(module).__name__}")
+        self.add_module(_key(self, key, "module"), module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> list[str]:
+        return list(self._modules)
+
+    def values(self) -> list[Module]:
+        return list(self._modules.values())
+
+    def items(self) -> list[tuple[str, Module]]:
+        return list(self._modules.items())
+
+    def update(self, modules: Any) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for item in pairs:
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                raise TypeError("ModuleDict.update(): expected a mapping or (key, module) pairs")
+            self[item[0]] = item[1]
+
+    def pop(self, key: str) -> Module:
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward(): index it in the owning "
+                                  "module's forward")
+
+
+def _as_parameter(value: Any, cls: str) -> Parameter:
+    """A Parameter for ``value``: Parameters as they are, Tensors and arrays wrapped (as
+    torch's ParameterList wraps plain Tensors)."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, (Tensor, np.ndarray)):
+        return Parameter(value)
+    raise TypeError(f"{cls}: values must be Parameters or Tensors, got {type(value).__name__}")
+
+
+class ParameterList(Module):
+    r"""Holds parameters in a list, registered as ``"0"``, ``"1"``, ...
+    (``torch.nn.ParameterList``); Tensors and arrays put in become Parameters.
+
+    Args:
+        values (iterable, optional): the initial parameters.
+
+    Example::
+
+        >>> scales = fn.nn.ParameterList([fn.nn.Parameter(fn.ones(4)) for _ in range(3)])
+        >>> len(scales.parameters())
+        3
+    """
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def append(self, value: Any) -> ParameterList:
+        setattr(self, str(len(self)), _as_parameter(value, "ParameterList"))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(list(self._parameters.values()))
+
+    def __getitem__(self, idx: int) -> Parameter:
+        items = list(self._parameters.values())
+        if not isinstance(idx, (int, np.integer)) or not -len(items) <= idx < len(items):
+            raise IndexError(f"ParameterList index {idx!r} is out of range")
+        return items[idx]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        self[idx]  # noqa: B018 - the index checks of __getitem__
+        setattr(self, list(self._parameters)[idx], _as_parameter(value, "ParameterList"))
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ParameterList has no forward()")
+
+
+class ParameterDict(Module):
+    r"""Holds parameters in a dict, in insertion order (``torch.nn.ParameterDict``);
+    Tensors and arrays put in become Parameters.
+
+    Args:
+        values (mapping or iterable of (str, value) pairs, optional): initial entries.
+    """
+
+    def __init__(self, values: Any = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.update(values)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        setattr(self, _key(self, key, "parameter"), _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._parameters:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._parameters))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> list[str]:
+        return list(self._parameters)
+
+    def values(self) -> list[Parameter]:
+        return list(self._parameters.values())
+
+    def items(self) -> list[tuple[str, Parameter]]:
+        return list(self._parameters.items())
+
+    def update(self, values: Any) -> None:
+        pairs = values.items() if hasattr(values, "items") else values
+        for item in pairs:
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                raise TypeError("ParameterDict.update(): expected a mapping or (key, value) "
+                                "pairs")
+            self[item[0]] = item[1]
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError("ParameterDict has no forward()")
