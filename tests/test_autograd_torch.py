@@ -170,3 +170,29 @@ def test_inplace_ops_on_graph_match_torch():
 def test_zero_d_tensors_format_as_their_value_as_torch(make, spec):
     # print(f"loss {loss}") shows the number in torch, not "tensor(...)"
     assert format(make(fn), spec) == format(make(torch), spec)
+
+
+_PRINT_RNG = np.random.default_rng(7)
+PRINTED = [
+    np.float32([0.25, 1.0]), np.float32([1, 2]), np.float32([1e-5, 1e3]), np.float32(0.25),
+    np.float32(3.0), np.float32([[1.5, -2.25], [3, 4]]),
+    _PRINT_RNG.standard_normal((2, 3, 4)).astype(np.float32),
+    _PRINT_RNG.standard_normal(30).astype(np.float32), np.arange(12).reshape(3, 4),
+    np.array([True, False]), np.float32([np.nan, np.inf, 1.0]), np.float32([0.0, 0.0]),
+    np.float32([1e9, 1.0]), np.float32([123456.0, 0.5]), np.float32([-0.0, 1.0]),
+    _PRINT_RNG.standard_normal((40, 40)).astype(np.float32),  # wrapped lines
+    _PRINT_RNG.standard_normal(2000).astype(np.float32),  # summarised
+    (_PRINT_RNG.standard_normal((3, 1200)) * 100).astype(np.float32), np.arange(1500),
+    np.zeros(0, np.float32), np.zeros((0, 3), np.float32),
+]
+
+
+@pytest.mark.parametrize("values", PRINTED, ids=range(len(PRINTED)))
+def test_tensors_print_as_torch_prints_them(values):
+    # print(x) in a swapped script shows torch's text: 4 decimals, "1.", scientific
+    # notation, alignment, line wrapping and summarising by torch's default rules
+    assert repr(fn.tensor(values)) == repr(torch.tensor(values))
+    x, tx = fn.tensor(values.astype(np.float32)), torch.tensor(values.astype(np.float32))
+    x.requires_grad_(True)
+    tx.requires_grad_(True)
+    assert repr(x) == repr(tx)

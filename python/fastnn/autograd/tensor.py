@@ -23,6 +23,7 @@ from . import dtypes
 from .device import CPU, device
 from .grad_mode import _state, note_escape
 from .graph import Node, run_backward
+from .printing import tensor_body, with_suffixes
 
 _new = object.__new__
 
@@ -346,8 +347,7 @@ class Tensor:
         return (self[i] for i in range(self._data.shape[0]))
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(",
-                               precision=4, suppress_small=False)
+        body = tensor_body(self._data)
         extras = []
         if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_) or (
                 self._data.size == 0 and self._data.dtype != dtypes.float32):
@@ -356,7 +356,7 @@ class Tensor:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self._rg:
             extras.append("requires_grad=True")
-        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+        return with_suffixes("tensor(" + body, extras)
 
     def __reduce_ex__(self, protocol: int) -> Any:
         return (_rebuild, (self._data.copy(), self._rg))
