@@ -367,7 +367,8 @@ def test_repr():
 def test_defaults_equal_torch():
     torch = pytest.importorskip("torch")
     p, tp = Parameter(np.ones(1)), torch.zeros(1, requires_grad=True)
-    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):
+    for name in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                 "RAdam"):
         ours = getattr(optim, name)([p]).defaults
         theirs = getattr(torch.optim, name)([tp]).defaults
         for key, value in ours.items():
@@ -776,3 +777,123 @@ def test_a_strided_or_read_only_gradient_assignment_is_copied_in():
         lin.backward(g)
         np.testing.assert_array_equal(lin.weight.grad.numpy(), np.full((2, 3), 5.0))
     assert read_only.sum() == 6
+
+
+# -- the NumPy-written optimizers: Adadelta, Adamax, NAdam, RAdam --------------------------
+
+def _ref_numpy_optimizer(name, opts, p0, grads):
+    """The written-out update rules in float64 (torch's documentation), one parameter."""
+    o = {"lr": {"Adadelta": 1.0, "Adamax": 2e-3, "NAdam": 2e-3, "RAdam": 1e-3}[name],
+         "betas": (0.9, 0.999), "eps": 1e-6 if name == "Adadelta" else 1e-8, "rho": 0.9,
+         "weight_decay": 0.0, "momentum_decay": 4e-3, "decoupled_weight_decay": False,
+         "maximize": False, **opts}
+    lr, wd, eps = o["lr"], o["weight_decay"], o["eps"]
+    b1, b2 = o["betas"]
+    p = p0.astype(np.float64)
+    a, b = np.zeros_like(p), np.zeros_like(p)
+    mu_product = 1.0
+    for t, g in enumerate(grads, start=1):
+        g = -g if o["maximize"] else g.astype(np.float64)
+        if o["decoupled_weight_decay"]:
+            p = p * (1 - lr * wd)
+        else:
+            g = g + wd * p
+        if name == "Adadelta":
+            a = o["rho"] * a + (1 - o["rho"]) * g * g
+            delta = np.sqrt(b + eps) / np.sqrt(a + eps) * g
+            b = o["rho"] * b + (1 - o["rho"]) * delta * delta
+            p = p - lr * delta
+            continue
+        a = b1 * a + (1 - b1) * g
+        if name == "Adamax":
+            b = np.maximum(b2 * b, np.abs(g) + eps)
+            p = p - lr / (1 - b1 ** t) * a / b
+            continue
+        b = b2 * b + (1 - b2) * g * g
+        if name == "NAdam":
+            mu = b1 * (1 - 0.5 * 0.96 ** (t * o["momentum_decay"]))
+            mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * o["momentum_decay"]))
+            mu_product *= mu
+            denom = np.sqrt(b / (1 - b2 ** t)) + eps
+            p = p - lr * (1 - mu) / (1 - mu_product) * g / denom
+            p = p - lr * mu_next / (1 - mu_product * mu_next) * a / denom
+            continue
+        rho_inf = 2 / (1 - b2) - 1
+        rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        m_hat = a / (1 - b1 ** t)
+        if rho_t > 5:
+            r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            p = p - lr * m_hat * r * np.sqrt(1 - b2 ** t) / (np.sqrt(b) + eps)
+        else:
+            p = p - lr * m_hat
+    return p
+
+
+NUMPY_OPTIMIZERS = [
+    ("Adadelta", {}), ("Adadelta", {"lr": 0.5, "rho": 0.8, "weight_decay": 0.1, "maximize": True}),
+    ("Adamax", {}), ("Adamax", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1}),
+    ("NAdam", {}), ("NAdam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "momentum_decay": 0.01}),
+    ("RAdam", {}), ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "betas": (0.9, 0.99)}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True,
+               "maximize": True}),
+]
+
+
+@pytest.mark.parametrize(("name", "opts"), NUMPY_OPTIMIZERS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(NUMPY_OPTIMIZERS)])
+def test_numpy_optimizers_follow_their_update_rules_and_torch(name, opts):
+    rng = np.random.default_rng(1)
+    p0 = rng.standard_normal((3, 5)).astype(np.float32)
+    grads = [rng.standard_normal((3, 5)).astype(np.float32) for _ in range(N_STEPS + 18)]
+    p = Parameter(p0)
+    opt = getattr(optim, name)([p], **opts)
+    for g in grads:
+        p.grad = fn.tensor(g)
+        opt.step()
+    ours = p.detach().numpy()
+    np.testing.assert_allclose(ours, _ref_numpy_optimizer(name, opts, p0, grads), rtol=1e-4,
+                               atol=1e-5)
+    assert opt.state[p]["step"] == len(grads)
+    again = Parameter(p0)  # the state dict resumes the trajectory exactly
+    other = getattr(optim, name)([again], **opts)
+    for g in grads[:7]:
+        again.grad = fn.tensor(g)
+        other.step()
+    resumed = Parameter(again.detach().numpy())
+    fresh = getattr(optim, name)([resumed], **opts)
+    fresh.load_state_dict(other.state_dict())
+    for g in grads[7:]:
+        resumed.grad = fn.tensor(g)
+        fresh.step()
+    np.testing.assert_array_equal(resumed.detach().numpy(), ours)
+    torch = pytest.importorskip("torch")
+    tp = torch.tensor(p0, requires_grad=True)
+    topt = getattr(torch.optim, name)([tp], **opts)
+    for g in grads:
+        tp.grad = torch.from_numpy(g)
+        topt.step()
+    np.testing.assert_allclose(ours, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_optimizers_check_options_and_train_a_model():
+    p = Parameter(np.ones(2, np.float32))
+    with pytest.raises(ValueError, match="'rho' must be in"):
+        optim.Adadelta([p], rho=1.5)
+    with pytest.raises(ValueError, match=r"'betas\[0\]' must be in"):
+        optim.NAdam([p], betas=(1.0, 0.9))
+    with pytest.raises(TypeError, match="'decoupled_weight_decay' must be a bool"):
+        optim.RAdam([p], decoupled_weight_decay="yes")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    for name in ("Adadelta", "Adamax", "NAdam", "RAdam"):
+        fn.manual_seed(0)
+        model = fn.nn.Sequential(fn.nn.Linear(4, 8), fn.nn.ReLU(), fn.nn.Linear(8, 2))
+        lr = 1.0 if name == "Adadelta" else 0.05
+        history = fn.fit(model, X, y, loss=fn.nn.CrossEntropyLoss(),
+                         optimizer=getattr(optim, name)(model.parameters(), lr=lr), epochs=15,
+                         batch_size=16, verbose=0).history
+        assert history["loss"][-1] < 0.7 * history["loss"][0], name

@@ -1,9 +1,10 @@
 """fastnn.optim: optimizers over fused C++ update kernels, and learning-rate schedulers.
 
 Constructor signatures, defaults, update rules and ``state_dict`` layout follow
-``torch.optim`` (PyTorch 2.13). Each step makes one kernel call per parameter
-group, updating every parameter and its state in a single (vectorized,
-multi-threaded) pass over memory.
+``torch.optim`` (PyTorch 2.13). SGD, Adam, AdamW, RMSprop and Adagrad make one
+kernel call per parameter group and step, updating every parameter and its state
+in a single (vectorized, multi-threaded) pass over memory; Adadelta, Adamax, NAdam
+and RAdam are written in NumPy (same rules, slower steps).
 
 Example::
 
@@ -19,10 +20,14 @@ Example::
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .adamax import Adamax
+from .nadam import NAdam, RAdam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer",
+           "RAdam", "RMSprop", "lr_scheduler"]

@@ -9,6 +9,16 @@ from .._validation import check_number
 from .optimizer import Optimizer, ParamsT
 
 
+def check_betas(group: dict[str, Any], name: str) -> None:
+    """``group["betas"]`` is a pair in [0, 1) (stored as a tuple)."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"{name}: argument 'betas' must be a pair of floats, got {betas!r}")
+    for i, beta in enumerate(betas):
+        check_number(beta, name, f"betas[{i}]", low=0, high=1, high_open=True)
+    group["betas"] = tuple(betas)
+
+
 class Adam(Optimizer):
     r"""Adam (PyTorch's ``torch.optim.Adam``), optionally AMSGrad.
 
@@ -66,12 +76,7 @@ class Adam(Optimizer):
         name = f"{type(self).__name__}()"
         check_number(group["lr"], name, "lr", low=0)
         check_number(group["eps"], name, "eps", low=0)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{name}: argument 'betas' must be a pair of floats, got {betas!r}")
-        for i, beta in enumerate(betas):
-            check_number(beta, name, f"betas[{i}]", low=0, high=1, high_open=True)
-        group["betas"] = tuple(betas)
+        check_betas(group, name)
         check_number(group["weight_decay"], name, "weight_decay", low=0)
 
     def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:

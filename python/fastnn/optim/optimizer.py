@@ -345,6 +345,17 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def gradient_of(p: Tensor, group: dict[str, Any]) -> np.ndarray:
+    """The gradient a NumPy-written update uses: ``-grad`` when maximizing, plus
+    ``weight_decay * p`` (L2, coupled), as a new float32 array."""
+    g = p._grad._data
+    g = -g if group.get("maximize", False) else g.copy()
+    wd = group.get("weight_decay", 0)
+    if wd:
+        g += np.float32(wd) * p._data
+    return g
+
+
 def _zero_grad(p: Tensor, set_to_none: bool) -> None:
     if isinstance(p, Parameter):
         p.zero_grad(set_to_none)
