@@ -226,7 +226,65 @@ def _key(container: Module, key: Any, what: str) -> str:
     return key
 
 
-class ModuleDict(Module):
+class _RegisteredDict(Module):
+    """The dict interface of ModuleDict / ParameterDict over one registry (``_modules`` or
+    ``_parameters``, named by ``_registry``); entries are registered attributes."""
+
+    _registry = "_modules"
+
+    def _entries(self) -> dict[str, Any]:
+        return self.__dict__[self._registry]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._entries()[key]
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._entries():
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._entries()))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries()
+
+    def keys(self) -> list[str]:
+        return list(self._entries())
+
+    def values(self) -> list[Any]:
+        return list(self._entries().values())
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._entries().items())
+
+    def update(self, entries: Any) -> None:
+        """Adds ``entries``: a mapping or an iterable of ``(key, value)`` pairs."""
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for item in pairs:
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                raise TypeError(f"{type(self).__name__}.update(): expected a mapping or "
+                                "(key, value) pairs")
+            self[item[0]] = item[1]
+
+    def pop(self, key: str) -> Any:
+        value = self[key]
+        del self[key]
+        return value
+
+    def clear(self) -> None:
+        for key in list(self._entries()):
+            del self[key]
+
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward(): index it in the "
+                                  "owning module's forward")
+
+
+class ModuleDict(_RegisteredDict):
     r"""Holds modules in a dict, in insertion order (``torch.nn.ModuleDict``).
 
     Entries are registered children: ``parameters()``, ``state_dict()`` (keys
@@ -248,57 +306,11 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
-
     def __setitem__(self, key: str, module: Module) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleDict: values must be fastnn.nn.Modules, got "
                             f"{type(module).__name__}")
         self.add_module(_key(self, key, "module"), module)
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self._modules:
-            raise KeyError(key)
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._modules))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._modules
-
-    def keys(self) -> list[str]:
-        return list(self._modules)
-
-    def values(self) -> list[Module]:
-        return list(self._modules.values())
-
-    def items(self) -> list[tuple[str, Module]]:
-        return list(self._modules.items())
-
-    def update(self, modules: Any) -> None:
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for item in pairs:
-            if not isinstance(item, (tuple, list)) or len(item) != 2:
-                raise TypeError("ModuleDict.update(): expected a mapping or (key, module) pairs")
-            self[item[0]] = item[1]
-
-    def pop(self, key: str) -> Module:
-        module = self[key]
-        del self[key]
-        return module
-
-    def clear(self) -> None:
-        for key in list(self._modules):
-            del self[key]
-
-    def forward(self, *args: Any) -> Any:
-        raise NotImplementedError("ModuleDict has no forward(): index it in the owning "
-                                  "module's forward")
 
 
 def _as_parameter(value: Any, cls: str) -> Parameter:
@@ -359,7 +371,7 @@ class ParameterList(Module):
         raise NotImplementedError("ParameterList has no forward()")
 
 
-class ParameterDict(Module):
+class ParameterDict(_RegisteredDict):
     r"""Holds parameters in a dict, in insertion order (``torch.nn.ParameterDict``);
     Tensors and arrays put in become Parameters.
 
@@ -367,47 +379,12 @@ class ParameterDict(Module):
         values (mapping or iterable of (str, value) pairs, optional): initial entries.
     """
 
+    _registry = "_parameters"
+
     def __init__(self, values: Any = None) -> None:
         super().__init__()
         if values is not None:
             self.update(values)
 
-    def __getitem__(self, key: str) -> Parameter:
-        return self._parameters[key]
-
     def __setitem__(self, key: str, value: Any) -> None:
         setattr(self, _key(self, key, "parameter"), _as_parameter(value, "ParameterDict"))
-
-    def __delitem__(self, key: str) -> None:
-        if key not in self._parameters:
-            raise KeyError(key)
-        delattr(self, key)
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._parameters))
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._parameters
-
-    def keys(self) -> list[str]:
-        return list(self._parameters)
-
-    def values(self) -> list[Parameter]:
-        return list(self._parameters.values())
-
-    def items(self) -> list[tuple[str, Parameter]]:
-        return list(self._parameters.items())
-
-    def update(self, values: Any) -> None:
-        pairs = values.items() if hasattr(values, "items") else values
-        for item in pairs:
-            if not isinstance(item, (tuple, list)) or len(item) != 2:
-                raise TypeError("ParameterDict.update(): expected a mapping or (key, value) "
-                                "pairs")
-            self[item[0]] = item[1]
-
-    def forward(self, *args: Any) -> Any:
-        raise NotImplementedError("ParameterDict has no forward()")
