@@ -1391,3 +1391,30 @@ def test_gather_and_index_select_errors():
         fn.index_select(x, 0, fn.tensor([0.5]))
     with pytest.raises(IndexError, match="index out of range"):
         x.index_select(0, fn.tensor([3]))
+
+
+LEGACY = [
+    lambda L: (str(L.FloatTensor([1, 2]).dtype), L.FloatTensor([1, 2]).tolist()),
+    lambda L: tuple(L.FloatTensor(2, 3).shape),
+    lambda L: str(L.LongTensor(np.array([1.0, 2.0])).dtype),
+    lambda L: (isinstance(L.ones(2), L.FloatTensor), isinstance(L.ones(2), L.LongTensor),
+               isinstance(L.arange(2), L.LongTensor)),
+    lambda L: L.ones(2).type().split(".")[-1],
+    lambda L: (str(L.ones(2).type(L.LongTensor).dtype), str(L.ones(2).type("torch.IntTensor")
+                                                           .dtype)),
+    lambda L: (str(L.BoolTensor([1, 0]).dtype), str(L.DoubleTensor([1]).dtype),
+               tuple(L.FloatTensor().shape)),
+]
+
+
+@pytest.mark.parametrize("make", LEGACY)
+def test_legacy_typed_constructors_as_torch(make):
+    # torch.FloatTensor(X_train) / torch.LongTensor(y): older tutorials' idiom
+    ours = make(fn)
+    if torch is not None:
+        theirs = make(torch)
+        strip = (lambda v: v.split(".")[-1] if isinstance(v, str) else
+                 tuple(strip(x) for x in v) if isinstance(v, tuple) else v)
+        assert strip(ours) == strip(theirs)
+    with pytest.raises(TypeError, match="expected a shape"):
+        fn.FloatTensor(2.5)

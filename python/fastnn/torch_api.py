@@ -31,6 +31,17 @@ from .autograd.dtypes import (  # noqa: F401 - re-exported
     short,
     uint8,
 )
+from .autograd.legacy_types import (  # noqa: F401 - re-exported
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .autograd.ops_math import as_tensor_operand as _t
 from .autograd.tensor import Tensor
 
@@ -187,7 +198,9 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
     return builtins.bool(isclose(input, other, rtol, atol, equal_nan).numpy().all())
 
 __all__ = [
-    "abs", "accelerator", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
+    "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
+    "IntTensor", "LongTensor", "ShortTensor", "abs", "accelerator", "add", "all", "allclose",
+    "amax", "amin", "any", "argmax", "argmin",
     "argsort", "clamp_max", "clamp_min", "cumsum", "equal", "expm1", "flip", "gather",
     "index_select", "log1p", "nonzero", "unique",
     "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",

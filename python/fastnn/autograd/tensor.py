@@ -392,9 +392,12 @@ class Tensor:
         return cast(self, dtype)
 
     def type(self, dtype: Any = None) -> Any:
+        """Without ``dtype`` the type's name (``"fastnn.FloatTensor"``); with a dtype, a
+        legacy type (``fn.LongTensor``) or its name, the converted Tensor."""
+        from .legacy_types import type_dtype, type_name
         if dtype is None:
-            return f"fastnn.{self._data.dtype}"
-        return self.to(dtype)
+            return type_name(self._data.dtype)
+        return self.to(type_dtype(dtype))
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
