@@ -817,3 +817,30 @@ def test_train_step_honours_bce_pos_weight_set_before_or_after_the_build(rng):
         eager.append(value.item())
     np.testing.assert_allclose(losses(True), eager, rtol=1e-6)
     np.testing.assert_allclose(losses(False), eager, rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_weighted_bce_gradient_is_finite_at_zero_and_one_as_torch(reduction):
+    # the composed path took log's 0/0 before the clamp: NaN where p is 0 or 1
+    p, t, w = [0.0, 1.0, 0.3], [1.0, 0.0, 0.3], [1.0, 2.0, 0.5]
+    x = fn.tensor(p, requires_grad=True)
+    loss = fn.nn.BCELoss(weight=w, reduction=reduction)
+    value = loss(x, fn.tensor(t))
+    (value.sum() if reduction == "none" else value).backward()
+    div = 3.0 if reduction == "mean" else 1.0
+    expected = np.float32([-1e12, 2e12, 0.0]) / div
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5)
+    loss(np.float32(p), np.float32(t))
+    g = loss.backward(np.ones(3, np.float32) if reduction == "none" else 1.0)
+    np.testing.assert_allclose(g, expected, rtol=1e-5)
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(p, requires_grad=True)
+    tv = torch.nn.BCELoss(weight=torch.tensor(w), reduction=reduction)(tx, torch.tensor(t))
+    (tv.sum() if reduction == "none" else tv).backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(value.detach().numpy(), tv.detach().numpy(), rtol=1e-6)
+
+
+def test_float_label_at_two_to_the_63_is_out_of_bounds():
+    with pytest.raises(IndexError, match="out of bounds"):
+        fn.nn.CrossEntropyLoss()(np.zeros((1, 3), np.float32), np.array([2.0 ** 63]))

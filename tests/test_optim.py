@@ -897,3 +897,30 @@ def test_numpy_optimizers_check_options_and_train_a_model():
                          optimizer=getattr(optim, name)(model.parameters(), lr=lr), epochs=15,
                          batch_size=16, verbose=0).history
         assert history["loss"][-1] < 0.7 * history["loss"][0], name
+
+
+def test_load_state_dict_refuses_non_array_buffers_and_takes_torch_nadam_state():
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p])
+    p.grad = fn.ones(3)
+    opt.step()
+    groups = opt.state_dict()["param_groups"]
+    for bad in ("x", None, 0.0):
+        with pytest.raises(ValueError, match="'exp_avg' must be an array of its parameter's"):
+            opt.load_state_dict({"state": {0: {"step": 1, "exp_avg": bad,
+                                               "exp_avg_sq": [0.0] * 3}},
+                                 "param_groups": groups})
+    torch = pytest.importorskip("torch")
+    tp = torch.zeros(3, requires_grad=True)
+    topt = torch.optim.NAdam([tp], lr=0.1)  # its state holds a scalar mu_product
+    tp.grad = torch.ones(3)
+    topt.step()
+    q = Parameter(tp.detach().numpy().copy())
+    ours = optim.NAdam([q], lr=0.1)
+    ours.load_state_dict(topt.state_dict())
+    for _ in range(3):
+        q.grad = fn.ones(3)
+        ours.step()
+        tp.grad = torch.ones(3)
+        topt.step()
+    np.testing.assert_allclose(q.detach().numpy(), tp.detach().numpy(), rtol=1e-6)

@@ -372,3 +372,34 @@ def test_activation_settings_assigned_after_construction_take_effect():
     m[1].negative_slope = 0.3  # the one-call plan holds the slope it was built with
     with pytest.raises(RuntimeError, match="changed since this step was built"):
         step(x, y)
+
+
+def test_a_forward_that_assigns_an_attribute_is_traced_once():
+    class Keeps(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            h = self.fc(x)
+            self.features = h  # bumps the module's version at every eager forward
+            return h
+
+    m = Keeps()
+    step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
+    step(x, y)
+    key = step._traced.key
+    for _ in range(5):
+        step(x, y)
+    assert step.traced and step._traced.key == key
+
+
+def test_a_layer_replaced_inside_a_nested_sequential_is_noticed():
+    model = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 3))
+    step = nn.TrainStep(model, nn.CrossEntropyLoss(), fn.optim.SGD(model.parameters(), lr=0.1))
+    x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
+    step(x, y)
+    model[0][0] = nn.Linear(4, 8)
+    with pytest.raises(RuntimeError, match="layers changed"):
+        step(x, y)

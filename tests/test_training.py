@@ -392,3 +392,22 @@ def test_tensor_dataset_names_a_zero_d_tensor():
         fn.utils.data.TensorDataset(fn.tensor(1.0))
     with pytest.raises(ValueError, match="Size mismatch"):
         fn.utils.data.TensorDataset(fn.zeros(3, 2), fn.zeros(2))
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adadelta"])
+def test_fit_trains_a_sequential_with_a_shared_module_through_autograd(optimizer):
+    # the NumPy path refuses a module at two positions; fit must not pick it
+    import warnings
+
+    fn.manual_seed(0)
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.ReLU(), shared, nn.Linear(3, 2))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    opt = getattr(optim, optimizer)(model.parameters(), lr=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = fn.fit(model, X, y, loss=nn.NLLLoss() if optimizer == "Adadelta"
+                         else nn.CrossEntropyLoss(), optimizer=opt, epochs=3, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))

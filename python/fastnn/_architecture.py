@@ -92,6 +92,11 @@ def to_spec(model: Module) -> dict[str, Any]:
     if not isinstance(model, Module):
         raise TypeError(f"to_spec(): argument 'model' must be a fastnn.nn.Module, "
                         f"got {type(model).__name__}")
+    everywhere = [m for _, m in model.named_modules(remove_duplicate=False)]
+    if len({id(m) for m in everywhere}) != len(everywhere):
+        # a spec lists layers by position: rebuilding would untie a shared module
+        raise TypeError("to_spec(): a module appears at two positions (shared weights), which "
+                        "a layer list cannot describe")
     return _describe(model, "model")
 
 

@@ -66,7 +66,10 @@ def _new_tensor(x: Tensor, data: Any, dtype: Any = None, device: Any = None,
 
 def _nonzero(x: Tensor, as_tuple: bool = False) -> Any:
     """Indices of the non-zero entries: ``(n, ndim)`` int64, or one 1-D Tensor per dim."""
-    idx = np.nonzero(np.atleast_1d(x._data))
+    if x._data.ndim == 0:  # torch: (1, 0) for a non-zero scalar, (0, 0) for zero
+        n = int(bool(x._data))
+        return (_wrap(np.zeros(n, np.int64)),) if as_tuple else _wrap(np.zeros((n, 0), np.int64))
+    idx = np.nonzero(x._data)
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
     return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
@@ -184,6 +187,8 @@ _BINDINGS: dict[str, Any] = {
     "sort": r.sort, "argsort": r.argsort, "topk": r.topk, "cumsum": r.cumsum,
     "nonzero": lambda x, *, as_tuple=False: _nonzero(x, as_tuple),
     "unique": lambda x, **kw: _unique(x, **kw),
+    "equal": lambda x, other: x.shape == other.shape and bool(
+        np.array_equal(x._data, other._data if isinstance(other, Tensor) else other)),
     "norm": r.norm, "logsumexp": r.logsumexp,
     # shapes and indexing
     "reshape": s.reshape, "view": s.view, "view_as": _view_as, "reshape_as": _view_as,

@@ -59,6 +59,8 @@ def _tensors_as_scalars(data: list | tuple, func: str) -> Any:
     Raises:
         ValueError: a nested Tensor has more than one element (PyTorch's message).
     """
+    if not any(issubclass(t, (Tensor, list, tuple)) for t in set(map(type, data))):
+        return data  # numbers only (a C-speed scan): nothing to replace
     out = None
     for i, d in enumerate(data):
         if isinstance(d, Tensor):

@@ -591,13 +591,41 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
     td = t._data
     if not np.all((td >= 0) & (td <= 1)):
         raise RuntimeError("all elements of target should be between 0 and 1")
-    from . import ops_math
-    log_p = ops_math.clamp(ops_math.log(x), min=-100)
-    log_q = ops_math.clamp(ops_math.log(1 - x), min=-100)
-    loss = -(t * log_p + (1 - t) * log_q)
+    loss = _bce_terms(x, t)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+def _bce_terms_vjp(node, g):
+    xd, td, log_p, log_q = node.saved
+    x_in, t_in = node.inputs
+    gx = gt = None
+    if x_in is not None:  # PyTorch's (x - t) / max(x (1 - x), 1e-12): finite at 0 and 1
+        gx = g * (xd - td) / np.maximum(xd * (1 - xd), np.asarray(1e-12, xd.dtype))
+        gx = gx.astype(xd.dtype, copy=False)
+    if t_in is not None:
+        gt = (g * (log_q - log_p)).astype(t_in._data.dtype, copy=False)
+        if gt.shape != t_in._data.shape:
+            gt = unbroadcast(gt, t_in._data.shape)
+    return gx, gt
+
+
+def _bce_terms(x: Tensor, t: Tensor) -> Tensor:
+    """Per-element ``-(t log x + (1 - t) log(1 - x))``, each log clamped at -100, with
+    PyTorch's gradient (the composed ops gave 0/0 = NaN where x is 0 or 1)."""
+    xd, td = x._data, t._data
+    if td.shape != xd.shape:
+        td = np.broadcast_to(td, xd.shape)
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(xd), -100).astype(xd.dtype, copy=False)
+        log_q = np.maximum(np.log1p(-xd), -100).astype(xd.dtype, copy=False)
+    value = -(td * log_p + (1 - td) * log_q).astype(xd.dtype, copy=False)
+    rx = x if x._rg else None
+    rt = t if t._rg else None
+    if _state.enabled and (rx is not None or rt is not None):
+        return _result(value, _bce_terms_vjp, (rx, rt), (xd, td, log_p, log_q))
+    return _result(value, None, ())
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002

@@ -406,17 +406,17 @@ def _cumsum_vjp(node, g):
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim``; integers and bools sum as int64, as in PyTorch."""
     d = x._data
+    if dtype is not None:  # cast first, as torch (1.5 + 2.5 as int64 is 1 + 2)
+        from .dtypes import as_dtype
+        d = d.astype(as_dtype(dtype, "cumsum()"))
     if d.ndim == 0:
         _check_dim(dim, 1, "cumsum")
         axis, value = None, d.copy()
     else:
         axis = _check_dim(dim, d.ndim, "cumsum")
         value = np.cumsum(d, axis=axis)
-    if d.dtype.kind in "biu":
+    if d.dtype.kind in "biu" and dtype is None:
         value = value.astype(np.int64, copy=False)
-    if dtype is not None:
-        from .dtypes import as_dtype
-        value = value.astype(as_dtype(dtype, "cumsum()"))
-    if _state.enabled and x._rg:
+    if _state.enabled and x._rg and value.dtype.kind == "f":
         return _result(value, _cumsum_vjp, (x,), (axis,))
     return _result(value, None, ())

@@ -81,9 +81,11 @@ def _rows(values: np.ndarray, fmt: _Formatter, indent: int, summarise: bool) -> 
     n = values.shape[0]
     cut = summarise and n > 2 * EDGEITEMS
     if values.ndim == 1:
-        items = [fmt.format(v) for v in values]
-        if cut:
-            items = items[:EDGEITEMS] + [" ..."] + items[-EDGEITEMS:]
+        if cut:  # format only what is shown
+            items = ([fmt.format(v) for v in values[:EDGEITEMS]] + [" ..."]
+                     + [fmt.format(v) for v in values[-EDGEITEMS:]])
+        else:
+            items = [fmt.format(v) for v in values]
         per_line = max(1, (LINEWIDTH - indent) // (fmt.max_width + 2))
         lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

@@ -221,7 +221,7 @@ def _key(container: Module, key: Any, what: str) -> str:
     if not key or "." in key:
         raise KeyError(f"{cls}: {what} name can't be empty or contain \".\", got {key!r}")
     registered = key in container._modules or key in container._parameters
-    if not registered and hasattr(type(container), key):
+    if not registered and (hasattr(container, key) or key.startswith("_")):
         raise KeyError(f"{cls}: attribute {key!r} already exists")
     return key
 

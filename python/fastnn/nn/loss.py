@@ -305,8 +305,9 @@ def _class_labels(target: Any, name: str) -> np.ndarray:
     t = np.asarray(target)
     if t.dtype.kind in "iu" or (t.dtype.kind == "f" and np.all(np.isfinite(t))
                                 and np.all(t == np.trunc(t))):
-        if t.size and (t.max() > _INT64_MAX or t.min() < -_INT64_MAX):  # would wrap in int64
-            bad = t.max() if t.max() > _INT64_MAX else t.min()
+        limit = 2.0 ** 63 if t.dtype.kind == "f" else _INT64_MAX + 1  # exact either way
+        if t.size and (t.max() >= limit or t.min() < -limit):  # would wrap in int64
+            bad = t.max() if t.max() >= limit else t.min()
             raise IndexError(f"{name}: Target {bad} is out of bounds")
         return t.astype(np.int64, copy=False)
     raise TypeError(f"{name}: argument 'target' must hold integer class indices, got dtype "

@@ -175,7 +175,7 @@ class TrainStep:
             except _Unsupported:
                 specs = None
             if specs is not None:
-                self._top = tuple(model._modules.values())
+                self._top = tuple(m for _, m in leaves)
                 # what the plan copied from the activations (LeakyReLU's slope, GELU's form)
                 self._settings = [(m, m._act, m._param) for _, m in leaves
                                   if isinstance(m, _Elementwise)]
@@ -223,7 +223,7 @@ class TrainStep:
         _check_scalar_loss(self.loss_fn)  # the reduction may change after the build
         if self._plan is None:
             return self._traced_call(x, y)
-        if tuple(self.model._modules.values()) != self._top:
+        if tuple(m for _, m in _leaves(self.model, "")) != self._top:
             raise RuntimeError("TrainStep: the model's layers changed since this step was built; "
                                "build a new TrainStep")
         for m, act, param in self._settings:
@@ -279,6 +279,11 @@ class TrainStep:
         value, reason = traced.trace(x, y, key)
         if reason is not None:
             self._warn_eager(reason)
+        elif traced.key is not None:
+            # a forward that assigns a public attribute (self.features = h) bumped a module's
+            # version while tracing: key the program on the state it left, or every call
+            # would retrace (the replay does not run that assignment)
+            traced.key = (x.shape, y.shape) + _module_state(self.model)
         return value
 
     def _warn_eager(self, reason: str) -> None:

@@ -78,8 +78,10 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    # what every started parameter state holds (load_state_dict checks for them)
+    # what every started parameter state holds (load_state_dict checks for them), and which
+    # of its entries are numbers rather than arrays of the parameter's shape
     _state_keys: tuple[str, ...] = ()
+    _scalar_state: tuple[str, ...] = ("step",)
 
     # -- hooks for subclasses -------------------------------------------------
     def _check_group(self, group: dict[str, Any]) -> None:
@@ -333,7 +335,8 @@ class Optimizer:
             if key not in id_map:
                 raise ValueError(f"{name}: the state refers to unknown parameter index {key!r}")
             p = id_map[key]
-            new_state[p] = {k: _load_value(v, p, k, name) for k, v in saved_state.items()}
+            new_state[p] = {k: _load_value(v, p, k, name, self._scalar_state)
+                            for k, v in saved_state.items()}
         self.param_groups = new_groups
         self.state = new_state
 
@@ -365,23 +368,26 @@ def _zero_grad(p: Tensor, set_to_none: bool) -> None:
         p._grad._data.fill(0.0)
 
 
-def _load_value(value: Any, p: Parameter, key: str, where: str) -> Any:
-    """Copies one saved state entry: ``step`` as int, buffers as float32 arrays of p's shape."""
-    if key == "step":
+def _load_value(value: Any, p: Parameter, key: str, where: str,
+                scalars: tuple[str, ...]) -> Any:
+    """Copies one saved state entry: ``step`` as int, the other ``scalars`` as float (a 0-d
+    tensor from torch included), buffers as float32 arrays of p's shape."""
+    if key in scalars:
         try:
-            return int(float(value))
+            number = float(np.asarray(value, dtype=np.float64))
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: state 'step' must be a number, got {value!r}") from None
-    if hasattr(value, "__array__") or isinstance(value, (list, tuple)):
-        # NumPy arrays, tensors from a PyTorch state dict, nested lists
-        arr = np.asarray(value)
-        if arr.dtype.kind not in "fiub":
-            raise ValueError(f"{where}: state '{key}' must be numeric, got dtype {arr.dtype}")
-        arr = np.array(arr, dtype=np.float32, order="C", copy=True)
-        if arr.shape != p.shape:
-            raise ValueError(
-                f"{where}: state '{key}' has shape {shape_str(arr.shape)}, "
-                f"its parameter has shape {shape_str(p.shape)}"
-            )
-        return arr
-    return copy.deepcopy(value)
+            raise ValueError(f"{where}: state '{key}' must be a number, got {value!r}") from None
+        return int(number) if key == "step" else number
+    if not (hasattr(value, "__array__") or isinstance(value, (list, tuple))):
+        raise ValueError(f"{where}: state '{key}' must be an array of its parameter's shape "
+                         f"{shape_str(p.shape)}, got {type(value).__name__}")
+    arr = np.asarray(value)  # NumPy arrays, tensors from a PyTorch state dict, nested lists
+    if arr.dtype.kind not in "fiub":
+        raise ValueError(f"{where}: state '{key}' must be numeric, got dtype {arr.dtype}")
+    arr = np.array(arr, dtype=np.float32, order="C", copy=True)
+    if arr.shape != p.shape:
+        raise ValueError(
+            f"{where}: state '{key}' has shape {shape_str(arr.shape)}, "
+            f"its parameter has shape {shape_str(p.shape)}"
+        )
+    return arr

@@ -49,7 +49,10 @@ def uses_autograd(model: nn.Module) -> bool:
     """
     cls = type(model)
     if isinstance(model, nn.Sequential) and cls.backward is nn.Sequential.backward:
-        return any(uses_autograd(m) for m in model.children())
+        layers = list(model._modules.values())
+        if len({id(m) for m in layers}) != len(layers):
+            return True  # a module at two positions: only autograd gets its gradient right
+        return any(uses_autograd(m) for m in layers)
     return cls.backward is nn.Module.backward
 
 
