@@ -50,7 +50,6 @@ class IncompatibleKeys(NamedTuple):
                 f"unexpected_keys={self.unexpected_keys})")
 
 
-
 class _IterList(list):
     """A list that is also its own iterator for ``next()``: what ``parameters()`` returns,
     so that both API.md's list (``len``, indexing, reuse) and PyTorch's generator idiom
@@ -65,6 +64,7 @@ class _IterList(list):
             raise StopIteration
         self._cursor = i + 1
         return self[i]
+
 
 class Module:
     r"""Base class for all fastnn layers and models.
