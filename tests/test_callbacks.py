@@ -139,6 +139,26 @@ def test_reduce_lr_on_plateau_improvement_resets_wait():
     assert math.isclose(opt.param_groups[0]["lr"], 0.1)
 
 
+def test_lr_callbacks_keep_each_group_s_own_rate():
+    # both callbacks used to give every group group 0's rate (a "reduction" raised 0.01 to 0.05)
+    opt = FakeOptimizer(1.0)
+    opt.param_groups[1]["lr"] = 0.2
+    cb = callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=0.15)
+    cb.set_model(FakeModel())
+    cb.optimizer = opt
+    cb.on_train_begin({})
+    for epoch in range(3):
+        cb.on_epoch_end(epoch, {"val_loss": 1.0})
+    # group 0: 1 -> 0.5 -> 0.25; group 1: 0.2 -> max(0.1, 0.15) = 0.15, then stays
+    assert [g["lr"] for g in opt.param_groups] == [0.25, 0.15]
+    opt = FakeOptimizer(1.0)
+    opt.param_groups[1]["lr"] = 0.2
+    cb = callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+    cb.optimizer = opt
+    cb.on_epoch_begin(0, {})
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.1]
+
+
 def test_reduce_lr_on_plateau_bad_factor():
     with pytest.raises(ValueError, match="factor"):
         callbacks.ReduceLROnPlateau(factor=1.5)

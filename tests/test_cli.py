@@ -73,6 +73,12 @@ def test_info(capsys):
         (["train", "--hidden", "12,x"], "--hidden"),
         (["train", "--lr", "-1"], "--lr"),
         (["train", "--dataset", "cifar"], "--dataset"),
+        (["train", "--seed", "-1"], "--seed"),
+        (["train", "--save", "/nonexistent-dir/m.safetensors"], "--save"),
+        (["train", "--plot", "/nonexistent-dir/c.png"], "--plot"),
+        (["train", "--resume", "m.safetensors", "--hidden", "32"], "--hidden"),
+        (["train", "--resume", "m.safetensors", "--activation", "tanh"], "--activation"),
+        (["train", "--resume", "m.safetensors", "--dropout", "0.1"], "--dropout"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(args, match):
@@ -104,6 +110,25 @@ def test_train_save_plot_then_evaluate_and_resume(tmp_path, capsys):
     import fastnn as fn
 
     assert fn.io.load_metadata(model)["metadata"]["epoch"] == 5
+
+
+def test_resume_with_lr_overrides_the_saved_rate(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    import fastnn as fn
+
+    model = tmp_path / "m.safetensors"
+    assert cli.main(["train", "--epochs", "1", "--verbose", "0", "--lr", "0.01",
+                     "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--epochs", "1", "--verbose", "0", "--resume", str(model),
+                     "--lr", "0.0005", "--save", str(model)]) == 0
+    assert "lr 0.0005" in capsys.readouterr().out
+    net = fn.load(model)
+    opt = fn.optim.Adam(net.parameters())
+    fn.load(model, net, optimizer=opt)
+    assert opt.param_groups[0]["lr"] == 0.0005  # the rate the resumed run trained with
+    assert cli.main(["train", "--epochs", "1", "--verbose", "0", "--resume", str(model)]) == 0
+    assert "lr 0.0005" in capsys.readouterr().out  # without --lr, the saved rate
 
 
 @pytest.mark.parametrize(

@@ -350,6 +350,20 @@ def test_verbose_1_bar_counts_batches_and_shows_samples_per_second(monkeypatch):
     assert "64/64" not in text  # batches, not samples
 
 
+def test_verbose_1_without_tqdm_prints_the_summary_line(monkeypatch):
+    # tqdm missing (a runtime requirement, but environments differ) crashed fit(verbose=1)
+    # on a terminal with ModuleNotFoundError; the bar is optional, the summary line is not
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    X, y = make_blobs(40)
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=16,
+           verbose=1)
+    text = screen.getvalue()
+    assert "Epoch 1/2" in text and "Epoch 2/2" in text and "loss" in text
+
+
 def test_errors_name_the_user_s_data_not_internal_steps():
     # a wrong-width X was reported as "TrainStep(): argument 'x' ... got (32, 3)" (a batch
     # under another name); 'mse' on class labels died in a NumPy reshape; a forward that

@@ -199,13 +199,21 @@ class EarlyStopping(_MonitorMixin, Callback):
             self.model.load_state_dict(self.best_weights)
 
 
-def _set_lr(optimizer: Any, lr: float) -> None:
+def _scale_lr(optimizer: Any, factor: float, min_lr: float) -> bool:
+    """Multiplies every group's rate by ``factor``, no lower than ``min_lr`` (each group
+    keeps its own rate, as in Keras and torch); True where any rate changed."""
+    changed = False
     for group in optimizer.param_groups:
-        group["lr"] = lr
+        old = float(group["lr"])
+        if old > min_lr:
+            group["lr"] = max(old * factor, min_lr)
+            changed = True
+    return changed
 
 
 class ReduceLROnPlateau(_MonitorMixin, Callback):
-    r"""Multiplies the learning rate by ``factor`` when a quantity stops improving (Keras).
+    r"""Multiplies the learning rate by ``factor`` when a quantity stops improving (Keras);
+    every parameter group's own rate is multiplied.
 
     Args:
         monitor (str): quantity to watch. Default: ``"val_loss"``.
@@ -270,10 +278,8 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         elif self.cooldown_counter == 0:
             self.wait += 1
             if self.wait >= self.patience:
-                old_lr = float(self.optimizer.param_groups[0]["lr"])
-                if old_lr > self.min_lr:
-                    new_lr = max(old_lr * self.factor, self.min_lr)
-                    _set_lr(self.optimizer, new_lr)
+                if _scale_lr(self.optimizer, self.factor, self.min_lr):
+                    new_lr = float(self.optimizer.param_groups[0]["lr"])
                     if self.verbose > 0:
                         print(
                             f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
@@ -287,8 +293,9 @@ class LearningRateScheduler(Callback):
     """Sets the learning rate at the start of each epoch from ``schedule(epoch, lr)``.
 
     Args:
-        schedule (Callable): ``schedule(epoch, lr) -> new_lr`` (epoch is 0-based);
-            a one-argument ``schedule(epoch)`` is accepted too.
+        schedule (Callable): ``schedule(epoch, lr) -> new_lr`` (epoch is 0-based), called
+            with each parameter group's own rate; a one-argument ``schedule(epoch)`` is
+            accepted too (its rate then goes to every group).
         verbose (int): 1 prints the new rate each epoch. Default: 0.
 
     Example::
@@ -306,8 +313,7 @@ class LearningRateScheduler(Callback):
         self.schedule = schedule
         self.verbose = verbose
 
-    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-        lr = float(self.optimizer.param_groups[0]["lr"])
+    def _new_lr(self, epoch: int, lr: float) -> float:
         try:
             new_lr = self.schedule(epoch, lr)
         except TypeError:  # one-argument schedule(epoch)
@@ -315,10 +321,17 @@ class LearningRateScheduler(Callback):
         new_lr = float(new_lr)
         if not math.isfinite(new_lr) or new_lr < 0:
             raise ValueError(f"LearningRateScheduler: schedule returned an invalid lr {new_lr!r}")
-        _set_lr(self.optimizer, new_lr)
+        return new_lr
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        # each parameter group's rate goes through the schedule on its own
+        new_lrs = [self._new_lr(epoch, float(g["lr"])) for g in self.optimizer.param_groups]
+        for group, new_lr in zip(self.optimizer.param_groups, new_lrs):
+            group["lr"] = new_lr
         if self.verbose > 0:
             print(
-                f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {new_lr:.4g}."
+                f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+                f"{new_lrs[0]:.4g}."
             )
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:

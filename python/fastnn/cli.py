@@ -97,7 +97,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_data_options(train)
     train.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
                        help="hidden layer sizes, comma-separated, e.g. 256,128")
-    train.add_argument("--activation", choices=ACTIVATIONS, default="relu",
+    train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden-layer activation (default: relu)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
                        help="optimizer with PyTorch's defaults but lr (default: adam)")
@@ -181,6 +181,18 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, key)
         if value is not None:
             settings[key] = value
+    if args.resume:
+        given = [f"--{k}" for k in ("hidden", "activation", "dropout")
+                 if getattr(args, k) is not None]
+        if given:
+            raise CLIError(f"{', '.join(given)} describe a new model, but --resume continues "
+                           "the saved one: leave them out")
+    for flag, path in (("--save", args.save), ("--plot", args.plot)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise CLIError(f"{flag}: directory of {path!r} does not exist (checked before "
+                           "training, so a run is not lost at the end)")
+    if args.seed < 0:
+        raise CLIError(f"--seed must be >= 0, got {args.seed}")
     if isinstance(settings["hidden"], str):
         settings["hidden"] = _hidden_sizes(settings["hidden"])
     if not 0.0 <= settings["dropout"] < 1.0:
@@ -257,7 +269,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
         model = fn.load(args.resume)
         initial_epoch = int(resume_meta["metadata"].get("epoch", 0))
     else:
-        model = _build_mlp(X_train.shape[1], settings["hidden"], n_classes, args.activation,
+        model = _build_mlp(X_train.shape[1], settings["hidden"], n_classes,
+                           args.activation or "relu",
                            settings["dropout"])
     optimizer_cls = {
         "adam": fn.optim.Adam, "adamw": fn.optim.AdamW, "sgd": fn.optim.SGD,
@@ -266,6 +279,9 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     optimizer = optimizer_cls(model.parameters(), lr=settings["lr"])
     if resume_meta is not None and resume_meta["optimizer"] is not None:
         fn.load(args.resume, model, optimizer=optimizer)
+        if args.lr is not None:  # the saved state carries the old rate; --lr overrides it
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr
     stop = fn.callbacks.EarlyStopping(monitor="val_loss", patience=settings["patience"],
                                       restore_best_weights=True)
 
@@ -274,7 +290,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     print(
         f"fastnn {fn.__version__}: {args.dataset} ({len(X_fit)} train / {len(X_val)} validation "
         f"/ {len(X_test)} test samples), MLP {X_train.shape[1]}-{hidden}, "
-        f"{args.optimizer} lr {settings['lr']}, batch {settings['batch_size']}"
+        f"{args.optimizer} lr {optimizer.param_groups[0]['lr']:g}, batch {settings['batch_size']}"
         + (f" per rank x {world_size} MPI rank(s)" if args.distributed else "")
         + f", {fn.get_num_threads()} thread(s), {fn.info()['simd']}"
         + (f", resuming after epoch {initial_epoch}" if args.resume else "")

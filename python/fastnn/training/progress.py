@@ -27,6 +27,16 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def _tqdm():
+    """tqdm's bar class, or None where tqdm is not installed (a runtime requirement, but a
+    missing one costs only the live bar: the summary line is printed instead)."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
 class EpochProgress:
     """Shows the progress of one epoch of ``steps`` batches."""
 
@@ -38,9 +48,8 @@ class EpochProgress:
         self.start = time.perf_counter()
         self.samples = 0
         self.bar = None
-        if verbose == 1 and _is_terminal(self.stream):
-            from tqdm.auto import tqdm
-
+        tqdm = _tqdm() if verbose == 1 and _is_terminal(self.stream) else None
+        if tqdm is not None:
             self.bar = tqdm(total=steps, desc=self.prefix, unit="batch", file=self.stream,
                             leave=True, dynamic_ncols=True, mininterval=0.1)
 
