@@ -31,13 +31,22 @@ def test_loader_batches_cover_data_in_order(n, batch_size, drop_last):
         assert xb.shape == (batch_size, 3) and yb.shape == (batch_size,)
 
 
-def test_loader_unshuffled_batches_are_views():
-    X = np.zeros((10, 4), dtype=np.float32)
-    y = np.zeros(10, dtype=np.int64)
-    loader = DataLoader(X, y, batch_size=4)
-    assert loader.X is X  # already float32 C-contiguous: no copy
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_loader_batches_are_copies_the_caller_can_write(shuffle):
+    # unshuffled batches were views: `xb += 1` (in-place augmentation) changed the
+    # caller's X and y, labels included; PyTorch's loader gives copies
+    X = np.arange(40, dtype=np.float32).reshape(10, 4)
+    y = np.arange(10, dtype=np.int64)
+    X0, y0 = X.copy(), y.copy()
+    loader = DataLoader(X, y, batch_size=4, shuffle=shuffle, seed=0)
+    assert loader.X is X  # already float32 C-contiguous: converted without a copy
     for xb, yb in loader:
-        assert np.shares_memory(xb, X) and np.shares_memory(yb, y)
+        assert xb.flags.c_contiguous and xb.flags.writeable
+        assert not np.shares_memory(xb, X) and not np.shares_memory(yb, y)
+        xb += 1
+        yb += 1
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
 
 
 def test_loader_shuffled_batches_are_contiguous_permutations():

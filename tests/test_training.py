@@ -425,3 +425,10 @@ def test_fit_trains_a_sequential_with_a_shared_module_through_autograd(optimizer
         history = fn.fit(model, X, y, loss=nn.NLLLoss() if optimizer == "Adadelta"
                          else nn.CrossEntropyLoss(), optimizer=opt, epochs=3, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_fit_shuffle_must_be_a_bool():
+    # fit(shuffle="no") shuffled (any non-empty string is truthy)
+    X, y = make_blobs(20)
+    with pytest.raises(TypeError, match=r"fit\(\): argument 'shuffle' must be a bool, got str"):
+        fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", shuffle="no", verbose=0)

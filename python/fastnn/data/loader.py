@@ -1,10 +1,11 @@
 """DataLoader: mini-batches over in-memory NumPy arrays, optionally reshuffled each epoch.
 
 X is converted once to float32 C-contiguous at construction; y keeps its role
-(integer labels become int64, float targets float32). Without shuffling a batch
-is a view ``X[i*b:(i+1)*b]`` (no copy); with shuffling each epoch draws a fresh
-permutation ``p`` and batch i gathers ``X[p[i*b:(i+1)*b]]`` into a new
-C-contiguous array.
+(integer labels become int64, float targets float32). Every batch is a new
+C-contiguous array, as PyTorch's loader gives (writing into one, e.g. an in-place
+augmentation, never touches the caller's data): without shuffling batch i copies
+``X[i*b:(i+1)*b]``; with shuffling each epoch draws a fresh permutation ``p`` and
+batch i gathers ``X[p[i*b:(i+1)*b]]``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def _as_targets(y: Any, func: str) -> np.ndarray:
     )
 
 
-def _check_flag(value: Any, func: str, arg: str) -> bool:
+def check_flag(value: Any, func: str, arg: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{func}: argument '{arg}' must be a bool, got {type(value).__name__}")
     return bool(value)
@@ -54,9 +55,9 @@ class DataLoader:
     ``TypeError``). ``y`` is kept as a NumPy array: integer labels become int64,
     float targets float32.
 
-    Without shuffling the batches are views into ``X`` and ``y`` (no copy, do
-    not write into them); with shuffling each batch is a fresh C-contiguous
-    array gathered by a permutation drawn anew at the start of every epoch.
+    Each batch is a fresh C-contiguous array (writing into it leaves ``X`` and
+    ``y`` as they were); with shuffling it is gathered by a permutation drawn anew
+    at the start of every epoch.
 
     Args:
         X (array_like): the inputs, shape :math:`(N, *)` with :math:`N \ge 1`.
@@ -104,8 +105,8 @@ class DataLoader:
                     f"and len(y) = {y.shape[0]}"
                 )
         self.batch_size = check_int(batch_size, _FUNC, "batch_size", low=1)
-        self.shuffle = _check_flag(shuffle, _FUNC, "shuffle")
-        self.drop_last = _check_flag(drop_last, _FUNC, "drop_last")
+        self.shuffle = check_flag(shuffle, _FUNC, "shuffle")
+        self.drop_last = check_flag(drop_last, _FUNC, "drop_last")
         if seed is not None:
             check_int(seed, _FUNC, "seed", low=0)
         self.seed = seed
@@ -145,11 +146,14 @@ class DataLoader:
         b = self.batch_size
         for i in range(len(self)):
             if order is None:
-                sel: Any = slice(i * b, (i + 1) * b)  # basic slicing: views
+                sel = slice(i * b, (i + 1) * b)
+                xb = self._X[sel].copy()  # a copy: the caller's data stays untouched
+                yb = None if self._y is None else self._y[sel].copy()
             else:
                 sel = order[i * b:(i + 1) * b]  # fancy indexing: C-contiguous copies
-            xb = self._X[sel]
-            yield xb if self._y is None else (xb, self._y[sel])
+                xb = self._X[sel]
+                yb = None if self._y is None else self._y[sel]
+            yield xb if yb is None else (xb, yb)
 
     def __repr__(self) -> str:
         y = "None" if self._y is None else f"{self._y.dtype}{shape_str(self._y.shape)}"

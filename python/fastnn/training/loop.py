@@ -44,6 +44,7 @@ from .._validation import as_float32, check_int, check_number, shape_str
 from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
+from ..data.loader import check_flag
 from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
 from ..nn import functional as F
@@ -384,6 +385,7 @@ def fit(
     epochs = check_int(epochs, func, "epochs", low=0)
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     verbose = check_int(verbose, func, "verbose", low=0)
+    shuffle = check_flag(shuffle, func, "shuffle")
     metric_fns = resolve_metrics(metrics, loss)
     callbacks = _check_callbacks(callbacks, func)
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
@@ -392,8 +394,8 @@ def fit(
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP)
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=bool(shuffle), seed=seed)
-    run = _Run(model, loss, step, metric_fns, callbacks, loader, bool(shuffle), val,
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
                max(batch_size, 256), epochs, len(loader), len(X), verbose)
     if distributed:
         run.distribute(FitContext(model, seed), batch_size)
