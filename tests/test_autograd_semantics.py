@@ -553,6 +553,11 @@ def test_setitem_on_the_graph_gives_torchs_gradients():
     "y = fn.zeros(3)\ny[1:] = x[:2] * w[:2]\nv = y[:2]\nv *= 2\nout = (y * y).sum()",
     "y = x * 1\ny[0].mul_(w[0])\nout = (y * y).sum()",
     "y = fn.stack([x, w])\nfor i in range(2):\n    y[i] += x * i\nout = (y * y).sum()",
+    # zero_ / fill_ sent the gradient through the overwritten values' producer
+    "y = x * 3\ny.zero_()\nout = (y + x).sum()",
+    "y = (x * w).view(3, 1) * 1\ny[1:, 0].fill_(7.0)\nout = (y * y).sum()",
+    "y = x * 1\ny.fill_(w[1] * 2)\nout = (y * x).sum()",
+    "y = w * 1\ny[:2].zero_()\ny.mul_(x)\nout = (y * y).sum()",
 ])
 def test_inplace_scripts_match_torch(script):
     _inplace_script(script)

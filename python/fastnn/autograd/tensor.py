@@ -444,14 +444,25 @@ class Tensor:
                                "in-place operation.")
 
     def zero_(self) -> Tensor:
-        self._check_inplace()
-        self._data.fill(0)
-        self._bump()
-        return self
+        return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        """Sets every element to ``value`` (a number or a 0-d Tensor) in place; on the graph
+        as an assignment: no gradient reaches what produced the old values, a Tensor
+        ``value`` takes the sum of the gradient."""
         self._check_inplace()
-        self._data.fill(value.item() if isinstance(value, Tensor) else value)
+        if isinstance(value, Tensor):
+            if value._data.ndim:
+                raise RuntimeError("fill_ only supports 0-dimension value tensor but got "
+                                   f"tensor with {value._data.ndim} dimensions.")
+            if _state.enabled and (self._rg or value._rg):
+                from .ops_shape import copy_into
+                return copy_into(self, value)
+            value = value.item()
+        elif _state.enabled and self._rg:
+            from .ops_shape import copy_into
+            return copy_into(self, value)
+        self._data.fill(value)
         self._bump()
         return self
 
