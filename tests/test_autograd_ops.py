@@ -214,6 +214,24 @@ def test_reflected_ops_with_ndarray_left():
     np.testing.assert_allclose(x.grad.numpy(), expect, rtol=1e-5)
 
 
+def test_std_of_a_constant_slice_has_zero_gradient_like_torch():
+    # d std / dx = (x - mean) / ((n - 1) std) is 0/0 there: torch gives 0, fastnn gave NaN
+    x = fn.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]], requires_grad=True)
+    x.std(dim=1).sum().backward()
+    g = x.grad.numpy()
+    assert (g[0] == 0).all()
+    row = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(g[1], (row - row.mean()) / (2 * row.std(ddof=1)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("data", [[2**63], np.array([2**64 - 100], np.uint64)])
+def test_integers_beyond_int64_raise_instead_of_wrapping(data):
+    # 2**64 - 100 wrapped to -100: an ignore_index label that silently vanished
+    with pytest.raises(OverflowError, match="does not fit in int64"):
+        fn.tensor(data)
+    assert fn.tensor(np.array([5], np.uint64)).tolist() == [5]
+
+
 def test_std_of_one_element_is_nan_like_torch():
     x = fn.tensor([2.0], requires_grad=True)
     s = x.std()

@@ -74,6 +74,10 @@ def convert(data: Any, dtype: np.dtype | None, func: str, copy: bool) -> np.ndar
             dtype = int64
         else:
             dtype = bool_
+    if kind == "u" and arr.dtype.itemsize == 8 and dtype == int64 and arr.size \
+            and arr.max() > np.iinfo(np.int64).max:  # would wrap to a negative int64
+        raise OverflowError(f"{func}: value {arr.max()} does not fit in int64 (the "
+                            "integer Tensor dtype); values above 2**63 - 1 are not supported")
     if arr.dtype == dtype and not copy and arr.flags.c_contiguous:
         return arr
     return np.array(arr, dtype=dtype, order="C", copy=True)

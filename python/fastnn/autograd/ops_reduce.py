@@ -98,9 +98,9 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 def _var_vjp(node, g):
     xd, axes, keepdim, denom, std = node.saved
     centered = xd - xd.mean(axis=axes, keepdims=True)
-    if std is not None:
+    if std is not None:  # d std = d var / (2 std); 0 where std is 0, as PyTorch (not NaN)
         with np.errstate(divide="ignore", invalid="ignore"):
-            g = g / (2 * std)
+            g = np.where(std == 0, 0, g / (2 * std)).astype(g.dtype, copy=False)
     g = _expand(g, xd.shape, axes, keepdim)
     with np.errstate(divide="ignore", invalid="ignore"):
         return ((2 / denom) * g * centered,)
