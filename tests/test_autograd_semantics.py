@@ -306,6 +306,48 @@ def test_no_grad_decorator_and_enable_grad_decorator():
     assert fn.is_grad_enabled()
 
 
+def test_grad_mode_decorators_on_generators_apply_inside_each_resume():
+    # @no_grad on a generator function only covered creating the generator: its body ran
+    # with recording on. PyTorch sets the mode for every resume and restores it between.
+    x = fn.tensor([1.0, 2.0], requires_grad=True)
+
+    @fn.no_grad()
+    def batches(n):
+        for i in range(n):
+            got = yield x * i
+            assert got is None or got == "sent"
+        return "done"
+
+    it = batches(2)
+    first = next(it)
+    assert not first.requires_grad and fn.is_grad_enabled()
+    assert not it.send("sent").requires_grad and fn.is_grad_enabled()
+    with pytest.raises(StopIteration) as stop:
+        next(it)
+    assert stop.value.value == "done"
+
+    @fn.enable_grad()
+    def recorded():
+        yield x * 2
+
+    with fn.no_grad():
+        (y,) = list(recorded())
+        assert not fn.is_grad_enabled()
+    assert y.requires_grad
+
+    @fn.no_grad()
+    def catches():
+        try:
+            yield 1
+        except ValueError:
+            yield fn.is_grad_enabled()
+
+    it = catches()
+    next(it)
+    assert it.throw(ValueError()) is False and fn.is_grad_enabled()
+    it.close()
+
+
 def test_no_grad_and_enable_grad_decorators_without_parentheses():
     @fn.no_grad
     def f(t):

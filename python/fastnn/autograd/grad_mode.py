@@ -7,6 +7,7 @@ turn recording off in another.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -75,11 +76,46 @@ class set_grad_enabled:
         _state.enabled = self.prev  # as a decorator, the call above must not leak
         mode = self.mode
 
+        return _decorate(func, mode)
+
+
+def _run_in_mode(mode: bool, call: Any, *args: Any, **kwargs: Any) -> Any:
+    prev = _state.enabled
+    _state.enabled = mode
+    try:
+        return call(*args, **kwargs)
+    finally:
+        _state.enabled = prev
+
+
+def _decorate(func: _F, mode: bool) -> _F:
+    """``func`` run with recording set to ``mode``; for a generator function, every resume
+    of the generator runs in ``mode`` (and the caller's code between them does not), as in
+    PyTorch."""
+    if not inspect.isgeneratorfunction(func):
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
+            return _run_in_mode(mode, func, *args, **kwargs)
         return wrapper  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        gen = func(*args, **kwargs)  # runs nothing until the first send
+        try:
+            item = _run_in_mode(mode, gen.send, None)
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    _run_in_mode(mode, gen.close)
+                    raise
+                except BaseException as err:  # thrown in: the generator handles it
+                    item = _run_in_mode(mode, gen.throw, err)
+                else:
+                    item = _run_in_mode(mode, gen.send, sent)
+        except StopIteration as stop:
+            return stop.value
+    return generator  # type: ignore[return-value]
 
 
 class _GradModeContext:
@@ -107,17 +143,7 @@ class _GradModeContext:
         _state.enabled = self._prev
 
     def __call__(self, func: _F) -> _F:
-        mode = self._mode
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = _state.enabled
-            _state.enabled = mode
-            try:
-                return func(*args, **kwargs)
-            finally:
-                _state.enabled = prev
-        return wrapper  # type: ignore[return-value]
+        return _decorate(func, self._mode)
 
 
 class no_grad(_GradModeContext):
