@@ -74,9 +74,7 @@ class set_grad_enabled:
 
     def __call__(self, func: _F) -> _F:
         _state.enabled = self.prev  # as a decorator, the call above must not leak
-        mode = self.mode
-
-        return _decorate(func, mode)
+        return _decorate(func, self.mode)
 
 
 def _run_in_mode(mode: bool, call: Any, *args: Any, **kwargs: Any) -> Any:
