@@ -236,3 +236,81 @@ def test_std_of_one_element_is_nan_like_torch():
     x = fn.tensor([2.0], requires_grad=True)
     s = x.std()
     assert np.isnan(s.item())
+
+
+def _clamp_grads(case):
+    """clamp with Tensor bounds: each of x, lo, hi takes the gradient where its value was
+    taken (written out: out = min(max(x, lo), hi), ties to x)."""
+    x = fn.tensor([1.0, 5.0, -3.0, 2.0, 0.5], requires_grad=True)
+    lo = fn.tensor([2.0, 2.0, 2.0, 2.0, 0.0], requires_grad=True)
+    hi = fn.tensor([4.0, 4.0, 4.0, 1.0, 1.0], requires_grad=True)
+    w = fn.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+    y = {"min": lambda: x.clamp(min=lo), "max": lambda: x.clamp(max=hi),
+         "both": lambda: x.clamp(min=lo, max=hi), "crossed": lambda: x.clamp(min=hi, max=lo),
+         "detached": lambda: x.clamp(min=lo.detach(), max=hi)}[case]()
+    (y * w).sum().backward()
+    return y, x, lo, hi
+
+
+@pytest.mark.parametrize("case", ["min", "max", "both", "crossed", "detached"])
+def test_clamp_tensor_bounds_take_their_gradient(case):
+    # a bound that required grad got None
+    y, x, lo, hi = _clamp_grads(case)
+    xv, lov, hiv = (np.array(t.detach().tolist()) for t in (x, lo, hi))
+    wv = np.arange(1.0, 6.0)
+    a, b = {"min": (lov, None), "max": (None, hiv), "both": (lov, hiv), "crossed": (hiv, lov),
+            "detached": (lov, hiv)}[case]
+    raised = xv < a if a is not None else np.zeros(5, bool)
+    m = np.maximum(xv, a) if a is not None else xv
+    lowered = m > b if b is not None else np.zeros(5, bool)
+    np.testing.assert_array_equal(y.detach().numpy(), np.minimum(m, b) if b is not None else m)
+    np.testing.assert_array_equal(x.grad.numpy(), wv * ~(raised | lowered))
+    grads = {"min": (lo, raised & ~lowered), "max": (hi, lowered),
+             "both": (lo, raised & ~lowered), "crossed": (hi, raised & ~lowered),
+             "detached": (hi, lowered)}
+    t, mask = grads[case]
+    np.testing.assert_array_equal(t.grad.numpy(), wv * mask)
+    if case == "detached":
+        assert lo.grad is None
+    if case == "both":
+        np.testing.assert_array_equal(hi.grad.numpy(), wv * lowered)
+
+
+def test_clamp_tensor_bound_broadcasts_and_sums_back():
+    x = fn.tensor([1.0, 5.0], requires_grad=True)
+    lo = fn.tensor([[2.0, 0.0, 3.0]], requires_grad=True)
+    y = x.reshape(2, 1).clamp(min=lo)
+    assert y.shape == (2, 3)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 3.0])  # x=1 kept once, x=5 thrice
+    np.testing.assert_array_equal(lo.grad.numpy(), [[1.0, 0.0, 1.0]])
+
+
+def test_integer_clamp_with_float_bounds_is_float32_like_torch():
+    # the bounds were truncated: [0, 1] instead of [0.5, 1.5]
+    y = fn.tensor([-1, 2]).clamp(0.5, 1.5)
+    assert y.dtype == fn.float32 and y.tolist() == [0.5, 1.5]
+    assert fn.tensor([-1, 2]).clamp(0, 1).dtype == fn.int64
+
+
+@pytest.mark.parametrize("op", ["cat", "stack"])
+@pytest.mark.parametrize("a, b, want", [
+    ("float32", "int64", "float32"), ("float64", "float32", "float64"),
+    ("int32", "int64", "int64"), ("bool", "int64", "int64"), ("float16", "int64", "float16"),
+    ("uint8", "int8", "int16"), ("float32", "bool", "float32"), ("bool", "bool", "bool"),
+])
+def test_cat_and_stack_promote_as_torch(op, a, b, want):
+    # float32 with int64 gave NumPy's float64, which then passed through Linear silently
+    x, y = fn.ones(2, dtype=getattr(fn, a)), fn.ones(2, dtype=getattr(fn, b))
+    assert getattr(fn, op)([x, y]).dtype == getattr(fn, want)
+
+
+@pytest.mark.parametrize("op", ["cat", "stack"])
+def test_cat_and_stack_gradients_keep_each_input_s_dtype(op):
+    x = fn.ones(2, requires_grad=True)
+    y = fn.ones(2, dtype=fn.float64, requires_grad=True)
+    z = getattr(fn, op)([x, y])
+    assert z.dtype == fn.float64
+    (z * 2).sum().backward()
+    assert x.grad.dtype == fn.float32 and y.grad.dtype == fn.float64
+    assert x.grad.tolist() == [2.0, 2.0] and y.grad.tolist() == [2.0, 2.0]

@@ -326,13 +326,19 @@ def _cos_vjp(node, g):
 
 
 def _clamp_vjp(node, g):
+    """out = min(max(x, lo), hi): the gradient goes to whichever of x, lo, hi it came from
+    (x on ties, as PyTorch); Tensor bounds take theirs summed back to their shapes."""
     x, lo, hi = node.saved
-    keep = np.ones(x.shape, bool)
-    if lo is not None:
-        keep &= x >= lo
-    if hi is not None:
-        keep &= x <= hi
-    return (g * keep,)
+    raised = np.zeros(x.shape, bool) if lo is None else x < lo
+    lowered = np.zeros(x.shape, bool) if hi is None else \
+        (x if lo is None else np.maximum(x, lo)) > hi
+    gx = g * ~(raised | lowered)
+    if len(node.inputs) == 1:  # no bound takes a gradient
+        return (unbroadcast(gx, node.inputs[0]._data.shape),)
+    x_t, lo_t, hi_t = node.inputs
+    return (None if x_t is None else unbroadcast(gx, x_t._data.shape),
+            None if lo_t is None else unbroadcast(g * (raised & ~lowered), lo_t._data.shape),
+            None if hi_t is None else unbroadcast(g * lowered, hi_t._data.shape))
 
 
 def _float_input(x: Tensor) -> np.ndarray:
@@ -416,15 +422,26 @@ def expm1(x: Tensor) -> Tensor:
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    """Clips values into ``[min, max]``; the gradient flows where the input was inside."""
+    """Clips values into ``[min, max]`` (numbers or Tensors, broadcast); the gradient flows
+    to ``x`` where it was inside, to a Tensor bound where that bound was taken. An integer
+    ``x`` with a floating bound gives float32, as in PyTorch."""
     if min is None and max is None:
         raise RuntimeError("clamp(): At least one of 'min' or 'max' must not be None")
     lo = min._data if isinstance(min, Tensor) else min
     hi = max._data if isinstance(max, Tensor) else max
-    value = np.clip(x._data, lo, hi) if lo is not None or hi is not None else x._data
-    value = value.astype(x._data.dtype, copy=False)
-    if _state.enabled and x._rg:
-        return _result(value, _clamp_vjp, (x,), (x._data, lo, hi), (stamp(x),))
+    xd = x._data
+    if xd.dtype.kind in "iub" and any(
+            b is not None and np.asarray(b).dtype.kind == "f" for b in (lo, hi)):
+        xd = xd.astype(_F32)
+    value = np.clip(xd, lo, hi).astype(xd.dtype, copy=False)
+    bounds = [t if isinstance(t, Tensor) and t._rg else None for t in (min, max)]
+    has_bound = any(t is not None for t in bounds)
+    if _state.enabled and (x._rg or has_bound):
+        if value.shape != xd.shape:  # a bound broadcast x: save x at the output's shape
+            xd = np.broadcast_to(xd, value.shape)
+        inputs = (x if x._rg else None, *bounds) if has_bound else (x,)
+        stamps = tuple(stamp(t) for t in (x, *bounds) if t is not None and t._rg)
+        return _result(value, _clamp_vjp, inputs, (xd, lo, hi), stamps)
     return _result(value, None, ())
 
 

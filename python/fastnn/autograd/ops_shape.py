@@ -406,11 +406,22 @@ def copy_into(x: Tensor, src: Any) -> Tensor:
 # -- joining and selecting -------------------------------------------------------
 
 
+def _joined_dtype(arrays: list[np.ndarray]) -> np.dtype:
+    """PyTorch's result dtype for ``cat`` / ``stack``: the widest floating dtype when there
+    is one (float32 with int64 gives float32, not NumPy's float64), else NumPy's integer or
+    bool promotion."""
+    floats = [a.dtype for a in arrays if a.dtype.kind == "f"]
+    if floats:
+        return max(floats, key=lambda d: d.itemsize)
+    return np.result_type(*arrays)
+
+
 def _cat_vjp(node, g):
     axis, sizes = node.saved
     bounds = np.cumsum(sizes)[:-1]
     parts = np.split(g, bounds, axis=axis)
-    return tuple(None if t is None else p for t, p in zip(node.inputs, parts))
+    return tuple(None if t is None else p.astype(t._data.dtype, copy=False)
+                 for t, p in zip(node.inputs, parts))
 
 
 def cat(tensors: Any, dim: int = 0) -> Tensor:
@@ -427,7 +438,8 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             raise ShapeError(f"cat(): Sizes of tensors must match except in dimension {axis}. "
                              f"Expected {tuple(ts_nonempty[0].shape)} but got "
                              f"{tuple(t.shape)} for tensor number {i} in the list.")
-    value = np.concatenate([t._data for t in ts_nonempty], axis=axis)
+    arrays = [t._data for t in ts_nonempty]
+    value = np.concatenate(arrays, axis=axis, dtype=_joined_dtype(arrays))
     if _state.enabled and any(t._rg for t in ts_nonempty):
         return _result(value, _cat_vjp, tuple(t if t._rg else None for t in ts_nonempty),
                        (axis, [t._data.shape[axis] for t in ts_nonempty]))
@@ -436,7 +448,7 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
 
 def _stack_vjp(node, g):
     axis = node.saved[0]
-    return tuple(None if t is None else np.take(g, i, axis=axis)
+    return tuple(None if t is None else np.take(g, i, axis=axis).astype(t._data.dtype, copy=False)
                  for i, t in enumerate(node.inputs))
 
 
@@ -451,7 +463,8 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
                              f"{tuple(ts[0].shape)} at entry 0 and {tuple(t.shape)} at entry "
                              f"{i}")
     axis = _check_dim(dim, ts[0]._data.ndim + 1, "stack")
-    value = np.stack([t._data for t in ts], axis=axis)
+    arrays = [t._data for t in ts]
+    value = np.stack(arrays, axis=axis, dtype=_joined_dtype(arrays))
     if _state.enabled and any(t._rg for t in ts):
         return _result(value, _stack_vjp, tuple(t if t._rg else None for t in ts), (axis,))
     return _result(value, None, ())
