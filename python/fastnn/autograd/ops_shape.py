@@ -187,13 +187,15 @@ def _repeat_vjp(node, g):
 
 
 def _index_part(k: Any) -> Any:
+    """One part of an index; arrays are copied, so that the graph keeps the index it used
+    even when the caller's index Tensor or array is changed in place afterwards."""
     if isinstance(k, Tensor):
         d = k._data
         if d.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return d
-    if isinstance(k, list):
-        return np.asarray(k)
+        return d.copy()
+    if isinstance(k, (list, np.ndarray)):
+        return np.array(k)
     return k
 
 
@@ -497,7 +499,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         return _result(value, _where_vjp, (at if at is not None and at._rg else None,
                                            bt if bt is not None and bt._rg else None),
-                       (cd, np.shape(ad), np.shape(bd)))
+                       (cd.copy(), np.shape(ad), np.shape(bd)))  # copied: see _index_part
     return _result(value, None, ())
 
 
