@@ -1510,3 +1510,40 @@ def test_printing_a_large_tensor_formats_only_what_it_shows(monkeypatch):
                         lambda self, v: calls.append(v) or original(self, v))
     assert repr(fn.zeros(10 ** 6)) == "tensor([0., 0., 0.,  ..., 0., 0., 0.])"
     assert len(calls) == 6
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: fn.arange(0, 5, 0), RuntimeError, "step must be nonzero"),
+    (lambda: fn.arange(1, 0), RuntimeError, "inconsistent with step sign"),
+    (lambda: fn.ones(2).to("cuda"), RuntimeError, "CPU only, got device 'cuda'"),
+    (lambda: fn.ones(2).to("cuda:1", fn.float32), RuntimeError, "CPU only"),
+    (lambda: float(fn.ones(2)), ValueError, "only one element tensors"),
+    (lambda: int(fn.ones(3)), ValueError, "only one element tensors"),
+    (lambda: fn.matmul(fn.ones(2, 3, requires_grad=True), fn.ones(3, 4),
+                       out=np.empty((2, 4), np.float32)), RuntimeError, "out=... arguments"),
+])
+def test_errors_with_torch_s_type_and_words(call, exc, match):
+    # arange step 0 was a ZeroDivisionError, a backward range silently empty; to("cuda")
+    # called the device a dtype; float() of many elements a RuntimeError; matmul(out=)
+    # silently dropped the graph
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_creation_and_conversion_that_still_work():
+    assert fn.arange(5, 0, -2).tolist() == [5, 3, 1] and fn.arange(0, 0).numel() == 0
+    assert fn.ones(2).to(fn.device("cpu")).dtype == fn.float32
+    assert float(fn.ones(1)) == 1.0 and int(fn.tensor([[3]])) == 3
+    with fn.no_grad():
+        out = np.empty((2, 4), np.float32)
+        assert fn.matmul(fn.ones(2, 3, requires_grad=True), fn.ones(3, 4), out=out) is out
+
+
+def test_inplace_arithmetic_on_read_only_memory_says_so():
+    # it was a ShapeError about shapes that did broadcast
+    a = np.ones(2, np.float32)
+    a.flags.writeable = False
+    x = fn.from_numpy(a)
+    with pytest.raises(RuntimeError, match="read-only"):
+        x += 1
+    assert a.tolist() == [1.0, 1.0]

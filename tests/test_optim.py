@@ -398,6 +398,7 @@ def _p():
     (lambda: optim.Adam(_p(), weight_decay=-1), ValueError, "'weight_decay'"),
     (lambda: optim.AdamW(_p(), betas=(0.9, 1.5)), ValueError, r"AdamW\(\): argument 'betas\[1\]'"),
     (lambda: optim.RMSprop(_p(), alpha=-0.5), ValueError, "'alpha'.*got -0.5"),
+    (lambda: optim.RMSprop(_p(), alpha=1.5), ValueError, "'alpha'.*got 1.5"),  # NaN in 3 steps
     (lambda: optim.RMSprop(_p(), momentum=-0.5), ValueError, "'momentum'"),
     (lambda: optim.RMSprop(_p(), eps=-1), ValueError, "'eps'"),
     (lambda: optim.RMSprop(_p(), lr=float("nan")), ValueError, "'lr'"),
@@ -924,3 +925,22 @@ def test_load_state_dict_refuses_non_array_buffers_and_takes_torch_nadam_state()
         tp.grad = torch.ones(3)
         topt.step()
     np.testing.assert_allclose(q.detach().numpy(), tp.detach().numpy(), rtol=1e-6)
+
+
+def test_named_parameters_are_accepted_as_torch_does():
+    # torch >= 2.6 takes model.named_parameters() and keeps the names in "param_names"
+    model = fn.nn.Sequential(fn.nn.Linear(3, 2), fn.nn.ReLU(), fn.nn.Linear(2, 1))
+    opt = optim.Adam(model.named_parameters(), lr=0.1)
+    group = opt.param_groups[0]
+    assert group["param_names"] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [id(p) for p in group["params"]] == [id(p) for p in model.parameters()]
+    model(fn.ones(4, 3)).sum().backward()
+    before = model[0].weight.detach().numpy().copy()
+    opt.step()
+    assert not np.array_equal(model[0].weight.detach().numpy(), before)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["param_names"] == group["param_names"]
+    again = optim.Adam(model.named_parameters(), lr=0.1)
+    again.load_state_dict(sd)
+    grouped = optim.SGD([{"params": model[0].named_parameters(), "lr": 0.5}], lr=0.1)
+    assert grouped.param_groups[0]["param_names"] == ["weight", "bias"]

@@ -75,6 +75,10 @@ def matmul(a: Any, b: Any, *, trans_a: bool = False, trans_b: bool = False,
             b = b.t() if isinstance(b, Tensor) else np.asarray(b).T
         result = ops_nn.matmul(a, b)
         if out is not None:
+            if result.requires_grad:  # an out= array can't carry the graph
+                raise RuntimeError("matmul(): functions with out=... arguments don't support "
+                                   "automatic differentiation, but one of the arguments "
+                                   "requires grad")
             _check_out(out, result)
             out.copy_(result) if isinstance(out, Tensor) else np.copyto(out, result._data)
             return out

@@ -220,8 +220,13 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         floating = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point())
                        for v in (start, end, step))
         dtype = dtypes.float32 if floating else dtypes.int64
-    values = np.arange(float(start) if isinstance(start, Tensor) else start,
-                       float(end) if isinstance(end, Tensor) else end, step)
+    start, end, step = (float(v) if isinstance(v, Tensor) else v for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange(): upper bound and lower bound inconsistent with step sign "
+                           f"(start {start}, end {end}, step {step})")
+    values = np.arange(start, end, step)
     return _finish(values.astype(dtypes.as_dtype(dtype, "arange()")), requires_grad, device)
 
 

@@ -380,6 +380,9 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
                              f"shape {list(result.shape)}")
         _take_over(x, result)
         return x
+    if not x._data.flags.writeable:
+        raise RuntimeError("in-place operation on a Tensor whose memory is read-only (e.g. "
+                           "fn.from_numpy of a read-only array): clone() it first")
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             ufunc(x._data, od, out=x._data, casting="same_kind")

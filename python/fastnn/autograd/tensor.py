@@ -316,11 +316,17 @@ class Tensor:
                                "ambiguous")
         return bool(self._data.reshape(-1)[0])
 
+    def _scalar(self) -> Any:
+        if self._data.size != 1:  # PyTorch's type and words for float(t) / int(t)
+            raise ValueError("only one element tensors can be converted to Python scalars "
+                             f"(this one has {self._data.size})")
+        return self.item()
+
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
 
     def __index__(self) -> int:
         note_escape("a Tensor used as a Python index")
@@ -376,6 +382,8 @@ class Tensor:
         dtype = kwargs.pop("dtype", None)
         for a in (*args, kwargs.pop("device", None)):
             if a is not None and not _is_cpu(a):
+                if _is_device(a):
+                    raise RuntimeError(f"to(): fastnn runs on the CPU only, got device {a!r}")
                 dtype = a
         if kwargs:
             unknown = ", ".join(k for k in kwargs if k not in ("non_blocking", "copy"))
@@ -577,6 +585,17 @@ def _checked_grad(t: Tensor, value: Any) -> Tensor | None:
         raise RuntimeError(f"assigned grad has data of a different type: expected "
                            f"{t.dtype}, got {g.dtype}")
     return g
+
+
+_DEVICE_TYPES = frozenset(("cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "hpu", "mtia",
+                           "vulkan", "privateuseone", "lazy"))
+
+
+def _is_device(a: Any) -> bool:
+    """Whether ``a`` names a device (``"cuda"``, ``"cuda:1"``, a ``device`` object)."""
+    if isinstance(a, str):
+        return a.split(":")[0] in _DEVICE_TYPES
+    return isinstance(getattr(a, "type", None), str) and not isinstance(a, type)
 
 
 def _is_cpu(a: Any) -> bool:

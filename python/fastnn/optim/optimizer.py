@@ -73,7 +73,7 @@ class Optimizer:
         groups = list(params)
         if not groups:
             raise ValueError(f"{name}(): got an empty parameter list")
-        if not isinstance(groups[0], dict):
+        if not isinstance(groups[0], dict):  # Parameters, or (name, Parameter) pairs
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
@@ -158,6 +158,11 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str)
+                          for p in params):  # model.named_parameters(), as torch >= 2.6
+            names = [n for n, _ in params]
+            params = [p for _, p in params]
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(
@@ -175,6 +180,8 @@ class Optimizer:
             raise ValueError(f"{name}(): some parameters appear in more than one parameter group")
 
         group = {k: v for k, v in param_group.items() if k != "params"}
+        if names is not None:
+            group["param_names"] = names
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self._check_all(group)

@@ -32,7 +32,8 @@ class RMSprop(Optimizer):
     Args:
         params (iterable): parameters, or dicts defining parameter groups.
         lr (float, optional): learning rate :math:`\gamma`. Default: ``1e-2``.
-        alpha (float, optional): smoothing constant :math:`\alpha`. Default: ``0.99``.
+        alpha (float, optional): smoothing constant :math:`\alpha`, in [0, 1] (above 1 the average
+            goes negative). Default: ``0.99``.
         eps (float, optional): :math:`\epsilon` added to the denominator. Default: ``1e-8``.
         weight_decay (float, optional): L2 penalty :math:`\lambda`. Default: ``0``.
         momentum (float, optional): momentum factor :math:`\mu`. Default: ``0``.
@@ -62,7 +63,7 @@ class RMSprop(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_number(group["lr"], "RMSprop()", "lr", low=0)
-        check_number(group["alpha"], "RMSprop()", "alpha", low=0)
+        check_number(group["alpha"], "RMSprop()", "alpha", low=0, high=1)
         check_number(group["eps"], "RMSprop()", "eps", low=0)
         check_number(group["weight_decay"], "RMSprop()", "weight_decay", low=0)
         check_number(group["momentum"], "RMSprop()", "momentum", low=0)
