@@ -149,12 +149,17 @@ def _mix64(z):
     return z ^ (z >> np.uint64(31))
 
 
-def dropout_keep(seed: int, n: int, p: float) -> np.ndarray:
-    """The keep mask of dropout_forward(seed) for n elements (util/rng.h, bit-exact)."""
+def dropout_uniform24(seed: int, n: int) -> np.ndarray:
+    """The 24-bit integers u behind dropout's uniforms u 2^-24 (util/rng.h, bit-exact)."""
     with np.errstate(over="ignore"):
         key = _mix64(np.uint64(seed) + _GOLDEN)
         i = np.arange(1, n + 1, dtype=np.uint64)
-        u = (_mix64(key + i * _GOLDEN) >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+        return (_mix64(key + i * _GOLDEN) >> np.uint64(40)).astype(np.int64)
+
+
+def dropout_keep(seed: int, n: int, p: float) -> np.ndarray:
+    """The keep mask of dropout_forward(seed) for n elements (util/rng.h, bit-exact)."""
+    u = dropout_uniform24(seed, n).astype(np.float32) * np.float32(2.0**-24)
     return u >= np.float32(p)
 
 

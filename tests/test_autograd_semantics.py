@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import gc
 import os
-import time
 import warnings
 
 import numpy as np
@@ -1167,13 +1166,11 @@ def test_graph_is_freed_rss_stays_flat():
         step()
     gc.collect()
     before = _rss_pages()
-    start = time.perf_counter()
     for _ in range(10_000):
         step()
     gc.collect()
     grew = (_rss_pages() - before) * os.sysconf("SC_PAGE_SIZE")
     assert grew < 8 * 2**20, f"RSS grew by {grew / 2**20:.1f} MiB over 10,000 steps"
-    assert time.perf_counter() - start < 20
 
 
 def test_graph_is_freed_after_backward():

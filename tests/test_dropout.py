@@ -154,3 +154,16 @@ def test_module_bad_arguments():
     with pytest.raises(ValueError, match=r"'grad_out' must have the shape"):
         drop.backward(np.zeros(6))
     assert repr(fn.nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"  # as torch
+
+
+def test_threshold_at_the_uniform_step_drops_the_element():
+    """An element whose 24-bit uniform u sits just below p (u < p 2^24 < u + 1) is dropped:
+    the random-data sweep above hits that edge with probability 2^-24 per element, so a
+    threshold rounded the wrong way passed it (test audit, mutation M5)."""
+    n, seed = 64, 77
+    u = ref.dropout_uniform24(seed, n)
+    j = int(np.argmin(np.where(u > 0, u, 2**24)))  # small nonzero u: (2u+1)/2^25 exact in f32
+    p = np.float32((u[j] + 0.5) / 2**24)
+    y = _forward(np.ones(n, np.float32), float(p), seed)
+    assert y[j] == 0.0
+    np.testing.assert_array_equal(y != 0, ref.dropout_keep(seed, n, p))

@@ -5,6 +5,7 @@ counts; input handling; bad inputs; FASTNN_ARCH dispatch; a PyTorch cross-check.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import subprocess
 import sys
@@ -606,3 +607,18 @@ def test_matmul_flag_and_tensor_out_errors_name_the_argument():
         fn.matmul(fn.tensor(a), a.T, out=[1])
     assert fn.matmul(a, a, trans_b=np.bool_(True)).shape == (2, 2)
     assert fn.matmul(fn.tensor(a), a, trans_b=1).shape == (2, 2)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_nothing_is_written_past_the_output(path, rng):
+    # a micro-kernel edge writing one row past C was caught only by glibc's heap check
+    # (test audit, mutation M1): here the two rows after C are a guard band
+    if not supported(path):
+        pytest.skip(f"{path} not supported on this CPU")
+    for M, N, K in [(7, 17, 31), (150, 40, 300), (9, 49, 3), (3, 7, 9), (17, 33, 5)]:
+        for ta, tb in itertools.product((False, True), repeat=2):
+            a, b = operands(rng, M, N, K, ta, tb)
+            big = np.full((M + 2, N), 12345.0, np.float32)
+            out = big[:M]  # C-contiguous rows; the two after it are the guard band
+            run(path, a, b, ta, tb, out)
+            assert (big[M:] == 12345.0).all(), (M, N, K, ta, tb)

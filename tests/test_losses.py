@@ -17,7 +17,7 @@ from fastnn import _core
 
 R = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
 # vector width (8) +- 1, past one reduction chunk and several passes of them
-SIZES = [1, 2, 7, 8, 9, 17, 4095, 4097, 70001]
+SIZES = [1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 4095, 4097, 70001]  # 8 / 16 lanes +- 1
 
 
 def _inputs(rng, name, n):
@@ -48,8 +48,8 @@ def test_elementwise_kernel_matches_reference(num_threads, rng, name, n, reducti
     np.testing.assert_allclose(grad, rgrad, rtol=1e-5, atol=atol)
 
 
-CE_SHAPES = [(1, 1), (1, 7), (5, 3), (3, 8), (3, 9), (4, 17), (13, 10), (128, 10), (512, 10),
-             (300, 37), (2, 5003)]
+CE_SHAPES = [(1, 1), (1, 7), (5, 3), (3, 8), (3, 9), (4, 15), (2, 16), (4, 17), (3, 31), (2, 33),
+             (13, 10), (128, 10), (512, 10), (300, 37), (2, 5003)]
 
 
 @pytest.mark.parametrize("n,c", CE_SHAPES)

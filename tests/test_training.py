@@ -432,3 +432,23 @@ def test_fit_shuffle_must_be_a_bool():
     X, y = make_blobs(20)
     with pytest.raises(TypeError, match=r"fit\(\): argument 'shuffle' must be a bool, got str"):
         fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", shuffle="no", verbose=0)
+
+
+def test_evaluate_and_fit_with_sum_reduction_report_the_dataset_sum():
+    # no test used reduction="sum": treating it as a mean passed the suite (test audit,
+    # mutation M6). Keras/torch meaning: the sum over the whole dataset at any batch size.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    fn.manual_seed(0)
+    m = fn.nn.Sequential(fn.nn.Linear(5, 3))
+    logits = np.asarray(m(X), np.float64)
+    logp = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    expected = -logp[np.arange(60), y].sum()
+    for b in (7, 16, 60):
+        r = fn.evaluate(m, X, y, loss=fn.nn.CrossEntropyLoss(reduction="sum"), batch_size=b)
+        assert r["loss"] == pytest.approx(expected, rel=1e-5)
+    opt = fn.optim.SGD(m.parameters(), lr=0.0)  # lr 0: the epoch's loss is the same sum
+    hist = fn.fit(m, X, y, loss=fn.nn.CrossEntropyLoss(reduction="sum"), optimizer=opt,
+                  epochs=1, batch_size=16, verbose=0)
+    assert hist.history["loss"][0] == pytest.approx(expected, rel=1e-5)
