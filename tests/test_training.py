@@ -452,3 +452,65 @@ def test_evaluate_and_fit_with_sum_reduction_report_the_dataset_sum():
     hist = fn.fit(m, X, y, loss=fn.nn.CrossEntropyLoss(reduction="sum"), optimizer=opt,
                   epochs=1, batch_size=16, verbose=0)
     assert hist.history["loss"][0] == pytest.approx(expected, rel=1e-5)
+
+
+def _fit_history(model_fn, X, y, loss, **kw):
+    fn.manual_seed(0)
+    model = model_fn()
+    hist = fn.fit(model, X, y, loss=loss, optimizer="adam", epochs=3, batch_size=16,
+                  verbose=0, seed=0, **kw)
+    return model, hist.history
+
+
+@pytest.mark.parametrize("custom", [False, True])
+def test_fit_takes_one_hot_targets_as_class_labels(custom):
+    # fit refused class-probability targets (its fused step takes labels only), which
+    # cross-entropy on Tensors and PyTorch accept; Keras's categorical_crossentropy means
+    # one-hot. One-hot rows give the labels' losses and weights.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 6)).astype(np.float32)
+    labels = rng.integers(0, 3, 80)
+    onehot = np.eye(3, dtype=np.float32)[labels]
+
+    class Net(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = fn.nn.Linear(6, 3)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    make = Net if custom else (lambda: fn.nn.Sequential(fn.nn.Linear(6, 3)))
+    m1, h1 = _fit_history(make, X, labels, "cross_entropy", metrics=["accuracy"],
+                          validation_split=0.25)
+    m2, h2 = _fit_history(make, X, onehot, "categorical_crossentropy", metrics=["accuracy"],
+                          validation_split=0.25)
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        np.testing.assert_allclose(h2[key], h1[key], rtol=1e-5, err_msg=key)
+    for k, v in m1.state_dict().items():
+        np.testing.assert_allclose(m2.state_dict()[k], v, rtol=1e-4, atol=1e-6)
+    r1 = fn.evaluate(m1, X, labels, loss="cross_entropy", metrics=["accuracy"])
+    r2 = fn.evaluate(m1, X, onehot, loss="categorical_crossentropy", metrics=["accuracy"])
+    assert r2["loss"] == pytest.approx(r1["loss"], rel=1e-6)
+    assert r2["accuracy"] == r1["accuracy"]
+
+
+def test_fit_takes_keras_target_shapes():
+    # (N,) targets for a one-column output and (N, 1) labels for cross-entropy: Keras takes
+    # both; fit raised with TrainStep's batch shapes (32, 1) instead
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((64, 5)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    reg = lambda: fn.nn.Sequential(fn.nn.Linear(5, 4), fn.nn.ReLU(), fn.nn.Linear(4, 1))  # noqa: E731
+    for loss in ("mse", "bce_with_logits"):
+        _, flat = _fit_history(reg, X, y, loss)
+        _, column = _fit_history(reg, X, y.reshape(-1, 1), loss)
+        np.testing.assert_allclose(flat["loss"], column["loss"], rtol=1e-6, err_msg=loss)
+    m, _ = _fit_history(reg, X, y, "mse")
+    assert fn.evaluate(m, X, y, loss="mse")["loss"] == pytest.approx(
+        fn.evaluate(m, X, y.reshape(-1, 1), loss="mse")["loss"], rel=1e-6)
+    labels = rng.integers(0, 3, 64)
+    cls = lambda: fn.nn.Sequential(fn.nn.Linear(5, 3))  # noqa: E731
+    _, flat = _fit_history(cls, X, labels, "cross_entropy")
+    _, column = _fit_history(cls, X, labels.reshape(-1, 1), "cross_entropy")
+    assert flat["loss"] == column["loss"]

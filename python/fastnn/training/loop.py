@@ -167,6 +167,38 @@ def _check_xy(
     return X, y
 
 
+_ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
+                       nn.BCEWithLogitsLoss)
+
+
+def _output_width(model: nn.Module) -> int | None:
+    """The output width of a Sequential MLP (its last Linear's), None when not known."""
+    if not isinstance(model, nn.Sequential):
+        return None
+    last = None
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            last = m
+    return None if last is None else last.out_features
+
+
+def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray) -> np.ndarray:
+    """``y`` in the shape the loss takes, from the shapes Keras accepts: labels of shape
+    ``(N, 1)`` for cross-entropy, and ``(N,)`` targets for a one-column output."""
+    if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) and y.ndim == 2 and \
+            y.shape[1] == 1 and y.dtype.kind in "iub":
+        return y[:, 0]
+    if isinstance(loss, _ELEMENTWISE_LOSSES) and y.ndim == 1 and _output_width(model) == 1:
+        return y.reshape(-1, 1)
+    return y
+
+
+def soft_targets(loss: nn.Module, y: np.ndarray) -> bool:
+    """Whether ``y`` holds class probabilities (one-hot or smoothed rows) for cross-entropy:
+    the fused step and the NumPy loss take class indices, autograd takes both."""
+    return isinstance(loss, nn.CrossEntropyLoss) and y.ndim == 2 and y.dtype.kind == "f"
+
+
 @contextmanager
 def _eval_mode(model: nn.Module):
     """Runs the block in eval mode, then restores each module's previous mode."""
@@ -258,7 +290,7 @@ def _run_eval(
     averages = _Averages(loss, metric_fns)
     if dist is not None:  # this rank's share, then the totals of all shares
         X, y = X[dist.val_share(len(X))], y[dist.val_share(len(y))]
-    autograd = uses_autograd(model)
+    autograd = uses_autograd(model) or soft_targets(loss, y)
     with _eval_mode(model), no_grad():
         for xb, yb in DataLoader(X, y, batch_size=batch_size) if len(X) else ():
             if autograd:
@@ -391,9 +423,13 @@ def fit(
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
+    y = _keras_targets(model, loss, y)
+    if val is not None:
+        val = (val[0], _keras_targets(model, loss, val[1]))
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
-                       want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP)
+                       want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
+                       soft_targets=soft_targets(loss, y))
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
                max(batch_size, 256), epochs, len(loader), len(X), verbose)
@@ -579,6 +615,7 @@ def evaluate(
     _check_model(model, func)
     X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
+    y = _keras_targets(model, loss, y)
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size, func=func)
 

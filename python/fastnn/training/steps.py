@@ -58,7 +58,7 @@ def uses_autograd(model: nn.Module) -> bool:
 
 def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
                 X: np.ndarray, *, distributed: bool, want_pred: bool,
-                allow_fused: bool = True) -> Step:
+                allow_fused: bool = True, soft_targets: bool = False) -> Step:
     """The step ``fit`` runs: a TrainStep if it applies, else autograd or layer by layer.
 
     Args:
@@ -68,7 +68,11 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
             (TrainStep cannot do that between its backward and its update).
         want_pred (bool): the step returns the model's output (for metrics).
         allow_fused (bool): ``False`` never uses TrainStep (for tests comparing paths).
+        soft_targets (bool): the targets are class probabilities, which only the
+            autograd step takes.
     """
+    if soft_targets:
+        return _autograd_step(model, loss, optimizer, distributed, want_pred)
     if allow_fused and not distributed and X.ndim == 2:
         try:
             fused = nn.TrainStep(model, loss, optimizer)
