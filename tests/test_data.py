@@ -285,3 +285,8 @@ def test_split_stratify_errors():
         train_test_split(X, y, stratify=y[:9])
     with pytest.raises(ValueError, match=r"labels must have shape \(10,\), got \(10, 1\)"):
         train_test_split(X, y.reshape(10, 1), stratify=True)
+
+
+def test_split_without_targets_says_so():
+    with pytest.raises(TypeError, match=r"argument 'y' is None"):
+        train_test_split(np.ones((10, 2)), None)

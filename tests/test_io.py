@@ -901,3 +901,26 @@ def test_model_with_buffers_is_saved_without_architecture(tmp_path):
     other[0].register_buffer("mask", np.zeros((2, 2), np.float32))
     fn.load(tmp_path / "m.safetensors", model=other)
     assert other[0].mask.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_an_architecture_a_layer_refuses_is_a_file_format_error(tmp_path):
+    # a tampered Dropout p (2.0) raised Dropout's own ValueError, without the file's name
+    path = tmp_path / "m.safetensors"
+    fn.save(Sequential(Linear(3, 4), fn.nn.Dropout(0.5), Linear(4, 2)), path)
+    blob = path.read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    meta = json.loads(header["__metadata__"]["fastnn"])
+    meta["architecture"]["layers"][1]["p"] = 2.0
+    header["__metadata__"]["fastnn"] = json.dumps(meta)
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text + blob[8 + n:])
+    with pytest.raises(FileFormatError, match=r"has an invalid architecture: .*'p'") as info:
+        fn.load(path)
+    assert info.value.path == str(path)
+
+
+def test_loading_a_directory_names_the_function(tmp_path):
+    for call in (fn.load, fn.io.load_metadata):
+        with pytest.raises(IsADirectoryError, match="is a directory, not a file written by"):
+            call(tmp_path)

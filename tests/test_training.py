@@ -514,3 +514,30 @@ def test_fit_takes_keras_target_shapes():
     _, flat = _fit_history(cls, X, labels, "cross_entropy")
     _, column = _fit_history(cls, X, labels.reshape(-1, 1), "cross_entropy")
     assert flat["loss"] == column["loss"]
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"y": np.array(["a", "b"] * 10)}, TypeError, r"fit\(\): argument 'y' must hold numbers"),
+    ({"seed": -3}, ValueError, r"fit\(\): argument 'seed' must be >= 0"),
+    ({"y": np.arange(20) % 4}, IndexError,
+     r"fit\(\): argument 'y' holds class label 3, but the model outputs 3 classes"),
+    ({"validation_data": (np.ones((4, 4), np.float32), np.array([0, 1, 2, 5]))}, IndexError,
+     r"argument 'validation_data\[1\]' holds class label 5"),
+    ({"callbacks": fn.callbacks.EarlyStopping()}, TypeError,
+     r"'callbacks' must be a list of callbacks, got one EarlyStopping"),
+])
+def test_fit_errors_name_fit_and_the_argument(kwargs, exc, match):
+    # these named DataLoader() or TrainStep (a batch's label), or failed iterating a callback
+    X = np.ones((20, 4), np.float32)
+    args = {"y": np.arange(20) % 3, **kwargs}
+    y = args.pop("y")
+    with pytest.raises(exc, match=match):
+        fn.fit(fn.nn.Sequential(fn.nn.Linear(4, 3)), X, y, loss="cross_entropy",
+               optimizer="adam", epochs=1, verbose=0, **args)
+
+
+def test_fit_labels_ignore_index_is_not_out_of_range():
+    X = np.ones((20, 4), np.float32)
+    y = np.where(np.arange(20) % 3 == 2, -100, np.arange(20) % 3)
+    fn.fit(fn.nn.Sequential(fn.nn.Linear(4, 3)), X, y, loss="cross_entropy",
+           optimizer="adam", epochs=1, verbose=0)

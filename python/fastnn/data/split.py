@@ -21,6 +21,9 @@ _FUNC = "train_test_split()"
 
 
 def _as_samples(a: Any, arg: str) -> np.ndarray:
+    if a is None:
+        raise TypeError(f"{_FUNC}: argument '{arg}' is None; it takes the targets, which "
+                        "are split together with X")
     a = np.asarray(a)
     if a.ndim == 0:
         raise ValueError(f"{_FUNC}: argument '{arg}' must have at least 1 dimension, got a scalar")

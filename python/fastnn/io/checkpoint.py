@@ -304,7 +304,10 @@ def load(path: PathLike, model: Module | None = None, *,
             raise FileFormatError(func, path, _no_architecture(info))
         tree = check_spec(info["architecture"])  # validated by _parse_info already
         _check_tensors(parameter_shapes(tree), weights, path, func)
-        model = from_spec(info["architecture"])
+        try:
+            model = from_spec(info["architecture"])
+        except (TypeError, ValueError) as e:  # a field a layer's constructor refuses
+            raise FileFormatError(func, path, f"has an invalid architecture: {e}") from None
     state = dict(model._named_state())  # parameters and persistent buffers
     buffers = {k for k, v in state.items() if not isinstance(v, Parameter)}
     _check_tensors({k: tuple(v.shape) for k, v in state.items()}, weights, path, func, buffers)
@@ -432,6 +435,9 @@ def _check_header(path: str, func: str) -> None:
             head = fh.read(9)
     except FileNotFoundError as e:
         raise FileNotFoundError(e.errno, f"{func}: no such file: '{path}'") from None
+    except IsADirectoryError as e:
+        raise IsADirectoryError(e.errno, f"{func}: '{path}' is a directory, not a file "
+                                "written by fastnn.save") from None
     if size < 10:
         raise FileFormatError(func, path, f"is too short to be a safetensors file ({size} "
                               "bytes): empty or truncated")

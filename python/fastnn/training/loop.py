@@ -153,6 +153,9 @@ def _check_xy(
 ) -> tuple[np.ndarray, np.ndarray]:
     X = as_float32(X, func, xname)
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{func}: argument '{yname}' must hold numbers (class labels or "
+                        f"targets), got dtype {y.dtype}")
     if X.ndim == 0:
         raise ValueError(f"{func}: argument '{xname}' must have at least 1 dimension, got a scalar")
     if len(X) == 0:
@@ -191,6 +194,21 @@ def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray) -> np.ndarr
     if isinstance(loss, _ELEMENTWISE_LOSSES) and y.ndim == 1 and _output_width(model) == 1:
         return y.reshape(-1, 1)
     return y
+
+
+def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, func: str,
+                  yname: str) -> None:
+    """Class labels beyond a Sequential's output width raise here, naming the data (the
+    step would report a batch's label under an internal name)."""
+    width = _output_width(model)
+    if width is None or not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) or \
+            y.ndim != 1 or y.dtype.kind not in "iu" or not y.size:
+        return
+    counted = y[y != loss.ignore_index]
+    if counted.size and (counted.max() >= width or counted.min() < 0):
+        bad = counted.max() if counted.max() >= width else counted.min()
+        raise IndexError(f"{func}: argument '{yname}' holds class label {bad}, but the model "
+                         f"outputs {width} classes (labels 0..{width - 1})")
 
 
 def soft_targets(loss: nn.Module, y: np.ndarray) -> bool:
@@ -418,14 +436,19 @@ def fit(
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     verbose = check_int(verbose, func, "verbose", low=0)
     shuffle = check_flag(shuffle, func, "shuffle")
+    if seed is not None:
+        seed = check_int(seed, func, "seed", low=0)
     metric_fns = resolve_metrics(metrics, loss)
     callbacks = _check_callbacks(callbacks, func)
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
     y = _keras_targets(model, loss, y)
+    _check_labels(model, loss, y, func, "y")
     if val is not None:
         val = (val[0], _keras_targets(model, loss, val[1]))
+        _check_labels(model, loss, val[1], func, "validation_data[1]" if validation_data
+                      is not None else "y")
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
@@ -456,6 +479,9 @@ def fit(
 
 
 def _check_callbacks(callbacks: Iterable[Callback], func: str) -> list[Callback]:
+    if isinstance(callbacks, Callback):
+        raise TypeError(f"{func}: argument 'callbacks' must be a list of callbacks, got one "
+                        f"{type(callbacks).__name__}: pass [{type(callbacks).__name__}(...)]")
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -616,6 +642,7 @@ def evaluate(
     X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
     y = _keras_targets(model, loss, y)
+    _check_labels(model, loss, y, func, "y")
     batch_size = check_int(batch_size, func, "batch_size", low=1)
     return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size, func=func)
 
