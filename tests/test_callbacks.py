@@ -259,3 +259,13 @@ def test_csv_logger(tmp_path, append):
     assert [ln.split(",")[0] for ln in lines[1:4]] == ["0", "1", "2"]
     with pytest.raises(ValueError, match="separator"):
         callbacks.CSVLogger(path, separator="::")
+
+
+def test_model_checkpoint_creates_its_directory(tmp_path):
+    # a path in a missing directory failed at the end of the first epoch (Keras creates it)
+    pytest.importorskip("safetensors")
+    X, y = _blobs()
+    path = tmp_path / "runs" / "a" / "best.safetensors"
+    fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=1,
+           callbacks=[callbacks.ModelCheckpoint(str(path), monitor="loss")], verbose=0)
+    assert path.is_file()

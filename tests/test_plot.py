@@ -196,3 +196,12 @@ def test_bad_markers_and_options(tmp_path):
         plot_history(make_history(), 3)
     with pytest.raises(TypeError, match="'title' must be a str"):
         plot_history(make_history(), title=1)
+
+
+@pytest.mark.parametrize("name, magic", [("curves.pdf", b"%PDF"), ("curves.svg", b"<?xml"),
+                                         ("curves", PNG_MAGIC), ("curves.xyz", PNG_MAGIC)])
+def test_the_format_follows_the_extension(tmp_path, mpl, name, magic):
+    # .pdf / .svg got PNG bytes; a name without a known extension still gets a PNG
+    path = tmp_path / name
+    plot_history(make_history(), path)
+    assert path.read_bytes().startswith(magic)

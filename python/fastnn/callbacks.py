@@ -451,6 +451,9 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             self.best, self.best_epoch = value, epoch
         elif self.verbose > 0:
             print(f"Epoch {epoch + 1}: saving model to {path}")
+        directory = os.path.dirname(path)
+        if directory:  # as Keras: a checkpoint directory is created when missing
+            os.makedirs(directory, exist_ok=True)
         save(self.model, path, optimizer=self.optimizer, metadata={"epoch": epoch + 1})
 
 

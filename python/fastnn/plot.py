@@ -168,7 +168,9 @@ def plot_history(
         history (History or dict[str, list[float]]): what ``fn.fit`` returned, or
             its ``history`` dict (one list per quantity, one value per epoch).
         path (str or os.PathLike, optional): if given, the figure is saved there as
-            a PNG. Its directory must exist. Default: None (not saved).
+            a PNG, or in the format its extension names where matplotlib writes it
+            (``.pdf``, ``.svg``, ``.jpg``...). Its directory must exist. Default: None
+            (not saved).
         metrics (list[str], optional): the metrics to draw after the loss, by
             their training name (``"accuracy"``, not ``"val_accuracy"``).
             Default: None (every recorded quantity).
@@ -229,5 +231,7 @@ def plot_history(
     if title is not None:
         fig.suptitle(title)
     if target is not None:
-        fig.savefig(target, format="png")
+        kind = target.suffix.lower().lstrip(".")
+        fig.savefig(target, format=kind if kind in fig.canvas.get_supported_filetypes()
+                    else "png")
     return fig
