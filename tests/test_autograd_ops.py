@@ -314,3 +314,13 @@ def test_cat_and_stack_gradients_keep_each_input_s_dtype(op):
     (z * 2).sum().backward()
     assert x.grad.dtype == fn.float32 and y.grad.dtype == fn.float64
     assert x.grad.tolist() == [2.0, 2.0] and y.grad.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("op", ["max", "min"])
+def test_full_max_min_with_nan_send_the_gradient_to_the_nans(op):
+    # xd == NaN matched nothing: every element's gradient was NaN (torch: the NaNs share it)
+    a = fn.tensor([1.0, float("nan"), 3.0, float("nan")], requires_grad=True)
+    out = getattr(a, op)()
+    assert np.isnan(out.item())
+    out.backward()
+    assert a.grad.tolist() == [0.0, 0.5, 0.0, 0.5]

@@ -174,8 +174,17 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 
 def _extreme_all_vjp(node, g):
     xd, value = node.saved
-    hit = xd == value
+    hit = _hits(xd, value)
     return (g * hit / np.count_nonzero(hit),)
+
+
+def _hits(xd: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The elements equal to the extreme ``value``, NaNs where it is NaN (PyTorch shares the
+    gradient among them; ``xd == NaN`` matches nothing and gave NaN everywhere)."""
+    hit = xd == value
+    if np.isnan(value).any():
+        hit |= np.isnan(xd) & np.isnan(value)
+    return hit
 
 
 def _extreme_dim_vjp(node, g):
@@ -233,7 +242,7 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 def _amax_vjp(node, g):
     xd, kept, axes, keepdim = node.saved
-    hit = xd == kept
+    hit = _hits(xd, kept)
     gk = g if keepdim or axes is None else np.expand_dims(g, axes)
     return (gk * hit / np.count_nonzero(hit, axis=axes, keepdims=True),)
 
