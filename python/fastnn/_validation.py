@@ -65,3 +65,11 @@ def check_int(value: Any, func: str, arg: str, *, low: int | None = None) -> int
     if low is not None and value < low:
         raise ValueError(f"{func}: argument '{arg}' must be >= {low}, got {value}")
     return int(value)
+
+
+def check_flag(value: Any, func: str, arg: str) -> bool:
+    """Checks that ``value`` is a bool (NumPy's included) and returns it; ``TypeError``
+    otherwise (a string such as ``"no"`` would otherwise read as true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{func}: argument '{arg}' must be a bool, got {type(value).__name__}")
+    return bool(value)

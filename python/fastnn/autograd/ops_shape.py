@@ -187,16 +187,23 @@ def _repeat_vjp(node, g):
 
 
 def _index_part(k: Any) -> Any:
-    """One part of an index; arrays are copied, so that the graph keeps the index it used
-    even when the caller's index Tensor or array is changed in place afterwards."""
     if isinstance(k, Tensor):
         d = k._data
         if d.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return d.copy()
-    if isinstance(k, (list, np.ndarray)):
-        return np.array(k)
+        return d
+    if isinstance(k, list):
+        return np.asarray(k)
     return k
+
+
+def _saved_key(k: Any) -> Any:
+    """The index ``k`` as a node saves it: its arrays copied, so that backward uses the
+    index the forward used even when the caller's index Tensor or array (or a ``where``
+    condition) is changed in place afterwards."""
+    if isinstance(k, tuple):
+        return tuple(p.copy() if isinstance(p, np.ndarray) else p for p in k)
+    return k.copy() if isinstance(k, np.ndarray) else k
 
 
 def _key(key: Any) -> tuple[Any, bool]:
@@ -230,7 +237,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     elif not basic and not value.flags.c_contiguous:  # a copy: contiguous, as in PyTorch
         value = np.ascontiguousarray(value)
     if _state.enabled and x._rg:
-        out = _result(value, _getitem_vjp, (x,), (x._data.shape, k, basic))
+        out = _result(value, _getitem_vjp, (x,), (x._data.shape, _saved_key(k), basic))
     else:
         out = _result(value, None, ())
     if basic:
@@ -263,7 +270,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         new[k] = vd
         node_out = _result(new, _index_put_vjp,
                            (old if old._rg else None, vt if vt is not None and vt._rg else None),
-                           (k, np.shape(vd)))
+                           (_saved_key(k), np.shape(vd)))
         _take_over(x, node_out)
     else:
         x._data[k] = vd
@@ -502,7 +509,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         return _result(value, _where_vjp, (at if at is not None and at._rg else None,
                                            bt if bt is not None and bt._rg else None),
-                       (cd.copy(), np.shape(ad), np.shape(bd)))  # copied: see _index_part
+                       (_saved_key(cd), np.shape(ad), np.shape(bd)))
     return _result(value, None, ())
 
 

@@ -459,18 +459,14 @@ class Tensor:
         as an assignment: no gradient reaches what produced the old values, a Tensor
         ``value`` takes the sum of the gradient."""
         self._check_inplace()
-        if isinstance(value, Tensor):
-            if value._data.ndim:
-                raise RuntimeError("fill_ only supports 0-dimension value tensor but got "
-                                   f"tensor with {value._data.ndim} dimensions.")
-            if _state.enabled and (self._rg or value._rg):
-                from .ops_shape import copy_into
-                return copy_into(self, value)
-            value = value.item()
-        elif _state.enabled and self._rg:
+        tensor = isinstance(value, Tensor)
+        if tensor and value._data.ndim:
+            raise RuntimeError("fill_ only supports 0-dimension value tensor but got "
+                               f"tensor with {value._data.ndim} dimensions.")
+        if _state.enabled and (self._rg or (tensor and value._rg)):
             from .ops_shape import copy_into
-            return copy_into(self, value)
-        self._data.fill(value)
+            return copy_into(self, value)  # recorded as an assignment
+        self._data.fill(value.item() if tensor else value)
         self._bump()
         return self
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import _random
-from .._validation import as_float32, check_int, shape_str
+from .._validation import as_float32, check_flag, check_int, shape_str
 
 _FUNC = "DataLoader()"
 
@@ -34,12 +34,6 @@ def _as_targets(y: Any, func: str) -> np.ndarray:
         f"{func}: argument 'y' must have an integer (labels) or float (targets) dtype, "
         f"got {a.dtype}"
     )
-
-
-def check_flag(value: Any, func: str, arg: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{func}: argument '{arg}' must be a bool, got {type(value).__name__}")
-    return bool(value)
 
 
 class DataLoader:
@@ -135,24 +129,29 @@ class DataLoader:
         return n // b if self.drop_last else -(-n // b)
 
     def __iter__(self) -> Iterator[Any]:
+        return self._epoch(views=False)
+
+    def _epoch(self, views: bool) -> Iterator[Any]:
+        """One epoch's batches; ``views=True`` lets unshuffled batches be views into ``X``
+        and ``y`` (for fastnn's own loops, which only read them: no copy per step)."""
         # The permutation is drawn here, when the epoch starts, not at the first next().
         order = None
         if self.shuffle:
             rng = self._rng if self._rng is not None else _random.default_generator()
             order = rng.permutation(self.dataset_size)
-        return self._batches(order)
+        return self._batches(order, views)
 
-    def _batches(self, order: np.ndarray | None) -> Iterator[Any]:
+    def _batches(self, order: np.ndarray | None, views: bool) -> Iterator[Any]:
         b = self.batch_size
         for i in range(len(self)):
-            if order is None:
-                sel = slice(i * b, (i + 1) * b)
-                xb = self._X[sel].copy()  # a copy: the caller's data stays untouched
-                yb = None if self._y is None else self._y[sel].copy()
-            else:
-                sel = order[i * b:(i + 1) * b]  # fancy indexing: C-contiguous copies
-                xb = self._X[sel]
-                yb = None if self._y is None else self._y[sel]
+            # basic slicing gives views (copied unless asked for views, so that the caller's
+            # data stays untouched), fancy indexing C-contiguous copies
+            sel: Any = slice(i * b, (i + 1) * b) if order is None else order[i * b:(i + 1) * b]
+            xb = self._X[sel]
+            yb = None if self._y is None else self._y[sel]
+            if order is None and not views:
+                xb = xb.copy()
+                yb = None if yb is None else yb.copy()
             yield xb if yb is None else (xb, yb)
 
     def __repr__(self) -> str:

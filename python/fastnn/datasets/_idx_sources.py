@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._validation import check_flag
 from ._idx import read_idx_ubyte
 
 _SIDE = 28
@@ -81,19 +82,13 @@ def _find(root: Path, name: str) -> Path | None:
     return None
 
 
-def _check_flag(value: object, arg: str, func: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{func}: argument '{arg}' must be a bool, got {type(value).__name__}")
-    return bool(value)
-
-
 def load_idx_source(source: IdxSource, func: str, root: str | os.PathLike[str], train: bool,
                     download: bool, mirror: str | None,
                     checksums: Mapping[str, str] | None) -> tuple[np.ndarray, np.ndarray]:
     """``(X float32 (n, 784) in [0, 1], y int64 (n,))`` of ``source``; see ``load_mnist``."""
     root = Path(os.fspath(root)).expanduser()
-    train = _check_flag(train, "train", func)
-    download = _check_flag(download, "download", func)
+    train = check_flag(train, func, "train")
+    download = check_flag(download, func, "download")
     if mirror is None:
         mirror = os.environ.get(source.mirror_env) or source.default_mirror
     if not isinstance(mirror, str):

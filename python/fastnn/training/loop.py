@@ -40,11 +40,10 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
-from .._validation import as_float32, check_int, check_number, shape_str
+from .._validation import as_float32, check_flag, check_int, check_number, shape_str
 from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
-from ..data.loader import check_flag
 from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
 from ..nn import functional as F
@@ -310,7 +309,8 @@ def _run_eval(
         X, y = X[dist.val_share(len(X))], y[dist.val_share(len(y))]
     autograd = uses_autograd(model) or soft_targets(loss, y)
     with _eval_mode(model), no_grad():
-        for xb, yb in DataLoader(X, y, batch_size=batch_size) if len(X) else ():
+        batches = DataLoader(X, y, batch_size=batch_size)._epoch(views=True) if len(X) else ()
+        for xb, yb in batches:
             if autograd:
                 pred = model(as_tensor(xb))
                 value = float(checked_loss(loss, pred, target_tensor(loss, yb), func))
@@ -543,7 +543,7 @@ class _Run:
 
     def batches(self, epoch: int) -> Iterable[tuple[np.ndarray, np.ndarray]]:
         if self.dist is None:
-            return self.loader
+            return self.loader._epoch(views=True)  # the step only reads its batch
         return _shard_batches(self.loader, self.dist, epoch, self.shuffle)
 
 
