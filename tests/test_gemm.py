@@ -42,6 +42,9 @@ SHAPES = [
     (223, 49, 3), (225, 47, 2),                      # avx512 mc -1 / +1
     (3, 2049, 5), (2, 4081, 3),                      # nc +1 (scalar, avx2, avx512)
     (1000, 3, 2), (2, 3, 1000), (3, 1000, 2),        # tall-skinny
+    # few rows, row-major B read in place: edge columns a whole number of vectors
+    # (read in place too: avx512 16 / 32 of 64 / 80 / 112, avx2 8 of 24) or not
+    (32, 64, 64), (5, 64, 7), (3, 80, 9), (2, 112, 33), (9, 24, 5), (4, 40, 3),
 ]
 
 

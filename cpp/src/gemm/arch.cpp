@@ -25,24 +25,27 @@ namespace {
 constexpr GemmArch kArchs[] = {
 #if FASTNN_X86_SIMD
     {"avx512", Isa::avx512, avx512::kMR, avx512::kNR, 224, 384, 4080, &avx512::ukernel,
-     &avx2::pack_block, &avx512::ukernel_edge},
+     &avx2::pack_block, &avx512::ukernel_edge, 16},
     {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 256, 4080, &avx2::ukernel, &avx2::pack_block,
-     &avx2::ukernel_edge},
+     &avx2::ukernel_edge, 8},
 #endif
     {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
-     &scalar::pack_block, nullptr},
+     &scalar::pack_block, nullptr, 0},
 #if FASTNN_X86_SIMD
     {"avx512emu", Isa::avx2, avx512emu::kMR, avx512emu::kNR, 224, 384, 4080, &avx512emu::ukernel,
-     &avx2::pack_block, &avx512emu::ukernel_edge},
+     &avx2::pack_block, &avx512emu::ukernel_edge, 16},
 #endif
 };
 
 constexpr bool table_is_consistent() {
   for (const GemmArch& g : kArchs)
-    if (g.mr * g.nr > kMaxTile || g.mc % g.mr != 0 || g.nc % g.nr != 0) return false;
+    if (g.mr * g.nr > kMaxTile || g.mc % g.mr != 0 || g.nc % g.nr != 0 ||
+        (g.edge == nullptr) != (g.lanes == 0) || (g.lanes != 0 && g.nr % g.lanes != 0))
+      return false;
   return true;
 }
-static_assert(table_is_consistent(), "kArchs: tile too large or blocks not tile multiples");
+static_assert(table_is_consistent(),
+              "kArchs: tile too large, blocks not tile multiples, or lanes not matching edge");
 
 const GemmArch& choose() {
   const char* requested = std::getenv("FASTNN_ARCH");

@@ -21,6 +21,8 @@ struct GemmArch {
   UKernel ukernel;
   PackBlock pack;    // the block packing for this ISA
   UKernelEdge edge;  // masked edge tiles, or nullptr: the macro-kernel's on-stack tile
+  index_t lanes;     // floats per vector of `edge`: an edge tile nr wide reads
+                     // ceil(nr / lanes) * lanes floats of each B row (0: no edge)
 };
 
 // The cache blocks one product runs with (mc a multiple of mr, nc of nr).
