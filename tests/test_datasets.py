@@ -620,3 +620,10 @@ def test_download_timeout(tmp_path, served, mirror_factory, monkeypatch):
     with pytest.raises(OSError, match="could not download .*timed out"):
         _download_images(tmp_path, server, checksums)
     assert not (tmp_path / TRAIN_IMAGES_GZ).exists()
+
+
+@pytest.mark.parametrize("loader", [load_mnist, fn.datasets.load_fashion_mnist])
+def test_idx_loaders_name_a_root_that_is_not_a_path(loader):
+    with pytest.raises(TypeError, match=r"argument 'root' must be a directory path .* got "
+                                        r"NoneType"):
+        loader(None)

@@ -234,6 +234,21 @@ def test_reduce_on_plateau_rules():
     assert _plateau_lrs([np.float32(1.0), np.array(2.0)], patience=0)[-1] == pytest.approx(0.01)
 
 
+def test_reduce_on_plateau_takes_torch_s_deprecated_epoch_argument():
+    # step(metric, epoch), still accepted by torch with a deprecation warning, raised
+    # TypeError (2 positional arguments)
+    torch = pytest.importorskip("torch")
+    results = []
+    for mod, opt in ((lr_scheduler, _optimizer()), (torch.optim.lr_scheduler,
+                                                    _torch_optimizer(torch))):
+        sched = mod.ReduceLROnPlateau(opt, patience=0)
+        with pytest.warns(UserWarning, match="deprecated"):
+            sched.step(1.0, 7)
+            sched.step(2.0, 9)
+        results.append((sched.last_epoch, sched.get_last_lr()))
+    assert results[0] == results[1] and results[0][0] == 9
+
+
 def test_reduce_on_plateau_state_dict_and_new_group():
     opt = _optimizer()
     sched = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=0.001)

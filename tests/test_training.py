@@ -4,6 +4,7 @@ callback integration, eval-mode handling, bad input, and a PyTorch cross-check."
 from __future__ import annotations
 
 import io
+import re
 import sys
 
 import numpy as np
@@ -541,3 +542,143 @@ def test_fit_labels_ignore_index_is_not_out_of_range():
     y = np.where(np.arange(20) % 3 == 2, -100, np.arange(20) % 3)
     fn.fit(fn.nn.Sequential(fn.nn.Linear(4, 3)), X, y, loss="cross_entropy",
            optimizer="adam", epochs=1, verbose=0)
+
+
+class _OneOutput(nn.Module):
+    """A forward-only model with one output column (fit cannot read its width off it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(5, 1)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def _regression(n=64):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 5)).astype(np.float32)
+    return X, (2 * X[:, 0] + 1).astype(np.float32)
+
+
+def test_a_custom_model_with_one_output_takes_n_targets():
+    # (N,) targets against a custom model's (N, 1) output broadcast to an (N, N) MSE:
+    # a silent wrong loss (Keras reads (N,) and (N, 1) alike; fastnn did for Sequentials)
+    X, y = _regression()
+    fn.manual_seed(0)
+    model = _OneOutput()
+    assert fn.evaluate(model, X, y, loss="mse")["loss"] == \
+        fn.evaluate(model, X, y[:, None], loss="mse")["loss"]
+    histories = []
+    for target in (y, y[:, None]):
+        fn.manual_seed(0)
+        histories.append(fn.fit(_OneOutput(), X, target, loss="mse", optimizer="sgd",
+                                epochs=2, batch_size=16, seed=0, verbose=0).history)
+    assert histories[0] == histories[1]
+    fn.manual_seed(0)
+    assert fn.evaluate(model, X, (y > 1).astype(np.float32), loss="bce_with_logits")
+
+
+@pytest.mark.parametrize("model_fn, y_shape, out_shape", [
+    (lambda: nn.Sequential(nn.Linear(5, 2)), (64,), (64, 2)),
+    (lambda: nn.Sequential(nn.Linear(5, 2), nn.Sigmoid()), (64, 3), (64, 2)),
+    (_OneOutput, (64, 1, 1), (64, 1)),
+    (_OneOutput, (64, 2), (64, 1)),
+])
+def test_targets_of_another_shape_than_the_output_name_y(model_fn, y_shape, out_shape):
+    # reported as a batch under another name ("TrainStep(): argument 'y' ... (32, 2)"),
+    # or, for a custom model, broadcast by the loss
+    X, _ = _regression()
+    y = np.zeros(y_shape, np.float32)
+    msg = (rf"argument 'y' has shape {re.escape(str(y_shape))}, but the model's output has "
+           rf"shape {re.escape(str(out_shape))}")
+    with pytest.raises(ValueError, match="fit\\(\\): " + msg):
+        fn.fit(model_fn(), X, y, loss="mse", optimizer="sgd", verbose=0)
+    with pytest.raises(ValueError, match="evaluate\\(\\): " + msg):
+        fn.evaluate(model_fn(), X, y, loss="mse")
+    good = np.zeros(out_shape, np.float32)
+    with pytest.raises(ValueError, match="argument 'validation_data\\[1\\]' has shape"):
+        fn.fit(model_fn(), X, good, loss="mse", optimizer="sgd", verbose=0,
+               validation_data=(X, y))
+
+
+def test_integer_one_hot_targets_are_class_probabilities():
+    X, y = make_blobs(64)
+    results = []
+    for target in (np.eye(3, dtype=np.int64)[y], np.eye(3, dtype=np.float32)[y], y):
+        fn.manual_seed(0)
+        model = mlp()
+        hist = fn.fit(model, X, target, loss="cross_entropy", optimizer="adam", epochs=2,
+                      batch_size=16, seed=0, verbose=0)
+        results.append(hist.history["loss"])
+    assert results[0] == results[1]
+    np.testing.assert_allclose(results[0], results[2], rtol=1e-5)
+
+
+def test_an_optimizer_of_another_model_is_refused():
+    # fit trained nothing, silently: the optimizer held another model's parameters
+    X, y = make_blobs(32)
+    with pytest.raises(ValueError, match=r"fit\(\): the optimizer holds none of the model's "
+                                         r"parameters.*Adam\(model.parameters\(\)"):
+        fn.fit(mlp(), X, y, loss="cross_entropy", optimizer=optim.Adam(mlp().parameters()),
+               verbose=0)
+    model = mlp()  # a part of the model (fine-tuning the last layer) is fine
+    before = model[0].weight.data.copy()
+    fn.fit(model, X, y, loss="cross_entropy", optimizer=optim.SGD(model[2].parameters(), 0.1),
+           epochs=1, verbose=0)
+    np.testing.assert_array_equal(model[0].weight.data, before)
+
+
+@pytest.mark.parametrize("loss, threshold", [("bce_with_logits", 0.0), ("bce", 0.5)])
+def test_accuracy_of_multi_label_outputs_scores_each_label(loss, threshold):
+    # Keras's binary_accuracy; it was the argmax accuracy of a classifier (0.75 here)
+    Y = np.array([[1, 1, 0], [0, 0, 1], [1, 0, 1], [0, 1, 1]], np.float32)
+    hi, lo = (5.0, -5.0) if threshold == 0.0 else (0.9, 0.1)
+    pred = np.where(np.array([[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0]]) > 0, hi, lo)
+    r = fn.evaluate(nn.Sequential(nn.Identity()), pred.astype(np.float32), Y, loss=loss,
+                    metrics=["accuracy"])
+    assert r["accuracy"] == pytest.approx(8 / 12)
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_fit_leaves_every_module_in_the_mode_it_found(mode):
+    # fit left the model in training mode: a Keras user's model(X) then ran dropout
+    X, y = make_blobs(32)
+    model = mlp(dropout=0.5)
+    getattr(model, mode)()
+    model[2].train()  # a module whose mode differs from its parent's
+    fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=1, verbose=0,
+           validation_split=0.25)
+    assert model.training == (mode == "train")
+    assert model[2].training and model[0].training == (mode == "train")
+
+
+def test_verbose_1_summary_line_is_never_cut_to_the_terminal_width(monkeypatch):
+    # the bar, cut to 80 columns, ended before the loss; its last state was the summary
+    pytest.importorskip("tqdm")
+    X, y = make_blobs(80)
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setenv("COLUMNS", "40")
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=16,
+           metrics=["accuracy"], validation_split=0.2, verbose=1)
+    lines = [part for line in screen.getvalue().split("\n") for part in line.split("\r")]
+    summaries = [s for s in lines if s.startswith("Epoch 2/2  loss")]
+    assert len(summaries) == 1
+    assert "val_loss" in summaries[0] and "val_accuracy" in summaries[0]
+    assert "4/4 batches" in summaries[0] and "samples/s" in summaries[0]
+
+
+def test_keras_none_arguments_and_loss_names():
+    X, y = make_blobs(40)
+    fn.manual_seed(0)
+    a = fn.fit(mlp(), X, y, loss="sparse_categorical_crossentropy", optimizer="sgd",
+               epochs=2, batch_size=None, callbacks=None, metrics=None, seed=0, verbose=0)
+    fn.manual_seed(0)
+    b = fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="sgd", epochs=2, batch_size=32,
+               seed=0, verbose=0)
+    assert a.history == b.history
+    model = mlp()
+    assert fn.evaluate(model, X, y, loss="cross_entropy", metrics=None, batch_size=None) == \
+        fn.evaluate(model, X, y, loss="cross_entropy")
+    np.testing.assert_array_equal(fn.predict(model, X, batch_size=None), fn.predict(model, X))

@@ -86,6 +86,9 @@ def load_idx_source(source: IdxSource, func: str, root: str | os.PathLike[str], 
                     download: bool, mirror: str | None,
                     checksums: Mapping[str, str] | None) -> tuple[np.ndarray, np.ndarray]:
     """``(X float32 (n, 784) in [0, 1], y int64 (n,))`` of ``source``; see ``load_mnist``."""
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"{func}: argument 'root' must be a directory path (str or "
+                        f"os.PathLike), got {type(root).__name__}")
     root = Path(os.fspath(root)).expanduser()
     train = check_flag(train, func, "train")
     download = check_flag(download, func, "download")

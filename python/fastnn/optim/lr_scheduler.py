@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any, SupportsFloat
@@ -476,14 +477,22 @@ class ReduceLROnPlateau(LRScheduler):
         return a > (best * (self.threshold + 1.0) if self.threshold_mode == "rel"
                     else best + self.threshold)
 
-    def step(self, metrics: SupportsFloat) -> None:  # type: ignore[override]
+    def step(self, metrics: SupportsFloat,  # type: ignore[override]
+             epoch: int | None = None) -> None:
         """Records one epoch's metric and reduces the learning rates if it has plateaued.
 
         Args:
             metrics (float): the monitored quantity (e.g. the validation loss).
+            epoch (int, optional): deprecated in PyTorch, accepted as there: sets
+                ``last_epoch`` instead of counting up. Default: ``None``.
         """
         current = float(metrics)
-        self.last_epoch += 1
+        if epoch is None:
+            self.last_epoch += 1
+        else:
+            warnings.warn("ReduceLROnPlateau.step(): the 'epoch' argument is deprecated "
+                          "(as in PyTorch); call step(metrics)", UserWarning, stacklevel=2)
+            self.last_epoch = check_int(epoch, "ReduceLROnPlateau.step()", "epoch")
         if self.is_better(current, self.best):
             self.best = current
             self.num_bad_epochs = 0

@@ -65,6 +65,7 @@ _LOSSES = {
     "mean_squared_error": nn.MSELoss,
     "cross_entropy": nn.CrossEntropyLoss,
     "categorical_crossentropy": nn.CrossEntropyLoss,
+    "sparse_categorical_crossentropy": nn.CrossEntropyLoss,
     "bce": nn.BCELoss,
     "binary_crossentropy": nn.BCELoss,
     "bce_with_logits": nn.BCEWithLogitsLoss,
@@ -122,6 +123,18 @@ def _resolve_optimizer(optimizer: Any, model: nn.Module) -> optim.Optimizer:
             f"got {type(optimizer).__name__}"
         )
     return optimizer
+
+
+def _check_optimizer_holds(optimizer: optim.Optimizer, model: nn.Module, func: str) -> None:
+    """An optimizer holding none of the model's parameters (built from another model's)
+    would train nothing, silently. Holding some is fine (fine-tuning a part)."""
+    params = model.parameters()
+    held = {id(p) for g in optimizer.param_groups for p in g["params"]}
+    if params and not any(id(p) in held for p in params):
+        raise ValueError(
+            f"{func}: the optimizer holds none of the model's parameters, so training would "
+            f"change nothing; build it from this model: {type(optimizer).__name__}"
+            "(model.parameters(), ...)")
 
 
 # Off only in tests that compare fit with and without the one-call step.
@@ -184,14 +197,45 @@ def _output_width(model: nn.Module) -> int | None:
     return None if last is None else last.out_features
 
 
-def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray) -> np.ndarray:
+def _output_shape(model: nn.Module, X: np.ndarray) -> tuple[int, ...] | None:
+    """The model's output shape per sample: ``(width,)`` for a Sequential MLP, else from a
+    forward pass on the first sample in eval mode (no dropout, no graph; the mode is
+    restored); ``None`` when that fails (the training step then reports the problem)."""
+    width = _output_width(model)
+    if width is not None and isinstance(list(model.modules())[-1], nn.Linear):
+        return (width,)
+    try:
+        with _eval_mode(model):
+            out = to_numpy(forward(model, X[:1], uses_autograd(model)))
+    except Exception:  # noqa: BLE001 - any failure is the step's to report
+        return None
+    return tuple(out.shape[1:]) if out.ndim >= 1 and len(out) == 1 else None
+
+
+def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarray,
+                   func: str, yname: str) -> np.ndarray:
     """``y`` in the shape the loss takes, from the shapes Keras accepts: labels of shape
-    ``(N, 1)`` for cross-entropy, and ``(N,)`` targets for a one-column output."""
+    ``(N, 1)`` and integer one-hot rows for cross-entropy, and ``(N,)`` targets for a
+    one-column output. Element-wise losses need targets of the output's shape: any other
+    shape raises here, naming the argument (PyTorch would broadcast ``(N,)`` against
+    ``(N, 1)`` into an ``(N, N)`` loss)."""
     if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) and y.ndim == 2 and \
             y.shape[1] == 1 and y.dtype.kind in "iub":
         return y[:, 0]
-    if isinstance(loss, _ELEMENTWISE_LOSSES) and y.ndim == 1 and _output_width(model) == 1:
-        return y.reshape(-1, 1)
+    if isinstance(loss, nn.CrossEntropyLoss) and y.ndim == 2 and y.dtype.kind in "iub":
+        return y.astype(np.float32)  # one-hot rows as class probabilities (soft_targets)
+    if not isinstance(loss, _ELEMENTWISE_LOSSES):
+        return y
+    shape = _output_shape(model, X)
+    if shape is None:
+        return y
+    if y.ndim == 1 and shape == (1,):
+        y = y.reshape(-1, 1)
+    if tuple(y.shape[1:]) != shape:
+        raise ValueError(
+            f"{func}: argument '{yname}' has shape {shape_str(y.shape)}, but the model's "
+            f"output has shape {shape_str((len(y),) + shape)}; {type(loss).__name__} needs "
+            "targets of the output's shape")
     return y
 
 
@@ -217,15 +261,22 @@ def soft_targets(loss: nn.Module, y: np.ndarray) -> bool:
 
 
 @contextmanager
-def _eval_mode(model: nn.Module):
-    """Runs the block in eval mode, then restores each module's previous mode."""
+def _modes_restored(model: nn.Module):
+    """Runs the block, then restores each module's train/eval mode as it was before."""
     modes = [(m, m.training) for m in model.modules()]
-    model.eval()
     try:
         yield
     finally:
         for m, training in modes:
             object.__setattr__(m, "training", training)
+
+
+@contextmanager
+def _eval_mode(model: nn.Module):
+    """Runs the block in eval mode, then restores each module's previous mode."""
+    with _modes_restored(model):
+        model.eval()
+        yield
 
 
 def _mean_divisor(loss: nn.Module, target: np.ndarray) -> float:
@@ -342,12 +393,12 @@ def fit(
     loss: Any,
     optimizer: Any,
     epochs: int = 10,
-    batch_size: int = 32,
+    batch_size: int | None = 32,
     validation_data: tuple[Any, Any] | None = None,
     validation_split: float = 0.0,
-    callbacks: Iterable[Callback] = (),
+    callbacks: Iterable[Callback] | None = (),
     shuffle: bool = True,
-    metrics: Sequence[str] = (),
+    metrics: Sequence[str] | None = (),
     verbose: int = 1,
     seed: int | None = None,
     distributed: bool = False,
@@ -356,7 +407,10 @@ def fit(
 
     Each epoch runs over shuffled mini-batches in training mode (dropout on),
     then evaluates the validation data in eval mode. ``History.history`` gets
-    ``"loss"``, each metric, and ``"val_"`` twins when there is validation data.
+    ``"loss"``, each metric, and ``"val_"`` twins when there is validation data
+    (means over the samples; with a loss of ``reduction="sum"``, sums over the
+    training and validation sets, which then scale with the sets' sizes). When
+    it returns, every module is back in the train/eval mode it had before.
 
     Args:
         model (Module): the network; its parameters are updated in place. Built-in
@@ -377,17 +431,18 @@ def fit(
         optimizer (Optimizer or str): e.g. ``optim.Adam(model.parameters())`` or
             ``"adam"``/``"sgd"``/... with PyTorch's defaults.
         epochs (int): passes over the training data. Default: 10.
-        batch_size (int): samples per step. Default: 32.
+        batch_size (int, optional): samples per step; ``None`` means 32 (Keras). Default: 32.
         validation_data (tuple, optional): ``(X_val, y_val)``; takes precedence over
             ``validation_split``. Default: ``None``.
         validation_split (float): fraction in [0, 1) of the samples held out for
             validation: ``X[floor(N * (1 - validation_split)):]``, the end of ``X``/``y``
             before shuffling, as Keras does.
             Default: 0.
-        callbacks (iterable of Callback): e.g. ``callbacks.EarlyStopping``. Default: ``()``.
+        callbacks (iterable of Callback, optional): e.g. ``callbacks.EarlyStopping``.
+            Default: ``()`` (``None`` is the same).
         shuffle (bool): reshuffle the training data every epoch. Default: ``True``.
-        metrics (sequence of str): from ``"accuracy"`` (``"acc"``), ``"mse"``, ``"mae"``.
-            Default: ``()``.
+        metrics (sequence of str, optional): from ``"accuracy"`` (``"acc"``), ``"mse"``,
+            ``"mae"``. Default: ``()`` (``None`` is the same).
         verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default: 1.
         seed (int, optional): seeds the shuffling order; ``None`` uses the global
             generator (:func:`fastnn.manual_seed`). Default: ``None``.
@@ -433,7 +488,7 @@ def fit(
     loss = _resolve_loss(loss, func)
     optimizer = _resolve_optimizer(optimizer, model)
     epochs = check_int(epochs, func, "epochs", low=0)
-    batch_size = check_int(batch_size, func, "batch_size", low=1)
+    batch_size = 32 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     verbose = check_int(verbose, func, "verbose", low=0)
     shuffle = check_flag(shuffle, func, "shuffle")
     if seed is not None:
@@ -443,12 +498,13 @@ def fit(
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
-    y = _keras_targets(model, loss, y)
+    y = _keras_targets(model, loss, y, X, func, "y")
     _check_labels(model, loss, y, func, "y")
     if val is not None:
-        val = (val[0], _keras_targets(model, loss, val[1]))
-        _check_labels(model, loss, val[1], func, "validation_data[1]" if validation_data
-                      is not None else "y")
+        yname = "validation_data[1]" if validation_data is not None else "y"
+        val = (val[0], _keras_targets(model, loss, val[1], val[0], func, yname))
+        _check_labels(model, loss, val[1], func, yname)
+    _check_optimizer_holds(optimizer, model, func)
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
@@ -465,7 +521,7 @@ def fit(
         cb.set_params(history.params)
         cb.optimizer = optimizer
 
-    with run.dist.quiet() if run.dist is not None else nullcontext():
+    with run.dist.quiet() if run.dist is not None else nullcontext(), _modes_restored(model):
         _epoch_loop(run, history)
     for cb in run.callbacks:
         if getattr(cb, "stopped_epoch", 0):
@@ -478,7 +534,9 @@ def fit(
     return history
 
 
-def _check_callbacks(callbacks: Iterable[Callback], func: str) -> list[Callback]:
+def _check_callbacks(callbacks: Iterable[Callback] | None, func: str) -> list[Callback]:
+    if callbacks is None:
+        return []
     if isinstance(callbacks, Callback):
         raise TypeError(f"{func}: argument 'callbacks' must be a list of callbacks, got one "
                         f"{type(callbacks).__name__}: pass [{type(callbacks).__name__}(...)]")
@@ -614,8 +672,8 @@ def evaluate(
     y: Any,
     *,
     loss: Any,
-    metrics: Sequence[str] = (),
-    batch_size: int = 256,
+    metrics: Sequence[str] | None = (),
+    batch_size: int | None = 256,
 ) -> dict[str, float]:
     """Computes the loss and metrics of ``model`` on ``(X, y)`` in eval mode (no dropout).
 
@@ -626,8 +684,8 @@ def evaluate(
         X (array_like): inputs, shape ``(N, *)``.
         y (array_like): targets.
         loss (Module or str): as in :func:`fit`.
-        metrics (sequence of str): as in :func:`fit`. Default: ``()``.
-        batch_size (int): samples per forward pass. Default: 256.
+        metrics (sequence of str, optional): as in :func:`fit`. Default: ``()``.
+        batch_size (int, optional): samples per forward pass (``None``: 256). Default: 256.
 
     Returns:
         dict[str, float]: ``"loss"`` and one key per metric.
@@ -641,13 +699,13 @@ def evaluate(
     _check_model(model, func)
     X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
-    y = _keras_targets(model, loss, y)
+    y = _keras_targets(model, loss, y, X, func, "y")
     _check_labels(model, loss, y, func, "y")
-    batch_size = check_int(batch_size, func, "batch_size", low=1)
+    batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size, func=func)
 
 
-def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
+def predict(model: nn.Module, X: Any, batch_size: int | None = 256) -> np.ndarray:
     """Runs ``model`` on ``X`` in eval mode (no dropout) and returns the outputs.
 
     The model's previous train/eval mode is restored afterwards.
@@ -655,7 +713,7 @@ def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
     Args:
         model (Module): the network.
         X (array_like): inputs, shape ``(N, *)``.
-        batch_size (int): samples per forward pass. Default: 256.
+        batch_size (int, optional): samples per forward pass (``None``: 256). Default: 256.
 
     Returns:
         np.ndarray: float32 outputs, shape ``(N, *)``.
@@ -671,7 +729,7 @@ def predict(model: nn.Module, X: Any, batch_size: int = 256) -> np.ndarray:
     if X.ndim == 0:
         raise ValueError(f"{func}: argument 'X' must have at least 1 dimension, got a scalar")
     _check_width(model, X, func)
-    batch_size = check_int(batch_size, func, "batch_size", low=1)
+    batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     autograd = uses_autograd(model)
     with _eval_mode(model):
         if len(X) <= batch_size:

@@ -2,9 +2,12 @@
 
 Names: ``"accuracy"`` (alias ``"acc"``), ``"mse"``, ``"mae"``.
 
-``accuracy`` follows Keras: with logits of shape (N, C), C > 1, it compares the
-argmax with integer labels; with a single output column (or 1-D output) it
-thresholds at 0.5 (probabilities) or at 0 when the loss is ``BCEWithLogitsLoss``.
+``accuracy`` follows Keras: with a binary cross-entropy loss (``BCELoss``,
+``BCEWithLogitsLoss``) it is Keras's ``binary_accuracy``, every output thresholded
+at 0.5 (probabilities) or 0 (logits) and compared with its target (> 0.5), so
+multi-label outputs score per label; otherwise, with logits of shape (N, C), C > 1,
+it compares the argmax with integer labels (or the argmax of one-hot rows), and
+with a single output column (or 1-D output) it thresholds at 0.5.
 Targets equal to the loss's ``ignore_index`` (CrossEntropyLoss, NLLLoss) are not scored.
 """
 
@@ -19,10 +22,11 @@ MetricFn = Callable[[np.ndarray, np.ndarray], "tuple[float, int]"]
 _ALIASES = {"acc": "accuracy", "mean_squared_error": "mse", "mean_absolute_error": "mae"}
 
 
-def _accuracy(logit_threshold: float, ignore_index: int | None = None) -> MetricFn:
+def _accuracy(logit_threshold: float, ignore_index: int | None = None,
+              binary: bool = False) -> MetricFn:
     def accuracy(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
         target = np.asarray(target)
-        if pred.ndim == 2 and pred.shape[1] > 1:
+        if pred.ndim == 2 and pred.shape[1] > 1 and not binary:
             labels = target.reshape(-1) if target.ndim == 2 and target.shape[1] == 1 else target
             if labels.ndim == 2:  # one-hot or probability targets
                 labels = labels.argmax(axis=1)
@@ -57,16 +61,19 @@ def _mae(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
     return float(np.sum(np.abs(d))), int(d.size)
 
 
-def resolve_metrics(names: Iterable[str], loss: object) -> dict[str, MetricFn]:
+def resolve_metrics(names: Iterable[str] | None, loss: object) -> dict[str, MetricFn]:
     """Maps metric names to functions; unknown names raise ``ValueError``."""
-    if isinstance(names, str):
+    if names is None:
+        names = ()
+    elif isinstance(names, str):
         names = (names,)
-    from ..nn import BCEWithLogitsLoss
+    from ..nn import BCELoss, BCEWithLogitsLoss
 
     threshold = 0.0 if isinstance(loss, BCEWithLogitsLoss) else 0.5
     ignore = getattr(loss, "ignore_index", None)
-    table: dict[str, MetricFn] = {"accuracy": _accuracy(threshold, ignore), "mse": _mse,
-                                  "mae": _mae}
+    binary = isinstance(loss, (BCELoss, BCEWithLogitsLoss))
+    table: dict[str, MetricFn] = {"accuracy": _accuracy(threshold, ignore, binary),
+                                  "mse": _mse, "mae": _mae}
     out: dict[str, MetricFn] = {}
     for name in names:
         if not isinstance(name, str):

@@ -1,10 +1,11 @@
 """Console progress for ``fit`` (Keras-style verbosity).
 
 * ``verbose=0``: silent.
-* ``verbose=1``: on a terminal, a live tqdm bar per epoch (batches done, ETA,
-  samples/s, running loss and metrics, as Keras's) that ends as the epoch's summary line,
-  validation metrics included; when the stream is not a terminal (CI logs,
-  files, pipes) only the summary line, so logs stay free of carriage returns.
+* ``verbose=1``: on a terminal, a live tqdm bar per epoch (batches done, ETA, running
+  loss and metrics, samples/s, as Keras's), replaced at the end of the epoch by its
+  summary line, validation metrics included (written in full: the bar is cut to the
+  terminal's width, the summary line never is); when the stream is not a terminal
+  (CI logs, files, pipes) only the summary line, so logs stay free of carriage returns.
 * ``verbose=2``: one summary line per epoch.
 """
 
@@ -50,8 +51,13 @@ class EpochProgress:
         self.bar = None
         tqdm = _tqdm() if verbose == 1 and _is_terminal(self.stream) else None
         if tqdm is not None:
+            # the running logs before the rate: what the bar loses to a narrow terminal
+            # is its end
             self.bar = tqdm(total=steps, desc=self.prefix, unit="batch", file=self.stream,
-                            leave=True, dynamic_ncols=True, mininterval=0.1)
+                            leave=False, dynamic_ncols=True, mininterval=0.1,
+                            bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| "
+                                       "[{elapsed}<{remaining}] {postfix}")
+        self.steps = steps
 
     @property
     def live(self) -> bool:
@@ -66,15 +72,17 @@ class EpochProgress:
         """Advances the bar by one batch of ``batch_samples`` with the running ``logs``."""
         if self.bar is not None:
             self.samples += batch_samples
-            self.bar.set_postfix_str(f"{self._rate()}  {format_logs(logs)}", refresh=False)
+            self.bar.set_postfix_str(f"{format_logs(logs)}  {self._rate()}", refresh=False)
             self.bar.update(1)
 
     def close(self, logs: dict[str, float]) -> None:
         """Ends the epoch with its summary line (train and validation metrics)."""
+        if not self.verbose:
+            return
+        elapsed = time.perf_counter() - self.start
+        line = f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s"
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{self._rate()}  {format_logs(logs)}", refresh=False)
-            self.bar.close()
-        elif self.verbose:
-            elapsed = time.perf_counter() - self.start
-            self.stream.write(f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s)\n")
-            self.stream.flush()
+            self.bar.close()  # leave=False: clears its line for the summary
+            line += f", {self.steps}/{self.steps} batches, {self._rate()}"
+        self.stream.write(line + ")\n")
+        self.stream.flush()
