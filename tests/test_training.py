@@ -682,3 +682,15 @@ def test_keras_none_arguments_and_loss_names():
     assert fn.evaluate(model, X, y, loss="cross_entropy", metrics=None, batch_size=None) == \
         fn.evaluate(model, X, y, loss="cross_entropy")
     np.testing.assert_array_equal(fn.predict(model, X, batch_size=None), fn.predict(model, X))
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate", "predict"])
+def test_one_dimensional_x_is_named(call):
+    # reported as "Linear.forward(): argument 'input' must have shape (*, 2), got (32,)"
+    X, y = make_blobs(40)
+    kwargs = {"fit": dict(loss="cross_entropy", optimizer="sgd", verbose=0),
+              "evaluate": dict(loss="cross_entropy"), "predict": {}}[call]
+    args = (X[:, 0],) if call == "predict" else (X[:, 0], y)
+    with pytest.raises(ValueError, match=rf"{call}\(\): argument 'X' has shape \(40,\), one "
+                                         r"number per sample.*shape \(N, 2\)"):
+        getattr(fn, call)(mlp(), *args, **kwargs)

@@ -154,6 +154,11 @@ def _check_width(model: nn.Module, X: np.ndarray, func: str, xname: str = "X") -
     first: Any = model
     while isinstance(first, nn.Sequential) and len(first):
         first = first[0]
+    if isinstance(first, nn.Linear) and X.ndim == 1:
+        raise ValueError(f"{func}: argument '{xname}' has shape {shape_str(X.shape)}, one "
+                         f"number per sample, but the model's first layer ({first!r}) takes "
+                         f"samples of {first.in_features} features: shape (N, "
+                         f"{first.in_features})")
     if isinstance(first, nn.Linear) and X.ndim >= 2 and X.shape[-1] != first.in_features:
         raise ValueError(f"{func}: argument '{xname}' has {X.shape[-1]} features per sample "
                          f"(shape {shape_str(X.shape)}), but the model's first layer "
