@@ -85,6 +85,10 @@ def test_thread_control():
         fn.set_num_threads(0)
     with pytest.raises(TypeError, match="n"):
         fn.set_num_threads(1.5)
+    # beyond a C int: pybind11's "incompatible function arguments" TypeError before
+    with pytest.raises(ValueError, match=r"set_num_threads\(\): argument 'n' must be <= "):
+        fn.set_num_threads(2**31)
+    assert fn.get_num_threads() == before
 
 
 def test_info_fields():

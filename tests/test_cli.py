@@ -72,6 +72,9 @@ def test_info(capsys):
         (["train", "--patience", "-1"], "--patience"),
         (["train", "--hidden", "12,x"], "--hidden"),
         (["train", "--lr", "-1"], "--lr"),
+        (["train", "--lr", "inf"], "--lr"),  # trained to a NaN test loss
+        (["train", "--lr", "nan"], "--lr"),
+        (["train", "--threads", "99999999999"], "--threads"),  # a pybind11 traceback
         (["train", "--dataset", "cifar"], "--dataset"),
         (["train", "--seed", "-1"], "--seed"),
         (["train", "--save", "/nonexistent-dir/m.safetensors"], "--save"),
@@ -149,3 +152,14 @@ def test_bench_quick_prints_a_table(capsys):
     assert cli.main(["bench", "--quick", "--case", "adam", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "adam" in out and "ratio" in out
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"),
+                    reason="needs /proc, where no file can be created")
+@pytest.mark.parametrize("flag", ["--save", "--plot"])
+def test_an_output_directory_without_write_access_is_refused_before_training(flag):
+    # --plot into such a directory failed only after training, with an OSError
+    proc = run_cli("train", flag, "/proc/out.png")
+    assert proc.returncode == 2
+    assert f"{flag}: cannot create files in '/proc'" in proc.stderr
+    assert "trained" not in proc.stdout

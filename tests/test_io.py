@@ -924,3 +924,31 @@ def test_loading_a_directory_names_the_function(tmp_path):
     for call in (fn.load, fn.io.load_metadata):
         with pytest.raises(IsADirectoryError, match="is a directory, not a file written by"):
             call(tmp_path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+@pytest.mark.parametrize("loader", [fn.load, fio.load_state_dict, fio.load_metadata])
+def test_loading_a_fifo_raises_instead_of_waiting_for_a_writer(tmp_path, loader):
+    # open() on a FIFO blocks until something writes to it: fn.load hung
+    import threading
+
+    path = tmp_path / "pipe.safetensors"
+    os.mkfifo(path)
+    result = {}
+
+    def load():
+        try:
+            loader(path)
+        except Exception as e:  # noqa: BLE001 - checked below
+            result["error"] = e
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():
+        with open(path, "wb"):  # lets the blocked reader go
+            pass
+        thread.join(10)
+        pytest.fail(f"{loader.__name__} waited on a FIFO")
+    assert isinstance(result["error"], FileFormatError)
+    assert "is not a regular file" in str(result["error"])

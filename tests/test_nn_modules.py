@@ -551,3 +551,20 @@ def test_module_dict_parameter_list_and_dict_as_torch(rng):
         if name.startswith("heads.b"):
             continue  # unused head: None in torch, zeros here (fastnn's .grad is never None)
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(3, 3), nn.ReLU, nn.Sigmoid, nn.Tanh, nn.GELU, lambda: nn.LeakyReLU(0.1),
+    nn.Identity, nn.Softmax, nn.LogSoftmax, nn.SiLU, nn.ELU, nn.Softplus, lambda: nn.Dropout(0.5),
+    nn.Flatten, lambda: nn.Sequential(nn.Linear(3, 3), nn.ReLU()),
+], ids=lambda f: type(f()).__name__)
+def test_backward_after_a_tensor_forward_raises_instead_of_using_an_older_input(make):
+    # m(np_x); m(fn.tensor(...)); m.backward(g) returned the gradient for np_x
+    fn.manual_seed(0)
+    m = make()
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    y = m(x)
+    m.backward(np.ones_like(y))  # the NumPy path works
+    m(fn.tensor(x))
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before a forward on NumPy"):
+        m.backward(np.ones_like(y))

@@ -92,6 +92,9 @@ def default_num_threads() -> int | None:
 _chosen_by_user = False
 
 
+_MAX_THREADS = 2**31 - 1
+
+
 def set_num_threads(n: int) -> None:
     """Sets the number of OpenMP threads fastnn kernels use.
 
@@ -116,7 +119,10 @@ def set_num_threads(n: int) -> None:
         1
     """
     global _chosen_by_user
-    _core.set_num_threads(check_int(n, "set_num_threads()", "n", low=1))
+    n = check_int(n, "set_num_threads()", "n", low=1)
+    if n > _MAX_THREADS:  # the C++ side holds an int
+        raise ValueError(f"set_num_threads(): argument 'n' must be <= {_MAX_THREADS}, got {n}")
+    _core.set_num_threads(n)
     update_cpu_limit()  # the affinity mask may have changed since import
     _chosen_by_user = True
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -47,11 +49,28 @@ def _positive(kind: type):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        if not 0 < value < math.inf:  # NaN and inf too (--lr inf trained to a NaN loss)
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
         return value
 
     return parse
+
+
+def _thread_count(text: str) -> int:
+    n = _positive(int)(text)
+    if n > 2**31 - 1:  # what set_num_threads takes (a C int)
+        raise argparse.ArgumentTypeError(f"must be <= {2**31 - 1}, got {text}")
+    return n
+
+
+def _can_create_in(directory: str) -> bool:
+    """Whether a file can be created in ``directory`` (tried: permissions alone do not say,
+    e.g. for root on a read-only file system)."""
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            return True
+    except OSError:
+        return False
 
 
 def _preset_table() -> str:
@@ -115,7 +134,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="fraction of the training data used for validation (default: 0.1)")
     train.add_argument("--seed", type=int, default=0,
                        help="random seed: init, dropout, shuffling, splits (default: 0)")
-    train.add_argument("--threads", type=_positive(int),
+    train.add_argument("--threads", type=_thread_count,
                        help="OpenMP threads (default: OMP_NUM_THREADS or all cores)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
                        help="0 silent, 1 progress bar, 2 one line per epoch (default: 2)")
@@ -138,7 +157,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True, metavar="PATH", help="the saved model")
     _add_data_options(evaluate)
     evaluate.set_defaults(dataset=None)
-    evaluate.add_argument("--threads", type=_positive(int), help="OpenMP threads")
+    evaluate.add_argument("--threads", type=_thread_count, help="OpenMP threads")
 
     bench = sub.add_parser(
         "bench",
@@ -157,7 +176,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="what to time (default: kernels)")
     bench.add_argument("--quick", action="store_true",
                        help="one call per timed loop: a ~1 s smoke test, not a measurement")
-    bench.add_argument("--threads", type=_positive(int), nargs="+",
+    bench.add_argument("--threads", type=_thread_count, nargs="+",
                        help="thread count(s) for every library (default: fastnn's count)")
     bench.add_argument("--repeat", type=_positive(int), default=5,
                        help="timed loops (train-step: interleaved rounds) per library; the "
@@ -188,8 +207,12 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             raise CLIError(f"{', '.join(given)} describe a new model, but --resume continues "
                            "the saved one: leave them out")
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        directory = os.path.dirname(os.path.abspath(path)) if path else ""
+        if path and not os.path.isdir(directory):
             raise CLIError(f"{flag}: directory of {path!r} does not exist (checked before "
+                           "training, so a run is not lost at the end)")
+        if path and not _can_create_in(directory):
+            raise CLIError(f"{flag}: cannot create files in {directory!r} (checked before "
                            "training, so a run is not lost at the end)")
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}")

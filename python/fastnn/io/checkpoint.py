@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Mapping
 from typing import Any
 
@@ -429,6 +430,13 @@ def _read(path: str, func: str,
 
 def _check_header(path: str, func: str) -> None:
     """Checks the 8-byte header length against the file size before safetensors reads it."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError as e:
+        raise FileNotFoundError(e.errno, f"{func}: no such file: '{path}'") from None
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # open() on a FIFO would wait
+        raise FileFormatError(func, path, "is not a regular file (a FIFO, socket or device); "
+                              "fastnn.save writes regular files")
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size

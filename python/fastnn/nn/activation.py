@@ -35,6 +35,7 @@ class _Elementwise(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
+            self._x = None  # backward() serves NumPy forwards only: raise, not reuse
             return ops_nn.activation(x, self._act, self._param)
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
         y = np.empty_like(x)
@@ -208,6 +209,7 @@ class Identity(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
+            self._shape = None  # backward() serves NumPy forwards only
             return x
         x = as_float32(x, "Identity.forward()", "input")
         self._shape = x.shape
@@ -259,6 +261,7 @@ class Softmax(Module):
     def forward(self, x: Any) -> Any:
         name = f"{type(self).__name__}.forward()"
         if isinstance(x, Tensor):
+            self._shape = None  # backward() serves NumPy forwards only
             return self._tensor_op(x, self.dim)
         x = as_float32(x, name, "input")
         if x.ndim == 0:
@@ -348,6 +351,7 @@ class _NumpyElementwise(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
+            self._x = None  # backward() serves NumPy forwards only
             return ops_nn.numpy_activation(x, self._name, *self._params())
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
         y = ops_nn._NUMPY_ACTIVATIONS[self._name][0](x, *self._params())

@@ -63,6 +63,7 @@ class Dropout(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
+            self._shape = None  # backward() serves NumPy forwards only
             return ops_nn.dropout(x, self.p, self.training)
         x = as_float32(x, "Dropout.forward()", "input")
         self._shape = x.shape

@@ -39,6 +39,7 @@ class Flatten(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
+            self._out_shape = None  # backward() serves NumPy forwards only
             return flatten(x, self.start_dim, self.end_dim)
         x = as_float32(x, "Flatten.forward()", "input")
         y = flatten(Tensor(x), self.start_dim, self.end_dim)._data

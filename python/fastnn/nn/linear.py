@@ -91,6 +91,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):  # autograd: recorded on the graph
+            self._input = None  # backward() serves NumPy forwards only
             return _linear(x, self.weight, self.bias)
         x = as_float32(x, "Linear.forward()", "input")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
