@@ -568,3 +568,28 @@ def test_backward_after_a_tensor_forward_raises_instead_of_using_an_older_input(
     m(fn.tensor(x))
     with pytest.raises(RuntimeError, match=r"backward\(\) called before a forward on NumPy"):
         m.backward(np.ones_like(y))
+
+
+def test_clip_grad_norm_matches_torch_with_nan_and_large_norms_and_checks_norm_type():
+    # a NaN gradient left the finite entries unscaled (torch makes them NaN); a bad
+    # norm_type with no gradients passed silently
+    torch = pytest.importorskip("torch")
+    cases = [([[3.0, 4.0], [0.0, 0.0]], 1.0, 2.0), ([[3.0, float("nan")], [1.0, 2.0]], 1.0, 2.0),
+             ([[3.0, 4.0], [1.0, -2.0]], 100.0, 2.0), ([[3.0, -4.0], [1.0, 2.0]], 1.0, "inf"),
+             ([[0.5, 1.5], [1.0, -2.0]], 0.5, 1)]
+    for grads, max_norm, norm_type in cases:
+        ours, theirs = [], []
+        for g in grads:
+            p = fn.tensor(np.zeros(2, np.float32), requires_grad=True)
+            p.grad = fn.tensor(np.array(g, np.float32))
+            ours.append(p)
+            q = torch.zeros(2, requires_grad=True)
+            q.grad = torch.tensor(g)
+            theirs.append(q)
+        a = nn.utils.clip_grad_norm_(ours, max_norm, norm_type=norm_type, foreach=None)
+        b = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
+        np.testing.assert_allclose(float(a), float(b), rtol=1e-6)
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match=r"clip_grad_norm_\(\): argument 'norm_type' must be a "):
+        nn.utils.clip_grad_norm_([], 1.0, norm_type="x")

@@ -342,3 +342,13 @@ def test_a_layer_resized_or_stripped_after_the_build_is_refused_not_overrun():
         step(x, y)
     model[0].bias = old_b
     assert np.isfinite(step(x, y))  # the same layers again: the plan runs
+
+
+def test_an_optimizer_of_another_model_is_refused():
+    # the step trained nothing, silently (fit already refused this)
+    fn.manual_seed(0)
+    model = fn.nn.Sequential(fn.nn.Linear(4, 3))
+    other = fn.nn.Sequential(fn.nn.Linear(4, 3))
+    with pytest.raises(ValueError, match=r"TrainStep\(\): the optimizer holds none of the "
+                                         r"model's parameters"):
+        fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(), fn.optim.SGD(other.parameters(), 0.1))

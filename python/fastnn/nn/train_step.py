@@ -154,6 +154,7 @@ class TrainStep:
         _check_scalar_loss(loss_fn)
         if not isinstance(optimizer, Optimizer):
             raise _unsupported(f"optimizer {type(optimizer).__name__} is not supported")
+        optimizer._check_holds_any(model.parameters(), "TrainStep()")
         for name, m in model.named_modules():
             if type(m).backward is not Module.backward and \
                     not type(m).__module__.startswith("fastnn."):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_number
 from ..autograd.tensor import Tensor, _wrap
 
 
@@ -16,19 +17,28 @@ def _grads(parameters: Any) -> list[np.ndarray]:
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
-                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> Tensor:
     r"""Scales the gradients in place so that their joint norm is at most ``max_norm``.
 
-    The norm is taken over all gradients together, as if concatenated; the scale
-    is :math:`\min(1, \text{max\_norm} / (\text{norm} + 10^{-6}))`, as in PyTorch.
+    The norm is taken over all gradients together, as if concatenated; every gradient is
+    multiplied by :math:`\min(1, \text{max\_norm} / (\text{norm} + 10^{-6}))`, as in
+    PyTorch (a NaN norm makes every gradient NaN, as there). ``foreach`` is accepted for
+    PyTorch's signature and changes nothing.
 
     Returns:
         Tensor: the total norm before clipping (0-d).
     """
+    func = "clip_grad_norm_()"
+    try:
+        norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}: argument 'norm_type' must be a number (or 'inf'), got "
+                        f"{norm_type!r}") from None
+    max_norm = check_number(max_norm, func, "max_norm")
     grads = _grads(parameters)
     if not grads:
         return _wrap(np.zeros((), np.float32))
-    norm_type = float(norm_type)
     if norm_type == float("inf"):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     else:
@@ -37,8 +47,8 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
                            "`parameters` is non-finite, so it cannot be clipped.")
-    coef = float(max_norm) / (total + 1e-6)
-    if coef < 1.0:
+    coef = max_norm / (total + 1e-6)
+    if not coef >= 1.0:  # NaN too: PyTorch's clamp(coef, max=1) keeps it
         for g in grads:
             g *= np.float32(coef)
     return _wrap(np.asarray(total, np.float32))

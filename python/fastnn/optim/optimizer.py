@@ -244,6 +244,17 @@ class Optimizer:
                     p._vc[0] += 1
         return loss
 
+    def _check_holds_any(self, params: list[Any], func: str) -> None:
+        """Raises when none of ``params`` (a model's) is in this optimizer: training would
+        change nothing, silently (it was built from another model's parameters). Holding
+        some is fine (fine-tuning a part)."""
+        held = {id(p) for g in self.param_groups for p in g["params"]}
+        if params and not any(id(p) in held for p in params):
+            raise ValueError(
+                f"{func}: the optimizer holds none of the model's parameters, so training "
+                f"would change nothing; build it from this model: {type(self).__name__}"
+                "(model.parameters(), ...)")
+
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Resets every parameter's ``.grad``: zeros in place, or ``None`` as PyTorch.
 

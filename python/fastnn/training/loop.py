@@ -125,18 +125,6 @@ def _resolve_optimizer(optimizer: Any, model: nn.Module) -> optim.Optimizer:
     return optimizer
 
 
-def _check_optimizer_holds(optimizer: optim.Optimizer, model: nn.Module, func: str) -> None:
-    """An optimizer holding none of the model's parameters (built from another model's)
-    would train nothing, silently. Holding some is fine (fine-tuning a part)."""
-    params = model.parameters()
-    held = {id(p) for g in optimizer.param_groups for p in g["params"]}
-    if params and not any(id(p) in held for p in params):
-        raise ValueError(
-            f"{func}: the optimizer holds none of the model's parameters, so training would "
-            f"change nothing; build it from this model: {type(optimizer).__name__}"
-            "(model.parameters(), ...)")
-
-
 # Off only in tests that compare fit with and without the one-call step.
 _USE_TRAIN_STEP = True
 
@@ -509,7 +497,7 @@ def fit(
         yname = "validation_data[1]" if validation_data is not None else "y"
         val = (val[0], _keras_targets(model, loss, val[1], val[0], func, yname))
         _check_labels(model, loss, val[1], func, yname)
-    _check_optimizer_holds(optimizer, model, func)
+    optimizer._check_holds_any(model.parameters(), func)
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
