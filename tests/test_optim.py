@@ -1030,3 +1030,44 @@ def test_amsgrad_nan_state_matches_torch():
         np.testing.assert_allclose(np.asarray(opt.state[p][key]), topt.state[tp][key].numpy(),
                                    rtol=1e-6, err_msg=key)  # NaN exactly where torch has NaN
     np.testing.assert_allclose(np.asarray(p.data), tp.detach().numpy(), rtol=1e-6)
+
+
+IMPLEMENTATION_SWITCHES = [
+    {"foreach": None, "fused": None}, {"foreach": True}, {"foreach": False}, {"fused": True},
+    {"fused": False}, {"capturable": False, "differentiable": False},
+]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam"])
+def test_torch_implementation_switches_are_accepted_and_change_nothing(name):
+    # Adam(params, fused=True), common in PyTorch scripts, was a TypeError
+    results = []
+    for switches in [{}] + IMPLEMENTATION_SWITCHES:
+        p = Parameter(np.ones(3, np.float32))
+        opt = getattr(optim, name)([p], lr=0.1, **switches)
+        for _ in range(3):
+            p.grad[...] = np.array([0.5, -1.0, 2.0], np.float32)
+            opt.step()
+        results.append(p.data.copy())
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    for bad, exc in [({"capturable": True}, ValueError), ({"differentiable": True}, ValueError),
+                     ({"fused": "yes"}, TypeError), ({"foreach": 1}, TypeError)]:
+        with pytest.raises(exc, match=rf"{name}\(\): .*{next(iter(bad))}"):
+            getattr(optim, name)([Parameter(np.ones(3, np.float32))], lr=0.1, **bad)
+
+
+@pytest.mark.parametrize("step", [2**80, float("nan"), float("inf"), -5, 2.5])
+def test_load_state_dict_refuses_a_step_count_that_is_not_one(step):
+    # 2**80 failed in the next step() with pybind11's "Unable to cast", -5 was accepted,
+    # NaN and inf gave Python's conversion errors
+    p = Parameter(np.ones(2, np.float32))
+    opt = optim.Adam([p])
+    p.grad[...] = 1.0
+    opt.step()
+    sd = opt.state_dict()
+    sd["state"][0]["step"] = step
+    with pytest.raises(ValueError, match="state 'step' must be a whole number of steps >= 0"):
+        opt.load_state_dict(sd)
+    assert opt.state[p]["step"] == 1  # nothing was loaded

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_number
-from .optimizer import Optimizer, ParamsT, gradient_of
+from .optimizer import Optimizer, ParamsT, check_implementation_flags, gradient_of
 
 
 class Adadelta(Optimizer):
@@ -43,7 +43,11 @@ class Adadelta(Optimizer):
     _state_keys = ("step", "square_avg", "acc_delta")
 
     def __init__(self, params: ParamsT, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0, *, maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_implementation_flags(f"{type(self).__name__}()", foreach, capturable,
+                                   differentiable, fused)
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps,
                                   "weight_decay": weight_decay, "maximize": maximize})
 

@@ -34,6 +34,24 @@ ParamsT = Union[Iterable[Parameter], Iterable[dict[str, Any]]]
 _FLAGS = ("nesterov", "maximize", "amsgrad", "centered", "decoupled_weight_decay")
 
 
+def check_implementation_flags(func: str, foreach: Any, capturable: Any, differentiable: Any,
+                               fused: Any) -> None:
+    """PyTorch's switches between its implementations of one update rule, accepted so that
+    its calls run unchanged: fastnn has one, a fused C++ step on the CPU (``fused=True``
+    and ``foreach=True`` describe it well enough). ``capturable=True`` (CUDA graphs) and
+    ``differentiable=True`` (autograd through the update) are not supported."""
+    for name, value in (("foreach", foreach), ("capturable", capturable),
+                        ("differentiable", differentiable), ("fused", fused)):
+        if value is not None and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{func}: argument '{name}' must be a bool or None, got "
+                            f"{type(value).__name__}")
+    if capturable:
+        raise ValueError(f"{func}: capturable=True is for CUDA graphs; fastnn runs on the CPU")
+    if differentiable:
+        raise ValueError(f"{func}: differentiable=True (autograd through the update) is not "
+                         "supported: fastnn's step runs outside the graph")
+
+
 class Optimizer:
     r"""Base class for all optimizers.
 
@@ -395,7 +413,12 @@ def _load_value(value: Any, p: Parameter, key: str, where: str,
             number = float(np.asarray(value, dtype=np.float64))
         except (TypeError, ValueError):
             raise ValueError(f"{where}: state '{key}' must be a number, got {value!r}") from None
-        return int(number) if key == "step" else number
+        if key != "step":
+            return number
+        if not (number.is_integer() and 0 <= number < 2**62):  # a count of steps taken
+            raise ValueError(f"{where}: state 'step' must be a whole number of steps >= 0, "
+                             f"got {value!r}")
+        return int(number)
     if not (hasattr(value, "__array__") or isinstance(value, (list, tuple))):
         raise ValueError(f"{where}: state '{key}' must be an array of its parameter's shape "
                          f"{shape_str(p.shape)}, got {type(value).__name__}")

@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import _core
 from .._validation import check_number
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, check_implementation_flags
 
 
 class SGD(Optimizer):
@@ -50,7 +50,11 @@ class SGD(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False,
+                 foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        check_implementation_flags(f"{type(self).__name__}()", foreach, capturable,
+                                   differentiable, fused)
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
         super().__init__(params, defaults)
