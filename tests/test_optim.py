@@ -1071,3 +1071,23 @@ def test_load_state_dict_refuses_a_step_count_that_is_not_one(step):
     with pytest.raises(ValueError, match="state 'step' must be a whole number of steps >= 0"):
         opt.load_state_dict(sd)
     assert opt.state[p]["step"] == 1  # nothing was loaded
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_a_leaf_over_strided_memory_steps_like_a_contiguous_one(name):
+    # fn.from_numpy(a).T as a parameter: step() raised "argument 'tensors[0].param' must
+    # be C-contiguous"; PyTorch takes any layout and updates the memory it shares
+    grads = np.random.default_rng(0).standard_normal((3, 4, 3)).astype(np.float32)
+    results = []
+    for strided in (False, True):
+        base = np.arange(12, dtype=np.float32).reshape(4, 3) / 10
+        w = fn.from_numpy(base).T if strided else fn.tensor(base.T.copy())
+        w.requires_grad_()
+        opt = getattr(optim, name)([w], lr=0.1, weight_decay=0.01)
+        for g in grads:
+            w.grad = fn.tensor(g.T.copy())
+            opt.step()
+        if strided:
+            np.testing.assert_array_equal(base.T, w.detach().numpy())  # memory shared
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_array_equal(results[0], results[1])

@@ -256,7 +256,7 @@ class Optimizer:
                 for p in stepping:
                     self._update(p, group)
             else:
-                _core.optimizer_step(self._kind, group, self._group_tensors(group))
+                _fused_step(self._kind, group, self._group_tensors(group))
             for p in stepping:  # an in-place change: a graph that saved p now refuses backward
                 if p._vc is not None:
                     p._vc[0] += 1
@@ -382,6 +382,19 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _fused_step(kind: Any, group: dict[str, Any], tensors: list[tuple]) -> None:
+    """One kernel call for the group. The kernel updates C-contiguous parameters in place;
+    a leaf over strided memory (``fn.randn(4, 3).T.requires_grad_()``, ``from_numpy`` of a
+    view) is updated through a contiguous copy, written back (PyTorch takes any layout)."""
+    strided = [i for i, t in enumerate(tensors) if not t[0].flags.c_contiguous]
+    views = [tensors[i][0] for i in strided]
+    for i in strided:
+        tensors[i] = (np.array(tensors[i][0], order="C"),) + tuple(tensors[i][1:])
+    _core.optimizer_step(kind, group, tensors)
+    for i, view in zip(strided, views):
+        view[...] = tensors[i][0]
 
 
 def gradient_of(p: Tensor, group: dict[str, Any]) -> np.ndarray:
