@@ -290,3 +290,48 @@ def test_split_stratify_errors():
 def test_split_without_targets_says_so():
     with pytest.raises(TypeError, match=r"argument 'y' is None"):
         train_test_split(np.ones((10, 2)), None)
+
+
+def test_generator_objects_as_in_torch_docs():
+    # random_split(ds, [8, 2], generator=torch.Generator().manual_seed(42)) raised
+    # AttributeError: module 'fastnn' has no attribute 'Generator'
+    from fastnn.utils.data import DataLoader as TorchStyleLoader
+    from fastnn.utils.data import TensorDataset, random_split
+
+    ds = TensorDataset(fn.arange(10))
+
+    def split(seed):
+        return [s.indices for s in random_split(ds, [8, 2],
+                                                generator=fn.Generator().manual_seed(seed))]
+
+    assert split(42) == split(42) != split(43)
+    assert sorted(sum(split(42), [])) == list(range(10))
+    g = fn.Generator().manual_seed(1)
+    loader = TorchStyleLoader(ds, batch_size=5, shuffle=True, generator=g)
+    first, second = ([b[0].tolist() for b in loader] for _ in range(2))
+    assert first != second  # the generator's state moves on, epoch to epoch
+    g.manual_seed(1)
+    assert [b[0].tolist() for b in loader] == first
+    assert g.initial_seed() == 1 and g.device == "cpu"
+    assert fn.Generator().seed() >= 0
+    with pytest.raises(TypeError, match="argument 'generator' must be a fastnn.Generator"):
+        random_split(ds, [5, 5], generator="42")
+    with pytest.raises(ValueError, match=r"Generator.manual_seed\(\): argument 'seed' must be"):
+        fn.Generator().manual_seed(-1)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        fn.Generator("cuda")
+
+
+def test_manual_seed_returns_the_default_generator():
+    g = fn.manual_seed(7)
+    assert g is fn.default_generator and g.initial_seed() == 7
+    a = fn.randn(3).tolist()
+    fn.default_generator.manual_seed(7)
+    assert fn.randn(3).tolist() == a
+
+
+def test_init_functions_draw_from_a_generator():
+    w1, w2 = fn.zeros(4, 3), fn.zeros(4, 3)
+    fn.nn.init.normal_(w1, generator=fn.Generator().manual_seed(0))
+    fn.nn.init.normal_(w2, generator=np.random.default_rng(0))  # the same PCG64 stream
+    assert w1.tolist() == w2.tolist() and np.abs(w1.numpy()).sum() > 0

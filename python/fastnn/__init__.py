@@ -33,7 +33,8 @@ from . import (  # noqa: E402
     optim,
     utils,
 )
-from ._random import manual_seed  # noqa: E402
+from ._random import Generator, manual_seed  # noqa: E402
+from ._random import default_generator_object as default_generator  # noqa: E402
 from ._runtime import default_num_threads as _default_num_threads  # noqa: E402
 from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
 from ._runtime import set_default_num_threads as _set_default_num_threads  # noqa: E402
@@ -80,12 +81,11 @@ if (_n := _default_num_threads()) is not None and _n < get_num_threads():
 _update_cpu_limit()
 
 __all__ = [
-    "History", "Tensor", "__version__", "arange", "as_tensor", "autograd", "callbacks", "data",
-    "datasets", "distributed", "empty", "empty_like", "enable_grad", "evaluate", "eye", "fit",
-    "from_numpy", "full", "full_like", "get_num_threads", "inference_mode", "info", "io",
-    "is_grad_enabled",
-    "linspace", "load", "manual_seed", "matmul", "nn", "no_grad", "ones", "ones_like", "onnx",
-    "optim", "plot_history", "predict", "rand", "rand_like", "randint", "randn", "randn_like",
-    "randperm", "save", "set_grad_enabled", "set_num_threads", "tensor", "utils", "zeros",
-    "zeros_like", *_torch_all,
+    "Generator", "History", "Tensor", "__version__", "arange", "as_tensor", "autograd",
+    "callbacks", "data", "datasets", "default_generator", "distributed", "empty", "empty_like",
+    "enable_grad", "evaluate", "eye", "fit", "from_numpy", "full", "full_like", "get_num_threads",
+    "inference_mode", "info", "io", "is_grad_enabled", "linspace", "load", "manual_seed", "matmul",
+    "nn", "no_grad", "ones", "ones_like", "onnx", "optim", "plot_history", "predict", "rand",
+    "rand_like", "randint", "randn", "randn_like", "randperm", "save", "set_grad_enabled",
+    "set_num_threads", "tensor", "utils", "zeros", "zeros_like", *_torch_all,
 ]

@@ -4,33 +4,134 @@
 choice in fastnn draws from, in program order. Dropout draws one 64-bit seed
 per forward call and the C++ kernel derives each element's mask bit from
 (seed, element index), so results never depend on the thread count.
+
+:class:`Generator` is ``torch.Generator``'s counterpart: a random state of its own,
+for the ``generator=`` arguments (``random_split``, ``DataLoader``, ``randn``, ...).
+``fastnn.default_generator`` stands for the global state.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _generator: np.random.Generator = np.random.default_rng()
+_last_seed: int | None = None  # manual_seed's
 
 
-def manual_seed(seed: int) -> None:
+def _checked_seed(seed: Any, func: str) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{func}: argument 'seed' must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"{func}: argument 'seed' must be >= 0, got {seed}")
+    return int(seed)
+
+
+def manual_seed(seed: int) -> Generator:
     """Seed weight initialisation, dropout masks and data shuffling.
 
     Args:
         seed (int): a non-negative integer. The same seed gives bit-identical
             results, whatever the thread count.
 
+    Returns:
+        Generator: :data:`default_generator`, as ``torch.manual_seed`` returns its own.
+
     Example::
 
         >>> import fastnn as fn
-        >>> fn.manual_seed(0)
+        >>> _ = fn.manual_seed(0)
     """
-    global _generator
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"manual_seed(): argument 'seed' must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"manual_seed(): argument 'seed' must be >= 0, got {seed}")
-    _generator = np.random.default_rng(int(seed))
+    global _generator, _last_seed
+    _last_seed = _checked_seed(seed, "manual_seed()")
+    _generator = np.random.default_rng(_last_seed)
+    return default_generator_object
+
+
+class Generator:
+    """A random state of its own, as ``torch.Generator``: seed it, then pass it as
+    ``generator=`` (``random_split``, ``DataLoader``, ``randn``/``rand``/``randint``/
+    ``randperm``, ``nn.init`` functions) to draw from it instead of the global state.
+    Its streams are NumPy's (PCG64), not PyTorch's.
+
+    Args:
+        device (str or fastnn.device, optional): ``"cpu"`` (the only device). Default: ``"cpu"``.
+
+    Example::
+
+        >>> g = fn.Generator().manual_seed(42)
+        >>> train, test = fn.utils.data.random_split(dataset, [0.8, 0.2], generator=g)
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        if str(device) != "cpu":
+            raise RuntimeError(f"Generator(): fastnn runs on the CPU only, got device {device!r}")
+        self._seed = int(np.random.SeedSequence().entropy % 2**63)
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Resets the state from ``seed`` (an int >= 0) and returns this generator."""
+        self._seed = _checked_seed(seed, "Generator.manual_seed()")
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseeds from fresh entropy and returns the new seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % 2**63)).initial_seed()
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._seed
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def __repr__(self) -> str:
+        return f"<fastnn.Generator seed={self._seed}>"
+
+
+class _DefaultGenerator(Generator):
+    """The global state (``manual_seed``) seen as a :class:`Generator`."""
+
+    def __init__(self) -> None:  # no state of its own
+        pass
+
+    @property
+    def _rng(self) -> np.random.Generator:  # type: ignore[override]
+        return _generator
+
+    def manual_seed(self, seed: int) -> Generator:
+        return manual_seed(seed)
+
+    def initial_seed(self) -> int:
+        if _last_seed is None:
+            raise RuntimeError("default_generator.initial_seed(): fastnn.manual_seed has not "
+                               "been called (the global state starts from fresh entropy)")
+        return _last_seed
+
+    def __repr__(self) -> str:
+        return f"<fastnn.default_generator seed={_last_seed}>"
+
+
+default_generator_object = _DefaultGenerator()
+
+
+def rng_of(generator: Any, func: str) -> np.random.Generator:
+    """The NumPy generator to draw from for a ``generator=`` argument: the global one for
+    ``None``, a :class:`Generator`'s, a ``numpy.random.Generator`` as is, or one seeded
+    with an int."""
+    if generator is None:
+        return _generator
+    if isinstance(generator, Generator):
+        return generator._rng
+    if isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
+        return np.random.default_rng(_checked_seed(generator, func))
+    raise TypeError(f"{func}: argument 'generator' must be a fastnn.Generator, a "
+                    f"numpy.random.Generator, an int seed or None, got {type(generator).__name__}")
 
 
 def default_generator() -> np.random.Generator:

@@ -9,11 +9,11 @@ program initialises bit-identical weights.
 from __future__ import annotations
 
 import math
-from typing import TypeVar, Union
+from typing import Any, TypeVar, Union
 
 import numpy as np
 
-from .._random import default_generator
+from .._random import rng_of
 from ..autograd.tensor import Tensor as _Tensor
 
 __all__ = [
@@ -74,18 +74,18 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
-             generator: np.random.Generator | None = None) -> Tensor:
+             generator: Any = None) -> Tensor:
     r"""Fills ``tensor`` with draws from :math:`\mathcal{U}(a, b)`."""
     arr = _array(tensor, "uniform_()")
-    gen = generator or default_generator()
+    gen = rng_of(generator, "nn.init")
     return _fill(tensor, gen.uniform(a, b, size=arr.shape), "uniform_()")
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
-            generator: np.random.Generator | None = None) -> Tensor:
+            generator: Any = None) -> Tensor:
     r"""Fills ``tensor`` with draws from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`."""
     arr = _array(tensor, "normal_()")
-    gen = generator or default_generator()
+    gen = rng_of(generator, "nn.init")
     return _fill(tensor, gen.normal(mean, std, size=arr.shape), "normal_()")
 
 
@@ -105,7 +105,7 @@ def ones_(tensor: Tensor) -> Tensor:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
-                    generator: np.random.Generator | None = None) -> Tensor:
+                    generator: Any = None) -> Tensor:
     r"""Glorot uniform: :math:`\mathcal{U}(-b, b)` with
     :math:`b = \text{gain}\sqrt{6 / (\text{fan\_in} + \text{fan\_out})}`.
 
@@ -118,7 +118,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0,
-                   generator: np.random.Generator | None = None) -> Tensor:
+                   generator: Any = None) -> Tensor:
     r"""Glorot normal: :math:`\mathcal{N}(0, \sigma^2)` with
     :math:`\sigma = \text{gain}\sqrt{2 / (\text{fan\_in} + \text{fan\_out})}`.
     """
@@ -137,7 +137,7 @@ def _kaiming_std(tensor: _Tensor | np.ndarray, a: float, mode: str, nonlinearity
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu",
-                     generator: np.random.Generator | None = None) -> Tensor:
+                     generator: Any = None) -> Tensor:
     r"""He uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \text{gain}\sqrt{3 / \text{fan\_mode}}`.
 
     He et al., "Delving deep into rectifiers" (ICCV 2015). With ``a=sqrt(5)``
@@ -149,7 +149,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         mode (str): ``"fan_in"`` (default) preserves the forward variance,
             ``"fan_out"`` the backward one.
         nonlinearity (str): see :func:`calculate_gain`. Default: ``"leaky_relu"``.
-        generator (numpy.random.Generator, optional): default: the global one.
+        generator (fastnn.Generator or numpy.random.Generator, optional): default: the
+            global state.
     """
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_()")
     return uniform_(tensor, -bound, bound, generator)
@@ -157,7 +158,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu",
-                    generator: np.random.Generator | None = None) -> Tensor:
+                    generator: Any = None) -> Tensor:
     r"""He normal: :math:`\mathcal{N}(0, \sigma^2)` with
     :math:`\sigma = \text{gain} / \sqrt{\text{fan\_mode}}`.
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._random import default_generator
+from .._random import rng_of
 from ..autograd.ops_shape import stack
 from ..autograd.tensor import Tensor, _wrap
 
@@ -85,7 +85,9 @@ class Subset(Dataset):
 
 
 def random_split(dataset: Any, lengths: Sequence[Any], generator: Any = None) -> list[Subset]:
-    """Splits ``dataset`` into disjoint random subsets of the given lengths (or fractions)."""
+    """Splits ``dataset`` into disjoint random subsets of the given lengths (or fractions),
+    drawing the order from ``generator`` (a :class:`fastnn.Generator`, as
+    ``torch.Generator().manual_seed(42)`` in PyTorch's docs; default: the global state)."""
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
         sizes = [int(np.floor(n * f)) for f in lengths]
@@ -104,13 +106,7 @@ def random_split(dataset: Any, lengths: Sequence[Any], generator: Any = None) ->
 
 
 def _generator(generator: Any) -> np.random.Generator:
-    if generator is None:
-        return default_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, (int, np.integer)):
-        return np.random.default_rng(int(generator))
-    raise TypeError("generator must be None, a seed or a numpy.random.Generator")
+    return rng_of(generator, "generator")
 
 
 def default_collate(batch: list[Any]) -> Any:
@@ -146,8 +142,8 @@ class DataLoader:
         drop_last (bool): drop the last incomplete batch. Default: ``False``.
         collate_fn (callable, optional): merges a list of samples into a batch.
             Default: :func:`default_collate`.
-        generator (numpy.random.Generator or int, optional): the shuffling source.
-            Default: fastnn's global generator.
+        generator (fastnn.Generator, numpy.random.Generator or int, optional): the
+            shuffling source. Default: fastnn's global generator.
         num_workers, pin_memory: accepted for compatibility; loading runs in the
             calling thread.
 
