@@ -593,3 +593,26 @@ def test_clip_grad_norm_matches_torch_with_nan_and_large_norms_and_checks_norm_t
             np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
     with pytest.raises(TypeError, match=r"clip_grad_norm_\(\): argument 'norm_type' must be a "):
         nn.utils.clip_grad_norm_([], 1.0, norm_type="x")
+
+
+def test_state_dict_values_take_the_tensor_methods_torch_scripts_call():
+    # {k: v.clone() for k, v in model.state_dict().items()} (keeping the best weights)
+    # raised AttributeError: 'numpy.ndarray' object has no attribute 'clone'
+    fn.manual_seed(0)
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    sd = m.state_dict()
+    best = {k: v.clone() for k, v in sd.items()}
+    for k, v in best.items():
+        assert isinstance(v, np.ndarray) and v.dtype == np.float32  # API.md: ndarrays
+        assert v is not sd[k] and not np.shares_memory(v, sd[k])
+        np.testing.assert_array_equal(v.cpu().detach().numpy(), sd[k])
+        assert type(v.numpy()) is np.ndarray and v.numel() == v.size
+        assert v.to("cpu") is v and v.float() is v and v.to(fn.float64).dtype == np.float64
+    sd["0.bias"].copy_(np.zeros(3))
+    assert (sd["0.bias"] == 0).all() and not (m[0].bias.data == 0).all()  # copies, not views
+    with pytest.raises(RuntimeError, match="CPU only"):
+        sd["0.bias"].to("cuda")
+    assert repr(sd["0.bias"]).startswith("array(")
+    m[0].weight.data[...] = 5.0
+    m.load_state_dict(best)
+    np.testing.assert_array_equal(m.state_dict()["0.weight"], best["0.weight"])

@@ -21,6 +21,7 @@ from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from ._flat import flatten
 from .parameter import Parameter
+from .state_array import StateArray
 
 
 def _values(v: Any) -> np.ndarray:
@@ -399,9 +400,12 @@ class Module:
         """A copy of every parameter and persistent buffer, keyed as PyTorch names them
         (e.g. ``"0.weight"``).
 
-        The arrays are copies: later training does not change a saved state dict.
+        The arrays are copies: later training does not change a saved state dict. They are
+        NumPy arrays that also take the Tensor methods PyTorch code calls on state-dict
+        values (``v.clone()``, ``v.cpu()``, ``v.detach()``, ``v.numpy()``: see
+        :class:`fastnn.nn.state_array.StateArray`).
         """
-        return OrderedDict((name, np.array(_values(v), copy=True))
+        return OrderedDict((name, np.array(_values(v), copy=True).view(StateArray))
                            for name, v in self._named_state())
 
     def load_state_dict(self, state_dict: Mapping[str, Any],

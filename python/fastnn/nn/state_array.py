@@ -1,0 +1,62 @@
+"""``StateArray``: the arrays of ``Module.state_dict()``, NumPy arrays that also answer the
+Tensor methods PyTorch code calls on state-dict values.
+
+A PyTorch script keeps its best weights with ``{k: v.clone() for k, v in
+model.state_dict().items()}`` and saves with ``v.cpu()`` / ``v.detach()``; fastnn's
+state dicts hold ``numpy.ndarray`` (API.md), so the values are an ndarray subclass with
+those methods. Unlike PyTorch's, the values are copies (not views of the parameters):
+training after ``state_dict()`` does not change them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class StateArray(np.ndarray):
+    """An ndarray with ``clone``, ``detach``, ``cpu``, ``numpy``, ``numel``, ``float``,
+    ``to`` and ``copy_`` as on a ``torch.Tensor`` (``size`` stays NumPy's attribute)."""
+
+    def __repr__(self) -> str:  # printed as the plain array it was before
+        return repr(self.view(np.ndarray))
+
+    def clone(self) -> StateArray:
+        """A copy."""
+        return self.copy()
+
+    def detach(self) -> StateArray:
+        """The array itself (it is on no graph)."""
+        return self
+
+    def cpu(self) -> StateArray:
+        """The array itself (fastnn runs on the CPU)."""
+        return self
+
+    def numpy(self) -> np.ndarray:
+        """The values as a plain ndarray (no copy)."""
+        return self.view(np.ndarray)
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.size)
+
+    def float(self) -> StateArray:
+        """float32 values (the array itself when already float32)."""
+        return self if self.dtype == np.float32 else self.astype(np.float32)
+
+    def to(self, *args: Any, **kwargs: Any) -> StateArray:
+        """The array itself for a device (``"cpu"``), a float32 copy for ``fn.float32``."""
+        for target in (*args, *kwargs.values()):
+            if isinstance(target, str) or type(target).__name__ == "device":
+                if str(target) != "cpu":
+                    raise RuntimeError(f"to(): fastnn runs on the CPU only, got {target!r}")
+            elif target is not None:
+                return self.astype(np.dtype(target))
+        return self
+
+    def copy_(self, src: Any) -> StateArray:
+        """Copies ``src`` into this array in place (broadcast as NumPy does)."""
+        np.copyto(self, np.asarray(src), casting="same_kind")
+        return self
