@@ -335,3 +335,21 @@ def test_init_functions_draw_from_a_generator():
     fn.nn.init.normal_(w1, generator=fn.Generator().manual_seed(0))
     fn.nn.init.normal_(w2, generator=np.random.default_rng(0))  # the same PCG64 stream
     assert w1.tolist() == w2.tolist() and np.abs(w1.numpy()).sum() > 0
+
+
+@pytest.mark.parametrize("kind", ["ndarray", "Tensor"])
+def test_samples_of_different_shapes_name_both_shapes(kind):
+    # NumPy's "all input arrays must have the same shape" named neither
+    from fastnn.utils.data import DataLoader as TorchStyleLoader
+
+    class Ragged:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            x = np.ones(3 + (i == 2), np.float32)
+            return fn.tensor(x) if kind == "Tensor" else x
+
+    with pytest.raises(RuntimeError, match=r"equal size, but got \[3\] at entry 0 and \[4\] at "
+                                           r"entry 2"):
+        list(TorchStyleLoader(Ragged(), batch_size=4))

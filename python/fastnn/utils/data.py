@@ -113,6 +113,8 @@ def default_collate(batch: list[Any]) -> Any:
     """Stacks a list of samples into a batch: Tensors, arrays and numbers become Tensors;
     tuples, lists and dicts are collated field by field."""
     first = batch[0]
+    if isinstance(first, (Tensor, np.ndarray)):
+        _check_equal_shapes(batch)
     if isinstance(first, Tensor):
         return stack(batch)
     if isinstance(first, np.ndarray):
@@ -124,6 +126,18 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(first, (tuple, list)):
         return [default_collate(list(fields)) for fields in zip(*batch)]
     return batch
+
+
+def _check_equal_shapes(batch: list[Any]) -> None:
+    """Samples of different shapes cannot be stacked: PyTorch's RuntimeError, naming both
+    (NumPy's "all input arrays must have the same shape" named neither)."""
+    shape = tuple(np.shape(batch[0]))
+    for i, sample in enumerate(batch):
+        if tuple(np.shape(sample)) != shape:
+            raise RuntimeError(
+                f"default_collate(): stack expects each sample to be of equal size, but got "
+                f"{list(shape)} at entry 0 and {list(np.shape(sample))} at entry {i} (pad "
+                "the samples, or pass a collate_fn that batches them)")
 
 
 def _tensor(arr: np.ndarray) -> Tensor:
