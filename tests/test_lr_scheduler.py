@@ -8,6 +8,7 @@ from bisect import bisect_right
 import numpy as np
 import pytest
 
+import fastnn as fn
 from fastnn import optim
 from fastnn.nn import Parameter
 from fastnn.optim import lr_scheduler
@@ -328,3 +329,84 @@ def test_lambda_schedulers_check_their_functions_and_save_without_them():
     other.optimizer.step()
     other.step()
     assert other.get_last_lr() == pytest.approx([b * 0.25 for b in BASE_LRS])
+
+
+# -- OneCycleLR, CosineAnnealingWarmRestarts (against torch) ------------------------
+
+ONE_CYCLE = [
+    ("SGD", {"momentum": 0.9}, {"max_lr": 0.1, "total_steps": 40}),
+    ("SGD", {"momentum": 0.9}, {"max_lr": [0.1, 0.05], "epochs": 4, "steps_per_epoch": 7,
+                                "anneal_strategy": "linear", "three_phase": True}),
+    ("Adam", {}, {"max_lr": 0.01, "total_steps": 25, "pct_start": 0.25, "div_factor": 10,
+                  "final_div_factor": 100, "base_momentum": 0.8, "max_momentum": 0.9}),
+    ("AdamW", {}, {"max_lr": 0.01, "total_steps": 30, "three_phase": True}),
+    ("SGD", {}, {"max_lr": 0.1, "total_steps": 20, "cycle_momentum": False}),
+]
+
+
+@pytest.mark.parametrize("name, opt_kw, kw", ONE_CYCLE)
+def test_one_cycle_equals_torch(name, opt_kw, kw):
+    torch = pytest.importorskip("torch")
+    histories = []
+    finals = []
+    for lib, param in ((optim, lambda: Parameter(np.ones(2, np.float32))),
+                       (torch.optim, lambda: torch.ones(2, requires_grad=True))):
+        opt = getattr(lib, name)([{"params": [param()]}, {"params": [param()]}], lr=1.0,
+                                 **opt_kw)
+        sched = (lr_scheduler if lib is optim else torch.optim.lr_scheduler).OneCycleLR(
+            opt, **kw)
+        steps = kw.get("total_steps") or kw["epochs"] * kw["steps_per_epoch"]
+        history = []
+        for _ in range(steps):
+            history.append([(g["lr"], g.get("momentum"), tuple(g.get("betas", ())))
+                            for g in opt.param_groups])
+            for g in opt.param_groups:  # the same gradients: the updates follow the schedule
+                for p in g["params"]:
+                    p.grad = (fn.tensor if lib is optim else torch.tensor)([0.5, -1.0])
+            opt.step()
+            sched.step()
+        histories.append(history)
+        finals.append([np.array(p.detach().numpy()) for g in opt.param_groups
+                       for p in g["params"]])
+        with pytest.raises(ValueError, match="(?i)tried to step"):
+            sched.step()
+    np.testing.assert_allclose(finals[0], finals[1], rtol=1e-5)
+    for ours, theirs in zip(*histories):
+        for (lr, m, b), (tlr, tm, tb) in zip(ours, theirs):
+            assert lr == pytest.approx(tlr, rel=1e-12)
+            assert (m is None) == (tm is None) and (m is None or m == pytest.approx(tm))
+            assert b == pytest.approx(tb)
+
+
+def test_one_cycle_argument_errors():
+    opt = _optimizer()
+    with pytest.raises(ValueError, match="total_steps, or both epochs and steps_per_epoch"):
+        lr_scheduler.OneCycleLR(opt, max_lr=0.1)
+    with pytest.raises(ValueError, match="anneal_strategy"):
+        lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, anneal_strategy="exp")
+    with pytest.raises(ValueError, match=f"expected {len(BASE_LRS)} values for max_lr"):
+        lr_scheduler.OneCycleLR(opt, max_lr=[0.1], total_steps=10)
+    with pytest.raises(ValueError, match="no momentum or betas"):
+        lr_scheduler.OneCycleLR(optim.Adagrad([Parameter(np.zeros(2))]), max_lr=0.1,
+                                total_steps=10)
+
+
+@pytest.mark.parametrize("kw, epochs", [
+    ({"T_0": 5}, None), ({"T_0": 3, "T_mult": 2, "eta_min": 0.01}, None),
+    ({"T_0": 4, "T_mult": 2}, [0.5, 1.25, 3.9, 4.0, 7.5, 11.9, 12.0, 30.2, 2.0]),
+    ({"T_0": 4}, [0, 3.5, 4.0, 9.25, 1]),
+])
+def test_cosine_warm_restarts_equals_torch(kw, epochs):
+    torch = pytest.importorskip("torch")
+    results = []
+    for mod, opt in ((lr_scheduler, _optimizer()), (torch.optim.lr_scheduler,
+                                                    _torch_optimizer(torch))):
+        sched = mod.CosineAnnealingWarmRestarts(opt, **kw)
+        lrs = [sched.get_last_lr()]
+        for e in (epochs or [None] * 25):
+            opt.step()
+            sched.step() if e is None else sched.step(e)
+            lrs.append(sched.get_last_lr())
+        results.append((lrs, sched.last_epoch, sched.T_i))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    assert results[0][1:] == results[1][1:]

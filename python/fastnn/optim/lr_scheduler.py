@@ -29,8 +29,9 @@ from .._validation import check_int, check_number
 from .optimizer import Optimizer
 
 __all__ = [
-    "ConstantLR", "CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "LinearLR",
-    "MultiStepLR", "MultiplicativeLR", "ReduceLROnPlateau", "StepLR",
+    "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
+    "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR", "OneCycleLR",
+    "ReduceLROnPlateau", "StepLR",
 ]
 
 
@@ -387,6 +388,217 @@ class CosineAnnealingLR(LRScheduler):
                     for base, lr in zip(self.base_lrs, self._current_lrs())]
         ratio = (1 + math.cos(math.pi * t / t_max)) / (1 + math.cos(math.pi * (t - 1) / t_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts (SGDR): the rate falls from its initial value to
+    ``eta_min`` over ``T_0`` epochs, jumps back, and the next period is ``T_mult`` times
+    longer.
+
+    .. math::
+        \eta_t = \eta_{\min} + \tfrac{1}{2}(\eta_0 - \eta_{\min})
+            \left(1 + \cos\left(\frac{T_{cur}}{T_i}\pi\right)\right)
+
+    with :math:`T_{cur}` the epochs since the last restart and :math:`T_i` the current
+    period. :meth:`step` may be called per batch with a fractional ``epoch``, as in PyTorch.
+    From `SGDR <https://arxiv.org/abs/1608.03983>`_.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        T_0 (int): epochs until the first restart (>= 1).
+        T_mult (int, optional): period factor after each restart (>= 1). Default: ``1``.
+        eta_min (float, optional): minimum learning rate. Default: ``0.0``.
+        last_epoch (int, optional): index of the last epoch. Default: ``-1``.
+
+    Example::
+
+        >>> sched = CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)
+        >>> for epoch in range(70):
+        ...     for i, batch in enumerate(loader):
+        ...         ...
+        ...         sched.step(epoch + i / len(loader))
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        name = "CosineAnnealingWarmRestarts()"
+        self.T_0 = check_int(T_0, name, "T_0", low=1)
+        self.T_i = self.T_0
+        self.T_mult = check_int(T_mult, name, "T_mult", low=1)
+        self.eta_min = check_number(eta_min, name, "eta_min")
+        self.T_cur: float = check_int(last_epoch, name, "last_epoch", low=-1)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur /
+                                                                      self.T_i)) / 2
+                for base in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        """Advances one epoch, or to ``epoch`` (a float, for steps within an epoch)."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur -= self.T_i
+                self.T_i *= self.T_mult
+        else:
+            epoch = check_number(epoch, "CosineAnnealingWarmRestarts.step()", "epoch", low=0)
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        self._step_count += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
+
+
+class OneCycleLR(LRScheduler):
+    r"""The 1cycle policy: the rate warms up from ``max_lr / div_factor`` to ``max_lr``
+    over the first ``pct_start`` of ``total_steps``, then anneals to ``initial_lr /
+    final_div_factor``; the momentum (SGD's ``momentum``, Adam's ``beta1``) moves the
+    opposite way between ``max_momentum`` and ``base_momentum``. Stepped after every
+    batch. From `Super-Convergence <https://arxiv.org/abs/1708.07120>`_; PyTorch's rules.
+
+    Args:
+        optimizer (Optimizer): wrapped optimizer.
+        max_lr (float or list of float): peak learning rate, per group if a list.
+        total_steps (int, optional): steps in the cycle; else ``epochs * steps_per_epoch``.
+        epochs (int, optional), steps_per_epoch (int, optional): see ``total_steps``.
+        pct_start (float, optional): fraction of the cycle spent warming up. Default: ``0.3``.
+        anneal_strategy (str, optional): ``"cos"`` or ``"linear"``. Default: ``"cos"``.
+        cycle_momentum (bool, optional): cycle the momentum too. Default: ``True``.
+        base_momentum (float or list, optional): the lower momentum. Default: ``0.85``.
+        max_momentum (float or list, optional): the upper momentum. Default: ``0.95``.
+        div_factor (float, optional): ``initial_lr = max_lr / div_factor``. Default: ``25``.
+        final_div_factor (float, optional): ``min_lr = initial_lr / final_div_factor``.
+            Default: ``1e4``.
+        three_phase (bool, optional): warm up, come back down to ``initial_lr``
+            symmetrically, then anneal to ``min_lr``. Default: ``False``.
+        last_epoch (int, optional): index of the last step. Default: ``-1``.
+
+    Example::
+
+        >>> sched = OneCycleLR(opt, max_lr=0.01, epochs=10, steps_per_epoch=len(loader))
+        >>> for epoch in range(10):
+        ...     for batch in loader:
+        ...         ...
+        ...         opt.step()
+        ...         sched.step()
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | list[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | list[float] = 0.85,
+                 max_momentum: float | list[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        name = "OneCycleLR()"
+        _check_optimizer(optimizer, "OneCycleLR")
+        groups = optimizer.param_groups
+        if total_steps is not None:
+            self.total_steps = check_int(total_steps, name, "total_steps", low=1)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = (check_int(epochs, name, "epochs", low=1) *
+                                check_int(steps_per_epoch, name, "steps_per_epoch", low=1))
+        else:
+            raise ValueError(f"{name}: give total_steps, or both epochs and steps_per_epoch")
+        pct_start = check_number(pct_start, name, "pct_start", low=0.0, high=1.0)
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.anneal_strategy = anneal_strategy
+        phase_ends = ([pct_start * self.total_steps - 1, 2 * pct_start * self.total_steps - 2,
+                       self.total_steps - 1] if three_phase
+                      else [pct_start * self.total_steps - 1, self.total_steps - 1])
+        keys = ([("initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                 ("max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                 ("initial_lr", "min_lr", "max_momentum", "max_momentum")] if three_phase
+                else [("initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      ("max_lr", "min_lr", "base_momentum", "max_momentum")])
+        self._phases = [{"end_step": float(end), "start_lr": k[0], "end_lr": k[1],
+                         "start_momentum": k[2], "end_momentum": k[3]}
+                        for end, k in zip(phase_ends, keys)]
+        max_lrs = self._per_group(max_lr, groups, "max_lr")
+        if last_epoch == -1:
+            for lr, group in zip(max_lrs, groups):
+                group["initial_lr"] = lr / check_number(div_factor, name, "div_factor",
+                                                        low=0, low_open=True)
+                group["max_lr"] = lr
+                group["min_lr"] = group["initial_lr"] / check_number(
+                    final_div_factor, name, "final_div_factor", low=0, low_open=True)
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{name}: the optimizer has no momentum or betas to cycle "
+                                 "(cycle_momentum=True)")
+            self.use_beta1 = "betas" in optimizer.defaults
+            base = self._per_group(base_momentum, groups, "base_momentum")
+            top = self._per_group(max_momentum, groups, "max_momentum")
+            if last_epoch == -1:
+                for lo, hi, group in zip(base, top, groups):
+                    if self.use_beta1:
+                        group["betas"] = (hi, *group["betas"][1:])
+                    else:
+                        group["momentum"] = hi
+                    group["max_momentum"], group["base_momentum"] = hi, lo
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _per_group(value: Any, groups: list[dict[str, Any]], arg: str) -> list[float]:
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(groups):
+                raise ValueError(f"OneCycleLR(): expected {len(groups)} values for {arg}, "
+                                 f"got {len(value)}")
+            return [check_number(v, "OneCycleLR()", arg) for v in value]
+        return [check_number(value, "OneCycleLR()", arg)] * len(groups)
+
+    @staticmethod
+    def _cos(start: float, end: float, pct: float) -> float:
+        return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+    @staticmethod
+    def _linear(start: float, end: float, pct: float) -> float:
+        return (end - start) * pct + start
+
+    def get_lr(self) -> list[float]:
+        step = self.last_epoch
+        anneal = self._cos if self.anneal_strategy == "cos" else self._linear
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times; the specified number "
+                             f"of total steps is {self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, phase in enumerate(self._phases):
+                end = phase["end_step"]
+                if step <= end or i == len(self._phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lr = anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct)
+                    if self.cycle_momentum:
+                        m = anneal(group[phase["start_momentum"]], group[phase["end_momentum"]],
+                                   pct)
+                    break
+                start = end
+            lrs.append(lr)
+            if self.cycle_momentum:
+                if self.use_beta1:
+                    group["betas"] = (m, *group["betas"][1:])
+                else:
+                    group["momentum"] = m
+        return lrs
 
 
 class ReduceLROnPlateau(LRScheduler):
