@@ -353,3 +353,19 @@ def test_samples_of_different_shapes_name_both_shapes(kind):
     with pytest.raises(RuntimeError, match=r"equal size, but got \[3\] at entry 0 and \[4\] at "
                                            r"entry 2"):
         list(TorchStyleLoader(Ragged(), batch_size=4))
+
+
+def test_concat_dataset_reads_each_part_in_order():
+    from fastnn.utils.data import ConcatDataset, TensorDataset
+
+    a, b = TensorDataset(fn.arange(3)), TensorDataset(fn.arange(10, 15))
+    ds = ConcatDataset([a, b])
+    assert len(ds) == 8 and ds.cumulative_sizes == [3, 8]
+    assert [int(ds[i][0]) for i in range(8)] == [0, 1, 2, 10, 11, 12, 13, 14]
+    assert int(ds[-1][0]) == 14 and int(ds[-8][0]) == 0
+    with pytest.raises(IndexError):
+        ds[8]
+    with pytest.raises(ValueError, match="should not exceed"):
+        ds[-9]
+    with pytest.raises(ValueError, match="empty"):
+        ConcatDataset([])

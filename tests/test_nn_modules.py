@@ -616,3 +616,42 @@ def test_state_dict_values_take_the_tensor_methods_torch_scripts_call():
     m[0].weight.data[...] = 5.0
     m.load_state_dict(best)
     np.testing.assert_array_equal(m.state_dict()["0.weight"], best["0.weight"])
+
+
+def test_trunc_normal_and_orthogonal_init():
+    w = fn.zeros(200, 50)
+    nn.init.trunc_normal_(w, mean=0.5, std=1.0, a=-0.5, b=1.0,
+                          generator=fn.Generator().manual_seed(0))
+    v = w.numpy()
+    assert v.min() >= -0.5 and v.max() <= 1.0 and v.std() > 0.2  # filled, within bounds
+    assert abs(v.mean() - 0.25) < 0.05  # N(0.5, 1) truncated to [-0.5, 1]: mean ~0.26
+    with pytest.raises(ValueError, match="a < b"):
+        nn.init.trunc_normal_(w, a=1.0, b=1.0)
+    for shape in [(6, 4), (4, 6), (3, 2, 2)]:
+        q = nn.init.orthogonal_(fn.zeros(*shape), gain=2.0).numpy().reshape(shape[0], -1)
+        gram = q @ q.T if q.shape[0] <= q.shape[1] else q.T @ q
+        np.testing.assert_allclose(gram, 4.0 * np.eye(min(q.shape)), atol=1e-5)
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        nn.init.orthogonal_(fn.zeros(3))
+
+
+def test_logsigmoid_and_parameter_vectors_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.array([-100.0, -3.0, 0.0, 2.5, 100.0], np.float32)
+    a, b = fn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ya, yb = nn.functional.logsigmoid(a), torch.nn.functional.logsigmoid(b)
+    np.testing.assert_allclose(ya.detach().numpy(), yb.detach().numpy(), rtol=1e-6, atol=1e-40)
+    ya.sum().backward()
+    yb.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-30)
+    fn.manual_seed(0)
+    m = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
+    vec = nn.utils.parameters_to_vector(m.parameters())
+    assert vec.shape == (11,)
+    (vec * vec).sum().backward()  # differentiable
+    np.testing.assert_allclose(m[0].weight.grad.numpy(), 2 * m[0].weight.detach().numpy())
+    nn.utils.vector_to_parameters(fn.arange(11).float(), m.parameters())
+    assert m[0].weight.detach().numpy().ravel().tolist() == [0, 1, 2, 3, 4, 5]
+    assert m[1].bias.detach().numpy().tolist() == [10]
+    with pytest.raises(ValueError, match=r"must have shape \(11,\)"):
+        nn.utils.vector_to_parameters(fn.zeros(10), m.parameters())

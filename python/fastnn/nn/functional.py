@@ -44,9 +44,16 @@ from ..autograd.tensor import Tensor
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "elu", "flatten", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax",
+    "logsigmoid",
     "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
     "softplus", "tanh",
 ]
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    r""":math:`\log \sigma(x) = -\operatorname{softplus}(-x)`, computed without overflow
+    for large :math:`|x|` (differentiable)."""
+    return -softplus(-input)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -18,7 +18,7 @@ from ..autograd.tensor import Tensor as _Tensor
 
 __all__ = [
     "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_",
-    "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]
 
 Tensor = TypeVar("Tensor", bound=Union[_Tensor, np.ndarray])
@@ -87,6 +87,45 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
     arr = _array(tensor, "normal_()")
     gen = rng_of(generator, "nn.init")
     return _fill(tensor, gen.normal(mean, std, size=arr.shape), "normal_()")
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    r"""Fills ``tensor`` with draws from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`
+    truncated to :math:`[a, b]` (absolute bounds, as PyTorch's): draws outside are redrawn."""
+    func = "trunc_normal_()"
+    arr = _array(tensor, func)
+    if not a < b:
+        raise ValueError(f"{func}: the bounds must satisfy a < b, got a={a}, b={b}")
+    gen = rng_of(generator, "nn.init")
+    out = gen.normal(mean, std, size=arr.size)
+    for _ in range(1000):  # each round redraws the rejected; a tiny window may need many
+        bad = (out < a) | (out > b)
+        if not bad.any():
+            break
+        out[bad] = gen.normal(mean, std, size=int(bad.sum()))
+    return _fill(tensor, np.clip(out, a, b).reshape(arr.shape), func)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    r"""Fills ``tensor`` with a (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2013):
+    the Q of a QR decomposition of Gaussian draws, signs fixed by R's diagonal, over the
+    shape ``(shape[0], prod(shape[1:]))`` as in PyTorch. Needs at least 2 dimensions."""
+    func = "orthogonal_()"
+    arr = _array(tensor, func)
+    if arr.ndim < 2:
+        raise ValueError(f"{func}: only tensors with 2 or more dimensions are supported, got "
+                         f"shape {arr.shape}")
+    rows, cols = arr.shape[0], arr.size // max(arr.shape[0], 1)
+    gen = rng_of(generator, "nn.init")
+    flat = gen.normal(0.0, 1.0, size=(rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(arr.shape), func)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

@@ -1,4 +1,5 @@
-"""``fastnn.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``)."""
+"""``fastnn.nn.utils``: gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and
+``parameters_to_vector`` / ``vector_to_parameters``."""
 
 from __future__ import annotations
 
@@ -58,3 +59,33 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float) -
     """Clips every gradient element into ``[-clip_value, clip_value]`` in place."""
     for g in _grads(parameters):
         np.clip(g, -clip_value, clip_value, out=g)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """The parameters flattened and joined into one 1-D Tensor (differentiable, as in
+    PyTorch: a loss of it reaches the parameters)."""
+    from ..autograd.ops_shape import cat
+
+    params = list(parameters)
+    if not params:
+        raise ValueError("parameters_to_vector(): got no parameters")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copies consecutive slices of the 1-D ``vec`` into the parameters, in place (the
+    inverse of :func:`parameters_to_vector`)."""
+    func = "vector_to_parameters()"
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"{func}: argument 'vec' must be a Tensor, got {type(vec).__name__}")
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(f"{func}: argument 'vec' must have shape ({total},) (the parameters' "
+                         f"{total} elements), got {tuple(vec.shape)}")
+    start = 0
+    for p in params:
+        n = p.numel()
+        p._data[...] = vec._data[start:start + n].reshape(p.shape)
+        p._bump()
+        start += n

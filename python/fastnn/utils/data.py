@@ -10,7 +10,9 @@ or from ``generator`` when one is given. (For NumPy arrays and ``fit``, see
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import bisect
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -19,8 +21,8 @@ from .._random import rng_of
 from ..autograd.ops_shape import stack
 from ..autograd.tensor import Tensor, _wrap
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate",
-           "random_split"]
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset",
+           "default_collate", "random_split"]
 
 
 class Dataset:
@@ -82,6 +84,36 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """The datasets one after another: index ``i`` reads the dataset it falls in.
+
+    Args:
+        datasets (iterable of Dataset): each with ``__len__`` and ``__getitem__``.
+    """
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset(): datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("ConcatDataset: absolute value of index should not exceed "
+                                 "dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
 
 
 def random_split(dataset: Any, lengths: Sequence[Any], generator: Any = None) -> list[Subset]:
