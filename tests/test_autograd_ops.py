@@ -324,3 +324,125 @@ def test_full_max_min_with_nan_send_the_gradient_to_the_nans(op):
     assert np.isnan(out.item())
     out.backward()
     assert a.grad.tolist() == [0.0, 0.5, 0.0, 0.5]
+
+
+# -- 0-d Tensors through the fused kernels, integer Tensors through the nn ops -------------------
+
+
+@pytest.mark.parametrize("loss", ["mse_loss", "binary_cross_entropy",
+                                  "binary_cross_entropy_with_logits"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_a_0d_tensor_through_a_fused_loss_keeps_torch_s_shapes(loss, reduction):
+    # np.ascontiguousarray made the 0-d input 1-d: the loss's gradient had shape (1,), so
+    # loss + x failed at backward and so did the per-sample loss(pred[i], y[i])
+    torch = pytest.importorskip("torch")
+
+    def run(L, F):
+        x = L.tensor(0.3, requires_grad=True)
+        out = getattr(F, loss)(x, L.tensor(1.0), reduction=reduction)
+        (out + x).backward()
+        pred = L.tensor([0.2, 0.7], requires_grad=True)
+        y = L.tensor([0.0, 1.0])
+        sum(getattr(F, loss)(pred[i], y[i], reduction=reduction) for i in range(2)).backward()
+        return (tuple(out.shape), tuple(x.grad.shape), tuple(pred.grad.shape)), \
+            [out.item(), x.grad.item(), *pred.grad.tolist()]
+
+    ours, ref = run(fn, F), run(torch, torch.nn.functional)
+    assert ours[0] == ref[0] == ((), (), (2,))
+    np.testing.assert_allclose(ours[1], ref[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_of_a_0d_tensor_stays_0d_like_torch(dtype):
+    torch = pytest.importorskip("torch")
+    for L in (fn, torch):
+        x = L.tensor(2.0, dtype=getattr(L, dtype), requires_grad=True)
+        y = L.nn.functional.dropout(x, 0.5)
+        (y + x).backward()  # a (1,) dropout output broke this sum's backward
+        assert tuple(y.shape) == tuple(x.grad.shape) == ()
+        assert x.grad.item() in (1.0, 3.0)
+        assert tuple(L.nn.Dropout()(x).shape) == ()
+
+
+def _int_outcome(L, call, dtype):
+    """``call``'s result as (dtype name, values), or the type of the exception it raises."""
+    x = L.tensor([[1, -2, 3], [0, 5, -1]]).to(getattr(L, dtype))
+    try:
+        y = call(L, L.nn.functional, x)
+    except Exception as e:  # noqa: BLE001 - the type is what is compared
+        return type(e)
+    return str(y.dtype).split(".")[-1], np.asarray(y.tolist(), np.float64)
+
+
+INTEGER_NN_CALLS = {
+    "relu": lambda L, F, x: F.relu(x), "relu_method": lambda L, F, x: x.relu(),
+    "ReLU": lambda L, F, x: L.nn.ReLU()(x), "sigmoid": lambda L, F, x: L.sigmoid(x),
+    "Sigmoid": lambda L, F, x: L.nn.Sigmoid()(x), "tanh": lambda L, F, x: F.tanh(x),
+    "tanh_method": lambda L, F, x: x.tanh(), "leaky_relu": lambda L, F, x: F.leaky_relu(x),
+    "gelu": lambda L, F, x: F.gelu(x), "silu": lambda L, F, x: F.silu(x),
+    "elu": lambda L, F, x: F.elu(x), "softplus": lambda L, F, x: F.softplus(x),
+    "softmax": lambda L, F, x: F.softmax(x, 1), "softmax_method": lambda L, F, x: x.softmax(0),
+    "softmax_dtype": lambda L, F, x: F.softmax(x, 1, dtype=L.float32),
+    "log_softmax": lambda L, F, x: F.log_softmax(x, 1), "std": lambda L, F, x: x.std(),
+    "std_dim": lambda L, F, x: x.std(0), "var": lambda L, F, x: x.var(1),
+    "norm": lambda L, F, x: x.norm(),
+    "cross_entropy": lambda L, F, x: F.cross_entropy(x, L.tensor([0, 1])),
+    "nll_loss": lambda L, F, x: F.nll_loss(x, L.tensor([0, 1])),
+    "bce_with_logits": lambda L, F, x: F.binary_cross_entropy_with_logits(x, x.float()),
+    "dropout": lambda L, F, x: F.dropout(x, 0.5), "Dropout": lambda L, F, x: L.nn.Dropout()(x),
+    "dropout_p0": lambda L, F, x: F.dropout(x, 0.0),
+    "dropout_p1": lambda L, F, x: F.dropout(x, 1.0),
+    "dropout_eval": lambda L, F, x: F.dropout(x, 0.5, training=False),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", list(INTEGER_NN_CALLS))
+def test_integer_tensors_through_nn_ops_as_torch(name, dtype):
+    # softmax, log_softmax, std and cross_entropy gave float64 Tensors, dropout scaled
+    # integers, relu / sigmoid / tanh raised the kernel's unclear RuntimeError
+    torch = pytest.importorskip("torch")
+    call = INTEGER_NN_CALLS[name]
+    ours, ref = _int_outcome(fn, call, dtype), _int_outcome(torch, call, dtype)
+    if isinstance(ref, type):
+        assert ours is ref, f"{name}: raised {ours}, torch {ref.__name__}"
+    else:
+        assert not isinstance(ours, type), f"{name}: raised {ours.__name__}"
+        assert ours[0] == ref[0]
+        np.testing.assert_allclose(ours[1], ref[1], rtol=1e-6)
+
+
+def test_integer_tensor_errors_name_the_op():
+    x = fn.tensor([[1, 2], [3, 4]])
+    with pytest.raises(NotImplementedError,
+                       match=r"softmax\(\): expected a floating point Tensor, got int64"):
+        F.softmax(x, 1)
+    with pytest.raises(RuntimeError, match=r"std\(\): std and var only support floating"):
+        x.std()
+    with pytest.raises(RuntimeError, match=r"dropout\(\): result type float32 can't be cast"):
+        F.dropout(x, 0.5)
+    with pytest.raises(RuntimeError, match=r"relu\(\): Boolean inputs not supported"):
+        F.relu(x > 2)
+    assert F.relu(x - 2).dtype == fn.int64 and F.sigmoid(x).dtype == fn.float32
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda L: L.tensor([]).argmax(), r"argmax\(\): Expected reduction dim to be specified"),
+    (lambda L: L.tensor([]).argmin(), r"argmin\(\): Expected reduction dim to be specified"),
+    (lambda L: L.zeros(0, 3).argmax(dim=0), r"argmax\(\): Expected reduction dim 0 to have"),
+    (lambda L: L.zeros(0, 3).max(dim=0), r"max\(\): Expected reduction dim 0 to have"),
+    (lambda L: L.zeros(0, 3).min(0), r"min\(\): Expected reduction dim 0 to have"),
+])
+def test_arg_extremes_of_nothing_are_index_errors(call, match):
+    # NumPy's ValueError "attempt to get argmax of an empty sequence"; torch: IndexError
+    with pytest.raises(IndexError, match=match):
+        call(fn)
+    assert fn.zeros(0, 3).argmax(dim=1).shape == (0,)
+    assert fn.zeros(0, 3).max(dim=1).values.shape == (0,)
+
+
+def test_arg_extremes_of_nothing_are_index_errors_in_torch():
+    torch = pytest.importorskip("torch")
+    for call in (lambda: torch.tensor([]).argmax(), lambda: torch.zeros(0, 3).max(dim=0)):
+        with pytest.raises(IndexError):
+            call()

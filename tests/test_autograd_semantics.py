@@ -1544,3 +1544,146 @@ def test_inplace_arithmetic_on_read_only_memory_says_so():
     with pytest.raises(RuntimeError, match="read-only"):
         x += 1
     assert a.tolist() == [1.0, 1.0]
+
+
+# -- sizes and dims: integers only, each dim once; == with a non-number ----------------------------
+
+NON_INTEGER_ARGUMENTS = [
+    (lambda L: L.zeros(2.9), r"zeros\(\): argument 'size' must be a tuple of ints, not float"),
+    (lambda L: L.ones("3"), r"ones\(\): argument 'size' must be a tuple of ints, not str"),
+    (lambda L: L.empty(True), r"empty\(\): argument 'size' must be a tuple of ints, not bool"),
+    (lambda L: L.Tensor(True), r"Tensor\(\): argument 'size' must be a tuple of ints"),
+    (lambda L: L.randn((2.7, 1)), r"randn\(\): argument 'size'"),
+    (lambda L: L.full((2.5,), 1.0), r"full\(\): argument 'size'"),
+    (lambda L: L.zeros(L.tensor(2.0)), r"zeros\(\): argument 'size' .* not Tensor"),
+    (lambda L: L.linspace(0, 1, 2.9), r"linspace\(\): argument 'steps' must be int, not float"),
+    (lambda L: L.eye(2.5), r"eye\(\): argument 'n' must be int, not float"),
+    (lambda L: L.randperm(True), r"randperm\(\): argument 'n' must be int, not bool"),
+    (lambda L: L.ones(3, 2).reshape((3.0, 2)), r"reshape\(\): argument 'shape'"),
+    (lambda L: L.ones(3, 2).view(("2", 3)), r"view\(\): argument 'shape' .* not str"),
+    (lambda L: L.ones(3, 2).sum(dim=0.9), r"sum\(\): argument 'dim' must be int, not float"),
+    (lambda L: L.ones(3, 2).mean(dim=(0.5,)), r"mean\(\): argument 'dim' must be int"),
+    (lambda L: L.ones(3, 2).transpose(0.5, 1), r"transpose\(\): argument 'dim0' must be int"),
+    (lambda L: L.ones(3, 2).unsqueeze(0.9), r"unsqueeze\(\): argument 'dim' must be int"),
+    (lambda L: L.ones(3, 2).size(0.9), r"size\(\): argument 'dim' must be int, not float"),
+    (lambda L: L.ones(3, 2).size(True), r"size\(\): argument 'dim' must be int, not bool"),
+    (lambda L: L.ones(3, 2).flatten(0.5), r"flatten\(\): argument 'start_dim' must be int"),
+    (lambda L: L.ones(3, 2).softmax(0.5), r"softmax\(\): argument 'dim' must be int"),
+    (lambda L: L.ones(3, 2).topk(1.0), r"topk\(\): argument 'k' must be int, not float"),
+    (lambda L: L.cat([L.ones(2), L.ones(2)], 0.5), r"cat\(\): argument 'dim' must be int"),
+]
+
+
+@pytest.mark.parametrize("call, match", NON_INTEGER_ARGUMENTS)
+def test_non_integer_sizes_and_dims_raise_type_error(call, match):
+    # int() truncated them silently: zeros(2.9) had shape (2,), sum(dim=0.9) summed dim 0,
+    # ones("3") had shape (3,) and empty(True) shape (1,)
+    with pytest.raises(TypeError, match=match):
+        call(fn)
+
+
+@pytest.mark.parametrize("call, match", NON_INTEGER_ARGUMENTS)
+def test_non_integer_sizes_and_dims_raise_type_error_in_torch(call, match):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        call(torch)
+
+
+def test_integer_sizes_and_dims_of_every_kind_are_accepted_as_torch():
+    torch = pytest.importorskip("torch")
+    calls = [
+        lambda L: tuple(L.zeros(np.int64(2), L.tensor(3)).shape),
+        lambda L: tuple(L.ones(6).reshape(L.tensor(2), np.int32(3)).shape),
+        lambda L: tuple(L.ones(3, 2).sum(dim=np.int64(0)).shape),
+        lambda L: L.ones(3, 2).size(L.tensor(1)),
+        lambda L: L.linspace(0, 1, np.int64(3)).tolist(),
+        lambda L: tuple(L.ones(3, 2).transpose(np.int8(0), -1).shape),
+    ]
+    for call in calls:
+        assert call(fn) == call(torch)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.sum(dim=(0, 0)), lambda t: t.sum(dim=[1, -1]), lambda t: t.mean((0, -2)),
+    lambda t: t.amax((0, 0)), lambda t: t.amin((1, 1)), lambda t: t.std((0, 0)),
+    lambda t: t.var((0, 0)), lambda t: t.any((0, 0)), lambda t: t.all((0, 0)),
+    lambda t: t.norm(dim=(0, 0)), lambda t: t.logsumexp((0, 0)),
+    lambda t: t[:1].squeeze((0, 0)), lambda t: t.flip((0, 0)),
+    lambda t: t[0, 0].sum(dim=(0, -1)),
+])
+def test_a_dim_named_twice_raises_as_torch(call):
+    # NumPy reduced over it once, silently (flip raised NumPy's ValueError)
+    with pytest.raises(RuntimeError, match="dim [01] appears multiple times in the list of dims"):
+        call(fn.ones(3, 2))
+
+
+def test_a_dim_named_twice_raises_in_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times in the list of dims"):
+        torch.ones(3, 2).sum(dim=(0, -2))
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.tensor(3).squeeze(1), lambda L: L.tensor(3).squeeze(-2),
+    lambda L: L.tensor(3).squeeze((1,)), lambda L: L.tensor(3).flip(1),
+])
+def test_dims_of_a_0d_tensor_are_0_and_minus_1_only(call):
+    # squeeze and flip skipped the check on a 0-d Tensor: squeeze(1) returned it
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of "
+                                         r"\[-1, 0\]"):
+        call(fn)
+    t = fn.tensor(3)
+    assert t.squeeze(0).shape == t.squeeze(-1).shape == t.squeeze((0,)).shape == ()
+    assert t.flip(0).item() == 3
+
+
+def test_dims_of_a_0d_tensor_in_torch():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        torch.tensor(3).squeeze(1)
+    assert torch.tensor(3).squeeze(-1).shape == ()
+
+
+@pytest.mark.parametrize("other", [None, "a", object(), ["a"]])
+def test_equality_with_a_non_number_is_false_as_torch(other):
+    # it raised TypeError ("unsupported operand of type NoneType")
+    for L in (fn,) if torch is None else (fn, torch):
+        t = L.ones(2)
+        assert (t == other) is False and (other == t) is False
+        assert (t != other) is True and (other != t) is True
+        with pytest.raises(TypeError):
+            L.eq(t, other)
+        with pytest.raises(TypeError):
+            t < other  # noqa: B015 - the comparison is what raises
+    assert (fn.ones(2) == 1).tolist() == [True, True]
+
+
+def test_shape_is_a_size_like_torch():
+    # shape and size() were plain tuples, printed "(2, 3)" where torch prints
+    # "torch.Size([2, 3])"
+    import pickle
+
+    from fastnn.autograd import Size
+
+    x = fn.zeros(2, 3)
+    for s in (x.shape, x.size()):
+        assert type(s) is Size and isinstance(s, tuple)
+        assert repr(s) == str(s) == f"{s}" == "fastnn.Size([2, 3])"
+        assert s == (2, 3) and hash(s) == hash((2, 3)) and s != [2, 3]
+        assert type(s[1:]) is Size and s[1:] == (3,) and type(s[0]) is int
+        assert type(s + (4,)) is type((1,) + s) is type(s * 2) is Size
+        assert s.numel() == 6 and np.zeros(s).shape == (2, 3) and fn.ones(s).shape == s
+        assert pickle.loads(pickle.dumps(s)) == s and type(copy.deepcopy(s)) is Size
+    assert repr(fn.tensor(1.0).shape) == "fastnn.Size([])" and Size([2, np.int64(3)]) == x.shape
+    with pytest.raises(TypeError, match=r"Size\(\): argument 'sizes' must be an iterable of ints"):
+        Size([2.5])
+    with pytest.raises(RuntimeError, match=r"shape of \(2, 3\) and output\[0\] has a shape of "
+                                           r"\(3,\)"):
+        fn.ones(3, requires_grad=True).mul(2).backward(fn.ones(2, 3))
+
+
+def test_shape_is_a_size_in_torch():
+    torch = pytest.importorskip("torch")
+    s = torch.zeros(2, 3).shape
+    assert repr(s) == "torch.Size([2, 3])" and type(s[1:]) is type((1,) + s) is torch.Size
+    assert s == (2, 3) and hash(s) == hash((2, 3)) and s.numel() == 6

@@ -40,6 +40,7 @@ from ._runtime import get_num_threads, info, set_num_threads  # noqa: E402
 from ._runtime import set_default_num_threads as _set_default_num_threads  # noqa: E402
 from ._runtime import update_cpu_limit as _update_cpu_limit  # noqa: E402
 from .autograd import (  # noqa: E402
+    Size,
     Tensor,
     arange,
     as_tensor,
@@ -81,7 +82,7 @@ if (_n := _default_num_threads()) is not None and _n < get_num_threads():
 _update_cpu_limit()
 
 __all__ = [
-    "Generator", "History", "Tensor", "__version__", "arange", "as_tensor", "autograd",
+    "Generator", "History", "Size", "Tensor", "__version__", "arange", "as_tensor", "autograd",
     "callbacks", "data", "datasets", "default_generator", "distributed", "empty", "empty_like",
     "enable_grad", "evaluate", "eye", "fit", "from_numpy", "full", "full_like", "get_num_threads",
     "inference_mode", "info", "io", "is_grad_enabled", "linspace", "load", "manual_seed", "matmul",

@@ -25,6 +25,19 @@ def _inplace(op: Any, ufunc: Any) -> Any:
     return method
 
 
+def _equality(op: Any) -> Any:
+    """``==`` / ``!=``: against a value that is no number, array or Tensor (``None``, a
+    str) Python's default answers, ``False`` / ``True``, as in torch; ``fn.eq(t, None)``
+    and ``t.eq(None)`` still raise TypeError, as torch's do."""
+    def method(self: Tensor, other: Any) -> Any:
+        try:
+            return op(self, other)
+        except TypeError:  # raised by operand(): not a numeric value
+            return NotImplemented
+    method.__name__ = op.__name__
+    return method
+
+
 def _masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
     return s.where(mask, value, self)
 
@@ -150,8 +163,8 @@ _BINDINGS: dict[str, Any] = {
     "__neg__": m.neg, "__pos__": lambda a: a, "__abs__": m.abs, "__invert__": m.bitwise_not,
     "__and__": m.bitwise_and, "__rand__": m.bitwise_and, "__or__": m.bitwise_or,
     "__ror__": m.bitwise_or, "__xor__": m.bitwise_xor, "__rxor__": m.bitwise_xor,
-    "__eq__": m.eq, "__ne__": m.ne, "__lt__": m.lt, "__le__": m.le, "__gt__": m.gt,
-    "__ge__": m.ge,
+    "__eq__": _equality(m.eq), "__ne__": _equality(m.ne), "__lt__": m.lt, "__le__": m.le,
+    "__gt__": m.gt, "__ge__": m.ge,
     "__iadd__": _inplace(m.add, np.add), "__isub__": _inplace(m.sub, np.subtract),
     "__imul__": _inplace(m.mul, np.multiply), "__itruediv__": _inplace(m.div, np.true_divide),
     "__getitem__": s.getitem, "__setitem__": s.setitem,

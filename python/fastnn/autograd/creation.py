@@ -13,7 +13,7 @@ import numpy as np
 
 from .._random import default_generator
 from . import dtypes
-from .tensor import Tensor, _is_cpu, _wrap
+from .tensor import Tensor, _is_cpu, _wrap, as_int
 
 
 def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
@@ -28,10 +28,7 @@ def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor
 def _size(size: tuple[Any, ...], func: str) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    try:
-        shape = tuple(int(s) for s in size)
-    except (TypeError, ValueError):
-        raise TypeError(f"{func}(): size must be integers, got {size!r}") from None
+    shape = tuple(as_int(s, func, "size", "a tuple of ints") for s in size)
     if any(n < 0 for n in shape):
         raise RuntimeError(f"{func}(): Trying to create tensor with negative dimension: {shape}")
     return shape
@@ -202,13 +199,15 @@ def randint(*args: Any, dtype: Any = None, device: Any = None, generator: Any = 
     if high is None or size is None:
         raise TypeError("randint(): expected randint(high, size) or randint(low, high, size)")
     dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randint()")
-    values = default_generator().integers(int(low), int(high), _size((size,), "randint"))
+    values = default_generator().integers(as_int(low, "randint", "low"),
+                                          as_int(high, "randint", "high"),
+                                          _size((size,), "randint"))
     return _finish(values.astype(dt), requires_grad, device)
 
 
 def randperm(n: int, dtype: Any = None) -> Tensor:
     dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randperm()")
-    return _wrap(default_generator().permutation(int(n)).astype(dt))
+    return _wrap(default_generator().permutation(as_int(n, "randperm", "n")).astype(dt))
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
@@ -233,13 +232,13 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
-    values = np.linspace(float(start), float(end), int(steps))
+    values = np.linspace(float(start), float(end), as_int(steps, "linspace", "steps"))
     return _finish(values.astype(_float_dtype(dtype, "linspace()")), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
-    return _finish(np.eye(int(n), None if m is None else int(m),
+    return _finish(np.eye(as_int(n, "eye", "n"), None if m is None else as_int(m, "eye", "m"),
                           dtype=_float_dtype(dtype, "eye()")), requires_grad, device)
 
 

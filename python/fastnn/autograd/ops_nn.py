@@ -32,6 +32,25 @@ def _f32_2d(a: np.ndarray) -> bool:
     return a.dtype == _F32 and a.ndim == 2
 
 
+def _contiguous(a: Any, dtype: Any = None) -> np.ndarray:
+    """``a`` as a C-contiguous array (copied only when needed), keeping its shape. Not
+    ``np.ascontiguousarray``: it makes a 0-d array 1-d, so a 0-d input came out of the
+    fused losses and dropout with shape (1,)."""
+    return np.asarray(a, dtype, order="C")
+
+
+def _needs_float(x: Tensor, func: str) -> None:
+    """Ops that torch implements for floating Tensors only (``softmax``, the losses):
+    NotImplementedError, as torch, rather than a float64 result."""
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(_not_float(func, x._data.dtype))
+
+
+def _not_float(func: str, dtype: np.dtype) -> str:
+    return (f"{func}(): expected a floating point Tensor, got {dtype} (not implemented for "
+            "integers and bools, as in torch); convert the input with .float() first")
+
+
 # -- matmul --------------------------------------------------------------------
 def _mm_vjp(node, g):
     a, b = node.inputs
@@ -157,7 +176,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 # -- activations ---------------------------------------------------------------
 def _act_vjp(node, g):
     act, param, xd, yd = node.saved
-    g = np.ascontiguousarray(g, dtype=_F32)
+    g = _contiguous(g, _F32)
     dx = np.empty(xd.shape, _F32)
     _core.activation_backward(act, param, dx.reshape(-1), g.reshape(-1), xd.reshape(-1),
                               yd.reshape(-1))
@@ -198,9 +217,9 @@ def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
     if not isinstance(x, Tensor):
         x = Tensor(x)
     xd = x._data
+    if xd.dtype.kind != "f":
+        return _integer_activation(xd, act)
     if xd.dtype != _F32:
-        if xd.dtype.kind != "f":
-            raise RuntimeError(f"activation: expected a floating point Tensor, got {xd.dtype}")
         y = _numpy_act(act, param, xd).astype(xd.dtype)
         vjp = _numpy_act_vjp
     else:
@@ -222,6 +241,20 @@ def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
             out = _result(y, vjp, (x,), (act, param, xd, y), (stamp(x),))
         return out
     return _result(y, None, ())
+
+
+def _integer_activation(xd: np.ndarray, act: Any) -> Tensor:
+    """``act`` of an integer or bool Tensor as torch computes it (no graph: such Tensors
+    never require grad): relu keeps the dtype, sigmoid and tanh give float32; relu of bool
+    and the other activations are errors of torch's types."""
+    name = "gelu" if act == _Act.gelu_tanh else act.name
+    if act == _Act.relu and xd.dtype.kind != "b":
+        return _wrap(np.maximum(xd, xd.dtype.type(0)))
+    if act == _Act.sigmoid or act == _Act.tanh:
+        return activation(_wrap(xd.astype(_F32)), act)
+    if act == _Act.relu:
+        raise RuntimeError("relu(): Boolean inputs not supported for relu")
+    raise NotImplementedError(_not_float(name, xd.dtype))
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
@@ -288,8 +321,8 @@ def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
     if not isinstance(x, Tensor):
         x = Tensor(x)
     xd = x._data
-    if xd.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a floating point Tensor, got {xd.dtype}")
+    if xd.dtype.kind != "f":  # torch: NotImplementedError (a RuntimeError)
+        raise NotImplementedError(_not_float(name, xd.dtype))
     y = _NUMPY_ACTIVATIONS[name][0](xd, *params)
     if _state.enabled and x._rg:
         return _result(y, _np_activation_vjp, (x,), (name, params, xd), (stamp(x),))
@@ -348,8 +381,9 @@ def _empty_vjp(node, g):
 
 
 def _empty_like_result(x: Tensor) -> Tensor:
-    """The (empty) result of a normalisation over a Tensor with no elements."""
-    y = np.empty(x._data.shape, x._data.dtype if x._data.dtype.kind == "f" else _F32)
+    """The (empty) result of a normalisation over a Tensor with no elements (of its dtype,
+    integers included, as torch)."""
+    y = np.empty(x._data.shape, x._data.dtype)
     if _state.enabled and x._rg:
         return _result(y, _empty_vjp, (x,))
     return _result(y, None, ())
@@ -372,6 +406,7 @@ def softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
     axis = _dim_of(x, dim, "softmax")
     if xd.size == 0:  # nothing to normalise: an empty result, as torch
         return _empty_like_result(x)
+    _needs_float(x, "softmax")  # NumPy's formula gave float64 for integers
     if xd.dtype == _F32:
         x2, moved = _rows(xd, axis)
         y2 = np.empty_like(x2)
@@ -403,6 +438,7 @@ def log_softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
     axis = _dim_of(x, dim, "log_softmax")
     if xd.size == 0:
         return _empty_like_result(x)
+    _needs_float(x, "log_softmax")
     shifted = xd - np.max(xd, axis=axis, keepdims=True)
     y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     if _state.enabled and x._rg:
@@ -415,7 +451,7 @@ def log_softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
 # -- dropout -------------------------------------------------------------------
 def _dropout_vjp(node, g):
     p, seed = node.saved
-    g = np.ascontiguousarray(g, dtype=_F32)
+    g = _contiguous(g, _F32)
     dx = np.empty_like(g)
     _core.dropout_backward(dx.reshape(-1), g.reshape(-1), p, seed)
     return (dx,)
@@ -435,6 +471,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     if not training or p == 0.0:
         return x
     xd = x._data
+    if xd.dtype.kind != "f" and p < 1.0:  # scaled values do not fit: torch's error
+        raise RuntimeError(f"dropout(): result type float32 can't be cast to the desired "
+                           f"output type {xd.dtype}; convert the input with .float() first")
     if p == 1.0 or np.float32(p) == 1.0 or xd.dtype != _F32:
         from .._random import default_generator
         keep = (default_generator().random(xd.shape) >= p) if p < 1.0 else np.zeros(xd.shape)
@@ -443,7 +482,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         if _state.enabled and x._rg:
             return _result(y, _mask_vjp, (x,), (mask,))
         return _result(y, None, ())
-    xd = np.ascontiguousarray(xd)
+    xd = _contiguous(xd)
     seed = next_seed()
     if _state.trace is not None:  # a traced step draws its seeds in this order
         _state.trace.dropouts.append(seed)
@@ -467,8 +506,8 @@ def _scalar_vjp(node, g):
 
 
 def _kernel_loss(pred: Tensor, target: np.ndarray, reduction: str, fwd: Any, bwd: Any) -> Tensor:
-    pd = np.ascontiguousarray(pred._data)
-    td = np.ascontiguousarray(target, dtype=_F32)
+    pd = _contiguous(pred._data)
+    td = _contiguous(target, _F32)
     r = getattr(_core.Reduction, reduction)
     value = np.asarray(fwd(pd.reshape(-1), td.reshape(-1), r), _F32)
     if _state.enabled and pred._rg:
@@ -578,6 +617,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
     """Binary cross-entropy on probabilities (each log clamped at -100, as in PyTorch)."""
     _check_reduction(reduction, "binary_cross_entropy")
     x, t = _pair(input, target, "binary_cross_entropy")
+    _needs_float(x, "binary_cross_entropy")  # not "input out of [0, 1]" for integers
     if x.shape != t.shape:
         raise ValueError(f"Using a target size ({tuple(t.shape)}) that is different to the "
                          f"input size ({tuple(x.shape)}) is deprecated. Please ensure they "
@@ -634,6 +674,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
     """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log(1 + e^-|z|)``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, t = _pair(input, target, "binary_cross_entropy_with_logits")
+    _needs_float(x, "binary_cross_entropy_with_logits")  # gave a float32 loss of integers
     if x.shape != t.shape:
         raise ValueError(f"Target size ({tuple(t.shape)}) must be the same as input size "
                          f"({tuple(x.shape)})")
@@ -675,6 +716,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     """
     _check_reduction(reduction, "cross_entropy")
     x = input if isinstance(input, Tensor) else Tensor(input)
+    _needs_float(x, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -758,6 +800,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`."""
     _check_reduction(reduction, "nll_loss")
     x = input if isinstance(input, Tensor) else Tensor(input)
+    _needs_float(x, "nll_loss")
     if x.ndim != 2:
         raise ValueError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
     _check_weight(weight, x.shape[1], "nll_loss")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _state
-from .tensor import Tensor, _check_dim, _result, stamp
+from .tensor import Tensor, _check_dim, _result, as_int, check_dims, stamp
 
 _F32 = np.dtype(np.float32)
 
@@ -26,12 +26,9 @@ def axes_of(dim: Any, ndim: int, func: str) -> tuple[int, ...] | None:
     """``dim`` as a sorted tuple of non-negative axes (``None``: all)."""
     if dim is None:
         return None
-    if isinstance(dim, (list, tuple)):
-        if len(dim) == 0:
-            return None
-        axes = tuple(sorted({_check_dim(d, ndim, func) for d in dim}))
-    else:
-        axes = (_check_dim(dim, ndim, func),)
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        return None
+    axes = tuple(sorted(check_dims(dim, ndim, func)))
     if ndim == 0:
         return None
     return axes
@@ -114,7 +111,11 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     d = x._data
-    axes = axes_of(dim, d.ndim, "std" if _std else "var")
+    func = "std" if _std else "var"
+    if d.dtype.kind != "f":  # NumPy gave float64 (std) or a truncated int64 (var)
+        raise RuntimeError(f"{func}(): std and var only support floating point dtypes, got "
+                           f"{d.dtype}")
+    axes = axes_of(dim, d.ndim, func)
     count = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
     denom = builtins.max(count - correction, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -213,6 +214,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> An
             return out
         return _result(value, None, ())
     axis = _check_dim(dim, d.ndim, func)
+    _check_nonempty(d, axis, func)
     if d.ndim == 0:
         return values_indices(_result(d.copy(), None, ()), _result(np.asarray(0), None, ()))
     idx = np.argmax(d, axis=axis) if largest else np.argmin(d, axis=axis)
@@ -274,12 +276,24 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _extreme_values(x, dim, keepdim, False, "amin")
 
 
+def _check_nonempty(d: np.ndarray, axis: int | None, func: str) -> None:
+    """An arg-extreme over no elements has no answer: torch's IndexError (NumPy's
+    ValueError said "empty sequence")."""
+    if axis is None and d.size == 0:
+        raise IndexError(f"{func}(): Expected reduction dim to be specified for "
+                         "input.numel() == 0.")
+    if axis is not None and d.ndim and d.shape[axis] == 0:
+        raise IndexError(f"{func}(): Expected reduction dim {axis} to have non-zero size.")
+
+
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (of the flattened Tensor when ``dim`` is ``None``)."""
     d = x._data
     if dim is None:
+        _check_nonempty(d, None, "argmax")
         return _result(np.asarray(np.argmax(d), np.int64), None, ())
     axis = _check_dim(dim, d.ndim, "argmax")
+    _check_nonempty(d, axis, "argmax")
     return _result(np.argmax(d, axis=axis, keepdims=keepdim).astype(np.int64), None, ())
 
 
@@ -287,8 +301,10 @@ def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (of the flattened Tensor when ``dim`` is ``None``)."""
     d = x._data
     if dim is None:
+        _check_nonempty(d, None, "argmin")
         return _result(np.asarray(np.argmin(d), np.int64), None, ())
     axis = _check_dim(dim, d.ndim, "argmin")
+    _check_nonempty(d, axis, "argmin")
     return _result(np.argmin(d, axis=axis, keepdims=keepdim).astype(np.int64), None, ())
 
 
@@ -313,6 +329,9 @@ def _norm2_vjp(node, g):
 
 def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """The vector p-norm over ``dim`` (2-norm by default; the gradient at 0 is 0)."""
+    if x._data.dtype.kind != "f":  # as torch (NumPy gave an int64 norm)
+        raise RuntimeError(f"norm(): Expected a floating point tensor as input, got "
+                           f"{x._data.dtype}")
     if p in ("fro", 2, 2.0):
         d = x._data
         axes = axes_of(dim, d.ndim, "norm")
@@ -329,10 +348,11 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
 def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x), dim))`` computed stably."""
     from . import ops_math
+    axes = axes_of(dim, x._data.ndim, "logsumexp")  # first: errors name logsumexp
     m = amax(x, dim, keepdim=True).detach()
     m = ops_math.where_finite(m)
     out = ops_math.add(ops_math.log(sum(ops_math.exp(ops_math.sub(x, m)), dim, keepdim=True)), m)
-    return out if keepdim else _squeeze_dims(out, axes_of(dim, x._data.ndim, "logsumexp"))
+    return out if keepdim else _squeeze_dims(out, axes)
 
 
 def _squeeze_dims(t: Tensor, axes: tuple[int, ...] | None) -> Tensor:
@@ -392,16 +412,17 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = F
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices, largest
     first; gradients flow to those values' places."""
+    k = as_int(k, "topk", "k")
     if x.ndim == 0:
         if k not in (0, 1):
             raise RuntimeError(f"topk(): selected index k out of range (k = {k}, size 1)")
         return sort(x) if k == 1 else _taken(x.reshape(1), np.zeros(0, np.int64), 0)
     axis = _check_dim(dim, x.ndim, "topk")
     n = x.shape[axis]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+    if not 0 <= k <= n:
         raise RuntimeError(f"topk(): selected index k out of range (k = {k}, size {n} along "
                            f"dim {dim})")
-    idx = np.take(_order(x._data, axis, largest), np.arange(int(k)), axis=axis)
+    idx = np.take(_order(x._data, axis, largest), np.arange(k), axis=axis)
     return _taken(x, idx, axis)
 
 

@@ -16,7 +16,7 @@ from .errors import ShapeError, broadcast_error
 from .grad_mode import _state
 from .graph import VIEW_VJPS, unbroadcast
 from .ops_math import operand
-from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap
+from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap, as_int, check_dims
 
 # -- views ---------------------------------------------------------------------
 
@@ -35,15 +35,19 @@ def _reshape_vjp(node, g):
     return (g.reshape(node.saved[0]),)
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+def _shape_arg(shape: tuple[Any, ...], func: str, arg: str) -> tuple[int, ...]:
+    """``f(2, 3)`` or ``f((2, 3))`` as ``(2, 3)``; only integers (see ``as_int``)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return tuple(as_int(s, func, arg, "a tuple of ints") for s in shape)
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view when the data allows."""
-    new = _shape_arg(shape)
+    return _reshape(x, _shape_arg(shape, "reshape", "shape"))
+
+
+def _reshape(x: Tensor, new: tuple[int, ...]) -> Tensor:
     try:
         value = x._data.reshape(new)
     except ValueError:
@@ -54,11 +58,12 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 def view(x: Tensor, *shape: Any) -> Tensor:
     """``x`` with a new shape, sharing its storage (PyTorch's ``view``)."""
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+    # a dtype is a name, a type or an np.dtype; anything else is checked as a shape
+    if len(shape) == 1 and isinstance(shape[0], (str, type, np.dtype)):
         from .dtypes import as_dtype  # view(dtype) is not supported: say so clearly
         as_dtype(shape[0], "view()")
         raise NotImplementedError("view(dtype) is not supported by fastnn")
-    out = reshape(x, *shape)
+    out = _reshape(x, _shape_arg(shape, "view", "shape"))
     if out._data.size and not np.may_share_memory(out._data, x._data):
         # a copy would silently drop writes through the "view": refuse, as PyTorch does
         raise RuntimeError("view size is not compatible with input tensor's size and stride "
@@ -72,8 +77,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     nd = x._data.ndim
     if nd == 0:
         return reshape(x, 1)
-    s = _check_dim(start_dim, nd, "flatten")
-    e = _check_dim(end_dim, nd, "flatten")
+    s = _check_dim(start_dim, nd, "flatten", "start_dim")
+    e = _check_dim(end_dim, nd, "flatten", "end_dim")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     shape = x._data.shape
@@ -94,9 +99,8 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     shape = x._data.shape
     if dim is None:
         new = tuple(n for n in shape if n != 1)
-    else:
-        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        drop = {_check_dim(d, len(shape), "squeeze") for d in dims} if shape else set()
+    else:  # a 0-d Tensor has dims 0 and -1 too: squeeze(1) is out of range, as in torch
+        drop = check_dims(dim, len(shape), "squeeze")
         new = tuple(n for i, n in enumerate(shape) if not (i in drop and n == 1))
     return reshape(x, new)
 
@@ -107,7 +111,7 @@ def _permute_vjp(node, g):
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
     """``x`` with its dimensions reordered (a view)."""
-    order = _shape_arg(dims)
+    order = _shape_arg(dims, "permute", "dims")
     nd = x._data.ndim
     if len(order) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -124,7 +128,7 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     nd = x._data.ndim
     if nd == 0:
         return reshape(x, ())
-    a, b = _check_dim(dim0, nd, "transpose"), _check_dim(dim1, nd, "transpose")
+    a, b = _check_dim(dim0, nd, "transpose", "dim0"), _check_dim(dim1, nd, "transpose", "dim1")
     axes = list(range(nd))
     axes[a], axes[b] = axes[b], axes[a]
     return _view_result(x, np.transpose(x._data, axes), _permute_vjp, (tuple(axes),))
@@ -149,7 +153,7 @@ def _expand_vjp(node, g):
 
 def expand(x: Tensor, *sizes: Any) -> Tensor:
     """``x`` broadcast to ``sizes`` (-1 keeps a dimension), without copying."""
-    shape = _shape_arg(sizes)
+    shape = _shape_arg(sizes, "expand", "size")
     lead = len(shape) - x._data.ndim
     if lead < 0:
         raise RuntimeError(f"expand(): the number of sizes provided ({len(shape)}) must be "
@@ -166,7 +170,7 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
 
 def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """``x`` tiled ``sizes`` times along each dimension (a copy)."""
-    reps = _shape_arg(sizes)
+    reps = _shape_arg(sizes, "repeat", "repeats")
     value = np.tile(x._data, reps)
     if _state.enabled and x._rg:
         return _result(value, _repeat_vjp, (x,), (x._data.shape, reps))
@@ -519,6 +523,7 @@ def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Splits ``x`` into ``chunks`` nearly equal parts along ``dim``."""
+    chunks = as_int(chunks, "chunk", "chunks")
     n = x._data.shape[_check_dim(dim, x._data.ndim, "chunk")]
     size = -(-n // chunks) if chunks > 0 else n
     return split(x, max(size, 1), dim)
@@ -528,12 +533,13 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
     """Splits ``x`` along ``dim`` into pieces of the given size(s)."""
     axis = _check_dim(dim, x._data.ndim, "split")
     n = x._data.shape[axis]
-    if isinstance(split_size_or_sections, int):
-        sizes = [split_size_or_sections] * (n // split_size_or_sections)
-        if n % split_size_or_sections:
-            sizes.append(n % split_size_or_sections)
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sizes = [as_int(s, "split", "split_size_or_sections") for s in split_size_or_sections]
     else:
-        sizes = list(split_size_or_sections)
+        size = as_int(split_size_or_sections, "split", "split_size_or_sections")
+        sizes = [size] * (n // size)
+        if n % size:
+            sizes.append(n % size)
     out, start = [], 0
     for s in sizes:
         key = (slice(None),) * axis + (slice(start, start + s),)
@@ -553,8 +559,9 @@ def _flip_vjp(node, g):
 def flip(x: Tensor, dims: Any) -> Tensor:
     """``x`` reversed along each of ``dims`` (a copy, as in PyTorch)."""
     d = x._data
-    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    axes = tuple(_check_dim(a, d.ndim, "flip") for a in dims) if d.ndim else ()
+    axes = check_dims(dims, d.ndim, "flip")
+    if d.ndim == 0:  # its dim 0 (or -1) is itself: nothing to reverse
+        axes = ()
     value = np.flip(d, axes).copy() if axes else d.copy()
     if _state.enabled and x._rg:
         return _result(value, _flip_vjp, (x,), (axes,))

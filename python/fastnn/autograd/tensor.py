@@ -14,6 +14,7 @@ and a node that saved a value refuses to run if the counter moved since.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -58,7 +59,8 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             data = dtypes.convert(args[0], dtype or dtypes.float32, "Tensor()", copy=True)
         elif all(isinstance(a, (int, np.integer)) for a in args):
-            data = np.zeros(tuple(int(a) for a in args), dtype or dtypes.float32)
+            data = np.zeros(tuple(as_int(a, "Tensor", "size", "a tuple of ints") for a in args),
+                            dtype or dtypes.float32)  # Tensor(True) is no shape (1,)
         else:
             raise TypeError("Tensor(): expected data or integer sizes")
         self._data = data
@@ -72,8 +74,8 @@ class Tensor:
 
     # -- basic attributes ----------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        return _as_size(self._data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -506,8 +508,49 @@ class _Size(int):
 
     def __call__(self, dim: Any = None) -> Any:
         if dim is None:
-            return self.shape
+            return _as_size(self.shape)
         return self.shape[_check_dim(dim, len(self.shape), "size")]
+
+
+class Size(tuple):
+    """A Tensor's shape (``x.shape``, ``x.size()``), as ``torch.Size``: a tuple of ints
+    that prints as ``fastnn.Size([2, 3])``. It equals and hashes as the plain tuple, and
+    NumPy takes it as a shape; slicing, ``+`` and ``*`` give a Size, as in torch."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        return super().__new__(cls, [as_int(n, "Size", "sizes", "an iterable of ints")
+                                     for n in sizes])
+
+    def __repr__(self) -> str:
+        return f"fastnn.Size({list(self)})"
+
+    def __getitem__(self, key: Any) -> Any:
+        item = tuple.__getitem__(self, key)
+        return _as_size(item) if isinstance(key, slice) else item
+
+    def __add__(self, other: Any) -> Any:
+        out = tuple.__add__(self, other)
+        return _as_size(out) if out is not NotImplemented else out
+
+    def __radd__(self, other: Any) -> Any:  # (1,) + size: called before tuple's __add__
+        return _as_size(other + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, n: Any) -> Any:
+        out = tuple.__mul__(self, n)
+        return _as_size(out) if out is not NotImplemented else out
+
+    __rmul__ = __mul__
+
+    def numel(self) -> int:
+        """The number of elements of a Tensor of this shape."""
+        return math.prod(self)
+
+
+# ``shape`` (ints already, e.g. a NumPy shape) as a Size, without ``Size()``'s checks and
+# without a Python call: ``Tensor.shape`` is read often
+_as_size = functools.partial(tuple.__new__, Size)
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
@@ -598,13 +641,50 @@ def _is_cpu(a: Any) -> bool:
     return (isinstance(a, str) and a.split(":")[0] == "cpu") or getattr(a, "type", None) == "cpu"
 
 
-def _check_dim(dim: Any, ndim: int, func: str) -> int:
-    d = int(dim)
+def as_int(value: Any, func: str, arg: str, expected: str = "int") -> int:
+    """``value`` (a size, a dim or a count) as a Python int: an int, a NumPy integer or a
+    one-element integer Tensor, as torch accepts.
+
+    Raises:
+        TypeError: a float, a str, a bool or anything else, as in torch (``int()`` used to
+            truncate 2.9 to 2, read "3" as 3 and True as 1, silently).
+    """
+    if type(value) is int:  # the common case, first: ops check their dims with this
+        return value
+    if not isinstance(value, (bool, np.bool_)):
+        if isinstance(value, (int, np.integer)):
+            return int(value)
+        if isinstance(value, Tensor) and value._data.dtype.kind in "iu":
+            return value.__index__()  # one element only, as torch
+    kind = f"Tensor of dtype {value.dtype}" if isinstance(value, Tensor) else \
+        type(value).__name__
+    raise TypeError(f"{func}(): argument '{arg}' must be {expected}, not {kind}")
+
+
+def _check_dim(dim: Any, ndim: int, func: str, arg: str = "dim") -> int:
+    d = dim if type(dim) is int else as_int(dim, func, arg)
     n = max(ndim, 1)
     if not -n <= d < n:
         raise IndexError(f"{func}(): Dimension out of range (expected to be in range of "
                          f"[{-n}, {n - 1}], but got {d})")
     return d % n
+
+
+def check_dims(dims: Any, ndim: int, func: str) -> tuple[int, ...]:
+    """``dims`` (one dim or a tuple or list of them) as non-negative dims, in order.
+
+    Raises:
+        IndexError: a dim out of range.
+        RuntimeError: a dim named twice (``(0, 0)`` or ``(0, -2)`` of a 2-d Tensor), as
+            torch (NumPy summed over it once, silently).
+    """
+    if not isinstance(dims, (tuple, list)):
+        return (_check_dim(dims, ndim, func),)
+    out = tuple([_check_dim(d, ndim, func) for d in dims])
+    if len(set(out)) != len(out):
+        twice = next(d for i, d in enumerate(out) if d in out[:i])
+        raise RuntimeError(f"{func}(): dim {twice} appears multiple times in the list of dims")
+    return out
 
 
 def needs_grad(*tensors: Any) -> bool:
