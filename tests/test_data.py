@@ -369,3 +369,21 @@ def test_concat_dataset_reads_each_part_in_order():
         ds[-9]
     with pytest.raises(ValueError, match="empty"):
         ConcatDataset([])
+
+
+@pytest.mark.parametrize("make", [
+    lambda g: fn.randn(3, 4, generator=g), lambda g: fn.rand(5, generator=g),
+    lambda g: fn.randint(0, 10, (6,), generator=g), lambda g: fn.randperm(8, generator=g),
+])
+def test_creation_functions_draw_from_a_given_generator(make):
+    # generator= was accepted and ignored: the global state was drawn from
+    fn.manual_seed(0)
+    a = make(fn.Generator().manual_seed(5)).tolist()
+    fn.manual_seed(1)  # another global state: no influence
+    b = make(fn.Generator().manual_seed(5)).tolist()
+    fn.manual_seed(0)
+    c = make(None).tolist()
+    fn.manual_seed(0)
+    g = fn.default_generator
+    assert a == b and make(g).tolist() == c
+    assert make(fn.Generator().manual_seed(6)).tolist() != a

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._random import default_generator
+from .._random import rng_of
 from . import dtypes
 from .tensor import Tensor, _is_cpu, _wrap, as_int
 
@@ -154,17 +154,18 @@ def empty_like(x: Any, dtype: Any = None, device: Any = None,
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           generator: Any = None) -> Tensor:
-    """Standard normal samples from fastnn's global generator."""
+    """Standard normal samples from ``generator`` (a :class:`fastnn.Generator`), by
+    default fastnn's global state."""
     dt = _float_dtype(dtype, "randn()")
-    values = default_generator().standard_normal(_size(size, "randn")).astype(dt)
+    values = rng_of(generator, "randn()").standard_normal(_size(size, "randn")).astype(dt)
     return _finish(values, requires_grad, device)
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: Any = None) -> Tensor:
-    """Uniform samples in [0, 1) from fastnn's global generator."""
+    """Uniform samples in [0, 1) from ``generator``, by default fastnn's global state."""
     dt = _float_dtype(dtype, "rand()")
-    values = default_generator().random(_size(size, "rand")).astype(dt)
+    values = rng_of(generator, "rand()").random(_size(size, "rand")).astype(dt)
     return _finish(values, requires_grad, device)
 
 
@@ -199,15 +200,19 @@ def randint(*args: Any, dtype: Any = None, device: Any = None, generator: Any = 
     if high is None or size is None:
         raise TypeError("randint(): expected randint(high, size) or randint(low, high, size)")
     dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randint()")
-    values = default_generator().integers(as_int(low, "randint", "low"),
-                                          as_int(high, "randint", "high"),
-                                          _size((size,), "randint"))
+    values = rng_of(generator, "randint()").integers(as_int(low, "randint", "low"),
+                                                     as_int(high, "randint", "high"),
+                                                     _size((size,), "randint"))
     return _finish(values.astype(dt), requires_grad, device)
 
 
-def randperm(n: int, dtype: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0 .. n-1`` drawn from ``generator`` (default: the global
+    state)."""
     dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randperm()")
-    return _wrap(default_generator().permutation(as_int(n, "randperm", "n")).astype(dt))
+    values = rng_of(generator, "randperm()").permutation(as_int(n, "randperm", "n"))
+    return _finish(values.astype(dt), requires_grad, device)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
