@@ -40,12 +40,12 @@ constexpr GemmArch kArchs[] = {
 constexpr bool table_is_consistent() {
   for (const GemmArch& g : kArchs)
     if (g.mr * g.nr > kMaxTile || g.mc % g.mr != 0 || g.nc % g.nr != 0 ||
-        (g.edge == nullptr) != (g.lanes == 0) || (g.lanes != 0 && g.nr % g.lanes != 0))
+        (g.lanes != 0 && g.nr % g.lanes != 0))
       return false;
   return true;
 }
 static_assert(table_is_consistent(),
-              "kArchs: tile too large, blocks not tile multiples, or lanes not matching edge");
+              "kArchs: tile too large, blocks not tile multiples, or lanes not dividing nr");
 
 const GemmArch& choose() {
   const char* requested = std::getenv("FASTNN_ARCH");

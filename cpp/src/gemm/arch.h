@@ -22,7 +22,9 @@ struct GemmArch {
   PackBlock pack;    // the block packing for this ISA
   UKernelEdge edge;  // masked edge tiles, or nullptr: the macro-kernel's on-stack tile
   index_t lanes;     // floats per vector of `edge`: an edge tile nr wide reads
-                     // ceil(nr / lanes) * lanes floats of each B row (0: no edge)
+                     // ceil(nr / lanes) * lanes floats of each B row (0 where no edge;
+                     // not checked against `edge` at compile time: a function address
+                     // is no constant expression under -fsanitize)
 };
 
 // The cache blocks one product runs with (mc a multiple of mr, nc of nr).

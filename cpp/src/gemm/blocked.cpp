@@ -132,7 +132,7 @@ void macro_kernel(const GemmArch& g, index_t mc, index_t nc, index_t kc, const P
     // A partial B row in place is not NR floats long: packed, unless the edge tile
     // reads exactly its nr floats (whole vectors). 32x64 @ 64x64 spent 16% of its time
     // packing its 16-column edge (avx512) before.
-    if (pn.b_direct && nr < g.nr && (g.lanes == 0 || nr % g.lanes != 0)) {
+    if (pn.b_direct && nr < g.nr && (g.edge == nullptr || g.lanes == 0 || nr % g.lanes != 0)) {
       pack_b(g.pack, kc, nr, bp, pn.rsb, 1, g.nr, pn.b_edge);
       bp = pn.b_edge;
       rsb = g.nr;
