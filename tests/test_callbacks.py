@@ -269,3 +269,28 @@ def test_model_checkpoint_creates_its_directory(tmp_path):
     fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="adam", epochs=1,
            callbacks=[callbacks.ModelCheckpoint(str(path), monitor="loss")], verbose=0)
     assert path.is_file()
+
+
+def test_model_checkpoint_weights_only_and_batch_frequency(tmp_path):
+    # Keras's save_weights_only / save_freq were TypeErrors (unexpected keyword)
+    pytest.importorskip("safetensors")
+    X, y = _blobs()
+    fn.manual_seed(0)
+    model = _small_model()
+    weights = callbacks.ModelCheckpoint(str(tmp_path / "w.safetensors"), save_weights_only=True)
+    every = callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch}-{loss:.4f}.safetensors"),
+                                      save_freq=3)
+    fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=16,
+           callbacks=[weights, every], verbose=0)
+    state = fn.load(str(tmp_path / "w.safetensors"), weights_only=True)
+    assert sorted(state) == sorted(model.state_dict())
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(state[k]), v)  # the last epoch's weights
+    steps = 2 * math.ceil(len(X) / 16)
+    batch_files = [p for p in tmp_path.iterdir() if p.name.startswith("b-")]
+    assert len(batch_files) == steps // 3  # one per 3rd batch, each with its own loss
+    for bad in (0, -1, 2.5, True, "batch"):
+        with pytest.raises(ValueError, match="save_freq must be 'epoch' or a positive"):
+            callbacks.ModelCheckpoint("x.safetensors", save_freq=bad)
+    with pytest.raises(TypeError, match="save_weights_only"):
+        callbacks.ModelCheckpoint("x.safetensors", save_weights_only="yes")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_number
+from ._validation import check_flag, check_int, check_number
 
 __all__ = [
     "CSVLogger",
@@ -381,6 +381,13 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             Default: ``False`` (save every epoch).
         mode (str): ``"min"``, ``"max"`` or ``"auto"``. Default: ``"auto"``.
         verbose (int): 1 prints a line per save decision. Default: 0.
+        save_weights_only (bool): save ``model.state_dict()`` only (no architecture, no
+            optimizer), as Keras's weights file: reload with
+            ``model.load_state_dict(fn.load(path, weights_only=True))``. Default: ``False``.
+        save_freq (str or int): ``"epoch"``, or a number of batches: then it saves after
+            every ``save_freq``-th batch (counted across epochs), judging
+            ``save_best_only`` on that batch's logs (``"loss"``), as Keras. Default:
+            ``"epoch"``.
         initial_value_threshold (float, optional): a value the first save must beat.
             Default: ``None``.
 
@@ -400,10 +407,20 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         save_best_only: bool = False,
         mode: str = "auto",
         verbose: int = 0,
+        save_weights_only: bool = False,
+        save_freq: str | int = "epoch",
         initial_value_threshold: float | None = None,
     ) -> None:
         super().__init__()
         func = "ModelCheckpoint()"
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or
+                                     not isinstance(save_freq, int) or save_freq < 1):
+            raise ValueError(f"{func}: save_freq must be 'epoch' or a positive number of "
+                             f"batches, got {save_freq!r}")
+        self.save_freq = save_freq
+        self.save_weights_only = check_flag(save_weights_only, func, "save_weights_only")
+        self._batches = 0
+        self._epoch = 0
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(
                 f"{func}: argument 'path' must be a str or os.PathLike, got {type(path).__name__}"
@@ -429,10 +446,23 @@ class ModelCheckpoint(_MonitorMixin, Callback):
                 f"{sorted(logs)}: {err!r}"
             ) from None
 
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
+        self._batches += 1
+        if self._batches % self.save_freq == 0:
+            self._save(self._epoch, logs or {})
+
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch, logs or {})
+
+    def _save(self, epoch: int, logs: dict[str, float]) -> None:
         from .io import save
 
-        logs = logs or {}
         path = self._file_path(epoch, logs)
         if self.save_best_only:
             value = self._get_monitor_value(logs)
@@ -454,7 +484,10 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         directory = os.path.dirname(path)
         if directory:  # as Keras: a checkpoint directory is created when missing
             os.makedirs(directory, exist_ok=True)
-        save(self.model, path, optimizer=self.optimizer, metadata={"epoch": epoch + 1})
+        if self.save_weights_only:
+            save(self.model.state_dict(), path)
+        else:
+            save(self.model, path, optimizer=self.optimizer, metadata={"epoch": epoch + 1})
 
 
 class CSVLogger(Callback):
