@@ -263,6 +263,38 @@ def test_early_stopping_agrees_and_only_rank0_prints_and_writes(mpi_run):
 
 
 @requires_mpi
+@pytest.mark.parametrize("case", ["csv_only", "checkpoint_only"])
+def test_rank0_only_callbacks_alone_keep_the_ranks_in_step(mpi_run, case):
+    """Rank 0's CSVLogger / ModelCheckpoint (batch-frequency saves) without another callback:
+    the other ranks drop them, yet every rank runs the same collectives."""
+    assert mpi_run[0][case] == {"epochs_run": [2, 2], "ranks_same_params": True}
+
+
+@requires_mpi
+@pytest.mark.parametrize("case, epochs", [("stop_epoch_root_only", 2),
+                                          ("stop_batch_root_only", 1)])
+def test_a_stop_on_one_rank_stops_every_rank(mpi_run, case, epochs):
+    assert mpi_run[0][case] == [epochs, epochs]
+
+
+@requires_mpi
+def test_other_sample_counts_per_rank_raise_the_same_error_everywhere(mpi_run):
+    per_rank = mpi_run[0]["sizes"]
+    assert per_rank[0] == per_rank[1]
+    assert per_rank[0]["sizes"] == (
+        "fit(): rank 1 has 50 training and 0 validation samples, rank 0 40 and 0; with "
+        "distributed=True pass the same X (and validation data) on every rank: fit gives "
+        "each rank its shard")
+    assert per_rank[0]["too_few"] == ("fit(): 1 training samples cannot be shared among 2 "
+                                      "ranks (distributed=True needs at least one per rank)")
+
+
+@requires_mpi
+def test_broadcast_parameters_also_broadcasts_buffers(mpi_run):
+    assert mpi_run[0]["buffers"] == [[[1.0, 1.0], [0, 2]], [[1.0, 1.0], [0, 2]]]
+
+
+@requires_mpi
 def test_dropout_masks_differ_per_rank_and_repeat(mpi_run):
     d = mpi_run[0]["dropout"]
     assert d["masks_differ_across_ranks"] and d["repeatable"] and d["seed_matters"]

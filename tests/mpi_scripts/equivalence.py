@@ -344,6 +344,66 @@ for case, other in (("shape", make_model(0, hidden=N_HIDDEN + 1)),
         errors[case] = str(err)
 results["mismatch"] = comm.gather(errors, root=0)
 
+# -- rank 0's file writers alone (no EarlyStopping beside them): the ranks stay in step --------
+for case, callback in (("csv_only", fn.callbacks.CSVLogger(os.path.join(out_dir, "only.csv"))),
+                       ("checkpoint_only", fn.callbacks.ModelCheckpoint(
+                           os.path.join(out_dir, "ck-{epoch}.safetensors"), monitor="loss",
+                           save_freq=3))):
+    model = make_model(0)
+    hist = distributed_fit(model, epochs=2, seed=1, callbacks=[callback])
+    results[case] = {"epochs_run": comm.allgather(len(hist.epoch)),
+                     "ranks_same_params": all(np.array_equal(p, flat_params(model))
+                                              for p in comm.allgather(flat_params(model)))}
+
+
+# -- a callback that stops one rank only: every rank stops there ------------------------------
+class StopOnRoot(fn.callbacks.Callback):
+    def __init__(self, at_batch: int | None) -> None:
+        super().__init__()
+        self.at_batch = at_batch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.at_batch is not None and rank == 0 and batch == self.at_batch:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.at_batch is None and rank == 0 and epoch == 1:
+            self.model.stop_training = True
+
+
+for case, at_batch in (("stop_epoch_root_only", None), ("stop_batch_root_only", 2)):
+    hist = distributed_fit(make_model(0), epochs=5, seed=1, callbacks=[StopOnRoot(at_batch)])
+    results[case] = comm.allgather(len(hist.epoch))
+
+# -- a different X on each rank, or fewer samples than ranks: the same ValueError everywhere ---
+sizes_errors = {}
+Xs, ys = make_data(40 + 10 * rank, 5)
+for case, (X_case, y_case) in (("sizes", (Xs, ys)), ("too_few", (Xs[:1], ys[:1]))):
+    try:
+        fn.fit(make_model(0), X_case, y_case, loss=fn.nn.CrossEntropyLoss(),
+               optimizer="sgd", epochs=1, verbose=0, distributed=True)
+        sizes_errors[case] = None
+    except ValueError as err:
+        sizes_errors[case] = str(err)
+results["sizes"] = comm.allgather(sizes_errors)
+
+
+# -- buffers travel with broadcast_parameters, as PyTorch's DDP broadcasts them ---------------
+class Scaled(fn.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = fn.nn.Linear(3, 2)
+        self.register_buffer("scale", fn.ones(2) * (rank + 1))
+        self.register_buffer("table", np.arange(4, dtype=np.int64)[::2] * (rank + 1))
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+scaled = Scaled()
+distributed.broadcast_parameters(scaled)
+results["buffers"] = comm.allgather([scaled.scale.tolist(), np.asarray(scaled.table).tolist()])
+
 if rank == 0:
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)

@@ -7,7 +7,10 @@
   share ``r::W`` of the validation data;
 * sums and counts of losses and metrics added over ranks, so every rank logs
   the values of the whole data and callbacks decide alike on every rank;
-* rank 0 alone prints and runs callbacks that write files.
+* rank 0 alone prints and runs callbacks that write files;
+* checks that every rank passed the same number of samples, and one logical
+  OR over ranks of ``model.stop_training`` wherever a callback could set it,
+  so that every rank runs the same collectives (none waits forever).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 from .. import _random
 from ..callbacks import Callback, CSVLogger, ModelCheckpoint
 from ..nn import Module
-from ._mpi import allreduce_sum, broadcast_object, init
+from ._mpi import allgather, allreduce_sum, broadcast_object, init
 from ._params import broadcast_parameters
 from ._shard import shard
 
@@ -43,6 +46,25 @@ class FitContext:
         broadcast_parameters(model)
         self.seed: int = broadcast_object(_random.next_seed() if seed is None else seed)
         _random.manual_seed(rank_seed(self.seed, self.rank))
+
+    def check_sizes(self, n_train: int, n_val: int, func: str) -> None:
+        """Raises the same ``ValueError`` on every rank unless all ranks passed the same
+        number of training and validation samples, at least one training sample per rank
+        (``fit`` shards one ``X`` itself: every rank passes all of it)."""
+        sizes = allgather((n_train, n_val))
+        for r, (n, v) in enumerate(sizes):
+            if (n, v) != sizes[0]:
+                raise ValueError(
+                    f"{func}: rank {r} has {n} training and {v} validation samples, rank 0 "
+                    f"{sizes[0][0]} and {sizes[0][1]}; with distributed=True pass the same X "
+                    "(and validation data) on every rank: fit gives each rank its shard")
+        if n_train < self.size:
+            raise ValueError(f"{func}: {n_train} training samples cannot be shared among "
+                             f"{self.size} ranks (distributed=True needs at least one per rank)")
+
+    def any(self, flag: bool) -> bool:
+        """Whether ``flag`` is true on any rank (one small collective)."""
+        return self.sum([float(bool(flag))])[0] > 0
 
     @property
     def is_root(self) -> bool:

@@ -166,6 +166,12 @@ def allreduce_sum(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def allgather(value: Any) -> list[Any]:
+    """Every rank's ``value``, in rank order, on every rank (pickled; for small objects)."""
+    c = comm("allgather()")
+    return [value] if c is None else c.allgather(value)
+
+
 def broadcast_object(value: Any, root: int = 0) -> Any:
     """The root's ``value`` on every rank (pickled; for small objects)."""
     c = comm("broadcast_object()")

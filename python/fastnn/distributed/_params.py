@@ -27,9 +27,10 @@ def _check_model(model: Any, func: str) -> None:
 
 
 def broadcast_parameters(model: Module, root: int = 0) -> None:
-    """Copies the ``root`` rank's parameter values into every rank's ``model``, in place.
+    """Copies the ``root`` rank's parameter and buffer values into every rank's ``model``,
+    in place (buffers as PyTorch's ``DistributedDataParallel`` does by default).
 
-    Every rank first shares its parameter names and shapes; if any rank's model
+    Every rank first shares its parameter and buffer names and shapes; if any rank's model
     differs from the root's, every rank raises the same ``ValueError`` naming
     the first difference (no rank is left waiting in a collective). Parameter
     arrays keep their identity (``p.data`` is written in place), so optimizers
@@ -60,25 +61,51 @@ def broadcast_parameters(model: Module, root: int = 0) -> None:
     if c is None:
         return
     named = list(model.named_parameters())
-    signatures = c.allgather([(name, p.shape) for name, p in named])
+    buffers = [(name, b) for name, b in model.named_buffers()]
+    signatures = c.allgather([("parameter", name, p.shape, "float32") for name, p in named]
+                             + [("buffer", name, *_buffer_signature(b)) for name, b in buffers])
     for r, signature in enumerate(signatures):
         if signature != signatures[root]:
             raise ValueError(f"{func}: {_difference(signatures[root], root, signature, r)}")
     for _, p in named:
         c.Bcast(p._data, root=root)
         p._bump()
+    for _, b in buffers:  # as PyTorch's DDP (broadcast_buffers=True): state that forward reads
+        values = _buffer_array(b)
+        staged = np.ascontiguousarray(values)
+        c.Bcast(staged, root=root)
+        if staged is not values:
+            values[...] = staged
+        if hasattr(b, "_bump"):
+            b._bump()
+
+
+def _buffer_array(buffer: Any) -> np.ndarray:
+    """The ndarray holding a buffer's values (a Tensor's storage, or the ndarray itself)."""
+    return buffer._data if hasattr(buffer, "_data") else np.asarray(buffer)
+
+
+def _buffer_signature(buffer: Any) -> tuple:
+    values = _buffer_array(buffer)
+    return values.shape, str(values.dtype)
 
 
 def _difference(expected: list, root: int, got: list, r: int) -> str:
-    """Names the first parameter where rank ``r``'s model differs from the root's."""
+    """Names the first parameter or buffer where rank ``r``'s model differs from the root's."""
     head = f"rank {r}'s model differs from root rank {root}'s"
-    for (name_a, shape_a), (name_b, shape_b) in zip(expected, got):
-        if name_a != name_b:
-            return f"{head}: parameter {name_b!r} on rank {r} where rank {root} has {name_a!r}"
+    for (kind_a, name_a, shape_a, dtype_a), (kind_b, name_b, shape_b, dtype_b) in zip(expected,
+                                                                                       got):
+        if (kind_a, name_a) != (kind_b, name_b):
+            return (f"{head}: {kind_b} {name_b!r} on rank {r} where rank {root} has "
+                    f"{kind_a} {name_a!r}")
         if shape_a != shape_b:
-            return (f"{head}: parameter {name_a!r} has shape {shape_str(shape_b)} on rank {r} "
+            return (f"{head}: {kind_a} {name_a!r} has shape {shape_str(shape_b)} on rank {r} "
                     f"and {shape_str(shape_a)} on rank {root}")
-    return f"{head}: {len(got)} parameters on rank {r} and {len(expected)} on rank {root}"
+        if dtype_a != dtype_b:
+            return (f"{head}: {kind_a} {name_a!r} has dtype {dtype_b} on rank {r} and "
+                    f"{dtype_a} on rank {root}")
+    return (f"{head}: {len(got)} parameters and buffers on rank {r} and {len(expected)} on "
+            f"rank {root}")
 
 
 def flatten_gradients(model: Module) -> np.ndarray:

@@ -504,9 +504,10 @@ def fit(
                        soft_targets=soft_targets(loss, y))
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
-               max(batch_size, 256), epochs, len(loader), len(X), verbose)
+               max(batch_size, 256), epochs, len(loader), len(X), verbose,
+               batch_hooks=any(_has_batch_hooks(cb) for cb in callbacks))
     if distributed:
-        run.distribute(FitContext(model, seed), batch_size)
+        run.distribute(FitContext(model, seed), batch_size, func)
     history = History()
     history.params = {"epochs": epochs, "steps": run.steps, "verbose": run.verbose}
     for cb in run.callbacks:
@@ -583,9 +584,13 @@ class _Run:
     samples: int  # per epoch, over all ranks
     verbose: int
     dist: FitContext | None = None
+    # Whether callbacks see per-batch logs (distributed: a collective per batch), decided
+    # before the other ranks drop rank 0's file writers, so all run the same collectives.
+    batch_hooks: bool = False
 
-    def distribute(self, dist: FitContext, batch_size: int) -> None:
+    def distribute(self, dist: FitContext, batch_size: int, func: str) -> None:
         """Turns this run into one rank's share of a data-parallel fit."""
+        dist.check_sizes(self.samples, 0 if self.val is None else len(self.val[0]), func)
         self.dist = dist
         self.samples -= self.samples % dist.size
         self.steps = -(-(self.samples // dist.size) // batch_size)
@@ -596,6 +601,12 @@ class _Run:
         if self.dist is None:
             return self.loader._epoch(views=True)  # the step only reads its batch
         return _shard_batches(self.loader, self.dist, epoch, self.shuffle)
+
+
+def _has_batch_hooks(cb: Callback) -> bool:
+    """Whether ``cb`` overrides a per-batch method of :class:`Callback`."""
+    return any(getattr(type(cb), name) is not getattr(Callback, name)
+               for name in ("on_train_batch_begin", "on_train_batch_end"))
 
 
 def _epoch_loop(run: _Run, history: History) -> None:
@@ -619,6 +630,8 @@ def _epoch_loop(run: _Run, history: History) -> None:
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
         history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
+        if run.dist is not None:  # a rank stopping alone would leave the others waiting
+            model.stop_training = run.dist.any(model.stop_training)
         if model.stop_training:
             break
     for cb in callbacks:
@@ -644,12 +657,14 @@ def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
             warnings.warn(f"fit(): the training loss is {value} at epoch {epoch + 1}, "
                           f"batch {index} (add callbacks.TerminateOnNaN() to stop there)",
                           RuntimeWarning, stacklevel=4)
-        if callbacks:
+        if run.batch_hooks:
             if dist is not None:  # the global batch's loss: the same on every rank
                 value = dist.batch_loss(value, averages.sum_reduction)
             batch_logs = {"loss": value}
             for cb in callbacks:
                 cb.on_train_batch_end(index, batch_logs)
+            if dist is not None:  # any rank's callbacks stopping stops every rank
+                run.model.stop_training = dist.any(run.model.stop_training)
         if progress.live:
             progress.update(len(xb) * (1 if dist is None else dist.size), averages.logs())
         if run.model.stop_training:
