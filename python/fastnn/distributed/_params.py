@@ -61,7 +61,7 @@ def broadcast_parameters(model: Module, root: int = 0) -> None:
     if c is None:
         return
     named = list(model.named_parameters())
-    buffers = [(name, b) for name, b in model.named_buffers()]
+    buffers = list(model.named_buffers())
     signatures = c.allgather([("parameter", name, p.shape, "float32") for name, p in named]
                              + [("buffer", name, *_buffer_signature(b)) for name, b in buffers])
     for r, signature in enumerate(signatures):
