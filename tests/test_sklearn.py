@@ -219,6 +219,10 @@ BAD_PARAMS = [
     ("momentum", 1.5), ("validation_fraction", 1.0), ("beta_1", 1.0), ("beta_2", -0.1),
     ("epsilon", 0.0), ("n_iter_no_change", 0), ("max_fun", 0), ("early_stopping", "yes"),
     ("dropout", 1.0), ("dropout", -0.1), ("n_threads", 0), ("n_threads", 1.5),
+    # scikit-learn's intervals exclude inf (epsilon=inf would train nothing, silently;
+    # power_t=inf divided by zero)
+    ("alpha", np.inf), ("learning_rate_init", np.inf), ("power_t", np.inf), ("tol", np.inf),
+    ("epsilon", np.inf), ("verbose", -1), ("random_state", -1), ("random_state", 2**32),
 ]
 
 
@@ -233,6 +237,22 @@ def test_bad_parameter_raises_value_error_naming_it_at_fit(cls_name, param, valu
     if param not in ("dropout", "n_threads"):  # scikit-learn rejects it too
         with pytest.raises(ValueError):
             getattr(sknn, cls_name)(**{param: value}).fit(X, y)
+
+
+def test_a_vanishing_invscaling_rate_trains_like_sklearn():
+    """power_t=20 drives the rate below 1e-40 within a few epochs: the momentum buffers
+    (velocity / rate) once overflowed float32 and the fit failed; scikit-learn's velocity
+    simply decays. The same epochs, loss and weights."""
+    X = np.random.RandomState(0).randn(100, 4)
+    y = (X[:, 0] > 0).astype(int)
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", learning_rate="invscaling",
+                  learning_rate_init=0.5, power_t=20, batch_size=10, max_iter=40,
+                  n_iter_no_change=1000, random_state=0)
+    sk, ours = (_fit(lib.MLPClassifier(**params), X, y) for lib in (sknn, fsk))
+    assert ours.n_iter_ == sk.n_iter_ == 40
+    assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-5)
+    for a, b in _pairs(sk, ours):
+        assert_allclose(b, a, atol=1e-5)
 
 
 def test_bad_regression_loss_raises():
@@ -391,6 +411,44 @@ def test_prediction_with_sklearns_weights_is_sklearns(kind, activation):
         assert_array_equal(ours.predict(X), sk.predict(X))
     else:
         assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("how", ["item", "whole-list", "slice"])
+def test_assigning_coefs_and_intercepts_changes_the_model_as_in_sklearn(how):
+    """scikit-learn's fitted weights are plain lists users assign to (custom starts,
+    pruning); fastnn's write through into model_ (item assignment was once silently lost)."""
+    sk, ours = _fit_both("multiclass", hidden_layer_sizes=(12, 6), max_iter=3, random_state=5)
+    new_coefs = [c * 0.5 + 0.01 for c in sk.coefs_]
+    new_intercepts = [b - 0.2 for b in sk.intercepts_]
+    for est in (sk, ours):
+        if how == "item":
+            for i in range(len(new_coefs)):
+                est.coefs_[i] = new_coefs[i]
+                est.intercepts_[-1 - i] = new_intercepts[-1 - i]
+        elif how == "whole-list":
+            est.coefs_, est.intercepts_ = new_coefs, new_intercepts
+        else:
+            est.coefs_[:] = new_coefs
+            est.intercepts_[1:] = new_intercepts[1:]
+            est.intercepts_[:1] = new_intercepts[:1]
+    X, _ = DATA["multiclass"]
+    assert_allclose(ours.predict_proba(X), sk.predict_proba(X), rtol=1e-5, atol=1e-6)
+    for a, b in _pairs(sk, ours):
+        assert_allclose(b, a, rtol=1e-7)
+        assert b.dtype == np.float32
+
+
+def test_assigning_coefs_of_another_shape_raises_and_changes_nothing():
+    _, ours = _fit_both("multiclass", hidden_layer_sizes=(12,), max_iter=2)
+    before = [w.copy() for w in _weights(ours)]
+    with pytest.raises(ValueError, match=r"coefs_\[0\] must have shape \(8, 12\).*\(8, 6\)"):
+        ours.coefs_[0] = np.zeros((8, 6))
+    with pytest.raises(ValueError, match="intercepts_ must be a list of 2 arrays.*got 1"):
+        ours.intercepts_ = [np.zeros(12)]
+    with pytest.raises(ValueError, match=r"intercepts_\[1\] must have shape \(3,\)"):
+        ours.intercepts_ = [np.ones(12), np.ones(4)]  # the first one is not written either
+    for a, b in zip(before, _weights(ours)):
+        assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
@@ -870,8 +928,26 @@ def test_input_layouts_and_dtypes_fit_identically(layout):
     other = _fit(MLPClassifier(**params), Xl, y)
     assert other.loss_curve_ == base.loss_curve_
     _assert_same_weights(other, base)
-    assert_array_equal(other.predict_proba(Xl), base.predict_proba(X))
+    proba = other.predict_proba(Xl)  # float32 for float32 X, as scikit-learn's
+    assert_array_equal(proba, base.predict_proba(X).astype(proba.dtype))
     assert_array_equal(base.predict_proba(Xl), base.predict_proba(X))
+
+
+@pytest.mark.parametrize("fit_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("predict_dtype", [np.float32, np.float64])
+def test_output_dtypes_are_sklearns(fit_dtype, predict_dtype):
+    """float32 out only for float32 X on a model first fitted on float32 X, as scikit-learn
+    (whose weights take the first fit's dtype)."""
+    outputs = []
+    for lib in (sknn, fsk):
+        clf = _fit(lib.MLPClassifier(hidden_layer_sizes=(4,), max_iter=2),
+                   _X_CLS.astype(fit_dtype), _Y_CLS)
+        reg = _fit(lib.MLPRegressor(hidden_layer_sizes=(4,), max_iter=2),
+                   _X_REG.astype(fit_dtype), _Y_REG)
+        outputs.append([clf.predict_proba(_X_CLS.astype(predict_dtype)).dtype,
+                        clf.predict_log_proba(_X_CLS.astype(predict_dtype)).dtype,
+                        reg.predict(_X_REG.astype(predict_dtype)).dtype])
+    assert outputs[1] == outputs[0]
 
 
 # -- fastnn's own: threads and dropout --------------------------------------------------------

@@ -94,6 +94,40 @@ def as_compute_array(X: Any, est: BaseEstimator) -> Any:
     return Xc
 
 
+class _ParameterList(list):
+    """A list of float32 views of the model's parameters whose item assignment copies the new
+    values into the parameter (checked for shape), so that ``est.coefs_[i] = W`` changes
+    the model as it does scikit-learn's."""
+
+    def __init__(self, name: str, views: list[np.ndarray]) -> None:
+        super().__init__(views)
+        self.name = name
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if isinstance(index, slice):
+            targets = list(range(len(self)))[index]
+            values = list(value)
+            if len(values) != len(targets):
+                raise ValueError(f"{self.name}[{index.start}:{index.stop}:{index.step}] has "
+                                 f"{len(targets)} arrays, got {len(values)}")
+        else:
+            targets, values = [range(len(self))[index]], [value]
+        arrays = [np.asarray(v) for v in values]
+        for i, new in zip(targets, arrays):  # all checked before any is written
+            if new.shape != self[i].shape:
+                raise ValueError(f"{self.name}[{i}] must have shape {self[i].shape} (the "
+                                 f"model's layer sizes), got {new.shape}")
+        for i, new in zip(targets, arrays):
+            self[i][...] = new
+
+    def assign_all(self, values: Any) -> None:
+        values = list(values)
+        if len(values) != len(self):
+            raise ValueError(f"{self.name} must be a list of {len(self)} arrays (one per "
+                             f"layer), got {len(values)}")
+        self[:] = values
+
+
 class BaseMLP(BaseEstimator):
     """Shared fitting and prediction; subclasses define targets, scores and outputs."""
 
@@ -133,6 +167,7 @@ class BaseMLP(BaseEstimator):
         with _own_generator(None):  # Linear's own initial draws, overwritten by build()
             if first_pass:
                 self._initialize(y2, layer_units, rng)
+                self._input_dtype = X.dtype  # scikit-learn's coefs_ dtype, set at the start
             else:
                 self._continue_with(layer_units)
         # Dropout seeds come from random_state after the initial weights (scikit-learn's
@@ -212,27 +247,41 @@ class BaseMLP(BaseEstimator):
 
     # -- prediction ---------------------------------------------------------------------------
     def _forward(self, X: Any, check_input: bool = True) -> np.ndarray:
-        """The output activation's values ``(N, n_outputs)``, float64, for validated ``X``."""
+        """The output activation's values ``(N, n_outputs)`` for ``X``: float32 when ``X``
+        and the fit's first ``X`` are float32, else float64 (scikit-learn's dtypes)."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                               dtype=(np.float64, np.float32))
         with _threads(self.n_threads):
-            return _network.decision(self.model_, as_compute_array(X, self),
-                                     self.out_activation_)
+            out = _network.decision(self.model_, as_compute_array(X, self),
+                                    self.out_activation_)
+        if X.dtype == np.float32 and getattr(self, "_input_dtype", None) == np.float32:
+            return out.astype(np.float32)
+        return out
 
     # -- attributes ---------------------------------------------------------------------------
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """The weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)`` (float32 views of
-        ``model_``'s ``Linear`` weights, transposed)."""
+        """The weight matrices, ``coefs_[i]`` of shape ``(fan_in, fan_out)``: float32 views of
+        ``model_``'s ``Linear`` weights (transposed). Editing one in place, assigning an item
+        (``coefs_[i] = W``) or the whole list changes the model, as in scikit-learn."""
         check_is_fitted(self)
-        return [m.weight._data.T for m in _network.linears(self.model_)]
+        return _ParameterList("coefs_", [m.weight._data.T for m in _network.linears(self.model_)])
+
+    @coefs_.setter
+    def coefs_(self, values: list[np.ndarray]) -> None:
+        _ParameterList("coefs_", self.coefs_).assign_all(values)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """The bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (float32 views)."""
+        """The bias vectors, ``intercepts_[i]`` of shape ``(fan_out,)`` (float32 views of
+        ``model_``'s biases; assignable like ``coefs_``)."""
         check_is_fitted(self)
-        return [m.bias._data for m in _network.linears(self.model_)]
+        return _ParameterList("intercepts_", [m.bias._data for m in _network.linears(self.model_)])
+
+    @intercepts_.setter
+    def intercepts_(self, values: list[np.ndarray]) -> None:
+        _ParameterList("intercepts_", self.intercepts_).assign_all(values)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -49,11 +49,12 @@ class _Checker:
     def real(self, param: str, low: float, high: float = np.inf, *, low_open: bool = False,
              high_open: bool = False) -> None:
         v = getattr(self.est, param)
+        high_open = high_open or high == np.inf  # scikit-learn's intervals exclude inf
         ok = _is_real(v) and (v > low if low_open else v >= low) and \
             (v < high if high_open else v <= high)
         if not ok:
             lo = ("(" if low_open else "[") + f"{low:g}"
-            hi = f"{high:g}" + (")" if high_open or high == np.inf else "]")
+            hi = f"{high:g}" + (")" if high_open else "]")
             self.fail(param, f"a float in {lo}, {hi}")
 
     def integer(self, param: str, low: int, *, allow_inf: bool = False) -> None:
@@ -97,11 +98,13 @@ def check_params(est: Any) -> None:
     c.integer("max_iter", 1)
     c.boolean("shuffle")
     rs = est.random_state
-    if not (rs is None or _is_int(rs) or isinstance(rs, np.random.RandomState)):
-        c.fail("random_state", "None, an int or a numpy.random.RandomState")
+    if not (rs is None or (_is_int(rs) and 0 <= rs < 2**32) or
+            isinstance(rs, np.random.RandomState)):
+        c.fail("random_state", "None, an int in [0, 2**32 - 1] or a numpy.random.RandomState")
     c.real("tol", 0)
-    if not (isinstance(est.verbose, (bool, np.bool_)) or _is_int(est.verbose)):
-        c.fail("verbose", "a bool or an int")
+    if not (isinstance(est.verbose, (bool, np.bool_)) or (_is_int(est.verbose) and
+                                                          est.verbose >= 0)):
+        c.fail("verbose", "a bool or an int >= 0")
     c.boolean("warm_start")
     c.real("momentum", 0, 1)
     c.boolean("nesterovs_momentum")

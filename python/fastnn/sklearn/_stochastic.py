@@ -60,6 +60,12 @@ def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Ste
     return eager
 
 
+# The least "sgd" rate the optimizer runs with. A step ``lr g`` below it is far below
+# float32's resolution of any weight, so the update is the same; the floor keeps the
+# momentum buffers (``v / lr``, see _set_lr) finite when "invscaling" drives lr towards 0.
+_LR_FLOOR = 1e-20
+
+
 def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective, lr: float) -> None:
     """Sets the "sgd" learning rate to scikit-learn's ``lr``.
 
@@ -69,12 +75,13 @@ def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective, lr: float) -> None:
     update, Nesterov's included, across a schedule's changes.
     """
     old, est._learning_rate = est._learning_rate, lr
+    ratio = max(old, _LR_FLOOR) / max(lr, _LR_FLOOR)
     for group in opt.param_groups:
-        group["lr"] = lr / obj.grad_scale
+        group["lr"] = max(lr, _LR_FLOOR) / obj.grad_scale
         for p in group["params"]:
             buffer = opt.state.get(p, {}).get("momentum_buffer")
             if buffer is not None:
-                buffer *= np.float32(old / lr)
+                buffer *= np.float32(ratio)
 
 
 def _set_adam_eps(opt: optim.Optimizer, est: Any, obj: Objective) -> None:
