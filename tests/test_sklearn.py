@@ -933,6 +933,47 @@ def test_input_layouts_and_dtypes_fit_identically(layout):
     assert_array_equal(base.predict_proba(Xl), base.predict_proba(X))
 
 
+SPARSE_PATH_CASES = {
+    "adam-multiclass": ("multiclass", {}),
+    "sgd-dropout-two-layers": ("multiclass", dict(solver="sgd", dropout=0.2,
+                                                  hidden_layer_sizes=(16, 8))),
+    "lbfgs-multilabel": ("multilabel", dict(solver="lbfgs")),
+    "adam-no-hidden-layer-regression": ("multioutput", dict(hidden_layer_sizes=())),
+    "adam-poisson": ("poisson", {}),
+}
+
+
+@pytest.mark.parametrize("case", list(SPARSE_PATH_CASES))
+def test_wide_sparse_input_runs_a_sparse_first_layer_never_densified(case, monkeypatch):
+    """Sparse X too wide to densify a batch of (a HashingVectorizer's 2**20 columns:
+    800 MiB for 200 rows) runs its first layer as scipy's sparse product in fit (every
+    solver) and predict. Forced here with a zero budget: toarray() must never run, and
+    the fit follows the densified one to float32 rounding."""
+    from fastnn.sklearn import _sparse
+
+    kind, params = SPARSE_PATH_CASES[case]
+    X, y = DATA[kind]
+    params = {"hidden_layer_sizes": (12,), "max_iter": 4, "random_state": 0, **params}
+    dense = _fit(_est("fastnn", kind, **params), X, y)
+    expected = dense.predict_proba(X) if kind in CLASSIFICATION else dense.predict(X)
+    monkeypatch.setattr(_sparse, "DENSE_BUDGET", 0)
+
+    def refuse(*_):
+        raise AssertionError("a wide sparse X was densified")
+
+    for fmt in (sp.csr_matrix, sp.csc_matrix):
+        Xs = fmt(X)
+        monkeypatch.setattr(type(Xs), "toarray", refuse)
+        ours = _fit(_est("fastnn", kind, **params), Xs, y)
+        if "loss_curve_" in vars(ours):
+            assert_allclose(ours.loss_curve_, dense.loss_curve_, rtol=1e-5)
+        assert_allclose(ours.loss_, dense.loss_, rtol=1e-4)
+        got = ours.predict_proba(Xs) if kind in CLASSIFICATION else ours.predict(Xs)
+        assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+        for a, b in _pairs(dense, ours):
+            assert_allclose(b, a, atol=1e-5)
+
+
 @pytest.mark.parametrize("fit_dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("predict_dtype", [np.float32, np.float64])
 def test_output_dtypes_are_sklearns(fit_dtype, predict_dtype):

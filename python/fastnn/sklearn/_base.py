@@ -73,7 +73,8 @@ def store_params(est: BaseEstimator, params: dict[str, Any]) -> None:
 
 def as_compute_array(X: Any, est: BaseEstimator) -> Any:
     """Validated ``X`` in fastnn's float32: a C-contiguous array, or a CSR matrix for scipy
-    sparse input (densified a batch at a time, ``_network.dense``).
+    sparse input (densified a block at a time, or run through a sparse first layer when
+    too wide for that: ``_sparse``).
 
     Raises:
         ValueError: a float64 value beyond float32's range (it would become inf).
@@ -176,7 +177,7 @@ class BaseMLP(BaseEstimator):
                 (_own_generator(rng) if self.dropout else contextlib.nullcontext()):
             if self.solver == "lbfgs":
                 obj = _network.objective(self.out_activation_, self.n_outputs_)
-                fit_lbfgs(self, _network.dense(Xc), self._targets(y2), obj)
+                fit_lbfgs(self, Xc, self._targets(y2), obj)
             else:
                 self._fit_stochastic(Xc, y2, rng, incremental)
         if not all(np.isfinite(p._data).all() for p in self.model_.parameters()):

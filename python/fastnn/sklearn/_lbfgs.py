@@ -23,15 +23,19 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ..autograd import from_numpy
-from ._network import Objective, linears, squared_sum, weight_views
+from ._network import Objective, dense, linears, squared_sum, weight_views
+from ._sparse import SparseFirstLayer, fits_dense
 
 
 class _FullBatch:
     """``(x) -> (L, dL/dx)`` for SciPy, ``x`` the weights then the biases, flattened."""
 
-    def __init__(self, est: Any, X: np.ndarray, Y: np.ndarray, obj: Objective) -> None:
+    def __init__(self, est: Any, X: Any, Y: np.ndarray, obj: Objective) -> None:
         self.model, self.obj, self.alpha = est.model_, obj, float(est.alpha)
-        self.X, self.Y = from_numpy(X), from_numpy(Y)
+        # a CSR X too large to densify runs through a sparse first layer (_sparse)
+        self.sparse = None if fits_dense(X, X.shape[0]) else SparseFirstLayer(self.model)
+        self.X = X if self.sparse else from_numpy(dense(X))
+        self.Y = from_numpy(Y)
         self.Y_np, self.n = Y, X.shape[0]
         layers = linears(self.model)
         self.weights = [m.weight for m in layers]
@@ -49,8 +53,14 @@ class _FullBatch:
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         self.unpack(x)
         self.model.zero_grad()
-        loss = self.obj.loss_fn(self.model(self.X), self.Y)
-        loss.backward()
+        if self.sparse:
+            h, out = self.sparse.forward(self.X)
+            loss = self.obj.loss_fn(out, self.Y)
+            loss.backward()
+            self.sparse.backward_first(self.X, h)
+        else:
+            loss = self.obj.loss_fn(self.model(self.X), self.Y)
+            loss.backward()
         squares = squared_sum(self.flat_weights)
         value = self.obj.report(float(loss.item()), self.Y_np) + \
             0.5 * self.alpha * squares / self.n
@@ -63,8 +73,9 @@ class _FullBatch:
         return value, grad
 
 
-def fit_lbfgs(est: Any, X: np.ndarray, Y: np.ndarray, obj: Objective) -> None:
-    """Fits ``est.model_`` on float32 ``X`` and targets ``Y``; sets ``n_iter_`` and ``loss_``."""
+def fit_lbfgs(est: Any, X: Any, Y: np.ndarray, obj: Objective) -> None:
+    """Fits ``est.model_`` on float32 ``X`` (an array or a CSR matrix) and targets ``Y``; sets
+    ``n_iter_`` and ``loss_``."""
     f = _FullBatch(est, X, Y, obj)
     est.model_.train()
     result = scipy.optimize.minimize(

@@ -29,6 +29,7 @@ from scipy.special import expit
 
 from .. import nn
 from ..autograd import Tensor
+from ._sparse import SparseFirstLayer, fits_dense
 
 _HIDDEN = {"identity": None, "logistic": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
@@ -90,10 +91,13 @@ def dense(X: Any) -> np.ndarray:
 
 def decision(model: nn.Sequential, X: Any, out_activation: str) -> np.ndarray:
     """The network's output ``(N, n_outputs)`` in float64 for float32 ``X`` (an array, or a
-    CSR matrix densified a chunk of rows at a time), in eval mode. A row's output does not
-    depend on the rows computed with it (the GEMM's rows are batch-invariant)."""
+    CSR matrix: densified a chunk of rows at a time, or for wide data run through a sparse
+    first layer, ``_sparse``), in eval mode. A row's output does not depend on the rows
+    computed with it (the GEMM's rows are batch-invariant)."""
     model.eval()
-    if sp.issparse(X):
+    if not fits_dense(X, min(X.shape[0], _SPARSE_CHUNK)):
+        z = SparseFirstLayer(model).predict(X)
+    elif sp.issparse(X):
         z = np.concatenate([np.asarray(model(dense(X[i:i + _SPARSE_CHUNK])))
                             for i in range(0, X.shape[0], _SPARSE_CHUNK)])
     else:

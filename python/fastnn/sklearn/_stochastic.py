@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .. import nn, optim
 from ..autograd import from_numpy
 from ._network import Objective, dense, linears, squared_sum, weight_views
+from ._sparse import SparseFirstLayer, fits_dense
 
 Step = Callable[[np.ndarray, np.ndarray], float]
 
@@ -84,6 +85,23 @@ def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective, lr: float) -> None:
                 buffer *= np.float32(ratio)
 
 
+def make_sparse_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Step:
+    """``step(x, y) -> loss`` for a CSR batch ``x`` too wide to densify: the first layer as a
+    sparse product (``_sparse``), the rest on the eager autograd loop."""
+    net = SparseFirstLayer(model)
+
+    def step(x: Any, y: np.ndarray) -> float:
+        opt.zero_grad()
+        h, out = net.forward(x)
+        loss = obj.loss_fn(out, from_numpy(y))
+        loss.backward()
+        net.backward_first(x, h)
+        opt.step()
+        return float(loss.item())
+
+    return step
+
+
 def _set_adam_eps(opt: optim.Optimizer, est: Any, obj: Objective) -> None:
     """Sets Adam's epsilon for its next step so that PyTorch's update, whose epsilon is
     added to ``sqrt(v_hat) = sqrt(v / (1 - beta_2^t))``, equals scikit-learn's, whose
@@ -138,8 +156,9 @@ def _keep_going(est: Any, early_stopping: bool) -> bool:
 def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                opt: optim.Optimizer, obj: Objective, rng: np.random.RandomState,
                incremental: bool) -> None:
-    """Trains ``est.model_`` on float32 ``X`` (an array, or a CSR matrix densified a batch at
-    a time) and targets ``Y`` (class indices or floats).
+    """Trains ``est.model_`` on float32 ``X`` (an array, or a CSR matrix: densified a batch
+    at a time, or for batches too wide for that run through a sparse first layer) and
+    targets ``Y`` (class indices or floats).
 
     ``val`` is ``(X_val, y_val)`` with early stopping, else ``None``. One epoch only
     when ``incremental`` (``partial_fit``).
@@ -150,6 +169,9 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
         warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
                       "It is going to be clipped", stacklevel=4)
     batch_size = int(np.clip(batch_size, 1, n))
+    wide = not fits_dense(X, batch_size)
+    if wide:
+        step = make_sparse_step(est.model_, obj, opt)
     weights = opt.param_groups[0]
     alpha, k = float(est.alpha), obj.grad_scale
     adam = est.solver == "adam"
@@ -166,7 +188,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
             for start in range(0, n, batch_size):
                 batch = slice(start, min(start + batch_size, n))
                 idx = sample_idx[batch] if est.shuffle else batch
-                xb, yb = dense(X[idx]), Y[idx]
+                xb, yb = (X[idx] if wide else dense(X[idx])), Y[idx]
                 nb = batch.stop - start
                 penalty = 0.5 * alpha * squared_sum(flat_weights) / nb if alpha else 0.0
                 weights["weight_decay"] = k * alpha / nb
