@@ -269,6 +269,7 @@ def test_lbfgs_matches_sklearn(kind):
     assert not hasattr(ours, "loss_curve_") and not hasattr(sk, "loss_curve_")
     assert 1 <= ours.n_iter_ <= 30
     assert_allclose(ours.loss_, sk.loss_, rtol=0.05)
+    assert type(ours.loss_) is type(sk.loss_) is np.float64
     X, _ = DATA[kind]
     if kind == "regression":
         assert_allclose(ours.predict(X), sk.predict(X), rtol=0.05, atol=0.05)
@@ -478,6 +479,9 @@ def test_fitted_attributes_are_sklearns(kind):
                  "t_"):
         assert getattr(ours, attr) == getattr(sk, attr), attr
     assert ours.t_ == 2 * len(X)
+    for attr in ("loss_", "best_loss_"):
+        assert type(getattr(ours, attr)) is type(getattr(sk, attr)) is np.float64, attr
+    assert type(ours.loss_curve_[0]) is type(sk.loss_curve_[0])
     assert [c.shape for c in ours.coefs_] == [c.shape for c in sk.coefs_]
     assert [i.shape for i in ours.intercepts_] == [i.shape for i in sk.intercepts_]
     assert isinstance(ours.model_, nn.Sequential)
@@ -1221,3 +1225,23 @@ def test_values_beyond_float32_range_raise_a_clear_error(sparse):
     est = _fit(MLPClassifier(max_iter=2, random_state=0), np.clip(X, -10, 10), y)
     with pytest.raises(ValueError, match="beyond float32's range"):
         est.predict(sp.csr_matrix(X) if sparse else X)
+
+
+def test_regression_targets_beyond_float32_range_raise_a_clear_error():
+    X, y = DATA["regression"]
+    with pytest.raises(ValueError, match="y has values beyond float32.s range.*e\\+40"):
+        MLPRegressor(max_iter=2).fit(X, y * 1e40)
+
+
+@pytest.mark.parametrize("scale", [1e15, 1e18])
+def test_adam_overflow_raises_instead_of_silently_not_learning(scale):
+    """Features of 1e15 give squared gradients beyond float32: Adam's second moment becomes
+    inf and its updates 0, so the loss curve went flat with no word (scikit-learn, in
+    float64, trains on). The fit now says why and what to do; 1e10 still trains."""
+    X = np.random.RandomState(0).randn(60, 4)
+    with pytest.raises(ValueError, match="Adam's squared gradient overflowed.*scale X and y"):
+        _fit(MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0),
+             X * scale, X[:, 0])
+    curve = _fit(MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0),
+                 X * 1e10, X[:, 0]).loss_curve_
+    assert curve[-1] < 0.99 * curve[0]

@@ -82,17 +82,22 @@ def as_compute_array(X: Any, est: BaseEstimator) -> Any:
     with np.errstate(over="ignore"):  # overflow is reported below, once
         Xc = sp.csr_matrix(X, dtype=np.float32) if sp.issparse(X) \
             else np.ascontiguousarray(X, dtype=np.float32)
-    values = Xc.data if sp.issparse(Xc) else Xc
-    # X is finite (validate_data), so an inf here is a float64 value that overflowed; max
-    # and min need no copy
-    if X.dtype == np.float64 and values.size and \
-            (np.isinf(values.max()) or np.isinf(values.min())):
-        largest = float(np.max(np.abs(X.data if sp.issparse(X) else X)))
-        raise ValueError(
-            f"{type(est).__name__}: X has values beyond float32's range (largest "
-            f"magnitude {largest:.3g}); fastnn computes in float32: scale the features "
-            "first (for example with sklearn.preprocessing.StandardScaler)")
+    check_float32_range(X.data if sp.issparse(X) else X, Xc.data if sp.issparse(Xc) else Xc,
+                        "X has", "scale the features first (for example with "
+                        "sklearn.preprocessing.StandardScaler)", est)
     return Xc
+
+
+def check_float32_range(values: np.ndarray, converted: np.ndarray, what: str, advice: str,
+                        est: BaseEstimator) -> None:
+    """Raises a ValueError if finite ``values`` became inf in their float32 ``converted``."""
+    # the values are finite (validate_data), so an inf is a float64 value that overflowed;
+    # max and min need no copy
+    if values.dtype == np.float64 and converted.size and \
+            (np.isinf(converted.max()) or np.isinf(converted.min())):
+        raise ValueError(
+            f"{type(est).__name__}: {what} values beyond float32's range (largest magnitude "
+            f"{float(np.max(np.abs(values))):.3g}); fastnn computes in float32: {advice}")
 
 
 class _ParameterList(list):
@@ -183,7 +188,20 @@ class BaseMLP(BaseEstimator):
         if not all(np.isfinite(p._data).all() for p in self.model_.parameters()):
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed.")
+        self._check_adam_state()
         return self
+
+    def _check_adam_state(self) -> None:
+        """Raises where Adam's second moment overflowed float32 (squared gradients beyond
+        3.4e38): the weights it touches stop moving (their update is ``m / inf``), so the
+        fit would silently not learn."""
+        state = getattr(self._optimizer, "state", {}) if self.solver == "adam" else {}
+        if not all(np.isfinite(s["exp_avg_sq"]).all() for s in state.values()
+                   if "exp_avg_sq" in s):
+            raise ValueError(
+                f"{type(self).__name__}: gradients beyond float32's range (Adam's squared "
+                "gradient overflowed) stalled training; fastnn computes in float32: scale X "
+                "and y first (for example with sklearn.preprocessing.StandardScaler)")
 
     def _initialize(self, y: np.ndarray, layer_units: list[int],
                     rng: np.random.RandomState) -> None:

@@ -88,7 +88,7 @@ def fit_lbfgs(est: Any, X: Any, Y: np.ndarray, obj: Objective) -> None:
                       f"{est.max_iter}).", ConvergenceWarning, stacklevel=4)
     f.unpack(result.x)
     est.n_iter_ = min(int(result.nit), est.max_iter)
-    est.loss_ = float(result.fun)
+    est.loss_ = np.float64(result.fun)
     if est.verbose:
         print(f"L-BFGS-B: {est.n_iter_} iterations, loss = {est.loss_:.8f} "
               f"({_message(result)})")

@@ -12,7 +12,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseMLP, store_params
+from ._base import BaseMLP, check_float32_range, store_params
 from ._classifier import _DOC_DIFFERENCES, _DOC_PARAMS, _check_solver
 
 
@@ -89,7 +89,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return "exp" if self.loss == "poisson" else "identity"
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(y, dtype=np.float32)
+        with np.errstate(over="ignore"):  # reported by the check, once
+            targets = np.ascontiguousarray(y, dtype=np.float32)
+        check_float32_range(np.asarray(y), targets, "y has",
+                            "scale the targets first (for example with "
+                            "sklearn.compose.TransformedTargetRegressor)", self)
+        return targets
 
     def _validation_split(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState):
         return train_test_split(X, y, random_state=rng, test_size=self.validation_fraction)

@@ -196,7 +196,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                     _set_adam_eps(opt, est, obj)
                 accumulated += (obj.report(step(xb, yb), yb) + penalty) * nb
             est.n_iter_ += 1
-            est.loss_ = accumulated / n
+            est.loss_ = np.float64(accumulated / n)  # scikit-learn's type
             est.t_ += n
             est.loss_curve_.append(est.loss_)
             if est.verbose:
