@@ -71,6 +71,8 @@ def test_info(capsys):
         (["train", "--dropout", "1.5"], "--dropout"),
         (["train", "--patience", "-1"], "--patience"),
         (["train", "--hidden", "12,x"], "--hidden"),
+        (["train", "--hidden", "4,,4"], "--hidden"),  # was read as 4,4
+        (["train", "--epochs", "2.5"], "--epochs: expected an integer"),
         (["train", "--lr", "-1"], "--lr"),
         (["train", "--lr", "inf"], "--lr"),  # trained to a NaN test loss
         (["train", "--lr", "nan"], "--lr"),
@@ -137,15 +139,23 @@ def test_resume_with_lr_overrides_the_saved_rate(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, match",
     [
-        (["train", "--dataset", "mnist", "--data-dir", "/nonexistent-dir"], "not found"),
+        # the command line's fix, not the Python API's (download=True, mirror=)
+        (["train", "--dataset", "mnist", "--data-dir", "/nonexistent-dir"],
+         "not found there): add --download"),
+        # the option the user gave, not train_test_split's test_size
+        (["train", "--dataset", "xor", "--val-split", "0.999"],
+         "--val-split=0.999 leaves no training sample out of 800"),
+        (["train", "--dataset", "xor", "--test-size", "0.001"],
+         "--test-size: cannot stratify 2 classes"),
         (["evaluate", "--model", "/nonexistent-dir/m.safetensors"], "no such file"),
     ],
 )
-def test_missing_files_give_one_line_and_exit_1(args, match):
+def test_missing_files_and_unsplittable_data_give_one_line_and_exit_1(args, match):
     proc = run_cli(*args)
     assert proc.returncode == 1
     assert match in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+    assert "download=True" not in proc.stderr and "test_size" not in proc.stderr
 
 
 def test_bench_quick_prints_a_table(capsys):

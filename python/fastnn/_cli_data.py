@@ -8,7 +8,9 @@ it is saved with a model so ``fastnn evaluate`` preprocesses the same way.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,16 +38,46 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+@contextlib.contextmanager
+def split_errors_name(flag: str) -> Iterator[None]:
+    """Reports a ``train_test_split`` refusal in the command line's terms: the option
+    ``flag`` (``--val-split``) in place of the function and its ``test_size``."""
+    try:
+        yield
+    except ValueError as err:
+        reason = str(err).removeprefix("train_test_split(): ").replace("n_test = ", "held out: ")
+        reason = reason.replace("a float 'test_size'", flag).replace("test_size", flag)
+        raise ValueError(reason if flag in reason else f"{flag}: {reason}") from None
+
+
+def _mnist_env(dataset: str) -> str:
+    return "FASTNN_MNIST_MIRROR" if dataset == "mnist" else "FASTNN_FASHION_MNIST_MIRROR"
+
+
 def load_split(dataset: str, data_dir: str, download: bool, test_size: float,
                seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(X_train, X_test, y_train, y_test)`` for ``dataset``."""
+    """``(X_train, X_test, y_train, y_test)`` for ``dataset``.
+
+    Raises:
+        FileNotFoundError: MNIST or Fashion-MNIST is not under ``data_dir`` and
+            ``download`` is off (the message names ``--download`` and ``--data-dir``).
+    """
     from . import data, datasets
 
     if dataset in ("mnist", "fashion-mnist"):
         load = datasets.load_mnist if dataset == "mnist" else datasets.load_fashion_mnist
         root = os.path.join(data_dir, dataset)
-        X_train, y_train = load(root, train=True, download=download)
-        X_test, y_test = load(root, train=False, download=download)
+        try:
+            X_train, y_train = load(root, train=True, download=download)
+            X_test, y_test = load(root, train=False, download=download)
+        except FileNotFoundError:
+            if download:
+                raise
+            raise FileNotFoundError(
+                f"{dataset} is not in '{root}' (its IDX files, optionally .gz, were not found "
+                f"there): add --download to fetch it (from the mirror in "
+                f"${_mnist_env(dataset)}, if set), put the standard IDX files there, or point "
+                f"--data-dir at the folder that holds '{dataset}/'") from None
         return X_train, X_test, y_train, y_test
     if dataset == "mnist1d":
         return datasets.load_mnist1d()
@@ -55,7 +87,8 @@ def load_split(dataset: str, data_dir: str, download: bool, test_size: float,
         make = {"spirals": datasets.make_spirals, "moons": datasets.make_moons,
                 "xor": datasets.make_xor}[dataset]
         X, y = make(n_samples=1000, seed=seed)
-    return data.train_test_split(X, y, test_size=test_size, seed=seed, stratify=True)
+    with split_errors_name("--test-size"):
+        return data.train_test_split(X, y, test_size=test_size, seed=seed, stratify=True)
 
 
 @dataclass

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ._cli_data import DATASETS, PRESETS, load_split, make_normalizer
+from ._cli_data import DATASETS, PRESETS, load_split, make_normalizer, split_errors_name
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gelu")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
@@ -33,7 +33,7 @@ class CLIError(Exception):
 
 def _hidden_sizes(text: str) -> list[int]:
     try:
-        sizes = [int(s) for s in text.replace(" ", "").split(",") if s]
+        sizes = [int(s) for s in text.replace(" ", "").split(",")]  # "4,,4": an error too
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers, got {text!r}"
@@ -48,7 +48,8 @@ def _positive(kind: type):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
+            expected = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if not 0 < value < math.inf:  # NaN and inf too (--lr inf trained to a NaN loss)
             raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
         return value
@@ -281,9 +282,10 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
                                                   args.test_size, args.seed)
     normalizer = make_normalizer(args.dataset, X_train)
     X_train, X_test = normalizer.apply(X_train), normalizer.apply(X_test)
-    X_fit, X_val, y_fit, y_val = fn.data.train_test_split(
-        X_train, y_train, test_size=args.val_split, seed=args.seed + 1, stratify=True
-    )
+    with split_errors_name("--val-split"):
+        X_fit, X_val, y_fit, y_val = fn.data.train_test_split(
+            X_train, y_train, test_size=args.val_split, seed=args.seed + 1, stratify=True
+        )
 
     n_classes = int(max(y_train.max(), y_test.max())) + 1
     initial_epoch, resume_meta = 0, None
