@@ -478,6 +478,38 @@ def test_missing_file_and_directory(tmp_path):
         fn.io.save(Linear(2, 2), tmp_path / "no_dir" / "m.safetensors")
 
 
+def test_overwriting_keeps_the_files_permissions(tmp_path):
+    path = tmp_path / "private.safetensors"
+    fn.io.save(Linear(2, 2), path)
+    os.chmod(path, 0o600)
+    fn.io.save(Linear(2, 3), path)
+    assert (os.stat(path).st_mode & 0o777) == 0o600
+    assert fn.io.load(path).out_features == 3
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_saving_to_a_symlink_writes_through_to_its_target(tmp_path, relative):
+    """As torch.save and open(path, "wb"): the link stays, its target gets the new model."""
+    (tmp_path / "runs").mkdir()
+    target = tmp_path / "runs" / "best.safetensors"
+    fn.io.save(Linear(2, 2), target)
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(Path("runs") / "best.safetensors" if relative else target)
+    fn.io.save(Linear(2, 5), link)
+    assert link.is_symlink()
+    assert fn.io.load(target).out_features == 5
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["best.safetensors"]
+
+
+def test_a_directory_path_is_refused_naming_it(tmp_path):
+    """A trailing separator once gave 'Not a directory' for an existing directory."""
+    (tmp_path / "adir").mkdir()
+    for path in (tmp_path / "adir", f"{tmp_path / 'adir'}/", f"{tmp_path / 'new'}/"):
+        with pytest.raises(IsADirectoryError, match="names a directory, not a file"):
+            fn.io.save(Linear(2, 2), path)
+    assert list((tmp_path / "adir").iterdir()) == []
+
+
 def foreign_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     good = tmp_path / "good.safetensors"
     fn.io.save(Sequential(Linear(2, 3)), good)
@@ -494,6 +526,9 @@ def foreign_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
                                "header of 9223372036854775808 bytes"),
         "header_not_json": (len(b"{nope").to_bytes(8, "little") + b"{nope",
                             "not a valid safetensors file"),
+        # a plausible length over a garbled header: once blamed on the size
+        "header_overwritten": (data[:8] + b"x" * header_len + data[8 + header_len:],
+                               "header starts with b'x', not the '{' of a JSON object"),
         "bad_offsets": (_raw_st({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 64]}},
                                 16), "not a valid safetensors file"),
         "unknown_dtype": (_raw_st({"w": {"dtype": "Q7", "shape": [1], "data_offsets": [0, 4]}},

@@ -6,6 +6,10 @@ system, so the final rename is atomic), which is flushed and ``fsync``-ed, then
 rename itself survives a power loss. A failure at any point removes the
 temporary file and leaves the old file untouched; a process killed mid-write
 leaves the old file and, at worst, a stray ``.<name>.<random>.tmp`` file.
+
+Overwriting keeps what the old file's owner chose: its permission bits carry over
+(a ``0o600`` checkpoint stays private), and a symbolic link is written through
+(its target is replaced, the link stays), as ``torch.save`` and ``open(path, "wb")`` do.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 from typing import Union
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -32,24 +37,32 @@ def check_path(path: object, func: str) -> str:
 def atomic_write(path: str, data: bytes, func: str) -> None:
     """Writes ``data`` to ``path`` atomically (see the module docstring).
 
-    The new file gets the usual permissions (``0o666`` less the umask).
+    A new file gets the usual permissions (``0o666`` less the umask); an existing one
+    keeps its own, and a symbolic link is written through to its target.
 
     Raises:
         OSError: the directory is missing or not writable, the disk is full, ...;
             the message names ``func`` and ``path``, and the subclass is kept
-            (e.g. ``PermissionError``, ``FileNotFoundError``).
+            (e.g. ``PermissionError``, ``FileNotFoundError``). ``IsADirectoryError``
+            for a directory, or a path ending in a separator.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, f"{func}: cannot write '{path}': it names a "
+                                "directory, not a file")
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    directory = os.path.dirname(target)
+    tmp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o666)
         try:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            os.replace(tmp, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -450,10 +450,14 @@ def _check_header(path: str, func: str) -> None:
         raise FileFormatError(func, path, f"is too short to be a safetensors file ({size} "
                               "bytes): empty or truncated")
     length = int.from_bytes(head[:8], "little")
-    if length > _HEADER_LIMIT or 8 + length > size or head[8:9] != b"{":
+    if length > _HEADER_LIMIT or 8 + length > size:
         raise FileFormatError(func, path, f"is not a safetensors file (its first 8 bytes give "
                               f"a header of {length} bytes in a file of {size} bytes): "
                               "truncated, corrupt or another format")
+    if head[8:9] != b"{":
+        raise FileFormatError(func, path, f"is not a safetensors file (its {length}-byte "
+                              f"header starts with {head[8:9]!r}, not the '{{' of a JSON "
+                              "object): corrupt or another format")
 
 
 def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | None:
