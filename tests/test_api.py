@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -97,6 +99,9 @@ def test_info_fields():
     assert info["simd"] in ("avx512", "avx2", "scalar", "avx512emu")
     assert isinstance(info["threads"], int) and info["threads"] >= 1
     assert info["openmp"] and info["compiler"]
+    # the runtime library by name (libgomp, libomp, libiomp5, vcomp), then the version
+    assert re.fullmatch(r"none \(serial build\)|.*(gomp|omp|vcomp).* \(OpenMP .*\d{6}\)",
+                        info["openmp"]), info["openmp"]
 
 
 def test_manual_seed_rejects_bad_seeds():

@@ -166,12 +166,13 @@ def info() -> dict[str, Any]:
         ``threads`` (``get_num_threads()``), ``cpus`` (the CPUs this process may
         use, affinity mask and cgroup quota: no kernel runs more threads than
         that; ``None`` when uncapped),
-        ``openmp`` (runtime), ``omp_wait`` (how idle OpenMP threads wait, as
-        libgomp was loaded: ``policy`` and ``spin_count``, the values of
-        ``OMP_WAIT_POLICY`` and ``GOMP_SPINCOUNT`` or ``None`` where unset, and
-        ``source``, ``"fastnn"`` for fastnn's default, passive after a spin of 2000,
-        or ``"env"`` for the user's ``OMP_WAIT_POLICY``), ``compiler``, and
-        ``omp_num_threads`` (the environment variable, or ``None``).
+        ``openmp`` (the runtime library and OpenMP version, e.g. ``"libgomp.so.1 (OpenMP
+        4.5, 201511)"``, or ``"none (serial build)"``), ``omp_wait`` (how idle OpenMP
+        threads wait, as libgomp was loaded: ``policy`` and ``spin_count``, the values of
+        ``OMP_WAIT_POLICY`` and ``GOMP_SPINCOUNT`` or ``None`` where unset, and ``source``,
+        ``"fastnn"`` for fastnn's default, passive after a spin of 2000, or ``"env"`` for
+        the user's ``OMP_WAIT_POLICY``), ``compiler``, and ``omp_num_threads`` (the
+        environment variable, or ``None``).
     """
     from . import __version__
 

@@ -23,9 +23,10 @@ Flatten(start_dim, end_dim)    Identity: the input is (batch, features), which
 A ``Module`` subclass written with autograd (``forward`` only) has no spec: its
 forward is run once in eval mode and the graph autograd records is translated
 (``fastnn._onnx_trace``: Linear, matmul, the activations, softmax, arithmetic,
-reshapes, cat). A forward whose graph cannot show what it computes (control flow
-on values, a constant added, an op outside that table) raises ``TypeError`` saying
-why; load the weights into the same model in PyTorch (the ``state_dict`` keys
+reshapes, cat; a scalar constant such as ``x * 2.0 + 1.0`` becomes an initializer). A
+forward whose graph cannot show what it computes (control flow on values, a constant
+concatenated or an array constant of more than one dimension, an op outside that table)
+raises ``TypeError`` saying why; load the weights into the same model in PyTorch (the ``state_dict`` keys
 match) and use ``torch.onnx.export`` for those.
 """
 

@@ -27,10 +27,12 @@ int cpu_limit();
 // runs fewer threads than requested when there are fewer cores.
 int team_threads();
 bool openmp_enabled();
+// The OpenMP runtime library and version, e.g. "libgomp.so.1 (OpenMP 4.5, 201511)", or
+// "none (serial build)".
 const char* openmp_runtime();
 
 // Registers a pthread_atfork handler (once, at import) so that a process forked
 // after fastnn used its threads runs kernels single-threaded instead of hanging.
-void install_fork_guard();  // e.g. "OpenMP 4.5 (201511)" or "none (serial build)"
+void install_fork_guard();
 
 }  // namespace fastnn

@@ -8,8 +8,10 @@
 #include <omp.h>
 #endif
 #if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
 #include <pthread.h>
 #define FASTNN_HAVE_ATFORK 1
+#define FASTNN_HAVE_DLADDR 1
 #endif
 
 namespace fastnn {
@@ -87,9 +89,52 @@ bool openmp_enabled() {
 #endif
 }
 
+namespace {
+
+#ifdef _OPENMP
+// The OpenMP version a _OPENMP date stands for (the spec's table), "" if unknown.
+std::string spec_version(long date) {
+  switch (date) {
+    case 200505: return "2.5";
+    case 200805: return "3.0";
+    case 201107: return "3.1";
+    case 201307: return "4.0";
+    case 201511: return "4.5";
+    case 201811: return "5.0";
+    case 202011: return "5.1";
+    case 202111: return "5.2";
+    default: return "";
+  }
+}
+
+// The file name of the library that holds the OpenMP runtime this module calls
+// (libgomp, libomp, libiomp5, vcomp; a wheel's bundled copy has a hash in its name).
+std::string runtime_library() {
+#if defined(FASTNN_HAVE_DLADDR)
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&omp_get_max_threads), &info) != 0 &&
+      info.dli_fname != nullptr) {
+    std::string path = info.dli_fname;
+    return path.substr(path.find_last_of('/') + 1);
+  }
+  return "unknown runtime";
+#elif defined(_MSC_VER)
+  return "vcomp";
+#else
+  return "unknown runtime";
+#endif
+}
+#endif
+
+}  // namespace
+
 const char* openmp_runtime() {
 #ifdef _OPENMP
-  static const std::string name = "OpenMP " + std::to_string(_OPENMP);
+  static const std::string name = [] {
+    const std::string version = spec_version(_OPENMP);
+    return runtime_library() + " (OpenMP " + (version.empty() ? "" : version + ", ") +
+           std::to_string(_OPENMP) + ")";
+  }();
   return name.c_str();
 #else
   return "none (serial build)";
