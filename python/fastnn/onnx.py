@@ -26,8 +26,8 @@ forward is run once in eval mode and the graph autograd records is translated
 reshapes, cat; a scalar constant such as ``x * 2.0 + 1.0`` becomes an initializer). A
 forward whose graph cannot show what it computes (control flow on values, a constant
 concatenated or an array constant of more than one dimension, an op outside that table)
-raises ``TypeError`` saying why; load the weights into the same model in PyTorch (the ``state_dict`` keys
-match) and use ``torch.onnx.export`` for those.
+raises ``TypeError`` saying why; load the weights into the same model in PyTorch (the
+``state_dict`` keys match) and use ``torch.onnx.export`` for those.
 """
 
 from __future__ import annotations
