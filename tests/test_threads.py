@@ -320,3 +320,31 @@ def test_wait_policy_is_chosen_at_load_and_left_out_of_the_environment(env, expe
     info_line, env_line = r.stdout.strip().splitlines()
     assert info_line == str(sorted(expected.items()))
     assert env_line == f"{env.get('OMP_WAIT_POLICY')} {env.get('GOMP_SPINCOUNT')}"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+def test_set_num_threads_in_a_forked_child_warns_instead_of_being_ignored():
+    """A forked child runs single-threaded (GNU libgomp's pool does not survive fork); a
+    request for more threads there once did nothing, silently. The parent is unaffected."""
+    code = """
+    import os, warnings, fastnn as fn
+    pid = os.fork()
+    if pid == 0:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fn.set_num_threads(1)  # what the child runs anyway: no warning
+            fn.set_num_threads(2)
+        ok = (fn.get_num_threads() == 1 and len(caught) == 1 and
+              caught[0].category is RuntimeWarning and "forked" in str(caught[0].message) and
+              "'spawn'" in str(caught[0].message))
+        os._exit(0 if ok else 3)
+    _, status = os.waitpid(pid, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fn.set_num_threads(2)
+    print("OK", os.waitstatus_to_exitcode(status), fn.get_num_threads())
+    """
+    here = str(Path(fn.__file__).resolve().parents[1])
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                       text=True, timeout=120, env={**os.environ, "PYTHONPATH": here})
+    assert r.stdout.split() == ["OK", "0", "2"], (r.stdout, r.stderr[-2000:])

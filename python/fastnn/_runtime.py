@@ -122,9 +122,29 @@ def set_num_threads(n: int) -> None:
     n = check_int(n, "set_num_threads()", "n", low=1)
     if n > _MAX_THREADS:  # the C++ side holds an int
         raise ValueError(f"set_num_threads(): argument 'n' must be <= {_MAX_THREADS}, got {n}")
+    if n > 1 and _forked_child:
+        warnings.warn(
+            f"set_num_threads({n}) has no effect in this process: it was forked from one that "
+            "had imported fastnn, and runs fastnn's kernels on one thread (GNU libgomp's "
+            "thread pool does not survive fork); start workers with multiprocessing's "
+            "'spawn' or 'forkserver' method for threaded kernels", RuntimeWarning, stacklevel=2)
     _core.set_num_threads(n)
     update_cpu_limit()  # the affinity mask may have changed since import
     _chosen_by_user = True
+
+
+# Set in a child forked after import: the C++ fork guard (threads.cpp) has made it
+# single-threaded, and set_num_threads says so instead of being silently ignored.
+_forked_child = False
+
+
+def _note_fork() -> None:
+    global _forked_child
+    _forked_child = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_note_fork)
 
 
 def threads_chosen_by_user() -> bool:
