@@ -1,8 +1,8 @@
 """Constructor-parameter checks for ``fastnn.sklearn``'s estimators, run at ``fit``.
 
 scikit-learn checks parameters when ``fit`` starts, never in ``__init__`` or
-``set_params``; so do these. A bad value raises :class:`InvalidParameterError`,
-which is both a ``ValueError`` and a ``TypeError`` (as scikit-learn's own), and
+``set_params``; so do these. A bad value raises :class:`InvalidParameterError`, a
+subclass of scikit-learn's own (both a ``ValueError`` and a ``TypeError``), which
 names the estimator, the parameter, what it accepts and what it got.
 """
 
@@ -19,8 +19,16 @@ LEARNING_RATES = ("constant", "invscaling", "adaptive")
 REGRESSION_LOSSES = ("squared_error", "poisson")
 
 
-class InvalidParameterError(ValueError, TypeError):
-    """A constructor parameter of an estimator has a bad type or value."""
+try:  # scikit-learn's own class (private module), so that code catching it catches ours
+    from sklearn.utils._param_validation import InvalidParameterError as _SklearnError
+    _BASES: tuple[type, ...] = (_SklearnError,)  # itself a ValueError and a TypeError
+except ImportError:  # pragma: no cover - a scikit-learn without it
+    _BASES = (ValueError, TypeError)
+
+
+class InvalidParameterError(*_BASES):
+    """A constructor parameter of an estimator has a bad type or value (a subclass of
+    scikit-learn's ``InvalidParameterError``, so both ``ValueError`` and ``TypeError``)."""
 
 
 def _is_int(v: Any) -> bool:
