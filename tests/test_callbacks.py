@@ -205,6 +205,28 @@ def _small_model():
     return fn.nn.Sequential(fn.nn.Linear(2, 8), fn.nn.ReLU(), fn.nn.Linear(8, 2))
 
 
+def test_history_best_epoch_comes_from_whichever_callback_monitors(tmp_path):
+    """API.md: best_epoch "where a monitor was used": ReduceLROnPlateau monitors val_loss
+    too (best_epoch was None with it alone); a ModelCheckpoint that saves every epoch
+    judges nothing, even with an initial_value_threshold (best_epoch was 0)."""
+    pytest.importorskip("safetensors")
+    X, y = _blobs()
+
+    def run(cbs):
+        fn.manual_seed(0)
+        model = _small_model()
+        opt = fn.optim.SGD(model.parameters(), lr=1.5)  # large: val_loss moves both ways
+        return fn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=8,
+                      validation_split=0.25, callbacks=cbs, verbose=0)
+
+    hist = run([callbacks.ReduceLROnPlateau(patience=2, min_delta=0.0)])
+    assert hist.best_epoch == int(np.argmin(hist.history["val_loss"]))
+    hist = run([callbacks.ModelCheckpoint(tmp_path / "m.safetensors",
+                                          initial_value_threshold=0.1)])
+    assert hist.best_epoch is None
+    assert run([]).best_epoch is None
+
+
 def test_model_checkpoint_save_best_only_keeps_the_best_epoch(tmp_path):
     pytest.importorskip("safetensors")
     X, y = _blobs()

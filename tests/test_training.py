@@ -351,6 +351,24 @@ def test_verbose_1_bar_counts_batches_and_shows_samples_per_second(monkeypatch):
     assert "64/64" not in text  # batches, not samples
 
 
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_verbose_1_off_a_terminal_draws_the_finished_bar_once_per_epoch(monkeypatch, verbose):
+    """Captured output (pytest, CI logs, pipes, notebooks) has no live bar; verbose=1 still
+    shows one (finished) bar per epoch with the batch count, as Keras, and no carriage
+    returns; verbose=2 is the plain line."""
+    X, y = make_blobs(80)
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", log)
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=2, batch_size=16,
+           metrics=["accuracy"], validation_split=0.2, verbose=verbose)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and len(lines) == 2
+    for epoch, line in enumerate(lines, 1):
+        assert line.startswith(f"Epoch {epoch}/2  ")
+        assert "val_accuracy" in line
+        assert ("4/4 [" + "=" * 30 + "]" in line) == (verbose == 1)
+
+
 def test_verbose_1_without_tqdm_prints_the_summary_line(monkeypatch):
     # tqdm missing (a runtime requirement, but environments differ) crashed fit(verbose=1)
     # on a terminal with ModuleNotFoundError; the bar is optional, the summary line is not

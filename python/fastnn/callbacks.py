@@ -257,6 +257,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
 
     def _reset(self) -> None:
         self.best: float | None = None
+        self.best_epoch: int | None = None  # History.best_epoch when this is the monitor
         self.wait = 0
         self.cooldown_counter = 0
 
@@ -273,7 +274,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
             self.cooldown_counter -= 1
             self.wait = 0
         if self._is_improvement(value, self.best):
-            self.best = value
+            self.best, self.best_epoch = value, epoch
             self.wait = 0
         elif self.cooldown_counter == 0:
             self.wait += 1
@@ -392,8 +393,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             Default: ``None``.
 
     Attributes:
-        best (float | None), best_epoch (int): the best monitored value and its
-        0-based epoch, when ``save_best_only``.
+        best (float | None), best_epoch (int | None): the best monitored value and its
+        0-based epoch, when ``save_best_only`` (``None`` before a first improvement).
 
     Example::
 
@@ -435,7 +436,7 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             else check_number(initial_value_threshold, func, "initial_value_threshold")
         )
         self.best: float | None = self.initial_value_threshold
-        self.best_epoch = 0
+        self.best_epoch: int | None = None  # until save_best_only saves an improvement
 
     def _file_path(self, epoch: int, logs: dict[str, float]) -> str:
         try:

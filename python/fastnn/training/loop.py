@@ -521,8 +521,8 @@ def fit(
         if getattr(cb, "stopped_epoch", 0):
             history.stopped_epoch = cb.stopped_epoch
             break
-    for cb in run.callbacks:
-        if getattr(cb, "best", None) is not None and hasattr(cb, "best_epoch"):
+    for cb in run.callbacks:  # the first callback that judged a monitored quantity
+        if getattr(cb, "best", None) is not None and getattr(cb, "best_epoch", None) is not None:
             history.best_epoch = cb.best_epoch
             break
     return history
