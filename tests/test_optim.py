@@ -8,6 +8,7 @@ one tensor and split across many.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 
@@ -1036,26 +1037,49 @@ IMPLEMENTATION_SWITCHES = [
     {"foreach": None, "fused": None}, {"foreach": True}, {"foreach": False}, {"fused": True},
     {"fused": False}, {"capturable": False, "differentiable": False},
 ]
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+              "RAdam"]
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-                                  "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_torch_implementation_switches_are_accepted_and_change_nothing(name):
-    # Adam(params, fused=True), common in PyTorch scripts, was a TypeError
+    # Adam(params, fused=True), common in PyTorch scripts, was a TypeError; each optimizer
+    # takes the switches its PyTorch namesake has (RMSprop has no fused, SGD no capturable)
+    accepted = set(inspect.signature(getattr(optim, name)).parameters)
     results = []
-    for switches in [{}] + IMPLEMENTATION_SWITCHES:
+    for switches in [{}] + [s for s in IMPLEMENTATION_SWITCHES if set(s) <= accepted]:
         p = Parameter(np.ones(3, np.float32))
         opt = getattr(optim, name)([p], lr=0.1, **switches)
         for _ in range(3):
             p.grad[...] = np.array([0.5, -1.0, 2.0], np.float32)
             opt.step()
         results.append(p.data.copy())
+    assert len(results) >= 4
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
     for bad, exc in [({"capturable": True}, ValueError), ({"differentiable": True}, ValueError),
                      ({"fused": "yes"}, TypeError), ({"foreach": 1}, TypeError)]:
-        with pytest.raises(exc, match=rf"{name}\(\): .*{next(iter(bad))}"):
-            getattr(optim, name)([Parameter(np.ones(3, np.float32))], lr=0.1, **bad)
+        if set(bad) <= accepted:
+            with pytest.raises(exc, match=rf"{name}\(\): .*{next(iter(bad))}"):
+                getattr(optim, name)([Parameter(np.ones(3, np.float32))], lr=0.1, **bad)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_constructor_signature_is_torchs(name):
+    """API.md: "Constructor signatures, defaults and update rules equal PyTorch's": the same
+    parameter names in the same order, kinds (positional or keyword-only) and defaults
+    (SGD and Adagrad once had an extra capturable, RMSprop a fused, Adam another order)."""
+    torch = pytest.importorskip("torch")
+
+    def parameters(cls):
+        return [(k, p.kind, p.default) for k, p in inspect.signature(cls).parameters.items()]
+
+    assert parameters(getattr(optim, name)) == parameters(getattr(torch.optim, name))
+    # and positional calls written for torch bind the same way
+    p = Parameter(np.ones(2, np.float32))
+    positional = {"RMSprop": (0.01, 0.99, 1e-8, 0, 0, False, False, None),
+                  "Adagrad": (0.01, 0, 0, 0, 1e-10, None)}.get(name, ())
+    getattr(optim, name)([p], *positional)
 
 
 @pytest.mark.parametrize("step", [2**80, float("nan"), float("inf"), -5, 2.5])

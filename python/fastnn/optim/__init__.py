@@ -4,10 +4,12 @@ Constructor signatures, defaults, update rules and ``state_dict`` layout follow
 ``torch.optim`` (PyTorch 2.13). SGD, Adam, AdamW, RMSprop and Adagrad make one
 kernel call per parameter group and step, updating every parameter and its state
 in a single (vectorized, multi-threaded) pass over memory; Adadelta, Adamax, NAdam
-and RAdam are written in NumPy (same rules, slower steps). Each also takes PyTorch's
-switches between implementations, ``foreach`` and ``fused`` (accepted, changing
-nothing: there is one implementation), and ``capturable`` and ``differentiable``
-(``False`` only: no CUDA graphs, no autograd through the update).
+and RAdam are written in NumPy (same rules, slower steps). Each takes exactly its
+PyTorch namesake's arguments (names, order, positional or keyword-only, defaults),
+PyTorch's switches between implementations included: ``foreach`` and ``fused`` where
+PyTorch has them (accepted, changing nothing: there is one implementation), and
+``capturable`` and ``differentiable`` (``False`` only: no CUDA graphs, no autograd
+through the update).
 
 Example::
 

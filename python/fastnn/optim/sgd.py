@@ -50,10 +50,9 @@ class SGD(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0,
                  dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False,
-                 foreach: bool | None = None, capturable: bool = False,
+                 maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        check_implementation_flags(f"{type(self).__name__}()", foreach, capturable,
+        check_implementation_flags(f"{type(self).__name__}()", foreach, False,
                                    differentiable, fused)
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening,
                     "weight_decay": weight_decay, "nesterov": nesterov, "maximize": maximize}
