@@ -576,6 +576,24 @@ def test_zero_fill_and_inplace_arithmetic_off_graph():
         0.25, 0.5, 0.75]
 
 
+@pytest.mark.parametrize("on_graph", [False, True])
+@pytest.mark.parametrize(("key", "value_shape", "indexed"), [
+    ([0, 1], (3,), [2, 2]), (slice(0, 2), (3,), [2, 2]), (0, (3,), [2]), ("mask", (2,), [6])])
+def test_setitem_of_a_value_that_does_not_fit_raises_a_shape_error(on_graph, key, value_shape,
+                                                                    indexed):
+    """Was NumPy's bare ValueError: `except RuntimeError` (torch's type) missed it. Now a
+    ShapeError, both a RuntimeError and a ValueError, naming both shapes; x is unchanged."""
+    x = fn.ones(3, 2, requires_grad=on_graph) * 1
+    before = x.detach().clone()
+    key = x.detach() > 0 if key == "mask" else key
+    with pytest.raises(RuntimeError, match=rf"value tensor of shape \[{value_shape[0]}\] "
+                                           rf"cannot be broadcast to indexing result of shape "
+                                           rf"\[{', '.join(map(str, indexed))}\]") as info:
+        x[key] = fn.ones(*value_shape)
+    assert isinstance(info.value, ValueError)
+    np.testing.assert_array_equal(x.detach().numpy(), before.numpy())
+
+
 @needs_torch
 def test_setitem_on_the_graph_gives_torchs_gradients():
     for lib in (fn, torch):

@@ -271,14 +271,28 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         _refresh_view(x)
         old = _snapshot(x)
         new = x._data.copy()
-        new[k] = vd
+        _assign(new, k, vd)
         node_out = _result(new, _index_put_vjp,
                            (old if old._rg else None, vt if vt is not None and vt._rg else None),
                            (_saved_key(k), np.shape(vd)))
         _take_over(x, node_out)
     else:
-        x._data[k] = vd
+        _assign(x._data, k, vd)
         x._bump()
+
+
+def _assign(target: np.ndarray, key: Any, value: Any) -> None:
+    """``target[key] = value``; a value that does not broadcast to the indexed shape raises
+    ShapeError (PyTorch's RuntimeError, the NumPy path's ValueError) naming both shapes."""
+    try:
+        target[key] = value
+    except ValueError as e:
+        if not any(m in str(e) for m in ("broadcast", "shape mismatch", "cannot assign")):
+            raise
+        indexed = np.empty_like(target[key]) if np.ndim(target) else target
+        raise ShapeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} "
+                         f"cannot be broadcast to indexing result of shape "
+                         f"{list(np.shape(indexed))}") from None
 
 
 def _snapshot(x: Tensor) -> Tensor:
