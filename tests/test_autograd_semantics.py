@@ -552,6 +552,31 @@ def test_repr_like_torch():
         assert repr(fn.tensor(data)) == repr(torch.tensor(data)).replace("torch.", "fastnn.")
 
 
+@needs_torch
+@pytest.mark.parametrize("options", [
+    dict(precision=2), dict(sci_mode=True), dict(sci_mode=False), dict(profile="short"),
+    dict(threshold=5, edgeitems=1), dict(linewidth=40), dict(profile="full", linewidth=200),
+    dict(precision=6, sci_mode=True, edgeitems=2)])
+def test_set_printoptions_prints_like_torch(options):
+    """torch.set_printoptions, common in notebooks, was missing (AttributeError)."""
+    data = [np.array([[0.123456, 12.5, 3.0], [1e-5, 2.0, 7.25]]), np.array([1.5, 2.25, 3.0]),
+            np.array([1.0, 2.0e6, -3.0]), np.arange(2000.0).reshape(40, 50) / 7,
+            np.array([[1, 2], [3, 40]])]
+    try:
+        shown = []
+        for lib in (fn, torch):
+            lib.set_printoptions(**options)
+            shown.append([repr(lib.tensor(d.tolist())).replace(lib.__name__, "lib")
+                          for d in data])
+    finally:
+        for lib in (fn, torch):
+            lib.set_printoptions(profile="default")
+    assert shown[0] == shown[1]
+    assert repr(fn.tensor([0.123456])) == "tensor([0.1235])"  # the defaults are back
+    with pytest.raises(ValueError, match="profile"):
+        fn.set_printoptions(profile="long")
+
+
 def test_zero_fill_and_inplace_arithmetic_off_graph():
     t = fn.ones(2, 2)
     assert t.zero_() is t and not t.numpy().any()

@@ -43,6 +43,7 @@ from .autograd.legacy_types import (  # noqa: F401 - re-exported
     ShortTensor,
 )
 from .autograd.ops_math import as_tensor_operand as _t
+from .autograd.printing import set_printoptions  # noqa: F401 - re-exported
 from .autograd.tensor import Tensor
 
 bool = bool_  # noqa: A001 - PyTorch's name
@@ -211,7 +212,8 @@ __all__ = [
     "long", "lt",
     "max", "maximum", "mean", "min", "minimum", "mm", "mul", "multiply", "ne", "neg",
     "negative", "norm", "numel", "permute", "pow", "prod", "relu", "reshape", "round", "short",
-    "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "stack",
+    "set_printoptions", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square",
+    "squeeze", "stack",
     "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose", "true_divide", "uint8",
     "unsqueeze", "var", "where",
 ]

@@ -2,8 +2,9 @@
 the same under fastnn as under torch (``tensor([0.2500, 1.0000])``, ``tensor([1., 2.])``,
 ``tensor([1.0000e-05, 1.0000e+03])``).
 
-The rules are PyTorch's default print options (precision 4, line width 80, more than 1000
-elements summarised with 3 at each edge):
+The rules are PyTorch's print options, by default precision 4, line width 80, more than 1000
+elements summarised with 3 at each edge (:func:`set_printoptions` changes them, as
+``torch.set_printoptions``):
 
 * floats: all finite non-zero values integral -> ``"1."`` (scientific when the largest is
   above 1e8 or 1000 times the smallest); otherwise 4 decimals, scientific when the largest
@@ -19,6 +20,52 @@ from typing import Any
 import numpy as np
 
 PRECISION, LINEWIDTH, THRESHOLD, EDGEITEMS = 4, 80, 1000, 3
+SCI_MODE: bool | None = None  # None: chosen per Tensor, as below
+
+# set_printoptions(profile=...): (precision, threshold, edgeitems, linewidth), torch's
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None,
+                     edgeitems: int | None = None, linewidth: int | None = None,
+                     profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """Sets how Tensors print, as ``torch.set_printoptions``.
+
+    Args:
+        precision (int, optional): digits after the decimal point. Default: 4.
+        threshold (float, optional): Tensors with more elements are summarised. Default: 1000.
+        edgeitems (int, optional): items shown at each edge of a summarised dimension.
+            Default: 3.
+        linewidth (int, optional): characters per line. Default: 80.
+        profile (str, optional): ``"default"``, ``"short"`` or ``"full"`` (never
+            summarised), applied before the arguments above.
+        sci_mode (bool, optional): ``True`` or ``False`` forces scientific notation on or
+            off; ``None`` (what every call without it sets) chooses per Tensor.
+    """
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    func = "set_printoptions()"
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"{func}: argument 'profile' must be one of "
+                             f"{', '.join(map(repr, _PROFILES))}, got {profile!r}")
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    for name, value in (("precision", precision), ("edgeitems", edgeitems),
+                        ("linewidth", linewidth)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < (1 if name == "linewidth" else 0)):
+            raise ValueError(f"{func}: argument '{name}' must be a non-negative int, "
+                             f"got {value!r}")
+    if threshold is not None and (isinstance(threshold, bool) or
+                                  not isinstance(threshold, (int, float)) or threshold < 0):
+        raise ValueError(f"{func}: argument 'threshold' must be a number >= 0, got {threshold!r}")
+    if sci_mode is not None and not isinstance(sci_mode, bool):
+        raise TypeError(f"{func}: argument 'sci_mode' must be a bool or None, got {sci_mode!r}")
+    PRECISION = PRECISION if precision is None else precision
+    THRESHOLD = THRESHOLD if threshold is None else threshold
+    EDGEITEMS = EDGEITEMS if edgeitems is None else edgeitems
+    LINEWIDTH = LINEWIDTH if linewidth is None else linewidth
+    SCI_MODE = sci_mode
 
 
 class _Formatter:
@@ -38,12 +85,10 @@ class _Formatter:
         biggest, smallest = float(np.abs(finite).max()), float(np.abs(finite).min())
         self.int_mode = bool(np.all(finite == np.ceil(finite)))
         wide = biggest / smallest > 1000.0 or biggest > 1.0e8
-        if self.int_mode:
-            self.sci_mode = wide
-            widths = ([len(f"{v:.{PRECISION}e}") for v in finite] if wide
-                      else [len(f"{v:.0f}") + 1 for v in finite])
+        self.sci_mode = (wide or smallest < 1.0e-4) if SCI_MODE is None else SCI_MODE
+        if self.int_mode and not self.sci_mode:
+            widths = [len(f"{v:.0f}") + 1 for v in finite]
         else:
-            self.sci_mode = wide or smallest < 1.0e-4
             fmt = f".{PRECISION}e" if self.sci_mode else f".{PRECISION}f"
             widths = [len(format(v, fmt)) for v in finite]
         self.max_width = max(widths)
