@@ -196,3 +196,60 @@ def test_tensors_print_as_torch_prints_them(values):
     x.requires_grad_(True)
     tx.requires_grad_(True)
     assert repr(x) == repr(tx)
+
+
+# Each op as a script on (lib, F, x, y, t, W, b): x (4, 3) requiring grad, y class labels,
+# t targets in [0, 1), W (2, 3) and b (2,) requiring grad.
+GRAD_FN_OPS = {
+    "cross_entropy": "F.cross_entropy(x, y)",
+    "cross_entropy_smoothing": "F.cross_entropy(x, y, label_smoothing=0.1)",
+    "cross_entropy_sum": "F.cross_entropy(x, y, reduction='sum')",
+    "nll_loss": "F.nll_loss(F.log_softmax(x, 1), y)", "mse_loss": "F.mse_loss(x, t)",
+    "mse_none": "F.mse_loss(x, t, reduction='none')",
+    "bce": "F.binary_cross_entropy(x.sigmoid(), t)",
+    "bce_logits": "F.binary_cross_entropy_with_logits(x, t)",
+    "l1_loss": "F.l1_loss(x, t)", "smooth_l1": "F.smooth_l1_loss(x, t)",
+    "huber": "F.huber_loss(x, t)",
+    "relu": "x.relu()", "F.relu": "F.relu(x)", "sigmoid": "x.sigmoid()", "tanh": "x.tanh()",
+    "gelu": "F.gelu(x)", "gelu_tanh": "F.gelu(x, approximate='tanh')",
+    "leaky_relu": "F.leaky_relu(x)", "silu": "F.silu(x)", "elu": "F.elu(x)",
+    "softplus": "F.softplus(x)", "softmax": "x.softmax(1)", "log_softmax": "x.log_softmax(1)",
+    "linear": "F.linear(x, W, b)", "linear_no_bias": "F.linear(x, W)",
+    "linear_3d": "F.linear(x.reshape(2, 2, 3), W, b)", "matmul": "x @ W.t()",
+    "t": "x.t()", "T": "x.T", "transpose": "x.transpose(0, 1)", "permute": "x.permute(1, 0)",
+    "view": "x.view(-1)", "reshape": "x.reshape(-1)", "reshape_copy": "x.t().reshape(-1)",
+    "flatten": "x.flatten()", "unsqueeze": "x.unsqueeze(0)",
+    "squeeze_dim": "x.unsqueeze(0).squeeze(0)", "squeeze": "x.unsqueeze(0).squeeze()",
+    "select": "x[0]", "select_2": "x[:, 0]", "select_then_slice": "x[0, 1:3]",
+    "slice_then_select": "x[1:3, 0]", "slice": "x[1:3]", "full_slice": "x[:]",
+    "none_index": "x[None]", "ellipsis": "x[..., 0]", "index": "x[[0, 1]]",
+    "mask": "x[x > 0]", "sum": "x.sum()", "sum_dim": "x.sum(1)", "mean": "x.mean()",
+    "mean_dim": "x.mean(0)", "max": "x.max()", "max_dim": "x.max(1)[0]", "min": "x.min()",
+    "min_dim": "x.min(dim=1).values", "std": "x.std()", "var": "x.var()", "prod": "x.prod()",
+    "clamp": "x.clamp(0, 1)", "clamp_min": "x.clamp(min=0)",
+    "clamp_tensor": "x.clamp(min=lib.zeros(3))", "abs": "x.abs()", "exp": "x.exp()",
+    "pow": "x ** 2", "neg": "-x", "add": "x + 1", "sub": "x - t", "mul": "x * 2",
+    "div": "x / 2", "rsub": "1 - x", "dropout": "F.dropout(x, 0.5)",
+    "dropout_module": "lib.nn.Dropout()(x)", "cat": "lib.cat([x, x])",
+    "stack": "lib.stack([x, x])", "where": "lib.where(x > 0, x, t)",
+}
+
+
+@pytest.mark.parametrize("op", list(GRAD_FN_OPS))
+def test_grad_fn_names_are_torchs(op):
+    """`print(loss)` shows the node: tensor(2.3026, grad_fn=<NllLossBackward0>) under both
+    libraries (fastnn once printed <CeBackward0>, <ActBackward0>, <ReshapeBackward0>...)."""
+    names = []
+    for lib, Fm in ((torch, torch.nn.functional), (fn, F)):
+        rng = np.random.RandomState(0)
+        x = lib.tensor(rng.randn(4, 3).astype(np.float32).tolist(), requires_grad=True)
+        y = lib.tensor([0, 2, 1, 0])
+        t = lib.tensor(rng.rand(4, 3).astype(np.float32).tolist())
+        W = lib.tensor(np.ones((2, 3), np.float32).tolist(), requires_grad=True)
+        b = lib.tensor([0.0, 1.0], requires_grad=True)
+        out = eval(GRAD_FN_OPS[op], {"lib": lib, "F": Fm, "x": x, "y": y, "t": t, "W": W,
+                                     "b": b})
+        names.append(out.grad_fn.name())
+    assert names[1] == names[0]
+    if op == "cross_entropy":
+        assert repr(out).endswith("grad_fn=<NllLossBackward0>)")

@@ -50,7 +50,7 @@ class Node:
     back to the newest node older than the consumer (:func:`producer`).
     """
 
-    __slots__ = ("vjp", "inputs", "saved", "stamps", "grad", "seq", "prev")
+    __slots__ = ("vjp", "inputs", "saved", "stamps", "grad", "seq", "prev", "label")
 
     def __init__(self, vjp: Callable[[Node, np.ndarray], tuple], inputs: tuple,
                  saved: tuple = (), stamps: tuple = ()) -> None:
@@ -61,10 +61,11 @@ class Node:
         self.grad = None
         self.seq = _next_seq()
         self.prev = None
+        self.label: str | None = None  # PyTorch's name where the vjp's name is not it
 
     def name(self) -> str:
-        """PyTorch-style name of this node, e.g. ``"MulBackward0"``."""
-        return _node_name(self.vjp)
+        """PyTorch's name of this node, e.g. ``"MulBackward0"``, ``"NllLossBackward0"``."""
+        return self.label or _node_name(self.vjp)
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

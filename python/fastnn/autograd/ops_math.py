@@ -16,7 +16,7 @@ import numpy as np
 from .errors import broadcast_error
 from .grad_mode import _state
 from .graph import unbroadcast
-from .tensor import Tensor, _result, _wrap, stamp
+from .tensor import Tensor, _result, _wrap, named, stamp
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
@@ -259,7 +259,8 @@ def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def rsub(a: Any, b: Any) -> Tensor:
-    return sub(b, a)
+    """``b - a`` for ``a`` a Tensor (``1 - x``), PyTorch's ``RsubBackward1`` for a number ``b``."""
+    return named(sub(b, a), None if isinstance(b, Tensor) else "RsubBackward1")
 
 
 def rdiv(a: Any, b: Any) -> Tensor:
@@ -441,7 +442,10 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
             xd = np.broadcast_to(xd, value.shape)
         inputs = (x if x._rg else None, *bounds) if has_bound else (x,)
         stamps = tuple(stamp(t) for t in (x, *bounds) if t is not None and t._rg)
-        return _result(value, _clamp_vjp, inputs, (xd, lo, hi), stamps)
+        # PyTorch's nodes: ClampBackward1 for number bounds, ClampBackward0 for Tensors
+        return named(_result(value, _clamp_vjp, inputs, (xd, lo, hi), stamps),
+                     "ClampBackward0" if isinstance(min, Tensor) or isinstance(max, Tensor)
+                     else "ClampBackward1")
     return _result(value, None, ())
 
 

@@ -9,7 +9,9 @@ NumPy formulas of the same maths, since the kernels are float32.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from .errors import ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
 from .ops_math import operand
-from .tensor import Tensor, _check_dim, _result, _wrap, stamp
+from .tensor import Tensor, _check_dim, _result, _wrap, named, stamp
 
 _F32 = np.dtype(np.float32)
 _Act = _core.Activation
@@ -166,10 +168,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         stamps = (stamp(x),) if weight._rg else ()
         if x._rg:
             stamps += (stamp(weight),)
-        return _result(y, _linear_vjp,
-                       (x if x._rg else None, weight if weight._rg else None,
-                        bias if b_rg else None),
-                       (x2, wd, lead, weight, bias), stamps)
+        out = _result(y, _linear_vjp,
+                      (x if x._rg else None, weight if weight._rg else None,
+                       bias if b_rg else None),
+                      (x2, wd, lead, weight, bias), stamps)
+        # PyTorch's nodes: addmm / mm on a batch, reshaped around them otherwise
+        return named(out, ("AddmmBackward0" if bias is not None else "MmBackward0")
+                     if xd.ndim == 2 else "SqueezeBackward4" if xd.ndim == 1
+                     else "ViewBackward0")
     return _result(y, None, ())
 
 
@@ -212,6 +218,12 @@ def _numpy_act_vjp(node, g):
     return (g * (_numpy_act(act, param, xd + h) - _numpy_act(act, param, xd - h)) / (2 * h),)
 
 
+# PyTorch's node names of the kernel activations
+_ACT_NODES = {_Act.relu: "ReluBackward0", _Act.leaky_relu: "LeakyReluBackward0",
+              _Act.sigmoid: "SigmoidBackward0", _Act.tanh: "TanhBackward0",
+              _Act.gelu: "GeluBackward0", _Act.gelu_tanh: "GeluBackward0"}
+
+
 def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
     """``act`` applied element-wise, by the activation kernel for float32."""
     if not isinstance(x, Tensor):
@@ -239,7 +251,7 @@ def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
             out.grad_fn.stamps = (stamp(out),)
         else:
             out = _result(y, vjp, (x,), (act, param, xd, y), (stamp(x),))
-        return out
+        return named(out, _ACT_NODES.get(act))
     return _result(y, None, ())
 
 
@@ -325,7 +337,9 @@ def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
         raise NotImplementedError(_not_float(name, xd.dtype))
     y = _NUMPY_ACTIVATIONS[name][0](xd, *params)
     if _state.enabled and x._rg:
-        return _result(y, _np_activation_vjp, (x,), (name, params, xd), (stamp(x),))
+        return named(_result(y, _np_activation_vjp, (x,), (name, params, xd), (stamp(x),)),
+                     {"silu": "SiluBackward0", "elu": "EluBackward0",
+                      "softplus": "SoftplusBackward0"}.get(name))
     return _result(y, None, ())
 
 
@@ -479,8 +493,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         keep = (default_generator().random(xd.shape) >= p) if p < 1.0 else np.zeros(xd.shape)
         mask = (keep / (1.0 - p) if p < 1.0 else keep).astype(xd.dtype)
         y = xd * mask
-        if _state.enabled and x._rg:
-            return _result(y, _mask_vjp, (x,), (mask,))
+        if _state.enabled and x._rg:  # PyTorch's dropout on the CPU: a product
+            return named(_result(y, _mask_vjp, (x,), (mask,)), "MulBackward0")
         return _result(y, None, ())
     xd = _contiguous(xd)
     seed = next_seed()
@@ -489,11 +503,21 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     y = np.empty_like(xd)
     _core.dropout_forward(y.reshape(-1), xd.reshape(-1), float(p), seed)
     if _state.enabled and x._rg:
-        return _result(y, _dropout_vjp, (x,), (float(p), seed))
+        return named(_result(y, _dropout_vjp, (x,), (float(p), seed)), "MulBackward0")
     return _result(y, None, ())
 
 
 # -- losses --------------------------------------------------------------------
+def _torch_node(name: str) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+    """Decorates a loss so that its result's node prints as PyTorch's ``name``."""
+    def decorate(loss: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        @functools.wraps(loss)
+        def labelled(*args: Any, **kwargs: Any) -> Tensor:
+            return named(loss(*args, **kwargs), name)
+        return labelled
+    return decorate
+
+
 def _check_reduction(reduction: str, func: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{func}(): reduction must be 'mean', 'sum' or 'none', got "
@@ -531,6 +555,7 @@ def _pair(input: Any, target: Any, func: str) -> tuple[Tensor, Tensor]:  # noqa:
     return x, t
 
 
+@_torch_node("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean (or summed) squared error; shapes broadcast as in PyTorch."""
     _check_reduction(reduction, "mse_loss")
@@ -576,6 +601,7 @@ def _quadratic_part(d: Tensor, inside: Tensor) -> Tensor:
     return where(inside, d, _wrap(np.zeros((), d._data.dtype)))
 
 
+@_torch_node("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
                    beta: float = 1.0) -> Tensor:
     """:math:`0.5 d^2 / \\beta` where :math:`|d| < \\beta`, else :math:`|d| - 0.5 \\beta`."""
@@ -594,6 +620,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # no
     return _reduce_loss(where(inside, 0.5 * dq * dq / beta, ad - 0.5 * beta), reduction)
 
 
+@_torch_node("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
                delta: float = 1.0) -> Tensor:
     """:math:`0.5 d^2` where :math:`|d| \\le \\delta`, else :math:`\\delta (|d| - 0.5 \\delta)`."""
@@ -612,6 +639,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     return _reduce_loss(where(inside, 0.5 * dq * dq, delta * (ad - 0.5 * delta)), reduction)
 
 
+@_torch_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on probabilities (each log clamped at -100, as in PyTorch)."""
@@ -668,6 +696,7 @@ def _bce_terms(x: Tensor, t: Tensor) -> Tensor:
     return _result(value, None, ())
 
 
+@_torch_node("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
                                      weight: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
@@ -755,7 +784,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                                                      getattr(_core.Reduction, reduction))
         value = np.asarray(value, _F32)
         if _state.enabled and x._rg:  # the gradient is computed: x is not read again
-            return _result(value, _ce_vjp, (x,), (grad,))
+            return named(_result(value, _ce_vjp, (x,), (grad,)),
+                         "AddBackward0" if label_smoothing else "NllLossBackward0")
         return _result(value, None, ())
     logp = log_softmax(x, 1)
     nll = nll_loss(logp, _wrap(labels), weight, ignore_index, reduction)
@@ -795,6 +825,7 @@ def _nll_vjp(node, g):
     return (out,)
 
 
+@_torch_node("NllLossBackward0")
 def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`."""

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _state
-from .tensor import Tensor, _check_dim, _result, as_int, check_dims, stamp
+from .tensor import Tensor, _check_dim, _result, as_int, check_dims, named, stamp
 
 _F32 = np.dtype(np.float32)
 
@@ -62,8 +62,9 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
     if dtype is not None:
         from .dtypes import as_dtype
         value = value.astype(as_dtype(dtype, "sum()"))
-    if x._rg and _state.enabled:
-        return _result(value, _sum_vjp, (x,), (d.shape, axes, keepdim, d.dtype))
+    if x._rg and _state.enabled:  # PyTorch: SumBackward1 for a sum over dims
+        return named(_result(value, _sum_vjp, (x,), (d.shape, axes, keepdim, d.dtype)),
+                     None if axes is None else "SumBackward1")
     return _result(value, None, ())
 
 
@@ -87,8 +88,9 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
         value = np.mean(d, axis=axes, keepdims=keepdim, dtype=d.dtype) if d.size else \
             np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan, d.dtype)
     if _state.enabled and x._rg:
-        return _result(np.asarray(value, d.dtype), _mean_vjp, (x,),
-                       (d.shape, axes, keepdim, d.dtype.type(builtins.max(count, 1))))
+        return named(_result(np.asarray(value, d.dtype), _mean_vjp, (x,),
+                             (d.shape, axes, keepdim, d.dtype.type(builtins.max(count, 1)))),
+                     None if axes is None else "MeanBackward1")
     return _result(np.asarray(value, d.dtype), None, ())
 
 
@@ -131,7 +133,7 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
                       (stamp(x),))
         if _std:  # the backward of std reads the output too
             out.grad_fn.stamps += (stamp(out),)
-        return out
+        return named(out, "StdBackward0" if _std else "VarBackward0")
     return _result(value, None, ())
 
 
@@ -211,7 +213,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> An
         if _state.enabled and x._rg:
             out = _result(value, _extreme_all_vjp, (x,), (d, value), (stamp(x),))
             out.grad_fn.stamps += (stamp(out),)  # the backward reads the output too
-            return out
+            return named(out, f"{func.capitalize()}Backward1")
         return _result(value, None, ())
     axis = _check_dim(dim, d.ndim, func)
     _check_nonempty(d, axis, func)
@@ -226,7 +228,8 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> An
         idx = idx_k
     indices = _result(idx.astype(np.int64), None, ())
     if _state.enabled and x._rg:
-        values = _result(value, _extreme_dim_vjp, (x,), (d.shape, axis, keepdim, idx))
+        values = named(_result(value, _extreme_dim_vjp, (x,), (d.shape, axis, keepdim, idx)),
+                       f"{func.capitalize()}Backward0")
     else:
         values = _result(value, None, ())
     return values_indices(values, indices)

@@ -16,7 +16,7 @@ from .errors import ShapeError, broadcast_error
 from .grad_mode import _state
 from .graph import VIEW_VJPS, unbroadcast
 from .ops_math import operand
-from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap, as_int, check_dims
+from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap, as_int, check_dims, named
 
 # -- views ---------------------------------------------------------------------
 
@@ -44,7 +44,10 @@ def _shape_arg(shape: tuple[Any, ...], func: str, arg: str) -> tuple[int, ...]:
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view when the data allows."""
-    return _reshape(x, _shape_arg(shape, "reshape", "shape"))
+    out = _reshape(x, _shape_arg(shape, "reshape", "shape"))
+    # PyTorch's nodes: a view, or a copy (UnsafeView) of data that cannot be viewed
+    return named(out, "ViewBackward0" if np.may_share_memory(out._data, x._data)
+                 or not out._data.size else "UnsafeViewBackward0")
 
 
 def _reshape(x: Tensor, new: tuple[int, ...]) -> Tensor:
@@ -69,7 +72,7 @@ def view(x: Tensor, *shape: Any) -> Tensor:
         raise RuntimeError("view size is not compatible with input tensor's size and stride "
                            "(at least one dimension spans across two contiguous subspaces). "
                            "Use .reshape(...) instead.")
-    return out
+    return named(out, "ViewBackward0")
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -91,7 +94,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """``x`` with a new dimension of size 1 at ``dim``."""
     d = _check_dim(dim, x._data.ndim + 1, "unsqueeze")
-    return reshape(x, x._data.shape[:d] + (1,) + x._data.shape[d:])
+    return named(reshape(x, x._data.shape[:d] + (1,) + x._data.shape[d:]),
+                 "UnsqueezeBackward0")
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
@@ -102,7 +106,7 @@ def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     else:  # a 0-d Tensor has dims 0 and -1 too: squeeze(1) is out of range, as in torch
         drop = check_dims(dim, len(shape), "squeeze")
         new = tuple(n for i, n in enumerate(shape) if not (i in drop and n == 1))
-    return reshape(x, new)
+    return named(reshape(x, new), "SqueezeBackward0" if dim is None else "SqueezeBackward1")
 
 
 def _permute_vjp(node, g):
@@ -120,7 +124,8 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     axes = tuple(_check_dim(d, nd, "permute") for d in order)
     if len(set(axes)) != nd:
         raise RuntimeError("permute(): repeated dim")
-    return _view_result(x, np.transpose(x._data, axes), _permute_vjp, (axes,))
+    return named(_view_result(x, np.transpose(x._data, axes), _permute_vjp, (axes,)),
+                 "PermuteBackward0")
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -131,7 +136,8 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     a, b = _check_dim(dim0, nd, "transpose", "dim0"), _check_dim(dim1, nd, "transpose", "dim1")
     axes = list(range(nd))
     axes[a], axes[b] = axes[b], axes[a]
-    return _view_result(x, np.transpose(x._data, axes), _permute_vjp, (tuple(axes),))
+    return named(_view_result(x, np.transpose(x._data, axes), _permute_vjp, (tuple(axes),)),
+                 "TransposeBackward0")
 
 
 def t(x: Tensor) -> Tensor:
@@ -139,7 +145,7 @@ def t(x: Tensor) -> Tensor:
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{x._data.ndim}D")
-    return transpose(x, 0, 1) if x._data.ndim == 2 else x
+    return named(transpose(x, 0, 1), "TBackward0") if x._data.ndim == 2 else x
 
 
 def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
@@ -231,6 +237,24 @@ def _getitem_vjp(node, g):
     return (out,)
 
 
+def _getitem_name(key: Any, basic: bool) -> str:
+    """PyTorch's node for ``x[key]``: Index for advanced indexing, else the last of the
+    selects (ints), slices and unsqueezes (``None``) it applies left to right, a full slice
+    counting only when nothing else is applied."""
+    if not basic:
+        return "IndexBackward0"
+    name = "SliceBackward0"
+    for part in key if isinstance(key, tuple) else (key,):
+        if part is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(part, slice):
+            if part != slice(None):
+                name = "SliceBackward0"
+        elif part is not Ellipsis:
+            name = "SelectBackward0"
+    return name
+
+
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``: ints, slices, ``None``, ``...``, bool masks and integer arrays."""
     k, basic = _key(key)
@@ -241,7 +265,8 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     elif not basic and not value.flags.c_contiguous:  # a copy: contiguous, as in PyTorch
         value = np.ascontiguousarray(value)
     if _state.enabled and x._rg:
-        out = _result(value, _getitem_vjp, (x,), (x._data.shape, _saved_key(k), basic))
+        out = named(_result(value, _getitem_vjp, (x,), (x._data.shape, _saved_key(k), basic)),
+                    _getitem_name(k, basic))
     else:
         out = _result(value, None, ())
     if basic:

@@ -597,6 +597,14 @@ def _result(data: Any, vjp: Callable[..., tuple] | None, inputs: tuple, saved: t
     return t
 
 
+def named(t: Tensor, name: str | None) -> Tensor:
+    """``t`` with its node (if any) printed under PyTorch's ``name`` (``"ReluBackward0"``):
+    for ops whose backward function is shared, or named otherwise than PyTorch's."""
+    if name is not None and t.grad_fn is not None:
+        t.grad_fn.label = name
+    return t
+
+
 def _share_vc(t: Tensor) -> list[int]:
     vc = t._vc
     if vc is None:
