@@ -30,6 +30,7 @@ from .creation import (
 )
 from .errors import ShapeError
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradients import grad
 from .graph import Node
 from .tensor import Size, Tensor
 
@@ -37,7 +38,8 @@ _methods.bind()
 
 __all__ = [
     "Node", "ShapeError", "Size", "Tensor", "arange", "as_tensor", "empty", "empty_like",
-    "enable_grad", "eye", "from_numpy", "full", "full_like", "inference_mode", "is_grad_enabled",
+    "enable_grad", "eye", "from_numpy", "full", "full_like", "grad", "inference_mode",
+    "is_grad_enabled",
     "linspace", "no_grad", "ones",
     "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
     "set_grad_enabled", "tensor", "zeros", "zeros_like",

@@ -246,15 +246,37 @@ def _check_stale_views(deps: dict[Node, int]) -> None:
                 )
 
 
-def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
-    """Back-propagates ``grad`` (d out / d root) from ``root`` to every leaf that requires grad.
+class GradSink:
+    """The Tensors a backward pass delivers gradients to when they are chosen
+    (``backward(inputs=...)``, ``autograd.grad``): their gradients are summed here, and no
+    other Tensor's ``.grad`` changes."""
+
+    def __init__(self, tensors: list[Tensor]) -> None:
+        self.grads: dict[int, np.ndarray | None] = {id(t): None for t in tensors}
+
+    def add(self, t: Tensor, g: np.ndarray | None) -> None:
+        if g is not None and id(t) in self.grads:
+            cur = self.grads[id(t)]
+            self.grads[id(t)] = np.array(g, t._data.dtype) if cur is None else cur + g
+
+    def get(self, t: Tensor) -> np.ndarray | None:
+        return self.grads[id(t)]
+
+
+def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool,
+                 sink: GradSink | None = None) -> None:
+    """Back-propagates ``grad`` (d out / d root) from ``root`` to every leaf that requires grad,
+    or, with ``sink``, to the Tensors it holds only (into the sink, not their ``.grad``).
 
     A node runs once all its consumers have run (dependency counting, as PyTorch's
     engine does), so its output gradient is complete when its vjp reads it.
     """
     fn = root.grad_fn
+    if sink is not None:
+        sink.add(root, grad)
     if fn is None:  # a leaf: its gradient is the one given
-        root._accumulate(grad)
+        if sink is None:
+            root._accumulate(grad)
         return
     if fn.inputs is None:
         raise RuntimeError(_FREED_MESSAGE)
@@ -288,11 +310,15 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
                     if p is not None and p.seq > seq:  # t was rebound in place since
                         p = producer(t, node)
                     if p is None:
-                        if gi is not None:
+                        if sink is not None:
+                            sink.add(t, gi)
+                        elif gi is not None:
                             t._accumulate(gi)
                         continue
                     if gi is not None:
-                        if t._retain:
+                        if sink is not None:
+                            sink.add(t, gi)
+                        elif t._retain:
                             t._accumulate(gi)
                         pg = p.grad
                         p.grad = gi if pg is None else pg + gi

@@ -23,7 +23,7 @@ import numpy as np
 from . import dtypes
 from .device import CPU, device
 from .grad_mode import _state, note_escape
-from .graph import Node, run_backward
+from .graph import GradSink, Node, run_backward
 from .printing import tensor_body, with_suffixes
 
 _new = object.__new__
@@ -222,6 +222,9 @@ class Tensor:
                 Default: ``False``.
             create_graph (bool): higher-order gradients are not supported; must be
                 ``False``.
+            inputs (Tensor or sequence of Tensors, optional): accumulate into these
+                Tensors' ``.grad`` only (leaves or not); every other ``.grad`` is left
+                alone. Default: ``None``, every leaf.
 
         Raises:
             RuntimeError: this Tensor does not require grad, ``gradient`` is missing
@@ -231,8 +234,6 @@ class Tensor:
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): higher-order gradients "
                                       "are not supported by fastnn")
-        if inputs is not None:
-            raise NotImplementedError("backward(inputs=...) is not supported by fastnn")
         if not self._rg:
             raise RuntimeError("element 0 of tensors does not require grad and does not have "
                                "a grad_fn")
@@ -252,7 +253,18 @@ class Tensor:
                                    f"of {tuple(g.shape)} and output[0] has a shape of "
                                    f"{tuple(self.shape)}")
             g = g.astype(self._data.dtype, copy=False)
-        run_backward(self, g, bool(retain_graph))
+        if inputs is None:
+            run_backward(self, g, bool(retain_graph))
+            return
+        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not targets or not all(isinstance(t, Tensor) for t in targets):
+            raise RuntimeError("backward(): argument 'inputs' must be a Tensor or a non-empty "
+                               "sequence of Tensors")
+        sink = GradSink(targets)
+        run_backward(self, g, bool(retain_graph), sink)
+        for t in targets:
+            if sink.get(t) is not None:
+                t._accumulate(sink.get(t))
 
     def detach(self) -> Tensor:
         """A Tensor sharing this one's storage, outside the graph (``requires_grad=False``)."""
