@@ -1730,3 +1730,24 @@ def test_shape_is_a_size_in_torch():
     s = torch.zeros(2, 3).shape
     assert repr(s) == "torch.Size([2, 3])" and type(s[1:]) is type((1,) + s) is torch.Size
     assert s == (2, 3) and hash(s) == hash((2, 3)) and s.numel() == 6
+
+
+@needs_torch
+def test_in_place_changes_through_data_are_untracked_as_in_torch():
+    """`.data` bypasses the version counter in PyTorch (detach() does not): an update of
+    w.data between forward and backward runs (old-style manual SGD, weight clipping),
+    where fastnn once raised the in-place RuntimeError."""
+    grads = []
+    for lib in (fn, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = (w * w).sum()
+        w.data.add_(1)
+        w.data -= 0.5
+        y.backward()
+        grads.append(w.grad.numpy().copy())
+        w2 = lib.tensor([1.0, 2.0], requires_grad=True)
+        y2 = (w2 * w2).sum()
+        w2.detach().add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y2.backward()
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -279,8 +279,10 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """This Tensor's values, detached from the graph (shares storage)."""
-        return self.detach()
+        """This Tensor's values, detached from the graph (shares storage). Unlike
+        ``detach()``, and as in PyTorch, changes through it are not tracked: an in-place
+        update of ``w.data`` between a forward and its backward goes unchecked."""
+        return _wrap(self._data)
 
     @data.setter
     def data(self, value: Any) -> None:
