@@ -99,7 +99,9 @@ def set_num_threads(n: int) -> None:
     """Sets the number of OpenMP threads fastnn kernels use.
 
     Args:
-        n (int): thread count, at least 1; applies to every thread of the process.
+        n (int): thread count, at least 1; applies to every thread of the process,
+            each capped by its own OpenMP limit (``OMP_NUM_THREADS`` for threads
+            started by Python, or what threadpoolctl set in that thread).
             The default is ``OMP_NUM_THREADS`` when set, otherwise the CPUs this
             process may run on (affinity mask), capped by a cgroup CPU quota.
 
