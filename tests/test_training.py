@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -712,3 +713,21 @@ def test_one_dimensional_x_is_named(call):
     with pytest.raises(ValueError, match=rf"{call}\(\): argument 'X' has shape \(40,\), one "
                                          r"number per sample.*shape \(N, 2\)"):
         getattr(fn, call)(mlp(), *args, **kwargs)
+
+
+def test_accuracy_on_regression_targets_warns():
+    """'accuracy' on one output thresholds at 0.5: fine for 0/1 labels (a perceptron trained
+    with MSE), meaningless for a continuous target, where it silently gave e.g. 0.56."""
+    rng = np.random.default_rng(0)
+    X = rng.random((64, 3)).astype(np.float32)
+    model = fn.nn.Sequential(fn.nn.Linear(3, 1))
+    with pytest.warns(UserWarning, match="not 0/1 labels"):
+        fn.fit(model, X, X.sum(1), loss="mse", optimizer="adam", epochs=1,
+               metrics=["accuracy"], verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for y in ((X[:, 0] > 0.5).astype(np.float32), X[:, 0] > 0.5):
+            fn.fit(model, X, y, loss="mse", optimizer="adam", epochs=1, metrics=["accuracy"],
+                   verbose=0)
+        fn.fit(model, X, X[:, 0], loss="bce_with_logits", optimizer="adam", epochs=1,
+               metrics=["accuracy"], verbose=0)  # soft BCE targets: binary accuracy, no word

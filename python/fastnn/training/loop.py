@@ -209,9 +209,12 @@ def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
                    func: str, yname: str) -> np.ndarray:
     """``y`` in the shape the loss takes, from the shapes Keras accepts: labels of shape
     ``(N, 1)`` and integer one-hot rows for cross-entropy, and ``(N,)`` targets for a
-    one-column output. Element-wise losses need targets of the output's shape: any other
-    shape raises here, naming the argument (PyTorch would broadcast ``(N,)`` against
-    ``(N, 1)`` into an ``(N, N)`` loss)."""
+    one-column output, and bool labels or targets (as 0/1). Element-wise losses need
+    targets of the output's shape: any other shape raises here, naming the argument
+    (PyTorch would broadcast ``(N,)`` against ``(N, 1)`` into an ``(N, N)`` loss)."""
+    if y.dtype == np.bool_:
+        y = y.astype(np.int64 if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss))
+                     else np.float32)
     if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) and y.ndim == 2 and \
             y.shape[1] == 1 and y.dtype.kind in "iub":
         return y[:, 0]

@@ -7,12 +7,14 @@ Names: ``"accuracy"`` (alias ``"acc"``), ``"mse"``, ``"mae"``.
 at 0.5 (probabilities) or 0 (logits) and compared with its target (> 0.5), so
 multi-label outputs score per label; otherwise, with logits of shape (N, C), C > 1,
 it compares the argmax with integer labels (or the argmax of one-hot rows), and
-with a single output column (or 1-D output) it thresholds at 0.5.
+with a single output column (or 1-D output) it thresholds at 0.5 (and warns, once,
+when the targets are not 0/1 labels: a regression model's "accuracy" means nothing).
 Targets equal to the loss's ``ignore_index`` (CrossEntropyLoss, NLLLoss) are not scored.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -34,7 +36,14 @@ def _accuracy(logit_threshold: float, ignore_index: int | None = None,
             if ignore_index is not None:  # targets the loss ignores are not scored either
                 hits = hits[labels != ignore_index]
         else:
-            hits = (pred.reshape(-1) > logit_threshold) == (target.reshape(-1) > 0.5)
+            flat = target.reshape(-1)
+            if not binary and flat.dtype != np.bool_ and np.any((flat != 0) & (flat != 1)):
+                warnings.warn(
+                    "metric 'accuracy' on a single output thresholds it at 0.5 and compares "
+                    "with targets > 0.5, but these targets are not 0/1 labels (a regression "
+                    "target?); use metrics=['mse'] or ['mae'] for regression",
+                    UserWarning, stacklevel=2)
+            hits = (pred.reshape(-1) > logit_threshold) == (flat > 0.5)
         return float(np.count_nonzero(hits)), int(hits.size)
 
     return accuracy
