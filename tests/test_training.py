@@ -748,3 +748,25 @@ def test_initial_epoch_resumes_numbering_as_keras(capsys):
                   initial_epoch=3, verbose=0).epoch == []
     with pytest.raises(ValueError, match="initial_epoch"):
         fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", initial_epoch=-1)
+
+
+@pytest.mark.parametrize("func", ["fit", "evaluate"])
+def test_float_class_labels_are_checked_naming_y(func):
+    """Float labels: whole numbers are labels; 1.5 or NaN raised TrainStep's TypeError
+    about its 'target', and 10.0 beyond 2 classes its IndexError about a batch."""
+    X = np.random.default_rng(0).random((8, 3)).astype(np.float32)
+    model = fn.nn.Sequential(fn.nn.Linear(3, 2))
+
+    def call(y):
+        if func == "fit":
+            return fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=1,
+                          verbose=0)
+        return fn.evaluate(model, X, y, loss="cross_entropy")
+
+    for bad in (1.5, np.nan):
+        with pytest.raises(TypeError, match=rf"{func}\(\): argument 'y' must hold integer "
+                                            r"class labels .*got (1\.5|nan)"):
+            call(np.array([0.0, bad] * 4))
+    with pytest.raises(IndexError, match=rf"{func}\(\): argument 'y' holds class label 10"):
+        call(np.full(8, 10.0))
+    call(np.array([0.0, 1.0] * 4))  # whole-number floats are labels

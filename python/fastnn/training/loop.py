@@ -237,11 +237,20 @@ def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
 
 def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, func: str,
                   yname: str) -> None:
-    """Class labels beyond a Sequential's output width raise here, naming the data (the
-    step would report a batch's label under an internal name)."""
+    """Float class labels that are not whole numbers, and labels beyond a Sequential's
+    output width, raise here, naming the data (the step would report a batch's label
+    under an internal name)."""
+    if not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) or y.ndim != 1 or \
+            y.dtype.kind not in "iuf" or not y.size:
+        return
+    if y.dtype.kind == "f":
+        whole = np.isfinite(y) & (y == np.round(y))
+        if not whole.all():
+            raise TypeError(f"{func}: argument '{yname}' must hold integer class labels "
+                            f"(whole numbers), got {float(y[~whole][0])!r} among its values")
+        y = y.astype(np.int64)
     width = _output_width(model)
-    if width is None or not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) or \
-            y.ndim != 1 or y.dtype.kind not in "iu" or not y.size:
+    if width is None:
         return
     counted = y[y != loss.ignore_index]
     if counted.size and (counted.max() >= width or counted.min() < 0):
