@@ -733,23 +733,6 @@ def test_accuracy_on_regression_targets_warns():
                metrics=["accuracy"], verbose=0)  # soft BCE targets: binary accuracy, no word
 
 
-def test_initial_epoch_resumes_numbering_as_keras(capsys):
-    """fit(initial_epoch=k, epochs=n) runs epochs k .. n-1 (Keras): History.epoch, the
-    progress lines and callbacks (a schedule's epoch) use those numbers."""
-    X, y = make_blobs(64)
-    seen = []
-    sched = fn.callbacks.LearningRateScheduler(lambda epoch: seen.append(epoch) or 0.01)
-    hist = fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=5,
-                  initial_epoch=3, callbacks=[sched], verbose=2)
-    assert hist.epoch == [3, 4] and seen == [3, 4] and len(hist.history["loss"]) == 2
-    out = capsys.readouterr().out
-    assert "Epoch 4/5" in out and "Epoch 5/5" in out and "Epoch 1/5" not in out
-    assert fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=3,
-                  initial_epoch=3, verbose=0).epoch == []
-    with pytest.raises(ValueError, match="initial_epoch"):
-        fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", initial_epoch=-1)
-
-
 @pytest.mark.parametrize("func", ["fit", "evaluate"])
 def test_float_class_labels_are_checked_naming_y(func):
     """Float labels: whole numbers are labels; 1.5 or NaN raised TrainStep's TypeError

@@ -123,8 +123,7 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="optimizer with PyTorch's defaults but lr (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
     train.add_argument("--batch-size", type=_positive(int), help="samples per optimizer step")
-    train.add_argument("--epochs", type=_positive(int),
-                       help="maximum number of epochs (with --resume: more epochs)")
+    train.add_argument("--epochs", type=_positive(int), help="maximum number of epochs")
     train.add_argument("--dropout", type=float, help="dropout probability in [0, 1)")
     train.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
     train.add_argument("--patience", type=int,
@@ -325,9 +324,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     history = fn.fit(
         model, X_fit, y_fit,
         loss=fn.nn.CrossEntropyLoss(label_smoothing=settings["label_smoothing"]),
-        # --epochs more epochs, numbered on from the resumed run's (Keras's initial_epoch)
-        optimizer=optimizer, epochs=initial_epoch + settings["epochs"],
-        initial_epoch=initial_epoch,
+        optimizer=optimizer, epochs=settings["epochs"],
         batch_size=settings["batch_size"], validation_data=(X_val, y_val),
         metrics=["accuracy"], callbacks=[stop], verbose=args.verbose, seed=args.seed,
         distributed=args.distributed,

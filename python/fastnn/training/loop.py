@@ -407,7 +407,6 @@ def fit(
     verbose: int = 1,
     seed: int | None = None,
     distributed: bool = False,
-    initial_epoch: int = 0,
 ) -> History:
     r"""Trains ``model`` on ``(X, y)`` with mini-batch gradient descent, Keras-style.
 
@@ -454,11 +453,6 @@ def fit(
             generator (:func:`fastnn.manual_seed`). Default: ``None``.
         distributed (bool): data-parallel training over MPI, every rank running
             this same call (e.g. under ``mpiexec -n 4``); see below. Default: ``False``.
-        initial_epoch (int): the epoch to start at, as Keras's: resuming a run that
-            trained ``initial_epoch`` epochs, ``fit`` runs epochs ``initial_epoch`` ..
-            ``epochs - 1`` (``epochs`` is the last epoch's number, not a count), and
-            callbacks, ``History.epoch`` and the progress lines use those numbers.
-            Default: ``0``.
 
     With ``distributed=True``, ``fit`` calls :func:`fastnn.distributed.init`,
     copies rank 0's weights to every rank (``broadcast_parameters``) and uses
@@ -499,7 +493,6 @@ def fit(
     loss = _resolve_loss(loss, func)
     optimizer = _resolve_optimizer(optimizer, model)
     epochs = check_int(epochs, func, "epochs", low=0)
-    initial_epoch = check_int(initial_epoch, func, "initial_epoch", low=0)
     batch_size = 32 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     verbose = check_int(verbose, func, "verbose", low=0)
     shuffle = check_flag(shuffle, func, "shuffle")
@@ -524,8 +517,7 @@ def fit(
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
                max(batch_size, 256), epochs, len(loader), len(X), verbose,
-               batch_hooks=any(_has_batch_hooks(cb) for cb in callbacks),
-               initial_epoch=initial_epoch)
+               batch_hooks=any(_has_batch_hooks(cb) for cb in callbacks))
     if distributed:
         run.distribute(FitContext(model, seed), batch_size, func)
     history = History()
@@ -607,7 +599,6 @@ class _Run:
     # Whether callbacks see per-batch logs (distributed: a collective per batch), decided
     # before the other ranks drop rank 0's file writers, so all run the same collectives.
     batch_hooks: bool = False
-    initial_epoch: int = 0  # the first epoch's number (Keras's initial_epoch)
 
     def distribute(self, dist: FitContext, batch_size: int, func: str) -> None:
         """Turns this run into one rank's share of a data-parallel fit."""
@@ -631,8 +622,7 @@ def _has_batch_hooks(cb: Callback) -> bool:
 
 
 def _epoch_loop(run: _Run, history: History) -> None:
-    """Trains epochs ``run.initial_epoch`` .. ``run.epochs - 1`` (fewer if a callback stops),
-    recording each in ``history``."""
+    """Trains ``run.epochs`` epochs (fewer if a callback stops), recording each in ``history``."""
     model, callbacks = run.model, run.callbacks
     model.stop_training = False
     # The first non-finite batch loss is reported with where it happened, unless
@@ -640,7 +630,7 @@ def _epoch_loop(run: _Run, history: History) -> None:
     nan_watch = [not any(isinstance(cb, TerminateOnNaN) for cb in callbacks)]
     for cb in callbacks:
         cb.on_train_begin({})
-    for epoch in range(run.initial_epoch, run.epochs):
+    for epoch in range(run.epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
         progress = EpochProgress(epoch, run.epochs, run.steps, run.verbose)
