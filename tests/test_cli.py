@@ -173,3 +173,16 @@ def test_an_output_directory_without_write_access_is_refused_before_training(fla
     assert proc.returncode == 2
     assert f"{flag}: cannot create files in '/proc'" in proc.stderr
     assert "trained" not in proc.stdout
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE semantics are POSIX's")
+def test_a_closed_pipe_ends_train_quietly():
+    """`fastnn train | head -1` printed "error: [Errno 32] Broken pipe" and exited 1."""
+    proc = subprocess.Popen([sys.executable, "-m", "fastnn", "train", "--epochs", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader leaves, as head does
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert first.startswith("fastnn ")
+    assert proc.returncode == 141 and "Broken pipe" not in err and "Traceback" not in err

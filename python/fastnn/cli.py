@@ -123,7 +123,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="optimizer with PyTorch's defaults but lr (default: adam)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
     train.add_argument("--batch-size", type=_positive(int), help="samples per optimizer step")
-    train.add_argument("--epochs", type=_positive(int), help="maximum number of epochs")
+    train.add_argument("--epochs", type=_positive(int),
+                       help="maximum number of epochs (with --resume: of more epochs)")
     train.add_argument("--dropout", type=float, help="dropout probability in [0, 1)")
     train.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
     train.add_argument("--patience", type=int,
@@ -318,7 +319,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
         f"{args.optimizer} lr {optimizer.param_groups[0]['lr']:g}, batch {settings['batch_size']}"
         + (f" per rank x {world_size} MPI rank(s)" if args.distributed else "")
         + f", {fn.get_num_threads()} thread(s), {fn.info()['simd']}"
-        + (f", resuming after epoch {initial_epoch}" if args.resume else "")
+        + (f", resuming after epoch {initial_epoch} for {settings['epochs']} more"
+           if args.resume else "")
     )
     start = time.perf_counter()
     history = fn.fit(
@@ -424,6 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CLIError as err:
         print(f"fastnn {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `fastnn train | head`: the reader left; end quietly, as Unix
+        # tools do (128 + SIGPIPE), with stdout sent nowhere so that the exit flush is quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (OSError, ImportError, ValueError) as err:  # missing files/extras, bad files
         print(f"fastnn {args.command}: error: {err}", file=sys.stderr)
         return 1
