@@ -178,7 +178,9 @@ def test_an_output_directory_without_write_access_is_refused_before_training(fla
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGPIPE semantics are POSIX's")
 def test_a_closed_pipe_ends_train_quietly():
     """`fastnn train | head -1` printed "error: [Errno 32] Broken pipe" and exited 1."""
-    proc = subprocess.Popen([sys.executable, "-m", "fastnn", "train", "--epochs", "20"],
+    # long enough (about 2 s) to still be writing when the reader leaves
+    proc = subprocess.Popen([sys.executable, "-m", "fastnn", "train", "--epochs", "300",
+                             "--patience", "300"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
     proc.stdout.close()  # the reader leaves, as head does
