@@ -51,7 +51,8 @@ def _positive(kind: type):
             expected = "an integer" if kind is int else "a number"
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         if not 0 < value < math.inf:  # NaN and inf too (--lr inf trained to a NaN loss)
-            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+            expected = "an integer > 0" if kind is int else "a finite number > 0"
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
         return value
 
     return parse

@@ -70,7 +70,7 @@ class EpochProgress:
             self.bar = tqdm(total=steps, desc=self.prefix, unit="batch", file=self.stream,
                             leave=False, dynamic_ncols=True, mininterval=0.1,
                             bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| "
-                                       "[{elapsed}<{remaining}] {postfix}")
+                                       "[{elapsed}<{remaining}]{postfix}")
         self.steps = steps
 
     @property
