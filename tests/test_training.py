@@ -753,3 +753,15 @@ def test_float_class_labels_are_checked_naming_y(func):
     with pytest.raises(IndexError, match=rf"{func}\(\): argument 'y' holds class label 10"):
         call(np.full(8, 10.0))
     call(np.array([0.0, 1.0] * 4))  # whole-number floats are labels
+
+
+@pytest.mark.parametrize("verbose, shown", [("auto", "bar"), (True, "bar"), (False, "")])
+def test_keras_verbose_values(verbose, shown, monkeypatch):
+    """Keras's fit takes verbose="auto" (its default: 1) and booleans; they were TypeErrors."""
+    X, y = make_blobs(40)
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", log)
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="adam", epochs=1, batch_size=16,
+           verbose=verbose)
+    assert ("[" + "=" * 30 + "]" in log.getvalue()) == (shown == "bar")
+    assert (log.getvalue() == "") == (shown == "")

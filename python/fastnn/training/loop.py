@@ -448,7 +448,8 @@ def fit(
         shuffle (bool): reshuffle the training data every epoch. Default: ``True``.
         metrics (sequence of str, optional): from ``"accuracy"`` (``"acc"``), ``"mse"``,
             ``"mae"``. Default: ``()`` (``None`` is the same).
-        verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch. Default: 1.
+        verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch
+            (Keras's ``"auto"`` is 1, ``True`` / ``False`` are 1 / 0). Default: 1.
         seed (int, optional): seeds the shuffling order; ``None`` uses the global
             generator (:func:`fastnn.manual_seed`). Default: ``None``.
         distributed (bool): data-parallel training over MPI, every rank running
@@ -494,6 +495,10 @@ def fit(
     optimizer = _resolve_optimizer(optimizer, model)
     epochs = check_int(epochs, func, "epochs", low=0)
     batch_size = 32 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
+    if isinstance(verbose, str) and verbose == "auto":  # Keras's default, which means 1
+        verbose = 1
+    elif isinstance(verbose, (bool, np.bool_)):  # verbose=True / False, as Keras takes them
+        verbose = int(verbose)
     verbose = check_int(verbose, func, "verbose", low=0)
     shuffle = check_flag(shuffle, func, "shuffle")
     if seed is not None:
