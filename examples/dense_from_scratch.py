@@ -9,7 +9,7 @@ a forward pass, and nothing else:
 There is no backward here: autograd records the forward and loss.backward()
 computes dL/dW and dL/db, as in PyTorch (swap `import fastnn as torch` and this
 runs unchanged). Two such layers, 2 -> hidden -> 1, learn the two-moons set with
-binary cross-entropy and plain SGD in a hand-written loop; the script checks one
+binary cross-entropy and SGD with momentum in a hand-written loop; the script checks one
 autograd gradient against a finite difference, then prints the training curve
 and the accuracy.
 
@@ -96,7 +96,7 @@ def main() -> None:
 
     with fn.no_grad():
         accuracy = ((model(x) > 0.5).float() == target).float().mean().item()
-    print(f"accuracy: {accuracy:.4f}")
+    print(f"training accuracy: {accuracy:.4f}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def main() -> None:
                         help="fit's progress: 0 silent, 1 progress bar, 2 one line per epoch")
     parser.add_argument("--out-dir", type=Path, default=Path("."), help="where to save the PNG")
     args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)  # before training, not after
 
     fn.manual_seed(args.seed)
     X, y = fn.datasets.load_digits()  # X (1797, 64) with pixel values 0..16, y (1797,)

@@ -76,7 +76,7 @@ def main() -> None:
     predictions = fn.matmul(X, w) + b > 0
     accuracy = float(np.mean(predictions == (y == 1)))
     print(f"boundary: {w[0, 0]:.3f} x1 + {w[1, 0]:.3f} x2 + {float(b):.3f} = 0")
-    print(f"accuracy: {accuracy:.4f}")
+    print(f"training accuracy: {accuracy:.4f}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--out-dir", type=Path, default=Path("."), help="where to save the PNG")
     args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)  # before training, not after
 
     fn.manual_seed(args.seed)
     X, y = fn.datasets.make_spirals(args.n_samples, n_classes=3, noise=0.1, seed=args.seed)

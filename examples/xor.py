@@ -44,9 +44,10 @@ def main() -> None:
     mlp = nn.Sequential(nn.Linear(2, args.hidden), nn.Tanh(), nn.Linear(args.hidden, 2))
     hid = train(mlp, X, y, args.epochs, args.seed)
 
-    print(f"linear model (no hidden layer): loss {lin['loss']:.4f}  accuracy {lin['accuracy']:.4f}")
+    print(f"linear model (no hidden layer): loss {lin['loss']:.4f}  "
+          f"training accuracy {lin['accuracy']:.4f}")
     print(f"MLP ({args.hidden} hidden tanh units):      "
-          f"loss {hid['loss']:.4f}  accuracy {hid['accuracy']:.4f}")
+          f"loss {hid['loss']:.4f}  training accuracy {hid['accuracy']:.4f}")
 
 
 if __name__ == "__main__":

@@ -316,3 +316,11 @@ def test_model_checkpoint_weights_only_and_batch_frequency(tmp_path):
             callbacks.ModelCheckpoint("x.safetensors", save_freq=bad)
     with pytest.raises(TypeError, match="save_weights_only"):
         callbacks.ModelCheckpoint("x.safetensors", save_weights_only="yes")
+
+
+def test_model_checkpoint_without_safetensors_fails_at_construction(monkeypatch):
+    """It built, then failed at the first save: after an epoch's training."""
+    monkeypatch.setitem(__import__("sys").modules, "safetensors", None)
+    with pytest.raises(ImportError, match=r"ModelCheckpoint\(\) needs the safetensors "
+                                          r"package: pip install 'fastnn\[io\]'"):
+        callbacks.ModelCheckpoint("best.safetensors")

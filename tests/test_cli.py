@@ -197,3 +197,17 @@ def test_synthetic_sets_train_well_with_their_defaults(dataset, least, capsys):
     assert cli.main(["train", "--dataset", dataset, "--verbose", "0", "--seed", "0"]) == 0
     out = capsys.readouterr().out
     assert float(out.split("test accuracy:")[1].split()[0]) >= least
+
+
+@pytest.mark.parametrize("flag, module, extra", [("--plot", "matplotlib", "plot"),
+                                                 ("--save", "safetensors", "io")])
+def test_a_missing_extra_is_reported_before_training(flag, module, extra, tmp_path,
+                                                     monkeypatch, capsys):
+    """`--plot` without matplotlib (or `--save` without safetensors) trained the whole run,
+    then failed; now the check comes first, naming the extra."""
+    monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+    rc = cli.main(["train", "--epochs", "2", flag, str(tmp_path / "out.file")])
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert f"pip install 'fastnn[{extra}]'" in captured.err and flag in captured.err
+    assert "Epoch" not in captured.out

@@ -217,6 +217,13 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
         if path and not _can_create_in(directory):
             raise CLIError(f"{flag}: cannot create files in {directory!r} (checked before "
                            "training, so a run is not lost at the end)")
+    # the optional packages these options need, before training too
+    from ._optional import require
+    for flag, given, module, extra in (("--plot", args.plot, "matplotlib", "plot"),
+                                       ("--save", args.save, "safetensors", "io"),
+                                       ("--resume", args.resume, "safetensors", "io")):
+        if given:
+            require(module, f"fastnn train {flag}", extra)
     if args.seed < 0:
         raise CLIError(f"--seed must be >= 0, got {args.seed}")
     if isinstance(settings["hidden"], str):
@@ -318,6 +325,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
         f"fastnn {fn.__version__}: {args.dataset} ({len(X_fit)} train / {len(X_val)} validation "
         f"/ {len(X_test)} test samples), MLP {X_train.shape[1]}-{hidden}, "
         f"{args.optimizer} lr {optimizer.param_groups[0]['lr']:g}, batch {settings['batch_size']}"
+        + (f", label smoothing {settings['label_smoothing']:g} (in the epochs' losses)"
+           if settings["label_smoothing"] else "")
         + (f" per rank x {world_size} MPI rank(s)" if args.distributed else "")
         + f", {fn.get_num_threads()} thread(s), {fn.info()['simd']}"
         + (f", resuming after epoch {initial_epoch} for {settings['epochs']} more"
@@ -341,7 +350,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     print(f"trained {len(history.epoch)} epochs in {elapsed:.2f}s")
     correct = round(result["accuracy"] * len(y_test))
     print(f"test accuracy: {result['accuracy']:.4f} ({correct}/{len(y_test)})  "
-          f"test loss: {result['loss']:.4f}")
+          f"test loss: {result['loss']:.4f} (plain cross-entropy)")
     if args.plot and rank == 0:
         fn.plot_history(history, args.plot)
         print(f"curves saved to {args.plot}")

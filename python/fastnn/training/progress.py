@@ -11,7 +11,7 @@
 
       Epoch 1/2  4/4 [==============================]  loss 1.2033  (0.01s, 2.1 ms/step)
 
-* ``verbose=2``: one summary line per epoch (no bar).
+* ``verbose=2``: one summary line per epoch (no bar), with its time per batch.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ class EpochProgress:
                     f"{format_logs(logs)}  ({elapsed:.2f}s, "
                     f"{_per_step(elapsed / max(self.steps, 1))})")
         else:
-            line = f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s)"
+            line = (f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s, "
+                    f"{_per_step(elapsed / max(self.steps, 1))})")
         self.stream.write(line + "\n")
         self.stream.flush()
