@@ -151,7 +151,7 @@ def main() -> None:
         f, tt = batch / t["fastnn"], batch / t.get("torch", float("nan"))
         sizes = "-".join(map(str, CONFIGS[name][0]))
         rows.append((f"eager loop {name}: {sizes} b{batch}, Adam", f"{f:,.0f}/s", f"{tt:,.0f}/s",
-                     f"{f / tt:.2f}x", f">= {target:.0f}x", f / tt >= target))
+                     f"{f / tt:.3f}x", f">= {target:.0f}x", f / tt >= target))
     for d_in, width, batch, n in ((784, 512, 128, 30), (64, 64, 32, 1500)):
         seq = nn.Sequential(nn.Linear(d_in, width), nn.ReLU(), nn.Linear(width, width),
                             nn.ReLU(), nn.Linear(width, 10))
@@ -161,7 +161,7 @@ def main() -> None:
         r = t["seq"] / t["res"]
         rows.append((f"traced residual vs Sequential TrainStep {d_in}-{width}-{width}-10 "
                      f"b{batch}", f"{batch / t['res']:,.0f}/s", f"(Seq {batch / t['seq']:,.0f}/s)",
-                     f"{r:.2f}x", ">= 0.9x", r >= 0.9))
+                     f"{r:.3f}x", ">= 0.9x", r >= 0.9))
     print(f"fastnn {fn.__version__} vs torch {torch.__version__ if torch else '-'}, "
           f"{args.threads} thread(s), {platform.processor() or platform.machine()}, "
           f"SIMD {fn.info()['simd']}, median of {args.rounds} interleaved rounds")

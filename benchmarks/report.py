@@ -150,7 +150,8 @@ def gemm_tables(rows: Sequence[_bench_gemm.Row], peaks: dict[int, float] | None)
 def report_gemm(args: argparse.Namespace, peaks: dict[int, float] | None) -> dict[str, Any]:
     rows = _bench_gemm.run(cases=args.case, libs=args.lib, threads=args.threads,
                            rounds=args.rounds, quick=args.quick, stream=sys.stderr)
-    print(f"\n### GEMM (median of {args.rounds} interleaved rounds, one process per library)\n")
+    print(f"\n### GEMM (median of {args.rounds} interleaved rounds, one process per library)"
+          + (" (quick: a smoke test, not a measurement)" if args.quick else "") + "\n")
     print("Ratios: fastnn GFLOP/s / other's (above 1: fastnn faster); the tiny call: "
           "other's time / fastnn's.\n")
     print(gemm_tables(rows, peaks))
@@ -196,8 +197,10 @@ def report_train(args: argparse.Namespace, peaks: dict[int, float] | None) -> di
     rows, skipped = _bench_train.run(configs=args.config, libs=args.lib, threads=args.threads,
                                      rounds=args.rounds, quick=args.quick, stream=sys.stderr)
     print(f"\n### Training step, samples/s (median of {args.rounds} interleaved rounds, one "
-          "process per library)\n")
-    print("fastnn/X = fastnn samples/s / X samples/s (above 1: fastnn faster). GEMM ceiling: "
+          "process per library)" + (" (quick: a smoke test, not a measurement)" if args.quick
+                                    else "") + "\n")
+    print("fastnn/X = fastnn samples/s / X samples/s (above 1: fastnn faster; fastnn is the "
+          "layer-by-layer loop, fastnn-fused nn.TrainStep). GEMM ceiling: "
           "samples/s if the step were only its GEMMs (forward, dW, dx except the first "
           "layer's) at the measured peak.\n")
     for lib, why in skipped.items():

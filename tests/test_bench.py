@@ -496,15 +496,29 @@ def test_cli_train_step_suite(capsys):
                      "--lib", "numpy", "--threads", "1", "--repeat", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("samples/s, median of 1 interleaved round(s)")
-    assert [c.strip() for c in out[1].strip("|").split("|")] == [
+    assert "not a measurement" in out[0]  # quick
+    assert out[1].startswith("fastnn: the layer-by-layer loop; fastnn-fused: nn.TrainStep")
+    assert [c.strip() for c in out[2].strip("|").split("|")] == [
         "config", "threads", "fastnn", "numpy", "fastnn/numpy"]
-    assert out[3].startswith("| B: 64-64-10 b32 |")
+    assert out[4].startswith("| B: 64-64-10 b32 |")
+
+
+def test_train_table_gives_trainstep_ratios_when_measured():
+    rows = [_bench_train.Row("A", lib, 1, 128 / rate, None)
+            for lib, rate in (("fastnn", 2000), ("fastnn-fused", 3000), ("numpy", 1000),
+                              ("torch-fused", 1500))]
+    lines = _bench_train.format_table(rows).splitlines()
+    assert [c.strip() for c in lines[0].strip("|").split("|")][-4:] == [
+        "fastnn/numpy", "fastnn/torch-fused", "fastnn-fused/numpy", "fastnn-fused/torch-fused"]
+    assert [c.strip() for c in lines[2].strip("|").split("|")][-4:] == [
+        "2.00", "1.33", "3.00", "2.00"]
 
 
 def test_cli_kernels_suite_several_thread_counts(capsys):
     assert cli.main(["bench", "--quick", "--case", "adam", "--threads", "1", "2",
                      "--repeat", "1"]) == 0
-    assert "threads: 1, 2;" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "threads: 1, 2;" in out and "(quick: one call per loop, a smoke test" in out
 
 
 @pytest.mark.parametrize("argv, code, match", [

@@ -419,13 +419,16 @@ def format_table(rows: Sequence[Row], peaks: dict[int, float] | None = None) -> 
     """Samples/s per library, fastnn's ratios, and (given peaks) the GEMM-only ceiling.
 
     Ratios are fastnn samples/s over the other library's (above 1: fastnn is
-    faster). ``peaks`` maps a thread count to the measured peak GFLOP/s; the
-    ceiling is ``peak / Config.gemm_flops_per_sample``, the samples/s if the step
-    were nothing but its GEMMs at peak speed.
+    faster): ``fastnn/X`` for the layer-by-layer loop, ``fastnn-fused/X`` for
+    ``nn.TrainStep`` when it was measured. ``peaks`` maps a thread count to the
+    measured peak GFLOP/s; the ceiling is ``peak / Config.gemm_flops_per_sample``, the
+    samples/s if the step were nothing but its GEMMs at peak speed.
     """
     libs = [lib for lib in LIBS if any(r.lib == lib for r in rows)]
     others = [lib for lib in ("numpy", "torch", "torch-fused") if lib in libs]
-    header = ["config", "threads", *libs, *(f"fastnn/{lib}" for lib in others)]
+    ours_libs = [lib for lib in ("fastnn", "fastnn-fused") if lib in libs]
+    header = ["config", "threads", *libs,
+              *(f"{mine}/{lib}" for mine in ours_libs for lib in others)]
     if peaks:
         header += ["GEMM ceiling", "fastnn % of ceiling"]
     body = []
@@ -434,10 +437,11 @@ def format_table(rows: Sequence[Row], peaks: dict[int, float] | None = None) -> 
         rates = {lib: _rate(rows, config, threads, lib) for lib in libs}
         cells = [CONFIGS[config].label, str(threads)]
         cells += ["-" if rates[lib] is None else f"{rates[lib]:,.0f}" for lib in libs]
+        for mine in ours_libs:
+            for lib in others:
+                a, b = rates[mine], rates[lib]
+                cells.append("-" if a is None or b is None else f"{a / b:.2f}")
         ours = rates.get("fastnn")
-        for lib in others:
-            theirs = rates[lib]
-            cells.append("-" if ours is None or theirs is None else f"{ours / theirs:.2f}")
         if peaks:
             peak = peaks.get(threads)
             ceiling = None if peak is None else peak * 1e9 / CONFIGS[config].gemm_flops_per_sample
@@ -450,7 +454,9 @@ def format_table(rows: Sequence[Row], peaks: dict[int, float] | None = None) -> 
 def describe(skipped: dict[str, str], rounds: int, quick: bool) -> str:
     """The lines above the table: what was measured, how, and what was skipped."""
     lines = [f"samples/s, median of {rounds} interleaved round(s), one process per library"
-             + (" (quick: one step per round, not a measurement)" if quick else "")]
+             + (" (quick: one step per round, not a measurement)" if quick else ""),
+             "fastnn: the layer-by-layer loop; fastnn-fused: nn.TrainStep; torch-fused: "
+             "torch with Adam(fused=True); a/b: a's samples/s over b's (> 1: a is faster)"]
     lines += [f"skipped {lib}: {why}" for lib, why in skipped.items()]
     return "\n".join(lines)
 

@@ -586,7 +586,7 @@ def _blas_description() -> str:
     return f"{names}, pinned to the fastnn thread count with threadpoolctl"
 
 
-def header(rows: Sequence[Row]) -> list[str]:
+def header(rows: Sequence[Row], quick: bool = False) -> list[str]:
     """The lines above the table: versions, SIMD path, BLAS, threads, environment warnings."""
     facts = info()
     threads = ", ".join(str(t) for t in sorted({r.threads for r in rows})) or "-"
@@ -595,7 +595,8 @@ def header(rows: Sequence[Row]) -> list[str]:
         f"NumPy {np.__version__}",
         f"BLAS: {_blas_description()}",
         f"threads: {threads}; NumPy element-wise code runs on 1 thread",
-        "times are medians per call; ratio = NumPy time / fastnn time (> 1: fastnn is faster)",
+        "times are medians per call; ratio = NumPy time / fastnn time (> 1: fastnn is faster)"
+        + (" (quick: one call per loop, a smoke test, not a measurement)" if quick else ""),
     ]
     for var in SLOW_ENV:
         if var in os.environ:
@@ -607,8 +608,9 @@ def _gflops(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def format_table(rows: Sequence[Row]) -> str:
-    """The header lines and one aligned row per case (times in microseconds).
+def format_table(rows: Sequence[Row], quick: bool = False) -> str:
+    """The header lines and one aligned row per case (times in microseconds); ``quick``
+    marks the numbers as a smoke test's.
 
     Example::
 
@@ -627,4 +629,4 @@ def format_table(rows: Sequence[Row]) -> str:
         return "  ".join(left + right).rstrip()
 
     table = [line(titles), "  ".join("-" * w for w in widths)] + [line(c) for c in cells]
-    return "\n".join(header(rows) + [""] + table)
+    return "\n".join(header(rows, quick) + [""] + table)

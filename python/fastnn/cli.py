@@ -406,7 +406,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                      cases=args.case, stream=sys.stderr)]
     except RuntimeError as err:  # disagreeing results (never time different work), a dead worker
         raise CLIError(str(err)) from None
-    print(bench.format_table(rows))
+    print(bench.format_table(rows, quick=args.quick))
     return 0
 
 
