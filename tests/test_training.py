@@ -748,7 +748,8 @@ def test_float_class_labels_are_checked_naming_y(func):
 
     for bad in (1.5, np.nan):
         with pytest.raises(TypeError, match=rf"{func}\(\): argument 'y' must hold integer "
-                                            r"class labels .*got (1\.5|nan)"):
+                                            r"class labels .*non-integral values such as "
+                                            r"(1\.5|nan)"):
             call(np.array([0.0, bad] * 4))
     with pytest.raises(IndexError, match=rf"{func}\(\): argument 'y' holds class label 10"):
         call(np.full(8, 10.0))

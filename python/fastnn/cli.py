@@ -325,9 +325,9 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
         f"fastnn {fn.__version__}: {args.dataset} ({len(X_fit)} train / {len(X_val)} validation "
         f"/ {len(X_test)} test samples), MLP {X_train.shape[1]}-{hidden}, "
         f"{args.optimizer} lr {optimizer.param_groups[0]['lr']:g}, batch {settings['batch_size']}"
+        + (f" per rank x {world_size} MPI rank(s)" if args.distributed else "")
         + (f", label smoothing {settings['label_smoothing']:g} (in the epochs' losses)"
            if settings["label_smoothing"] else "")
-        + (f" per rank x {world_size} MPI rank(s)" if args.distributed else "")
         + f", {fn.get_num_threads()} thread(s), {fn.info()['simd']}"
         + (f", resuming after epoch {initial_epoch} for {settings['epochs']} more"
            if args.resume else "")

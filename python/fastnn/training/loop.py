@@ -247,7 +247,8 @@ def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, func: str,
         whole = np.isfinite(y) & (y == np.round(y))
         if not whole.all():
             raise TypeError(f"{func}: argument '{yname}' must hold integer class labels "
-                            f"(whole numbers), got {float(y[~whole][0])!r} among its values")
+                            f"(whole numbers), got non-integral values such as "
+                            f"{float(y[~whole][0])!r}")
         y = y.astype(np.int64)
     width = _output_width(model)
     if width is None:
