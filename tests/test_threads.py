@@ -323,6 +323,7 @@ def test_wait_policy_is_chosen_at_load_and_left_out_of_the_environment(env, expe
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform")
+@pytest.mark.skipif(not OPENMP, reason="serial build: one thread everywhere, fork or not")
 def test_set_num_threads_in_a_forked_child_warns_instead_of_being_ignored():
     """A forked child runs single-threaded (GNU libgomp's pool does not survive fork); a
     request for more threads there once did nothing, silently. The parent is unaffected."""

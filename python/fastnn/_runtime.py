@@ -124,7 +124,7 @@ def set_num_threads(n: int) -> None:
     n = check_int(n, "set_num_threads()", "n", low=1)
     if n > _MAX_THREADS:  # the C++ side holds an int
         raise ValueError(f"set_num_threads(): argument 'n' must be <= {_MAX_THREADS}, got {n}")
-    if n > 1 and _forked_child:
+    if n > 1 and _forked_child and _core.build_info()["openmp_enabled"]:
         warnings.warn(
             f"set_num_threads({n}) has no effect in this process: it was forked from one that "
             "had imported fastnn, and runs fastnn's kernels on one thread (GNU libgomp's "
