@@ -53,10 +53,11 @@ class SparseFirstLayer:
         return h, self.rest(h)
 
     def backward_first(self, X: sp.csr_matrix, h: Tensor) -> None:
-        """Sets the first layer's gradients from ``h``'s (after ``loss.backward()``)."""
+        """Adds the first layer's gradients, from ``h``'s (after ``loss.backward()``), into
+        its parameters' own gradient buffers (as autograd accumulates)."""
         g = np.asarray(h.grad)
-        self.first.weight.grad = from_numpy(np.ascontiguousarray(np.asarray(X.T @ g).T))
-        self.first.bias.grad = from_numpy(g.sum(axis=0))
+        self.first.weight._accumulate(np.asarray(X.T @ g).T)
+        self.first.bias._accumulate(g.sum(axis=0))
 
     def predict(self, X: sp.csr_matrix) -> np.ndarray:
         """The network's output on ``X`` (eval mode is the caller's)."""
