@@ -87,6 +87,16 @@ def test_train_only_and_loss_only(mpl):
     assert set(lines_by_label(fig.axes[0])) == {"train"}
 
 
+def test_learning_rate_curve_is_labelled_as_such(mpl):
+    """ReduceLROnPlateau and LearningRateScheduler log "learning_rate": it was labelled
+    "train" like a training curve."""
+    h = make_history(metric=False)
+    h.history["learning_rate"] = [0.01] * 3 + [0.001] * 3
+    axes = {ax.get_title(): ax for ax in plot_history(h).axes}
+    assert "learning rate" in lines_by_label(axes["learning_rate"])
+    assert "train" in lines_by_label(axes["loss"])
+
+
 def test_metrics_selects_subplots(mpl):
     h = make_history()
     h.history["top5"] = [0.9] * 6

@@ -209,8 +209,9 @@ def plot_history(
     FigureCanvasAgg(fig)
     for i, name in enumerate(names):
         ax = fig.add_subplot(rows, columns, i + 1)
-        if name in curves:
-            ax.plot(x, curves[name], color=_TRAIN_COLOR, label="train")
+        if name in curves:  # the learning rate is a setting, not a training curve
+            ax.plot(x, curves[name], color=_TRAIN_COLOR,
+                    label="learning rate" if name in ("learning_rate", "lr") else "train")
         val = curves.get(_VAL + name)
         if val is not None:
             ax.plot(x, val, color=_VAL_COLOR, label="validation")
