@@ -50,10 +50,6 @@ def split_errors_name(flag: str) -> Iterator[None]:
         raise ValueError(reason if flag in reason else f"{flag}: {reason}") from None
 
 
-def _mnist_env(dataset: str) -> str:
-    return "FASTNN_MNIST_MIRROR" if dataset == "mnist" else "FASTNN_FASHION_MNIST_MIRROR"
-
-
 def load_split(dataset: str, data_dir: str, download: bool, test_size: float,
                seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X_train, X_test, y_train, y_test)`` for ``dataset``.
@@ -73,11 +69,12 @@ def load_split(dataset: str, data_dir: str, download: bool, test_size: float,
         except FileNotFoundError:
             if download:
                 raise
+            from .datasets._idx_sources import SOURCES  # the mirror's environment variable
             raise FileNotFoundError(
                 f"{dataset} is not in '{root}' (its IDX files, optionally .gz, were not found "
                 f"there): add --download to fetch it (from the mirror in "
-                f"${_mnist_env(dataset)}, if set), put the standard IDX files there, or point "
-                f"--data-dir at the folder that holds '{dataset}/'") from None
+                f"${SOURCES[dataset].mirror_env}, if set), put the standard IDX files there, "
+                f"or point --data-dir at the folder that holds '{dataset}/'") from None
         return X_train, X_test, y_train, y_test
     if dataset == "mnist1d":
         return datasets.load_mnist1d()

@@ -320,6 +320,8 @@ def _softplus_grad(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
 # change of the output after the forward cannot corrupt the backward.
 _NUMPY_ACTIVATIONS = {"silu": (_silu, _silu_grad), "elu": (_elu, _elu_grad),
                       "softplus": (_softplus, _softplus_grad)}
+_NUMPY_ACT_NODES = {"silu": "SiluBackward0", "elu": "EluBackward0",
+                    "softplus": "SoftplusBackward0"}  # PyTorch's node names
 
 
 def _np_activation_vjp(node, g):
@@ -338,8 +340,7 @@ def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
     y = _NUMPY_ACTIVATIONS[name][0](xd, *params)
     if _state.enabled and x._rg:
         return named(_result(y, _np_activation_vjp, (x,), (name, params, xd), (stamp(x),)),
-                     {"silu": "SiluBackward0", "elu": "EluBackward0",
-                      "softplus": "SoftplusBackward0"}.get(name))
+                     _NUMPY_ACT_NODES[name])
     return _result(y, None, ())
 
 

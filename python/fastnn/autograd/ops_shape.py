@@ -45,9 +45,11 @@ def _shape_arg(shape: tuple[Any, ...], func: str, arg: str) -> tuple[int, ...]:
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     """``x`` with a new shape (one entry may be -1); a view when the data allows."""
     out = _reshape(x, _shape_arg(shape, "reshape", "shape"))
+    if out.grad_fn is None:
+        return out
     # PyTorch's nodes: a view, or a copy (UnsafeView) of data that cannot be viewed
-    return named(out, "ViewBackward0" if np.may_share_memory(out._data, x._data)
-                 or not out._data.size else "UnsafeViewBackward0")
+    viewed = np.may_share_memory(out._data, x._data) or not out._data.size
+    return named(out, "ViewBackward0" if viewed else "UnsafeViewBackward0")
 
 
 def _reshape(x: Tensor, new: tuple[int, ...]) -> Tensor:

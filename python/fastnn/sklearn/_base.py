@@ -289,7 +289,7 @@ class BaseMLP(BaseEstimator):
 
     @coefs_.setter
     def coefs_(self, values: list[np.ndarray]) -> None:
-        _ParameterList("coefs_", self.coefs_).assign_all(values)
+        self.coefs_.assign_all(values)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
@@ -300,7 +300,7 @@ class BaseMLP(BaseEstimator):
 
     @intercepts_.setter
     def intercepts_(self, values: list[np.ndarray]) -> None:
-        _ParameterList("intercepts_", self.intercepts_).assign_all(values)
+        self.intercepts_.assign_all(values)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

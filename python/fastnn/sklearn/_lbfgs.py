@@ -54,10 +54,7 @@ class _FullBatch:
         self.unpack(x)
         self.model.zero_grad()
         if self.sparse:
-            h, out = self.sparse.forward(self.X)
-            loss = self.obj.loss_fn(out, self.Y)
-            loss.backward()
-            self.sparse.backward_first(self.X, h)
+            loss = self.sparse.loss_backward(self.X, self.obj.loss_fn, self.Y)
         else:
             loss = self.obj.loss_fn(self.model(self.X), self.Y)
             loss.backward()

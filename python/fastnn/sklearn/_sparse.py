@@ -46,18 +46,17 @@ class SparseFirstLayer:
         h += self.first.bias._data
         return h
 
-    def forward(self, X: sp.csr_matrix) -> tuple[Tensor, Tensor]:
-        """``(h, out)``: the first layer's output as a leaf that records its gradient, and
-        the network's output computed from it."""
+    def loss_backward(self, X: sp.csr_matrix, loss_fn: nn.Module, target: Tensor) -> Tensor:
+        """``loss_fn(model(X), target)``, back-propagated: the rest of the network through
+        autograd from ``h`` (a leaf that records its gradient), then the first layer's
+        gradients added into its parameters' own buffers (as autograd accumulates)."""
         h = from_numpy(self.hidden(X)).requires_grad_()
-        return h, self.rest(h)
-
-    def backward_first(self, X: sp.csr_matrix, h: Tensor) -> None:
-        """Adds the first layer's gradients, from ``h``'s (after ``loss.backward()``), into
-        its parameters' own gradient buffers (as autograd accumulates)."""
+        loss = loss_fn(self.rest(h), target)
+        loss.backward()
         g = np.asarray(h.grad)
         self.first.weight._accumulate(np.asarray(X.T @ g).T)
         self.first.bias._accumulate(g.sum(axis=0))
+        return loss
 
     def predict(self, X: sp.csr_matrix) -> np.ndarray:
         """The network's output on ``X`` (eval mode is the caller's)."""

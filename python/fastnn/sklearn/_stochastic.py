@@ -92,10 +92,7 @@ def make_sparse_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer)
 
     def step(x: Any, y: np.ndarray) -> float:
         opt.zero_grad()
-        h, out = net.forward(x)
-        loss = obj.loss_fn(out, from_numpy(y))
-        loss.backward()
-        net.backward_first(x, h)
+        loss = net.loss_backward(x, obj.loss_fn, from_numpy(y))
         opt.step()
         return float(loss.item())
 

@@ -98,12 +98,9 @@ class EpochProgress:
             self.bar.close()  # leave=False: clears its line for the summary
             line = (f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s, "
                     f"{self.steps}/{self.steps} batches, {self._rate()})")
-        elif self.verbose == 1:  # no live bar: the finished one, once
-            line = (f"{self.prefix}  {self.steps}/{self.steps} [{'=' * 30}]  "
-                    f"{format_logs(logs)}  ({elapsed:.2f}s, "
-                    f"{_per_step(elapsed / max(self.steps, 1))})")
-        else:
-            line = (f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s, "
+        else:  # verbose=1 without a live bar: the finished one, once
+            bar = f"{self.steps}/{self.steps} [{'=' * 30}]  " if self.verbose == 1 else ""
+            line = (f"{self.prefix}  {bar}{format_logs(logs)}  ({elapsed:.2f}s, "
                     f"{_per_step(elapsed / max(self.steps, 1))})")
         self.stream.write(line + "\n")
         self.stream.flush()
