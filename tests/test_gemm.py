@@ -1,4 +1,5 @@
-"""GEMM: every path (reference, scalar, avx2, avx512, avx512emu, and the dispatched one)
+"""GEMM: every path (reference, scalar, avx2, avx512, avx512emu, their 6 x 64 tiles
+avx512x64 and avx512emux64, and the dispatched one)
 against a float64 NumPy reference over a shape sweep, transposes, alpha/beta, thread
 counts; input handling; bad inputs; FASTNN_ARCH dispatch; a PyTorch cross-check."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -22,13 +24,16 @@ U32 = 2.0**-24  # float32 unit roundoff
 # the others force one path at every size.
 # avx512emu is the 16-lane avx512 kernel compiled for AVX2 (ymm pairs): it runs on
 # every AVX2 CPU and must give bit-identical results to avx512 where both run.
-PATHS = ["dispatch", "reference", "scalar", "avx2", "avx512", "avx512emu"]
+# avx512x64 / avx512emux64: the 6 x 64 tile the dispatch takes for tall products on
+# Intel CPUs (cpp/src/gemm/arch.h: arch_for_rows); bit-identical to the 8 x 48 tile.
+PATHS = ["dispatch", "reference", "scalar", "avx2", "avx512", "avx512emu", "avx512x64",
+         "avx512emux64"]
 TRANS = [(False, False), (False, True), (True, False), (True, True)]
 TRANS_IDS = ["nn", "nt", "tn", "tt"]
 
-# (M, N, K). Tiles: avx512 / avx512emu 8 x 48, avx2 6 x 16, scalar 4 x 8; table blocks:
-# kc 384 (avx512) / 256, mc 224 (avx512) / 144 (avx2) / 128 (scalar), nc 4080 (avx512,
-# avx2) / 2048 (scalar).
+# (M, N, K). Tiles: avx512 / avx512emu 8 x 48, avx512x64 / avx512emux64 6 x 64, avx2
+# 6 x 16, scalar 4 x 8; table blocks: kc 384 (avx512, x64) / 256, mc 224 (avx512) / 222
+# (x64) / 144 (avx2) / 128 (scalar), nc 4080 (avx512, avx2) / 4096 (x64) / 2048 (scalar).
 SHAPES = [
     (0, 5, 3), (4, 0, 3), (3, 4, 0),                 # empty
     (1, 1, 1), (1, 17, 1), (2, 3, 5), (7, 11, 13),   # tiny, primes
@@ -36,11 +41,14 @@ SHAPES = [
     (3, 7, 9), (4, 8, 4), (9, 9, 2),                 # scalar tile -1, =, +1
     (7, 47, 11), (8, 48, 6), (9, 49, 3),             # avx512 tile -1, =, +1
     (8, 95, 5), (17, 97, 2), (1, 33, 4),             # avx512: 2 panels -1 / +1, 33 lanes
+    (5, 63, 11), (6, 64, 6), (7, 65, 3),             # x64 tile -1, =, +1
+    (6, 127, 5), (13, 129, 3), (2, 49, 7),           # x64: 2 panels -1 / +1, 49 lanes
     (13, 19, 255), (11, 23, 257), (6, 16, 513),      # kc -1, +1, several K blocks
     (9, 50, 383), (10, 47, 385), (8, 48, 769),       # avx512 kc -1, +1, three K blocks
     (143, 31, 7), (145, 33, 5), (129, 9, 3),         # mc -1 / +1 (avx2), +1 (scalar)
     (223, 49, 3), (225, 47, 2),                      # avx512 mc -1 / +1
-    (3, 2049, 5), (2, 4081, 3),                      # nc +1 (scalar, avx2, avx512)
+    (221, 65, 3), (223, 63, 2),                      # x64 mc -1 / +1
+    (3, 2049, 5), (2, 4081, 3), (2, 4097, 2),        # nc +1 (scalar, avx2 / avx512, x64)
     (1000, 3, 2), (2, 3, 1000), (3, 1000, 2),        # tall-skinny
     # few rows, row-major B read in place: edge columns a whole number of vectors
     # (read in place too: avx512 16 / 32 of 64 / 80 / 112, avx2 8 of 24) or not
@@ -460,19 +468,104 @@ def test_fastnn_arch_override(value):
     assert ("RuntimeWarning" in r.stderr) == (not honoured)
 
 
-def test_avx512_and_its_emulation_are_bit_identical(rng):
-    """The 16-lane kernel gives the same bits natively (zmm) and as ymm pairs: one
+@pytest.mark.parametrize("native, emulated", [("avx512", "avx512emu"),
+                                              ("avx512x64", "avx512emux64")])
+def test_avx512_and_its_emulation_are_bit_identical(native, emulated, rng):
+    """Each 16-lane kernel gives the same bits natively (zmm) and as ymm pairs: one
     source, same tile, same operations (ukernel_tile.h). Edge tiles, K blocks, alpha/beta."""
-    if not _core._gemm_arch_supported("avx512"):
-        pytest.skip("this CPU has no AVX-512; avx512emu is checked against the reference")
-    for (M, N, K), (ta, tb) in zip([(9, 49, 385), (130, 100, 70), (8, 48, 3), (225, 4081, 2)],
-                                   TRANS):
+    if not _core._gemm_arch_supported(native):
+        pytest.skip(f"this CPU has no AVX-512; {emulated} is checked against the reference")
+    for (M, N, K), (ta, tb) in zip([(9, 49, 385), (130, 100, 70), (8, 48, 3), (225, 4081, 2),
+                                    (7, 65, 390)], TRANS + [(False, False)]):
         a, b = operands(rng, M, N, K, ta, tb)
         c0 = rng.standard_normal((M, N)).astype(np.float32)
         outs = [c0.copy(), c0.copy()]
-        for path, out in zip(("avx512", "avx512emu"), outs):
+        for path, out in zip((native, emulated), outs):
             _core._matmul_arch(path, a, b, ta, tb, out, 1.5, -0.5)
         np.testing.assert_array_equal(outs[0], outs[1])
+
+
+TALL_CHECK = """
+import hashlib, json, numpy as np, fastnn as fn
+from fastnn import _core
+rng = np.random.default_rng(2)
+out = {}
+for row, tall in (("avx512emu", "avx512emux64"), ("avx512", "avx512x64")):
+    if not _core._gemm_arch_supported(tall):
+        continue
+    for (M, N, K, ta, tb) in [(256, 784, 512, False, False), (300, 530, 70, False, True),
+                              (129, 97, 841, True, False), (17, 1000, 33, True, True),
+                              (700, 900, 70, False, False), (5, 63, 1000, False, True)]:
+        a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+        b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+        c0 = rng.standard_normal((M, N)).astype(np.float32)
+        bias = rng.standard_normal(N).astype(np.float32)
+        digests = set()
+        for path in (row, tall):
+            for n in (1, 2, 3):
+                fn.set_num_threads(n)
+                c = c0.copy()
+                _core._matmul_arch(path, a, b, ta, tb, c, 0.5, 1.5, bias=bias,
+                                   activation=_core.Activation.relu)
+                digests.add(hashlib.sha256(c.tobytes()).hexdigest())
+        out[f"{row} {M}x{N}x{K}"] = len(digests)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("caches", [None, "4K,64K,1M"])
+def test_the_tall_tile_gives_the_8x48_tiles_bits(caches):
+    """The dispatch may run a tall product on the 6 x 64 tile (Intel CPUs,
+    arch_for_rows): that must never change a result. The two tiles do the same FMAs in
+    the same order over the same K blocks, so every product (edge tiles, several K
+    blocks, beta and the fused bias + ReLU, 1 to 3 threads, shared A and shared B)
+    has the same bits on both, with this CPU's caches and with small ones."""
+    if not _core._gemm_arch_supported("avx512emux64"):
+        pytest.skip("no AVX2: the 16-lane kernels do not run here")
+    env = dict(os.environ, FASTNN_PARALLEL_THRESHOLDS="1,1")
+    if caches is not None:
+        env["FASTNN_CACHE_SIZES"] = caches
+    r = subprocess.run([sys.executable, "-c", TALL_CHECK], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    counts = json.loads(r.stdout)
+    assert len(counts) == (12 if _core._gemm_arch_supported("avx512x64") else 6)
+    assert all(n == 1 for n in counts.values()), counts
+
+
+def cpu_vendor() -> str | None:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+@pytest.mark.parametrize("value", [None, "avx512emu", "avx2"])
+def test_the_tall_tile_is_offered_on_intel_16_lane_paths_only(value):
+    """fn.info()["gemm_blocking"]["tall"]: the 6 x 64 tile for products of 256 rows and
+    more where the path is avx512 or avx512emu and the CPU is Intel's, otherwise None."""
+    vendor = cpu_vendor()
+    if vendor is None:
+        pytest.skip("no /proc/cpuinfo")
+    assert _core._cpu_features()["intel"] == (vendor == "GenuineIntel")
+    env = dict(os.environ)
+    env.pop("FASTNN_ARCH", None)
+    env.pop("FASTNN_CACHE_SIZES", None)
+    if value is not None:
+        env["FASTNN_ARCH"] = value
+    code = ("import json, fastnn as fn; i = fn.info(); "
+            "print(json.dumps([i['simd'], i['gemm_blocking']]))")
+    r = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env,
+                       capture_output=True, text=True, check=True)
+    simd, blocking = json.loads(r.stdout)
+    if vendor == "GenuineIntel" and simd in ("avx512", "avx512emu") and blocking["kc"] == 384:
+        assert blocking["tall"] == {"mr": 6, "nr": 64, "min_rows": 256}
+    elif vendor != "GenuineIntel" or simd not in ("avx512", "avx512emu"):
+        assert blocking["tall"] is None
 
 
 # ---- PyTorch cross-check ----------------------------------------------------------------------
@@ -508,7 +601,8 @@ from fastnn import _core
 print(fn.info()["gemm_blocking"])
 rng = np.random.default_rng(0)
 worst = 0.0
-for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512") if _core._gemm_arch_supported(p)]:
+for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512", "avx512emux64", "avx512x64")
+             if _core._gemm_arch_supported(p)]:
     for threads in (1, 2):
         fn.set_num_threads(threads)
         for (M, N, K, ta, tb) in [(300, 530, 70, False, True), (129, 97, 41, True, False),
@@ -548,7 +642,8 @@ import hashlib, numpy as np, fastnn as fn
 from fastnn import _core
 rng = np.random.default_rng(0)
 digest = hashlib.sha256()
-for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512") if _core._gemm_arch_supported(p)]:
+for path in [p for p in ("scalar", "avx2", "avx512emu", "avx512", "avx512emux64", "avx512x64")
+             if _core._gemm_arch_supported(p)]:
     # M <= mc (A can be shared): wide and narrow C, edge tiles, one and several K blocks,
     # row units (few B panels); then M > mc (B is always shared).
     for (M, N, K, ta, tb) in [(128, 784, 512, False, False), (128, 512, 784, False, True),

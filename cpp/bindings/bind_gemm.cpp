@@ -195,6 +195,7 @@ void bind_gemm(py::module_& m) {
         py::dict d;
         d["avx2_fma"] = f.avx2_fma;
         d["avx512"] = f.avx512;  // the avx512 GEMM row needs it
+        d["intel"] = f.intel;    // the tall tile (gemm/arch.h) is chosen on Intel CPUs
         return d;
       },
       "Instruction sets this CPU and OS support (cpuid + xgetbv), whether or not "

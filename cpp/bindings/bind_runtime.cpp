@@ -75,6 +75,15 @@ void bind_runtime(py::module_& m) {
     blocking["mc"] = bl.mc;
     blocking["kc"] = bl.kc;
     blocking["nc"] = bl.nc;
+    if (bl.tall_rows > 0) {
+      py::dict tall;
+      tall["mr"] = bl.tall_mr;
+      tall["nr"] = bl.tall_nr;
+      tall["min_rows"] = bl.tall_rows;
+      blocking["tall"] = tall;
+    } else {
+      blocking["tall"] = py::none();
+    }
     blocking["l1d"] = bl.l1d;
     blocking["l2"] = bl.l2;
     blocking["l3"] = bl.l3;

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "util/cpu_features.h"
+
 namespace fastnn::gemm_detail {
 
 namespace {
@@ -13,12 +15,15 @@ namespace {
 // (L1d 32 KiB, L2 1 MiB, L3 32 MiB) and the 2-core Zen 5 (L1d 48 KiB) that gives
 // avx512 mc 336, kc 384, nc 8160 and avx2 mc 510, kc 256, nc 8192.
 // Best first, down to scalar (which always runs); rows after scalar are chosen
-// only by name (FASTNN_ARCH, or the tests' _matmul_arch).
+// only by name (FASTNN_ARCH, or the tests' _matmul_arch) or as a tall tile
+// (arch_for_rows).
 //   avx512 (Zen 4 / Skylake-X class): 8 x 48 tile; A block 224 x 384 x 4 B = 336 KiB
 //     (L2 1 MiB), B micro-panel 384 x 48 x 4 B = 72 KiB (streams from L2: kc 384 beat
 //     kc 128 and 192 by 3-8% on Zen 4), B block 384 x 4080 = 6 MiB (L3). Packing
 //     reuses the AVX2 routines (every AVX-512 CPU has AVX2).
 //   avx512emu: the same kernel and blocks on ymm pairs (AVX2 CPUs; for the tests).
+//   avx512x64 / avx512emux64: the 6 x 64 tile (ukernel_avx512.cpp), natively / on
+//     ymm pairs: the tall-product tile on Intel CPUs (arch_for_rows).
 //   avx2 (Zen 3 / Haswell class): A block 144 x 256 x 4 B = 144 KiB (L2 512 KiB),
 //     B micro-panel 256 x 16 x 4 B = 16 KiB (L1 32 KiB), B block 256 x 4080 = 4 MiB (L3).
 //   scalar (SSE2): the same budget with the smaller 4 x 8 tile.
@@ -34,6 +39,10 @@ constexpr GemmArch kArchs[] = {
 #if FASTNN_X86_SIMD
     {"avx512emu", Isa::avx2, avx512emu::kMR, avx512emu::kNR, 224, 384, 4080, &avx512emu::ukernel,
      &avx2::pack_block, &avx512emu::ukernel_edge, 16},
+    {"avx512x64", Isa::avx512, avx512x64::kMR, avx512x64::kNR, 222, 384, 4096,
+     &avx512x64::ukernel, &avx2::pack_block, &avx512x64::ukernel_edge, 16},
+    {"avx512emux64", Isa::avx2, avx512emux64::kMR, avx512emux64::kNR, 222, 384, 4096,
+     &avx512emux64::ukernel, &avx2::pack_block, &avx512emux64::ukernel_edge, 16},
 #endif
 };
 
@@ -47,11 +56,27 @@ constexpr bool table_is_consistent() {
 static_assert(table_is_consistent(),
               "kArchs: tile too large, blocks not tile multiples, or lanes not dividing nr");
 
+// Rows with a tall-product tile, and that tile's row (arch.h: arch_for_rows).
+struct TallPair {
+  const char* row;
+  const char* tall;
+};
+constexpr TallPair kTall[] = {{"avx512", "avx512x64"}, {"avx512emu", "avx512emux64"}};
+
+bool is_tall_row(const GemmArch& g) {
+  for (const TallPair& p : kTall)
+    if (std::strcmp(g.name, p.tall) == 0) return true;
+  return false;
+}
+
+// FASTNN_ARCH names a path (isa.h), not a tall tile: those rows are reached by
+// arch_for_rows, and by name only through find_arch (the tests).
 const GemmArch& choose() {
   const char* requested = std::getenv("FASTNN_ARCH");
   if (requested != nullptr)
     for (const GemmArch& g : kArchs)
-      if (std::strcmp(g.name, requested) == 0 && g.level <= cpu_isa()) return g;
+      if (std::strcmp(g.name, requested) == 0 && g.level <= cpu_isa() && !is_tall_row(g))
+        return g;
   for (const GemmArch& g : kArchs)
     if (g.level <= active_isa()) return g;
   return kArchs[0];  // unreachable: the scalar row always runs
@@ -94,6 +119,30 @@ const Blocking& arch_blocking(const GemmArch& g) {
 const GemmArch& active_arch() {
   static const GemmArch& chosen = choose();
   return chosen;
+}
+
+const GemmArch* tall_arch(const GemmArch& g) {
+#if FASTNN_X86_SIMD
+  if (!cpu_features().intel) return nullptr;
+  for (const TallPair& p : kTall) {
+    if (std::strcmp(g.name, p.row) != 0) continue;
+    const GemmArch* t = find_arch(p.tall);
+    // The same K blocks, hence the same bits; a CPU whose caches give the two tiles
+    // different kc keeps the row's tile.
+    if (t != nullptr && arch_blocking(*t).kc == arch_blocking(g).kc) return t;
+  }
+#else
+  (void)g;
+#endif
+  return nullptr;
+}
+
+const GemmArch& arch_for_rows(const GemmArch& g, index_t M) {
+  if (M < kTallRows) return g;
+  static const GemmArch* const cached_row = &active_arch();
+  static const GemmArch* const cached_tall = tall_arch(active_arch());
+  const GemmArch* t = &g == cached_row ? cached_tall : tall_arch(g);
+  return t != nullptr ? *t : g;
 }
 
 const GemmArch* find_arch(const char* name) {

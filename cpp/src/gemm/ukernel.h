@@ -45,9 +45,11 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
 }  // namespace scalar
 
 // The SIMD kernels: one source (ukernel_tile.h) over a vector type. avx2: Vec8,
-// 6 x 16 tile = 12 ymm accumulators. The 16-lane kernel, compiled twice with the
-// same tile: avx512 natively (zmm, AVX-512F), avx512emu as ymm pairs (AVX2 + FMA)
-// so the 16-lane path also runs on CPUs without AVX-512.
+// 6 x 16 tile = 12 ymm accumulators. The 16-lane kernels, each compiled twice with
+// the same tile: natively (zmm, AVX-512F: avx512, avx512x64) and as ymm pairs (AVX2 +
+// FMA: avx512emu, avx512emux64) so the 16-lane paths also run on CPUs without
+// AVX-512. 8 x 48 is the avx512 tile; 6 x 64, the tall-product tile on Intel CPUs
+// (gemm/arch.h).
 #define FASTNN_DECLARE_TILE_KERNEL(ns, mr, nr)                                                  \
   namespace ns {                                                                              \
   constexpr index_t kMR = mr;                                                                 \
@@ -61,6 +63,8 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
 FASTNN_DECLARE_TILE_KERNEL(avx2, 6, 16)
 FASTNN_DECLARE_TILE_KERNEL(avx512, 8, 48)
 FASTNN_DECLARE_TILE_KERNEL(avx512emu, 8, 48)
+FASTNN_DECLARE_TILE_KERNEL(avx512x64, 6, 64)
+FASTNN_DECLARE_TILE_KERNEL(avx512emux64, 6, 64)
 #undef FASTNN_DECLARE_TILE_KERNEL
 
 }  // namespace fastnn::gemm_detail

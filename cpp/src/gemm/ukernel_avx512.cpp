@@ -2,6 +2,8 @@
 // for AVX-512 (-mavx512f etc., CMake, by file name); called only after runtime
 // dispatch has checked that the CPU and OS support AVX-512.
 //
+// Two tiles (arch.cpp's avx512 and avx512x64 rows):
+//
 // Tile 8 x 48 (3 zmm per row): 24 zmm accumulators + 3 for the B row + 1
 // broadcast = 28 of 32. Chosen by measurement on Zen 4 (2-core EPYC, 1 thread,
 // GFLOP/s, median of 3-7 interleaved rounds, kc 384; FMA peak 112):
@@ -14,20 +16,32 @@
 // On Zen 4 a zmm FMA issues as two 256-bit halves, so zmm and ymm FMA peaks
 // are equal (peak_flops: 110.7 vs 112.4); zmm wins on the fewer instructions
 // and the 32 registers (avx2's 6x16 ymm tile: 78-89 on 1024^2 in the same runs).
+//
+// Tile 6 x 64 (4 zmm per row): 24 accumulators + 4 + 1 = 29, 10 loads per 24 FMAs
+// where 8 x 48 issues 11. On Intel Xeons the loads, not the FMAs, bound the loop: on a
+// 2-core Xeon with AMX (FMA peak 214 GFLOP/s) 24 register-only FMAs ran at 214, with 3
+// independent zmm loads and 8 broadcasts beside them at 195, and the 8 x 48 kernel alone
+// (panels in L1) at 177. There 6 x 64 runs products of 256 rows and more 3-13% faster
+// (1024^2: 157 vs 147 GFLOP/s; 512x128 @ 128x784 at 2 threads: 261 vs 203), and 128-row
+// ones 3-7% slower: the dispatch takes it for tall products on Intel CPUs only (arch.cpp).
 #include "gemm/ukernel_tile.h"
 
-namespace fastnn::gemm_detail::avx512 {
+// The two entry points of one tile (ukernel.h) in namespace ns, MR x NV zmm vectors.
+#define FASTNN_DEFINE_TILE_KERNEL(ns, MR, NV)                                                 \
+  namespace fastnn::gemm_detail::ns {                                                         \
+  void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,          \
+               index_t rsb, float alpha, float beta, float* c, index_t ldc) {                 \
+    tile_zmm::tile<simd_zmm::Vec16, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, MR, \
+                                            16 * NV);                                          \
+  }                                                                                           \
+  void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa,          \
+                    index_t csa, const float* b, index_t rsb, float alpha, float beta,       \
+                    float* c, index_t ldc) {                                                  \
+    tile_zmm::tile_edge<simd_zmm::Vec16, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c,    \
+                                                 ldc, mr, nr);                                \
+  }                                                                                           \
+  static_assert(kMR == MR && kNR == 16 * NV, "ukernel.h declares another tile");              \
+  }
 
-void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
-             float alpha, float beta, float* c, index_t ldc) {
-  tile_zmm::tile<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta, c,
-      ldc, kMR, kNR);
-}
-
-void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa, index_t csa,
-                  const float* b, index_t rsb, float alpha, float beta, float* c, index_t ldc) {
-  tile_zmm::tile_edge<simd_zmm::Vec16, kMR, kNR / 16>(kc, a, rsa, csa, b, rsb, alpha, beta,
-      c, ldc, mr, nr);
-}
-
-}  // namespace fastnn::gemm_detail::avx512
+FASTNN_DEFINE_TILE_KERNEL(avx512, 8, 3)
+FASTNN_DEFINE_TILE_KERNEL(avx512x64, 6, 4)

@@ -53,7 +53,10 @@ bool bit(std::uint32_t reg, int b) { return (reg >> b) & 1u; }
 
 CpuFeatures detect() {
   CpuFeatures f;
-  if (cpuid(0, 0).eax < 7) return f;
+  const Regs l0 = cpuid(0, 0);
+  // "GenuineIntel" in ebx, edx, ecx
+  f.intel = l0.ebx == 0x756e6547u && l0.edx == 0x49656e69u && l0.ecx == 0x6c65746eu;
+  if (l0.eax < 7) return f;
   const Regs l1 = cpuid(1, 0);
   const bool fma = bit(l1.ecx, 12), osxsave = bit(l1.ecx, 27), avx = bit(l1.ecx, 28);
   if (!osxsave || !avx) return f;  // xgetbv itself is unavailable without OSXSAVE
