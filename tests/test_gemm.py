@@ -684,6 +684,36 @@ def test_shared_a_and_shared_b_threading_give_the_same_bits():
         assert len(outs) == 1, (caches, outs)
 
 
+BIG_TEAM_CHECK = """
+import hashlib, numpy as np, fastnn as fn
+from fastnn import _core
+rng = np.random.default_rng(3)
+out = []
+for (M, N, K, ta, tb) in [(128, 784, 900, False, True), (700, 900, 500, True, False)]:
+    a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
+    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    digests = set()
+    for n in (1, 2, 64, 65, 130):
+        fn.set_num_threads(n)
+        digests.add(hashlib.sha256(fn.matmul(a, b, trans_a=ta, trans_b=tb).tobytes()).hexdigest())
+    out.append(len(digests))
+print(out)
+"""
+
+
+def test_teams_larger_than_the_work_ranges_give_the_same_bits():
+    """Work units go out by affinity (cpp/src/gemm/blocked.cpp, Team): one range per
+    thread up to 64 ranges, beyond that threads share a range, and every thread then
+    takes from the back of the others'. Shared A and shared B products (several K blocks)
+    at 1, 2, 64, 65 and 130 threads on this machine's CPUs: the same bits."""
+    env = dict(os.environ, FASTNN_PARALLEL_THRESHOLDS="1,1", FASTNN_CPU_LIMIT="0",
+               FASTNN_CACHE_SIZES="32K,256K,8M")
+    r = subprocess.run([sys.executable, "-c", BIG_TEAM_CHECK], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[1, 1]", r.stdout
+
+
 @pytest.mark.parametrize("value, warned", [("4K,16K,64K", False), ("32K,1M", True),
                                            ("big,1M,8M", True), ("", False)])
 def test_malformed_cache_sizes_warn_and_keep_the_detected_ones(value, warned):
