@@ -352,3 +352,59 @@ def test_an_optimizer_of_another_model_is_refused():
     with pytest.raises(ValueError, match=r"TrainStep\(\): the optimizer holds none of the "
                                          r"model's parameters"):
         fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(), fn.optim.SGD(other.parameters(), 0.1))
+
+
+def test_stale_gradients_never_leak_into_a_step():
+    """The step writes the Linear gradients its optimizer holds instead of zeroing them
+    and accumulating (bind_train.cpp, choose_written): whatever the gradients held before
+    (NaN here, as after a diverged step), the step must equal the zero_grad loop's, for
+    per-parameter and flat gradients, with and without a fused activation."""
+    for flat in (False, True):
+        for name in ("relu-chain", "deep-mixed", "dropout-identity"):
+            def between(i, model, opt):
+                for p in model.parameters():
+                    p.grad[...] = np.nan
+
+            def make(name=name, flat=flat):
+                model = MODELS[name]()
+                if flat:
+                    model.flatten_parameters()
+                return model
+            slow = run(make, nn.CrossEntropyLoss, OPTIMIZERS["adam"], False, between=between)
+            fast = run(make, nn.CrossEntropyLoss, OPTIMIZERS["adam"], True, between=between)
+            assert_same(slow[0], fast[0])
+            assert slow[1] == fast[1]
+            assert all(np.isfinite(g).all() for g in fast[0][1]), (name, flat)
+
+
+def test_a_linear_used_twice_gets_both_gradients():
+    """A buffer two layers share (one Linear module applied twice) is written by the later
+    layer's backward, then accumulated into by the earlier one's: its gradient is the sum
+    of both, as autograd's (the layer-by-layer loop refuses a shared module); a layer
+    outside the optimizer keeps accumulating."""
+    def make():
+        shared = nn.Linear(12, 12)
+        return nn.Sequential(shared, nn.Tanh(), shared, nn.ReLU(), nn.Linear(12, 4))
+
+    for make_opt in (lambda p: optim.SGD(p, lr=0.05, momentum=0.9),
+                     lambda p: optim.SGD(p[:2], lr=0.05)):  # the head outside the optimizer
+        results = []
+        for fast in (False, True):
+            fn.manual_seed(0)
+            model = make()
+            loss_fn = nn.CrossEntropyLoss()
+            opt = make_opt(list(model.parameters()))
+            step = nn.TrainStep(model, loss_fn, opt) if fast else None
+            losses = []
+            for x, y in batches(12, 4, (16, 16, 5, 16), labels=True):
+                if fast:
+                    losses.append(step(x, y))
+                else:
+                    opt.zero_grad()
+                    loss = loss_fn(model(fn.tensor(x)), fn.tensor(y))
+                    loss.backward()
+                    opt.step()
+                    losses.append(float(loss.item()))
+            results.append((snapshot(model, opt), losses))
+        assert_same(results[0][0], results[1][0])  # parameters, gradients, state: bit for bit
+        np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)  # float32 / double

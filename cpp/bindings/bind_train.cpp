@@ -10,7 +10,9 @@
 //       None (identity) or (p, seed); prepare(): the optimizer's
 //       [(group, tensors), ...] (optim_group.h), called after every argument is
 //       checked, so a bad batch changes nothing. Then, with the GIL released:
-//       zero the optimizer's gradients, forward, loss, backward, optimizer update.
+//       zero the optimizer's gradients, forward, loss, backward, optimizer update
+//       (the Linear gradients the backward writes whole are not zeroed first:
+//       choose_written).
 //   plan.output() -> a copy of the last step's output (N, out).
 // A plan runs one step at a time; a concurrent call raises RuntimeError.
 #include <pybind11/pybind11.h>
@@ -70,10 +72,11 @@ class PyTrainPlan {
       const auto gt = py::reinterpret_borrow<py::tuple>(groups[k]);
       groups_[k].read(optim_kind_, gt[0], gt[1], "TrainStep.optimizer_step", true);
     }
+    choose_written(groups.size());
     double value = 0.0;
     {
       py::gil_scoped_release release;
-      for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].zero_grads();
+      for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].zero_grads(written_);
       value = plan_.forward_backward(b, reduction, label_smoothing);
       for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].step();
     }
@@ -142,6 +145,38 @@ class PyTrainPlan {
   // The current weight / bias of every Linear (a module may have been given new ones),
   // checked against the shapes the plan was built for: a layer resized or given or
   // stripped of its bias since then would make the kernels read and write out of bounds.
+  // Which Linear gradients the backward writes instead of accumulating into the zeros
+  // that zero_grads would put there (linear_backward: the same values, without the
+  // zeroing pass and the read of the zeros in the dW product and the bias sums): a
+  // dW or db that lies inside a gradient of the step's optimizer, the first time the
+  // backward (last layer first) reaches it. A buffer that two layers share is written
+  // by the later and accumulated into by the earlier; one outside the optimizer keeps
+  // accumulating across steps, as zero_grads leaves it alone. Sets the layers' flags
+  // and written_ (zero_grads skips those ranges).
+  void choose_written(std::size_t n_groups) {
+    written_.clear();
+    met_.clear();
+    auto claim = [&](const float* p, index_t n) {
+      const FloatRange r{p, p + n};
+      bool fresh = true;
+      for (const FloatRange& q : met_) fresh = fresh && !(r.lo < q.hi && q.lo < r.hi);
+      met_.push_back(r);
+      if (!fresh || n == 0) return false;
+      for (std::size_t g = 0; g < n_groups; ++g)
+        if (groups_[g].holds_grad(r)) {
+          written_.push_back(r);
+          return true;
+        }
+      return false;
+    };
+    for (std::size_t k = linear_.size(); k-- > 0;) {
+      LinearBuffers& l = linear_[k];
+      const LinearShape& s = linear_shapes_[k];
+      l.write_dW = claim(l.dW, s.out * s.in);
+      l.write_db = l.db != nullptr && claim(l.db, s.out);
+    }
+  }
+
   void read_linear() {
     for (std::size_t k = 0; k < linear_modules_.size(); ++k) {
       const py::handle m = linear_modules_[k];
@@ -206,6 +241,7 @@ class PyTrainPlan {
   std::vector<py::object> linear_modules_;
   std::vector<LinearShape> linear_shapes_;  // as built: (in, out, has bias) per Linear
   std::vector<LinearBuffers> linear_;
+  std::vector<FloatRange> written_, met_;  // choose_written
   std::vector<DropoutState> dropout_;
   std::vector<OptimGroup> groups_;
   std::vector<FloatArray> keep_;  // this call's input arrays, alive until it returns

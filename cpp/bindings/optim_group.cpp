@@ -140,9 +140,28 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
   }
 }
 
-void OptimGroup::zero_grads() {
+void OptimGroup::zero_grads(const std::vector<FloatRange>& keep) {
+  for (const OptimTensor& t : tensors) {
+    float* const lo = const_cast<float*>(t.grad);
+    float* const hi = lo + t.n;
+    inside_.clear();
+    for (const FloatRange& r : keep)
+      if (lo <= r.lo && r.hi <= hi) inside_.push_back(r);
+    std::sort(inside_.begin(), inside_.end(),
+              [](const FloatRange& a, const FloatRange& b) { return a.lo < b.lo; });
+    float* p = lo;
+    for (const FloatRange& r : inside_) {
+      if (p < r.lo) std::fill(p, const_cast<float*>(r.lo), 0.0f);
+      if (p < r.hi) p = const_cast<float*>(r.hi);
+    }
+    std::fill(p, hi, 0.0f);
+  }
+}
+
+bool OptimGroup::holds_grad(const FloatRange& r) const {
   for (const OptimTensor& t : tensors)
-    std::fill(const_cast<float*>(t.grad), const_cast<float*>(t.grad) + t.n, 0.0f);
+    if (t.grad <= r.lo && r.hi <= t.grad + t.n) return true;
+  return false;
 }
 
 void OptimGroup::step(OptimIsa isa) {

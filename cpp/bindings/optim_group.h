@@ -15,6 +15,12 @@
 
 namespace fastnn::bind {
 
+// The floats [lo, hi) of one buffer.
+struct FloatRange {
+  const float* lo;
+  const float* hi;
+};
+
 struct OptimGroup {
   OptimOptions options;
   std::vector<OptimTensor> tensors;
@@ -27,8 +33,13 @@ struct OptimGroup {
   void read(OptimKind kind, const py::handle& group, const py::handle& tensors, const char* func,
             bool writable_grads = false);
 
-  // Fills every tensor's gradient with zeros (needs read(..., writable_grads=true)).
-  void zero_grads();
+  // Fills every tensor's gradient with zeros (needs read(..., writable_grads=true)),
+  // except the ranges in `keep` (disjoint; those that lie inside a gradient), which
+  // the caller writes whole before anything reads them.
+  void zero_grads(const std::vector<FloatRange>& keep = {});
+
+  // Whether the floats of r lie inside one tensor's gradient.
+  bool holds_grad(const FloatRange& r) const;
 
   // Merges back-to-back tensors (coalesce_tensors) and runs the update.
   void step(OptimIsa isa = OptimIsa::best);
@@ -42,6 +53,7 @@ struct OptimGroup {
     const char* name;
   };
   std::vector<Span> spans_;
+  std::vector<FloatRange> inside_;  // zero_grads' scratch
 };
 
 }  // namespace fastnn::bind

@@ -20,8 +20,12 @@ void linear_forward(float* y, const float* x, const float* W, const float* b, in
 
 // Given dy (N, out):
 //   dx[N, in]    = (dy @ W) * act'(.)  (written; skipped when dx == nullptr)
-//   dW[out, in] += dy^T @ x            (accumulated)
-//   db[out]     += sum over rows of dy (accumulated; skipped when db == nullptr)
+//   dW[out, in] += dy^T @ x            (accumulated; written when !accumulate_dW)
+//   db[out]     += sum over rows of dy (accumulated; written when !accumulate_db;
+//                                       skipped when db == nullptr)
+// Writing equals accumulating into zeros (minus the pass that zeroes and the read of
+// the zeros), except that an entry whose products all underflow below zero stays -0.0
+// where 0 + (-0.0) gives +0.0.
 // act' is the derivative of the activation that produced x (the previous layer's),
 // folded into the write-back of dx as activation_backward computes it from
 // act_x (its input) and/or act_y (its output, usually x itself), both (N, in);
@@ -29,6 +33,7 @@ void linear_forward(float* y, const float* x, const float* W, const float* b, in
 void linear_backward(float* dx, float* dW, float* db, const float* dy, const float* x,
                      const float* W, index_t N, index_t in_features, index_t out_features,
                      Activation act = Activation::identity, float act_param = 0.0f,
-                     const float* act_x = nullptr, const float* act_y = nullptr);
+                     const float* act_x = nullptr, const float* act_y = nullptr,
+                     bool accumulate_dW = true, bool accumulate_db = true);
 
 }  // namespace fastnn

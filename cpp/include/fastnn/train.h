@@ -55,12 +55,15 @@ struct LossSpec {
 };
 
 // The buffers of one linear layer for one call: W (out, in), b (out,) or null,
-// dW (out, in) and db (out,) or null, accumulated.
+// dW (out, in) and db (out,) or null, accumulated, or written when write_dW / write_db
+// (the caller would have zeroed them first: linear.h, linear_backward).
 struct LinearBuffers {
   const float* W;
   const float* b;
   float* dW;
   float* db;
+  bool write_dW = false;
+  bool write_db = false;
 };
 
 // One dropout layer for one call: active (training and p > 0) with p and seed,

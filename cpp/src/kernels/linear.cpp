@@ -28,10 +28,11 @@ void linear_forward(float* y, const float* x, const float* W, const float* b, in
 
 namespace {
 
-// db[out] += sum over rows of dy[N, out]. Each column is owned by one thread and
-// summed in row order (in double), so the result does not depend on the thread
-// count. Columns go in blocks of kCols for contiguous reads of each dy row.
-void column_sums_accumulate(float* db, const float* dy, index_t N, index_t cols) {
+// db[out] += sum over rows of dy[N, out] (db = the sum when !accumulate). Each column
+// is owned by one thread and summed in row order (in double), so the result does not
+// depend on the thread count. Columns go in blocks of kCols for contiguous reads of
+// each dy row.
+void column_sums(float* db, const float* dy, index_t N, index_t cols, bool accumulate) {
   constexpr index_t kCols = 64;
   const index_t n_blocks = (cols + kCols - 1) / kCols;
 #pragma omp parallel for schedule(static) num_threads(team_threads()) if (N * cols > elementwise_threshold() && n_blocks > 1)
@@ -43,7 +44,8 @@ void column_sums_accumulate(float* db, const float* dy, index_t N, index_t cols)
       const float* row = dy + i * cols + c0;
       for (index_t j = 0; j < width; ++j) acc[j] += row[j];
     }
-    for (index_t j = 0; j < width; ++j) db[c0 + j] += static_cast<float>(acc[j]);
+    for (index_t j = 0; j < width; ++j)
+      db[c0 + j] = accumulate ? db[c0 + j] + static_cast<float>(acc[j]) : static_cast<float>(acc[j]);
   }
 }
 
@@ -51,7 +53,8 @@ void column_sums_accumulate(float* db, const float* dy, index_t N, index_t cols)
 
 void linear_backward(float* dx, float* dW, float* db, const float* dy, const float* x,
                      const float* W, index_t N, index_t in_features, index_t out_features,
-                     Activation act, float act_param, const float* act_x, const float* act_y) {
+                     Activation act, float act_param, const float* act_x, const float* act_y,
+                     bool accumulate_dW, bool accumulate_db) {
   // dx[N, in] = (dy[N, out] @ W[out, in]) * act'(.)
   if (dx != nullptr) {
     GemmEpilogue ep;
@@ -64,10 +67,10 @@ void linear_backward(float* dx, float* dW, float* db, const float* dy, const flo
     gemm(false, false, N, in_features, out_features, 1.0f, dy, out_features, W, in_features, 0.0f,
          dx, in_features, ep);
   }
-  // dW[out, in] += dy[N, out]^T @ x[N, in]
-  gemm(true, false, out_features, in_features, N, 1.0f, dy, out_features, x, in_features, 1.0f, dW,
-       in_features);
-  if (db != nullptr) column_sums_accumulate(db, dy, N, out_features);
+  // dW[out, in] += dy[N, out]^T @ x[N, in]  (or =)
+  gemm(true, false, out_features, in_features, N, 1.0f, dy, out_features, x, in_features,
+       accumulate_dW ? 1.0f : 0.0f, dW, in_features);
+  if (db != nullptr) column_sums(db, dy, N, out_features, accumulate_db);
 }
 
 }  // namespace fastnn

@@ -177,10 +177,11 @@ float* TrainPlan::backward_layer(std::size_t i, float* g, float* spare, index_t 
         // dx = (g @ W) * act'(.) for activation i - 1, which backward then skips.
         const LayerSpec& a = layers_[i - 1];
         linear_backward(spare, p.dW, p.db, g, inputs_[i], p.W, N, l.in, l.out, a.act, a.param,
-                        inputs_[i - 1], nullptr);
+                        inputs_[i - 1], nullptr, !p.write_dW, !p.write_db);
         return spare;
       }
-      linear_backward(need_dx ? spare : nullptr, p.dW, p.db, g, inputs_[i], p.W, N, l.in, l.out);
+      linear_backward(need_dx ? spare : nullptr, p.dW, p.db, g, inputs_[i], p.W, N, l.in, l.out,
+                      Activation::identity, 0.0f, nullptr, nullptr, !p.write_dW, !p.write_db);
       return spare;
     }
     case LayerKind::activation:
