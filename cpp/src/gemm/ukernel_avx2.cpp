@@ -8,18 +8,4 @@
 // stores instead of the full tile into a scratch tile.
 #include "gemm/ukernel_tile.h"
 
-namespace fastnn::gemm_detail::avx2 {
-
-void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b, index_t rsb,
-             float alpha, float beta, float* c, index_t ldc) {
-  tile_ymm2::tile<simd_ymm2::Vec8, kMR, kNR / 8>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc,
-                                                 kMR, kNR);
-}
-
-void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa, index_t csa,
-                  const float* b, index_t rsb, float alpha, float beta, float* c, index_t ldc) {
-  tile_ymm2::tile_edge<simd_ymm2::Vec8, kMR, kNR / 8>(kc, a, rsa, csa, b, rsb, alpha, beta, c,
-                                                      ldc, mr, nr);
-}
-
-}  // namespace fastnn::gemm_detail::avx2
+FASTNN_DEFINE_TILE_KERNEL(avx2, simd_ymm2::Vec8, 6, 2)

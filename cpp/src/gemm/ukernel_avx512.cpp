@@ -26,22 +26,5 @@
 // ones 3-7% slower: the dispatch takes it for tall products on Intel CPUs only (arch.cpp).
 #include "gemm/ukernel_tile.h"
 
-// The two entry points of one tile (ukernel.h) in namespace ns, MR x NV zmm vectors.
-#define FASTNN_DEFINE_TILE_KERNEL(ns, MR, NV)                                                 \
-  namespace fastnn::gemm_detail::ns {                                                         \
-  void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,          \
-               index_t rsb, float alpha, float beta, float* c, index_t ldc) {                 \
-    tile_zmm::tile<simd_zmm::Vec16, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, MR, \
-                                            16 * NV);                                          \
-  }                                                                                           \
-  void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa,          \
-                    index_t csa, const float* b, index_t rsb, float alpha, float beta,       \
-                    float* c, index_t ldc) {                                                  \
-    tile_zmm::tile_edge<simd_zmm::Vec16, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c,    \
-                                                 ldc, mr, nr);                                \
-  }                                                                                           \
-  static_assert(kMR == MR && kNR == 16 * NV, "ukernel.h declares another tile");              \
-  }
-
-FASTNN_DEFINE_TILE_KERNEL(avx512, 8, 3)
-FASTNN_DEFINE_TILE_KERNEL(avx512x64, 6, 4)
+FASTNN_DEFINE_TILE_KERNEL(avx512, simd_zmm::Vec16, 8, 3)
+FASTNN_DEFINE_TILE_KERNEL(avx512x64, simd_zmm::Vec16, 6, 4)

@@ -133,3 +133,28 @@ inline void tile_edge(index_t kc, const float* a, index_t rsa, index_t csa, cons
 
 }  // namespace
 }  // namespace fastnn::gemm_detail::tile_zmm / tile_ymm2
+
+// The tile namespace of this compilation (tile_zmm or tile_ymm2), for the macro below.
+namespace fastnn::gemm_detail {
+#if FASTNN_VEC16_NATIVE
+namespace tile_here = tile_zmm;
+#else
+namespace tile_here = tile_ymm2;
+#endif
+}  // namespace fastnn::gemm_detail
+
+// Defines the two entry points of one kernel (ukernel.h) in fastnn::gemm_detail::ns: the
+// MR x NV tile on vectors V (ukernel_avx2.cpp, ukernel_avx512.cpp, ukernel16_avx2.cpp).
+#define FASTNN_DEFINE_TILE_KERNEL(ns, V, MR, NV)                                              \
+  namespace fastnn::gemm_detail::ns {                                                         \
+  static_assert(kMR == (MR) && kNR == V::kWidth * (NV), "ukernel.h declares another tile");   \
+  void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,          \
+               index_t rsb, float alpha, float beta, float* c, index_t ldc) {                 \
+    tile_here::tile<V, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, kMR, kNR);       \
+  }                                                                                           \
+  void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa,          \
+                    index_t csa, const float* b, index_t rsb, float alpha, float beta,       \
+                    float* c, index_t ldc) {                                                  \
+    tile_here::tile_edge<V, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);   \
+  }                                                                                           \
+  }
