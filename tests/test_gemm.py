@@ -513,18 +513,20 @@ print(json.dumps(out))
 """
 
 
-@pytest.mark.parametrize("caches", [None, "4K,64K,1M"])
+# Both cache sets give the two tiles the same kc, as the dispatch requires before it uses
+# the tall tile: 384 with 48K,2M,32M, 64 with 4K,64K,1M (8 x 48: the A micro-panel in half
+# of L1d; 6 x 64: the B micro-panel in a quarter of L2). A CPU's own caches need not (a
+# 256 KiB L2 gives 6 x 64 kc 256), so they are not used here.
+@pytest.mark.parametrize("caches", ["48K,2M,32M", "4K,64K,1M"])
 def test_the_tall_tile_gives_the_8x48_tiles_bits(caches):
     """The dispatch may run a tall product on the 6 x 64 tile (Intel CPUs,
     arch_for_rows): that must never change a result. The two tiles do the same FMAs in
     the same order over the same K blocks, so every product (edge tiles, several K
     blocks, beta and the fused bias + ReLU, 1 to 3 threads, shared A and shared B)
-    has the same bits on both, with this CPU's caches and with small ones."""
+    has the same bits on both, with server-sized caches and with small ones."""
     if not _core._gemm_arch_supported("avx512emux64"):
         pytest.skip("no AVX2: the 16-lane kernels do not run here")
-    env = dict(os.environ, FASTNN_PARALLEL_THRESHOLDS="1,1")
-    if caches is not None:
-        env["FASTNN_CACHE_SIZES"] = caches
+    env = dict(os.environ, FASTNN_PARALLEL_THRESHOLDS="1,1", FASTNN_CACHE_SIZES=caches)
     r = subprocess.run([sys.executable, "-c", TALL_CHECK], env=env, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -562,10 +564,11 @@ def test_the_tall_tile_is_offered_on_intel_16_lane_paths_only(value):
     r = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env,
                        capture_output=True, text=True, check=True)
     simd, blocking = json.loads(r.stdout)
-    if vendor == "GenuineIntel" and simd in ("avx512", "avx512emu") and blocking["kc"] == 384:
-        assert blocking["tall"] == {"mr": 6, "nr": 64, "min_rows": 256}
-    elif vendor != "GenuineIntel" or simd not in ("avx512", "avx512emu"):
-        assert blocking["tall"] is None
+    # The tall tile needs the 8 x 48 tile's kc: 384 for both unless L1d or L2 is small
+    # (derive_blocking: 6 x 64's B micro-panel, kc x 64 floats, in a quarter of L2).
+    same_kc = blocking["kc"] == 384 and (blocking["l2"] == 0 or blocking["l2"] >= 384 * 1024)
+    offered = vendor == "GenuineIntel" and simd in ("avx512", "avx512emu") and same_kc
+    assert blocking["tall"] == ({"mr": 6, "nr": 64, "min_rows": 256} if offered else None)
 
 
 # ---- PyTorch cross-check ----------------------------------------------------------------------
