@@ -25,7 +25,7 @@ U32 = 2.0**-24  # float32 unit roundoff
 # avx512emu is the 16-lane avx512 kernel compiled for AVX2 (ymm pairs): it runs on
 # every AVX2 CPU and must give bit-identical results to avx512 where both run.
 # avx512x64 / avx512emux64: the 6 x 64 tile the dispatch takes for tall products on
-# Intel CPUs (cpp/src/gemm/arch.h: arch_for_rows); bit-identical to the 8 x 48 tile.
+# Intel CPUs (cpp/src/gemm/arch.h: dispatched_arch); bit-identical to the 8 x 48 tile.
 PATHS = ["dispatch", "reference", "scalar", "avx2", "avx512", "avx512emu", "avx512x64",
          "avx512emux64"]
 TRANS = [(False, False), (False, True), (True, False), (True, True)]
@@ -520,7 +520,7 @@ print(json.dumps(out))
 @pytest.mark.parametrize("caches", ["48K,2M,32M", "4K,64K,1M"])
 def test_the_tall_tile_gives_the_8x48_tiles_bits(caches):
     """The dispatch may run a tall product on the 6 x 64 tile (Intel CPUs,
-    arch_for_rows): that must never change a result. The two tiles do the same FMAs in
+    dispatched_arch): that must never change a result. The two tiles do the same FMAs in
     the same order over the same K blocks, so every product (edge tiles, several K
     blocks, beta and the fused bias + ReLU, 1 to 3 threads, shared A and shared B)
     has the same bits on both, with server-sized caches and with small ones."""

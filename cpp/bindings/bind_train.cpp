@@ -142,9 +142,6 @@ class PyTrainPlan {
     return b;
   }
 
-  // The current weight / bias of every Linear (a module may have been given new ones),
-  // checked against the shapes the plan was built for: a layer resized or given or
-  // stripped of its bias since then would make the kernels read and write out of bounds.
   // Which Linear gradients the backward writes instead of accumulating into the zeros
   // that zero_grads would put there (linear_backward: the same values, without the
   // zeroing pass and the read of the zeros in the dW product and the bias sums): a
@@ -177,6 +174,9 @@ class PyTrainPlan {
     }
   }
 
+  // The current weight / bias of every Linear (a module may have been given new ones),
+  // checked against the shapes the plan was built for: a layer resized or given or
+  // stripped of its bias since then would make the kernels read and write out of bounds.
   void read_linear() {
     for (std::size_t k = 0; k < linear_modules_.size(); ++k) {
       const py::handle m = linear_modules_[k];

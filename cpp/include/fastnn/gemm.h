@@ -59,7 +59,7 @@ const char* gemm_arch();
 struct GemmBlockingInfo {
   index_t mr, nr, mc, kc, nc;
   index_t tall_mr, tall_nr, tall_rows;  // the tile of products of tall_rows rows and more
-                                        // (gemm/arch.h: arch_for_rows); 0 when none
+                                        // (gemm/arch.h: dispatched_arch); 0 when none
   index_t l1d, l2, l3;
   const char* cache_source;
 };

@@ -16,14 +16,14 @@ namespace {
 // avx512 mc 336, kc 384, nc 8160 and avx2 mc 510, kc 256, nc 8192.
 // Best first, down to scalar (which always runs); rows after scalar are chosen
 // only by name (FASTNN_ARCH, or the tests' _matmul_arch) or as a tall tile
-// (arch_for_rows).
+// (dispatched_arch).
 //   avx512 (Zen 4 / Skylake-X class): 8 x 48 tile; A block 224 x 384 x 4 B = 336 KiB
 //     (L2 1 MiB), B micro-panel 384 x 48 x 4 B = 72 KiB (streams from L2: kc 384 beat
 //     kc 128 and 192 by 3-8% on Zen 4), B block 384 x 4080 = 6 MiB (L3). Packing
 //     reuses the AVX2 routines (every AVX-512 CPU has AVX2).
 //   avx512emu: the same kernel and blocks on ymm pairs (AVX2 CPUs; for the tests).
 //   avx512x64 / avx512emux64: the 6 x 64 tile (ukernel_avx512.cpp), natively / on
-//     ymm pairs: the tall-product tile on Intel CPUs (arch_for_rows).
+//     ymm pairs: the tall-product tile on Intel CPUs (dispatched_arch).
 //   avx2 (Zen 3 / Haswell class): A block 144 x 256 x 4 B = 144 KiB (L2 512 KiB),
 //     B micro-panel 256 x 16 x 4 B = 16 KiB (L1 32 KiB), B block 256 x 4080 = 4 MiB (L3).
 //   scalar (SSE2): the same budget with the smaller 4 x 8 tile.
@@ -56,7 +56,7 @@ constexpr bool table_is_consistent() {
 static_assert(table_is_consistent(),
               "kArchs: tile too large, blocks not tile multiples, or lanes not dividing nr");
 
-// Rows with a tall-product tile, and that tile's row (arch.h: arch_for_rows).
+// Rows with a tall-product tile, and that tile's row (arch.h: dispatched_arch).
 struct TallPair {
   const char* row;
   const char* tall;
@@ -70,7 +70,7 @@ bool is_tall_row(const GemmArch& g) {
 }
 
 // FASTNN_ARCH names a path (isa.h), not a tall tile: those rows are reached by
-// arch_for_rows, and by name only through find_arch (the tests).
+// dispatched_arch, and by name only through find_arch (the tests).
 const GemmArch& choose() {
   const char* requested = std::getenv("FASTNN_ARCH");
   if (requested != nullptr)
@@ -137,12 +137,9 @@ const GemmArch* tall_arch(const GemmArch& g) {
   return nullptr;
 }
 
-const GemmArch& arch_for_rows(const GemmArch& g, index_t M) {
-  if (M < kTallRows) return g;
-  static const GemmArch* const cached_row = &active_arch();
-  static const GemmArch* const cached_tall = tall_arch(active_arch());
-  const GemmArch* t = &g == cached_row ? cached_tall : tall_arch(g);
-  return t != nullptr ? *t : g;
+const GemmArch& dispatched_arch(index_t M) {
+  static const GemmArch* const tall = tall_arch(active_arch());
+  return M >= kTallRows && tall != nullptr ? *tall : active_arch();
 }
 
 const GemmArch* find_arch(const char* name) {

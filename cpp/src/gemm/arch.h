@@ -54,17 +54,17 @@ constexpr index_t kMaxTile = 512;
 // has no kernel for falls back to the best kernel below it.
 const GemmArch& active_arch();
 
-// The row a product of M rows runs on when the dispatch chose g: the 6 x 64 tile
-// (avx512x64 / avx512emux64) for M >= kTallRows on an Intel CPU when g is avx512 /
-// avx512emu, otherwise g. Both tiles do the same FMAs in the same order with the same
+// The row gemm() runs a product of M rows on: the 6 x 64 tile (avx512x64 /
+// avx512emux64) for M >= kTallRows on an Intel CPU when active_arch() is avx512 /
+// avx512emu, otherwise active_arch(). Both tiles do the same FMAs in the same order with the same
 // K blocks (the tall row is used only when its kc equals g's), so the choice never
 // changes a result. Why Intel only: ukernel_avx512.cpp (on a Xeon 6 x 64 ran 256-row
 // and taller products 3-13% faster, 128-row ones 3-7% slower; on Zen 4 8 x 48 was as
 // fast or faster: 2048^2 99.9 vs 95.1, 512x128 @ 128x784 96.6 vs 90.1 GFLOP/s).
 constexpr index_t kTallRows = 256;
-const GemmArch& arch_for_rows(const GemmArch& g, index_t M);
+const GemmArch& dispatched_arch(index_t M);
 
-// The tall-product row for g on this CPU (see arch_for_rows), or nullptr.
+// The tall-product row for g on this CPU (see dispatched_arch), or nullptr.
 const GemmArch* tall_arch(const GemmArch& g);
 
 // The kernel named `name` if this CPU can run it, otherwise nullptr.

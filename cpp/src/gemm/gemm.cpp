@@ -30,9 +30,8 @@ void finish_reference(const GemmEpilogue& ep, index_t M, index_t N, float* C, in
 void gemm(bool trans_a, bool trans_b, index_t M, index_t N, index_t K, float alpha,
           const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
           index_t ldc, const GemmEpilogue& epilogue) {
-  gemm_detail::gemm_blocked(gemm_detail::arch_for_rows(gemm_detail::active_arch(), M), trans_a,
-                            trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                            gemm_detail::tile_epilogue(epilogue));
+  gemm_detail::gemm_blocked(gemm_detail::dispatched_arch(M), trans_a, trans_b, M, N, K, alpha, A,
+                            lda, B, ldb, beta, C, ldc, gemm_detail::tile_epilogue(epilogue));
   gemm_detail::apply_deferred_activation(epilogue, M, N, C, ldc);
 }
 
@@ -64,7 +63,7 @@ GemmBlockingInfo gemm_blocking_info() {
   const gemm_detail::Blocking& b = gemm_detail::arch_blocking(g);
   const CacheInfo& c = cache_info();
   const gemm_detail::GemmArch* t = gemm_detail::tall_arch(g);
-  return {g.mr,  g.nr,  b.mc, b.kc, b.nc, t ? t->mr : 0, t ? t->nr : 0,
+  return {g.mr, g.nr, b.mc, b.kc, b.nc, t ? t->mr : 0, t ? t->nr : 0,
           t ? gemm_detail::kTallRows : 0, c.l1d, c.l2, c.l3, c.source};
 }
 

@@ -44,8 +44,10 @@ void column_sums(float* db, const float* dy, index_t N, index_t cols, bool accum
       const float* row = dy + i * cols + c0;
       for (index_t j = 0; j < width; ++j) acc[j] += row[j];
     }
-    for (index_t j = 0; j < width; ++j)
-      db[c0 + j] = accumulate ? db[c0 + j] + static_cast<float>(acc[j]) : static_cast<float>(acc[j]);
+    for (index_t j = 0; j < width; ++j) {
+      const float sum = static_cast<float>(acc[j]);
+      db[c0 + j] = accumulate ? db[c0 + j] + sum : sum;
+    }
   }
 }
 
