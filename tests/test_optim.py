@@ -557,6 +557,35 @@ def test_fused_step_special_values_bit_identical_on_every_path(name):
             np.testing.assert_array_equal(a, b, err_msg=isa)
 
 
+# Divisors sqrt(1 - beta2^t) of Adam's bias correction: early, middle and late steps
+# (1.0 once beta2^t rounds away), and beta2 = 1, whose divisor 0 takes the plain
+# division on every path.
+BC2_DIVISORS = [(0.999, 1), (0.999, 2), (0.999, 7), (0.999, 1000), (0.999, 20000),
+                (0.99, 3), (0.9, 1), (0.5, 2), (0.9999, 1), (0.95, 50), (1.0, 5)]
+
+
+@pytest.mark.parametrize("beta2, step", BC2_DIVISORS)
+def test_adam_bias_correction_division_is_correctly_rounded_on_every_path(beta2, step):
+    """Adam divides sqrt(v) by sqrt(1 - beta2^t); the vector paths do it with a multiply
+    and two FMA corrections (optim/update.h: div_bc2). Every path must give the float32
+    division's bits: for a third of all mantissas in [1, 2), random values over the whole
+    range sqrt(v) takes (2^-75 to 2^64), and 0, -0, inf and NaN."""
+    mantissas = np.arange(0x3F800000, 0x40000000, 3, dtype=np.uint32).view(np.float32)
+    rng = np.random.default_rng(step)
+    spread = (rng.random(200_000) + 1.0) * np.exp2(rng.integers(-75, 64, 200_000))
+    special = [0.0, -0.0, np.inf, np.nan, 2.0**-74.5, np.sqrt(np.finfo(np.float32).max)]
+    a = np.concatenate([mantissas, spread.astype(np.float32), np.float32(special)])
+    divisor = np.float32(np.sqrt(1.0 - beta2**step))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = a / divisor
+    for isa in ["scalar", *SIMD_PATHS]:
+        out = np.empty_like(a)
+        _core._adam_bc2_division(a, out, beta2, step, isa)
+        different = np.flatnonzero(out.view(np.uint32) != expected.view(np.uint32))
+        assert different.size == 0, (isa, a[different[:5]], out[different[:5]],
+                                     expected[different[:5]])
+
+
 def test_fused_step_paths_this_cpu_lacks_are_refused():
     p, g = np.ones(4, np.float32), np.ones(4, np.float32)
     m, v = np.zeros(4, np.float32), np.zeros(4, np.float32)

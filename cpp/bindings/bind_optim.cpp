@@ -8,6 +8,8 @@
 //       "avx2", "avx512emu" or "avx512" forces a path (tests); all give the same bits.
 //   sgd_step / adam_step / rmsprop_step / adagrad_step
 //       the single-tensor forms, with named arguments.
+//   _adam_bc2_division(a, out, beta2, step, isa)
+//       out = a / sqrt(1 - beta2^step) as Adam's update on path isa divides (tests).
 // Each binding updates param and its state buffers in place. They must be
 // float32, C-contiguous, writeable ndarrays of param's size that share no memory;
 // grad may be any real numeric array of that size (converted once). Optional
@@ -128,6 +130,23 @@ void bind_optim(py::module_& m) {
       py::arg("kind"), py::arg("group"), py::arg("tensors"), py::arg("isa") = "best",
       "One fused update of a parameter group: tensors = [(param, grad, state0, state1, state2, "
       "step), ...], hyper-parameters read from the group dict.");
+
+  m.def(
+      "_adam_bc2_division",
+      [](py::handle a_obj, py::handle out_obj, double beta2, std::int64_t step,
+         const std::string& isa) {
+        constexpr const char* f = "_adam_bc2_division";
+        const OptimIsa chosen = parse_isa(isa);
+        FloatArray a = float_input(a_obj, f, "a");
+        require_ndim(a, 1, f, "a");
+        FloatArray out = float_output(out_obj, f, "out");
+        require_shape(out, {a.shape(0)}, f, "out");
+        require_no_overlap(out, a, f, "out", "a");
+        py::gil_scoped_release release;
+        adam_bc2_division(a.data(), out.mutable_data(), a.shape(0), beta2, step, chosen);
+      },
+      py::arg("a"), py::arg("out"), py::arg("beta2"), py::arg("step"), py::arg("isa"),
+      "out = a / sqrt(1 - beta2^step), divided as Adam's update on path isa divides (tests).");
 
   m.def(
       "sgd_step",

@@ -92,6 +92,12 @@ bool optim_isa_supported(OptimIsa isa);
 void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, index_t count,
                     OptimIsa isa = OptimIsa::best);
 
+// out[i] = a[i] / sqrt(1 - beta2^step) for i < n, rounded as Adam's update on path `isa`
+// divides sqrt(v) by its bias correction (the vector paths without the divider; all
+// paths give the division's bits). For the tests.
+void adam_bc2_division(const float* a, float* out, index_t n, double beta2, std::int64_t step,
+                       OptimIsa isa);
+
 // Merges runs of tensors that lie back to back in every buffer (param, grad and
 // each state) and share a step, in place; returns the new count. Parameters that
 // are views into one flat buffer (Module.flatten_parameters) then update as one span.

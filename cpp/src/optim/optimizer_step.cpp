@@ -92,6 +92,26 @@ void optimizer_step(const OptimOptions& options, const OptimTensor* tensors, ind
   update_slice(options, fn, tensors, count, 0, total);
 }
 
+void adam_bc2_division(const float* a, float* out, index_t n, double beta2, std::int64_t step,
+                       OptimIsa isa) {
+  OptimOptions o;
+  o.kind = OptimKind::adam;
+  o.beta2 = beta2;
+  const optim_detail::StepScalars c = optim_detail::step_scalars(o, step);
+  switch (path_of(isa)) {
+#if FASTNN_X86_SIMD
+    case EwIsa::avx512:
+      return optim_detail::bc2_division_avx512(c, a, out, n);
+    case EwIsa::avx512emu:
+      return optim_detail::bc2_division_avx512emu(c, a, out, n);
+    case EwIsa::avx2:
+      return optim_detail::bc2_division_avx2(c, a, out, n);
+#endif
+    default:
+      return optim_detail::bc2_division_scalar(c, a, out, n);
+  }
+}
+
 index_t coalesce_tensors(OptimTensor* t, index_t count) {
   if (count == 0) return 0;
   index_t last = 0;

@@ -34,6 +34,10 @@ struct StepScalars {
   bool use_momentum = false, nesterov = false, init_buffer = false;
   // adam
   float b2 = 0.0f, one_minus_b2 = 0.0f, bc2_sqrt = 1.0f;
+  // 1 / bc2_sqrt rounded, and whether the vector paths may divide by bc2_sqrt through it
+  // (update.h: div_bc2; bc2_sqrt in [2^-60, 2^60], so nothing overflows or underflows).
+  float bc2_recip = 1.0f;
+  bool bc2_recip_exact = false;
   float shrink = 1.0f;  // 1 - lr wd for AdamW, else 1 (p * 1 == p exactly)
   bool amsgrad = false;
   // rmsprop (also uses momentum / use_momentum)
@@ -64,6 +68,8 @@ inline StepScalars step_scalars(const OptimOptions& o, std::int64_t step) {
       const double bias_correction2 = 1.0 - std::pow(o.beta2, t);
       c.neg_lr = static_cast<float>(-(o.lr / bias_correction1));
       c.bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
+      c.bc2_recip = 1.0f / c.bc2_sqrt;
+      c.bc2_recip_exact = c.bc2_sqrt >= 0x1p-60f && c.bc2_sqrt <= 0x1p60f;
       c.b2 = static_cast<float>(o.beta2);
       c.one_minus_b2 = static_cast<float>(1.0 - o.beta2);
       c.lerp = Lerp(static_cast<float>(1.0 - o.beta1));
@@ -102,5 +108,12 @@ void update_range_avx512emu(OptimKind kind, const StepScalars& c, const OptimTen
                             index_t begin, index_t end);
 void update_range_avx512(OptimKind kind, const StepScalars& c, const OptimTensor& t,
                          index_t begin, index_t end);
+
+// out[i] = a[i] / c.bc2_sqrt as each path's Adam update divides (update.h: div_bc2), for
+// adam_bc2_division (the tests' direct check of that division).
+void bc2_division_scalar(const StepScalars& c, const float* a, float* out, index_t n);
+void bc2_division_avx2(const StepScalars& c, const float* a, float* out, index_t n);
+void bc2_division_avx512emu(const StepScalars& c, const float* a, float* out, index_t n);
+void bc2_division_avx512(const StepScalars& c, const float* a, float* out, index_t n);
 
 }  // namespace fastnn::optim_detail

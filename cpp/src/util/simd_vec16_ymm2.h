@@ -43,6 +43,7 @@ struct Mask16 {
   static Mask16 first_n(std::int64_t n) { return {Mask8::first_n(n), Mask8::first_n(n - 8)}; }
 };
 inline Mask16 operator|(Mask16 a, Mask16 b) { return {a.lo | b.lo, a.hi | b.hi}; }
+inline Mask16 operator&(Mask16 a, Mask16 b) { return {a.lo & b.lo, a.hi & b.hi}; }
 
 struct Int16 {
   Int8 lo, hi;

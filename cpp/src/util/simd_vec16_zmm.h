@@ -45,6 +45,7 @@ struct Mask16 {
   }
 };
 inline Mask16 operator|(Mask16 a, Mask16 b) { return {static_cast<__mmask16>(a.m | b.m)}; }
+inline Mask16 operator&(Mask16 a, Mask16 b) { return {static_cast<__mmask16>(a.m & b.m)}; }
 
 struct Int16 {
   __m512i v;

@@ -46,6 +46,7 @@ struct Mask8 {
   }
 };
 inline Mask8 operator|(Mask8 a, Mask8 b) { return {_mm256_or_si256(a.m, b.m)}; }
+inline Mask8 operator&(Mask8 a, Mask8 b) { return {_mm256_and_si256(a.m, b.m)}; }
 
 struct Int8 {
   __m256i v;
