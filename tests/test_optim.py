@@ -586,6 +586,48 @@ def test_adam_bias_correction_division_is_correctly_rounded_on_every_path(beta2,
                                      expected[different[:5]])
 
 
+def _bits(a):
+    """A float32 array's encodings (so that -0 differs from 0); other arrays as they are."""
+    a = np.asarray(a)
+    return a.view(np.uint32) if a.dtype == np.float32 else a
+
+
+def _near_subnormal(rng, shape):
+    """float32 values around and below the smallest normal (2^-126): subnormal bit
+    patterns, 2^-140 .. 2^-90, 2^-70 .. 2^-45 (whose squares underflow), zeros and
+    ordinary values, mixed within every 8- and 16-lane vector, random signs."""
+    n = int(np.prod(shape))
+    subnormal = rng.integers(1, 1 << 23, n).astype(np.uint32).view(np.float32)
+    kind = rng.integers(0, 5, n)
+    tiny = np.exp2(rng.uniform(-140, -90, n))
+    small = np.exp2(rng.uniform(-70, -45, n))
+    value = np.select([kind == 0, kind == 1, kind == 2, kind == 3],
+                      [subnormal, tiny, small, 0.0], rng.standard_normal(n))
+    return (value * rng.choice([-1.0, 1.0], n)).astype(np.float32).reshape(shape)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_fused_step_near_subnormal_values_bit_identical_on_every_path(case):
+    """The vector paths update vectors with an operand near the subnormals in double
+    precision (util/simd_via_f64.h: no microcode assists) and the others in float;
+    both must give the scalar loop's bits. Parameters and gradients around 2^-126,
+    then zero gradients, under which Adam's and RMSprop's averages decay through the
+    subnormals."""
+    if not SIMD_PATHS:
+        pytest.skip("this CPU runs only the scalar path: nothing to compare it with")
+    name, opts = case
+    rng = np.random.default_rng(11)
+    params = [_near_subnormal(rng, s) for s in TAIL_SHAPES]
+    grads = [[_near_subnormal(rng, s) for s in TAIL_SHAPES] for _ in range(3)]
+    grads += [[np.zeros(s, np.float32) for s in TAIL_SHAPES]] * 3
+    expected = _fused_trajectory(name, opts, params, grads, "scalar", flat=False)
+    for isa in SIMD_PATHS:
+        for flat in (False, True):
+            run = _fused_trajectory(name, opts, params, grads, isa, flat)
+            for a, b in zip(run, expected):
+                np.testing.assert_array_equal(_bits(a), _bits(b), err_msg=f"{isa} flat={flat}")
+
+
 def test_fused_step_paths_this_cpu_lacks_are_refused():
     p, g = np.ones(4, np.float32), np.ones(4, np.float32)
     m, v = np.zeros(4, np.float32), np.zeros(4, np.float32)

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "optim/scalars.h"
 
@@ -39,6 +40,12 @@ inline Scalar nan_max(Scalar v, Scalar vmax) { return (v.v > vmax.v || v.v != v.
 template <class V>
 inline V nan_max(V v, V vmax) { return select(gt(v, vmax) | unordered(v, v), v, vmax); }
 
+// Whether V computes its float lanes in double (V::ViaF64 of a float vector type).
+template <class V, class = void>
+constexpr bool is_via_f64 = false;
+template <class V>
+constexpr bool is_via_f64<V, std::void_t<decltype(V::kViaF64)>> = true;
+
 // a / bc2_sqrt, correctly rounded: the scalar path divides. The vector paths divide
 // through y = RN(1 / b) instead, the divider being what bounds Adam's update where its
 // buffers are in cache (three of its operations per element; on a Xeon the update of
@@ -57,13 +64,17 @@ inline Scalar div_bc2(Scalar a, const StepScalars& c) { return {a.v / c.bc2_sqrt
 template <class V>
 inline V div_bc2(V a, const StepScalars& c) {
   const V b = V::splat(c.bc2_sqrt);
-  if (!c.bc2_recip_exact) return a / b;
-  const V y = V::splat(c.bc2_recip);
-  const V q0 = a * y;
-  const V q1 = fmadd(fnmadd(b, q0, a), y, q0);
-  const V q2 = fmadd(fnmadd(b, q1, a), y, q1);
-  const V magnitude = bit_andnot(V::splat(-0.0f), q0);
-  return select(gt(magnitude, V::zero()) & lt(magnitude, V::splat(INFINITY)), q2, q0);
+  if constexpr (is_via_f64<V>) {
+    return a / b;  // a division in double, no divider cost to save (util/simd_via_f64.h)
+  } else {
+    if (!c.bc2_recip_exact) return a / b;
+    const V y = V::splat(c.bc2_recip);
+    const V q0 = a * y;
+    const V q1 = fmadd(fnmadd(b, q0, a), y, q0);
+    const V q2 = fmadd(fnmadd(b, q1, a), y, q1);
+    const V magnitude = bit_andnot(V::splat(-0.0f), q0);
+    return select(gt(magnitude, V::zero()) & lt(magnitude, V::splat(INFINITY)), q2, q0);
+  }
 }
 
 template <class V>
@@ -147,9 +158,38 @@ struct Update {
   }
 };
 
-// Elements [begin, end) of t with one update: V-wide steps, then the rest one at a
-// time. The update is a template argument so that it inlines into the loop.
-template <class V, void (*Wide)(const StepScalars&, const OptimTensor&, index_t),
+// Whether the float vector V at element i of t holds, in one of the state buffers in
+// the bit set kDecaying (bit k: t.state[k]), a nonzero value below 2^-100, whose
+// products with the step's factors can be or become subnormal (util/simd_via_f64.h:
+// a multiply or divide then costs about 110 cycles on a Xeon). These are the
+// averages that decay while the gradient is 0: for a weight whose gradient stays 0
+// (an unused input, a dead unit) Adam's exp_avg sinks into the subnormals within
+// about 800 steps and stays there (77% of them after 100 epochs of the README's
+// quick start, which spent most of its time in such assists). Adam's exp_avg_sq
+// (0.999 a step) takes some 70,000 steps, long after its exp_avg: not checked, nor
+// are gradients and parameters (rarely that small; each buffer checked costs about
+// 10 instructions a vector). Only a choice between two exact computations: both give
+// the same bits.
+template <class V, unsigned kDecaying>
+bool near_subnormal(const OptimTensor& t, index_t i) {
+  const V sign = V::splat(-0.0f), zero = V::zero(), limit = V::splat(0x1p-100f);
+  typename V::Mask found{};
+  bool first = true;
+  for (int k = 0; k < 3; ++k) {
+    if (!(kDecaying >> k & 1u)) continue;
+    const V a = bit_andnot(sign, V::load(t.state[k] + i));
+    const typename V::Mask small = gt(a, zero) & lt(a, limit);
+    found = first ? small : found | small;
+    first = false;
+  }
+  return any(found);
+}
+
+// Elements [begin, end) of t with one update: V-wide steps (through V::ViaF64 where
+// near_subnormal), then the rest one at a time. The updates are template arguments
+// so that they inline into the loop.
+template <class V, unsigned kDecaying, void (*Wide)(const StepScalars&, const OptimTensor&, index_t),
+          void (*WideViaF64)(const StepScalars&, const OptimTensor&, index_t),
           void (*One)(const StepScalars&, const OptimTensor&, index_t)>
 void loop(const StepScalars& scalars, const OptimTensor& tensor, index_t begin, index_t end) {
   // Local copies: stores to the float buffers cannot alias them, so every scalar and
@@ -157,10 +197,26 @@ void loop(const StepScalars& scalars, const OptimTensor& tensor, index_t begin, 
   const StepScalars c = scalars;
   const OptimTensor t = tensor;
   index_t i = begin;
-  if constexpr (V::kWidth > 1)
-    for (; i + V::kWidth <= end; i += V::kWidth) Wide(c, t, i);
+  if constexpr (V::kWidth > 1) {
+    for (; i + V::kWidth <= end; i += V::kWidth) {
+      if (kDecaying != 0 && near_subnormal<V, kDecaying>(t, i))
+        WideViaF64(c, t, i);
+      else
+        Wide(c, t, i);
+    }
+  }
   for (; i < end; ++i) One(c, t, i);
 }
+
+// V's double-precision form (Scalar: itself; the portable path keeps its assists).
+template <class V>
+struct ViaF64Of {
+  using type = typename V::ViaF64;
+};
+template <>
+struct ViaF64Of<Scalar> {
+  using type = Scalar;
+};
 
 // out[i] = div_bc2(a[i]) for i < n: V-wide steps, then the rest one at a time.
 template <class V>
@@ -171,14 +227,18 @@ void bc2_division(const StepScalars& c, const float* a, float* out, index_t n) {
   for (; i < n; ++i) div_bc2(Scalar{a[i]}, c).store(out + i);
 }
 
-// One update with its options fixed, as loop()'s pair of functions.
+// One update with its options fixed, as loop()'s functions.
 template <class V, class Op>
 void run(const StepScalars& c, const OptimTensor& t, index_t begin, index_t end) {
-  loop<V, &Op::template apply<V>, &Op::template apply<Scalar>>(c, t, begin, end);
+  loop<V, Op::kDecaying, &Op::template apply<V>,
+       &Op::template apply<typename ViaF64Of<V>::type>, &Op::template apply<Scalar>>(c, t, begin,
+                                                                                      end);
 }
 
 template <bool kMomentum, bool kInit>
 struct Sgd {
+  // momentum_buffer (not read on the step that creates it)
+  static constexpr unsigned kDecaying = kMomentum && !kInit ? 1u : 0u;
   template <class V>
   static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
     Update<V>::template sgd<kMomentum, kInit>(c, t, i);
@@ -187,6 +247,7 @@ struct Sgd {
 
 template <bool kAmsgrad, bool kFromEnd>
 struct Adam {
+  static constexpr unsigned kDecaying = 1u;  // exp_avg
   template <class V>
   static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
     Update<V>::template adam<kAmsgrad, kFromEnd>(c, t, i);
@@ -195,6 +256,8 @@ struct Adam {
 
 template <bool kCentered, bool kMomentum, bool kFromEnd>
 struct Rmsprop {
+  // square_avg (alpha 0.99 by default: it reaches the subnormals too), grad_avg, buffer
+  static constexpr unsigned kDecaying = 1u | (kCentered ? 2u : 0u) | (kMomentum ? 4u : 0u);
   template <class V>
   static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
     Update<V>::template rmsprop<kCentered, kMomentum, kFromEnd>(c, t, i);
@@ -202,6 +265,7 @@ struct Rmsprop {
 };
 
 struct Adagrad {
+  static constexpr unsigned kDecaying = 0u;  // its sum only grows
   template <class V>
   static void apply(const StepScalars& c, const OptimTensor& t, index_t i) {
     Update<V>::adagrad(c, t, i);

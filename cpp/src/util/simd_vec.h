@@ -24,10 +24,13 @@
 //   V::zero(), V::splat(x), V::bcast(p), V::load(p), V::load(p, m), v.store(p),
 //   v.store(p, m), M::first_n(n), I::splat(i); + - * / and unary - on V;
 //   fmadd, fnmadd, sqrt, min, max, round_nearest; bit_and, bit_andnot, bit_or,
-//   bit_xor; lt, le, gt, eq, not_lt, unordered -> M, m | m, select(m, a, b);
+//   bit_xor; lt, le, gt, eq, not_lt, unordered -> M, m | m, m & m, any(m),
+//   select(m, a, b);
 //   to_int, to_float, bits, from_bits; + - & | on I, shl(i, k), shr_logical(i, k),
 //   shr_arith(i, k) (k a constant), gt(I, I) -> M; hmax(v); S (eight double
-//   accumulators) with accumulate(s, v), accumulate_product(s, a, b) and total(s).
+//   accumulators) with accumulate(s, v), accumulate_product(s, a, b) and total(s);
+//   V::ViaF64, the same lanes computed in double without subnormal assists
+//   (util/simd_via_f64.h).
 //
 // Include only from a per-ISA translation unit. Everything here sits in an
 // anonymous namespace inside a namespace named after the form, so the AVX-512
@@ -42,3 +45,4 @@
 #define FASTNN_VEC16_NATIVE 0
 #include "util/simd_vec16_ymm2.h"
 #endif
+#include "util/simd_via_f64.h"

@@ -14,12 +14,14 @@ namespace {
 
 struct Mask16;
 struct Int16;
+struct Vec16ViaF64;
 
 struct Vec16 {
   static constexpr int kWidth = 16;
   using Mask = Mask16;
   using Int = Int16;
   using Sum = Sum8d;
+  using ViaF64 = Vec16ViaF64;  // the same lanes computed in double (util/simd_via_f64.h)
   Vec8 lo, hi;
 
   static Vec16 zero() { return {Vec8::zero(), Vec8::zero()}; }
@@ -44,6 +46,7 @@ struct Mask16 {
 };
 inline Mask16 operator|(Mask16 a, Mask16 b) { return {a.lo | b.lo, a.hi | b.hi}; }
 inline Mask16 operator&(Mask16 a, Mask16 b) { return {a.lo & b.lo, a.hi & b.hi}; }
+inline bool any(Mask16 a) { return any(a.lo | a.hi); }
 
 struct Int16 {
   Int8 lo, hi;

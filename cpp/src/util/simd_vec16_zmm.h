@@ -17,12 +17,14 @@ namespace {
 struct Mask16;
 struct Int16;
 struct Sum8d;
+struct Vec16ViaF64;
 
 struct Vec16 {
   static constexpr int kWidth = 16;
   using Mask = Mask16;
   using Int = Int16;
   using Sum = Sum8d;
+  using ViaF64 = Vec16ViaF64;  // the same lanes computed in double (util/simd_via_f64.h)
   __m512 v;
 
   static Vec16 zero() { return {_mm512_setzero_ps()}; }
@@ -46,6 +48,7 @@ struct Mask16 {
 };
 inline Mask16 operator|(Mask16 a, Mask16 b) { return {static_cast<__mmask16>(a.m | b.m)}; }
 inline Mask16 operator&(Mask16 a, Mask16 b) { return {static_cast<__mmask16>(a.m & b.m)}; }
+inline bool any(Mask16 a) { return a.m != 0; }
 
 struct Int16 {
   __m512i v;

@@ -16,12 +16,14 @@ namespace {
 struct Mask8;
 struct Int8;
 struct Sum8d;
+struct Vec8ViaF64;
 
 struct Vec8 {
   static constexpr int kWidth = 8;
   using Mask = Mask8;
   using Int = Int8;
   using Sum = Sum8d;
+  using ViaF64 = Vec8ViaF64;  // the same lanes computed in double (util/simd_via_f64.h)
   __m256 v;
 
   static Vec8 zero() { return {_mm256_setzero_ps()}; }
@@ -47,6 +49,7 @@ struct Mask8 {
 };
 inline Mask8 operator|(Mask8 a, Mask8 b) { return {_mm256_or_si256(a.m, b.m)}; }
 inline Mask8 operator&(Mask8 a, Mask8 b) { return {_mm256_and_si256(a.m, b.m)}; }
+inline bool any(Mask8 a) { return !_mm256_testz_si256(a.m, a.m); }
 
 struct Int8 {
   __m256i v;
