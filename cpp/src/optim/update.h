@@ -188,9 +188,8 @@ bool near_subnormal(const OptimTensor& t, index_t i) {
 // Elements [begin, end) of t with one update: V-wide steps (through V::ViaF64 where
 // near_subnormal), then the rest one at a time. The updates are template arguments
 // so that they inline into the loop.
-template <class V, unsigned kDecaying, void (*Wide)(const StepScalars&, const OptimTensor&, index_t),
-          void (*WideViaF64)(const StepScalars&, const OptimTensor&, index_t),
-          void (*One)(const StepScalars&, const OptimTensor&, index_t)>
+using UpdateAt = void (*)(const StepScalars&, const OptimTensor&, index_t);
+template <class V, unsigned kDecaying, UpdateAt Wide, UpdateAt WideViaF64, UpdateAt One>
 void loop(const StepScalars& scalars, const OptimTensor& tensor, index_t begin, index_t end) {
   // Local copies: stores to the float buffers cannot alias them, so every scalar and
   // flag is loop-invariant for the vectorizer.

@@ -16,7 +16,8 @@
 // these types for the vectors whose operands are subnormal or close to it.
 //
 // Operations: kWidth, load, store, splat, + - * /, unary -, sqrt, gt, unordered,
-// mask |, select. Compiled with -mavx512f: Vec16ViaF64 only (zmm); otherwise both. A signalling NaN comes back quiet (the widening conversion).
+// mask |, select. Compiled with -mavx512f: Vec16ViaF64 only (zmm); otherwise both.
+// A signalling NaN comes back quiet (the widening conversion).
 #pragma once
 
 #include <immintrin.h>
