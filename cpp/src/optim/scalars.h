@@ -34,6 +34,9 @@ struct StepScalars {
   bool use_momentum = false, nesterov = false, init_buffer = false;
   // adam
   float b2 = 0.0f, one_minus_b2 = 0.0f, bc2_sqrt = 1.0f;
+  // Whether the vector paths update vectors near the subnormals in double precision
+  // (update.h: near_subnormal; set by optimizer_step, not by step_scalars).
+  bool route_subnormals = false;
   // 1 / bc2_sqrt rounded, and whether the vector paths may divide by bc2_sqrt through it
   // (update.h: div_bc2; bc2_sqrt in [2^-60, 2^60], so nothing overflows or underflows).
   float bc2_recip = 1.0f;

@@ -186,7 +186,7 @@ bool near_subnormal(const OptimTensor& t, index_t i) {
 }
 
 // Elements [begin, end) of t with one update: V-wide steps (through V::ViaF64 where
-// near_subnormal), then the rest one at a time. The updates are template arguments
+// near_subnormal, when c.route_subnormals), then the rest one at a time. The updates are template arguments
 // so that they inline into the loop.
 using UpdateAt = void (*)(const StepScalars&, const OptimTensor&, index_t);
 template <class V, unsigned kDecaying, UpdateAt Wide, UpdateAt WideViaF64, UpdateAt One>
@@ -198,7 +198,7 @@ void loop(const StepScalars& scalars, const OptimTensor& tensor, index_t begin, 
   index_t i = begin;
   if constexpr (V::kWidth > 1) {
     for (; i + V::kWidth <= end; i += V::kWidth) {
-      if (kDecaying != 0 && near_subnormal<V, kDecaying>(t, i))
+      if (kDecaying != 0 && c.route_subnormals && near_subnormal<V, kDecaying>(t, i))
         WideViaF64(c, t, i);
       else
         Wide(c, t, i);

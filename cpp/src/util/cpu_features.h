@@ -10,7 +10,8 @@ namespace fastnn {
 struct CpuFeatures {
   bool avx2_fma = false;  // AVX2 and FMA3, with YMM state enabled by the OS
   bool avx512 = false;    // AVX-512 F/DQ/BW/VL, with ZMM state enabled by the OS
-  bool intel = false;     // cpuid vendor "GenuineIntel" (GEMM tile choice, gemm/arch.h)
+  bool intel = false;     // cpuid vendor "GenuineIntel" (GEMM tile choice, gemm/arch.h;
+                          // subnormal assists, optim/optimizer_step.cpp)
 };
 
 // The features of the CPU this process runs on (computed once, then cached).
