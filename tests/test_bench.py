@@ -453,6 +453,16 @@ def test_serve_protocol_and_unknown_command():
         _bench_proc.serve(lambda: None, stdin=io.StringIO("go\n"), stdout=io.StringIO())
 
 
+def test_serve_warms_each_window_outside_the_timing(monkeypatch):
+    """A full-mode window first runs a quarter of its calls untimed (WARM_FRACTION: a
+    thread team is slow for tens of milliseconds after a pause), then the timed calls."""
+    monkeypatch.setattr(_bench_proc, "calls_per_window", lambda call, window_s: 8)
+    calls = []
+    _bench_proc.serve(lambda: calls.append(1), stdin=io.StringIO("calibrate\nrun\nquit\n"),
+                      stdout=io.StringIO())
+    assert len(calls) == _bench_proc.WARMUP_CALLS + int(8 * _bench_proc.WARM_FRACTION) + 8
+
+
 def test_child_env_pins_threads_and_finds_this_fastnn():
     env = _bench_proc.child_env(3)
     assert all(env[v] == "3" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

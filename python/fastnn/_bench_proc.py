@@ -14,7 +14,8 @@ ignored) and reads one command per line from stdin:
   fastnn's compiled core is loaded in the worker);
 - ``calibrate``: warms up, then picks the calls per window (about ``window_s``
   seconds; 1 in quick mode): ``{"number": n}``;
-- ``run``: one timed window: ``{"seconds": seconds_per_call}``;
+- ``run``: a quarter window of untimed calls (``WARM_FRACTION``; none in quick
+  mode), then one timed window: ``{"seconds": seconds_per_call}``;
 - ``quit``: ``{"maxrss_kib": peak resident set size}`` (:func:`peak_rss_kib`;
   ``null`` where it cannot be read), then exits.
 
@@ -40,6 +41,12 @@ PREFIX = "@bench "
 WINDOW_S = 0.1      # seconds per timed window, full mode
 WARMUP_CALLS = 3    # before calibration: first touches, thread pools, optimizer state
 SETTLE_S = 0.15     # pause before a multi-threaded window, see interleave()
+# Untimed calls before each window, as a fraction of it: after the driver's pause (and
+# the other workers' windows) a team of threads runs slowly for tens of milliseconds.
+# On a 2-vCPU KVM Xeon, TrainStep A at 2 threads took 3.5 ms a step for the first ~40 ms
+# after a 0.15 s pause and 1.9 ms after that (torch's and NumPy's steps slowed too);
+# a training loop runs in the steady state, which the windows now measure.
+WARM_FRACTION = 0.25
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -121,6 +128,8 @@ def serve(call: Callable[[], object], *, quick: bool = False, window_s: float = 
             number = 1 if quick else calls_per_window(call, window_s)
             _send(stdout, {"number": number})
         elif command == "run":
+            if not quick:
+                _loop(call, max(1, int(number * WARM_FRACTION)))
             _send(stdout, {"seconds": _loop(call, number) / number})
         elif command == "quit":
             _send(stdout, {"maxrss_kib": peak_rss_kib()})
