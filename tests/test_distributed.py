@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -167,6 +168,22 @@ def test_without_mpi4py_init_and_fit_name_the_extra(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'fastnn\[dist\]'"):
         fn.fit(small_model(), X, np.zeros(4, dtype=np.int64), loss="cross_entropy",
                optimizer="sgd", distributed=True, verbose=0)
+    assert not distributed.is_initialized()
+
+
+def test_mpi4py_without_an_mpi_library_names_the_extra(monkeypatch):
+    """mpi4py loads the MPI library on ``from mpi4py import MPI`` and raises RuntimeError
+    when there is none."""
+    fake = types.ModuleType("mpi4py")
+
+    def no_library(name):
+        raise RuntimeError("cannot load MPI library")
+
+    fake.__getattr__ = no_library
+    monkeypatch.setitem(sys.modules, "mpi4py", fake)
+    monkeypatch.delitem(sys.modules, "mpi4py.MPI", raising=False)
+    with pytest.raises(ImportError, match=r"pip install 'fastnn\[dist\]'.*cannot load MPI"):
+        distributed.init()
     assert not distributed.is_initialized()
 
 

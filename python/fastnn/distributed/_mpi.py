@@ -28,12 +28,13 @@ _comm: Any = None  # mpi4py's COMM_WORLD once init() ran
 
 
 def _import_mpi(func: str) -> Any:
+    # mpi4py without an MPI library raises RuntimeError ("cannot load MPI library") here.
     try:
         from mpi4py import MPI
-    except ImportError as err:
+    except (ImportError, RuntimeError) as err:
         raise ImportError(
             f"fastnn.distributed.{func} needs mpi4py and an MPI library: {_INSTALL_HINT} "
-            f"(installs mpi4py and the mpich wheel) ({err})"
+            f"(installs mpi4py and the mpich wheel) ({type(err).__name__}: {err})"
         ) from err
     return MPI
 
@@ -53,7 +54,8 @@ def init() -> tuple[int, int]:
         tuple[int, int]: this process's rank and the number of processes.
 
     Raises:
-        ImportError: mpi4py is not installed (``pip install 'fastnn[dist]'``).
+        ImportError: mpi4py or an MPI library for it is not installed
+            (``pip install 'fastnn[dist]'``).
 
     Example::
 
