@@ -76,6 +76,10 @@ def test_loader_new_permutation_each_epoch_and_seed_reproducible():
     assert a == b
     assert a[0] != a[1] != a[2]
     assert a != c
+    # epoch e is gathered by default_rng([seed, e]).permutation(N): distributed.shard's order
+    for e, got in enumerate(a):
+        assert got == np.random.default_rng([7, e]).permutation(40).tolist()
+        assert got == fn.distributed.shard(40, seed=7, epoch=e).tolist()
 
 
 def test_loader_seed_none_follows_manual_seed():

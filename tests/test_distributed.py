@@ -243,7 +243,7 @@ def test_two_ranks_follow_the_single_process_trajectory(mpi_run, optimizer):
 
 
 @requires_mpi
-@pytest.mark.parametrize("case", ["fit_shuffled", "fit_in_order"])
+@pytest.mark.parametrize("case", ["fit_shuffled", "fit_in_order", "fit_shuffled_plain"])
 def test_distributed_fit_matches_single_process_fit(mpi_run, case):
     """History (loss, accuracy, val_loss, val_accuracy) and final weights."""
     r = mpi_run[0][case]

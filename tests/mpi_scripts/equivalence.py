@@ -211,9 +211,11 @@ def history_diff(got: dict[str, list[float]], want: dict[str, list[float]]) -> f
     return max(rel_diff(np.array(got[k]), np.array(want[k])) for k in want)
 
 
-def distributed_fit(model, epochs: int, seed: int | None, shuffle: bool = True, **kwargs):
+def distributed_fit(model, epochs: int, seed: int | None, shuffle: bool = True, data=None,
+                    **kwargs):
     optimizer = fn.optim.Adam(model.parameters(), lr=0.01)
-    return fn.fit(model, X, y, loss=loss_fn, optimizer=optimizer, epochs=epochs, batch_size=b,
+    Xd, yd = (X, y) if data is None else data
+    return fn.fit(model, Xd, yd, loss=loss_fn, optimizer=optimizer, epochs=epochs, batch_size=b,
                   validation_data=(X_val, y_val), metrics=["accuracy"], shuffle=shuffle,
                   seed=seed, distributed=True, **{"verbose": 0, **kwargs})
 
@@ -239,6 +241,22 @@ want = fn.fit(model_r, X[:n_used], y[:n_used], loss=loss_fn,
 results["fit_in_order"] = {
     "history_rel_diff": history_diff(hist.history, want.history),
     "params_rel_diff": rel_diff(flat_params(model), flat_params(model_r)),
+}
+
+# A plain single-process fit (no distributed=True), batch W*b, shuffled with the same seed:
+# its DataLoader draws epoch e's order as shard does, and with N a multiple of W no sample
+# sits out, so the steps are the same.
+n_even = len(X) - len(X) % size
+model = make_model(0)
+hist = distributed_fit(model, epochs=3, seed=11, data=(X[:n_even], y[:n_even]))
+model_p = make_model(0)
+want = fn.fit(model_p, X[:n_even], y[:n_even], loss=loss_fn,
+              optimizer=fn.optim.Adam(model_p.parameters(), lr=0.01), epochs=3,
+              batch_size=b * size, validation_data=(X_val, y_val), metrics=["accuracy"],
+              seed=11, verbose=0)
+results["fit_shuffled_plain"] = {
+    "history_rel_diff": history_diff(hist.history, want.history),
+    "params_rel_diff": rel_diff(flat_params(model), flat_params(model_p)),
 }
 
 # Early stopping (min_delta so large that no epoch improves) and files on rank 0 only; the

@@ -62,10 +62,13 @@ class DataLoader:
             Default: False.
         drop_last (bool): drop the last batch when it is smaller than
             ``batch_size``. Default: False.
-        seed (int, optional): seeds a generator owned by this loader, so that
-            the sequence of epoch permutations is reproducible. When None
-            (default) the permutations come from fastnn's global generator
-            (seeded by :func:`fastnn.manual_seed`).
+        seed (int, optional): makes the epoch permutations reproducible: the
+            :math:`e`-th epoch (counting from 0) of this loader is gathered by
+            ``np.random.default_rng([seed, e]).permutation(N)``, the order
+            :func:`fastnn.distributed.shard` cuts, so one process with batch
+            :math:`Wb` takes the same steps as :math:`W` ranks with batch
+            :math:`b` and the same seed. When None (default) the permutations
+            come from fastnn's global generator (seeded by :func:`fastnn.manual_seed`).
 
     Shape:
         - X: :math:`(N, *)`; each ``xb``: :math:`(B, *)` float32, :math:`B \le` ``batch_size``.
@@ -106,8 +109,7 @@ class DataLoader:
         self.seed = seed
         self._X = X
         self._y = y
-        # Own generator: the sequence of epochs is reproducible from `seed` alone.
-        self._rng = None if seed is None else np.random.default_rng(seed)
+        self._epochs_drawn = 0  # shuffled epochs started so far (the next one's number)
 
     @property
     def X(self) -> np.ndarray:
@@ -137,7 +139,11 @@ class DataLoader:
         # The permutation is drawn here, when the epoch starts, not at the first next().
         order = None
         if self.shuffle:
-            rng = self._rng if self._rng is not None else _random.default_generator()
+            if self.seed is None:
+                rng = _random.default_generator()
+            else:  # the permutation of epoch e is fixed by [seed, e] (distributed.shard's)
+                rng = np.random.default_rng([self.seed, self._epochs_drawn])
+                self._epochs_drawn += 1
             order = rng.permutation(self.dataset_size)
         return self._batches(order, views)
 

@@ -451,8 +451,11 @@ def fit(
             ``"mae"``. Default: ``()`` (``None`` is the same).
         verbose (int): 0 silent, 1 a progress bar per epoch, 2 one line per epoch
             (Keras's ``"auto"`` is 1, ``True`` / ``False`` are 1 / 0). Default: 1.
-        seed (int, optional): seeds the shuffling order; ``None`` uses the global
-            generator (:func:`fastnn.manual_seed`). Default: ``None``.
+        seed (int, optional): seeds the shuffling order (epoch :math:`e`:
+            ``np.random.default_rng([seed, e]).permutation(N)``, as
+            :class:`fastnn.data.DataLoader` and :func:`fastnn.distributed.shard` draw
+            it); ``None`` uses the global generator (:func:`fastnn.manual_seed`).
+            Default: ``None``.
         distributed (bool): data-parallel training over MPI, every rank running
             this same call (e.g. under ``mpiexec -n 4``); see below. Default: ``False``.
 
