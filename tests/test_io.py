@@ -109,6 +109,36 @@ def test_round_trip_predicts_bit_identically(tmp_path, rng, name):
     assert loaded.training
 
 
+def test_load_restores_each_modules_training_mode(tmp_path, rng):
+    """As torch.load of a whole model: a model saved in eval mode comes back in eval mode
+    (a direct call then skips its Dropout, as the saved one did), mixed flags per module."""
+    fn.manual_seed(0)
+    model = Sequential(Linear(5, 8), ReLU(), Dropout(0.5), Linear(8, 2)).eval()
+    path = tmp_path / "m.safetensors"
+    fn.io.save(model, path)
+    loaded = fn.io.load(path)
+    assert not any(m.training for m in loaded.modules())
+    X = rng.standard_normal((7, 5)).astype(np.float32)
+    np.testing.assert_array_equal(loaded(X), model(X))
+    model.train()
+    model[2].eval()
+    fn.io.save(model, path)
+    loaded = fn.io.load(path)
+    assert [m.training for m in loaded.modules()] == [m.training for m in model.modules()]
+    assert [m.training for m in loaded.modules()] == [True, True, True, False, True]
+    # files without the flags (older fastnn) load in training mode
+    meta = fn.io.load_metadata(path)
+    assert meta["eval_modules"] == ["2"]
+    del meta["eval_modules"]
+    write_st(path, model.state_dict(), json.dumps(meta))
+    assert all(m.training for m in fn.io.load(path).modules())
+    meta["eval_modules"] = ["7"]
+    write_st(path, model.state_dict(), json.dumps(meta))
+    with pytest.raises(FileFormatError, match=r"eval_modules \['7'\] that its architecture "
+                                              "does not have"):
+        fn.io.load(path)
+
+
 def test_flatten_round_trips_with_its_dims(tmp_path, rng):
     """A Sequential that starts with Flatten (image-shaped input), as in PyTorch's quick start."""
     fn.manual_seed(0)
@@ -624,6 +654,8 @@ def test_hostile_files_cannot_crash_the_process(tmp_path):
     pytest.param(good_info(architecture=nest(200)),
                  "invalid architecture: .*nested deeper than 64", id="spec_nested_200"),
     (good_info(metadata=[1]), "user metadata that is not a dict"),
+    (good_info(eval_modules="0"), "eval_modules that is not a list of names"),
+    (good_info(eval_modules=[0]), "eval_modules that is not a list of names"),
     (good_info(optimizer={"class": "Adam"}), "invalid optimizer metadata"),
 ])
 def test_bad_fastnn_metadata(tmp_path, info, match):

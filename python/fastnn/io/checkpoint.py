@@ -9,7 +9,9 @@ File layout (a standard safetensors file, readable by any safetensors reader):
 * string metadata: key ``"fastnn"`` holds JSON ``{"format_version": 1,
   "fastnn_version": ..., "architecture": spec or null, "model_class": str,
   "optimizer": null or {"class": ..., "param_groups": [...], "state": {index:
-  {name: scalar}}}, "metadata": {...}}``; the spec is described in
+  {name: scalar}}}, "metadata": {...}, "eval_modules": [name, ...]}``
+  (``eval_modules``: the ``named_modules()`` names of the modules saved in eval mode,
+  ``""`` for the model itself; absent in older files); the spec is described in
   ``fastnn._architecture``. ``"model_class"`` (the saved model's
   ``module.QualifiedName``) is informative: :func:`load` names it when it cannot
   rebuild the model, and never imports it (files written before it existed lack it).
@@ -159,7 +161,8 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
         tensors.update(opt_tensors)
     info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
             "architecture": spec, "model_class": class_path(model), "optimizer": opt_info,
-            "metadata": user}
+            "metadata": user,
+            "eval_modules": [name for name, m in model.named_modules() if not m.training]}
     header = json.dumps(info, default=_json_default)
     data = _safetensors(func).numpy.save(tensors, metadata={_KEY: header})
     atomic_write(path, data, func)
@@ -226,10 +229,11 @@ def load(path: PathLike, model: Module | None = None, *,
     dict) gives that object back, as ``torch.load`` does:
     ``model.load_state_dict(fn.load(path))``.
 
-    Without ``model``, the model is rebuilt from the architecture in the file
-    and returned in training mode (:func:`fastnn.predict` switches to eval mode
-    itself); it predicts bit-identically to the saved one. Rebuilding does not
-    consume the global random state.
+    Without ``model``, the model is rebuilt from the architecture in the file,
+    each module in the mode it was saved in (training or eval, as ``torch.load``
+    restores a whole model; files from fastnn versions that did not record it load
+    in training mode), and predicts bit-identically to the saved one. Rebuilding
+    does not consume the global random state.
 
     With ``model``, the file's tensors are copied into ``model``'s parameters
     (keys and shapes must match exactly) and ``model`` is returned; the file's
@@ -309,6 +313,7 @@ def load(path: PathLike, model: Module | None = None, *,
             model = from_spec(info["architecture"])
         except (TypeError, ValueError) as e:  # a field a layer's constructor refuses
             raise FileFormatError(func, path, f"has an invalid architecture: {e}") from None
+        _restore_modes(model, info.get("eval_modules", []), path, func)
     state = dict(model._named_state())  # parameters and persistent buffers
     buffers = {k for k, v in state.items() if not isinstance(v, Parameter)}
     _check_tensors({k: tuple(v.shape) for k, v in state.items()}, weights, path, func, buffers)
@@ -381,10 +386,11 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
     Returns:
         dict: ``{"format_version": int, "fastnn_version": str, "architecture":
         spec or None, "model_class": str, "optimizer": None or {"class": str,
-        "param_groups": [...], "state": {...}}, "metadata": dict}``, where
-        ``"metadata"`` is the ``metadata`` given to :func:`save` (``{}`` if none)
-        and ``"model_class"`` the saved model's class (absent in files written by
-        fastnn before it was added).
+        "param_groups": [...], "state": {...}}, "metadata": dict, "eval_modules":
+        [str]}``, where ``"metadata"`` is the ``metadata`` given to :func:`save`
+        (``{}`` if none), ``"model_class"`` the saved model's class and
+        ``"eval_modules"`` the names of its modules that were in eval mode (each
+        absent in files written by fastnn before it was added).
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -488,12 +494,28 @@ def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | 
         raise FileFormatError(func, path, "has a model_class that is not a string")
     if not isinstance(info["metadata"], dict):
         raise FileFormatError(func, path, "has user metadata that is not a dict")
+    modes = info.get("eval_modules", [])
+    if not (isinstance(modes, list) and all(isinstance(m, str) for m in modes)):
+        raise FileFormatError(func, path, "has eval_modules that is not a list of names")
     opt = info["optimizer"]
     if opt is not None and not (isinstance(opt, dict) and isinstance(opt.get("class"), str)
                                 and isinstance(opt.get("param_groups"), list)
                                 and isinstance(opt.get("state"), dict)):
         raise FileFormatError(func, path, "has invalid optimizer metadata")
     return info
+
+
+def _restore_modes(model: Module, eval_modules: list[str], path: str, func: str) -> None:
+    """Puts the modules named in ``eval_modules`` (``named_modules`` names, ``""`` the model
+    itself) in eval mode, the others in training mode: each module's saved flag."""
+    modules = dict(model.named_modules())
+    unknown = [name for name in eval_modules if name not in modules]
+    if unknown:
+        raise FileFormatError(func, path, f"has eval_modules {unknown} that its architecture "
+                              "does not have")
+    model.train()
+    for name in eval_modules:
+        object.__setattr__(modules[name], "training", False)
 
 
 def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict[str, np.ndarray],
