@@ -104,8 +104,20 @@ def test_info_fields():
                         info["openmp"]), info["openmp"]
 
 
+def test_manual_seed_takes_torchs_range():
+    """[-2**63, 2**64 - 1], negative seeds modulo 2**64, as torch.manual_seed."""
+    assert fn.manual_seed(-1).initial_seed() == 2**64 - 1
+    a = fn.rand(3).tolist()
+    fn.manual_seed(2**64 - 1)
+    assert fn.rand(3).tolist() == a
+    assert fn.Generator().manual_seed(-5).initial_seed() == 2**64 - 5
+    assert fn.manual_seed(-(2**63)).initial_seed() == 2**63
+    for bad in (2**64, -(2**63) - 1):
+        with pytest.raises(ValueError, match=r"manual_seed\(\): argument 'seed' must be in "
+                                             r"\[-2\*\*63, 2\*\*64 - 1\]"):
+            fn.manual_seed(bad)
+
+
 def test_manual_seed_rejects_bad_seeds():
-    with pytest.raises(ValueError, match="seed"):
-        fn.manual_seed(-1)
     with pytest.raises(TypeError, match="seed"):
         fn.manual_seed("0")

@@ -21,19 +21,23 @@ _last_seed: int | None = None  # manual_seed's
 
 
 def _checked_seed(seed: Any, func: str) -> int:
+    """``seed`` as torch.manual_seed takes it: an int in [-2**63, 2**64 - 1], negative
+    ones taken modulo 2**64 (two's complement: -1 is 2**64 - 1)."""
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"{func}: argument 'seed' must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"{func}: argument 'seed' must be >= 0, got {seed}")
-    return int(seed)
+    seed = int(seed)
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(f"{func}: argument 'seed' must be in [-2**63, 2**64 - 1], got {seed}")
+    return seed % 2**64
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed weight initialisation, dropout masks and data shuffling.
 
     Args:
-        seed (int): a non-negative integer. The same seed gives bit-identical
-            results, whatever the thread count.
+        seed (int): in :math:`[-2^{63}, 2^{64} - 1]`; a negative seed is taken
+            modulo :math:`2^{64}`, as ``torch.manual_seed`` does. The same seed gives
+            bit-identical results, whatever the thread count.
 
     Returns:
         Generator: :data:`default_generator`, as ``torch.manual_seed`` returns its own.
@@ -71,7 +75,8 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        """Resets the state from ``seed`` (an int >= 0) and returns this generator."""
+        """Resets the state from ``seed`` (as :func:`manual_seed` takes it) and returns
+        this generator."""
         self._seed = _checked_seed(seed, "Generator.manual_seed()")
         self._rng = np.random.default_rng(self._seed)
         return self
