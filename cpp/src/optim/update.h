@@ -173,21 +173,18 @@ struct Update {
 template <class V, unsigned kDecaying>
 bool near_subnormal(const OptimTensor& t, index_t i) {
   const V sign = V::splat(-0.0f), zero = V::zero(), limit = V::splat(0x1p-100f);
-  typename V::Mask found{};
-  bool first = true;
+  typename V::Mask found{};  // no lane set
   for (int k = 0; k < 3; ++k) {
     if (!(kDecaying >> k & 1u)) continue;
     const V a = bit_andnot(sign, V::load(t.state[k] + i));
-    const typename V::Mask small = gt(a, zero) & lt(a, limit);
-    found = first ? small : found | small;
-    first = false;
+    found = found | (gt(a, zero) & lt(a, limit));
   }
   return any(found);
 }
 
 // Elements [begin, end) of t with one update: V-wide steps (through V::ViaF64 where
-// near_subnormal, when c.route_subnormals), then the rest one at a time. The updates are template arguments
-// so that they inline into the loop.
+// near_subnormal, when c.route_subnormals), then the rest one at a time. The updates
+// are template arguments so that they inline into the loop.
 using UpdateAt = void (*)(const StepScalars&, const OptimTensor&, index_t);
 template <class V, unsigned kDecaying, UpdateAt Wide, UpdateAt WideViaF64, UpdateAt One>
 void loop(const StepScalars& scalars, const OptimTensor& tensor, index_t begin, index_t end) {
