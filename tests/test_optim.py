@@ -748,6 +748,59 @@ def test_frozen_parameters_stay_put_on_every_path(path, name, options):
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
 
 
+def _unreached_run(name, options, w0, torch=None):
+    """Four zero_grad / backward / step rounds in which the loss uses the head only in
+    the first two and never uses ``extra``; returns every parameter's values."""
+    lib = torch if torch is not None else fn
+    body, head = lib.nn.Linear(3, 2), lib.nn.Linear(3, 2)
+    body.load_state_dict({k: lib.tensor(v) for k, v in w0["body"].items()})
+    head.load_state_dict({k: lib.tensor(v) for k, v in w0["head"].items()})
+    extra = lib.nn.Parameter(lib.ones(2))
+    opt = getattr(lib.optim, name)([*body.parameters(), extra, *head.parameters()],
+                                   **options)
+    x = lib.tensor(np.arange(12, dtype=np.float32).reshape(4, 3) / 10)
+    for i in range(4):
+        opt.zero_grad()
+        loss = (body(x) ** 2).mean() + ((head(x) ** 2).mean() if i < 2 else 0.0)
+        loss.backward()
+        opt.step()
+    return [np.array(p.detach().numpy()) for p in (*body.parameters(), extra,
+                                                  *head.parameters())]
+
+
+@pytest.mark.parametrize(("name", "options"), FROZEN_OPTIMIZERS,
+                         ids=[n for n, _ in FROZEN_OPTIMIZERS])
+def test_parameters_the_backward_did_not_reach_are_skipped_as_in_torch(name, options):
+    # PyTorch's default zero_grad sets .grad to None and step() skips such parameters:
+    # no weight decay, momentum or Adam step. fastnn zero-fills (the NumPy path's
+    # contract) and step() skips a parameter whose zero-filled .grad no backward wrote.
+    rng = np.random.default_rng(5)
+    w0 = {part: {"weight": rng.standard_normal((2, 3)).astype(np.float32),
+                 "bias": rng.standard_normal(2).astype(np.float32)} for part in ("body", "head")}
+    ours = _unreached_run(name, options, w0)
+    np.testing.assert_array_equal(ours[2], np.ones(2))  # extra: never used
+    torch = pytest.importorskip("torch")
+    theirs = _unreached_run(name, options, w0, torch=torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_gradients_written_by_hand_after_zero_grad_are_used():
+    """The NumPy path: .grad written in place (not by a backward) still steps, as does a
+    new parameter's zero gradient (state created, as before)."""
+    p, q = Parameter(np.ones(3)), Parameter(np.ones(2))
+    opt = optim.SGD([p, q], lr=0.5, momentum=0.9, weight_decay=0.1)
+    opt.step()  # new parameters: their zero gradients count (weight decay applies)
+    np.testing.assert_allclose(p.data, np.full(3, 0.95))
+    assert set(opt.state) == {p, q}
+    opt.zero_grad()
+    p.grad[...] = 1.0
+    before = q.data.numpy().copy()
+    opt.step()
+    assert (p.data.numpy() < 0.95).all()
+    np.testing.assert_array_equal(q.data, before)  # zero-filled and not written: skipped
+
+
 @pytest.mark.parametrize(("name", "options"), FROZEN_OPTIMIZERS,
                          ids=[n for n, _ in FROZEN_OPTIMIZERS])
 @pytest.mark.parametrize(("key", "bad", "error"), [

@@ -40,7 +40,10 @@ class Parameter(Tensor):
         (2, 3)
     """
 
-    __slots__ = ("_gbuf", "_gview")
+    # _unset: no gradient was written since zero_grad() zero-filled .grad, where PyTorch's
+    # default zero_grad leaves None (Optimizer.step skips such a parameter while its .grad
+    # is all zeros). A new parameter's zeros count as a gradient (fastnn's NumPy path).
+    __slots__ = ("_gbuf", "_gview", "_unset")
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
@@ -56,6 +59,7 @@ class Parameter(Tensor):
         self._gbuf = np.zeros_like(self._data)
         self._gview = _wrap(self._gbuf)
         self._grad = self._gview
+        self._unset = False
 
     # -- values ------------------------------------------------------------------
     @property
@@ -94,6 +98,7 @@ class Parameter(Tensor):
         if value is None:
             self._grad = None
             return
+        self._unset = False
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         if arr.shape != self._data.shape:
             raise ValueError(f"Parameter.grad: expected shape {shape_str(self._data.shape)}, "
@@ -116,9 +121,11 @@ class Parameter(Tensor):
         if g is None:
             self._gbuf.fill(0.0)
             self._grad = g = self._gview
+        self._unset = False
         return g._data
 
     def _accumulate(self, g: np.ndarray) -> None:
+        self._unset = False
         cur = self._grad
         if cur is None:
             np.copyto(self._gbuf, g)
@@ -143,6 +150,7 @@ class Parameter(Tensor):
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Fills ``.grad`` with zeros in place (or sets it to ``None``)."""
+        self._unset = True
         if set_to_none:
             self._grad = None
         elif self._grad is None:
@@ -158,22 +166,24 @@ class Parameter(Tensor):
             out._grad = None
         else:
             out._gbuf[...] = self._grad._data
+        out._unset = self._unset
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol: int) -> Any:
         grad = None if self._grad is None else self._grad._data.copy()
-        return (_rebuild_parameter, (self._data.copy(), self._rg, grad))
+        return (_rebuild_parameter, (self._data.copy(), self._rg, grad, self._unset))
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool,
-                       grad: np.ndarray | None) -> Parameter:
+                       grad: np.ndarray | None, unset: bool = False) -> Parameter:
     p = Parameter(data, requires_grad)
     if grad is None:
         p._grad = None
     else:
         p._gbuf[...] = grad
+    p._unset = bool(unset)
     return p

@@ -135,15 +135,31 @@ class Optimizer:
                 state[name] = flat[offset:offset + p.numel()].reshape(p.shape)
             offset += p.numel()
 
-    @staticmethod
-    def _stepping(group: dict[str, Any]) -> list[Tensor]:
+    # True while step() runs (see _stepping); fused training steps that wrote every
+    # gradient themselves call _group_tensors outside it
+    _skip_unset = False
+
+    def _stepping(self, group: dict[str, Any]) -> list[Tensor]:
         """The parameters of ``group`` that take a step: those with a gradient that require
         grad. PyTorch steps every parameter whose ``.grad`` is not ``None``; a frozen
         parameter (``requires_grad=False``) never gets one there, while fastnn's ``.grad``
         is never ``None`` by default (zeros, and the NumPy path accumulates into it), so
         frozen parameters are skipped explicitly: they stay as they are, with no weight
-        decay, momentum or step count, as in PyTorch."""
-        return [p for p in group["params"] if p._grad is not None and p._rg]
+        decay, momentum or step count, as in PyTorch.
+
+        In :meth:`step`, a parameter that no backward reached since ``zero_grad()``
+        zero-filled its gradient, and whose ``.grad`` is still all zeros, is skipped too:
+        its PyTorch twin's ``.grad`` would be ``None`` after PyTorch's default
+        ``zero_grad(set_to_none=True)``, so it takes no weight decay, momentum or Adam
+        step (a layer the forward did not use, under AdamW's default decay, stays as it
+        is). A gradient written into ``.grad`` by hand is not all zeros (or is empty),
+        so it is used; a new parameter's zero gradient is used too (fastnn's NumPy
+        path: ``.grad`` is allocated with the parameter)."""
+        params = [p for p in group["params"] if p._grad is not None and p._rg]
+        if self._skip_unset:
+            params = [p for p in params if not (getattr(p, "_unset", False)
+                                                and p._grad._data.size and not p._grad._data.any())]
+        return params
 
     # -- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -250,16 +266,20 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._recheck()
-        for group in self.param_groups:
-            stepping = self._stepping(group)
-            if self._kind is None:
-                for p in stepping:
-                    self._update(p, group)
-            else:
-                _fused_step(self._kind, group, self._group_tensors(group))
-            for p in stepping:  # an in-place change: a graph that saved p now refuses backward
-                if p._vc is not None:
-                    p._vc[0] += 1
+        self._skip_unset = True
+        try:
+            for group in self.param_groups:
+                stepping = self._stepping(group)
+                if self._kind is None:
+                    for p in stepping:
+                        self._update(p, group)
+                else:
+                    _fused_step(self._kind, group, self._group_tensors(group))
+                for p in stepping:  # an in-place change: a graph that saved p now refuses backward
+                    if p._vc is not None:
+                        p._vc[0] += 1
+        finally:
+            self._skip_unset = False
         return loss
 
     def _check_holds_any(self, params: list[Any], func: str) -> None:
@@ -281,11 +301,11 @@ class Optimizer:
                 behaviour; a parameter whose gradient stays ``None`` is skipped by
                 :meth:`step`). The default ``False`` fills the gradients with zeros,
                 fastnn's contract for the NumPy path, where ``.grad`` is never
-                ``None``; the next ``backward`` gives the same gradients either way.
-                They differ for a parameter that requires grad but which the next
-                backward does not reach: with zeros :meth:`step` still applies weight
-                decay and momentum to it, with ``None`` it is skipped. Frozen
-                parameters (``requires_grad=False``) are skipped either way.
+                ``None``; the next ``backward`` gives the same gradients either way,
+                and :meth:`step` skips a parameter that the next backward does not
+                reach either way (with zeros: while its ``.grad`` stays all zeros), as
+                PyTorch's default does. Frozen parameters (``requires_grad=False``)
+                are skipped too.
         """
         for group in self.param_groups:
             for p in group["params"]:
