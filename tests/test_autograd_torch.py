@@ -161,6 +161,26 @@ def test_inplace_ops_on_graph_match_torch():
         np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
+@pytest.mark.parametrize("code", [
+    "y += y", "y -= y", "y.add_(y)", "y += y; y *= 3", "y.sub_(y * 2)",
+    "y.clamp_(min=0)", "y.clamp_(min=0); y += 1", "y.exp_()", "y.masked_fill_(y > 0, 5.0)",
+    "y[1:].clamp_(max=0)",
+])
+def test_inplace_ops_reading_their_own_target_match_torch(code):
+    """x op= x, and unary in-place ops (clamp_, exp_, masked_fill_) on a non-leaf: the
+    node takes the old values as input, never the Tensor it writes (which lost the
+    gradient of y += y, or failed clamp_'s backward on a version check)."""
+    res = []
+    for L in (fn, torch):
+        a = L.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = a * 2
+        exec(code, {"y": y})
+        (y * L.tensor([1.0, 2.0, 3.0])).sum().backward()
+        res.append((y.detach().numpy().copy(), a.grad.numpy().copy()))
+    for ours, theirs in zip(*res):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 @pytest.mark.parametrize(("make", "spec"), [
     (lambda lib: lib.tensor(0.25), ""), (lambda lib: lib.tensor(0.1), ""),
     (lambda lib: lib.tensor(3), ""), (lambda lib: lib.tensor(True), ""),

@@ -45,7 +45,7 @@ def _masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
 def _unary_inplace(op: Any) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self._check_inplace()
-        return s.copy_into(self, op(self, *args, **kwargs))
+        return s.inplace_unary(self, op, *args, **kwargs)
     return method
 
 

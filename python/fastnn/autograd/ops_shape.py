@@ -426,7 +426,9 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         x._check_inplace()
         _check_views_of_leaf(x)
         _refresh_view(x)
-        result = op(_snapshot(x), other)
+        old = _snapshot(x)
+        # x op= x reads the old x twice: the node must not take x (its own output) as input
+        result = op(old, old if other is x else other)
         if result._data.shape != x._data.shape:
             raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                              f"shape {list(result.shape)}")
@@ -447,6 +449,23 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
                            f"{x.dtype}: {e}") from None
     x._bump()
     return x
+
+
+def inplace_unary(x: Tensor, op: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """``x.clamp_(...)`` and kin: ``op(x, ...)`` written into ``x``, recorded when on the
+    graph as :func:`inplace` records ``x += y``: ``op`` runs on a snapshot of ``x``'s values
+    and history (what it saves for backward stays as it was), then ``x`` takes the result
+    over."""
+    if _state.enabled and x._rg:
+        _check_views_of_leaf(x)
+        _refresh_view(x)
+        result = op(_snapshot(x), *args, **kwargs)
+        if result._data.shape != x._data.shape:
+            raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
+                             f"shape {list(result.shape)}")
+        _take_over(x, result)
+        return x
+    return copy_into(x, op(x, *args, **kwargs))
 
 
 def copy_into(x: Tensor, src: Any) -> Tensor:
