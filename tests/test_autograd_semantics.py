@@ -619,6 +619,17 @@ def test_setitem_of_a_value_that_does_not_fit_raises_a_shape_error(on_graph, key
     np.testing.assert_array_equal(x.detach().numpy(), before.numpy())
 
 
+@pytest.mark.parametrize(("a", "b"), [((2, 3, 4), (3, 4, 5)), ((4, 2, 3, 4), (3, 4, 5))])
+def test_batched_matmul_whose_batches_do_not_broadcast_names_both_shapes(a, b):
+    """Was NumPy's bare ValueError about 'remapped shapes'; torch raises RuntimeError."""
+    with pytest.raises(RuntimeError, match=rf"batch dimensions of \({', '.join(map(str, a))}\) "
+                                           rf"and \({', '.join(map(str, b))}\) do not "
+                                           "broadcast") as info:
+        fn.ones(*a, requires_grad=True) @ fn.ones(*b)
+    assert isinstance(info.value, ValueError)
+    assert tuple((fn.ones(2, 1, 3, 4) @ fn.ones(5, 4, 6)).shape) == (2, 5, 3, 6)
+
+
 @needs_torch
 def test_setitem_on_the_graph_gives_torchs_gradients():
     for lib in (fn, torch):

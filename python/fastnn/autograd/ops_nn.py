@@ -94,6 +94,13 @@ def matmul(a: Any, b: Any) -> Tensor:
         raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied "
                          f"({shape_str(ad.shape)} and {shape_str(bd.shape)}): inner "
                          f"dimensions {k_a} and {k_b} differ")
+    batch_a, batch_b = ad.shape[:-2], bd.shape[:-2]
+    for i in range(1, min(len(batch_a), len(batch_b)) + 1):
+        if batch_a[-i] != batch_b[-i] and 1 not in (batch_a[-i], batch_b[-i]):
+            raise ShapeError(f"matmul: the batch dimensions of {shape_str(ad.shape)} and "
+                             f"{shape_str(bd.shape)} do not broadcast: the size of tensor a "
+                             f"({batch_a[-i]}) must match the size of tensor b "
+                             f"({batch_b[-i]}) at non-singleton dimension {len(batch_a) - i}")
     record = _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg))
     inputs = (at if at is not None and at._rg else None, bt if bt is not None and bt._rg else None)
     stamps = tuple(stamp(t) for t in (at, bt) if t is not None) if record else ()
