@@ -1762,3 +1762,26 @@ def test_in_place_changes_through_data_are_untracked_as_in_torch():
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y2.backward()
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@needs_torch
+def test_small_pytorch_spellings():
+    """argmax/argmin(keepdim=True) without dim keep every dimension; pow's keyword is
+    exponent; losses take input=/target=; ModuleList + ModuleList; exp overflows to inf
+    silently (no NumPy RuntimeWarning), all as torch."""
+    import warnings
+
+    for lib in (fn, torch):
+        x = lib.tensor([[1.0, 5.0, 2.0], [0.0, -1.0, 3.0]])
+        assert tuple(x.argmax(keepdim=True).shape) == (1, 1)
+        assert tuple(lib.argmin(x, keepdim=True).shape) == (1, 1)
+        assert x.argmax(keepdim=True).item() == 1 and x.argmin().item() == 4
+        np.testing.assert_array_equal(x.pow(exponent=2).numpy(), x.numpy() ** 2)
+        np.testing.assert_array_equal(lib.pow(x, exponent=3).numpy(), x.numpy() ** 3)
+        a, b = lib.ones(2, 3, requires_grad=True), lib.zeros(2, 3)
+        assert lib.nn.MSELoss()(input=a, target=b).item() == 1.0
+        both = lib.nn.ModuleList([lib.nn.Linear(2, 2)]) + lib.nn.ModuleList([lib.nn.ReLU()])
+        assert len(both) == 2 and isinstance(both, lib.nn.ModuleList)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert lib.tensor([1000.0]).exp().item() == float("inf")

@@ -246,10 +246,10 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     return _result(out, None, ())
 
 
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
-    """``a ** b`` with broadcasting."""
+def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``a ** exponent`` with broadcasting (``x.pow(exponent=2)`` as in PyTorch)."""
     ad, at = operand(a)
-    bd, bt = operand(b)
+    bd, bt = operand(exponent)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.power, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
@@ -378,7 +378,8 @@ def _unary_out(x: Tensor, value: np.ndarray, vjp: Any) -> Tensor:
 
 
 def exp(x: Tensor) -> Tensor:
-    return _unary_out(x, np.exp(_float_input(x)), _exp_vjp)
+    with np.errstate(over="ignore"):  # inf, silently, as torch
+        return _unary_out(x, np.exp(_float_input(x)), _exp_vjp)
 
 
 def log(x: Tensor) -> Tensor:
@@ -419,7 +420,8 @@ def log1p(x: Tensor) -> Tensor:
 
 def expm1(x: Tensor) -> Tensor:
     """:math:`e^x - 1`, accurate for small :math:`x`."""
-    return _unary_out(x, np.expm1(_float_input(x)), _expm1_vjp)
+    with np.errstate(over="ignore"):
+        return _unary_out(x, np.expm1(_float_input(x)), _expm1_vjp)
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

@@ -294,7 +294,8 @@ def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     d = x._data
     if dim is None:
         _check_nonempty(d, None, "argmax")
-        return _result(np.asarray(np.argmax(d), np.int64), None, ())
+        index = np.asarray(np.argmax(d), np.int64)  # keepdim: every dimension kept as 1
+        return _result(index.reshape((1,) * d.ndim) if keepdim else index, None, ())
     axis = _check_dim(dim, d.ndim, "argmax")
     _check_nonempty(d, axis, "argmax")
     return _result(np.argmax(d, axis=axis, keepdims=keepdim).astype(np.int64), None, ())
@@ -305,7 +306,8 @@ def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     d = x._data
     if dim is None:
         _check_nonempty(d, None, "argmin")
-        return _result(np.asarray(np.argmin(d), np.int64), None, ())
+        index = np.asarray(np.argmin(d), np.int64)  # keepdim: every dimension kept as 1
+        return _result(index.reshape((1,) * d.ndim) if keepdim else index, None, ())
     axis = _check_dim(dim, d.ndim, "argmin")
     _check_nonempty(d, axis, "argmin")
     return _result(np.argmin(d, axis=axis, keepdims=keepdim).astype(np.int64), None, ())

@@ -181,6 +181,13 @@ class ModuleList(Module):
             self.append(m)
         return self
 
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        """A new ModuleList of this one's entries, then ``other``'s (PyTorch's ``+``)."""
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, other: Iterable[Module]) -> ModuleList:
+        return self.extend(other)
+
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, self._check(module, "insert"))

@@ -64,6 +64,8 @@ class _Loss(Module):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # a forward that fails leaves nothing for backward() to use
         self._cache, self._graph = None, None
+        if "input" in kwargs and not args:  # PyTorch's keyword: loss(input=..., target=...)
+            args = (kwargs.pop("input"),)
         return super().__call__(*args, **kwargs)
 
     def _autograd_backward(self, grad_out: Any) -> np.ndarray:
