@@ -1785,3 +1785,24 @@ def test_small_pytorch_spellings():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert lib.tensor([1000.0]).exp().item() == float("inf")
+
+
+@needs_torch
+@pytest.mark.parametrize("code", ["x.sign()", "x.floor()", "x.ceil()", "x.round()", "x % 0.7",
+                                  "x.remainder(w)", "w % x", "x.round() * w"])
+def test_piecewise_constant_ops_and_remainder_are_on_the_graph_as_in_torch(code):
+    """sign/floor/ceil/round have a zero gradient but require grad (a loss made of them can
+    backward); remainder's gradients are 1 and -floor(a / b), the quotient exact (float32
+    2 / 0.2 rounds to 10, the quotient of 2 mod 0.2 is 9)."""
+    res = []
+    for lib in (fn, torch):
+        x = lib.tensor([1.3, -2.6, 3.5, 0.2], requires_grad=True)
+        w = lib.tensor([0.7, 0.9, -1.1, 2.0], requires_grad=True)
+        y = eval(code, {"x": x, "w": w})
+        assert y.requires_grad
+        (y * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum().backward()
+        res.append([y.detach().numpy(), x.grad.numpy(), w.grad.numpy() if w.grad is not None
+                    else np.zeros(4, np.float32), y.grad_fn.name()])
+    assert res[0].pop() == res[1].pop()
+    for ours, theirs in zip(*res):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)

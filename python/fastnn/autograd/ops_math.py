@@ -294,7 +294,27 @@ def remainder(a: Any, b: Any) -> Tensor:
     kinds = {getattr(x, "dtype", np.dtype(type(x))).kind for x in (ad, bd)}
     if kinds <= {"i", "u", "b"} and not np.all(bd):
         raise RuntimeError("ZeroDivisionError")
-    return _result(_fix(_broadcasting(np.mod, ad, bd), at, bt), None, ())
+    out = _fix(_broadcasting(np.mod, ad, bd), at, bt)
+    if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
+        # torch: RemainderBackward0 for a number divisor, RemainderBackward1 for a Tensor
+        return named(_result(out, _remainder_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps),
+                     None if bt is None else "RemainderBackward1")
+    return _result(out, None, ())
+
+
+def _remainder_vjp(node, g):
+    """``a - floor(a / b) b``: ``g`` for ``a``, ``-g floor(a / b)`` for ``b`` (as torch).
+    The quotient is ``(a - remainder) / b`` rounded, an exact integer (``floor`` of the
+    rounded ``a / b`` can be one too high: float32 2 / 0.2 rounds to 10, the quotient is 9)."""
+    a, b = node.inputs
+    ad, bd, out = node.saved
+    ga = None if a is None else _as(g, a)
+    gb = None
+    if b is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = _as(-g * np.round(np.divide(np.subtract(ad, out), bd)), b)
+    return ga, gb
 
 
 # -- unary maths ---------------------------------------------------------------
@@ -451,20 +471,48 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     return _result(value, None, ())
 
 
+# Piecewise-constant ops: a zero gradient, but on the graph as in torch (the result
+# requires grad when the input does, so a loss built from them can still backward).
+def _zero_vjp(node, g):
+    return (np.zeros(node.inputs[0]._data.shape, node.inputs[0]._data.dtype),)
+
+
+def _sign_vjp(node, g):
+    return _zero_vjp(node, g)
+
+
+def _floor_vjp(node, g):
+    return _zero_vjp(node, g)
+
+
+def _ceil_vjp(node, g):
+    return _zero_vjp(node, g)
+
+
+def _round_vjp(node, g):
+    return _zero_vjp(node, g)
+
+
+def _piecewise_constant(x: Tensor, value: np.ndarray, vjp: Any) -> Tensor:
+    if x._data.dtype.kind == "f":
+        return _unary(x, value, vjp, None)
+    return _result(value, None, ())
+
+
 def sign(x: Tensor) -> Tensor:
-    return _result(np.sign(x._data), None, ())
+    return _piecewise_constant(x, np.sign(x._data), _sign_vjp)
 
 
 def floor(x: Tensor) -> Tensor:
-    return _result(np.floor(x._data), None, ())
+    return _piecewise_constant(x, np.floor(x._data), _floor_vjp)
 
 
 def ceil(x: Tensor) -> Tensor:
-    return _result(np.ceil(x._data), None, ())
+    return _piecewise_constant(x, np.ceil(x._data), _ceil_vjp)
 
 
 def round(x: Tensor) -> Tensor:  # noqa: A001
-    return _result(np.round(x._data), None, ())
+    return _piecewise_constant(x, np.round(x._data), _round_vjp)
 
 
 # -- comparisons and logic (no gradient) -----------------------------------------
