@@ -1806,3 +1806,17 @@ def test_piecewise_constant_ops_and_remainder_are_on_the_graph_as_in_torch(code)
     assert res[0].pop() == res[1].pop()
     for ours, theirs in zip(*res):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name, kwargs", [
+    ("relu", {}), ("leaky_relu", {"negative_slope": 0.2}), ("sigmoid", {}), ("tanh", {}),
+    ("gelu", {}), ("silu", {}), ("elu", {"alpha": 0.5}), ("softplus", {"beta": 2.0}),
+    ("softmax", {"dim": 1}), ("log_softmax", {"dim": 0}), ("dropout", {"p": 0.0}),
+])
+def test_functional_takes_torchs_input_keyword(name, kwargs):
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.25]], np.float32)
+    ours = getattr(F, name)(input=fn.tensor(x), **kwargs)
+    theirs = getattr(torch.nn.functional, name)(input=torch.tensor(x), **kwargs)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(fn.pow(input=fn.tensor(x), exponent=2).numpy(), x ** 2)

@@ -246,9 +246,9 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     return _result(out, None, ())
 
 
-def pow(a: Any, exponent: Any) -> Tensor:  # noqa: A001 - PyTorch's name
-    """``a ** exponent`` with broadcasting (``x.pow(exponent=2)`` as in PyTorch)."""
-    ad, at = operand(a)
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002 - PyTorch's names
+    """``input ** exponent`` with broadcasting (``fn.pow(input=x, exponent=2)`` as in PyTorch)."""
+    ad, at = operand(input)
     bd, bt = operand(exponent)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.power, ad, bd), at, bt)

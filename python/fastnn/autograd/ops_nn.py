@@ -276,15 +276,19 @@ def _integer_activation(xd: np.ndarray, act: Any) -> Tensor:
     raise NotImplementedError(_not_float(name, xd.dtype))
 
 
-def relu(x: Tensor, inplace: bool = False) -> Tensor:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = input
     return activation(x, _Act.relu)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
+               inplace: bool = False) -> Tensor:
+    x = input
     return activation(x, _Act.leaky_relu, float(negative_slope))
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    x = input
     return activation(x, _Act.sigmoid)
 
 
@@ -351,27 +355,32 @@ def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
     return _result(y, None, ())
 
 
-def silu(x: Tensor, inplace: bool = False) -> Tensor:
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """:math:`x \\sigma(x)` (also called swish)."""
+    x = input
     return numpy_activation(x, "silu")
 
 
-def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)`."""
+    x = input
     return numpy_activation(x, "elu", float(alpha))
 
 
-def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """:math:`\\log(1 + e^{\\beta x}) / \\beta`, and :math:`x` where :math:`\\beta x` >
     ``threshold``."""
+    x = input
     return numpy_activation(x, "softplus", float(beta), float(threshold))
 
 
-def tanh(x: Tensor) -> Tensor:
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    x = input
     return activation(x, _Act.tanh)
 
 
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    x = input
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")
     return activation(x, _Act.gelu if approximate == "none" else _Act.gelu_tanh)
@@ -417,8 +426,9 @@ def _dim_of(x: Tensor, dim: Any, func: str) -> int:
     return _check_dim(dim, x._data.ndim, func)
 
 
-def softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
+def softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """:math:`e^{x_i} / \\sum_j e^{x_j}` along ``dim``, by the softmax kernel for float32."""
+    x = input
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
@@ -449,8 +459,9 @@ def _log_softmax_vjp(node, g):
     return (g - np.exp(y) * np.sum(g, axis=axis, keepdims=True),)
 
 
-def log_softmax(x: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """``log(softmax(x))`` along ``dim``, computed stably."""
+    x = input
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
@@ -483,9 +494,11 @@ def _mask_vjp(node, g):
     return (g * node.saved[0],)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
+            inplace: bool = False) -> Tensor:
     """Inverted dropout: zeroes each element with probability ``p`` and scales the rest
     by ``1 / (1 - p)`` in training; the identity otherwise."""
+    x = input
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not isinstance(x, Tensor):
