@@ -785,9 +785,11 @@ def test_parameters_the_backward_did_not_reach_are_skipped_as_in_torch(name, opt
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def test_gradients_written_by_hand_after_zero_grad_are_used():
-    """The NumPy path: .grad written in place (not by a backward) still steps, as does a
-    new parameter's zero gradient (state created, as before)."""
+def test_on_the_numpy_path_zero_gradients_still_step():
+    """Without autograd (model.backward, gradients written by hand) a zero-filled .grad is
+    a gradient, as API.md's NumPy path has it: weight decay and momentum apply, as they
+    do in torch to an explicit zero gradient. Only after an autograd backward are the
+    parameters it did not reach skipped (the test above)."""
     p, q = Parameter(np.ones(3)), Parameter(np.ones(2))
     opt = optim.SGD([p, q], lr=0.5, momentum=0.9, weight_decay=0.1)
     opt.step()  # new parameters: their zero gradients count (weight decay applies)
@@ -795,10 +797,18 @@ def test_gradients_written_by_hand_after_zero_grad_are_used():
     assert set(opt.state) == {p, q}
     opt.zero_grad()
     p.grad[...] = 1.0
-    before = q.data.numpy().copy()
     opt.step()
     assert (p.data.numpy() < 0.95).all()
-    np.testing.assert_array_equal(q.data, before)  # zero-filled and not written: skipped
+    np.testing.assert_allclose(q.data, np.full(2, 0.95 - 0.5 * (0.9 * 0.1 + 0.1 * 0.95)),
+                               rtol=1e-6)
+    model = fn.nn.Sequential(fn.nn.Linear(2, 2))
+    opt = optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.5)
+    before = model[0].weight.data.numpy().copy()
+    opt.zero_grad()
+    model(np.ones((1, 2), np.float32))
+    model.backward(np.zeros((1, 2), np.float32))  # the NumPy path: a zero gradient
+    opt.step()
+    np.testing.assert_allclose(model[0].weight.data, before * (1 - 0.1 * 0.5), rtol=1e-6)
 
 
 @pytest.mark.parametrize(("name", "options"), FROZEN_OPTIMIZERS,

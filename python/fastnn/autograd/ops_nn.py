@@ -122,7 +122,10 @@ def _param_grad(t: Tensor | None, shape: tuple[int, ...]) -> tuple[np.ndarray | 
     if t is None:
         return None, False
     if t.grad_fn is None:
-        return t._grad_sink(), False
+        sink = t._grad_sink()
+        if hasattr(t, "_autograd"):  # a Parameter: autograd wrote its gradient
+            t._autograd = True
+        return sink, False
     return np.zeros(shape, _F32), True
 
 

@@ -40,10 +40,12 @@ class Parameter(Tensor):
         (2, 3)
     """
 
-    # _unset: no gradient was written since zero_grad() zero-filled .grad, where PyTorch's
-    # default zero_grad leaves None (Optimizer.step skips such a parameter while its .grad
-    # is all zeros). A new parameter's zeros count as a gradient (fastnn's NumPy path).
-    __slots__ = ("_gbuf", "_gview", "_unset")
+    # Since the last zero_grad() (which zero-fills .grad where PyTorch's default leaves
+    # None): _unset, no gradient was written; _autograd, the autograd engine wrote this
+    # gradient. Optimizer.step, when autograd wrote some parameter's gradient (a PyTorch-
+    # style step), skips parameters still _unset with an all-zero .grad, as PyTorch skips
+    # None. A new parameter's zeros count as a gradient (fastnn's NumPy path).
+    __slots__ = ("_gbuf", "_gview", "_unset", "_autograd")
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
@@ -60,6 +62,7 @@ class Parameter(Tensor):
         self._gview = _wrap(self._gbuf)
         self._grad = self._gview
         self._unset = False
+        self._autograd = False
 
     # -- values ------------------------------------------------------------------
     @property
@@ -126,6 +129,7 @@ class Parameter(Tensor):
 
     def _accumulate(self, g: np.ndarray) -> None:
         self._unset = False
+        self._autograd = True
         cur = self._grad
         if cur is None:
             np.copyto(self._gbuf, g)
@@ -151,6 +155,7 @@ class Parameter(Tensor):
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Fills ``.grad`` with zeros in place (or sets it to ``None``)."""
         self._unset = True
+        self._autograd = False
         if set_to_none:
             self._grad = None
         elif self._grad is None:

@@ -135,8 +135,8 @@ class Optimizer:
                 state[name] = flat[offset:offset + p.numel()].reshape(p.shape)
             offset += p.numel()
 
-    # True while step() runs (see _stepping); fused training steps that wrote every
-    # gradient themselves call _group_tensors outside it
+    # True while step() runs after an autograd backward (see _stepping); fused training
+    # steps that wrote every gradient themselves call _group_tensors outside step()
     _skip_unset = False
 
     def _stepping(self, group: dict[str, Any]) -> list[Tensor]:
@@ -147,14 +147,14 @@ class Optimizer:
         frozen parameters are skipped explicitly: they stay as they are, with no weight
         decay, momentum or step count, as in PyTorch.
 
-        In :meth:`step`, a parameter that no backward reached since ``zero_grad()``
-        zero-filled its gradient, and whose ``.grad`` is still all zeros, is skipped too:
-        its PyTorch twin's ``.grad`` would be ``None`` after PyTorch's default
-        ``zero_grad(set_to_none=True)``, so it takes no weight decay, momentum or Adam
-        step (a layer the forward did not use, under AdamW's default decay, stays as it
-        is). A gradient written into ``.grad`` by hand is not all zeros (or is empty),
-        so it is used; a new parameter's zero gradient is used too (fastnn's NumPy
-        path: ``.grad`` is allocated with the parameter)."""
+        In a PyTorch-style :meth:`step` (after ``loss.backward()`` wrote some of this
+        optimizer's gradients through autograd), a parameter that no backward reached
+        since ``zero_grad()`` zero-filled its gradient, and whose ``.grad`` is still all
+        zeros (or empty), is skipped too: its PyTorch twin's ``.grad`` would be ``None``
+        after PyTorch's default ``zero_grad(set_to_none=True)``, so it takes no weight
+        decay, momentum or Adam step (a layer the forward did not use, under AdamW's
+        default decay, stays as it is). On the NumPy path (``model.backward``, gradients
+        written by hand) zeros are a gradient, as API.md has it."""
         params = [p for p in group["params"] if p._grad is not None and p._rg]
         if self._skip_unset:
             params = [p for p in params if not (getattr(p, "_unset", False)
@@ -266,7 +266,9 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._recheck()
-        self._skip_unset = True
+        # PyTorch-style step: the autograd engine wrote some parameter's gradient
+        self._skip_unset = any(getattr(p, "_autograd", False)
+                               for group in self.param_groups for p in group["params"])
         try:
             for group in self.param_groups:
                 stepping = self._stepping(group)
