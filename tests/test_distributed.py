@@ -335,6 +335,8 @@ def test_model_mismatch_raises_the_same_error_on_every_rank(mpi_run):
     ("raise", "RuntimeError: the last rank fails on purpose"),
     ("mismatch", "ValueError: broadcast_parameters(): rank 1's model differs"),
     ("fit_argument", "ValueError: fit(): argument 'batch_size' must be >= 1, got 0"),
+    ("callback_exit", "rank 1: SystemExit inside fit(distributed=True) while the other ranks "
+                      "train: aborting the job (status 3)"),
 ])
 def test_a_failing_rank_ends_the_job_instead_of_hanging(mode, message):
     proc = run([str(SCRIPTS / "faults.py"), mode], timeout=30)

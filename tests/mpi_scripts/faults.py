@@ -8,6 +8,9 @@ end promptly with a non-zero exit status instead of hanging.
 * ``fit_argument``: without calling ``init()`` itself, the last rank passes ``fit`` a bad
   argument while the others start training; ``fit(distributed=True)`` initialises MPI
   before it checks its arguments, so the hook aborts the job.
+* ``callback_exit``: a callback calls ``sys.exit(3)`` on the last rank in the second
+  epoch of ``fit(distributed=True)``; SystemExit bypasses the hook, so ``fit`` itself
+  aborts the job with status 3 (the others wait in a collective: the job would hang).
 """
 
 from __future__ import annotations
@@ -32,6 +35,16 @@ if mode == "fit_argument":
     X, y = np.ones((8, 4), dtype=np.float32), np.zeros(8, dtype=np.int64)
     fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", batch_size=0 if last else 2,
            verbose=0, distributed=True)
+elif mode == "callback_exit":
+
+    class ExitOnTheLastRank(fn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if last and epoch == 1:
+                sys.exit(3)
+
+    X, y = np.ones((16, 4), dtype=np.float32), np.zeros(16, dtype=np.int64)
+    fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", batch_size=2, epochs=4,
+           callbacks=[ExitOnTheLastRank()], verbose=0, distributed=True)
 else:
     distributed.init()
     distributed.broadcast_parameters(model)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from .. import _random
 from ..callbacks import Callback, CSVLogger, ModelCheckpoint
 from ..nn import Module
-from ._mpi import allgather, allreduce_sum, broadcast_object, init
+from ._mpi import abort, allgather, allreduce_sum, broadcast_object, init
 from ._params import broadcast_parameters
 from ._shard import shard
 
@@ -91,9 +92,30 @@ class FitContext:
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
-        """Discards what the block prints on every rank but 0."""
-        if self.is_root:
+        """Discards what the block prints on every rank but 0, and aborts the job when the
+        block exits the process on this rank alone (:meth:`_abort_on_exit`)."""
+        with self._abort_on_exit():
+            if self.is_root:
+                yield
+                return
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+                yield
+
+    @contextlib.contextmanager
+    def _abort_on_exit(self) -> Iterator[None]:
+        """``sys.exit()`` (SystemExit, e.g. from a callback) or KeyboardInterrupt on one rank
+        inside the epochs: the other ranks wait in a collective for this one, which would
+        wait for them in MPI_Finalize, so the job would hang. Ends it instead (MPI_Abort,
+        the exit status or 1), as an uncaught exception does (``init``'s hook, which these
+        two do not reach)."""
+        try:
             yield
-            return
-        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
-            yield
+        except (SystemExit, KeyboardInterrupt) as e:
+            if self.size > 1:
+                code = e.code if isinstance(e, SystemExit) else None
+                status = code if isinstance(code, int) and code != 0 else 1
+                print(f"fastnn.distributed: rank {self.rank}: {type(e).__name__} inside "
+                      "fit(distributed=True) while the other ranks train: aborting the job "
+                      f"(status {status})", file=sys.stderr)
+                abort(status)
+            raise
