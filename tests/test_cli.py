@@ -117,6 +117,29 @@ def test_train_save_plot_then_evaluate_and_resume(tmp_path, capsys):
     assert fn.io.load_metadata(model)["metadata"]["epoch"] == 5
 
 
+def test_resume_takes_the_saved_data_set_seed_and_test_size(tmp_path, capsys):
+    """Without --dataset, --seed and --test-size, --resume continues on the saved run's
+    data and splits (the defaults, digits, seed 0 and 0.2, would be another data set or
+    move test samples into training)."""
+    pytest.importorskip("safetensors")
+    model = tmp_path / "m.safetensors"
+    assert cli.main(["train", "--dataset", "moons", "--seed", "4", "--test-size", "0.3",
+                     "--epochs", "2", "--verbose", "0", "--save", str(model)]) == 0
+    first = capsys.readouterr().out
+    assert cli.main(["train", "--resume", str(model), "--epochs", "1", "--verbose", "0"]) == 0
+    resumed = capsys.readouterr().out
+    assert resumed.startswith("fastnn") and "moons (" in resumed
+    split = first.split("moons (")[1].split(")")[0]  # e.g. 126 train / 14 validation / 60 test
+    assert split in resumed
+    import fastnn as fn
+
+    meta = fn.io.load_metadata(model)["metadata"]
+    meta["dataset"] = "cifar"
+    fn.save(fn.load(model), model, metadata=meta)
+    proc = run_cli("train", "--resume", str(model), "--epochs", "1")
+    assert proc.returncode == 2 and "records the data set 'cifar'" in proc.stderr
+
+
 def test_resume_with_lr_overrides_the_saved_rate(tmp_path, capsys):
     pytest.importorskip("safetensors")
     import fastnn as fn

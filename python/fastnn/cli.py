@@ -87,7 +87,9 @@ def _preset_table() -> str:
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", choices=DATASETS, default="digits", help="the data set")
+    parser.add_argument("--dataset", choices=DATASETS,
+                        help="the data set (default: digits; with --resume or --model: the "
+                        "one the file records)")
     parser.add_argument(
         "--data-dir",
         default="data",
@@ -130,13 +132,14 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--label-smoothing", type=float, help="cross-entropy label smoothing")
     train.add_argument("--patience", type=int,
                        help="early stopping: epochs without val_loss improvement")
-    train.add_argument("--test-size", type=float, default=0.2,
+    train.add_argument("--test-size", type=float,
                        help="held-out test fraction where the data set has no test split "
-                       "(default: 0.2)")
+                       "(default: 0.2; with --resume: the saved run's)")
     train.add_argument("--val-split", type=float, default=0.1,
                        help="fraction of the training data used for validation (default: 0.1)")
-    train.add_argument("--seed", type=int, default=0,
-                       help="random seed: init, dropout, shuffling, splits (default: 0)")
+    train.add_argument("--seed", type=int,
+                       help="random seed: init, dropout, shuffling, splits (default: 0; "
+                       "with --resume: the saved run's, so the splits stay the same)")
     train.add_argument("--threads", type=_thread_count,
                        help="OpenMP threads (default: OMP_NUM_THREADS or all cores)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
@@ -196,19 +199,46 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _resume_defaults(args: argparse.Namespace) -> None:
+    """Fills --dataset, --seed and --test-size where not given: with --resume from the
+    saved run (the same data and splits: another seed or test size would move test
+    samples into training), else digits, 0 and 0.2."""
+    saved: dict[str, Any] = {}
+    if args.resume:
+        import fastnn as fn
+
+        from ._optional import require
+
+        require("safetensors", "fastnn train --resume", "io")
+        saved = fn.io.load_metadata(args.resume)["metadata"]
+    if args.dataset is None:
+        args.dataset = saved.get("dataset", "digits")
+        if args.dataset not in DATASETS:
+            raise CLIError(f"--resume: {args.resume} records the data set {args.dataset!r}, "
+                           f"not one of {', '.join(DATASETS)}: pass --dataset")
+    for flag, key, kind, default in (("--seed", "seed", int, 0),
+                                     ("--test-size", "test_size", float, 0.2)):
+        if getattr(args, key) is None:
+            value = saved.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CLIError(f"--resume: {args.resume} records {key} {value!r}: pass {flag}")
+            setattr(args, key, kind(value))
+
+
 def _resolve(args: argparse.Namespace) -> dict[str, Any]:
     """The training settings: the data set's preset, overridden by the options given."""
-    settings = dict(PRESETS[args.dataset])
-    for key in ("hidden", "lr", "batch_size", "epochs", "dropout", "label_smoothing", "patience"):
-        value = getattr(args, key)
-        if value is not None:
-            settings[key] = value
     if args.resume:
         given = [f"--{k}" for k in ("hidden", "activation", "dropout")
                  if getattr(args, k) is not None]
         if given:
             raise CLIError(f"{', '.join(given)} describe a new model, but --resume continues "
                            "the saved one: leave them out")
+    _resume_defaults(args)
+    settings = dict(PRESETS[args.dataset])
+    for key in ("hidden", "lr", "batch_size", "epochs", "dropout", "label_smoothing", "patience"):
+        value = getattr(args, key)
+        if value is not None:
+            settings[key] = value
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
         directory = os.path.dirname(os.path.abspath(path)) if path else ""
         if path and not os.path.isdir(directory):

@@ -34,7 +34,8 @@ def _import_mpi(func: str) -> Any:
     except (ImportError, RuntimeError) as err:
         raise ImportError(
             f"fastnn.distributed.{func} needs mpi4py and an MPI library: {_INSTALL_HINT} "
-            f"(installs mpi4py and the mpich wheel) ({type(err).__name__}: {err})"
+            f"(installs mpi4py and the mpich wheel) ({type(err).__name__}: "
+            f"{(str(err).splitlines() or [''])[0]})"
         ) from err
     return MPI
 
