@@ -232,11 +232,14 @@ def test_allreduce_is_one_collective_averaging_in_place(mpi_run):
 
 
 @requires_mpi
-@pytest.mark.parametrize("optimizer", ["sgd_momentum", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd_momentum", "adam", "dropout_sgd_momentum",
+                                       "dropout_adam"])
 def test_two_ranks_follow_the_single_process_trajectory(mpi_run, optimizer):
-    """Batch b on each of 2 ranks == batch 2b in one process, at every step."""
+    """Batch b on each of 2 ranks == batch 2b in one process, at every step. With dropout
+    the ranks draw different masks and the one process applies their union."""
     t = mpi_run[0][f"trajectory_{optimizer}"]
     assert t["steps"] == 16
+    assert t.get("masks_differed", 16) == 16
     assert t["moved"] > 0.1  # the weights did change
     assert t["max_rel_diff"] < 1e-5
     assert t["ranks_identical"]

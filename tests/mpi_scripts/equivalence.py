@@ -8,7 +8,8 @@ Every rank runs every check; rank 0 writes the measurements to OUT_DIR/results.j
 * allreduce: one collective, the mean of the ranks' gradients, ``p.data`` untouched;
 * trajectory: W ranks with batch b vs one process with batch W*b over the same
   samples, step by step, for SGD with momentum and Adam (the reference runs
-  locally on every rank);
+  locally on every rank); with dropout too, each rank drawing its own masks and the
+  reference applying their union to its batch of W*b;
 * fit: ``fit(distributed=True)`` vs the single-process reference (History,
   validation metrics, final weights), early stopping agreement, rank-0-only files;
 * dropout: masks differ per rank, repeat for the same seed, and the loss falls;
@@ -175,6 +176,55 @@ for name in ("sgd_momentum", "adam"):
     results[f"trajectory_{name}"] = {
         "steps": steps,
         "max_rel_diff": worst,
+        "moved": rel_diff(flat_params(model_r), flat_params(make_model(0))),
+        "ranks_identical": all(np.array_equal(f, finals[0]) for f in finals),
+    }
+
+# -- trajectory with dropout: each rank its own masks; the one process applies their union ----
+class ReplayDropout(fn.nn.Module):
+    """Inverted dropout with a given mask (``mask``, set before each step), as Dropout
+    computes it: kept units times 1 / (1 - p), dropped ones 0; backward the same factor."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p, self.mask = p, None
+
+    def forward(self, x):
+        self.factor = np.where(self.mask, np.float32(1.0 / (1.0 - self.p)), np.float32(0.0))
+        return x * self.factor
+
+    def backward(self, grad_out):
+        return grad_out * self.factor
+
+
+P_DROP = 0.3
+for name in ("sgd_momentum", "adam"):
+    model_d = make_model(0, dropout=P_DROP)
+    fn.manual_seed(0)
+    model_r = fn.nn.Sequential(fn.nn.Linear(N_IN, N_HIDDEN), fn.nn.ReLU(), ReplayDropout(P_DROP),
+                               fn.nn.Linear(N_HIDDEN, N_OUT))
+    opt_d, opt_r = make_optimizer(name, model_d), make_optimizer(name, model_r)
+    distributed.broadcast_parameters(model_d)
+    fn.manual_seed(1000 + rank)  # the ranks draw different masks, as fit's ranks do
+    worst, steps, differ = 0.0, 0, 0
+    for epoch in range(epochs):
+        idx = distributed.shard(len(X), seed=seed, epoch=epoch)
+        order = np.random.default_rng([seed, epoch]).permutation(len(X))[: len(X) - len(X) % size]
+        for k in range(0, len(idx), b):
+            train_step(model_d, opt_d, loss_fn, X[idx[k : k + b]], y[idx[k : k + b]], True)
+            masks = comm.allgather(model_d[2].masks[-1])
+            differ += int(not np.array_equal(masks[0], masks[-1]))
+            sel = order[k * size : (k + b) * size]
+            # row j of the union batch is row j // size of rank j % size's batch (strided shards)
+            model_r[2].mask = np.stack([masks[j % size][j // size] for j in range(len(sel))])
+            train_step(model_r, opt_r, loss_fn, X[sel], y[sel], False)
+            worst = max(worst, rel_diff(flat_params(model_d), flat_params(model_r)))
+            steps += 1
+    finals = comm.allgather(flat_params(model_d))
+    results[f"trajectory_dropout_{name}"] = {
+        "steps": steps,
+        "max_rel_diff": worst,
+        "masks_differed": differ,
         "moved": rel_diff(flat_params(model_r), flat_params(make_model(0))),
         "ranks_identical": all(np.array_equal(f, finals[0]) for f in finals),
     }
