@@ -158,27 +158,42 @@ results["allreduce"] = {
 X, y = make_data(97, seed=1)  # 97: the shards drop a sample each epoch
 b, seed, epochs = 6, 5, 2
 loss_fn = fn.nn.CrossEntropyLoss()
-for name in ("sgd_momentum", "adam"):
-    model_d, model_r = make_model(0), make_model(0)
+
+
+def trajectory(name: str, model_d, model_r, replay=None) -> dict:
+    """Steps ``model_d`` on the W ranks (batch b each, gradients averaged) and ``model_r``
+    in this process (batch W*b) over the same shuffled epochs, comparing them after every
+    step. ``replay(rows)``, when given, prepares the reference's step (its dropout masks)
+    and returns whether the ranks' masks differed."""
     opt_d, opt_r = make_optimizer(name, model_d), make_optimizer(name, model_r)
     distributed.broadcast_parameters(model_d)
-    worst, steps = 0.0, 0
+    worst, steps, differ = 0.0, 0, 0
     for epoch in range(epochs):
         idx = distributed.shard(len(X), seed=seed, epoch=epoch)
         order = np.random.default_rng([seed, epoch]).permutation(len(X))[: len(X) - len(X) % size]
         for k in range(0, len(idx), b):
             train_step(model_d, opt_d, loss_fn, X[idx[k : k + b]], y[idx[k : k + b]], True)
             sel = order[k * size : (k + b) * size]
+            if replay is not None:
+                differ += replay(len(sel))
             train_step(model_r, opt_r, loss_fn, X[sel], y[sel], False)
             worst = max(worst, rel_diff(flat_params(model_d), flat_params(model_r)))
             steps += 1
     finals = comm.allgather(flat_params(model_d))
-    results[f"trajectory_{name}"] = {
+    out = {
         "steps": steps,
         "max_rel_diff": worst,
         "moved": rel_diff(flat_params(model_r), flat_params(make_model(0))),
         "ranks_identical": all(np.array_equal(f, finals[0]) for f in finals),
     }
+    if replay is not None:
+        out["masks_differed"] = differ
+    return out
+
+
+for name in ("sgd_momentum", "adam"):
+    results[f"trajectory_{name}"] = trajectory(name, make_model(0), make_model(0))
+
 
 # -- trajectory with dropout: each rank its own masks; the one process applies their union ----
 class ReplayDropout(fn.nn.Module):
@@ -203,31 +218,15 @@ for name in ("sgd_momentum", "adam"):
     fn.manual_seed(0)
     model_r = fn.nn.Sequential(fn.nn.Linear(N_IN, N_HIDDEN), fn.nn.ReLU(), ReplayDropout(P_DROP),
                                fn.nn.Linear(N_HIDDEN, N_OUT))
-    opt_d, opt_r = make_optimizer(name, model_d), make_optimizer(name, model_r)
-    distributed.broadcast_parameters(model_d)
     fn.manual_seed(1000 + rank)  # the ranks draw different masks, as fit's ranks do
-    worst, steps, differ = 0.0, 0, 0
-    for epoch in range(epochs):
-        idx = distributed.shard(len(X), seed=seed, epoch=epoch)
-        order = np.random.default_rng([seed, epoch]).permutation(len(X))[: len(X) - len(X) % size]
-        for k in range(0, len(idx), b):
-            train_step(model_d, opt_d, loss_fn, X[idx[k : k + b]], y[idx[k : k + b]], True)
-            masks = comm.allgather(model_d[2].masks[-1])
-            differ += int(not np.array_equal(masks[0], masks[-1]))
-            sel = order[k * size : (k + b) * size]
-            # row j of the union batch is row j // size of rank j % size's batch (strided shards)
-            model_r[2].mask = np.stack([masks[j % size][j // size] for j in range(len(sel))])
-            train_step(model_r, opt_r, loss_fn, X[sel], y[sel], False)
-            worst = max(worst, rel_diff(flat_params(model_d), flat_params(model_r)))
-            steps += 1
-    finals = comm.allgather(flat_params(model_d))
-    results[f"trajectory_dropout_{name}"] = {
-        "steps": steps,
-        "max_rel_diff": worst,
-        "masks_differed": differ,
-        "moved": rel_diff(flat_params(model_r), flat_params(make_model(0))),
-        "ranks_identical": all(np.array_equal(f, finals[0]) for f in finals),
-    }
+
+    def replay(rows: int, model_d=model_d, model_r=model_r) -> int:
+        masks = comm.allgather(model_d[2].masks[-1])
+        # row j of the union batch is row j // size of rank j % size's batch (strided shards)
+        model_r[2].mask = np.stack([masks[j % size][j // size] for j in range(rows)])
+        return int(not np.array_equal(masks[0], masks[-1]))
+
+    results[f"trajectory_dropout_{name}"] = trajectory(name, model_d, model_r, replay)
 
 # -- fit(distributed=True) vs one process ----------------------------------------------------
 X_val, y_val = make_data(37, seed=2)  # 37: unequal validation shares
