@@ -349,3 +349,38 @@ def test_set_num_threads_in_a_forked_child_warns_instead_of_being_ignored():
     r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
                        text=True, timeout=120, env={**os.environ, "PYTHONPATH": here})
     assert r.stdout.split() == ["OK", "0", "2"], (r.stdout, r.stderr[-2000:])
+
+
+def test_threads_that_seed_themselves_train_with_dropout_as_one_after_the_other():
+    """fn.manual_seed in a thread other than the main one seeds that thread's own state:
+    two threads that each seed, build a model with dropout and fit it get the sequential
+    results bit for bit, whatever the timing (before, both drew dropout seeds from one
+    global generator, so the masks depended on the interleaving)."""
+    X, y = digits()
+
+    def run(i: int, out: dict) -> None:
+        model = wide_model(seed=20 + i, dropout=0.3)  # fn.manual_seed(20 + i) first
+        fn.fit(model, X[:512], y[:512], loss=fn.nn.CrossEntropyLoss(),
+               optimizer=fn.optim.Adam(model.parameters(), lr=1e-3), epochs=1, batch_size=32,
+               seed=i, verbose=0)
+        out[i] = (model.state_dict(), fn.default_generator.initial_seed())
+
+    sequential: dict = {}
+    for i in range(2):
+        t = threading.Thread(target=run, args=(i, sequential))
+        t.start()
+        t.join(120)
+    concurrent: dict = {}
+    threads = [threading.Thread(target=run, args=(i, concurrent)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    for i in range(2):
+        assert concurrent[i][1] == 20 + i  # each thread reports its own seed
+        for k in sequential[i][0]:
+            np.testing.assert_array_equal(sequential[i][0][k], concurrent[i][0][k])
+    assert not np.array_equal(concurrent[0][0]["0.weight"], concurrent[1][0]["0.weight"])
+    fn.manual_seed(3)  # the main thread's state is the global one, unaffected by the threads
+    assert fn.default_generator.initial_seed() == 3

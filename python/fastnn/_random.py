@@ -5,6 +5,12 @@ choice in fastnn draws from, in program order. Dropout draws one 64-bit seed
 per forward call and the C++ kernel derives each element's mask bit from
 (seed, element index), so results never depend on the thread count.
 
+Python threads: ``manual_seed`` called in a thread other than the main one seeds a
+state of that thread's own, which it then draws from (PyTorch's state is process-wide):
+two threads that each seed and train a model, dropout included, get what the same
+code run one after the other gets, whatever the timing. A thread that never calls it
+shares the main thread's state.
+
 :class:`Generator` is ``torch.Generator``'s counterpart: a random state of its own,
 for the ``generator=`` arguments (``random_split``, ``DataLoader``, ``randn``, ...).
 ``fastnn.default_generator`` stands for the global state.
@@ -12,12 +18,28 @@ for the ``generator=`` arguments (``random_split``, ``DataLoader``, ``randn``, .
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 _generator: np.random.Generator = np.random.default_rng()
 _last_seed: int | None = None  # manual_seed's
+# A thread's own state: .generator and .seed, set by manual_seed outside the main
+# thread (or for a block by local_generator); absent, the thread draws from _generator.
+_local = threading.local()
+
+
+def _current() -> np.random.Generator:
+    """The state this thread draws from: its own, else the global one."""
+    g = getattr(_local, "generator", None)
+    return _generator if g is None else g
+
+
+def _current_seed() -> int | None:
+    return _local.seed if getattr(_local, "generator", None) is not None else _last_seed
 
 
 def _checked_seed(seed: Any, func: str) -> int:
@@ -48,9 +70,24 @@ def manual_seed(seed: int) -> Generator:
         >>> _ = fn.manual_seed(0)
     """
     global _generator, _last_seed
-    _last_seed = _checked_seed(seed, "manual_seed()")
-    _generator = np.random.default_rng(_last_seed)
+    seed = _checked_seed(seed, "manual_seed()")
+    if threading.current_thread() is threading.main_thread():
+        _last_seed, _generator = seed, np.random.default_rng(seed)
+    else:  # this thread's own state (module docstring)
+        _local.seed, _local.generator = seed, np.random.default_rng(seed)
     return default_generator_object
+
+
+@contextmanager
+def local_generator(generator: np.random.Generator) -> Iterator[None]:
+    """For the block, this thread draws from ``generator`` (then from what it drew from
+    before): a scope with a random stream of its own that leaves the caller's untouched."""
+    saved = getattr(_local, "generator", None), getattr(_local, "seed", None)
+    _local.generator, _local.seed = generator, None
+    try:
+        yield
+    finally:
+        _local.generator, _local.seed = saved
 
 
 class Generator:
@@ -105,19 +142,20 @@ class _DefaultGenerator(Generator):
 
     @property
     def _rng(self) -> np.random.Generator:  # type: ignore[override]
-        return _generator
+        return _current()
 
     def manual_seed(self, seed: int) -> Generator:
         return manual_seed(seed)
 
     def initial_seed(self) -> int:
-        if _last_seed is None:
+        seed = _current_seed()
+        if seed is None:
             raise RuntimeError("default_generator.initial_seed(): fastnn.manual_seed has not "
                                "been called (the global state starts from fresh entropy)")
-        return _last_seed
+        return seed
 
     def __repr__(self) -> str:
-        return f"<fastnn.default_generator seed={_last_seed}>"
+        return f"<fastnn.default_generator seed={_current_seed()}>"
 
 
 default_generator_object = _DefaultGenerator()
@@ -128,7 +166,7 @@ def rng_of(generator: Any, func: str) -> np.random.Generator:
     ``None``, a :class:`Generator`'s, a ``numpy.random.Generator`` as is, or one seeded
     with an int."""
     if generator is None:
-        return _generator
+        return _current()
     if isinstance(generator, Generator):
         return generator._rng
     if isinstance(generator, np.random.Generator):
@@ -140,15 +178,15 @@ def rng_of(generator: Any, func: str) -> np.random.Generator:
 
 
 def default_generator() -> np.random.Generator:
-    """The global generator seeded by :func:`manual_seed`."""
-    return _generator
+    """The generator seeded by :func:`manual_seed` (this thread's, see the module docstring)."""
+    return _current()
 
 
 def next_seed() -> int:
-    """Draws a fresh 64-bit seed from the global generator (for kernel RNGs)."""
-    return int(_generator.integers(0, 2**63 - 1, dtype=np.int64))
+    """Draws a fresh 64-bit seed from :func:`default_generator` (for kernel RNGs)."""
+    return int(_current().integers(0, 2**63 - 1, dtype=np.int64))
 
 
 def generator_for(seed: int | None) -> np.random.Generator:
-    """A generator of its own for ``seed``, or the global one when ``seed`` is None."""
-    return _generator if seed is None else np.random.default_rng(seed)
+    """A generator of its own for ``seed``, or :func:`default_generator` when ``seed`` is None."""
+    return _current() if seed is None else np.random.default_rng(seed)

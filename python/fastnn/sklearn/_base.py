@@ -27,9 +27,9 @@ from . import _network, _stochastic
 from ._lbfgs import fit_lbfgs
 from ._params import InvalidParameterError, check_params, hidden_sizes
 
-# fastnn's thread count and global generator belong to the process: estimators that set
-# them (n_threads, dropout, building layers) hold this lock meanwhile, so that fits in
-# concurrent threads (joblib's threading backend) neither mix nor leak them.
+# fastnn's thread count belongs to the process: estimators that set it (n_threads) hold
+# this lock meanwhile, so that fits in concurrent threads (joblib's threading backend)
+# neither mix nor leak it. Their random streams are per thread (_own_generator).
 _PROCESS_STATE = threading.RLock()
 
 
@@ -50,17 +50,13 @@ def _threads(n: int | None) -> Iterator[None]:
 
 @contextmanager
 def _own_generator(rng: np.random.RandomState | None) -> Iterator[None]:
-    """fastnn's global generator replaced, for the block, by one seeded from ``rng`` (a
-    throwaway one for None), and restored afterwards: the caller's stream
-    (``fn.manual_seed``) is untouched, and dropout masks follow ``random_state``."""
-    with _PROCESS_STATE:
-        saved = _random._generator
-        _random._generator = np.random.default_rng(
-            0 if rng is None else int(rng.randint(0, 2**31 - 1)))
-        try:
-            yield
-        finally:
-            _random._generator = saved
+    """This thread draws, for the block, from a generator seeded from ``rng`` (a throwaway
+    one for None) instead of fastnn's global one (``fastnn._random.local_generator``): the
+    caller's stream (``fn.manual_seed``) is untouched, dropout masks follow
+    ``random_state``, and fits in concurrent threads neither wait for nor mix streams."""
+    with _random.local_generator(np.random.default_rng(
+            0 if rng is None else int(rng.randint(0, 2**31 - 1)))):
+        yield
 
 
 def store_params(est: BaseEstimator, params: dict[str, Any]) -> None:
