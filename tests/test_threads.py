@@ -59,6 +59,19 @@ def test_bit_identical_weights_at_1_and_2_threads(optimizer, dropout):
         np.testing.assert_array_equal(one[k], two[k], err_msg=k)
 
 
+def run_at_once(run, n: int) -> dict:
+    """Calls ``run(i, out)`` for i < n, each in a Python thread of its own, all at once;
+    returns ``out``."""
+    out: dict = {}
+    threads = [threading.Thread(target=run, args=(i, out)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    return out
+
+
 def test_two_python_threads_fit_like_one_after_the_other():
     """Two models trained by fit() in two Python threads at once (the kernels release
     the GIL and run their own OpenMP teams) end bit-identical to sequential runs."""
@@ -74,15 +87,9 @@ def test_two_python_threads_fit_like_one_after_the_other():
         out[i] = model.state_dict()
 
     sequential: dict = {}
-    concurrent: dict = {}
     for i in range(2):
         run(i, sequential)
-    threads = [threading.Thread(target=run, args=(i, concurrent)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads)
+    concurrent = run_at_once(run, 2)
     for i in range(2):
         for k in sequential[i]:
             np.testing.assert_array_equal(sequential[i][k], concurrent[i][k], err_msg=f"{i} {k}")
@@ -367,16 +374,8 @@ def test_threads_that_seed_themselves_train_with_dropout_as_one_after_the_other(
 
     sequential: dict = {}
     for i in range(2):
-        t = threading.Thread(target=run, args=(i, sequential))
-        t.start()
-        t.join(120)
-    concurrent: dict = {}
-    threads = [threading.Thread(target=run, args=(i, concurrent)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not any(t.is_alive() for t in threads)
+        sequential.update(run_at_once(lambda _, out, i=i: run(i, out), 1))
+    concurrent = run_at_once(run, 2)
     for i in range(2):
         assert concurrent[i][1] == 20 + i  # each thread reports its own seed
         for k in sequential[i][0]:
