@@ -477,42 +477,28 @@ def _zero_vjp(node, g):
     return (np.zeros(node.inputs[0]._data.shape, node.inputs[0]._data.dtype),)
 
 
-def _sign_vjp(node, g):
-    return _zero_vjp(node, g)
-
-
-def _floor_vjp(node, g):
-    return _zero_vjp(node, g)
-
-
-def _ceil_vjp(node, g):
-    return _zero_vjp(node, g)
-
-
-def _round_vjp(node, g):
-    return _zero_vjp(node, g)
-
-
-def _piecewise_constant(x: Tensor, value: np.ndarray, vjp: Any) -> Tensor:
+def _piecewise_constant(x: Tensor, value: np.ndarray, name: str) -> Tensor:
+    """``value`` (``x`` rounded, or its sign) with a zero gradient, its node shown as
+    PyTorch's ``name``."""
     if x._data.dtype.kind == "f":
-        return _unary(x, value, vjp, None)
+        return named(_unary(x, value, _zero_vjp, None), name)
     return _result(value, None, ())
 
 
 def sign(x: Tensor) -> Tensor:
-    return _piecewise_constant(x, np.sign(x._data), _sign_vjp)
+    return _piecewise_constant(x, np.sign(x._data), "SignBackward0")
 
 
 def floor(x: Tensor) -> Tensor:
-    return _piecewise_constant(x, np.floor(x._data), _floor_vjp)
+    return _piecewise_constant(x, np.floor(x._data), "FloorBackward0")
 
 
 def ceil(x: Tensor) -> Tensor:
-    return _piecewise_constant(x, np.ceil(x._data), _ceil_vjp)
+    return _piecewise_constant(x, np.ceil(x._data), "CeilBackward0")
 
 
 def round(x: Tensor) -> Tensor:  # noqa: A001
-    return _piecewise_constant(x, np.round(x._data), _round_vjp)
+    return _piecewise_constant(x, np.round(x._data), "RoundBackward0")
 
 
 # -- comparisons and logic (no gradient) -----------------------------------------

@@ -280,19 +280,16 @@ def _integer_activation(xd: np.ndarray, act: Any) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    x = input
-    return activation(x, _Act.relu)
+    return activation(input, _Act.relu)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
-    x = input
-    return activation(x, _Act.leaky_relu, float(negative_slope))
+    return activation(input, _Act.leaky_relu, float(negative_slope))
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    x = input
-    return activation(x, _Act.sigmoid)
+    return activation(input, _Act.sigmoid)
 
 
 # -- element-wise activations computed in NumPy (no C++ kernel): SiLU, ELU, Softplus --
@@ -360,26 +357,22 @@ def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """:math:`x \\sigma(x)` (also called swish)."""
-    x = input
-    return numpy_activation(x, "silu")
+    return numpy_activation(input, "silu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)`."""
-    x = input
-    return numpy_activation(x, "elu", float(alpha))
+    return numpy_activation(input, "elu", float(alpha))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """:math:`\\log(1 + e^{\\beta x}) / \\beta`, and :math:`x` where :math:`\\beta x` >
     ``threshold``."""
-    x = input
-    return numpy_activation(x, "softplus", float(beta), float(threshold))
+    return numpy_activation(input, "softplus", float(beta), float(threshold))
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    x = input
-    return activation(x, _Act.tanh)
+    return activation(input, _Act.tanh)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
