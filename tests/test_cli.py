@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+import fastnn as fn
 from fastnn import cli
 
 
@@ -234,3 +235,28 @@ def test_a_missing_extra_is_reported_before_training(flag, module, extra, tmp_pa
     assert rc == 1
     assert f"pip install 'fastnn[{extra}]'" in captured.err and flag in captured.err
     assert "Epoch" not in captured.out
+
+
+@pytest.mark.parametrize("flag", ["--save", "--plot"])
+def test_an_output_path_that_is_a_directory_is_reported_before_training(flag, tmp_path,
+                                                                        capsys):
+    """It trained the whole run, then failed to write (exit 1, the run lost)."""
+    rc = cli.main(["train", "--epochs", "2", flag, str(tmp_path)])
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert f"{flag}: {str(tmp_path)!r} is a directory" in captured.err
+    assert "Epoch" not in captured.out
+
+
+def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):
+    """NumPy's MemoryError (e.g. --hidden 100000,100000) ended the command with a traceback.
+    The allocation fails by a patch here: with overcommit, a real one might not."""
+    def refuse(*args, **kwargs):
+        raise MemoryError("Unable to allocate 37.3 GiB for an array with shape (100000, "
+                          "100000) and data type float32")
+    monkeypatch.setattr(fn.nn.Linear, "__init__", refuse)
+    rc = cli.main(["train", "--epochs", "1", "--hidden", "100000,100000", "--verbose", "0"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.startswith("fastnn train: error: out of memory: Unable to allocate")
+    assert "Traceback" not in err

@@ -15,13 +15,26 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def as_array(x: Any, func: str, arg: str) -> np.ndarray:
+    """``np.asarray(x)``, with NumPy's error for a ragged nested list (rows of
+    different lengths) re-raised as a ``ValueError`` that names the argument."""
+    try:
+        return np.asarray(x)
+    except ValueError as e:
+        raise ValueError(
+            f"{func}: argument '{arg}' is not a rectangular array (nested sequences of "
+            f"different lengths?): {e}"
+        ) from None
+
+
 def as_float32(x: Any, func: str, arg: str, ndim: int | None = None) -> np.ndarray:
     """Returns ``x`` as a float32 C-contiguous array, copying only when needed.
 
     float64 (and integer) inputs are converted once here; bool, complex, object
-    and string dtypes raise ``TypeError``; a wrong ndim raises ``ValueError``.
+    and string dtypes raise ``TypeError``; a wrong ndim or a ragged nested list
+    raises ``ValueError``.
     """
-    a = np.asarray(x)
+    a = as_array(x, func, arg)
     if a.dtype.kind not in "fiu":
         raise TypeError(
             f"{func}: argument '{arg}' must have a real numeric dtype (float32 preferred), "

@@ -320,7 +320,11 @@ class LearningRateScheduler(Callback):
             new_lr = self.schedule(epoch, lr)
         except TypeError:  # one-argument schedule(epoch)
             new_lr = self.schedule(epoch)
-        new_lr = float(new_lr)
+        try:
+            new_lr = float(new_lr)
+        except (TypeError, ValueError):
+            raise TypeError("LearningRateScheduler: schedule must return a number (the new "
+                            f"lr), got {type(new_lr).__name__} {new_lr!r}") from None
         if not math.isfinite(new_lr) or new_lr < 0:
             raise ValueError(f"LearningRateScheduler: schedule returned an invalid lr {new_lr!r}")
         return new_lr

@@ -241,6 +241,9 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             settings[key] = value
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
         directory = os.path.dirname(os.path.abspath(path)) if path else ""
+        if path and os.path.isdir(path):
+            raise CLIError(f"{flag}: {path!r} is a directory; give a file name (checked "
+                           "before training, so a run is not lost at the end)")
         if path and not os.path.isdir(directory):
             raise CLIError(f"{flag}: directory of {path!r} does not exist (checked before "
                            "training, so a run is not lost at the end)")
@@ -472,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except (OSError, ImportError, ValueError) as err:  # missing files/extras, bad files
         print(f"fastnn {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except MemoryError as err:  # e.g. --hidden 100000,100000: NumPy names the size
+        print(f"fastnn {args.command}: error: out of memory: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

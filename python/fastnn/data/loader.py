@@ -16,16 +16,24 @@ from typing import Any
 import numpy as np
 
 from .. import _random
-from .._validation import as_float32, check_flag, check_int, shape_str
+from .._validation import as_array, as_float32, check_flag, check_int, shape_str
 
 _FUNC = "DataLoader()"
+_INT64_MAX = np.iinfo(np.int64).max
 
 
 def _as_targets(y: Any, func: str) -> np.ndarray:
-    """Returns ``y`` as a C-contiguous int64 (integer labels) or float32 (float targets) array."""
-    a = np.asarray(y)
+    """Returns ``y`` as a C-contiguous int64 (integer labels) or float32 (float targets) array.
+
+    Unsigned labels of 2**63 and more, which int64 would wrap to negative ones,
+    raise ``ValueError``."""
+    a = as_array(y, func, "y")
     if a.ndim == 0:  # checked first: ascontiguousarray would promote a scalar to shape (1,)
         raise ValueError(f"{func}: argument 'y' must have at least 1 dimension, got a scalar")
+    if a.dtype.kind == "u" and a.dtype.itemsize == 8 and a.size and a.max() > _INT64_MAX:
+        raise ValueError(
+            f"{func}: argument 'y' holds the label {a.max()}, above the int64 range of labels"
+        )
     if a.dtype.kind in "iu":
         return np.ascontiguousarray(a, dtype=np.int64)
     if a.dtype.kind == "f":
@@ -89,9 +97,9 @@ class DataLoader:
 
     def __init__(self, X: Any, y: Any = None, batch_size: int = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None) -> None:
-        if np.ndim(X) == 0:  # checked first: as_float32 would promote a scalar to shape (1,)
+        X = as_float32(X, _FUNC, "X")  # keeps a scalar 0-d
+        if X.ndim == 0:
             raise ValueError(f"{_FUNC}: argument 'X' must have at least 1 dimension, got a scalar")
-        X = as_float32(X, _FUNC, "X")
         if X.shape[0] == 0:
             raise ValueError(f"{_FUNC}: argument 'X' is empty (shape {shape_str(X.shape)})")
         if y is not None:

@@ -134,11 +134,16 @@ class _ElementwiseLoss(_Loss):
         if pred.size == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
         if self.reduction == "none":
+            self._check_values(pred, target, name)
             return self._autograd_forward(type(self)._functional, pred, target)
         value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
                                            _REDUCTIONS[self.reduction])
         self._cache, self._graph = (pred, target), None
         return float(value)
+
+    def _check_values(self, pred: np.ndarray, target: np.ndarray, name: str) -> None:
+        """Checks the kernels make on their inputs, for the NumPy path through autograd
+        (``reduction="none"``, weights), whose functional raises as torch's does."""
 
     def _kernel_backward(self, grad_out: float = 1.0) -> np.ndarray:
         pred, target, scale = self._begin_backward(grad_out)
@@ -185,6 +190,14 @@ def _element_weights(value: Any, name: str, arg: str) -> np.ndarray | None:
     return np.array(w, np.float32)
 
 
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without growing it."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 class _BinaryLoss(_ElementwiseLoss):
     """BCELoss / BCEWithLogitsLoss: the fused kernels, or with rescaling weights (buffers,
     as torch) the functional through autograd on both paths."""
@@ -201,6 +214,11 @@ class _BinaryLoss(_ElementwiseLoss):
         pred, target = _same_shape_pair(pred, target, name)
         if pred.size == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
+        self._check_values(pred, target, name)
+        for arg, w in options.items():
+            if w is not None and not _broadcasts_to(w.shape, pred.shape):
+                raise ValueError(f"{name}: argument '{arg}' of shape {shape_str(w.shape)} does "
+                                 f"not broadcast to 'pred' shape {shape_str(pred.shape)}")
         return self._autograd_forward(type(self)._functional, pred, target, **options)
 
 
@@ -232,6 +250,14 @@ class BCELoss(_BinaryLoss):
     _functional = staticmethod(ops_nn.binary_cross_entropy)
     _forward_kernel = _core.bce_forward
     _backward_kernel = _core.bce_backward
+
+    def _check_values(self, pred: np.ndarray, target: np.ndarray, name: str) -> None:
+        for arg, a in (("pred", pred), ("target", target)):
+            bad = ~((a >= 0) & (a <= 1))  # NaN too
+            if bad.any():
+                i = int(np.flatnonzero(bad.reshape(-1))[0])
+                raise ValueError(f"{name}: argument '{arg}' must hold probabilities in [0, 1], "
+                                 f"got {a.reshape(-1)[i]} at index {i}")
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:

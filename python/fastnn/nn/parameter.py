@@ -73,6 +73,8 @@ class Parameter(Tensor):
     @data.setter
     def data(self, value: Any) -> None:
         value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if value.dtype.kind not in "fiu":
+            raise TypeError(f"Parameter.data: expected a numeric array, got dtype {value.dtype}")
         if value.shape != self._data.shape:
             raise ValueError(f"Parameter.data: expected shape {shape_str(self._data.shape)}, "
                              f"got {shape_str(value.shape)}")
@@ -106,11 +108,12 @@ class Parameter(Tensor):
         if arr.shape != self._data.shape:
             raise ValueError(f"Parameter.grad: expected shape {shape_str(self._data.shape)}, "
                              f"got {shape_str(arr.shape)}")
-        if arr.dtype != np.float32:
-            raise TypeError(f"Parameter.grad: expected dtype float32, got {arr.dtype}")
-        if not (arr.flags.c_contiguous and arr.flags.writeable):
-            # kernels accumulate into .grad in place: a strided or read-only array is
-            # copied into the parameter's own buffer instead of failing there later
+        if arr.dtype.kind not in "fiu":
+            raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
+        if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.writeable):
+            # kernels accumulate into .grad in place: a float64, strided or read-only
+            # array is converted into the parameter's own buffer (as .data = takes it)
+            # instead of failing there later
             self._gbuf[...] = arr
             self._grad = self._gview
             return

@@ -131,7 +131,7 @@ class StepLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
         self.step_size = check_int(step_size, "StepLR()", "step_size", low=1)
-        self.gamma = check_number(gamma, "StepLR()", "gamma")
+        self.gamma = check_number(gamma, "StepLR()", "gamma", low=0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -163,7 +163,7 @@ class MultiStepLR(LRScheduler):
         self.milestones = Counter(
             check_int(m, "MultiStepLR()", "milestones", low=0) for m in milestones
         )
-        self.gamma = check_number(gamma, "MultiStepLR()", "gamma")
+        self.gamma = check_number(gamma, "MultiStepLR()", "gamma", low=0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -333,7 +333,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        self.gamma = check_number(gamma, "ExponentialLR()", "gamma")
+        self.gamma = check_number(gamma, "ExponentialLR()", "gamma", low=0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -373,7 +373,7 @@ class CosineAnnealingLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
         self.T_max = check_int(T_max, "CosineAnnealingLR()", "T_max", low=1)
-        self.eta_min = check_number(eta_min, "CosineAnnealingLR()", "eta_min")
+        self.eta_min = check_number(eta_min, "CosineAnnealingLR()", "eta_min", low=0)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
@@ -425,7 +425,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.T_0 = check_int(T_0, name, "T_0", low=1)
         self.T_i = self.T_0
         self.T_mult = check_int(T_mult, name, "T_mult", low=1)
-        self.eta_min = check_number(eta_min, name, "eta_min")
+        self.eta_min = check_number(eta_min, name, "eta_min", low=0)
         self.T_cur: float = check_int(last_epoch, name, "last_epoch", low=-1)
         super().__init__(optimizer, last_epoch)
 
@@ -698,7 +698,11 @@ class ReduceLROnPlateau(LRScheduler):
             epoch (int, optional): deprecated in PyTorch, accepted as there: sets
                 ``last_epoch`` instead of counting up. Default: ``None``.
         """
-        current = float(metrics)
+        try:
+            current = float(metrics)  # a number, or a one-element Tensor / array
+        except (TypeError, ValueError):
+            raise TypeError("ReduceLROnPlateau.step(): argument 'metrics' must be a number, "
+                            f"got {type(metrics).__name__}") from None
         if epoch is None:
             self.last_epoch += 1
         else:

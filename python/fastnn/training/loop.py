@@ -40,13 +40,14 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
-from .._validation import as_float32, check_flag, check_int, check_number, shape_str
+from .._validation import as_array, as_float32, check_flag, check_int, check_number, shape_str
 from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, TerminateOnNaN
 from ..data import DataLoader
 from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
 from ..nn import functional as F
+from ..nn.loss import _Loss
 from .history import History
 from .metrics import MetricFn, resolve_metrics
 from .progress import EpochProgress
@@ -97,7 +98,10 @@ def _resolve_loss(loss: Any, func: str) -> nn.Module:
         return loss()
     if isinstance(loss, FunctionType) and loss in _LOSS_FUNCTIONS:
         return _LOSS_FUNCTIONS[loss]()
-    if not (isinstance(loss, nn.Module) and callable(getattr(loss, "backward", None))):
+    builtin_layer = isinstance(loss, nn.Module) and not isinstance(loss, _Loss) and \
+        type(loss).__module__.startswith("fastnn.")  # e.g. nn.ReLU(): a layer, not a loss
+    if builtin_layer or not (isinstance(loss, nn.Module) and
+                             callable(getattr(loss, "backward", None))):
         raise TypeError(
             f"{func}: argument 'loss' must be a fastnn loss (e.g. nn.CrossEntropyLoss()), its "
             "class, F.cross_entropy / F.mse_loss / F.binary_cross_entropy(_with_logits) or a "
@@ -157,7 +161,7 @@ def _check_xy(
     X: Any, y: Any, func: str, xname: str = "X", yname: str = "y", model: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     X = as_float32(X, func, xname)
-    y = np.asarray(y)
+    y = as_array(y, func, yname)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"{func}: argument '{yname}' must hold numbers (class labels or "
                         f"targets), got dtype {y.dtype}")
@@ -215,11 +219,8 @@ def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     if y.dtype == np.bool_:
         y = y.astype(np.int64 if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss))
                      else np.float32)
-    if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) and y.ndim == 2 and \
-            y.shape[1] == 1 and y.dtype.kind in "iub":
-        return y[:, 0]
-    if isinstance(loss, nn.CrossEntropyLoss) and y.ndim == 2 and y.dtype.kind in "iub":
-        return y.astype(np.float32)  # one-hot rows as class probabilities (soft_targets)
+    if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)):
+        return _class_targets(model, loss, y, X, func, yname)
     if not isinstance(loss, _ELEMENTWISE_LOSSES):
         return y
     shape = _output_shape(model, X)
@@ -233,6 +234,30 @@ def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
             f"output has shape {shape_str((len(y),) + shape)}; {type(loss).__name__} needs "
             "targets of the output's shape")
     return y
+
+
+def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarray,
+                   func: str, yname: str) -> np.ndarray:
+    """Cross-entropy / NLL targets: labels ``(N,)`` or ``(N, 1)`` (Keras's sparse form),
+    or for cross-entropy class probabilities ``(N, C)`` (one-hot integer rows become
+    float), ``C`` the model's output width where it is known. Any other shape raises
+    here, naming the argument, instead of inside a training step."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.ndim == 1:
+        return y
+    expected = "(N,) class labels" + (
+        " or (N, C) class probabilities" if isinstance(loss, nn.CrossEntropyLoss) else "")
+    if y.ndim != 2 or not isinstance(loss, nn.CrossEntropyLoss):
+        raise ValueError(f"{func}: argument '{yname}' has shape {shape_str(y.shape)}; "
+                         f"{type(loss).__name__} takes {expected}")
+    shape = _output_shape(model, X)
+    if shape is not None and shape != (y.shape[1],):
+        raise ValueError(
+            f"{func}: argument '{yname}' has shape {shape_str(y.shape)}, class probabilities "
+            f"over {y.shape[1]} classes, but the model's output has shape "
+            f"{shape_str((len(y),) + shape)}; {type(loss).__name__} takes {expected}")
+    return y.astype(np.float32) if y.dtype.kind in "iub" else y
 
 
 def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, func: str,
@@ -507,7 +532,7 @@ def fit(
     shuffle = check_flag(shuffle, func, "shuffle")
     if seed is not None:
         seed = check_int(seed, func, "seed", low=0)
-    metric_fns = resolve_metrics(metrics, loss)
+    metric_fns = resolve_metrics(metrics, loss, func)
     callbacks = _check_callbacks(callbacks, func)
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
     if val is not None and validation_data is not None:
@@ -555,7 +580,11 @@ def _check_callbacks(callbacks: Iterable[Callback] | None, func: str) -> list[Ca
     if isinstance(callbacks, Callback):
         raise TypeError(f"{func}: argument 'callbacks' must be a list of callbacks, got one "
                         f"{type(callbacks).__name__}: pass [{type(callbacks).__name__}(...)]")
-    callbacks = list(callbacks)
+    try:
+        callbacks = list(callbacks)
+    except TypeError:
+        raise TypeError(f"{func}: argument 'callbacks' must be a list of callbacks, got "
+                        f"{type(callbacks).__name__}") from None
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(
@@ -731,7 +760,8 @@ def evaluate(
     y = _keras_targets(model, loss, y, X, func, "y")
     _check_labels(model, loss, y, func, "y")
     batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
-    return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss), batch_size, func=func)
+    return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss, func), batch_size,
+                     func=func)
 
 
 def predict(model: nn.Module, X: Any, batch_size: int | None = 256) -> np.ndarray:

@@ -70,8 +70,9 @@ def _mae(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
     return float(np.sum(np.abs(d))), int(d.size)
 
 
-def resolve_metrics(names: Iterable[str] | None, loss: object) -> dict[str, MetricFn]:
-    """Maps metric names to functions; unknown names raise ``ValueError``."""
+def resolve_metrics(names: Iterable[str] | None, loss: object,
+                    func: str = "fit()") -> dict[str, MetricFn]:
+    """Maps metric names to functions; unknown names raise ``ValueError`` naming ``func``."""
     if names is None:
         names = ()
     elif isinstance(names, str):
@@ -86,11 +87,11 @@ def resolve_metrics(names: Iterable[str] | None, loss: object) -> dict[str, Metr
     out: dict[str, MetricFn] = {}
     for name in names:
         if not isinstance(name, str):
-            raise TypeError(f"fit(): argument 'metrics' must hold metric names, got {name!r}")
+            raise TypeError(f"{func}: argument 'metrics' must hold metric names, got {name!r}")
         key = _ALIASES.get(name, name)
         if key not in table:
             raise ValueError(
-                f"fit(): unknown metric {name!r}; "
+                f"{func}: unknown metric {name!r}; "
                 f"expected one of {sorted(table) + sorted(_ALIASES)}"
             )
         out[name] = table[key]  # logged under the name the user gave, as Keras does

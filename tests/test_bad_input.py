@@ -1,0 +1,201 @@
+"""Bad input across the NumPy-array API: the error type API.md asks for, raised where the
+argument is known, with a message that names it (and the expected and actual shape).
+
+Each case here once surfaced from deep inside (NumPy's own message, an internal
+function's name, the batch's shape) or with another exception type.
+"""
+
+import numpy as np
+import pytest
+
+import fastnn as fn
+from fastnn import nn
+from fastnn.optim import lr_scheduler
+
+
+def _mlp() -> nn.Sequential:
+    fn.manual_seed(0)
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+def _data(n: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.random((n, 4), dtype=np.float32), rng.integers(0, 3, n)
+
+
+_FIT = dict(loss="cross_entropy", optimizer="adam", epochs=1, verbose=0)
+
+
+# -- ragged nested lists --------------------------------------------------------------
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda: nn.Linear(2, 2)([[1.0, 2.0], [3.0]]), "input"),
+    (lambda: fn.data.DataLoader([[1.0, 2.0], [3.0]]), "X"),
+    (lambda: fn.data.DataLoader(np.zeros((2, 1)), [[0], [1, 2]]), "y"),
+    (lambda: fn.fit(_mlp(), [[1, 2, 3, 4], [1]], [0, 1], **_FIT), "X"),
+    (lambda: fn.fit(_mlp(), np.zeros((2, 4)), [[0], [1, 2]], **_FIT), "y"),
+])
+def test_ragged_list_names_the_argument(call, arg):
+    with pytest.raises(ValueError, match=f"argument '{arg}' is not a rectangular array"):
+        call()
+
+
+def test_uint64_labels_beyond_int64_are_rejected_not_wrapped():
+    y = np.array([2**64 - 1, 3], np.uint64)  # int64 would read the first as -1
+    with pytest.raises(ValueError, match="argument 'y' holds the label 18446744073709551615"):
+        fn.data.DataLoader(np.zeros((2, 1)), y)
+    xb, yb = next(iter(fn.data.DataLoader(np.zeros((2, 1)), np.array([5, 3], np.uint64))))
+    assert yb.dtype == np.int64 and yb.tolist() == [5, 3]
+
+
+# -- fit / evaluate targets and arguments ---------------------------------------------
+
+@pytest.mark.parametrize("make_y, message", [
+    (lambda y: np.c_[y, y], r"argument 'y' has shape \(64, 2\), class probabilities over 2 "
+                            r"classes, but the model's output has shape \(64, 3\)"),
+    (lambda y: y[:, None, None], r"argument 'y' has shape \(64, 1, 1\); CrossEntropyLoss "
+                                 r"takes \(N,\) class labels or \(N, C\) class probabilities"),
+])
+def test_cross_entropy_target_shapes_are_checked_before_training(make_y, message):
+    X, y = _data()
+    with pytest.raises(ValueError, match=f"fit\\(\\): {message}"):
+        fn.fit(_mlp(), X, make_y(y), **_FIT)
+    with pytest.raises(ValueError, match=r"argument 'validation_data\[1\]' has shape \(64, 2\)"):
+        fn.fit(_mlp(), X, y, validation_data=(X, np.c_[y, y]), **_FIT)
+
+
+def test_nll_loss_takes_no_class_probabilities():
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"'y' has shape \(64, 2\); NLLLoss takes \(N,\) class "
+                                         r"labels$"):
+        fn.fit(_mlp(), X, np.c_[y, y], loss=nn.NLLLoss(), optimizer="sgd", epochs=1, verbose=0)
+
+
+def test_float_labels_of_shape_n_by_1_train_as_labels():
+    """Keras's sparse form (N, 1) in float, as a CSV column gives it: the same run as (N,)."""
+    X, y = _data()
+    a, b = _mlp(), _mlp()
+    fn.fit(a, X, y, seed=0, **_FIT)
+    fn.fit(b, X, y[:, None].astype(np.float64), seed=0, **_FIT)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(np.asarray(pa), np.asarray(pb))
+    with pytest.raises(TypeError, match="argument 'y' must hold integer class labels"):
+        fn.fit(_mlp(), X, y[:, None] + 0.5, **_FIT)
+
+
+def test_one_hot_targets_still_train_as_probabilities():
+    X, y = _data()
+    fn.fit(_mlp(), X, np.eye(3)[y], **_FIT)
+    fn.fit(_mlp(), X, np.eye(3, dtype=np.int64)[y], **_FIT)
+
+
+def test_fit_argument_types_are_named():
+    X, y = _data()
+    with pytest.raises(TypeError, match="fit\\(\\): argument 'callbacks' must be a list of "
+                                        "callbacks, got int"):
+        fn.fit(_mlp(), X, y, callbacks=5, **_FIT)
+    with pytest.raises(TypeError, match="fit\\(\\): argument 'loss' must be a fastnn loss.*got "
+                                        "ReLU"):
+        fn.fit(_mlp(), X, y, **{**_FIT, "loss": nn.ReLU()})
+
+
+def test_evaluate_names_itself_for_an_unknown_metric():
+    X, y = _data()
+    with pytest.raises(ValueError, match="^evaluate\\(\\): unknown metric 'nope'"):
+        fn.evaluate(_mlp(), X, y, loss="cross_entropy", metrics=["nope"])
+
+
+# -- losses ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", [nn.BCELoss(weight=np.ones(2)), nn.BCELoss(reduction="none")],
+                         ids=["weight", "none"])
+@pytest.mark.parametrize("pred, target, arg, value", [
+    ([1.5, 0.5], [1.0, 0.0], "pred", "1.5"),
+    ([0.5, 0.5], [1.0, 2.0], "target", "2.0"),
+    ([np.nan, 0.5], [1.0, 0.0], "pred", "nan"),
+])
+def test_bce_range_is_a_value_error_on_every_path(loss, pred, target, arg, value):
+    """The unweighted mean already raised ValueError; weights and reduction='none' (through
+    autograd, whose Tensor functional raises torch's RuntimeError) raised RuntimeError."""
+    with pytest.raises(ValueError, match=f"argument '{arg}' must hold probabilities in "
+                                         f"\\[0, 1\\], got {value} at index"):
+        loss(np.array(pred), np.array(target))
+
+
+@pytest.mark.parametrize("loss, arg, shape", [
+    (lambda: nn.BCELoss(weight=np.ones(5)), "weight", "(5,)"),
+    (lambda: nn.BCEWithLogitsLoss(weight=np.ones((3, 3))), "weight", "(3, 3)"),
+    (lambda: nn.BCEWithLogitsLoss(pos_weight=np.ones(5)), "pos_weight", "(5,)"),
+])
+def test_loss_weights_that_do_not_broadcast_are_named(loss, arg, shape):
+    with pytest.raises(ValueError, match=f"argument '{arg}' of shape {shape.replace('(', '.')[:-1]}"
+                                         r".? does not broadcast to 'pred' shape \(3, 2\)"):
+        loss()(np.full((3, 2), 0.5), np.ones((3, 2)))
+
+
+def test_loss_weights_that_broadcast_still_work():
+    pred, target = np.full((3, 2), 0.25), np.ones((3, 2))
+    w = np.array([1.0, 2.0])
+    expected = float(np.mean(-np.log(0.25) * np.broadcast_to(w, (3, 2))))
+    assert nn.BCELoss(weight=w)(pred, target) == pytest.approx(expected, rel=1e-6)
+
+
+# -- parameters ----------------------------------------------------------------------
+
+def test_parameter_data_of_strings_is_a_type_error():
+    lin = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match="Parameter.data: expected a numeric array, got dtype <U1"):
+        lin.weight.data = np.array([["a"] * 3] * 2)
+
+
+def test_parameter_grad_takes_float64_as_data_does():
+    lin = nn.Linear(3, 2)
+    g = np.arange(6, dtype=np.float64).reshape(2, 3) / 7
+    lin.weight.grad = g
+    assert np.asarray(lin.weight.grad).dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(lin.weight.grad), g.astype(np.float32))
+    with pytest.raises(TypeError, match="Parameter.grad: expected a numeric array"):
+        lin.weight.grad = np.full((2, 3), "x")
+    opt = fn.optim.SGD(lin.parameters(), lr=1.0)
+    w0 = np.asarray(lin.weight).copy()
+    opt.step()
+    np.testing.assert_array_equal(np.asarray(lin.weight), w0 - g.astype(np.float32))
+
+
+# -- schedulers and callbacks ------------------------------------------------------
+
+def _opt() -> fn.optim.SGD:
+    return fn.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+
+
+@pytest.mark.parametrize("make, arg", [
+    (lambda o: lr_scheduler.StepLR(o, step_size=1, gamma=-0.5), "gamma"),
+    (lambda o: lr_scheduler.MultiStepLR(o, milestones=[1], gamma=-0.5), "gamma"),
+    (lambda o: lr_scheduler.ExponentialLR(o, gamma=-0.5), "gamma"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=2, eta_min=-1.0), "eta_min"),
+    (lambda o: lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=2, eta_min=-1.0), "eta_min"),
+])
+def test_schedulers_reject_negative_rates_at_construction(make, arg):
+    """Before, they built, the next step() set a negative lr and the optimizer raised."""
+    with pytest.raises(ValueError, match=f"argument '{arg}' must be in \\[0, inf\\)"):
+        make(_opt())
+
+
+def test_schedulers_take_gamma_zero_and_eta_min_zero():
+    lr_scheduler.ExponentialLR(_opt(), gamma=0.0).step()
+    lr_scheduler.CosineAnnealingLR(_opt(), T_max=2, eta_min=0.0).step()
+
+
+def test_plateau_step_names_a_non_number():
+    sched = lr_scheduler.ReduceLROnPlateau(_opt())
+    with pytest.raises(TypeError, match="argument 'metrics' must be a number, got str"):
+        sched.step("a")
+    sched.step(fn.tensor(0.5))  # a one-element Tensor is a number
+    assert sched.best == 0.5
+
+
+def test_lr_schedule_returning_a_string_is_named():
+    X, y = _data()
+    cb = fn.callbacks.LearningRateScheduler(lambda epoch: "x")
+    with pytest.raises(TypeError, match="schedule must return a number .*got str 'x'"):
+        fn.fit(_mlp(), X, y, callbacks=[cb], **_FIT)
