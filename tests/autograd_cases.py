@@ -362,3 +362,24 @@ case("norm_rows", lambda L, F, a: a / (a * a).sum(1, keepdim=True).sqrt(), (3, 4
 case("layernorm", lambda L, F, a: (a - a.mean(-1, keepdim=True)) / a.std(-1, keepdim=True),
      (3, 5), tags=("std",))
 case("diamond", lambda L, F, a, b: (a @ b).tanh() @ (a @ b).t().sigmoid(), (3, 4), (4, 3))
+
+
+# Graphs whose nodes saved no values (only shapes, axes, basic indices) run backward again
+# without retain_graph, as PyTorch's do; a node that saved values raises the second time.
+# Outcomes as PyTorch 2.13 gives them (test_autograd_torch checks them there); each case
+# is f(L, w) for the library L (fastnn or torch) and w = ones(3) requiring grad.
+SECOND_BACKWARD = {
+    "sum": (lambda L, w: w.sum(), [2, 2, 2]),
+    "mean": (lambda L, w: w.mean(), [2 / 3] * 3),
+    "add_constant": (lambda L, w: (w + 1).sum(), [2, 2, 2]),
+    "neg_sub": (lambda L, w: (-w - 1).sum(), [-2, -2, -2]),
+    "view": (lambda L, w: w.view(3, 1).sum(), [2, 2, 2]),
+    "slice": (lambda L, w: w[1:].sum(), [0, 2, 2]),
+    "permute_expand": (lambda L, w: w.view(3, 1).permute(1, 0).expand(2, 3).sum(), [4, 4, 4]),
+    "clone_cast_cumsum": (lambda L, w: w.clone().double().cumsum(0).sum(), [6, 4, 2]),
+    "mul": (lambda L, w: (w * w).sum(), None),
+    "mul_constant": (lambda L, w: (w * 2).sum(), None),
+    "exp": (lambda L, w: w.exp().sum(), None),
+    "index_array": (lambda L, w: w[L.tensor([0, 0, 2])].sum(), None),
+    "add_after_mul": (lambda L, w: (w * w + w).sum(), None),
+}

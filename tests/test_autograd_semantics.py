@@ -19,6 +19,7 @@ import pytest
 import fastnn as fn
 import fastnn.nn as nn
 import fastnn.nn.functional as F
+from autograd_cases import SECOND_BACKWARD
 from fastnn.utils.data import DataLoader, Dataset, TensorDataset
 
 try:
@@ -72,6 +73,21 @@ def test_second_backward_through_shared_part_raises():
     h.sum().backward()
     with pytest.raises(RuntimeError, match="second time"):
         (h * 2).sum().backward()
+
+
+@pytest.mark.parametrize("case", sorted(SECOND_BACKWARD))
+def test_second_backward_without_retain_graph_as_pytorch(case):
+    """Graphs whose nodes saved no values run backward again, as PyTorch's do."""
+    f, grad = SECOND_BACKWARD[case]
+    w = fn.ones(3, requires_grad=True)
+    y = f(fn, w)
+    y.backward()
+    if grad is None:
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+    else:
+        y.backward()  # the gradients of both passes accumulate
+        np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)
 
 
 def test_retain_graph_allows_second_backward_and_accumulates():

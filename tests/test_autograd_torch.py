@@ -13,7 +13,7 @@ import pytest
 
 import fastnn as fn
 import fastnn.nn.functional as F
-from autograd_cases import CASES, Case, draw
+from autograd_cases import CASES, SECOND_BACKWARD, Case, draw
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -316,3 +316,18 @@ def test_autograd_grad_and_backward_inputs_match_torch():
         fn.autograd.grad(x * fn.ones(2), x)
     with pytest.raises(NotImplementedError, match="create_graph"):
         fn.autograd.grad((x * 2).sum(), x, create_graph=True)
+
+
+@pytest.mark.parametrize("case", sorted(SECOND_BACKWARD))
+def test_second_backward_outcomes_are_pytorchs(case):
+    """The outcomes test_autograd_semantics writes out are torch's."""
+    f, grad = SECOND_BACKWARD[case]
+    w = torch.ones(3, requires_grad=True)
+    y = f(torch, w)
+    y.backward()
+    if grad is None:
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+    else:
+        y.backward()
+        np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)

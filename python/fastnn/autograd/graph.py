@@ -8,8 +8,9 @@ stamp of each, so that an in-place change to a saved value is caught.
 :func:`run_backward` orders the nodes reachable from the root depth-first
 (reverse topological order), hands each its accumulated output gradient, and
 routes the input gradients it returns to the producing nodes or, for leaves,
-into ``.grad``. Without ``retain_graph`` every visited node is freed afterwards,
-so a second backward through it raises ``RuntimeError`` as PyTorch does.
+into ``.grad``. Without ``retain_graph`` every visited node that saved values is freed
+afterwards, so a second backward through it raises ``RuntimeError`` as PyTorch does
+(nodes that saved only shapes and indices run again, as PyTorch's do).
 """
 
 from __future__ import annotations
@@ -196,6 +197,21 @@ def _dependencies(root: Node) -> dict[Node, int]:
 
 VIEW_VJPS: set[Callable[..., Any]] = set()  # the vjps of view ops (filled by ops_shape)
 
+# The vjps that read no saved values, only shapes, axes and basic indices (filled by the op
+# modules), each with None or a test of the node's ``saved`` (a basic index, not an array).
+# PyTorch frees what a node saved after a backward without retain_graph; such a node
+# (AddBackward0, SumBackward0, a view's) has nothing to free and runs again in a second
+# backward. fastnn frees a node by dropping its inputs, so these keep theirs.
+RERUN_VJPS: dict[Callable[..., Any], Callable[[tuple], bool] | None] = {}
+
+
+def _saved_nothing(node: Node) -> bool:
+    """Whether ``node`` survives a backward without ``retain_graph`` (see RERUN_VJPS)."""
+    if node.vjp not in RERUN_VJPS:
+        return False
+    test = RERUN_VJPS[node.vjp]
+    return test is None or test(node.saved)
+
 
 def _check_stale_views(deps: dict[Node, int]) -> None:
     """Raises if a view was read after an in-place change of the Tensor it views.
@@ -326,7 +342,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool,
                     deps[p] = left
                     if left == 0:
                         ready.append(p)
-                if not retain_graph and g is not None:
+                if not retain_graph and g is not None and not _saved_nothing(node):
                     node.inputs = None
                     node.saved = ()
                     node.stamps = ()

@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import broadcast_error
 from .grad_mode import _state
-from .graph import unbroadcast
+from .graph import RERUN_VJPS, unbroadcast
 from .tensor import Tensor, _result, _wrap, named, stamp
 
 _F32 = np.dtype(np.float32)
@@ -622,3 +622,7 @@ def as_tensor_operand(x: Any) -> Tensor:
 def where_finite(x: Tensor) -> Tensor:
     """``x`` with non-finite values replaced by 0 (no gradient; for stabilising shifts)."""
     return _result(np.where(np.isfinite(x._data), x._data, 0).astype(x._data.dtype), None, ())
+
+
+# Nodes that read no saved values run again in a second backward (graph.RERUN_VJPS).
+RERUN_VJPS.update(dict.fromkeys((_add_vjp, _sub_vjp, _neg_vjp, _clone_vjp, _cast_vjp)))

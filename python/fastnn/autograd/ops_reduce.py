@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _state
+from .graph import RERUN_VJPS
 from .tensor import Tensor, _check_dim, _result, as_int, check_dims, named, stamp
 
 _F32 = np.dtype(np.float32)
@@ -455,3 +456,7 @@ def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if _state.enabled and x._rg and value.dtype.kind == "f":
         return _result(value, _cumsum_vjp, (x,), (axis,))
     return _result(value, None, ())
+
+
+# Nodes that read no saved values run again in a second backward (graph.RERUN_VJPS).
+RERUN_VJPS.update(dict.fromkeys((_sum_vjp, _mean_vjp, _cumsum_vjp)))

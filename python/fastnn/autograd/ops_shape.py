@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import ShapeError, broadcast_error
 from .grad_mode import _state
-from .graph import VIEW_VJPS, unbroadcast
+from .graph import RERUN_VJPS, VIEW_VJPS, unbroadcast
 from .ops_math import operand
 from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap, as_int, check_dims, named
 
@@ -610,6 +610,8 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 
 _VIEW_VJPS = frozenset((_reshape_vjp, _permute_vjp, _getitem_vjp))
 VIEW_VJPS.update(_VIEW_VJPS)
+RERUN_VJPS.update({_reshape_vjp: None, _permute_vjp: None, _expand_vjp: None,
+                   _getitem_vjp: lambda saved: saved[2]})  # basic indexing saves no array
 
 
 def _flip_vjp(node, g):
