@@ -13,7 +13,8 @@ import pytest
 import fastnn as fn
 import reference as ref
 from conftest import ALL_THREADS
-from fastnn import _core
+from fastnn import _core, nn
+from fastnn.nn import functional as F
 
 R = {"mean": _core.Reduction.mean, "sum": _core.Reduction.sum}
 # vector width (8) +- 1, past one reduction chunk and several passes of them
@@ -844,3 +845,23 @@ def test_weighted_bce_gradient_is_finite_at_zero_and_one_as_torch(reduction):
 def test_float_label_at_two_to_the_63_is_out_of_bounds():
     with pytest.raises(IndexError, match="out of bounds"):
         fn.nn.CrossEntropyLoss()(np.zeros((1, 3), np.float32), np.array([2.0 ** 63]))
+
+
+@pytest.mark.parametrize("options", [{}, {"weight": [1.0] * 3}, {"pos_weight": [1.0] * 3},
+                                     {"reduction": "none"}],
+                         ids=["kernel", "weight", "pos_weight", "none"])
+def test_bce_with_logits_keeps_tiny_losses_of_confident_logits(options):
+    """log(1 + e^-|z|) rounded 1 + 4e-8 to 1 (loss 0 at z = 17, target 1) on the paths
+    through autograd; log1p keeps it, as torch does, on every path. (At z = -17, target 0,
+    torch's formula gives 0 too: -17 + 17 cancels; the fused kernel, in double, 4e-8.)"""
+    z = np.array([17.0, 15.4, 30.0])  # confident and right: loss log1p(e^-z), tiny
+    t = np.ones(3)
+    kwargs = {k: (fn.tensor(v) if k != "reduction" else v) for k, v in options.items()}
+    got = F.binary_cross_entropy_with_logits(fn.tensor(z), fn.tensor(t), reduction="none",
+                                             **{k: v for k, v in kwargs.items()
+                                                if k != "reduction"})
+    np.testing.assert_allclose(got.numpy(), np.log1p(np.exp(-np.abs(z))), rtol=1e-5)
+    mean = nn.BCEWithLogitsLoss(**kwargs)(z, t)
+    expected = np.log1p(np.exp(-np.abs(z)))
+    np.testing.assert_allclose(mean, expected if options.get("reduction") else expected.mean(),
+                               rtol=1e-5)

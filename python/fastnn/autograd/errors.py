@@ -1,10 +1,16 @@
 """Shape errors of Tensor ops: PyTorch raises ``RuntimeError``, fastnn's NumPy-array API
-``ValueError`` (API.md); :class:`ShapeError` is both, so code written for either catches it."""
+``ValueError`` (API.md); :class:`ShapeError` and :class:`InputError` are both, so code
+written for either catches them."""
 
 from __future__ import annotations
 
 
-class ShapeError(RuntimeError, ValueError):
+class InputError(RuntimeError, ValueError):
+    """Input a Tensor op cannot take (e.g. probabilities outside [0, 1] for BCE): PyTorch
+    raises ``RuntimeError``, fastnn's NumPy-array API ``ValueError``; this is both."""
+
+
+class ShapeError(InputError):
     """Operand shapes that do not fit an op; the message names the shapes."""
 
 

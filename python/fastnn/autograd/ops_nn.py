@@ -19,7 +19,7 @@ import numpy as np
 from .. import _core
 from .._random import next_seed
 from .._validation import shape_str
-from .errors import ShapeError
+from .errors import InputError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
 from .ops_math import operand
@@ -550,7 +550,10 @@ def _kernel_loss(pred: Tensor, target: np.ndarray, reduction: str, fwd: Any, bwd
     pd = _contiguous(pred._data)
     td = _contiguous(target, _F32)
     r = getattr(_core.Reduction, reduction)
-    value = np.asarray(fwd(pd.reshape(-1), td.reshape(-1), r), _F32)
+    try:
+        value = np.asarray(fwd(pd.reshape(-1), td.reshape(-1), r), _F32)
+    except ValueError as e:  # BCE's probabilities outside [0, 1]: torch's RuntimeError too
+        raise InputError(str(e)) from None
     if _state.enabled and pred._rg:
         grad = np.empty_like(pd)
         bwd(grad.reshape(-1), pd.reshape(-1), td.reshape(-1), r)
@@ -717,7 +720,7 @@ def _bce_terms(x: Tensor, t: Tensor) -> Tensor:
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
                                      weight: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
-    """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log(1 + e^-|z|)``."""
+    """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log1p(e^-|z|)``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, t = _pair(input, target, "binary_cross_entropy_with_logits")
     _needs_float(x, "binary_cross_entropy_with_logits")  # gave a float32 loss of integers
@@ -729,7 +732,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
         return _kernel_loss(x, t._data, reduction, _core.bce_with_logits_forward,
                             _core.bce_with_logits_backward)
     from . import ops_math
-    log_sig = -(ops_math.maximum(-x, 0) + ops_math.log(1 + ops_math.exp(-ops_math.abs(x))))
+    log_sig = -(ops_math.maximum(-x, 0) + ops_math.log1p(ops_math.exp(-ops_math.abs(x))))
     log_one_minus = log_sig - x
     pw = 1 if pos_weight is None else pos_weight
     loss = -(pw * t * log_sig + (1 - t) * log_one_minus)
@@ -769,8 +772,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     td = target._data if isinstance(target, Tensor) else np.asarray(target)
     if td.dtype.kind == "f":  # class probabilities
         if td.shape != x.shape:
-            raise ValueError(f"cross_entropy(): probability target shape {shape_str(td.shape)} "
-                             f"must equal input shape {shape_str(x.shape)}")
+            raise ShapeError(f"cross_entropy(): probability target shape {shape_str(td.shape)} "
+                             f"must equal input shape {shape_str(x.shape)} (a float target "
+                             "holds class probabilities; class indices are integers)")
         t = target if isinstance(target, Tensor) else Tensor(td)
         c = x.shape[1] if x.ndim > 1 else x.shape[0]
         if label_smoothing:
@@ -785,11 +789,11 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                             ignore_index, reduction, label_smoothing)
         return out.squeeze(0) if reduction == "none" else out
     if x.ndim != 2:
-        raise ValueError(f"cross_entropy(): input must be (N, C) logits, got "
+        raise ShapeError(f"cross_entropy(): input must be (N, C) logits, got "
                          f"{shape_str(x.shape)}")
     labels = _labels(td, x.shape[1], "cross_entropy")
     if labels.shape != x.shape[:1]:
-        raise ValueError(f"cross_entropy(): target shape {shape_str(labels.shape)} must be "
+        raise ShapeError(f"cross_entropy(): target shape {shape_str(labels.shape)} must be "
                          f"(N,) = ({x.shape[0]},) for input shape {shape_str(x.shape)}")
     _check_weight(weight, x.shape[1], "cross_entropy")
     if (x.dtype == _F32 and weight is None and reduction != "none" and x.shape[0] > 0
@@ -850,11 +854,11 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "nll_loss")
     if x.ndim != 2:
-        raise ValueError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
+        raise ShapeError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
     _check_weight(weight, x.shape[1], "nll_loss")
     labels = _labels(target, x.shape[1], "nll_loss")
     if labels.shape != x.shape[:1]:
-        raise ValueError(f"nll_loss(): target shape {shape_str(labels.shape)} must be (N,) = "
+        raise ShapeError(f"nll_loss(): target shape {shape_str(labels.shape)} must be (N,) = "
                          f"({x.shape[0]},) for input shape {shape_str(x.shape)}")
     valid = labels != ignore_index
     bad = valid & ((labels < 0) | (labels >= x.shape[1]))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import shape_str
+from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor, _wrap
 
 
@@ -105,8 +106,8 @@ class Parameter(Tensor):
             return
         self._unset = False
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
-        if arr.shape != self._data.shape:
-            raise ValueError(f"Parameter.grad: expected shape {shape_str(self._data.shape)}, "
+        if arr.shape != self._data.shape:  # torch: RuntimeError; both (ShapeError)
+            raise ShapeError(f"Parameter.grad: expected shape {shape_str(self._data.shape)}, "
                              f"got {shape_str(arr.shape)}")
         if arr.dtype.kind not in "fiu":
             raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
