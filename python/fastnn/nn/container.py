@@ -166,6 +166,22 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
+    def __repr__(self) -> str:
+        """As PyTorch prints a ModuleList: consecutive entries that print alike share a
+        line, ``(0-2): 3 x Linear(...)``."""
+        groups: list[list] = []  # [first index, last index, repr]
+        for i, child in enumerate(self._modules.values()):
+            text = repr(child).replace("\n", "\n  ")
+            if groups and groups[-1][2] == text:
+                groups[-1][1] = i
+            else:
+                groups.append([i, i, text])
+        if not groups:
+            return "ModuleList()"
+        lines = [f"  ({a}): {t}" if a == b else f"  ({a}-{b}): {b - a + 1} x {t}"
+                 for a, b, t in groups]
+        return "ModuleList(\n" + "\n".join(lines) + "\n)"
+
     def _check(self, module: Any, func: str) -> Module:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList.{func}(): expected a fastnn.nn.Module, got "

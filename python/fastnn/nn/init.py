@@ -17,8 +17,9 @@ from .._random import rng_of
 from ..autograd.tensor import Tensor as _Tensor
 
 __all__ = [
-    "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_", "ones_",
-    "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_",
+    "calculate_gain", "constant_", "eye_", "kaiming_normal_", "kaiming_uniform_", "normal_",
+    "ones_", "orthogonal_", "trunc_normal_", "uniform_", "xavier_normal_", "xavier_uniform_",
+    "zeros_",
 ]
 
 Tensor = TypeVar("Tensor", bound=Union[_Tensor, np.ndarray])
@@ -131,6 +132,16 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fills ``tensor`` with ``val``."""
     return _fill(tensor, float(val), "constant_()")
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fills the 2-D ``tensor`` with the identity matrix (ones on the diagonal, zeros
+    elsewhere; a non-square one gets ``min(rows, cols)`` ones), as ``torch.nn.init.eye_``:
+    a Linear layer then passes its first inputs through unchanged."""
+    a = _array(tensor, "eye_()")
+    if a.ndim != 2:
+        raise ValueError(f"eye_(): argument 'tensor' must be 2-D, got shape {a.shape}")
+    return _fill(tensor, np.eye(*a.shape, dtype=a.dtype), "eye_()")
 
 
 def zeros_(tensor: Tensor) -> Tensor:
