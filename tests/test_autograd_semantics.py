@@ -1836,3 +1836,30 @@ def test_functional_takes_torchs_input_keyword(name, kwargs):
     theirs = getattr(torch.nn.functional, name)(input=torch.tensor(x), **kwargs)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-7)
     np.testing.assert_array_equal(fn.pow(input=fn.tensor(x), exponent=2).numpy(), x ** 2)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: F.cross_entropy(fn.zeros(6, 4), fn.tensor([0.0, 3, 1, 2, 0, 1])),
+    lambda: nn.CrossEntropyLoss()(fn.zeros(5, 2), fn.zeros(5, 1, dtype=fn.long)),
+    lambda: F.cross_entropy(fn.zeros(5, 2, 2), fn.zeros(5, dtype=fn.long)),
+    lambda: F.nll_loss(fn.zeros(5, 2), fn.zeros(5, 1, dtype=fn.long)),
+    lambda: nn.BCELoss()(fn.tensor([1.5, 0.5]), fn.tensor([1.0, 0.0])),
+    lambda: F.binary_cross_entropy(fn.tensor([0.5, 0.5], requires_grad=True),
+                                   fn.tensor([1.0, 2.0])),
+    lambda: setattr(nn.Linear(3, 2).weight, "grad", fn.ones(3, 2)),
+], ids=["ce_float_labels", "ce_target_n1", "ce_3d", "nll_target_n1", "bce_pred_range",
+        "bce_target_range", "grad_shape"])
+def test_tensor_input_errors_are_pytorchs_runtime_error_and_a_value_error(call):
+    """PyTorch raises RuntimeError for these; API.md's NumPy rule says ValueError: both."""
+    with pytest.raises(RuntimeError) as info:
+        call()
+    assert isinstance(info.value, ValueError)
+
+
+def test_in_tests_elements_as_pytorch():
+    """``5.0 in x`` on a 2-D Tensor compared rows and raised the ambiguous-bool error."""
+    x = fn.tensor([[1.0, 5.0], [2.0, 3.0]])
+    assert 5.0 in x and 3 in x and fn.tensor(2.0) in x
+    assert 7.0 not in x and 5.0 not in x[1]
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+        "a" in x  # noqa: B015

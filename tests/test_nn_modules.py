@@ -618,6 +618,23 @@ def test_state_dict_values_take_the_tensor_methods_torch_scripts_call():
     np.testing.assert_array_equal(m.state_dict()["0.weight"], best["0.weight"])
 
 
+def test_state_dict_sizes_print_as_in_the_pytorch_tutorial(capsys):
+    """PyTorch's save/load tutorial prints ``model.state_dict()[k].size()``: a TypeError
+    ('int' object is not callable) on the ndarray values."""
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    for k in m.state_dict():
+        print(k, "\t", m.state_dict()[k].size())
+    assert capsys.readouterr().out.splitlines() == [
+        "0.weight \t fastnn.Size([3, 2])", "0.bias \t fastnn.Size([3])",
+        "2.weight \t fastnn.Size([1, 3])", "2.bias \t fastnn.Size([1])"]
+    v = m.state_dict()["0.weight"]
+    assert v.size(0) == 3 and v.size(-1) == 2
+    assert v.size == 6 and np.zeros(v.size).shape == (6,)  # NumPy's element count still
+    assert v.requires_grad is False
+    assert (v.fill_(2.5) == 2.5).all() and (v.zero_() == 0).all()
+    assert not (m[0].weight.data == 0).all()  # a copy
+
+
 def test_trunc_normal_and_orthogonal_init():
     w = fn.zeros(200, 50)
     nn.init.trunc_normal_(w, mean=0.5, std=1.0, a=-0.5, b=1.0,
@@ -655,3 +672,45 @@ def test_logsigmoid_and_parameter_vectors_match_torch():
     assert m[1].bias.detach().numpy().tolist() == [10]
     with pytest.raises(ValueError, match=r"must have shape \(11,\)"):
         nn.utils.vector_to_parameters(fn.zeros(10), m.parameters())
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 2)])
+def test_eye_init(shape):
+    p = nn.Parameter(np.full(shape, 7.0))
+    assert nn.init.eye_(p) is p
+    np.testing.assert_array_equal(p.data, np.eye(*shape))
+    lin = nn.Linear(3, 3)
+    nn.init.eye_(lin.weight)
+    nn.init.zeros_(lin.bias)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(lin(x), x)  # the identity layer
+    with pytest.raises(ValueError, match="eye_\\(\\): argument 'tensor' must be 2-D"):
+        nn.init.eye_(np.zeros((2, 2, 2), np.float32))
+
+
+def _module_list_cases(L):
+    n = L.nn
+    return [
+        n.ModuleList([n.Linear(4, 4)] * 3 + [n.ReLU(), n.Linear(4, 4), n.Linear(4, 2)]),
+        n.ModuleList([n.Linear(2, 2) for _ in range(2)]),
+        n.ModuleList(),
+        n.ModuleList([n.Sequential(n.Linear(2, 3), n.Tanh()), n.Sequential(n.Linear(2, 3),
+                                                                            n.Tanh())]),
+        n.Sequential(n.Linear(4, 4), n.Linear(4, 4)),  # Sequential does not group
+    ]
+
+
+def test_module_list_prints_repeated_entries_once():
+    printed = repr(_module_list_cases(fn)[0])
+    assert printed == ("ModuleList(\n"
+                       "  (0-2): 3 x Linear(in_features=4, out_features=4, bias=True)\n"
+                       "  (3): ReLU()\n"
+                       "  (4): Linear(in_features=4, out_features=4, bias=True)\n"
+                       "  (5): Linear(in_features=4, out_features=2, bias=True)\n"
+                       ")")
+
+
+def test_module_reprs_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    for ours, theirs in zip(_module_list_cases(fn), _module_list_cases(torch)):
+        assert repr(ours) == repr(theirs)

@@ -363,6 +363,15 @@ class Tensor:
             return format(self._data.reshape(-1)[0].item(), spec)
         return format(repr(self), spec)
 
+    def __contains__(self, element: Any) -> bool:
+        """``element in x``: whether any element of ``x`` equals it, as in PyTorch (Python's
+        default iterates over rows, ambiguous for a 2-D ``x``)."""
+        value = element._data if isinstance(element, Tensor) else element
+        if not isinstance(value, (int, float, bool, np.number, np.bool_, np.ndarray)):
+            raise RuntimeError("Tensor.__contains__ only supports Tensor or scalar, but you "
+                               f"passed in a {type(element).__name__}.")
+        return bool(np.any(self._data == value))
+
     def __iter__(self) -> Any:
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")

@@ -14,13 +14,28 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.tensor import _Size
+
 
 class StateArray(np.ndarray):
     """An ndarray with ``clone``, ``detach``, ``cpu``, ``numpy``, ``numel``, ``float``,
-    ``to`` and ``copy_`` as on a ``torch.Tensor`` (``size`` stays NumPy's attribute)."""
+    ``to``, ``copy_``, ``fill_``, ``zero_``, ``requires_grad`` and ``size()`` as on a
+    ``torch.Tensor`` (``size`` used as a number is still NumPy's element count)."""
 
     def __repr__(self) -> str:  # printed as the plain array it was before
         return repr(self.view(np.ndarray))
+
+    @property
+    def size(self) -> _Size:  # type: ignore[override]
+        """``v.size()`` is the shape and ``v.size(d)`` its length along ``d``, as in PyTorch
+        (its save/load tutorial prints ``state_dict()[k].size()``); ``v.size`` used as a
+        number is the element count, as NumPy's attribute."""
+        return _Size(np.ndarray.size.__get__(self), self.shape)
+
+    @property
+    def requires_grad(self) -> bool:
+        """False: a state-dict value is on no graph (as PyTorch's are)."""
+        return False
 
     def clone(self) -> StateArray:
         """A copy."""
@@ -55,6 +70,15 @@ class StateArray(np.ndarray):
             elif target is not None:
                 return self.astype(np.dtype(target))
         return self
+
+    def fill_(self, value: Any) -> StateArray:
+        """Fills the array with ``value`` in place."""
+        self.fill(value)
+        return self
+
+    def zero_(self) -> StateArray:
+        """Fills the array with zeros in place."""
+        return self.fill_(0)
 
     def copy_(self, src: Any) -> StateArray:
         """Copies ``src`` into this array in place (broadcast as NumPy does)."""
