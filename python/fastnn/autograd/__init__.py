@@ -28,7 +28,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .errors import ShapeError
+from .errors import InputError, ShapeError
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradients import grad
 from .graph import Node
@@ -37,8 +37,8 @@ from .tensor import Size, Tensor
 _methods.bind()
 
 __all__ = [
-    "Node", "ShapeError", "Size", "Tensor", "arange", "as_tensor", "empty", "empty_like",
-    "enable_grad", "eye", "from_numpy", "full", "full_like", "grad", "inference_mode",
+    "InputError", "Node", "ShapeError", "Size", "Tensor", "arange", "as_tensor", "empty",
+    "empty_like", "enable_grad", "eye", "from_numpy", "full", "full_like", "grad", "inference_mode",
     "is_grad_enabled",
     "linspace", "no_grad", "ones",
     "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
