@@ -331,3 +331,33 @@ def test_second_backward_outcomes_are_pytorchs(case):
     else:
         y.backward()
         np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)
+
+
+@pytest.mark.parametrize("zero_dim, dimensioned, result",
+                         [("float64", "float32", "float32"), ("int64", "int32", "int32"),
+                          ("int32", "int64", "int64"), ("float64", "int32", "float64"),
+                          ("float32", "int32", "float32"), ("bool", "int32", "int32")])
+def test_zero_dim_promotion_table_is_torchs(zero_dim, dimensioned, result):
+    """The table test_autograd_semantics writes out for fastnn."""
+    s = torch.tensor(1, dtype=getattr(torch, zero_dim))
+    t = torch.ones(3, dtype=getattr(torch, dimensioned))
+    cond = torch.tensor([True, False, True])
+    outs = [s + t, t * s, torch.maximum(s, t), torch.where(cond, s, t)]
+    if zero_dim != "bool":  # bool - int raises (below)
+        outs.append(t - s)
+    for out in outs:
+        assert out.dtype == getattr(torch, result)
+
+
+def test_setitem_with_leading_ones_matches_torch():
+    def run(L):
+        v = L.arange(5.0).reshape(1, 5).requires_grad_()
+        w = L.ones(1, 1, requires_grad=True)
+        y = L.zeros(4, 5)
+        y[1] = v
+        y[:, 0] = w * 2
+        y[0, 4] = L.tensor([7.0])
+        (y * L.arange(20.0).reshape(4, 5)).sum().backward()
+        return y.detach().numpy(), v.grad.numpy(), w.grad.numpy()
+    for ours, theirs in zip(run(fn), run(torch)):
+        np.testing.assert_array_equal(ours, theirs)

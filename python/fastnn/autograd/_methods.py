@@ -25,6 +25,23 @@ def _inplace(op: Any, ufunc: Any) -> Any:
     return method
 
 
+def _via_op(op: Any) -> Any:
+    """A ufunc-like ``f(a, b, out=, casting=)`` that writes ``op``'s result into ``out``: the
+    untracked in-place path for ops whose semantics (PyTorch's integer powers, floor
+    division and remainder) NumPy's ufunc does not share."""
+    def ufunc(a: Any, b: Any, out: Any, casting: str) -> None:
+        np.copyto(out, op(_wrap(a), b)._data, casting=casting)
+    return ufunc
+
+
+def _subtract(a: Any, b: Any, out: Any, casting: str) -> None:
+    """``np.subtract`` for ``x -= y`` / ``x.sub_(y)`` outside the graph, with PyTorch's
+    refusal of bool operands (``m.sub`` raises the same for the recorded path)."""
+    if m._is_bool(a) or m._is_bool(b):
+        m.sub(_wrap(np.asarray(a)), b)  # raises PyTorch's RuntimeError
+    np.subtract(a, b, out=out, casting=casting)
+
+
 def _equality(op: Any) -> Any:
     """``==`` / ``!=``: against a value that is no number, array or Tensor (``None``, a
     str) Python's default answers, ``False`` / ``True``, as in torch; ``fn.eq(t, None)``
@@ -165,8 +182,11 @@ _BINDINGS: dict[str, Any] = {
     "__ror__": m.bitwise_or, "__xor__": m.bitwise_xor, "__rxor__": m.bitwise_xor,
     "__eq__": _equality(m.eq), "__ne__": _equality(m.ne), "__lt__": m.lt, "__le__": m.le,
     "__gt__": m.gt, "__ge__": m.ge,
-    "__iadd__": _inplace(m.add, np.add), "__isub__": _inplace(m.sub, np.subtract),
+    "__iadd__": _inplace(m.add, np.add), "__isub__": _inplace(m.sub, _subtract),
     "__imul__": _inplace(m.mul, np.multiply), "__itruediv__": _inplace(m.div, np.true_divide),
+    "__ipow__": _inplace(m.pow, _via_op(m.pow)),
+    "__ifloordiv__": _inplace(m.floordiv, _via_op(m.floordiv)),
+    "__imod__": _inplace(m.remainder, _via_op(m.remainder)),
     "__getitem__": s.getitem, "__setitem__": s.setitem,
     # arithmetic and maths
     "add": m.add, "sub": m.sub, "subtract": m.sub, "mul": m.mul, "multiply": m.mul,
@@ -178,8 +198,9 @@ _BINDINGS: dict[str, Any] = {
     "minimum": m.minimum, "clone": m.clone,
     "eq": m.eq, "ne": m.ne, "lt": m.lt, "le": m.le, "gt": m.gt, "ge": m.ge,
     "logical_not": m.logical_not, "isnan": m.isnan, "isfinite": m.isfinite,
-    "add_": _inplace(m.add, np.add), "sub_": _inplace(m.sub, np.subtract),
+    "add_": _inplace(m.add, np.add), "sub_": _inplace(m.sub, _subtract),
     "mul_": _inplace(m.mul, np.multiply), "div_": _inplace(m.div, np.true_divide),
+    "pow_": _inplace(m.pow, _via_op(m.pow)),
     "clamp_": _unary_inplace(m.clamp), "exp_": _unary_inplace(m.exp),
     "masked_fill": _masked_fill, "masked_fill_": _unary_inplace(_masked_fill),
     "log1p": m.log1p, "expm1": m.expm1,

@@ -25,7 +25,13 @@ def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor
     return t
 
 
-def _size(size: tuple[Any, ...], func: str) -> tuple[int, ...]:
+def _size(size: tuple[Any, ...], func: str, keyword: Any = None) -> tuple[int, ...]:
+    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{func}(): got the size both as positional arguments and as "
+                            "'size'")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = tuple(as_int(s, func, "size", "a tuple of ints") for s in size)
@@ -96,21 +102,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap(array)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          out: Any = None) -> Tensor:
-    return _finish(np.zeros(_size(size, "zeros"), _float_dtype(dtype, "zeros()")), requires_grad,
-                   device)
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None) -> Tensor:
+    return _finish(np.zeros(_size(sizes, "zeros", size), _float_dtype(dtype, "zeros()")),
+                   requires_grad, device)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(size, "ones"), _float_dtype(dtype, "ones()")), requires_grad,
-                   device)
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_size(sizes, "ones", size), _float_dtype(dtype, "ones()")),
+                   requires_grad, device)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None,
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_size(size, "empty"), _float_dtype(dtype, "empty()")), requires_grad,
-                   device)
+    return _finish(np.zeros(_size(sizes, "empty", size), _float_dtype(dtype, "empty()")),
+                   requires_grad, device)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
@@ -152,20 +159,20 @@ def empty_like(x: Any, dtype: Any = None, device: Any = None,
     return zeros_like(x, dtype, device, requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          generator: Any = None) -> Tensor:
+def randn(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Standard normal samples from ``generator`` (a :class:`fastnn.Generator`), by
     default fastnn's global state."""
     dt = _float_dtype(dtype, "randn()")
-    values = rng_of(generator, "randn()").standard_normal(_size(size, "randn")).astype(dt)
+    values = rng_of(generator, "randn()").standard_normal(_size(sizes, "randn", size)).astype(dt)
     return _finish(values, requires_grad, device)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         generator: Any = None) -> Tensor:
+def rand(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Uniform samples in [0, 1) from ``generator``, by default fastnn's global state."""
     dt = _float_dtype(dtype, "rand()")
-    values = rng_of(generator, "rand()").random(_size(size, "rand")).astype(dt)
+    values = rng_of(generator, "rand()").random(_size(sizes, "rand", size)).astype(dt)
     return _finish(values, requires_grad, device)
 
 
@@ -215,11 +222,16 @@ def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = 
     return _finish(values.astype(dt), requires_grad, device)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
-    """Values from ``start`` (default 0) up to ``end`` (excluded) by ``step``."""
+def arange(start: Any = None, end: Any = None, step: Any = 1, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` (default 0) up to ``end`` (excluded) by ``step``:
+    ``arange(5)``, ``arange(1, 5)``, ``arange(end=5)``, ``arange(0, 1, 0.25)``."""
+    if start is None and end is None:
+        raise TypeError("arange(): missing the end value")
     if end is None:
         start, end = 0, start
+    elif start is None:
+        start = 0
     if dtype is None:
         floating = any(isinstance(v, float) or (isinstance(v, Tensor) and v.is_floating_point())
                        for v in (start, end, step))

@@ -59,7 +59,10 @@ def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
     if isinstance(a, Tensor):
         ad, at = a._data, a
         if isinstance(b, Tensor):
-            return ad, at, b._data, b
+            bd = b._data
+            if ad.dtype is not bd.dtype and (ad.ndim == 0) != (bd.ndim == 0):
+                ad, bd = _zero_dim_promoted(ad, bd)
+            return ad, at, bd, b
         if type(b) is float and ad.dtype is _F32:
             return ad, at, _scalar32(b), None
         bd, bt = operand(b)
@@ -69,6 +72,21 @@ def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
         return _scalar32(a), None, bd, bt
     ad, at = operand(a)
     return ad, at, bd, bt
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _zero_dim_promoted(ad: np.ndarray, bd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's promotion between a 0-d and a dimensioned Tensor of one category (bool,
+    integer, float): the dimensioned one's dtype wins (float32 beside a 0-d float64 stays
+    float32, int32 beside a 0-d int64 stays int32); NumPy would widen to the 0-d's dtype.
+    A 0-d Tensor of a higher category keeps its dtype, as in PyTorch."""
+    if _CATEGORY.get(ad.dtype.kind) != _CATEGORY.get(bd.dtype.kind):
+        return ad, bd
+    if ad.ndim == 0:
+        return ad.astype(bd.dtype), bd
+    return ad, bd.astype(ad.dtype)
 
 
 def _broadcasting(ufunc: Any, ad: Any, bd: Any) -> Any:
@@ -178,11 +196,22 @@ def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     return _result(out, None, ())
 
 
+def _is_bool(v: Any) -> bool:
+    """Whether an operand's values are booleans (a bool array or a Python / NumPy bool)."""
+    return v.dtype.kind == "b" if isinstance(v, np.ndarray) else isinstance(v, (bool, np.bool_))
+
+
 def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
+    if _is_bool(ad) or _is_bool(bd):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with " + ("two bool tensors" if _is_bool(ad) and
+                                                      _is_bool(bd) else "a bool tensor")
+            + " is not supported. If you are trying to invert a mask, use the `~` or "
+            "`logical_not()` operator instead.")
     try:
         out = np.subtract(ad, bd)
     except ValueError:
@@ -381,6 +410,10 @@ def _unary(x: Tensor, value: np.ndarray, vjp: Any, saved: np.ndarray | None) -> 
 
 
 def neg(x: Tensor) -> Tensor:
+    if x._data.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     return _unary(x, np.negative(x._data), _neg_vjp, None)
 
 
@@ -578,8 +611,7 @@ def _extremum_vjp(node, g):
 
 
 def _extremum(a: Any, b: Any, ufunc: Any) -> Tensor:
-    ad, at = operand(a)
-    bd, bt = operand(b)
+    ad, at, bd, bt = pair(a, b)
     out = _fix(_broadcasting(ufunc, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         stamps = tuple(stamp(t) for t in (at, bt) if t is not None)

@@ -160,6 +160,8 @@ def _prod_vjp(node, g):
     if axis is None:
         others = _exclusive_prod(xd.reshape(-1), 0).reshape(xd.shape) if xd.size else xd
         return (g * others,)
+    if xd.shape[axis] == 0:  # an empty product: nothing to differentiate into
+        return (np.zeros(xd.shape, g.dtype),)
     if not keepdim:
         g = np.expand_dims(g, axis)
     return (g * _exclusive_prod(xd, axis),)
@@ -169,10 +171,13 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     """Product over one ``dim`` or over all elements."""
     d = x._data
     axis = None if dim is None else _check_dim(dim, d.ndim, "prod")
+    if d.ndim == 0:  # dim 0 (or -1) of a 0-d Tensor: the value itself, as all elements
+        axis = None
     value = np.prod(d, axis=axis, keepdims=keepdim)
     value = np.asarray(value, d.dtype if d.dtype.kind == "f" else np.int64)
     if _state.enabled and x._rg:
-        return _result(value, _prod_vjp, (x,), (d, axis, keepdim), (stamp(x),))
+        return named(_result(value, _prod_vjp, (x,), (d, axis, keepdim), (stamp(x),)),
+                     None if dim is None else "ProdBackward1")
     return _result(value, None, ())
 
 
@@ -218,8 +223,10 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str) -> An
         return _result(value, None, ())
     axis = _check_dim(dim, d.ndim, func)
     _check_nonempty(d, axis, func)
-    if d.ndim == 0:
-        return values_indices(_result(d.copy(), None, ()), _result(np.asarray(0), None, ()))
+    if d.ndim == 0:  # the value itself, on the graph as PyTorch's is
+        from .ops_math import clone
+        values = named(clone(x), f"{func.capitalize()}Backward0")
+        return values_indices(values, _result(np.asarray(0), None, ()))
     idx = np.argmax(d, axis=axis) if largest else np.argmin(d, axis=axis)
     idx_k = np.expand_dims(idx, axis)
     value = np.take_along_axis(d, idx_k, axis=axis)

@@ -86,6 +86,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     e = _check_dim(end_dim, nd, "flatten", "end_dim")
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:  # nothing to merge: x itself, as PyTorch returns (a 1-D leaf stays a leaf)
+        return x
     shape = x._data.shape
     merged = 1
     for n in shape[s:e + 1]:  # the product itself: -1 cannot be inferred beside a 0 dim
@@ -284,8 +286,18 @@ def _index_put_vjp(node, g):
         g_old = g.copy()
         g_old[key] = 0
     if value is not None:
-        g_value = unbroadcast(np.asarray(g[key]), vshape)
+        stripped = _strip_leading_ones(vshape)
+        g_value = unbroadcast(np.asarray(g[key]), stripped).reshape(vshape)
     return g_old, g_value
+
+
+def _strip_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` without its leading 1s: PyTorch drops them from an assigned value before
+    broadcasting it (``y[0, 0] = t`` with ``t`` of shape (1,), ``y[0] = v`` of (1, 5))."""
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return tuple(shape[i:])
 
 
 def setitem(x: Tensor, key: Any, value: Any) -> None:
@@ -309,15 +321,19 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
 
 
 def _assign(target: np.ndarray, key: Any, value: Any) -> None:
-    """``target[key] = value``; a value that does not broadcast to the indexed shape raises
-    ShapeError (PyTorch's RuntimeError, the NumPy path's ValueError) naming both shapes."""
+    """``target[key] = value``, the value's leading 1s dropped first (PyTorch's rule); a value
+    that does not broadcast to the indexed shape raises ShapeError (PyTorch's RuntimeError,
+    the NumPy path's ValueError) naming both shapes."""
+    shape = np.shape(value)
+    if shape and shape[0] == 1:
+        value = np.reshape(value, _strip_leading_ones(shape))
     try:
         target[key] = value
     except ValueError as e:
         if not any(m in str(e) for m in ("broadcast", "shape mismatch", "cannot assign")):
             raise
         indexed = np.empty_like(target[key]) if np.ndim(target) else target
-        raise ShapeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} "
+        raise ShapeError(f"shape mismatch: value tensor of shape {list(shape)} "
                          f"cannot be broadcast to indexing result of shape "
                          f"{list(np.shape(indexed))}") from None
 
@@ -560,9 +576,8 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     if input is None and other is None:
         return tuple(_result(i.astype(np.int64), None, ()) for i in np.nonzero(cd))
     cd = cd.astype(bool, copy=False)
-    ad, at = operand(input)
-    bd, bt = operand(other)
-    from .ops_math import _fix
+    from .ops_math import _fix, pair
+    ad, at, bd, bt = pair(input, other)
     try:
         value = _fix(np.asarray(np.where(cd, ad, bd)), at, bt)
     except ValueError:
