@@ -342,7 +342,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool,
                     deps[p] = left
                     if left == 0:
                         ready.append(p)
-                if not retain_graph and g is not None and not _saved_nothing(node):
+                if not retain_graph and g is not None and (
+                        node.vjp not in RERUN_VJPS or not _saved_nothing(node)):
                     node.inputs = None
                     node.saved = ()
                     node.stamps = ()

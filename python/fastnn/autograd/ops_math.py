@@ -20,6 +20,7 @@ from .tensor import Tensor, _result, _wrap, named, stamp
 
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
+_BOOL = np.dtype(np.bool_)
 _SCALARS = (int, float, bool)
 
 
@@ -206,7 +207,8 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
-    if _is_bool(ad) or _is_bool(bd):
+    if (ad.dtype is _BOOL if type(ad) is np.ndarray else type(ad) is bool) or (
+            bd.dtype is _BOOL if type(bd) is np.ndarray else type(bd) is bool):
         raise RuntimeError(
             "Subtraction, the `-` operator, with " + ("two bool tensors" if _is_bool(ad) and
                                                       _is_bool(bd) else "a bool tensor")
