@@ -383,3 +383,12 @@ SECOND_BACKWARD = {
     "index_array": (lambda L, w: w[L.tensor([0, 0, 2])].sum(), None),
     "add_after_mul": (lambda L, w: (w * w + w).sum(), None),
 }
+
+
+# PyTorch's result dtypes of a 0-d Tensor beside a dimensioned one: (0-d dtype, dimensioned
+# dtype, result dtype); test_autograd_semantics checks fastnn, test_autograd_torch torch.
+ZERO_DIM_PROMOTION = [
+    ("float64", "float32", "float32"), ("int64", "int32", "int32"),
+    ("int32", "int64", "int64"), ("float64", "int32", "float64"),
+    ("float32", "int32", "float32"), ("bool", "int32", "int32"),
+]

@@ -19,7 +19,7 @@ import pytest
 import fastnn as fn
 import fastnn.nn as nn
 import fastnn.nn.functional as F
-from autograd_cases import SECOND_BACKWARD
+from autograd_cases import SECOND_BACKWARD, ZERO_DIM_PROMOTION
 from fastnn.utils.data import DataLoader, Dataset, TensorDataset
 
 try:
@@ -1856,7 +1856,7 @@ def test_tensor_input_errors_are_pytorchs_runtime_error_and_a_value_error(call):
     assert isinstance(info.value, ValueError)
 
 
-def test_in_tests_elements_as_pytorch():
+def test_contains_checks_elements_as_pytorch():
     """``5.0 in x`` on a 2-D Tensor compared rows and raised the ambiguous-bool error."""
     x = fn.tensor([[1.0, 5.0], [2.0, 3.0]])
     assert 5.0 in x and 3 in x and fn.tensor(2.0) in x
@@ -1933,16 +1933,18 @@ def test_flatten_of_a_1d_tensor_is_the_tensor():
     assert x.flatten().shape == (6,)
 
 
-def test_reductions_over_dim_0_of_a_0d_tensor_keep_the_gradient():
-    s = fn.tensor(2.0, requires_grad=True)
-    m = s.max(0)
-    assert m.values.requires_grad and m.indices.item() == 0
-    m.values.backward()
-    assert s.grad.item() == 1.0
-    s = fn.tensor(2.0, requires_grad=True)
-    s.min(0).values.backward()
-    s.prod(0).backward()  # raised IndexError
-    assert s.grad.item() == 2.0
+@pytest.mark.parametrize("reduce, grad", [
+    (lambda s: s.max(0).values, 1.0), (lambda s: s.min(0).values, 1.0),
+    (lambda s: s.prod(0), 1.0), (lambda s: (s * s).prod(0), 6.0),  # d(s^2)/ds at s = 3
+], ids=["max", "min", "prod", "prod_of_square"])
+def test_reductions_over_dim_0_of_a_0d_tensor_keep_the_gradient(reduce, grad):
+    """max/min(0) of a 0-d Tensor had no gradient; prod(0) raised IndexError in backward."""
+    s = fn.tensor(3.0, requires_grad=True)
+    out = reduce(s)
+    assert out.requires_grad and out.shape == ()
+    out.backward()
+    assert s.grad.item() == grad
+    assert s.max(0).indices.item() == 0
 
 
 def test_prod_over_an_empty_dim_backward():
@@ -1961,13 +1963,6 @@ def test_creation_sizes_as_keywords():
     assert fn.arange(start=2, end=5).tolist() == [2, 3, 4]
     with pytest.raises(TypeError, match="both as positional arguments and as 'size'"):
         fn.zeros(2, size=(2,))
-
-
-ZERO_DIM_PROMOTION = [  # (0-d dtype, dimensioned dtype, PyTorch's result dtype)
-    ("float64", "float32", "float32"), ("int64", "int32", "int32"),
-    ("int32", "int64", "int64"), ("float64", "int32", "float64"),
-    ("float32", "int32", "float32"), ("bool", "int32", "int32"),
-]
 
 
 @pytest.mark.parametrize("zero_dim, dimensioned, result", ZERO_DIM_PROMOTION)
@@ -2002,3 +1997,69 @@ def test_bool_subtraction_and_negation_raise_as_pytorch(call):
                                            " is not supported"):
         call(x, m)
     assert x.tolist() == [1, 1, 1]
+
+
+def test_nodes_kept_for_a_second_backward_hold_no_activations():
+    """A chain of additions (a residual stack) kept every activation alive while its loss
+    was referenced (about 2 MiB per block here); PyTorch's kept nodes hold no values."""
+    def rss_mib() -> float:
+        return _rss_pages() * os.sysconf("SC_PAGE_SIZE") / 2**20
+    fn.manual_seed(0)
+    layers = [nn.Linear(256, 256) for _ in range(8)]
+    x = fn.randn(512, 256)
+
+    def step():
+        h = x
+        for layer in layers:
+            h = h + layer(h).relu()
+        loss = h.mean()
+        loss.backward()
+        return loss
+    for _ in range(3):
+        step()
+    gc.collect()
+    before = rss_mib()
+    kept = [step() for _ in range(10)]  # 10 losses, each 8 blocks of 512 x 256 floats
+    gc.collect()
+    assert rss_mib() - before < 5, "the kept losses hold their activations"
+    x2 = fn.ones(3, requires_grad=True)
+    y = (x2.view(3, 1) + 1).sum()
+    y.backward()
+    y.backward()  # still runs again: the stand-ins keep shapes and edges
+    assert x2.grad.tolist() == [2, 2, 2] and len(kept) == 10
+
+
+def test_inplace_floordiv_on_the_graph_raises_instead_of_dropping_history():
+    a = fn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = a * 1
+    with pytest.raises(RuntimeError, match="derivative of floordiv is not implemented"):
+        y //= 2
+    with fn.no_grad():
+        y //= 2
+    assert y.tolist() == [0, 1, 1]
+
+
+def test_inplace_pow_mod_refuse_an_operand_that_would_grow_the_tensor():
+    x = fn.tensor([7.0, 5.0])
+    for grow in (lambda: x.__imod__(fn.tensor([[2.0, 3.0]])),
+                 lambda: x.__ipow__(fn.ones(1, 2))):
+        with pytest.raises(RuntimeError, match="does not broadcast to this Tensor's shape"):
+            grow()
+    assert x.tolist() == [7, 5]
+
+
+def test_setitem_on_a_0d_tensor_backward():
+    x = fn.tensor(1.0, requires_grad=True)
+    w = fn.tensor(1.0, requires_grad=True)
+    y = x * 1
+    y[...] = w * 2  # the backward raised: a NumPy scalar gradient is not assignable
+    (y * 2).backward()
+    assert x.grad.item() == 0.0 and w.grad.item() == 4.0
+
+
+def test_bce_range_error_kind_is_the_same_on_every_tensor_path():
+    for loss in (nn.BCELoss(), nn.BCELoss(reduction="none"),
+                 nn.BCELoss(weight=fn.ones(1))):
+        with pytest.raises(RuntimeError, match="between 0 and 1") as info:
+            loss(fn.tensor([1.5]), fn.tensor([1.0]))
+        assert isinstance(info.value, ValueError)

@@ -13,7 +13,7 @@ import pytest
 
 import fastnn as fn
 import fastnn.nn.functional as F
-from autograd_cases import CASES, SECOND_BACKWARD, Case, draw
+from autograd_cases import CASES, SECOND_BACKWARD, ZERO_DIM_PROMOTION, Case, draw
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -333,10 +333,7 @@ def test_second_backward_outcomes_are_pytorchs(case):
         np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)
 
 
-@pytest.mark.parametrize("zero_dim, dimensioned, result",
-                         [("float64", "float32", "float32"), ("int64", "int32", "int32"),
-                          ("int32", "int64", "int64"), ("float64", "int32", "float64"),
-                          ("float32", "int32", "float32"), ("bool", "int32", "int32")])
+@pytest.mark.parametrize("zero_dim, dimensioned, result", ZERO_DIM_PROMOTION)
 def test_zero_dim_promotion_table_is_torchs(zero_dim, dimensioned, result):
     """The table test_autograd_semantics writes out for fastnn."""
     s = torch.tensor(1, dtype=getattr(torch, zero_dim))

@@ -3,7 +3,9 @@ network trained one step against PyTorch autograd."""
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -631,6 +633,8 @@ def test_state_dict_sizes_print_as_in_the_pytorch_tutorial(capsys):
     assert v.size(0) == 3 and v.size(-1) == 2
     assert v.size == 6 and np.zeros(v.size).shape == (6,)  # NumPy's element count still
     assert v.requires_grad is False
+    assert pickle.loads(pickle.dumps(v.size)) == 6 and type(copy.deepcopy(v.size)) is int
+    assert copy.deepcopy(m.state_dict())["0.weight"].shape == (3, 2)
     assert (v.fill_(2.5) == 2.5).all() and (v.zero_() == 0).all()
     assert not (m[0].weight.data == 0).all()  # a copy
 
@@ -708,6 +712,13 @@ def test_module_list_prints_repeated_entries_once():
                        "  (4): Linear(in_features=4, out_features=4, bias=True)\n"
                        "  (5): Linear(in_features=4, out_features=2, bias=True)\n"
                        ")")
+
+
+def test_module_list_subclass_prints_its_name():
+    class Blocks(nn.ModuleList):
+        pass
+    assert repr(Blocks([nn.ReLU(), nn.ReLU()])) == "Blocks(\n  (0-1): 2 x ReLU()\n)"
+    assert repr(Blocks()) == "Blocks()"
 
 
 def test_module_reprs_are_pytorchs():

@@ -30,7 +30,10 @@ def _via_op(op: Any) -> Any:
     untracked in-place path for ops whose semantics (PyTorch's integer powers, floor
     division and remainder) NumPy's ufunc does not share."""
     def ufunc(a: Any, b: Any, out: Any, casting: str) -> None:
-        np.copyto(out, op(_wrap(a), b)._data, casting=casting)
+        result = op(_wrap(a), b)._data
+        if result.shape != out.shape:  # copyto would drop leading 1s: refused as by +=
+            raise ValueError(f"the result's shape {result.shape} is not {out.shape}")
+        np.copyto(out, result, casting=casting)
     return ufunc
 
 

@@ -25,13 +25,14 @@ def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor
     return t
 
 
-def _size(size: tuple[Any, ...], func: str, keyword: Any = None) -> tuple[int, ...]:
-    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
-    if keyword is not None:
+def _size(size: tuple[Any, ...], func: str, size_kw: Any = None) -> tuple[int, ...]:
+    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``
+    (``size_kw``)."""
+    if size_kw is not None:
         if size:
             raise TypeError(f"{func}(): got the size both as positional arguments and as "
                             "'size'")
-        size = (keyword,)
+        size = (size_kw,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     shape = tuple(as_int(s, func, "size", "a tuple of ints") for s in size)

@@ -203,14 +203,50 @@ VIEW_VJPS: set[Callable[..., Any]] = set()  # the vjps of view ops (filled by op
 # (AddBackward0, SumBackward0, a view's) has nothing to free and runs again in a second
 # backward. fastnn frees a node by dropping its inputs, so these keep theirs.
 RERUN_VJPS: dict[Callable[..., Any], Callable[[tuple], bool] | None] = {}
+# Of those, the vjps that never read ``saved`` (add and sub keep a constant operand there
+# for the ONNX export only): a kept node of theirs drops it too.
+SAVED_UNREAD: set[Callable[..., Any]] = set()
 
 
-def _saved_nothing(node: Node) -> bool:
-    """Whether ``node`` survives a backward without ``retain_graph`` (see RERUN_VJPS)."""
-    if node.vjp not in RERUN_VJPS:
-        return False
-    test = RERUN_VJPS[node.vjp]
-    return test is None or test(node.saved)
+# Inputs smaller than this stay as they are in a kept node (what they hold is small, and
+# a stand-in per input would cost more than the memory in per-op-bound code).
+_DROP_BYTES = 1 << 16
+_ZERO_BYTES = bytes(16)  # the one element every stand-in's zero strides read
+
+
+_FREE = object()  # RERUN_VJPS.get's default: the node is freed
+
+
+def _without_values(node: Node) -> tuple:
+    """The inputs a node kept for a second backward (RERUN_VJPS) needs: its edges (the
+    producing node, or the leaf) and the inputs' shapes and dtypes, not their values. Each
+    non-leaf input of 64 KiB or more becomes a stand-in without memory (a zero-stride array
+    of its shape and dtype pointing to its producer), so that a chain of additions (a
+    residual stack) does not keep every activation alive while its loss is referenced;
+    PyTorch's nodes hold no values either. A leaf, or a Tensor that retains its grad, stays
+    itself (backward writes its .grad)."""
+    inputs = node.inputs
+    for i, t in enumerate(inputs):
+        if t is None or t.grad_fn is None or t._retain:
+            continue
+        d = t._data
+        if d.nbytes < _DROP_BYTES or not any(d.strides):  # small, or a stand-in already
+            continue
+        stand_in = _empty_tensor()
+        stand_in._data = np.ndarray(d.shape, d.dtype, _ZERO_BYTES, 0, (0,) * d.ndim)
+        stand_in._rg = t._rg
+        stand_in.grad_fn = producer(t, node)
+        inputs = inputs[:i] + (stand_in,) + inputs[i + 1:]
+    return inputs
+
+
+def _empty_tensor() -> Tensor:
+    """A Tensor with its slots set empty (``tensor._wrap`` without the import cycle)."""
+    from .tensor import _wrap
+    return _wrap(_ZERO_ARRAY)
+
+
+_ZERO_ARRAY = np.zeros(())
 
 
 def _check_stale_views(deps: dict[Node, int]) -> None:
@@ -342,11 +378,23 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool,
                     deps[p] = left
                     if left == 0:
                         ready.append(p)
-                if not retain_graph and g is not None and (
-                        node.vjp not in RERUN_VJPS or not _saved_nothing(node)):
-                    node.inputs = None
-                    node.saved = ()
-                    node.stamps = ()
+                if not retain_graph and g is not None:
+                    # (the set lookup first: most nodes saved values, and a call costs)
+                    # Inline (the backward's per-node cost): a node that saved values is
+                    # freed; one that saved none is kept (RERUN_VJPS) without large values.
+                    vjp = node.vjp
+                    test = RERUN_VJPS.get(vjp, _FREE)
+                    if test is _FREE or (test is not None and not test(node.saved)):
+                        node.inputs = None
+                        node.saved = ()
+                        node.stamps = ()
+                    else:
+                        if vjp in SAVED_UNREAD:
+                            node.saved = ()
+                        for t in inputs:
+                            if t is not None and t._data.nbytes >= _DROP_BYTES:
+                                node.inputs = _without_values(node)
+                                break
         except BaseException:
             for node in deps:
                 node.grad = None

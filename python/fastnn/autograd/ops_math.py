@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import broadcast_error
 from .grad_mode import _state
-from .graph import RERUN_VJPS, unbroadcast
+from .graph import RERUN_VJPS, SAVED_UNREAD, unbroadcast
 from .tensor import Tensor, _result, _wrap, named, stamp
 
 _F32 = np.dtype(np.float32)
@@ -82,7 +82,7 @@ def _zero_dim_promoted(ad: np.ndarray, bd: np.ndarray) -> tuple[np.ndarray, np.n
     """PyTorch's promotion between a 0-d and a dimensioned Tensor of one category (bool,
     integer, float): the dimensioned one's dtype wins (float32 beside a 0-d float64 stays
     float32, int32 beside a 0-d int64 stays int32); NumPy would widen to the 0-d's dtype.
-    A 0-d Tensor of a higher category keeps its dtype, as in PyTorch."""
+    Across categories NumPy's rule stays (PyTorch's for fastnn's float32/float64/int64)."""
     if _CATEGORY.get(ad.dtype.kind) != _CATEGORY.get(bd.dtype.kind):
         return ad, bd
     if ad.ndim == 0:
@@ -660,3 +660,4 @@ def where_finite(x: Tensor) -> Tensor:
 
 # Nodes that read no saved values run again in a second backward (graph.RERUN_VJPS).
 RERUN_VJPS.update(dict.fromkeys((_add_vjp, _sub_vjp, _neg_vjp, _clone_vjp, _cast_vjp)))
+SAVED_UNREAD.update((_add_vjp, _sub_vjp))

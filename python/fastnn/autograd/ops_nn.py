@@ -675,10 +675,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
         return _kernel_loss(x, t._data, reduction, _core.bce_forward, _core.bce_backward)
     xd = x._data
     if not np.all((xd >= 0) & (xd <= 1)):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+        raise InputError("all elements of input should be between 0 and 1")
     td = t._data
     if not np.all((td >= 0) & (td <= 1)):
-        raise RuntimeError("all elements of target should be between 0 and 1")
+        raise InputError("all elements of target should be between 0 and 1")
     loss = _bce_terms(x, t)
     if weight is not None:
         loss = loss * weight

@@ -281,6 +281,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
 def _index_put_vjp(node, g):
     old, value = node.inputs
     key, vshape = node.saved
+    g = np.asarray(g)  # a 0-d x's gradient may come as a NumPy scalar
     g_old = g_value = None
     if old is not None:
         g_old = g.copy()
@@ -445,6 +446,10 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         old = _snapshot(x)
         # x op= x reads the old x twice: the node must not take x (its own output) as input
         result = op(old, old if other is x else other)
+        if result.grad_fn is None:  # e.g. //=: no derivative, so no history to keep
+            raise RuntimeError(f"the derivative of {op.__name__} is not implemented: an "
+                               "in-place operation on a Tensor that requires grad would "
+                               "drop its history")
         if result._data.shape != x._data.shape:
             raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast "
                              f"shape {list(result.shape)}")

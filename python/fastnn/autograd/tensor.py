@@ -529,6 +529,9 @@ class _Size(int):
         obj.shape = shape
         return obj
 
+    def __reduce__(self) -> tuple:  # pickled and deep-copied as the plain element count
+        return (int, (int(self),))
+
     def __call__(self, dim: Any = None) -> Any:
         if dim is None:
             return _as_size(self.shape)

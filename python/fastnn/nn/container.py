@@ -176,11 +176,12 @@ class ModuleList(Module):
                 groups[-1][1] = i
             else:
                 groups.append([i, i, text])
+        name = type(self).__name__
         if not groups:
-            return "ModuleList()"
+            return f"{name}()"
         lines = [f"  ({a}): {t}" if a == b else f"  ({a}-{b}): {b - a + 1} x {t}"
                  for a, b, t in groups]
-        return "ModuleList(\n" + "\n".join(lines) + "\n)"
+        return f"{name}(\n" + "\n".join(lines) + "\n)"
 
     def _check(self, module: Any, func: str) -> Module:
         if not isinstance(module, Module):

@@ -104,13 +104,13 @@ class Parameter(Tensor):
         if value is None:
             self._grad = None
             return
-        self._unset = False
         arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         if arr.shape != self._data.shape:  # torch: RuntimeError; both (ShapeError)
             raise ShapeError(f"Parameter.grad: expected shape {shape_str(self._data.shape)}, "
                              f"got {shape_str(arr.shape)}")
         if arr.dtype.kind not in "fiu":
             raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
+        self._unset = False  # a gradient now (set only once the value is accepted)
         if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.writeable):
             # kernels accumulate into .grad in place: a float64, strided or read-only
             # array is converted into the parameter's own buffer (as .data = takes it)
