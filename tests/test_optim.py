@@ -785,6 +785,72 @@ def test_parameters_the_backward_did_not_reach_are_skipped_as_in_torch(name, opt
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def _grad_none_cases(lib):
+    """Scenarios whose PyTorch outcome turns on ``.grad`` being ``None``; each returns
+    one number (torch 2.13's values are written out in the test below)."""
+    opts = lib.optim
+
+    def first_step_without_zero_grad():  # a fresh layer the loss never used
+        lib.manual_seed(0)
+        lin, extra = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        w0 = extra.weight.detach().clone()
+        opt = opts.SGD([*lin.parameters(), *extra.parameters()], lr=0.1, weight_decay=0.5)
+        lin(lib.ones(1, 2)).sum().backward()
+        opt.step()
+        return float((extra.weight.detach() / w0).mean())
+
+    def used_once(parameters, set_to_none=None):  # u in the loss at step 0 only
+        make = ((lambda: lib.nn.Parameter(lib.ones(2))) if parameters
+                else (lambda: lib.ones(2, requires_grad=True)))
+        w, u = make(), make()
+        opt = opts.SGD([w, u], lr=0.1, momentum=0.9)
+        for step in range(3):
+            opt.zero_grad() if set_to_none is None else opt.zero_grad(set_to_none=set_to_none)
+            loss = (w * 1).sum() + ((u * 1).sum() if step == 0 else 0)
+            loss.backward()
+            opt.step()
+        return float(u.detach()[0])
+
+    def assigned_once():  # .grad written by hand, u's at step 0 only
+        w, u = lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(2))
+        opt = opts.SGD([w, u], lr=0.1, momentum=0.9)
+        for step in range(3):
+            opt.zero_grad()
+            w.grad = lib.ones(2)
+            if step == 0:
+                u.grad = lib.ones(2)
+            opt.step()
+        return float(u.detach()[0])
+
+    return {"first_step_without_zero_grad": first_step_without_zero_grad(),
+            "tensor_default": used_once(False), "parameter_default": used_once(True),
+            "parameter_set_to_none_false": used_once(True, False),
+            "tensor_set_to_none_false": used_once(False, False),
+            "parameter_set_to_none_true": used_once(True, True),
+            "assigned_once": assigned_once()}
+
+
+# torch 2.13's outcomes: None gradients are skipped (1.0: no decay; 0.9: one step, no
+# momentum after), zeros from set_to_none=False are stepped (0.729: momentum goes on).
+_GRAD_NONE_OUTCOMES = {"first_step_without_zero_grad": 1.0, "tensor_default": 0.9,
+                       "parameter_default": 0.9, "parameter_set_to_none_false": 0.729,
+                       "tensor_set_to_none_false": 0.729, "parameter_set_to_none_true": 0.9,
+                       "assigned_once": 0.9}
+
+
+def test_steps_skip_what_torch_skips_as_none_gradients():
+    """fastnn zero-fills a Parameter's .grad where torch leaves None; these zeros stand
+    for None in a PyTorch-style step (a fresh parameter's too, and after p.grad = ...),
+    while set_to_none=False zeros are a gradient, and a plain Tensor's .grad becomes None."""
+    got = _grad_none_cases(fn)
+    for case, expected in _GRAD_NONE_OUTCOMES.items():
+        assert got[case] == pytest.approx(expected, rel=1e-6), case
+    torch = pytest.importorskip("torch")
+    theirs = _grad_none_cases(torch)
+    for case, expected in _GRAD_NONE_OUTCOMES.items():
+        assert theirs[case] == pytest.approx(expected, rel=1e-6), case
+
+
 def test_on_the_numpy_path_zero_gradients_still_step():
     """Without autograd (model.backward, gradients written by hand) a zero-filled .grad is
     a gradient, as API.md's NumPy path has it: weight decay and momentum apply, as they

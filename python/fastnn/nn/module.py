@@ -372,14 +372,17 @@ class Module:
         return self
 
     # -- state --------------------------------------------------------------
-    def zero_grad(self, set_to_none: bool = False) -> None:
+    def zero_grad(self, set_to_none: bool | None = None) -> None:
         """Resets every parameter's ``.grad``: zeros in place, or ``None`` as PyTorch.
 
         Args:
-            set_to_none (bool): ``True`` sets each ``.grad`` to ``None`` (PyTorch's
-                behaviour). The default ``False`` fills the gradients with zeros,
+            set_to_none (bool, optional): ``True`` sets each ``.grad`` to ``None``
+                (PyTorch's default). By default the gradients are filled with zeros,
                 fastnn's contract for the NumPy path, where ``.grad`` is never
-                ``None``; the next ``backward`` gives the same gradients either way.
+                ``None``; these zeros stand for PyTorch's ``None`` (see
+                :meth:`fastnn.optim.Optimizer.zero_grad`). ``False`` fills zeros that
+                are a gradient, as PyTorch's ``set_to_none=False``. The next
+                ``backward`` gives the same gradients in every case.
         """
         for p in self.parameters():
             p.zero_grad(set_to_none)

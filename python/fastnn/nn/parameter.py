@@ -62,7 +62,7 @@ class Parameter(Tensor):
         self._gbuf = np.zeros_like(self._data)
         self._gview = _wrap(self._gbuf)
         self._grad = self._gview
-        self._unset = False
+        self._unset = True  # no gradient yet: PyTorch's None (a step may skip it)
         self._autograd = False
 
     # -- values ------------------------------------------------------------------
@@ -110,7 +110,8 @@ class Parameter(Tensor):
                              f"got {shape_str(arr.shape)}")
         if arr.dtype.kind not in "fiu":
             raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
-        self._unset = False  # a gradient now (set only once the value is accepted)
+        self._unset = False  # a gradient now (set only once the value is accepted),
+        self._autograd = True  # written the PyTorch way, as a backward would
         if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.writeable):
             # kernels accumulate into .grad in place: a float64, strided or read-only
             # array is converted into the parameter's own buffer (as .data = takes it)
@@ -156,9 +157,13 @@ class Parameter(Tensor):
         if self._grad is not None:
             self._grad = self._gview
 
-    def zero_grad(self, set_to_none: bool = False) -> None:
-        """Fills ``.grad`` with zeros in place (or sets it to ``None``)."""
-        self._unset = True
+    def zero_grad(self, set_to_none: bool | None = None) -> None:
+        """Fills ``.grad`` with zeros in place (or sets it to ``None``).
+
+        By default the zeros stand for PyTorch's default ``None``: a PyTorch-style
+        ``step()`` skips the parameter while no backward has written its gradient. With
+        ``set_to_none=False`` they are a gradient, as PyTorch's zeros are then."""
+        self._unset = set_to_none is not False
         self._autograd = False
         if set_to_none:
             self._grad = None

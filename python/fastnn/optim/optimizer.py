@@ -295,19 +295,22 @@ class Optimizer:
                 f"would change nothing; build it from this model: {type(self).__name__}"
                 "(model.parameters(), ...)")
 
-    def zero_grad(self, set_to_none: bool = False) -> None:
+    def zero_grad(self, set_to_none: bool | None = None) -> None:
         """Resets every parameter's ``.grad``: zeros in place, or ``None`` as PyTorch.
 
         Args:
-            set_to_none (bool): ``True`` sets each ``.grad`` to ``None`` (PyTorch's
-                behaviour; a parameter whose gradient stays ``None`` is skipped by
-                :meth:`step`). The default ``False`` fills the gradients with zeros,
-                fastnn's contract for the NumPy path, where ``.grad`` is never
-                ``None``; the next ``backward`` gives the same gradients either way,
-                and :meth:`step` skips a parameter that the next backward does not
-                reach either way (with zeros: while its ``.grad`` stays all zeros), as
-                PyTorch's default does. Frozen parameters (``requires_grad=False``)
-                are skipped too.
+            set_to_none (bool, optional): ``True`` sets each ``.grad`` to ``None``
+                (PyTorch's default; a parameter whose gradient stays ``None`` is skipped
+                by :meth:`step`). By default an ``nn.Parameter``'s gradient is filled
+                with zeros instead, fastnn's contract for the NumPy path, where
+                ``.grad`` is never ``None``, and these zeros stand for PyTorch's
+                ``None``: the next ``backward`` gives the same gradients, and a
+                PyTorch-style :meth:`step` skips a parameter that no backward (or
+                ``p.grad =``) has written since, while its ``.grad`` stays all zeros. A
+                plain Tensor's gradient becomes ``None``, as in PyTorch. ``False``
+                fills zeros that are a gradient (PyTorch's ``set_to_none=False``: weight
+                decay and momentum still step). Frozen parameters
+                (``requires_grad=False``) are skipped in every case.
         """
         for group in self.param_groups:
             for p in group["params"]:
@@ -430,10 +433,10 @@ def gradient_of(p: Tensor, group: dict[str, Any]) -> np.ndarray:
     return g
 
 
-def _zero_grad(p: Tensor, set_to_none: bool) -> None:
+def _zero_grad(p: Tensor, set_to_none: bool | None) -> None:
     if isinstance(p, Parameter):
         p.zero_grad(set_to_none)
-    elif set_to_none or p._grad is None:
+    elif set_to_none is not False or p._grad is None:  # a plain Tensor: PyTorch's None
         p._grad = None
     else:
         p._grad._data.fill(0.0)
