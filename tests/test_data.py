@@ -9,6 +9,7 @@ import pytest
 
 import fastnn as fn
 from fastnn.data import DataLoader, train_test_split
+from fastnn.utils import data as udata
 
 # ---------------------------------------------------------------- DataLoader
 
@@ -391,3 +392,47 @@ def test_creation_functions_draw_from_a_given_generator(make):
     g = fn.default_generator
     assert a == b and make(g).tolist() == c
     assert make(fn.Generator().manual_seed(6)).tolist() != a
+
+
+# -- torch.utils.data behaviour an audit against torch 2.13 found missing --------------
+
+def test_a_tensor_dataset_subclass_keeps_its_getitem():
+    """The whole-batch gather of TensorDataset ignored a subclass's __getitem__."""
+    class Times10(udata.TensorDataset):
+        def __getitem__(self, i):
+            return (self.tensors[0][i] * 10,)
+    batches = [b[0].tolist() for b in udata.DataLoader(Times10(fn.arange(3.0)), batch_size=2)]
+    assert batches == [[0, 10], [20]]
+
+
+def test_sequence_fields_of_unequal_length_raise_as_torch():
+    """zip() cut them to the shortest, silently."""
+    loader = udata.DataLoader([[1] * (i + 1) for i in range(3)], batch_size=3)
+    with pytest.raises(RuntimeError, match="each element in list of batch should be of "
+                                           "equal size"):
+        next(iter(loader))
+
+
+def test_batch_sampler_gives_the_batches():
+    loader = udata.DataLoader([10, 20, 30], batch_sampler=[[2, 0], [1]])
+    assert [b.tolist() for b in loader] == [[30, 10], [20]] and len(loader) == 2
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        udata.DataLoader([10, 20, 30], batch_size=2, batch_sampler=[[0]])
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        udata.DataLoader([1], bogus=1)  # was swallowed silently
+    udata.DataLoader([1], persistent_workers=False, prefetch_factor=None)  # torch's options
+
+
+def test_random_split_fractions_outside_0_1_raise():
+    with pytest.raises(ValueError, match="Fraction at index 0 is not between 0 and 1"):
+        udata.random_split(list(range(10)), [1.5, -0.5])  # gave sizes [10, 0]
+    a, b = udata.random_split(list(range(10)), [0.3, 0.7])
+    assert (len(a), len(b)) == (3, 7)
+
+
+def test_a_tensor_dataset_that_requires_grad_gives_batches_on_the_graph():
+    t = fn.arange(4.0).requires_grad_()
+    (xb,) = next(iter(udata.DataLoader(udata.TensorDataset(t), batch_size=2)))
+    assert xb.requires_grad
+    (xb * 3).sum().backward()
+    assert t.grad.tolist() == [3, 3, 0, 0]

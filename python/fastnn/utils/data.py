@@ -122,6 +122,9 @@ def random_split(dataset: Any, lengths: Sequence[Any], generator: Any = None) ->
     ``torch.Generator().manual_seed(42)`` in PyTorch's docs; default: the global state)."""
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
+        for i, f in enumerate(lengths):
+            if not 0.0 <= f <= 1.0:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
         sizes = [int(np.floor(n * f)) for f in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
@@ -156,6 +159,8 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(first, dict):
         return {k: default_collate([b[k] for b in batch]) for k in first}
     if isinstance(first, (tuple, list)):
+        if any(len(sample) != len(first) for sample in batch):  # zip would cut silently
+            raise RuntimeError("each element in list of batch should be of equal size")
         return [default_collate(list(fields)) for fields in zip(*batch)]
     return batch
 
@@ -177,6 +182,11 @@ def _tensor(arr: np.ndarray) -> Tensor:
     return _wrap(convert(arr, None, "default_collate()", copy=False))
 
 
+# PyTorch's other DataLoader options, accepted and without effect here (single process).
+_ACCEPTED_OPTIONS = {"prefetch_factor", "persistent_workers", "multiprocessing_context",
+                     "pin_memory_device", "in_order"}
+
+
 class DataLoader:
     """Iterates over ``dataset`` in mini-batches of Tensors (PyTorch's ``DataLoader``).
 
@@ -186,6 +196,10 @@ class DataLoader:
             Default: ``1``.
         shuffle (bool): reshuffle the order every epoch. Default: ``False``.
         drop_last (bool): drop the last incomplete batch. Default: ``False``.
+        sampler (iterable of int, optional): the order of the samples (not with
+            ``shuffle``).
+        batch_sampler (iterable of lists of int, optional): the indices of each batch
+            (not with ``batch_size``, ``shuffle``, ``sampler`` or ``drop_last``).
         collate_fn (callable, optional): merges a list of samples into a batch.
             Default: :func:`default_collate`.
         generator (fastnn.Generator, numpy.random.Generator or int, optional): the
@@ -210,8 +224,16 @@ class DataLoader:
                                        batch_size < 1):
             raise ValueError(f"batch_size should be a positive integer value, but got "
                              f"batch_size={batch_size!r}")
+        unknown = set(kwargs) - _ACCEPTED_OPTIONS
+        if unknown:
+            raise TypeError(f"DataLoader(): unexpected keyword argument {sorted(unknown)[0]!r}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+        self.batch_sampler = batch_sampler
         self.dataset = dataset
         self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
@@ -230,6 +252,11 @@ class DataLoader:
         return np.arange(n)
 
     def __iter__(self) -> Iterator[Any]:
+        collate = self.collate_fn or default_collate
+        if self.batch_sampler is not None:
+            for idx in self.batch_sampler:
+                yield collate([self.dataset[int(i)] for i in idx])
+            return
         order = self._order()
         if self.batch_size is None:
             for i in order:
@@ -238,16 +265,21 @@ class DataLoader:
         bs = self.batch_size
         n = len(order)
         stop = n - n % bs if self.drop_last else n
-        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
+        # A TensorDataset (not a subclass with its own __getitem__) is gathered at once;
+        # a Tensor that requires grad is indexed on the graph, as torch's stack keeps it.
+        fast = (type(self.dataset).__getitem__ is TensorDataset.__getitem__
+                and self.collate_fn is None)
         for start in range(0, stop, bs):
             idx = np.asarray(order[start:start + bs], dtype=np.int64)
             if fast:
-                yield [_wrap(t._data[idx]) for t in self.dataset.tensors]
+                yield [t[_wrap(idx)] if t.requires_grad else _wrap(t._data[idx])
+                       for t in self.dataset.tensors]
             else:
-                samples = [self.dataset[int(i)] for i in idx]
-                yield (self.collate_fn or default_collate)(samples)
+                yield collate([self.dataset[int(i)] for i in idx])
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.batch_size is None:
             return n
