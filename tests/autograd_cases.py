@@ -392,3 +392,32 @@ ZERO_DIM_PROMOTION = [
     ("int32", "int64", "int64"), ("float64", "int32", "float64"),
     ("float32", "int32", "float32"), ("bool", "int32", "int32"),
 ]
+
+
+def check_second_backward(L, case: str) -> None:
+    """Runs SECOND_BACKWARD[case] with library ``L``: the second backward raises where the
+    case says None, else accumulates to the gradient it gives."""
+    import pytest
+
+    f, grad = SECOND_BACKWARD[case]
+    w = L.ones(3, requires_grad=True)
+    y = f(L, w)
+    y.backward()
+    if grad is None:
+        with pytest.raises(RuntimeError, match="second time"):
+            y.backward()
+    else:
+        y.backward()  # the gradients of both passes accumulate
+        np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)
+
+
+def zero_dim_result_dtypes(L, zero_dim: str, dimensioned: str) -> list[Any]:
+    """The result dtypes of ops between a 0-d and a dimensioned Tensor in library ``L``
+    (subtraction left out for bool, which raises)."""
+    s = L.tensor(1, dtype=getattr(L, zero_dim))
+    t = L.ones(3, dtype=getattr(L, dimensioned))
+    cond = L.tensor([True, False, True])
+    outs = [s + t, t * s, L.maximum(s, t), L.where(cond, s, t)]
+    if zero_dim != "bool":
+        outs.append(t - s)
+    return [out.dtype for out in outs]

@@ -19,7 +19,12 @@ import pytest
 import fastnn as fn
 import fastnn.nn as nn
 import fastnn.nn.functional as F
-from autograd_cases import SECOND_BACKWARD, ZERO_DIM_PROMOTION
+from autograd_cases import (
+    SECOND_BACKWARD,
+    ZERO_DIM_PROMOTION,
+    check_second_backward,
+    zero_dim_result_dtypes,
+)
 from fastnn.utils.data import DataLoader, Dataset, TensorDataset
 
 try:
@@ -78,16 +83,7 @@ def test_second_backward_through_shared_part_raises():
 @pytest.mark.parametrize("case", sorted(SECOND_BACKWARD))
 def test_second_backward_without_retain_graph_as_pytorch(case):
     """Graphs whose nodes saved no values run backward again, as PyTorch's do."""
-    f, grad = SECOND_BACKWARD[case]
-    w = fn.ones(3, requires_grad=True)
-    y = f(fn, w)
-    y.backward()
-    if grad is None:
-        with pytest.raises(RuntimeError, match="second time"):
-            y.backward()
-    else:
-        y.backward()  # the gradients of both passes accumulate
-        np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)
+    check_second_backward(fn, case)
 
 
 def test_retain_graph_allows_second_backward_and_accumulates():
@@ -1968,14 +1964,8 @@ def test_creation_sizes_as_keywords():
 @pytest.mark.parametrize("zero_dim, dimensioned, result", ZERO_DIM_PROMOTION)
 def test_zero_dim_tensors_promote_as_in_pytorch(zero_dim, dimensioned, result):
     """A 0-d Tensor does not widen a dimensioned one of its category (NumPy 2 would)."""
-    s = fn.tensor(1, dtype=getattr(fn, zero_dim))
-    t = fn.ones(3, dtype=getattr(fn, dimensioned))
-    cond = fn.tensor([True, False, True])
-    outs = [s + t, t * s, fn.maximum(s, t), fn.where(cond, s, t)]
-    if zero_dim != "bool":  # bool - int raises (below)
-        outs.append(t - s)
-    for out in outs:
-        assert out.dtype == np.dtype(result)
+    for dtype in zero_dim_result_dtypes(fn, zero_dim, dimensioned):
+        assert dtype == np.dtype(result)
 
 
 def test_zero_dim_float64_gradient_keeps_its_dtype():

@@ -13,7 +13,15 @@ import pytest
 
 import fastnn as fn
 import fastnn.nn.functional as F
-from autograd_cases import CASES, SECOND_BACKWARD, ZERO_DIM_PROMOTION, Case, draw
+from autograd_cases import (
+    CASES,
+    SECOND_BACKWARD,
+    ZERO_DIM_PROMOTION,
+    Case,
+    check_second_backward,
+    draw,
+    zero_dim_result_dtypes,
+)
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -321,29 +329,14 @@ def test_autograd_grad_and_backward_inputs_match_torch():
 @pytest.mark.parametrize("case", sorted(SECOND_BACKWARD))
 def test_second_backward_outcomes_are_pytorchs(case):
     """The outcomes test_autograd_semantics writes out are torch's."""
-    f, grad = SECOND_BACKWARD[case]
-    w = torch.ones(3, requires_grad=True)
-    y = f(torch, w)
-    y.backward()
-    if grad is None:
-        with pytest.raises(RuntimeError, match="second time"):
-            y.backward()
-    else:
-        y.backward()
-        np.testing.assert_allclose(w.grad.numpy(), grad, rtol=1e-6)
+    check_second_backward(torch, case)
 
 
 @pytest.mark.parametrize("zero_dim, dimensioned, result", ZERO_DIM_PROMOTION)
 def test_zero_dim_promotion_table_is_torchs(zero_dim, dimensioned, result):
     """The table test_autograd_semantics writes out for fastnn."""
-    s = torch.tensor(1, dtype=getattr(torch, zero_dim))
-    t = torch.ones(3, dtype=getattr(torch, dimensioned))
-    cond = torch.tensor([True, False, True])
-    outs = [s + t, t * s, torch.maximum(s, t), torch.where(cond, s, t)]
-    if zero_dim != "bool":  # bool - int raises (below)
-        outs.append(t - s)
-    for out in outs:
-        assert out.dtype == getattr(torch, result)
+    for dtype in zero_dim_result_dtypes(torch, zero_dim, dimensioned):
+        assert dtype == getattr(torch, result)
 
 
 def test_setitem_with_leading_ones_matches_torch():
