@@ -865,3 +865,25 @@ def test_bce_with_logits_keeps_tiny_losses_of_confident_logits(options):
     expected = np.log1p(np.exp(-np.abs(z)))
     np.testing.assert_allclose(mean, expected if options.get("reduction") else expected.mean(),
                                rtol=1e-5)
+
+
+def test_loss_constructors_take_pytorchs_positional_order():
+    """nn.CrossEntropyLoss(w) put w into label_smoothing (TypeError), nn.NLLLoss(w) into
+    the reduction; fastnn's earlier CrossEntropyLoss(0.1, "sum") and NLLLoss("sum") still
+    read as before."""
+    w = np.array([1.0, 2.0, 3.0], np.float32)
+    x = np.arange(15, dtype=np.float32).reshape(5, 3) / 7
+    y = np.array([0, 1, 2, 1, 0])
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    picked = -logp[np.arange(5), y]
+    assert nn.CrossEntropyLoss(w)(x, y) == pytest.approx(
+        float((w[y] * picked).sum() / w[y].sum()), rel=1e-6)
+    assert nn.CrossEntropyLoss(None, None, 2)(x, y) == pytest.approx(
+        float(picked[y != 2].mean()), rel=1e-6)
+    assert nn.NLLLoss(w)(logp, y) == pytest.approx(
+        float((w[y] * picked).sum() / w[y].sum()), rel=1e-6)
+    assert nn.NLLLoss("sum")(logp, y) == pytest.approx(float(picked.sum()), rel=1e-6)
+    smooth = nn.CrossEntropyLoss(0.1, "sum")
+    assert (smooth.label_smoothing, smooth.reduction) == (0.1, "sum")
+    with pytest.raises(TypeError, match="size_average and reduce are deprecated"):
+        nn.CrossEntropyLoss(size_average=True)

@@ -725,3 +725,25 @@ def test_module_reprs_are_pytorchs():
     torch = pytest.importorskip("torch")
     for ours, theirs in zip(_module_list_cases(fn), _module_list_cases(torch)):
         assert repr(ours) == repr(theirs)
+
+
+def test_sequential_insert_extend_pop_and_module_list_pop_del():
+    s = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    assert s.insert(1, nn.Tanh()) is s and s.extend([nn.Linear(3, 1)]) is s
+    assert [type(m).__name__ for m in s] == ["Linear", "Tanh", "ReLU", "Linear"]
+    assert isinstance(s.pop(1), nn.Tanh) and isinstance(s.pop(), nn.Linear)
+    assert list(s.state_dict()) == ["0.weight", "0.bias"] and len(s) == 2
+    with pytest.raises(TypeError, match="Sequential.insert\\(\\): argument 'module'"):
+        s.insert(0, "relu")
+    m = nn.ModuleList([nn.ReLU(), nn.Tanh(), nn.Sigmoid()])
+    assert isinstance(m.pop(0), nn.ReLU)
+    del m[0]
+    assert [type(x).__name__ for x in m] == ["Sigmoid"] and list(m._modules) == ["0"]
+    with pytest.raises(IndexError):
+        del m[5]
+
+
+def test_identity_takes_any_arguments_and_conv_gains_are_one():
+    assert isinstance(nn.Identity(54, unused_argument1=0.1), nn.Identity)  # torch's docs
+    for name in ("conv1d", "conv2d", "conv3d", "conv_transpose2d"):
+        assert nn.init.calculate_gain(name) == 1.0

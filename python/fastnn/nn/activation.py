@@ -203,7 +203,7 @@ class Identity(Module):
         array([1., 2.], dtype=float32)
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # any arguments, unused (torch)
         super().__init__()
         self._shape: tuple[int, ...] | None = None
 

@@ -13,6 +13,15 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _inserted(modules: list[Module], index: int, module: Any, owner: str) -> list[Module]:
+    """``modules`` with ``module`` inserted before ``index`` (list.insert's rule)."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{owner}.insert(): argument 'module' must be a Module, got "
+                        f"{type(module).__name__}")
+    modules.insert(index, module)
+    return modules
+
+
 class Sequential(Module):
     r"""Chains modules: ``forward`` applies them in order, ``backward`` in reverse.
 
@@ -63,6 +72,30 @@ class Sequential(Module):
         self.add_module(str(len(self)), module)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Inserts ``module`` before position ``index``; the layers are renamed ``"0"``,
+        ``"1"``, ... in order, as torch does."""
+        self._renumber(_inserted(list(self._modules.values()), index, module, "Sequential"))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Appends each of ``modules`` and returns ``self``."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        """Removes the layer at ``index`` and returns it."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def _renumber(self, modules: list[Module]) -> None:
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
     def __len__(self) -> int:
         return len(self._modules)
 
@@ -97,11 +130,7 @@ class Sequential(Module):
         if not isinstance(idx, slice):
             self[idx]  # noqa: B018 - the index checks of __getitem__
         gone = set(names[idx]) if isinstance(idx, slice) else {names[idx]}
-        kept = [m for name, m in self._modules.items() if name not in gone]
-        for name in names:
-            delattr(self, name)
-        for i, m in enumerate(kept):
-            self.add_module(str(i), m)
+        self._renumber([m for name, m in self._modules.items() if name not in gone])
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for m in self._modules.values():
@@ -206,11 +235,28 @@ class ModuleList(Module):
         return self.extend(other)
 
     def insert(self, index: int, module: Module) -> None:
+        self._renumber(_inserted(list(self._modules.values()), index,
+                                 self._check(module, "insert"), "ModuleList"))
+
+    def pop(self, index: int = -1) -> Module:
+        """Removes the entry at ``index`` and returns it (the rest renumbered)."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __delitem__(self, idx: int | slice) -> None:
+        """Removes the entry (or entries) at ``idx``; the rest are renamed ``"0"``, ``"1"``,
+        ... in order, as torch does."""
         items = list(self._modules.values())
-        items.insert(index, self._check(module, "insert"))
+        if not isinstance(idx, slice):
+            self[idx]  # noqa: B018 - the index checks of __getitem__
+        del items[idx]
+        self._renumber(items)
+
+    def _renumber(self, modules: list[Module]) -> None:
         for name in list(self._modules):
             delattr(self, name)
-        self.extend(items)
+        self.extend(modules)
 
     def __len__(self) -> int:
         return len(self._modules)

@@ -49,10 +49,16 @@ def _fans(a: np.ndarray, func: str) -> tuple[int, int]:
     return a.shape[1] * receptive, a.shape[0] * receptive
 
 
+# Gain 1 in PyTorch's table: the linear maps (convolutions included) and sigmoid.
+_GAIN_ONE = ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d",
+             "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+
+
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     r"""The recommended gain for a nonlinearity (PyTorch's table).
 
-    ``linear``/``identity``/``sigmoid``: 1; ``tanh``: 5/3; ``relu``: :math:`\sqrt{2}`;
+    ``linear``/``identity``/``sigmoid`` (and the ``conv*`` names): 1; ``tanh``: 5/3;
+    ``relu``: :math:`\sqrt{2}`;
     ``leaky_relu``: :math:`\sqrt{2 / (1 + a^2)}` with ``a = param`` (default 0.01);
     ``selu``: 3/4.
 
@@ -60,7 +66,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         nonlinearity (str): the name of the nonlinearity.
         param (float, optional): the negative slope of ``leaky_relu``.
     """
-    if nonlinearity in ("linear", "identity", "sigmoid"):
+    if nonlinearity in _GAIN_ONE:
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3.0

@@ -10,6 +10,7 @@ chunking, so they are bit-identical at any thread count.
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any, Callable
 
 import numpy as np
@@ -261,9 +262,7 @@ class BCELoss(_BinaryLoss):
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
-        if size_average is not None or reduce is not None:
-            raise TypeError("BCELoss(): size_average and reduce are deprecated in PyTorch; "
-                            "use reduction=")
+        _no_legacy(size_average, reduce, "BCELoss()")
         super().__init__(reduction)
         self.register_buffer("weight", _element_weights(weight, "BCELoss()", "weight"))
 
@@ -302,13 +301,18 @@ class BCEWithLogitsLoss(_BinaryLoss):
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean", pos_weight: Any = None) -> None:
-        if size_average is not None or reduce is not None:
-            raise TypeError("BCEWithLogitsLoss(): size_average and reduce are deprecated in "
-                            "PyTorch; use reduction=")
+        _no_legacy(size_average, reduce, "BCEWithLogitsLoss()")
         super().__init__(reduction)
         name = "BCEWithLogitsLoss()"
         self.register_buffer("weight", _element_weights(weight, name, "weight"))
         self.register_buffer("pos_weight", _element_weights(pos_weight, name, "pos_weight"))
+
+
+def _no_legacy(size_average: Any, reduce: Any, name: str) -> None:
+    """PyTorch's deprecated ``size_average`` / ``reduce`` arguments raise, naming ``reduction``."""
+    if size_average is not None or reduce is not None:
+        raise TypeError(f"{name}: size_average and reduce are deprecated in PyTorch; use "
+                        "reduction=")
 
 
 def _class_weights(weight: Any, name: str) -> np.ndarray | None:
@@ -373,15 +377,18 @@ class CrossEntropyLoss(_Loss):
     :math:`q_i = (1 - \varepsilon)\,\text{onehot}(y_i) + \varepsilon / C`.
 
     Args:
-        label_smoothing (float): :math:`\varepsilon` in [0, 1]. Default: ``0.0``.
+        weight (array_like, optional): a weight per class, shape :math:`(C,)`, as in
+            PyTorch (``"mean"`` divides by the summed weights of the targets).
+            Default: ``None``.
+        ignore_index (int): targets equal to it add nothing and get no gradient, as in
+            PyTorch. Default: ``-100``.
         reduction (str): ``"mean"`` (default), ``"sum"``, or ``"none"`` (the per-sample
             losses, shape :math:`(N,)`; ``backward(grad_out)`` then takes an array of
             that shape, default ones).
-        weight (array_like, optional): a weight per class, shape :math:`(C,)`, as in
-            PyTorch (``"mean"`` divides by the summed weights of the targets).
-            Keyword-only. Default: ``None``.
-        ignore_index (int): targets equal to it add nothing and get no gradient, as in
-            PyTorch. Keyword-only. Default: ``-100``.
+        label_smoothing (float): :math:`\varepsilon` in [0, 1]. Default: ``0.0``.
+
+    The arguments come in PyTorch's order (``size_average`` and ``reduce``, deprecated
+    there, raise); a number as the first one is taken as ``label_smoothing``.
 
     ``weight``, ``ignore_index`` hits and ``"none"`` run through the autograd
     ``cross_entropy`` (PyTorch's formulas, tested against it) instead of the fused
@@ -401,8 +408,16 @@ class CrossEntropyLoss(_Loss):
         array([-0.375,  0.125,  0.125,  0.125], dtype=float32)
     """
 
-    def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean", *,
-                 weight: Any = None, ignore_index: int = -100) -> None:
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        # PyTorch's positional order; fastnn's earlier CrossEntropyLoss(0.1, "sum") (a
+        # number first, then the reduction) still reads as label smoothing and reduction
+        if isinstance(weight, Real) and not isinstance(weight, bool):
+            weight, label_smoothing = None, weight
+        if isinstance(size_average, str):
+            size_average, reduction = None, size_average
+        _no_legacy(size_average, reduce, "CrossEntropyLoss()")
         super().__init__(reduction)
         self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss()",
                                             "label_smoothing", low=0.0, high=1.0)
@@ -459,12 +474,12 @@ class NLLLoss(_Loss):
     which does it in one fused pass.
 
     Args:
-        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"`` (as in
-            :class:`CrossEntropyLoss`).
         weight (array_like, optional): a weight per class, shape :math:`(C,)`.
-            Keyword-only. Default: ``None``.
-        ignore_index (int): targets equal to it add nothing. Keyword-only.
-            Default: ``-100``.
+            Default: ``None``.
+        ignore_index (int): targets equal to it add nothing. Default: ``-100``.
+        reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"`` (as in
+            :class:`CrossEntropyLoss`). PyTorch's order; a string as the first
+            argument is taken as the reduction.
 
     Shape:
         - pred: :math:`(N, C)` log-probabilities, :math:`N \ge 1`.
@@ -480,8 +495,11 @@ class NLLLoss(_Loss):
         array([-0.5,  0. ,  0. ,  0. ], dtype=float32)
     """
 
-    def __init__(self, reduction: str = "mean", *, weight: Any = None,
-                 ignore_index: int = -100) -> None:
+    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
+                 reduce: Any = None, reduction: str = "mean") -> None:
+        if isinstance(weight, str):  # PyTorch's order; fastnn's earlier NLLLoss("sum")
+            weight, reduction = None, weight
+        _no_legacy(size_average, reduce, "NLLLoss()")
         super().__init__(reduction)
         self.register_buffer("weight", _class_weights(weight, "NLLLoss()"))  # as torch
         self.ignore_index = check_int(ignore_index, "NLLLoss()", "ignore_index")
