@@ -747,3 +747,42 @@ def test_identity_takes_any_arguments_and_conv_gains_are_one():
     assert isinstance(nn.Identity(54, unused_argument1=0.1), nn.Identity)  # torch's docs
     for name in ("conv1d", "conv2d", "conv3d", "conv_transpose2d"):
         assert nn.init.calculate_gain(name) == 1.0
+
+
+def test_named_parameters_and_buffers_take_recurse_and_remove_duplicate():
+    shared = nn.Linear(2, 2)
+    s = nn.Sequential(shared, nn.ReLU(), shared)
+    s.register_buffer("scale", np.ones(1, np.float32))
+    assert [n for n, _ in s.named_parameters()] == ["0.weight", "0.bias"]
+    assert [n for n, _ in s.named_parameters(remove_duplicate=False)] == [
+        "0.weight", "0.bias", "2.weight", "2.bias"]
+    assert list(s.named_parameters(recurse=False)) == []
+    assert [n for n, _ in shared.named_parameters(prefix="lin", recurse=False)] == [
+        "lin.weight", "lin.bias"]
+    assert [n for n, _ in s.named_buffers(recurse=False)] == ["scale"]
+    assert len(s.buffers(recurse=False)) == 1 and len(shared.buffers()) == 0
+
+
+@pytest.mark.parametrize("norm_type, total", [
+    (2, 5.0), (float("inf"), 4.0), (float("-inf"), 0.0), (0, 1.0), (1, 7.0)])
+def test_clip_grad_norm_orders_as_torch(norm_type, total):
+    """-inf gave 1.0 (torch: the smallest |g|), 0 raised ZeroDivisionError (torch: the
+    0-norm of the per-gradient 0-norms). torch 2.13's values, written out."""
+    p = nn.Parameter(np.array([3.0, -4.0, 0.0], np.float32))
+    p.grad = np.array([3.0, -4.0, 0.0], np.float32)
+    got = nn.utils.clip_grad_norm_([p], fn.tensor(1.0), norm_type=norm_type)  # a Tensor too
+    assert got.item() == total
+    coef = min(1.0, 1.0 / (total + 1e-6))
+    np.testing.assert_allclose(p.grad.numpy(), np.array([3.0, -4.0, 0.0]) * coef, rtol=1e-6)
+
+
+def test_clip_grad_norm_overflowing_float32_is_torchs():
+    """The float32 norm overflows: torch zeroes the gradients, and raises with
+    error_if_nonfinite; the float64 sum was finite and clipped normally."""
+    p = nn.Parameter(np.ones(3, np.float32))
+    p.grad = np.full(3, 3e38, np.float32)
+    assert nn.utils.clip_grad_norm_([p], 1.0).item() == float("inf")
+    assert (p.grad.numpy() == 0).all()
+    p.grad = np.full(3, 3e38, np.float32)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)

@@ -51,6 +51,21 @@ class IncompatibleKeys(NamedTuple):
                 f"unexpected_keys={self.unexpected_keys})")
 
 
+def _named_members(module: Module, kind: str, prefix: str, recurse: bool,
+                   remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
+    """``(dotted name, member)`` of ``module``'s ``_parameters`` or ``_buffers`` (``kind``),
+    skipping ``None``; ``recurse=False``: its own only; ``remove_duplicate``: each once."""
+    modules = (module.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+               if recurse else [(prefix, module)])
+    seen: set[int] = set()
+    for mod_name, mod in modules:
+        for name, member in getattr(mod, kind).items():
+            if member is None or (remove_duplicate and id(member) in seen):
+                continue
+            seen.add(id(member))
+            yield (f"{mod_name}.{name}" if mod_name else name), member
+
+
 class _IterList(list):
     """A list that is also its own iterator for ``next()``: what ``parameters()`` returns,
     so that both API.md's list (``len``, indexing, reuse) and PyTorch's generator idiom
@@ -254,15 +269,12 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Yields ``(name, parameter)`` pairs with PyTorch's dotted names, each once."""
-        seen: set[int] = set()
-        for mod_name, mod in self.named_modules(prefix=prefix):
-            for name, p in mod._parameters.items():
-                if id(p) in seen:
-                    continue
-                seen.add(id(p))
-                yield (f"{mod_name}.{name}" if mod_name else name), p
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Yields ``(name, parameter)`` pairs with PyTorch's dotted names, each once (every
+        name of a shared one with ``remove_duplicate=False``; only this module's own with
+        ``recurse=False``)."""
+        yield from _named_members(self, "_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True) -> list[Parameter]:
         """All parameters of this module and its children (only its own with
@@ -275,21 +287,17 @@ class Module:
             return _IterList(p for p in self._parameters.values() if p is not None)
         return _IterList(p for _, p in self.named_parameters())
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Any]]:
         """Yields ``(name, buffer)`` for the buffers (``register_buffer``) that are not
-        ``None``, with dotted names, each once."""
-        seen: set[int] = set()
-        for mod_name, mod in self.named_modules(prefix=prefix):
-            for name, b in mod._buffers.items():
-                if b is None or id(b) in seen:
-                    continue
-                seen.add(id(b))
-                yield (f"{mod_name}.{name}" if mod_name else name), b
+        ``None``, with dotted names, each once (options as :meth:`named_parameters`)."""
+        yield from _named_members(self, "_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self) -> list[Any]:
-        """All buffers of this module and its children, in registration order (a list
-        that also works as an iterator, as :meth:`parameters`)."""
-        return _IterList(b for _, b in self.named_buffers())
+    def buffers(self, recurse: bool = True) -> list[Any]:
+        """All buffers of this module and its children (only its own with
+        ``recurse=False``), in registration order (a list that also works as an
+        iterator, as :meth:`parameters`)."""
+        return _IterList(b for _, b in self.named_buffers(recurse=recurse))
 
     def _named_state(self) -> Iterator[tuple[str, Any]]:
         """What ``state_dict`` holds, in PyTorch's order: per module its parameters, then

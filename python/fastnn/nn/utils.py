@@ -36,15 +36,24 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float,
     except (TypeError, ValueError):
         raise TypeError(f"{func}: argument 'norm_type' must be a number (or 'inf'), got "
                         f"{norm_type!r}") from None
+    if isinstance(max_norm, Tensor) and max_norm.numel() == 1:  # torch takes a Tensor too
+        max_norm = max_norm.item()
     max_norm = check_number(max_norm, func, "max_norm")
     grads = _grads(parameters)
     if not grads:
         return _wrap(np.zeros((), np.float32))
     if norm_type == float("inf"):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    elif norm_type == float("-inf"):  # the smallest magnitude, as torch's vector norm
+        total = min(float(np.min(np.abs(g))) for g in grads if g.size) if any(
+            g.size for g in grads) else 0.0
+    elif norm_type == 0.0:  # torch's 0-norm of the per-gradient 0-norms (counts): how
+        total = float(sum(bool(g.any()) for g in grads))  # many gradients are not all zero
     else:
         total = float(sum(float(np.sum(np.abs(g.astype(np.float64)) ** norm_type))
                           for g in grads)) ** (1.0 / norm_type)
+    with np.errstate(over="ignore"):
+        total = float(np.float32(total))  # the float32 norm torch computes and returns
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from "
                            "`parameters` is non-finite, so it cannot be clipped.")
