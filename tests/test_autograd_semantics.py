@@ -2053,3 +2053,52 @@ def test_bce_range_error_kind_is_the_same_on_every_tensor_path():
         with pytest.raises(RuntimeError, match="between 0 and 1") as info:
             loss(fn.tensor([1.5]), fn.tensor([1.0]))
         assert isinstance(info.value, ValueError)
+
+
+def test_inplace_activations_and_dropout_write_into_their_input():
+    """inplace=True was accepted and ignored: the input stayed unchanged."""
+    x = fn.tensor(np.linspace(-1, 1, 6, dtype=np.float32), requires_grad=True)
+    y = x * 2
+    r = F.relu(y, inplace=True)
+    z = F.leaky_relu(y * 1, 0.1, inplace=True)  # y * 1 reads the ReLU'd y
+    (r * fn.arange(6.0) + z).sum().backward()
+    assert r is y and y.tolist() == pytest.approx([0, 0, 0, 0.4, 1.2, 2.0])
+    assert x.grad.tolist() == [0, 0, 0, 8, 10, 12]  # torch 2.13's
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu(fn.ones(3, requires_grad=True), inplace=True)
+    v = fn.tensor([-1.0, 2.0])
+    assert nn.ReLU(inplace=True)(v) is v and v.tolist() == [0, 2]
+    assert nn.LeakyReLU(0.5, inplace=True)(fn.tensor([-2.0])).tolist() == [-1.0]
+    ones = fn.ones(64)
+    fn.manual_seed(0)
+    assert nn.Dropout(0.5, inplace=True)(ones) is ones
+    assert set(ones.tolist()) == {0.0, 2.0}
+    assert nn.Dropout(0.5, inplace=True).eval()(fn.ones(3)).tolist() == [1, 1, 1]
+
+
+def test_inplace_modules_train_as_the_out_of_place_ones():
+    """fit traces a model with ReLU/LeakyReLU/Dropout(inplace=True) (no eager fallback
+    warning) and trains it bit-identically to inplace=False."""
+    class Net(nn.Module):
+        def __init__(self, inplace):
+            super().__init__()
+            self.a, self.d, self.b = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 3)
+            self.act, self.leaky = nn.ReLU(inplace=inplace), nn.LeakyReLU(0.1, inplace=inplace)
+            self.drop = nn.Dropout(0.2, inplace=inplace)
+
+        def forward(self, x):
+            return self.b(self.drop(self.leaky(self.d(self.act(self.a(x))))))
+    rng = np.random.default_rng(0)
+    X, y = rng.random((64, 4), dtype=np.float32), rng.integers(0, 3, 64)
+    runs = []
+    for inplace in (False, True):
+        fn.manual_seed(0)
+        model = Net(inplace)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            h = fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=3,
+                       verbose=0, seed=0)
+        runs.append((h.history["loss"], [p.detach().numpy().copy() for p in model.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)

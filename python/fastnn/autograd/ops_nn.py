@@ -279,12 +279,24 @@ def _integer_activation(xd: np.ndarray, act: Any) -> Tensor:
     raise NotImplementedError(_not_float(name, xd.dtype))
 
 
+def in_place(x: Tensor, op: Any, *args: Any) -> Tensor:
+    """``op(x, *args)`` written into ``x`` (``inplace=True``), on the graph as ``x.clamp_``
+    is: a leaf that requires grad refuses, as in PyTorch."""
+    from .ops_shape import inplace_unary
+    x._check_inplace()
+    return inplace_unary(x, op, *args)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace and isinstance(input, Tensor):
+        return in_place(input, relu)
     return activation(input, _Act.relu)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
+    if inplace and isinstance(input, Tensor):
+        return in_place(input, leaky_relu, negative_slope)
     return activation(input, _Act.leaky_relu, float(negative_slope))
 
 
@@ -497,6 +509,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     x = input
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if inplace and isinstance(x, Tensor):
+        return in_place(x, dropout, p, training) if training and p > 0.0 else x
     if not isinstance(x, Tensor):
         x = Tensor(x)
     if not training or p == 0.0:

@@ -36,6 +36,8 @@ class _Elementwise(Module):
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
             self._x = None  # backward() serves NumPy forwards only: raise, not reuse
+            if getattr(self, "inplace", False):  # ReLU(inplace=True): x itself, changed
+                return ops_nn.in_place(x, ops_nn.activation, self._act, self._param)
             return ops_nn.activation(x, self._act, self._param)
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
         y = np.empty_like(x)
@@ -57,9 +59,9 @@ class ReLU(_Elementwise):
     The gradient at 0 is 0, as in PyTorch.
 
     Args:
-        inplace (bool): accepted for PyTorch compatibility. The result is always a new
-            array or Tensor with PyTorch's values; the input is left unchanged.
-            Default: ``False``.
+        inplace (bool): on a Tensor, write the result into the input and return it, as
+            PyTorch does (on the graph; a leaf that requires grad refuses). A NumPy array
+            input is left unchanged either way. Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -86,8 +88,7 @@ class LeakyReLU(_Elementwise):
 
     Args:
         negative_slope (float): the slope for :math:`x < 0`. Default: ``0.01``.
-        inplace (bool): accepted for PyTorch compatibility, as in :class:`ReLU`.
-            Default: ``False``.
+        inplace (bool): as in :class:`ReLU`. Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.

@@ -34,9 +34,8 @@ class Dropout(Module):
         p (float): probability of zeroing an element, in :math:`[0, 1)`.
             Default: ``0.5``. ``p == 1`` is rejected (unlike PyTorch): it would
             zero every activation and every gradient, so nothing could train.
-        inplace (bool): accepted for PyTorch compatibility: the result is always a new
-            array or Tensor with PyTorch's values; the input is left unchanged.
-            Default: ``False``.
+        inplace (bool): on a Tensor, write the result into the input and return it, as
+            PyTorch does (a NumPy array input is left unchanged). Default: ``False``.
 
     Shape:
         - Input: :math:`(*)`, any shape.
@@ -64,7 +63,7 @@ class Dropout(Module):
     def forward(self, x: Any) -> Any:
         if isinstance(x, Tensor):
             self._shape = None  # backward() serves NumPy forwards only
-            return ops_nn.dropout(x, self.p, self.training)
+            return ops_nn.dropout(x, self.p, self.training, self.inplace)
         x = as_float32(x, "Dropout.forward()", "input")
         self._shape = x.shape
         if not self.training or self.p == 0.0:
