@@ -887,3 +887,13 @@ def test_loss_constructors_take_pytorchs_positional_order():
     assert (smooth.label_smoothing, smooth.reduction) == (0.1, "sum")
     with pytest.raises(TypeError, match="size_average and reduce are deprecated"):
         nn.CrossEntropyLoss(size_average=True)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_of_one_sample(reduction):
+    """A 1-D input with a 0-d target (one sample) raised ShapeError; cross_entropy took it."""
+    x = fn.tensor([-1.2, -0.3, -2.0, -0.9], requires_grad=True)
+    loss = F.nll_loss(x, fn.tensor(2), reduction=reduction)
+    assert loss.shape == () and loss.item() == pytest.approx(2.0)
+    loss.backward()
+    assert x.grad.tolist() == [0, 0, -1, 0]

@@ -867,6 +867,11 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     _check_reduction(reduction, "nll_loss")
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "nll_loss")
+    if x.ndim == 1:  # one sample, a 0-d target: as a batch of one, as cross_entropy does
+        td = target._data if isinstance(target, Tensor) else np.asarray(target)
+        out = nll_loss(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
+                       ignore_index, reduction)
+        return out.squeeze(0) if reduction == "none" else out
     if x.ndim != 2:
         raise ShapeError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
     _check_weight(weight, x.shape[1], "nll_loss")
