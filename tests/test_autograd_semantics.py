@@ -2064,12 +2064,13 @@ def test_inplace_activations_and_dropout_write_into_their_input():
     (r * fn.arange(6.0) + z).sum().backward()
     assert r is y and y.tolist() == pytest.approx([0, 0, 0, 0.4, 1.2, 2.0])
     assert x.grad.tolist() == [0, 0, 0, 8, 10, 12]  # torch 2.13's
-    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
-        F.relu(fn.ones(3, requires_grad=True), inplace=True)
-    v = fn.tensor([-1.0, 2.0])
+    leaf = fn.full((3,), -1.0, requires_grad=True)
+    assert F.relu(leaf, inplace=True).tolist() == [0, 0, 0]  # a leaf keeps its values
+    assert leaf.tolist() == [-1, -1, -1]
+    v = fn.tensor([-1.0, 2.0], requires_grad=True) * 1
     assert nn.ReLU(inplace=True)(v) is v and v.tolist() == [0, 2]
     assert nn.LeakyReLU(0.5, inplace=True)(fn.tensor([-2.0])).tolist() == [-1.0]
-    ones = fn.ones(64)
+    ones = fn.ones(64, requires_grad=True) * 1
     fn.manual_seed(0)
     assert nn.Dropout(0.5, inplace=True)(ones) is ones
     assert set(ones.tolist()) == {0.0, 2.0}
@@ -2102,3 +2103,22 @@ def test_inplace_modules_train_as_the_out_of_place_ones():
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_inplace_on_a_model_input_leaves_the_callers_data_alone():
+    """ReLU(inplace=True) first in a forward made fit's traced step raise (the trace's
+    input is a leaf that requires grad) and predict/evaluate overwrite the caller's X."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.act, self.lin = nn.ReLU(inplace=True), nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.lin(self.act(x))
+    X = np.random.default_rng(0).standard_normal((32, 4)).astype(np.float32)
+    X0, y = X.copy(), np.arange(32) % 3
+    model = Net()
+    fn.fit(model, X, y, loss="cross_entropy", optimizer="adam", epochs=2, verbose=0)
+    fn.predict(model, X)
+    fn.evaluate(model, X, y, loss="cross_entropy")
+    np.testing.assert_array_equal(X, X0)

@@ -867,10 +867,10 @@ def test_bce_with_logits_keeps_tiny_losses_of_confident_logits(options):
                                rtol=1e-5)
 
 
-def test_loss_constructors_take_pytorchs_positional_order():
+def test_loss_constructors_take_pytorchs_positional_weight():
     """nn.CrossEntropyLoss(w) put w into label_smoothing (TypeError), nn.NLLLoss(w) into
-    the reduction; fastnn's earlier CrossEntropyLoss(0.1, "sum") and NLLLoss("sum") still
-    read as before."""
+    the reduction; an array first is PyTorch's weight now, and fastnn's keyword forms
+    (CrossEntropyLoss(0.1, "sum", weight=w), NLLLoss("sum", weight=w)) still read."""
     w = np.array([1.0, 2.0, 3.0], np.float32)
     x = np.arange(15, dtype=np.float32).reshape(5, 3) / 7
     y = np.array([0, 1, 2, 1, 0])
@@ -878,15 +878,18 @@ def test_loss_constructors_take_pytorchs_positional_order():
     picked = -logp[np.arange(5), y]
     assert nn.CrossEntropyLoss(w)(x, y) == pytest.approx(
         float((w[y] * picked).sum() / w[y].sum()), rel=1e-6)
-    assert nn.CrossEntropyLoss(None, None, 2)(x, y) == pytest.approx(
+    assert nn.CrossEntropyLoss(fn.tensor(w))(x, y) == nn.CrossEntropyLoss(weight=w)(x, y)
+    assert nn.CrossEntropyLoss(0.0, "mean", ignore_index=2)(x, y) == pytest.approx(
         float(picked[y != 2].mean()), rel=1e-6)
     assert nn.NLLLoss(w)(logp, y) == pytest.approx(
         float((w[y] * picked).sum() / w[y].sum()), rel=1e-6)
     assert nn.NLLLoss("sum")(logp, y) == pytest.approx(float(picked.sum()), rel=1e-6)
-    smooth = nn.CrossEntropyLoss(0.1, "sum")
-    assert (smooth.label_smoothing, smooth.reduction) == (0.1, "sum")
-    with pytest.raises(TypeError, match="size_average and reduce are deprecated"):
-        nn.CrossEntropyLoss(size_average=True)
+    smooth = nn.CrossEntropyLoss(0.1, "sum", weight=w, ignore_index=2)
+    assert (smooth.label_smoothing, smooth.reduction, smooth.ignore_index) == (0.1, "sum", 2)
+    np.testing.assert_array_equal(smooth.weight, w)
+    np.testing.assert_array_equal(nn.NLLLoss("sum", weight=w).weight, w)
+    with pytest.raises(ValueError, match="argument 'weight' must be 1-D"):
+        nn.CrossEntropyLoss(weight=0.3)  # a number is no weight (nor label smoothing)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

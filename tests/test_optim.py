@@ -799,6 +799,18 @@ def _grad_none_cases(lib):
         opt.step()
         return float((extra.weight.detach() / w0).mean())
 
+    def never_used_set_to_none_false():  # zeros from False only where a grad existed
+        lib.manual_seed(0)
+        lin, extra = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        w0 = extra.weight.detach().clone()
+        opt = opts.AdamW([*lin.parameters(), *extra.parameters()], lr=0.1,
+                         weight_decay=0.5)
+        for _ in range(2):
+            opt.zero_grad(set_to_none=False)
+            lin(lib.ones(1, 2)).sum().backward()
+            opt.step()
+        return float((extra.weight.detach() / w0).mean())
+
     def used_once(parameters, set_to_none=None):  # u in the loss at step 0 only
         make = ((lambda: lib.nn.Parameter(lib.ones(2))) if parameters
                 else (lambda: lib.ones(2, requires_grad=True)))
@@ -823,6 +835,7 @@ def _grad_none_cases(lib):
         return float(u.detach()[0])
 
     return {"first_step_without_zero_grad": first_step_without_zero_grad(),
+            "never_used_set_to_none_false": never_used_set_to_none_false(),
             "tensor_default": used_once(False), "parameter_default": used_once(True),
             "parameter_set_to_none_false": used_once(True, False),
             "tensor_set_to_none_false": used_once(False, False),
@@ -832,7 +845,8 @@ def _grad_none_cases(lib):
 
 # torch 2.13's outcomes: None gradients are skipped (1.0: no decay; 0.9: one step, no
 # momentum after), zeros from set_to_none=False are stepped (0.729: momentum goes on).
-_GRAD_NONE_OUTCOMES = {"first_step_without_zero_grad": 1.0, "tensor_default": 0.9,
+_GRAD_NONE_OUTCOMES = {"first_step_without_zero_grad": 1.0,
+                       "never_used_set_to_none_false": 1.0, "tensor_default": 0.9,
                        "parameter_default": 0.9, "parameter_set_to_none_false": 0.729,
                        "tensor_set_to_none_false": 0.729, "parameter_set_to_none_true": 0.9,
                        "assigned_once": 0.9}

@@ -280,10 +280,16 @@ def _integer_activation(xd: np.ndarray, act: Any) -> Tensor:
 
 
 def in_place(x: Tensor, op: Any, *args: Any) -> Tensor:
-    """``op(x, *args)`` written into ``x`` (``inplace=True``), on the graph as ``x.clamp_``
-    is: a leaf that requires grad refuses, as in PyTorch."""
+    """``op(x, *args)`` for ``inplace=True``: written into ``x`` when ``x`` is an
+    intermediate result on the graph (as ``x.clamp_`` is), as in PyTorch. A leaf (a
+    model's input, a Tensor wrapping the caller's array in ``fit``/``predict``, anything
+    under ``no_grad``) keeps its values and gets a new Tensor: the caller's data stays
+    as it was, and the traced step and the ONNX export, which make the input a leaf that
+    requires grad, still run (PyTorch writes into a leaf that does not require grad and
+    refuses one that does)."""
+    if x.grad_fn is None:
+        return op(x, *args)
     from .ops_shape import inplace_unary
-    x._check_inplace()
     return inplace_unary(x, op, *args)
 
 

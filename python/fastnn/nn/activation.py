@@ -369,8 +369,8 @@ class SiLU(_NumpyElementwise):
     r"""Applies :math:`\text{SiLU}(x) = x \sigma(x)` element-wise (also called swish).
 
     Args:
-        inplace (bool): accepted for PyTorch compatibility (as :class:`ReLU`).
-            Default: ``False``.
+        inplace (bool): accepted for PyTorch compatibility; the result is a new Tensor
+            (unlike :class:`ReLU`'s). Default: ``False``.
 
     Example::
 

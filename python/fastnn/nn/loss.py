@@ -10,7 +10,6 @@ chunking, so they are bit-identical at any thread count.
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any, Callable
 
 import numpy as np
@@ -315,6 +314,12 @@ def _no_legacy(size_average: Any, reduce: Any, name: str) -> None:
                         "reduction=")
 
 
+def _array_like(value: Any) -> bool:
+    """Whether a loss's first positional argument is PyTorch's ``weight`` (an array, list
+    or Tensor) rather than fastnn's number or reduction name there."""
+    return isinstance(value, (np.ndarray, Tensor, list, tuple))
+
+
 def _class_weights(weight: Any, name: str) -> np.ndarray | None:
     """A per-class weight vector as float32 (1-D), or ``None``."""
     if weight is None:
@@ -377,18 +382,17 @@ class CrossEntropyLoss(_Loss):
     :math:`q_i = (1 - \varepsilon)\,\text{onehot}(y_i) + \varepsilon / C`.
 
     Args:
-        weight (array_like, optional): a weight per class, shape :math:`(C,)`, as in
-            PyTorch (``"mean"`` divides by the summed weights of the targets).
-            Default: ``None``.
-        ignore_index (int): targets equal to it add nothing and get no gradient, as in
-            PyTorch. Default: ``-100``.
+        label_smoothing (float): :math:`\varepsilon` in [0, 1]. Default: ``0.0``. An
+            array or Tensor here is taken as ``weight`` (PyTorch's first positional
+            argument: ``CrossEntropyLoss(w)``).
         reduction (str): ``"mean"`` (default), ``"sum"``, or ``"none"`` (the per-sample
             losses, shape :math:`(N,)`; ``backward(grad_out)`` then takes an array of
             that shape, default ones).
-        label_smoothing (float): :math:`\varepsilon` in [0, 1]. Default: ``0.0``.
-
-    The arguments come in PyTorch's order (``size_average`` and ``reduce``, deprecated
-    there, raise); a number as the first one is taken as ``label_smoothing``.
+        weight (array_like, optional): a weight per class, shape :math:`(C,)`, as in
+            PyTorch (``"mean"`` divides by the summed weights of the targets).
+            Keyword-only. Default: ``None``.
+        ignore_index (int): targets equal to it add nothing and get no gradient, as in
+            PyTorch. Keyword-only. Default: ``-100``.
 
     ``weight``, ``ignore_index`` hits and ``"none"`` run through the autograd
     ``cross_entropy`` (PyTorch's formulas, tested against it) instead of the fused
@@ -408,16 +412,10 @@ class CrossEntropyLoss(_Loss):
         array([-0.375,  0.125,  0.125,  0.125], dtype=float32)
     """
 
-    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
-                 reduce: Any = None, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
-        # PyTorch's positional order; fastnn's earlier CrossEntropyLoss(0.1, "sum") (a
-        # number first, then the reduction) still reads as label smoothing and reduction
-        if isinstance(weight, Real) and not isinstance(weight, bool):
-            weight, label_smoothing = None, weight
-        if isinstance(size_average, str):
-            size_average, reduction = None, size_average
-        _no_legacy(size_average, reduce, "CrossEntropyLoss()")
+    def __init__(self, label_smoothing: Any = 0.0, reduction: str = "mean", *,
+                 weight: Any = None, ignore_index: int = -100) -> None:
+        if weight is None and _array_like(label_smoothing):  # torch's CrossEntropyLoss(w)
+            weight, label_smoothing = label_smoothing, 0.0
         super().__init__(reduction)
         self.label_smoothing = check_number(label_smoothing, "CrossEntropyLoss()",
                                             "label_smoothing", low=0.0, high=1.0)
@@ -474,12 +472,13 @@ class NLLLoss(_Loss):
     which does it in one fused pass.
 
     Args:
-        weight (array_like, optional): a weight per class, shape :math:`(C,)`.
-            Default: ``None``.
-        ignore_index (int): targets equal to it add nothing. Default: ``-100``.
         reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"`` (as in
-            :class:`CrossEntropyLoss`). PyTorch's order; a string as the first
-            argument is taken as the reduction.
+            :class:`CrossEntropyLoss`). An array or Tensor here is taken as ``weight``
+            (PyTorch's first positional argument: ``NLLLoss(w)``).
+        weight (array_like, optional): a weight per class, shape :math:`(C,)`.
+            Keyword-only. Default: ``None``.
+        ignore_index (int): targets equal to it add nothing. Keyword-only.
+            Default: ``-100``.
 
     Shape:
         - pred: :math:`(N, C)` log-probabilities, :math:`N \ge 1`.
@@ -495,11 +494,10 @@ class NLLLoss(_Loss):
         array([-0.5,  0. ,  0. ,  0. ], dtype=float32)
     """
 
-    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100,
-                 reduce: Any = None, reduction: str = "mean") -> None:
-        if isinstance(weight, str):  # PyTorch's order; fastnn's earlier NLLLoss("sum")
-            weight, reduction = None, weight
-        _no_legacy(size_average, reduce, "NLLLoss()")
+    def __init__(self, reduction: Any = "mean", *, weight: Any = None,
+                 ignore_index: int = -100) -> None:
+        if weight is None and _array_like(reduction):  # torch's NLLLoss(w)
+            weight, reduction = reduction, "mean"
         super().__init__(reduction)
         self.register_buffer("weight", _class_weights(weight, "NLLLoss()"))  # as torch
         self.ignore_index = check_int(ignore_index, "NLLLoss()", "ignore_index")

@@ -41,11 +41,12 @@ class Parameter(Tensor):
         (2, 3)
     """
 
-    # Since the last zero_grad() (which zero-fills .grad where PyTorch's default leaves
-    # None): _unset, no gradient was written; _autograd, the autograd engine wrote this
-    # gradient. Optimizer.step, when autograd wrote some parameter's gradient (a PyTorch-
-    # style step), skips parameters still _unset with an all-zero .grad, as PyTorch skips
-    # None. A new parameter's zeros count as a gradient (fastnn's NumPy path).
+    # Since the parameter was made or the last zero_grad() (which zero-fills .grad where
+    # PyTorch's default leaves None): _unset, no gradient was written; _autograd, the
+    # autograd engine (or a p.grad = assignment) wrote this gradient. Optimizer.step, when
+    # some parameter's gradient was written so (a PyTorch-style step), skips parameters
+    # still _unset with an all-zero .grad, as PyTorch skips None; on the NumPy path
+    # (model.backward, in-place writes) nothing is skipped and zeros are a gradient.
     __slots__ = ("_gbuf", "_gview", "_unset", "_autograd")
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
@@ -163,7 +164,10 @@ class Parameter(Tensor):
         By default the zeros stand for PyTorch's default ``None``: a PyTorch-style
         ``step()`` skips the parameter while no backward has written its gradient. With
         ``set_to_none=False`` they are a gradient, as PyTorch's zeros are then."""
-        self._unset = set_to_none is not False
+        # False: zeros are a gradient where one was written (PyTorch zero-fills an existing
+        # .grad), a None-equivalent stays one (PyTorch leaves None as None)
+        zeros_are_grads = set_to_none is not None and not set_to_none  # False, 0, np.False_
+        self._unset = self._unset or self._grad is None if zeros_are_grads else True
         self._autograd = False
         if set_to_none:
             self._grad = None

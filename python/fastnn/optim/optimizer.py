@@ -436,7 +436,7 @@ def gradient_of(p: Tensor, group: dict[str, Any]) -> np.ndarray:
 def _zero_grad(p: Tensor, set_to_none: bool | None) -> None:
     if isinstance(p, Parameter):
         p.zero_grad(set_to_none)
-    elif set_to_none is not False or p._grad is None:  # a plain Tensor: PyTorch's None
+    elif set_to_none is None or set_to_none or p._grad is None:  # a plain Tensor: None
         p._grad = None
     else:
         p._grad._data.fill(0.0)
