@@ -167,7 +167,11 @@ def allreduce_gradients(model: Module) -> None:
     _check_model(model, func)
     buffer = flatten_gradients(model)
     for p in model.parameters():  # a gradient set to None takes part as zeros
+        unset = p._unset
         p._grad_sink()
+        # still "not written here": step() then skips it if no rank wrote it either (the
+        # average stays all zeros), as the one-process run skips a layer it did not use
+        p._unset = unset
     c = comm(func)
     if c is None:
         return

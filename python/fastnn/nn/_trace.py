@@ -125,6 +125,10 @@ class TracedStep:
                 reason = str(e)
         loss.backward()
         self.optimizer.step()
+        # The parameters this program writes gradients for: the C++ plan's replays leave
+        # the others' (zero) gradients and flags as the traced step did (_replay_plan)
+        self._reached = [p for g in self.optimizer.param_groups for p in g["params"]
+                         if getattr(p, "_unset", True) is False]
         self.output = out._data
         if reason is None:
             self.key = key
@@ -334,7 +338,7 @@ class TracedStep:
         drops = [(p, next_seed()) for p in self._plan_dropout_ps]
         value = self._plan.step(x, y, drops, getattr(_core.Reduction, loss.reduction),
                                 float(getattr(loss, "label_smoothing", 0.0)),
-                                lambda: [(g, opt._group_tensors(g)) for g in opt.param_groups])
+                                lambda: opt._written_group_tensors(self._reached))
         self.output = None
         return float(np.float32(value))  # the eager loss is a float32 Tensor
 

@@ -161,6 +161,19 @@ class Optimizer:
                                                 and p._grad._data.size and not p._grad._data.any())]
         return params
 
+    def _written_group_tensors(self, written: list[Parameter]) -> list[tuple]:
+        """``(group, _group_tensors(group))`` for every group, for a fused training step
+        that wrote the gradients of ``written`` itself: the eager loop's ``step()`` (after
+        its ``zero_grad()`` and ``backward()``) would skip the other parameters whose
+        gradient is still all zeros, so these skip them too."""
+        for p in written:
+            p._unset = False
+        self._skip_unset = True
+        try:
+            return [(g, self._group_tensors(g)) for g in self.param_groups]
+        finally:
+            self._skip_unset = False
+
     # -- groups ---------------------------------------------------------------
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Adds a parameter group; options it does not set take the defaults.
