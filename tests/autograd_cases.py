@@ -421,3 +421,40 @@ def zero_dim_result_dtypes(L, zero_dim: str, dimensioned: str) -> list[Any]:
     if zero_dim != "bool":
         outs.append(t - s)
     return [out.dtype for out in outs]
+
+
+def unused_layer_trajectories(step_once, steps: int = 3) -> list[list[np.ndarray]]:
+    """Trains a model whose forward never uses one of its layers (``unused``), with
+    AdamW's weight decay, twice from the same seed: ``step_once(model, opt, X, y, run)``
+    makes one step of run 0 or 1. Returns each run's final parameters, for tests that
+    two ways of stepping skip that layer alike (as torch skips its None gradient)."""
+    import fastnn as fn
+
+    class WithUnusedLayer(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = fn.nn.Linear(4, 8), fn.nn.Linear(8, 3)
+            self.unused = fn.nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.b(self.a(x).relu())
+    rng = np.random.default_rng(0)
+    X, y = rng.random((32, 4), dtype=np.float32), rng.integers(0, 3, 32)
+    runs = []
+    for run in (0, 1):
+        fn.manual_seed(0)
+        model = WithUnusedLayer()
+        opt = fn.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.5)
+        for i in range(steps):
+            step_once(model, opt, X, y, run, i)
+        runs.append([p.detach().numpy().copy() for p in model.parameters()])
+    return runs
+
+
+def eager_step(model, opt, X, y) -> None:
+    """One eager autograd step of cross-entropy: zero_grad, forward, backward, step."""
+    import fastnn as fn
+
+    opt.zero_grad()
+    fn.nn.CrossEntropyLoss()(model(fn.tensor(X)), fn.tensor(y)).backward()
+    opt.step()

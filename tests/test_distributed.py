@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import fastnn as fn
+from autograd_cases import unused_layer_trajectories
 from fastnn import distributed
 from fastnn.distributed import _mpi
 
@@ -86,29 +87,14 @@ def test_allreduce_in_a_world_of_one_keeps_an_unused_layer_skipped():
     """allreduce_gradients marked every gradient written, so a layer the forward did not
     use took AdamW's decay (0.07 from the plain loop after 3 steps); a parameter no rank
     wrote is still skipped by step() now, as in the one-process loop."""
-    class Net(fn.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a, self.b = fn.nn.Linear(4, 8), fn.nn.Linear(8, 3)
-            self.unused = fn.nn.Linear(4, 4)
-
-        def forward(self, x):
-            return self.b(self.a(x).relu())
-    rng = np.random.default_rng(0)
-    X, y = rng.random((32, 4), dtype=np.float32), rng.integers(0, 3, 32)
-    runs = []
-    for reduce in (False, True):
-        fn.manual_seed(0)
-        model = Net()
-        opt = fn.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.5)
-        for _ in range(3):
-            opt.zero_grad()
-            fn.nn.CrossEntropyLoss()(model(fn.tensor(X)), fn.tensor(y)).backward()
-            if reduce:
-                distributed.allreduce_gradients(model)
-            opt.step()
-        runs.append([p.detach().numpy().copy() for p in model.parameters()])
-    for a, b in zip(*runs):
+    def step(model, opt, X, y, run, i):
+        opt.zero_grad()
+        fn.nn.CrossEntropyLoss()(model(fn.tensor(X)), fn.tensor(y)).backward()
+        if run == 1:
+            distributed.allreduce_gradients(model)
+        opt.step()
+    plain, reduced = unused_layer_trajectories(step)
+    for a, b in zip(plain, reduced):
         np.testing.assert_array_equal(a, b)
 
 
