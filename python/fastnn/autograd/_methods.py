@@ -41,7 +41,7 @@ def _subtract(a: Any, b: Any, out: Any, casting: str) -> None:
     """``np.subtract`` for ``x -= y`` / ``x.sub_(y)`` outside the graph, with PyTorch's
     refusal of bool operands (``m.sub`` raises the same for the recorded path)."""
     if m._is_bool(a) or m._is_bool(b):
-        m.sub(_wrap(np.asarray(a)), b)  # raises PyTorch's RuntimeError
+        raise m.bool_subtraction_error(a, b)
     np.subtract(a, b, out=out, casting=casting)
 
 

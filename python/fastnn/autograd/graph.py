@@ -232,21 +232,13 @@ def _without_values(node: Node) -> tuple:
         d = t._data
         if d.nbytes < _DROP_BYTES or not any(d.strides):  # small, or a stand-in already
             continue
-        stand_in = _empty_tensor()
-        stand_in._data = np.ndarray(d.shape, d.dtype, _ZERO_BYTES, 0, (0,) * d.ndim)
+        from .tensor import _wrap  # (tensor imports this module)
+        stand_in = _wrap(np.ndarray(d.shape, d.dtype, _ZERO_BYTES, 0, (0,) * d.ndim))
         stand_in._rg = t._rg
         stand_in.grad_fn = producer(t, node)
         inputs = inputs[:i] + (stand_in,) + inputs[i + 1:]
     return inputs
 
-
-def _empty_tensor() -> Tensor:
-    """A Tensor with its slots set empty (``tensor._wrap`` without the import cycle)."""
-    from .tensor import _wrap
-    return _wrap(_ZERO_ARRAY)
-
-
-_ZERO_ARRAY = np.zeros(())
 
 
 def _check_stale_views(deps: dict[Node, int]) -> None:
@@ -379,7 +371,6 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool,
                     if left == 0:
                         ready.append(p)
                 if not retain_graph and g is not None:
-                    # (the set lookup first: most nodes saved values, and a call costs)
                     # Inline (the backward's per-node cost): a node that saved values is
                     # freed; one that saved none is kept (RERUN_VJPS) without large values.
                     vjp = node.vjp

@@ -202,18 +202,22 @@ def _is_bool(v: Any) -> bool:
     return v.dtype.kind == "b" if isinstance(v, np.ndarray) else isinstance(v, (bool, np.bool_))
 
 
+def bool_subtraction_error(ad: Any, bd: Any) -> RuntimeError:
+    """PyTorch's error for ``-`` with a bool operand (``sub`` and the in-place ``-=``)."""
+    which = "two bool tensors" if _is_bool(ad) and _is_bool(bd) else "a bool tensor"
+    return RuntimeError(f"Subtraction, the `-` operator, with {which} is not supported. If "
+                        "you are trying to invert a mask, use the `~` or `logical_not()` "
+                        "operator instead.")
+
+
 def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
     ad, at, bd, bt = pair(a, b)
     if (ad.dtype is _BOOL if type(ad) is np.ndarray else type(ad) is bool) or (
-            bd.dtype is _BOOL if type(bd) is np.ndarray else type(bd) is bool):
-        raise RuntimeError(
-            "Subtraction, the `-` operator, with " + ("two bool tensors" if _is_bool(ad) and
-                                                      _is_bool(bd) else "a bool tensor")
-            + " is not supported. If you are trying to invert a mask, use the `~` or "
-            "`logical_not()` operator instead.")
+            bd.dtype is _BOOL if type(bd) is np.ndarray else type(bd) is bool):  # inline: hot
+        raise bool_subtraction_error(ad, bd)
     try:
         out = np.subtract(ad, bd)
     except ValueError:

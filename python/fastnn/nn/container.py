@@ -13,6 +13,15 @@ from .module import Module
 from .parameter import Parameter
 
 
+def _renumber(container: Module, modules: list[Module]) -> None:
+    """Makes ``modules`` the children of ``container``, named ``"0"``, ``"1"``, ... in order
+    (what Sequential and ModuleList do after an insertion or a removal, as torch)."""
+    for name in list(container._modules):
+        delattr(container, name)
+    for i, m in enumerate(modules):
+        container.add_module(str(i), m)
+
+
 def _inserted(modules: list[Module], index: int, module: Any, owner: str) -> list[Module]:
     """``modules`` with ``module`` inserted before ``index`` (list.insert's rule)."""
     if not isinstance(module, Module):
@@ -75,7 +84,7 @@ class Sequential(Module):
     def insert(self, index: int, module: Module) -> Sequential:
         """Inserts ``module`` before position ``index``; the layers are renamed ``"0"``,
         ``"1"``, ... in order, as torch does."""
-        self._renumber(_inserted(list(self._modules.values()), index, module, "Sequential"))
+        _renumber(self, _inserted(list(self._modules.values()), index, module, "Sequential"))
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
@@ -89,12 +98,6 @@ class Sequential(Module):
         module = self[index]
         del self[index]
         return module
-
-    def _renumber(self, modules: list[Module]) -> None:
-        for name in list(self._modules):
-            delattr(self, name)
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -130,7 +133,7 @@ class Sequential(Module):
         if not isinstance(idx, slice):
             self[idx]  # noqa: B018 - the index checks of __getitem__
         gone = set(names[idx]) if isinstance(idx, slice) else {names[idx]}
-        self._renumber([m for name, m in self._modules.items() if name not in gone])
+        _renumber(self, [m for name, m in self._modules.items() if name not in gone])
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         for m in self._modules.values():
@@ -235,8 +238,8 @@ class ModuleList(Module):
         return self.extend(other)
 
     def insert(self, index: int, module: Module) -> None:
-        self._renumber(_inserted(list(self._modules.values()), index,
-                                 self._check(module, "insert"), "ModuleList"))
+        _renumber(self, _inserted(list(self._modules.values()), index,
+                                  self._check(module, "insert"), "ModuleList"))
 
     def pop(self, index: int = -1) -> Module:
         """Removes the entry at ``index`` and returns it (the rest renumbered)."""
@@ -251,12 +254,7 @@ class ModuleList(Module):
         if not isinstance(idx, slice):
             self[idx]  # noqa: B018 - the index checks of __getitem__
         del items[idx]
-        self._renumber(items)
-
-    def _renumber(self, modules: list[Module]) -> None:
-        for name in list(self._modules):
-            delattr(self, name)
-        self.extend(modules)
+        _renumber(self, items)
 
     def __len__(self) -> int:
         return len(self._modules)
