@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -956,12 +957,41 @@ def test_object_round_trip_keeps_zero_d_shapes_and_reserved_names(tmp_path):
     assert back["__metadata__"].tolist() == [0, 1, 2]  # safetensors' reserved name, renamed
 
 
+def test_a_sequential_it_cannot_describe_warns_at_save_and_load_names_the_layer(tmp_path):
+    class Scaled(Linear):
+        def forward(self, x):
+            return super().forward(x) * 2
+
+    model = Sequential(Linear(4, 4), Scaled(4, 2))
+    with pytest.warns(UserWarning, match=r"no architecture, since cannot describe Scaled at "
+                      r"model\[1\].*load\(path, model="):
+        fn.save(model, tmp_path / "m.safetensors")
+    # the load error named the Sequential only, as if Sequentials were never rebuilt
+    with pytest.raises(FileFormatError, match=r"could not describe the fastnn\.nn\.container\."
+                       r"Sequential it was given \(cannot describe Scaled at model\[1\]"):
+        fn.load(tmp_path / "m.safetensors")
+    shared = Linear(2, 2)
+    with pytest.warns(UserWarning, match=r"shared weights"):
+        fn.save(Sequential(shared, ReLU(), shared), tmp_path / "s.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a custom model class: documented, no warning
+        fn.save(TwoLayer(), tmp_path / "c.safetensors")
+
+
+def test_a_file_name_near_the_limit_saves(tmp_path):
+    # the temporary file was named after the whole target, 19 bytes longer: ENAMETOOLONG
+    path = tmp_path / ("a" * 240 + ".safetensors")
+    fn.save(Linear(2, 2), path)
+    assert fn.load(path).weight.shape == (2, 2) and os.listdir(tmp_path) == [path.name]
+
+
 def test_model_with_buffers_is_saved_without_architecture(tmp_path):
     model = Sequential(Linear(2, 2))
     model[0].register_buffer("mask", np.ones((2, 2), np.float32))
     with pytest.raises(TypeError, match="it has buffers"):
         to_spec(model)
-    fn.save(model, tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="it has buffers"):
+        fn.save(model, tmp_path / "m.safetensors")
     with pytest.raises(FileFormatError, match="holds no architecture"):
         fn.load(tmp_path / "m.safetensors")
     other = Sequential(Linear(2, 2))

@@ -86,8 +86,9 @@ def to_spec(model: Module) -> dict[str, Any]:
         dict: the spec; :func:`from_spec` rebuilds an equivalent module from it.
 
     Raises:
-        TypeError: ``model`` (or a layer inside it) is not a fastnn module this
-            format can describe, e.g. a custom ``Module`` subclass.
+        TypeError: ``model`` is not a Module.
+        UndescribableError: a ``TypeError``: ``model`` (or a layer inside it) is not a
+            fastnn module this format can describe, e.g. a custom ``Module`` subclass.
     """
     if not isinstance(model, Module):
         raise TypeError(f"to_spec(): argument 'model' must be a fastnn.nn.Module, "
@@ -95,8 +96,8 @@ def to_spec(model: Module) -> dict[str, Any]:
     everywhere = [m for _, m in model.named_modules(remove_duplicate=False)]
     if len({id(m) for m in everywhere}) != len(everywhere):
         # a spec lists layers by position: rebuilding would untie a shared module
-        raise TypeError("to_spec(): a module appears at two positions (shared weights), which "
-                        "a layer list cannot describe")
+        raise UndescribableError("a module appears at two positions (shared weights), which "
+                                 "a layer list cannot describe")
     return _describe(model, "model")
 
 
@@ -127,12 +128,20 @@ def _describe(module: Module, where: str) -> dict[str, Any]:
     return spec
 
 
-def _undescribable(module: Module, where: str, why: str) -> TypeError:
-    return TypeError(
-        f"cannot describe {type(module).__name__} at {where} as an architecture spec ({why}). "
-        "Save its weights with fastnn.save(model, path) and load them into a model you build "
-        "with fastnn.load(path, model=MyModel()), or use model.state_dict()"
-    )
+class UndescribableError(TypeError):
+    """A model :func:`to_spec` cannot describe; ``reason`` says which layer and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"{reason}. Save its weights with fastnn.save(model, path) and load them into a "
+            "model you build with fastnn.load(path, model=MyModel()), or use "
+            "model.state_dict()")
+        self.reason = reason
+
+
+def _undescribable(module: Module, where: str, why: str) -> UndescribableError:
+    return UndescribableError(
+        f"cannot describe {type(module).__name__} at {where} as an architecture spec ({why})")
 
 
 # -- spec -> model ------------------------------------------------------------------------

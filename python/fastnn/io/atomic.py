@@ -51,7 +51,9 @@ def atomic_write(path: str, data: bytes, func: str) -> None:
                                 "directory, not a file")
     target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
     directory = os.path.dirname(target)
-    tmp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
+    # the name cut so that the temporary one stays within a file name's 255 bytes
+    stem = os.path.basename(target)[:50]  # at most 200 bytes
+    tmp = os.path.join(directory, f".{stem}.{secrets.token_hex(6)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                      0o666)

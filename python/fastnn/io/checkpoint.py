@@ -9,9 +9,11 @@ File layout (a standard safetensors file, readable by any safetensors reader):
 * string metadata: key ``"fastnn"`` holds JSON ``{"format_version": 1,
   "fastnn_version": ..., "architecture": spec or null, "model_class": str,
   "optimizer": null or {"class": ..., "param_groups": [...], "state": {index:
-  {name: scalar}}}, "metadata": {...}, "eval_modules": [name, ...]}``
+  {name: scalar}}}, "metadata": {...}, "eval_modules": [name, ...],
+  "architecture_error": null or str}``
   (``eval_modules``: the ``named_modules()`` names of the modules saved in eval mode,
-  ``""`` for the model itself; absent in older files); the spec is described in
+  ``""`` for the model itself; ``architecture_error``: why a model has no spec, which
+  :func:`load` repeats; both absent in older files); the spec is described in
   ``fastnn._architecture``. ``"model_class"`` (the saved model's
   ``module.QualifiedName``) is informative: :func:`load` names it when it cannot
   rebuild the model, and never imports it (files written before it existed lack it).
@@ -32,13 +34,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from .. import __version__
-from .._architecture import check_spec, from_spec, parameter_shapes, to_spec
+from .._architecture import UndescribableError, check_spec, from_spec, parameter_shapes, to_spec
 from .._optional import require
 from .._validation import shape_str
 from ..autograd.device import device
@@ -146,10 +149,17 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
                         f"{type(model).__name__}")
     path = check_path(path, func)
     user = _check_metadata(metadata, func)
+    spec: dict[str, Any] | None = None
+    why_not = None  # why the model has no spec: load() repeats it
     try:
-        spec: dict[str, Any] | None = to_spec(model)
-    except TypeError:
-        spec = None
+        spec = to_spec(model)
+    except UndescribableError as e:
+        why_not = e.reason
+        if type(model).__module__.startswith("fastnn."):
+            # a built-in container the user may expect fn.load(path) to rebuild
+            warnings.warn(f"{func}: the file will hold the weights but no architecture, "
+                          f"since {why_not}; fastnn.load(path) will need the model: "
+                          "load(path, model=...)", stacklevel=2)
     tensors: dict[str, np.ndarray] = dict(model.state_dict())
     clash = [k for k in tensors if k.startswith(_OPT_PREFIX)]
     if clash:
@@ -161,7 +171,7 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
         tensors.update(opt_tensors)
     info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
             "architecture": spec, "model_class": class_path(model), "optimizer": opt_info,
-            "metadata": user,
+            "metadata": user, "architecture_error": why_not,
             "eval_modules": [name for name, m in model.named_modules() if not m.training]}
     header = json.dumps(info, default=_json_default)
     data = _safetensors(func).numpy.save(tensors, metadata={_KEY: header})
@@ -326,9 +336,13 @@ def load(path: PathLike, model: Module | None = None, *,
 def _no_architecture(info: dict[str, Any] | None) -> str:
     """Why ``load(path)`` cannot rebuild the model, and what to do instead."""
     cls = None if info is None else info.get("model_class")
+    why_not = None if info is None else info.get("architecture_error")
     if cls is None:
         what = ("holds no architecture (it was not saved by fastnn.save from a Sequential "
                 "of built-in layers)")
+    elif isinstance(why_not, str) and cls.startswith("fastnn."):
+        what = (f"holds no architecture: fastnn.save could not describe the {cls} it was "
+                f"given ({why_not})")
     else:
         what = (f"holds no architecture: the model saved was a {cls}, which fastnn.load "
                 "does not rebuild (only a Sequential of built-in layers is described in "
