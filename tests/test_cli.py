@@ -80,6 +80,14 @@ def test_info(capsys):
         (["train", "--threads", "99999999999"], "--threads"),  # a pybind11 traceback
         (["train", "--dataset", "cifar"], "--dataset"),
         (["train", "--seed", "-1"], "--seed"),
+        (["train", "--seed", str(2**64)], "--seed"),  # was exit 1 from manual_seed()
+        (["train", "--save", ""], "--save"),  # an unset $OUT: the run was not saved, exit 0
+        (["train", "--plot", ""], "--plot"),
+        (["train", "--resume", ""], "--resume"),  # trained from scratch silently
+        (["evaluate", "--model", ""], "--model"),
+        (["bench", "--case", "bogus"], "--case"),  # was exit 1, checked after starting
+        (["bench", "--suite", "train-step", "--case", "Z"], "--case"),
+        (["bench", "--suite", "train-step", "--lib", "jax"], "--lib"),
         (["train", "--save", "/nonexistent-dir/m.safetensors"], "--save"),
         (["train", "--plot", "/nonexistent-dir/c.png"], "--plot"),
         (["train", "--resume", "m.safetensors", "--hidden", "32"], "--hidden"),
@@ -116,6 +124,8 @@ def test_train_save_plot_then_evaluate_and_resume(tmp_path, capsys):
     import fastnn as fn
 
     assert fn.io.load_metadata(model)["metadata"]["epoch"] == 5
+    # saved for inference: dropout off, so calling the loaded model is deterministic
+    assert not fn.load(model).training
 
 
 def test_resume_takes_the_saved_data_set_seed_and_test_size(tmp_path, capsys):

@@ -339,6 +339,12 @@ class Row:
         return CONFIGS[self.config].batch / self.seconds
 
 
+def check_names(configs: Sequence[str] | None, libs: Sequence[str] | None) -> None:
+    """``ValueError`` naming the valid choices for an unknown configuration or library."""
+    _choose(configs, list(CONFIGS), "configuration")
+    _choose(libs, LIBS, "library")
+
+
 def _choose(names: Sequence[str] | None, valid: Sequence[str], what: str) -> list[str]:
     if names is None:
         return list(valid)

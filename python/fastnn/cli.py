@@ -58,6 +58,22 @@ def _positive(kind: type):
     return parse
 
 
+def _path(text: str) -> str:
+    if not text:  # `--save "$OUT"` with OUT unset would otherwise skip the save silently
+        raise argparse.ArgumentTypeError("expected a file path, got an empty string")
+    return text
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value <= 2**64 - 1:  # what manual_seed takes, less the negative seeds
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**64 - 1], got {text}")
+    return value
+
+
 def _thread_count(text: str) -> int:
     n = _positive(int)(text)
     if n > 2**31 - 1:  # what set_num_threads takes (a C int)
@@ -137,17 +153,17 @@ def _build_parser() -> argparse.ArgumentParser:
                        "(default: 0.2; with --resume: the saved run's)")
     train.add_argument("--val-split", type=float, default=0.1,
                        help="fraction of the training data used for validation (default: 0.1)")
-    train.add_argument("--seed", type=int,
+    train.add_argument("--seed", type=_seed,
                        help="random seed: init, dropout, shuffling, splits (default: 0; "
                        "with --resume: the saved run's, so the splits stay the same)")
     train.add_argument("--threads", type=_thread_count,
                        help="OpenMP threads (default: OMP_NUM_THREADS or all cores)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
                        help="0 silent, 1 progress bar, 2 one line per epoch (default: 2)")
-    train.add_argument("--plot", metavar="PNG", help="save the training curves to this PNG")
-    train.add_argument("--save", metavar="PATH",
+    train.add_argument("--plot", type=_path, metavar="PNG", help="save the training curves to this PNG")
+    train.add_argument("--save", type=_path, metavar="PATH",
                        help="save the trained model (.safetensors) with its optimizer state")
-    train.add_argument("--resume", metavar="PATH",
+    train.add_argument("--resume", type=_path, metavar="PATH",
                        help="continue training from a file written by --save")
     train.add_argument("--distributed", action="store_true",
                        help="data-parallel training over MPI, run under `mpiexec -n N`: "
@@ -160,7 +176,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Load a model saved by `fastnn train --save` and report its test loss "
         "and accuracy, with the data set and preprocessing recorded in the file.",
     )
-    evaluate.add_argument("--model", required=True, metavar="PATH", help="the saved model")
+    evaluate.add_argument("--model", required=True, type=_path, metavar="PATH", help="the saved model")
     _add_data_options(evaluate)
     evaluate.set_defaults(dataset=None)
     evaluate.add_argument("--threads", type=_thread_count, help="OpenMP threads")
@@ -257,8 +273,6 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
                                        ("--resume", args.resume, "safetensors", "io")):
         if given:
             require(module, f"fastnn train {flag}", extra)
-    if args.seed < 0:
-        raise CLIError(f"--seed must be >= 0, got {args.seed}")
     if isinstance(settings["hidden"], str):
         settings["hidden"] = _hidden_sizes(settings["hidden"])
     if not 0.0 <= settings["dropout"] < 1.0:
@@ -388,6 +402,7 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
         fn.plot_history(history, args.plot)
         print(f"curves saved to {args.plot}")
     if args.save and rank == 0:
+        model.eval()  # saved for inference (dropout off); --resume and fit train it again
         fn.save(model, args.save, optimizer=optimizer, metadata={
             "epoch": initial_epoch + len(history.epoch), "dataset": args.dataset, "seed": args.seed,
             "test_size": args.test_size, "normalizer": normalizer.to_json(),
@@ -426,6 +441,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     threads = args.threads or [get_num_threads()]
     if args.lib is not None and args.suite != "train-step":
         raise CLIError("--lib applies to --suite train-step only")
+    # names checked before anything runs
+    checks = [("--case", lambda: bench.select_cases(args.case))]
+    if args.suite == "train-step":
+        checks = [("--case", lambda: _bench_train.check_names(args.case, None)),
+                  ("--lib", lambda: _bench_train.check_names(None, args.lib))]
+    for flag, check in checks:
+        try:
+            check()
+        except ValueError as err:
+            raise CLIError(f"argument {flag}: {str(err).removeprefix('bench: ')}") from None
     try:
         if args.suite == "train-step":
             rows, skipped = _bench_train.run(configs=args.case, libs=args.lib, threads=threads,
