@@ -295,9 +295,11 @@ IMAGES, LABELS = "train-images-idx3-ubyte", "train-labels-idx1-ubyte"
     (LABELS, _idx_bytes(np.array([0, 1, 10, 2], np.uint8)), "label 10, expected classes 0..9"),
     (IMAGES, gzip.compress(_idx_bytes(np.zeros((4, 28, 28), np.uint8)))[:-8], "not a valid gzip"),
     (IMAGES, b"\x1f\x8b" + b"garbage" * 4, "not a valid gzip"),
+    # 2**31 x 2**31 x 4 wrapped to 0 in an int64 product: NumPy's reshape error, no file name
+    (IMAGES, bytes([0, 0, 8, 3]) + struct.pack(">3I", 2**31, 2**31, 4), "is truncated"),
 ], ids=["text", "empty", "labels-as-images", "images-as-labels", "truncated", "short-header",
         "trailing-byte", "float-type", "27x28", "count-mismatch", "label-10", "truncated-gzip",
-        "bad-gzip"])
+        "bad-gzip", "size-overflow"])
 def test_idx_malformed_files(tmp_path, dataset, name, data, match):
     _write_idx(tmp_path, "train", 4, seed=0, gz=False)
     (tmp_path / name).write_bytes(data)
@@ -314,6 +316,10 @@ def test_idx_bad_arguments(tmp_path, dataset):
         load(tmp_path, download=1)
     with pytest.raises(TypeError, match="'mirror' must be a str"):
         load(tmp_path, mirror=3)
+    # urllib's "unknown url type" named neither the argument nor the fix
+    with pytest.raises(ValueError, match="argument 'mirror' must be a URL with a scheme"):
+        load(tmp_path, download=True, mirror="example.com/mnist")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_idx_known_checksums():

@@ -9,6 +9,7 @@ Images are magic 0x00000803 (3 dims: n, rows, cols), labels 0x00000801 (1 dim: n
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -46,7 +47,7 @@ def read_idx_ubyte(path: Path, ndim: int, func: str) -> np.ndarray:
     if len(raw) < header:
         raise ValueError(f"{func}: '{path}' is truncated: {len(raw)} bytes, shorter than a header")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)  # Python ints: a header's int64 product could wrap
     if len(raw) - header != size:
         state = "truncated" if len(raw) - header < size else "longer than its header says"
         raise ValueError(

@@ -92,6 +92,7 @@ def load_idx_source(source: IdxSource, func: str, root: str | os.PathLike[str], 
     root = Path(os.fspath(root)).expanduser()
     train = check_flag(train, func, "train")
     download = check_flag(download, func, "download")
+    mirror_given = mirror is not None
     if mirror is None:
         mirror = os.environ.get(source.mirror_env) or source.default_mirror
     if not isinstance(mirror, str):
@@ -110,6 +111,10 @@ def load_idx_source(source: IdxSource, func: str, root: str | os.PathLike[str], 
                     f"'{root}'; pass download=True to fetch it from {url} (choose the source "
                     f"with mirror= or ${source.mirror_env}), or put the standard IDX files there"
                 )
+            if "://" not in mirror:  # urllib's error names neither the argument nor the fix
+                origin = "argument 'mirror'" if mirror_given else f"${source.mirror_env}"
+                raise ValueError(f"{func}: {origin} must be a URL with a scheme (https://..., "
+                                 f"http://... or file://...), got {mirror!r}")
             if f"{name}.gz" not in checksums:
                 raise ValueError(f"{func}: no SHA-256 checksum given for '{name}.gz'")
             path = root / f"{name}.gz"
