@@ -160,7 +160,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="OpenMP threads (default: OMP_NUM_THREADS or all cores)")
     train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
                        help="0 silent, 1 progress bar, 2 one line per epoch (default: 2)")
-    train.add_argument("--plot", type=_path, metavar="PNG", help="save the training curves to this PNG")
+    train.add_argument("--plot", type=_path, metavar="PNG",
+                       help="save the training curves to this PNG")
     train.add_argument("--save", type=_path, metavar="PATH",
                        help="save the trained model (.safetensors) with its optimizer state")
     train.add_argument("--resume", type=_path, metavar="PATH",
@@ -176,7 +177,8 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Load a model saved by `fastnn train --save` and report its test loss "
         "and accuracy, with the data set and preprocessing recorded in the file.",
     )
-    evaluate.add_argument("--model", required=True, type=_path, metavar="PATH", help="the saved model")
+    evaluate.add_argument("--model", required=True, type=_path, metavar="PATH",
+                          help="the saved model")
     _add_data_options(evaluate)
     evaluate.set_defaults(dataset=None)
     evaluate.add_argument("--threads", type=_thread_count, help="OpenMP threads")
