@@ -1128,6 +1128,47 @@ def test_dropout_is_reproducible_from_random_state():
     assert_array_equal(a.predict_proba(X), a.predict_proba(X))  # and not while predicting
 
 
+def test_dropout_masks_go_on_across_partial_fit_and_warm_start_calls():
+    """Each call drew its dropout seed from a fresh random_state: every call after the
+    first had the same masks, so with one sample per call a fixed subset of the hidden
+    units never trained (5 of 16 moved in 50 calls)."""
+    X = np.random.RandomState(0).randn(1, 4)
+    params = dict(hidden_layer_sizes=(16,), activation="tanh", dropout=0.5, solver="sgd",
+                  momentum=0.0, alpha=0.0, random_state=0)
+    est = MLPRegressor(**params).partial_fit(X, [1.0])
+    start = est.coefs_[0].copy()
+    for _ in range(50):
+        est.partial_fit(X, [1.0])
+    assert np.all(np.any(est.coefs_[0] != start, axis=0))  # every hidden unit trained
+    warm = MLPRegressor(**params, warm_start=True, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X, [1.0])
+        start = warm.coefs_[0].copy()
+        for _ in range(50):
+            warm.fit(X, [1.0])
+    assert np.all(np.any(warm.coefs_[0] != start, axis=0))
+    # still reproducible: the same calls from the same random_state, the same weights
+    again = MLPRegressor(**params).partial_fit(X, [1.0])
+    for _ in range(50):
+        again.partial_fit(X, [1.0])
+    assert_array_equal(again.coefs_[0], est.coefs_[0])
+    # and a pickled estimator continues the same stream
+    twin = pickle.loads(pickle.dumps(again))
+    assert_array_equal(twin.partial_fit(X, [1.0]).coefs_[0], again.partial_fit(X, [1.0]).coefs_[0])
+
+
+def test_string_regression_targets_and_an_empty_validation_fraction_are_named():
+    X = np.random.RandomState(0).rand(40, 3)
+    for y in (np.array(["1.5"] * 40), ["1.5"] * 40):  # "1.5" trained as 1.5 silently
+        with pytest.raises(TypeError, match="y must be numeric, got strings"):
+            MLPRegressor(max_iter=5).fit(X, y)
+    # scikit-learn's message names train_test_split's test_size
+    with pytest.raises(ValueError, match="'validation_fraction' must be in \\(0, 1\\) with "
+                       "early_stopping=True"):
+        MLPClassifier(early_stopping=True, validation_fraction=0.0).fit(X, np.arange(40) % 2)
+
+
 @pytest.mark.parametrize("dropout", [0.3, 0.0])
 def test_fit_leaves_fastnns_global_random_stream_alone(dropout):
     """``random_state`` drives everything random in a fit, so the draws after

@@ -48,14 +48,18 @@ def _threads(n: int | None) -> Iterator[None]:
             set_num_threads(before)
 
 
+def _generator_from(rng: np.random.RandomState | None) -> np.random.Generator:
+    """A generator seeded from ``rng`` (one draw), or a throwaway one for None."""
+    return np.random.default_rng(0 if rng is None else int(rng.randint(0, 2**31 - 1)))
+
+
 @contextmanager
-def _own_generator(rng: np.random.RandomState | None) -> Iterator[None]:
-    """This thread draws, for the block, from a generator seeded from ``rng`` (a throwaway
-    one for None) instead of fastnn's global one (``fastnn._random.local_generator``): the
-    caller's stream (``fn.manual_seed``) is untouched, dropout masks follow
-    ``random_state``, and fits in concurrent threads neither wait for nor mix streams."""
-    with _random.local_generator(np.random.default_rng(
-            0 if rng is None else int(rng.randint(0, 2**31 - 1)))):
+def _own_generator(gen: np.random.Generator) -> Iterator[None]:
+    """This thread draws, for the block, from ``gen`` instead of fastnn's global generator
+    (``fastnn._random.local_generator``): the caller's stream (``fn.manual_seed``) is
+    untouched, dropout masks follow ``random_state``, and fits in concurrent threads
+    neither wait for nor mix streams."""
+    with _random.local_generator(gen):
         yield
 
 
@@ -166,16 +170,20 @@ class BaseMLP(BaseEstimator):
         rng = check_random_state(self.random_state)
         layer_units = [X.shape[1], *hidden, y2.shape[1]]
         Xc = as_compute_array(X, self)
-        with _own_generator(None):  # Linear's own initial draws, overwritten by build()
+        with _own_generator(_generator_from(None)):  # Linear's own draws, overwritten
             if first_pass:
                 self._initialize(y2, layer_units, rng)
                 self._input_dtype = X.dtype  # scikit-learn's coefs_ dtype, set at the start
             else:
                 self._continue_with(layer_units)
-        # Dropout seeds come from random_state after the initial weights (scikit-learn's
-        # draws stay in step without dropout).
+        # Dropout masks come from a generator seeded from random_state after the initial
+        # weights (scikit-learn's draws stay in step without dropout) and kept with the
+        # estimator, so that partial_fit and warm_start calls continue its stream rather
+        # than draw the first call's masks again.
+        if self.dropout and (first_pass or getattr(self, "_dropout_rng", None) is None):
+            self._dropout_rng = _generator_from(rng)
         with _threads(self.n_threads), \
-                (_own_generator(rng) if self.dropout else contextlib.nullcontext()):
+                (_own_generator(self._dropout_rng) if self.dropout else contextlib.nullcontext()):
             if self.solver == "lbfgs":
                 obj = _network.objective(self.out_activation_, self.n_outputs_)
                 fit_lbfgs(self, Xc, self._targets(y2), obj)

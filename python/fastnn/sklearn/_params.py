@@ -118,6 +118,9 @@ def check_params(est: Any) -> None:
     c.boolean("nesterovs_momentum")
     c.boolean("early_stopping")
     c.real("validation_fraction", 0, 1, high_open=True)
+    if est.early_stopping is True and est.validation_fraction == 0:
+        # scikit-learn's error here names train_test_split's test_size
+        c.fail("validation_fraction", "in (0, 1) with early_stopping=True")
     c.real("beta_1", 0, 1, high_open=True)
     c.real("beta_2", 0, 1, high_open=True)
     c.real("epsilon", 0, low_open=True)

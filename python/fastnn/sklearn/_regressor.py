@@ -16,6 +16,17 @@ from ._base import BaseMLP, check_float32_range, store_params
 from ._classifier import _DOC_DIFFERENCES, _DOC_PARAMS, _check_solver
 
 
+def _is_text(y: Any) -> bool:
+    """Whether ``y`` is an array (or nested list) of str or bytes."""
+    dtype = getattr(y, "dtype", None)
+    if dtype is None and y is not None:
+        try:
+            dtype = np.asarray(y).dtype
+        except (ValueError, TypeError):  # ragged: validate_data says what is wrong
+            return False
+    return getattr(dtype, "kind", None) in ("S", "U")
+
+
 class MLPRegressor(RegressorMixin, BaseMLP):
     __doc__ = r"""Multi-layer perceptron regressor: scikit-learn's, trained by fastnn.
 
@@ -77,6 +88,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, incremental=True)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool):
+        if _is_text(y):  # strings were converted silently ("1.5" trained as 1.5)
+            raise TypeError(f"{type(self).__name__}: y must be numeric, got strings; "
+                            "convert the targets to numbers first")
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
         if y.ndim == 2 and y.shape[1] == 1:
