@@ -70,8 +70,10 @@ _DOC_DIFFERENCES = """
           ``random_state`` (the same numbers, rounded to float32), the batches are the
           same, and Adam's and SGD's updates are scikit-learn's (epsilon and momentum
           across learning-rate changes included), so the loss curves agree to float32
-          rounding at first. With ``dropout > 0`` the masks are drawn from
-          ``random_state`` too; fastnn's global generator is never touched.
+          rounding at first. With ``dropout > 0`` the masks are drawn from a generator
+          seeded from ``random_state`` at the first fit, whose stream ``partial_fit`` and
+          ``warm_start`` calls continue (and pickling keeps); fastnn's global generator
+          is never touched.
         - The validation split of ``early_stopping`` is stratified for every single-label
           classifier (scikit-learn 1.9 stratifies binary targets only), unless a class
           has too few samples for it.
