@@ -324,3 +324,110 @@ def test_model_checkpoint_without_safetensors_fails_at_construction(monkeypatch)
     with pytest.raises(ImportError, match=r"ModelCheckpoint\(\) needs the safetensors "
                                           r"package: pip install 'fastnn\[io\]'"):
         callbacks.ModelCheckpoint("best.safetensors")
+
+
+class _Recorder(callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batch_logs, self.end_logs, self.epoch_logs = [], None, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batch_logs.append(dict(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_logs.append(dict(logs))
+
+    def on_train_end(self, logs=None):
+        self.end_logs = dict(logs)
+
+
+def test_batch_logs_are_the_running_means_and_train_end_gets_the_last_epoch():
+    """Keras: on_train_batch_end gets the epoch's aggregated loss and metrics so far (it
+    got that one batch's loss alone, no metrics), on_train_end the last epoch's logs
+    (it got {})."""
+    X, y = _blobs(50)
+    model = _small_model()
+    rec = _Recorder()
+    opt = fn.optim.SGD(model.parameters(), lr=0.0)  # fixed weights: batch losses known
+    fn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=2, batch_size=7,
+           shuffle=False, metrics=["accuracy"], callbacks=[rec], verbose=0)
+    per_sample = fn.nn.CrossEntropyLoss(reduction="none")(model(X), y)
+    right = (model(X).argmax(1) == y).astype(np.float64)
+    batches = math.ceil(50 / 7)
+    assert len(rec.batch_logs) == 2 * batches
+    for i, logs in enumerate(rec.batch_logs[:batches]):
+        n = min(50, 7 * (i + 1))
+        assert set(logs) == {"loss", "accuracy"}
+        assert logs["loss"] == pytest.approx(float(np.mean(per_sample[:n])), rel=1e-5)
+        assert logs["accuracy"] == pytest.approx(float(right[:n].mean()))
+    assert rec.batch_logs[batches - 1] == pytest.approx(rec.epoch_logs[0])
+    assert rec.end_logs == rec.epoch_logs[-1]
+
+
+def test_model_checkpoint_fills_the_batch_when_saving_by_batches(tmp_path):
+    # Keras fills {batch} (1-based) when save_freq is a number: a KeyError mid-fit before
+    pytest.importorskip("safetensors")
+    X, y = _blobs(40)
+    ckpt = callbacks.ModelCheckpoint(str(tmp_path / "b-{epoch}-{batch}.safetensors"),
+                                     save_freq=2)
+    fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="sgd", epochs=2,
+           batch_size=10, callbacks=[ckpt], verbose=0)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["b-1-2.safetensors", "b-1-4.safetensors", "b-2-2.safetensors",
+                     "b-2-4.safetensors"]
+    every_epoch = callbacks.ModelCheckpoint(str(tmp_path / "e-{batch}.safetensors"))
+    with pytest.raises(ValueError, match=r"cannot fill path .*'epoch'.*KeyError\('batch'\)"):
+        fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="sgd", epochs=1,
+               callbacks=[every_epoch], verbose=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda v: callbacks.EarlyStopping(verbose=v),
+    lambda v: callbacks.ReduceLROnPlateau(verbose=v),
+    lambda v: callbacks.LearningRateScheduler(lambda e, lr: lr, verbose=v),
+    lambda v: callbacks.ModelCheckpoint("x.safetensors", verbose=v),
+])
+def test_callback_verbose_is_checked_at_construction(make):
+    """An unchecked verbose crashed at the first print (None > 0), after training."""
+    pytest.importorskip("safetensors")  # ModelCheckpoint needs it at construction
+    for bad, kind in ((None, TypeError), (-1, ValueError), (1.5, TypeError)):
+        with pytest.raises(kind, match="'verbose'"):
+            make(bad)
+    assert make(True).verbose == 1 and make(2).verbose == 2
+
+
+def test_api_md_argument_order_names_mode():
+    """API.md lists EarlyStopping(monitor, min_delta, patience, mode, ...); Keras's order
+    (which fastnn keeps) has verbose before mode, so a positional "max" landed in verbose
+    and mode stayed "min": training stopped on an improving metric, then crashed."""
+    with pytest.raises(TypeError, match=r"'mode' comes after 'verbose'.*pass mode='max'"):
+        callbacks.EarlyStopping("val_f1", 0.0, 1, "max")
+
+
+def test_history_best_epoch_is_early_stoppings_when_several_monitor():
+    X, y = _blobs()
+
+    class Scripted(callbacks.Callback):  # val_loss best at epoch 1; loss keeps falling
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_loss"] = [1.0, 0.5, 0.9, 0.9, 0.9, 0.9][epoch]
+            logs["loss"] = 5.0 - epoch
+
+    stop = callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    hist = fn.fit(_small_model(), X, y, loss="cross_entropy", optimizer="sgd", epochs=6,
+                  verbose=0, callbacks=[Scripted(), callbacks.ReduceLROnPlateau(monitor="loss"),
+                                        stop])
+    assert stop.best_epoch == 1 and hist.best_epoch == 1  # was 3, ReduceLROnPlateau's
+
+
+def test_progress_prints_small_values_in_exponent_form_and_the_learning_rate(capsys):
+    """Keras prints values of magnitude 1e-3 or less as 1.2345e-05 (a loss of 8.7e-14 was
+    0.0000), and its epoch line comes after the callbacks (learning_rate was missing)."""
+    X, _ = _blobs(20)
+    model = fn.nn.Linear(2, 1)
+    model.weight.data[...] = 0.0
+    model.bias.data[...] = 1e-3 / 4  # loss = bias**2, far below 1e-3
+    fn.fit(model, X, np.zeros((20, 1), np.float32), loss="mse",
+           optimizer=fn.optim.SGD(model.parameters(), lr=0.0), epochs=1, verbose=2,
+           callbacks=[callbacks.LearningRateScheduler(lambda e, lr: 2e-5)])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "loss 6.2500e-08" in line and "learning_rate 2.0000e-05" in line, line

@@ -264,11 +264,14 @@ def test_two_ranks_follow_the_single_process_trajectory(mpi_run, optimizer):
 @requires_mpi
 @pytest.mark.parametrize("case", ["fit_shuffled", "fit_in_order", "fit_shuffled_plain"])
 def test_distributed_fit_matches_single_process_fit(mpi_run, case):
-    """History (loss, accuracy, val_loss, val_accuracy) and final weights."""
+    """History (loss, accuracy, val_loss, val_accuracy), final weights and, in order, the
+    callbacks' per-batch logs."""
     r = mpi_run[0][case]
     assert r["history_rel_diff"] < 1e-5
     assert r["params_rel_diff"] < 1e-5
     assert r.get("ranks_same_history", True)
+    if case == "fit_in_order":  # per-batch logs: the global running means, as one process's
+        assert r["batch_logs_rel_diff"] < 1e-5
 
 
 @requires_mpi

@@ -2,7 +2,10 @@
 
 A callback sees the training loop through hooks (``on_train_begin``,
 ``on_epoch_begin``, ``on_train_batch_begin``, ``on_train_batch_end``,
-``on_epoch_end``, ``on_train_end``), each given a ``logs`` dict. ``fit`` sets
+``on_epoch_end``, ``on_train_end``), each given a ``logs`` dict, as Keras gives them:
+``on_train_batch_end`` the epoch's running loss and metrics so far (over all ranks in a
+distributed fit), ``on_epoch_end`` the epoch's (validation included, and callbacks may
+add to them), ``on_train_end`` the last epoch's. ``fit`` sets
 ``callback.model``, ``callback.optimizer`` and ``callback.params`` before
 training. A callback stops training by setting ``self.model.stop_training = True``.
 """
@@ -59,6 +62,17 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
     def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
     def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+
+def _check_verbose(verbose: Any, func: str) -> int:
+    """``verbose`` as an int >= 0 (a bool reads as 0 / 1); a mode string there (the Keras
+    argument order puts ``verbose`` before ``mode``) is named as such."""
+    if isinstance(verbose, (bool, np.bool_)):
+        return int(verbose)
+    if isinstance(verbose, str) and verbose in ("auto", "min", "max"):
+        raise TypeError(f"{func}: argument 'verbose' must be an int, got {verbose!r}: 'mode' "
+                        f"comes after 'verbose' (Keras's order), pass mode={verbose!r}")
+    return check_int(verbose, func, "verbose", low=0)
 
 
 class _MonitorMixin:
@@ -150,7 +164,7 @@ class EarlyStopping(_MonitorMixin, Callback):
         func = "EarlyStopping()"
         self._init_monitor(func, monitor, mode, min_delta)
         self.patience = check_int(patience, func, "patience", low=0)
-        self.verbose = verbose
+        self.verbose = _check_verbose(verbose, func)
         self.baseline = None if baseline is None else check_number(baseline, func, "baseline")
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = check_int(start_from_epoch, func, "start_from_epoch", low=0)
@@ -253,7 +267,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         self.patience = check_int(patience, func, "patience", low=0)
         self.cooldown = check_int(cooldown, func, "cooldown", low=0)
         self.min_lr = check_number(min_lr, func, "min_lr", low=0.0)
-        self.verbose = verbose
+        self.verbose = _check_verbose(verbose, func)
         self._reset()
 
     def _reset(self) -> None:
@@ -313,7 +327,7 @@ class LearningRateScheduler(Callback):
                 f"got {type(schedule).__name__}"
             )
         self.schedule = schedule
-        self.verbose = verbose
+        self.verbose = _check_verbose(verbose, "LearningRateScheduler()")
 
     def _new_lr(self, epoch: int, lr: float) -> float:
         try:
@@ -376,7 +390,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
     r"""Saves the model and optimizer state with :func:`fastnn.save` after epochs (Keras).
 
     ``path`` may hold ``str.format`` fields filled from the epoch (1-based) and the
-    epoch's logs, e.g. ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``. Each file
+    epoch's logs, e.g. ``"ckpt-{epoch:02d}-{val_loss:.3f}.safetensors"``, and with an
+    integer ``save_freq`` the batch too (``{batch}``, 1-based within the epoch). Each file
     is written atomically and holds the optimizer state and ``{"epoch": N}`` as
     metadata, so ``fn.load(path, model, optimizer=opt)`` resumes training.
 
@@ -392,7 +407,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             ``model.load_state_dict(fn.load(path, weights_only=True))``. Default: ``False``.
         save_freq (str or int): ``"epoch"``, or a number of batches: then it saves after
             every ``save_freq``-th batch (counted across epochs), judging
-            ``save_best_only`` on that batch's logs (``"loss"``), as Keras. Default:
+            ``save_best_only`` on that batch's logs (the epoch's running means so far),
+            as Keras. Default:
             ``"epoch"``.
         initial_value_threshold (float, optional): a value the first save must beat.
             Default: ``None``.
@@ -436,7 +452,7 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         self._init_monitor(func, monitor, mode, 0.0)
         self.path = os.fspath(path)
         self.save_best_only = bool(save_best_only)
-        self.verbose = verbose
+        self.verbose = _check_verbose(verbose, func)
         self.initial_value_threshold = (
             None
             if initial_value_threshold is None
@@ -445,13 +461,16 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         self.best: float | None = self.initial_value_threshold
         self.best_epoch: int | None = None  # until save_best_only saves an improvement
 
-    def _file_path(self, epoch: int, logs: dict[str, float]) -> str:
+    def _file_path(self, epoch: int, logs: dict[str, float], batch: int | None) -> str:
+        fields = {"epoch": epoch + 1, **logs}
+        if batch is not None:  # saving every save_freq batches: 1-based in the epoch, as Keras
+            fields["batch"] = batch + 1
         try:
-            return self.path.format(epoch=epoch + 1, **logs)
+            return self.path.format(**fields)
         except (KeyError, IndexError, ValueError) as err:
             raise ValueError(
-                f"ModelCheckpoint: cannot fill path {self.path!r} from the epoch and the logs "
-                f"{sorted(logs)}: {err!r}"
+                f"ModelCheckpoint: cannot fill path {self.path!r} from the fields "
+                f"{sorted(fields)}: {err!r}"
             ) from None
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -462,16 +481,16 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             return
         self._batches += 1
         if self._batches % self.save_freq == 0:
-            self._save(self._epoch, logs or {})
+            self._save(self._epoch, logs or {}, batch)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         if self.save_freq == "epoch":
             self._save(epoch, logs or {})
 
-    def _save(self, epoch: int, logs: dict[str, float]) -> None:
+    def _save(self, epoch: int, logs: dict[str, float], batch: int | None = None) -> None:
         from .io import save
 
-        path = self._file_path(epoch, logs)
+        path = self._file_path(epoch, logs, batch)
         if self.save_best_only:
             value = self._get_monitor_value(logs)
             if value is None:

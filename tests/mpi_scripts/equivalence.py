@@ -279,17 +279,33 @@ results["fit_shuffled"] = {
     "ranks_same_history": all(h == histories[0] for h in histories),
 }
 
+class BatchLogs(fn.callbacks.Callback):
+    """Every on_train_batch_end's logs (the epoch's running loss and metrics so far)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logs: list[dict[str, float]] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs.append(dict(logs))
+
+
 model = make_model(0)
-hist = distributed_fit(model, epochs=2, seed=None, shuffle=False)
+logs_d = BatchLogs()
+hist = distributed_fit(model, epochs=2, seed=None, shuffle=False, callbacks=[logs_d])
 model_r = make_model(0)
+logs_r = BatchLogs()
 n_used = len(X) - len(X) % size
 want = fn.fit(model_r, X[:n_used], y[:n_used], loss=loss_fn,
               optimizer=fn.optim.Adam(model_r.parameters(), lr=0.01), epochs=2,
               batch_size=b * size, validation_data=(X_val, y_val), metrics=["accuracy"],
-              shuffle=False, verbose=0)
+              shuffle=False, verbose=0, callbacks=[logs_r])
 results["fit_in_order"] = {
     "history_rel_diff": history_diff(hist.history, want.history),
     "params_rel_diff": rel_diff(flat_params(model), flat_params(model_r)),
+    "batch_logs_rel_diff": (history_diff({k: [d[k] for d in logs_d.logs] for k in logs_d.logs[0]},
+                                          {k: [d[k] for d in logs_r.logs] for k in logs_r.logs[0]})
+                            if len(logs_d.logs) == len(logs_r.logs) else float("inf")),
 }
 
 # A plain single-process fit (no distributed=True), batch W*b, shuffled with the same seed:

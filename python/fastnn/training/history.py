@@ -13,8 +13,10 @@ class History:
             per epoch: ``"loss"``, each metric (e.g. ``"accuracy"``), and their
             ``"val_"`` twins when validation data is used.
         epoch (list[int]): the 0-based indices of the epochs that ran.
-        best_epoch (int | None): the best epoch (0-based) according to the first
-            callback that monitors a quantity (e.g. ``EarlyStopping``), else ``None``.
+        best_epoch (int | None): the best epoch (0-based): ``EarlyStopping``'s (the
+            weights ``restore_best_weights`` loads), else a ``save_best_only``
+            ``ModelCheckpoint``'s, else that of the first other callback that monitors a
+            quantity (``ReduceLROnPlateau``); ``None`` without one.
         stopped_epoch (int | None): the epoch at which early stopping fired, else ``None``.
         params (dict): ``epochs``, ``steps`` (batches per epoch), ``verbose``.
     """

@@ -29,6 +29,7 @@ NumPy arrays whichever kind the model is.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,7 +43,7 @@ import numpy as np
 from .. import nn, optim
 from .._validation import as_array, as_float32, check_flag, check_int, check_number, shape_str
 from ..autograd import as_tensor, no_grad
-from ..callbacks import Callback, TerminateOnNaN
+from ..callbacks import Callback, EarlyStopping, ModelCheckpoint, TerminateOnNaN
 from ..data import DataLoader
 from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext
@@ -363,6 +364,13 @@ class _Averages:
         for i, name in enumerate(self.metric_totals):
             self.metric_totals[name] = totals[2 + 2 * i : 4 + 2 * i]
 
+    def logs_over(self, dist: FitContext) -> dict[str, float]:
+        """:meth:`logs` of the totals summed over all ranks, this object unchanged."""
+        twin = copy.copy(self)
+        twin.metric_totals = {k: list(v) for k, v in self.metric_totals.items()}
+        twin.reduce(dist)
+        return twin.logs()
+
     def logs(self, prefix: str = "") -> dict[str, float]:
         if self.sum_reduction:
             loss = self.loss_total
@@ -567,10 +575,15 @@ def fit(
         if getattr(cb, "stopped_epoch", 0):
             history.stopped_epoch = cb.stopped_epoch
             break
-    for cb in run.callbacks:  # the first callback that judged a monitored quantity
-        if getattr(cb, "best", None) is not None and getattr(cb, "best_epoch", None) is not None:
-            history.best_epoch = cb.best_epoch
-            break
+    # The best epoch: EarlyStopping's (whose weights restore_best_weights loads), else a
+    # best-only ModelCheckpoint's (the file kept), else the first other callback that
+    # judged a monitored quantity (ReduceLROnPlateau).
+    judges = [cb for cb in run.callbacks if getattr(cb, "best", None) is not None
+              and getattr(cb, "best_epoch", None) is not None]
+    rank = {EarlyStopping: 0, ModelCheckpoint: 1}
+    judges.sort(key=lambda cb: next((r for c, r in rank.items() if isinstance(cb, c)), 2))
+    if judges:
+        history.best_epoch = judges[0].best_epoch
     return history
 
 
@@ -668,6 +681,7 @@ def _epoch_loop(run: _Run, history: History) -> None:
     nan_watch = [not any(isinstance(cb, TerminateOnNaN) for cb in callbacks)]
     for cb in callbacks:
         cb.on_train_begin({})
+    logs: dict[str, float] = {}
     for epoch in range(run.epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
@@ -676,16 +690,17 @@ def _epoch_loop(run: _Run, history: History) -> None:
         if run.val is not None:
             logs.update(_run_eval(model, *run.val, run.loss, run.metric_fns, run.val_batch_size,
                                   prefix="val_", dist=run.dist))
-        progress.close(logs)
+        progress.close()
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
+        progress.summary(logs)  # after the callbacks, as Keras's: learning_rate shows
         history.record(epoch, logs)  # last, as Keras: it sees what callbacks added
         if run.dist is not None:  # a rank stopping alone would leave the others waiting
             model.stop_training = run.dist.any(model.stop_training)
         if model.stop_training:
             break
     for cb in callbacks:
-        cb.on_train_end({})
+        cb.on_train_end(dict(logs))  # the last epoch's logs, as Keras
 
 
 def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
@@ -708,9 +723,9 @@ def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
                           f"batch {index} (add callbacks.TerminateOnNaN() to stop there)",
                           RuntimeWarning, stacklevel=4)
         if run.batch_hooks:
-            if dist is not None:  # the global batch's loss: the same on every rank
-                value = dist.batch_loss(value, averages.sum_reduction)
-            batch_logs = {"loss": value}
+            # Keras's batch logs: the epoch's running loss and metrics so far (over all
+            # ranks when distributed: the same on every rank)
+            batch_logs = averages.logs() if dist is None else averages.logs_over(dist)
             for cb in callbacks:
                 cb.on_train_batch_end(index, batch_logs)
             if dist is not None:  # any rank's callbacks stopping stops every rank

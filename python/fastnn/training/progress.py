@@ -22,7 +22,10 @@ from typing import TextIO
 
 
 def format_logs(logs: dict[str, float]) -> str:
-    return "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+    """``loss 0.1234  lr 1.0000e-04``: 4 decimals, or Keras's exponent form for values of
+    magnitude 1e-3 or less (a loss of 8.7e-14 printed as 0.0000)."""
+    return "  ".join(f"{k} {v:.4f}" if abs(v) > 1e-3 else f"{k} {v:.4e}"
+                     for k, v in logs.items())
 
 
 def _per_step(seconds: float) -> str:
@@ -62,6 +65,7 @@ class EpochProgress:
         self.prefix = f"Epoch {epoch + 1}/{epochs}"
         self.start = time.perf_counter()
         self.samples = 0
+        self.elapsed = 0.0
         self.bar = None
         tqdm = _tqdm() if verbose == 1 and _is_terminal(self.stream) else None
         if tqdm is not None:
@@ -89,13 +93,20 @@ class EpochProgress:
             self.bar.set_postfix_str(f"{format_logs(logs)}  {self._rate()}", refresh=False)
             self.bar.update(1)
 
-    def close(self, logs: dict[str, float]) -> None:
-        """Ends the epoch with its summary line (train and validation metrics)."""
-        if not self.verbose:
-            return
-        elapsed = time.perf_counter() - self.start
+    def close(self) -> None:
+        """Stops the clock and clears the live bar: the epoch's work is done (what the
+        callbacks print next stands on its own line)."""
+        self.elapsed = time.perf_counter() - self.start
         if self.bar is not None:
             self.bar.close()  # leave=False: clears its line for the summary
+
+    def summary(self, logs: dict[str, float]) -> None:
+        """The epoch's summary line (train and validation metrics, and what the callbacks
+        added, e.g. ``learning_rate``), after :meth:`close`."""
+        if not self.verbose:
+            return
+        elapsed = self.elapsed
+        if self.bar is not None:
             line = (f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s, "
                     f"{self.steps}/{self.steps} batches, {self._rate()})")
         else:  # verbose=1 without a live bar: the finished one, once
