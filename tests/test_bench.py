@@ -533,7 +533,8 @@ def test_cli_kernels_suite_several_thread_counts(capsys):
 
 @pytest.mark.parametrize("argv, code, match", [
     (["--lib", "numpy"], 2, "--lib applies to --suite train-step only"),
-    (["--suite", "train-step", "--case", "Z"], 1, "unknown configuration 'Z'"),
+    (["--suite", "train-step", "--case", "Z"], 2, "argument --case: unknown configuration 'Z'"),
+    (["--case", "bogus"], 2, "argument --case: unknown case 'bogus'"),
 ])
 def test_cli_bench_errors(capsys, argv, code, match):
     assert cli.main(["bench", "--quick", *argv]) == code
