@@ -5,6 +5,7 @@ test_vecmath.py reruns this file with FASTNN_ARCH forcing every other path."""
 
 from __future__ import annotations
 
+import math
 from contextlib import nullcontext
 
 import numpy as np
@@ -900,3 +901,17 @@ def test_nll_loss_of_one_sample(reduction):
     assert loss.shape == () and loss.item() == pytest.approx(2.0)
     loss.backward()
     assert x.grad.tolist() == [0, 0, -1, 0]
+
+
+def test_a_loss_beyond_float32_range_is_inf_as_torchs():
+    """The fused kernels add up in double: a loss above float32's largest value came back
+    as a finite double (5e39) that a math.isfinite check passed, where torch gives inf; a
+    mean that fits float32 keeps its value (torch's own float32 sum overflows there)."""
+    zeros = np.zeros(2, np.float32)
+    assert fn.nn.MSELoss()(np.array([1e20, 0], np.float32), zeros) == math.inf
+    assert fn.nn.MSELoss(reduction="sum")(np.full(2, 1.5e19, np.float32), zeros) == math.inf
+    assert fn.nn.MSELoss()(np.array([2e19, 0], np.float32), zeros) == pytest.approx(2e38)
+    logits = np.tile(np.array([[3e38, -3e38]], np.float32), (4, 1))
+    assert fn.nn.CrossEntropyLoss(reduction="sum")(logits, np.ones(4, np.int64)) == math.inf
+    largest = float(np.finfo(np.float32).max)
+    assert fn.nn.L1Loss(reduction="sum")(np.array([largest], np.float32), zeros[:1]) == largest

@@ -10,6 +10,7 @@ chunking, so they are bit-identical at any thread count.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -103,6 +104,20 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
+# |v| from which a double rounds to float32 infinity: float32's largest value plus half
+# its last step (ties go to the even infinity)
+_FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
+
+
+def _kernel_value(value: float) -> float:
+    """A fused kernel's loss (accumulated in double) as the float32 value PyTorch returns
+    where it leaves float32's range: infinity, not a finite double that ``isfinite`` passes
+    (the double is kept otherwise, the nearest to the exact loss)."""
+    if abs(value) >= _FLOAT32_OVERFLOW and not math.isinf(value):
+        return math.copysign(math.inf, value)
+    return float(value)
+
+
 def _scaled(grad: np.ndarray, scale: float) -> np.ndarray:
     if scale != 1.0:
         grad *= np.float32(scale)
@@ -139,7 +154,7 @@ class _ElementwiseLoss(_Loss):
         value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
                                            _REDUCTIONS[self.reduction])
         self._cache, self._graph = (pred, target), None
-        return float(value)
+        return _kernel_value(value)
 
     def _check_values(self, pred: np.ndarray, target: np.ndarray, name: str) -> None:
         """Checks the kernels make on their inputs, for the NumPy path through autograd
@@ -440,7 +455,7 @@ class CrossEntropyLoss(_Loss):
                                                      _REDUCTIONS[self.reduction])
         self._cache, self._graph = (logits, labels), None
         self._grad: np.ndarray | None = grad
-        return float(value)
+        return _kernel_value(value)
 
     def _kernel_backward(self, grad_out: float = 1.0) -> np.ndarray:
         logits, _, scale = self._begin_backward(grad_out)
