@@ -159,8 +159,8 @@ def dropout_uniform24(seed: int, n: int) -> np.ndarray:
 
 def dropout_keep(seed: int, n: int, p: float) -> np.ndarray:
     """The keep mask of dropout_forward(seed) for n elements (util/rng.h, bit-exact)."""
-    u = dropout_uniform24(seed, n).astype(np.float32) * np.float32(2.0**-24)
-    return u >= np.float32(p)
+    u = dropout_uniform24(seed, n).astype(np.float64) * 2.0**-24  # exact
+    return u >= p  # p a double, as the kernel's
 
 
 def dropout_forward(x, keep, p):

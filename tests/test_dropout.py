@@ -14,6 +14,7 @@ import fastnn as fn
 import reference as ref
 from conftest import ALL_THREADS
 from fastnn import _core
+from fastnn.nn import functional as F
 
 
 def _forward(x, p, seed):
@@ -42,9 +43,22 @@ def test_threshold_edges_match_reference(rng, p):
     """keep <=> uniform >= p for p at and between the 2^-24 steps of the uniform."""
     x = rng.standard_normal(20011).astype(np.float32)
     seed = 77
-    keep = ref.dropout_keep(seed, x.size, np.float32(p))
+    keep = ref.dropout_keep(seed, x.size, p)
     y = _forward(x, p, seed)
     np.testing.assert_array_equal(y != 0, keep & (x != 0))
+
+
+def test_p_is_compared_as_a_double():
+    """p a quarter step above an element's uniform (k + 1/4) 2^-24, k 2^-24 in [0.5, 1):
+    float32(p) rounds down to that uniform, which a float32 p kept; p itself drops it."""
+    seed, n = 5, 4096
+    u24 = ref.dropout_uniform24(seed, n)
+    i = int(np.flatnonzero(u24 >= 2**23)[0])
+    p = (int(u24[i]) + 0.25) * 2.0**-24
+    assert np.float32(p) == u24[i] * 2.0**-24
+    y = _forward(np.ones(n, np.float32), p, seed)
+    assert y[i] == 0
+    np.testing.assert_array_equal(y != 0, ref.dropout_keep(seed, n, p))
 
 
 def test_in_place(rng):
@@ -141,8 +155,6 @@ def test_module_bad_arguments():
     for p in (1.0, -0.5, 1.5):
         with pytest.raises(ValueError, match=r"Dropout\(\): argument 'p' must be in \[0, 1\)"):
             fn.nn.Dropout(p)
-    with pytest.raises(ValueError, match=r"rounds to 1 in float32"):
-        fn.nn.Dropout(1 - 1e-9)
     with pytest.raises(TypeError, match=r"argument 'p' must be a number"):
         fn.nn.Dropout("0.5")
     drop = fn.nn.Dropout()
@@ -167,3 +179,23 @@ def test_threshold_at_the_uniform_step_drops_the_element():
     y = _forward(np.ones(n, np.float32), float(p), seed)
     assert y[j] == 0.0
     np.testing.assert_array_equal(y != 0, ref.dropout_keep(seed, n, p))
+
+
+@pytest.mark.parametrize("p", [0.9999, 0.999, 1 - 1e-9, 0.1, 0.5])
+def test_the_scale_is_torchs_for_p_near_one(p):
+    """p is a double as torch's, the scale 1 / float32(1 - p): with p in float32 it was
+    1 / (1 - float32(p)), 9998.34 instead of 10000 at p = 0.9999 (1.7e-4 off), and p
+    within float32's rounding of 1 was refused."""
+    drop = fn.nn.Dropout(p)
+    x = np.ones(1 << 16, np.float32)
+    kept = drop(x)
+    scale = np.float32(1) / np.float32(1.0 - p)
+    assert np.all((kept == 0) | (kept == scale))
+    assert np.array_equal(drop.backward(x), kept)
+    t = fn.tensor(x, requires_grad=True)
+    y = F.dropout(t, p)
+    yv = y.detach().numpy()
+    assert np.all((yv == 0) | (yv == scale))
+    torch = pytest.importorskip("torch")
+    ty = torch.nn.functional.dropout(torch.ones(1 << 16), p)
+    assert set(ty[ty != 0].tolist()) <= {float(scale)}

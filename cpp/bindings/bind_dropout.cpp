@@ -18,11 +18,11 @@ namespace fastnn::bind {
 
 namespace {
 
-using Kernel = void (*)(float*, const float*, index_t, float, std::uint64_t);
+using Kernel = void (*)(float*, const float*, index_t, double, std::uint64_t);
 
 void run(Kernel kernel, const char* f, const char* out_name, const char* in_name,
-         const py::handle& out_obj, const py::handle& in_obj, float p, std::uint64_t seed) {
-  if (!(p >= 0.0f && p < 1.0f))
+         const py::handle& out_obj, const py::handle& in_obj, double p, std::uint64_t seed) {
+  if (!(p >= 0.0 && p < 1.0))
     throw py::value_error(std::string(f) + "(): argument 'p' must be in [0, 1), got " +
                           std::to_string(p));
   FloatArray in = float_input(in_obj, f, in_name);
@@ -39,14 +39,14 @@ void run(Kernel kernel, const char* f, const char* out_name, const char* in_name
 void bind_dropout(py::module_& m) {
   m.def(
       "dropout_forward",
-      [](const py::handle& y, const py::handle& x, float p, std::uint64_t seed) {
+      [](const py::handle& y, const py::handle& x, double p, std::uint64_t seed) {
         run(&dropout_forward, "dropout_forward", "y", "x", y, x, p, seed);
       },
       py::arg("y"), py::arg("x"), py::arg("p"), py::arg("seed"),
       "y = x * keep / (1 - p), keep[i] = uniform(seed, i) >= p (1-D).");
   m.def(
       "dropout_backward",
-      [](const py::handle& dx, const py::handle& dy, float p, std::uint64_t seed) {
+      [](const py::handle& dx, const py::handle& dy, double p, std::uint64_t seed) {
         run(&dropout_backward, "dropout_backward", "dx", "dy", dx, dy, p, seed);
       },
       py::arg("dx"), py::arg("dy"), py::arg("p"), py::arg("seed"),

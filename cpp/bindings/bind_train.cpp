@@ -222,11 +222,11 @@ class PyTrainPlan {
                             " dropout states, got " + std::to_string(dropout.size()));
     for (std::size_t k = 0; k < dropout_.size(); ++k) {
       const py::handle d = dropout[k];
-      dropout_[k] = DropoutState{false, 0.0f, 0};
+      dropout_[k] = DropoutState{false, 0.0, 0};
       if (d.is_none()) continue;
       const auto t = py::reinterpret_borrow<py::tuple>(d);
-      const float p = t[0].cast<float>();
-      if (!(p >= 0.0f && p < 1.0f))
+      const double p = t[0].cast<double>();
+      if (!(p >= 0.0 && p < 1.0))
         throw py::value_error("TrainStep: dropout p must be in [0, 1), got " + std::to_string(p));
       dropout_[k] = DropoutState{true, p, t[1].cast<std::uint64_t>()};
     }

@@ -6,7 +6,9 @@
 // the same seed instead of storing it.
 //   forward:  y = x * keep / (1 - p)
 //   backward: dx = dy * keep / (1 - p)
-// p in [0, 1); p == 1 would zero everything and is rejected by the binding.
+// p in [0, 1); p == 1 would zero everything and is rejected by the binding. p is a double,
+// as PyTorch's: the scale is 1 / float(1 - p) (float(1) / float(1 - float(p)) was 1.7e-4
+// off torch's at p = 0.9999).
 #pragma once
 
 #include <cstdint>
@@ -15,7 +17,7 @@
 
 namespace fastnn {
 
-void dropout_forward(float* y, const float* x, index_t n, float p, std::uint64_t seed);
-void dropout_backward(float* dx, const float* dy, index_t n, float p, std::uint64_t seed);
+void dropout_forward(float* y, const float* x, index_t n, double p, std::uint64_t seed);
+void dropout_backward(float* dx, const float* dy, index_t n, double p, std::uint64_t seed);
 
 }  // namespace fastnn

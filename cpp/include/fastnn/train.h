@@ -70,7 +70,7 @@ struct LinearBuffers {
 // or the identity.
 struct DropoutState {
   bool active;
-  float p;
+  double p;
   std::uint64_t seed;
 };
 

@@ -39,12 +39,12 @@ Body active_body() {
 }
 
 // out[i] = in[i] * keep_i / (1 - p): the one loop shared by forward and backward.
-void apply_mask(float* out, const float* in, index_t n, float p, std::uint64_t seed) {
+void apply_mask(float* out, const float* in, index_t n, double p, std::uint64_t seed) {
   const Body body = active_body();
   const std::uint64_t key = rng::key_for(seed);
   // p 2^24 is exact in double; p in [0, 1) gives a threshold in [0, 2^24].
-  const auto threshold = static_cast<std::uint32_t>(std::ceil(static_cast<double>(p) * 0x1.0p24));
-  const float scale = 1.0f / (1.0f - p);
+  const auto threshold = static_cast<std::uint32_t>(std::ceil(p * 0x1.0p24));
+  const float scale = 1.0f / static_cast<float>(1.0 - p);  // PyTorch's rounding
   detail::parallel_blocks(n, [&](index_t begin, index_t end) {
     body(out + begin, in + begin, end - begin, static_cast<std::uint64_t>(begin), key, threshold,
          scale);
@@ -53,11 +53,11 @@ void apply_mask(float* out, const float* in, index_t n, float p, std::uint64_t s
 
 }  // namespace
 
-void dropout_forward(float* y, const float* x, index_t n, float p, std::uint64_t seed) {
+void dropout_forward(float* y, const float* x, index_t n, double p, std::uint64_t seed) {
   apply_mask(y, x, n, p, seed);
 }
 
-void dropout_backward(float* dx, const float* dy, index_t n, float p, std::uint64_t seed) {
+void dropout_backward(float* dx, const float* dy, index_t n, double p, std::uint64_t seed) {
   apply_mask(dx, dy, n, p, seed);
 }
 

@@ -525,7 +525,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     if xd.dtype.kind != "f" and p < 1.0:  # scaled values do not fit: torch's error
         raise RuntimeError(f"dropout(): result type float32 can't be cast to the desired "
                            f"output type {xd.dtype}; convert the input with .float() first")
-    if p == 1.0 or np.float32(p) == 1.0 or xd.dtype != _F32:
+    if p == 1.0 or xd.dtype != _F32:
         from .._random import default_generator
         keep = (default_generator().random(xd.shape) >= p) if p < 1.0 else np.zeros(xd.shape)
         mask = (keep / (1.0 - p) if p < 1.0 else keep).astype(xd.dtype)

@@ -54,9 +54,6 @@ class Dropout(Module):
         super().__init__()
         self.inplace = bool(inplace)
         self.p = check_number(p, "Dropout()", "p", low=0.0, high=1.0, high_open=True)
-        if np.float32(self.p) == 1.0:  # the kernel's float32 p would round up to 1
-            raise ValueError(f"Dropout(): argument 'p' must be in [0, 1), got {p!r} "
-                             "(rounds to 1 in float32)")
         self._seed: int | None = None
         self._shape: tuple[int, ...] | None = None
 
