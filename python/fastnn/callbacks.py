@@ -518,7 +518,7 @@ class ModelCheckpoint(_MonitorMixin, Callback):
 
 
 class CSVLogger(Callback):
-    """Streams each epoch's logs to a CSV file (Keras semantics).
+    r"""Streams each epoch's logs to a CSV file (Keras semantics).
 
     Columns: ``epoch`` (0-based, as Keras writes it), then the log keys of the
     first epoch in sorted order. Each row is flushed as written, so the file

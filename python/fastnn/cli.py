@@ -102,10 +102,9 @@ def _preset_table() -> str:
     return "\n".join(lines)
 
 
-def _add_data_options(parser: argparse.ArgumentParser) -> None:
+def _add_data_options(parser: argparse.ArgumentParser, dataset_default: str) -> None:
     parser.add_argument("--dataset", choices=DATASETS,
-                        help="the data set (default: digits; with --resume or --model: the "
-                        "one the file records)")
+                        help=f"the data set (default: {dataset_default})")
     parser.add_argument(
         "--data-dir",
         default="data",
@@ -133,7 +132,7 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=_preset_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_data_options(train)
+    _add_data_options(train, "digits; with --resume: the one the file records")
     train.add_argument("--hidden", type=_hidden_sizes, metavar="SIZES",
                        help="hidden layer sizes, comma-separated, e.g. 256,128")
     train.add_argument("--activation", choices=ACTIVATIONS,
@@ -179,7 +178,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--model", required=True, type=_path, metavar="PATH",
                           help="the saved model")
-    _add_data_options(evaluate)
+    _add_data_options(evaluate, "the one the model file records")
     evaluate.set_defaults(dataset=None)
     evaluate.add_argument("--threads", type=_thread_count, help="OpenMP threads")
 

@@ -401,9 +401,10 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
         dict: ``{"format_version": int, "fastnn_version": str, "architecture":
         spec or None, "model_class": str, "optimizer": None or {"class": str,
         "param_groups": [...], "state": {...}}, "metadata": dict, "eval_modules":
-        [str]}``, where ``"metadata"`` is the ``metadata`` given to :func:`save`
-        (``{}`` if none), ``"model_class"`` the saved model's class and
-        ``"eval_modules"`` the names of its modules that were in eval mode (each
+        [str], "architecture_error": None or str}``, where ``"metadata"`` is the
+        ``metadata`` given to :func:`save` (``{}`` if none), ``"model_class"`` the saved
+        model's class, ``"eval_modules"`` the names of its modules that were in eval
+        mode and ``"architecture_error"`` why a model has no architecture (each
         absent in files written by fastnn before it was added).
 
     Raises:

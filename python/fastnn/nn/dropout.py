@@ -43,7 +43,7 @@ class Dropout(Module):
 
     Example::
 
-        >>> fn.manual_seed(0)
+        >>> _ = fn.manual_seed(0)
         >>> drop = fn.nn.Dropout(p=0.2)
         >>> y = drop(np.ones((4, 5)))          # about 20% zeros, the rest 1.25
         >>> drop.eval()(np.ones(3))            # evaluation: identity

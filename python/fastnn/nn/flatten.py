@@ -27,7 +27,7 @@ class Flatten(Module):
     Example::
 
         >>> fn.nn.Flatten()(fn.zeros(32, 1, 5, 5)).shape
-        (32, 25)
+        fastnn.Size([32, 25])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:

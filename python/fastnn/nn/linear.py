@@ -61,7 +61,7 @@ class Linear(Module):
 
     Example::
 
-        >>> fn.manual_seed(0)
+        >>> _ = fn.manual_seed(0)
         >>> layer = fn.nn.Linear(20, 30)
         >>> x = np.random.randn(128, 20).astype(np.float32)
         >>> layer(x).shape

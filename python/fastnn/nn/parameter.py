@@ -38,7 +38,7 @@ class Parameter(Tensor):
 
         >>> p = fn.nn.Parameter(np.zeros((2, 3)))
         >>> p.grad.shape
-        (2, 3)
+        fastnn.Size([2, 3])
     """
 
     # Since the parameter was made or the last zero_grad() (which zero-fills .grad where

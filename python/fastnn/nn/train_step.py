@@ -111,19 +111,24 @@ class TrainStep:
     for a layer-by-layer ``backward`` (run a forward first to use that path again).
 
     Args:
-        model (Module): a :class:`Sequential` (nested ones are flattened) of
-            :class:`Linear`, :class:`ReLU`, :class:`LeakyReLU`, :class:`Sigmoid`,
-            :class:`Tanh`, :class:`GELU`, :class:`Softmax` (``dim=-1``),
-            :class:`Dropout` and :class:`Identity`, with at least one ``Linear``.
-        loss_fn (Module): :class:`CrossEntropyLoss`, :class:`MSELoss` or
-            :class:`BCEWithLogitsLoss`.
-        optimizer (Optimizer): :class:`fastnn.optim.SGD`, ``Adam``, ``AdamW``,
-            ``RMSprop`` or ``Adagrad``; it may hold any parameters (those of the
-            model it does not hold still accumulate gradients, as with
-            ``optimizer.zero_grad()``).
+        model (Module): any Module written with fastnn's modules and Tensor ops. A
+            :class:`Sequential` (nested ones are flattened) of :class:`Linear`,
+            :class:`ReLU`, :class:`LeakyReLU`, :class:`Sigmoid`, :class:`Tanh`,
+            :class:`GELU`, :class:`Softmax` (``dim=-1``), :class:`Dropout` and
+            :class:`Identity`, with at least one ``Linear``, runs as one C++ call; any
+            other model is traced on its first batch and replayed (or, where tracing
+            cannot follow it, run eagerly, with a warning).
+        loss_fn (Module): :class:`CrossEntropyLoss`, :class:`MSELoss`,
+            :class:`BCELoss` or :class:`BCEWithLogitsLoss`, reduced (``"mean"`` or
+            ``"sum"``).
+        optimizer (Optimizer): any fastnn optimizer (:class:`fastnn.optim.SGD`,
+            ``Adam``, ``AdamW``, ``RMSprop`` and ``Adagrad`` update inside the C++
+            call); it may hold any parameters (those of the model it does not hold
+            still accumulate gradients, as with ``optimizer.zero_grad()``).
 
     Raises:
-        TypeError: naming the layer, loss or optimizer that is not supported.
+        TypeError: naming the loss (e.g. :class:`L1Loss`, :class:`NLLLoss`, or
+            ``reduction="none"``) or the object that is not supported.
 
     Shape:
         - x: :math:`(N, H_{in})`, :math:`N \ge 1`.

@@ -47,7 +47,7 @@ def mnist1d_recipe(model: nn.Module | None = None) -> tuple[nn.Module, dict[str,
 
         >>> import fastnn as fn
         >>> X_train, X_test, y_train, y_test = fn.datasets.load_mnist1d()  # doctest: +SKIP
-        >>> fn.manual_seed(0)
+        >>> _ = fn.manual_seed(0)
         >>> model, fit_kwargs = fn.training.mnist1d_recipe()
         >>> history = fn.fit(model, X_train, y_train, verbose=0, **fit_kwargs)  # doctest: +SKIP
         >>> (fn.predict(model, X_test).argmax(1) == y_test).mean()  # doctest: +SKIP
