@@ -83,6 +83,16 @@ def test_world_of_one_before_init():
     assert "mpi4py" not in sys.modules
 
 
+def test_fit_checks_the_distributed_flag():
+    # "yes" and 1 were taken as true, unchecked (shuffle= was checked)
+    model = fn.nn.Sequential(fn.nn.Linear(2, 2))
+    X, y = np.zeros((4, 2), np.float32), np.zeros(4, np.int64)
+    for bad in ("yes", 1):
+        with pytest.raises(TypeError, match="fit\\(\\): argument 'distributed' must be a bool"):
+            fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", verbose=0,
+                   distributed=bad)
+
+
 def test_allreduce_in_a_world_of_one_keeps_an_unused_layer_skipped():
     """allreduce_gradients marked every gradient written, so a layer the forward did not
     use took AdamW's decay (0.07 from the plain loop after 3 steps); a parameter no rank
@@ -326,6 +336,25 @@ def test_other_sample_counts_per_rank_raise_the_same_error_everywhere(mpi_run):
         "each rank its shard")
     assert per_rank[0]["too_few"] == ("fit(): 1 training samples cannot be shared among 2 "
                                       "ranks (distributed=True needs at least one per rank)")
+
+
+@requires_mpi
+def test_other_fit_arguments_or_models_on_one_rank_raise_everywhere(mpi_run):
+    """A rank with more epochs hung in a collective, another batch size or metric list
+    aborted MPI ("Message truncated"), another learning rate or other values of X trained
+    apart silently, and allreduce_gradients averaged the gradients of other shapes."""
+    per_rank = mpi_run[0]["settings"]
+    assert per_rank[0] == per_rank[1]
+    errors = per_rank[0]
+    assert errors["epochs"].startswith("fit(): rank 1 passed epochs 2 where rank 0 passed 1; "
+                                       "with distributed=True call fit with the same")
+    assert "rank 1 passed batch_size 16 where rank 0 passed 8" in errors["batch_size"]
+    assert "rank 1 passed metrics ['accuracy'] where rank 0 passed []" in errors["metrics"]
+    assert "rank 1 passed optimizer ('SGD', [{'lr': 0.5," in errors["lr"]
+    assert "rank 1 passed data of rank 0's shapes with other values" in errors["data"]
+    assert errors["allreduce"] == (
+        "allreduce_gradients(): rank 1's model differs from root rank 0's: parameter "
+        "'0.weight' has shape (17, 12) on rank 1 and (16, 12) on rank 0")
 
 
 @requires_mpi

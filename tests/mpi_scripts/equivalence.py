@@ -470,6 +470,34 @@ for case, (X_case, y_case) in (("sizes", (Xs, ys)), ("too_few", (Xs[:1], ys[:1])
         sizes_errors[case] = str(err)
 results["sizes"] = comm.allgather(sizes_errors)
 
+# -- other fit arguments or data on one rank: the same ValueError everywhere (a rank with
+# more epochs waited forever, other batch sizes or metrics aborted MPI, another learning
+# rate or other values of X trained silently apart) ------------------------------------
+Xa, ya = make_data(40, 5)
+last = rank == size - 1
+settings_errors = {}
+for case, change in (("epochs", {"epochs": 2}), ("batch_size", {"batch_size": 16}),
+                     ("metrics", {"metrics": ["accuracy"]}), ("lr", {"lr": 0.5}),
+                     ("data", {"X": Xa + 1.0})):
+    kwargs = {"epochs": 1, "batch_size": 8, "metrics": [], "lr": 0.1, "X": Xa}
+    if last:
+        kwargs.update(change)
+    model_s = make_model(0)
+    try:
+        fn.fit(model_s, kwargs.pop("X"), ya, loss=fn.nn.CrossEntropyLoss(),
+               optimizer=fn.optim.SGD(model_s.parameters(), lr=kwargs.pop("lr")), verbose=0,
+               distributed=True, **kwargs)
+        settings_errors[case] = None
+    except ValueError as err:
+        settings_errors[case] = str(err)
+model_a = make_model(0, hidden=N_HIDDEN + 1) if last else make_model(0)
+try:  # no broadcast_parameters first: allreduce_gradients compares the models itself
+    distributed.allreduce_gradients(model_a)
+    settings_errors["allreduce"] = None
+except ValueError as err:
+    settings_errors["allreduce"] = str(err)
+results["settings"] = comm.allgather(settings_errors)
+
 
 # -- buffers travel with broadcast_parameters, as PyTorch's DDP broadcasts them ---------------
 class Scaled(fn.nn.Module):

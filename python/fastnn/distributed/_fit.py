@@ -8,17 +8,20 @@
 * sums and counts of losses and metrics added over ranks, so every rank logs
   the values of the whole data and callbacks decide alike on every rank;
 * rank 0 alone prints and runs callbacks that write files;
-* checks that every rank passed the same number of samples, and one logical
-  OR over ranks of ``model.stop_training`` wherever a callback could set it,
-  so that every rank runs the same collectives (none waits forever).
+* checks that every rank passed the same number of samples and the same settings
+  (epochs, batch size, metrics, loss, optimizer, a fingerprint of the data), and one
+  logical OR over ranks of ``model.stop_training`` wherever a callback could set it,
+  so that every rank runs the same collectives (none waits forever) on the same data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +34,16 @@ from ._shard import shard
 
 # Callbacks that write files: rank 0's copy alone runs (the others would write the same bytes).
 ROOT_ONLY_CALLBACKS = (CSVLogger, ModelCheckpoint)
+
+
+def fingerprint(*arrays: np.ndarray) -> tuple:
+    """Shapes, dtypes and a hash of up to 64 evenly spaced rows of each array: cheap at
+    any size, and different wherever ranks loaded different data (their own shards)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        rows = np.unique(np.linspace(0, len(a) - 1, min(len(a), 64)).astype(np.int64))
+        digest.update(np.ascontiguousarray(a[rows]).tobytes())
+    return tuple((a.shape, str(a.dtype)) for a in arrays), digest.hexdigest()
 
 
 def rank_seed(seed: int, rank: int) -> int:
@@ -62,6 +75,26 @@ class FitContext:
         if n_train < self.size:
             raise ValueError(f"{func}: {n_train} training samples cannot be shared among "
                              f"{self.size} ranks (distributed=True needs at least one per rank)")
+
+    def check_same(self, settings: dict[str, Any], func: str) -> None:
+        """Raises the same ``ValueError`` on every rank unless every rank passed the same
+        ``settings`` (``fit``'s: a rank with other epochs waited forever in a collective,
+        other batch sizes or metrics aborted MPI with "Message truncated", another
+        learning rate or other data trained silently apart)."""
+        every = allgather(settings)
+        for r, theirs in enumerate(every):
+            for key, value in every[0].items():
+                if theirs.get(key) == value:
+                    continue
+                if key in ("data", "validation data") and value and theirs.get(key):
+                    what = (f"other {key} than rank 0 (shapes and dtypes {theirs[key][0]} and "
+                            f"{value[0]})" if theirs[key][0] != value[0] else
+                            f"{key} of rank 0's shapes with other values")  # fingerprint()
+                else:
+                    what = f"{key} {theirs.get(key)!r} where rank 0 passed {value!r}"
+                raise ValueError(f"{func}: rank {r} passed {what}; with distributed=True call "
+                                 "fit with the same arguments and data on every rank (fit "
+                                 "gives each rank its shard)")
 
     def any(self, flag: bool) -> bool:
         """Whether ``flag`` is true on any rank (one small collective)."""

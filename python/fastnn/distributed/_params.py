@@ -9,6 +9,7 @@ per-tensor calls.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -62,11 +63,9 @@ def broadcast_parameters(model: Module, root: int = 0) -> None:
         return
     named = list(model.named_parameters())
     buffers = list(model.named_buffers())
-    signatures = c.allgather([("parameter", name, p.shape, "float32") for name, p in named]
-                             + [("buffer", name, *_buffer_signature(b)) for name, b in buffers])
-    for r, signature in enumerate(signatures):
-        if signature != signatures[root]:
-            raise ValueError(f"{func}: {_difference(signatures[root], root, signature, r)}")
+    _check_same_models(c, [("parameter", name, p.shape, "float32") for name, p in named]
+                       + [("buffer", name, *_buffer_signature(b)) for name, b in buffers],
+                       root, func)
     for _, p in named:
         c.Bcast(p._data, root=root)
         p._bump()
@@ -78,6 +77,19 @@ def broadcast_parameters(model: Module, root: int = 0) -> None:
             values[...] = staged
         if hasattr(b, "_bump"):
             b._bump()
+
+
+def _check_same_models(c: Any, signature: list, root: int, func: str) -> None:
+    """Raises the same ``ValueError`` on every rank unless every rank's model has the
+    ``signature`` (names, shapes, dtypes) of the root's (one allgather)."""
+    signatures = c.allgather(signature)
+    for r, theirs in enumerate(signatures):
+        if theirs != signatures[root]:
+            raise ValueError(f"{func}: {_difference(signatures[root], root, theirs, r)}")
+
+
+# Models whose parameters allreduce_gradients has compared across ranks (its first call).
+_CHECKED: weakref.WeakKeyDictionary[Module, int] = weakref.WeakKeyDictionary()
 
 
 def _buffer_array(buffer: Any) -> np.ndarray:
@@ -152,8 +164,15 @@ def allreduce_gradients(model: Module) -> None:
     per-rank batches the result is the gradient of the whole global batch. In a
     world of one it only flattens.
 
+    The first call on a model checks that every rank's model has the same parameter
+    names and shapes (one small collective) and raises the same ``ValueError`` on every
+    rank where they differ.
+
     Args:
         model (Module): the network, the same on every rank.
+
+    Raises:
+        ValueError: the first call on ``model`` found ranks whose models differ.
 
     Example::
 
@@ -175,6 +194,11 @@ def allreduce_gradients(model: Module) -> None:
     c = comm(func)
     if c is None:
         return
+    if _CHECKED.get(model) != c.Get_size():  # first call: a model of other shapes averaged
+        # unrelated gradients silently (same count) or aborted MPI (another count)
+        _check_same_models(c, [("parameter", name, p.shape, "float32")
+                               for name, p in model.named_parameters()], 0, func)
+        _CHECKED[model] = c.Get_size()
     from mpi4py import MPI
 
     c.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)

@@ -46,7 +46,7 @@ from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, EarlyStopping, ModelCheckpoint, TerminateOnNaN
 from ..data import DataLoader
 from ..distributed import init as init_distributed
-from ..distributed._fit import FitContext
+from ..distributed._fit import FitContext, fingerprint
 from ..nn import functional as F
 from ..nn.loss import _Loss
 from .history import History
@@ -524,6 +524,7 @@ def fit(
         >>> hist.history["val_accuracy"][-1]
     """
     func = "fit()"
+    distributed = check_flag(distributed, func, "distributed")
     if distributed:  # first: a bad argument on one rank then aborts the job (init's hook)
         init_distributed()
     _check_model(model, func)
@@ -561,7 +562,7 @@ def fit(
                max(batch_size, 256), epochs, len(loader), len(X), verbose,
                batch_hooks=any(_has_batch_hooks(cb) for cb in callbacks))
     if distributed:
-        run.distribute(FitContext(model, seed), batch_size, func)
+        run.distribute(FitContext(model, seed), batch_size, optimizer, (X, y), func)
     history = History()
     history.params = {"epochs": epochs, "steps": run.steps, "verbose": run.verbose}
     for cb in run.callbacks:
@@ -651,9 +652,18 @@ class _Run:
     # before the other ranks drop rank 0's file writers, so all run the same collectives.
     batch_hooks: bool = False
 
-    def distribute(self, dist: FitContext, batch_size: int, func: str) -> None:
+    def distribute(self, dist: FitContext, batch_size: int, optimizer: optim.Optimizer,
+                   data: tuple[np.ndarray, np.ndarray], func: str) -> None:
         """Turns this run into one rank's share of a data-parallel fit."""
         dist.check_sizes(self.samples, 0 if self.val is None else len(self.val[0]), func)
+        dist.check_same({
+            "epochs": self.epochs, "batch_size": batch_size, "shuffle": self.shuffle,
+            "metrics": list(self.metric_fns), "loss": _settings(self.loss),
+            "optimizer": (type(optimizer).__name__,
+                          [_settings(g) for g in optimizer.param_groups]),
+            "data": fingerprint(*data),
+            "validation data": None if self.val is None else fingerprint(*self.val),
+        }, func)
         self.dist = dist
         self.samples -= self.samples % dist.size
         self.steps = -(-(self.samples // dist.size) // batch_size)
@@ -664,6 +674,15 @@ class _Run:
         if self.dist is None:
             return self.loader._epoch(views=True)  # the step only reads its batch
         return _shard_batches(self.loader, self.dist, epoch, self.shuffle)
+
+
+def _settings(obj: Any) -> dict[str, Any]:
+    """The plain settings of a loss (its attributes) or a parameter group (its entries):
+    numbers, strings, None and tuples of them, for comparing across ranks."""
+    items = obj.items() if isinstance(obj, dict) else vars(obj).items()
+    plain = (bool, int, float, str, type(None))
+    return {k: v for k, v in items if not k.startswith("_") and (
+        isinstance(v, plain) or (isinstance(v, tuple) and all(isinstance(e, plain) for e in v)))}
 
 
 def _has_batch_hooks(cb: Callback) -> bool:
