@@ -186,18 +186,37 @@ def test_bad_arguments():
         distributed.shard(4, epoch=-1)
 
 
-def test_without_mpi4py_init_and_fit_name_the_extra(monkeypatch):
+def test_without_mpi4py_a_plain_process_is_a_world_of_one(monkeypatch):
+    """API.md: single-process use works without MPI installed; init() and
+    fit(distributed=True) raised ImportError, so an mpiexec script could not run as one
+    plain process. They warn now; under a launcher the ImportError names the extra."""
+    monkeypatch.setattr(_mpi, "_alone", False)  # restored afterwards
     monkeypatch.setitem(sys.modules, "mpi4py", None)  # import mpi4py -> ImportError
+    for var in _mpi._LAUNCHER_SIZE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(_mpi._LAUNCHER_SIZE_VARS[0], "3")
     with pytest.raises(ImportError, match=r"pip install 'fastnn\[dist\]'"):
         distributed.init()
-    X = np.zeros((4, 5), dtype=np.float32)
-    with pytest.raises(ImportError, match=r"pip install 'fastnn\[dist\]'"):
-        fn.fit(small_model(), X, np.zeros(4, dtype=np.int64), loss="cross_entropy",
-               optimizer="sgd", distributed=True, verbose=0)
     assert not distributed.is_initialized()
+    monkeypatch.delenv(_mpi._LAUNCHER_SIZE_VARS[0])
+    with pytest.warns(RuntimeWarning, match=r"pip install 'fastnn\[dist\]'.*world of one"):
+        assert distributed.init() == (0, 1)
+    assert distributed.is_initialized() and distributed.world_size() == 1
+    assert distributed.init() == (0, 1)  # once
+    X = np.random.default_rng(0).standard_normal((8, 5)).astype(np.float32)
+    y = np.arange(8) % 2
+    fn.manual_seed(0)
+    a = small_model()
+    fn.fit(a, X, y, loss="cross_entropy", optimizer="sgd", distributed=True, verbose=0,
+           seed=1, epochs=2)
+    fn.manual_seed(0)
+    b = small_model()
+    fn.fit(b, X, y, loss="cross_entropy", optimizer="sgd", verbose=0, seed=1, epochs=2)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(pa.data, pb.data)
 
 
-def test_mpi4py_without_an_mpi_library_names_the_extra(monkeypatch):
+def test_mpi4py_without_an_mpi_library_names_the_extra_under_a_launcher(monkeypatch):
     """mpi4py loads the MPI library on ``from mpi4py import MPI`` and raises RuntimeError
     when there is none."""
     fake = types.ModuleType("mpi4py")
@@ -206,8 +225,10 @@ def test_mpi4py_without_an_mpi_library_names_the_extra(monkeypatch):
         raise RuntimeError("cannot load MPI library")
 
     fake.__getattr__ = no_library
+    monkeypatch.setattr(_mpi, "_alone", False)
     monkeypatch.setitem(sys.modules, "mpi4py", fake)
     monkeypatch.delitem(sys.modules, "mpi4py.MPI", raising=False)
+    monkeypatch.setenv(_mpi._LAUNCHER_SIZE_VARS[-1], "2")
     with pytest.raises(ImportError, match=r"pip install 'fastnn\[dist\]'.*cannot load MPI"):
         distributed.init()
     assert not distributed.is_initialized()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from typing import Any, NoReturn
 
 import numpy as np
@@ -25,6 +26,7 @@ _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
 _OUTPUT_GRACE_S = 0.5
 
 _comm: Any = None  # mpi4py's COMM_WORLD once init() ran
+_alone = False  # init() ran without MPI, outside a launcher: a world of one
 
 
 def _import_mpi(func: str) -> Any:
@@ -54,18 +56,32 @@ def init() -> tuple[int, int]:
     Returns:
         tuple[int, int]: this process's rank and the number of processes.
 
+    Without mpi4py or an MPI library, in a process no MPI launcher started, it warns
+    and the process is a world of one (rank 0 of 1), so that a script written for
+    ``mpiexec`` also runs as one plain process.
+
     Raises:
-        ImportError: mpi4py or an MPI library for it is not installed
-            (``pip install 'fastnn[dist]'``).
+        ImportError: an MPI launcher started this process (and others) but mpi4py or an
+            MPI library for it is not installed (``pip install 'fastnn[dist]'``).
 
     Example::
 
         >>> # mpiexec -n 4 python train.py
         >>> rank, world_size = fn.distributed.init()
     """
-    global _comm
+    global _comm, _alone
+    if _alone:
+        return 0, 1
     if _comm is None:
-        MPI = _import_mpi("init()")
+        try:
+            MPI = _import_mpi("init()")
+        except ImportError as err:
+            if _launcher_size() is not None:
+                raise
+            warnings.warn(f"{err}; running as a world of one (rank 0 of 1)", RuntimeWarning,
+                          stacklevel=2)
+            _alone = True
+            return 0, 1
         update_cpu_limit()  # some MPI libraries bind each rank to its CPUs only now
         _comm = MPI.COMM_WORLD
         if _comm.Get_size() > 1:
@@ -127,7 +143,7 @@ def abort(status: int) -> NoReturn:
 
 def is_initialized() -> bool:
     """Whether :func:`init` has run in this process."""
-    return _comm is not None
+    return _comm is not None or _alone
 
 
 def rank() -> int:
@@ -147,16 +163,25 @@ def comm(func: str) -> Any:
     different model per rank, so a launcher-set process count > 1 is an error.
     """
     if _comm is None:
-        for var in _LAUNCHER_SIZE_VARS:
-            size = os.environ.get(var, "1")
-            if size.isdigit() and int(size) > 1:
-                raise RuntimeError(
-                    f"fastnn.distributed.{func}: this process was started by an MPI launcher "
-                    f"with {size} processes ({var}), but fastnn.distributed.init() was not "
-                    "called: call it first"
-                )
+        launched = _launcher_size()
+        if launched is not None:
+            var, size = launched
+            raise RuntimeError(
+                f"fastnn.distributed.{func}: this process was started by an MPI launcher "
+                f"with {size} processes ({var}), but fastnn.distributed.init() was not "
+                "called: call it first"
+            )
         return None
     return _comm if _comm.Get_size() > 1 else None
+
+
+def _launcher_size() -> tuple[str, int] | None:
+    """``(variable, processes)`` where an MPI launcher started more than one process."""
+    for var in _LAUNCHER_SIZE_VARS:
+        size = os.environ.get(var, "1")
+        if size.isdigit() and int(size) > 1:
+            return var, int(size)
+    return None
 
 
 def allreduce_sum(values: np.ndarray) -> np.ndarray:
