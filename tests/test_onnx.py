@@ -197,6 +197,71 @@ def test_traced_export_refuses_what_its_graph_cannot_show(tmp_path, kind, error,
     assert not path.exists()
 
 
+class Wrapped(Module):
+    """Built-in layers inside a Module subclass, with a Tensor buffer read as an operand
+    and an array buffer in a product (they traced as constants and were refused)."""
+
+    def __init__(self, features: int = 4) -> None:
+        super().__init__()
+        self.fc = Linear(features, 6)
+        self.acts = Sequential(SiLU(), ELU(0.5), Softplus())
+        self.register_buffer("shift", fn.full((1, features), 0.25))
+        self.register_buffer("proj", np.arange(12, dtype=np.float32).reshape(6, 2) / 10)
+
+    def forward(self, x):
+        return self.acts(self.fc(x - self.shift)) @ self.proj
+
+
+def test_traced_export_takes_silu_elu_softplus_and_buffers(tmp_path):
+    """SiLU, ELU and Softplus exported in a Sequential but not inside a Module subclass
+    ("the op EluBackward0 has no ONNX translation"); buffers were refused as constants
+    spanning the batch."""
+    fn.manual_seed(0)
+    model = Wrapped()
+    fonnx.export(model, tmp_path / "m.onnx")
+    X = np.random.default_rng(1).standard_normal((9, 4)).astype(np.float32)
+    np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", X), fn.predict(model, X),
+                               rtol=1e-5, atol=1e-6)
+    names = {i.name for i in onnx.load(str(tmp_path / "m.onnx")).graph.initializer}
+    assert {"shift", "proj"} <= names
+    with pytest.raises(TypeError, match=r"softplus\(beta=2.0, threshold=20.0\) is not exported"):
+        fonnx.export(_Lambda(lambda x: fn.nn.functional.softplus(x, beta=2.0)),
+                     tmp_path / "s.onnx")
+
+
+class _Lambda(Module):
+    def __init__(self, f) -> None:
+        super().__init__()
+        self.f = f
+        self.fc = Linear(3, 3)
+
+    def forward(self, x):
+        return self.f(self.fc(x))
+
+
+def test_a_transposed_batch_is_refused_whatever_the_feature_count(tmp_path):
+    """The trace ran 7 rows: with 7 features a forward returning (features, batch) passed
+    as (batch, 7), and onnxruntime returned (7, N) where the graph promised (N, 7)."""
+    for features in (3, 7, 11):
+        with pytest.raises(TypeError, match=r"returns shape \(\d+, \d+\) for an input"):
+            fonnx.export(_Square(features), tmp_path / "t.onnx")
+
+
+class _Square(Module):
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.fc = Linear(n, n)
+
+    def forward(self, x):
+        return self.fc(x).t()
+
+
+def test_a_loss_inside_the_model_names_the_forward(tmp_path):
+    with pytest.raises(TypeError, match=r"Sequential.forward failed on an input of shape "
+                       r"\(7, 6\): .*missing 1 required positional argument: 'target'"):
+        fonnx.export(Sequential(Linear(6, 3), fn.nn.MSELoss()), tmp_path / "l.onnx")
+
+
 def test_bad_arguments(tmp_path, monkeypatch):
     path = tmp_path / "m.onnx"
     path.write_bytes(b"old")

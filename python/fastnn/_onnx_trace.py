@@ -2,7 +2,8 @@
 
 :func:`fastnn.onnx.export` describes built-in layers from their architecture spec; a
 ``Module`` subclass (PyTorch style, ``forward`` only) has none, so its forward is run
-once in eval mode on an input of shape ``(TRACE_BATCH, input_dim)`` that requires grad,
+once in eval mode on an input of shape ``(batch, input_dim)`` that requires grad (batch
+a prime that is no size of the model: ``trace_batch``),
 and the graph autograd records is translated node by node, inputs before users:
 
 ==============================  ============================================
@@ -11,7 +12,8 @@ autograd node                   ONNX
 linear (nn.Linear, F.linear)    Gemm(x, weight, bias, transB=1), 2-D input
 matmul of 2-D operands          MatMul
 activations                     Relu, LeakyRelu, Sigmoid, Tanh, Gelu (or its
-                                formula below opset 20)
+                                formula below opset 20), Mul(x, Sigmoid) for
+                                SiLU, Elu, Softplus (beta 1)
 softmax / log_softmax(dim)      Softmax / LogSoftmax(axis)
 + - * / **                      Add, Sub, Mul, Div, Pow (a constant operand
                                 becomes an initializer)
@@ -22,7 +24,7 @@ cat(dim), permute / transpose   Concat(axis), Transpose(perm)
 dropout (training=True)         Identity (the graph is for inference)
 ==============================  ============================================
 
-Parameters become initializers named by their ``state_dict`` keys. What the graph
+Parameters and buffers become initializers named by their ``state_dict`` keys. What the graph
 cannot show is refused with ``TypeError``: a value that left the graph for Python
 (data-dependent control flow), a constant concatenated (the graph keeps no copy of
 it) or an array constant of more than one dimension (it may come from the input), an
@@ -41,7 +43,19 @@ from .autograd.graph import Node
 from .autograd.tensor import Tensor, _wrap
 from .nn import Linear, Module
 
-TRACE_BATCH = 7  # the traced input's rows: prime, so a reshape that mixes it in shows
+# The traced input's rows: a prime (so that a reshape mixing it in shows) that is no size
+# of the input or of a parameter or buffer (so that a transposed batch shows too).
+_PRIMES = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+           97, 101, 103, 107, 109, 113, 127)
+
+
+def trace_batch(model: Module, input_dim: int) -> int:
+    """The first of :data:`_PRIMES` that is no dimension of the input or of ``model``'s
+    parameters and buffers (their product past them, in the unlikely case all are)."""
+    sizes = {input_dim}
+    for _, a in (*model.named_parameters(), *model.named_buffers()):
+        sizes.update(np.shape(a._data if isinstance(a, Tensor) else a))
+    return next((p for p in _PRIMES if p not in sizes), int(np.prod(_PRIMES[-2:])))
 
 _UNARY = {ops_math._neg_vjp: "Neg", ops_math._abs_vjp: "Abs", ops_math._exp_vjp: "Exp",
           ops_math._log_vjp: "Log", ops_math._sqrt_vjp: "Sqrt"}
@@ -66,33 +80,43 @@ def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple
     Raises:
         TypeError: the forward cannot be exported (module docstring).
     """
-    x = np.random.default_rng(0).standard_normal((TRACE_BATCH, input_dim)).astype(np.float32)
+    batch = trace_batch(model, input_dim)
+    x = np.random.default_rng(0).standard_normal((batch, input_dim)).astype(np.float32)
     xt = _wrap(x)
     xt.requires_grad_(True)
     modes = [(m, m.training) for m in model.modules()]  # restored one by one afterwards
     model.eval()
     log = TraceLog()
     _state.trace = log
+    cls = type(model).__name__
     try:
         with enable_grad():
             out = model(xt)
+    except TypeError as e:  # e.g. a loss module inside, called without its target
+        raise TypeError(f"{func}: {cls}.forward failed on an input of shape "
+                        f"{(batch, input_dim)}: {e}") from e
     finally:
         _state.trace = None
         for m, mode in modes:
             object.__setattr__(m, "training", mode)  # as Module.train sets it
-    cls = type(model).__name__
     if log.escapes:
         raise TypeError(f"{func}: {cls}.forward used {log.escapes[0]}, so what it computes "
                         "may depend on the data; ONNX export follows Tensor ops only")
     if not isinstance(out, Tensor) or out.grad_fn is None:
         raise TypeError(f"{func}: {cls}.forward does not return a Tensor computed from its "
                         "input by Tensor ops")
-    if out.ndim != 2 or out.shape[0] != TRACE_BATCH:
+    if out.ndim != 2 or out.shape[0] != batch:
         raise TypeError(f"{func}: {cls}.forward returns shape {tuple(out.shape)} for an input "
-                        f"of shape {(TRACE_BATCH, input_dim)}; the export needs (batch, "
+                        f"of shape {(batch, input_dim)}; the export needs (batch, "
                         "features)")
+    # parameters and buffers become initializers under their state_dict keys (a buffer
+    # read as a Tensor, or as the array it holds)
     names = {id(p): k for k, p in model.named_parameters()}
-    translator = _Translator(graph, xt, names, func)
+    for k, b in model.named_buffers():
+        names[id(b)] = k
+        if isinstance(b, Tensor):
+            names[id(b._data)] = k
+    translator = _Translator(graph, xt, names, batch, func)
     translator.run(out)
     return translator.values[out.grad_fn], out.shape[1]
 
@@ -100,8 +124,9 @@ def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple
 class _Translator:
     """Emits one node's ONNX nodes at a time; ``values`` maps graph nodes to value names."""
 
-    def __init__(self, graph: Any, xt: Tensor, names: dict[int, str], func: str) -> None:
-        self.graph, self.xt, self.names, self.func = graph, xt, names, func
+    def __init__(self, graph: Any, xt: Tensor, names: dict[int, str], batch: int,
+                 func: str) -> None:
+        self.graph, self.xt, self.names, self.batch, self.func = graph, xt, names, batch, func
         self.values: dict[Node, str] = {}
         self.shapes: dict[Node, tuple[int, ...]] = {}
         self.constants = 0
@@ -138,11 +163,13 @@ class _Translator:
             if id(t) in self.names:
                 return self.graph.weight(self.names[id(t)])
             const = t._data
+        if const is not None and id(const) in self.names:  # a buffer's array
+            return self.graph.weight(self.names[id(const)])
         if const is None:
             raise TypeError(f"{self.func}: {what} reads a constant the autograd graph keeps no "
                             "copy of; make it a Parameter (or a buffer of the model) to export")
         shape = np.shape(const)
-        if len(shape) > 1 or shape == (TRACE_BATCH,):
+        if len(shape) > 1 or shape == (self.batch,):
             # it may be the traced input's rows (x.detach(), (x > 0).float(), a mask): not
             # a constant of the model
             raise TypeError(f"{self.func}: {what} reads a {shape} array that is not on the "
@@ -166,6 +193,8 @@ class _Translator:
         if vjp in (ops_nn._act_vjp, ops_nn._numpy_act_vjp):
             return g.activation(self.value(ins[0], what="an activation"), label, saved[0],
                                 saved[1])
+        if vjp is ops_nn._np_activation_vjp:  # SiLU, ELU, Softplus (as the spec export)
+            return self.numpy_activation(node, label)
         if vjp in (ops_nn._softmax_vjp, ops_nn._log_softmax_vjp):
             op = "Softmax" if vjp is ops_nn._softmax_vjp else "LogSoftmax"
             return g.node(op, [self.value(ins[0], what=op)], label, axis=int(saved[0]))
@@ -200,3 +229,17 @@ class _Translator:
             return g.node("Identity", [self.value(ins[0], what="a dropout")], label)
         raise TypeError(f"{self.func}: the op {node.name()} has no ONNX translation in fastnn "
                         "(supported: see fastnn._onnx_trace)")
+
+    def numpy_activation(self, node: Node, label: str) -> str:
+        g, (name, params, _) = self.graph, node.saved
+        x = self.value(node.inputs[0], what=f"a {name}")
+        if name == "silu":
+            return g.node("Mul", [x, g.node("Sigmoid", [x], label)], label)
+        if name == "elu":
+            return g.node("Elu", [x], label, alpha=float(params[0]))
+        beta, threshold = params
+        if beta != 1.0 or threshold < 17.0:  # ONNX's Softplus: log(1 + e^x), no threshold
+            raise TypeError(f"{self.func}: softplus(beta={beta}, threshold={threshold}) is not "
+                            "exported; ONNX's Softplus matches only beta 1 and a threshold of "
+                            "17 or more")
+        return g.node("Softplus", [x], label)
