@@ -201,3 +201,30 @@ def test_lr_schedule_returning_a_string_is_named():
     cb = fn.callbacks.LearningRateScheduler(lambda epoch: "x")
     with pytest.raises(TypeError, match="schedule must return a number .*got str 'x'"):
         fn.fit(_mlp(), X, y, callbacks=[cb], **_FIT)
+
+
+def test_fit_checks_a_module_subclass_labels_before_any_step():
+    """Sequentials had their labels checked up front; a Module subclass failed in the
+    tenth step, after nine had changed the weights, naming TrainStep and an index within
+    a batch."""
+    class Net(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = fn.nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    X = np.random.default_rng(0).standard_normal((320, 4)).astype(np.float32)
+    y = np.arange(320) % 3
+    y[-1] = 3
+    model = Net()
+    before = model.fc.weight.detach().numpy().copy()
+    with pytest.raises(IndexError, match=r"fit\(\): argument 'y' holds class label 3, but the "
+                       r"model outputs 3 classes"):
+        fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", shuffle=False, verbose=0)
+    np.testing.assert_array_equal(model.fc.weight.detach().numpy(), before)
+    # float labels beyond int64 wrapped to -2**63 in the message
+    with pytest.raises(IndexError, match=r"holds class label 1e\+20, beyond any number"):
+        fn.fit(fn.nn.Sequential(fn.nn.Linear(4, 3)), X, np.full(320, 1e20),
+               loss="cross_entropy", optimizer="sgd", verbose=0)

@@ -383,3 +383,62 @@ def test_threads_that_seed_themselves_train_with_dropout_as_one_after_the_other(
     assert not np.array_equal(concurrent[0][0]["0.weight"], concurrent[1][0]["0.weight"])
     fn.manual_seed(3)  # the main thread's state is the global one, unaffected by the threads
     assert fn.default_generator.initial_seed() == 3
+
+
+def test_predict_from_two_threads_on_one_model_in_training_mode():
+    """Each predict saved the modes, set eval and restored what it saved: a second thread
+    saved the first one's eval flags, so some predictions ran with dropout and the model
+    was left in eval mode. fit, evaluate and predict hold a lock per model now."""
+    X = np.random.default_rng(0).standard_normal((300, 64)).astype(np.float32)
+    fn.manual_seed(0)
+    model = fn.nn.Sequential(fn.nn.Linear(64, 128), fn.nn.ReLU(), fn.nn.Dropout(0.5),
+                             fn.nn.Linear(128, 10))
+    model.eval()
+    expected = fn.predict(model, X)
+    model.train()
+    wrong = []
+
+    def predict_many():
+        for _ in range(60):
+            if not np.array_equal(fn.predict(model, X, batch_size=64), expected):
+                wrong.append(1)
+
+    threads = [threading.Thread(target=predict_many) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong and model.training and all(m.training for m in model.modules())
+
+
+def test_predict_in_another_thread_leaves_fit_bit_identical():
+    """A predict between a step's forward and backward overwrote the input a Linear keeps
+    for its backward (the NumPy path: 3-D X with a Flatten) and switched Dropout off for
+    the batch; now it runs between steps."""
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((256, 8, 8)).astype(np.float32), rng.integers(0, 10, 256)
+
+    def train(with_predictions: bool) -> list[np.ndarray]:
+        fn.manual_seed(0)
+        model = fn.nn.Sequential(fn.nn.Flatten(), fn.nn.Linear(64, 64), fn.nn.ReLU(),
+                                 fn.nn.Dropout(0.2), fn.nn.Linear(64, 10))
+        done = threading.Event()
+
+        def predict_while_training():
+            while not done.is_set():
+                fn.predict(model, X[:32])
+
+        other = threading.Thread(target=predict_while_training)
+        if with_predictions:
+            other.start()
+        try:
+            fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", epochs=6,
+                   batch_size=32, verbose=0, seed=1, validation_split=0.25)
+        finally:
+            done.set()
+            if with_predictions:
+                other.join()
+        return [np.asarray(p.data).copy() for p in model.parameters()]
+
+    for a, b in zip(train(False), train(True)):
+        np.testing.assert_array_equal(a, b)

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import warnings
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -261,11 +263,11 @@ def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     return y.astype(np.float32) if y.dtype.kind in "iub" else y
 
 
-def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, func: str,
-                  yname: str) -> None:
-    """Float class labels that are not whole numbers, and labels beyond a Sequential's
+def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarray,
+                  func: str, yname: str) -> None:
+    """Float class labels that are not whole numbers, and labels beyond the model's
     output width, raise here, naming the data (the step would report a batch's label
-    under an internal name)."""
+    under an internal name, after the steps before it changed the weights)."""
     if not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) or y.ndim != 1 or \
             y.dtype.kind not in "iuf" or not y.size:
         return
@@ -275,8 +277,15 @@ def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, func: str,
             raise TypeError(f"{func}: argument '{yname}' must hold integer class labels "
                             f"(whole numbers), got non-integral values such as "
                             f"{float(y[~whole][0])!r}")
+        huge = np.abs(y) >= 2.0**53  # would wrap in the int64 cast (1e20 read as -2**63)
+        if huge.any():
+            raise IndexError(f"{func}: argument '{yname}' holds class label "
+                             f"{float(y[huge][0])!r}, beyond any number of classes")
         y = y.astype(np.int64)
     width = _output_width(model)
+    if width is None:  # a Module subclass: the width its forward gives one sample
+        shape = _output_shape(model, X)
+        width = shape[0] if shape is not None and len(shape) == 1 else None
     if width is None:
         return
     counted = y[y != loss.ignore_index]
@@ -294,19 +303,43 @@ def soft_targets(loss: nn.Module, y: np.ndarray) -> bool:
 
 @contextmanager
 def _modes_restored(model: nn.Module):
-    """Runs the block, then restores each module's train/eval mode as it was before."""
-    modes = [(m, m.training) for m in model.modules()]
+    """Runs the block, then restores each module's train/eval mode as it was before (read
+    and written under the model's lock: not in the middle of another thread's pass)."""
+    lock = _model_lock(model)
+    with lock:
+        modes = [(m, m.training) for m in model.modules()]
     try:
         yield
     finally:
-        for m, training in modes:
-            object.__setattr__(m, "training", training)
+        with lock:
+            for m, training in modes:
+                object.__setattr__(m, "training", training)
+
+
+# One lock per model, held by fit for each training step and by evaluate / predict (and
+# fit's validation) for a whole pass: the mode switch of a pass and what a step caches
+# between its forward and backward are shared by every thread using the model. Without
+# it, two threads' predict saved and restored each other's eval flags (dropout on in a
+# prediction, the model left in eval mode), and a predict during another thread's fit
+# overwrote the inputs a Linear keeps for its backward.
+_MODEL_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
+_MODEL_LOCKS_GUARD = threading.Lock()
+
+
+def _model_lock(model: nn.Module) -> threading.RLock:
+    """``model``'s lock (above), made on first use."""
+    with _MODEL_LOCKS_GUARD:
+        lock = _MODEL_LOCKS.get(model)
+        if lock is None:
+            lock = _MODEL_LOCKS[model] = threading.RLock()
+        return lock
 
 
 @contextmanager
 def _eval_mode(model: nn.Module):
-    """Runs the block in eval mode, then restores each module's previous mode."""
-    with _modes_restored(model):
+    """Runs the block in eval mode, holding the model's lock, then restores each module's
+    previous mode."""
+    with _model_lock(model), _modes_restored(model):
         model.eval()
         yield
 
@@ -547,11 +580,11 @@ def fit(
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
     y = _keras_targets(model, loss, y, X, func, "y")
-    _check_labels(model, loss, y, func, "y")
+    _check_labels(model, loss, y, X, func, "y")
     if val is not None:
         yname = "validation_data[1]" if validation_data is not None else "y"
         val = (val[0], _keras_targets(model, loss, val[1], val[0], func, yname))
-        _check_labels(model, loss, val[1], func, yname)
+        _check_labels(model, loss, val[1], val[0], func, yname)
     optimizer._check_holds_any(model.parameters(), func)
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
@@ -728,13 +761,16 @@ def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
 
     ``nan_watch[0]`` is ``True`` until a non-finite loss has been reported (once per fit).
     """
-    run.model.train()
+    lock = _model_lock(run.model)
+    with lock:
+        run.model.train()
     averages = _Averages(run.loss, run.metric_fns)
     dist, callbacks = run.dist, run.callbacks
     for index, (xb, yb) in enumerate(run.batches(epoch)):
         for cb in callbacks:
             cb.on_train_batch_begin(index, {})
-        value, pred = run.step(xb, yb)
+        with lock:  # a predict in another thread runs between steps (_model_lock)
+            value, pred = run.step(xb, yb)
         averages.add(value, pred, yb)
         if nan_watch[0] and not math.isfinite(value):
             nan_watch[0] = False  # once per fit: the first bad batch says where
@@ -792,7 +828,7 @@ def evaluate(
     X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
     y = _keras_targets(model, loss, y, X, func, "y")
-    _check_labels(model, loss, y, func, "y")
+    _check_labels(model, loss, y, X, func, "y")
     batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss, func), batch_size,
                      func=func)
