@@ -2122,3 +2122,165 @@ def test_inplace_on_a_model_input_leaves_the_callers_data_alone():
     fn.predict(model, X)
     fn.evaluate(model, X, y, loss="cross_entropy")
     np.testing.assert_array_equal(X, X0)
+
+
+class _Legendre3(fn.autograd.Function):
+    """PyTorch's tutorial example ("Learning PyTorch with Examples")."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x ** 3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * 1.5 * (5 * x ** 2 - 1)
+
+
+class _Scale(fn.autograd.Function):
+    """The newer form: forward without ctx, setup_context, a non-Tensor argument."""
+
+    @staticmethod
+    def forward(x, k):
+        return x * k
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.k = inputs[1]
+
+    @staticmethod
+    def backward(ctx, g):
+        assert ctx.needs_input_grad == (True, False)
+        return g * ctx.k, None
+
+
+def test_autograd_function_runs_its_backward_as_torchs():
+    """torch.autograd.Function was an AttributeError: the tutorial's custom op could not
+    run with the imports swapped."""
+    x = fn.linspace(-1.0, 1.0, 7, requires_grad=True)
+    y = _Legendre3.apply(x)
+    assert y.grad_fn.name() == "_Legendre3Backward" and y.requires_grad
+    (y * fn.arange(7.0)).sum().backward()
+    xv = x.detach().numpy().astype(np.float64)
+    np.testing.assert_allclose(y.detach().numpy(), 0.5 * (5 * xv ** 3 - 3 * xv), rtol=1e-6,
+                               atol=1e-7)
+    np.testing.assert_allclose(x.grad.numpy(), np.arange(7.0) * 1.5 * (5 * xv ** 2 - 1),
+                               rtol=1e-5, atol=1e-6)
+    z = fn.ones(3, requires_grad=True)
+    _Scale.apply(z, 3.0).sum().backward()
+    assert z.grad.tolist() == [3.0, 3.0, 3.0]
+    with fn.no_grad():  # no graph: forward alone
+        assert _Legendre3.apply(z).grad_fn is None
+    assert _Legendre3.apply(fn.ones(2)).grad_fn is None  # no input requires grad
+    torch = pytest.importorskip("torch")
+
+    class TorchLegendre3(torch.autograd.Function):
+        forward = staticmethod(_Legendre3.forward)
+        backward = staticmethod(_Legendre3.backward)
+
+    xt = torch.linspace(-1.0, 1.0, 7, requires_grad=True)
+    (TorchLegendre3.apply(xt) * torch.arange(7.0)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-6)
+
+
+def test_autograd_function_errors_as_torchs():
+    x = fn.ones(3, requires_grad=True)
+    y = _Legendre3.apply(x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+    x2 = fn.ones(3, requires_grad=True) * 1.0
+    out = _Legendre3.apply(x2)
+    x2 += 1  # the saved input changed
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+    class WrongShape(fn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum()
+
+    with pytest.raises(RuntimeError, match=r"returned an invalid gradient at index 0 - got "
+                       r"\[\] but expected shape compatible with \[3\]"):
+        WrongShape.apply(fn.ones(3, requires_grad=True)).sum().backward()
+
+    class TwoGrads(fn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        TwoGrads.apply(fn.ones(3, requires_grad=True)).sum().backward()
+
+    class NotATensor(fn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 1.0
+
+    with pytest.raises(TypeError, match="forward must return one Tensor"):
+        NotATensor.apply(fn.ones(3, requires_grad=True))
+
+
+def test_out_argument_of_the_functions_as_torchs():
+    """torch.mul(t, t, out=z) (the Tensors tutorial) was a TypeError."""
+    t = fn.ones(2, 3) * 2
+    z = fn.zeros(2, 3)
+    assert fn.mul(t, t, out=z) is z and z.tolist() == [[4.0] * 3] * 2
+    view = z[0]
+    fn.add(t, 1, alpha=2, out=z)  # written in place: views see it
+    assert view.tolist() == [4.0] * 3
+    fn.exp(fn.zeros(2, 3), out=z)
+    assert z.tolist() == [[1.0] * 3] * 2
+    s = fn.zeros(2)
+    assert fn.sum(t, 1, out=s) is s and s.tolist() == [6.0, 6.0]
+    empty = fn.empty(0)
+    fn.sub(t, 1, out=empty)  # an empty out takes the result's shape silently
+    assert empty.shape == (2, 3)
+    with pytest.warns(UserWarning, match=r"output with one or more elements was resized"):
+        fn.div(t, 2, out=fn.zeros(3))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        fn.mul(fn.ones(3, requires_grad=True), 2, out=fn.zeros(3))
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type"):
+        fn.mul(t, 1.5, out=fn.zeros(2, 3, dtype=fn.long))
+    with pytest.raises(TypeError, match="argument 'out' must be Tensor"):
+        fn.add(t, 1, out=np.zeros((2, 3)))
+
+
+def test_normal_and_normalize_as_torchs():
+    """torch.normal (d2l's synthetic_data) and F.normalize were AttributeErrors."""
+    fn.manual_seed(0)
+    a = fn.normal(0, 0.01, (2000, 3))
+    assert a.shape == (2000, 3) and a.dtype == fn.float32
+    assert abs(float(a.std()) - 0.01) < 0.001
+    fn.manual_seed(0)
+    assert np.array_equal(fn.normal(0, 0.01, (2000, 3)).numpy(), a.numpy())  # seeded
+    assert fn.normal(fn.zeros(4), 0.5).shape == (4,)
+    assert fn.normal(2.0, fn.ones(2, 2)).shape == (2, 2)
+    assert fn.normal(fn.full((3,), 5.0), fn.zeros(3)).tolist() == [5.0, 5.0, 5.0]
+    with pytest.raises(RuntimeError, match="std >= 0.0"):
+        fn.normal(0, -1, (2,))
+    with pytest.raises(TypeError, match="give size"):
+        fn.normal(0, 1)
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    t = fn.tensor(x, requires_grad=True)
+    y = F.normalize(t)
+    np.testing.assert_allclose(y.detach().numpy(),
+                               x / np.linalg.norm(x, axis=1, keepdims=True), rtol=1e-6)
+    (y * fn.arange(5.0)).sum().backward()
+    torch = pytest.importorskip("torch")
+    tt = torch.tensor(x, requires_grad=True)
+    (torch.nn.functional.normalize(tt) * torch.arange(5.0)).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(F.normalize(fn.tensor(x), p=1, dim=0).numpy(),
+                               torch.nn.functional.normalize(torch.tensor(x), p=1, dim=0),
+                               rtol=1e-6)
+    assert F.normalize(fn.zeros(2, 3)).tolist() == [[0.0] * 3] * 2  # eps: no division by 0

@@ -55,6 +55,7 @@ from .autograd import (  # noqa: E402
     is_grad_enabled,
     linspace,
     no_grad,
+    normal,
     ones,
     ones_like,
     rand,
@@ -86,7 +87,7 @@ __all__ = [
     "callbacks", "data", "datasets", "default_generator", "distributed", "empty", "empty_like",
     "enable_grad", "evaluate", "eye", "fit", "from_numpy", "full", "full_like", "get_num_threads",
     "inference_mode", "info", "io", "is_grad_enabled", "linspace", "load", "manual_seed", "matmul",
-    "nn", "no_grad", "ones", "ones_like", "onnx", "optim", "plot_history", "predict", "rand",
-    "rand_like", "randint", "randn", "randn_like", "randperm", "save", "set_grad_enabled",
+    "nn", "no_grad", "normal", "ones", "ones_like", "onnx", "optim", "plot_history", "predict",
+    "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "save", "set_grad_enabled",
     "set_num_threads", "tensor", "utils", "zeros", "zeros_like", *_torch_all,
 ]

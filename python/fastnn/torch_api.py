@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import builtins
+import warnings
 from types import SimpleNamespace
 from typing import Any
 
@@ -73,29 +74,65 @@ def numel(x: Tensor) -> int:
     return x.numel()
 
 
+def _write_out(result: Tensor, out: Any, name: str) -> Tensor:
+    """PyTorch's ``out=``: ``result`` written into the Tensor ``out`` (resized, with a
+    warning, when it has another shape and holds elements), which is returned."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result.requires_grad:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    kinds = "biuf"
+    if kinds.index(np.dtype(result.dtype).kind) > kinds.index(np.dtype(out.dtype).kind):
+        raise RuntimeError(f"result type {result.dtype} can't be cast to the desired output "
+                           f"type {out.dtype}")
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel():
+            warnings.warn(f"An output with one or more elements was resized since it had shape "
+                          f"{list(out.shape)}, which does not match the required output shape "
+                          f"{list(result.shape)}.", UserWarning, stacklevel=3)
+        out._data = np.empty(result._data.shape, out._data.dtype)
+    return out.copy_(result)
+
+
+def _with_out(op: Any) -> Any:
+    """``op`` (any arguments) taking PyTorch's ``out=`` too."""
+    def f(*args: Any, out: Any = None, **kwargs: Any) -> Tensor:
+        result = op(*args, **kwargs)
+        return result if out is None else _write_out(result, out, op.__name__)
+    f.__name__ = op.__name__
+    f.__doc__ = op.__doc__
+    return f
+
+
 def _unary(op: Any) -> Any:
-    """``op`` as a function of a Tensor (array-likes become constants) and its options."""
-    def f(input: Any, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+    """``op`` as a function of a Tensor (array-likes become constants), its options and
+    ``out=``."""
+    def f(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
         if not isinstance(input, Tensor):
             input = _t(input)  # noqa: A001
-        return op(input, *args, **kwargs)
+        result = op(input, *args, **kwargs)
+        return result if out is None else _write_out(result, out, op.__name__)
     f.__name__ = op.__name__
     f.__doc__ = op.__doc__
     return f
 
 
 def _elementwise(op: Any) -> Any:
-    """``op`` as a function of one Tensor alone (no argument packing: the hot path)."""
-    def f(input: Any) -> Tensor:  # noqa: A002
-        return op(input if isinstance(input, Tensor) else _t(input))
+    """``op`` as a function of one Tensor alone (no argument packing: the hot path), and
+    ``out=``."""
+    def f(input: Any, *, out: Any = None) -> Tensor:  # noqa: A002
+        result = op(input if isinstance(input, Tensor) else _t(input))
+        return result if out is None else _write_out(result, out, op.__name__)
     f.__name__ = op.__name__
     f.__doc__ = op.__doc__
     return f
 
 
-add, sub, mul, div, pow = (ops_math.add, ops_math.sub, ops_math.mul,  # noqa: A001
-                           ops_math.div, ops_math.pow)
-subtract, multiply, divide, true_divide = ops_math.sub, ops_math.mul, ops_math.div, ops_math.div
+add, sub, mul, div, pow = (_with_out(ops_math.add), _with_out(ops_math.sub),  # noqa: A001
+                           _with_out(ops_math.mul), _with_out(ops_math.div),
+                           _with_out(ops_math.pow))
+subtract, multiply, divide, true_divide = sub, mul, div, div
 maximum, minimum = ops_math.maximum, ops_math.minimum
 eq, ne, lt, le, gt, ge = (ops_math.eq, ops_math.ne, ops_math.lt, ops_math.le, ops_math.gt,
                           ops_math.ge)

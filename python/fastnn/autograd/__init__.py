@@ -16,6 +16,7 @@ from .creation import (
     full,
     full_like,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
@@ -29,6 +30,7 @@ from .creation import (
     zeros_like,
 )
 from .errors import InputError, ShapeError
+from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradients import grad
 from .graph import Node
@@ -37,10 +39,9 @@ from .tensor import Size, Tensor
 _methods.bind()
 
 __all__ = [
-    "InputError", "Node", "ShapeError", "Size", "Tensor", "arange", "as_tensor", "empty",
-    "empty_like", "enable_grad", "eye", "from_numpy", "full", "full_like", "grad", "inference_mode",
-    "is_grad_enabled",
-    "linspace", "no_grad", "ones",
+    "Function", "FunctionCtx", "InputError", "Node", "ShapeError", "Size", "Tensor", "arange",
+    "as_tensor", "empty", "empty_like", "enable_grad", "eye", "from_numpy", "full", "full_like",
+    "grad", "inference_mode", "is_grad_enabled", "linspace", "no_grad", "normal", "ones",
     "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
     "set_grad_enabled", "tensor", "zeros", "zeros_like",
 ]

@@ -177,6 +177,24 @@ def rand(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
     return _finish(values, requires_grad, device)
 
 
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Normal samples of mean ``mean`` and standard deviation ``std``, as PyTorch's
+    ``torch.normal``: numbers with ``size`` (``normal(0, 0.01, (n, 2))``), or Tensors
+    (element-wise, their broadcast shape) without it."""
+    func = "normal()"
+    if size is None and not (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+        raise TypeError(f"{func}: give size with numbers for mean and std, or Tensors")
+    m = np.asarray(mean._data if isinstance(mean, Tensor) else mean, np.float64)
+    s = np.asarray(std._data if isinstance(std, Tensor) else std, np.float64)
+    if (s < 0).any() or not np.isfinite(s).all():
+        raise RuntimeError(f"normal expects all elements of std >= 0.0, got {s.min()}")
+    shape = np.broadcast_shapes(m.shape, s.shape) if size is None else _size((size,), "normal")
+    dt = _float_dtype(dtype, func)
+    z = rng_of(generator, func).standard_normal(shape)
+    return _finish((m + s * z).astype(dt), requires_grad, device)
+
+
 def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
     return randn(shape, dtype=dt, requires_grad=requires_grad)

@@ -42,11 +42,10 @@ from ..autograd.ops_shape import flatten
 from ..autograd.tensor import Tensor
 
 __all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-    "elu", "flatten", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax",
-    "logsigmoid",
-    "mse_loss", "nll_loss", "one_hot", "relu", "sigmoid", "silu", "smooth_l1_loss", "softmax",
-    "softplus", "tanh",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu",
+    "flatten", "gelu", "huber_loss", "l1_loss", "leaky_relu", "linear", "log_softmax",
+    "logsigmoid", "mse_loss", "nll_loss", "normalize", "one_hot", "relu", "sigmoid", "silu",
+    "smooth_l1_loss", "softmax", "softplus", "tanh",
 ]
 
 
@@ -54,6 +53,12 @@ def logsigmoid(input: Tensor) -> Tensor:
     r""":math:`\log \sigma(x) = -\operatorname{softplus}(-x)`, computed without overflow
     for large :math:`|x|` (differentiable)."""
     return -softplus(-input)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    r""":math:`x / \max(\lVert x \rVert_p, \epsilon)` along ``dim`` (differentiable), as
+    PyTorch's."""
+    return input / input.norm(p, dim, keepdim=True).clamp_min(eps)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
