@@ -7,7 +7,7 @@ fastnn loads libgomp passive after a spin of ``GOMP_SPINCOUNT`` pause iterations
 default, ``python/fastnn/_core_loader.py``). For each spin count, and for NumPy, the
 GEMM cases of ``benchmarks/report.py`` that a training step runs (the MLP-layer products
 and 1024^2) are timed at ``--threads`` threads with the same machinery (a worker process
-per library and setting, interleaved rounds, medians). Then the same again with one
+per setting, the settings' rounds interleaved, medians). Then the same again with one
 competing process (a Python busy loop) running beside them, which is what a machine
 shared with other work looks like. Prints one table of GFLOP/s.
 """
@@ -21,23 +21,35 @@ import sys
 from collections.abc import Sequence
 
 from fastnn import _bench_gemm
+from fastnn._bench_proc import Worker, interleave, worker_argv
 
 CASES = ("mlp_forward", "mlp_dx", "mlp_dW", "mlp2_forward", "square1024")
 
 
-def measure(lib: str, spin: int | None, threads: int, rounds: int) -> dict[str, float]:
-    """GFLOP/s per case for fastnn with GOMP_SPINCOUNT=spin, or NumPy (spin None). The
-    workers inherit this process's environment."""
+def measure(spins: Sequence[int], threads: int, rounds: int) -> dict[str, dict[str, float]]:
+    """GFLOP/s per setting ("spin N" for fastnn with GOMP_SPINCOUNT=N, and "NumPy") and per
+    case: one worker process per setting, the settings' rounds interleaved case by case,
+    so that drift on a shared machine falls on all of them alike. The workers inherit
+    this process's environment without OMP_WAIT_POLICY / GOMP_SPINCOUNT (fastnn's loader
+    then sets the policy)."""
     saved = {k: os.environ.pop(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
              if k in os.environ}
-    if spin is not None:
-        os.environ["GOMP_SPINCOUNT"] = str(spin)
+    rates: dict[str, dict[str, float]] = {f"spin {s}": {} for s in spins}
+    rates["NumPy"] = {}
+    n = str(threads)
     try:
-        rows = _bench_gemm.run(cases=CASES, libs=[lib], threads=[threads], rounds=rounds)
+        for case in CASES:
+            workers = [Worker(f"spin {s}", worker_argv("fastnn._bench_gemm", ["fastnn", case, n],
+                                                       import_fastnn=True), threads,
+                              (("GOMP_SPINCOUNT", str(s)),)) for s in spins]
+            workers.append(Worker("NumPy", worker_argv("fastnn._bench_gemm", ["numpy", case, n],
+                                                       import_fastnn=False), threads))
+            flops = _bench_gemm.CASES[case].flops
+            for t in interleave(workers, rounds):
+                rates[t.label][case] = flops / t.median / 1e9
     finally:
-        os.environ.pop("GOMP_SPINCOUNT", None)
         os.environ.update(saved)
-    return {r.case: r.gflops for r in rows}
+    return rates
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,10 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   if loaded else None)
         try:
             label = "one competing process" if loaded else "quiet"
-            for spin in args.spins:
-                rows.append((f"{label}, fastnn spin {spin}",
-                             measure("fastnn", spin, args.threads, args.rounds)))
-            rows.append((f"{label}, NumPy", measure("numpy", None, args.threads, args.rounds)))
+            for setting, rates in measure(args.spins, args.threads, args.rounds).items():
+                rows.append((f"{label}, {'fastnn ' if setting != 'NumPy' else ''}{setting}",
+                             rates))
         finally:
             if burner is not None:
                 burner.kill()

@@ -140,8 +140,12 @@ def run(*, cases: Sequence[str] | None = None, libs: Sequence[str] | None = None
     import importlib.util
 
     names = list(CASES) if cases is None else list(cases)
-    libs = [lib for lib in (LIBS if libs is None else libs)
+    wanted = LIBS if libs is None else libs
+    libs = [lib for lib in wanted
             if lib != "torch" or importlib.util.find_spec("torch") is not None]
+    if len(libs) < len(wanted) and stream is not None:
+        print("bench gemm: torch is not installed: its columns are left out", file=stream,
+              flush=True)
     for name in names:
         if name not in CASES:
             raise ValueError(f"bench: unknown GEMM case {name!r}; choose from {list(CASES)}")

@@ -461,8 +461,10 @@ def describe(skipped: dict[str, str], rounds: int, quick: bool) -> str:
     """The lines above the table: what was measured, how, and what was skipped."""
     lines = [f"samples/s, median of {rounds} interleaved round(s), one process per library"
              + (" (quick: one step per round, not a measurement)" if quick else ""),
-             "fastnn: the layer-by-layer loop; fastnn-fused: nn.TrainStep; torch-fused: "
-             "torch with Adam(fused=True); a/b: a's samples/s over b's (> 1: a is faster)"]
+             "fastnn: the layer-by-layer loop (model.backward returns the input gradient: "
+             "one product more than the others, which skip the first layer's); "
+             "fastnn-fused: nn.TrainStep; torch-fused: torch with Adam(fused=True); a/b: "
+             "a's samples/s over b's (> 1: a is faster)"]
     lines += [f"skipped {lib}: {why}" for lib, why in skipped.items()]
     return "\n".join(lines)
 
