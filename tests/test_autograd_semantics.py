@@ -2284,3 +2284,63 @@ def test_normal_and_normalize_as_torchs():
                                torch.nn.functional.normalize(torch.tensor(x), p=1, dim=0),
                                rtol=1e-6)
     assert F.normalize(fn.zeros(2, 3)).tolist() == [[0.0] * 3] * 2  # eps: no division by 0
+
+
+def test_out_of_several_results_of_products_and_none_on_views():
+    t = fn.arange(6.0).reshape(2, 3)
+    v, i = fn.zeros(2), fn.zeros(2, dtype=fn.long)
+    r = fn.max(t, 1, out=(v, i))
+    assert v.tolist() == [2.0, 5.0] and i.tolist() == [2, 2] and r.values is v
+    c = fn.zeros(2, 2)
+    assert fn.mm(t, t.t(), out=c) is c and c.tolist() == [[5.0, 14.0], [14.0, 50.0]]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'out'"):
+        fn.reshape(t, (3, 2), out=fn.zeros(3, 2))  # torch's views take no out=
+    with pytest.raises(TypeError, match="must be a tuple of 2 Tensors"):
+        fn.max(t, 1, out=v)
+
+
+def test_autograd_function_follows_torchs_engine_rules():
+    """In-place changes through the output are caught (it shares the version counter of
+    what forward returned: a saved output changed in place gave silently wrong
+    gradients); a Function that saved nothing runs again in a second backward; a gradient
+    the input broadcasts to is summed to its shape; extra trailing None gradients pass."""
+    class Exp(fn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            r = x.exp()
+            ctx.save_for_backward(r)
+            return r
+
+        @staticmethod
+        def backward(ctx, g):
+            (r,) = ctx.saved_tensors
+            return g * r
+
+    x = fn.tensor([0.0, 1.0], requires_grad=True)
+    y = Exp.apply(x)
+    y *= 2
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+    class AddBias(fn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, b):
+            return x + b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g, None  # b's gradient of x's shape; one None too many
+
+    x, b = fn.ones(3, 4, requires_grad=True), fn.zeros(4, requires_grad=True)
+    s = AddBias.apply(x, b).sum()
+    s.backward()
+    s.backward()  # nothing saved: runs again
+    assert b.grad.tolist() == [6.0] * 4 and x.grad.tolist() == [[2.0] * 4] * 3
+    with pytest.raises(TypeError, match="argument 1 is of type float"):
+        class SavesFloat(fn.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, 2.0)
+                return x * 1
+
+        SavesFloat.apply(fn.ones(3, requires_grad=True))

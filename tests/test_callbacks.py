@@ -396,12 +396,21 @@ def test_callback_verbose_is_checked_at_construction(make):
     assert make(True).verbose == 1 and make(2).verbose == 2
 
 
-def test_api_md_argument_order_names_mode():
-    """API.md lists EarlyStopping(monitor, min_delta, patience, mode, ...); Keras's order
-    (which fastnn keeps) has verbose before mode, so a positional "max" landed in verbose
-    and mode stayed "min": training stopped on an improving metric, then crashed."""
-    with pytest.raises(TypeError, match=r"'mode' comes after 'verbose'.*pass mode='max'"):
-        callbacks.EarlyStopping("val_f1", 0.0, 1, "max")
+def test_early_stopping_takes_api_mds_argument_order():
+    """API.md lists EarlyStopping(monitor, min_delta, patience, mode, restore_best_weights);
+    Keras's order has verbose before mode, so a positional "max" landed in verbose and mode
+    stayed "min": training stopped on an improving metric, then crashed. The first five
+    follow API.md; verbose, baseline and start_from_epoch are keyword-only."""
+    stop = callbacks.EarlyStopping("val_f1", 0.0, 1, "max", True)
+    assert (stop.mode, stop.restore_best_weights, stop.patience) == ("max", True, 1)
+    ran, _ = drive(stop, [0.5, 0.6, 0.7, 0.8], key="val_f1")
+    assert ran == [0, 1, 2, 3]  # improving: never stops
+    with pytest.raises(TypeError, match=r"the fourth argument is mode here .*pass verbose= by"):
+        callbacks.EarlyStopping("val_loss", 0.0, 3, 1)  # Keras's positional verbose
+    with pytest.raises(TypeError):
+        callbacks.EarlyStopping("val_loss", 0.0, 3, "min", False, 1)  # keyword-only
+    with pytest.raises(TypeError, match=r"'mode' comes after 'verbose' here"):
+        callbacks.ReduceLROnPlateau("val_loss", 0.1, 10, "max")  # Keras's order there
 
 
 def test_history_best_epoch_is_early_stoppings_when_several_monitor():

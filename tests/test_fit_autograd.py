@@ -381,3 +381,33 @@ def test_float_class_labels_are_labels_on_every_path(monkeypatch):
     assert_same(*weights)
     with pytest.raises(TypeError, match="non-integral"):
         fn.fit(fresh(), X, y + 0.5, loss="cross_entropy", optimizer="sgd", epochs=1, verbose=0)
+
+
+def test_fits_probe_forward_leaves_the_random_stream_alone():
+    """fit runs the model on one sample first (output shape, label check); F.dropout's
+    default training=True drew from the global generator there, so fit's masks differed
+    from the hand-written loop's."""
+    import fastnn.nn.functional as F
+
+    class Net(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1, self.l2 = fn.nn.Linear(4, 8), fn.nn.Linear(8, 3)
+
+        def forward(self, x):
+            return self.l2(F.dropout(self.l1(x).relu(), 0.5))
+
+    X = np.random.default_rng(0).standard_normal((32, 4)).astype(np.float32)
+    y = np.arange(32) % 3
+    fn.manual_seed(0)
+    a = Net()
+    fn.fit(a, X, y, loss="cross_entropy", optimizer=fn.optim.SGD(a.parameters(), lr=0.1),
+           batch_size=32, epochs=1, shuffle=False, verbose=0)
+    fn.manual_seed(0)
+    b = Net()
+    opt = fn.optim.SGD(b.parameters(), lr=0.1)
+    opt.zero_grad()
+    F.cross_entropy(b(fn.tensor(X)), fn.tensor(y)).backward()
+    opt.step()
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())

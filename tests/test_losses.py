@@ -905,8 +905,9 @@ def test_nll_loss_of_one_sample(reduction):
 
 def test_a_loss_beyond_float32_range_is_inf_as_torchs():
     """The fused kernels add up in double: a loss above float32's largest value came back
-    as a finite double (5e39) that a math.isfinite check passed, where torch gives inf; a
-    mean that fits float32 keeps its value (torch's own float32 sum overflows there)."""
+    as a finite double (5e39) that a math.isfinite check passed, where torch gives inf. A
+    mean that fits float32 keeps its value: there fastnn differs from torch on purpose,
+    whose float32 squares and sums overflow first (inf for 2e19)."""
     zeros = np.zeros(2, np.float32)
     assert fn.nn.MSELoss()(np.array([1e20, 0], np.float32), zeros) == math.inf
     assert fn.nn.MSELoss(reduction="sum")(np.full(2, 1.5e19, np.float32), zeros) == math.inf

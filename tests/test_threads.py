@@ -442,3 +442,38 @@ def test_predict_in_another_thread_leaves_fit_bit_identical():
 
     for a, b in zip(train(False), train(True)):
         np.testing.assert_array_equal(a, b)
+
+
+FORK_WHILE_PREDICTING = """
+import os, signal, threading, time, numpy as np, fastnn as fn
+m = fn.nn.Sequential(fn.nn.Linear(256, 256), fn.nn.ReLU(), fn.nn.Linear(256, 10))
+X = np.random.default_rng(0).standard_normal((2048, 256)).astype(np.float32)
+stop = False
+def loop():
+    while not stop:
+        fn.predict(m, X)
+t = threading.Thread(target=loop)
+t.start()
+time.sleep(0.2)
+codes = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(20)  # a hang ends the child with SIGALRM
+        fn.predict(m, X[:4])
+        os._exit(0)
+    codes.append(os.waitpid(pid, 0)[1])
+stop = True
+t.join()
+print(codes)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_another_thread_predicts_can_predict():
+    """API.md: a forked child keeps calling fastnn. A model's lock (held by the other
+    thread's predict at the fork) stayed held in the child, whose predict waited forever."""
+    r = subprocess.run([sys.executable, "-c", FORK_WHILE_PREDICTING], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[0, 0, 0]", r.stdout

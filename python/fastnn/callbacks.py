@@ -64,14 +64,15 @@ class Callback:
     def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
 
 
-def _check_verbose(verbose: Any, func: str) -> int:
-    """``verbose`` as an int >= 0 (a bool reads as 0 / 1); a mode string there (the Keras
-    argument order puts ``verbose`` before ``mode``) is named as such."""
+def _check_verbose(verbose: Any, func: str, mode_follows: bool = False) -> int:
+    """``verbose`` as an int >= 0 (a bool reads as 0 / 1). ``mode_follows``: in this
+    signature ``mode`` comes right after ``verbose`` (Keras's order), so a mode string
+    given positionally one place early is named as such."""
     if isinstance(verbose, (bool, np.bool_)):
         return int(verbose)
-    if isinstance(verbose, str) and verbose in ("auto", "min", "max"):
+    if mode_follows and isinstance(verbose, str) and verbose in ("auto", "min", "max"):
         raise TypeError(f"{func}: argument 'verbose' must be an int, got {verbose!r}: 'mode' "
-                        f"comes after 'verbose' (Keras's order), pass mode={verbose!r}")
+                        f"comes after 'verbose' here (Keras's order), pass mode={verbose!r}")
     return check_int(verbose, func, "verbose", low=0)
 
 
@@ -125,18 +126,22 @@ class EarlyStopping(_MonitorMixin, Callback):
     improvement must beat it by more than ``min_delta``. Training stops once
     ``patience`` epochs in a row brought no improvement.
 
+    The first five arguments come in API.md's order (Keras has ``verbose`` before
+    ``mode``, so its positional calls beyond ``patience`` do not carry over: the others
+    are keyword-only, and an int in ``mode``'s place is a ``TypeError`` saying so).
+
     Args:
         monitor (str): quantity to watch. Default: ``"val_loss"``.
         min_delta (float): minimum change that counts as an improvement. Default: 0.
         patience (int): epochs without improvement before stopping. Default: 0.
-        verbose (int): 1 prints a line when training stops. Default: 0.
         mode (str): ``"min"``, ``"max"`` or ``"auto"`` (``max`` for accuracies,
             else ``min``). Default: ``"auto"``.
-        baseline (float, optional): training also stops if the value does not
-            beat ``baseline`` within ``patience`` epochs. Default: ``None``.
         restore_best_weights (bool): at the end of training (stopped early or
             not), load the weights of the best epoch. Default: ``False``.
-        start_from_epoch (int): epochs to wait before monitoring. Default: 0.
+        verbose (int, keyword-only): 1 prints a line when training stops. Default: 0.
+        baseline (float, keyword-only, optional): training also stops if the value does
+            not beat ``baseline`` within ``patience`` epochs. Default: ``None``.
+        start_from_epoch (int, keyword-only): epochs to wait before monitoring. Default: 0.
 
     Attributes:
         best (float | None): best monitored value; ``best_epoch`` (int): its epoch;
@@ -154,14 +159,20 @@ class EarlyStopping(_MonitorMixin, Callback):
         monitor: str = "val_loss",
         min_delta: float = 0.0,
         patience: int = 0,
-        verbose: int = 0,
         mode: str = "auto",
-        baseline: float | None = None,
         restore_best_weights: bool = False,
+        *,
+        verbose: int = 0,
+        baseline: float | None = None,
         start_from_epoch: int = 0,
     ) -> None:
         super().__init__()
         func = "EarlyStopping()"
+        if not isinstance(mode, str) and isinstance(mode, (int, np.integer)):
+            raise TypeError(f"{func}: argument 'mode' must be 'auto', 'min' or 'max', got "
+                            f"{mode!r}: the fourth argument is mode here (API.md's order: "
+                            "monitor, min_delta, patience, mode, restore_best_weights), pass "
+                            "verbose= by keyword")
         self._init_monitor(func, monitor, mode, min_delta)
         self.patience = check_int(patience, func, "patience", low=0)
         self.verbose = _check_verbose(verbose, func)
@@ -267,7 +278,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         self.patience = check_int(patience, func, "patience", low=0)
         self.cooldown = check_int(cooldown, func, "cooldown", low=0)
         self.min_lr = check_number(min_lr, func, "min_lr", low=0.0)
-        self.verbose = _check_verbose(verbose, func)
+        self.verbose = _check_verbose(verbose, func, mode_follows=True)
         self._reset()
 
     def _reset(self) -> None:

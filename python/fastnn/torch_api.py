@@ -74,9 +74,16 @@ def numel(x: Tensor) -> int:
     return x.numel()
 
 
-def _write_out(result: Tensor, out: Any, name: str) -> Tensor:
+def _write_out(result: Any, out: Any, name: str) -> Any:
     """PyTorch's ``out=``: ``result`` written into the Tensor ``out`` (resized, with a
-    warning, when it has another shape and holds elements), which is returned."""
+    warning, when it has another shape and holds elements), which is returned; a result
+    of several Tensors (``max(x, 1)``: values and indices) into a tuple of as many."""
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name}(): argument 'out' must be a tuple of {len(result)} "
+                            f"Tensors, got {type(out).__name__}")
+        written = [_write_out(r, o, name) for r, o in zip(result, out)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if result.requires_grad:
@@ -105,10 +112,17 @@ def _with_out(op: Any) -> Any:
     return f
 
 
-def _unary(op: Any) -> Any:
-    """``op`` as a function of a Tensor (array-likes become constants), its options and
-    ``out=``."""
-    def f(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+def _unary(op: Any, takes_out: builtins.bool = True) -> Any:
+    """``op`` as a function of a Tensor (array-likes become constants), its options and,
+    unless ``takes_out`` is false (views: PyTorch's have none), ``out=``."""
+    if not takes_out:
+        def view(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+            return op(input if isinstance(input, Tensor) else _t(input), *args, **kwargs)
+        view.__name__ = op.__name__
+        view.__doc__ = op.__doc__
+        return view
+
+    def f(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         if not isinstance(input, Tensor):
             input = _t(input)  # noqa: A001
         result = op(input, *args, **kwargs)
@@ -203,15 +217,17 @@ def equal(input: Any, other: Any) -> builtins.bool:  # noqa: A002
     """Whether both have the same shape and elements (a Python bool), as PyTorch."""
     a, b = np.asarray(_t(input)._data), np.asarray(_t(other)._data)
     return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
-reshape = _unary(ops_shape.reshape)
-flatten = _unary(ops_shape.flatten)
-unsqueeze = _unary(ops_shape.unsqueeze)
-squeeze = _unary(ops_shape.squeeze)
-transpose = _unary(ops_shape.transpose)
-t = _unary(ops_shape.t)
-permute = _unary(ops_shape.permute)
-chunk = _unary(ops_shape.chunk)
-split = _unary(ops_shape.split)
+
+
+reshape = _unary(ops_shape.reshape, takes_out=False)
+flatten = _unary(ops_shape.flatten, takes_out=False)
+unsqueeze = _unary(ops_shape.unsqueeze, takes_out=False)
+squeeze = _unary(ops_shape.squeeze, takes_out=False)
+transpose = _unary(ops_shape.transpose, takes_out=False)
+t = _unary(ops_shape.t, takes_out=False)
+permute = _unary(ops_shape.permute, takes_out=False)
+chunk = _unary(ops_shape.chunk, takes_out=False)
+split = _unary(ops_shape.split, takes_out=False)
 cat, concat, concatenate, stack = ops_shape.cat, ops_shape.cat, ops_shape.cat, ops_shape.stack
 where = ops_shape.where
 relu = _unary(ops_nn.relu)
@@ -219,8 +235,7 @@ sigmoid = _elementwise(ops_nn.sigmoid)
 tanh = _elementwise(ops_nn.tanh)
 softmax = _unary(ops_nn.softmax)
 log_softmax = _unary(ops_nn.log_softmax)
-mm = ops_nn.matmul
-dot = ops_nn.matmul
+mm = dot = _with_out(ops_nn.matmul)
 
 
 def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002

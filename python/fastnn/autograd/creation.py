@@ -190,6 +190,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     if (s < 0).any() or not np.isfinite(s).all():
         raise RuntimeError(f"normal expects all elements of std >= 0.0, got {s.min()}")
     shape = np.broadcast_shapes(m.shape, s.shape) if size is None else _size((size,), "normal")
+    if dtype is None:  # a float64 Tensor mean or std gives float64 samples, as PyTorch's
+        wide = [t for t in (mean, std) if isinstance(t, Tensor) and t._data.dtype == np.float64]
+        dtype = dtypes.float64 if wide else None
     dt = _float_dtype(dtype, func)
     z = rng_of(generator, func).standard_normal(shape)
     return _finish((m + s * z).astype(dt), requires_grad, device)

@@ -21,9 +21,13 @@ becomes the output of a :class:`~fastnn.autograd.graph.Node` whose vector-Jacobi
 product calls ``backward`` (also without recording), which returns one gradient per
 ``forward`` argument (``None`` for an argument that needs none). The newer form, a
 ``forward(*args)`` without ``ctx`` plus ``setup_context(ctx, inputs, output)``, works too.
-Tensors given to ``ctx.save_for_backward`` are version-checked as any saved value: an
-in-place change before the backward raises ``RuntimeError``, and a second backward
-without ``retain_graph`` raises as for any node that saved values.
+
+As PyTorch's: the Tensors given to ``ctx.save_for_backward`` are version-checked, and so
+is the output (it shares the version counter of what ``forward`` returned), so an
+in-place change before the backward raises ``RuntimeError``; a second backward without
+``retain_graph`` raises when the function saved Tensors and runs again when it saved
+none; a gradient of a shape the input broadcasts to is summed to the input's shape, and
+``backward`` may return extra trailing ``None`` gradients.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _state, no_grad
-from .tensor import Tensor, _result, _wrap, named, stamp
+from .graph import RERUN_VJPS, unbroadcast
+from .tensor import Tensor, _result, _share_vc, _wrap, named, stamp
 
 
 class FunctionCtx:
@@ -44,18 +49,18 @@ class FunctionCtx:
     def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
         self.to_save: tuple[Any, ...] = ()
-        self.materialize_grads = True
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keeps ``tensors`` (Tensors or ``None``) for ``backward``'s ``saved_tensors``."""
-        for t in tensors:
+        for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError("save_for_backward can only save variables, but argument "
-                                f"{tensors.index(t)} is of type {type(t).__name__}")
+                                f"{i} is of type {type(t).__name__}")
         self.to_save = tensors
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
+        """The Tensors given to :meth:`save_for_backward`, in order."""
         return self.to_save
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
@@ -63,7 +68,8 @@ class FunctionCtx:
         gradient flows through ``backward``."""
 
     def set_materialize_grads(self, value: bool) -> None:
-        self.materialize_grads = bool(value)
+        """Accepted for PyTorch compatibility: ``backward`` always gets a gradient Tensor
+        (one output, and the engine calls it only with a gradient)."""
 
 
 class Function:
@@ -104,29 +110,44 @@ class Function:
                             "are not supported)")
         inputs = tuple(a if need else None for a, need in zip(args, needs))
         saved = tuple(t for t in ctx.to_save if t is not None)
-        y = _result(out._data, _function_vjp, inputs, (cls, ctx, out.shape),
+        y = _result(out._data, _function_vjp, inputs, (cls, ctx),
                     tuple(stamp(t) for t in saved))
+        y._vc = _share_vc(out)  # an in-place change through y is one of out (and x if aliased)
         return named(y, f"{cls.__name__}Backward")
 
 
 def _function_vjp(node: Any, g: np.ndarray) -> tuple:
-    cls, ctx, _ = node.saved
+    """The node's input gradients from the Function's ``backward`` (without recording),
+    checked and shaped as PyTorch's engine does (module docstring)."""
+    cls, ctx = node.saved
     with no_grad():
         grads = cls.backward(ctx, _wrap(g))
     if not isinstance(grads, tuple):
         grads = (grads,)
-    if len(grads) != len(node.inputs):
+    n = len(node.inputs)
+    if len(grads) < n or any(gi is not None for gi in grads[n:]):
         raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of "
-                           f"gradients (expected {len(node.inputs)}, got {len(grads)})")
+                           f"gradients (expected {n}, got {len(grads)})")
     out = []
     for i, (t, gi) in enumerate(zip(node.inputs, grads)):
         if t is None or gi is None:
             out.append(None)
             continue
         arr = np.asarray(gi._data if isinstance(gi, Tensor) else gi, dtype=t._data.dtype)
-        if arr.shape != t._data.shape:
-            raise RuntimeError(f"Function {cls.__name__}Backward returned an invalid gradient "
-                               f"at index {i} - got {list(arr.shape)} but expected shape "
-                               f"compatible with {list(t._data.shape)}")
+        shape = t._data.shape
+        if arr.shape != shape:
+            try:
+                expandable = np.broadcast_shapes(shape, arr.shape) == arr.shape
+            except ValueError:
+                expandable = False
+            if not expandable:
+                raise RuntimeError(f"Function {cls.__name__}Backward returned an invalid "
+                                   f"gradient at index {i} - got {list(arr.shape)} but expected "
+                                   f"shape compatible with {list(shape)}")
+            arr = unbroadcast(arr, shape)
         out.append(arr)
     return tuple(out)
+
+
+# A Function that saved no Tensors runs again in a second backward, as PyTorch's does.
+RERUN_VJPS[_function_vjp] = lambda saved: not saved[1].to_save

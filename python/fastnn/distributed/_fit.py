@@ -46,6 +46,28 @@ def fingerprint(*arrays: np.ndarray) -> tuple:
     return tuple((a.shape, str(a.dtype)) for a in arrays), digest.hexdigest()
 
 
+def settings_of(obj: Any) -> dict[str, Any]:
+    """What must agree across ranks in a loss (a fastnn loss's attributes; of another
+    Module, its class alone: its attributes may differ per rank on purpose) or a parameter
+    group (its entries but ``params``): numbers, strings, None and tuples of them, arrays
+    (class weights) as :func:`fingerprint` s."""
+    if isinstance(obj, dict):
+        items = [(k, v) for k, v in obj.items() if k != "params"]
+    elif type(obj).__module__.startswith("fastnn."):
+        items = [(k, v) for k, v in vars(obj).items() if not k.startswith("_")]
+    else:
+        return {"class": f"{type(obj).__module__}.{type(obj).__qualname__}"}
+    plain = (bool, int, float, str, type(None))
+    out: dict[str, Any] = {}
+    for k, v in items:
+        if isinstance(v, plain) or (isinstance(v, tuple) and all(isinstance(e, plain)
+                                                                 for e in v)):
+            out[k] = v
+        elif isinstance(v, np.ndarray) or hasattr(v, "_data"):  # an array or a Tensor
+            out[k] = fingerprint(np.atleast_1d(np.asarray(getattr(v, "_data", v))))
+    return out
+
+
 def rank_seed(seed: int, rank: int) -> int:
     """The seed of rank ``rank``'s global generator: child ``rank`` of ``seed``'s SeedSequence."""
     state = np.random.SeedSequence(seed, spawn_key=(rank,)).generate_state(2, np.uint32)
@@ -84,7 +106,7 @@ class FitContext:
         every = allgather(settings)
         for r, theirs in enumerate(every):
             for key, value in every[0].items():
-                if theirs.get(key) == value:
+                if repr(theirs.get(key)) == repr(value):  # NaN settings equal theirs
                     continue
                 if key in ("data", "validation data") and value and theirs.get(key):
                     what = (f"other {key} than rank 0 (shapes and dtypes {theirs[key][0]} and "
@@ -117,11 +139,6 @@ class FitContext:
 
     def sum(self, values: list[float]) -> list[float]:
         return allreduce_sum(np.asarray(values, dtype=np.float64)).tolist()
-
-    def batch_loss(self, value: float, sum_reduction: bool) -> float:
-        """The loss of the global batch: the sum over ranks, or their mean (equal batches)."""
-        total = self.sum([value])[0]
-        return total if sum_reduction else total / self.size
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:

@@ -110,9 +110,10 @@ _FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
 
 
 def _kernel_value(value: float) -> float:
-    """A fused kernel's loss (accumulated in double) as the float32 value PyTorch returns
-    where it leaves float32's range: infinity, not a finite double that ``isfinite`` passes
-    (the double is kept otherwise, the nearest to the exact loss)."""
+    """A fused kernel's loss (accumulated in double) as a float32 value would be where it
+    leaves float32's range: infinity, not a finite double that ``isfinite`` passes. The
+    double is kept otherwise, the nearest to the exact loss (PyTorch's float32 terms and
+    sums can overflow to inf before that: a term of 1e38 does)."""
     if abs(value) >= _FLOAT32_OVERFLOW and not math.isinf(value):
         return math.copysign(math.inf, value)
     return float(value)

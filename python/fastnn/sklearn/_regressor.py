@@ -17,14 +17,16 @@ from ._classifier import _DOC_DIFFERENCES, _DOC_PARAMS, _check_solver
 
 
 def _is_text(y: Any) -> bool:
-    """Whether ``y`` is an array (or nested list) of str or bytes."""
-    dtype = getattr(y, "dtype", None)
-    if dtype is None and y is not None:
-        try:
-            dtype = np.asarray(y).dtype
-        except (ValueError, TypeError):  # ragged: validate_data says what is wrong
-            return False
-    return getattr(dtype, "kind", None) in ("S", "U")
+    """Whether ``y`` is a string array (or nested list of str), which scikit-learn refuses
+    with a TypeError. Object arrays go on to ``validate_data``, which converts them as
+    scikit-learn's does (a ValueError for a string that is no number)."""
+    if y is None:
+        return False
+    try:
+        arr = np.asarray(y)
+    except (ValueError, TypeError):  # ragged: validate_data says what is wrong
+        return False
+    return arr.dtype.kind in "SU"
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):

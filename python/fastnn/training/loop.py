@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 import warnings
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -43,16 +41,18 @@ from typing import Any
 import numpy as np
 
 from .. import nn, optim
+from .._random import local_generator
 from .._validation import as_array, as_float32, check_flag, check_int, check_number, shape_str
 from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, EarlyStopping, ModelCheckpoint, TerminateOnNaN
 from ..data import DataLoader
 from ..distributed import init as init_distributed
-from ..distributed._fit import FitContext, fingerprint
+from ..distributed._fit import FitContext, fingerprint, settings_of
 from ..nn import functional as F
 from ..nn.loss import _Loss
 from .history import History
 from .metrics import MetricFn, resolve_metrics
+from .model_lock import model_lock
 from .progress import EpochProgress
 from .steps import (
     Step,
@@ -204,8 +204,9 @@ def _output_shape(model: nn.Module, X: np.ndarray) -> tuple[int, ...] | None:
     width = _output_width(model)
     if width is not None and isinstance(list(model.modules())[-1], nn.Linear):
         return (width,)
-    try:
-        with _eval_mode(model):
+    try:  # a throwaway random stream: a forward that draws (F.dropout's default
+        # training=True) must not shift the global one, or fit would leave the hand loop's
+        with _eval_mode(model), local_generator(np.random.default_rng(0)):
             out = to_numpy(forward(model, X[:1], uses_autograd(model)))
     except Exception:  # noqa: BLE001 - any failure is the step's to report
         return None
@@ -305,7 +306,7 @@ def soft_targets(loss: nn.Module, y: np.ndarray) -> bool:
 def _modes_restored(model: nn.Module):
     """Runs the block, then restores each module's train/eval mode as it was before (read
     and written under the model's lock: not in the middle of another thread's pass)."""
-    lock = _model_lock(model)
+    lock = model_lock(model)
     with lock:
         modes = [(m, m.training) for m in model.modules()]
     try:
@@ -316,30 +317,11 @@ def _modes_restored(model: nn.Module):
                 object.__setattr__(m, "training", training)
 
 
-# One lock per model, held by fit for each training step and by evaluate / predict (and
-# fit's validation) for a whole pass: the mode switch of a pass and what a step caches
-# between its forward and backward are shared by every thread using the model. Without
-# it, two threads' predict saved and restored each other's eval flags (dropout on in a
-# prediction, the model left in eval mode), and a predict during another thread's fit
-# overwrote the inputs a Linear keeps for its backward.
-_MODEL_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
-_MODEL_LOCKS_GUARD = threading.Lock()
-
-
-def _model_lock(model: nn.Module) -> threading.RLock:
-    """``model``'s lock (above), made on first use."""
-    with _MODEL_LOCKS_GUARD:
-        lock = _MODEL_LOCKS.get(model)
-        if lock is None:
-            lock = _MODEL_LOCKS[model] = threading.RLock()
-        return lock
-
-
 @contextmanager
 def _eval_mode(model: nn.Module):
     """Runs the block in eval mode, holding the model's lock, then restores each module's
     previous mode."""
-    with _model_lock(model), _modes_restored(model):
+    with model_lock(model), _modes_restored(model):
         model.eval()
         yield
 
@@ -536,7 +518,8 @@ def fit(
     steps, to float rounding, as one process with batch
     ``world_size * batch_size`` (for mean-reduced losses). Validation is split
     ``r::world_size`` across ranks; losses and metrics (training and
-    validation, and the batch loss that callbacks see) are added up over ranks,
+    validation, and the running means that callbacks see after each batch) are added up
+    over ranks,
     so ``History`` and every callback's decision (early stopping, learning
     rates) are the same on every rank. Rank 0 alone prints (its own progress
     and what callbacks print) and runs ``ModelCheckpoint`` and ``CSVLogger``;
@@ -691,9 +674,9 @@ class _Run:
         dist.check_sizes(self.samples, 0 if self.val is None else len(self.val[0]), func)
         dist.check_same({
             "epochs": self.epochs, "batch_size": batch_size, "shuffle": self.shuffle,
-            "metrics": list(self.metric_fns), "loss": _settings(self.loss),
+            "metrics": list(self.metric_fns), "loss": settings_of(self.loss),
             "optimizer": (type(optimizer).__name__,
-                          [_settings(g) for g in optimizer.param_groups]),
+                          [settings_of(g) for g in optimizer.param_groups]),
             "data": fingerprint(*data),
             "validation data": None if self.val is None else fingerprint(*self.val),
         }, func)
@@ -707,15 +690,6 @@ class _Run:
         if self.dist is None:
             return self.loader._epoch(views=True)  # the step only reads its batch
         return _shard_batches(self.loader, self.dist, epoch, self.shuffle)
-
-
-def _settings(obj: Any) -> dict[str, Any]:
-    """The plain settings of a loss (its attributes) or a parameter group (its entries):
-    numbers, strings, None and tuples of them, for comparing across ranks."""
-    items = obj.items() if isinstance(obj, dict) else vars(obj).items()
-    plain = (bool, int, float, str, type(None))
-    return {k: v for k, v in items if not k.startswith("_") and (
-        isinstance(v, plain) or (isinstance(v, tuple) and all(isinstance(e, plain) for e in v)))}
 
 
 def _has_batch_hooks(cb: Callback) -> bool:
@@ -761,7 +735,7 @@ def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
 
     ``nan_watch[0]`` is ``True`` until a non-finite loss has been reported (once per fit).
     """
-    lock = _model_lock(run.model)
+    lock = model_lock(run.model)
     with lock:
         run.model.train()
     averages = _Averages(run.loss, run.metric_fns)
@@ -769,7 +743,7 @@ def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
     for index, (xb, yb) in enumerate(run.batches(epoch)):
         for cb in callbacks:
             cb.on_train_batch_begin(index, {})
-        with lock:  # a predict in another thread runs between steps (_model_lock)
+        with lock:  # a predict in another thread runs between steps (model_lock.py)
             value, pred = run.step(xb, yb)
         averages.add(value, pred, yb)
         if nan_watch[0] and not math.isfinite(value):

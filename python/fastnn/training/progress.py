@@ -82,8 +82,10 @@ class EpochProgress:
         """Whether a live bar is shown (callers skip building its logs otherwise)."""
         return self.bar is not None
 
-    def _rate(self) -> str:
-        elapsed = time.perf_counter() - self.start
+    def _rate(self, elapsed: float | None = None) -> str:
+        """Samples per second over ``elapsed`` (default: until now)."""
+        if elapsed is None:
+            elapsed = time.perf_counter() - self.start
         return f"{self.samples / elapsed:,.0f} samples/s" if elapsed > 0 else ""
 
     def update(self, batch_samples: int, logs: dict[str, float]) -> None:
@@ -108,7 +110,7 @@ class EpochProgress:
         elapsed = self.elapsed
         if self.bar is not None:
             line = (f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s, "
-                    f"{self.steps}/{self.steps} batches, {self._rate()})")
+                    f"{self.steps}/{self.steps} batches, {self._rate(elapsed)})")
         else:  # verbose=1 without a live bar: the finished one, once
             bar = f"{self.steps}/{self.steps} [{'=' * 30}]  " if self.verbose == 1 else ""
             line = (f"{self.prefix}  {bar}{format_logs(logs)}  ({elapsed:.2f}s, "
