@@ -3,18 +3,19 @@
 A subclass defines ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as static
 methods and is called through ``apply``::
 
-    class LegendrePolynomial3(fn.autograd.Function):
+    class Exp(fn.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return 0.5 * (5 * x ** 3 - 3 * x)
+            result = x.exp()
+            ctx.save_for_backward(result)      # d exp(x) / dx = exp(x)
+            return result
 
         @staticmethod
         def backward(ctx, grad_output):
-            (x,) = ctx.saved_tensors
-            return grad_output * 1.5 * (5 * x ** 2 - 1)
+            (result,) = ctx.saved_tensors
+            return grad_output * result
 
-    y = LegendrePolynomial3.apply(x)
+    y = Exp.apply(x)
 
 ``forward`` runs without recording (its ops are not on the graph); its one Tensor output
 becomes the output of a :class:`~fastnn.autograd.graph.Node` whose vector-Jacobian
