@@ -787,3 +787,46 @@ def test_clip_grad_norm_overflowing_float32_is_torchs():
     p.grad = np.full(3, 3e38, np.float32)
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_a_forward_only_module_keeps_the_numpy_path(rng):
+    """API.md: a module called on an ndarray returns an ndarray and keeps
+    backward(grad_out). A subclass defining only forward returned a Tensor there and its
+    backward raised NotImplementedError; it runs on the graph its ndarray call recorded."""
+    torch = pytest.importorskip("torch")
+
+    class Res(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = fn.nn.Linear(4, 4), fn.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.b(x + fn.tanh(self.a(x)))
+
+    m = Res()
+    x = rng.standard_normal((3, 4))  # float64: converted once, as everywhere
+    y = m(x)
+    assert isinstance(y, np.ndarray) and y.dtype == np.float32 and y.shape == (3, 2)
+    g = rng.standard_normal((3, 2)).astype(np.float32)
+    gx = m.backward(g)
+    a, b = torch.nn.Linear(4, 4), torch.nn.Linear(4, 2)
+    a.load_state_dict({k[2:]: torch.tensor(v) for k, v in m.state_dict().items() if k[0] == "a"})
+    b.load_state_dict({k[2:]: torch.tensor(v) for k, v in m.state_dict().items() if k[0] == "b"})
+    xt = torch.tensor(x.astype(np.float32), requires_grad=True)
+    yt = b(xt + torch.tanh(a(xt)))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(m.a.weight.grad), a.weight.grad.numpy(), rtol=1e-5,
+                               atol=1e-6)
+    m.backward(g)  # again: the parameter gradients accumulate, as the layers' do
+    np.testing.assert_allclose(np.asarray(m.a.weight.grad), 2 * a.weight.grad.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="argument 'grad_out' has shape"):
+        m.backward(np.ones((3, 3), np.float32))
+    seq = fn.nn.Sequential(fn.nn.Linear(4, 4), Res())  # inside a NumPy-path container
+    out = seq(x)
+    assert isinstance(out, np.ndarray) and seq.backward(np.ones_like(out)).shape == (3, 4)
+    with pytest.raises(NotImplementedError, match="does not implement backward"):
+        Res().backward(g)  # no call yet
+    assert isinstance(m(fn.tensor(x)), fn.Tensor)  # on Tensors: the autograd path

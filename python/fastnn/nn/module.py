@@ -5,7 +5,9 @@ attribute registers it, so ``parameters()``, ``state_dict()`` and ``train()``
 see the whole tree. A module runs two ways: on Tensors, its forward records on
 the autograd graph and ``loss.backward()`` computes every gradient (a subclass
 then needs only ``forward``); on NumPy arrays, each built-in module caches what
-its last ``forward`` needs and implements ``backward(grad_out)``.
+its last ``forward`` needs and implements ``backward(grad_out)``, and a subclass
+that defines only ``forward`` back-propagates through the graph its ndarray call
+recorded (``nn/numpy_call.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from .._validation import shape_str
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
+from . import numpy_call
 from ._flat import flatten
 from .parameter import Parameter
 from .state_array import StateArray
@@ -229,9 +232,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+        """``grad_in`` of the last forward on NumPy arrays (``nn/numpy_call.py``): a
+        subclass that defines only ``forward`` back-propagates through the graph its
+        ndarray call recorded; the built-in layers define their own."""
+        if not numpy_call.has_call(self):
+            raise NotImplementedError(f"{type(self).__name__} does not implement backward() "
+                                      "(call it on NumPy arrays first, or call "
+                                      "loss.backward() on Tensors)")
+        return numpy_call.backward(self, grad_out)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if numpy_call.takes_numpy_path(self, args, kwargs):
+            return numpy_call.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # -- traversal ----------------------------------------------------------
