@@ -168,7 +168,7 @@ class EarlyStopping(_MonitorMixin, Callback):
     ) -> None:
         super().__init__()
         func = "EarlyStopping()"
-        if not isinstance(mode, str) and isinstance(mode, (int, np.integer)):
+        if isinstance(mode, (int, np.integer)):
             raise TypeError(f"{func}: argument 'mode' must be 'auto', 'min' or 'max', got "
                             f"{mode!r}: the fourth argument is mode here (API.md's order: "
                             "monitor, min_delta, patience, mode, restore_best_weights), pass "

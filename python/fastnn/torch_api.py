@@ -112,16 +112,19 @@ def _with_out(op: Any) -> Any:
     return f
 
 
-def _unary(op: Any, takes_out: builtins.bool = True) -> Any:
-    """``op`` as a function of a Tensor (array-likes become constants), its options and,
-    unless ``takes_out`` is false (views: PyTorch's have none), ``out=``."""
-    if not takes_out:
-        def view(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
-            return op(input if isinstance(input, Tensor) else _t(input), *args, **kwargs)
-        view.__name__ = op.__name__
-        view.__doc__ = op.__doc__
-        return view
+def _view(op: Any) -> Any:
+    """The view ``op`` as a function of a Tensor (array-likes become constants) and its
+    options; no ``out=``, as PyTorch's views have none."""
+    def f(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        return op(input if isinstance(input, Tensor) else _t(input), *args, **kwargs)
+    f.__name__ = op.__name__
+    f.__doc__ = op.__doc__
+    return f
 
+
+def _unary(op: Any) -> Any:
+    """``op`` as a function of a Tensor (array-likes become constants), its options and
+    ``out=``."""
     def f(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         if not isinstance(input, Tensor):
             input = _t(input)  # noqa: A001
@@ -219,15 +222,15 @@ def equal(input: Any, other: Any) -> builtins.bool:  # noqa: A002
     return a.shape == b.shape and builtins.bool(np.array_equal(a, b))
 
 
-reshape = _unary(ops_shape.reshape, takes_out=False)
-flatten = _unary(ops_shape.flatten, takes_out=False)
-unsqueeze = _unary(ops_shape.unsqueeze, takes_out=False)
-squeeze = _unary(ops_shape.squeeze, takes_out=False)
-transpose = _unary(ops_shape.transpose, takes_out=False)
-t = _unary(ops_shape.t, takes_out=False)
-permute = _unary(ops_shape.permute, takes_out=False)
-chunk = _unary(ops_shape.chunk, takes_out=False)
-split = _unary(ops_shape.split, takes_out=False)
+reshape = _view(ops_shape.reshape)
+flatten = _view(ops_shape.flatten)
+unsqueeze = _view(ops_shape.unsqueeze)
+squeeze = _view(ops_shape.squeeze)
+transpose = _view(ops_shape.transpose)
+t = _view(ops_shape.t)
+permute = _view(ops_shape.permute)
+chunk = _view(ops_shape.chunk)
+split = _view(ops_shape.split)
 cat, concat, concatenate, stack = ops_shape.cat, ops_shape.cat, ops_shape.cat, ops_shape.stack
 where = ops_shape.where
 relu = _unary(ops_nn.relu)

@@ -114,7 +114,7 @@ def _kernel_value(value: float) -> float:
     leaves float32's range: infinity, not a finite double that ``isfinite`` passes. The
     double is kept otherwise, the nearest to the exact loss (PyTorch's float32 terms and
     sums can overflow to inf before that: a term of 1e38 does)."""
-    if abs(value) >= _FLOAT32_OVERFLOW and not math.isinf(value):
+    if abs(value) >= _FLOAT32_OVERFLOW:
         return math.copysign(math.inf, value)
     return float(value)
 

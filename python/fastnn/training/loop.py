@@ -595,12 +595,12 @@ def fit(
     # The best epoch: EarlyStopping's (whose weights restore_best_weights loads), else a
     # best-only ModelCheckpoint's (the file kept), else the first other callback that
     # judged a monitored quantity (ReduceLROnPlateau).
-    judges = [cb for cb in run.callbacks if getattr(cb, "best", None) is not None
-              and getattr(cb, "best_epoch", None) is not None]
-    rank = {EarlyStopping: 0, ModelCheckpoint: 1}
-    judges.sort(key=lambda cb: next((r for c, r in rank.items() if isinstance(cb, c)), 2))
-    if judges:
-        history.best_epoch = judges[0].best_epoch
+    judge = min((cb for cb in run.callbacks if getattr(cb, "best", None) is not None
+                 and getattr(cb, "best_epoch", None) is not None),
+                key=lambda cb: 0 if isinstance(cb, EarlyStopping) else
+                1 if isinstance(cb, ModelCheckpoint) else 2, default=None)
+    if judge is not None:
+        history.best_epoch = judge.best_epoch
     return history
 
 
