@@ -35,11 +35,14 @@ from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, se
 from .gradients import grad
 from .graph import Node
 from .tensor import Size, Tensor
+from .tensor_array import TensorArray, _take_tensor_api
 
 _methods.bind()
+_take_tensor_api()
 
 __all__ = [
-    "Function", "FunctionCtx", "InputError", "Node", "ShapeError", "Size", "Tensor", "arange",
+    "Function", "FunctionCtx", "InputError", "Node", "ShapeError", "Size", "Tensor", "TensorArray",
+    "arange",
     "as_tensor", "empty", "empty_like", "enable_grad", "eye", "from_numpy", "full", "full_like",
     "grad", "inference_mode", "is_grad_enabled", "linspace", "no_grad", "normal", "ones",
     "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",

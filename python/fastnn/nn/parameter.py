@@ -2,9 +2,10 @@
 
 A Parameter owns a gradient buffer allocated with it, so that kernels accumulate
 into memory that stays put (and that ``Module.flatten_parameters`` can make a view
-into one flat buffer for the fused optimizer). ``.grad`` is that buffer as a
-Tensor, or ``None`` after ``zero_grad(set_to_none=True)`` / ``p.grad = None``; the
-next backward writes into the same buffer again.
+into one flat buffer for the fused optimizer). ``.grad`` is that buffer, or ``None``
+after ``zero_grad(set_to_none=True)`` / ``p.grad = None``; the next backward writes
+into the same buffer again. ``.data`` and ``.grad`` are ``TensorArray`` views: NumPy
+arrays (API.md's Modules contract) that are also Tensors outside the graph.
 """
 
 from __future__ import annotations
@@ -16,19 +17,22 @@ import numpy as np
 from .._validation import shape_str
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor, _wrap
+from ..autograd.tensor_array import TensorArray
 
 
 class Parameter(Tensor):
     r"""A trainable float32 Tensor (``requires_grad=True``) with a preallocated gradient.
 
     As in PyTorch, assigning a Parameter to a :class:`Module` attribute registers it
-    in ``parameters()``. ``.data`` is the values as a Tensor outside the graph,
-    sharing memory; assigning ``p.data = x`` copies ``x`` in (the shape must
-    match), so views held by optimizers or flat buffers stay valid. ``.grad`` starts
-    as zeros (allocated with the parameter, as fastnn's NumPy-path modules
-    accumulate into it), backward passes accumulate into it, and it is ``None``
-    after ``zero_grad(set_to_none=True)``. Both ``.data`` and ``.grad`` convert
-    to float32 C-contiguous NumPy arrays without a copy (``np.asarray(p.grad)``).
+    in ``parameters()``. ``.data`` is the values and ``.grad`` the gradient, each a
+    :class:`~fastnn.autograd.TensorArray` on the parameter's memory: a float32
+    C-contiguous ``np.ndarray`` (``np.copyto(p.data, w)``, ``p.data -= lr * p.grad``)
+    that is also a Tensor outside the graph (``p.data.zero_()``, ``p.grad.view(-1)``),
+    with PyTorch's meaning where the two share a name. Assigning ``p.data = x`` copies
+    ``x`` in (the shape must match), so views held by optimizers or flat buffers stay
+    valid. ``.grad`` starts as zeros (allocated with the parameter, as fastnn's
+    NumPy-path modules accumulate into it), backward passes accumulate into it, and
+    it is ``None`` after ``zero_grad(set_to_none=True)``.
 
     Args:
         data (array_like or Tensor): initial values; copied as float32.
@@ -68,9 +72,10 @@ class Parameter(Tensor):
 
     # -- values ------------------------------------------------------------------
     @property
-    def data(self) -> Tensor:
-        """The values (a Tensor outside the graph, sharing memory)."""
-        return self.detach()
+    def data(self) -> TensorArray:
+        """The values: a Tensor outside the graph that is also a float32 C-contiguous
+        ndarray on the parameter's memory (:class:`~fastnn.autograd.TensorArray`)."""
+        return self._data.view(TensorArray)
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -80,7 +85,8 @@ class Parameter(Tensor):
         if value.shape != self._data.shape:
             raise ValueError(f"Parameter.data: expected shape {shape_str(self._data.shape)}, "
                              f"got {shape_str(value.shape)}")
-        self._data[...] = value
+        if not _same_memory(value, self._data):  # p.data -= x rebinds p.data to itself
+            self._data[...] = value
         self._bump()
 
     def _rebind_data(self, array: np.ndarray) -> None:
@@ -97,8 +103,11 @@ class Parameter(Tensor):
 
     # -- gradient ------------------------------------------------------------------
     @property
-    def grad(self) -> Tensor | None:
-        return self._grad
+    def grad(self) -> TensorArray | None:
+        """The gradient: like ``.data``, a Tensor that is also an ndarray on the gradient's
+        memory, or ``None`` after ``zero_grad(set_to_none=True)``."""
+        g = self._grad
+        return None if g is None else g._data.view(TensorArray)
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -113,6 +122,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
         self._unset = False  # a gradient now (set only once the value is accepted),
         self._autograd = True  # written the PyTorch way, as a backward would
+        if self._grad is not None and _same_memory(arr, self._grad._data):
+            return  # p.grad += x: the same buffer, updated in place
         if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.writeable):
             # kernels accumulate into .grad in place: a float64, strided or read-only
             # array is converted into the parameter's own buffer (as .data = takes it)
@@ -120,7 +131,8 @@ class Parameter(Tensor):
             self._gbuf[...] = arr
             self._grad = self._gview
             return
-        self._grad = value if isinstance(value, Tensor) else _wrap(arr)
+        self._grad = value if isinstance(value, Tensor) and type(value) is not TensorArray \
+            else _wrap(arr)
         self._gbuf = arr  # the new array becomes the buffer
         self._gview = self._grad
 
@@ -205,3 +217,9 @@ def _rebuild_parameter(data: np.ndarray, requires_grad: bool,
         p._gbuf[...] = grad
     p._unset = bool(unset)
     return p
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same elements of the same memory (two views alike)."""
+    return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+                      and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
