@@ -100,7 +100,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
         raise TypeError(f"from_numpy(): can't convert np.ndarray of type {array.dtype}. The "
                         "only supported types are: float64, float32, float16, int64, int32, "
                         "int16, int8, uint8, and bool.")
-    return _wrap(array)
+    return _wrap(array if type(array) is np.ndarray else np.ndarray.view(array, np.ndarray))
 
 
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,

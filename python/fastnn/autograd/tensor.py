@@ -649,8 +649,8 @@ def stamp(t: Tensor) -> tuple[list[int], int]:
 def _checked_grad(t: Tensor, value: Any) -> Tensor | None:
     if value is None:
         return None
-    g = value if isinstance(value, Tensor) else _wrap(
-        dtypes.convert(value, t._data.dtype, "Tensor.grad", copy=False))
+    g = value if isinstance(value, Tensor) and not isinstance(value, np.ndarray) else _wrap(
+        dtypes.convert(value, t._data.dtype, "Tensor.grad", copy=False))  # (a TensorArray too)
     if g.shape != t.shape:
         raise RuntimeError(f"assigned grad has data of a different size: expected shape "
                            f"{tuple(t.shape)}, got {tuple(g.shape)}")

@@ -12,16 +12,17 @@ place", its Tensor section makes them PyTorch Tensors (``p.data.zero_()``,
 - a Tensor outside the graph (``requires_grad=False``, no ``grad_fn``): it carries
   ``Tensor``'s methods, operators and properties, and reports ``Tensor`` as its
   ``__class__``, so ``isinstance(p.data, fastnn.Tensor)`` holds and every fastnn op
-  takes it as a leaf Tensor. Where the two APIs use one name differently
+  takes it as a leaf Tensor. Where the two APIs give one method name two meanings
   (``size()``, ``view(-1)``, ``max(dim)``, ``repeat``, ``sort``, ``T``, ``shape``,
-  ``data``), PyTorch's meaning wins, as API.md says for Tensors; ``Tensor`` already
-  accepts NumPy's argument names (``sum(axis=0)``, ``keepdims``) and ``x.size`` as a
-  number is the element count.
+  ``data``), PyTorch's wins, as API.md says for Tensors; ``Tensor`` already accepts
+  NumPy's argument names (``sum(axis=0)``, ``keepdims``) and ``x.size`` as a number is
+  the element count.
 
-Operators and methods return plain Tensors, in-place ones the TensorArray itself.
-NumPy's own protocol (ufuncs, ``np.asarray``, pickling, ``copy.deepcopy``) is the
-ndarray's: ``np.exp(p.grad)`` is a new TensorArray, ``np.asarray(p.grad)`` a plain
-ndarray on the same memory.
+NumPy itself sees an ndarray: NumPy functions and ufuncs (``np.unique``, ``np.save``,
+``np.max(a, axis=0)``, ``np.exp``, ``out=``) run on the plain array and give plain
+arrays, and indexing is NumPy's (``p.data[i, j]`` is a scalar copy, as the textbook
+finite-difference check expects; a slice is a view, as in both). Operators and Tensor
+methods give plain Tensors, in-place ones the TensorArray itself.
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ from typing import Any
 
 import numpy as np
 
+from .grad_mode import note_escape
 from .tensor import Tensor
 
 # Tensor entries a TensorArray does not take: instance layout and construction, and
-# NumPy's protocol and copying, where the ndarray's own behaviour is kept.
+# NumPy's protocol, indexing and copying, where the ndarray's own behaviour is kept.
 _KEEP_NDARRAY = frozenset({
     "__dict__", "__slots__", "__weakref__", "__module__", "__doc__", "__init__", "__new__",
     "__array__", "__array_ufunc__", "__array_function__", "__array_priority__",
+    "__getitem__", "__setitem__", "__iter__",
     "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__copy__",
     "__deepcopy__", "__init_subclass__", "__subclasshook__", "__class_getitem__",
     "__annotations__",
@@ -66,7 +69,10 @@ class TensorArray(np.ndarray):
         return np.ndarray.view(self, np.ndarray)
 
     @_data.setter
-    def _data(self, value: Any) -> None:  # e.g. out= of another shape, as torch resizes
+    def _data(self, value: Any) -> None:
+        if same_memory(value, np.ndarray.view(self, np.ndarray)):
+            return  # x._data += g: updated in place already
+        # another array, e.g. for out= of another shape (torch resizes)
         raise RuntimeError("a parameter's .data / .grad is the parameter's own memory: it "
                            "cannot be resized or given other storage; assign the parameter's "
                            "p.data = ... / p.grad = ... instead")
@@ -83,6 +89,46 @@ class TensorArray(np.ndarray):
             raise ValueError(f"TensorArray.data: expected shape {tuple(self.shape)}, got "
                              f"{tuple(value.shape)} (the values are a parameter's memory)")
         np.copyto(self._data, value, casting="same_kind")
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs run on the plain arrays: a new result is a plain ndarray, an
+        ``out=`` TensorArray is written and returned, as NumPy returns ``out``."""
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+        if out is None or method == "at":
+            return result
+        return out[0] if len(out) == 1 else out
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """NumPy functions run on the plain arrays (NumPy's meanings throughout: its
+        functions call ``a.sort()``, ``a.max(axis)``, ``a.shape`` internally)."""
+        return func(*_plain(args), **_plain(kwargs))
+
+
+def _plain(a: Any) -> Any:
+    """``a`` with every TensorArray in it (also in lists, tuples, dicts) as a plain ndarray."""
+    if type(a) is TensorArray:
+        return np.ndarray.view(a, np.ndarray)
+    if type(a) in (list, tuple):
+        return type(a)(_plain(x) for x in a)
+    if type(a) is dict:
+        return {k: _plain(v) for k, v in a.items()}
+    return a
+
+
+def same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are the same elements of the same memory (two views alike)."""
+    return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+                      and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def tensor_array(array: np.ndarray, what: str) -> TensorArray:
+    """``array`` (a parameter's values or gradient) as a TensorArray; inside a traced
+    forward, that the values left the graph (NumPy can read them unseen from here)."""
+    note_escape(what)
+    return array.view(TensorArray)
 
 
 def _take_tensor_api() -> None:

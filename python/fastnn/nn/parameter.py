@@ -17,7 +17,7 @@ import numpy as np
 from .._validation import shape_str
 from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor, _wrap
-from ..autograd.tensor_array import TensorArray
+from ..autograd.tensor_array import TensorArray, tensor_array
 
 
 class Parameter(Tensor):
@@ -51,7 +51,9 @@ class Parameter(Tensor):
     # some parameter's gradient was written so (a PyTorch-style step), skips parameters
     # still _unset with an all-zero .grad, as PyTorch skips None; on the NumPy path
     # (model.backward, in-place writes) nothing is skipped and zeros are a gradient.
-    __slots__ = ("_gbuf", "_gview", "_unset", "_autograd")
+    # _grad_array: .grad's TensorArray, kept while _grad's array is _grad_source (so that
+    # p.grad is p.grad, as in PyTorch, and p.grad += x is seen to update in place)
+    __slots__ = ("_gbuf", "_gview", "_unset", "_autograd", "_grad_source", "_grad_array")
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
@@ -69,13 +71,14 @@ class Parameter(Tensor):
         self._grad = self._gview
         self._unset = True  # no gradient yet: PyTorch's None (a step may skip it)
         self._autograd = False
+        self._grad_source = self._grad_array = None
 
     # -- values ------------------------------------------------------------------
     @property
     def data(self) -> TensorArray:
         """The values: a Tensor outside the graph that is also a float32 C-contiguous
         ndarray on the parameter's memory (:class:`~fastnn.autograd.TensorArray`)."""
-        return self._data.view(TensorArray)
+        return tensor_array(self._data, "a parameter's .data")
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -85,9 +88,7 @@ class Parameter(Tensor):
         if value.shape != self._data.shape:
             raise ValueError(f"Parameter.data: expected shape {shape_str(self._data.shape)}, "
                              f"got {shape_str(value.shape)}")
-        if not _same_memory(value, self._data):  # p.data -= x rebinds p.data to itself
-            self._data[...] = value
-        self._bump()
+        self._data[...] = value  # (NumPy skips the copy when p.data -= x assigns itself)
 
     def _rebind_data(self, array: np.ndarray) -> None:
         """Makes ``array`` (float32, C-contiguous, same shape, values already there) the storage.
@@ -107,7 +108,12 @@ class Parameter(Tensor):
         """The gradient: like ``.data``, a Tensor that is also an ndarray on the gradient's
         memory, or ``None`` after ``zero_grad(set_to_none=True)``."""
         g = self._grad
-        return None if g is None else g._data.view(TensorArray)
+        if g is None:
+            return None
+        if self._grad_source is not g._data:
+            self._grad_source = g._data
+            self._grad_array = tensor_array(g._data, "a parameter's .grad")
+        return self._grad_array
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -122,7 +128,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
         self._unset = False  # a gradient now (set only once the value is accepted),
         self._autograd = True  # written the PyTorch way, as a backward would
-        if self._grad is not None and _same_memory(arr, self._grad._data):
+        if value is self._grad_array and self._grad is not None and \
+                self._grad._data is self._grad_source:
             return  # p.grad += x: the same buffer, updated in place
         if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.writeable):
             # kernels accumulate into .grad in place: a float64, strided or read-only
@@ -218,8 +225,3 @@ def _rebuild_parameter(data: np.ndarray, requires_grad: bool,
     p._unset = bool(unset)
     return p
 
-
-def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``a`` and ``b`` are the same elements of the same memory (two views alike)."""
-    return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
-                      and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
