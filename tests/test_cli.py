@@ -270,3 +270,15 @@ def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):
     assert rc == 1
     assert err.startswith("fastnn train: error: out of memory: Unable to allocate")
     assert "Traceback" not in err
+
+
+def test_evaluate_on_a_data_set_of_another_width_names_both(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    model = tmp_path / "m.safetensors"
+    assert cli.main(["train", "--dataset", "moons", "--epochs", "1", "--verbose", "0",
+                     "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", "--model", str(model), "--dataset", "digits"]) != 0
+    err = capsys.readouterr().err
+    assert "takes 2 input features, but digits has 64" in err and "(moons)" in err
+    assert len(err.strip().splitlines()) == 1

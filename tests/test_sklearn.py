@@ -671,11 +671,11 @@ def test_keyboard_interrupt_ends_training_with_a_warning(monkeypatch, early_stop
     def interrupted_on_the_4th_batch(*args):
         step = make_step(*args)
 
-        def call(x, y):
+        def call(x, y, w):
             calls.append(len(x))
             if len(calls) == 4:
                 raise KeyboardInterrupt
-            return step(x, y)
+            return step(x, y, w)
 
         return call
 
@@ -1013,9 +1013,9 @@ def test_n_threads_is_used_restored_and_bit_identical(monkeypatch):
     def spy_step(*args):
         step = make_step(*args)
 
-        def counted(x, y):
+        def counted(x, y, w):
             seen.append(fn.get_num_threads())
-            return step(x, y)
+            return step(x, y, w)
 
         return counted
 
@@ -1052,7 +1052,7 @@ def test_n_threads_is_restored_when_fit_fails(monkeypatch):
     from fastnn.sklearn import _stochastic
 
     def failing(*args):
-        def step(x, y):
+        def step(x, y, w):
             raise RuntimeError("boom")
         return step
 
@@ -1092,12 +1092,12 @@ def test_concurrent_dropout_fits_are_each_reproducible(monkeypatch):
     def synchronised(*args):
         step = make_step(*args)
 
-        def call(x, y):
+        def call(x, y, w):
             if not getattr(local, "met", False):
                 local.met = True
                 with contextlib.suppress(threading.BrokenBarrierError):
                     both_training.wait()
-            return step(x, y)
+            return step(x, y, w)
 
         return call
 
@@ -1290,3 +1290,120 @@ def test_adam_overflow_raises_instead_of_silently_not_learning(scale):
     curve = _fit(MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0),
                  X * 1e10, X[:, 0]).loss_curve_
     assert curve[-1] < 0.99 * curve[0]
+
+
+# -- sample_weight ----------------------------------------------------------------------------
+
+
+def _sample_weights(n: int) -> np.ndarray:
+    """Positive weights of several scales, with some zeros."""
+    w = np.random.RandomState(3).rand(n) * 3.0
+    w[::7] = 0.0
+    return w
+
+
+SAMPLE_WEIGHT_CASES = [(kind, solver, False) for kind in (
+    "binary", "multiclass", "multilabel", "regression", "multioutput", "poisson")
+    for solver in ("adam", "sgd", "lbfgs")] + [
+    ("binary", "adam", True), ("regression", "sgd", True), ("poisson", "adam", True)]
+
+
+@pytest.mark.parametrize(("kind", "solver", "early_stopping"), SAMPLE_WEIGHT_CASES)
+def test_sample_weight_training_matches_sklearn(kind, solver, early_stopping):
+    """fit(X, y, sample_weight=w): scikit-learn's weighted loss (its batch objective, L2
+    term over sum(w) included) and weighted validation scores, step for step."""
+    X, y = DATA[kind]
+    w = _sample_weights(len(X))
+    params = dict(hidden_layer_sizes=(16,), max_iter=6, random_state=1, solver=solver,
+                  alpha=0.3, batch_size=40, early_stopping=early_stopping,
+                  learning_rate_init=0.01 if kind in ("regression", "poisson") else 0.05)
+    sk, ours = (_fit(_est(lib, kind, **params), X, y, sample_weight=w)
+                for lib in ("sklearn", "fastnn"))
+    if solver == "lbfgs":
+        assert_allclose(ours.loss_, sk.loss_, rtol=1e-5)
+    else:
+        assert_allclose(ours.loss_curve_, sk.loss_curve_, rtol=1e-5)
+    if early_stopping:
+        assert_allclose(ours.validation_scores_, sk.validation_scores_, rtol=1e-5, atol=1e-6)
+    for a, b in _pairs(sk, ours):
+        assert_allclose(b, a, atol=2e-4)
+    if kind in CLASSIFICATION:
+        assert_allclose(ours.predict_proba(X), sk.predict_proba(X), atol=1e-4)
+    else:
+        assert_allclose(ours.predict(X), sk.predict(X), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+def test_partial_fit_with_sample_weight_matches_sklearn(kind):
+    X, y = DATA[kind]
+    w = _sample_weights(len(X))
+    fitted = []
+    for lib in ("sklearn", "fastnn"):
+        est = _est(lib, kind, hidden_layer_sizes=(16,), random_state=1, batch_size=50)
+        for _ in range(3):
+            if kind in CLASSIFICATION:
+                est.partial_fit(X, y, classes=np.unique(y), sample_weight=w)
+            else:
+                est.partial_fit(X, y, sample_weight=w)
+        fitted.append(est)
+    assert_allclose(fitted[1].loss_curve_, fitted[0].loss_curve_, rtol=1e-5)
+
+
+def test_unit_sample_weights_train_as_none():
+    X, y = DATA["multiclass"]
+    plain = _fit(MLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=1), X, y)
+    ones = _fit(MLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=1), X, y,
+                sample_weight=np.ones(len(X)))
+    assert_allclose(ones.loss_curve_, plain.loss_curve_, rtol=1e-6)
+    for a, b in _pairs(plain, ones):
+        assert_allclose(b, a, atol=1e-6)
+
+
+def test_a_batch_of_zero_weights_is_skipped():
+    """The first batch weighs nothing (scikit-learn: ZeroDivisionError): training is the
+    second half's alone, and the epoch's loss counts the skipped batch as 0."""
+    X, y = DATA["multiclass"]
+    half = len(X) // 2
+    w = np.r_[np.zeros(half), np.ones(len(X) - half)]
+    params = dict(hidden_layer_sizes=(16,), max_iter=4, random_state=1, shuffle=False,
+                  batch_size=half)
+    weighted = _fit(MLPClassifier(**params), X, y, sample_weight=w)
+    second = _fit(MLPClassifier(**params), X[half:], y[half:])
+    assert_allclose(np.array(weighted.loss_curve_) * 2, second.loss_curve_, rtol=1e-5)
+    for a, b in _pairs(second, weighted):
+        assert_allclose(b, a, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_bad_sample_weights_and_fit_params_are_named(cls):
+    X, y = DATA["binary"]
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(5,\), expected \(200,\)"):
+        cls(max_iter=2).fit(X, y, sample_weight=np.ones(5))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        cls(max_iter=2).fit(X, y, sample_weight=np.zeros(len(X)))
+    with pytest.raises(ValueError, match="Negative values"):
+        cls(max_iter=2).fit(X, y, sample_weight=-np.ones(len(X)))
+    with pytest.raises(TypeError, match=rf"{cls.__name__}.fit\(\) got an unexpected keyword "
+                                        r"argument 'weights'"):
+        cls(max_iter=2).fit(X, y, weights=np.ones(len(X)))
+    est = cls(max_iter=2)
+    with pytest.raises(TypeError, match="partial_fit.*'sample_weights'"):
+        est.partial_fit(X, y, sample_weights=np.ones(len(X)))
+    assert not hasattr(est, "classes_")  # a refused call leaves no trace
+
+
+def test_sample_weight_through_pipeline_and_grid_search():
+    X, y = DATA["multiclass"]
+    w = _sample_weights(len(X))
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("mlp", MLPClassifier(hidden_layer_sizes=(16,), max_iter=5,
+                                           random_state=1))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y, mlp__sample_weight=w)
+        direct = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=1).fit(
+            StandardScaler().fit_transform(X), y, sample_weight=w)
+        search = GridSearchCV(pipe, {"mlp__alpha": [1e-4, 1e-2]}, cv=2).fit(
+            X, y, mlp__sample_weight=w)
+    assert_allclose(pipe[-1].loss_curve_, direct.loss_curve_, rtol=1e-6)
+    assert search.best_params_["mlp__alpha"] in (1e-4, 1e-2)

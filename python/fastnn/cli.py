@@ -426,6 +426,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = fn.load(args.model)
     _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download,
                                       meta.get("test_size", 0.2), meta.get("seed", 0))
+    width = next((m.in_features for m in model.modules() if isinstance(m, fn.nn.Linear)), None)
+    if width is not None and X_test.shape[1] != width:
+        raise CLIError(f"{args.model} takes {width} input features, but {dataset} has "
+                       f"{X_test.shape[1]}: evaluate it on the data set it was trained on "
+                       f"({meta.get('dataset', 'not recorded')})")
     normalizer = (Normalizer.from_json(meta["normalizer"]) if "normalizer" in meta
                   else make_normalizer(dataset, X_test))
     result = fn.evaluate(model, normalizer.apply(X_test), y_test,

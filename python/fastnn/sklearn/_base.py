@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _random
 from .._runtime import get_num_threads, set_num_threads
@@ -100,6 +100,24 @@ def check_float32_range(values: np.ndarray, converted: np.ndarray, what: str, ad
             f"{float(np.max(np.abs(values))):.3g}); fastnn computes in float32: {advice}")
 
 
+def sample_weight_of(est: BaseEstimator, fit_params: dict[str, Any], method: str) -> Any:
+    """The ``sample_weight`` among ``fit`` / ``partial_fit``'s keyword arguments (or None).
+
+    It is a keyword of ``**fit_params``, not a named parameter: scikit-learn's estimator
+    checks run their sample-weight equivalence check on every estimator whose ``fit``
+    names it, and that check asks a fit with integer weights to equal one on repeated
+    samples to 1e-7, which float32 training cannot give (1.4e-7 to 7e-7 apart).
+
+    Raises:
+        TypeError: another keyword argument.
+    """
+    unknown = sorted(set(fit_params) - {"sample_weight"})
+    if unknown:
+        raise TypeError(f"{type(est).__name__}.{method}() got an unexpected keyword argument "
+                        f"{unknown[0]!r} (it takes sample_weight)")
+    return fit_params.get("sample_weight")
+
+
 class _ParameterList(list):
     """A list of float32 views of the model's parameters whose item assignment copies the new
     values into the parameter (checked for shape), so that ``est.coefs_[i] = W`` changes
@@ -148,14 +166,16 @@ class BaseMLP(BaseEstimator):
         """The training targets for fastnn's loss, from the validated 2-D ``y``."""
         raise NotImplementedError
 
-    def _validation_split(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState):
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None,
+                          rng: np.random.RandomState):
+        """``(X_train, X_val, y_train, y_val, sw_train, sw_val)``, the weights None without."""
         raise NotImplementedError
 
-    def _score_validation(self, X: np.ndarray, y: np.ndarray) -> float:
+    def _score_validation(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
         raise NotImplementedError
 
     # -- fitting ------------------------------------------------------------------------------
-    def _fit(self, X: Any, y: Any, incremental: bool = False) -> BaseMLP:
+    def _fit(self, X: Any, y: Any, incremental: bool, sample_weight: Any) -> BaseMLP:
         check_params(self)
         if self.solver == "lbfgs" and self.dropout:
             raise InvalidParameterError(
@@ -164,6 +184,8 @@ class BaseMLP(BaseEstimator):
         hidden = hidden_sizes(self)
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        sw = None if sample_weight is None else \
+            _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
@@ -186,9 +208,9 @@ class BaseMLP(BaseEstimator):
                 (_own_generator(self._dropout_rng) if self.dropout else contextlib.nullcontext()):
             if self.solver == "lbfgs":
                 obj = _network.objective(self.out_activation_, self.n_outputs_)
-                fit_lbfgs(self, Xc, self._targets(y2), obj)
+                fit_lbfgs(self, Xc, self._targets(y2), sw, obj)
             else:
-                self._fit_stochastic(Xc, y2, rng, incremental)
+                self._fit_stochastic(Xc, y2, sw, rng, incremental)
         if not all(np.isfinite(p._data).all() for p in self.model_.parameters()):
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed.")
@@ -243,8 +265,8 @@ class BaseMLP(BaseEstimator):
             self.model_ = _network.assemble(layers, self.activation, self.dropout)
             self._layout = (self.activation, self.dropout)
 
-    def _fit_stochastic(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState,
-                        incremental: bool) -> None:
+    def _fit_stochastic(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None,
+                        rng: np.random.RandomState, incremental: bool) -> None:
         obj = _network.objective(self.out_activation_, self.n_outputs_)
         if not incremental or self._optimizer is None:
             self._optimizer = _stochastic.make_optimizer(self, self.model_, obj)
@@ -252,19 +274,19 @@ class BaseMLP(BaseEstimator):
             self._adam_t = 0  # scikit-learn's AdamOptimizer.t
         val = None
         if self.early_stopping:
-            X, X_val, y, y_val = self._validation_split(X, y, rng)
+            X, X_val, y, y_val, sw, sw_val = self._validation_split(X, y, sw, rng)
             if X_val.shape[0] < 2:
                 raise ValueError("The validation set is too small. Increase "
                                  "'validation_fraction' or the size of your dataset.")
-            val = (X_val, y_val)
+            val = (X_val, y_val, sw_val)
         step = _stochastic.make_step(self.model_, obj, self._optimizer)
         self.n_iter_ = 0
-        _stochastic.run_epochs(self, X, self._targets(y), val, step, self._optimizer, obj, rng,
-                               incremental)
+        _stochastic.run_epochs(self, X, self._targets(y), sw, val, step, self._optimizer, obj,
+                               rng, incremental)
 
-    def _validation_score(self, X: np.ndarray, y: np.ndarray) -> float:
+    def _validation_score(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
         with _threads(self.n_threads):
-            score = self._score_validation(X, y)
+            score = self._score_validation(X, y, sw)
         self.model_.train()
         return score
 

@@ -23,20 +23,22 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ..autograd import from_numpy
-from ._network import Objective, dense, linears, squared_sum, weight_views
+from ._network import Objective, dense, linears, squared_sum, weight_views, weighted_loss
 from ._sparse import SparseFirstLayer, fits_dense
 
 
 class _FullBatch:
     """``(x) -> (L, dL/dx)`` for SciPy, ``x`` the weights then the biases, flattened."""
 
-    def __init__(self, est: Any, X: Any, Y: np.ndarray, obj: Objective) -> None:
-        self.model, self.obj, self.alpha = est.model_, obj, float(est.alpha)
+    def __init__(self, est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None,
+                 obj: Objective) -> None:
+        self.model, self.obj, self.alpha, self.sw = est.model_, obj, float(est.alpha), sw
         # a CSR X too large to densify runs through a sparse first layer (_sparse)
         self.sparse = None if fits_dense(X, X.shape[0]) else SparseFirstLayer(self.model)
         self.X = X if self.sparse else from_numpy(dense(X))
         self.Y = from_numpy(Y)
-        self.Y_np, self.n = Y, X.shape[0]
+        self.Y_np = Y
+        self.n = X.shape[0] if sw is None else float(sw.sum())  # the L2 term's divisor
         layers = linears(self.model)
         self.weights = [m.weight for m in layers]
         self.flat_weights = weight_views(self.model)
@@ -53,13 +55,15 @@ class _FullBatch:
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         self.unpack(x)
         self.model.zero_grad()
+        loss_fn = self.obj.loss_fn if self.sw is None else \
+            (lambda z, t: weighted_loss(self.obj, z, t, self.sw))
         if self.sparse:
-            loss = self.sparse.loss_backward(self.X, self.obj.loss_fn, self.Y)
+            loss = self.sparse.loss_backward(self.X, loss_fn, self.Y)
         else:
-            loss = self.obj.loss_fn(self.model(self.X), self.Y)
+            loss = loss_fn(self.model(self.X), self.Y)
             loss.backward()
         squares = squared_sum(self.flat_weights)
-        value = self.obj.report(float(loss.item()), self.Y_np) + \
+        value = self.obj.report(float(loss.item()), self.Y_np, self.sw) + \
             0.5 * self.alpha * squares / self.n
         grad = np.empty(self.sizes[-1], dtype=np.float64)
         for i, (p, lo, hi) in enumerate(zip(self.params, self.sizes[:-1], self.sizes[1:])):
@@ -70,10 +74,11 @@ class _FullBatch:
         return value, grad
 
 
-def fit_lbfgs(est: Any, X: Any, Y: np.ndarray, obj: Objective) -> None:
-    """Fits ``est.model_`` on float32 ``X`` (an array or a CSR matrix) and targets ``Y``; sets
-    ``n_iter_`` and ``loss_``."""
-    f = _FullBatch(est, X, Y, obj)
+def fit_lbfgs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, obj: Objective) -> None:
+    """Fits ``est.model_`` on float32 ``X`` (an array or a CSR matrix) and targets ``Y`` with
+    sample weights ``sw`` (or None: the weighted objective of ``_network.weighted_loss``,
+    its L2 term over ``sum(sw)``); sets ``n_iter_`` and ``loss_``."""
+    f = _FullBatch(est, X, Y, sw, obj)
     est.model_.train()
     result = scipy.optimize.minimize(
         f, f.pack(), method="L-BFGS-B", jac=True,

@@ -28,7 +28,8 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from .. import nn
-from ..autograd import Tensor
+from ..autograd import Tensor, from_numpy
+from ..nn import functional as F
 from ._sparse import SparseFirstLayer, fits_dense
 
 _HIDDEN = {"identity": None, "logistic": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
@@ -144,12 +145,14 @@ class Objective:
     labels: bool
     poisson: bool = False
 
-    def report(self, value: float, y: np.ndarray) -> float:
-        """scikit-learn's loss (without the L2 term) from fastnn's ``value`` on targets ``y``."""
+    def report(self, value: float, y: np.ndarray, w: np.ndarray | None = None) -> float:
+        """scikit-learn's loss (without the L2 term) from fastnn's ``value`` on targets ``y``
+        (with sample weights ``w``: their weighted mean, as :func:`weighted_loss`)."""
         value *= self.report_scale
         if self.poisson:
             ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
-            value += float((ylogy - y).sum(dtype=np.float64)) / len(y)
+            per_sample = (ylogy - y).sum(axis=1, dtype=np.float64)
+            value += float(per_sample.mean() if w is None else per_sample @ w / w.sum())
         return value
 
 
@@ -162,3 +165,23 @@ def objective(out_activation: str, n_outputs: int) -> Objective:
         return Objective(PoissonLoss(), 1.0 / n_outputs, float(n_outputs), False, poisson=True)
     # squared_error: 0.5 * mean over samples and outputs, gradient (out - y) / n
     return Objective(nn.MSELoss(), 2.0 / n_outputs, 0.5, False)
+
+
+def weighted_loss(obj: Objective, z: Tensor, y: Tensor, w: np.ndarray) -> Tensor:
+    """fastnn's loss with sample weights ``w`` (float64, shape ``(n,)``, a positive sum):
+    ``sum_i w_i l_i / sum_i w_i``, ``l_i`` sample ``i``'s term of the mean-reduced loss
+    (its mean over the outputs), so that with equal weights it is ``obj.loss_fn``'s value.
+    scikit-learn weighs its loss and its gradient ``(out - y) w_i / sum(w)`` the same way,
+    so the scales ``k`` of :class:`Objective` hold unchanged."""
+    if obj.labels:
+        per_sample = F.cross_entropy(z, y, reduction="none")
+    else:
+        if obj.poisson:
+            terms = z.exp() - y * z
+        elif isinstance(obj.loss_fn, nn.BCEWithLogitsLoss):
+            terms = F.binary_cross_entropy_with_logits(z, y, reduction="none")
+        else:
+            terms = (z - y) ** 2
+        per_sample = terms.mean(dim=1)
+    weights = from_numpy((w / w.sum()).astype(np.float32))
+    return (per_sample * weights).sum()

@@ -12,7 +12,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseMLP, check_float32_range, store_params
+from ._base import BaseMLP, check_float32_range, sample_weight_of, store_params
 from ._classifier import _DOC_DIFFERENCES, _DOC_PARAMS, _check_solver
 
 
@@ -74,20 +74,33 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  dropout=0.0, n_threads=None) -> None:
         store_params(self, locals())
 
-    def fit(self, X: Any, y: Any) -> MLPRegressor:
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> MLPRegressor:
         """Fits the network to ``X`` of shape ``(n_samples, n_features)`` (dense or scipy
         sparse, or a DataFrame) and targets ``y`` of shape ``(n_samples,)`` or
         ``(n_samples, n_targets)``.
 
+        Args:
+            **fit_params: ``sample_weight`` (array-like of shape ``(n_samples,)``,
+                optional), each sample's weight in the loss, as scikit-learn's: a batch's
+                loss is the weighted mean of its samples' plus ``alpha / (2 sum(w))
+                ||W||^2``, and the validation score of ``early_stopping`` is weighted.
+
         Returns:
             MLPRegressor: ``self``.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, False, sample_weight_of(self, fit_params, "fit"))
 
     @available_if(_check_solver)
-    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
-        """One epoch over ``X`` and ``y``, continuing from the current weights and optimizer."""
-        return self._fit(X, y, incremental=True)
+    def partial_fit(self, X: Any, y: Any, **fit_params: Any) -> MLPRegressor:
+        """One epoch over ``X`` and ``y``, continuing from the current weights and optimizer.
+
+        Args:
+            **fit_params: ``sample_weight`` (array-like of shape ``(n_samples,)``,
+                optional), each sample's weight in the loss, as scikit-learn's: a batch's
+                loss is the weighted mean of its samples' plus ``alpha / (2 sum(w))
+                ||W||^2``, and the validation score of ``early_stopping`` is weighted.
+        """
+        return self._fit(X, y, True, sample_weight_of(self, fit_params, "partial_fit"))
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool):
         if _is_text(y):  # strings were converted silently ("1.5" trained as 1.5)
@@ -112,14 +125,18 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                             "sklearn.compose.TransformedTargetRegressor)", self)
         return targets
 
-    def _validation_split(self, X: np.ndarray, y: np.ndarray, rng: np.random.RandomState):
-        return train_test_split(X, y, random_state=rng, test_size=self.validation_fraction)
+    def _validation_split(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None,
+                          rng: np.random.RandomState):
+        if sw is None:
+            return (*train_test_split(X, y, random_state=rng,
+                                      test_size=self.validation_fraction), None, None)
+        return train_test_split(X, y, sw, random_state=rng, test_size=self.validation_fraction)
 
-    def _score_validation(self, X: np.ndarray, y: np.ndarray) -> float:
+    def _score_validation(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None) -> float:
         pred = self._forward(X, check_input=False)
         if not np.isfinite(pred).all():
             return np.nan
-        return float(r2_score(y, pred))
+        return float(r2_score(y, pred, sample_weight=sw))
 
     def predict(self, X: Any) -> np.ndarray:
         """The predictions, shape ``(n_samples,)`` for one target, else

@@ -21,10 +21,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import nn, optim
 from ..autograd import from_numpy
-from ._network import Objective, dense, linears, squared_sum, weight_views
+from ._network import Objective, dense, linears, squared_sum, weight_views, weighted_loss
 from ._sparse import SparseFirstLayer, fits_dense
 
-Step = Callable[[np.ndarray, np.ndarray], float]
+# step(x, y, w) -> fastnn's loss on the batch; w: the batch's sample weights or None
+Step = Callable[[Any, np.ndarray, "np.ndarray | None"], float]
 
 
 def make_optimizer(est: Any, model: nn.Sequential, obj: Objective) -> optim.Optimizer:
@@ -46,19 +47,22 @@ def make_optimizer(est: Any, model: nn.Sequential, obj: Objective) -> optim.Opti
 
 
 def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Step:
-    """``step(x, y) -> loss``: ``nn.TrainStep``, or for the Poisson loss (written with Tensor
-    ops, which TrainStep does not take as a loss) the eager autograd loop."""
-    if not obj.poisson:
-        return nn.TrainStep(model, obj.loss_fn, opt)
+    """``step(x, y, w) -> loss``: ``nn.TrainStep``; with sample weights, or for the Poisson
+    loss (written with Tensor ops, which TrainStep does not take as a loss), the eager
+    autograd loop."""
+    fused = None if obj.poisson else nn.TrainStep(model, obj.loss_fn, opt)
 
-    def eager(x: np.ndarray, y: np.ndarray) -> float:
+    def step(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
+        if w is None and fused is not None:
+            return fused(x, y)
         opt.zero_grad()
-        loss = obj.loss_fn(model(from_numpy(x)), from_numpy(y))
+        z, target = model(from_numpy(x)), from_numpy(y)
+        loss = obj.loss_fn(z, target) if w is None else weighted_loss(obj, z, target, w)
         loss.backward()
         opt.step()
         return float(loss.item())
 
-    return eager
+    return step
 
 
 # The least "sgd" rate the optimizer runs with. A step ``lr g`` below it is far below
@@ -86,13 +90,14 @@ def _set_lr(opt: optim.Optimizer, est: Any, obj: Objective, lr: float) -> None:
 
 
 def make_sparse_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Step:
-    """``step(x, y) -> loss`` for a CSR batch ``x`` too wide to densify: the first layer as a
-    sparse product (``_sparse``), the rest on the eager autograd loop."""
+    """``step(x, y, w) -> loss`` for a CSR batch ``x`` too wide to densify: the first layer
+    as a sparse product (``_sparse``), the rest on the eager autograd loop."""
     net = SparseFirstLayer(model)
 
-    def step(x: Any, y: np.ndarray) -> float:
+    def step(x: Any, y: np.ndarray, w: np.ndarray | None) -> float:
         opt.zero_grad()
-        loss = net.loss_backward(x, obj.loss_fn, from_numpy(y))
+        loss_fn = obj.loss_fn if w is None else (lambda z, t: weighted_loss(obj, z, t, w))
+        loss = net.loss_backward(x, loss_fn, from_numpy(y))
         opt.step()
         return float(loss.item())
 
@@ -150,15 +155,18 @@ def _keep_going(est: Any, early_stopping: bool) -> bool:
     return True
 
 
-def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
-               opt: optim.Optimizer, obj: Objective, rng: np.random.RandomState,
+def run_epochs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, val: tuple | None,
+               step: Step, opt: optim.Optimizer, obj: Objective, rng: np.random.RandomState,
                incremental: bool) -> None:
     """Trains ``est.model_`` on float32 ``X`` (an array, or a CSR matrix: densified a batch
     at a time, or for batches too wide for that run through a sparse first layer) and
-    targets ``Y`` (class indices or floats).
+    targets ``Y`` (class indices or floats), with float64 sample weights ``sw`` or None.
 
-    ``val`` is ``(X_val, y_val)`` with early stopping, else ``None``. One epoch only
-    when ``incremental`` (``partial_fit``).
+    ``val`` is ``(X_val, y_val, sw_val)`` with early stopping, else ``None``. One epoch
+    only when ``incremental`` (``partial_fit``). With sample weights a batch's objective
+    is scikit-learn's: the weighted mean loss plus ``alpha / (2 sum(w)) ||W||^2``; a
+    batch whose weights sum to 0 (scikit-learn: a ZeroDivisionError) is skipped and adds
+    0 to the epoch's loss.
     """
     n = X.shape[0]
     batch_size = min(200, n) if est.batch_size == "auto" else est.batch_size
@@ -186,12 +194,16 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, val: tuple | None, step: Step,
                 batch = slice(start, min(start + batch_size, n))
                 idx = sample_idx[batch] if est.shuffle else batch
                 xb, yb = (X[idx] if wide else dense(X[idx])), Y[idx]
+                wb = None if sw is None else sw[idx]
                 nb = batch.stop - start
-                penalty = 0.5 * alpha * squared_sum(flat_weights) / nb if alpha else 0.0
-                weights["weight_decay"] = k * alpha / nb
+                total = nb if wb is None else float(wb.sum())
+                if total == 0.0:
+                    continue
+                penalty = 0.5 * alpha * squared_sum(flat_weights) / total if alpha else 0.0
+                weights["weight_decay"] = k * alpha / total
                 if adam:
                     _set_adam_eps(opt, est, obj)
-                accumulated += (obj.report(step(xb, yb), yb) + penalty) * nb
+                accumulated += (obj.report(step(xb, yb, wb), yb, wb) + penalty) * nb
             est.n_iter_ += 1
             est.loss_ = np.float64(accumulated / n)  # scikit-learn's type
             est.t_ += n
