@@ -1349,14 +1349,21 @@ def test_partial_fit_with_sample_weight_matches_sklearn(kind):
     assert_allclose(fitted[1].loss_curve_, fitted[0].loss_curve_, rtol=1e-5)
 
 
-def test_unit_sample_weights_train_as_none():
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_unit_sample_weights_train_as_none(solver):
+    """Weights of 1 are no weights: the same fit, bit for bit; weights of 2 differ only
+    in the L2 term (over their sum), so without it they train as none to rounding."""
     X, y = DATA["multiclass"]
-    plain = _fit(MLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=1), X, y)
-    ones = _fit(MLPClassifier(hidden_layer_sizes=(16,), max_iter=6, random_state=1), X, y,
-                sample_weight=np.ones(len(X)))
-    assert_allclose(ones.loss_curve_, plain.loss_curve_, rtol=1e-6)
-    for a, b in _pairs(plain, ones):
-        assert_allclose(b, a, atol=1e-6)
+    params = dict(hidden_layer_sizes=(16,), max_iter=6, random_state=1, solver=solver)
+    plain = _fit(MLPClassifier(**params), X, y)
+    ones = _fit(MLPClassifier(**params), X, y, sample_weight=np.ones(len(X)))
+    assert ones.loss_ == plain.loss_
+    _assert_same_weights(plain, ones)
+    plain = _fit(MLPClassifier(**params, alpha=0.0), X, y)
+    twos = _fit(MLPClassifier(**params, alpha=0.0), X, y, sample_weight=np.full(len(X), 2.0))
+    assert_allclose(twos.loss_, plain.loss_, rtol=1e-5)
+    for a, b in _pairs(plain, twos):
+        assert_allclose(b, a, atol=1e-5)
 
 
 def test_a_batch_of_zero_weights_is_skipped():

@@ -186,6 +186,8 @@ class BaseMLP(BaseEstimator):
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         sw = None if sample_weight is None else \
             _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if sw is not None and np.all(sw == 1.0):
+            sw = None  # the same objective: the fused step, bit for bit the unweighted fit
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
