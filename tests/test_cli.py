@@ -272,7 +272,7 @@ def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):
     assert "Traceback" not in err
 
 
-def test_evaluate_on_a_data_set_of_another_width_names_both(tmp_path, capsys):
+def test_evaluate_on_a_data_set_the_model_does_not_fit_is_one_line(tmp_path, capsys):
     pytest.importorskip("safetensors")
     model = tmp_path / "m.safetensors"
     assert cli.main(["train", "--dataset", "moons", "--epochs", "1", "--verbose", "0",
@@ -281,4 +281,8 @@ def test_evaluate_on_a_data_set_of_another_width_names_both(tmp_path, capsys):
     assert cli.main(["evaluate", "--model", str(model), "--dataset", "digits"]) != 0
     err = capsys.readouterr().err
     assert "takes 2 input features, but digits has 64" in err and "(moons)" in err
+    assert len(err.strip().splitlines()) == 1
+    assert cli.main(["evaluate", "--model", str(model), "--dataset", "spirals"]) != 0
+    err = capsys.readouterr().err
+    assert "outputs 2 classes, but spirals has labels up to 2" in err and "(moons)" in err
     assert len(err.strip().splitlines()) == 1

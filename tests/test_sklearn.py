@@ -1413,4 +1413,48 @@ def test_sample_weight_through_pipeline_and_grid_search():
         search = GridSearchCV(pipe, {"mlp__alpha": [1e-4, 1e-2]}, cv=2).fit(
             X, y, mlp__sample_weight=w)
     assert_allclose(pipe[-1].loss_curve_, direct.loss_curve_, rtol=1e-6)
-    assert search.best_params_["mlp__alpha"] in (1e-4, 1e-2)
+    refit = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=1,
+                          alpha=search.best_params_["mlp__alpha"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        refit.fit(StandardScaler().fit_transform(X), y, sample_weight=w)
+    assert_allclose(search.best_estimator_[-1].loss_curve_, refit.loss_curve_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sample_weight_on_wide_sparse_input_matches_the_dense_fit(solver, monkeypatch):
+    """The sparse first layer's step and L-BFGS objective take the weights too."""
+    from fastnn.sklearn import _sparse
+
+    X, y = DATA["multiclass"]
+    w = _sample_weights(len(X))
+    params = dict(hidden_layer_sizes=(12,), max_iter=4, random_state=0, solver=solver)
+    dense = _fit(MLPClassifier(**params), X, y, sample_weight=w)
+    monkeypatch.setattr(_sparse, "DENSE_BUDGET", 0)
+    wide = _fit(MLPClassifier(**params), sp.csr_matrix(X), y, sample_weight=w)
+    assert_allclose(wide.loss_, dense.loss_, rtol=1e-5)
+    for a, b in _pairs(dense, wide):
+        assert_allclose(b, a, atol=1e-5)
+
+
+def test_weighted_and_unweighted_partial_fit_calls_mix_like_sklearn():
+    X, y = DATA["multiclass"]
+    w = _sample_weights(len(X))
+    fitted = []
+    for lib in ("sklearn", "fastnn"):
+        est = _est(lib, "multiclass", hidden_layer_sizes=(16,), random_state=1, batch_size=50)
+        est.partial_fit(X, y, classes=np.unique(y))
+        est.partial_fit(X, y, sample_weight=w)
+        est.partial_fit(X, y)
+        fitted.append(est)
+    assert_allclose(fitted[1].loss_curve_, fitted[0].loss_curve_, rtol=1e-5)
+
+
+def test_weighted_dropout_fits_do_not_depend_on_the_thread_count():
+    X, y = DATA["multiclass"]
+    w = _sample_weights(len(X))
+    fits = [_fit(MLPClassifier(hidden_layer_sizes=(16,), max_iter=4, random_state=1,
+                               dropout=0.3, n_threads=n), X, y, sample_weight=w)
+            for n in (1, 2)]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    _assert_same_weights(*fits)

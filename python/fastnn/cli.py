@@ -426,11 +426,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = fn.load(args.model)
     _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download,
                                       meta.get("test_size", 0.2), meta.get("seed", 0))
-    width = next((m.in_features for m in model.modules() if isinstance(m, fn.nn.Linear)), None)
-    if width is not None and X_test.shape[1] != width:
-        raise CLIError(f"{args.model} takes {width} input features, but {dataset} has "
-                       f"{X_test.shape[1]}: evaluate it on the data set it was trained on "
-                       f"({meta.get('dataset', 'not recorded')})")
+    linears = [m for m in model.modules() if isinstance(m, fn.nn.Linear)]
+    trained_on = f"evaluate it on the data set it was trained on " \
+                 f"({meta.get('dataset', 'not recorded')})"
+    if linears and X_test.shape[1] != linears[0].in_features:
+        raise CLIError(f"{args.model} takes {linears[0].in_features} input features, but "
+                       f"{dataset} has {X_test.shape[1]}: {trained_on}")
+    if linears and len(y_test) and int(y_test.max()) >= linears[-1].out_features:
+        raise CLIError(f"{args.model} outputs {linears[-1].out_features} classes, but {dataset} "
+                       f"has labels up to {int(y_test.max())}: {trained_on}")
     normalizer = (Normalizer.from_json(meta["normalizer"]) if "normalizer" in meta
                   else make_normalizer(dataset, X_test))
     result = fn.evaluate(model, normalizer.apply(X_test), y_test,

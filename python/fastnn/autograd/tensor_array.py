@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import note_escape
 from .tensor import Tensor
 
 # Tensor entries a TensorArray does not take: instance layout and construction, and
@@ -70,25 +69,22 @@ class TensorArray(np.ndarray):
 
     @_data.setter
     def _data(self, value: Any) -> None:
-        if same_memory(value, np.ndarray.view(self, np.ndarray)):
+        if _same_memory(value, np.ndarray.view(self, np.ndarray)):
             return  # x._data += g: updated in place already
         # another array, e.g. for out= of another shape (torch resizes)
-        raise RuntimeError("a parameter's .data / .grad is the parameter's own memory: it "
-                           "cannot be resized or given other storage; assign the parameter's "
-                           "p.data = ... / p.grad = ... instead")
+        raise RuntimeError("a TensorArray (a parameter's .data / .grad) is an array's "
+                           "memory: it cannot be resized or given other storage; assign the "
+                           "parameter's p.data = ... / p.grad = ... instead")
 
     @property
     def data(self) -> TensorArray:
-        """Itself (PyTorch: ``p.data.data`` is the same values); assigning copies in."""
+        """Itself (PyTorch: ``p.data.data`` is the same values)."""
         return self
 
     @data.setter
-    def data(self, value: Any) -> None:
-        value = np.asarray(value._data if isinstance(value, Tensor) else value)
-        if value.shape != self.shape:
-            raise ValueError(f"TensorArray.data: expected shape {tuple(self.shape)}, got "
-                             f"{tuple(value.shape)} (the values are a parameter's memory)")
-        np.copyto(self._data, value, casting="same_kind")
+    def data(self, value: Any) -> None:  # PyTorch would rebind a temporary Tensor's storage
+        raise RuntimeError("a parameter's .data / .grad cannot be given other storage: assign "
+                           "the parameter's p.data = ... / p.grad = ... instead")
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy ufuncs run on the plain arrays: a new result is a plain ndarray, an
@@ -99,12 +95,18 @@ class TensorArray(np.ndarray):
         result = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
         if out is None or method == "at":
             return result
-        return out[0] if len(out) == 1 else out
+        if len(out) == 1:
+            return out[0]
+        return tuple(r if o is None else o for r, o in zip(result, out))
 
     def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
         """NumPy functions run on the plain arrays (NumPy's meanings throughout: its
-        functions call ``a.sort()``, ``a.max(axis)``, ``a.shape`` internally)."""
-        return func(*_plain(args), **_plain(kwargs))
+        functions call ``a.sort()``, ``a.max(axis)``, ``a.shape`` internally); an ``out=``
+        argument is written and returned, as NumPy returns it."""
+        plain_kwargs = _plain(kwargs)
+        result = func(*_plain(args), **plain_kwargs)
+        out = kwargs.get("out")
+        return out if out is not None and result is plain_kwargs["out"] else result
 
 
 def _plain(a: Any) -> Any:
@@ -118,17 +120,11 @@ def _plain(a: Any) -> Any:
     return a
 
 
-def same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether ``a`` and ``b`` are the same elements of the same memory (two views alike)."""
     return a is b or (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
                       and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
-
-def tensor_array(array: np.ndarray, what: str) -> TensorArray:
-    """``array`` (a parameter's values or gradient) as a TensorArray; inside a traced
-    forward, that the values left the graph (NumPy can read them unseen from here)."""
-    note_escape(what)
-    return array.view(TensorArray)
 
 
 def _take_tensor_api() -> None:

@@ -16,8 +16,9 @@ import numpy as np
 
 from .._validation import shape_str
 from ..autograd.errors import ShapeError
+from ..autograd.grad_mode import note_escape
 from ..autograd.tensor import Tensor, _wrap
-from ..autograd.tensor_array import TensorArray, tensor_array
+from ..autograd.tensor_array import TensorArray
 
 
 class Parameter(Tensor):
@@ -51,9 +52,10 @@ class Parameter(Tensor):
     # some parameter's gradient was written so (a PyTorch-style step), skips parameters
     # still _unset with an all-zero .grad, as PyTorch skips None; on the NumPy path
     # (model.backward, in-place writes) nothing is skipped and zeros are a gradient.
-    # _grad_array: .grad's TensorArray, kept while _grad's array is _grad_source (so that
-    # p.grad is p.grad, as in PyTorch, and p.grad += x is seen to update in place)
-    __slots__ = ("_gbuf", "_gview", "_unset", "_autograd", "_grad_source", "_grad_array")
+    # _grad_cache: (array, TensorArray) of .grad, kept while _grad's array is that array (so
+    # that p.grad is p.grad, as in PyTorch, and p.grad += x is seen to update in place); one
+    # tuple, replaced whole, so that a thread never reads half of it
+    __slots__ = ("_gbuf", "_gview", "_unset", "_autograd", "_grad_cache")
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
@@ -71,14 +73,15 @@ class Parameter(Tensor):
         self._grad = self._gview
         self._unset = True  # no gradient yet: PyTorch's None (a step may skip it)
         self._autograd = False
-        self._grad_source = self._grad_array = None
+        self._grad_cache = (None, None)
 
     # -- values ------------------------------------------------------------------
     @property
     def data(self) -> TensorArray:
         """The values: a Tensor outside the graph that is also a float32 C-contiguous
         ndarray on the parameter's memory (:class:`~fastnn.autograd.TensorArray`)."""
-        return tensor_array(self._data, "a parameter's .data")
+        note_escape("a parameter's .data")
+        return self._data.view(TensorArray)
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -110,10 +113,13 @@ class Parameter(Tensor):
         g = self._grad
         if g is None:
             return None
-        if self._grad_source is not g._data:
-            self._grad_source = g._data
-            self._grad_array = tensor_array(g._data, "a parameter's .grad")
-        return self._grad_array
+        note_escape("a parameter's .grad")
+        source, array = self._grad_cache
+        if source is not g._data:
+            source = g._data
+            array = source.view(TensorArray)
+            self._grad_cache = (source, array)
+        return array
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -128,8 +134,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter.grad: expected a numeric array, got dtype {arr.dtype}")
         self._unset = False  # a gradient now (set only once the value is accepted),
         self._autograd = True  # written the PyTorch way, as a backward would
-        if value is self._grad_array and self._grad is not None and \
-                self._grad._data is self._grad_source:
+        source, array = self._grad_cache
+        if value is array and self._grad is not None and self._grad._data is source:
             return  # p.grad += x: the same buffer, updated in place
         if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.writeable):
             # kernels accumulate into .grad in place: a float64, strided or read-only

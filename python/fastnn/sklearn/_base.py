@@ -106,7 +106,8 @@ def sample_weight_of(est: BaseEstimator, fit_params: dict[str, Any], method: str
     It is a keyword of ``**fit_params``, not a named parameter: scikit-learn's estimator
     checks run their sample-weight equivalence check on every estimator whose ``fit``
     names it, and that check asks a fit with integer weights to equal one on repeated
-    samples to 1e-7, which float32 training cannot give (1.4e-7 to 7e-7 apart).
+    samples to 1e-7, which float32 training cannot give (1e-7 to 1e-6 apart with
+    "adam", 1e-4 with "lbfgs", whose steps amplify rounding).
 
     Raises:
         TypeError: another keyword argument.

@@ -80,11 +80,13 @@ _DOC_DIFFERENCES = """
         - ``sample_weight`` is a keyword of ``fit(X, y, **fit_params)`` and ``partial_fit``,
           not a named parameter: scikit-learn's estimator checks run a check on every
           estimator whose ``fit`` names it that asks a fit with integer weights to equal
-          one on repeated samples to 1e-7, which float32 training cannot give (1.4e-7 to
-          7e-7 apart). Weighted batches train on the autograd loop, not the fused step.
-          Negative weights raise a ValueError (scikit-learn takes them, and a negative
-          sum flips its L2 term), and a batch whose weights are all 0 is skipped
-          (scikit-learn divides by their sum).
+          one on repeated samples to 1e-7, which float32 training cannot give (1e-7 to
+          1e-4 apart). So meta-estimators that look for the parameter (``AdaBoost``,
+          metadata routing) do not see it; ``Pipeline`` and ``GridSearchCV`` pass it on.
+          Weighted batches train on the autograd loop, not the fused step. Negative
+          weights raise a ValueError (scikit-learn takes them, and a negative sum flips
+          its L2 term), and a batch whose weights are all 0 is skipped (scikit-learn
+          divides by their sum).
 """
 
 

@@ -50,11 +50,13 @@ def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Ste
     """``step(x, y, w) -> loss``: ``nn.TrainStep``; with sample weights, or for the Poisson
     loss (written with Tensor ops, which TrainStep does not take as a loss), the eager
     autograd loop."""
-    fused = None if obj.poisson else nn.TrainStep(model, obj.loss_fn, opt)
+    fused: list[nn.TrainStep] = []  # built at the first unweighted batch
 
     def step(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
-        if w is None and fused is not None:
-            return fused(x, y)
+        if w is None and not obj.poisson:
+            if not fused:
+                fused.append(nn.TrainStep(model, obj.loss_fn, opt))
+            return fused[0](x, y)
         opt.zero_grad()
         z, target = model(from_numpy(x)), from_numpy(y)
         loss = obj.loss_fn(z, target) if w is None else weighted_loss(obj, z, target, w)
