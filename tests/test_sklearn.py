@@ -1458,3 +1458,24 @@ def test_weighted_dropout_fits_do_not_depend_on_the_thread_count():
             for n in (1, 2)]
     assert fits[0].loss_curve_ == fits[1].loss_curve_
     _assert_same_weights(*fits)
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_partial_fit_takes_sklearn_19s_arguments_in_its_order(name):
+    """partial_fit(X, y, sample_weight=None, classes=None) as scikit-learn 1.9: a weight
+    mask passed third is a weight (it was read as classes and training ignored it)."""
+    ours, theirs = getattr(fsk, name), getattr(sknn, name)
+    assert list(inspect.signature(ours.partial_fit).parameters) == \
+        list(inspect.signature(theirs.partial_fit).parameters)
+    X, y = DATA["binary"]
+    mask = (np.arange(len(X)) % 3 > 0).astype(float)
+    fitted = []
+    for cls in (ours, theirs):
+        est = cls(hidden_layer_sizes=(8,), random_state=0)
+        if name == "MLPClassifier":
+            est.partial_fit(X, y, classes=[0, 1])
+        else:
+            est.partial_fit(X, y)
+        est.partial_fit(X, y, mask)
+        fitted.append(est)
+    assert_allclose(fitted[0].loss_curve_, fitted[1].loss_curve_, rtol=1e-5)

@@ -77,12 +77,13 @@ _DOC_DIFFERENCES = """
         - The validation split of ``early_stopping`` is stratified for every single-label
           classifier (scikit-learn 1.9 stratifies binary targets only), unless a class
           has too few samples for it.
-        - ``sample_weight`` is a keyword of ``fit(X, y, **fit_params)`` and ``partial_fit``,
-          not a named parameter: scikit-learn's estimator checks run a check on every
-          estimator whose ``fit`` names it that asks a fit with integer weights to equal
-          one on repeated samples to 1e-7, which float32 training cannot give (1e-7 to
-          1e-4 apart). So meta-estimators that look for the parameter (``AdaBoost``,
-          metadata routing) do not see it; ``Pipeline`` and ``GridSearchCV`` pass it on.
+        - ``sample_weight`` is a keyword of ``fit(X, y, **fit_params)``, not a named
+          parameter (``partial_fit`` names it, as scikit-learn's): scikit-learn's
+          estimator checks run a check on every estimator whose ``fit`` names it that
+          asks a fit with integer weights to equal one on repeated samples to 1e-7,
+          which float32 training cannot give (1e-7 to 1e-4 apart). So meta-estimators
+          that look for it in ``fit`` (``AdaBoost``, metadata routing) do not see it;
+          ``Pipeline`` and ``GridSearchCV`` pass it on.
           Weighted batches train on the autograd loop, not the fused step. Negative
           weights raise a ValueError (scikit-learn takes them, and a negative sum flips
           its L2 term), and a batch whose weights are all 0 is skipped (scikit-learn
@@ -159,19 +160,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, False, sample_weight)
 
     @available_if(_check_solver)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None,
-                    **fit_params: Any) -> MLPClassifier:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
+                    classes: Any = None) -> MLPClassifier:
         """One epoch over ``X`` and ``y``, continuing from the current weights and optimizer.
 
+        The arguments are scikit-learn 1.9's, in its order (``classes`` comes after
+        ``sample_weight``: pass it by name).
+
         Args:
+            sample_weight (array-like of shape ``(n_samples,)``, optional): each sample's
+                weight in the loss, as in :meth:`fit`.
             classes (array-like): every class of the whole problem; needed on the first
                 call, optional later (then it must not change).
-            **fit_params: ``sample_weight`` (array-like of shape ``(n_samples,)``,
-                optional), each sample's weight in the loss, as scikit-learn's: a batch's
-                loss is the weighted mean of its samples' plus ``alpha / (2 sum(w))
-                ||W||^2``, and the validation score of ``early_stopping`` is weighted.
         """
-        sample_weight = sample_weight_of(self, fit_params, "partial_fit")
         check_params(self)  # before classes_ is set: a refused call leaves no trace
         if not hasattr(self, "classes_"):
             if classes is None:

@@ -91,16 +91,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return self._fit(X, y, False, sample_weight_of(self, fit_params, "fit"))
 
     @available_if(_check_solver)
-    def partial_fit(self, X: Any, y: Any, **fit_params: Any) -> MLPRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``X`` and ``y``, continuing from the current weights and optimizer.
 
         Args:
-            **fit_params: ``sample_weight`` (array-like of shape ``(n_samples,)``,
-                optional), each sample's weight in the loss, as scikit-learn's: a batch's
-                loss is the weighted mean of its samples' plus ``alpha / (2 sum(w))
-                ||W||^2``, and the validation score of ``early_stopping`` is weighted.
+            sample_weight (array-like of shape ``(n_samples,)``, optional): each sample's
+                weight in the loss, as in :meth:`fit`.
         """
-        return self._fit(X, y, True, sample_weight_of(self, fit_params, "partial_fit"))
+        return self._fit(X, y, True, sample_weight)
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool):
         if _is_text(y):  # strings were converted silently ("1.5" trained as 1.5)
