@@ -126,7 +126,6 @@ def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
                       and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
-
 def _take_tensor_api() -> None:
     """Copies ``Tensor``'s methods, operators and properties onto ``TensorArray``.
 

@@ -230,4 +230,3 @@ def _rebuild_parameter(data: np.ndarray, requires_grad: bool,
         p._gbuf[...] = grad
     p._unset = bool(unset)
     return p
-

@@ -100,8 +100,8 @@ def check_float32_range(values: np.ndarray, converted: np.ndarray, what: str, ad
             f"{float(np.max(np.abs(values))):.3g}); fastnn computes in float32: {advice}")
 
 
-def sample_weight_of(est: BaseEstimator, fit_params: dict[str, Any], method: str) -> Any:
-    """The ``sample_weight`` among ``fit`` / ``partial_fit``'s keyword arguments (or None).
+def sample_weight_of(est: BaseEstimator, fit_params: dict[str, Any]) -> Any:
+    """The ``sample_weight`` among ``fit``'s keyword arguments (or None).
 
     It is a keyword of ``**fit_params``, not a named parameter: scikit-learn's estimator
     checks run their sample-weight equivalence check on every estimator whose ``fit``
@@ -114,7 +114,7 @@ def sample_weight_of(est: BaseEstimator, fit_params: dict[str, Any], method: str
     """
     unknown = sorted(set(fit_params) - {"sample_weight"})
     if unknown:
-        raise TypeError(f"{type(est).__name__}.{method}() got an unexpected keyword argument "
+        raise TypeError(f"{type(est).__name__}.fit() got an unexpected keyword argument "
                         f"{unknown[0]!r} (it takes sample_weight)")
     return fit_params.get("sample_weight")
 

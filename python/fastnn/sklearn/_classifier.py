@@ -156,7 +156,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Returns:
             MLPClassifier: ``self``.
         """
-        sample_weight = sample_weight_of(self, fit_params, "fit")
+        sample_weight = sample_weight_of(self, fit_params)
         return self._fit(X, y, False, sample_weight)
 
     @available_if(_check_solver)

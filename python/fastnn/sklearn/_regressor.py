@@ -88,7 +88,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Returns:
             MLPRegressor: ``self``.
         """
-        return self._fit(X, y, False, sample_weight_of(self, fit_params, "fit"))
+        return self._fit(X, y, False, sample_weight_of(self, fit_params))
 
     @available_if(_check_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
