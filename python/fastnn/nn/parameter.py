@@ -148,6 +148,7 @@ class Parameter(Tensor):
             else _wrap(arr)
         self._gbuf = arr  # the new array becomes the buffer
         self._gview = self._grad
+        self._grad_cache = (None, None)  # not holding the old buffer alive
 
     def _grad_sink(self) -> np.ndarray:
         """The array kernels accumulate into: ``.grad``'s, or the own buffer zeroed."""
