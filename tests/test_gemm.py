@@ -598,6 +598,22 @@ def test_blocking_is_reported_and_sane():
             assert kc * nc * 4 <= bl["l3"] // 2 or nc == nr
 
 
+@pytest.mark.parametrize("l1d,kc", [(16, 128), (32, 256), (48, 384), (64, 384)])
+def test_avx2_kc_keeps_the_b_micro_panel_in_half_of_l1d(l1d, kc):
+    """The avx2 path's B micro-panel (kc x 16 floats) stays in half of L1d, up to the
+    table's kc 384: 256 on Zen 3 and Haswell (32 KiB), 384 with a 48 KiB L1d."""
+    if not _core._gemm_arch_supported("avx2"):
+        pytest.skip("no AVX2 kernel on this CPU or build")
+    env = dict(os.environ, FASTNN_ARCH="avx2", FASTNN_CACHE_SIZES=f"{l1d}K,1M,32M")
+    code = "import json, fastnn as fn; print(json.dumps(fn.info()['gemm_blocking']))"
+    r = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env,
+                       capture_output=True, text=True, check=True)
+    bl = json.loads(r.stdout)
+    assert (bl["mr"], bl["nr"], bl["kc"]) == (6, 16, kc)
+    assert bl["kc"] * bl["nr"] * 4 <= l1d * 1024 // 2
+    assert bl["mc"] * bl["kc"] * 4 <= 1024 * 1024 // 2
+
+
 SMALL_CACHE_CHECK = """
 import numpy as np, fastnn as fn
 from fastnn import _core

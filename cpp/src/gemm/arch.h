@@ -25,6 +25,7 @@ struct GemmArch {
                      // ceil(nr / lanes) * lanes floats of each B row (0 where no edge;
                      // not checked against `edge` at compile time: a function address
                      // is no constant expression under -fsanitize)
+  bool b_panel_in_l1;  // the B micro-panel (kc x nr) is to stay in L1d (derive_blocking)
 };
 
 // The cache blocks one product runs with (mc a multiple of mr, nc of nr).
@@ -35,7 +36,8 @@ struct Blocking {
 // The row's blocks fitted to the caches `c` (a size of 0 keeps the row's value):
 //   kc = the row's kc (the depth its kernel was tuned for: a longer kc spreads the
 //        C tile's load and store over more FMAs), at most what keeps the A micro-panel
-//        (mr x kc) in half of L1d and the B micro-panel (kc x nr) in a quarter of L2;
+//        (mr x kc) in half of L1d and the B micro-panel (kc x nr) in a quarter of L2,
+//        or, for a row with b_panel_in_l1, in half of L1d;
 //   mc = the A block (mc x kc) in half of L2 (the rest: B micro-panels, C tiles);
 //   nc = the B block (kc x nc) in half of L3, at most 8192 columns.
 // Rounded down to multiples of 8 (kc), mr (mc), nr (nc); never below one tile.
