@@ -446,3 +446,27 @@ def test_arg_extremes_of_nothing_are_index_errors_in_torch():
     for call in (lambda: torch.tensor([]).argmax(), lambda: torch.zeros(0, 3).max(dim=0)):
         with pytest.raises(IndexError):
             call()
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (2, 3), (0, 3), (3, 1, 2)])
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_full_reduction_gradient_is_a_read_only_broadcast(shape, reduce, keepdim):
+    """A full reduction's backward spreads its one value over the input's shape (the
+    zero-stride fast path of ops_reduce._expand, as np.broadcast_to): right shape and
+    values, float32, and the view handed to the next vjp cannot be written."""
+    from fastnn.autograd.ops_reduce import _expand
+
+    x = fn.ones(shape, requires_grad=True)
+    out = getattr(x, reduce)() if not keepdim else getattr(x, reduce)(
+        dim=tuple(range(len(shape))), keepdim=True)
+    (out * 3.0).backward()
+    n = max(int(np.prod(shape)), 1)
+    want = np.full(shape, 3.0 if reduce == "sum" else 3.0 / n, np.float32)
+    got = x.grad.numpy()
+    assert got.shape == shape and got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    g = np.array(2.5, np.float32).reshape((1,) * len(shape) if keepdim else ())
+    spread = _expand(g, shape, None, keepdim)
+    assert spread.shape == shape and not spread.flags.writeable
+    np.testing.assert_array_equal(spread, np.broadcast_to(g, shape))
