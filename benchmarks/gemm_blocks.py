@@ -4,10 +4,11 @@
     PYTHONPATH=python python benchmarks/gemm_blocks.py --kc 96 128 384 --threads 2
 
 The GEMM blocks come from the caches (``cpp/src/gemm/arch.cpp``, ``derive_blocking``): kc is
-the kernel table's (384 on the avx512 path) unless the A micro-panel (mr x kc floats) would
-take more than half of L1d, and the A block (mc x kc) takes half of L2. This script picks
-each kc by reporting a smaller L1d to fastnn through ``FASTNN_CACHE_SIZES`` (L1d = 2 x mr x
-4 bytes x kc; L2 and L3 stay this machine's, so mc follows from kc as in normal use), then
+the kernel table's (384 on the avx512 and avx2 paths) unless the A micro-panel (mr x kc
+floats; on the avx2 path also the B micro-panel, kc x nr) would take more than half of L1d,
+and the A block (mc x kc) takes half of L2. This script picks each kc by reporting a smaller
+L1d to fastnn through ``FASTNN_CACHE_SIZES`` (twice that micro-panel; L2 and L3 stay this
+machine's, so mc follows from kc as in normal use), then
 times the GEMM cases of ``benchmarks/report.py`` with the same machinery (a worker process
 per setting and for NumPy, interleaved rounds, medians) and prints GFLOP/s per case and kc.
 
@@ -33,8 +34,14 @@ CASES = ("square1024", "square2048", "mlp_forward", "mlp_dx", "mlp_dW", "mlp2_fo
 
 
 def cache_sizes_for(kc: int, blocking: dict) -> str:
-    """FASTNN_CACHE_SIZES under which fastnn derives this kc (this machine's L2 and L3)."""
-    return f"{2 * blocking['mr'] * 4 * kc},{blocking['l2']},{blocking['l3']}"
+    """FASTNN_CACHE_SIZES under which fastnn derives this kc (this machine's L2 and L3): an
+    L1d twice the micro-panel that kc keeps in half of it, the A panel (mr x kc floats) on
+    the avx512 paths, the B panel (kc x nr) on avx2 and scalar; the first that gives kc."""
+    for floats_per_k in (blocking["mr"], blocking["nr"]):
+        sizes = f"{2 * floats_per_k * 4 * kc},{blocking['l2']},{blocking['l3']}"
+        if blocks_under({"FASTNN_CACHE_SIZES": sizes})["kc"] == kc:
+            break
+    return sizes
 
 
 def blocks_under(env: dict[str, str]) -> dict:
