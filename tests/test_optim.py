@@ -415,6 +415,7 @@ def _p():
     (lambda: optim.SGD(_p()[0], lr=0.1), TypeError, "iterable of Parameters"),
     (lambda: optim.SGD({"params": _p()}, lr=0.1), TypeError, "iterable of Parameters"),
     (lambda: optim.SGD([{"params": set(_p())}], lr=0.1), TypeError, "not a set"),
+    (lambda: optim.Adam(set(_p())), TypeError, "not a set"),
     (lambda: optim.SGD(_p() * 2, lr=0.1), ValueError, "same parameter twice"),
     (lambda: optim.SGD([{"params": _p(), "lr": -1}], lr=0.1), ValueError, "'lr'"),
 ])
@@ -688,6 +689,36 @@ def test_fused_binding_validation():
     assert np.all(p < 1)
 
 
+def test_parameters_may_share_one_gradient_as_in_pytorch():
+    """p2.grad = p1.grad (one array): both step on it, as in PyTorch; gradients are only
+    read by the update. Any other overlap still raises, also behind overlapping grads."""
+    p1, p2 = Parameter(np.ones(3, np.float32)), Parameter(np.ones(3, np.float32))
+    g = np.full(3, 2.0, np.float32)
+    p1.grad = g
+    p2.grad = g
+    optim.SGD([p1, p2], lr=1.0, momentum=0.5).step()
+    np.testing.assert_array_equal(p1.data, [-1.0] * 3)
+    np.testing.assert_array_equal(p2.data, [-1.0] * 3)
+    group = optim.Adam([Parameter(np.ones(4, np.float32))]).param_groups[0]
+
+    def call(tensors):
+        _core.optimizer_step(_core.OptimKind.adam, group, tensors, "best")
+    state = [np.zeros(4, np.float32) for _ in range(6)]
+    grads = np.ones(10, np.float32)
+    params = np.ones(12, np.float32)
+    call([(params[:4], grads[:4], state[0], state[1], None, 1),   # grads overlapping
+          (params[4:8], grads[2:6], state[2], state[3], None, 1)])  # each other: fine
+    # the first grad reaches furthest (elements 0-7); a param at 6-9, behind the second
+    # grad (1-4), still overlaps it
+    mem = np.ones(16, np.float32)
+    big = [np.zeros(8, np.float32) for _ in range(2)]
+    with pytest.raises(ValueError, match=r"'tensors\[0\].grad' and 'tensors\[2\].param' "
+                                         "must not share memory"):
+        call([(np.ones(8, np.float32), mem[0:8], big[0], big[1], None, 1),
+              (params[8:12], mem[1:5], state[2], state[3], None, 1),
+              (mem[6:10], np.ones(4, np.float32), state[4], state[5], None, 1)])
+
+
 # -- frozen parameters ----------------------------------------------------------------
 
 FROZEN_OPTIMIZERS = [
@@ -863,6 +894,55 @@ def test_steps_skip_what_torch_skips_as_none_gradients():
     theirs = _grad_none_cases(torch)
     for case, expected in _GRAD_NONE_OUTCOMES.items():
         assert theirs[case] == pytest.approx(expected, rel=1e-6), case
+
+
+@pytest.mark.parametrize("name,opts,want", [
+    # w0 = (1, 1), grad (1, 2) at steps 0 and 2 only. SGD: buf = g, w = (0.9, 0.8); step 1
+    # skipped; buf = 0.9 buf + g = (1.9, 3.8), w = (0.71, 0.42); step 3 skipped.
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, [0.71, 0.42]),
+    # Adam at lr 0.1 moves each weight by 0.1 on each of its two steps (the bias-corrected
+    # ratio is 1 for a constant gradient).
+    ("Adam", {"lr": 0.1}, [0.8, 0.8]),
+])
+def test_a_step_without_a_backward_since_zero_grad_is_skipped_as_in_pytorch(name, opts, want):
+    """PyTorch-style loop that skips the backward on some batches (``zero_grad(); if ok:
+    loss.backward(); step()``): once autograd has written this optimizer's gradients, a step
+    with no backward since zero_grad() changes nothing, as PyTorch's step over None grads.
+    Before, the zero-filled gradients stepped: momentum and Adam's moments kept moving."""
+    model = fn.nn.Linear(2, 1)
+    with fn.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(0.0)
+    opt = getattr(optim, name)(model.parameters(), **opts)
+    x = fn.tensor([[1.0, 2.0]])
+    for it in range(4):
+        opt.zero_grad()
+        loss = model(x).sum()
+        if it % 2 == 0:
+            loss.backward()
+        opt.step()
+    np.testing.assert_allclose(model.weight.detach().numpy(), [want], rtol=1e-6)
+
+
+def test_a_head_left_out_of_the_loss_keeps_its_weights_as_in_pytorch():
+    """Two optimizers, the second one's head in the loss only at the first step: its later
+    steps skip (PyTorch: its .grad is None after zero_grad()), no Adam drift."""
+    trunk, head_a, head_b = fn.nn.Linear(2, 2), fn.nn.Linear(2, 1), fn.nn.Linear(2, 1)
+    with fn.no_grad():
+        for p in [*trunk.parameters(), *head_a.parameters(), *head_b.parameters()]:
+            p.fill_(0.5)
+    opt_main = optim.Adam([*trunk.parameters(), *head_a.parameters()], lr=0.1)
+    opt_b = optim.Adam(head_b.parameters(), lr=0.1)
+    x = fn.tensor([[1.0, -1.0]])
+    for it in range(3):
+        opt_main.zero_grad()
+        opt_b.zero_grad()
+        h = trunk(x)
+        loss = head_a(h).sum() + (head_b(h).sum() if it == 0 else 0.0)
+        loss.backward()
+        opt_main.step()
+        opt_b.step()
+    np.testing.assert_allclose(head_b.weight.detach().numpy(), [[0.4, 0.4]], rtol=1e-6)
 
 
 def test_on_the_numpy_path_zero_gradients_still_step():

@@ -2,6 +2,7 @@
 #include "optim_group.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace fastnn::bind {
@@ -126,17 +127,26 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
                             std::to_string(t.step));
     tensors.push_back(t);
   }
-  // No two buffers may share memory: sort by start, compare neighbours' extents.
+  // No two buffers may share memory, except gradients that are only read: PyTorch code
+  // may give two parameters one gradient (p2.grad = p1.grad), and both step on it. Sorted
+  // by start, each span is checked against the earlier one reaching furthest: of any
+  // kind, and, unless it is a read-only gradient itself, of the read-only gradients.
   spans.erase(std::remove_if(spans.begin(), spans.end(), [](const Span& s) { return s.lo == s.hi; }),
               spans.end());
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
-  for (std::size_t i = 1; i < spans.size(); ++i) {
-    const Span& a = spans[i - 1];
-    const Span& b = spans[i];
-    if (b.lo < a.hi)
+  const Span* reach = nullptr;       // written buffers (and gradients when writable)
+  const Span* reach_grad = nullptr;  // read-only gradients
+  for (const Span& b : spans) {
+    const bool read_only_grad = !writable_grads && std::strcmp(b.name, "grad") == 0;
+    const Span* a = reach != nullptr && b.lo < reach->hi ? reach : nullptr;
+    if (a == nullptr && !read_only_grad && reach_grad != nullptr && b.lo < reach_grad->hi)
+      a = reach_grad;
+    if (a != nullptr)
       throw py::value_error(std::string(func) + "(): arguments 'tensors[" +
-                            std::to_string(a.tensor) + "]." + a.name + "' and 'tensors[" +
+                            std::to_string(a->tensor) + "]." + a->name + "' and 'tensors[" +
                             std::to_string(b.tensor) + "]." + b.name + "' must not share memory");
+    const Span*& r = read_only_grad ? reach_grad : reach;
+    if (r == nullptr || b.hi > r->hi) r = &b;
   }
 }
 

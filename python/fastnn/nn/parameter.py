@@ -48,10 +48,11 @@ class Parameter(Tensor):
 
     # Since the parameter was made or the last zero_grad() (which zero-fills .grad where
     # PyTorch's default leaves None): _unset, no gradient was written; _autograd, the
-    # autograd engine (or a p.grad = assignment) wrote this gradient. Optimizer.step, when
-    # some parameter's gradient was written so (a PyTorch-style step), skips parameters
-    # still _unset with an all-zero .grad, as PyTorch skips None; on the NumPy path
-    # (model.backward, in-place writes) nothing is skipped and zeros are a gradient.
+    # autograd engine (or a p.grad = assignment) wrote this gradient. Optimizer.step, once
+    # some of its parameters' gradients were written so (PyTorch-style steps from then on),
+    # skips parameters still _unset with an all-zero .grad, as PyTorch skips None; on the
+    # NumPy path (model.backward, in-place writes) nothing is skipped and zeros are a
+    # gradient.
     # _grad_cache: (array, TensorArray) of .grad, kept while _grad's array is that array (so
     # that p.grad is p.grad, as in PyTorch, and p.grad += x is seen to update in place); one
     # tuple, replaced whole, so that a thread never reads half of it

@@ -83,6 +83,11 @@ class Optimizer:
         self.state: defaultdict[Parameter, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         name = type(self).__name__
+        if isinstance(params, (set, frozenset)):  # as add_param_group, and PyTorch
+            raise TypeError(
+                f"{name}(): parameters must be in an ordered collection (a list), not a set, "
+                "so that their order is the same in every run"
+            )
         if isinstance(params, (Tensor, np.ndarray, dict)):
             raise TypeError(
                 f"{name}(): argument 'params' must be an iterable of Parameters or of dicts, "
@@ -138,6 +143,7 @@ class Optimizer:
     # True while step() runs after an autograd backward (see _stepping); fused training
     # steps that wrote every gradient themselves call _group_tensors outside step()
     _skip_unset = False
+    _pytorch_style = False  # set for good by the first step after an autograd backward
 
     def _stepping(self, group: dict[str, Any]) -> list[Tensor]:
         """The parameters of ``group`` that take a step: those with a gradient that require
@@ -147,9 +153,10 @@ class Optimizer:
         frozen parameters are skipped explicitly: they stay as they are, with no weight
         decay, momentum or step count, as in PyTorch.
 
-        In a PyTorch-style :meth:`step` (after ``loss.backward()`` wrote some of this
-        optimizer's gradients through autograd), a parameter that no backward reached
-        since ``zero_grad()`` zero-filled its gradient, and whose ``.grad`` is still all
+        In a PyTorch-style :meth:`step` (every step from the first one after
+        ``loss.backward()`` wrote some of this optimizer's gradients through autograd), a
+        parameter that no backward reached since ``zero_grad()`` zero-filled its gradient,
+        and whose ``.grad`` is still all
         zeros (or empty), is skipped too: its PyTorch twin's ``.grad`` would be ``None``
         after PyTorch's default ``zero_grad(set_to_none=True)``, so it takes no weight
         decay, momentum or Adam step (a layer the forward did not use, under AdamW's
@@ -279,9 +286,13 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         self._recheck()
-        # PyTorch-style step: the autograd engine wrote some parameter's gradient
-        self._skip_unset = any(getattr(p, "_autograd", False)
-                               for group in self.param_groups for p in group["params"])
+        # PyTorch-style steps from the first one after the autograd engine wrote one of
+        # this optimizer's gradients: a later step with no backward in between (a skipped
+        # batch, a head left out of this step's loss) then skips, as PyTorch's None does
+        if not self._pytorch_style:
+            self._pytorch_style = any(getattr(p, "_autograd", False)
+                                      for group in self.param_groups for p in group["params"])
+        self._skip_unset = self._pytorch_style
         try:
             for group in self.param_groups:
                 stepping = self._stepping(group)
