@@ -539,6 +539,9 @@ def test_numpy_shares_memory_and_array_protocol():
     assert np.array(t).dtype == np.float32 and np.array(t, dtype=np.float64).dtype == np.float64
     with pytest.raises(RuntimeError, match="detach"):
         fn.zeros(2, requires_grad=True).numpy()
+    with fn.no_grad():  # PyTorch checks only while grad mode is on
+        w = fn.nn.Linear(3, 2).weight
+        assert w.numpy().shape == (2, 3) and np.shares_memory(w.numpy(), w.detach().numpy())
     assert np.shares_memory(fn.ones(2, requires_grad=True).detach().numpy(),
                             fn.ones(2).numpy()) is False
 

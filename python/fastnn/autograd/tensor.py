@@ -291,8 +291,9 @@ class Tensor:
 
     # -- conversion ------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The values as a NumPy array sharing memory (``detach()`` first if it requires grad)."""
-        if self._rg and not force:
+        """The values as a NumPy array sharing memory (``detach()`` first if it requires grad
+        while grad mode is on; under ``no_grad()`` it is allowed, as in PyTorch)."""
+        if self._rg and not force and _state.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         note_escape("Tensor.numpy()")
