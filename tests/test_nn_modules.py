@@ -830,3 +830,26 @@ def test_a_forward_only_module_keeps_the_numpy_path(rng):
     with pytest.raises(NotImplementedError, match="does not implement backward"):
         Res().backward(g)  # no call yet
     assert isinstance(m(fn.tensor(x)), fn.Tensor)  # on Tensors: the autograd path
+
+
+@pytest.mark.parametrize("bad", [np.array([[1, None]] * 5, dtype=object),
+                                 np.full((5, 2), 1 + 5j), np.ones((5, 2), bool),
+                                 np.array([["a", "b"]] * 5), None],
+                         ids=["object", "complex", "bool", "str", "None"])
+def test_a_forward_only_module_rejects_a_non_numeric_grad_out(bad):
+    """As the built-in layers: a grad_out of a non-real dtype is a TypeError naming it (an
+    object array holding None gave NaN gradients, complex lost its imaginary part)."""
+    class Net(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l1, self.l2 = fn.nn.Linear(3, 4), fn.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.l2(fn.relu(self.l1(x)))
+
+    m = Net()
+    m(np.ones((5, 3), np.float32))
+    m.zero_grad()
+    with pytest.raises(TypeError, match=r"Net.backward\(\): argument 'grad_out'"):
+        m.backward(bad)
+    assert not np.asarray(m.l2.weight.grad).any()  # nothing accumulated

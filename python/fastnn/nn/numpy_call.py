@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import as_float32
 from ..autograd.creation import tensor
 from ..autograd.grad_mode import _state
 from ..autograd.tensor import Tensor
@@ -70,7 +71,9 @@ def backward(module: Any, grad_out: Any) -> Any:
                            "arrays with a Tensor result first (the graph it recorded); a "
                            "module called on Tensors back-propagates with loss.backward()")
     inputs, out = graph
-    g = np.asarray(grad_out._data if isinstance(grad_out, Tensor) else grad_out, np.float32)
+    # as the built-in layers: bool, complex, object (None) and strings are a TypeError
+    g = as_float32(grad_out._data if isinstance(grad_out, Tensor) else grad_out,
+                   f"{type(module).__name__}.backward()", "grad_out")
     if g.shape != tuple(out.shape):
         raise ValueError(f"{type(module).__name__}.backward(): argument 'grad_out' has shape "
                          f"{g.shape}, expected the output's {tuple(out.shape)}")
