@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -539,6 +540,21 @@ def test_a_directory_path_is_refused_naming_it(tmp_path):
         with pytest.raises(IsADirectoryError, match="names a directory, not a file"):
             fn.io.save(Linear(2, 2), path)
     assert list((tmp_path / "adir").iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_or_a_link_to_one_is_refused_not_replaced(tmp_path):
+    """The atomic rename replaced whatever stood at the path: a FIFO (or, as root, a
+    device such as /dev/null) became a regular file. Now an OSError names what it is and
+    the node stays."""
+    fifo, link = tmp_path / "pipe", tmp_path / "link"
+    os.mkfifo(fifo)
+    link.symlink_to(fifo)
+    for path in (fifo, link):
+        with pytest.raises(OSError, match="it is a FIFO"):
+            fn.io.save(Linear(2, 2), path)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "pipe"]  # no temp file
 
 
 def foreign_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:

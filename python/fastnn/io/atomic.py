@@ -34,6 +34,10 @@ def check_path(path: object, func: str) -> str:
                     f"got {type(path).__name__}")
 
 
+_KINDS = {stat.S_IFCHR: "character device", stat.S_IFBLK: "block device",
+          stat.S_IFIFO: "FIFO (named pipe)", stat.S_IFSOCK: "socket"}
+
+
 def atomic_write(path: str, data: bytes, func: str) -> None:
     """Writes ``data`` to ``path`` atomically (see the module docstring).
 
@@ -44,12 +48,22 @@ def atomic_write(path: str, data: bytes, func: str) -> None:
         OSError: the directory is missing or not writable, the disk is full, ...;
             the message names ``func`` and ``path``, and the subclass is kept
             (e.g. ``PermissionError``, ``FileNotFoundError``). ``IsADirectoryError``
-            for a directory, or a path ending in a separator.
+            for a directory, or a path ending in a separator; ``OSError`` (``EINVAL``)
+            for a device, FIFO or socket, which the rename would replace.
     """
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"{func}: cannot write '{path}': it names a "
                                 "directory, not a file")
     target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:  # no file there yet (or unreadable: the write below says why)
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):  # the rename would replace a device, FIFO or socket
+        kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+        raise OSError(errno.EINVAL, f"{func}: cannot write '{path}': it is a {kind}, not a "
+                      "regular file (a save replaces the file at the path as a whole); give "
+                      "a file path")
     directory = os.path.dirname(target)
     # the name cut so that the temporary one stays within a file name's 255 bytes
     stem = os.path.basename(target)[:50]  # at most 200 bytes

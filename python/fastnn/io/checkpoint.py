@@ -118,8 +118,9 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
     Raises:
         TypeError: a bad argument type, or ``metadata`` is not JSON-serialisable.
         ValueError: ``optimizer`` holds parameters that are not ``model``'s.
-        OSError: the file cannot be written (e.g. ``PermissionError``); a previous
-            file at ``path`` is left untouched.
+        OSError: the file cannot be written (e.g. ``PermissionError``), or ``path``
+            is a directory, device, FIFO or socket; a previous file at ``path`` is
+            left untouched.
         ImportError: the ``safetensors`` package is missing.
 
     Example::
