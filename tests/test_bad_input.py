@@ -36,6 +36,8 @@ _FIT = dict(loss="cross_entropy", optimizer="adam", epochs=1, verbose=0)
     (lambda: fn.data.DataLoader(np.zeros((2, 1)), [[0], [1, 2]]), "y"),
     (lambda: fn.fit(_mlp(), [[1, 2, 3, 4], [1]], [0, 1], **_FIT), "X"),
     (lambda: fn.fit(_mlp(), np.zeros((2, 4)), [[0], [1, 2]], **_FIT), "y"),
+    (lambda: fn.matmul([[1.0, 2.0], [3.0]], np.ones((2, 2), np.float32)), "a"),
+    (lambda: fn.matmul(np.ones((2, 2), np.float32), ([1.0, 2.0], [3.0])), "b"),
 ])
 def test_ragged_list_names_the_argument(call, arg):
     with pytest.raises(ValueError, match=f"argument '{arg}' is not a rectangular array"):
@@ -228,3 +230,17 @@ def test_fit_checks_a_module_subclass_labels_before_any_step():
     with pytest.raises(IndexError, match=r"holds class label 1e\+20, beyond any number"):
         fn.fit(fn.nn.Sequential(fn.nn.Linear(4, 3)), X, np.full(320, 1e20),
                loss="cross_entropy", optimizer="sgd", verbose=0)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: fn.nn.functional.leaky_relu(fn.ones(2), "a"),
+     r"leaky_relu\(\): argument 'negative_slope' must be a number, got str"),
+    (lambda: nn.init.constant_(nn.Parameter(np.ones(2)), "a"),
+     r"constant_\(\): argument 'val' must be a number, got str"),
+    (lambda: nn.init.constant_(nn.Parameter(np.ones(2)), None),
+     r"constant_\(\): argument 'val' must be a number, got NoneType"),
+])
+def test_a_non_numeric_hyper_parameter_is_a_type_error_naming_it(call, match):
+    """These gave NumPy's bare 'could not convert string to float' (a ValueError)."""
+    with pytest.raises(TypeError, match=match):
+        call()

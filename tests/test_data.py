@@ -290,6 +290,9 @@ def test_split_stratify_errors():
         train_test_split(X, y, stratify=y[:9])
     with pytest.raises(ValueError, match=r"labels must have shape \(10,\), got \(10, 1\)"):
         train_test_split(X, y.reshape(10, 1), stratify=True)
+    for bad in ("yes", 1, 2.5):  # neither a flag nor labels
+        with pytest.raises(TypeError, match="argument 'stratify' must be a bool"):
+            train_test_split(X, y, stratify=bad)
 
 
 def test_split_without_targets_says_so():

@@ -47,10 +47,21 @@ std::string shape_str(const py::array& a) {
   return s.str();
 }
 
+// What py::array::ensure could not convert: a ragged nested sequence (NumPy's
+// "inhomogeneous shape" ValueError, swallowed by ensure) is a shape problem, ValueError
+// as in the Python layer (_validation.as_array); anything else a TypeError.
+[[noreturn]] static void not_an_array(const py::handle& obj, const char* func, const char* arg,
+                                      const char* what) {
+  if (py::isinstance<py::list>(obj) || py::isinstance<py::tuple>(obj))
+    throw py::value_error(where(func, arg) + " is not a rectangular array (nested sequences "
+                                             "of different lengths?)");
+  throw py::type_error(where(func, arg) + " must be " + what + ", got " +
+                       std::string(py::str(py::type::of(obj))));
+}
+
 FloatArray float_input(const py::handle& obj, const char* func, const char* arg) {
   py::array a = py::array::ensure(obj);
-  if (!a) throw py::type_error(where(func, arg) + " must be a numeric array, got " +
-                               std::string(py::str(py::type::of(obj))));
+  if (!a) not_an_array(obj, func, arg, "a numeric array");
   const char k = dtype_kind(a);
   if (k != 'f' && k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have a real numeric dtype (float32 preferred), got " +
@@ -60,8 +71,7 @@ FloatArray float_input(const py::handle& obj, const char* func, const char* arg)
 
 LabelArray label_input(const py::handle& obj, const char* func, const char* arg) {
   py::array a = py::array::ensure(obj);
-  if (!a) throw py::type_error(where(func, arg) + " must be an integer array of class labels, got " +
-                               std::string(py::str(py::type::of(obj))));
+  if (!a) not_an_array(obj, func, arg, "an integer array of class labels");
   const char k = dtype_kind(a);
   if (k != 'i' && k != 'u')
     throw py::type_error(where(func, arg) + " must have an integer dtype (class indices), got " +

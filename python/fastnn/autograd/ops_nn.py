@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _core
 from .._random import next_seed
-from .._validation import shape_str
+from .._validation import check_number, shape_str
 from .errors import InputError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
@@ -303,7 +303,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     if inplace and isinstance(input, Tensor):
         return in_place(input, leaky_relu, negative_slope)
-    return activation(input, _Act.leaky_relu, float(negative_slope))
+    if type(negative_slope) is not float:
+        negative_slope = check_number(negative_slope, "leaky_relu()", "negative_slope")
+    return activation(input, _Act.leaky_relu, negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002

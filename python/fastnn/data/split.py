@@ -153,6 +153,10 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int | N
         train, test = order[n_test:], order[:n_test]
     else:
         labels = y if isinstance(stratify, (bool, np.bool_)) else np.asarray(stratify)
+        if labels.ndim == 0:  # "yes", 1: neither a flag nor labels
+            raise TypeError(f"{_FUNC}: argument 'stratify' must be a bool (True: stratify on "
+                            f"y) or an array of {n} labels, got {type(stratify).__name__} "
+                            f"{stratify!r}")
         if labels.shape != (n,):
             raise ValueError(
                 f"{_FUNC}: the stratification labels must have shape ({n},), "

@@ -137,7 +137,14 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fills ``tensor`` with ``val``."""
-    return _fill(tensor, float(val), "constant_()")
+    try:
+        if isinstance(val, (str, bytes)):
+            raise TypeError
+        value = float(val)
+    except (TypeError, ValueError):
+        raise TypeError(f"constant_(): argument 'val' must be a number, got "
+                        f"{type(val).__name__}") from None
+    return _fill(tensor, value, "constant_()")
 
 
 def eye_(tensor: Tensor) -> Tensor:
