@@ -210,6 +210,10 @@ DEFAULT_THRESHOLDS = {"gemm_macs_per_thread": 1 << 23, "gemm_macs_per_extra_thre
     ("1000", DEFAULT_THRESHOLDS),
     ("0,5", DEFAULT_THRESHOLDS),
     ("7,x", DEFAULT_THRESHOLDS),
+    # beyond 2^53 (or int64: strtoll saturated, and fn.info() showed a wrapped value)
+    ("9007199254740993,1", DEFAULT_THRESHOLDS),
+    ("9223372036854775807,9223372036854775807", DEFAULT_THRESHOLDS),
+    ("99999999999999999999999,1", DEFAULT_THRESHOLDS),
 ])
 def test_parallel_thresholds_default_and_override(value, expected):
     """FASTNN_PARALLEL_THRESHOLDS="MACS,ELEMENTS" replaces the defaults; a malformed

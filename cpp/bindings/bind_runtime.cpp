@@ -47,7 +47,7 @@ void bind_runtime(py::module_& m) {
   // Read once, at import, like FASTNN_ARCH (bind_gemm.cpp): say so when a value is malformed.
   warn_if_ignored("FASTNN_PARALLEL_THRESHOLDS",
                   std::strcmp(parallel_thresholds_source(), "env") == 0,
-                  "\"MACS,ELEMENTS\" (two positive integers)", "the defaults");
+                  "\"MACS,ELEMENTS\" (two integers from 1 to 2^53)", "the defaults");
   warn_if_ignored("FASTNN_CACHE_SIZES",
                   std::strcmp(gemm_blocking_info().cache_source, "env") == 0,
                   "\"L1D,L2,L3\" (sizes in bytes, K or M suffixes)", "the detected sizes");

@@ -1,6 +1,7 @@
 // parallel_thresholds.cpp: the work sizes of parallel_thresholds.h, read once.
 #include "util/parallel_thresholds.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
@@ -23,17 +24,21 @@ struct Thresholds {
   const char* source = "default";
 };
 
-// "MACS,ELEMENTS", two positive integers; anything else keeps the defaults.
+// "MACS,ELEMENTS", two positive integers up to 2^53 (exact as doubles, and far above any
+// product); anything else (out of range included: strtoll saturates) keeps the defaults.
 Thresholds read() {
   Thresholds t;
   const char* env = std::getenv("FASTNN_PARALLEL_THRESHOLDS");
   if (env == nullptr) return t;
+  constexpr long long kMax = 1LL << 53;
   char* end = nullptr;
+  errno = 0;
   const long long macs = std::strtoll(env, &end, 10);
-  if (end == env || *end != ',' || macs <= 0) return t;
+  if (end == env || *end != ',' || macs <= 0 || macs > kMax || errno == ERANGE) return t;
   const char* rest = end + 1;
   const long long elements = std::strtoll(rest, &end, 10);
-  if (end == rest || *end != '\0' || elements <= 0) return t;
+  if (end == rest || *end != '\0' || elements <= 0 || elements > kMax || errno == ERANGE)
+    return t;
   return Thresholds{static_cast<double>(macs), static_cast<index_t>(elements), "env"};
 }
 
