@@ -37,6 +37,7 @@ _FIT = dict(loss="cross_entropy", optimizer="adam", epochs=1, verbose=0)
     (lambda: fn.fit(_mlp(), [[1, 2, 3, 4], [1]], [0, 1], **_FIT), "X"),
     (lambda: fn.fit(_mlp(), np.zeros((2, 4)), [[0], [1, 2]], **_FIT), "y"),
     (lambda: fn.matmul([[1.0, 2.0], [3.0]], np.ones((2, 2), np.float32)), "a"),
+    (lambda: nn.CrossEntropyLoss()(np.zeros((2, 3), np.float32), [[0], [1, 2]]), "target"),
     (lambda: fn.matmul(np.ones((2, 2), np.float32), ([1.0, 2.0], [3.0])), "b"),
 ])
 def test_ragged_list_names_the_argument(call, arg):

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import _core
-from .._validation import as_float32, check_int, check_number, shape_str
+from .._validation import as_array, as_float32, check_int, check_number, shape_str
 from ..autograd import enable_grad, ops_nn
 from ..autograd.tensor import Tensor
 from .module import Module
@@ -355,7 +355,7 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 def _class_labels(target: Any, name: str) -> np.ndarray:
     """Integer class labels as int64; float arrays are accepted if every value is integral."""
-    t = np.asarray(target)
+    t = as_array(target, name, "target")
     if t.dtype.kind in "iu" or (t.dtype.kind == "f" and np.all(np.isfinite(t))
                                 and np.all(t == np.trunc(t))):
         limit = 2.0 ** 63 if t.dtype.kind == "f" else _INT64_MAX + 1  # exact either way
