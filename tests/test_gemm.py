@@ -769,3 +769,69 @@ def test_nothing_is_written_past_the_output(path, rng):
             out = big[:M]  # C-contiguous rows; the two after it are the guard band
             run(path, a, b, ta, tb, out)
             assert (big[M:] == 12345.0).all(), (M, N, K, ta, tb)
+
+
+# ---- one column of C (N == 1): the gemv path and the transposed product --------------------
+
+GEMV_PATHS = ["dispatch", "avx2", "avx512emu", "avx512emux64", "avx512", "avx512x64", "scalar"]
+
+
+@pytest.mark.parametrize("path", GEMV_PATHS)
+@pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
+def test_one_column_products(path, ta, tb, rng):
+    """x @ w.T with w of shape (1, K) and every other product with N == 1 (gemv_tile.h for a
+    row-major op(A), C^T = op(B)^T op(A)^T for a transposed one): K tails around the 16
+    lanes, M around the 4-row groups, alpha and beta."""
+    if not supported(path):
+        pytest.skip(f"{path} does not run on this CPU")
+    for M, K in itertools.product([1, 2, 3, 4, 5, 9, 130], [1, 2, 15, 16, 17, 33, 390]):
+        a, b = operands(rng, M, 1, K, ta, tb)
+        check(run(path, a, b, ta, tb), a, b, ta, tb)
+        c0 = rng.standard_normal((M, 1)).astype(np.float32)
+        out = c0.copy()
+        run(path, a, b, ta, tb, out, 1.5, -0.5)
+        check(out, a, b, ta, tb, 1.5, -0.5, c0)
+
+
+def test_one_column_products_are_the_same_bits_for_every_row_split_and_form(rng):
+    """A row's result depends on its own values only: alone or in a batch of any size, at 1
+    to 3 threads; the 16-lane forms (zmm, ymm pairs, both tiles) agree bit for bit."""
+    forms = [p for p in ("avx512", "avx512x64", "avx512emu", "avx512emux64", "avx2")
+             if supported(p)]
+    env_threads = fn.get_num_threads()
+    try:
+        for M, K, ta, tb in [(300, 784, False, True), (257, 33, False, False),
+                             (300, 100, True, False), (64, 4097, False, True),
+                             (1500, 1000, False, True)]:  # 1.5M: split over the threads
+            a, b = operands(rng, M, 1, K, ta, tb)
+            fn.set_num_threads(1)
+            whole = run("dispatch", a, b, ta, tb)
+            for t in (2, 3):
+                fn.set_num_threads(t)
+                np.testing.assert_array_equal(run("dispatch", a, b, ta, tb), whole)
+            fn.set_num_threads(1)
+            for m in (0, 5, M - 1):
+                row = a[:, m:m + 1].copy() if ta else a[m:m + 1]
+                np.testing.assert_array_equal(run("dispatch", row, b, ta, tb)[0], whole[m])
+            outs = [run(p, a, b, ta, tb) for p in forms]
+            for p, o in zip(forms, outs):
+                np.testing.assert_array_equal(o, outs[0], err_msg=p)
+    finally:
+        fn.set_num_threads(env_threads)
+
+
+def test_one_column_with_a_strided_vector_and_a_linear_head(rng):
+    """op(B) a column of a wider array (copied into a contiguous vector) and Linear(K, 1):
+    the bias epilogue after the gemv, forward and backward against float64."""
+    a = rng.standard_normal((50, 40)).astype(np.float32)
+    wide = rng.standard_normal((40, 3)).astype(np.float32)
+    check(matmul(a, wide[:, 1:2]), a, wide[:, 1:2], False, False)
+    lin = fn.nn.Linear(40, 1)
+    x = rng.standard_normal((33, 40)).astype(np.float32)
+    w, bias = lin.weight.data.astype(np.float64), lin.bias.data.astype(np.float64)
+    np.testing.assert_allclose(lin(x), x.astype(np.float64) @ w.T + bias, rtol=1e-5, atol=1e-5)
+    g = rng.standard_normal((33, 1)).astype(np.float32)
+    lin.zero_grad()
+    dx = lin.backward(g)
+    np.testing.assert_allclose(dx, g.astype(np.float64) @ w, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(lin.weight.grad, g.T.astype(np.float64) @ x, rtol=1e-4, atol=1e-4)
