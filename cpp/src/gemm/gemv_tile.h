@@ -74,19 +74,19 @@ inline void gemv(index_t M, index_t K, const float* A, index_t lda, const float*
 
 }  // namespace fastnn::gemm_detail::gemv_zmm / gemv_ymm2
 
-// Defines ns::gemv (ukernel.h) as this compilation's gemv.
+// The gemv namespace of this compilation (gemv_zmm or gemv_ymm2), for the macro below.
+namespace fastnn::gemm_detail {
 #if FASTNN_VEC16_NATIVE
-#define FASTNN_DEFINE_GEMV(ns)                                                              \
-  void fastnn::gemm_detail::ns::gemv(index_t M, index_t K, const float* A, index_t lda,     \
-                                     const float* x, float alpha, float beta, float* y,    \
-                                     index_t incy) {                                       \
-    gemv_zmm::gemv(M, K, A, lda, x, alpha, beta, y, incy);                                 \
-  }
+namespace gemv_here = gemv_zmm;
 #else
+namespace gemv_here = gemv_ymm2;
+#endif
+}  // namespace fastnn::gemm_detail
+
+// Defines ns::gemv (ukernel.h) as this compilation's gemv.
 #define FASTNN_DEFINE_GEMV(ns)                                                              \
   void fastnn::gemm_detail::ns::gemv(index_t M, index_t K, const float* A, index_t lda,     \
                                      const float* x, float alpha, float beta, float* y,    \
                                      index_t incy) {                                       \
-    gemv_ymm2::gemv(M, K, A, lda, x, alpha, beta, y, incy);                                \
+    gemv_here::gemv(M, K, A, lda, x, alpha, beta, y, incy);                                \
   }
-#endif
