@@ -835,3 +835,42 @@ def test_one_column_with_a_strided_vector_and_a_linear_head(rng):
     dx = lin.backward(g)
     np.testing.assert_allclose(dx, g.astype(np.float64) @ w, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(lin.weight.grad, g.T.astype(np.float64) @ x, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("path", GEMV_PATHS)
+@pytest.mark.parametrize("tb", [False, True], ids=["tb0", "tb1"])
+def test_narrow_products_with_a_transposed_a_give_the_direct_products_bits(path, tb, rng):
+    """C with fewer columns than a vector has lanes and op(A) = A^T runs as C^T = op(B)^T A
+    (blocked.cpp: run_transposed): every element must get the bits the direct product
+    gives it, which a product with the same op(A) and more columns of op(B) still takes.
+    N around the 8 and 16 lanes, K over several K blocks, alpha / beta, the bias and ReLU
+    epilogue, 1 and 2 threads (the largest product is split)."""
+    if not supported(path):
+        pytest.skip(f"{path} does not run on this CPU")
+    env_threads = fn.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fn.set_num_threads(threads)
+            for M, N, K in [(3, 2, 17), (9, 7, 1), (33, 8, 390), (130, 15, 800), (300, 3, 64),
+                            (20, 16, 100), (60, 17, 33), (3000, 7, 800)]:
+                a, wide = operands(rng, M, N + 48, K, True, tb)
+                b = np.ascontiguousarray(wide[:N] if tb else wide[:, :N])
+                full = run(path, a, wide, True, tb)
+                np.testing.assert_array_equal(run(path, a, b, True, tb), full[:, :N])
+                c0 = rng.standard_normal((M, N + 48)).astype(np.float32)
+                out_full, out = c0.copy(), np.ascontiguousarray(c0[:, :N])
+                run(path, a, wide, True, tb, out_full, 1.5, -0.5)
+                run(path, a, b, True, tb, out, 1.5, -0.5)
+                np.testing.assert_array_equal(out, out_full[:, :N])
+                check(out, a, b, True, tb, 1.5, -0.5, c0[:, :N])
+                if path == "dispatch":
+                    continue
+                bias = rng.standard_normal(N + 48).astype(np.float32)
+                kw = dict(bias=bias, activation=_core.Activation.relu)
+                out_full, out = np.empty((M, N + 48), np.float32), np.empty((M, N), np.float32)
+                _core._matmul_arch(path, a, wide, True, tb, out_full, 1.0, 0.0, **kw)
+                _core._matmul_arch(path, a, b, True, tb, out, 1.0, 0.0,
+                                   bias=bias[:N].copy(), activation=_core.Activation.relu)
+                np.testing.assert_array_equal(out, out_full[:, :N])
+    finally:
+        fn.set_num_threads(env_threads)

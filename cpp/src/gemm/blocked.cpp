@@ -44,11 +44,19 @@
 // One column of C (N == 1: x @ w.T for w of shape (1, K), a Linear(K, 1) head) would
 // use one lane of 16 (and pack 48 floats per k for one): a row-major op(A) goes to the
 // arch's gemv (gemv_tile.h, lanes along k, its own fixed order, chosen by N and the
-// layout only), a transposed one to the product C^T = op(B)^T op(A)^T with one row,
-// which reads op(A) in place with the lanes along M and gives this file's bits.
-// 1 thread, this Xeon, against NumPy: 1000x500 @ 500x1 148 -> 31 us (NumPy 31), 128x784
-// @ (1x784)^T 27.4 -> 3.4 us (3.9), the K = 4096 dot product 40.5 -> 0.9 us (0.7);
-// 1000x500 transposed 216 -> 47 us (28).
+// layout only). 1 thread, this Xeon, against NumPy: 1000x500 @ 500x1 148 -> 31 us
+// (NumPy 31), 128x784 @ (1x784)^T 27.4 -> 3.4 us (3.9), the K = 4096 dot product 40.5
+// -> 0.9 us (0.7).
+//
+// Fewer columns of C than a vector has lanes, op(A) transposed (A^T @ B: the weight
+// gradient of a layer with 2 to 15 inputs, or one column of anything): the product
+// C^T = op(B)^T A, whose lanes run along M and whose op(A)^T = A is read row by row
+// with no transposing pack (run_transposed; the same FMAs, so this file's bits).
+// 1 thread, Xeon, us a call before -> after: (1000x256)^T @ 1000x2 99-109 -> 20-24
+// (NumPy about 17), (64x4096)^T @ 64x2 107-121 -> 26-29, (784x100)^T @ 784x2 30-31 ->
+// 13-15, (784x128)^T @ (10x784)^T 35-37 -> 22-24. With a row-major op(A) the same trick
+// moves the transposing pack of A from 8-wide into 48-wide panels: 1000x784 @
+// (10x784)^T went from 347 to 597 us, so those keep the direct product.
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
@@ -512,6 +520,34 @@ void run_gemv(const GemmArch& g, bool trans_b, index_t M, index_t K, float alpha
 #endif
 }
 
+
+thread_local PackBuffer t_ctrans;
+
+// A product whose C has fewer columns than a vector has lanes (N < g.lanes) and more
+// rows than columns, as C^T = op(B)^T op(A)^T: N rows and M columns, so the lanes run
+// along M (the file comment). Directly, the lanes covered N of 16 (avx512), and op(B)
+// was packed into panels 48 wide, 48 - N of them zeros. Every element gets the same FMAs over the same K blocks and the same
+// write-back (fl(fl(alpha * acc) + fl(beta * C))) as in the direct product, so the
+// bits are the same, for any M. C^T is written to a scratch matrix (C^T of C, when
+// beta reads it) and copied back; a single column with ldc 1 is its own transpose.
+void run_transposed(const GemmArch& g, bool trans_a, bool trans_b, index_t M, index_t N,
+                    index_t K, float alpha, const float* A, index_t lda, const float* B,
+                    index_t ldb, float beta, float* C, index_t ldc) {
+  const bool in_place = N == 1 && ldc == 1;
+  float* const t = in_place ? C : t_ctrans.get(static_cast<std::size_t>(M * N));
+  if (!in_place && beta != 0.0f)
+    for (index_t i = 0; i < M; ++i)
+      for (index_t j = 0; j < N; ++j) t[j * M + i] = C[i * ldc + j];
+  // op(B)^T is B read with the other transpose flag (one row of it: any leading
+  // dimension will do, K is always a valid one), op(A)^T likewise.
+  const GemmEpilogue none{};
+  gemm_blocked(g, !trans_b, !trans_a, N, M, K, alpha, B, N == 1 && trans_b ? K : ldb, A, lda,
+               beta, t, M, none);
+  if (!in_place)
+    for (index_t i = 0; i < M; ++i)
+      for (index_t j = 0; j < N; ++j) C[i * ldc + j] = t[j * M + i];
+}
+
 }  // namespace
 
 void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, index_t N,
@@ -529,16 +565,9 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, 1, C, ldc, 0, 0);
     return;
   }
-  if (N == 1 && trans_a && ldc == 1 && M > 1) {
-    // One column of C, op(A) read along its rows (A is K x M): C^T = op(B)^T op(A)^T, a
-    // product with one row, where op(A)^T is row-major and read in place with the
-    // lanes along M. Every element gets the same FMAs over the same K blocks and the
-    // same write-back as here, so the bits are this path's; the epilogue (bias by
-    // column) runs on C after.
-    const GemmEpilogue none{};
-    gemm_blocked(g, !trans_b, false, 1, M, K, alpha, B, trans_b ? K : ldb, A, lda, beta, C, M,
-                 none);
-    if (ep_active) apply_tile_epilogue(ep, M, 1, C, ldc, 0, 0);
+  if (trans_a && g.lanes > 0 && N < g.lanes && M > N) {  // op(A) read along its rows
+    run_transposed(g, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
   // K blocks of equal depth: K = 784 with kc 384 runs as 264 + 264 + 256, not 384 + 384
