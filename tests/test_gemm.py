@@ -778,22 +778,25 @@ GEMV_PATHS = ["dispatch", "avx2", "avx512emu", "avx512emux64", "avx512", "avx512
 
 @pytest.mark.parametrize("path", GEMV_PATHS)
 @pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
-def test_one_column_products(path, ta, tb, rng):
-    """x @ w.T with w of shape (1, K) and every other product with N == 1 (gemv_tile.h for a
-    row-major op(A), C^T = op(B)^T op(A)^T for a transposed one): K tails around the 16
-    lanes, M around the 4-row groups, alpha and beta."""
+@pytest.mark.parametrize("N", [1, 2, 3, 4])
+def test_one_to_four_column_products(path, N, ta, tb, rng):
+    """x @ w.T with w of shape (N, K) and every other product with N <= 4 (gemv_tile.h for a
+    row-major op(A) deep enough: K >= 32 N; C^T = op(B)^T op(A)^T for a transposed one): K
+    tails around the 16 lanes and the depth rule, M around the row groups, alpha and beta."""
     if not supported(path):
         pytest.skip(f"{path} does not run on this CPU")
-    for M, K in itertools.product([1, 2, 3, 4, 5, 9, 130], [1, 2, 15, 16, 17, 33, 390]):
-        a, b = operands(rng, M, 1, K, ta, tb)
+    depths = [1, 2, 15, 16, 17, 33, 390] + [32 * N - 1, 32 * N, 32 * N + 1, 32 * N + 16]
+    for M, K in itertools.product([1, 2, 3, 4, 5, 9, 130], sorted(set(depths))):
+        a, b = operands(rng, M, N, K, ta, tb)
         check(run(path, a, b, ta, tb), a, b, ta, tb)
-        c0 = rng.standard_normal((M, 1)).astype(np.float32)
+        c0 = rng.standard_normal((M, N)).astype(np.float32)
         out = c0.copy()
         run(path, a, b, ta, tb, out, 1.5, -0.5)
         check(out, a, b, ta, tb, 1.5, -0.5, c0)
 
 
-def test_one_column_products_are_the_same_bits_for_every_row_split_and_form(rng):
+@pytest.mark.parametrize("N", [1, 2, 3, 4])
+def test_one_to_four_column_products_are_the_same_bits_for_every_row_split_and_form(N, rng):
     """A row's result depends on its own values only: alone or in a batch of any size, at 1
     to 3 threads; the 16-lane forms (zmm, ymm pairs, both tiles) agree bit for bit."""
     forms = [p for p in ("avx512", "avx512x64", "avx512emu", "avx512emux64", "avx2")
@@ -802,8 +805,9 @@ def test_one_column_products_are_the_same_bits_for_every_row_split_and_form(rng)
     try:
         for M, K, ta, tb in [(300, 784, False, True), (257, 33, False, False),
                              (300, 100, True, False), (64, 4097, False, True),
-                             (1500, 1000, False, True)]:  # 1.5M: split over the threads
-            a, b = operands(rng, M, 1, K, ta, tb)
+                             (257, 128, False, False), (6, 200, True, True),
+                             (1500, 1000, False, True)]:  # 1.5M per column: threaded
+            a, b = operands(rng, M, N, K, ta, tb)
             fn.set_num_threads(1)
             whole = run("dispatch", a, b, ta, tb)
             for t in (2, 3):

@@ -26,7 +26,7 @@ struct GemmArch {
                      // not checked against `edge` at compile time: a function address
                      // is no constant expression under -fsanitize)
   bool b_panel_in_l1;  // the B micro-panel (kc x nr) is to stay in L1d (derive_blocking)
-  Gemv gemv;           // products with one column and A row-major (blocked.cpp), or
+  Gemv gemv;           // products with 1 to 4 columns and A row-major (blocked.cpp), or
                        // nullptr: the blocked loops
 };
 

@@ -46,7 +46,10 @@
 // arch's gemv (gemv_tile.h, lanes along k, its own fixed order, chosen by N and the
 // layout only). 1 thread, this Xeon, against NumPy: 1000x500 @ 500x1 148 -> 31 us
 // (NumPy 31), 128x784 @ (1x784)^T 27.4 -> 3.4 us (3.9), the K = 4096 dot product 40.5
-// -> 0.9 us (0.7).
+// -> 0.9 us (0.7). Two to four columns (Linear(K, 2..4) heads) take it too when deep
+// enough (takes_gemv), us a call before -> after: 256x1000 @ 1000x2 97-105 -> 28-29
+// (NumPy 17-20), 17x4096 @ (2x4096)^T 44-48 -> 6.4, 100x784 @ 784x2 33-35 -> 9.1,
+// 1000x784 @ (3x784)^T 333-337 -> 167, 1000x784 @ (4x784)^T 325-336 -> 191-197.
 //
 // Fewer columns of C than a vector has lanes, op(A) transposed (A^T @ B: the weight
 // gradient of a layer with 2 to 15 inputs, or one column of anything): the product
@@ -494,32 +497,47 @@ void choose_grid(const GemmArch& g, index_t threads, index_t m_panels, index_t n
   }
 }
 
-// A product with one column (N == 1) and op(A) row-major: g.gemv, 16 lanes along k
-// (gemv_tile.h), rows split over the threads (each row's arithmetic is its own, so any
-// split gives the same bits). op(B), the vector, is read in place when contiguous.
-void run_gemv(const GemmArch& g, bool trans_b, index_t M, index_t K, float alpha,
+// Columns of C that g.gemv takes (gemv_tile.h) with op(A) row-major: one always; two
+// to kGemvColumns when K >= 32 N (each element ends in a 16-lane fold, which on shallower
+// products costs more than the blocked path's padding lanes: 1 thread, Xeon, 4096 rows,
+// us blocked / gemv: N = 2, K = 64: 87 / 53; N = 4, K = 64: 85-91 / 95, K = 128: 196 /
+// 162-171; N = 3, K = 128: 150-192 / 134-145). Chosen by N, K and the layout, never by
+// M, so a row's bits do not depend on its batch.
+constexpr index_t kGemvColumns = 4;
+
+bool takes_gemv(const GemmArch& g, bool trans_a, index_t N, index_t K) {
+  return !trans_a && g.gemv != nullptr && (N == 1 || (N <= kGemvColumns && K >= 32 * N));
+}
+
+// A product with N <= kGemvColumns columns and op(A) row-major: g.gemv, 16 lanes along
+// k (gemv_tile.h), rows split over the threads (each row's arithmetic is its own, so any
+// split gives the same bits). The columns of op(B) are read in place when contiguous
+// (op(B) = B^T with B of shape (N, K), or one column with ldb 1), else copied.
+void run_gemv(const GemmArch& g, bool trans_b, index_t M, index_t N, index_t K, float alpha,
               const float* A, index_t lda, const float* B, index_t ldb, float beta, float* C,
               index_t ldc) {
-  const float* x = B;  // op(B)[k, 0]: B[k] when trans_b (1 x K), else B[k * ldb]
-  if (!trans_b && ldb != 1 && K > 1) {
-    float* copy = t_bpack.get(static_cast<std::size_t>(K));
-    for (index_t k = 0; k < K; ++k) copy[k] = B[k * ldb];
+  const float* x = B;  // column c of op(B) at x + c * ldx
+  index_t ldx = ldb;
+  if (!trans_b && !(N == 1 && ldb == 1)) {  // B is K x N: its columns are strided
+    float* copy = t_bpack.get(static_cast<std::size_t>(N * K));
+    for (index_t k = 0; k < K; ++k)
+      for (index_t c = 0; c < N; ++c) copy[c * K + k] = B[k * ldb + c];
     x = copy;
+    ldx = K;
   }
   const index_t threads =
-      min_i(gemm_threads(static_cast<double>(M) * K, team_threads()), ceil_div(M, 4));
+      min_i(gemm_threads(static_cast<double>(M) * N * K, team_threads()), ceil_div(M, 4));
   if (threads <= 1) {
-    g.gemv(M, K, A, lda, x, alpha, beta, C, ldc);
+    g.gemv(M, N, K, A, lda, x, ldx, alpha, beta, C, ldc);
     return;
   }
 #ifdef _OPENMP
   const index_t step = ceil_div(ceil_div(M, threads), 4) * 4;
 #pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
   for (index_t m0 = 0; m0 < M; m0 += step)
-    g.gemv(min_i(step, M - m0), K, A + m0 * lda, lda, x, alpha, beta, C + m0 * ldc, ldc);
+    g.gemv(min_i(step, M - m0), N, K, A + m0 * lda, lda, x, ldx, alpha, beta, C + m0 * ldc, ldc);
 #endif
 }
-
 
 thread_local PackBuffer t_ctrans;
 
@@ -560,12 +578,13 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  if (N == 1 && !trans_a && g.gemv != nullptr) {  // x @ w.T with w of shape (1, K), ...
-    run_gemv(g, trans_b, M, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    if (ep_active) apply_tile_epilogue(ep, M, 1, C, ldc, 0, 0);
+  if (takes_gemv(g, trans_a, N, K)) {  // x @ w.T with w of shape (1..4, K), ...
+    run_gemv(g, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }
-  if (trans_a && g.lanes > 0 && N < g.lanes && M > N) {  // op(A) read along its rows
+  // op(A) read along its rows; not where C^T would take the gemv (its own bits).
+  if (trans_a && g.lanes > 0 && N < g.lanes && M > N && !takes_gemv(g, !trans_b, M, K)) {
     run_transposed(g, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;

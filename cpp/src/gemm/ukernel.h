@@ -60,11 +60,12 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
                     index_t csa, const float* b, index_t rsb, float alpha, float beta,      \
                     float* c, index_t ldc);                                                   \
   }
-// y[m * incy] = alpha * A[m, :] . x (+ beta * y[m * incy]): a GEMM with one column
-// (gemv_tile.h), 16 lanes along k; natively (avx512) and on ymm pairs (avx512emu), the
-// same bits.
-using Gemv = void (*)(index_t M, index_t K, const float* A, index_t lda, const float* x,
-                      float alpha, float beta, float* y, index_t incy);
+// y[m * incy + c] = alpha * A[m, :] . x_c (+ beta * y[m * incy + c]), x_c at x + c * ldx:
+// a GEMM with N <= 4 columns (gemv_tile.h), 16 lanes along k; natively (avx512) and on
+// ymm pairs (avx512emu), the same bits.
+using Gemv = void (*)(index_t M, index_t N, index_t K, const float* A, index_t lda,
+                      const float* x, index_t ldx, float alpha, float beta, float* y,
+                      index_t incy);
 
 FASTNN_DECLARE_TILE_KERNEL(avx2, 6, 16)
 FASTNN_DECLARE_TILE_KERNEL(avx512, 8, 48)
@@ -73,12 +74,12 @@ FASTNN_DECLARE_TILE_KERNEL(avx512x64, 6, 64)
 FASTNN_DECLARE_TILE_KERNEL(avx512emux64, 6, 64)
 #undef FASTNN_DECLARE_TILE_KERNEL
 namespace avx512 {
-void gemv(index_t M, index_t K, const float* A, index_t lda, const float* x, float alpha,
-          float beta, float* y, index_t incy);
+void gemv(index_t M, index_t N, index_t K, const float* A, index_t lda, const float* x,
+          index_t ldx, float alpha, float beta, float* y, index_t incy);
 }  // namespace avx512
 namespace avx512emu {
-void gemv(index_t M, index_t K, const float* A, index_t lda, const float* x, float alpha,
-          float beta, float* y, index_t incy);
+void gemv(index_t M, index_t N, index_t K, const float* A, index_t lda, const float* x,
+          index_t ldx, float alpha, float beta, float* y, index_t incy);
 }  // namespace avx512emu
 
 }  // namespace fastnn::gemm_detail
