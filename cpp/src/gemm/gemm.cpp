@@ -1,11 +1,11 @@
 // gemm.cpp: GEMM entry points: the dispatched blocked path, and the by-name paths the
 // tests use to check every kernel.
 //
-// Every product, however small, runs the blocked path (or, with one column of C and a
-// row-major op(A), its gemv: chosen by N and the layout, never by M): a row of C then
-// gets the same arithmetic whatever M is and whatever rows share the call, so a model's
-// output for a sample does not depend on the batch it is in (scikit-learn's estimator
-// checks ask this of predict). A tiny-size shortcut through the reference loop saved
+// Every product, however small, runs the blocked path (or, with one to four columns of
+// C and a row-major op(A), its gemv: chosen by N, K and the layout, never by M): a row of
+// C then gets the same arithmetic whatever M is and whatever rows share the call, so a
+// model's output for a sample does not depend on the batch it is in (scikit-learn's
+// estimator checks ask this of predict). A tiny-size shortcut through the reference loop saved
 // under a microsecond and broke that.
 #include "fastnn/gemm.h"
 
