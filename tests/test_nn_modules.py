@@ -441,6 +441,33 @@ def test_reassigning_a_layer_or_parameter_keeps_its_place_as_torch(rng):
     assert [n for n, _ in lin.named_parameters()] == ["weight"]
 
 
+def test_private_attribute_names_register_and_refuse_as_public_ones():
+    """Module.__setattr__ sends plain private state (a layer's cached input) straight to the
+    instance; a Parameter, a Module or a registered name under a private name still goes
+    through registration, as in PyTorch."""
+    m = fn.nn.Module()
+    m._cache = np.zeros(3, np.float32)  # plain state: registered nowhere
+    assert m._cache.shape == (3,) and not list(m.parameters()) and not list(m.buffers())
+    p = fn.nn.Parameter(np.ones(2, np.float32))
+    m._w = p
+    assert [n for n, _ in m.named_parameters()] == ["_w"] and m._w is p
+    with pytest.raises(TypeError, match="cannot assign 'ndarray' as parameter '_w'"):
+        m._w = np.ones(2, np.float32)
+    m._sub = fn.nn.ReLU()
+    assert [n for n, _ in m.named_children()] == ["_sub"]
+    with pytest.raises(TypeError, match="as child module '_sub'"):
+        m._sub = 3
+    m.register_buffer("_stat", np.zeros(2, np.float32))
+    m._stat = np.ones(2, np.float32)
+    np.testing.assert_array_equal(dict(m.named_buffers())["_stat"], [1, 1])
+    with pytest.raises(TypeError, match="as buffer '_stat'"):
+        m._stat = "x"
+    m._w = None  # unregisters
+    assert not list(m.parameters())
+    m._w = np.zeros(1, np.float32)  # now plain state
+    assert not list(m.parameters()) and m._w.shape == (1,)
+
+
 def test_del_sequential_items_renumbers_as_torch():
     s = fn.nn.Sequential(fn.nn.Linear(2, 2), fn.nn.ReLU(), fn.nn.Linear(2, 1), fn.nn.Sigmoid())
     del s[1]

@@ -359,7 +359,8 @@ def _class_labels(target: Any, name: str) -> np.ndarray:
     if t.dtype.kind in "iu" or (t.dtype.kind == "f" and np.all(np.isfinite(t))
                                 and np.all(t == np.trunc(t))):
         limit = 2.0 ** 63 if t.dtype.kind == "f" else _INT64_MAX + 1  # exact either way
-        if t.size and (t.max() >= limit or t.min() < -limit):  # would wrap in int64
+        fits = t.dtype.kind == "i" or (t.dtype.kind == "u" and t.dtype.itemsize < 8)
+        if not fits and t.size and (t.max() >= limit or t.min() < -limit):  # would wrap
             bad = t.max() if t.max() >= limit else t.min()
             raise IndexError(f"{name}: Target {bad} is out of bounds")
         return t.astype(np.int64, copy=False)

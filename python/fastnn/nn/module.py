@@ -136,6 +136,14 @@ class Module:
     # -- registration -------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
+        # A layer's private state (its cached input, say) written at every call: no
+        # registration to change, so straight to the instance (the checks below took
+        # about a third of an activation layer's call on a small array).
+        if (name[:1] == "_" and "_buffers" in d and not isinstance(value, (Parameter, Module))
+                and name not in d["_parameters"] and name not in d["_modules"]
+                and name not in d["_buffers"]):
+            object.__setattr__(self, name, value)
+            return
         if "_parameters" not in d:
             raise AttributeError(
                 f"cannot assign '{name}' before Module.__init__() is called "

@@ -38,12 +38,23 @@ def has_call(module: Any) -> bool:
     return module in _graphs
 
 
+def _module_backward() -> Any:
+    """``Module.backward`` (imported on first use: module.py imports this file)."""
+    global _MODULE_BACKWARD
+    if _MODULE_BACKWARD is None:
+        from .module import Module
+
+        _MODULE_BACKWARD = Module.backward
+    return _MODULE_BACKWARD
+
+
+_MODULE_BACKWARD: Any = None
+
+
 def takes_numpy_path(module: Any, args: tuple, kwargs: dict) -> bool:
     """Whether ``module(*args, **kwargs)`` runs here: a module that defines no
     ``backward`` of its own, called on ndarrays (and no Tensors)."""
-    from .module import Module
-
-    if type(module).backward is not Module.backward or not args:
+    if type(module).backward is not _module_backward() or not args:
         return False
     if any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
         return False
