@@ -183,8 +183,10 @@ def default_generator() -> np.random.Generator:
 
 
 def next_seed() -> int:
-    """Draws a fresh 64-bit seed from :func:`default_generator` (for kernel RNGs)."""
-    return int(_current().integers(0, 2**63 - 1, dtype=np.int64))
+    """Draws a fresh seed in ``[0, 2**63)`` from :func:`default_generator` (for kernel
+    RNGs): one raw 64-bit draw of its bit generator, shifted (0.3 us; ``integers()`` took
+    1.9, a quarter of a ``Dropout`` call on a small array)."""
+    return int(_current().bit_generator.random_raw()) >> 1
 
 
 def generator_for(seed: int | None) -> np.random.Generator:
