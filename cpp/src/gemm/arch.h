@@ -6,6 +6,7 @@
 #pragma once
 
 #include "fastnn/common.h"
+#include "gemm/few_rows.h"
 #include "gemm/pack.h"
 #include "gemm/ukernel.h"
 #include "util/cache_info.h"
@@ -28,6 +29,7 @@ struct GemmArch {
   bool b_panel_in_l1;  // the B micro-panel (kc x nr) is to stay in L1d (derive_blocking)
   Gemv gemv;           // products with 1 to 4 columns and A row-major (blocked.cpp), or
                        // nullptr: the blocked loops
+  FewRows few_rows;    // A (<= kFewRows rows) times a row-major W^T, or nullptr
 };
 
 // The cache blocks one product runs with (mc a multiple of mr, nc of nr).

@@ -1,0 +1,26 @@
+// few_rows.h: products of a few rows of A with a row-major W^T (few_rows_avx512.cpp),
+// the blocked path's bits without its transposing pack.
+// (No inline functions here: this header is also compiled with AVX flags.)
+#pragma once
+
+#include "fastnn/common.h"
+
+namespace fastnn::gemm_detail {
+
+// Most rows of A the few-rows kernels take.
+constexpr index_t kFewRows = 4;
+
+// C[0:M, n] = alpha * sum_k A[m, k] W[n, k] + beta * C[m, n] for M <= kFewRows rows and
+// the columns n of the 16-column groups [g0, g1) (n < N), A and W row-major (lda, ldw),
+// K in blocks of kc (the blocked path's K blocks and write-back, so its bits).
+using FewRows = void (*)(index_t M, index_t N, index_t K, index_t kc, float alpha,
+                         const float* A, index_t lda, const float* W, index_t ldw, float beta,
+                         float* C, index_t ldc, index_t g0, index_t g1);
+
+namespace avx512 {
+void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const float* A,
+                 index_t lda, const float* W, index_t ldw, float beta, float* C, index_t ldc,
+                 index_t g0, index_t g1);
+}  // namespace avx512
+
+}  // namespace fastnn::gemm_detail
