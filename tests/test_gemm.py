@@ -882,7 +882,7 @@ def test_narrow_products_with_a_transposed_a_give_the_direct_products_bits(path,
 
 @pytest.mark.parametrize("tall", [False, True], ids=["8x48", "6x64"])
 def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
-    """x @ W^T for 1 to 4 rows of x reads W in place, transposing it in registers
+    """x @ W^T for 1 to 8 rows of x reads W in place, transposing it in registers
     (few_rows_avx512.cpp) where the native avx512 rows run it: each element must get the
     bits of the packed path, which the emulated 16-lane row (avx512emu, the same K blocks
     and FMAs) and a batch of many rows still take. N around the 16-column groups, K around
@@ -894,7 +894,7 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
     try:
         for threads in (1, 2):
             fn.set_num_threads(threads)
-            for M, N, K in itertools.product([1, 2, 3, 4], [5, 15, 16, 17, 48, 100],
+            for M, N, K in itertools.product([1, 2, 3, 4, 5, 8], [5, 15, 16, 17, 48, 100],
                                              [1, 15, 16, 17, 390, 1000]):
                 a, b = operands(rng, M, N, K, False, True)
                 ref = run(emulated, a, b, False, True)
@@ -913,5 +913,7 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
             for m in range(4):
                 np.testing.assert_array_equal(run("dispatch", batch[m:m + 1], w, False, True)[0],
                                               whole[m])
+            np.testing.assert_array_equal(run("dispatch", batch[3:10], w, False, True),
+                                          whole[3:10])
     finally:
         fn.set_num_threads(env_threads)

@@ -8,7 +8,7 @@
 namespace fastnn::gemm_detail {
 
 // Most rows of A the few-rows kernels take.
-constexpr index_t kFewRows = 4;
+constexpr index_t kFewRows = 8;
 
 // C[0:M, n] = alpha * sum_k A[m, k] W[n, k] + beta * C[m, n] for M <= kFewRows rows and
 // the columns n of the 16-column groups [g0, g1) (n < N), A and W row-major (lda, ldw),

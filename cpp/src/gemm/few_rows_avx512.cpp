@@ -1,5 +1,5 @@
-// few_rows_avx512.cpp: C = alpha * A W^T + beta * C for a few rows of A (M <= 4), with W
-// row-major (N x K): the forward of a Linear layer on one to four samples, x @ W^T.
+// few_rows_avx512.cpp: C = alpha * A W^T + beta * C for a few rows of A (M <= 8), with W
+// row-major (N x K): the forward of a Linear layer on one to eight samples, x @ W^T.
 //
 // Compiled with the AVX-512 flags (CMake, by file name); reached only through the native
 // avx512 rows of the arch table. The blocked path (blocked.cpp) packs every K block of
@@ -77,7 +77,7 @@ inline void transpose8x16(__m512 r[8], const TransposeIndex& ix) {
 // One k: acc[m] += A[m, k] * w (A[m, k] at a[m * lda]), one FMA per row.
 template <int MR>
 inline void fma_rows(__m512 (&acc)[MR], const float* a, index_t lda, __m512 w) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda]), w, acc[m]);
 }
 
@@ -154,7 +154,11 @@ void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const
     case 1: return groups<1>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
     case 2: return groups<2>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
     case 3: return groups<3>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    default: return groups<4>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
+    case 4: return groups<4>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
+    case 5: return groups<5>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
+    case 6: return groups<6>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
+    case 7: return groups<7>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
+    default: return groups<8>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
   }
 }
 
