@@ -882,11 +882,12 @@ def test_narrow_products_with_a_transposed_a_give_the_direct_products_bits(path,
 
 @pytest.mark.parametrize("tall", [False, True], ids=["8x48", "6x64"])
 def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
-    """x @ W^T for 1 to 8 rows of x reads W in place, transposing it in registers
-    (few_rows_avx512.cpp) where the native avx512 rows run it: each element must get the
-    bits of the packed path, which the emulated 16-lane row (avx512emu, the same K blocks
-    and FMAs) and a batch of many rows still take. N around the 16-column groups, K around
-    the 16-value steps and over several K blocks, alpha / beta, 1 and 2 threads."""
+    """op(A) @ W^T for 1 to 8 rows of op(A) (x or a transposed A) reads W in place,
+    transposing it in registers (few_rows_avx512.cpp) where the native avx512 rows run it:
+    each element must get the bits of the packed path, which the emulated 16-lane row
+    (avx512emu, the same K blocks and FMAs) and a batch of many rows still take. N around
+    the 16-column groups, K around the 16-value steps and over several K blocks, alpha /
+    beta, 1 and 2 threads."""
     native, emulated = ("avx512x64", "avx512emux64") if tall else ("avx512", "avx512emu")
     if not (supported(native) and supported(emulated)):
         pytest.skip("needs AVX-512")
@@ -894,17 +895,18 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
     try:
         for threads in (1, 2):
             fn.set_num_threads(threads)
-            for M, N, K in itertools.product([1, 2, 3, 4, 5, 8], [3, 5, 15, 16, 17, 48, 100],
-                                             [1, 15, 16, 17, 390, 1000]):
-                a, b = operands(rng, M, N, K, False, True)
-                ref = run(emulated, a, b, False, True)
-                np.testing.assert_array_equal(run(native, a, b, False, True), ref)
+            for M, N, K, ta in itertools.product([1, 2, 3, 4, 5, 8],
+                                                 [3, 5, 15, 16, 17, 48, 100],
+                                                 [1, 15, 16, 17, 390, 1000], [False, True]):
+                a, b = operands(rng, M, N, K, ta, True)
+                ref = run(emulated, a, b, ta, True)
+                np.testing.assert_array_equal(run(native, a, b, ta, True), ref)
                 c0 = rng.standard_normal((M, N)).astype(np.float32)
                 out, out_ref = c0.copy(), c0.copy()
-                run(native, a, b, False, True, out, 1.5, -0.5)
-                run(emulated, a, b, False, True, out_ref, 1.5, -0.5)
+                run(native, a, b, ta, True, out, 1.5, -0.5)
+                run(emulated, a, b, ta, True, out_ref, 1.5, -0.5)
                 np.testing.assert_array_equal(out, out_ref)
-                check(out, a, b, False, True, 1.5, -0.5, c0)
+                check(out, a, b, ta, True, 1.5, -0.5, c0)
             a, b = operands(rng, 3, 4000, 4096, False, True)  # 49M multiply-adds: threaded
             np.testing.assert_array_equal(run(native, a, b, False, True),
                                           run(emulated, a, b, False, True))

@@ -61,14 +61,14 @@
 // moves the transposing pack of A from 8-wide into 48-wide panels: 1000x784 @
 // (10x784)^T went from 347 to 597 us, so those keep the direct product.
 //
-// One to eight rows times op(B) = W^T with W row-major (x @ W^T on a few samples: a
-// Linear layer's forward at batch 1 to 8) on the native avx512 rows: few_rows_avx512.cpp reads W
+// One to eight rows of op(A) (either layout) times op(B) = W^T with W row-major (x @ W^T
+// on a few samples: a Linear layer's forward at batch 1 to 8) on the native avx512 rows: few_rows_avx512.cpp reads W
 // in place and transposes it in registers, with this file's K blocks and write-back (the
 // same bits); the packing of W^T was half the time. 1 thread, Xeon, us a call before ->
 // after (NumPy): 1x1000 @ (64x1000)^T 21 -> 8.2 (4.7), 1x1000 @ (10x1000)^T 9.4 -> 2.9
 // (1.5), 4x784 @ (512x784)^T 148 -> 92 (236), 3x4096 @ (4000x4096)^T 12.9 -> 3.3 ms
 // (12.8 ms), 7x1000 @ (10x1000)^T 10-11 -> 4.5-5.2 (3.2), 8x784 @ (512x784)^T 149-158 ->
-// 119-132 (307).
+// 119-132 (307), (4096x1)^T @ (16x4096)^T 34 -> 8.4 (4.1).
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
@@ -575,23 +575,23 @@ void run_transposed(const GemmArch& g, bool trans_a, bool trans_b, index_t M, in
       for (index_t j = 0; j < N; ++j) C[i * ldc + j] = t[j * M + i];
 }
 
-// A product of at most kFewRows rows with op(B) = W^T, W row-major (x @ W^T on a few
-// samples): g.few_rows (few_rows.h), column groups of 16 split over the threads, the
-// K blocks of the blocked path (so its bits).
+// A product of at most kFewRows rows (op(A) either way, read through its strides) with
+// op(B) = W^T, W row-major (x @ W^T on a few samples): g.few_rows (few_rows.h), column
+// groups of 16 split over the threads, the K blocks of the blocked path (so its bits).
 void run_few_rows(const GemmArch& g, index_t kc, index_t M, index_t N, index_t K, float alpha,
-                  const float* A, index_t lda, const float* W, index_t ldw, float beta,
-                  float* C, index_t ldc) {
+                  const float* A, index_t rsa, index_t csa, const float* W, index_t ldw,
+                  float beta, float* C, index_t ldc) {
   const index_t groups = ceil_div(N, 16);
   const index_t threads =
       min_i(gemm_threads(static_cast<double>(M) * N * K, team_threads()), ceil_div(groups, 4));
   if (threads <= 1) {
-    g.few_rows(M, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc, 0, groups);
+    g.few_rows(M, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, 0, groups);
     return;
   }
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
   for (index_t t = 0; t < threads; ++t)
-    g.few_rows(M, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc, groups * t / threads,
+    g.few_rows(M, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, groups * t / threads,
                groups * (t + 1) / threads);
 #endif
 }
@@ -626,8 +626,9 @@ void gemm_blocked(const GemmArch& g, bool trans_a, bool trans_b, index_t M, inde
   Blocking bk = arch_blocking(g);
   const index_t k_blocks = ceil_div(K, bk.kc);
   bk.kc = min_i(bk.kc, ceil_div(ceil_div(K, k_blocks), 8) * 8);
-  if (!trans_a && trans_b && M <= kFewRows && g.few_rows != nullptr) {  // x @ W^T, few rows
-    run_few_rows(g, bk.kc, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (trans_b && M <= kFewRows && g.few_rows != nullptr) {  // x @ W^T, few rows
+    run_few_rows(g, bk.kc, M, N, K, alpha, A, trans_a ? 1 : lda, trans_a ? lda : 1, B, ldb,
+                 beta, C, ldc);
     if (ep_active) apply_tile_epilogue(ep, M, N, C, ldc, 0, 0);
     return;
   }

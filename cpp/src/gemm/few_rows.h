@@ -11,16 +11,17 @@ namespace fastnn::gemm_detail {
 constexpr index_t kFewRows = 8;
 
 // C[0:M, n] = alpha * sum_k A[m, k] W[n, k] + beta * C[m, n] for M <= kFewRows rows and
-// the columns n of the 16-column groups [g0, g1) (n < N), A and W row-major (lda, ldw),
-// K in blocks of kc (the blocked path's K blocks and write-back, so its bits).
+// the columns n of the 16-column groups [g0, g1) (n < N); A[m, k] at A[m * rsa + k * csa],
+// W row-major (ldw); K in blocks of kc (the blocked path's K blocks and write-back, so its
+// bits).
 using FewRows = void (*)(index_t M, index_t N, index_t K, index_t kc, float alpha,
-                         const float* A, index_t lda, const float* W, index_t ldw, float beta,
-                         float* C, index_t ldc, index_t g0, index_t g1);
+                         const float* A, index_t rsa, index_t csa, const float* W, index_t ldw,
+                         float beta, float* C, index_t ldc, index_t g0, index_t g1);
 
 namespace avx512 {
 void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const float* A,
-                 index_t lda, const float* W, index_t ldw, float beta, float* C, index_t ldc,
-                 index_t g0, index_t g1);
+                 index_t rsa, index_t csa, const float* W, index_t ldw, float beta, float* C,
+                 index_t ldc, index_t g0, index_t g1);
 }  // namespace avx512
 
 }  // namespace fastnn::gemm_detail

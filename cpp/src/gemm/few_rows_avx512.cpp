@@ -1,5 +1,6 @@
 // few_rows_avx512.cpp: C = alpha * A W^T + beta * C for a few rows of A (M <= 8), with W
-// row-major (N x K): the forward of a Linear layer on one to eight samples, x @ W^T.
+// row-major (N x K): the forward of a Linear layer on one to eight samples, x @ W^T. A is
+// read through strides (A[m, k] at A[m * rsa + k * csa]), so op(A) may be transposed.
 //
 // Compiled with the AVX-512 flags (CMake, by file name); reached only through the native
 // avx512 rows of the arch table. The blocked path (blocked.cpp) packs every K block of
@@ -74,16 +75,16 @@ inline void transpose8x16(__m512 r[8], const TransposeIndex& ix) {
   r[7] = _mm512_permutex2var_ps(t6, ix.c_hi, t7);
 }
 
-// One k: acc[m] += A[m, k] * w (A[m, k] at a[m * lda]), one FMA per row.
+// One k: acc[m] += A[m, k] * w (A[m, k] at a[m * rsa]), one FMA per row.
 template <int MR>
-inline void fma_rows(__m512 (&acc)[MR], const float* a, index_t lda, __m512 w) {
+inline void fma_rows(__m512 (&acc)[MR], const float* a, index_t rsa, __m512 w) {
 #pragma GCC unroll 8
-  for (int m = 0; m < MR; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * lda]), w, acc[m]);
+  for (int m = 0; m < MR; ++m) acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(a[m * rsa]), w, acc[m]);
 }
 
 // Columns [n0, n0 + 16) of C (lanes >= valid masked off) for MR rows, K block by K block.
 template <int MR>
-void column_group(index_t K, index_t kc, float alpha, const float* A, index_t lda,
+void column_group(index_t K, index_t kc, float alpha, const float* A, index_t rsa, index_t csa,
                   const float* W, index_t ldw, float beta, float* C, index_t ldc, index_t n0,
                   index_t valid, const TransposeIndex& ix) {
   const float* line[16];  // rows of W past N re-read the last one; their lanes are dropped
@@ -104,12 +105,12 @@ void column_group(index_t K, index_t kc, float alpha, const float* A, index_t ld
       }
       transpose8x16(lo, ix);
       transpose8x16(hi, ix);
-      const float* a = A + k0;
+      const float* a = A + k0 * csa;
       if (depth == 16) {
 #pragma GCC unroll 8
         for (int j = 0; j < 8; ++j) {
-          fma_rows<MR>(acc, a + 2 * j, lda, _mm512_shuffle_f32x4(lo[j], hi[j], 0x44));
-          fma_rows<MR>(acc, a + 2 * j + 1, lda, _mm512_shuffle_f32x4(lo[j], hi[j], 0xEE));
+          fma_rows<MR>(acc, a + 2 * j * csa, rsa, _mm512_shuffle_f32x4(lo[j], hi[j], 0x44));
+          fma_rows<MR>(acc, a + (2 * j + 1) * csa, rsa, _mm512_shuffle_f32x4(lo[j], hi[j], 0xEE));
         }
       } else {
         alignas(64) float rows[16][16];  // the tail: rows k < depth through memory
@@ -118,7 +119,7 @@ void column_group(index_t K, index_t kc, float alpha, const float* A, index_t ld
           _mm512_store_ps(rows[2 * j + 1], _mm512_shuffle_f32x4(lo[j], hi[j], 0xEE));
         }
         for (index_t k = 0; k < depth; ++k)
-          fma_rows<MR>(acc, a + k, lda, _mm512_load_ps(rows[k]));
+          fma_rows<MR>(acc, a + k * csa, rsa, _mm512_load_ps(rows[k]));
       }
     }
     const float beta_k = pc == 0 ? beta : 1.0f;
@@ -134,13 +135,14 @@ void column_group(index_t K, index_t kc, float alpha, const float* A, index_t ld
 
 template <int MR>
 void groups(index_t g0, index_t g1, index_t N, index_t K, index_t kc, float alpha,
-            const float* A, index_t lda, const float* W, index_t ldw, float beta, float* C,
+            const float* A, index_t rsa, index_t csa, const float* W, index_t ldw, float beta,
+            float* C,
             index_t ldc) {
   static const TransposeIndex kIndex;
   const TransposeIndex ix = kIndex;  // a local copy: stores through float* may not alias it
   for (index_t g = g0; g < g1; ++g) {
     const index_t n0 = g * 16;
-    column_group<MR>(K, kc, alpha, A, lda, W, ldw, beta, C, ldc, n0,
+    column_group<MR>(K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, n0,
                      N - n0 < 16 ? N - n0 : 16, ix);
   }
 }
@@ -148,17 +150,18 @@ void groups(index_t g0, index_t g1, index_t N, index_t K, index_t kc, float alph
 }  // namespace
 
 void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const float* A,
-                 index_t lda, const float* W, index_t ldw, float beta, float* C, index_t ldc,
+                 index_t rsa, index_t csa, const float* W, index_t ldw, float beta, float* C,
+                 index_t ldc,
                  index_t g0, index_t g1) {
   switch (M) {
-    case 1: return groups<1>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    case 2: return groups<2>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    case 3: return groups<3>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    case 4: return groups<4>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    case 5: return groups<5>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    case 6: return groups<6>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    case 7: return groups<7>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
-    default: return groups<8>(g0, g1, N, K, kc, alpha, A, lda, W, ldw, beta, C, ldc);
+    case 1: return groups<1>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    case 2: return groups<2>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    case 3: return groups<3>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    case 4: return groups<4>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    case 5: return groups<5>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    case 6: return groups<6>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    case 7: return groups<7>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
+    default: return groups<8>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
   }
 }
 
