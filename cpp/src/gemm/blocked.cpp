@@ -62,13 +62,14 @@
 // (10x784)^T went from 347 to 597 us, so those keep the direct product.
 //
 // One to eight rows of op(A) (either layout) times op(B) = W^T with W row-major (x @ W^T
-// on a few samples: a Linear layer's forward at batch 1 to 8) on the native avx512 rows: few_rows_avx512.cpp reads W
-// in place and transposes it in registers, with this file's K blocks and write-back (the
-// same bits); the packing of W^T was half the time. 1 thread, Xeon, us a call before ->
-// after (NumPy): 1x1000 @ (64x1000)^T 21 -> 8.2 (4.7), 1x1000 @ (10x1000)^T 9.4 -> 2.9
-// (1.5), 4x784 @ (512x784)^T 148 -> 92 (236), 3x4096 @ (4000x4096)^T 12.9 -> 3.3 ms
-// (12.8 ms), 7x1000 @ (10x1000)^T 10-11 -> 4.5-5.2 (3.2), 8x784 @ (512x784)^T 149-158 ->
-// 119-132 (307), (4096x1)^T @ (16x4096)^T 34 -> 8.4 (4.1).
+// on a few samples: a Linear layer's forward at batch 1 to 8) on the native avx512 rows:
+// few_rows_avx512.cpp reads W in place and transposes it in registers, with this file's
+// K blocks and write-back (the same bits); the packing of W^T was half the time.
+// 1 thread, Xeon, us a call before -> after (NumPy): 1x1000 @ (64x1000)^T 21 -> 8.2
+// (4.7), 1x1000 @ (10x1000)^T 9.4 -> 2.9 (1.5), 4x784 @ (512x784)^T 148 -> 92 (236),
+// 3x4096 @ (4000x4096)^T 12.9 -> 3.3 ms (12.8 ms), 7x1000 @ (10x1000)^T 10-11 -> 4.5-5.2
+// (3.2), 8x784 @ (512x784)^T 149-158 -> 119-132 (307), (4096x1)^T @ (16x4096)^T 34 ->
+// 8.4 (4.1).
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after
@@ -544,7 +545,8 @@ void run_gemv(const GemmArch& g, bool trans_b, index_t M, index_t N, index_t K, 
   const index_t step = ceil_div(ceil_div(M, threads), 4) * 4;
 #pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
   for (index_t m0 = 0; m0 < M; m0 += step)
-    g.gemv(min_i(step, M - m0), N, K, A + m0 * lda, lda, x, ldx, alpha, beta, C + m0 * ldc, ldc);
+    g.gemv(min_i(step, M - m0), N, K, A + m0 * lda, lda, x, ldx, alpha, beta, C + m0 * ldc,
+           ldc);
 #endif
 }
 
@@ -553,10 +555,11 @@ thread_local PackBuffer t_ctrans;
 // A product whose C has fewer columns than a vector has lanes (N < g.lanes) and more
 // rows than columns, as C^T = op(B)^T op(A)^T: N rows and M columns, so the lanes run
 // along M (the file comment). Directly, the lanes covered N of 16 (avx512), and op(B)
-// was packed into panels 48 wide, 48 - N of them zeros. Every element gets the same FMAs over the same K blocks and the same
-// write-back (fl(fl(alpha * acc) + fl(beta * C))) as in the direct product, so the
-// bits are the same, for any M. C^T is written to a scratch matrix (C^T of C, when
-// beta reads it) and copied back; a single column with ldc 1 is its own transpose.
+// was packed into panels 48 wide, 48 - N of them zeros. Every element gets the same FMAs
+// over the same K blocks and the same write-back (fl(fl(alpha * acc) + fl(beta * C))) as
+// in the direct product, so the bits are the same, for any M. C^T is written to a
+// scratch matrix (C^T of C, when beta reads it) and copied back; a single column with
+// ldc 1 is its own transpose.
 void run_transposed(const GemmArch& g, bool trans_a, bool trans_b, index_t M, index_t N,
                     index_t K, float alpha, const float* A, index_t lda, const float* B,
                     index_t ldb, float beta, float* C, index_t ldc) {
