@@ -30,11 +30,12 @@ using UKernel = void (*)(index_t kc, const float* a, index_t rsa, index_t csa, c
 
 // An edge tile: the same product over the full (zero-padded) panels, written back
 // only for rows i < mr and columns j < nr (mr <= MR, nr <= NR), with masked
-// loads and stores. Kernels without one (nullptr in the arch table) go through
-// the macro-kernel's on-stack tile instead.
+// loads and stores. b_exact: B's rows hold only their nr floats (a row-major B read in
+// place), so its last vector is read through a mask too. Kernels without one (nullptr
+// in the arch table) go through the macro-kernel's on-stack tile instead.
 using UKernelEdge = void (*)(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa,
                              index_t csa, const float* b, index_t rsb, float alpha, float beta,
-                             float* c, index_t ldc);
+                             float* c, index_t ldc, bool b_exact);
 
 // Portable C++ written so the compiler vectorizes it at baseline flags (SSE2 on x86-64).
 namespace scalar {
@@ -58,7 +59,7 @@ void ukernel(index_t kc, const float* a, index_t rsa, index_t csa, const float* 
                index_t rsb, float alpha, float beta, float* c, index_t ldc);                  \
   void ukernel_edge(index_t mr_, index_t nr_, index_t kc, const float* a, index_t rsa,       \
                     index_t csa, const float* b, index_t rsb, float alpha, float beta,      \
-                    float* c, index_t ldc);                                                   \
+                    float* c, index_t ldc, bool b_exact);                                     \
   }
 // y[m * incy + c] = alpha * A[m, :] . x_c (+ beta * y[m * incy + c]), x_c at x + c * ldx:
 // a GEMM with N <= 4 columns (gemv_tile.h), 16 lanes along k; natively (avx512) and on

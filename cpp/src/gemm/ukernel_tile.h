@@ -13,8 +13,8 @@
 //
 // Edge tiles (mr < MR rows or nr < NR columns valid) run the narrowest tile that
 // covers them (tile_edge: fewer vector columns, halved rows), over the zero-padded
-// panels, and write back only rows < mr, with masked loads and stores for the
-// columns < nr: no scalar path and no on-stack tile. Every C element gets the same
+// panels or B rows in place, and write back only rows < mr, with masked loads (of B's
+// last vector too) and stores for the columns < nr: no scalar path and no on-stack tile. Every C element gets the same
 // FMAs in the same order in any tile shape, so results do not depend on which ran;
 // an output layer of 10 units then costs one vector column, not all NV.
 #pragma once
@@ -44,13 +44,17 @@ inline void store_seg(float* c, V ab, V va, V vb, bool read_c, typename V::Mask 
   }
 }
 
-// One k step: acc[i][v] += A[i, k] * B[k, W v : W v + W], A[i, k] at a[i * rsa].
-template <class V, int MR, int NV>
-inline void fma_step(V (&acc)[MR][NV], const float* a, index_t rsa, const float* b) {
+// One k step: acc[i][v] += A[i, k] * B[k, W v : W v + W], A[i, k] at a[i * rsa]. kMaskB:
+// the last vector reads only the lanes of `last` (an edge tile over a B row read in
+// place, which ends at column nr).
+template <class V, int MR, int NV, bool kMaskB = false>
+inline void fma_step(V (&acc)[MR][NV], const float* a, index_t rsa, const float* b,
+                     typename V::Mask last = typename V::Mask{}) {
   constexpr int W = V::kWidth;
   V bv[NV];
 #pragma GCC unroll 8
-  for (int v = 0; v < NV; ++v) bv[v] = V::load(b + W * v);
+  for (int v = 0; v < NV; ++v)
+    bv[v] = kMaskB && v == NV - 1 ? V::load(b + W * v, last) : V::load(b + W * v);
 #pragma GCC unroll 64
   for (int i = 0; i < MR; ++i) {
     const V ai = V::bcast(a + i * rsa);
@@ -63,7 +67,7 @@ inline void fma_step(V (&acc)[MR][NV], const float* a, index_t rsa, const float*
 // The A element (i, k) is at a[i * rsa + k * csa], the B row k at b + k * rsb.
 // PS: the row count of a packed A panel (csa == PS, rsa == 1), which an edge tile
 // with fewer rows reads with constant offsets too.
-template <class V, int MR, int NV, int PS = MR>
+template <class V, int MR, int NV, int PS = MR, bool kMaskB = false>
 inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
                  index_t rsb, float alpha, float beta, float* c, index_t ldc, index_t mr,
                  index_t nr) {
@@ -77,13 +81,16 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
+  const typename V::Mask last = V::Mask::first_n(nr - W * (NV - 1) < W ? nr - W * (NV - 1) : W);
   if (rsa == 1 && csa == PS) {
     // Packed A panel: the values of column k are contiguous (constant offsets).
 #pragma GCC unroll 2
-    for (index_t k = 0; k < kc; ++k, a += PS, b += rsb) fma_step<V, MR, NV>(acc, a, 1, b);
+    for (index_t k = 0; k < kc; ++k, a += PS, b += rsb)
+      fma_step<V, MR, NV, kMaskB>(acc, a, 1, b, last);
   } else {
     // A read in place through its strides (a row-major A: rsa = lda, csa = 1).
-    for (index_t k = 0; k < kc; ++k, a += csa, b += rsb) fma_step<V, MR, NV>(acc, a, rsa, b);
+    for (index_t k = 0; k < kc; ++k, a += csa, b += rsb)
+      fma_step<V, MR, NV, kMaskB>(acc, a, rsa, b, last);
   }
   const V va = V::splat(alpha), vb = V::splat(beta);
   const bool read_c = beta != 0.0f;
@@ -110,25 +117,33 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
 
 // An edge tile through the smallest tile<rows, vectors> that covers mr x nr: vectors
 // ceil(nr / W) <= NV, rows MR halved while that still covers mr (down to 2). PS as
-// in tile: the packed panel's row count, which halving keeps.
+// in tile: the packed panel's row count, which halving keeps. b_exact (a B row read in
+// place, ending at nr): B's last vector is read through a mask when nr is not whole
+// vectors, so the tile reads exactly nr floats of each row and the macro-kernel need not
+// pack the edge (blocked.cpp); packed panels are zero-padded and read whole.
 template <class V, int MR, int NV, int PS = MR>
 inline void tile_edge(index_t kc, const float* a, index_t rsa, index_t csa, const float* b,
                       index_t rsb, float alpha, float beta, float* c, index_t ldc, index_t mr,
-                      index_t nr) {
+                      index_t nr, bool b_exact) {
   constexpr int W = V::kWidth;
   if constexpr (NV > 1) {
     if (nr <= W * (NV - 1)) {
-      tile_edge<V, MR, NV - 1, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+      tile_edge<V, MR, NV - 1, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr,
+                                   b_exact);
       return;
     }
   }
   if constexpr (MR > 2 && MR % 2 == 0) {
     if (mr <= MR / 2) {
-      tile_edge<V, MR / 2, NV, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+      tile_edge<V, MR / 2, NV, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr,
+                                   b_exact);
       return;
     }
   }
-  tile<V, MR, NV, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  if (b_exact && nr % W != 0)  // the last vector through a mask: the B row ends at nr
+    tile<V, MR, NV, PS, true>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
+  else
+    tile<V, MR, NV, PS>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);
 }
 
 }  // namespace
@@ -154,7 +169,8 @@ namespace tile_here = tile_ymm2;
   }                                                                                           \
   void ukernel_edge(index_t mr, index_t nr, index_t kc, const float* a, index_t rsa,          \
                     index_t csa, const float* b, index_t rsb, float alpha, float beta,       \
-                    float* c, index_t ldc) {                                                  \
-    tile_here::tile_edge<V, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr);   \
+                    float* c, index_t ldc, bool b_exact) {                                    \
+    tile_here::tile_edge<V, MR, NV>(kc, a, rsa, csa, b, rsb, alpha, beta, c, ldc, mr, nr,    \
+                                    b_exact);                                                 \
   }                                                                                           \
   }
