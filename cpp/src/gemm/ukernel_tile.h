@@ -14,9 +14,10 @@
 // Edge tiles (mr < MR rows or nr < NR columns valid) run the narrowest tile that
 // covers them (tile_edge: fewer vector columns, halved rows), over the zero-padded
 // panels or B rows in place, and write back only rows < mr, with masked loads (of B's
-// last vector too) and stores for the columns < nr: no scalar path and no on-stack tile. Every C element gets the same
-// FMAs in the same order in any tile shape, so results do not depend on which ran;
-// an output layer of 10 units then costs one vector column, not all NV.
+// last vector too, for B rows in place) and stores for the columns < nr: no scalar path
+// and no on-stack tile. Every C element gets the same FMAs in the same order in any
+// tile shape, so results do not depend on which ran; an output layer of 10 units then
+// costs one vector column, not all NV.
 #pragma once
 
 #include "gemm/ukernel.h"
