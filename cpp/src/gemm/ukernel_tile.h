@@ -82,7 +82,8 @@ inline void tile(index_t kc, const float* a, index_t rsa, index_t csa, const flo
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) acc[i][v] = V::zero();
-  const typename V::Mask last = V::Mask::first_n(nr - W * (NV - 1) < W ? nr - W * (NV - 1) : W);
+  typename V::Mask last{};  // B's last vector's lanes (kMaskB only)
+  if constexpr (kMaskB) last = V::Mask::first_n(nr - W * (NV - 1));
   if (rsa == 1 && csa == PS) {
     // Packed A panel: the values of column k are contiguous (constant offsets).
 #pragma GCC unroll 2
