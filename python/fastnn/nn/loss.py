@@ -358,11 +358,12 @@ def _class_labels(target: Any, name: str) -> np.ndarray:
     t = as_array(target, name, "target")
     if t.dtype.kind in "iu" or (t.dtype.kind == "f" and np.all(np.isfinite(t))
                                 and np.all(t == np.trunc(t))):
-        limit = 2.0 ** 63 if t.dtype.kind == "f" else _INT64_MAX + 1  # exact either way
-        fits = t.dtype.kind == "i" or (t.dtype.kind == "u" and t.dtype.itemsize < 8)
-        if not fits and t.size and (t.max() >= limit or t.min() < -limit):  # would wrap
-            bad = t.max() if t.max() >= limit else t.min()
-            raise IndexError(f"{name}: Target {bad} is out of bounds")
+        in_int64 = t.dtype.kind == "i" or (t.dtype.kind == "u" and t.dtype.itemsize < 8)
+        if not in_int64 and t.size:  # float or uint64 values may wrap in int64
+            limit = 2.0 ** 63 if t.dtype.kind == "f" else _INT64_MAX + 1  # exact either way
+            if t.max() >= limit or t.min() < -limit:
+                bad = t.max() if t.max() >= limit else t.min()
+                raise IndexError(f"{name}: Target {bad} is out of bounds")
         return t.astype(np.int64, copy=False)
     raise TypeError(f"{name}: argument 'target' must hold integer class indices, got dtype "
                     f"{t.dtype}" + (" with non-integral values" if t.dtype.kind == "f" else ""))

@@ -250,7 +250,7 @@ class Module:
         return numpy_call.backward(self, grad_out)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if numpy_call.takes_numpy_path(self, args, kwargs):
+        if type(self).backward is Module.backward and numpy_call.takes_numpy_path(args, kwargs):
             return numpy_call.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
 

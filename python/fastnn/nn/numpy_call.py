@@ -38,24 +38,9 @@ def has_call(module: Any) -> bool:
     return module in _graphs
 
 
-def _module_backward() -> Any:
-    """``Module.backward`` (imported on first use: module.py imports this file)."""
-    global _MODULE_BACKWARD
-    if _MODULE_BACKWARD is None:
-        from .module import Module
-
-        _MODULE_BACKWARD = Module.backward
-    return _MODULE_BACKWARD
-
-
-_MODULE_BACKWARD: Any = None
-
-
-def takes_numpy_path(module: Any, args: tuple, kwargs: dict) -> bool:
-    """Whether ``module(*args, **kwargs)`` runs here: a module that defines no
-    ``backward`` of its own, called on ndarrays (and no Tensors)."""
-    if type(module).backward is not _module_backward() or not args:
-        return False
+def takes_numpy_path(args: tuple, kwargs: dict) -> bool:
+    """Whether a call of a module that defines no ``backward`` of its own runs here: on
+    ndarrays (and no Tensors). ``Module.__call__`` checks the ``backward``."""
     if any(isinstance(a, Tensor) for a in (*args, *kwargs.values())):
         return False
     return any(isinstance(a, np.ndarray) for a in args)
