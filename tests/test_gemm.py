@@ -919,3 +919,46 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
                                           whole[3:10])
     finally:
         fn.set_num_threads(env_threads)
+
+
+# Rows of op(A) x columns x depth for the streamed path (stream_rows_tile.h): one row over
+# N around the vector widths and its 4096-column accumulator chunk, K around its four-row
+# steps and over several K blocks; two to four rows over a B of 2^20 floats or more, N
+# around their chunks (2048, 1360, 1024 columns).
+STREAM_CASES = ([(1, n, k) for n in (5, 16, 17, 100, 4095, 4097) for k in (1, 3, 4, 5, 390, 1001)]
+                + [(2, 2049, 513), (3, 1361, 771), (3, 1359, 775), (4, 1025, 1023),
+                   (4, 1023, 1027), (2, 4100, 256)])
+
+
+def test_few_rows_times_a_row_major_b_give_the_blocked_paths_bits(path, rng):
+    """op(A) @ B for one to four rows of op(A) (either layout) with B row-major streams B
+    along its rows (one row always, two to four over a B of 2^20 floats or more): each row
+    must get the bits it gets in a batch of 12 rows (the blocked path's register tiles),
+    with alpha / beta and the bias + ReLU epilogue, at 1 and 2 threads (a 17M
+    multiply-add product: threaded), and the float64 product's value."""
+    env_threads = fn.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fn.set_num_threads(threads)
+            cases = STREAM_CASES + ([(4, 4097, 1025)] if threads == 2 else [])
+            for (M, N, K), ta in itertools.product(cases, [False, True]):
+                rows = rng.standard_normal((M, K)).astype(np.float32)
+                batch = np.concatenate([rows, rng.standard_normal((12 - M, K)).astype(np.float32)])
+                a = rows.T.copy() if ta else rows
+                big = batch.T.copy() if ta else batch
+                b = rng.standard_normal((K, N)).astype(np.float32)
+                c0 = rng.standard_normal((12, N)).astype(np.float32)
+                out, whole = c0[:M].copy(), c0.copy()
+                run(path, a, b, ta, False, out, 1.5, -0.5)
+                run(path, big, b, ta, False, whole, 1.5, -0.5)
+                np.testing.assert_array_equal(out, whole[:M], err_msg=f"{M}x{N}x{K} ta={ta}")
+                check(out, a, b, ta, False, 1.5, -0.5, c0[:M])
+                if path == "dispatch":  # the fused epilogue is reached by a named path only
+                    continue
+                bias = rng.standard_normal(N).astype(np.float32)
+                fused = [_core._matmul_arch(path, x, b, ta, False, bias=bias,
+                                            activation=_core.Activation.relu) for x in (a, big)]
+                np.testing.assert_array_equal(fused[0], fused[1][:M])
+                np.testing.assert_array_equal(fused[0], np.maximum(run(path, a, b, ta) + bias, 0))
+    finally:
+        fn.set_num_threads(env_threads)

@@ -35,21 +35,22 @@ constexpr GemmArch kArchs[] = {
 #if FASTNN_X86_SIMD
     {"avx512", Isa::avx512, avx512::kMR, avx512::kNR, 224, 384, 4080, &avx512::ukernel,
      &avx2::pack_block, &avx512::ukernel_edge, 16, false, &avx512::gemv,
-     &avx512::few_rows_nt},
+     &avx512::few_rows_nt, &avx512::stream_rows},
     {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 384, 4080, &avx2::ukernel, &avx2::pack_block,
-     &avx2::ukernel_edge, 8, true, &avx512emu::gemv, nullptr},
+     &avx2::ukernel_edge, 8, true, &avx512emu::gemv, nullptr, &avx2::stream_rows},
 #endif
     {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
-     &scalar::pack_block, nullptr, 0, true, nullptr, nullptr},
+     &scalar::pack_block, nullptr, 0, true, nullptr, nullptr, nullptr},
 #if FASTNN_X86_SIMD
     {"avx512emu", Isa::avx2, avx512emu::kMR, avx512emu::kNR, 224, 384, 4080, &avx512emu::ukernel,
-     &avx2::pack_block, &avx512emu::ukernel_edge, 16, false, &avx512emu::gemv, nullptr},
+     &avx2::pack_block, &avx512emu::ukernel_edge, 16, false, &avx512emu::gemv, nullptr,
+     &avx512emu::stream_rows},
     {"avx512x64", Isa::avx512, avx512x64::kMR, avx512x64::kNR, 222, 384, 4096,
      &avx512x64::ukernel, &avx2::pack_block, &avx512x64::ukernel_edge, 16, false,
-     &avx512::gemv, &avx512::few_rows_nt},
+     &avx512::gemv, &avx512::few_rows_nt, &avx512::stream_rows},
     {"avx512emux64", Isa::avx2, avx512emux64::kMR, avx512emux64::kNR, 222, 384, 4096,
      &avx512emux64::ukernel, &avx2::pack_block, &avx512emux64::ukernel_edge, 16, false,
-     &avx512emu::gemv, nullptr},
+     &avx512emu::gemv, nullptr, &avx512emu::stream_rows},
 #endif
 };
 

@@ -30,6 +30,7 @@ struct GemmArch {
   Gemv gemv;           // products with 1 to 4 columns and A row-major (blocked.cpp), or
                        // nullptr: the blocked loops
   FewRows few_rows;    // A (<= kFewRows rows) times a row-major W^T, or nullptr
+  StreamRows stream_rows;  // A (<= kStreamRows rows) times a row-major B, or nullptr
 };
 
 // The cache blocks one product runs with (mc a multiple of mr, nc of nr).

@@ -74,6 +74,24 @@ FASTNN_DECLARE_TILE_KERNEL(avx512emu, 8, 48)
 FASTNN_DECLARE_TILE_KERNEL(avx512x64, 6, 64)
 FASTNN_DECLARE_TILE_KERNEL(avx512emux64, 6, 64)
 #undef FASTNN_DECLARE_TILE_KERNEL
+
+// C[m, n0:n1] = alpha * A[m, :] B[:, n0:n1] + beta * C[m, n0:n1] for M <= kStreamRows rows
+// of A (A[m, k] at A[m * rsa + k * csa]) and a row-major B (ldb), K in blocks of kc:
+// the blocked path's bits with B streamed along its rows (stream_rows_tile.h).
+constexpr index_t kStreamRows = 4;
+using StreamRows = void (*)(index_t M, index_t n0, index_t n1, index_t K, index_t kc,
+                            float alpha, const float* A, index_t rsa, index_t csa,
+                            const float* B, index_t ldb, float beta, float* C, index_t ldc);
+#define FASTNN_DECLARE_STREAM_ROWS(ns)                                                       \
+  namespace ns {                                                                            \
+  void stream_rows(index_t M, index_t n0, index_t n1, index_t K, index_t kc, float alpha,   \
+                   const float* A, index_t rsa, index_t csa, const float* B, index_t ldb,   \
+                   float beta, float* C, index_t ldc);                                       \
+  }
+FASTNN_DECLARE_STREAM_ROWS(avx2)
+FASTNN_DECLARE_STREAM_ROWS(avx512)
+FASTNN_DECLARE_STREAM_ROWS(avx512emu)
+#undef FASTNN_DECLARE_STREAM_ROWS
 namespace avx512 {
 void gemv(index_t M, index_t N, index_t K, const float* A, index_t lda, const float* x,
           index_t ldx, float alpha, float beta, float* y, index_t incy);

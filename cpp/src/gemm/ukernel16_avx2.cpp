@@ -6,8 +6,10 @@
 // x86-64 CPU with AVX2. Not tuned for speed: 48 ymm accumulators do not fit in 16
 // registers and spill.
 #include "gemm/gemv_tile.h"
+#include "gemm/stream_rows_tile.h"
 #include "gemm/ukernel_tile.h"
 
 FASTNN_DEFINE_TILE_KERNEL(avx512emu, simd_ymm2::Vec16, 8, 3)
 FASTNN_DEFINE_TILE_KERNEL(avx512emux64, simd_ymm2::Vec16, 6, 4)
 FASTNN_DEFINE_GEMV(avx512emu)
+FASTNN_DEFINE_STREAM_ROWS(avx512emu, simd_ymm2::Vec16)

@@ -7,5 +7,7 @@
 // Edge tiles (M = 128 leaves a 2-row panel) run the 3-row tile with masked
 // stores instead of the full tile into a scratch tile.
 #include "gemm/ukernel_tile.h"
+#include "gemm/stream_rows_tile.h"
 
 FASTNN_DEFINE_TILE_KERNEL(avx2, simd_ymm2::Vec8, 6, 2)
+FASTNN_DEFINE_STREAM_ROWS(avx2, simd_ymm2::Vec8)

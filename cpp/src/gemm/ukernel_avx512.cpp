@@ -25,8 +25,10 @@
 // (1024^2: 157 vs 147 GFLOP/s; 512x128 @ 128x784 at 2 threads: 261 vs 203), and 128-row
 // ones 3-7% slower: the dispatch takes it for tall products on Intel CPUs only (arch.cpp).
 #include "gemm/gemv_tile.h"
+#include "gemm/stream_rows_tile.h"
 #include "gemm/ukernel_tile.h"
 
 FASTNN_DEFINE_TILE_KERNEL(avx512, simd_zmm::Vec16, 8, 3)
 FASTNN_DEFINE_TILE_KERNEL(avx512x64, simd_zmm::Vec16, 6, 4)
 FASTNN_DEFINE_GEMV(avx512)
+FASTNN_DEFINE_STREAM_ROWS(avx512, simd_zmm::Vec16)
