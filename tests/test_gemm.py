@@ -921,6 +921,35 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
         fn.set_num_threads(env_threads)
 
 
+
+def test_few_rows_times_a_transposed_w_are_the_rows_of_a_batch(path, rng):
+    """op(A) @ W^T for 1 to 8 rows of op(A) (x or a transposed A), W row-major: the native
+    avx512 rows and the avx2 row read W in place and transpose it in registers
+    (few_rows_avx512.cpp, few_rows_avx2.cpp); each row must get the bits it gets in a batch
+    of 12 rows (the packed blocked path), with alpha / beta, at 1 and 2 threads, N around
+    the 8- and 16-column groups, K around the 8- and 16-value steps and over K blocks."""
+    env_threads = fn.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fn.set_num_threads(threads)
+            cases = list(itertools.product([1, 2, 5, 8], [3, 7, 8, 9, 16, 17, 100],
+                                           [1, 7, 8, 9, 17, 390, 1000]))
+            cases += [(3, 4000, 4096)] if threads == 2 else []  # 49M multiply-adds: threaded
+            for (M, N, K), ta in itertools.product(cases, [False, True]):
+                rows = rng.standard_normal((M, K)).astype(np.float32)
+                batch = np.concatenate([rows, rng.standard_normal((12 - M, K)).astype(np.float32)])
+                a = rows.T.copy() if ta else rows
+                big = batch.T.copy() if ta else batch
+                w = rng.standard_normal((N, K)).astype(np.float32)
+                c0 = rng.standard_normal((12, N)).astype(np.float32)
+                out, whole = c0[:M].copy(), c0.copy()
+                run(path, a, w, ta, True, out, 1.5, -0.5)
+                run(path, big, w, ta, True, whole, 1.5, -0.5)
+                np.testing.assert_array_equal(out, whole[:M], err_msg=f"{M}x{N}x{K} ta={ta}")
+                check(out, a, w, ta, True, 1.5, -0.5, c0[:M])
+    finally:
+        fn.set_num_threads(env_threads)
+
 # Rows of op(A) x columns x depth for the streamed path (stream_rows_tile.h): one row over
 # N around the vector widths and its 4096-column accumulator chunk, K around its four-row
 # steps and over several K blocks; two to four rows over a B of 2^20 floats or more, N

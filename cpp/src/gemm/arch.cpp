@@ -37,7 +37,7 @@ constexpr GemmArch kArchs[] = {
      &avx2::pack_block, &avx512::ukernel_edge, 16, false, &avx512::gemv,
      &avx512::few_rows_nt, &avx512::stream_rows},
     {"avx2", Isa::avx2, avx2::kMR, avx2::kNR, 144, 384, 4080, &avx2::ukernel, &avx2::pack_block,
-     &avx2::ukernel_edge, 8, true, &avx512emu::gemv, nullptr, &avx2::stream_rows},
+     &avx2::ukernel_edge, 8, true, &avx512emu::gemv, &avx2::few_rows_nt, &avx2::stream_rows},
 #endif
     {"scalar", Isa::scalar, scalar::kMR, scalar::kNR, 128, 256, 2048, &scalar::ukernel,
      &scalar::pack_block, nullptr, 0, true, nullptr, nullptr, nullptr},

@@ -62,14 +62,18 @@
 // (10x784)^T went from 347 to 597 us, so those keep the direct product.
 //
 // One to eight rows of op(A) (either layout) times op(B) = W^T with W row-major (x @ W^T
-// on a few samples: a Linear layer's forward at batch 1 to 8) on the native avx512 rows:
-// few_rows_avx512.cpp reads W in place and transposes it in registers, with this file's
-// K blocks and write-back (the same bits); the packing of W^T was half the time.
+// on a few samples: a Linear layer's forward at batch 1 to 8) on the native avx512 rows
+// and the avx2 row: few_rows_avx512.cpp / few_rows_avx2.cpp read W in place and
+// transpose it in registers, with this file's K blocks and write-back (the same bits);
+// the packing of W^T was half the time.
 // 1 thread, Xeon, us a call before -> after (NumPy): 1x1000 @ (64x1000)^T 21 -> 8.2
 // (4.7), 1x1000 @ (10x1000)^T 9.4 -> 2.9 (1.5), 4x784 @ (512x784)^T 148 -> 92 (236),
 // 3x4096 @ (4000x4096)^T 12.9 -> 3.3 ms (12.8 ms), 7x1000 @ (10x1000)^T 10-11 -> 4.5-5.2
 // (3.2), 8x784 @ (512x784)^T 149-158 -> 119-132 (307), (4096x1)^T @ (16x4096)^T 34 ->
 // 8.4 (4.1).
+//
+// One to four rows of op(A) times a row-major op(B) (x @ W: a Linear layer's input
+// gradient at batch 1 to 4) stream B along its rows (stream_rows_tile.h, takes_stream).
 //
 // beta_k is beta for the first K block and 1 afterwards, so C accumulates the K
 // blocks in ascending order. The epilogue (gemm.h) runs on each tile right after

@@ -1,4 +1,5 @@
-// few_rows.h: products of a few rows of A with a row-major W^T (few_rows_avx512.cpp),
+// few_rows.h: products of a few rows of A with a row-major W^T (few_rows_avx512.cpp,
+// few_rows_avx2.cpp),
 // the blocked path's bits without its transposing pack.
 // (No inline functions here: this header is also compiled with AVX flags.)
 #pragma once
@@ -17,6 +18,12 @@ constexpr index_t kFewRows = 8;
 using FewRows = void (*)(index_t M, index_t N, index_t K, index_t kc, float alpha,
                          const float* A, index_t rsa, index_t csa, const float* W, index_t ldw,
                          float beta, float* C, index_t ldc, index_t g0, index_t g1);
+
+namespace avx2 {
+void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const float* A,
+                 index_t rsa, index_t csa, const float* W, index_t ldw, float beta, float* C,
+                 index_t ldc, index_t g0, index_t g1);
+}  // namespace avx2
 
 namespace avx512 {
 void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const float* A,
