@@ -922,6 +922,24 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
 
 
 
+def rows_match_their_batch(path, rng, M, N, K, ta, tb):
+    """M rows of op(A) times op(B) (op(A) stored transposed when ta), with alpha 1.5 and
+    beta -0.5: the bits of the same rows in a batch of 12 (the blocked path's tiles) and the
+    float64 product's value. Returns the rows' A, the batch's and B as passed."""
+    rows = rng.standard_normal((M, K)).astype(np.float32)
+    batch = np.concatenate([rows, rng.standard_normal((12 - M, K)).astype(np.float32)])
+    a = rows.T.copy() if ta else rows
+    big = batch.T.copy() if ta else batch
+    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    c0 = rng.standard_normal((12, N)).astype(np.float32)
+    out, whole = c0[:M].copy(), c0.copy()
+    run(path, a, b, ta, tb, out, 1.5, -0.5)
+    run(path, big, b, ta, tb, whole, 1.5, -0.5)
+    np.testing.assert_array_equal(out, whole[:M], err_msg=f"{M}x{N}x{K} ta={ta} tb={tb}")
+    check(out, a, b, ta, tb, 1.5, -0.5, c0[:M])
+    return a, big, b
+
+
 def test_few_rows_times_a_transposed_w_are_the_rows_of_a_batch(path, rng):
     """op(A) @ W^T for 1 to 8 rows of op(A) (x or a transposed A), W row-major: the native
     avx512 rows and the avx2 row read W in place and transpose it in registers
@@ -936,19 +954,10 @@ def test_few_rows_times_a_transposed_w_are_the_rows_of_a_batch(path, rng):
                                            [1, 7, 8, 9, 17, 390, 1000]))
             cases += [(3, 4000, 4096)] if threads == 2 else []  # 49M multiply-adds: threaded
             for (M, N, K), ta in itertools.product(cases, [False, True]):
-                rows = rng.standard_normal((M, K)).astype(np.float32)
-                batch = np.concatenate([rows, rng.standard_normal((12 - M, K)).astype(np.float32)])
-                a = rows.T.copy() if ta else rows
-                big = batch.T.copy() if ta else batch
-                w = rng.standard_normal((N, K)).astype(np.float32)
-                c0 = rng.standard_normal((12, N)).astype(np.float32)
-                out, whole = c0[:M].copy(), c0.copy()
-                run(path, a, w, ta, True, out, 1.5, -0.5)
-                run(path, big, w, ta, True, whole, 1.5, -0.5)
-                np.testing.assert_array_equal(out, whole[:M], err_msg=f"{M}x{N}x{K} ta={ta}")
-                check(out, a, w, ta, True, 1.5, -0.5, c0[:M])
+                rows_match_their_batch(path, rng, M, N, K, ta, True)
     finally:
         fn.set_num_threads(env_threads)
+
 
 # Rows of op(A) x columns x depth for the streamed path (stream_rows_tile.h): one row over
 # N around the vector widths and its 4096-column accumulator chunk, K around its four-row
@@ -971,17 +980,7 @@ def test_few_rows_times_a_row_major_b_give_the_blocked_paths_bits(path, rng):
             fn.set_num_threads(threads)
             cases = STREAM_CASES + ([(4, 4097, 1025)] if threads == 2 else [])
             for (M, N, K), ta in itertools.product(cases, [False, True]):
-                rows = rng.standard_normal((M, K)).astype(np.float32)
-                batch = np.concatenate([rows, rng.standard_normal((12 - M, K)).astype(np.float32)])
-                a = rows.T.copy() if ta else rows
-                big = batch.T.copy() if ta else batch
-                b = rng.standard_normal((K, N)).astype(np.float32)
-                c0 = rng.standard_normal((12, N)).astype(np.float32)
-                out, whole = c0[:M].copy(), c0.copy()
-                run(path, a, b, ta, False, out, 1.5, -0.5)
-                run(path, big, b, ta, False, whole, 1.5, -0.5)
-                np.testing.assert_array_equal(out, whole[:M], err_msg=f"{M}x{N}x{K} ta={ta}")
-                check(out, a, b, ta, False, 1.5, -0.5, c0[:M])
+                a, big, b = rows_match_their_batch(path, rng, M, N, K, ta, False)
                 if path == "dispatch":  # the fused epilogue is reached by a named path only
                     continue
                 bias = rng.standard_normal(N).astype(np.float32)
