@@ -540,6 +540,23 @@ bool takes_gemv(const GemmArch& g, bool trans_a, index_t N, index_t K) {
   return !trans_a && g.gemv != nullptr && (N == 1 || (N <= kGemvColumns && K >= 32 * N));
 }
 
+// Units [0, units) of a product of `macs` multiply-adds, one contiguous range of them per
+// thread: f(u0, u1) for each range, on at most one thread per 4 units (gemm_threads:
+// serial below the threshold). For the paths whose units (rows, column groups) each do
+// their own arithmetic, so any split gives the same bits.
+template <class F>
+void split_units(double macs, index_t units, const F& f) {
+  const index_t threads = min_i(gemm_threads(macs, team_threads()), ceil_div(units, 4));
+  if (threads <= 1) {
+    f(index_t{0}, units);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
+  for (index_t t = 0; t < threads; ++t) f(units * t / threads, units * (t + 1) / threads);
+#endif
+}
+
 // A product with N <= kGemvColumns columns and op(A) row-major: g.gemv, 16 lanes along
 // k (gemv_tile.h), rows split over the threads (each row's arithmetic is its own, so any
 // split gives the same bits). The columns of op(B) are read in place when contiguous
@@ -556,19 +573,10 @@ void run_gemv(const GemmArch& g, bool trans_b, index_t M, index_t N, index_t K, 
     x = copy;
     ldx = K;
   }
-  const index_t threads =
-      min_i(gemm_threads(static_cast<double>(M) * N * K, team_threads()), ceil_div(M, 4));
-  if (threads <= 1) {
-    g.gemv(M, N, K, A, lda, x, ldx, alpha, beta, C, ldc);
-    return;
-  }
-#ifdef _OPENMP
-  const index_t step = ceil_div(ceil_div(M, threads), 4) * 4;
-#pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
-  for (index_t m0 = 0; m0 < M; m0 += step)
-    g.gemv(min_i(step, M - m0), N, K, A + m0 * lda, lda, x, ldx, alpha, beta, C + m0 * ldc,
-           ldc);
-#endif
+  split_units(static_cast<double>(M) * N * K, ceil_div(M, 4), [&](index_t q0, index_t q1) {
+    const index_t m0 = 4 * q0, m1 = min_i(M, 4 * q1);  // units of 4 rows
+    g.gemv(m1 - m0, N, K, A + m0 * lda, lda, x, ldx, alpha, beta, C + m0 * ldc, ldc);
+  });
 }
 
 thread_local PackBuffer t_ctrans;
@@ -605,19 +613,9 @@ void run_transposed(const GemmArch& g, bool trans_a, bool trans_b, index_t M, in
 void run_few_rows(const GemmArch& g, index_t kc, index_t M, index_t N, index_t K, float alpha,
                   const float* A, index_t rsa, index_t csa, const float* W, index_t ldw,
                   float beta, float* C, index_t ldc) {
-  const index_t groups = ceil_div(N, 16);
-  const index_t threads =
-      min_i(gemm_threads(static_cast<double>(M) * N * K, team_threads()), ceil_div(groups, 4));
-  if (threads <= 1) {
-    g.few_rows(M, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, 0, groups);
-    return;
-  }
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
-  for (index_t t = 0; t < threads; ++t)
-    g.few_rows(M, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, groups * t / threads,
-               groups * (t + 1) / threads);
-#endif
+  split_units(static_cast<double>(M) * N * K, ceil_div(N, 16), [&](index_t g0, index_t g1) {
+    g.few_rows(M, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, g0, g1);
+  });
 }
 
 // Rows of op(A) times a row-major op(B) that g.stream_rows takes: one row always; two to
@@ -640,19 +638,10 @@ bool takes_stream(index_t M, index_t N, index_t K) {
 void run_stream_rows(const GemmArch& g, index_t kc, index_t M, index_t N, index_t K,
                      float alpha, const float* A, index_t rsa, index_t csa, const float* B,
                      index_t ldb, float beta, float* C, index_t ldc) {
-  const index_t chunks = ceil_div(N, 64);
-  const index_t threads =
-      min_i(gemm_threads(static_cast<double>(M) * N * K, team_threads()), ceil_div(chunks, 4));
-  if (threads <= 1) {
-    g.stream_rows(M, 0, N, K, kc, alpha, A, rsa, csa, B, ldb, beta, C, ldc);
-    return;
-  }
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(static_cast<int>(threads))
-  for (index_t t = 0; t < threads; ++t)
-    g.stream_rows(M, min_i(N, chunks * t / threads * 64), min_i(N, chunks * (t + 1) / threads * 64),
-                  K, kc, alpha, A, rsa, csa, B, ldb, beta, C, ldc);
-#endif
+  split_units(static_cast<double>(M) * N * K, ceil_div(N, 64), [&](index_t u0, index_t u1) {
+    g.stream_rows(M, 64 * u0, min_i(N, 64 * u1), K, kc, alpha, A, rsa, csa, B, ldb, beta, C,
+                  ldc);  // units of 64 columns
+  });
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // few_rows.h: products of a few rows of A with a row-major W^T (few_rows_avx512.cpp,
-// few_rows_avx2.cpp),
-// the blocked path's bits without its transposing pack.
+// few_rows_avx2.cpp), the blocked path's bits without its transposing pack.
 // (No inline functions here: this header is also compiled with AVX flags.)
 #pragma once
 

@@ -12,12 +12,12 @@
 // AVX-512 kernels): 1x784 @ (512x784)^T 84 -> 56 (22), 1x1024 @ (1024x1024)^T 237 -> 146
 // (56), 1x4096 @ (4096x4096)^T 6.8 -> 3.0 ms (2.8), 2x784 @ (64x784)^T 11 -> 8 (3.2),
 // 4x784 @ (512x784)^T 98 -> 80 (224), 8x784 @ (512x784)^T 128 -> 123 (252).
-// On the avx512 path few_rows_avx512.cpp stays: there this kernel ran the 1024- and
-// 4096-wide W 20-25% faster (its 16 x 16 transpose crosses 128-bit lanes at every stage,
-// 64 two-source permutes per 256 floats, which Zen 4 splits into 256-bit halves), but the
-// smaller ones 10-45% slower (1x784 @ (512x784)^T 40 -> 56 us), and one row's single FMA
-// chain per 8 columns waits on the FMA latency; four column groups at once (four chains)
-// put 32 rows of a 4 KiB-strided W into one L1 set and ran 2x slower on those.
+// On the avx512 path few_rows_avx512.cpp stays (README, Zen 4): there this kernel ran
+// 10-25% faster only where W's rows lie a multiple of 4 KiB apart (K = 1024, 2048, 4096:
+// the zmm kernel's 16 rows then share one 8-way L1 set) and 10-45% slower elsewhere
+// (1x784 @ (512x784)^T 40 -> 56 us). One row's single FMA chain per 8 columns waits on
+// the FMA latency here; four column groups at once (four chains) put 32 rows of a
+// 4 KiB-strided W into one L1 set and ran 2x slower on those.
 //
 // The bits are the blocked path's: every C element accumulates A[m, k] * W[n, k] with
 // one FMA per k, k ascending, from zero within each K block (the caller's blocks), and
