@@ -945,14 +945,17 @@ def test_few_rows_times_a_transposed_w_are_the_rows_of_a_batch(path, rng):
     avx512 rows and the avx2 row read W in place and transpose it in registers
     (few_rows_avx512.cpp, few_rows_avx2.cpp); each row must get the bits it gets in a batch
     of 12 rows (the packed blocked path), with alpha / beta, at 1 and 2 threads, N around
-    the 8- and 16-column groups, K around the 8- and 16-value steps and over K blocks."""
+    the 8- and 16-column groups (one or two rows: two groups at a time on the avx2 row),
+    K around the 8- and 16-value steps, over K blocks and at 1024 (W's rows 4 KiB apart:
+    one group at a time)."""
     env_threads = fn.get_num_threads()
     try:
         for threads in (1, 2):
             fn.set_num_threads(threads)
             cases = list(itertools.product([1, 2, 5, 8], [3, 7, 8, 9, 16, 17, 100],
-                                           [1, 7, 8, 9, 17, 390, 1000]))
-            cases += [(3, 4000, 4096)] if threads == 2 else []  # 49M multiply-adds: threaded
+                                           [1, 7, 8, 9, 17, 390, 1000, 1024]))
+            if threads == 2:  # 49M and 16M multiply-adds: threaded
+                cases += [(3, 4000, 4096), (2, 8000, 1001)]
             for (M, N, K), ta in itertools.product(cases, [False, True]):
                 rows_match_their_batch(path, rng, M, N, K, ta, True)
     finally:
