@@ -947,7 +947,7 @@ def test_few_rows_times_a_transposed_w_are_the_rows_of_a_batch(path, rng):
     of 12 rows (the packed blocked path), with alpha / beta, at 1 and 2 threads, N around
     the 8- and 16-column groups (one or two rows: two groups at a time on the avx2 row),
     K around the 8- and 16-value steps, over K blocks and at 1024 (W's rows 4 KiB apart:
-    one group at a time)."""
+    one 8-column group at a time, which the avx512 rows then run too for one or two rows)."""
     env_threads = fn.get_num_threads()
     try:
         for threads in (1, 2):

@@ -21,12 +21,11 @@
 // (4000x4000)^T 3.03 -> 2.81 ms (2.79), 2x784 @ (512x784)^T 59.6 -> 58.1, 2x1000 @
 // (1000x1000)^T 148 -> 141; three groups were no faster than two, and three rows in two
 // groups ran 1.7x slower than in one (the 16 ymm registers spill), so from 3 rows on one.
-// On the avx512 path few_rows_avx512.cpp stays (README, Zen 4): there the one-group
-// kernel ran 10-25% faster only where W's rows lie a multiple of 4 KiB apart (the zmm
-// kernel's 16 rows then share one L1 set) and 10-45% slower elsewhere (1x784 @
-// (512x784)^T 40 -> 56 us), and the two-group one is no faster than the zmm kernel
-// (38-40 us). Four column groups at once put 32 rows into one L1 set where W's rows lie
-// 4 KiB apart and ran 2x slower there.
+// The avx512 path runs this kernel too, for one or two rows of A over more than 16 rows
+// of a W whose rows lie a multiple of 4 KiB apart (few_rows_avx512.cpp: there the zmm
+// kernel's 16 rows share one L1 set); elsewhere the zmm kernel is as fast (1x784 @
+// (512x784)^T 38-40 us either). Four column groups at once put 32 rows into one L1 set
+// where W's rows lie 4 KiB apart and ran 2x slower there.
 //
 // The bits are the blocked path's: every C element accumulates A[m, k] * W[n, k] with
 // one FMA per k, k ascending, from zero within each K block (the caller's blocks), and
