@@ -107,7 +107,6 @@ def test_no_command_prints_help():
 
 
 def test_train_save_plot_then_evaluate_and_resume(tmp_path, capsys):
-    pytest.importorskip("safetensors")
     pytest.importorskip("matplotlib")
     model, png = tmp_path / "m.safetensors", tmp_path / "curves.png"
     assert cli.main(["train", "--epochs", "3", "--verbose", "0", "--save", str(model),
@@ -132,7 +131,6 @@ def test_resume_takes_the_saved_data_set_seed_and_test_size(tmp_path, capsys):
     """Without --dataset, --seed and --test-size, --resume continues on the saved run's
     data and splits (the defaults, digits, seed 0 and 0.2, would be another data set or
     move test samples into training)."""
-    pytest.importorskip("safetensors")
     model = tmp_path / "m.safetensors"
     assert cli.main(["train", "--dataset", "moons", "--seed", "4", "--test-size", "0.3",
                      "--epochs", "2", "--verbose", "0", "--save", str(model)]) == 0
@@ -152,7 +150,6 @@ def test_resume_takes_the_saved_data_set_seed_and_test_size(tmp_path, capsys):
 
 
 def test_resume_with_lr_overrides_the_saved_rate(tmp_path, capsys):
-    pytest.importorskip("safetensors")
     import fastnn as fn
 
     model = tmp_path / "m.safetensors"
@@ -233,12 +230,11 @@ def test_synthetic_sets_train_well_with_their_defaults(dataset, least, capsys):
     assert float(out.split("test accuracy:")[1].split()[0]) >= least
 
 
-@pytest.mark.parametrize("flag, module, extra", [("--plot", "matplotlib", "plot"),
-                                                 ("--save", "safetensors", "io")])
+@pytest.mark.parametrize("flag, module, extra", [("--plot", "matplotlib", "plot")])
 def test_a_missing_extra_is_reported_before_training(flag, module, extra, tmp_path,
                                                      monkeypatch, capsys):
-    """`--plot` without matplotlib (or `--save` without safetensors) trained the whole run,
-    then failed; now the check comes first, naming the extra."""
+    """`--plot` without matplotlib trained the whole run, then failed; now the check comes
+    first, naming the extra. (`--save` needs no extra: fastnn writes .safetensors itself.)"""
     monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
     rc = cli.main(["train", "--epochs", "2", flag, str(tmp_path / "out.file")])
     captured = capsys.readouterr()
@@ -273,7 +269,6 @@ def test_a_model_too_large_for_memory_is_a_one_line_error(monkeypatch, capsys):
 
 
 def test_evaluate_on_a_data_set_the_model_does_not_fit_is_one_line(tmp_path, capsys):
-    pytest.importorskip("safetensors")
     model = tmp_path / "m.safetensors"
     assert cli.main(["train", "--dataset", "moons", "--epochs", "1", "--verbose", "0",
                      "--save", str(model)]) == 0

@@ -212,7 +212,6 @@ def test_load_state_dict_reports_keys_and_refuses_as_pytorch():
 
 
 def test_flatten_parameters_makes_views_and_keeps_every_behaviour(tmp_path):
-    pytest.importorskip("safetensors")  # the fn.save round trip below
     fn.manual_seed(0)
     model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3, bias=False))
     before = model.state_dict()

@@ -19,7 +19,7 @@ def test_readme_has_examples():
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_runs(code, capsys, tmp_path, monkeypatch):
     if "fn.save(" in code or "plot_history" in code:
-        for extra in ("safetensors", "matplotlib", "onnx"):
+        for extra in ("matplotlib", "onnx"):
             pytest.importorskip(extra)
     if "fastnn.sklearn" in code:
         pytest.importorskip("sklearn")

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ._optional import require
 from ._validation import check_flag, check_int, check_number
 
 __all__ = [
@@ -446,8 +445,6 @@ class ModelCheckpoint(_MonitorMixin, Callback):
     ) -> None:
         super().__init__()
         func = "ModelCheckpoint()"
-        # fastnn.save needs it: say so now, not after the first epoch's training
-        require("safetensors", func, "io")
         if save_freq != "epoch" and (isinstance(save_freq, bool) or
                                      not isinstance(save_freq, int) or save_freq < 1):
             raise ValueError(f"{func}: save_freq must be 'epoch' or a positive number of "

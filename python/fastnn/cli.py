@@ -224,9 +224,6 @@ def _resume_defaults(args: argparse.Namespace) -> None:
     if args.resume:
         import fastnn as fn
 
-        from ._optional import require
-
-        require("safetensors", "fastnn train --resume", "io")
         saved = fn.io.load_metadata(args.resume)["metadata"]
     if args.dataset is None:
         args.dataset = saved.get("dataset", "digits")
@@ -267,13 +264,10 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
         if path and not _can_create_in(directory):
             raise CLIError(f"{flag}: cannot create files in {directory!r} (checked before "
                            "training, so a run is not lost at the end)")
-    # the optional packages these options need, before training too
+    # the optional package --plot needs, before training too
     from ._optional import require
-    for flag, given, module, extra in (("--plot", args.plot, "matplotlib", "plot"),
-                                       ("--save", args.save, "safetensors", "io"),
-                                       ("--resume", args.resume, "safetensors", "io")):
-        if given:
-            require(module, f"fastnn train {flag}", extra)
+    if args.plot:
+        require("matplotlib", "fastnn train --plot", "plot")
     if isinstance(settings["hidden"], str):
         settings["hidden"] = _hidden_sizes(settings["hidden"])
     if not 0.0 <= settings["dropout"] < 1.0:

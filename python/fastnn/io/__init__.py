@@ -7,7 +7,7 @@ metadata; ``load`` rebuilds the model or loads the weights into a given one
 ``load_state_dict`` reads the weights only and ``load_metadata`` the JSON part only.
 ``save`` also stores plain objects (a ``state_dict``, a checkpoint dict), which ``load``
 returns, as PyTorch's ``torch.save`` / ``torch.load`` do, without pickling.
-Needs the ``safetensors`` package (``pip install 'fastnn[io]'``).
+The format is read and written with NumPy alone (``safetensors_format``): no extra package.
 """
 
 from .atomic import atomic_write

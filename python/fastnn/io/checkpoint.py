@@ -42,13 +42,12 @@ import numpy as np
 
 from .. import __version__
 from .._architecture import UndescribableError, check_spec, from_spec, parameter_shapes, to_spec
-from .._optional import require
 from .._validation import shape_str
 from ..autograd.device import device
 from ..autograd.tensor import Tensor
 from ..nn import Module, Parameter
 from ..optim import Optimizer
-from . import objects
+from . import objects, safetensors_format
 from .atomic import PathLike, atomic_write, check_path
 
 FORMAT_VERSION = 1
@@ -56,11 +55,6 @@ FORMAT_VERSION = 1
 
 _KEY = "fastnn"  # the safetensors metadata key holding fastnn's JSON
 _OPT_PREFIX = "optimizer.state."
-_HEADER_LIMIT = 100 * 1024 * 1024  # the safetensors library's own header size limit
-# safetensors dtypes plain NumPy holds (BF16 and F8 need ml_dtypes, which may or may not
-# be imported: rejected always, so that loading does not depend on it)
-_NUMPY_DTYPES = {"BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64",
-                 "F16", "F32", "F64"}
 
 
 class FileFormatError(ValueError):
@@ -73,12 +67,6 @@ class FileFormatError(ValueError):
     def __init__(self, func: str, path: str, problem: str) -> None:
         super().__init__(f"{func}: '{path}' {problem}")
         self.path = path
-
-
-def _safetensors(func: str) -> Any:
-    safetensors = require("safetensors", f"fastnn.{func}", "io")
-    require("safetensors.numpy", f"fastnn.{func}", "io")
-    return safetensors
 
 
 # -- save ---------------------------------------------------------------------------------
@@ -121,7 +109,6 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
         OSError: the file cannot be written (e.g. ``PermissionError``), or ``path``
             is a directory, device, FIFO or socket; a previous file at ``path`` is
             left untouched.
-        ImportError: the ``safetensors`` package is missing.
 
     Example::
 
@@ -141,8 +128,7 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
         info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
                 "architecture": None, "optimizer": None, "metadata": user, "object": tree}
         header = json.dumps(info, default=_json_default)
-        atomic_write(path, _safetensors(func).numpy.save(tensors, metadata={_KEY: header}),
-                     func)
+        atomic_write(path, safetensors_format.dumps(tensors, {_KEY: header}), func)
         return
     if not isinstance(model, Module):
         raise TypeError(f"{func}: argument 'model' must be a fastnn.nn.Module, a Tensor, an "
@@ -175,8 +161,7 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
             "metadata": user, "architecture_error": why_not,
             "eval_modules": [name for name, m in model.named_modules() if not m.training]}
     header = json.dumps(info, default=_json_default)
-    data = _safetensors(func).numpy.save(tensors, metadata={_KEY: header})
-    atomic_write(path, data, func)
+    atomic_write(path, safetensors_format.dumps(tensors, {_KEY: header}), func)
 
 
 def class_path(model: Module) -> str:
@@ -283,7 +268,6 @@ def load(path: PathLike, model: Module | None = None, *,
             keys, shapes, non-float dtypes), or holds no or another optimizer's
             state.
         TypeError: a bad argument type.
-        ImportError: the ``safetensors`` package is missing.
 
     Example::
 
@@ -430,24 +414,13 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
 def _read(path: str, func: str,
           with_tensors: bool) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """The safetensors metadata and (optionally) tensors of ``path``; errors name the file."""
-    _check_header(path, func)  # a missing or foreign file is named before a missing extra
-    st = _safetensors(func)
+    _check_header(path, func)
     try:
-        with st.safe_open(path, framework="np") as f:
-            meta = f.metadata() or {}
-            tensors = {}
-            for key in f.keys() if with_tensors else ():
-                dtype = f.get_slice(key).get_dtype()
-                if dtype not in _NUMPY_DTYPES:
-                    raise FileFormatError(func, path, f"has tensor '{key}' of dtype {dtype}, "
-                                          "which NumPy cannot hold: save float32 tensors "
-                                          "(in PyTorch: v.float())")
-                tensors[key] = f.get_tensor(key)
-    except (MemoryError, FileFormatError):
-        raise
-    except Exception as e:  # SafetensorError, or TypeError/ValueError from NumPy
+        return safetensors_format.read_file(path, with_tensors)
+    except safetensors_format.UnsupportedDtypeError as e:
+        raise FileFormatError(func, path, f"has {e}") from None
+    except safetensors_format.SafetensorsError as e:
         raise FileFormatError(func, path, f"is not a valid safetensors file: {e}") from None
-    return meta, tensors
 
 
 def _check_header(path: str, func: str) -> None:
@@ -472,7 +445,7 @@ def _check_header(path: str, func: str) -> None:
         raise FileFormatError(func, path, f"is too short to be a safetensors file ({size} "
                               "bytes): empty or truncated")
     length = int.from_bytes(head[:8], "little")
-    if length > _HEADER_LIMIT or 8 + length > size:
+    if length > safetensors_format.HEADER_LIMIT or 8 + length > size:
         raise FileFormatError(func, path, f"is not a safetensors file (its first 8 bytes give "
                               f"a header of {length} bytes in a file of {size} bytes): "
                               "truncated, corrupt or another format")

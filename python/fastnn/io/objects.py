@@ -28,7 +28,7 @@ from ..nn.parameter import Parameter
 
 _TENSOR, _DICT, _TUPLE = "__tensor__", "__dict__", "__tuple__"
 _MAX_DEPTH = 64
-# array dtypes a safetensors file holds without extra packages (checkpoint._NUMPY_DTYPES)
+# array dtypes a safetensors file holds without extra packages (safetensors_format.DTYPES)
 _KINDS = {"b", "i", "u", "f"}
 
 

@@ -1,0 +1,227 @@
+"""The safetensors file format, read and written with NumPy alone (no extra package).
+
+A safetensors file (https://github.com/huggingface/safetensors, "Format") is:
+
+* 8 bytes: ``N``, the header's length, an unsigned little-endian 64-bit integer;
+* ``N`` bytes: a UTF-8 JSON object, ``{name: {"dtype": "F32", "shape": [2, 3],
+  "data_offsets": [begin, end]}, ...}`` plus an optional ``"__metadata__"`` object of
+  string values; it starts with ``{`` and may end in spaces (padding);
+* the data: each tensor's bytes, little-endian, C order, at ``[begin, end)`` of this
+  buffer; the tensors tile it exactly (no gaps, no overlaps, nothing after).
+
+:func:`dumps` lays a file out as the reference library does (tensors ordered by dtype
+size, largest first, then by name; the header padded with spaces to a multiple of 8
+bytes), and each reads the other's files (tests/test_io.py). :func:`read` checks
+everything a reader must (the bounds, each tensor's size against its dtype and shape,
+the tiling) and raises :class:`SafetensorsError` naming the problem; it never trusts a
+length before comparing it with the file's size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, BinaryIO, NamedTuple
+
+import numpy as np
+
+HEADER_LIMIT = 100 * 1024 * 1024
+"""The largest header read (the reference library's own limit), in bytes."""
+
+# dtype names of the format that plain NumPy holds (BF16 and the F8 types need ml_dtypes)
+DTYPES: dict[str, np.dtype] = {
+    "BOOL": np.dtype(np.bool_), "U8": np.dtype("<u1"), "I8": np.dtype("<i1"),
+    "U16": np.dtype("<u2"), "I16": np.dtype("<i2"), "F16": np.dtype("<f2"),
+    "U32": np.dtype("<u4"), "I32": np.dtype("<i4"), "F32": np.dtype("<f4"),
+    "U64": np.dtype("<u8"), "I64": np.dtype("<i8"), "F64": np.dtype("<f8"),
+}
+# the format's other dtypes, named in the error when a file holds one
+_OTHER_DTYPES = {"BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64"}
+_NAMES = {(dt.kind, dt.itemsize): name for name, dt in DTYPES.items()}
+_METADATA = "__metadata__"
+
+
+class SafetensorsError(ValueError):
+    """A file that is not a valid safetensors file; the message says what is wrong."""
+
+
+class UnsupportedDtypeError(SafetensorsError):
+    """A valid file holding a tensor of a dtype that NumPy cannot hold (BF16, F8, ...)."""
+
+
+def dtype_name(dtype: np.dtype) -> str | None:
+    """The format's name for a NumPy dtype (``"F32"`` for float32), ``None`` if it has none."""
+    return _NAMES.get((dtype.kind, dtype.itemsize)) if dtype.kind in "biuf" else None
+
+
+def dumps(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
+    """The safetensors file holding ``tensors`` and the string ``metadata``.
+
+    Args:
+        tensors (Mapping[str, np.ndarray]): arrays of a dtype :data:`DTYPES` holds, by name
+            (``"__metadata__"`` is reserved).
+        metadata (Mapping[str, str], optional): string keys and values.
+
+    Returns:
+        bytes: the whole file.
+
+    Raises:
+        TypeError: an array of another dtype, or metadata that is not ``str`` to ``str``.
+        ValueError: a tensor named ``"__metadata__"``.
+    """
+    header: dict[str, Any] = {}
+    if metadata:
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+            raise TypeError("safetensors metadata must map str to str")
+        header[_METADATA] = dict(metadata)
+    arrays = {}
+    for name, value in tensors.items():
+        if name == _METADATA:
+            raise ValueError(f"a tensor cannot be named '{_METADATA}' in a safetensors file")
+        arr = np.asarray(value)
+        code = dtype_name(arr.dtype)
+        if code is None:
+            raise TypeError(f"tensor '{name}' has dtype {arr.dtype}, which a safetensors "
+                            "file cannot hold without extra packages")
+        arrays[name] = (code, arr.astype(DTYPES[code], order="C", copy=False))  # keeps 0-d
+    order = sorted(arrays, key=lambda n: (-arrays[n][1].itemsize, n))
+    offset = 0
+    for name in order:
+        code, arr = arrays[name]
+        header[name] = {"dtype": code, "shape": list(arr.shape),
+                        "data_offsets": [offset, offset + arr.nbytes]}
+        offset += arr.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return b"".join([len(text).to_bytes(8, "little"), text]
+                    + [arrays[name][1].tobytes() for name in order])
+
+
+def read(fh: BinaryIO, size: int,
+         with_tensors: bool = True) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """The metadata and (with ``with_tensors``) the arrays of the file open as ``fh``.
+
+    Args:
+        fh (BinaryIO): the file, opened for binary reading at its start.
+        size (int): its size in bytes.
+        with_tensors (bool): read the arrays too (else the header only).
+
+    Returns:
+        tuple[dict[str, str], dict[str, np.ndarray]]: the ``"__metadata__"`` strings
+        (``{}`` if none) and the arrays by name (``{}`` without ``with_tensors``), each
+        array a writable copy in native byte order.
+
+    Raises:
+        SafetensorsError: the file is not a valid safetensors file (the message says why).
+        UnsupportedDtypeError: with ``with_tensors``, a tensor of a dtype that NumPy
+            cannot hold (BF16, the F8 types).
+    """
+    if size < 8:
+        raise SafetensorsError(f"its {size} bytes cannot hold the 8-byte header length")
+    length = int.from_bytes(fh.read(8), "little")
+    if length > HEADER_LIMIT or 8 + length > size:
+        raise SafetensorsError(f"its first 8 bytes give a header of {length} bytes in a file "
+                               f"of {size} bytes")
+    entries, metadata = _parse_header(fh.read(length))
+    data_size = size - 8 - length
+    _check_layout(entries, data_size)
+    tensors: dict[str, np.ndarray] = {}
+    if with_tensors:
+        data = bytearray(data_size)
+        if fh.readinto(data) != data_size:
+            raise SafetensorsError("the file ended before its data (it changed while read)")
+        for name, e in entries.items():
+            if e.dtype is None:
+                raise UnsupportedDtypeError(f"tensor '{name}' of dtype {e.code}, which NumPy "
+                                            "cannot hold: save float32 tensors (in PyTorch: "
+                                            "v.float())")
+            arr = np.frombuffer(data, dtype=e.dtype, count=e.count, offset=e.begin)
+            tensors[name] = arr.astype(e.dtype.newbyteorder("="), copy=True).reshape(e.shape)
+    return metadata, tensors
+
+
+def read_file(path: str | os.PathLike[str],
+              with_tensors: bool = True) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """:func:`read` on the file at ``path``."""
+    with open(path, "rb") as fh:
+        return read(fh, os.fstat(fh.fileno()).st_size, with_tensors)
+
+
+class _Entry(NamedTuple):
+    code: str  # the format's dtype name
+    dtype: np.dtype | None  # None for a dtype NumPy cannot hold
+    shape: tuple[int, ...]
+    count: int  # elements
+    begin: int  # data_offsets, bytes into the data
+    end: int
+
+
+def _parse_header(raw: bytes) -> tuple[dict[str, _Entry], dict[str, str]]:
+    """The tensor entries and the metadata of a header."""
+    if not raw.startswith(b"{"):
+        raise SafetensorsError(f"its header starts with {raw[:1]!r}, not the '{{' of a JSON "
+                               "object")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise SafetensorsError("its header names a key twice")
+        return dict(pairs)
+
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        if isinstance(e, SafetensorsError):
+            raise
+        raise SafetensorsError(f"its header is not valid UTF-8 JSON: {e}") from None
+    if not isinstance(header, dict):
+        raise SafetensorsError("its header is not a JSON object")
+    metadata = header.pop(_METADATA, None)
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise SafetensorsError(f"its '{_METADATA}' is not an object of strings")
+    entries = {}
+    for name, entry in header.items():
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise SafetensorsError(f"tensor '{name}': expected an object with the fields "
+                                   "dtype, shape and data_offsets, got "
+                                   f"{json.dumps(entry)[:200]}")
+        code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+        if code not in DTYPES and code not in _OTHER_DTYPES:
+            raise SafetensorsError(f"tensor '{name}' has an unknown dtype {code!r}")
+        if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
+            raise SafetensorsError(f"tensor '{name}' has an invalid shape {shape!r}")
+        if (not isinstance(offsets, list) or len(offsets) != 2
+                or not all(_is_count(o) for o in offsets) or offsets[0] > offsets[1]):
+            raise SafetensorsError(f"tensor '{name}' has invalid data_offsets {offsets!r}")
+        begin, end = offsets
+        count = 1
+        for d in shape:
+            count *= d
+        dtype = DTYPES.get(code)  # None: a dtype NumPy cannot hold (read() refuses its data)
+        if dtype is not None and count * dtype.itemsize != end - begin:
+            raise SafetensorsError(f"tensor '{name}' of dtype {code} and shape {tuple(shape)} "
+                                   f"needs {count * dtype.itemsize} bytes; its data_offsets "
+                                   f"give {end - begin}")
+        entries[name] = _Entry(code, dtype, tuple(shape), count, begin, end)
+    return entries, metadata
+
+
+def _check_layout(entries: dict[str, _Entry], data_size: int) -> None:
+    """The tensors must tile the data exactly, as the format requires."""
+    position = 0
+    for name, (_, _, _, _, begin, end) in sorted(entries.items(),
+                                                 key=lambda e: (e[1].begin, e[1].end)):
+        if begin != position:
+            what = "overlaps the one before" if begin < position else "leaves a gap before it"
+            raise SafetensorsError(f"tensor '{name}' at bytes [{begin}, {end}) {what}")
+        position = end
+    if position != data_size:
+        raise SafetensorsError(f"its tensors cover {position} bytes of data; the file holds "
+                               f"{data_size} (truncated, or bytes appended)")
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
