@@ -342,6 +342,35 @@ class _Recorder(callbacks.Callback):
         self.end_logs = dict(logs)
 
 
+def test_keras_older_batch_hook_names_are_called_as_aliases():
+    """Keras calls on_batch_begin / on_batch_end from on_train_batch_begin / _end (a
+    callback written against the older names ran silently never)."""
+    class Old(callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_batch_begin(self, batch, logs=None):
+            self.calls.append(("begin", batch))
+
+        def on_batch_end(self, batch, logs=None):
+            self.calls.append(("end", batch, round(logs["loss"], 6)))
+
+    class Both(_Recorder):  # the newer name overridden: the older one is not called
+        def on_batch_end(self, batch, logs=None):
+            raise AssertionError("on_batch_end called past an on_train_batch_end override")
+
+    X, y = _blobs(20)
+    old, rec, both = Old(), _Recorder(), Both()
+    model = _small_model()
+    fn.fit(model, X, y, loss="cross_entropy", optimizer=fn.optim.SGD(model.parameters(),
+           lr=0.1), epochs=1, batch_size=8, shuffle=False, callbacks=[old, rec, both],
+           verbose=0)
+    assert [c[:2] for c in old.calls] == [("begin", 0), ("end", 0), ("begin", 1), ("end", 1),
+                                         ("begin", 2), ("end", 2)]
+    assert [c[2] for c in old.calls[1::2]] == [round(b["loss"], 6) for b in rec.batch_logs]
+
+
 def test_batch_logs_are_the_running_means_and_train_end_gets_the_last_epoch():
     """Keras: on_train_batch_end gets the epoch's aggregated loss and metrics so far (it
     got that one batch's loss alone, no metrics), on_train_end the last epoch's logs

@@ -2,7 +2,9 @@
 
 A callback sees the training loop through hooks (``on_train_begin``,
 ``on_epoch_begin``, ``on_train_batch_begin``, ``on_train_batch_end``,
-``on_epoch_end``, ``on_train_end``), each given a ``logs`` dict, as Keras gives them:
+``on_epoch_end``, ``on_train_end``; ``on_batch_begin`` / ``on_batch_end`` are Keras's
+older names of the batch hooks, called by them), each given a ``logs`` dict, as Keras
+gives them:
 ``on_train_batch_end`` the epoch's running loss and metrics so far (over all ranks in a
 distributed fit), ``on_epoch_end`` the epoch's (validation included, and callbacks may
 add to them), ``on_train_end`` the last epoch's. ``fit`` sets
@@ -59,8 +61,18 @@ class Callback:
     def on_train_end(self, logs: dict[str, float] | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self.on_batch_begin(batch, logs)  # Keras's backwards-compatible alias
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        self.on_batch_end(batch, logs)
+
+    def on_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        """Keras's older name of :meth:`on_train_batch_begin`, which calls it."""
+
+    def on_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        """Keras's older name of :meth:`on_train_batch_end`, which calls it."""
 
 
 def _check_verbose(verbose: Any, func: str, mode_follows: bool = False) -> int:

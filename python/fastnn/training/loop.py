@@ -695,7 +695,8 @@ class _Run:
 def _has_batch_hooks(cb: Callback) -> bool:
     """Whether ``cb`` overrides a per-batch method of :class:`Callback`."""
     return any(getattr(type(cb), name) is not getattr(Callback, name)
-               for name in ("on_train_batch_begin", "on_train_batch_end"))
+               for name in ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
+                            "on_batch_end"))
 
 
 def _epoch_loop(run: _Run, history: History) -> None:
