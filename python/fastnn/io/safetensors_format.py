@@ -110,7 +110,8 @@ def read(fh: BinaryIO, size: int,
     Returns:
         tuple[dict[str, str], dict[str, np.ndarray]]: the ``"__metadata__"`` strings
         (``{}`` if none) and the arrays by name (``{}`` without ``with_tensors``), each
-        array a writable copy in native byte order.
+        writable, aligned and in native byte order (views of one buffer holding the data,
+        or copies where a tensor lies misaligned in it).
 
     Raises:
         SafetensorsError: the file is not a valid safetensors file (the message says why).
@@ -137,7 +138,9 @@ def read(fh: BinaryIO, size: int,
                                             "cannot hold: save float32 tensors (in PyTorch: "
                                             "v.float())")
             arr = np.frombuffer(data, dtype=e.dtype, count=e.count, offset=e.begin)
-            tensors[name] = arr.astype(e.dtype.newbyteorder("="), copy=True).reshape(e.shape)
+            if not (arr.flags.aligned and arr.dtype.isnative):  # else a view of `data`
+                arr = arr.astype(e.dtype.newbyteorder("="))
+            tensors[name] = arr.reshape(e.shape)
     return metadata, tensors
 
 
