@@ -24,8 +24,8 @@ makes them the exit status):
     time at the CPU count.
 A line above the checks names the cells whose slowest round took over 1.3x their
 fastest: other work on the machine disturbed those, and their ratios are not evidence.
-With ``--quick`` or fewer than 3 rounds there is no spread to judge by: the checks are
-printed as indicative only and ``--check`` does not act on them.
+With ``--quick`` or fewer than 3 rounds the spread says too little to judge by: the checks
+are printed as indicative only and ``--check`` does not act on them.
 
 ``--gemm-share a b`` likewise re-times them with the team sharing A and sharing B
 (``FASTNN_GEMM_SHARE``; where sharing A applies: all of A one cache block).
@@ -225,8 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             args.rounds, args.quick))
     fails = checks(rates, args.threads)
     if args.quick or args.rounds < 3:
-        # one or two short rounds: no spread to judge a cell by, and a single disturbed
-        # window decides a cell, so the checks below only hint
+        # under 3 rounds (or uncalibrated ones) the spread says little about a cell, and a
+        # single disturbed window can decide it, so the checks below only hint
         why = "--quick" if args.quick else f"{args.rounds} round(s)"
         print(f"\nDisturbed cells: not judged ({why}; use --rounds 3 or more, no --quick)")
         print("\nChecks (indicative only, not enforced by --check on such a run): "

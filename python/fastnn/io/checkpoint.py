@@ -421,6 +421,9 @@ def _read(path: str, func: str,
         raise FileFormatError(func, path, f"has {e}") from None
     except safetensors_format.SafetensorsError as e:
         raise FileFormatError(func, path, f"is not a valid safetensors file: {e}") from None
+    except (TypeError, ValueError, OverflowError) as e:  # a case the reader missed: still
+        raise FileFormatError(func, path, "is not a valid safetensors file: "  # named
+                              f"{type(e).__name__}: {e}") from None
 
 
 def _check_header(path: str, func: str) -> None:

@@ -9,12 +9,13 @@ A safetensors file (https://github.com/huggingface/safetensors, "Format") is:
 * the data: each tensor's bytes, little-endian, C order, at ``[begin, end)`` of this
   buffer; the tensors tile it exactly (no gaps, no overlaps, nothing after).
 
-:func:`dumps` lays a file out as the reference library does (tensors ordered by dtype
-size, largest first, then by name; the header padded with spaces to a multiple of 8
-bytes), and each reads the other's files (tests/test_io.py). :func:`read` checks
-everything a reader must (the bounds, each tensor's size against its dtype and shape,
-the tiling) and raises :class:`SafetensorsError` naming the problem; it never trusts a
-length before comparing it with the file's size.
+:func:`dumps` lays a file out much as the reference library does (tensors ordered by
+dtype size, largest first, then by name, where the library orders equal sizes by its own
+dtype order; the header padded with spaces to a multiple of 8 bytes), and each reads the
+other's files (tests/test_safetensors_format.py). :func:`read` checks everything a reader
+must (the bounds, each tensor's size against its dtype and shape, the tiling) and raises
+:class:`SafetensorsError` naming the problem; it compares every length and count with
+the file's size before using it, so a hostile header costs no more than reading it.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
-HEADER_LIMIT = 100 * 1024 * 1024
+HEADER_LIMIT = 100_000_000
 """The largest header read (the reference library's own limit), in bytes."""
+_MAX_NDIM = 64  # NumPy's
 
 # dtype names of the format that plain NumPy holds (BF16 and the F8 types need ml_dtypes)
 DTYPES: dict[str, np.dtype] = {
@@ -36,8 +38,10 @@ DTYPES: dict[str, np.dtype] = {
     "U32": np.dtype("<u4"), "I32": np.dtype("<i4"), "F32": np.dtype("<f4"),
     "U64": np.dtype("<u8"), "I64": np.dtype("<i8"), "F64": np.dtype("<f8"),
 }
-# the format's other dtypes, named in the error when a file holds one
-_OTHER_DTYPES = {"BF16", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64"}
+# the format's other dtypes, by bits an element: checked like the others, refused with a
+# message naming them when their data is read
+_OTHER_DTYPES = {"BF16": 16, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8, "F4": 4,
+                 "F6_E2M3": 6, "F6_E3M2": 6, "C64": 64}
 _NAMES = {(dt.kind, dt.itemsize): name for name, dt in DTYPES.items()}
 _METADATA = "__metadata__"
 
@@ -110,8 +114,7 @@ def read(fh: BinaryIO, size: int,
     Returns:
         tuple[dict[str, str], dict[str, np.ndarray]]: the ``"__metadata__"`` strings
         (``{}`` if none) and the arrays by name (``{}`` without ``with_tensors``), each
-        writable, aligned and in native byte order (views of one buffer holding the data,
-        or copies where a tensor lies misaligned in it).
+        an array of its own (writable, aligned, native byte order).
 
     Raises:
         SafetensorsError: the file is not a valid safetensors file (the message says why).
@@ -127,21 +130,21 @@ def read(fh: BinaryIO, size: int,
     entries, metadata = _parse_header(fh.read(length))
     data_size = size - 8 - length
     _check_layout(entries, data_size)
+    if not with_tensors:
+        return metadata, {}
+    for name, e in entries.items():
+        if e.dtype is None:
+            raise UnsupportedDtypeError(f"tensor {_brief(name)} of dtype {e.code}, which NumPy "
+                                        "cannot hold: save float32 tensors (in PyTorch: "
+                                        "v.float())")
+    # In file order, each straight into an array of its own (owned, aligned, writable).
     tensors: dict[str, np.ndarray] = {}
-    if with_tensors:
-        data = bytearray(data_size)
-        if fh.readinto(data) != data_size:
+    for name, e in sorted(entries.items(), key=lambda item: (item[1].begin, item[1].end)):
+        arr = np.empty(e.shape, e.dtype)
+        if fh.readinto(arr.reshape(-1).view(np.uint8)) != e.end - e.begin:
             raise SafetensorsError("the file ended before its data (it changed while read)")
-        for name, e in entries.items():
-            if e.dtype is None:
-                raise UnsupportedDtypeError(f"tensor '{name}' of dtype {e.code}, which NumPy "
-                                            "cannot hold: save float32 tensors (in PyTorch: "
-                                            "v.float())")
-            arr = np.frombuffer(data, dtype=e.dtype, count=e.count, offset=e.begin)
-            if not (arr.flags.aligned and arr.dtype.isnative):  # else a view of `data`
-                arr = arr.astype(e.dtype.newbyteorder("="))
-            tensors[name] = arr.reshape(e.shape)
-    return metadata, tensors
+        tensors[name] = arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
+    return metadata, {name: tensors[name] for name in entries}  # the header's order
 
 
 def read_file(path: str | os.PathLike[str],
@@ -187,28 +190,27 @@ def _parse_header(raw: bytes) -> tuple[dict[str, _Entry], dict[str, str]]:
         raise SafetensorsError(f"its '{_METADATA}' is not an object of strings")
     entries = {}
     for name, entry in header.items():
+        where = f"tensor {_brief(name)}"
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-            raise SafetensorsError(f"tensor '{name}': expected an object with the fields "
-                                   "dtype, shape and data_offsets, got "
-                                   f"{json.dumps(entry)[:200]}")
+            raise SafetensorsError(f"{where}: expected an object with the fields dtype, shape "
+                                   f"and data_offsets, got {_brief(entry)}")
         code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if code not in DTYPES and code not in _OTHER_DTYPES:
-            raise SafetensorsError(f"tensor '{name}' has an unknown dtype {code!r}")
-        if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
-            raise SafetensorsError(f"tensor '{name}' has an invalid shape {shape!r}")
+        if not isinstance(code, str) or (code not in DTYPES and code not in _OTHER_DTYPES):
+            raise SafetensorsError(f"{where} has an unknown dtype {_brief(code)}")
+        if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
+                or not all(_is_count(d) for d in shape)):
+            raise SafetensorsError(f"{where} has an invalid shape {_brief(shape)} (at most "
+                                   f"{_MAX_NDIM} sizes, each an integer in [0, 2**63))")
         if (not isinstance(offsets, list) or len(offsets) != 2
                 or not all(_is_count(o) for o in offsets) or offsets[0] > offsets[1]):
-            raise SafetensorsError(f"tensor '{name}' has invalid data_offsets {offsets!r}")
+            raise SafetensorsError(f"{where} has invalid data_offsets {_brief(offsets)}")
         begin, end = offsets
-        count = 1
-        for d in shape:
-            count *= d
-        dtype = DTYPES.get(code)  # None: a dtype NumPy cannot hold (read() refuses its data)
-        if dtype is not None and count * dtype.itemsize != end - begin:
-            raise SafetensorsError(f"tensor '{name}' of dtype {code} and shape {tuple(shape)} "
-                                   f"needs {count * dtype.itemsize} bytes; its data_offsets "
-                                   f"give {end - begin}")
-        entries[name] = _Entry(code, dtype, tuple(shape), count, begin, end)
+        bits = DTYPES[code].itemsize * 8 if code in DTYPES else _OTHER_DTYPES[code]
+        count = _element_count(shape, (end - begin) * 8 // bits)
+        if count is None or count * bits != (end - begin) * 8:
+            raise SafetensorsError(f"{where} of dtype {code} and shape {_brief(shape)} does "
+                                   f"not fit the {end - begin} bytes of its data_offsets")
+        entries[name] = _Entry(code, DTYPES.get(code), tuple(shape), count, begin, end)
     return entries, metadata
 
 
@@ -219,12 +221,37 @@ def _check_layout(entries: dict[str, _Entry], data_size: int) -> None:
                                                  key=lambda e: (e[1].begin, e[1].end)):
         if begin != position:
             what = "overlaps the one before" if begin < position else "leaves a gap before it"
-            raise SafetensorsError(f"tensor '{name}' at bytes [{begin}, {end}) {what}")
+            raise SafetensorsError(f"tensor {_brief(name)} at bytes [{begin}, {end}) {what}")
         position = end
     if position != data_size:
         raise SafetensorsError(f"its tensors cover {position} bytes of data; the file holds "
                                f"{data_size} (truncated, or bytes appended)")
 
 
+def _element_count(shape: list[int], most: int) -> int | None:
+    """The product of ``shape``; ``None`` once it passes ``most`` (sizes are not 0 there, so
+    it only grows), or, with a size 0, where the other sizes' product reaches 2**62 (an
+    empty array NumPy cannot describe). The work is bounded whatever the header holds."""
+    if 0 in shape:
+        count = 1
+        for d in shape:
+            count *= max(d, 1)
+            if count >= 2**62:
+                return None
+        return 0
+    count = 1
+    for d in shape:
+        count *= d
+        if count > most:
+            return None
+    return count
+
+
 def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
+def _brief(value: Any) -> str:
+    """``repr(value)`` cut to 80 characters (a hostile header's names can be megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
