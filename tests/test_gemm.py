@@ -921,7 +921,6 @@ def test_few_rows_times_a_transposed_w_give_the_blocked_paths_bits(tall, rng):
         fn.set_num_threads(env_threads)
 
 
-
 def rows_match_their_batch(path, rng, M, N, K, ta, tb):
     """M rows of op(A) times op(B) (op(A) stored transposed when ta), with alpha 1.5 and
     beta -0.5: the bits of the same rows in a batch of 12 (the blocked path's tiles) and the

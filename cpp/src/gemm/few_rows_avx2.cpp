@@ -155,7 +155,7 @@ void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const
                  index_t ldc, index_t g0, index_t g1) {
   // One or two rows of A: two column groups at once, unless W's rows lie a multiple of
   // 4 KiB apart (then the 16 rows would share one L1 set; see the file comment).
-  if (M <= 2 && ldw % 1024 != 0) {
+  if (M <= 2 && ldw % kSameSetStride != 0) {
     if (M == 1) return groups<1, 2>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
     return groups<2, 2>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);
   }

@@ -14,13 +14,14 @@
 // a group's 16 rows fall into one L1 set, more than its ways (8 on Zen 4 and Skylake-X,
 // 12 from Ice Lake on); the 8-row groups of few_rows_avx2.cpp's ymm kernel fit (it takes
 // them one at a time on such a W). There, for one or two rows of A and more than 16
-// columns, that kernel runs (same bits). 2-core Zen 4, 1 thread, us a call, this kernel -> that
-// one (NumPy): 1x1024 @ (1024x1024)^T 183 -> 148 (56), 2x1024 @ (1024x1024)^T 197 -> 153
-// (676), 1x4096 @ (1024x4096)^T 760 -> 595 (279), 2x4096 @ (4096x4096)^T 4.3 -> 3.3 ms
-// (13.2); elsewhere they were within 5% of each other (1x1000 @ (1000x1000)^T 96 / 100).
-// From four rows on the comparison swung both ways from run to run (4x1024: 0.7x to
-// 1.25x the time), and up to 16 columns this kernel's one 16-column group beat that
-// kernel's two 8-column ones (1x1024 @ (10x1024)^T 2.4 against 3.1). Not yet measured on an Intel CPU.
+// columns, that kernel runs (same bits). 2-core Zen 4, 1 thread, us a call, this kernel
+// -> that one (NumPy): 1x1024 @ (1024x1024)^T 183 -> 148 (56), 2x1024 @ (1024x1024)^T
+// 197 -> 153 (676), 1x4096 @ (1024x4096)^T 760 -> 595 (279), 2x4096 @ (4096x4096)^T 4.3
+// -> 3.3 ms (13.2); elsewhere they were within 5% of each other (1x1000 @ (1000x1000)^T
+// 96 / 100). From four rows on the comparison swung both ways from run to run (4x1024:
+// 0.7x to 1.25x the time), and up to 16 columns this kernel's one 16-column group beat
+// that kernel's two 8-column ones (1x1024 @ (10x1024)^T 2.4 against 3.1). Not yet
+// measured on an Intel CPU.
 //
 // The bits are the blocked path's: every C element accumulates A[m, k] * W[n, k] with
 // one FMA per k, k ascending, from zero within each K block (the caller's blocks), and
@@ -164,7 +165,7 @@ void groups(index_t g0, index_t g1, index_t N, index_t K, index_t kc, float alph
 void few_rows_nt(index_t M, index_t N, index_t K, index_t kc, float alpha, const float* A,
                  index_t rsa, index_t csa, const float* W, index_t ldw, float beta, float* C,
                  index_t ldc, index_t g0, index_t g1) {
-  if (M <= 2 && N > 16 && ldw % 1024 == 0)  // rows 4 KiB apart: 8-row groups (file comment)
+  if (M <= 2 && N > 16 && ldw % kSameSetStride == 0)  // 8-row groups there (file comment)
     return avx2::few_rows_nt(M, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc, g0, g1);
   switch (M) {
     case 1: return groups<1>(g0, g1, N, K, kc, alpha, A, rsa, csa, W, ldw, beta, C, ldc);

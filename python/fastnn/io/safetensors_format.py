@@ -128,8 +128,7 @@ def read(fh: BinaryIO, size: int,
         raise SafetensorsError(f"its first 8 bytes give a header of {length} bytes in a file "
                                f"of {size} bytes")
     entries, metadata = _parse_header(fh.read(length))
-    data_size = size - 8 - length
-    _check_layout(entries, data_size)
+    in_file_order = _check_layout(entries, size - 8 - length)
     if not with_tensors:
         return metadata, {}
     for name, e in entries.items():
@@ -139,7 +138,7 @@ def read(fh: BinaryIO, size: int,
                                         "v.float())")
     # In file order, each straight into an array of its own (owned, aligned, writable).
     tensors: dict[str, np.ndarray] = {}
-    for name, e in sorted(entries.items(), key=lambda item: (item[1].begin, item[1].end)):
+    for name, e in in_file_order:
         arr = np.empty(e.shape, e.dtype)
         if fh.readinto(arr.reshape(-1).view(np.uint8)) != e.end - e.begin:
             raise SafetensorsError("the file ended before its data (it changed while read)")
@@ -158,7 +157,6 @@ class _Entry(NamedTuple):
     code: str  # the format's dtype name
     dtype: np.dtype | None  # None for a dtype NumPy cannot hold
     shape: tuple[int, ...]
-    count: int  # elements
     begin: int  # data_offsets, bytes into the data
     end: int
 
@@ -177,9 +175,9 @@ def _parse_header(raw: bytes) -> tuple[dict[str, _Entry], dict[str, str]]:
 
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except SafetensorsError:
+        raise
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        if isinstance(e, SafetensorsError):
-            raise
         raise SafetensorsError(f"its header is not valid UTF-8 JSON: {e}") from None
     if not isinstance(header, dict):
         raise SafetensorsError("its header is not a JSON object")
@@ -210,15 +208,15 @@ def _parse_header(raw: bytes) -> tuple[dict[str, _Entry], dict[str, str]]:
         if count is None or count * bits != (end - begin) * 8:
             raise SafetensorsError(f"{where} of dtype {code} and shape {_brief(shape)} does "
                                    f"not fit the {end - begin} bytes of its data_offsets")
-        entries[name] = _Entry(code, DTYPES.get(code), tuple(shape), count, begin, end)
+        entries[name] = _Entry(code, DTYPES.get(code), tuple(shape), begin, end)
     return entries, metadata
 
 
-def _check_layout(entries: dict[str, _Entry], data_size: int) -> None:
-    """The tensors must tile the data exactly, as the format requires."""
+def _check_layout(entries: dict[str, _Entry], data_size: int) -> list[tuple[str, _Entry]]:
+    """The entries in file order, which must tile the data exactly, as the format requires."""
+    in_file_order = sorted(entries.items(), key=lambda item: (item[1].begin, item[1].end))
     position = 0
-    for name, (_, _, _, _, begin, end) in sorted(entries.items(),
-                                                 key=lambda e: (e[1].begin, e[1].end)):
+    for name, (_, _, _, begin, end) in in_file_order:
         if begin != position:
             what = "overlaps the one before" if begin < position else "leaves a gap before it"
             raise SafetensorsError(f"tensor {_brief(name)} at bytes [{begin}, {end}) {what}")
@@ -226,6 +224,7 @@ def _check_layout(entries: dict[str, _Entry], data_size: int) -> None:
     if position != data_size:
         raise SafetensorsError(f"its tensors cover {position} bytes of data; the file holds "
                                f"{data_size} (truncated, or bytes appended)")
+    return in_file_order
 
 
 def _element_count(shape: list[int], most: int) -> int | None:
