@@ -485,8 +485,8 @@ def _fit_history(model_fn, X, y, loss, **kw):
 @pytest.mark.parametrize("custom", [False, True])
 def test_fit_takes_one_hot_targets_as_class_labels(custom):
     # fit refused class-probability targets (its fused step takes labels only), which
-    # cross-entropy on Tensors and PyTorch accept; Keras's categorical_crossentropy means
-    # one-hot. One-hot rows give the labels' losses and weights.
+    # cross-entropy on Tensors and PyTorch accept. One-hot rows give the labels' losses
+    # and weights.
     rng = np.random.default_rng(0)
     X = rng.standard_normal((80, 6)).astype(np.float32)
     labels = rng.integers(0, 3, 80)
@@ -503,14 +503,14 @@ def test_fit_takes_one_hot_targets_as_class_labels(custom):
     make = Net if custom else (lambda: fn.nn.Sequential(fn.nn.Linear(6, 3)))
     m1, h1 = _fit_history(make, X, labels, "cross_entropy", metrics=["accuracy"],
                           validation_split=0.25)
-    m2, h2 = _fit_history(make, X, onehot, "categorical_crossentropy", metrics=["accuracy"],
+    m2, h2 = _fit_history(make, X, onehot, "cross_entropy", metrics=["accuracy"],
                           validation_split=0.25)
     for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
         np.testing.assert_allclose(h2[key], h1[key], rtol=1e-5, err_msg=key)
     for k, v in m1.state_dict().items():
         np.testing.assert_allclose(m2.state_dict()[k], v, rtol=1e-4, atol=1e-6)
     r1 = fn.evaluate(m1, X, labels, loss="cross_entropy", metrics=["accuracy"])
-    r2 = fn.evaluate(m1, X, onehot, loss="categorical_crossentropy", metrics=["accuracy"])
+    r2 = fn.evaluate(m1, X, onehot, loss="cross_entropy", metrics=["accuracy"])
     assert r2["loss"] == pytest.approx(r1["loss"], rel=1e-6)
     assert r2["accuracy"] == r1["accuracy"]
 
@@ -691,11 +691,11 @@ def test_verbose_1_summary_line_is_never_cut_to_the_terminal_width(monkeypatch):
 def test_keras_none_arguments_and_loss_names():
     X, y = make_blobs(40)
     fn.manual_seed(0)
-    a = fn.fit(mlp(), X, y, loss="sparse_categorical_crossentropy", optimizer="sgd",
+    a = fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="sgd",
                epochs=2, batch_size=None, callbacks=None, metrics=None, seed=0, verbose=0)
     fn.manual_seed(0)
-    b = fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="sgd", epochs=2, batch_size=32,
-               seed=0, verbose=0)
+    b = fn.fit(mlp(), X, y, loss=nn.CrossEntropyLoss(), optimizer="sgd", epochs=2,
+               batch_size=32, seed=0, verbose=0)
     assert a.history == b.history
     model = mlp()
     assert fn.evaluate(model, X, y, loss="cross_entropy", metrics=None, batch_size=None) == \

@@ -30,12 +30,13 @@ from .loss import (
 )
 from .module import Module
 from .parameter import Parameter
+from .probability_loss import ProbabilityCrossEntropyLoss
 from .train_step import TrainStep
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dense", "Dropout", "ELU", "Flatten",
     "GELU", "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
     "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ParameterDict",
-    "ParameterList", "ReLU", "Sequential", "SiLU", "Sigmoid",
+    "ParameterList", "ProbabilityCrossEntropyLoss", "ReLU", "Sequential", "SiLU", "Sigmoid",
     "SmoothL1Loss", "Softmax", "Softplus", "Tanh", "TrainStep", "functional", "init", "utils",
 ]

@@ -68,8 +68,9 @@ _LOSSES = {
     "mse": nn.MSELoss,
     "mean_squared_error": nn.MSELoss,
     "cross_entropy": nn.CrossEntropyLoss,
-    "categorical_crossentropy": nn.CrossEntropyLoss,
-    "sparse_categorical_crossentropy": nn.CrossEntropyLoss,
+    # Keras's names take probabilities (its from_logits=False): a model ending in Softmax
+    "categorical_crossentropy": nn.ProbabilityCrossEntropyLoss,
+    "sparse_categorical_crossentropy": nn.ProbabilityCrossEntropyLoss,
     "bce": nn.BCELoss,
     "binary_crossentropy": nn.BCELoss,
     "bce_with_logits": nn.BCEWithLogitsLoss,
@@ -182,6 +183,9 @@ def _check_xy(
     return X, y
 
 
+# losses of class labels, and those of them that also take class-probability rows
+_CLASS_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss, nn.ProbabilityCrossEntropyLoss)
+_SOFT_TARGET_LOSSES = (nn.CrossEntropyLoss, nn.ProbabilityCrossEntropyLoss)
 _ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
                        nn.BCEWithLogitsLoss)
 
@@ -221,9 +225,9 @@ def _keras_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     targets of the output's shape: any other shape raises here, naming the argument
     (PyTorch would broadcast ``(N,)`` against ``(N, 1)`` into an ``(N, N)`` loss)."""
     if y.dtype == np.bool_:
-        y = y.astype(np.int64 if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss))
+        y = y.astype(np.int64 if isinstance(loss, _CLASS_LOSSES)
                      else np.float32)
-    if isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)):
+    if isinstance(loss, _CLASS_LOSSES):
         return _class_targets(model, loss, y, X, func, yname)
     if not isinstance(loss, _ELEMENTWISE_LOSSES):
         return y
@@ -251,8 +255,8 @@ def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     if y.ndim == 1:
         return y
     expected = "(N,) class labels" + (
-        " or (N, C) class probabilities" if isinstance(loss, nn.CrossEntropyLoss) else "")
-    if y.ndim != 2 or not isinstance(loss, nn.CrossEntropyLoss):
+        " or (N, C) class probabilities" if isinstance(loss, _SOFT_TARGET_LOSSES) else "")
+    if y.ndim != 2 or not isinstance(loss, _SOFT_TARGET_LOSSES):
         raise ValueError(f"{func}: argument '{yname}' has shape {shape_str(y.shape)}; "
                          f"{type(loss).__name__} takes {expected}")
     shape = _output_shape(model, X)
@@ -269,7 +273,7 @@ def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarra
     """Float class labels that are not whole numbers, and labels beyond the model's
     output width, raise here, naming the data (the step would report a batch's label
     under an internal name, after the steps before it changed the weights)."""
-    if not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)) or y.ndim != 1 or \
+    if not isinstance(loss, _CLASS_LOSSES) or y.ndim != 1 or \
             y.dtype.kind not in "iuf" or not y.size:
         return
     if y.dtype.kind == "f":
@@ -289,7 +293,7 @@ def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarra
         width = shape[0] if shape is not None and len(shape) == 1 else None
     if width is None:
         return
-    counted = y[y != loss.ignore_index]
+    counted = y[y != getattr(loss, "ignore_index", None)]
     if counted.size and (counted.max() >= width or counted.min() < 0):
         bad = counted.max() if counted.max() >= width else counted.min()
         raise IndexError(f"{func}: argument '{yname}' holds class label {bad}, but the model "
@@ -476,7 +480,9 @@ def fit(
         X (array_like): inputs, shape ``(N, *)``; float64 is converted to float32 once.
         y (array_like): targets, shape ``(N, ...)`` (integer labels for cross-entropy).
         loss (Module, str or function): a fastnn loss (e.g. ``nn.CrossEntropyLoss()``),
-            one of ``"cross_entropy"``, ``"mse"``, ``"bce"``, ``"bce_with_logits"``, or
+            one of ``"cross_entropy"`` (logits), ``"mse"``, ``"bce"``, ``"bce_with_logits"``,
+            Keras's ``"sparse_categorical_crossentropy"`` / ``"categorical_crossentropy"``
+            (probabilities, as Keras: :class:`nn.ProbabilityCrossEntropyLoss`), or
             ``F.cross_entropy``, ``F.mse_loss``, ``F.binary_cross_entropy``,
             ``F.binary_cross_entropy_with_logits`` (or their classes), which stand for
             those losses with default arguments. For a
