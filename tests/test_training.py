@@ -766,3 +766,51 @@ def test_keras_verbose_values(verbose, shown, monkeypatch):
            verbose=verbose)
     assert ("[" + "=" * 30 + "]" in log.getvalue()) == (shown == "bar")
     assert (log.getvalue() == "") == (shown == "")
+
+
+class _TanhHead(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return fn.tanh(self.fc(x))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Dropout(0.3), nn.Linear(5, 3),
+                          nn.Softmax(dim=-1)),
+    _TanhHead,  # forward only: its NumPy call keeps a graph
+    lambda: nn.Sequential(nn.Linear(4, 4), nn.Tanh(), _TanhHead()),
+])
+def test_predict_and_evaluate_keep_what_backward_uses(make):
+    # m(x); fn.predict(m, x2); m.backward(g) back-propagated through x2's forward
+    # (silently, the shapes being the same), or raised for a forward-only model
+    rng = np.random.default_rng(0)
+    x, x2 = rng.standard_normal((2, 8, 4)).astype(np.float32)
+    g, y = rng.standard_normal((8, 3)).astype(np.float32), rng.integers(0, 3, 8)
+    m = make()
+    results = []
+    for between in (False, True):
+        m.zero_grad()
+        fn.manual_seed(5)  # the same dropout mask both times
+        m(x)
+        if between:
+            fn.predict(m, x2)
+            fn.evaluate(m, x2, y, loss="cross_entropy", batch_size=3)
+        dx = m.backward(g)
+        results.append([dx] + [p.grad.copy() for p in m.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(b, a)
+
+
+def test_evaluate_keeps_the_loss_modules_last_forward():
+    rng = np.random.default_rng(0)
+    x, x2 = rng.standard_normal((2, 8, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+    m, crit = nn.Sequential(nn.Linear(4, 3)), nn.CrossEntropyLoss()
+    crit(m(x), y)
+    expected = crit.backward()
+    crit(m(x), y)
+    fn.evaluate(m, x2, (y + 1) % 3, loss=crit)
+    np.testing.assert_array_equal(crit.backward(), expected)

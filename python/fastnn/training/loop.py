@@ -50,6 +50,7 @@ from ..distributed import init as init_distributed
 from ..distributed._fit import FitContext, fingerprint, settings_of
 from ..nn import functional as F
 from ..nn.loss import _Loss
+from .forward_state import forward_state_kept
 from .history import History
 from .metrics import MetricFn, resolve_metrics
 from .model_lock import model_lock
@@ -786,7 +787,8 @@ def evaluate(
 ) -> dict[str, float]:
     """Computes the loss and metrics of ``model`` on ``(X, y)`` in eval mode (no dropout).
 
-    The model's previous train/eval mode is restored afterwards.
+    The model's previous train/eval mode is restored afterwards, and so is what its last
+    forward saved for ``backward`` (a NumPy-path backward after this pass still sees it).
 
     Args:
         model (Module): the network.
@@ -811,14 +813,16 @@ def evaluate(
     y = _keras_targets(model, loss, y, X, func, "y")
     _check_labels(model, loss, y, X, func, "y")
     batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
-    return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss, func), batch_size,
-                     func=func)
+    with model_lock(model), forward_state_kept(model, loss):  # a backward to come uses them
+        return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss, func), batch_size,
+                         func=func)
 
 
 def predict(model: nn.Module, X: Any, batch_size: int | None = 256) -> np.ndarray:
     """Runs ``model`` on ``X`` in eval mode (no dropout) and returns the outputs.
 
-    The model's previous train/eval mode is restored afterwards.
+    The model's previous train/eval mode is restored afterwards, and so is what its last
+    forward saved for ``backward`` (a NumPy-path backward after this pass still sees it).
 
     Args:
         model (Module): the network.
@@ -841,7 +845,7 @@ def predict(model: nn.Module, X: Any, batch_size: int | None = 256) -> np.ndarra
     _check_width(model, X, func)
     batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     autograd = uses_autograd(model)
-    with _eval_mode(model):
+    with _eval_mode(model), forward_state_kept(model):  # a backward to come uses them
         if len(X) <= batch_size:
             return to_numpy(forward(model, X, autograd))
         outs = [to_numpy(forward(model, X[i : i + batch_size], autograd))
