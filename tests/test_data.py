@@ -163,7 +163,8 @@ def test_loader_bad_inputs():
         DataLoader(np.ones((2, 2), dtype=bool))
     with pytest.raises(TypeError, match="'X' must have a real numeric dtype"):
         DataLoader(np.array([["a"], ["b"]], dtype=object))
-    with pytest.raises(TypeError, match="'y' must have an integer .* or float"):
+    with pytest.raises(TypeError, match="'y' must have an integer .*, float .* or bool dtype, "
+                                        "got <U1"):
         DataLoader(X, np.array(["a", "b", "c", "d"]))
     with pytest.raises(TypeError, match="'shuffle' must be a bool"):
         DataLoader(X, shuffle="yes")
@@ -439,3 +440,12 @@ def test_a_tensor_dataset_that_requires_grad_gives_batches_on_the_graph():
     assert xb.requires_grad
     (xb * 3).sum().backward()
     assert t.grad.tolist() == [3, 3, 0, 0]
+
+
+def test_loader_keeps_bool_targets():
+    # bool labels raised a TypeError here while fit / evaluate take them (Keras does)
+    X = np.arange(10, dtype=np.float32).reshape(5, 2)
+    y = np.array([True, False, True, True, False])
+    batches = list(DataLoader(X, y, batch_size=2))
+    assert all(yb.dtype == np.bool_ for _, yb in batches)
+    np.testing.assert_array_equal(np.concatenate([yb for _, yb in batches]), y)

@@ -814,3 +814,18 @@ def test_evaluate_keeps_the_loss_modules_last_forward():
     crit(m(x), y)
     fn.evaluate(m, x2, (y + 1) % 3, loss=crit)
     np.testing.assert_array_equal(crit.backward(), expected)
+
+
+@pytest.mark.parametrize("call", ["fit", "evaluate"])
+def test_class_scores_of_the_wrong_rank_name_x(call):
+    # reported as "CrossEntropyLoss.forward(): argument 'pred' must have shape (N, C), got
+    # (32, 1, 2)": an internal batch under the loss's argument name
+    X, y = make_blobs(40)
+    kwargs = dict(loss="cross_entropy") | (dict(optimizer="sgd", verbose=0)
+                                           if call == "fit" else {})
+    with pytest.raises(ValueError, match=rf"{call}\(\): the model's output for argument 'X' of "
+                                         r"shape \(40, 1, 2\) has shape \(40, 1, 3\), but "
+                                         r"CrossEntropyLoss takes \(N, C\)"):
+        getattr(fn, call)(mlp(), X[:, None, :], y, **kwargs)
+    flat = nn.Sequential(nn.Flatten(), *mlp())
+    getattr(fn, call)(flat, X[:, None, :], y, **kwargs)  # (N, C) after Flatten: fine

@@ -23,7 +23,8 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 
 def _as_targets(y: Any, func: str) -> np.ndarray:
-    """Returns ``y`` as a C-contiguous int64 (integer labels) or float32 (float targets) array.
+    """Returns ``y`` as a C-contiguous int64 (integer labels), float32 (float targets) or
+    bool (bool labels or targets, kept for the loss to read as it takes them) array.
 
     Unsigned labels of 2**63 and more, which int64 would wrap to negative ones,
     raise ``ValueError``."""
@@ -38,8 +39,10 @@ def _as_targets(y: Any, func: str) -> np.ndarray:
         return np.ascontiguousarray(a, dtype=np.int64)
     if a.dtype.kind == "f":
         return np.ascontiguousarray(a, dtype=np.float32)
+    if a.dtype.kind == "b":
+        return np.ascontiguousarray(a)
     raise TypeError(
-        f"{func}: argument 'y' must have an integer (labels) or float (targets) dtype, "
+        f"{func}: argument 'y' must have an integer (labels), float (targets) or bool dtype, "
         f"got {a.dtype}"
     )
 
@@ -55,7 +58,7 @@ class DataLoader:
     ``X`` is converted once, here, to a float32 C-contiguous array (float64 and
     integer inputs are accepted; bool, complex, object and string dtypes raise
     ``TypeError``). ``y`` is kept as a NumPy array: integer labels become int64,
-    float targets float32.
+    float targets float32, bool labels stay bool.
 
     Each batch is a fresh C-contiguous array (writing into it leaves ``X`` and
     ``y`` as they were); with shuffling it is gathered by a permutation drawn anew
@@ -126,7 +129,7 @@ class DataLoader:
 
     @property
     def y(self) -> np.ndarray | None:
-        """The targets (int64 or float32), or None."""
+        """The targets (int64, float32 or bool), or None."""
         return self._y
 
     @property

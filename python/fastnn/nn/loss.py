@@ -369,6 +369,14 @@ def _class_labels(target: Any, name: str) -> np.ndarray:
                     f"{t.dtype}" + (" with non-integral values" if t.dtype.kind == "f" else ""))
 
 
+def _check_label_range(labels: np.ndarray, classes: int, name: str) -> None:
+    """``IndexError`` naming ``name`` for the first label outside ``[0, classes)``."""
+    bad = (labels < 0) | (labels >= classes)
+    if bad.any():
+        raise IndexError(f"{name}: target {labels[bad][0]} is out of bounds for "
+                         f"{classes} classes")
+
+
 def _scores_and_labels(pred: Any, target: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """``pred`` as float32 ``(N, C)`` (N >= 1) and ``target`` as int64 ``(N,)``, checked."""
     scores = as_float32(pred, name, "pred")
@@ -451,6 +459,7 @@ class CrossEntropyLoss(_Loss):
             return self._autograd_forward(ops_nn.cross_entropy, logits, labels,
                                           weight=self.weight, ignore_index=self.ignore_index,
                                           label_smoothing=self.label_smoothing)
+        _check_label_range(labels, logits.shape[1], "CrossEntropyLoss.forward()")
         # Value and gradient in one pass over the logits (the softmax is computed once);
         # backward hands out the gradient kept here.
         grad = np.empty_like(logits)
@@ -529,10 +538,7 @@ class NLLLoss(_Loss):
         if (self.weight is not None or self.reduction == "none"
                 or np.any(labels == self.ignore_index)):
             return self._autograd_forward(ops_nn.nll_loss, logp, labels, **options)
-        bad = (labels < 0) | (labels >= logp.shape[1])
-        if bad.any():
-            raise IndexError(f"{name}: target {labels[bad][0]} is out of bounds for "
-                             f"{logp.shape[1]} classes")
+        _check_label_range(labels, logp.shape[1], name)
         picked = logp[np.arange(len(labels)), labels].astype(np.float64)
         self._cache, self._graph = (logp, labels), None
         total = -float(picked.sum())

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._validation import as_array, as_float32, shape_str
 from ..autograd.tensor import Tensor
-from .loss import _class_labels, _Loss
+from .loss import _check_label_range, _class_labels, _Loss
 
 # Keras's backend epsilon: probabilities are clipped to [EPSILON, 1 - EPSILON] before the log
 EPSILON = 1e-7
@@ -89,12 +89,8 @@ class ProbabilityCrossEntropyLoss(_Loss):
                              f"labels or (N, C) class probabilities for 'pred' shape "
                              f"{shape_str(p.shape)}")
         if t.ndim == 1:
-            labels = _class_labels(t, name)
-            bad = (labels < 0) | (labels >= p.shape[1])
-            if bad.any():
-                raise IndexError(f"{name}: target {labels[bad][0]} is out of bounds for "
-                                 f"{p.shape[1]} classes")
-            t = labels
+            t = _class_labels(t, name)
+            _check_label_range(t, p.shape[1], name)
         elif t.dtype.kind not in "biuf":
             raise TypeError(f"{name}: argument 'target' must be numeric, got dtype {t.dtype}")
         outside = ~((p >= 0) & (p <= 1))  # NaN included

@@ -207,7 +207,7 @@ def _output_shape(model: nn.Module, X: np.ndarray) -> tuple[int, ...] | None:
     forward pass on the first sample in eval mode (no dropout, no graph; the mode is
     restored); ``None`` when that fails (the training step then reports the problem)."""
     width = _output_width(model)
-    if width is not None and isinstance(list(model.modules())[-1], nn.Linear):
+    if width is not None and X.ndim == 2 and isinstance(list(model.modules())[-1], nn.Linear):
         return (width,)
     try:  # a throwaway random stream: a forward that draws (F.dropout's default
         # training=True) must not shift the global one, or fit would leave the hand loop's
@@ -250,7 +250,14 @@ def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     """Cross-entropy / NLL targets: labels ``(N,)`` or ``(N, 1)`` (Keras's sparse form),
     or for cross-entropy class probabilities ``(N, C)`` (one-hot integer rows become
     float), ``C`` the model's output width where it is known. Any other shape raises
-    here, naming the argument, instead of inside a training step."""
+    here, naming the argument, instead of inside a training step; so does a model whose
+    output for ``X`` is not ``(N, C)`` class scores."""
+    shape = _output_shape(model, X)
+    if shape is not None and len(shape) != 1:
+        raise ValueError(
+            f"{func}: the model's output for argument 'X' of shape {shape_str(X.shape)} has "
+            f"shape {shape_str((len(X),) + shape)}, but {type(loss).__name__} takes (N, C) "
+            "class scores (flatten the input, e.g. with nn.Flatten(), or reshape X)")
     if y.ndim == 2 and y.shape[1] == 1:
         return y[:, 0]
     if y.ndim == 1:
@@ -260,7 +267,6 @@ def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     if y.ndim != 2 or not isinstance(loss, _SOFT_TARGET_LOSSES):
         raise ValueError(f"{func}: argument '{yname}' has shape {shape_str(y.shape)}; "
                          f"{type(loss).__name__} takes {expected}")
-    shape = _output_shape(model, X)
     if shape is not None and shape != (y.shape[1],):
         raise ValueError(
             f"{func}: argument '{yname}' has shape {shape_str(y.shape)}, class probabilities "
@@ -810,12 +816,14 @@ def evaluate(
     _check_model(model, func)
     X, y = _check_xy(X, y, func, model=model)
     loss = _resolve_loss(loss, func)
-    y = _keras_targets(model, loss, y, X, func, "y")
-    _check_labels(model, loss, y, X, func, "y")
     batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
-    with model_lock(model), forward_state_kept(model, loss):  # a backward to come uses them
-        return _run_eval(model, X, y, loss, resolve_metrics(metrics, loss, func), batch_size,
-                         func=func)
+    metric_fns = resolve_metrics(metrics, loss, func)
+    # the checks may run the model on a sample: inside, so that a backward to come still
+    # sees what the last forward before this call saved
+    with model_lock(model), forward_state_kept(model, loss):
+        y = _keras_targets(model, loss, y, X, func, "y")
+        _check_labels(model, loss, y, X, func, "y")
+        return _run_eval(model, X, y, loss, metric_fns, batch_size, func=func)
 
 
 def predict(model: nn.Module, X: Any, batch_size: int | None = 256) -> np.ndarray:
