@@ -160,6 +160,12 @@ def _div_vjp(node, g):
     return ga, gb
 
 
+def _number_div_vjp(node, g):
+    _, b = node.inputs
+    ad, recip = node.saved
+    return None, _as(-g * ad * (recip * recip), b)
+
+
 def _pow_vjp(node, g):
     a, b = node.inputs
     ad, bd, out = node.saved
@@ -273,9 +279,13 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.true_divide, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        if at is None:  # number / b: PyTorch's reciprocal times the number, whose
+            # backward reads 1 / b, not b: b may change in place before the backward
+            with np.errstate(divide="ignore"):
+                return _result(out, _number_div_vjp, (None, bt), (ad, np.reciprocal(bd)), ())
         # both gradients read b; only b's reads a
         stamps = (stamp(bt),) if bt is not None else ()
-        if at is not None and bt is not None and bt._rg:
+        if bt is not None and bt._rg:
             stamps += (stamp(at),)
         return _result(out, _div_vjp, (_rg(at), _rg(bt)), (ad, bd), stamps)
     return _result(out, None, ())
@@ -288,8 +298,13 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002 - PyTorch's na
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.power, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
+        # As PyTorch's: the Tensor operands, and for a Tensor exponent the output too
+        # (its gradient reads it)
         stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
-        return _result(out, _pow_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)
+        t = _result(out, _pow_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)
+        if bt is not None:
+            t.grad_fn.stamps += (stamp(t),)
+        return t
     return _result(out, None, ())
 
 

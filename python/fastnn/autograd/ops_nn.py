@@ -103,7 +103,12 @@ def matmul(a: Any, b: Any) -> Tensor:
                              f"({batch_b[-i]}) at non-singleton dimension {len(batch_a) - i}")
     record = _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg))
     inputs = (at if at is not None and at._rg else None, bt if bt is not None and bt._rg else None)
-    stamps = tuple(stamp(t) for t in (at, bt) if t is not None) if record else ()
+    # a's gradient reads b and b's reads a: stamped only where read (PyTorch's MmBackward0
+    # saves one operand for the other's gradient)
+    stamps = ()
+    if record:
+        stamps = tuple(stamp(t) for t, other in ((at, bt), (bt, at))
+                       if t is not None and other is not None and other._rg)
     if _f32_2d(ad) and _f32_2d(bd):
         value = _core.matmul(ad, bd)
         return _result(value, _mm_vjp if record else None, inputs, (ad, bd), stamps)

@@ -183,8 +183,9 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
     value = np.prod(d, axis=axis, keepdims=keepdim)
     value = np.asarray(value, d.dtype if d.dtype.kind == "f" else np.int64)
     if _state.enabled and x._rg:
-        return named(_result(value, _prod_vjp, (x,), (d, axis, keepdim), (stamp(x),)),
-                     None if dim is None else "ProdBackward1")
+        out = _result(value, _prod_vjp, (x,), (d, axis, keepdim), (stamp(x),))
+        out.grad_fn.stamps += (stamp(out),)  # PyTorch's ProdBackward saves the result too
+        return named(out, None if dim is None else "ProdBackward1")
     return _result(value, None, ())
 
 
@@ -357,7 +358,9 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
         axes = axes_of(dim, d.ndim, "norm")
         value = np.asarray(np.sqrt(np.sum(d * d, axis=axes, keepdims=keepdim)), d.dtype)
         if _state.enabled and x._rg:
-            return _result(value, _norm2_vjp, (x,), (d, axes, keepdim, value), (stamp(x),))
+            out = _result(value, _norm2_vjp, (x,), (d, axes, keepdim, value), (stamp(x),))
+            out.grad_fn.stamps += (stamp(out),)  # the backward reads the output too
+            return out
         return _result(value, None, ())
     from . import ops_math
     if p in (float("inf"), "inf"):
