@@ -549,7 +549,7 @@ def test_convergence_warning_at_max_iter_only():
         est.partial_fit(X, y)  # one epoch, never a warning
 
 
-@pytest.mark.parametrize("kind", ["multiclass", "regression"])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
 def test_early_stopping_restores_the_best_epochs_weights(kind):
     """After early stopping the weights are those of the best validation epoch: the same,
     bit for bit, as a run that ends at that epoch."""
@@ -574,33 +574,46 @@ def test_early_stopping_restores_the_best_epochs_weights(kind):
         rng.uniform(size=(fan_in, fan_out))
         rng.uniform(size=fan_out)
     _, X_val, _, y_val = train_test_split(X, y, random_state=rng, test_size=0.2,
-                                          stratify=y if kind in CLASSIFICATION else None)
+                                          stratify=y if kind == "binary" else None)
     assert full.score(X_val, y_val) == pytest.approx(full.best_validation_score_, abs=1e-9)
 
 
-def test_early_stopping_split_is_stratified_for_single_label_only(monkeypatch):
-    """The held-out share keeps the class proportions (multi-class), but not for
-    multi-label targets."""
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_early_stopping_holds_out_scikit_learns_samples(monkeypatch, kind):
+    """The held-out rows are scikit-learn's for the same random_state: stratified for
+    binary targets only (scikit-learn 1.9 stratifies where its binarized y has one
+    column). fastnn stratified every single-label split, so multi-class runs held out
+    other samples than scikit-learn's."""
     from fastnn.sklearn import _classifier
 
     calls = []
 
     def spy(*arrays, **kw):
         parts = train_test_split(*arrays, **kw)
-        calls.append((kw.get("stratify") is not None, parts[3]))
+        calls.append(kw.get("stratify") is not None)
         return parts
 
     monkeypatch.setattr(_classifier, "train_test_split", spy)
-    y = np.repeat([0, 1, 2], 40)
-    X = _X_CLS[:120]
-    _fit(MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, max_iter=2,
-                       validation_fraction=0.25, random_state=0), X, y)
-    stratified, y_val = calls.pop()
-    assert stratified
-    assert_array_equal(np.bincount(np.asarray(y_val).argmax(axis=1)), [10, 10, 10])
-    _fit(MLPClassifier(hidden_layer_sizes=(4,), early_stopping=True, max_iter=2,
-                       random_state=0), *DATA["multilabel"])
-    assert not calls.pop()[0]
+    X, y = DATA[kind]
+    for seed in range(4):
+        # a learning rate of ~0: one epoch leaves the (equal) initial weights, so the
+        # validation accuracy tells the held-out samples apart
+        params = dict(hidden_layer_sizes=(8,), early_stopping=True, max_iter=1,
+                      learning_rate_init=1e-12, random_state=seed)
+        ours = _fit(_est("fastnn", kind, **params), X, y)
+        theirs = _fit(_est("sklearn", kind, **params), X, y)
+        assert ours.validation_scores_ == theirs.validation_scores_
+        assert calls.pop() == (kind == "binary")
+
+
+def test_binary_class_of_one_sample_cannot_be_stratified():
+    # scikit-learn raises (train_test_split's stratification); fastnn fell back to a
+    # plain split, silently
+    y = np.zeros(60, int)
+    y[0] = 1
+    for lib in ("sklearn", "fastnn"):
+        with pytest.raises(ValueError, match="least populated class"):
+            _fit(_est(lib, "binary", early_stopping=True), _X_CLS[:60], y)
 
 
 def test_warm_start_with_early_stopping_keeps_the_best_weights_so_far():
@@ -1479,3 +1492,16 @@ def test_partial_fit_takes_sklearn_19s_arguments_in_its_order(name):
         est.partial_fit(X, y, mask)
         fitted.append(est)
     assert_allclose(fitted[0].loss_curve_, fitted[1].loss_curve_, rtol=1e-5)
+
+
+def test_multilabel_partial_fit_takes_the_classes_given():
+    # classes= was ignored for multi-label targets (classes_ came from y's columns), so
+    # labels outside it passed silently; scikit-learn keeps the classes given and refuses y
+    # with other ones
+    X, Y = DATA["multilabel"]
+    for lib in ("sklearn", "fastnn"):
+        with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+            _est(lib, "multilabel").partial_fit(X, Y, classes=[5, 6, 7])
+        est = _est(lib, "multilabel").partial_fit(X, Y, classes=list(range(Y.shape[1] + 1)))
+        assert_array_equal(est.classes_, np.arange(Y.shape[1] + 1))
+        assert est.predict(X[:3]).shape == (3, Y.shape[1])

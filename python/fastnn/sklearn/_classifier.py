@@ -45,7 +45,7 @@ _DOC_PARAMS = """
         momentum (float): "sgd" momentum in ``[0, 1]``. Default: ``0.9``.
         nesterovs_momentum (bool): Nesterov momentum for "sgd". Default: ``True``.
         early_stopping (bool): hold out ``validation_fraction`` of the data (stratified for
-            single-label classification), stop when its score stops improving and keep
+            binary targets, as scikit-learn), stop when its score stops improving and keep
             the best epoch's weights. Default: ``False``.
         validation_fraction (float): the held-out share with early stopping. Default: ``0.1``.
         beta_1 (float): Adam's first-moment decay. Default: ``0.9``.
@@ -74,9 +74,9 @@ _DOC_DIFFERENCES = """
           seeded from ``random_state`` at the first fit, whose stream ``partial_fit`` and
           ``warm_start`` calls continue (and pickling keeps); fastnn's global generator
           is never touched.
-        - The validation split of ``early_stopping`` is stratified for every single-label
-          classifier (scikit-learn 1.9 stratifies binary targets only), unless a class
-          has too few samples for it.
+        - The validation split of ``early_stopping`` is scikit-learn's (stratified for
+          binary targets only, as scikit-learn 1.9 does), so the same ``random_state``
+          holds out the same samples.
         - ``sample_weight`` is a keyword of ``fit(X, y, **fit_params)``, not a named
           parameter (``partial_fit`` names it, as scikit-learn's): scikit-learn's
           estimator checks run a check on every estimator whose ``fit`` names it that
@@ -180,7 +180,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y if type_of_target(y).startswith("multilabel")
                                       else classes)
-            self.classes_ = self._label_binarizer.classes_
+            # scikit-learn's: the classes given, also for multi-label y (whose columns must
+            # then be among them: checked with the other calls' labels in _validate_input)
+            self.classes_ = unique_labels(classes)
         elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
                              f"partial_fit, was: {self.classes_!r}")
@@ -218,14 +220,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _validation_split(self, X: np.ndarray, y: np.ndarray, sw: np.ndarray | None,
                           rng: np.random.RandomState):
-        stratify = None
-        if self._label_binarizer.y_type_ in ("binary", "multiclass"):
-            labels = y.argmax(axis=1) if y.shape[1] > 1 else y[:, 0]
-            counts = np.bincount(labels.astype(np.int64))
-            n_val = int(np.ceil(self.validation_fraction * len(y)))
-            counts = counts[counts > 0]
-            if counts.min() >= 2 and len(counts) <= min(n_val, len(y) - n_val):
-                stratify = labels
+        # scikit-learn's split: stratified where its binarized y has one column (binary
+        # targets; a class of one sample then raises there as here), else not (its
+        # multiclass y has a column per class), so the same random_state holds out the
+        # same samples
+        stratify = y.astype(np.int64) if y.shape[1] == 1 else None
         arrays = (X, y) if sw is None else (X, y, sw)
         X_train, X_val, y_train, y_val, *weights = train_test_split(
             *arrays, random_state=rng, test_size=self.validation_fraction, stratify=stratify)

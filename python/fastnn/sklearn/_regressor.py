@@ -142,3 +142,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         check_is_fitted(self)
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # the Poisson deviance needs y >= 0 (fit raises otherwise), as scikit-learn's
+        # PoissonRegressor declares: its estimator checks then draw non-negative targets
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags
