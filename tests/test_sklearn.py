@@ -1505,3 +1505,22 @@ def test_multilabel_partial_fit_takes_the_classes_given():
         est = _est(lib, "multilabel").partial_fit(X, Y, classes=list(range(Y.shape[1] + 1)))
         assert_array_equal(est.classes_, np.arange(Y.shape[1] + 1))
         assert est.predict(X[:3]).shape == (3, Y.shape[1])
+
+
+@pytest.mark.parametrize("cls_name", ["MLPClassifier", "MLPRegressor"])
+def test_parameters_are_checked_by_scikit_learns_constraints(cls_name):
+    # fastnn's own checks had their own messages, refused values scikit-learn takes
+    # (alpha=True) and no _parameter_constraints for scikit-learn's check_param_validation
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    X, y = DATA["binary"]
+    for param, value in [("alpha", -1), ("solver", "newton"), ("batch_size", 0),
+                         ("n_iter_no_change", 0), ("hidden_layer_sizes", (4, 0))]:
+        messages = []
+        for lib in (sknn, fsk):
+            with pytest.raises(ValueError) as info:
+                _fit(getattr(lib, cls_name)(**{param: value}, max_iter=2), X, y)
+            messages.append(str(info.value))
+        assert messages[1] == messages[0]
+    _fit(getattr(fsk, cls_name)(alpha=True, max_iter=True, hidden_layer_sizes=(4,)), X, y)
+    check_param_validation(cls_name, getattr(fsk, cls_name)())

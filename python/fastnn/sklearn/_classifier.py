@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn import neural_network as sk_neural_network
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
@@ -15,7 +16,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseMLP, sample_weight_of, store_params
-from ._params import check_params
+from ._params import check_params, parameter_constraints
 
 _DOC_PARAMS = """
     Args:
@@ -132,6 +133,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         >>> clf.predict_proba(X[:2]).sum(axis=1)
         array([1., 1.])
     """
+
+    _parameter_constraints = parameter_constraints(sk_neural_network.MLPClassifier)
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, batch_size="auto", learning_rate="constant",

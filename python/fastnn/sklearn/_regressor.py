@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn import neural_network as sk_neural_network
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
@@ -14,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import BaseMLP, check_float32_range, sample_weight_of, store_params
 from ._classifier import _DOC_DIFFERENCES, _DOC_PARAMS, _check_solver
+from ._params import parameter_constraints
 
 
 def _is_text(y: Any) -> bool:
@@ -64,6 +66,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         >>> reg = MLPRegressor(hidden_layer_sizes=(64,), random_state=0).fit(X, y)
         >>> reg.score(X, y)  # R^2
     """
+
+    _parameter_constraints = parameter_constraints(sk_neural_network.MLPRegressor)
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
                  solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
