@@ -1524,3 +1524,14 @@ def test_parameters_are_checked_by_scikit_learns_constraints(cls_name):
         assert messages[1] == messages[0]
     _fit(getattr(fsk, cls_name)(alpha=True, max_iter=True, hidden_layer_sizes=(4,)), X, y)
     check_param_validation(cls_name, getattr(fsk, cls_name)())
+
+
+def test_lbfgs_convergence_warning_and_loss_attribute_are_scikit_learns():
+    X, y = DATA["multiclass"]
+    messages = []
+    for lib in (sknn, fsk):
+        with pytest.warns(ConvergenceWarning) as record:
+            lib.MLPClassifier(solver="lbfgs", max_iter=2, random_state=0).fit(X, y)
+        messages.append(str(record[0].message))
+        assert lib.MLPClassifier().loss == "log_loss"
+    assert messages[1] == messages[0]

@@ -135,6 +135,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """
 
     _parameter_constraints = parameter_constraints(sk_neural_network.MLPClassifier)
+    loss = "log_loss"  # scikit-learn's attribute (not a parameter): the loss it minimises
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
                  alpha=0.0001, batch_size="auto", learning_rate="constant",

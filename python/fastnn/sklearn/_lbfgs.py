@@ -9,18 +9,18 @@ scikit-learn's objective and gradient::
 
 where ``g`` is the gradient of fastnn's mean-reduced loss and ``k`` its scale against
 scikit-learn's (``_network.Objective``). Stopping follows scikit-learn: ``maxiter =
-max_iter``, ``maxfun = max_fun``, ``gtol = tol``, and a ``ConvergenceWarning`` when
-L-BFGS-B stops for any other reason than convergence.
+max_iter``, ``maxfun = max_fun``, ``gtol = tol``, and scikit-learn's own
+``ConvergenceWarning`` (its helper, its text) when L-BFGS-B stops for any other reason
+than convergence.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.optimize import _check_optimize_result
 
 from ..autograd import from_numpy
 from ._network import Objective, dense, linears, squared_sum, weight_views, weighted_loss
@@ -83,13 +83,9 @@ def fit_lbfgs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, obj: Objec
     result = scipy.optimize.minimize(
         f, f.pack(), method="L-BFGS-B", jac=True,
         options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol})
-    if result.status != 0:
-        warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s) "
-                      f"(status={result.status}): {_message(result)}.\n\nIncrease the number of "
-                      "iterations to improve the convergence (max_iter="
-                      f"{est.max_iter}).", ConvergenceWarning, stacklevel=4)
+    # scikit-learn's ConvergenceWarning (its text) and iteration count
+    est.n_iter_ = int(_check_optimize_result("lbfgs", result, est.max_iter))
     f.unpack(result.x)
-    est.n_iter_ = min(int(result.nit), est.max_iter)
     est.loss_ = np.float64(result.fun)
     if est.verbose:
         print(f"L-BFGS-B: {est.n_iter_} iterations, loss = {est.loss_:.8f} "
