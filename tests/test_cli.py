@@ -281,3 +281,41 @@ def test_evaluate_on_a_data_set_the_model_does_not_fit_is_one_line(tmp_path, cap
     err = capsys.readouterr().err
     assert "outputs 2 classes, but spirals has labels up to 2" in err and "(moons)" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("meta, message", [
+    ({"dataset": "iris"}, "records the data set 'iris', not one of digits"),
+    ({"dataset": "digits", "normalizer": "x"}, "records an invalid normalizer 'x'"),
+    ({"dataset": "digits", "normalizer": {"shift": [0, 1], "scale": [1, 2, 3]}},
+     "records an invalid normalizer"),
+    ({"dataset": "digits", "seed": 1.5}, "records the seed 1.5, not an int >= 0"),
+    ({"dataset": "digits", "seed": -5}, "records the seed -5, not an int >= 0"),
+    ({"dataset": "digits", "test_size": 2}, "records the test size 2, not a number in"),
+])
+def test_evaluate_reports_bad_recorded_metadata_in_one_line(tmp_path, capsys, meta, message):
+    # a KeyError or TypeError traceback, or an error naming --test-size, before
+    import fastnn as fn
+
+    model = tmp_path / "m.safetensors"
+    fn.save(fn.nn.Sequential(fn.nn.Linear(64, 10)), model, metadata=meta)
+    assert cli.main(["evaluate", "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastnn evaluate: error:") and message in err
+    assert len(err.strip().splitlines()) == 1
+    if "seed" in meta:  # train --resume reads the same records
+        assert cli.main(["train", "--resume", str(model), "--epochs", "1"]) == 2
+        assert f"--resume: {model} records the seed" in capsys.readouterr().err
+
+
+def test_resume_continues_with_the_saved_optimizer(tmp_path, capsys):
+    # --optimizer defaulted to adam, so resuming an SGD run failed in load() with "holds SGD
+    # state, the optimizer is Adam", naming no option
+    model = tmp_path / "m.safetensors"
+    assert cli.main(["train", "--optimizer", "sgd", "--epochs", "1", "--verbose", "0",
+                     "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(model), "--epochs", "1", "--verbose", "0"]) == 0
+    assert ", sgd lr " in capsys.readouterr().out
+    assert cli.main(["train", "--resume", str(model), "--optimizer", "adam",
+                     "--epochs", "1"]) == 2
+    assert "--optimizer adam: " in capsys.readouterr().err

@@ -679,6 +679,16 @@ def test_hostile_files_cannot_crash_the_process(tmp_path):
         "has invalid fastnn metadata JSON", id="json_nested_100000"),
     pytest.param(good_info(architecture=nest(200)),
                  "invalid architecture: .*nested deeper than 64", id="spec_nested_200"),
+    # a few MB of repeated layers: every one was built before anything was checked
+    # (2.5 million in 55 MB: 4 GB and a minute)
+    pytest.param(good_info(architecture={"type": "Sequential",
+                                         "layers": [{"type": "ReLU"}] * 400_000}),
+                 r"invalid architecture: spec.layers: more than 100,000 layers",
+                 id="spec_400000_layers"),
+    pytest.param(good_info(architecture={"type": "Sequential", "layers": [
+        {"type": "Sequential", "layers": [{"type": "ReLU"}] * 50_000}] * 3}),
+                 r"invalid architecture: spec.layers\[1\].layers: more than 100,000 layers",
+                 id="spec_150000_nested_layers"),
     (good_info(metadata=[1]), "user metadata that is not a dict"),
     (good_info(eval_modules="0"), "eval_modules that is not a list of names"),
     (good_info(eval_modules=[0]), "eval_modules that is not a list of names"),
@@ -703,6 +713,9 @@ def test_foreign_safetensors_file_has_no_fastnn_metadata(tmp_path):
 @pytest.mark.parametrize("tensors, match", [
     ({"0.weight": W["0.weight"]}, r"missing keys \['0.bias'\], unexpected keys \[\]"),
     (dict(W, extra=np.ones(1, np.float32)), r"missing keys \[\], unexpected keys \['extra'\]"),
+    # a million names made a message of megabytes: the first 20, then a count
+    (dict(W, **{f"x{i:02d}": np.ones(0, np.float32) for i in range(25)}),
+     r"unexpected keys \['x00', .* 'x19', \.\.\. and 5 more\]$"),
     ({"0.weight": np.ones((2, 3), np.float32), "0.bias": W["0.bias"]},
      r"tensor '0.weight' of shape \(2, 3\); the model expects \(3, 2\)"),
     ({"0.weight": np.ones((3, 2), np.int32), "0.bias": W["0.bias"]},

@@ -45,6 +45,9 @@ from .nn import (
 from .nn.container import valid_child_name
 
 _MAX_DEPTH = 64  # nesting limit for Sequential, so a hostile spec cannot exhaust the stack
+# Layers in a whole spec: far beyond any model, and a hostile spec of a few million
+# repeated layers is refused before anything is built (that took gigabytes and minutes)
+_MAX_LAYERS = 100_000
 
 # type name -> (class, {field: kind}); kind is "int" (>= 0), "sint" (any int), "bool",
 # "float" or "str". Fields are the constructor's keyword arguments, read from attributes.
@@ -150,15 +153,18 @@ def check_spec(spec: Any) -> Layer:
 
     Raises:
         ValueError: not a dict, an unknown ``"type"``, a missing or unknown field,
-            a field of the wrong type, or nesting deeper than 64; the message
-            names the place, e.g. ``spec.layers[2].p``.
+            a field of the wrong type, nesting deeper than 64 or more than 100,000
+            layers; the message names the place, e.g. ``spec.layers[2].p``.
     """
-    return _check(spec, "spec", 0)
+    return _check(spec, "spec", 0, [0])
 
 
-def _check(spec: Any, where: str, depth: int) -> Layer:
+def _check(spec: Any, where: str, depth: int, count: list[int]) -> Layer:
     if depth > _MAX_DEPTH:
         raise ValueError(f"{where}: Sequential nested deeper than {_MAX_DEPTH} levels")
+    count[0] += 1
+    if count[0] > _MAX_LAYERS:
+        raise ValueError(f"{where}: more than {_MAX_LAYERS:,} layers in the spec")
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: expected a dict with a 'type', got {type(spec).__name__}")
     kind = spec.get("type")
@@ -167,7 +173,9 @@ def _check(spec: Any, where: str, depth: int) -> Layer:
         layers = spec["layers"]
         if not isinstance(layers, list):
             raise ValueError(f"{where}.layers: expected a list, got {type(layers).__name__}")
-        children = tuple(_check(s, f"{where}.layers[{i}]", depth + 1)
+        if count[0] + len(layers) > _MAX_LAYERS:  # before walking a huge list
+            raise ValueError(f"{where}.layers: more than {_MAX_LAYERS:,} layers in the spec")
+        children = tuple(_check(s, f"{where}.layers[{i}]", depth + 1, count)
                          for i, s in enumerate(layers))
         if "names" not in spec:
             return Layer("Sequential", {}, children)

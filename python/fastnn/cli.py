@@ -137,8 +137,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="hidden layer sizes, comma-separated, e.g. 256,128")
     train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden-layer activation (default: relu)")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                       help="optimizer with PyTorch's defaults but lr (default: adam)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS,
+                       help="optimizer with PyTorch's defaults but lr (default: adam; with "
+                       "--resume, the saved run's)")
     train.add_argument("--lr", type=_positive(float), help="learning rate")
     train.add_argument("--batch-size", type=_positive(int), help="samples per optimizer step")
     train.add_argument("--epochs", type=_positive(int),
@@ -217,26 +218,34 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _resume_defaults(args: argparse.Namespace) -> None:
-    """Fills --dataset, --seed and --test-size where not given: with --resume from the
-    saved run (the same data and splits: another seed or test size would move test
-    samples into training), else digits, 0 and 0.2."""
+    """Fills --dataset, --seed, --test-size and --optimizer where not given: with --resume
+    from the saved run (the same data and splits: another seed or test size would move
+    test samples into training; its optimizer, whose state the file holds), else digits,
+    0, 0.2 and adam."""
     saved: dict[str, Any] = {}
+    optimizer = "adam"
     if args.resume:
         import fastnn as fn
 
-        saved = fn.io.load_metadata(args.resume)["metadata"]
+        info = fn.io.load_metadata(args.resume)
+        saved = info["metadata"]
+        recorded = (info["optimizer"] or {}).get("class", "Adam")
+        optimizer = recorded.lower() if recorded.lower() in OPTIMIZERS else "adam"
+    if args.optimizer is None:
+        args.optimizer = optimizer
     if args.dataset is None:
         args.dataset = saved.get("dataset", "digits")
         if args.dataset not in DATASETS:
             raise CLIError(f"--resume: {args.resume} records the data set {args.dataset!r}, "
                            f"not one of {', '.join(DATASETS)}: pass --dataset")
-    for flag, key, kind, default in (("--seed", "seed", int, 0),
-                                     ("--test-size", "test_size", float, 0.2)):
+    for flag, key, index in (("--seed", "seed", 0), ("--test-size", "test_size", 1)):
         if getattr(args, key) is None:
-            value = saved.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise CLIError(f"--resume: {args.resume} records {key} {value!r}: pass {flag}")
-            setattr(args, key, kind(value))
+            try:
+                value = _recorded_split({key: saved[key]} if key in saved else {},
+                                        args.resume)[index]
+            except CLIError as err:
+                raise CLIError(f"--resume: {err}; pass {flag}") from None
+            setattr(args, key, value)
 
 
 def _resolve(args: argparse.Namespace) -> dict[str, Any]:
@@ -354,6 +363,10 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     }[args.optimizer]
     optimizer = optimizer_cls(model.parameters(), lr=settings["lr"])
     if resume_meta is not None and resume_meta["optimizer"] is not None:
+        saved_cls = resume_meta["optimizer"]["class"]
+        if saved_cls != type(optimizer).__name__:
+            raise CLIError(f"--optimizer {args.optimizer}: {args.resume} holds {saved_cls} "
+                           "state; leave --optimizer out to continue with it")
         fn.load(args.resume, model, optimizer=optimizer)
         if args.lr is not None:  # the saved state carries the old rate; --lr overrides it
             for group in optimizer.param_groups:
@@ -417,9 +430,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     dataset = args.dataset or meta.get("dataset")
     if dataset is None:
         raise CLIError(f"{args.model} does not record its data set: pass --dataset")
+    if dataset not in DATASETS:
+        raise CLIError(f"{args.model} records the data set {dataset!r}, not one of "
+                       f"{', '.join(DATASETS)}: pass --dataset")
+    seed, test_size = _recorded_split(meta, args.model)
     model = fn.load(args.model)
-    _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download,
-                                      meta.get("test_size", 0.2), meta.get("seed", 0))
+    _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download, test_size, seed)
     linears = [m for m in model.modules() if isinstance(m, fn.nn.Linear)]
     trained_on = f"evaluate it on the data set it was trained on " \
                  f"({meta.get('dataset', 'not recorded')})"
@@ -429,14 +445,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if linears and len(y_test) and int(y_test.max()) >= linears[-1].out_features:
         raise CLIError(f"{args.model} outputs {linears[-1].out_features} classes, but {dataset} "
                        f"has labels up to {int(y_test.max())}: {trained_on}")
-    normalizer = (Normalizer.from_json(meta["normalizer"]) if "normalizer" in meta
-                  else make_normalizer(dataset, X_test))
+    normalizer = make_normalizer(dataset, X_test)
+    if "normalizer" in meta:
+        try:
+            normalizer = Normalizer.from_json(meta["normalizer"])
+            normalizer.apply(X_test[:1])
+        except (KeyError, TypeError, ValueError):
+            raise CLIError(f"{args.model} records an invalid normalizer "
+                           f"{str(meta['normalizer'])[:80]!r}") from None
     result = fn.evaluate(model, normalizer.apply(X_test), y_test,
                          loss=fn.nn.CrossEntropyLoss(), metrics=["accuracy"])
     correct = round(result["accuracy"] * len(y_test))
     print(f"{args.model} on {dataset} test split: test accuracy: {result['accuracy']:.4f} "
           f"({correct}/{len(y_test)})  test loss: {result['loss']:.4f}")
     return 0
+
+
+def _recorded_split(meta: dict[str, Any], path: str) -> tuple[int, float]:
+    """The seed and test size a model file records for its test split (``fastnn train``'s
+    defaults where it records none); anything else raises :class:`CLIError`."""
+    seed, test_size = meta.get("seed", 0), meta.get("test_size", 0.2)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise CLIError(f"{path} records the seed {seed!r}, not an int >= 0: the test split "
+                       "cannot be rebuilt")
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)) \
+            or not 0.0 < test_size < 1.0:
+        raise CLIError(f"{path} records the test size {test_size!r}, not a number in (0, 1): "
+                       "the test split cannot be rebuilt")
+    return seed, float(test_size)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -497,6 +497,14 @@ def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | 
     return info
 
 
+def _some(keys: list[str], shown: int = 20) -> str:
+    """``keys`` as a list, cut after ``shown`` ("... and N more"): a hostile file may hold
+    a million names."""
+    if len(keys) <= shown:
+        return str(keys)
+    return f"{str(keys[:shown])[:-1]}, ... and {len(keys) - shown:,} more]"
+
+
 def _restore_modes(model: Module, eval_modules: list[str], path: str, func: str) -> None:
     """Puts the modules named in ``eval_modules`` (``named_modules`` names, ``""`` the model
     itself) in eval mode, the others in training mode: each module's saved flag."""
@@ -517,8 +525,8 @@ def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict[str, np.n
     missing = [k for k in expected if k not in tensors]
     unexpected = [k for k in tensors if k not in expected]
     if missing or unexpected:
-        raise FileFormatError(func, path, f"does not match the model: missing keys {missing}, "
-                              f"unexpected keys {unexpected}")
+        raise FileFormatError(func, path, f"does not match the model: missing keys "
+                              f"{_some(missing)}, unexpected keys {_some(unexpected)}")
     for key, shape in expected.items():
         arr = tensors[key]
         if arr.dtype.kind not in ("fiub" if key in buffers else "f"):
