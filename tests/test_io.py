@@ -549,6 +549,8 @@ def test_a_directory_path_is_refused_naming_it(tmp_path):
         with pytest.raises(IsADirectoryError, match="names a directory, not a file"):
             fn.io.save(Linear(2, 2), path)
     assert list((tmp_path / "adir").iterdir()) == []
+    with pytest.raises(FileNotFoundError, match="cannot write to an empty path"):
+        fn.io.save(Linear(2, 2), "")  # was "is a special file, not a regular file"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

@@ -51,6 +51,8 @@ def atomic_write(path: str, data: bytes, func: str) -> None:
             for a directory, or a path ending in a separator; ``OSError`` (``EINVAL``)
             for a device, FIFO or socket, which the rename would replace.
     """
+    if not path:  # abspath("") is the working directory, a "special file" to the checks below
+        raise FileNotFoundError(errno.ENOENT, f"{func}: cannot write to an empty path")
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"{func}: cannot write '{path}': it names a "
                                 "directory, not a file")
