@@ -2382,3 +2382,13 @@ def test_autograd_function_follows_torchs_engine_rules():
                 return x * 1
 
         SavesFloat.apply(fn.ones(3, requires_grad=True))
+
+
+def test_signed_zero_scalars_keep_their_sign():
+    # 0.0 and -0.0 shared a cached float32 scalar: after b * -0.0, b * 0.0 gave -0.0 for
+    # positive b (and the other way round)
+    b = fn.tensor([1.0, -2.0])
+    for first, second in ((-0.0, 0.0), (0.0, -0.0)):
+        (b * first).numpy()
+        np.testing.assert_array_equal(np.signbit((b * second).numpy()),
+                                      np.signbit(np.float32([1.0, -2.0]) * np.float32(second)))

@@ -319,3 +319,11 @@ def test_resume_continues_with_the_saved_optimizer(tmp_path, capsys):
     assert cli.main(["train", "--resume", str(model), "--optimizer", "adam",
                      "--epochs", "1"]) == 2
     assert "--optimizer adam: " in capsys.readouterr().err
+    import fastnn as fn
+
+    saved = fn.load(model)  # state of an optimizer the command does not offer
+    fn.save(saved, model, optimizer=fn.optim.NAdam(saved.parameters()),
+            metadata=fn.io.load_metadata(model)["metadata"])
+    assert cli.main(["train", "--resume", str(model), "--epochs", "1"]) == 2
+    assert "holds NAdam state, an optimizer fastnn train does not offer" in \
+        capsys.readouterr().err

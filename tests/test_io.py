@@ -685,11 +685,11 @@ def test_hostile_files_cannot_crash_the_process(tmp_path):
     # (2.5 million in 55 MB: 4 GB and a minute)
     pytest.param(good_info(architecture={"type": "Sequential",
                                          "layers": [{"type": "ReLU"}] * 400_000}),
-                 r"invalid architecture: spec.layers: more than 100,000 layers",
+                 r"invalid architecture: spec.layers: more than 100,000 modules",
                  id="spec_400000_layers"),
     pytest.param(good_info(architecture={"type": "Sequential", "layers": [
         {"type": "Sequential", "layers": [{"type": "ReLU"}] * 50_000}] * 3}),
-                 r"invalid architecture: spec.layers\[1\].layers: more than 100,000 layers",
+                 r"invalid architecture: spec.layers\[1\].layers: more than 100,000 modules",
                  id="spec_150000_nested_layers"),
     (good_info(metadata=[1]), "user metadata that is not a dict"),
     (good_info(eval_modules="0"), "eval_modules that is not a list of names"),
@@ -702,6 +702,17 @@ def test_bad_fastnn_metadata(tmp_path, info, match):
     for call in (fn.io.load, fn.io.load_metadata):
         with pytest.raises(FileFormatError, match=match):
             call(path)
+
+
+def test_a_model_at_the_module_cap_round_trips_and_one_above_saves_weights_only(tmp_path):
+    # save wrote a spec of 100,000 layers that load then refused (the cap counted the
+    # model's own Sequential; save did not apply it)
+    at_cap = Sequential(*[ReLU() for _ in range(99_999)])  # 100,000 modules with the model
+    fn.io.save(at_cap, tmp_path / "at.safetensors")
+    assert len(fn.io.load(tmp_path / "at.safetensors")) == 99_999
+    with pytest.warns(UserWarning, match="100,001 modules, more than the 100,000"):
+        fn.io.save(Sequential(*[ReLU() for _ in range(100_000)]), tmp_path / "above.safetensors")
+    assert fn.io.load_metadata(tmp_path / "above.safetensors")["architecture"] is None
 
 
 def test_foreign_safetensors_file_has_no_fastnn_metadata(tmp_path):

@@ -153,6 +153,18 @@ def test_keras_loss_name_on_logits_raises_clearly():
     with pytest.raises(ValueError, match="probabilities"):
         fn.evaluate(model, X, y, loss="categorical_crossentropy")
 
+    class Logits(nn.Module):  # a forward-only model: trained through autograd
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 3)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    with pytest.raises(ValueError, match="probabilities.*loss='cross_entropy'"):
+        fn.fit(Logits(), X, y, loss="sparse_categorical_crossentropy", optimizer="adam",
+               verbose=0)
+
 
 def test_keras_loss_name_with_an_autograd_module():
     class Net(nn.Module):
@@ -168,3 +180,35 @@ def test_keras_loss_name_with_an_autograd_module():
     h = fn.fit(Net(), X, y, loss="sparse_categorical_crossentropy", optimizer="adam",
                epochs=10, batch_size=16, seed=0, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
+
+
+def test_tensor_path_checks_as_the_array_path():
+    # on Tensors nothing was checked: logits trained silently, label -1 picked the last
+    # column, a 3-D pred gave a number, an array pred with a Tensor target raised a TypeError
+    loss = nn.ProbabilityCrossEntropyLoss()
+    with pytest.raises(ValueError, match="must hold probabilities"):
+        loss(fn.tensor([[2.0, -1.0]], requires_grad=True), fn.tensor([0]))
+    p = fn.tensor([[0.2, 0.8], [0.5, 0.5]])
+    with pytest.raises(IndexError, match="target -1 is out of bounds for 2 classes"):
+        loss(p, fn.tensor([0, -1]))
+    with pytest.raises(IndexError, match="target 2 is out of bounds"):
+        loss(p, fn.tensor([0, 2]))
+    with pytest.raises(ValueError, match=r"must have shape \(N, C\).*\(1, 2, 2\)"):
+        loss(p[None], fn.tensor([0]))
+    value = loss(np.array([[0.2, 0.8], [0.5, 0.5]], np.float32), fn.tensor([1, 0]))
+    assert float(value) == pytest.approx(-(np.log(0.8) + np.log(0.5)) / 2, rel=1e-6)
+    # soft targets on Tensors
+    soft = fn.tensor([[0.0, 1.0], [1.0, 0.0]])
+    assert float(loss(p, soft)) == pytest.approx(float(value), rel=1e-6)
+
+
+def test_a_clipped_label_probability_passes_no_gradient():
+    # below 1e-7 the clip is flat: the sample adds -log(1e-7) and nothing to the gradient;
+    # just above it, a gradient of -1 / (N q) at the label
+    p = np.array([[1e-9, 1.0 - 1e-9], [0.25, 0.75]], np.float32)
+    loss = nn.ProbabilityCrossEntropyLoss()
+    loss(p, np.array([0, 0]))
+    grad = loss.backward()
+    np.testing.assert_array_equal(grad[0], [0.0, 0.0])
+    q = np.float32(0.25)
+    np.testing.assert_allclose(grad[1], [-(1 - q) / (2 * q), q / (2 * q)], rtol=1e-6)

@@ -222,6 +222,7 @@ BAD_PARAMS = [
     ("momentum", 1.5), ("validation_fraction", 1.0), ("beta_1", 1.0), ("beta_2", -0.1),
     ("epsilon", 0.0), ("n_iter_no_change", 0), ("max_fun", 0), ("early_stopping", "yes"),
     ("dropout", 1.0), ("dropout", -0.1), ("n_threads", 0), ("n_threads", 1.5),
+    ("n_threads", True),
     # scikit-learn's intervals exclude inf (epsilon=inf would train nothing, silently;
     # power_t=inf divided by zero)
     ("alpha", np.inf), ("learning_rate_init", np.inf), ("power_t", np.inf), ("tol", np.inf),

@@ -804,6 +804,28 @@ def test_predict_and_evaluate_keep_what_backward_uses(make):
         np.testing.assert_array_equal(b, a)
 
 
+def test_predict_keeps_what_a_forward_builds_lazily():
+    # the first version put back every private attribute: a layer built on the first call
+    # (registered as a submodule) was reset to None, and each predict built another
+    class Lazy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self._fc = None
+            self._calls = 0
+
+        def forward(self, x):
+            if self._fc is None:
+                self._fc = nn.Linear(x.shape[1], 2)
+            self._calls += 1
+            return self._fc(x)
+
+    m = Lazy()
+    X = np.ones((3, 4), np.float32)
+    first = fn.predict(m, X)
+    np.testing.assert_array_equal(fn.predict(m, X), first)
+    assert m._fc is not None and m._calls == 2 and len(m.parameters()) == 2
+
+
 def test_evaluate_keeps_the_loss_modules_last_forward():
     rng = np.random.default_rng(0)
     x, x2 = rng.standard_normal((2, 8, 4)).astype(np.float32)

@@ -45,9 +45,11 @@ from .nn import (
 from .nn.container import valid_child_name
 
 _MAX_DEPTH = 64  # nesting limit for Sequential, so a hostile spec cannot exhaust the stack
-# Layers in a whole spec: far beyond any model, and a hostile spec of a few million
-# repeated layers is refused before anything is built (that took gigabytes and minutes)
-_MAX_LAYERS = 100_000
+# Modules in a whole spec (layers and Sequentials, the model included): far beyond any
+# model, and a hostile spec of a few million repeated layers is refused before anything
+# is built (that took gigabytes and minutes). to_spec refuses bigger models alike, so
+# save never writes a spec that load refuses.
+_MAX_MODULES = 100_000
 
 # type name -> (class, {field: kind}); kind is "int" (>= 0), "sint" (any int), "bool",
 # "float" or "str". Fields are the constructor's keyword arguments, read from attributes.
@@ -97,6 +99,9 @@ def to_spec(model: Module) -> dict[str, Any]:
         raise TypeError(f"to_spec(): argument 'model' must be a fastnn.nn.Module, "
                         f"got {type(model).__name__}")
     everywhere = [m for _, m in model.named_modules(remove_duplicate=False)]
+    if len(everywhere) > _MAX_MODULES:
+        raise UndescribableError(f"the model has {len(everywhere):,} modules, more than the "
+                                 f"{_MAX_MODULES:,} a spec may list")
     if len({id(m) for m in everywhere}) != len(everywhere):
         # a spec lists layers by position: rebuilding would untie a shared module
         raise UndescribableError("a module appears at two positions (shared weights), which "
@@ -154,7 +159,7 @@ def check_spec(spec: Any) -> Layer:
     Raises:
         ValueError: not a dict, an unknown ``"type"``, a missing or unknown field,
             a field of the wrong type, nesting deeper than 64 or more than 100,000
-            layers; the message names the place, e.g. ``spec.layers[2].p``.
+            modules; the message names the place, e.g. ``spec.layers[2].p``.
     """
     return _check(spec, "spec", 0, [0])
 
@@ -163,8 +168,8 @@ def _check(spec: Any, where: str, depth: int, count: list[int]) -> Layer:
     if depth > _MAX_DEPTH:
         raise ValueError(f"{where}: Sequential nested deeper than {_MAX_DEPTH} levels")
     count[0] += 1
-    if count[0] > _MAX_LAYERS:
-        raise ValueError(f"{where}: more than {_MAX_LAYERS:,} layers in the spec")
+    if count[0] > _MAX_MODULES:
+        raise ValueError(f"{where}: more than {_MAX_MODULES:,} modules in the spec")
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: expected a dict with a 'type', got {type(spec).__name__}")
     kind = spec.get("type")
@@ -173,8 +178,8 @@ def _check(spec: Any, where: str, depth: int, count: list[int]) -> Layer:
         layers = spec["layers"]
         if not isinstance(layers, list):
             raise ValueError(f"{where}.layers: expected a list, got {type(layers).__name__}")
-        if count[0] + len(layers) > _MAX_LAYERS:  # before walking a huge list
-            raise ValueError(f"{where}.layers: more than {_MAX_LAYERS:,} layers in the spec")
+        if count[0] + len(layers) > _MAX_MODULES:  # before walking a huge list
+            raise ValueError(f"{where}.layers: more than {_MAX_MODULES:,} modules in the spec")
         children = tuple(_check(s, f"{where}.layers[{i}]", depth + 1, count)
                          for i, s in enumerate(layers))
         if "names" not in spec:

@@ -230,7 +230,10 @@ def _resume_defaults(args: argparse.Namespace) -> None:
         info = fn.io.load_metadata(args.resume)
         saved = info["metadata"]
         recorded = (info["optimizer"] or {}).get("class", "Adam")
-        optimizer = recorded.lower() if recorded.lower() in OPTIMIZERS else "adam"
+        optimizer = recorded.lower()
+        if optimizer not in OPTIMIZERS and args.optimizer is None:
+            raise CLIError(f"--resume: {args.resume} holds {recorded} state, an optimizer "
+                           f"fastnn train does not offer ({', '.join(OPTIMIZERS)})")
     if args.optimizer is None:
         args.optimizer = optimizer
     if args.dataset is None:

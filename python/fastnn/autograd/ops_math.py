@@ -9,6 +9,7 @@ float64 appears only where a float64 Tensor is an operand.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,19 +39,22 @@ def operand(x: Any) -> tuple[Any, Tensor | None]:
     return arr, None
 
 
-_SCALAR_CACHE: dict[float, np.ndarray] = {}
+_SCALAR_CACHE: dict[Any, np.ndarray] = {}
 
 
 def _scalar32(v: float) -> np.ndarray:
     """``v`` as a read-only 0-d float32 array (cached: NumPy multiplies an array by a 0-d
     array about twice as fast as by a Python float, with the same float32 result)."""
-    arr = _SCALAR_CACHE.get(v)
+    # 0.0 and -0.0 are equal dict keys: the sign goes into the key, or x * 0.0 gave -0.0
+    # after x * -0.0 had been cached
+    key = (v, math.copysign(1.0, v)) if v == 0 else v
+    arr = _SCALAR_CACHE.get(key)
     if arr is None:
         if len(_SCALAR_CACHE) > 4096:
             _SCALAR_CACHE.clear()
         arr = np.array(v, _F32)
         arr.flags.writeable = False
-        _SCALAR_CACHE[v] = arr
+        _SCALAR_CACHE[key] = arr
     return arr
 
 

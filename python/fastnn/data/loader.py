@@ -24,7 +24,9 @@ _INT64_MAX = np.iinfo(np.int64).max
 
 def _as_targets(y: Any, func: str) -> np.ndarray:
     """Returns ``y`` as a C-contiguous int64 (integer labels), float32 (float targets) or
-    bool (bool labels or targets, kept for the loss to read as it takes them) array.
+    bool array (bool labels or targets are kept, as PyTorch's loader keeps them; the losses
+    take them converted: ``yb.astype(np.int64)`` for cross-entropy, ``np.float32`` for
+    BCE).
 
     Unsigned labels of 2**63 and more, which int64 would wrap to negative ones,
     raise ``ValueError``."""
@@ -58,7 +60,9 @@ class DataLoader:
     ``X`` is converted once, here, to a float32 C-contiguous array (float64 and
     integer inputs are accepted; bool, complex, object and string dtypes raise
     ``TypeError``). ``y`` is kept as a NumPy array: integer labels become int64,
-    float targets float32, bool labels stay bool.
+    float targets float32, bool labels stay bool (convert a batch for the loss:
+    ``yb.astype(np.int64)`` for cross-entropy, ``np.float32`` for BCE; ``fit`` does that
+    itself).
 
     Each batch is a fresh C-contiguous array (writing into it leaves ``X`` and
     ``y`` as they were); with shuffling it is gathered by a permutation drawn anew

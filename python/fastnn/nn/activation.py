@@ -27,6 +27,7 @@ class _Elementwise(Module):
 
     _act: Any = _Act.identity
     _param = 0.0  # the kernels' parameter (LeakyReLU's slope), read at every call
+    _saved_for_backward = ("_x", "_y")
 
     def __init__(self) -> None:
         super().__init__()
@@ -204,6 +205,8 @@ class Identity(Module):
         array([1., 2.], dtype=float32)
     """
 
+    _saved_for_backward = ("_shape",)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:  # any arguments, unused (torch)
         super().__init__()
         self._shape: tuple[int, ...] | None = None
@@ -241,6 +244,8 @@ class Softmax(Module):
         array([[0.25, 0.25, 0.25, 0.25],
                [0.25, 0.25, 0.25, 0.25]], dtype=float32)
     """
+
+    _saved_for_backward = ("_y2", "_moved_shape", "_shape", "_axis")
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -342,6 +347,7 @@ class _NumpyElementwise(Module):
     same formulas and derivatives on arrays (forward caches ``x``) and on Tensors."""
 
     _name = ""
+    _saved_for_backward = ("_x",)
 
     def __init__(self) -> None:
         super().__init__()

@@ -50,6 +50,8 @@ class Dropout(Module):
         array([1., 1., 1.], dtype=float32)
     """
 
+    _saved_for_backward = ("_shape", "_seed")
+
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = bool(inplace)

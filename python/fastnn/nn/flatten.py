@@ -30,6 +30,8 @@ class Flatten(Module):
         fastnn.Size([32, 25])
     """
 
+    _saved_for_backward = ("_shape", "_out_shape")
+
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = check_int(start_dim, "Flatten()", "start_dim")

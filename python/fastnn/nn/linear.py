@@ -70,6 +70,8 @@ class Linear(Module):
         (128, 20)
     """
 
+    _saved_for_backward = ("_input", "_lead")
+
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         self.in_features = check_int(in_features, "Linear()", "in_features", low=0)

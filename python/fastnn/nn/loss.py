@@ -34,6 +34,8 @@ class _Loss(Module):
     number, or for ``"none"`` an array of the value's shape (default: ones).
     """
 
+    _saved_for_backward = ("_cache", "_graph", "_grad")
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if not isinstance(reduction, str) or reduction not in (*_REDUCTIONS, "none"):

@@ -100,6 +100,12 @@ class Module:
     Attributes:
         training (bool): ``True`` in training mode (the default), ``False`` after
             :meth:`eval`. Dropout is only active in training mode.
+        _saved_for_backward (tuple of str): class attribute, the instance attributes a
+            NumPy-path ``forward`` writes for ``backward`` to read; :func:`fastnn.predict`
+            and :func:`fastnn.evaluate` put them back after their passes, so that
+            ``m(x); fn.predict(m, x2); m.backward(g)`` still differentiates ``m(x)``. A
+            subclass with its own ``backward`` that caches in attributes of its own lists
+            them here.
 
     Example::
 
@@ -124,6 +130,8 @@ class Module:
         ...     def backward(self, g):
         ...         return self.fc1.backward(self.act.backward(self.fc2.backward(g)))
     """
+
+    _saved_for_backward: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())

@@ -16,6 +16,8 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
+
 try:  # scikit-learn's own class (private module), so that code catching it catches ours
     from sklearn.utils._param_validation import InvalidParameterError as _SklearnError
     _BASES: tuple[type, ...] = (_SklearnError,)  # itself a ValueError and a TypeError
@@ -65,6 +67,10 @@ def check_params(est: Any) -> None:
     scikit-learn's constraints (``est._parameter_constraints``, its messages), then what
     they leave to the fit."""
     est._validate_params()
+    if isinstance(est.n_threads, (bool, np.bool_)):  # an Integral to scikit-learn's Interval
+        raise InvalidParameterError(
+            f"The 'n_threads' parameter of {type(est).__name__} must be None or an int in the "
+            f"range [1, inf). Got {est.n_threads!r} instead.")
     hidden_sizes(est)
     if est.early_stopping is True and est.validation_fraction == 0:
         # scikit-learn's error here names train_test_split's test_size

@@ -9,7 +9,7 @@ from sklearn import neural_network as sk_neural_network
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import column_or_1d
+from sklearn.utils import Tags, column_or_1d
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -147,7 +147,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         # the Poisson deviance needs y >= 0 (fit raises otherwise), as scikit-learn's
         # PoissonRegressor declares: its estimator checks then draw non-negative targets
