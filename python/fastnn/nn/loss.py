@@ -461,12 +461,16 @@ class CrossEntropyLoss(_Loss):
             return self._autograd_forward(ops_nn.cross_entropy, logits, labels,
                                           weight=self.weight, ignore_index=self.ignore_index,
                                           label_smoothing=self.label_smoothing)
-        _check_label_range(labels, logits.shape[1], "CrossEntropyLoss.forward()")
         # Value and gradient in one pass over the logits (the softmax is computed once);
         # backward hands out the gradient kept here.
         grad = np.empty_like(logits)
-        value = _core.cross_entropy_forward_backward(grad, logits, labels, self.label_smoothing,
-                                                     _REDUCTIONS[self.reduction])
+        try:
+            value = _core.cross_entropy_forward_backward(grad, logits, labels,
+                                                         self.label_smoothing,
+                                                         _REDUCTIONS[self.reduction])
+        except IndexError:  # the kernel checks the labels (and names itself): say who calls
+            _check_label_range(labels, logits.shape[1], "CrossEntropyLoss.forward()")
+            raise
         self._cache, self._graph = (logits, labels), None
         self._grad: np.ndarray | None = grad
         return _kernel_value(value)
