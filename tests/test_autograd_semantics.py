@@ -2392,3 +2392,63 @@ def test_signed_zero_scalars_keep_their_sign():
         (b * first).numpy()
         np.testing.assert_array_equal(np.signbit((b * second).numpy()),
                                       np.signbit(np.float32([1.0, -2.0]) * np.float32(second)))
+
+
+@pytest.mark.parametrize("key, torch_rule", [
+    ((0, slice(None), [1, 2]), lambda a: a[0][:, [1, 2]]),  # NumPy's a[key]: (2, 3)
+    ((0, Ellipsis, [1, 1, 3]), lambda a: a[0][..., [1, 1, 3]]),
+    ((None, 0, slice(None), [1, 2]), lambda a: a[None, 0][:, :, [1, 2]]),
+    ((slice(None), 1, [0, 3]), lambda a: a[:, 1][:, [0, 3]]),
+    ((1, [0, 2]), lambda a: a[1][[0, 2]]),
+    ((0, [0, 1], [1, 2]), lambda a: a[0][[0, 1], [1, 2]]),
+])
+def test_ints_meet_index_arrays_as_in_pytorch(key, torch_rule):
+    # PyTorch applies the ints first (a view), then the arrays; NumPy counts the ints
+    # among the arrays and, with a slice between them, moves the result's dims to the
+    # front: transposed values (and gradients) when the sizes happened to be equal
+    a = np.arange(36, dtype=np.float32).reshape(3, 3, 4)
+    x = fn.tensor(a, requires_grad=True)
+    y = x[key]
+    np.testing.assert_array_equal(y.detach().numpy(), torch_rule(a))
+    g = np.arange(y.numel(), dtype=np.float32).reshape(tuple(y.shape)) + 1
+    (y * fn.tensor(g)).sum().backward()
+    picked = torch_rule(np.arange(a.size).reshape(a.shape))  # flat index of each element
+    expected = np.bincount(picked.ravel(), g.ravel(), a.size).reshape(a.shape)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    b = fn.zeros(3, 3, 4)
+    b[key] = fn.tensor(g)  # assignment writes the same elements (g > 0), and only them
+    written = np.flatnonzero(b.numpy())
+    np.testing.assert_array_equal(written, np.unique(picked))
+    if len(np.unique(picked)) == picked.size:  # no repeated element: every value lands
+        np.testing.assert_array_equal(b[key].numpy(), g)
+
+
+def test_an_empty_index_list_and_a_0d_index_tensor():
+    x = fn.ones(2, 3)
+    assert tuple(x[[]].shape) == (0, 3)
+    assert tuple(fn.ones(2, 3, 4)[fn.tensor(1), :, fn.tensor([0, 2])].shape) == (3, 2)
+
+
+def test_nan_gradients_of_clamp_abs_and_pow_follow_pytorch():
+    nan = float("nan")
+    a = fn.tensor([nan, 0.5, -1.0, 0.0], requires_grad=True)
+    a.clamp(min=0).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 1.0, 0.0, 1.0])  # was 1 at NaN
+    a.grad = None
+    a.abs().sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 1.0, -1.0, 0.0])  # was NaN
+    a.grad = None
+    a.clamp(min=fn.tensor(nan)).sum().backward()  # a NaN bound holds nothing inside
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 0.0, 0.0, 0.0])
+    base = fn.tensor([0.0, 0.0, 0.0, 2.0], requires_grad=True)
+    exp = fn.tensor([-1.0, 0.0, 2.0, 0.5], requires_grad=True)
+    (base ** exp).sum().backward()
+    np.testing.assert_allclose(exp.grad.numpy(), [-np.inf, 0.0, 0.0, 2**0.5 * np.log(2)],
+                               rtol=1e-6)  # was NaN at the first
+
+
+@pytest.mark.parametrize("make", [fn.randn, fn.rand])
+def test_random_floats_refuse_an_integer_dtype(make):
+    with pytest.raises(NotImplementedError, match="dtype int64 is not supported"):
+        make(3, dtype=fn.long)  # gave truncated samples: mostly zeros
+    assert make(3, dtype=fn.float64).dtype == fn.float64

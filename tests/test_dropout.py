@@ -199,3 +199,13 @@ def test_the_scale_is_torchs_for_p_near_one(p):
     torch = pytest.importorskip("torch")
     ty = torch.nn.functional.dropout(torch.ones(1 << 16), p)
     assert set(ty[ty != 0].tolist()) <= {float(scale)}
+
+
+def test_backward_uses_the_forwards_p():
+    # backward rebuilt the mask from the current p: after d.p = 0.1 the gradient flowed
+    # through dropped units, scaled by 1 / 0.9
+    fn.manual_seed(0)
+    d = fn.nn.Dropout(0.5)
+    y = d(np.ones(64, np.float32))
+    d.p = 0.1
+    np.testing.assert_array_equal(d.backward(np.ones(64, np.float32)), y)

@@ -45,6 +45,16 @@ def _float_dtype(dtype: Any, func: str) -> np.dtype:
     return dtypes.float32 if dtype is None else dtypes.as_dtype(dtype, func)
 
 
+def _random_float_dtype(dtype: Any, func: str) -> np.dtype:
+    """``dtype`` for random floats (float32 by default); an integer or bool dtype raises,
+    as PyTorch's (the samples were truncated to integers: mostly 0)."""
+    dt = _float_dtype(dtype, func)
+    if np.dtype(dt).kind != "f":
+        raise NotImplementedError(f"{func}: dtype {np.dtype(dt).name} is not supported: "
+                                  "random floats need a floating dtype (float32, float64)")
+    return dt
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new Tensor holding a copy of ``data`` (float32 for floating data, int64 for integers)."""
@@ -164,7 +174,7 @@ def randn(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Standard normal samples from ``generator`` (a :class:`fastnn.Generator`), by
     default fastnn's global state."""
-    dt = _float_dtype(dtype, "randn()")
+    dt = _random_float_dtype(dtype, "randn()")
     values = rng_of(generator, "randn()").standard_normal(_size(sizes, "randn", size)).astype(dt)
     return _finish(values, requires_grad, device)
 
@@ -172,7 +182,7 @@ def randn(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
 def rand(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, generator: Any = None) -> Tensor:
     """Uniform samples in [0, 1) from ``generator``, by default fastnn's global state."""
-    dt = _float_dtype(dtype, "rand()")
+    dt = _random_float_dtype(dtype, "rand()")
     values = rng_of(generator, "rand()").random(_size(sizes, "rand", size)).astype(dt)
     return _finish(values, requires_grad, device)
 
@@ -193,7 +203,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
     if dtype is None:  # a float64 Tensor mean or std gives float64 samples, as PyTorch's
         wide = [t for t in (mean, std) if isinstance(t, Tensor) and t._data.dtype == np.float64]
         dtype = dtypes.float64 if wide else None
-    dt = _float_dtype(dtype, func)
+    dt = _random_float_dtype(dtype, func)
     z = rng_of(generator, func).standard_normal(shape)
     return _finish((m + s * z).astype(dt), requires_grad, device)
 

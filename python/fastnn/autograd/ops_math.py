@@ -181,9 +181,11 @@ def _pow_vjp(node, g):
             ga = g * bd * np.where(bd == 0, 1, ad) ** np.where(bd == 0, 0, bd - 1)
         ga = _as(ga, a)
     if b is not None:
+        # g out log(a), as PyTorch: 0 where a == 0 and the exponent >= 0 (there out log(a)
+        # is 0 * -inf); -inf for a negative exponent (inf * -inf); NaN for a < 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.where(ad > 0, np.log(np.where(ad > 0, ad, 1)), np.where(ad == 0, 0, np.nan))
-        gb = _as(g * out * logs, b)
+            gb = g * out * np.log(ad)
+        gb = _as(np.where((ad == 0) & (bd >= 0), 0, gb), b)
     return ga, gb
 
 
@@ -377,7 +379,8 @@ def _neg_vjp(node, g):
 
 
 def _abs_vjp(node, g):
-    return (g * np.sign(node.saved[0]),)
+    s = np.sign(node.saved[0])
+    return (g * np.where(s == s, s, 0),)  # sign(NaN) taken as 0, as PyTorch's sgn
 
 
 def _exp_vjp(node, g):
@@ -407,7 +410,13 @@ def _clamp_vjp(node, g):
     raised = np.zeros(x.shape, bool) if lo is None else x < lo
     lowered = np.zeros(x.shape, bool) if hi is None else \
         (x if lo is None else np.maximum(x, lo)) > hi
-    gx = g * ~(raised | lowered)
+    # x's share: where it was inside (a NaN x, or a NaN bound, is inside no interval and
+    # gets 0, as PyTorch's (x >= lo) & (x <= hi))
+    inside = ~(raised | lowered) & (x == x)
+    for bound in (lo, hi):
+        if bound is not None:
+            inside &= bound == bound
+    gx = g * inside
     if len(node.inputs) == 1:  # no bound takes a gradient
         return (unbroadcast(gx, node.inputs[0]._data.shape),)
     x_t, lo_t, hi_t = node.inputs

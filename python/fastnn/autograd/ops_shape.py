@@ -205,29 +205,91 @@ def _index_part(k: Any) -> Any:
         d = k._data
         if d.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if d.ndim == 0 and d.dtype.kind in "iu":  # PyTorch reads a 0-d index as an int
+            return int(d)
         return d
     if isinstance(k, list):
-        return np.asarray(k)
+        a = np.asarray(k)
+        return a.astype(np.int64) if a.size == 0 else a  # x[[]]: no rows, as PyTorch
     return k
+
+
+def _is_int(k: Any) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+class _SelectThenIndex:
+    """An index mixing ints with integer or bool arrays, applied as PyTorch applies it:
+    the ints (and slices, ``None``, ``...``) first, as a view, then the arrays on that
+    view. NumPy counts the ints among the advanced indices instead, so ``x[0, :, [1, 2]]``
+    of an (a, b, c) array is (2, b) there, (b, 2) in PyTorch, and transposed values when
+    the sizes are equal."""
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        basic: list[Any] = []
+        advanced: list[Any] = []
+        for p in parts:
+            if isinstance(p, np.ndarray):
+                width = p.ndim if p.dtype == np.bool_ else 1  # dims a mask consumes
+                basic += [slice(None)] * width
+                advanced.append(p)
+            elif _is_int(p):
+                basic.append(p)
+            else:  # a slice (already applied), None (its new dim) or ...
+                basic.append(p)
+                advanced.append(Ellipsis if p is Ellipsis else slice(None))
+        self.basic, self.advanced = tuple(basic), tuple(advanced)
+
+    def get(self, a: np.ndarray) -> np.ndarray:
+        return a[self.basic][self.advanced]
+
+    def set(self, a: np.ndarray, value: Any) -> None:
+        a[self.basic][self.advanced] = value
+
+    def add_at(self, a: np.ndarray, g: np.ndarray) -> None:
+        np.add.at(a[self.basic], self.advanced, g)
+
+    def copy(self) -> _SelectThenIndex:
+        out = object.__new__(_SelectThenIndex)
+        out.basic = self.basic
+        out.advanced = tuple(p.copy() if isinstance(p, np.ndarray) else p
+                             for p in self.advanced)
+        return out
+
+
+def _get(a: np.ndarray, key: Any) -> np.ndarray:
+    return key.get(a) if isinstance(key, _SelectThenIndex) else a[key]
+
+
+def _set(a: np.ndarray, key: Any, value: Any) -> None:
+    if isinstance(key, _SelectThenIndex):
+        key.set(a, value)
+    else:
+        a[key] = value
 
 
 def _saved_key(k: Any) -> Any:
     """The index ``k`` as a node saves it: its arrays copied, so that backward uses the
     index the forward used even when the caller's index Tensor or array (or a ``where``
     condition) is changed in place afterwards."""
+    if isinstance(k, _SelectThenIndex):
+        return k.copy()
     if isinstance(k, tuple):
         return tuple(p.copy() if isinstance(p, np.ndarray) else p for p in k)
     return k.copy() if isinstance(k, np.ndarray) else k
 
 
 def _key(key: Any) -> tuple[Any, bool]:
-    """The NumPy index for ``key`` and whether it is basic (a view, no repeats)."""
+    """The NumPy index for ``key`` (a :class:`_SelectThenIndex` where ints meet arrays)
+    and whether it is basic (a view, no repeats)."""
     if isinstance(key, tuple):
         parts = tuple(_index_part(k) for k in key)
     else:
         parts = (_index_part(key),)
     basic = all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))
                 for k in parts)
+    if not basic and any(_is_int(k) for k in parts):
+        return _SelectThenIndex(parts), False
     return (parts if isinstance(key, tuple) else parts[0]), basic
 
 
@@ -236,6 +298,8 @@ def _getitem_vjp(node, g):
     out = np.zeros(shape, g.dtype)
     if basic:
         out[key] = g
+    elif isinstance(key, _SelectThenIndex):
+        key.add_at(out, g)
     else:
         np.add.at(out, key, g)
     return (out,)
@@ -262,7 +326,7 @@ def _getitem_name(key: Any, basic: bool) -> str:
 def getitem(x: Tensor, key: Any) -> Tensor:
     """``x[key]``: ints, slices, ``None``, ``...``, bool masks and integer arrays."""
     k, basic = _key(key)
-    value = x._data[k]
+    value = _get(x._data, k)
     if type(value) is not np.ndarray:  # all ints: a 0-d view, as in PyTorch (not a copy)
         value = x._data[(k if isinstance(k, tuple) else (k,)) + (Ellipsis,)] if basic else \
             np.asarray(value)
@@ -285,10 +349,10 @@ def _index_put_vjp(node, g):
     g_old = g_value = None
     if old is not None:
         g_old = g.copy()
-        g_old[key] = 0
+        _set(g_old, key, 0)
     if value is not None:
         stripped = _strip_leading_ones(vshape)
-        g_value = unbroadcast(np.asarray(g[key]), stripped).reshape(vshape)
+        g_value = unbroadcast(np.asarray(_get(g, key)), stripped).reshape(vshape)
     return g_old, g_value
 
 
@@ -329,11 +393,11 @@ def _assign(target: np.ndarray, key: Any, value: Any) -> None:
     if shape and shape[0] == 1:
         value = np.reshape(value, _strip_leading_ones(shape))
     try:
-        target[key] = value
+        _set(target, key, value)
     except ValueError as e:
         if not any(m in str(e) for m in ("broadcast", "shape mismatch", "cannot assign")):
             raise
-        indexed = np.empty_like(target[key]) if np.ndim(target) else target
+        indexed = np.empty_like(_get(target, key)) if np.ndim(target) else target
         raise ShapeError(f"shape mismatch: value tensor of shape {list(shape)} "
                          f"cannot be broadcast to indexing result of shape "
                          f"{list(np.shape(indexed))}") from None

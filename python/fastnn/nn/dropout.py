@@ -50,7 +50,7 @@ class Dropout(Module):
         array([1., 1., 1.], dtype=float32)
     """
 
-    _saved_for_backward = ("_shape", "_seed")
+    _saved_for_backward = ("_shape", "_seed", "_p")
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
@@ -68,9 +68,9 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             self._seed = None
             return x
-        self._seed = next_seed()
+        self._seed, self._p = next_seed(), self.p  # backward rebuilds this forward's mask
         y = np.empty_like(x)
-        _core.dropout_forward(y.reshape(-1), x.reshape(-1), self.p, self._seed)
+        _core.dropout_forward(y.reshape(-1), x.reshape(-1), self._p, self._seed)
         return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
@@ -78,7 +78,7 @@ class Dropout(Module):
         if self._seed is None:  # the last forward was the identity
             return g
         dx = np.empty_like(g)
-        _core.dropout_backward(dx.reshape(-1), g.reshape(-1), self.p, self._seed)
+        _core.dropout_backward(dx.reshape(-1), g.reshape(-1), self._p, self._seed)
         return dx
 
     def extra_repr(self) -> str:
