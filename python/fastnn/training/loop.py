@@ -251,16 +251,18 @@ def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     or for cross-entropy class probabilities ``(N, C)`` (one-hot integer rows become
     float), ``C`` the model's output width where it is known. Any other shape raises
     here, naming the argument, instead of inside a training step; so does a model whose
-    output for ``X`` is not ``(N, C)`` class scores."""
-    shape = _output_shape(model, X)
+    output for ``X`` is not ``(N, C)`` class scores, and a label it has no class for
+    (:func:`_check_labels`)."""
+    shape = _output_shape(model, X)  # one forward of a sample at most, for both checks
     if shape is not None and len(shape) != 1:
         raise ValueError(
             f"{func}: the model's output for argument 'X' of shape {shape_str(X.shape)} has "
             f"shape {shape_str((len(X),) + shape)}, but {type(loss).__name__} takes (N, C) "
             "class scores (flatten the input, e.g. with nn.Flatten(), or reshape X)")
     if y.ndim == 2 and y.shape[1] == 1:
-        return y[:, 0]
+        y = y[:, 0]
     if y.ndim == 1:
+        _check_labels(model, loss, y, shape, func, yname)
         return y
     expected = "(N,) class labels" + (
         " or (N, C) class probabilities" if isinstance(loss, _SOFT_TARGET_LOSSES) else "")
@@ -275,13 +277,13 @@ def _class_targets(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarr
     return y.astype(np.float32) if y.dtype.kind in "iub" else y
 
 
-def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarray,
-                  func: str, yname: str) -> None:
+def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray,
+                  shape: tuple[int, ...] | None, func: str, yname: str) -> None:
     """Float class labels that are not whole numbers, and labels beyond the model's
-    output width, raise here, naming the data (the step would report a batch's label
-    under an internal name, after the steps before it changed the weights)."""
-    if not isinstance(loss, _CLASS_LOSSES) or y.ndim != 1 or \
-            y.dtype.kind not in "iuf" or not y.size:
+    output width (``shape``: its output for one sample, when known), raise here, naming
+    the data (the step would report a batch's label under an internal name, after the
+    steps before it changed the weights)."""
+    if y.dtype.kind not in "iuf" or not y.size:
         return
     if y.dtype.kind == "f":
         whole = np.isfinite(y) & (y == np.round(y))
@@ -296,7 +298,6 @@ def _check_labels(model: nn.Module, loss: nn.Module, y: np.ndarray, X: np.ndarra
         y = y.astype(np.int64)
     width = _output_width(model)
     if width is None:  # a Module subclass: the width its forward gives one sample
-        shape = _output_shape(model, X)
         width = shape[0] if shape is not None and len(shape) == 1 else None
     if width is None:
         return
@@ -576,11 +577,9 @@ def fit(
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
     y = _keras_targets(model, loss, y, X, func, "y")
-    _check_labels(model, loss, y, X, func, "y")
     if val is not None:
         yname = "validation_data[1]" if validation_data is not None else "y"
         val = (val[0], _keras_targets(model, loss, val[1], val[0], func, yname))
-        _check_labels(model, loss, val[1], val[0], func, yname)
     optimizer._check_holds_any(model.parameters(), func)
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
@@ -822,7 +821,6 @@ def evaluate(
     # sees what the last forward before this call saved
     with model_lock(model), forward_state_kept(model, loss):
         y = _keras_targets(model, loss, y, X, func, "y")
-        _check_labels(model, loss, y, X, func, "y")
         return _run_eval(model, X, y, loss, metric_fns, batch_size, func=func)
 
 
