@@ -8,6 +8,7 @@ scatter-adds (``np.add.at``), so repeated indices accumulate.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -218,14 +219,19 @@ def _is_int(k: Any) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
 
-class _SelectThenIndex:
+@dataclass(frozen=True)
+class _SelectThenIndex:  # not a tuple: NumPy must never take it for an index
     """An index mixing ints with integer or bool arrays, applied as PyTorch applies it:
-    the ints (and slices, ``None``, ``...``) first, as a view, then the arrays on that
-    view. NumPy counts the ints among the advanced indices instead, so ``x[0, :, [1, 2]]``
-    of an (a, b, c) array is (2, b) there, (b, 2) in PyTorch, and transposed values when
-    the sizes are equal."""
+    the ints (and slices, ``None``, ``...``) first, as a view (``basic``), then the arrays
+    on that view (``advanced``). NumPy counts the ints among the advanced indices
+    instead, so ``x[0, :, [1, 2]]`` of an (a, b, c) array is (2, b) there, (b, 2) in
+    PyTorch, and transposed values when the sizes are equal."""
 
-    def __init__(self, parts: tuple[Any, ...]) -> None:
+    basic: tuple[Any, ...]
+    advanced: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, parts: tuple[Any, ...]) -> _SelectThenIndex:
         basic: list[Any] = []
         advanced: list[Any] = []
         for p in parts:
@@ -238,7 +244,7 @@ class _SelectThenIndex:
             else:  # a slice (already applied), None (its new dim) or ...
                 basic.append(p)
                 advanced.append(Ellipsis if p is Ellipsis else slice(None))
-        self.basic, self.advanced = tuple(basic), tuple(advanced)
+        return cls(tuple(basic), tuple(advanced))
 
     def get(self, a: np.ndarray) -> np.ndarray:
         return a[self.basic][self.advanced]
@@ -250,11 +256,7 @@ class _SelectThenIndex:
         np.add.at(a[self.basic], self.advanced, g)
 
     def copy(self) -> _SelectThenIndex:
-        out = object.__new__(_SelectThenIndex)
-        out.basic = self.basic
-        out.advanced = tuple(p.copy() if isinstance(p, np.ndarray) else p
-                             for p in self.advanced)
-        return out
+        return _SelectThenIndex(self.basic, _saved_key(self.advanced))
 
 
 def _get(a: np.ndarray, key: Any) -> np.ndarray:
@@ -289,7 +291,7 @@ def _key(key: Any) -> tuple[Any, bool]:
     basic = all(k is None or k is Ellipsis or isinstance(k, (int, np.integer, slice))
                 for k in parts)
     if not basic and any(_is_int(k) for k in parts):
-        return _SelectThenIndex(parts), False
+        return _SelectThenIndex.of(parts), False
     return (parts if isinstance(key, tuple) else parts[0]), basic
 
 
