@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 
 import numpy as np
@@ -274,12 +275,17 @@ def test_reduce_on_plateau_state_dict_and_new_group():
 # -- validation ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make, exc, match", [
-    (lambda o: lr_scheduler.StepLR(o, step_size=0), ValueError, "'step_size' must be >= 1"),
-    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError, "'step_size' must be an int"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=0), ValueError,
+     r"'step_size' must be in \[1, inf\), got 0"),
+    (lambda o: lr_scheduler.StepLR(o, step_size="2"), TypeError, "'step_size' must be a number"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=True), TypeError, "'step_size' must be a number"),
     (lambda o: lr_scheduler.StepLR(o, 2, gamma="x"), TypeError, "'gamma' must be a number"),
     (lambda o: lr_scheduler.ExponentialLR(o, gamma=float("nan")), ValueError, "'gamma'"),
     (lambda o: lr_scheduler.MultiStepLR(o, milestones=[2, -1]), ValueError, "'milestones'"),
-    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError, "'T_max' must be >= 1"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=0), ValueError,
+     r"'T_max' must be in \[1, inf\)"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=float("inf")), ValueError,
+     "'T_max' must be finite"),
     (lambda o: lr_scheduler.LinearLR(o, start_factor=0), ValueError, "'start_factor'"),
     (lambda o: lr_scheduler.LinearLR(o, end_factor=1.5), ValueError, "'end_factor'"),
     (lambda o: lr_scheduler.LinearLR(o, total_iters=0), ValueError, "'total_iters'"),
@@ -410,3 +416,83 @@ def test_cosine_warm_restarts_equals_torch(kw, epochs):
         results.append((lrs, sched.last_epoch, sched.T_i))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
     assert results[0][1:] == results[1][1:]
+
+
+# -- step(epoch) (deprecated in PyTorch, accepted there) and float epoch counts ------------
+
+_JUMPS = [None, None, 5, None, 2, 9, None, 0, 13, None, None]
+
+
+def _jump_sequence(opt, sched):
+    """The learning rates after each (optimizer step, scheduler step) with the epochs of
+    _JUMPS (None: a plain step())."""
+    lrs = []
+    for epoch in _JUMPS:
+        opt.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched.step() if epoch is None else sched.step(epoch)
+        lrs.append([g["lr"] for g in opt.param_groups])
+    return lrs
+
+
+@pytest.mark.parametrize("case", [c for c in SCHEDULES if c[0] not in (
+    "LambdaLR", "MultiplicativeLR")], ids=_schedule_id)
+def test_step_with_epoch_sets_the_closed_form_of_that_epoch(case):
+    name, kwargs, closed_form = case
+    opt = _optimizer()
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    with pytest.warns(UserWarning, match=r"'epoch' argument is deprecated"):
+        sched.step(7)
+    assert sched.last_epoch == 7
+    assert sched.get_last_lr() == pytest.approx([closed_form(b, 7) for b in BASE_LRS], rel=1e-12)
+    with pytest.warns(UserWarning):
+        sched.step(2)  # backwards too
+    assert sched.get_last_lr() == pytest.approx([closed_form(b, 2) for b in BASE_LRS], rel=1e-12)
+
+
+@pytest.mark.parametrize("case", SCHEDULES + [
+    ("StepLR", {"step_size": 3.0}, None), ("StepLR", {"step_size": 2.5, "gamma": 0.5}, None),
+    ("CosineAnnealingLR", {"T_max": 1e1, "eta_min": 0.01}, None),
+    ("CosineAnnealingLR", {"T_max": 4.5}, None)], ids=_schedule_id)
+def test_step_with_epoch_and_float_counts_equal_torch(case):
+    torch = pytest.importorskip("torch")
+    name, kwargs, _ = case
+    opt, topt = _optimizer(), _torch_optimizer(torch)
+    ours = _jump_sequence(opt, getattr(lr_scheduler, name)(opt, **kwargs))
+    theirs = _jump_sequence(topt, getattr(torch.optim.lr_scheduler, name)(topt, **kwargs))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_reduce_on_plateau_takes_float_patience_and_cooldown_as_torch():
+    metrics = [1, 2, 2, 2, 2, 2, 2, 2, 0.5, 2, 2, 2, 2, 2, 2]
+    ours = lr_scheduler.ReduceLROnPlateau(opt := _optimizer(), patience=1.5, cooldown=0.5)
+    lrs = []
+    for m in metrics:
+        ours.step(m)
+        lrs.append(opt.param_groups[0]["lr"])
+    b = BASE_LRS[0]  # a reduction at 2 bad epochs (> 1.5); cooldown 0.5 skips one epoch
+    assert lrs == pytest.approx([b, b, b * 0.1, b * 0.1, b * 0.1, b * 0.01, b * 0.01, b * 0.01,
+                                 b * 0.01, b * 0.01, b * 1e-3, b * 1e-3, b * 1e-3, b * 1e-4,
+                                 b * 1e-4])
+    torch = pytest.importorskip("torch")
+    topt = _torch_optimizer(torch)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, patience=1.5, cooldown=0.5)
+    tlrs = []
+    for m in metrics:
+        theirs.step(m)
+        tlrs.append(topt.param_groups[0]["lr"])
+    assert lrs == pytest.approx(tlrs, rel=1e-12)
+
+
+def test_old_scheduler_base_class_name_is_subclassable():
+    class Halving(lr_scheduler._LRScheduler):
+        def get_lr(self):
+            return [b * 0.5 ** self.last_epoch for b in self.base_lrs]
+
+    opt = _optimizer()
+    sched = Halving(opt)
+    sched.step()
+    sched.step()
+    assert sched.get_last_lr() == pytest.approx([b / 4 for b in BASE_LRS])
+    assert isinstance(sched, lr_scheduler.LRScheduler)

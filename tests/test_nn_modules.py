@@ -641,7 +641,7 @@ def test_state_dict_values_take_the_tensor_methods_torch_scripts_call():
     assert (sd["0.bias"] == 0).all() and not (m[0].bias.data == 0).all()  # copies, not views
     with pytest.raises(RuntimeError, match="CPU only"):
         sd["0.bias"].to("cuda")
-    assert repr(sd["0.bias"]).startswith("array(")
+    assert repr(sd["0.bias"]).startswith("tensor(")  # as PyTorch prints a state-dict value
     m[0].weight.data[...] = 5.0
     m.load_state_dict(best)
     np.testing.assert_array_equal(m.state_dict()["0.weight"], best["0.weight"])
@@ -879,3 +879,199 @@ def test_a_forward_only_module_rejects_a_non_numeric_grad_out(bad):
     with pytest.raises(TypeError, match=r"Net.backward\(\): argument 'grad_out'"):
         m.backward(bad)
     assert not np.asarray(m.l2.weight.grad).any()  # nothing accumulated
+
+
+# -- PyTorch's Module conventions a second review found missing ----------------------------
+
+class _FrozenDropout(nn.Module):
+    """The idiom of keeping a layer in eval mode by overriding train()."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.drop.eval()
+        return self
+
+    def forward(self, x):
+        return self.drop(x)
+
+
+def test_train_and_eval_call_each_childs_train_as_torch():
+    """Module.train set every descendant's flag directly, so a child's own train()
+    override never ran: dropout stayed active in a layer its owner keeps frozen."""
+    m = nn.Sequential(nn.Linear(4, 4), _FrozenDropout())
+    assert m.train() is m and m.training and m[0].training and m[1].training
+    assert not m[1].drop.training
+    x = np.ones((3, 4), np.float32)
+    np.testing.assert_array_equal(m[1](x), x)  # the frozen dropout is the identity
+    assert m.eval() is m and not m[1].training and not m[1].drop.training
+    m.train()
+    assert not m[1].drop.training
+    calls = []
+
+    class Counting(nn.Module):
+        def train(self, mode=True):
+            calls.append(mode)
+            return super().train(mode)
+
+    outer = nn.Sequential(nn.Sequential(Counting()), nn.ReLU())
+    outer.eval()
+    outer.train()
+    assert calls == [False, True]
+
+
+class _WithExtra(nn.Module):
+    def __init__(self, extra, child):
+        super().__init__()
+        self._extra = extra
+        if child:
+            self.fc = nn.Linear(2, 3)
+
+    def extra_repr(self):
+        return self._extra
+
+
+@pytest.mark.parametrize("extra, child, expected", [
+    ("k=3", True,
+     "_WithExtra(\n  k=3\n  (fc): Linear(in_features=2, out_features=3, bias=True)\n)"),
+    ("a=1\nb=2", False, "_WithExtra(\n  a=1\n  b=2\n)"),
+    ("a=1\nb=2", True,
+     "_WithExtra(\n  a=1\n  b=2\n  (fc): Linear(in_features=2, out_features=3, bias=True)\n)"),
+    ("k=3", False, "_WithExtra(k=3)"),
+    ("", False, "_WithExtra()"),
+    ("", True, "_WithExtra(\n  (fc): Linear(in_features=2, out_features=3, bias=True)\n)"),
+])
+def test_repr_with_extra_repr_and_children_is_pytorchs_layout(extra, child, expected):
+    """An extra_repr with children printed on the head line ("A(k=3\\n  (fc): ..."), a
+    multi-line one unindented ("B(a=1\\nb=2)")."""
+    assert repr(_WithExtra(extra, child)) == expected
+
+
+def test_repr_with_extra_repr_equals_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        class Block(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(2, 3)
+                self.inner = lib.nn.Sequential(lib.nn.Linear(3, 3), lib.nn.ReLU())
+
+            def extra_repr(self):
+                return "scale=0.5\nshift=1"
+
+        return lib.nn.Sequential(Block(), lib.nn.Tanh())
+
+    assert repr(build(fn)) == repr(build(torch))
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda m: m.register_parameter("w", fn.zeros(3)), TypeError,
+     r"cannot assign 'Tensor' object to parameter 'w' \(fastnn.nn.Parameter or None"),
+    (lambda m: m.register_parameter("w", np.zeros(3, np.float32)), TypeError, "'ndarray'"),
+    (lambda m: m.register_parameter("a.b", nn.Parameter(np.zeros(1))), KeyError, "without '.'"),
+    (lambda m: m.register_parameter("", nn.Parameter(np.zeros(1))), KeyError, "non-empty"),
+    (lambda m: m.register_parameter(3, None), TypeError, "name must be a str, got int"),
+    (lambda m: m.register_parameter("training", None), KeyError,
+     "attribute 'training' already exists"),
+    (lambda m: m.add_module("x", 3), TypeError, r"add_module\(\): int is not a Module"),
+    (lambda m: m.add_module("a.b", nn.ReLU()), KeyError, "without '.'"),
+    (lambda m: m.add_module("", nn.ReLU()), KeyError, "non-empty"),
+    (lambda m: m.add_module(None, nn.ReLU()), TypeError, "name must be a str, got NoneType"),
+    (lambda m: m.add_module("forward", nn.ReLU()), KeyError, "'forward' already exists"),
+])
+def test_register_parameter_and_add_module_refuse_what_torch_refuses(call, exc, match):
+    """register_parameter("w", tensor) stored a plain attribute (never trained, no error),
+    add_module took an int and dotted names (state-dict keys that load nowhere)."""
+    m = nn.Linear(2, 2)
+    with pytest.raises(exc, match=match):
+        call(m)
+    assert list(m.state_dict()) == ["weight", "bias"]
+
+
+def test_register_parameter_and_add_module_register_and_replace():
+    m = nn.Module()
+    p = nn.Parameter(np.ones(2, np.float32))
+    m.register_parameter("w", p)
+    m.add_module("act", nn.ReLU())
+    m.register_parameter("w", nn.Parameter(np.zeros(2, np.float32)))  # a registered name
+    m.add_module("act", nn.Tanh())
+    assert [n for n, _ in m.named_parameters()] == ["w"] and isinstance(m.act, nn.Tanh)
+    m.register_parameter("w", None)
+    assert m.w is None and list(m.named_parameters()) == []
+
+
+def test_sequential_add_and_multiply_as_torch():
+    a, b = nn.Linear(2, 3), nn.ReLU()
+    s = nn.Sequential(a, b)
+    t = nn.Sequential(nn.Linear(3, 1))
+    joined = s + t
+    assert [type(m).__name__ for m in joined] == ["Linear", "ReLU", "Linear"]
+    assert joined[0] is a and len(s) == 2  # the same modules; the operands unchanged
+    tripled = s * 3
+    assert len(tripled) == 6 and tripled[4] is a and list(tripled._modules) == [
+        str(i) for i in range(6)]
+    assert len(2 * s) == 4
+    s += t
+    assert len(s) == 3 and s[2] is t[0]
+    s *= 2
+    assert len(s) == 6 and s[3] is a
+    with pytest.raises(ValueError, match=r"Sequential \+: the other operand must be a "
+                                         r"Sequential, got ReLU"):
+        s + b  # noqa: B018
+    with pytest.raises(TypeError, match=r"repeat count must be an int, got float"):
+        s * 2.0  # noqa: B018
+    with pytest.raises(ValueError, match="repeat count must be positive, got 0"):
+        s * 0  # noqa: B018
+
+
+def test_state_dict_takes_prefix_destination_and_keep_vars():
+    m = nn.Sequential(nn.Linear(2, 3))
+    assert list(m.state_dict(prefix="model.")) == ["model.0.weight", "model.0.bias"]
+    dest = {"step": 3}
+    assert m.state_dict(destination=dest, prefix="m.") is dest
+    assert list(dest) == ["step", "m.0.weight", "m.0.bias"]
+    live = m.state_dict(keep_vars=True)
+    assert live["0.weight"] is m[0].weight  # the Parameters themselves, as torch's
+    with pytest.raises(TypeError, match="'prefix' must be a str"):
+        m.state_dict(prefix=1)
+
+
+def test_state_dict_values_have_torchs_meanings_and_copies_stay_arrays():
+    """The values were NumPy arrays with a few Tensor methods: v.std() divided by n
+    (torch: n - 1), v.max(0) gave an array (torch: (values, indices)), v.view(-1) read -1
+    as a dtype and v.sum(dim=0), v.abs(), v.norm(), v.dim() raised."""
+    fn.manual_seed(0)
+    sd = nn.Linear(5, 7).state_dict()
+    w = sd["weight"]
+    ref = np.asarray(w, np.float64)
+    assert isinstance(w, np.ndarray) and isinstance(w, fn.Tensor) and not w.requires_grad
+    np.testing.assert_allclose(float(w.std()), ref.std(ddof=1), rtol=1e-6)
+    np.testing.assert_allclose(float(w.var()), ref.var(ddof=1), rtol=1e-6)
+    values, indices = w.max(0)
+    np.testing.assert_array_equal(values.numpy(), ref.max(0).astype(np.float32))
+    np.testing.assert_array_equal(indices.numpy(), ref.argmax(0))
+    assert w.view(-1).shape == (35,) and w.sum(dim=0).shape == (5,) and w.dim() == 2
+    np.testing.assert_allclose(float(w.norm()), np.linalg.norm(ref), rtol=1e-6)
+    np.testing.assert_array_equal(w.abs().numpy(), np.abs(ref).astype(np.float32))
+    kept = {k: v.clone() for k, v in sd.items()}
+    assert all(type(v) is type(w) and isinstance(v, np.ndarray) for v in kept.values())
+    assert np.std(w) == pytest.approx(ref.std(), rel=1e-6)  # NumPy's functions: NumPy's meaning
+
+
+def test_state_dict_values_torch_methods_equal_torch():
+    torch = pytest.importorskip("torch")
+    fn.manual_seed(1)
+    ours = nn.Linear(4, 6)
+    theirs = torch.nn.Linear(4, 6)
+    theirs.load_state_dict({k: torch.from_numpy(np.asarray(v))
+                            for k, v in ours.state_dict().items()})
+    a, b = ours.state_dict()["weight"], theirs.state_dict()["weight"]
+    for method, args in [("std", ()), ("var", ()), ("sum", (0,)), ("mean", (1,)), ("norm", ()),
+                         ("abs", ()), ("view", (-1,)), ("flatten", ()), ("t", ())]:
+        np.testing.assert_allclose(np.asarray(getattr(a, method)(*args)),
+                                   getattr(b, method)(*args).numpy(), rtol=1e-6, err_msg=method)
+    np.testing.assert_array_equal(a.max(1)[1].numpy(), b.max(1)[1].numpy())

@@ -1409,3 +1409,21 @@ def test_a_leaf_over_strided_memory_steps_like_a_contiguous_one(name):
             np.testing.assert_array_equal(base.T, w.detach().numpy())  # memory shared
         results.append(w.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_adagrad_fills_every_groups_sum_with_the_constructor_value_as_torch():
+    """PyTorch keeps a group's own "initial_accumulator_value" in the group but fills
+    every sum with the constructor's (torch 2.13: sum [1, 1], a = 0.9 below); fastnn used
+    the group's (sum [2, 2], a = 0.929)."""
+    a, b = Parameter(np.ones(2, np.float32)), Parameter(np.ones(2, np.float32))
+    opt = optim.Adagrad([{"params": [a], "initial_accumulator_value": 1.0}, {"params": [b]}],
+                        lr=0.1)
+    assert opt.param_groups[0]["initial_accumulator_value"] == 1.0
+    added = Parameter(np.ones(2, np.float32))
+    opt.add_param_group({"params": [added], "initial_accumulator_value": 3.0})
+    for p in (a, b, added):
+        p.grad = np.ones(2, np.float32)
+    opt.step()
+    for p in (a, b, added):  # sum = 0 + 1: p = 1 - 0.1 * 1 / (sqrt(1) + 1e-10)
+        np.testing.assert_array_equal(opt.state[p]["sum"], [1.0, 1.0])
+        np.testing.assert_allclose(p.data, [0.9, 0.9], rtol=1e-7)

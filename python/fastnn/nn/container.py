@@ -99,6 +99,27 @@ class Sequential(Module):
         del self[index]
         return module
 
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new Sequential of this one's layers, then ``other``'s (the same module
+        objects, renumbered), as torch."""
+        return Sequential(*self, *_sequential_operand(other, "+"))
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        """Appends ``other``'s layers (the same module objects) in place."""
+        return self.extend(list(_sequential_operand(other, "+=")))
+
+    def __mul__(self, times: int) -> Sequential:
+        """A new Sequential of this one's layers ``times`` times over (the same module
+        objects, so shared weights), as torch."""
+        return Sequential(*(list(self) * _repeat_count(times, "*")))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times: int) -> Sequential:
+        """Repeats the layers ``times`` times over in place (the same module objects)."""
+        layers = list(self)
+        return self.extend(layers * (_repeat_count(times, "*=") - 1))
+
     def __len__(self) -> int:
         return len(self._modules)
 
@@ -161,6 +182,24 @@ class Sequential(Module):
         for m in reversed(layers):
             grad_out = m.backward(grad_out)
         return grad_out
+
+
+def _sequential_operand(other: Any, op: str) -> Sequential:
+    """``other`` checked as the right operand of ``Sequential {op}``."""
+    if not isinstance(other, Sequential):
+        raise ValueError(f"Sequential {op}: the other operand must be a Sequential, "
+                         f"got {type(other).__name__}")
+    return other
+
+
+def _repeat_count(times: Any, op: str) -> int:
+    """``times`` checked as the repeat count of ``Sequential {op}``: a positive int."""
+    if not isinstance(times, (int, np.integer)) or isinstance(times, bool):
+        raise TypeError(f"Sequential {op}: the repeat count must be an int, "
+                        f"got {type(times).__name__}")
+    if times <= 0:
+        raise ValueError(f"Sequential {op}: the repeat count must be positive, got {times}")
+    return int(times)
 
 
 _EMPTY = Sequential()

@@ -236,12 +236,48 @@ class Module:
         object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Registers ``param`` under ``name`` (``None`` removes nothing but sets the attribute)."""
+        """Registers ``param`` under ``name``, as ``self.<name> = param`` (``None`` sets the
+        attribute and registers nothing).
+
+        Raises:
+            KeyError: ``name`` is empty, contains ``"."`` or is another attribute.
+            TypeError: ``name`` is not a str, or ``param`` is neither a
+                :class:`Parameter` nor ``None`` (a plain Tensor would never be trained).
+        """
+        self._check_member_name("register_parameter", "parameter", name, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter(): cannot assign '{type(param).__name__}' "
+                            f"object to parameter '{name}' (fastnn.nn.Parameter or None "
+                            "required)")
         setattr(self, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Registers a child module under ``name``."""
+        """Registers ``module`` as a child under ``name``, as ``self.<name> = module``.
+
+        Raises:
+            KeyError: ``name`` is empty, contains ``"."`` or is another attribute.
+            TypeError: ``name`` is not a str, or ``module`` is neither a :class:`Module`
+                nor ``None``.
+        """
+        self._check_member_name("add_module", "module", name, self._modules)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module(): {type(module).__name__} is not a Module subclass "
+                            f"(module '{name}')")
         setattr(self, name, module)
+
+    def _check_member_name(self, func: str, what: str, name: Any,
+                           registry: Mapping[str, Any]) -> None:
+        """PyTorch's checks of a name given to ``register_parameter`` / ``add_module``: a
+        dotted name would make state-dict keys that load nowhere."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot call {func}() before Module.__init__() is called")
+        if not isinstance(name, str):
+            raise TypeError(f"{func}(): {what} name must be a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{func}(): {what} name must be a non-empty str without '.', "
+                           f"got {name!r}")
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"{func}(): attribute '{name}' already exists")
 
     # -- computation --------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -424,28 +460,46 @@ class Module:
             p.zero_grad(set_to_none)
 
     def train(self, mode: bool = True) -> Module:
-        """Sets training mode (``mode=True``) or evaluation mode on this module and its children."""
+        """Sets training mode (``mode=True``) or evaluation mode on this module, then calls
+        each child's ``train(mode)``, as PyTorch: a child that overrides ``train`` (to
+        keep a layer frozen in eval mode, say) has its override run."""
         if not isinstance(mode, bool):
             raise TypeError(f"train(): argument 'mode' must be a bool, got {type(mode).__name__}")
-        for m in self.modules():
-            object.__setattr__(m, "training", mode)
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
         """Sets evaluation mode: equivalent to ``train(False)``."""
         return self.train(False)
 
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+    def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict[str, np.ndarray]:
         """A copy of every parameter and persistent buffer, keyed as PyTorch names them
         (e.g. ``"0.weight"``).
 
-        The arrays are copies: later training does not change a saved state dict. They are
-        NumPy arrays that also take the Tensor methods PyTorch code calls on state-dict
-        values (``v.clone()``, ``v.cpu()``, ``v.detach()``, ``v.numpy()``: see
-        :class:`fastnn.nn.state_array.StateArray`).
+        The arrays are copies: later training does not change a saved state dict. Each
+        is a NumPy array and a Tensor outside the graph, as a parameter's ``.data``
+        (:class:`fastnn.nn.state_array.StateArray`): NumPy functions take it, PyTorch
+        code's ``v.view(-1)``, ``v.std()``, ``v.max(0)`` have PyTorch's meanings, and
+        ``v.clone()``, ``v.cpu()``, ``v.to(...)`` give ndarrays again.
+
+        Args:
+            destination (dict, optional): filled and returned instead of a new
+                ``OrderedDict``, as PyTorch's.
+            prefix (str): put before every key. Default: ``""``.
+            keep_vars (bool): the :class:`Parameter` objects themselves (on the graph)
+                instead of copies of their values, as PyTorch's. Default: ``False``.
         """
-        return OrderedDict((name, np.array(_values(v), copy=True).view(StateArray))
-                           for name, v in self._named_state())
+        if not isinstance(prefix, str):
+            raise TypeError(f"state_dict(): argument 'prefix' must be a str, "
+                            f"got {type(prefix).__name__}")
+        out = OrderedDict() if destination is None else destination
+        for name, v in self._named_state():
+            out[prefix + name] = v if keep_vars else np.array(
+                _values(v), copy=True).view(StateArray)
+        return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any],
                         strict: bool = True) -> IncompatibleKeys:
@@ -526,15 +580,16 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, child in self._modules.items():
-            child_repr = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {child_repr}")
+        """PyTorch's layout: ``Name(extra)`` for a one-line ``extra_repr`` and no children,
+        else one indented line per ``extra_repr`` line, then ``(name): child`` per child."""
         extra = self.extra_repr()
-        if not lines:
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                       for name, child in self._modules.items()]
+        if not child_lines and len(extra_lines) <= 1:
             return f"{type(self).__name__}({extra})"
-        head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
-        return head + "\n" + "\n".join(lines) + "\n)"
+        body = "\n  ".join(extra_lines + child_lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
 
 
 def _summary_table(model: Module, input_shape: tuple[int, ...] | int | None) -> str:

@@ -1,11 +1,13 @@
-"""``StateArray``: the arrays of ``Module.state_dict()``, NumPy arrays that also answer the
-Tensor methods PyTorch code calls on state-dict values.
+"""``StateArray``: the values of ``Module.state_dict()``, ndarrays that are also Tensors.
 
-A PyTorch script keeps its best weights with ``{k: v.clone() for k, v in
-model.state_dict().items()}`` and saves with ``v.cpu()`` / ``v.detach()``; fastnn's
-state dicts hold ``numpy.ndarray`` (API.md), so the values are an ndarray subclass with
-those methods. Unlike PyTorch's, the values are copies (not views of the parameters):
-training after ``state_dict()`` does not change them.
+API.md makes a state dict a dict of str -> ndarray; PyTorch scripts treat its values as
+Tensors (``{k: v.clone() for k, v in sd.items()}`` to keep the best weights,
+``v.cpu()``, ``v.view(-1)``, ``v.std()``, ``v.max(0)``). A ``StateArray`` is a
+:class:`~fastnn.autograd.tensor_array.TensorArray` (an ndarray, and a Tensor outside the
+graph, with PyTorch's meaning wherever the two APIs share a method name) on a copy of a
+parameter's or buffer's values. The copying and moving methods scripts call on state-dict
+values (``clone``, ``detach``, ``cpu``, ``to``, ``float``) give ``StateArray`` s again, so a
+kept copy is still an ndarray; other Tensor methods give plain Tensors, as on ``p.data``.
 """
 
 from __future__ import annotations
@@ -14,73 +16,37 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.tensor import _Size
+from ..autograd.tensor_array import TensorArray
 
 
-class StateArray(np.ndarray):
-    """An ndarray with ``clone``, ``detach``, ``cpu``, ``numpy``, ``numel``, ``float``,
-    ``to``, ``copy_``, ``fill_``, ``zero_``, ``requires_grad`` and ``size()`` as on a
-    ``torch.Tensor`` (``size`` used as a number is still NumPy's element count)."""
+class StateArray(TensorArray):
+    """A state-dict value: an ndarray and a Tensor outside the graph (module docstring)."""
 
-    def __repr__(self) -> str:  # printed as the plain array it was before
-        return repr(self.view(np.ndarray))
-
-    @property
-    def size(self) -> _Size:  # type: ignore[override]
-        """``v.size()`` is the shape and ``v.size(d)`` its length along ``d``, as in PyTorch
-        (its save/load tutorial prints ``state_dict()[k].size()``); ``v.size`` used as a
-        number is the element count, as NumPy's attribute."""
-        return _Size(np.ndarray.size.__get__(self), self.shape)
-
-    @property
-    def requires_grad(self) -> bool:
-        """False: a state-dict value is on no graph (as PyTorch's are)."""
-        return False
-
-    def clone(self) -> StateArray:
-        """A copy."""
-        return self.copy()
+    def clone(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - torch's memory_format
+        """A copy (a ``StateArray``)."""
+        return np.ndarray.copy(self)
 
     def detach(self) -> StateArray:
         """The array itself (it is on no graph)."""
         return self
 
-    def cpu(self) -> StateArray:
+    def cpu(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - torch's memory_format
         """The array itself (fastnn runs on the CPU)."""
         return self
 
-    def numpy(self) -> np.ndarray:
-        """The values as a plain ndarray (no copy)."""
-        return self.view(np.ndarray)
-
-    def numel(self) -> int:
-        """The number of elements."""
-        return int(self.size)
-
     def float(self) -> StateArray:
         """float32 values (the array itself when already float32)."""
-        return self if self.dtype == np.float32 else self.astype(np.float32)
+        return self if self.dtype == np.float32 else np.ndarray.astype(self, np.float32)
 
     def to(self, *args: Any, **kwargs: Any) -> StateArray:
-        """The array itself for a device (``"cpu"``), a float32 copy for ``fn.float32``."""
+        """The array itself for a device (``"cpu"``), a copy for another dtype."""
         for target in (*args, *kwargs.values()):
             if isinstance(target, str) or type(target).__name__ == "device":
                 if str(target) != "cpu":
                     raise RuntimeError(f"to(): fastnn runs on the CPU only, got {target!r}")
+            elif isinstance(target, bool):
+                continue  # non_blocking / copy
             elif target is not None:
-                return self.astype(np.dtype(target))
-        return self
-
-    def fill_(self, value: Any) -> StateArray:
-        """Fills the array with ``value`` in place."""
-        self.fill(value)
-        return self
-
-    def zero_(self) -> StateArray:
-        """Fills the array with zeros in place."""
-        return self.fill_(0)
-
-    def copy_(self, src: Any) -> StateArray:
-        """Copies ``src`` into this array in place (broadcast as NumPy does)."""
-        np.copyto(self, np.asarray(src), casting="same_kind")
+                dtype = np.dtype(target)
+                return self if dtype == self.dtype else np.ndarray.astype(self, dtype)
         return self

@@ -30,7 +30,9 @@ class Adagrad(Optimizer):
         lr_decay (float, optional): learning-rate decay :math:`\eta`. Default: ``0``.
         weight_decay (float, optional): L2 penalty :math:`\lambda`. Default: ``0``.
         initial_accumulator_value (float, optional): starting value of the sum of
-            squared gradients. Default: ``0``.
+            squared gradients, for every group: as in PyTorch, a group's own
+            ``"initial_accumulator_value"`` is kept in the group but not used.
+            Default: ``0``.
         eps (float, optional): :math:`\epsilon` added to the denominator. Default: ``1e-10``.
         maximize (bool, optional): maximize the objective. Default: ``False``.
 
@@ -59,7 +61,7 @@ class Adagrad(Optimizer):
                     "maximize": maximize}
         super().__init__(params, defaults)
         for group in self.param_groups:
-            self._init_sum(group["params"], group)
+            self._init_sum(group["params"])
 
     def _check_group(self, group: dict[str, Any]) -> None:
         check_number(group["lr"], "Adagrad()", "lr", low=0)
@@ -69,15 +71,16 @@ class Adagrad(Optimizer):
                      "initial_accumulator_value", low=0)
         check_number(group["eps"], "Adagrad()", "eps", low=0)
 
-    def _init_sum(self, params: list[Parameter], group: dict[str, Any]) -> None:
+    def _init_sum(self, params: list[Parameter]) -> None:
+        # PyTorch fills every group's sums with the constructor's value (its defaults)
         self._init_state(params, {"step": 0}, ("sum",),
-                         fill=float(group["initial_accumulator_value"]))
+                         fill=float(self.defaults["initial_accumulator_value"]))
 
     def _group_tensors(self, group: dict[str, Any]) -> list[tuple]:
         params, state = self._stepping(group), self.state
         fresh = [p for p in params if not state[p]]
         if fresh:
-            self._init_sum(fresh, group)
+            self._init_sum(fresh)
         out = []
         for p in params:
             s = state[p]

@@ -34,6 +34,19 @@ __all__ = [
     "ReduceLROnPlateau", "StepLR",
 ]
 
+_EPOCH_DEPRECATED = ("{}.step(): the 'epoch' argument is deprecated (as in PyTorch, where "
+                     "it sets last_epoch and uses the closed form where one exists); call "
+                     "step() once per epoch")
+
+
+def _check_epochs(value: Any, func: str, arg: str, *, low: int) -> int | float:
+    """A count of epochs as PyTorch takes it: an int, or a float (``T_max=1e4``,
+    ``step_size=30.0``), which its arithmetic accepts; an integral float becomes an int."""
+    v = check_number(value, func, arg, low=low)
+    if math.isinf(v):
+        raise ValueError(f"{func}: argument '{arg}' must be finite, got {value!r}")
+    return int(v) if v.is_integer() else v
+
 
 def _check_optimizer(optimizer: Any, name: str) -> None:
     if not isinstance(optimizer, Optimizer):
@@ -91,11 +104,26 @@ class LRScheduler:
         """Returns the learning rates set by the last :meth:`step`, one per group."""
         return list(self._last_lr)
 
-    def step(self) -> None:
-        """Advances one epoch and sets each group's ``"lr"``; call after ``optimizer.step()``."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advances one epoch and sets each group's ``"lr"``; call after ``optimizer.step()``.
+
+        Args:
+            epoch (int, optional): deprecated in PyTorch and accepted as there, with a
+                ``UserWarning``: sets ``last_epoch`` to ``epoch`` and the learning rates
+                to the schedule's closed form for it (where the scheduler has one; else
+                its usual update). Default: ``None``.
+        """
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        if epoch is None:
+            self.last_epoch += 1
+            lrs = self.get_lr()
+        else:
+            name = type(self).__name__
+            warnings.warn(_EPOCH_DEPRECATED.format(name), UserWarning, stacklevel=2)
+            self.last_epoch = check_int(epoch, f"{name}.step()", "epoch")
+            closed_form = getattr(self, "_closed_form_lr", None)
+            lrs = self.get_lr() if closed_form is None else closed_form()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -119,7 +147,8 @@ class StepLR(LRScheduler):
 
     Args:
         optimizer (Optimizer): wrapped optimizer.
-        step_size (int): period of the decay, in epochs (>= 1).
+        step_size (int): period of the decay, in epochs (>= 1; a float is taken, as in
+            PyTorch).
         gamma (float, optional): multiplicative factor. Default: ``0.1``.
         last_epoch (int, optional): index of the last epoch. Default: ``-1``.
 
@@ -130,7 +159,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.step_size = check_int(step_size, "StepLR()", "step_size", low=1)
+        self.step_size = _check_epochs(step_size, "StepLR()", "step_size", low=1)
         self.gamma = check_number(gamma, "StepLR()", "gamma", low=0)
         super().__init__(optimizer, last_epoch)
 
@@ -138,6 +167,10 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** (self.last_epoch // self.step_size)
+                for base in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
@@ -171,6 +204,10 @@ class MultiStepLR(LRScheduler):
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        passed = sum(n for m, n in self.milestones.items() if m <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -211,6 +248,11 @@ class LinearLR(LRScheduler):
         factor = 1.0 + delta / (self.total_iters * self.start_factor
                                 + (self.last_epoch - 1) * delta)
         return [lr * factor for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        factor = self.start_factor + (self.end_factor - self.start_factor) * min(
+            self.total_iters, self.last_epoch) / self.total_iters
+        return [base * factor for base in self.base_lrs]
 
 
 def _lambdas(lr_lambda: Any, optimizer: Optimizer, name: str) -> list[Any]:
@@ -284,10 +326,9 @@ class MultiplicativeLR(_LambdaScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        if self.last_epoch > 0:
-            return [lr * f(self.last_epoch)
-                    for f, lr in zip(self.lr_lambdas, self._current_lrs())]
-        return self._current_lrs()
+        if self._is_initial:  # as PyTorch: every later step multiplies, step(0) too
+            return self._current_lrs()
+        return [lr * f(self.last_epoch) for f, lr in zip(self.lr_lambdas, self._current_lrs())]
 
 
 class ConstantLR(LRScheduler):
@@ -318,6 +359,10 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
+        return [base * factor for base in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     r"""Multiplies the learning rate by ``gamma`` every epoch: :math:`\eta_t = \eta_0 \gamma^t`.
@@ -341,6 +386,9 @@ class ExponentialLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _closed_form_lr(self) -> list[float]:
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
 
 class CosineAnnealingLR(LRScheduler):
     r"""Cosine annealing from the initial learning rate to ``eta_min`` over ``T_max`` epochs.
@@ -361,7 +409,7 @@ class CosineAnnealingLR(LRScheduler):
 
     Args:
         optimizer (Optimizer): wrapped optimizer.
-        T_max (int): half period, in epochs (>= 1).
+        T_max (int): half period, in epochs (>= 1; a float is taken, as in PyTorch).
         eta_min (float, optional): minimum learning rate. Default: ``0.0``.
         last_epoch (int, optional): index of the last epoch. Default: ``-1``.
 
@@ -372,7 +420,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        self.T_max = check_int(T_max, "CosineAnnealingLR()", "T_max", low=1)
+        self.T_max = _check_epochs(T_max, "CosineAnnealingLR()", "T_max", low=1)
         self.eta_min = check_number(eta_min, "CosineAnnealingLR()", "eta_min", low=0)
         super().__init__(optimizer, last_epoch)
 
@@ -388,6 +436,10 @@ class CosineAnnealingLR(LRScheduler):
                     for base, lr in zip(self.base_lrs, self._current_lrs())]
         ratio = (1 + math.cos(math.pi * t / t_max)) / (1 + math.cos(math.pi * (t - 1) / t_max))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+    def _closed_form_lr(self) -> list[float]:
+        cos = math.cos(math.pi * self.last_epoch / self.T_max)
+        return [self.eta_min + (base - self.eta_min) * (1 + cos) / 2 for base in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -621,7 +673,8 @@ class ReduceLROnPlateau(LRScheduler):
         optimizer (Optimizer): wrapped optimizer.
         mode (str, optional): ``"min"`` or ``"max"``. Default: ``"min"``.
         factor (float, optional): multiplicative factor, < 1. Default: ``0.1``.
-        patience (int, optional): epochs without improvement tolerated. Default: ``10``.
+        patience (int, optional): epochs without improvement tolerated (a float is taken,
+            as in PyTorch). Default: ``10``.
         threshold (float, optional): minimal significant change. Default: ``1e-4``.
         threshold_mode (str, optional): ``"rel"`` or ``"abs"``. Default: ``"rel"``.
         cooldown (int, optional): epochs to wait after a reduction. Default: ``0``.
@@ -655,9 +708,9 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
         func = f"{name}()"
         self.factor = check_number(factor, func, "factor", low=0, high=1, high_open=True)
-        self.patience = check_int(patience, func, "patience", low=0)
+        self.patience = _check_epochs(patience, func, "patience", low=0)
         self.threshold = check_number(threshold, func, "threshold", low=0)
-        self.cooldown = check_int(cooldown, func, "cooldown", low=0)
+        self.cooldown = _check_epochs(cooldown, func, "cooldown", low=0)
         self.eps = check_number(eps, func, "eps", low=0)
         n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
@@ -739,3 +792,7 @@ class ReduceLROnPlateau(LRScheduler):
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
 
+
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's old name of :class:`LRScheduler`, which older custom schedulers subclass."""
