@@ -461,8 +461,11 @@ def test_private_attribute_names_register_and_refuse_as_public_ones():
     np.testing.assert_array_equal(dict(m.named_buffers())["_stat"], [1, 1])
     with pytest.raises(TypeError, match="as buffer '_stat'"):
         m._stat = "x"
-    m._w = None  # unregisters
+    m._w = None  # empties the slot, as torch
     assert not list(m.parameters())
+    with pytest.raises(TypeError, match="cannot assign 'ndarray' as parameter '_w'"):
+        m._w = np.zeros(1, np.float32)  # still a parameter slot (torch too)
+    del m._w  # unregisters
     m._w = np.zeros(1, np.float32)  # now plain state
     assert not list(m.parameters()) and m._w.shape == (1,)
 
@@ -1075,3 +1078,73 @@ def test_state_dict_values_torch_methods_equal_torch():
         np.testing.assert_allclose(np.asarray(getattr(a, method)(*args)),
                                    getattr(b, method)(*args).numpy(), rtol=1e-6, err_msg=method)
     np.testing.assert_array_equal(a.max(1)[1].numpy(), b.max(1)[1].numpy())
+
+
+def test_none_keeps_a_registered_slot_and_reassignment_takes_its_place_as_torch(tmp_path):
+    """m.weight = None; m.weight = w moved weight after bias (torch keeps the slot):
+    parameters() order, zip(torch, fastnn) weight copying and optimizer states by index
+    broke. print(model) showed no "(enc): None" line."""
+    m = nn.Linear(2, 3)
+    w = m.weight
+    m.weight = None
+    assert m.weight is None and list(m.state_dict()) == ["bias"]
+    assert [n for n, _ in m.named_parameters()] == ["bias"]
+    m.weight = w
+    assert list(m.state_dict()) == ["weight", "bias"] and m.parameters()[0] is w
+
+    class AutoEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Linear(2, 2)
+            self.dec = nn.Linear(2, 2)
+            self.register_parameter("scale", None)
+            self.add_module("aux", None)
+
+        def forward(self, x):
+            return self.dec(self.enc(x))
+
+    a = AutoEncoder()
+    enc = a.enc
+    a.enc = None
+    assert repr(a) == ("AutoEncoder(\n  (enc): None\n  (dec): Linear(in_features=2, "
+                       "out_features=2, bias=True)\n  (aux): None\n)")
+    assert [n for n, _ in a.named_children()] == ["dec"] and len(list(a.modules())) == 2
+    a.train(False)  # the empty slots are skipped
+    a.enc = enc
+    assert list(a.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'scale'"):
+        a.scale = fn.zeros(1)  # a registered (empty) parameter slot, as torch
+    a.scale = nn.Parameter(np.ones(1, np.float32))
+    assert list(a.state_dict())[0] == "scale"
+    # a model with an emptied slot trains, summarises and saves
+    s = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    s[0].bias = None
+    X = np.random.default_rng(0).random((16, 4), dtype=np.float32)
+    y = np.arange(16) % 3
+    fn.fit(s, X, y, loss="cross_entropy", optimizer=fn.optim.SGD(s.parameters(), lr=0.1),
+           epochs=1, verbose=0)
+    fn.save(s, tmp_path / "m.safetensors")
+    loaded = fn.load(tmp_path / "m.safetensors")
+    assert loaded[0].bias is None
+    np.testing.assert_array_equal(fn.predict(loaded, X), fn.predict(s, X))
+
+
+def test_empty_slots_equal_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = lib.nn.Linear(2, 2)
+                self.b = lib.nn.Linear(2, 2)
+                self.register_parameter("p", None)
+
+        n = Net()
+        a, w = n.a, n.b.weight
+        n.a, n.b.weight = None, None
+        first = (repr(n), list(n.state_dict()))
+        n.a, n.b.weight = a, w
+        return first, repr(n), list(n.state_dict()), [k for k, _ in n.named_parameters()]
+
+    assert build(fn) == build(torch)

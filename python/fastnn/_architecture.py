@@ -111,7 +111,7 @@ def to_spec(model: Module) -> dict[str, Any]:
 
 def _describe(module: Module, where: str) -> dict[str, Any]:
     cls = type(module)
-    params = list(module._parameters)
+    params = [n for n, p in module._parameters.items() if p is not None]  # None: empty slot
     if any(b is not None for b in module._buffers.values()):
         raise _undescribable(module, where, "it has buffers (register_buffer)")
     if cls is Sequential:
@@ -128,7 +128,7 @@ def _describe(module: Module, where: str) -> dict[str, Any]:
         raise _undescribable(module, where, f"only {_NAMES} are")
     expected = ["weight", "bias"] if name == "Linear" and module.bias is not None else (
         ["weight"] if name == "Linear" else [])
-    if module._modules or params != expected:
+    if any(c is not None for c in module._modules.values()) or params != expected:
         raise _undescribable(module, where, "it has extra parameters or children")
     spec: dict[str, Any] = {"type": name}
     for field in _LEAVES[name][1]:

@@ -170,7 +170,8 @@ class Module:
             return
         # As in PyTorch: a new Parameter or Module under a registered name takes the old
         # one's place (the order of forward, parameters() and state_dict() is kept);
-        # None unregisters it; anything else there is a TypeError.
+        # None empties the slot, keeping that place for a later assignment (traversals
+        # skip it; print(model) shows "(name): None"); anything else there is a TypeError.
         if isinstance(value, Parameter):
             modules.pop(name, None)
             buffers.pop(name, None)
@@ -186,6 +187,8 @@ class Module:
                 name in params) else ""
             raise TypeError(f"cannot assign '{type(value).__name__}' as {what} '{name}' "
                             f"({expected} or None expected){hint}")
+        elif value is None and (name in params or name in modules):
+            (params if name in params else modules)[name] = None
         else:
             params.pop(name, None)
             modules.pop(name, None)
@@ -236,8 +239,10 @@ class Module:
         object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Registers ``param`` under ``name``, as ``self.<name> = param`` (``None`` sets the
-        attribute and registers nothing).
+        """Registers ``param`` under ``name``, as ``self.<name> = param``; ``None`` registers
+        an empty slot (skipped by ``parameters()`` and ``state_dict()``; a Parameter
+        assigned there later takes its place), as PyTorch's ``register_parameter("bias",
+        None)``.
 
         Raises:
             KeyError: ``name`` is empty, contains ``"."`` or is another attribute.
@@ -250,9 +255,12 @@ class Module:
                             f"object to parameter '{name}' (fastnn.nn.Parameter or None "
                             "required)")
         setattr(self, name, param)
+        if param is None:
+            self._parameters[name] = None
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Registers ``module`` as a child under ``name``, as ``self.<name> = module``.
+        """Registers ``module`` as a child under ``name``, as ``self.<name> = module``
+        (``None``: an empty slot, as in PyTorch).
 
         Raises:
             KeyError: ``name`` is empty, contains ``"."`` or is another attribute.
@@ -264,6 +272,8 @@ class Module:
             raise TypeError(f"add_module(): {type(module).__name__} is not a Module subclass "
                             f"(module '{name}')")
         setattr(self, name, module)
+        if module is None:
+            self._modules[name] = None
 
     def _check_member_name(self, func: str, what: str, name: Any,
                            registry: Mapping[str, Any]) -> None:
@@ -600,7 +610,8 @@ def _summary_table(model: Module, input_shape: tuple[int, ...] | int | None) -> 
     elif isinstance(input_shape, (int, np.integer)):
         input_shape = (int(input_shape),)
     rows: list[tuple[str, str, str, int]] = []
-    leaves = list(model._modules.items()) if model._modules else [("", model)]
+    children = [(name, m) for name, m in model._modules.items() if m is not None]
+    leaves = children or [("", model)]
     x = None if input_shape is None else np.zeros((1, *input_shape), np.float32)
     modes = [(m, m.training) for m in model.modules()]
     model.eval()

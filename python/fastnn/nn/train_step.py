@@ -53,7 +53,7 @@ def _module_state(model: Module) -> tuple[tuple[Any, ...], tuple[int, ...]]:
         flags.append(d["training"])
         flags.append(d.get("_version", 0))
         params.extend(map(id, m._parameters.values()))
-        stack.extend(m._modules.values())
+        stack.extend(c for c in m._modules.values() if c is not None)  # None: an empty slot
     return tuple(flags), tuple(params)
 
 
