@@ -444,3 +444,34 @@ def test_numpy_activations_edge_inputs():
     assert x.grad.dtype == fn.float64
     with pytest.raises(ValueError, match="must not be 0"):
         fn.nn.Softplus(beta=0.0)
+
+
+@pytest.mark.parametrize("make, dim_moves", [
+    (fn.nn.Sigmoid, False), (fn.nn.Tanh, False), (fn.nn.Softmax, False),
+    (fn.nn.LogSoftmax, False), (lambda: fn.nn.Softmax(dim=0), True),
+    (lambda: fn.nn.LogSoftmax(dim=0), True), (fn.nn.ReLU, False), (fn.nn.GELU, False)])
+def test_changing_the_output_in_place_before_backward_keeps_the_gradient(rng, make, dim_moves):
+    """Sigmoid, Tanh, Softmax and LogSoftmax differentiate from their output, which they
+    returned and kept: ``p = model(x); p -= y; model.backward(2 * p)`` (a residual
+    computed in place) gave a wrong gradient for the whole model, silently."""
+    x = rng.standard_normal((5, 7)).astype(np.float32)
+    g = rng.standard_normal((5, 7)).astype(np.float32)
+    clean = make()
+    clean(x)
+    expected = clean.backward(g)
+    layer = make()
+    y = layer(x)
+    y -= 3.0  # the caller's own array now
+    y *= 0.0
+    np.testing.assert_array_equal(layer.backward(g), expected)
+    assert (y == 0).all()
+
+
+@pytest.mark.parametrize("name, out", [("sigmoid", np.full(3, 0.25)), ("tanh", np.ones(3))])
+def test_output_changed_in_place_written_out(name, out):
+    """sigmoid'(0) = 1/4 and tanh'(0) = 1 whatever the caller does to the returned array
+    (the review's repro returned [0, 0, 0])."""
+    layer = fn.nn.Sigmoid() if name == "sigmoid" else fn.nn.Tanh()
+    y = layer(np.zeros(3, np.float32))
+    y *= 0
+    np.testing.assert_array_equal(layer.backward(np.ones(3, np.float32)), out.astype(np.float32))

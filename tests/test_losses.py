@@ -918,3 +918,31 @@ def test_a_loss_beyond_float32_range_is_inf_as_torchs():
     assert fn.nn.CrossEntropyLoss(reduction="sum")(logits, np.ones(4, np.int64)) == math.inf
     largest = float(np.finfo(np.float32).max)
     assert fn.nn.L1Loss(reduction="sum")(np.array([largest], np.float32), zeros[:1]) == largest
+
+
+@pytest.mark.parametrize("loss_cls", [nn.MSELoss, nn.L1Loss, nn.BCELoss, nn.BCEWithLogitsLoss,
+                                      nn.HuberLoss, nn.SmoothL1Loss])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_changing_pred_or_target_in_place_before_backward_keeps_the_gradient(
+        rng, loss_cls, reduction):
+    """The kernel losses kept the caller's pred and target: ``loss(p, t); p += 5;
+    loss.backward()`` differentiated at the changed p (MSE: [4, 4] for [-1, -1])."""
+    pred = rng.uniform(0.1, 0.9, (4, 3)).astype(np.float32)
+    target = rng.uniform(0.1, 0.9, (4, 3)).astype(np.float32)
+    clean = loss_cls(reduction=reduction)
+    clean(pred.copy(), target.copy())
+    expected = clean.backward(np.ones((4, 3), np.float32) if reduction == "none" else 1.0)
+    loss = loss_cls(reduction=reduction)
+    loss(pred, target)
+    pred += 0.05
+    target -= 0.05
+    got = loss.backward(np.ones((4, 3), np.float32) if reduction == "none" else 1.0)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_mse_backward_after_an_in_place_change_written_out():
+    loss = nn.MSELoss()
+    p = np.zeros(2, np.float32)
+    loss(p, np.ones(2, np.float32))
+    p += 5
+    np.testing.assert_array_equal(loss.backward(), [-1.0, -1.0])  # 2 (0 - 1) / 2

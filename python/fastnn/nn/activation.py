@@ -1,8 +1,11 @@
 """Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity, Softmax, LogSoftmax,
 and (computed in NumPy) SiLU, ELU, Softplus.
 
-Each layer caches its forward input and output (references, not copies) and its
-backward returns ``grad_out * f'(x)``; the maths runs in the C++ kernels.
+Each layer caches its forward input (a reference) and its backward returns ``grad_out *
+f'(x)``; the maths runs in the C++ kernels. The layers whose derivative reads the output
+(Sigmoid, Tanh, Softmax, LogSoftmax) keep their own copy of it: the caller may change the
+returned array in place (``p = model(x); p -= y``) before ``backward``, as PyTorch allows
+(it raises where its graph needs the array; here the copy keeps the gradient right).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class _Elementwise(Module):
     _act: Any = _Act.identity
     _param = 0.0  # the kernels' parameter (LeakyReLU's slope), read at every call
     _saved_for_backward = ("_x", "_y")
+    # f' from the output (sigmoid, tanh): backward reads a copy, not the array returned
+    _backward_reads_output = False
 
     def __init__(self) -> None:
         super().__init__()
@@ -43,7 +48,7 @@ class _Elementwise(Module):
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
         y = np.empty_like(x)
         _core.activation_forward(self._act, self._param, y.reshape(-1), x.reshape(-1))
-        self._x, self._y = x, y
+        self._x, self._y = x, (y.copy() if self._backward_reads_output else y)
         return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
@@ -131,6 +136,7 @@ class Sigmoid(_Elementwise):
     """
 
     _act = _Act.sigmoid
+    _backward_reads_output = True
 
 
 class Tanh(_Elementwise):
@@ -147,6 +153,7 @@ class Tanh(_Elementwise):
     """
 
     _act = _Act.tanh
+    _backward_reads_output = True
 
 
 class GELU(_Elementwise):
@@ -279,8 +286,12 @@ class Softmax(Module):
         self._axis = self.dim % x.ndim
         self._moved_shape = np.moveaxis(x, self._axis, -1).shape
         y2 = self._rows_forward(self._to_rows(x))
-        self._y2, self._shape = y2, x.shape
-        return self._from_rows(y2)
+        y = self._from_rows(y2)
+        # backward reads y2: a copy where the caller gets y2 itself (softmax over the last
+        # axis), so an in-place change of the result leaves the gradient right
+        self._y2 = y2.copy() if np.may_share_memory(y, y2) else y2
+        self._shape = x.shape
+        return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
         g2 = self._to_rows(checked_grad(self, grad_out, self._shape))

@@ -58,7 +58,7 @@ class _Loss(Module):
                           target: Any, **options: Any) -> Any:
         """The NumPy path through ``functional`` on Tensors: the value, keeping the graph."""
         with enable_grad():  # backward() needs the graph even when called under no_grad
-            x = Tensor(pred, requires_grad=True)
+            x = Tensor(pred, requires_grad=True)  # a copy: pred may change before backward
             loss = functional(x, target, reduction=self.reduction, **options)
         self._graph, self._cache = (x, loss), None
         value = loss.detach().numpy()
@@ -127,6 +127,11 @@ def _scaled(grad: np.ndarray, scale: float) -> np.ndarray:
     return grad
 
 
+def _own(a: np.ndarray, given: Any) -> np.ndarray:
+    """``a``, or a copy where it is (a view of) the caller's array ``given``."""
+    return a.copy() if isinstance(given, np.ndarray) and np.may_share_memory(a, given) else a
+
+
 def _same_shape_pair(pred: Any, target: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """``pred`` and ``target`` as float32 arrays of one shape (no broadcasting)."""
     pred = as_float32(pred, name, "pred")
@@ -148,6 +153,7 @@ class _ElementwiseLoss(_Loss):
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
             return type(self)._functional(pred, target, reduction=self.reduction)
         name = f"{type(self).__name__}.forward()"
+        given = (pred, target)
         pred, target = _same_shape_pair(pred, target, name)
         if pred.size == 0:
             raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
@@ -156,7 +162,9 @@ class _ElementwiseLoss(_Loss):
             return self._autograd_forward(type(self)._functional, pred, target)
         value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
                                            _REDUCTIONS[self.reduction])
-        self._cache, self._graph = (pred, target), None
+        # backward reads both: copies of the caller's own arrays (as_float32 returns a
+        # float32 C-contiguous argument itself), which it may change in place in between
+        self._cache, self._graph = (_own(pred, given[0]), _own(target, given[1])), None
         return _kernel_value(value)
 
     def _check_values(self, pred: np.ndarray, target: np.ndarray, name: str) -> None:
