@@ -245,3 +245,96 @@ def test_a_non_numeric_hyper_parameter_is_a_type_error_naming_it(call, match):
     """These gave NumPy's bare 'could not convert string to float' (a ValueError)."""
     with pytest.raises(TypeError, match=match):
         call()
+
+
+# -- a review of hostile inputs (this session) ---------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda x: fn.nn.functional.softmax(x, dim=1), lambda x: fn.nn.functional.log_softmax(x, 1),
+    lambda x: fn.nn.functional.linear(x, np.ones((4, 3), np.float32), np.zeros(4, np.float32)),
+    lambda x: fn.nn.functional.linear(x, np.ones((4, 3), np.float32))])
+def test_functional_softmax_and_linear_take_ndarrays_as_the_other_functions(call):
+    """F.softmax, F.log_softmax and F.linear raised AttributeError ('numpy.ndarray' object
+    has no attribute '_data') on ndarrays; F.relu and the losses take them."""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) / 10
+    got = call(x)
+    expected = call(fn.tensor(x))
+    assert isinstance(got, fn.Tensor)
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("dtype", [bool, np.int64, np.int32, np.uint8])
+def test_linear_refuses_integer_and_bool_tensors(dtype):
+    """nn.Linear on a bool or integer Tensor computed a result (torch raises), so a
+    forward-only Module called on such an ndarray took it silently and its backward
+    returned None where the built-in Linear raises TypeError."""
+    layer = nn.Linear(3, 2)
+    x = np.ones((1, 3), dtype)
+    with pytest.raises(TypeError, match=f"linear\\(\\): expected a floating point input, "
+                                        f"got {np.dtype(dtype)}") as info:
+        layer(fn.from_numpy(x))  # its own dtype (fn.tensor makes int64 of int32)
+    assert isinstance(info.value, RuntimeError)  # torch's class too
+
+    class Wrapped(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = layer
+
+        def forward(self, x):
+            return self.layer(x)
+
+    with pytest.raises(TypeError, match="floating point input"):
+        Wrapped()(x)
+    if dtype is bool:
+        with pytest.raises(TypeError):
+            layer(x)  # the built-in NumPy path, as before
+
+
+@pytest.mark.parametrize("dtype, exc, match", [
+    (np.dtype(">f4"), ValueError, "byte order different from the native"),
+    (np.dtype(">i8"), ValueError, "byte order different from the native"),
+    (np.longdouble, TypeError, "can't convert np.ndarray of type float128"),
+    (np.complex64, TypeError, "can't convert np.ndarray of type complex64")])
+def test_from_numpy_refuses_what_torch_refuses(dtype, exc, match):
+    with pytest.raises(exc, match=match):
+        fn.from_numpy(np.ones(3, dtype))
+
+
+def test_uint64_labels_beyond_int64_name_their_value_in_the_tensor_losses():
+    """The int64 cast wrapped 2**64 - 1 to -1: "Target -1 is out of bounds"."""
+    labels = fn.from_numpy(np.array([2**64 - 1, 1], np.uint64))
+    for loss in (fn.nn.functional.cross_entropy, fn.nn.functional.nll_loss):
+        with pytest.raises(IndexError, match="Target 18446744073709551615 is out of bounds"):
+            loss(fn.zeros(2, 3), labels)
+
+
+def test_read_only_out_and_tensor_memory_give_fastnns_errors():
+    """fn.matmul(Tensor, Tensor, out=read-only) and t[i] = v on read-only memory raised
+    NumPy's bare "assignment destination is read-only"."""
+    ro = np.zeros((2, 2), np.float32)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="argument 'out' must be writeable"):
+        fn.matmul(fn.ones(2, 2), fn.ones(2, 2), out=ro)
+    t = fn.from_numpy(np.broadcast_to(np.zeros(3, np.float32), (3, 3)))
+    for change in (lambda: t.__setitem__((0, 0), 5.0), lambda: t.__iadd__(1)):
+        with pytest.raises(RuntimeError, match="Tensor whose memory is read-only"):
+            change()
+
+
+def test_stratify_on_mixed_label_types_names_the_labels():
+    X = np.zeros((6, 2), np.float32)
+    with pytest.raises(TypeError, match=r"cannot stratify on labels of mixed types \(NoneType, "
+                                        r"int, str\)"):
+        fn.data.train_test_split(X, np.array([1, "a", None] * 2, object), test_size=3,
+                                 stratify=True)
+
+
+@pytest.mark.parametrize("make", [lambda: fn.nn.Flatten(), lambda: fn.nn.Flatten(0, 1)])
+def test_flatten_checks_the_dims_of_a_0d_input_as_torch(make):
+    """nn.Flatten()(0-d) returned shape (1,) where torch raises (dims of a 0-d input are in
+    [-1, 0]); flatten(0) and flatten() still give (1,)."""
+    for x in (np.array(1.0, np.float32), fn.tensor(1.0)):
+        with pytest.raises(IndexError, match=r"expected to be in range of \[-1, 0\], but got 1"):
+            make()(x)
+    assert fn.tensor(2.0).flatten().shape == (1,) and fn.tensor(2.0).flatten(0, -1).shape == (1,)
+    assert fn.nn.Flatten(0)(np.array(1.0, np.float32)).shape == (1,)

@@ -103,3 +103,6 @@ def _check_out(out: Any, result: Tensor) -> None:
                          f"{tuple(out.shape)}")
     if np.dtype(out.dtype).kind != "f":
         raise TypeError(f"matmul(): argument 'out' must be a float array, got {out.dtype}")
+    data = out._data if isinstance(out, Tensor) else out
+    if not data.flags.writeable:  # NumPy's copy said only "assignment destination is read-only"
+        raise ValueError("matmul(): argument 'out' must be writeable (it is a read-only array)")

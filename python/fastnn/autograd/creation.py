@@ -106,10 +106,14 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A Tensor sharing ``array``'s memory (and its dtype, as in PyTorch)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy(): expected np.ndarray (got {type(array).__name__})")
-    if array.dtype.kind not in "fiub":
+    if array.dtype.kind not in "fiub" or array.dtype.itemsize > 8:  # float128 too
         raise TypeError(f"from_numpy(): can't convert np.ndarray of type {array.dtype}. The "
                         "only supported types are: float64, float32, float16, int64, int32, "
-                        "int16, int8, uint8, and bool.")
+                        "int16, int8, uint64, uint32, uint16, uint8, and bool.")
+    if not array.dtype.isnative:  # as torch: the kernels read native floats
+        raise ValueError("from_numpy(): given numpy array has byte order different from the "
+                         f"native byte order ({array.dtype.str}); convert it first with "
+                         "array.astype(array.dtype.newbyteorder('='))")
     return _wrap(array if type(array) is np.ndarray else np.ndarray.view(array, np.ndarray))
 
 

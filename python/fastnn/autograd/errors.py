@@ -14,6 +14,11 @@ class ShapeError(InputError):
     """Operand shapes that do not fit an op; the message names the shapes."""
 
 
+class DtypeError(RuntimeError, TypeError):
+    """An operand dtype an op does not take (an integer or bool input to a Linear layer):
+    PyTorch raises ``RuntimeError``, fastnn's array API ``TypeError``; this is both."""
+
+
 def broadcast_error(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> ShapeError:
     """PyTorch's message for operands that do not broadcast, with both shapes.
 

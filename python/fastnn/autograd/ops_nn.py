@@ -19,7 +19,7 @@ import numpy as np
 from .. import _core
 from .._random import next_seed
 from .._validation import check_number, shape_str
-from .errors import InputError, ShapeError
+from .errors import DtypeError, InputError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
 from .ops_math import operand
@@ -161,8 +161,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     :math:`(H_{out},)`, output :math:`(*, H_{out})`.
     """
     x = input if isinstance(input, Tensor) else Tensor(input)
+    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    bias = bias if bias is None or isinstance(bias, Tensor) else Tensor(bias)
     xd, wd = x._data, weight._data
     bd = None if bias is None else bias._data
+    if xd.dtype.kind != "f":  # torch: "mat1 and mat2 must have the same dtype"
+        raise DtypeError(f"linear(): expected a floating point input, got {xd.dtype} (an "
+                         "integer or bool Tensor is refused, as in torch); convert it with "
+                         ".float() first")
     if xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
         raise ShapeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
                          f"({shape_str(xd.shape)} and {shape_str(wd.shape[::-1])})")
@@ -449,7 +455,7 @@ def _dim_of(x: Tensor, dim: Any, func: str) -> int:
 
 def softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """:math:`e^{x_i} / \\sum_j e^{x_j}` along ``dim``, by the softmax kernel for float32."""
-    x = input
+    x = input if isinstance(input, Tensor) else Tensor(input)
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
@@ -482,7 +488,7 @@ def _log_softmax_vjp(node, g):
 
 def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """``log(softmax(x))`` along ``dim``, computed stably."""
-    x = input
+    x = input if isinstance(input, Tensor) else Tensor(input)
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
@@ -773,6 +779,9 @@ def _labels(target: Any, n: int, func: str) -> np.ndarray:
     if td.dtype.kind not in "iu":
         raise RuntimeError(f"{func}(): expected target of integer class indices (int64), got "
                            f"{td.dtype}")
+    if td.dtype == np.uint64 and td.size and td.max() > np.iinfo(np.int64).max:
+        # the int64 cast would wrap it to a negative label and report that value instead
+        raise IndexError(f"{func}(): Target {td.max()} is out of bounds for {n} classes")
     return td.astype(np.int64, copy=False)
 
 

@@ -81,7 +81,9 @@ def view(x: Tensor, *shape: Any) -> Tensor:
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merges dimensions ``start_dim`` .. ``end_dim`` into one."""
     nd = x._data.ndim
-    if nd == 0:
+    if nd == 0:  # a 0-d Tensor's dims are checked as a 1-D one's ([-1, 0]), as in PyTorch
+        _check_dim(start_dim, 1, "flatten", "start_dim")
+        _check_dim(end_dim, 1, "flatten", "end_dim")
         return reshape(x, 1)
     s = _check_dim(start_dim, nd, "flatten", "start_dim")
     e = _check_dim(end_dim, nd, "flatten", "end_dim")
@@ -383,8 +385,17 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
                            (_saved_key(k), np.shape(vd)))
         _take_over(x, node_out)
     else:
+        _check_writeable(x)
         _assign(x._data, k, vd)
         x._bump()
+
+
+def _check_writeable(x: Tensor) -> None:
+    """An in-place change (``+=``, ``x[i] = v``) of a Tensor on read-only memory raises one
+    error, naming the cause (NumPy's was "assignment destination is read-only")."""
+    if not x._data.flags.writeable:
+        raise RuntimeError("in-place operation on a Tensor whose memory is read-only (e.g. "
+                           "fn.from_numpy of a read-only array): clone() it first")
 
 
 def _assign(target: np.ndarray, key: Any, value: Any) -> None:
@@ -521,9 +532,7 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
                              f"shape {list(result.shape)}")
         _take_over(x, result)
         return x
-    if not x._data.flags.writeable:
-        raise RuntimeError("in-place operation on a Tensor whose memory is read-only (e.g. "
-                           "fn.from_numpy of a read-only array): clone() it first")
+    _check_writeable(x)
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             ufunc(x._data, od, out=x._data, casting="same_kind")

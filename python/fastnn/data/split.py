@@ -65,7 +65,13 @@ def _stratified_indices(labels: np.ndarray, n_test: int,
                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Train and test indices with each class split in proportion to its size."""
     n = labels.shape[0]
-    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    try:
+        classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    except TypeError:  # labels NumPy cannot sort: mixed str and int, None
+        kinds = sorted({type(v).__name__ for v in labels.tolist()})
+        raise TypeError(f"{_FUNC}: cannot stratify on labels of mixed types ({', '.join(kinds)}"
+                        "): the stratification labels (y, or the stratify array) must be "
+                        "mutually comparable, e.g. all numbers or all strings") from None
     inverse = inverse.reshape(-1)
     if counts.min() < 2:
         k = int(np.argmin(counts))
