@@ -481,3 +481,229 @@ def test_a_child_forked_while_another_thread_predicts_can_predict():
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[0, 0, 0]", r.stdout
+
+
+def _run_script(code: str, env: dict[str, str] | None = None, timeout: int = 120):
+    here = str(Path(fn.__file__).resolve().parents[1])  # the fastnn under test
+    return subprocess.run([sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONPATH": here, **(env or {})})
+
+
+@pytest.mark.skipif(not OPENMP, reason="serial build: one thread only")
+@pytest.mark.parametrize("omp_num_threads", [None, "1"])
+def test_set_num_threads_wins_over_each_threads_default_and_restoring_in_a_worker_keeps_it(
+        omp_num_threads):
+    """The count was capped by each thread's OpenMP default: with OMP_NUM_THREADS=1,
+    fn.set_num_threads(2) left threads Python starts at 1 (PyTorch: 2), and the save /
+    restore idiom in a worker thread (as the estimators' n_threads did) lowered the main
+    thread's count for good."""
+    r = _run_script("""
+    import threading, fastnn as fn
+    from fastnn import _core
+    _core._set_cpu_limit(0)  # counts above the CPUs, checked without running them
+    fn.set_num_threads(3)
+    seen = []
+    def worker():
+        seen.append(fn.get_num_threads())
+        before = fn.get_num_threads()
+        fn.set_num_threads(1)
+        fn.set_num_threads(before)
+    t = threading.Thread(target=worker)
+    t.start(); t.join()
+    print(seen[0], fn.get_num_threads())
+    """, env={"OMP_NUM_THREADS": omp_num_threads} if omp_num_threads else
+        {"OMP_NUM_THREADS": ""})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.split() == ["3", "3"]
+
+
+@pytest.mark.skipif(not OPENMP, reason="serial build: no OpenMP runtime")
+def test_set_num_threads_leaves_the_openmp_runtimes_own_limit_alone():
+    """fn.set_num_threads called omp_set_num_threads, which changed the count of every
+    library sharing the runtime in that thread (torch.get_num_threads() followed it)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before_fn = fn.get_num_threads()
+
+    def openmp_limits():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                if p["user_api"] == "openmp"]
+
+    limits = openmp_limits()
+    try:
+        fn.set_num_threads(1)
+        assert fn.get_num_threads() == 1 and openmp_limits() == limits
+    finally:
+        fn.set_num_threads(before_fn)
+
+
+@pytest.mark.skipif(not OPENMP, reason="serial build: one thread only")
+def test_thread_count_is_the_calling_threads_own():
+    from fastnn._runtime import thread_count
+    before = fn.get_num_threads()
+    fn.set_num_threads(2)
+    try:
+        other: list[int] = []
+        with thread_count(1):
+            assert fn.get_num_threads() == 1
+            t = threading.Thread(target=lambda: other.append(fn.get_num_threads()))
+            t.start()
+            t.join(10)
+            with thread_count(None):
+                assert fn.get_num_threads() == 1
+        assert other == [2] and fn.get_num_threads() == 2
+        with pytest.raises(ValueError, match="'n' must be >= 1"):
+            with thread_count(0):
+                pass
+    finally:
+        fn.set_num_threads(before)
+
+
+@pytest.mark.skipif(not OPENMP, reason="serial build: one thread only")
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+def test_estimators_n_threads_apply_to_their_own_thread_only():
+    """Estimators with n_threads held one process-wide lock for fit and predict (a fit in
+    another thread waited for it: fits in concurrent threads ran one after the other) and
+    set the process-wide count meanwhile (a concurrent fn.fit in another thread ran at
+    the estimator's count)."""
+    pytest.importorskip("sklearn")
+    from contextlib import contextmanager
+
+    import fastnn.sklearn._base as base
+    from fastnn.sklearn import MLPClassifier
+    X, y = digits()
+    before = fn.get_num_threads()
+    fn.set_num_threads(2)
+    seen: list[tuple[int, int]] = []
+    original = base._threads
+
+    @contextmanager
+    def observed(n):  # inside the fit: its own count, and what another thread sees
+        with original(n):
+            other: list[int] = []
+            t = threading.Thread(target=lambda: other.append(fn.get_num_threads()))
+            t.start()
+            t.join(10)
+            seen.append((fn.get_num_threads(), other[0]))
+            yield
+
+    try:
+        base._threads = observed
+        MLPClassifier((16,), max_iter=2, n_threads=1, random_state=0).fit(X[:200], y[:200])
+        base._threads = original
+        assert seen and set(seen) == {(1, 2)} and fn.get_num_threads() == 2
+        # another thread's estimator fits while this thread is inside an n_threads block
+        with base._threads(1):
+            worker = threading.Thread(target=lambda: MLPClassifier(
+                (16,), max_iter=2, n_threads=1, random_state=0).fit(X[:200], y[:200]))
+            worker.start()
+            worker.join(60)
+            assert not worker.is_alive()
+    finally:
+        base._threads = original
+        fn.set_num_threads(before)
+
+
+FORK_WHILE_ESTIMATOR_FITS = """
+import os, signal, threading, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from fastnn.sklearn import MLPClassifier
+X = np.random.default_rng(0).standard_normal((20000, 100)).astype(np.float32)
+y = (X[:, 0] > 0).astype(int)
+small = MLPClassifier((8,), max_iter=2, n_threads=1, random_state=0).fit(X[:200], y[:200])
+long_fit = threading.Thread(target=lambda: MLPClassifier(
+    (512,), max_iter=50, n_threads=2, random_state=0).fit(X, y), daemon=True)
+long_fit.start()
+time.sleep(1.0)
+assert long_fit.is_alive()  # the fork below happens while it fits
+pid = os.fork()
+if pid == 0:
+    signal.alarm(60)  # a hang ends the child (exit status: killed by SIGALRM)
+    small.predict(X[:5])
+    MLPClassifier((8,), max_iter=1, n_threads=1, random_state=0).fit(X[:100], y[:100])
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_an_estimator_fits_in_another_thread_can_fit_and_predict():
+    """API.md: a forked child keeps calling fastnn. The estimators' process-wide lock,
+    held by the other thread's fit at the fork, stayed held in the child: its predict
+    and fit waited forever."""
+    pytest.importorskip("sklearn")
+    r = _run_script(FORK_WHILE_ESTIMATOR_FITS, timeout=180)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "0", r.stdout
+
+
+FORK_WHILE_STEPPING = """
+import os, threading
+import numpy as np
+import fastnn as fn
+fn.manual_seed(0)
+model = fn.nn.Sequential(fn.nn.Linear(256, 512), fn.nn.ReLU(), fn.nn.Linear(512, 10))
+step = fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(), fn.optim.SGD(model.parameters(), lr=0.01))
+X = np.random.default_rng(0).standard_normal((512, 256)).astype(np.float32)
+y = np.arange(512) % 10
+stop = False
+inside = threading.Event()
+def loop():
+    while not stop:
+        inside.set()
+        step(X, y)
+t = threading.Thread(target=loop)
+t.start()
+inside.wait()
+codes = []
+for _ in range(5):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            value = step(X[:64], y[:64])
+            assert step.output.shape == (64, 10)
+            os._exit(0 if np.isfinite(value) else 3)
+        except RuntimeError:
+            os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    codes.append(os.waitstatus_to_exitcode(status))
+stop = True
+t.join()
+print(codes)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_another_thread_runs_a_train_step_can_run_it():
+    """The step's "running" lock, held by the other thread at the fork, stayed held in the
+    child: every call there raised "already running in another thread"."""
+    r = _run_script(FORK_WHILE_STEPPING)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "[0, 0, 0, 0, 0]", r.stdout
+
+
+@pytest.mark.skipif(not OPENMP or not os.path.exists("/proc/self/maps"),
+                    reason="needs the OpenMP runtime and Linux's /proc/self/maps")
+def test_info_says_when_the_wait_policy_came_too_late():
+    """With fastnn's libgomp already loaded by another library (torch imported first, in a
+    build that shares it), libgomp had read its environment before fastnn chose the
+    passive policy, and fn.info() still reported {'policy': 'PASSIVE', 'source':
+    'fastnn'} while idle workers spun (3x the CPU time in the review)."""
+    runtime = fn.info()["openmp"].split(" ")[0].split(".so")[0]  # libgomp, libgomp-1a2b3c4d
+    with open("/proc/self/maps") as maps:
+        paths = [line.split()[-1] for line in maps
+                 if os.path.basename(line.split()[-1]).startswith(runtime + ".so")]
+    if not paths:
+        pytest.skip(f"{runtime} is not mapped from a file")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = (f"import ctypes; ctypes.CDLL({paths[0]!r}); import fastnn as fn; "
+            "print(sorted(fn.info()['omp_wait'].items()))")
+    r = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(sorted(
+        {"policy": None, "spin_count": None, "source": "preloaded"}.items()))

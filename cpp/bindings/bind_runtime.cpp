@@ -61,6 +61,9 @@ void bind_runtime(py::module_& m) {
       },
       py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
+  m.def("_set_thread_num_threads", &set_thread_num_threads, py::arg("n"),
+        "This thread's own count, ahead of the process-wide one (0: none).");
+  m.def("_thread_num_threads", &thread_num_threads);
   m.def("_set_cpu_limit", &set_cpu_limit, py::arg("n"),
         "The CPUs this process may use (0: no cap); kernels run at most that many threads.");
   m.def("_cpu_limit", &cpu_limit);

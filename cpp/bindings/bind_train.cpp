@@ -18,12 +18,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <cstring>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "checks.h"
+#include "fastnn/threads.h"
 #include "fastnn/train.h"
 #include "optim_group.h"
 
@@ -34,6 +35,43 @@ namespace fastnn::bind {
 namespace {
 
 constexpr const char* kFunc = "TrainStep";
+
+// One call of a TrainStep at a time: a second caller (another thread) gets an error
+// rather than waiting, which would hold the GIL that the running step needs back. The
+// owner is the fork generation (threads.h) of the process whose thread holds it, so a
+// child made by fork() while a parent's thread was inside the step finds it free (a
+// std::mutex stayed locked there forever: every call in the child raised).
+class StepFlag {
+ public:
+  bool try_take() {
+    const unsigned here = fork_generation();
+    unsigned owner = owner_.load();
+    while (owner != here) {  // free (0), or taken in a process this one was forked from
+      if (owner_.compare_exchange_weak(owner, here)) return true;
+    }
+    return false;
+  }
+  void give_back() { owner_.store(0); }
+
+ private:
+  std::atomic<unsigned> owner_{0};
+};
+
+// Takes the flag for a scope (raises when another thread holds it).
+class StepScope {
+ public:
+  explicit StepScope(StepFlag& flag) : flag_(flag) {
+    if (!flag_.try_take())
+      throw std::runtime_error("TrainStep: this step is already running in another thread; use "
+                               "one TrainStep (and one model) per thread");
+  }
+  ~StepScope() { flag_.give_back(); }
+  StepScope(const StepScope&) = delete;
+  StepScope& operator=(const StepScope&) = delete;
+
+ private:
+  StepFlag& flag_;
+};
 
 class PyTrainPlan {
  public:
@@ -52,10 +90,7 @@ class PyTrainPlan {
 
   double step(const py::handle& x_obj, const py::handle& y_obj, const py::list& dropout,
               Reduction reduction, float label_smoothing, const py::function& prepare) {
-    std::unique_lock<std::mutex> lock(mutex_, std::try_to_lock);
-    if (!lock.owns_lock())
-      throw std::runtime_error("TrainStep: this step is already running in another thread; use "
-                               "one TrainStep (and one model) per thread");
+    const StepScope running(running_);
     keep_.clear();
     TrainBatch b = batch(x_obj, y_obj);
     read_linear();
@@ -87,7 +122,7 @@ class PyTrainPlan {
   }
 
   py::array_t<float> output() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    const StepScope running(running_);
     py::array_t<float> out({last_rows_, plan_.out_features()});
     if (last_rows_ > 0)
       std::memcpy(out.mutable_data(), plan_.output(),
@@ -247,7 +282,7 @@ class PyTrainPlan {
   std::vector<FloatArray> keep_;  // this call's input arrays, alive until it returns
   LabelArray labels_;
   index_t last_rows_ = 0;
-  mutable std::mutex mutex_;
+  mutable StepFlag running_;
 };
 
 }  // namespace

@@ -23,6 +23,12 @@ and only when the user has not chosen a policy: ``OMP_WAIT_POLICY`` set leaves b
 alone (``active`` spins, ``passive`` with no ``GOMP_SPINCOUNT`` sleeps at once), and
 a ``GOMP_SPINCOUNT`` of the user's own is kept. Other libraries' OpenMP runtimes
 (torch and scikit-learn bundle their own libgomp) are not affected.
+
+Where the libgomp fastnn uses was already loaded by another library (a build against
+the system's ``libgomp.so.1`` imported after a torch that uses it too), it read its
+environment then and fastnn's choice comes too late: ``fn.info()["omp_wait"]`` says so
+(``source: "preloaded"``, with the values of the environment), and README says to
+import fastnn first or set the two variables before Python starts.
 """
 
 from __future__ import annotations
@@ -35,11 +41,26 @@ SPIN_COUNT = "2000"
 
 # What libgomp was loaded with (fn.info()["omp_wait"]): the two variables' values, None
 # where unset (libgomp's own default), and "source": "fastnn" where fastnn chose at least
-# one of them, "env" where the user's environment chose both.
+# one of them, "env" where the user's environment chose both, "preloaded" where another
+# library had loaded the runtime first (the environment's values, read then).
 wait_policy: dict[str, str | None] = {}
 
 
+def _mapped_openmp_runtimes() -> set[str] | None:
+    """Paths of the OpenMP runtimes mapped into this process (Linux), None where that
+    cannot be read."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return {line.split()[-1] for line in maps
+                    if any(name in line for name in ("libgomp", "libomp", "libiomp"))}
+    except OSError:
+        return None
+
+
 def load_core() -> ModuleType:
+    user = {"policy": os.environ.get("OMP_WAIT_POLICY"),
+            "spin_count": os.environ.get("GOMP_SPINCOUNT")}
+    loaded_before = _mapped_openmp_runtimes()
     chosen = {}
     if "OMP_WAIT_POLICY" not in os.environ:
         chosen["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -50,7 +71,14 @@ def load_core() -> ModuleType:
                        spin_count=os.environ.get("GOMP_SPINCOUNT"),
                        source="fastnn" if chosen else "env")
     try:
-        return importlib.import_module("fastnn._core")
+        core = importlib.import_module("fastnn._core")
     finally:
         for name in chosen:
             os.environ.pop(name, None)
+    loaded_after = _mapped_openmp_runtimes()
+    if (chosen and loaded_before and loaded_after == loaded_before
+            and core.build_info()["openmp_enabled"]):
+        # _core's runtime was there already (nothing new was mapped): it read the
+        # environment before fastnn chose, so the user's values hold
+        wait_policy.update(user, source="preloaded")
+    return core

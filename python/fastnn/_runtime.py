@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,11 +101,12 @@ def set_num_threads(n: int) -> None:
     """Sets the number of OpenMP threads fastnn kernels use.
 
     Args:
-        n (int): thread count, at least 1; applies to every thread of the process,
-            each capped by its own OpenMP limit (``OMP_NUM_THREADS`` for threads
-            started by Python, or what threadpoolctl set in that thread).
-            The default is ``OMP_NUM_THREADS`` when set, otherwise the CPUs this
-            process may run on (affinity mask), capped by a cgroup CPU quota.
+        n (int): thread count, at least 1; applies to every thread of the process, as
+            PyTorch's (a thread where threadpoolctl lowered the OpenMP limit runs at
+            most that many). The default is ``OMP_NUM_THREADS`` when set, otherwise
+            the CPUs this process may run on (affinity mask), capped by a cgroup CPU
+            quota. The OpenMP runtime's own per-thread limit is left alone, so other
+            libraries sharing it (torch) keep their counts.
 
     Results do not depend on the thread count: fastnn's reductions use fixed
     chunking, so a seeded run is bit-identical at 1 and N threads.
@@ -160,8 +163,27 @@ def set_default_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of OpenMP threads fastnn kernels use."""
+    """The number of OpenMP threads fastnn kernels called from this thread use."""
     return int(_core.get_num_threads())
+
+
+@contextmanager
+def thread_count(n: int | None) -> Iterator[None]:
+    """Kernels called from this Python thread use ``n`` threads for the block (``None``:
+    unchanged), ahead of the process-wide count, which stays as it is: what the
+    scikit-learn estimators' ``n_threads`` sets for a fit, so that fits in concurrent
+    threads neither wait for one another nor change each other's (or the process's)
+    count."""
+    if n is None:
+        yield
+        return
+    n = check_int(n, "thread_count()", "n", low=1)
+    before = _core._thread_num_threads()
+    _core._set_thread_num_threads(min(n, _MAX_THREADS))
+    try:
+        yield
+    finally:
+        _core._set_thread_num_threads(before)
 
 
 def info() -> dict[str, Any]:
@@ -195,8 +217,10 @@ def info() -> dict[str, Any]:
         4.5, 201511)"``, or ``"none (serial build)"``), ``omp_wait`` (how idle OpenMP
         threads wait, as libgomp was loaded: ``policy`` and ``spin_count``, the values of
         ``OMP_WAIT_POLICY`` and ``GOMP_SPINCOUNT`` or ``None`` where unset, and ``source``,
-        ``"fastnn"`` for fastnn's default, passive after a spin of 2000, or ``"env"`` for
-        the user's ``OMP_WAIT_POLICY``), ``compiler``, and ``omp_num_threads`` (the
+        ``"fastnn"`` for fastnn's default, passive after a spin of 2000, ``"env"`` for
+        the user's ``OMP_WAIT_POLICY``, or ``"preloaded"`` where another library had
+        loaded the runtime first, so that the environment's values of then apply),
+        ``compiler``, and ``omp_num_threads`` (the
         environment variable, or ``None``).
     """
     from . import __version__

@@ -6,13 +6,26 @@
 
 namespace fastnn {
 
-// set_num_threads applies to every thread of the process (and sets the calling
-// thread's OpenMP limit). get_num_threads is what a kernel called from this thread
-// uses: min(the process-wide count, this thread's OpenMP limit, which threadpoolctl
-// or OMP_NUM_THREADS may lower). Every parallel region passes team_threads() (below)
-// as num_threads.
-void set_num_threads(int n);  // n >= 1; always 1 in a forked child (see below)
+// set_num_threads applies to every thread of the process, as PyTorch's (it leaves the
+// threads' OpenMP limits, which other libraries sharing the runtime read, alone).
+// get_num_threads is what a kernel called from this thread uses: this thread's own
+// count if set (set_thread_num_threads), else the process-wide count, lowered where
+// this thread's OpenMP limit was lowered below the default every thread starts with
+// (threadpoolctl); before any set_num_threads, that OpenMP limit (OMP_NUM_THREADS, or
+// the cores). Always 1 in a forked child. Every parallel region passes team_threads()
+// (below) as num_threads.
+void set_num_threads(int n);  // n >= 1
 int get_num_threads();
+
+// A count for the calling thread only, ahead of the process-wide one (0: none): what
+// the scikit-learn estimators' n_threads sets for a fit, so that fits in concurrent
+// Python threads need no lock and leave the process-wide count alone.
+void set_thread_num_threads(int n);
+int thread_num_threads();
+
+// 1 in the first process, incremented in every child made by fork(): state copied from
+// the parent (a lock held by one of its threads) can be told from the child's own.
+unsigned fork_generation();
 
 // The CPUs this process may run on (affinity mask, capped by a cgroup CPU quota), as
 // Python measured them at import and at every set_num_threads; 0: no cap (unknown,

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <string>
+#include <thread>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -23,10 +24,26 @@ namespace {
 // that no longer exist. The child therefore runs every kernel on one thread.
 std::atomic<bool> in_forked_child{false};
 
+// Counts the forks this process descends from (1 in the first process): a lock taken
+// in a parent and copied into a child by fork is free there (fork_generation()).
+std::atomic<unsigned> fork_gen{1};
+
 // The count set by set_num_threads, for every thread of the process (OpenMP's own
 // count is per calling thread: a Python thread other than the one that called
 // set_num_threads would otherwise still use every core). 0: never set.
 std::atomic<int> process_threads{0};
+
+// The OpenMP limit every thread starts with (OMP_NUM_THREADS, or the core count),
+// read at import in a new thread (one no library has called omp_set_num_threads in).
+// A thread whose limit differs had it lowered on purpose (threadpoolctl), which caps
+// the process-wide count there; the default itself does not (set_num_threads
+// overrides OMP_NUM_THREADS in every thread, as PyTorch's does).
+std::atomic<int> default_limit{0};
+
+// This thread's own count (set_thread_num_threads), ahead of the process-wide one; 0:
+// none. The scikit-learn estimators' n_threads, so that fits in concurrent threads
+// neither share nor change one process-wide setting.
+thread_local int thread_threads = 0;
 
 // set_cpu_limit's value; 0: no cap.
 std::atomic<int> cpu_cap{0};
@@ -34,6 +51,7 @@ std::atomic<int> cpu_cap{0};
 #ifdef FASTNN_HAVE_ATFORK
 void on_fork_child() {
   in_forked_child.store(true);
+  fork_gen.fetch_add(1);
   process_threads.store(1);
 #ifdef _OPENMP
   omp_set_num_threads(1);
@@ -44,28 +62,39 @@ void on_fork_child() {
 }  // namespace
 
 void install_fork_guard() {
+#ifdef _OPENMP
+  std::thread([] { default_limit.store(omp_get_max_threads()); }).join();
+#endif
 #ifdef FASTNN_HAVE_ATFORK
   pthread_atfork(nullptr, nullptr, on_fork_child);
 #endif
 }
 
+unsigned fork_generation() { return fork_gen.load(std::memory_order_relaxed); }
+
 void set_num_threads(int n) {
 #ifdef _OPENMP
-  const int count = in_forked_child.load() || n < 1 ? 1 : n;
-  process_threads.store(count);
-  omp_set_num_threads(count);  // this thread's own limit too (threadpoolctl reads it)
+  // Not omp_set_num_threads: that would change the calling thread's limit for every
+  // library sharing the OpenMP runtime (torch's count too), and read back here as a cap.
+  process_threads.store(in_forked_child.load() || n < 1 ? 1 : n);
 #else
   (void)n;
 #endif
 }
 
+void set_thread_num_threads(int n) { thread_threads = n > 0 ? n : 0; }
+
+int thread_num_threads() { return thread_threads; }
+
 int get_num_threads() {
 #ifdef _OPENMP
-  // The calling thread's OpenMP limit (OMP_NUM_THREADS, threadpoolctl) capped by the
-  // process-wide count, when set.
+  if (in_forked_child.load(std::memory_order_relaxed)) return 1;
+  if (thread_threads > 0) return thread_threads;
   const int own = omp_get_max_threads();
   const int set = process_threads.load(std::memory_order_relaxed);
-  return set > 0 && set < own ? set : own;
+  if (set == 0) return own;
+  const bool lowered_here = own != default_limit.load(std::memory_order_relaxed);
+  return lowered_here && own < set ? own : set;
 #else
   return 1;
 #endif

@@ -10,7 +10,6 @@ OpenMP threads (``n_threads``).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,30 +21,21 @@ from sklearn.utils import Tags, check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _random
-from .._runtime import get_num_threads, set_num_threads
+from .._runtime import thread_count
 from . import _network, _stochastic
 from ._lbfgs import fit_lbfgs
 from ._params import InvalidParameterError, check_params, hidden_sizes
 
-# fastnn's thread count belongs to the process: estimators that set it (n_threads) hold
-# this lock meanwhile, so that fits in concurrent threads (joblib's threading backend)
-# neither mix nor leak it. Their random streams are per thread (_own_generator).
-_PROCESS_STATE = threading.RLock()
-
 
 @contextmanager
 def _threads(n: int | None) -> Iterator[None]:
-    """fastnn's thread count set to ``n`` (None: unchanged) for the block."""
-    if n is None:
+    """fastnn's kernels called from this thread run ``n`` threads for the block (None:
+    unchanged): a count of this thread's own, so that fits in concurrent threads
+    (joblib's threading backend) run in parallel, each with its ``n_threads``, and leave
+    the process-wide count (``fn.set_num_threads``) alone. Their random streams are per
+    thread too (_own_generator)."""
+    with thread_count(n):
         yield
-        return
-    with _PROCESS_STATE:
-        before = get_num_threads()
-        set_num_threads(n)
-        try:
-            yield
-        finally:
-            set_num_threads(before)
 
 
 def _generator_from(rng: np.random.RandomState | None) -> np.random.Generator:

@@ -57,8 +57,10 @@ _DOC_PARAMS = """
         max_fun (int): the most loss evaluations of "lbfgs". Default: ``15000``.
         dropout (float): fastnn's own: the dropout probability after every hidden layer
             while training. Default: ``0.0``.
-        n_threads (int or None): fastnn's own: the OpenMP threads during ``fit`` and
-            prediction (restored afterwards); ``None`` keeps
+        n_threads (int or None): fastnn's own: the OpenMP threads of the kernels during
+            ``fit`` and prediction, for the calling thread only (the process-wide
+            :func:`fastnn.set_num_threads` count is unchanged, and estimators in
+            concurrent threads run in parallel); ``None`` keeps
             :func:`fastnn.get_num_threads`. Default: ``None``.
 """
 
