@@ -475,3 +475,39 @@ def test_output_changed_in_place_written_out(name, out):
     y = layer(np.zeros(3, np.float32))
     y *= 0
     np.testing.assert_array_equal(layer.backward(np.ones(3, np.float32)), out.astype(np.float32))
+
+
+def test_relu_keeps_negative_zero_and_nan_as_torch():
+    """ReLU(-0.0) gave +0.0 (torch.relu keeps -0.0) on every path, the GEMM's fused
+    epilogue (TrainStep) and the float64 Tensor path included."""
+    x = np.array([-0.0, 0.0, -1.0, 2.0, np.nan] * 7, np.float32)
+    for y in (fn.nn.ReLU()(x), fn.nn.functional.relu(fn.tensor(x)).numpy(),
+              fn.tensor(x).relu().numpy(),
+              fn.nn.functional.relu(fn.tensor(x, dtype=fn.float64)).numpy()):
+        np.testing.assert_array_equal(np.signbit(y[:5]), [True, False, False, False, False])
+        np.testing.assert_array_equal(y[:4], [0.0, 0.0, 0.0, 2.0])
+        assert np.isnan(y[4])
+    layer = fn.nn.ReLU()
+    layer(x)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x))[:4], [0, 0, 0, 1])
+
+
+def test_gelu_tanh_derivative_saturates_instead_of_overflowing():
+    """GELU(tanh)'s backward at x = 2e19 was 1 on the scalar path and NaN on the SIMD ones
+    (v * v overflowed into inf * 0), and NaN on every path from 1e20 on, where it is 1
+    (0 for large negative x); NaN, and +-inf as in PyTorch (test_nan_and_inf), give NaN."""
+    x = np.array([2e19, -2e19, 1e30, -1e30, 3.4e38, -3.4e38, np.inf, -np.inf, np.nan] * 5,
+                 np.float32)
+    layer = fn.nn.GELU(approximate="tanh")
+    layer(x)
+    g = layer.backward(np.ones_like(x))
+    np.testing.assert_array_equal(g[:6], [1, 0, 1, 0, 1, 0])
+    assert np.isnan(g[6:9]).all()
+    near = np.array([-19.9, -5.0, 0.5, 5.0, 19.9], np.float32)  # unclamped: unchanged
+    layer(near)
+    xd = near.astype(np.float64)
+    u = np.sqrt(2 / np.pi) * (xd + 0.044715 * xd**3)
+    du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * xd**2)
+    expected = 0.5 * (1 + np.tanh(u)) + 0.5 * xd * (1 - np.tanh(u) ** 2) * du
+    np.testing.assert_allclose(layer.backward(np.ones_like(near)), expected, rtol=1e-5,
+                               atol=1e-9)

@@ -946,3 +946,71 @@ def test_mse_backward_after_an_in_place_change_written_out():
     loss(p, np.ones(2, np.float32))
     p += 5
     np.testing.assert_array_equal(loss.backward(), [-1.0, -1.0])  # 2 (0 - 1) / 2
+
+
+# -- extreme values (a numerical review, every SIMD path) ----------------------------------
+
+@pytest.mark.parametrize("ignored_row", [[3e38, -3e38, 0.0], [-np.inf, 0.0, -np.inf]])
+@pytest.mark.parametrize("weight", [None, np.array([1.0, 2.0, 3.0], np.float32)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_label_smoothing_ignores_the_values_of_ignored_rows(ignored_row, weight, reduction):
+    """With label_smoothing and ignore_index, an ignored row's log-probabilities (-inf,
+    or huge) entered the smoothing sum times 0: the loss was NaN (torch: 0.791627)."""
+    logits = np.array([[2, -1, 0.5], ignored_row, [0.3, 0.2, 0.1]], np.float32)
+    labels = np.array([0, 1, 2])
+    loss = nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=1, reduction=reduction,
+                               weight=weight)
+    value = np.asarray(loss(logits, labels))
+    grad = loss.backward(np.ones(3, np.float32) if reduction == "none" else 1.0)
+    kept = [0, 2]  # the same loss without the ignored row, written out in float64
+    z = logits[kept].astype(np.float64)
+    logp = z - z.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    w = np.ones(3) if weight is None else weight.astype(np.float64)
+    per = 0.9 * -logp[[0, 1], [0, 2]] * w[[0, 2]] + 0.1 * -(logp * w).sum(1) / 3
+    expected = {"mean": per.sum() / w[[0, 2]].sum(), "sum": per.sum(),
+                "none": np.array([per[0], 0.0, per[1]])}[reduction]
+    np.testing.assert_allclose(value, expected, rtol=1e-6)
+    assert np.isfinite(grad).all() and (grad[1] == 0).all()
+
+
+def test_label_smoothing_with_every_target_ignored_sums_to_zero():
+    loss = nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=0, reduction="sum")
+    assert loss(np.array([[1.0], [2.0]], np.float32), np.array([0, 0])) == 0.0
+
+
+@pytest.mark.parametrize("options", [{"reduction": "none"}, {"weight": np.full(7, 2.0)},
+                                     {"pos_weight": np.full(7, 3.0), "reduction": "sum"}])
+@pytest.mark.parametrize("target", [0.0, 1.0, 0.3])
+def test_bce_with_logits_gradient_of_large_logits_is_torchs(options, target):
+    """With weights, pos_weight or reduction="none" the gradient came from autograd's
+    composite as 1 - (1 - sigmoid(x)): 3.6e-7 for 3.1e-7 at x = -15, and 0 from -17 on.
+    PyTorch's gradient is w (l_w sigmoid(x) - p t), written out here in float64."""
+    x = np.array([-30, -17, -15, -1, 0, 17, 30], np.float32)
+    t = np.full(7, target, np.float32)
+    opts = {k: (np.asarray(v, np.float32) if k != "reduction" else v) for k, v in options.items()}
+    loss = nn.BCEWithLogitsLoss(**opts)
+    loss(x, t)
+    g = loss.backward(np.ones(7, np.float32) if opts.get("reduction") == "none" else 1.0)
+    xd, td = x.astype(np.float64), t.astype(np.float64)
+    sig = 1 / (1 + np.exp(-xd))
+    pw = opts.get("pos_weight", np.ones(7)).astype(np.float64)
+    expected = (1 + (pw - 1) * td) * sig - pw * td
+    expected *= opts.get("weight", np.ones(7)).astype(np.float64)
+    if opts.get("reduction", "mean") == "mean":
+        expected /= 7
+    # float32 rounding of sigmoid (1 - 4e-8 rounds to 1 at x = 17, as in torch), times pw
+    np.testing.assert_allclose(g, expected, rtol=2e-6, atol=4e-7)
+    np.testing.assert_allclose(g[:3], expected[:3], rtol=2e-6)  # tiny, and exact
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_bce_with_logits_of_infinite_logits_with_soft_targets_is_torchs(reduction):
+    """The fused kernel computed max(z, 0) - z t: +inf with t = 0.3 gave inf - inf = NaN
+    (torch, and the true loss: +inf); -inf gives NaN in torch's form, as here."""
+    loss = nn.BCEWithLogitsLoss(reduction=reduction)
+    value = np.asarray(loss(np.array([np.inf, 1.0], np.float32), np.full(2, 0.3, np.float32)))
+    assert np.isposinf(value).all() if reduction == "mean" else np.isposinf(value[0])
+    values = np.asarray(nn.BCEWithLogitsLoss(reduction="none")(
+        np.array([np.inf, -np.inf, np.inf], np.float32), np.array([0.0, 0.3, 1.0], np.float32)))
+    assert np.isposinf(values[0]) and np.isnan(values[1]) and np.isnan(values[2])

@@ -1427,3 +1427,18 @@ def test_adagrad_fills_every_groups_sum_with_the_constructor_value_as_torch():
     for p in (a, b, added):  # sum = 0 + 1: p = 1 - 0.1 * 1 / (sqrt(1) + 1e-10)
         np.testing.assert_array_equal(opt.state[p]["sum"], [1.0, 1.0])
         np.testing.assert_allclose(p.data, [0.9, 0.9], rtol=1e-7)
+
+
+def test_centered_rmsprop_survives_a_gradient_whose_square_overflows():
+    """A gradient of 1e38 made square_avg inf and grad_avg^2 overflow too: sqrt(inf - inf)
+    turned the parameter into NaN for good. The variance is at least 0 and stays inf
+    (torch's fused addcmul gives inf): the step is 0, as torch's (the parameter stays 1)."""
+    p = Parameter(np.ones(37, np.float32))  # every SIMD width and a tail
+    opt = optim.RMSprop([p], lr=0.01, centered=True)
+    p.grad = np.full(37, 1e38, np.float32)
+    opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(37, np.float32))
+    assert np.isposinf(opt.state[p]["square_avg"]).all()
+    p.grad = np.ones(37, np.float32)
+    opt.step()
+    assert np.isfinite(p.data).all()

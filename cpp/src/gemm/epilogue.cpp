@@ -43,7 +43,7 @@ void apply_tile_epilogue(const GemmEpilogue& ep, index_t rows, index_t cols, flo
         for (index_t j = 0; j < cols; ++j) row[j] = x[j] > 0.0f ? row[j] : row[j] * slope;
       }
     } else if (ep.act == Activation::relu) {
-      for (index_t j = 0; j < cols; ++j) row[j] = row[j] <= 0.0f ? 0.0f : row[j];  // relu(NaN) = NaN
+      for (index_t j = 0; j < cols; ++j) row[j] = row[j] < 0.0f ? 0.0f : row[j];  // NaN, -0 kept
     } else {
       for (index_t j = 0; j < cols; ++j) row[j] = row[j] > 0.0f ? row[j] : row[j] * slope;
     }

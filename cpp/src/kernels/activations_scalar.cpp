@@ -2,6 +2,8 @@
 //
 // relu follows PyTorch on NaN: relu(NaN) = NaN and its gradient passes dy
 // (the mask is x <= 0, false for NaN). All maths in float, as PyTorch does on CPU.
+#include <algorithm>
+
 #include "kernels/activations_isa.h"
 #include "util/vecmath_scalar.h"
 
@@ -15,6 +17,8 @@ constexpr float kSqrt1_2 = 0.70710678118654752440f;      // 1 / sqrt(2)
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1 / sqrt(2 pi)
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;  // sqrt(2 / pi)
 constexpr float kGeluTanhCoeff = 0.044715f;
+// |v| from which sigmoid(2u) of GELU(tanh) is exactly 0 or 1 in float (u = -301 at -20)
+constexpr float kGeluTanhSaturated = 20.0f;
 
 // Standard normal CDF Phi(x) = (1 + erf(x / sqrt 2)) / 2.
 inline float normal_cdf(float x) { return 0.5f * (1.0f + vm::erf(x * kSqrt1_2)); }
@@ -43,7 +47,7 @@ void activation_forward(Activation act, float param, float* y, const float* x, i
     case Activation::identity:
       return map(y, x, n, [](float v) { return v; });
     case Activation::relu:
-      return map(y, x, n, [](float v) { return v <= 0.0f ? 0.0f : v; });
+      return map(y, x, n, [](float v) { return v < 0.0f ? 0.0f : v; });  // NaN, -0 kept (torch)
     case Activation::leaky_relu:
       return map(y, x, n, [param](float v) { return v > 0.0f ? v : v * param; });
     case Activation::sigmoid:
@@ -78,10 +82,12 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
       });
     case Activation::gelu_tanh:
       // f = v s, s = sigmoid(2u):  f' = s + v * 2 s (1 - s) * du/dv
+      // v clamped where s (1 - s) is 0, as activations_simd.h (2 v overflowed from 1.7e38)
       return map2(dx, dy, x, n, [](float g, float v) {
         const float s = gelu_tanh_gate(v);
-        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluTanhCoeff * v * v);
-        return g * (s + 2.0f * v * s * (1.0f - s) * du);
+        const float vc = std::min(std::max(v, -kGeluTanhSaturated), kGeluTanhSaturated);
+        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluTanhCoeff * vc * vc);
+        return g * (s + (2.0f * vc * s * (1.0f - s) + (v - v)) * du);  // v - v: NaN at inf
       });
   }
 }

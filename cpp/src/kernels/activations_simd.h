@@ -21,6 +21,8 @@ constexpr float kSqrt1_2 = 0.70710678118654752440f;      // 1 / sqrt(2)
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;   // 1 / sqrt(2 pi)
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;  // sqrt(2 / pi)
 constexpr float kGeluTanhCoeff = 0.044715f;
+// |v| from which sigmoid(2u) of GELU(tanh) is exactly 0 or 1 in float (u = -301 at -20)
+constexpr float kGeluTanhSaturated = 20.0f;
 
 // Phi(v) = (1 + erf(v / sqrt 2)) / 2
 template <class V>
@@ -42,7 +44,8 @@ void activation_forward(Activation act, float param, float* y, const float* x, i
     case Activation::identity:
       return vm::map<V>(y, x, n, [](V v) { return v; });
     case Activation::relu:
-      return vm::map<V>(y, x, n, [zero](V v) { return select(le(v, zero), zero, v); });
+      // x < 0: 0; NaN and -0 pass through, as torch.relu
+      return vm::map<V>(y, x, n, [zero](V v) { return select(lt(v, zero), zero, v); });
     case Activation::leaky_relu:
       return vm::map<V>(y, x, n, [slope, zero](V v) { return select(gt(v, zero), v, v * slope); });
     case Activation::sigmoid:
@@ -79,11 +82,15 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
         return g * fmadd(v, pdf, normal_cdf(v));
       });
     case Activation::gelu_tanh:
-      // f = v s, s = sigmoid(2u):  f' = s + v * 2 s (1 - s) * du/dv
+      // f = v s, s = sigmoid(2u):  f' = s + v * 2 s (1 - s) * du/dv. Where |v| > 20,
+      // s (1 - s) is 0: v is clamped there, so that v * v (from 1.8e19) and 2 v no longer
+      // overflow into inf * 0 = NaN, and f' is s (1 or 0) for every finite v, as on the
+      // scalar path; v - v keeps PyTorch's NaN at v = +-inf.
       return vm::map2<V>(dx, dy, x, n, [one](V g, V v) {
         const V s = gelu_tanh_gate(v);
-        const V du = V::splat(kSqrt2OverPi) * fmadd(V::splat(3.0f * kGeluTanhCoeff), v * v, one);
-        const V ds = (V::splat(2.0f) * v) * (s * (one - s));
+        const V vc = min(max(v, V::splat(-kGeluTanhSaturated)), V::splat(kGeluTanhSaturated));
+        const V du = V::splat(kSqrt2OverPi) * fmadd(V::splat(3.0f * kGeluTanhCoeff), vc * vc, one);
+        const V ds = (V::splat(2.0f) * vc) * (s * (one - s)) + (v - v);
         return g * fmadd(ds, du, s);
       });
   }

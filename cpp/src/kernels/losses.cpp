@@ -78,11 +78,13 @@ void bce_backward(float* grad, const float* prob, const float* target, index_t n
   });
 }
 
-// l = max(z, 0) - z t + log(1 + exp(-|z|)): never exponentiates a positive number.
+// l = (1 - t) z - log sigmoid(z), log sigmoid(z) = min(z, 0) - log(1 + exp(-|z|)): never
+// exponentiates a positive number, and PyTorch's form, so infinite logits give its values
+// too (z = +inf, t = 0.3: inf, where max(z, 0) - z t gave inf - inf = NaN).
 double bce_with_logits_forward(const float* logits, const float* target, index_t n, Reduction r) {
   return reduce_terms(n, r, [&](index_t i) {
     const double z = logits[i], t = target[i];
-    return std::max(z, 0.0) - z * t + std::log1p(std::exp(-std::fabs(z)));
+    return (1.0 - t) * z - (std::min(z, 0.0) - std::log1p(std::exp(-std::fabs(z))));
   });
 }
 

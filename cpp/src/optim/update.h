@@ -13,6 +13,7 @@
 // an AVX2-compiled Update<Scalar> into the portable path.
 #pragma once
 
+#include <cfloat>
 #include <cmath>
 #include <type_traits>
 
@@ -39,6 +40,17 @@ inline Scalar nan_max(Scalar v, Scalar vmax) { return (v.v > vmax.v || v.v != v.
 // The same lane by lane for a SIMD vector V.
 template <class V>
 inline V nan_max(V v, V vmax) { return select(gt(v, vmax) | unordered(v, v), v, vmax); }
+
+// RMSprop's centered variance s - ga^2. Where s has overflowed to inf it stays inf (the
+// variance is at least 0, and torch's fused addcmul gives inf there too): ga^2 may have
+// overflowed as well, and inf - inf made the parameter NaN for good (a gradient of 1e38).
+inline Scalar centered_variance(Scalar s, Scalar ga) {
+  return {s.v == INFINITY ? s.v : s.v + (-1.0f * ga.v) * ga.v};
+}
+template <class V>
+inline V centered_variance(V s, V ga) {
+  return select(gt(s, V::splat(FLT_MAX)), s, s + V::splat(-1.0f) * ga * ga);
+}
 
 // Whether V computes its float lanes in double (V::ViaF64 of a float vector type).
 template <class V, class = void>
@@ -134,7 +146,7 @@ struct Update {
     if constexpr (kCentered) {
       const V ga = lerp<kFromEnd>(c.lerp, V::load(t.state[1] + i), g);
       ga.store(t.state[1] + i);
-      avg = sqrt(s + V::splat(-1.0f) * ga * ga);
+      avg = sqrt(centered_variance(s, ga));
     } else {
       avg = sqrt(s);
     }
