@@ -1014,3 +1014,11 @@ def test_bce_with_logits_of_infinite_logits_with_soft_targets_is_torchs(reductio
     values = np.asarray(nn.BCEWithLogitsLoss(reduction="none")(
         np.array([np.inf, -np.inf, np.inf], np.float32), np.array([0.0, 0.3, 1.0], np.float32)))
     assert np.isposinf(values[0]) and np.isnan(values[1]) and np.isnan(values[2])
+
+
+@pytest.mark.parametrize("loss_cls", [nn.L1Loss, nn.HuberLoss, nn.SmoothL1Loss])
+def test_regression_losses_refuse_an_empty_batch_as_the_others(loss_cls):
+    """L1, Huber and SmoothL1 returned NaN on an empty batch where MSE, BCE and
+    cross-entropy raise (docs/robustness.md: "empty batch for a loss": ValueError)."""
+    with pytest.raises(ValueError, match=r"empty batch: 'pred' has shape \(0, 3\)"):
+        loss_cls()(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32))

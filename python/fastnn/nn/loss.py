@@ -578,7 +578,10 @@ class _AutogradLoss(_Loss):
         if isinstance(pred, Tensor) or isinstance(target, Tensor):
             return type(self)._functional(pred, target, reduction=self.reduction,
                                           **self._options())
-        pred, target = _same_shape_pair(pred, target, f"{type(self).__name__}.forward()")
+        name = f"{type(self).__name__}.forward()"
+        pred, target = _same_shape_pair(pred, target, name)
+        if pred.size == 0:  # as every NumPy-path loss (the mean of nothing was a silent NaN)
+            raise ValueError(f"{name}: empty batch: 'pred' has shape {shape_str(pred.shape)}")
         return self._autograd_forward(type(self)._functional, pred, target, **self._options())
 
 
