@@ -265,9 +265,10 @@ def test_functional_softmax_and_linear_take_ndarrays_as_the_other_functions(call
 
 @pytest.mark.parametrize("dtype", [bool, np.int64, np.int32, np.uint8])
 def test_linear_refuses_integer_and_bool_tensors(dtype):
-    """nn.Linear on a bool or integer Tensor computed a result (torch raises), so a
-    forward-only Module called on such an ndarray took it silently and its backward
-    returned None where the built-in Linear raises TypeError."""
+    """nn.Linear on a bool or integer Tensor computed a result (torch raises). A
+    forward-only Module called on an ndarray converts an integer input to float32, as the
+    built-in layers do (its backward returned None for it), and refuses a bool one, as
+    the built-in Linear does."""
     layer = nn.Linear(3, 2)
     x = np.ones((1, 3), dtype)
     with pytest.raises(TypeError, match=f"linear\\(\\): expected a floating point input, "
@@ -283,11 +284,16 @@ def test_linear_refuses_integer_and_bool_tensors(dtype):
         def forward(self, x):
             return self.layer(x)
 
-    with pytest.raises(TypeError, match="floating point input"):
-        Wrapped()(x)
+    wrapped = Wrapped()
     if dtype is bool:
+        with pytest.raises(TypeError, match="floating point input"):
+            wrapped(x)
         with pytest.raises(TypeError):
             layer(x)  # the built-in NumPy path, as before
+    else:  # as the built-in layers: converted to float32, and differentiated
+        np.testing.assert_array_equal(wrapped(x), layer(x))
+        grad = wrapped.backward(np.ones((1, 2), np.float32))
+        np.testing.assert_allclose(grad, layer.weight.data.sum(0, keepdims=True), rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype, exc, match", [
@@ -316,7 +322,8 @@ def test_read_only_out_and_tensor_memory_give_fastnns_errors():
     with pytest.raises(ValueError, match="argument 'out' must be writeable"):
         fn.matmul(fn.ones(2, 2), fn.ones(2, 2), out=ro)
     t = fn.from_numpy(np.broadcast_to(np.zeros(3, np.float32), (3, 3)))
-    for change in (lambda: t.__setitem__((0, 0), 5.0), lambda: t.__iadd__(1)):
+    for change in (lambda: t.__setitem__((0, 0), 5.0), lambda: t.__iadd__(1),
+                   lambda: t.fill_(1.0), lambda: t.zero_(), lambda: t.copy_(fn.ones(3, 3))):
         with pytest.raises(RuntimeError, match="Tensor whose memory is read-only"):
             change()
 

@@ -1022,3 +1022,44 @@ def test_regression_losses_refuse_an_empty_batch_as_the_others(loss_cls):
     cross-entropy raise (docs/robustness.md: "empty batch for a loss": ValueError)."""
     with pytest.raises(ValueError, match=r"empty batch: 'pred' has shape \(0, 3\)"):
         loss_cls()(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32))
+
+
+@pytest.mark.parametrize("make", [lambda: nn.CrossEntropyLoss(reduction="none"),
+                                  lambda: nn.CrossEntropyLoss(weight=np.ones(5, np.float32)),
+                                  lambda: nn.CrossEntropyLoss(ignore_index=1), nn.NLLLoss,
+                                  lambda: nn.NLLLoss(reduction="sum")])
+def test_changing_the_labels_in_place_before_backward_keeps_the_gradient(rng, make):
+    """The class-label losses kept the caller's label array: ``loss(x, b); b[:] = 4;
+    loss.backward()`` differentiated against the changed labels."""
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    ones = np.ones(4, np.float32)
+    clean = make()
+    clean(x, np.array([0, 1, 2, 3]))
+    expected = clean.backward(ones if clean.reduction == "none" else 1.0)
+    loss = make()
+    labels = np.array([0, 1, 2, 3])
+    loss(x, labels)
+    labels[:] = 4
+    np.testing.assert_array_equal(loss.backward(ones if loss.reduction == "none" else 1.0),
+                                  expected)
+
+
+def test_bce_with_logits_weights_must_broadcast_to_the_input_and_dtypes_promote():
+    """A weight of a larger shape than the input gave a (2, 3) loss, or NumPy's bare error
+    with a gradient; torch raises. A float64 target makes a float64 loss, as in torch."""
+    F = fn.nn.functional
+    for rg in (True, False):
+        with pytest.raises(ValueError, match=r"weight of shape \(2, 3\) does not broadcast to "
+                                             r"the input's shape \(3,\)"):
+            F.binary_cross_entropy_with_logits(fn.zeros(3, requires_grad=rg), fn.zeros(3),
+                                               weight=fn.ones(2, 3), reduction="none")
+    x = fn.zeros(3, requires_grad=True)
+    target = fn.tensor(np.array([0.0, 1.0, 0.3]), dtype=fn.float64)
+    loss = F.binary_cross_entropy_with_logits(x, target, reduction="none")
+    assert loss.dtype == np.float64
+    loss.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, -0.5, 0.2], rtol=1e-6)
+    rows = F.binary_cross_entropy_with_logits(fn.zeros(2, 3), fn.zeros(2, 3), weight=fn.ones(3),
+                                              reduction="none")
+    assert rows.shape == (2, 3)

@@ -496,3 +496,16 @@ def test_old_scheduler_base_class_name_is_subclassable():
     sched.step()
     assert sched.get_last_lr() == pytest.approx([b / 4 for b in BASE_LRS])
     assert isinstance(sched, lr_scheduler.LRScheduler)
+
+
+def test_step_with_a_float_epoch_as_torch():
+    opt = _optimizer()
+    sched = lr_scheduler.StepLR(opt, 2)
+    with pytest.warns(UserWarning):
+        sched.step(2.0)
+    assert sched.last_epoch == 2 and sched.get_last_lr() == pytest.approx(
+        [b * 0.1 for b in BASE_LRS])
+    cosine = lr_scheduler.CosineAnnealingLR(_optimizer(), 10)
+    with pytest.warns(UserWarning):
+        cosine.step(2.5)
+    assert cosine.get_last_lr() == pytest.approx([_cosine(b, 2.5, 10) for b in BASE_LRS])

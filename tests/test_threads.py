@@ -707,3 +707,24 @@ def test_info_says_when_the_wait_policy_came_too_late():
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == str(sorted(
         {"policy": None, "spin_count": None, "source": "preloaded"}.items()))
+
+
+def test_a_reimport_reports_the_first_imports_wait_policy():
+    """A reload (or a re-import after removing fastnn from sys.modules) found fastnn's own
+    libgomp mapped and reported source "preloaded"."""
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = textwrap.dedent("""
+    import importlib, sys, fastnn as fn
+    first = fn.info()["omp_wait"]
+    importlib.reload(fn)
+    reloaded = fn.info()["omp_wait"]
+    for name in [m for m in sys.modules if m.startswith("fastnn")]:
+        del sys.modules[name]
+    import fastnn
+    print(first == reloaded == fastnn.info()["omp_wait"], first["source"])
+    """)
+    r = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "fastnn"]

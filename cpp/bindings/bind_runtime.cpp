@@ -60,6 +60,17 @@ void bind_runtime(py::module_& m) {
         set_num_threads(n);
       },
       py::arg("n"));
+  // The OpenMP wait policy the loader found in effect at the first import (JSON text from
+  // python/fastnn/_core_loader.py): kept in the library, which stays loaded, so that a
+  // re-import (the loader runs again, with fastnn's runtime mapped by then) reports it.
+  m.def(
+      "_keep_wait_policy",
+      [](const std::string& found) {
+        static std::string first;
+        if (first.empty()) first = found;
+        return first;
+      },
+      py::arg("found"));
   m.def("get_num_threads", &get_num_threads);
   m.def("_set_thread_num_threads", &set_thread_num_threads, py::arg("n"),
         "This thread's own count, ahead of the process-wide one (0: none).");

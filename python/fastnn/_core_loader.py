@@ -34,7 +34,9 @@ import fastnn first or set the two variables before Python starts.
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import re
 from types import ModuleType
 
 SPIN_COUNT = "2000"
@@ -46,15 +48,19 @@ SPIN_COUNT = "2000"
 wait_policy: dict[str, str | None] = {}
 
 
+# GNU libgomp (a wheel's copy: libgomp-1a2b3c4d.so.1), LLVM libomp, Intel libiomp5
+_OPENMP_RUNTIME = re.compile(r"^lib(gomp|omp|iomp5)[-.]")
+
+
 def _mapped_openmp_runtimes() -> set[str] | None:
     """Paths of the OpenMP runtimes mapped into this process (Linux), None where that
     cannot be read."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            return {line.split()[-1] for line in maps
-                    if any(name in line for name in ("libgomp", "libomp", "libiomp"))}
+            paths = {line.split()[-1] for line in maps if "/" in line}
     except OSError:
         return None
+    return {p for p in paths if _OPENMP_RUNTIME.match(os.path.basename(p))}
 
 
 def load_core() -> ModuleType:
@@ -81,4 +87,6 @@ def load_core() -> ModuleType:
         # _core's runtime was there already (nothing new was mapped): it read the
         # environment before fastnn chose, so the user's values hold
         wait_policy.update(user, source="preloaded")
+    # a re-import finds fastnn's own runtime mapped: the first import's finding stands
+    wait_policy.update(json.loads(core._keep_wait_policy(json.dumps(wait_policy))))
     return core

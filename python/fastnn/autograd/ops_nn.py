@@ -792,18 +792,26 @@ def _bce_logits_elements(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> 
     a negative logit came out as :math:`1 - (1 - \sigma(x))`: 17% off at -15 and 0 from
     -17 on, where :math:`\sigma(x)` itself is exact."""
     xd = x._data
-    td = t._data.astype(xd.dtype, copy=False)
-    pw = None if pos_weight is None else np.asarray(
-        pos_weight._data if isinstance(pos_weight, Tensor) else pos_weight, xd.dtype)
-    w = None if weight is None else np.asarray(
-        weight._data if isinstance(weight, Tensor) else weight, xd.dtype)
+    pw, w = (None if v is None else np.asarray(v._data if isinstance(v, Tensor) else v)
+             for v in (pos_weight, weight))
+    for name, v in (("weight", w), ("pos_weight", pw)):
+        if v is not None and np.broadcast_shapes(v.shape, xd.shape) != xd.shape:
+            raise ShapeError(f"binary_cross_entropy_with_logits(): {name} of shape "
+                             f"{shape_str(v.shape)} does not broadcast to the input's shape "
+                             f"{shape_str(xd.shape)}")
+    # torch's result dtype: a float64 target (or weight) makes a float64 loss
+    dtype = np.result_type(xd.dtype, t._data.dtype, *(v.dtype for v in (w, pw) if v is not None))
+    dtype = dtype if dtype.kind == "f" else xd.dtype
+    xd = xd.astype(dtype, copy=False)
+    td = t._data.astype(dtype, copy=False)
+    pw, w = (None if v is None else v.astype(dtype, copy=False) for v in (pw, w))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         log_sig = np.minimum(xd, 0) - np.log1p(np.exp(-np.abs(xd)))
         lw = 1 if pw is None else 1 + (pw - 1) * td
         loss = (1 - td) * xd - lw * log_sig
         if w is not None:
             loss = loss * w
-        loss = np.asarray(loss, xd.dtype)
+        loss = np.asarray(loss, dtype)
         if not (_state.enabled and x._rg):
             return _result(loss, None, ())
         e = np.exp(-np.abs(xd))  # sigma(x) without exponentiating a positive number
@@ -811,7 +819,7 @@ def _bce_logits_elements(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> 
         dx = lw * sig - (td if pw is None else pw * td)
         if w is not None:
             dx = dx * w
-    dx = np.broadcast_to(np.asarray(dx, xd.dtype), xd.shape)
+    dx = np.broadcast_to(np.asarray(dx, x._data.dtype), xd.shape)
     return named(_result(loss, _bce_logits_vjp, (x,), (dx,)),
                  "BinaryCrossEntropyWithLogitsBackward0")
 

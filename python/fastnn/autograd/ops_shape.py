@@ -570,6 +570,7 @@ def copy_into(x: Tensor, src: Any) -> Tensor:
     if _state.enabled and (x._rg or (st is not None and st._rg)):
         setitem(x, Ellipsis, src)
         return x
+    _check_writeable(x)
     np.copyto(x._data, np.broadcast_to(sd, x._data.shape), casting="unsafe")
     x._bump()
     return x

@@ -492,6 +492,9 @@ class Tensor:
         if _state.enabled and (self._rg or (tensor and value._rg)):
             from .ops_shape import copy_into
             return copy_into(self, value)  # recorded as an assignment
+        if not self._data.flags.writeable:
+            from .ops_shape import _check_writeable
+            _check_writeable(self)
         self._data.fill(value.item() if tensor else value)
         self._bump()
         return self

@@ -111,7 +111,7 @@ class TensorArray(np.ndarray):
 
 def _plain(a: Any) -> Any:
     """``a`` with every TensorArray in it (also in lists, tuples, dicts) as a plain ndarray."""
-    if issubclass(type(a), TensorArray):  # state dicts' StateArray too
+    if type(a) is TensorArray:
         return np.ndarray.view(a, np.ndarray)
     if type(a) in (list, tuple):
         return type(a)(_plain(x) for x in a)

@@ -24,7 +24,6 @@ import numpy as np
 
 from ..autograd.creation import from_numpy
 from ..autograd.tensor import Tensor
-from ..autograd.tensor_array import TensorArray
 from ..nn.parameter import Parameter
 
 _TENSOR, _DICT, _TUPLE = "__tensor__", "__dict__", "__tuple__"
@@ -60,16 +59,13 @@ def flatten(obj: Any, func: str) -> tuple[Any, dict[str, np.ndarray]]:
         if depth > _MAX_DEPTH:
             raise ValueError(f"{func}: {where} is nested deeper than {_MAX_DEPTH} levels")
         if isinstance(x, (Tensor, np.ndarray)):
-            # a TensorArray (a state-dict value, a parameter's .data / .grad) is both; it
-            # is kept as the ndarray API.md makes it, so a saved state dict loads as one
-            is_tensor = isinstance(x, Tensor) and not issubclass(type(x), TensorArray)
-            arr = x.detach().numpy() if is_tensor else np.ndarray.view(x, np.ndarray)
+            arr = x.detach().numpy() if isinstance(x, Tensor) else x
             if arr.dtype.kind not in _KINDS or arr.dtype.itemsize > 8:
                 raise TypeError(f"{func}: {where} has dtype {arr.dtype}, which a safetensors "
                                 "file cannot hold (bool, integer and float arrays only)")
             name = tensor_name(path)
             tensors[name] = arr if arr.flags.c_contiguous else np.array(arr, order="C")  # 0-d ok
-            if not is_tensor:
+            if not isinstance(x, Tensor):
                 return {_TENSOR: name, "kind": "ndarray"}
             node = {_TENSOR: name, "kind": "parameter" if isinstance(x, Parameter) else "tensor"}
             if x.requires_grad:

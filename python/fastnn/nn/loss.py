@@ -57,6 +57,8 @@ class _Loss(Module):
     def _autograd_forward(self, functional: Callable[..., Tensor], pred: np.ndarray,
                           target: Any, **options: Any) -> Any:
         """The NumPy path through ``functional`` on Tensors: the value, keeping the graph."""
+        if isinstance(target, np.ndarray):  # the graph keeps it (labels, say): the caller
+            target = target.copy()  # may change its array before backward()
         with enable_grad():  # backward() needs the graph even when called under no_grad
             x = Tensor(pred, requires_grad=True)  # a copy: pred may change before backward
             loss = functional(x, target, reduction=self.reduction, **options)
@@ -390,7 +392,7 @@ def _check_label_range(labels: np.ndarray, classes: int, name: str) -> None:
 def _scores_and_labels(pred: Any, target: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """``pred`` as float32 ``(N, C)`` (N >= 1) and ``target`` as int64 ``(N,)``, checked."""
     scores = as_float32(pred, name, "pred")
-    labels = _class_labels(target, name)
+    labels = _own(_class_labels(target, name), target)  # kept for backward: not the caller's
     if scores.ndim != 2:
         raise ValueError(f"{name}: argument 'pred' must have shape (N, C), "
                          f"got {shape_str(scores.shape)}")

@@ -489,11 +489,11 @@ class Module:
         """A copy of every parameter and persistent buffer, keyed as PyTorch names them
         (e.g. ``"0.weight"``).
 
-        The arrays are copies: later training does not change a saved state dict. Each
-        is a NumPy array and a Tensor outside the graph, as a parameter's ``.data``
-        (:class:`fastnn.nn.state_array.StateArray`): NumPy functions take it, PyTorch
-        code's ``v.view(-1)``, ``v.std()``, ``v.max(0)`` have PyTorch's meanings, and
-        ``v.clone()``, ``v.cpu()``, ``v.to(...)`` give ndarrays again.
+        The arrays are copies: later training does not change a saved state dict. They
+        are NumPy arrays (NumPy's meanings throughout) that also take the Tensor methods
+        PyTorch code calls on state-dict values (``v.clone()``, ``v.cpu()``,
+        ``v.view(-1)``, ``v.sum(dim=0)``, ``v.dim()``: see
+        :class:`fastnn.nn.state_array.StateArray`).
 
         Args:
             destination (dict, optional): filled and returned instead of a new

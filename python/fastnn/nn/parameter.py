@@ -145,8 +145,8 @@ class Parameter(Tensor):
             self._gbuf[...] = arr
             self._grad = self._gview
             return
-        is_tensor = isinstance(value, Tensor) and not issubclass(type(value), TensorArray)
-        self._grad = value if is_tensor else _wrap(arr)
+        self._grad = value if isinstance(value, Tensor) and type(value) is not TensorArray \
+            else _wrap(arr)
         self._gbuf = arr  # the new array becomes the buffer
         self._gview = self._grad
         self._grad_cache = (None, None)  # not holding the old buffer alive

@@ -1,13 +1,16 @@
-"""``StateArray``: the values of ``Module.state_dict()``, ndarrays that are also Tensors.
+"""``StateArray``: the arrays of ``Module.state_dict()``, NumPy arrays that also answer the
+Tensor methods PyTorch code calls on state-dict values.
 
-API.md makes a state dict a dict of str -> ndarray; PyTorch scripts treat its values as
-Tensors (``{k: v.clone() for k, v in sd.items()}`` to keep the best weights,
-``v.cpu()``, ``v.view(-1)``, ``v.std()``, ``v.max(0)``). A ``StateArray`` is a
-:class:`~fastnn.autograd.tensor_array.TensorArray` (an ndarray, and a Tensor outside the
-graph, with PyTorch's meaning wherever the two APIs share a method name) on a copy of a
-parameter's or buffer's values. The copying and moving methods scripts call on state-dict
-values (``clone``, ``detach``, ``cpu``, ``to``, ``float``) give ``StateArray`` s again, so a
-kept copy is still an ndarray; other Tensor methods give plain Tensors, as on ``p.data``.
+A PyTorch script keeps its best weights with ``{k: v.clone() for k, v in
+model.state_dict().items()}`` and saves with ``v.cpu()`` / ``v.detach()``; fastnn's
+state dicts hold ``numpy.ndarray`` (API.md), so the values are an ndarray subclass with
+those methods, and the Tensor methods whose names NumPy does not use (``dim()``,
+``abs()``, ``norm()``, ``contiguous()``) or uses with other arguments than PyTorch's
+(``view(-1)``, ``sum(dim=0)``, ``mean(dim=1, keepdim=True)``). Where the two give one
+call two meanings, NumPy's holds, as for the ndarray a state dict holds: ``v.std()``
+divides by n, ``v.max(0)`` is an array (a parameter's ``.data`` is a Tensor too and
+follows PyTorch there). Unlike PyTorch's, the values are copies (not views of the
+parameters): training after ``state_dict()`` does not change them.
 """
 
 from __future__ import annotations
@@ -16,37 +19,112 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.tensor_array import TensorArray
+from ..autograd.tensor import _Size
 
 
-class StateArray(TensorArray):
-    """A state-dict value: an ndarray and a Tensor outside the graph (module docstring)."""
+class StateArray(np.ndarray):
+    """An ndarray with ``clone``, ``detach``, ``cpu``, ``numpy``, ``numel``, ``float``,
+    ``to``, ``copy_``, ``fill_``, ``zero_``, ``requires_grad`` and ``size()`` as on a
+    ``torch.Tensor`` (``size`` used as a number is still NumPy's element count)."""
 
-    def clone(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - torch's memory_format
-        """A copy (a ``StateArray``)."""
-        return np.ndarray.copy(self)
+    def __repr__(self) -> str:  # printed as the plain array it was before
+        return repr(self.view(np.ndarray))
+
+    @property
+    def size(self) -> _Size:  # type: ignore[override]
+        """``v.size()`` is the shape and ``v.size(d)`` its length along ``d``, as in PyTorch
+        (its save/load tutorial prints ``state_dict()[k].size()``); ``v.size`` used as a
+        number is the element count, as NumPy's attribute."""
+        return _Size(np.ndarray.size.__get__(self), self.shape)
+
+    @property
+    def requires_grad(self) -> bool:
+        """False: a state-dict value is on no graph (as PyTorch's are)."""
+        return False
+
+    def dim(self) -> int:
+        """The number of dimensions (``ndim``)."""
+        return self.ndim
+
+    def abs(self) -> StateArray:
+        """Element-wise absolute values."""
+        return np.abs(self)
+
+    def norm(self, p: Any = 2) -> np.floating:
+        """The ``p``-norm of all elements (2: Euclidean), as ``torch.Tensor.norm()``."""
+        return np.linalg.norm(np.ravel(self.view(np.ndarray)), ord=p)
+
+    def contiguous(self) -> StateArray:
+        """A C-contiguous array (itself when it already is)."""
+        return self if self.flags.c_contiguous else np.ascontiguousarray(self).view(StateArray)
+
+    def view(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """``v.view(-1)`` / ``v.view(2, 3)`` reshape, as PyTorch's (NumPy's ``view`` takes a
+        dtype or a type, never a size); ``v.view(np.uint32)`` is NumPy's."""
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+        if sizes and not kwargs and all(isinstance(n, (int, np.integer))
+                                        and not isinstance(n, bool) for n in sizes):
+            return self.reshape(tuple(int(n) for n in sizes))
+        return np.ndarray.view(self, *args, **kwargs)
+
+    def sum(self, *args: Any, dim: Any = None, keepdim: bool = False,  # type: ignore[override]
+            **kwargs: Any) -> Any:
+        """NumPy's ``sum``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
+        if dim is not None:
+            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim, keepdims=keepdim)
+        return np.ndarray.sum(self, *args, **kwargs)
+
+    def mean(self, *args: Any, dim: Any = None, keepdim: bool = False,  # type: ignore[override]
+             **kwargs: Any) -> Any:
+        """NumPy's ``mean``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
+        if dim is not None:
+            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim, keepdims=keepdim)
+        return np.ndarray.mean(self, *args, **kwargs)
+
+    def clone(self) -> StateArray:
+        """A copy."""
+        return self.copy()
 
     def detach(self) -> StateArray:
         """The array itself (it is on no graph)."""
         return self
 
-    def cpu(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - torch's memory_format
+    def cpu(self) -> StateArray:
         """The array itself (fastnn runs on the CPU)."""
         return self
 
+    def numpy(self) -> np.ndarray:
+        """The values as a plain ndarray (no copy)."""
+        return self.view(np.ndarray)
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return int(self.size)
+
     def float(self) -> StateArray:
         """float32 values (the array itself when already float32)."""
-        return self if self.dtype == np.float32 else np.ndarray.astype(self, np.float32)
+        return self if self.dtype == np.float32 else self.astype(np.float32)
 
     def to(self, *args: Any, **kwargs: Any) -> StateArray:
-        """The array itself for a device (``"cpu"``), a copy for another dtype."""
+        """The array itself for a device (``"cpu"``), a float32 copy for ``fn.float32``."""
         for target in (*args, *kwargs.values()):
             if isinstance(target, str) or type(target).__name__ == "device":
                 if str(target) != "cpu":
                     raise RuntimeError(f"to(): fastnn runs on the CPU only, got {target!r}")
-            elif isinstance(target, bool):
-                continue  # non_blocking / copy
             elif target is not None:
-                dtype = np.dtype(target)
-                return self if dtype == self.dtype else np.ndarray.astype(self, dtype)
+                return self.astype(np.dtype(target))
+        return self
+
+    def fill_(self, value: Any) -> StateArray:
+        """Fills the array with ``value`` in place."""
+        self.fill(value)
+        return self
+
+    def zero_(self) -> StateArray:
+        """Fills the array with zeros in place."""
+        return self.fill_(0)
+
+    def copy_(self, src: Any) -> StateArray:
+        """Copies ``src`` into this array in place (broadcast as NumPy does)."""
+        np.copyto(self, np.asarray(src), casting="same_kind")
         return self

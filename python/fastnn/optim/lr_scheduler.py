@@ -120,7 +120,8 @@ class LRScheduler:
         else:
             name = type(self).__name__
             warnings.warn(_EPOCH_DEPRECATED.format(name), UserWarning, stacklevel=2)
-            self.last_epoch = check_int(epoch, f"{name}.step()", "epoch")
+            epoch = check_number(epoch, f"{name}.step()", "epoch")  # a float too, as torch
+            self.last_epoch = int(epoch) if epoch.is_integer() else epoch
             closed_form = getattr(self, "_closed_form_lr", None)
             lrs = self.get_lr() if closed_form is None else closed_form()
         for group, lr in zip(self.optimizer.param_groups, lrs):
