@@ -478,8 +478,8 @@ def test_output_changed_in_place_written_out(name, out):
 
 
 def test_relu_keeps_negative_zero_and_nan_as_torch():
-    """ReLU(-0.0) gave +0.0 (torch.relu keeps -0.0) on every path, the GEMM's fused
-    epilogue (TrainStep) and the float64 Tensor path included."""
+    """ReLU(-0.0) gave +0.0 (torch.relu keeps -0.0) on every path, the float64 Tensor
+    path included (the GEMM's fused epilogue uses the same comparison)."""
     x = np.array([-0.0, 0.0, -1.0, 2.0, np.nan] * 7, np.float32)
     for y in (fn.nn.ReLU()(x), fn.nn.functional.relu(fn.tensor(x)).numpy(),
               fn.tensor(x).relu().numpy(),

@@ -62,8 +62,9 @@ class StepScope {
  public:
   explicit StepScope(StepFlag& flag) : flag_(flag) {
     if (!flag_.try_take())
-      throw std::runtime_error("TrainStep: this step is already running in another thread; use "
-                               "one TrainStep (and one model) per thread");
+      throw std::runtime_error("TrainStep: another thread is using this step (a step, or "
+                               "reading its output); use one TrainStep (and one model) per "
+                               "thread");
   }
   ~StepScope() { flag_.give_back(); }
   StepScope(const StepScope&) = delete;
