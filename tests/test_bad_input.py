@@ -264,17 +264,13 @@ def test_functional_softmax_and_linear_take_ndarrays_as_the_other_functions(call
 
 
 @pytest.mark.parametrize("dtype", [bool, np.int64, np.int32, np.uint8])
-def test_linear_refuses_integer_and_bool_tensors(dtype):
-    """nn.Linear on a bool or integer Tensor computed a result (torch raises). A
-    forward-only Module called on an ndarray converts an integer input to float32, as the
-    built-in layers do (its backward returned None for it), and refuses a bool one, as
-    the built-in Linear does."""
+def test_linear_converts_integer_tensors_and_refuses_bool_ones(dtype):
+    """nn.Linear on a bool Tensor computed a result (API.md: not a number; torch raises).
+    Integer inputs are converted to float32 as the NumPy-path layers convert them, so a
+    forward-only Module takes the arrays a Sequential takes, and an integer first argument
+    that is an index (an embedding's) still reaches forward as integers."""
     layer = nn.Linear(3, 2)
-    x = np.ones((1, 3), dtype)
-    with pytest.raises(TypeError, match=f"linear\\(\\): expected a floating point input, "
-                                        f"got {np.dtype(dtype)}") as info:
-        layer(fn.from_numpy(x))  # its own dtype (fn.tensor makes int64 of int32)
-    assert isinstance(info.value, RuntimeError)  # torch's class too
+    x = np.array([[1, 0, 1]], dtype)
 
     class Wrapped(nn.Module):
         def __init__(self):
@@ -286,14 +282,33 @@ def test_linear_refuses_integer_and_bool_tensors(dtype):
 
     wrapped = Wrapped()
     if dtype is bool:
+        with pytest.raises(TypeError, match=r"linear\(\): expected a floating point input, "
+                                            r"got bool") as info:
+            layer(fn.from_numpy(x))
+        assert isinstance(info.value, RuntimeError)  # torch's class too
         with pytest.raises(TypeError, match="floating point input"):
             wrapped(x)
         with pytest.raises(TypeError):
             layer(x)  # the built-in NumPy path, as before
-    else:  # as the built-in layers: converted to float32, and differentiated
-        np.testing.assert_array_equal(wrapped(x), layer(x))
-        grad = wrapped.backward(np.ones((1, 2), np.float32))
-        np.testing.assert_allclose(grad, layer.weight.data.sum(0, keepdims=True), rtol=1e-6)
+        return
+    expected = layer(x.astype(np.float32))
+    np.testing.assert_array_equal(layer(fn.from_numpy(x)).detach().numpy(), expected)
+    np.testing.assert_array_equal(wrapped(x), expected)
+    layer.zero_grad()
+    wrapped.backward(np.ones((1, 2), np.float32))
+    np.testing.assert_array_equal(layer.weight.grad, np.ones((2, 1)) * x)
+
+
+def test_a_forward_only_module_gets_an_integer_index_argument_as_integers():
+    class Embedding(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = nn.Parameter(np.arange(30, dtype=np.float32).reshape(10, 3))
+
+        def forward(self, idx):
+            return self.table[idx]
+
+    np.testing.assert_array_equal(Embedding()(np.array([1, 2])), [[3, 4, 5], [6, 7, 8]])
 
 
 @pytest.mark.parametrize("dtype, exc, match", [

@@ -73,6 +73,8 @@ def test_info(capsys):
         (["train", "--patience", "-1"], "--patience"),
         (["train", "--hidden", "12,x"], "--hidden"),
         (["train", "--hidden", "4,,4"], "--hidden"),  # was read as 4,4
+        (["train", "--hidden", "99999999999999999999"], "--hidden: hidden sizes must be at "
+                                                        "most"),  # NumPy's, exit 1
         (["train", "--epochs", "2.5"], "--epochs: expected an integer"),
         (["train", "--lr", "-1"], "--lr"),
         (["train", "--lr", "inf"], "--lr"),  # trained to a NaN test loss

@@ -1063,3 +1063,19 @@ def test_bce_with_logits_weights_must_broadcast_to_the_input_and_dtypes_promote(
     rows = F.binary_cross_entropy_with_logits(fn.zeros(2, 3), fn.zeros(2, 3), weight=fn.ones(3),
                                               reduction="none")
     assert rows.shape == (2, 3)
+
+
+def test_bce_with_logits_result_dtype_is_the_input_and_target_promotion():
+    """Weights promoted the loss (an int or float64 weight, or a list, gave float64;
+    torch: float32), and a float64 target promoted it only off the fused path."""
+    F = fn.nn.functional
+    x, t = fn.tensor([[0.5, -1.0]]), fn.tensor([[1.0, 0.0]])
+    t64 = fn.tensor([[1.0, 0.0]], dtype=fn.float64)
+    for options in ({"pos_weight": fn.tensor([3, 1])}, {"weight": np.ones(2)},
+                    {"pos_weight": [2.0, 1.0]}):
+        assert F.binary_cross_entropy_with_logits(x, t, **options).dtype == np.float32
+    for reduction in ("mean", "sum", "none"):
+        assert F.binary_cross_entropy_with_logits(x, t64, reduction=reduction).dtype == \
+            np.float64
+    with pytest.raises(ValueError, match=r"weight of shape \(2,\) does not broadcast"):
+        F.binary_cross_entropy_with_logits(fn.zeros(2, 3), fn.zeros(2, 3), weight=fn.ones(2))

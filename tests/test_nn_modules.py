@@ -1151,3 +1151,25 @@ def test_empty_slots_equal_torch():
         return first, repr(n), list(n.state_dict()), [k for k, _ in n.named_parameters()]
 
     assert build(fn) == build(torch)
+
+
+def test_state_dict_value_reductions_are_numpy_scalars_and_torch_calls_take_their_arguments():
+    """np.sum(v), v.max(), v.std() were 0-d StateArrays (unhashable, not np.floating);
+    v.to("cpu", non_blocking=True), v.clone(memory_format=...), v.norm("fro"), v.norm(dim=1)
+    and v.view(()) raised."""
+    torch = pytest.importorskip("torch")
+    fn.manual_seed(0)
+    sd = nn.Linear(3, 4).state_dict()
+    v = sd["weight"]
+    t = torch.from_numpy(np.asarray(v).copy())
+    for scalar in (np.sum(v), v.max(), v.std(), np.mean(v), v.sum()):
+        assert isinstance(scalar, np.floating) and hash(scalar) is not None
+    assert type(v[0]).__name__ == "StateArray" and type(v + 1).__name__ == "StateArray"
+    assert v.to("cpu", non_blocking=True) is v and v.cpu(memory_format=None) is v
+    assert v.clone(memory_format=None).shape == (4, 3)
+    np.testing.assert_allclose(float(v.norm("fro")), float(t.norm("fro")), rtol=1e-6)
+    np.testing.assert_allclose(v.norm(dim=1), t.norm(dim=1).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(v.norm(p=1, dim=0, keepdim=True),
+                               t.norm(p=1, dim=0, keepdim=True).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(float(v.norm(dim=(0, 1))), float(t.norm(dim=(0, 1))), rtol=1e-6)
+    assert sd["bias"][:1].view(()).shape == ()

@@ -40,7 +40,13 @@ def _hidden_sizes(text: str) -> list[int]:
         ) from None
     if not sizes or any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"hidden sizes must be integers >= 1, got {text!r}")
+    if any(s > _MAX_WIDTH for s in sizes):  # NumPy's "Maximum allowed dimension exceeded"
+        raise argparse.ArgumentTypeError(f"hidden sizes must be at most {_MAX_WIDTH:,}, "
+                                         f"got {text!r}")
     return sizes
+
+
+_MAX_WIDTH = 2**31 - 1  # a layer's width, as the kernels index it
 
 
 def _positive(kind: type):

@@ -165,10 +165,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     bias = bias if bias is None or isinstance(bias, Tensor) else Tensor(bias)
     xd, wd = x._data, weight._data
     bd = None if bias is None else bias._data
-    if xd.dtype.kind != "f":  # torch: "mat1 and mat2 must have the same dtype"
-        raise DtypeError(f"linear(): expected a floating point input, got {xd.dtype} (an "
-                         "integer or bool Tensor is refused, as in torch); convert it with "
-                         ".float() first")
+    if xd.dtype.kind == "b":  # not a number (API.md); torch refuses it too
+        raise DtypeError("linear(): expected a floating point input, got bool; convert it "
+                         "with .float() first")
+    if xd.dtype.kind in "iu":  # converted once, as the NumPy path's layers take integers
+        x = Tensor(xd.astype(_F32))  # (torch raises): a model of them takes the same arrays
+        xd = x._data
     if xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
         raise ShapeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
                          f"({shape_str(xd.shape)} and {shape_str(wd.shape[::-1])})")
@@ -762,7 +764,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
         raise ValueError(f"Target size ({tuple(t.shape)}) must be the same as input size "
                          f"({tuple(x.shape)})")
     if (weight is None and pos_weight is None and reduction != "none" and x.dtype == _F32
-            and not t._rg and x._data.size):
+            and t._data.dtype != np.float64 and not t._rg and x._data.size):
         return _kernel_loss(x, t._data, reduction, _core.bce_with_logits_forward,
                             _core.bce_with_logits_backward)
     grads_elsewhere = t._rg or any(isinstance(v, Tensor) and v._rg
@@ -795,12 +797,17 @@ def _bce_logits_elements(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> 
     pw, w = (None if v is None else np.asarray(v._data if isinstance(v, Tensor) else v)
              for v in (pos_weight, weight))
     for name, v in (("weight", w), ("pos_weight", pw)):
-        if v is not None and np.broadcast_shapes(v.shape, xd.shape) != xd.shape:
+        try:
+            fits = v is None or np.broadcast_shapes(v.shape, xd.shape) == xd.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ShapeError(f"binary_cross_entropy_with_logits(): {name} of shape "
                              f"{shape_str(v.shape)} does not broadcast to the input's shape "
                              f"{shape_str(xd.shape)}")
-    # torch's result dtype: a float64 target (or weight) makes a float64 loss
-    dtype = np.result_type(xd.dtype, t._data.dtype, *(v.dtype for v in (w, pw) if v is not None))
+    # torch's result dtype: the input's and the target's (a float64 target makes a float64
+    # loss); the weights are cast to it
+    dtype = np.result_type(xd.dtype, t._data.dtype)
     dtype = dtype if dtype.kind == "f" else xd.dtype
     xd = xd.astype(dtype, copy=False)
     td = t._data.astype(dtype, copy=False)

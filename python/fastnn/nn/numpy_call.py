@@ -3,8 +3,7 @@
 API.md: a module called on an ndarray returns an ndarray and keeps
 ``backward(grad_out) -> grad_in``. The built-in layers and models that define their own
 ``backward`` do that themselves. A subclass that defines only ``forward`` gets it here:
-its float ndarray arguments (and an integer first argument, the input, as the built-in
-layers take it) become Tensors that require grad (float32, as everywhere),
+its float ndarray arguments become Tensors that require grad (float32, as everywhere),
 ``forward`` runs recording a graph, and the output comes back as an ndarray (a copy).
 ``backward(grad_out)`` then back-propagates ``grad_out`` through that graph: parameter
 gradients accumulate into ``p.grad`` as the NumPy path's layers do, and it returns the
@@ -51,7 +50,7 @@ def call(module: Any, args: tuple, kwargs: dict) -> Any:
     """``module.forward`` on Tensors made from the ndarray ``args``; the output as an
     ndarray, with the graph kept for :func:`backward`."""
     record = _state.enabled
-    inputs = tuple(_as_input(a, record, first=i == 0) for i, a in enumerate(args))
+    inputs = tuple(_as_input(a, record) for a in args)
     out = module.forward(*inputs, **kwargs)
     if not isinstance(out, Tensor):
         _graphs[module] = None
@@ -83,12 +82,9 @@ def backward(module: Any, grad_out: Any) -> Any:
     return grads[0] if len(grads) == 1 else grads
 
 
-def _as_input(a: Any, record: bool, first: bool) -> Any:
-    """An ndarray argument as a Tensor: floats as float32 that require grad; integers as
-    int64 (labels, indices), except the first argument, the input, which the built-in
-    layers convert to float32 too (so a model of them takes the same arrays)."""
-    if isinstance(a, np.ndarray) and (a.dtype.kind == "f" or (first and a.dtype.kind in "iu")):
-        t = tensor(a.astype(np.float32, copy=False))  # float32, a copy
+def _as_input(a: Any, record: bool) -> Any:
+    if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+        t = tensor(a)  # float32, a copy
         if record:
             t.requires_grad_(True)
         return t

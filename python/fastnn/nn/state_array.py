@@ -30,6 +30,14 @@ class StateArray(np.ndarray):
     def __repr__(self) -> str:  # printed as the plain array it was before
         return repr(self.view(np.ndarray))
 
+    def __array_wrap__(self, arr: np.ndarray, context: Any = None,
+                       return_scalar: bool = False) -> Any:
+        """A 0-d result (``np.sum(v)``, ``v.max()``) is a NumPy scalar, as for a plain
+        ndarray (a 0-d StateArray was unhashable and not an ``np.floating``)."""
+        if return_scalar or arr.ndim == 0:
+            return arr[()]
+        return super().__array_wrap__(arr, context, return_scalar)
+
     @property
     def size(self) -> _Size:  # type: ignore[override]
         """``v.size()`` is the shape and ``v.size(d)`` its length along ``d``, as in PyTorch
@@ -50,9 +58,19 @@ class StateArray(np.ndarray):
         """Element-wise absolute values."""
         return np.abs(self)
 
-    def norm(self, p: Any = 2) -> np.floating:
-        """The ``p``-norm of all elements (2: Euclidean), as ``torch.Tensor.norm()``."""
-        return np.linalg.norm(np.ravel(self.view(np.ndarray)), ord=p)
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Any:
+        """The ``p``-norm of the elements (``"fro"`` or 2: Euclidean), of all of them or
+        along ``dim``, as ``torch.Tensor.norm``."""
+        a = self.view(np.ndarray)
+        order = 2 if p == "fro" else p
+        if dim is None:
+            return np.linalg.norm(np.ravel(a), ord=order)
+        axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
+        if isinstance(axis, tuple) and len(axis) == 1:
+            axis = axis[0]
+        if isinstance(axis, tuple):  # several dims: the vector norm of what they hold
+            return np.sum(np.abs(a) ** order, axis=axis, keepdims=keepdim) ** (1 / order)
+        return np.linalg.norm(a, ord=order, axis=axis, keepdims=keepdim)
 
     def contiguous(self) -> StateArray:
         """A C-contiguous array (itself when it already is)."""
@@ -61,9 +79,10 @@ class StateArray(np.ndarray):
     def view(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """``v.view(-1)`` / ``v.view(2, 3)`` reshape, as PyTorch's (NumPy's ``view`` takes a
         dtype or a type, never a size); ``v.view(np.uint32)`` is NumPy's."""
-        sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
-        if sizes and not kwargs and all(isinstance(n, (int, np.integer))
-                                        and not isinstance(n, bool) for n in sizes):
+        packed = len(args) == 1 and isinstance(args[0], (tuple, list))
+        sizes = args[0] if packed else args
+        if (packed or sizes) and not kwargs and all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes):
             return self.reshape(tuple(int(n) for n in sizes))
         return np.ndarray.view(self, *args, **kwargs)
 
@@ -81,7 +100,7 @@ class StateArray(np.ndarray):
             kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim, keepdims=keepdim)
         return np.ndarray.mean(self, *args, **kwargs)
 
-    def clone(self) -> StateArray:
+    def clone(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - memory_format
         """A copy."""
         return self.copy()
 
@@ -89,7 +108,7 @@ class StateArray(np.ndarray):
         """The array itself (it is on no graph)."""
         return self
 
-    def cpu(self) -> StateArray:
+    def cpu(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - memory_format
         """The array itself (fastnn runs on the CPU)."""
         return self
 
@@ -111,6 +130,8 @@ class StateArray(np.ndarray):
             if isinstance(target, str) or type(target).__name__ == "device":
                 if str(target) != "cpu":
                     raise RuntimeError(f"to(): fastnn runs on the CPU only, got {target!r}")
+            elif isinstance(target, bool):  # non_blocking=, copy=
+                continue
             elif target is not None:
                 return self.astype(np.dtype(target))
         return self
