@@ -180,6 +180,8 @@ def test_resume_with_lr_overrides_the_saved_rate(tmp_path, capsys):
          "--val-split=0.999 leaves no training sample out of 800"),
         (["train", "--dataset", "xor", "--test-size", "0.001"],
          "--test-size: cannot stratify 2 classes"),
+        (["train", "--dataset", "xor", "--val-split", "1e-9"],  # said "test samples"
+         "--val-split: cannot stratify 2 classes into 799 train and 1 validation samples"),
         (["evaluate", "--model", "/nonexistent-dir/m.safetensors"], "no such file"),
     ],
 )

@@ -1173,3 +1173,4 @@ def test_state_dict_value_reductions_are_numpy_scalars_and_torch_calls_take_thei
                                t.norm(p=1, dim=0, keepdim=True).numpy(), rtol=1e-6)
     np.testing.assert_allclose(float(v.norm(dim=(0, 1))), float(t.norm(dim=(0, 1))), rtol=1e-6)
     assert sd["bias"][:1].view(()).shape == ()
+    assert v.sum(keepdim=True).shape == (1, 1) and v.mean(dim=0, keepdim=True).shape == (1, 3)

@@ -47,6 +47,8 @@ def split_errors_name(flag: str) -> Iterator[None]:
     except ValueError as err:
         reason = str(err).removeprefix("train_test_split(): ").replace("n_test = ", "held out: ")
         reason = reason.replace("a float 'test_size'", flag).replace("test_size", flag)
+        if flag == "--val-split":  # the split it makes holds out validation samples
+            reason = reason.replace(" test samples", " validation samples")
         raise ValueError(reason if flag in reason else f"{flag}: {reason}") from None
 
 

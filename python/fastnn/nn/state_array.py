@@ -90,14 +90,18 @@ class StateArray(np.ndarray):
             **kwargs: Any) -> Any:
         """NumPy's ``sum``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
         if dim is not None:
-            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim, keepdims=keepdim)
+            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim)
+        if dim is not None or keepdim:
+            kwargs["keepdims"] = keepdim
         return np.ndarray.sum(self, *args, **kwargs)
 
     def mean(self, *args: Any, dim: Any = None, keepdim: bool = False,  # type: ignore[override]
              **kwargs: Any) -> Any:
         """NumPy's ``mean``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
         if dim is not None:
-            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim, keepdims=keepdim)
+            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim)
+        if dim is not None or keepdim:
+            kwargs["keepdims"] = keepdim
         return np.ndarray.mean(self, *args, **kwargs)
 
     def clone(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - memory_format
