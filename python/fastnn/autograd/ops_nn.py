@@ -169,7 +169,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise DtypeError("linear(): expected a floating point input, got bool; convert it "
                          "with .float() first")
     if xd.dtype.kind in "iu":  # converted once, as the NumPy path's layers take integers
-        x = Tensor(xd.astype(_F32))  # (torch raises): a model of them takes the same arrays
+        x = _wrap(xd.astype(_F32))  # (torch raises): a model of them takes the same arrays
         xd = x._data
     if xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
         raise ShapeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
@@ -813,7 +813,8 @@ def _bce_logits_elements(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> 
     td = t._data.astype(dtype, copy=False)
     pw, w = (None if v is None else v.astype(dtype, copy=False) for v in (pw, w))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        log_sig = np.minimum(xd, 0) - np.log1p(np.exp(-np.abs(xd)))
+        e = np.exp(-np.abs(xd))  # never exponentiates a positive number
+        log_sig = np.minimum(xd, 0) - np.log1p(e)
         lw = 1 if pw is None else 1 + (pw - 1) * td
         loss = (1 - td) * xd - lw * log_sig
         if w is not None:
@@ -821,7 +822,6 @@ def _bce_logits_elements(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> 
         loss = np.asarray(loss, dtype)
         if not (_state.enabled and x._rg):
             return _result(loss, None, ())
-        e = np.exp(-np.abs(xd))  # sigma(x) without exponentiating a positive number
         sig = np.where(xd >= 0, 1 / (1 + e), e / (1 + e))
         dx = lw * sig - (td if pw is None else pw * td)
         if w is not None:

@@ -89,20 +89,12 @@ class StateArray(np.ndarray):
     def sum(self, *args: Any, dim: Any = None, keepdim: bool = False,  # type: ignore[override]
             **kwargs: Any) -> Any:
         """NumPy's ``sum``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
-        if dim is not None:
-            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim)
-        if dim is not None or keepdim:
-            kwargs["keepdims"] = keepdim
-        return np.ndarray.sum(self, *args, **kwargs)
+        return np.ndarray.sum(self, *args, **_numpy_keywords(dim, keepdim, kwargs))
 
     def mean(self, *args: Any, dim: Any = None, keepdim: bool = False,  # type: ignore[override]
              **kwargs: Any) -> Any:
         """NumPy's ``mean``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
-        if dim is not None:
-            kwargs.update(axis=tuple(dim) if isinstance(dim, list) else dim)
-        if dim is not None or keepdim:
-            kwargs["keepdims"] = keepdim
-        return np.ndarray.mean(self, *args, **kwargs)
+        return np.ndarray.mean(self, *args, **_numpy_keywords(dim, keepdim, kwargs))
 
     def clone(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - memory_format
         """A copy."""
@@ -153,3 +145,13 @@ class StateArray(np.ndarray):
         """Copies ``src`` into this array in place (broadcast as NumPy does)."""
         np.copyto(self, np.asarray(src), casting="same_kind")
         return self
+
+
+def _numpy_keywords(dim: Any, keepdim: bool, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A reduction's keywords with PyTorch's ``dim`` / ``keepdim`` as NumPy's ``axis`` /
+    ``keepdims``."""
+    if dim is not None:
+        kwargs["axis"] = tuple(dim) if isinstance(dim, list) else dim
+    if dim is not None or keepdim:
+        kwargs["keepdims"] = keepdim
+    return kwargs
