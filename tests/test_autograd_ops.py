@@ -470,3 +470,82 @@ def test_full_reduction_gradient_is_a_read_only_broadcast(shape, reduce, keepdim
     spread = _expand(g, shape, None, keepdim)
     assert spread.shape == shape and not spread.flags.writeable
     np.testing.assert_array_equal(spread, np.broadcast_to(g, shape))
+
+
+def _kdim_reference(x, t, w, ignore_index, reduction, smoothing):
+    """float64 loss of logits (N, C, d...) at labels (N, d...), written out per position."""
+    logp = x - x.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    c = x.shape[1]
+    per = np.zeros(t.shape)
+    wsum = 0.0
+    for pos in np.ndindex(*t.shape):
+        label = t[pos]
+        if label == ignore_index:
+            continue
+        col = logp[(pos[0], slice(None)) + pos[1:]]
+        nll = -w[label] * col[label]
+        smooth = -(w * col).sum() / c
+        per[pos] = (1 - smoothing) * nll + smoothing * smooth
+        wsum += w[label]
+    return {"none": per, "sum": per.sum(), "mean": per.sum() / wsum}[reduction]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (3, 4, 2, 3), (1, 5, 1), (2, 3, 0)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(("weighted", "ignore", "smoothing"),
+                         [(False, False, 0.0), (True, False, 0.0), (False, True, 0.0),
+                          (True, True, 0.2), (False, False, 0.1)])
+def test_cross_entropy_k_dimensional_matches_a_written_out_reference(
+        shape, reduction, weighted, ignore, smoothing):
+    # PyTorch's (N, C, d1, ..., dK) logits at (N, d1, ..., dK) labels: each position is one
+    # sample; the mean divides by the summed weights of the kept positions
+    if shape[-1] == 0 and reduction == "mean":
+        pytest.skip("an empty mean is NaN (covered by the 2-D tests)")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape)
+    t = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    if ignore and t.size > 1:  # (ignoring every position is the 2-D tests' NaN case)
+        t.flat[0] = -100
+    w = rng.uniform(0.5, 2.0, shape[1]) if weighted else np.ones(shape[1])
+    weight = fn.tensor(w, dtype=fn.float64) if weighted else None
+    xt = fn.tensor(x, dtype=fn.float64, requires_grad=True)
+    loss = F.cross_entropy(xt, fn.tensor(t), weight=weight, reduction=reduction,
+                           label_smoothing=smoothing)
+    want = _kdim_reference(x, t, w, -100, reduction, smoothing)
+    assert loss.shape == np.shape(want)
+    np.testing.assert_allclose(loss.detach().numpy(), want, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(np.shape(want))
+    loss.backward(fn.tensor(g, dtype=fn.float64))
+    num = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):  # central differences of the written-out loss
+        e = np.zeros_like(x)
+        e[i] = 1e-6
+        num[i] = ((_kdim_reference(x + e, t, w, -100, reduction, smoothing)
+                   - _kdim_reference(x - e, t, w, -100, reduction, smoothing)) * g).sum() / 2e-6
+    np.testing.assert_allclose(xt.grad.numpy(), num, rtol=1e-6, atol=1e-8)
+    # float32 logits take the same values to float32 rounding
+    l32 = F.cross_entropy(fn.tensor(x.astype(np.float32)), fn.tensor(t),
+                          weight=fn.tensor(w) if weighted else None, reduction=reduction,
+                          label_smoothing=smoothing)
+    np.testing.assert_allclose(l32.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_nll_loss_k_dimensional_is_the_flattened_positions():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 3, 2))
+    t = rng.integers(0, 4, (2, 3, 2))
+    xt = fn.tensor(x, dtype=fn.float64, requires_grad=True)
+    per = F.nll_loss(xt, fn.tensor(t), reduction="none")
+    want = -np.take_along_axis(x, t[:, None], 1)[:, 0]
+    np.testing.assert_array_equal(per.detach().numpy(), want)
+    F.nll_loss(xt, fn.tensor(t)).backward()
+    grad = np.zeros_like(x)
+    np.put_along_axis(grad, t[:, None], -1 / t.size, 1)
+    np.testing.assert_allclose(xt.grad.numpy(), grad, rtol=1e-15)
+
+
+@pytest.mark.parametrize("func", ["cross_entropy", "nll_loss"])
+def test_k_dimensional_target_of_the_wrong_shape_names_both_shapes(func):
+    with pytest.raises(ValueError, match=r"\(2, 5\).*\(2, 3, 5\)"):
+        getattr(F, func)(fn.randn(2, 3, 5), fn.tensor(np.zeros((2, 5), np.int64)).T)

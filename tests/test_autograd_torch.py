@@ -351,3 +351,29 @@ def test_setitem_with_leading_ones_matches_torch():
         return y.detach().numpy(), v.grad.numpy(), w.grad.numpy()
     for ours, theirs in zip(run(fn), run(torch)):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 3, 2, 4)])
+@pytest.mark.parametrize("kwargs", [{}, {"reduction": "none"}, {"reduction": "sum"},
+                                    {"label_smoothing": 0.1, "ignore_index": 1},
+                                    {"weight": [1.0, 2.0, 0.5]}])
+@pytest.mark.parametrize("func", ["cross_entropy", "nll_loss"])
+def test_k_dimensional_class_losses_match_torch(func, kwargs, shape):
+    if "label_smoothing" in kwargs and func == "nll_loss":
+        pytest.skip("nll_loss has no label smoothing")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(shape).astype(np.float32)
+    t = rng.integers(0, 3, (shape[0],) + shape[2:])
+    g = rng.standard_normal(t.shape if kwargs.get("reduction") == "none" else ()
+                            ).astype(np.float32)
+    out = []
+    for lib, Fm in ((torch, TF), (fn, F)):
+        kw = dict(kwargs)
+        if "weight" in kw:
+            kw["weight"] = lib.tensor(np.resize(np.float32(kw["weight"]), shape[1]))
+        xt = lib.tensor(x, requires_grad=True)
+        loss = getattr(Fm, func)(xt, lib.tensor(t), **kw)
+        loss.backward(lib.tensor(g))
+        out.append((loss.detach().numpy(), xt.grad.numpy()))
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-5, atol=1e-6)

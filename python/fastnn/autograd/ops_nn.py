@@ -846,6 +846,20 @@ def _labels(target: Any, n: int, func: str) -> np.ndarray:
     return td.astype(np.int64, copy=False)
 
 
+def _classes_last(x: Tensor, td: np.ndarray, func: str) -> tuple[Tensor, np.ndarray]:
+    r"""PyTorch's K-dimensional case: logits :math:`(N, C, d_1, ..., d_K)` and class indices
+    :math:`(N, d_1, ..., d_K)` become :math:`(N d_1 \cdots d_K, C)` and
+    :math:`(N d_1 \cdots d_K,)`, the loss of each position one row (the mean reduction then
+    divides by every position's weight, as torch's does)."""
+    want = x.shape[:1] + x.shape[2:]
+    if td.shape != want:
+        raise ShapeError(f"{func}(): target shape {shape_str(td.shape)} must be (N, d1, ..., dK) "
+                         f"= {shape_str(want)} for input shape {shape_str(x.shape)}")
+    from .ops_shape import permute
+    rows = permute(x, 0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+    return rows, td.reshape(-1)
+
+
 def _ce_vjp(node, g):
     grad = node.saved[0]
     return ((grad * g).astype(_F32, copy=False) if g != 1 else grad,)
@@ -854,7 +868,9 @@ def _ce_vjp(node, g):
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                   ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    r"""Softmax cross-entropy of logits :math:`(N, C)` against class indices :math:`(N,)`.
+    r"""Softmax cross-entropy of logits :math:`(N, C)` against class indices :math:`(N,)`,
+    or of :math:`(N, C, d_1, ..., d_K)` against :math:`(N, d_1, ..., d_K)` (each position a
+    sample, as PyTorch), or against class probabilities of the input's shape.
 
     Value and gradient come from one pass of the fused kernel for float32 logits
     and the ``"mean"``/``"sum"`` reductions; class-probability targets, ``weight``,
@@ -885,9 +901,13 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         out = cross_entropy(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
                             ignore_index, reduction, label_smoothing)
         return out.squeeze(0) if reduction == "none" else out
+    if x.ndim > 2:  # (N, C, d1, ..., dK): one row per position
+        rows, flat = _classes_last(x, td, "cross_entropy")
+        out = cross_entropy(rows, _wrap(flat), weight, ignore_index, reduction, label_smoothing)
+        return out.reshape(td.shape) if reduction == "none" else out
     if x.ndim != 2:
-        raise ShapeError(f"cross_entropy(): input must be (N, C) logits, got "
-                         f"{shape_str(x.shape)}")
+        raise ShapeError(f"cross_entropy(): input must be (N, C) or (N, C, d1, ..., dK) "
+                         f"logits, got {shape_str(x.shape)}")
     labels = _labels(td, x.shape[1], "cross_entropy")
     if labels.shape != x.shape[:1]:
         raise ShapeError(f"cross_entropy(): target shape {shape_str(labels.shape)} must be "
@@ -950,7 +970,9 @@ def _nll_vjp(node, g):
 @_torch_node("NllLossBackward0")
 def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
              ignore_index: int = -100, reduction: str = "mean") -> Tensor:
-    """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`."""
+    """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`,
+    or of :math:`(N, C, d_1, ..., d_K)` at :math:`(N, d_1, ..., d_K)` (PyTorch's K-dimensional
+    case)."""
     _check_reduction(reduction, "nll_loss")
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "nll_loss")
@@ -959,8 +981,14 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         out = nll_loss(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
                        ignore_index, reduction)
         return out.squeeze(0) if reduction == "none" else out
+    if x.ndim > 2:  # (N, C, d1, ..., dK): one row per position
+        td = target._data if isinstance(target, Tensor) else np.asarray(target)
+        rows, flat = _classes_last(x, td, "nll_loss")
+        out = nll_loss(rows, _wrap(flat), weight, ignore_index, reduction)
+        return out.reshape(td.shape) if reduction == "none" else out
     if x.ndim != 2:
-        raise ShapeError(f"nll_loss(): input must be (N, C), got {shape_str(x.shape)}")
+        raise ShapeError(f"nll_loss(): input must be (N, C) or (N, C, d1, ..., dK), got "
+                         f"{shape_str(x.shape)}")
     _check_weight(weight, x.shape[1], "nll_loss")
     labels = _labels(target, x.shape[1], "nll_loss")
     if labels.shape != x.shape[:1]:

@@ -440,6 +440,9 @@ class CrossEntropyLoss(_Loss):
         - pred: :math:`(N, C)` logits, :math:`N \ge 1`.
         - target: :math:`(N,)` integer class indices in :math:`[0, C)` (float
           arrays with integral values are accepted); out of range: ``IndexError``.
+        - On Tensors also PyTorch's K-dimensional case, pred :math:`(N, C, d_1, ..., d_K)`
+          and target :math:`(N, d_1, ..., d_K)` (each position a sample), and class
+          probabilities of pred's shape as target.
 
     Example::
 
@@ -527,6 +530,8 @@ class NLLLoss(_Loss):
         - pred: :math:`(N, C)` log-probabilities, :math:`N \ge 1`.
         - target: :math:`(N,)` integer class indices in :math:`[0, C)`; out of range:
           ``IndexError``.
+        - On Tensors also pred :math:`(N, C, d_1, ..., d_K)` and target
+          :math:`(N, d_1, ..., d_K)`, as PyTorch.
 
     Example::
 
