@@ -468,3 +468,59 @@ def test_progress_prints_small_values_in_exponent_form_and_the_learning_rate(cap
            callbacks=[callbacks.LearningRateScheduler(lambda e, lr: 2e-5)])
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert "loss 6.2500e-08" in line and "learning_rate 2.0000e-05" in line, line
+
+
+def test_a_nan_first_value_is_never_the_best():
+    """Keras starts the best at +inf (-inf), which NaN never beats; fastnn took a NaN first
+    value as the best, and no later value could beat it: EarlyStopping stopped at epoch 2
+    while val_loss improved, and would have restored the NaN epoch's weights."""
+    nan = float("nan")
+    stop = callbacks.EarlyStopping(patience=2, restore_best_weights=True)
+    ran, model = drive(stop, [nan, 0.5, 0.4, 0.3, 0.2])
+    assert ran == [0, 1, 2, 3, 4] and stop.stopped_epoch == 0
+    assert stop.best == 0.2 and stop.best_epoch == 4 and model.w.data[0] == 4
+    stop = callbacks.EarlyStopping(patience=1)  # every value NaN: stops once patience is out
+    assert drive(stop, [nan, nan, nan, nan])[0] == [0, 1] and stop.best is None
+
+
+def test_a_nan_first_value_does_not_block_reduce_lr_on_plateau():
+    # Keras: NaN at epoch 0 is no improvement (one cut, patience 1); then 0.5, 0.4, ...
+    # improve. fastnn cut the rate at every later epoch.
+    opt = FakeOptimizer(0.1)
+    cb = callbacks.ReduceLROnPlateau(patience=1, min_delta=0.0)
+    drive(cb, [float("nan"), 0.5, 0.4, 0.3, 0.2], optimizer=opt)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01, 0.01])
+    assert cb.best == 0.2 and cb.best_epoch == 4
+
+
+def test_model_checkpoint_best_only_skips_a_nan_first_value(tmp_path, capsys):
+    path = tmp_path / "best.safetensors"
+    cb = callbacks.ModelCheckpoint(path, save_best_only=True, verbose=1)
+    drive(cb, [float("nan"), 0.5, 0.6])
+    assert cb.best == 0.5 and cb.best_epoch == 1
+    assert fn.io.load_state_dict(path)["w"][0] == 1  # epoch 1's weights
+    assert "did not improve from inf" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make", [callbacks.EarlyStopping, callbacks.ModelCheckpoint])
+@pytest.mark.parametrize(("monitor", "mode"), [
+    ("val_loss", "min"), ("loss", "min"), ("val_accuracy", "max"), ("acc", "max"),
+    ("val_top5_accuracy", "max"), ("val_auc", "max"), ("val_f1", "max"), ("val_mae", "min"),
+    ("mse", "min"), ("val_mean_squared_error", "min"), ("val_my_loss", "min")])
+def test_auto_mode_knows_the_direction_of_common_names(make, monitor, mode):
+    cb = make(monitor=monitor) if make is callbacks.EarlyStopping else make("m", monitor=monitor)
+    assert cb.mode == mode
+
+
+@pytest.mark.parametrize("make", [lambda m: callbacks.EarlyStopping(monitor=m),
+                                  lambda m: callbacks.ModelCheckpoint("m", monitor=m)])
+def test_auto_mode_of_an_unknown_name_asks_for_a_mode(make):
+    # Keras 3 raises when it cannot tell the direction; fastnn minimised "val_balanced"
+    with pytest.raises(ValueError, match=r"monitor='val_balanced'.*mode='max'"):
+        make("val_balanced")
+
+
+@pytest.mark.parametrize(("monitor", "mode"), [("val_loss", "min"), ("val_acc_top5", "max"),
+                                               ("val_balanced_acc", "max"), ("val_f1", "min")])
+def test_reduce_lr_on_plateau_auto_maximises_names_with_acc_as_keras(monitor, mode):
+    assert callbacks.ReduceLROnPlateau(monitor=monitor).mode == mode

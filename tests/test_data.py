@@ -449,3 +449,59 @@ def test_loader_keeps_bool_targets():
     batches = list(DataLoader(X, y, batch_size=2))
     assert all(yb.dtype == np.bool_ for _, yb in batches)
     np.testing.assert_array_equal(np.concatenate([yb for _, yb in batches]), y)
+
+
+class _ArraySamples(udata.Dataset):
+    """Samples of NumPy arrays, numbers, a dict, a named tuple: what batch_size=None yields."""
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        from collections import namedtuple
+        point = namedtuple("Point", "x y")
+        return (np.full(3, i, np.float32), i, {"m": np.int64(i), "s": "a"},
+                point(np.float64(i), [np.ones(1)]))
+
+
+def _described(sample):
+    """Type names and values, comparable across fastnn and torch."""
+    if isinstance(sample, dict):
+        return {k: _described(v) for k, v in sample.items()}
+    if isinstance(sample, (list, tuple)):
+        return (type(sample).__name__, [_described(v) for v in sample])
+    if hasattr(sample, "tolist") and not isinstance(sample, np.ndarray):
+        return ("Tensor", sample.tolist())
+    return (type(sample).__name__, sample.tolist() if isinstance(sample, np.ndarray) else sample)
+
+
+def test_unbatched_loader_converts_arrays_to_tensors():
+    """batch_size=None yielded the dataset's ndarray tuples as they were; PyTorch converts
+    arrays (default_convert) and turns tuples into lists."""
+    (a, i, d, p), _ = list(udata.DataLoader(_ArraySamples(), batch_size=None))
+    assert isinstance(a, fn.Tensor) and a.tolist() == [0, 0, 0] and i == 0
+    assert isinstance(d["m"], fn.Tensor) and d["s"] == "a"
+    assert type(p).__name__ == "Point" and isinstance(p.x, fn.Tensor)
+    assert isinstance(p.y, list) and isinstance(p.y[0], fn.Tensor)
+    loader = udata.DataLoader(_ArraySamples(), batch_size=None, collate_fn=lambda s: s[1])
+    assert list(loader) == [0, 1]  # a collate_fn takes each sample alone
+
+
+def test_unbatched_loader_converts_as_torch():
+    torch = pytest.importorskip("torch")
+    ours = [_described(s) for s in udata.DataLoader(_ArraySamples(), batch_size=None)]
+    theirs = [_described(s) for s in torch.utils.data.DataLoader(_ArraySamples(),
+                                                                batch_size=None)]
+    assert ours == theirs
+
+
+def test_unbatched_loader_refuses_drop_last_as_torch():
+    with pytest.raises(ValueError, match="batch_size=None option disables auto-batching and "
+                                         "is mutually exclusive with drop_last"):
+        udata.DataLoader(_ArraySamples(), batch_size=None, drop_last=True)
+
+
+def test_adding_datasets_concatenates_them():
+    both = udata.TensorDataset(fn.zeros(2)) + udata.TensorDataset(fn.ones(3))
+    assert isinstance(both, udata.ConcatDataset) and len(both) == 5
+    assert [float(both[i][0]) for i in range(5)] == [0, 0, 1, 1, 1]

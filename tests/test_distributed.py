@@ -341,6 +341,14 @@ def test_rank0_only_callbacks_alone_keep_the_ranks_in_step(mpi_run, case):
 
 
 @requires_mpi
+def test_history_best_epoch_is_rank0_s_on_every_rank(mpi_run):
+    """A best-only ModelCheckpoint runs on rank 0 alone; History is the same on every rank
+    (rank 1 had best_epoch None)."""
+    best = mpi_run[0]["best_only_checkpoint"]
+    assert best[0] is not None and best == [best[0], best[0]]
+
+
+@requires_mpi
 @pytest.mark.parametrize("case, epochs", [("stop_epoch_root_only", 2),
                                           ("stop_batch_root_only", 1)])
 def test_a_stop_on_one_rank_stops_every_rank(mpi_run, case, epochs):

@@ -87,6 +87,31 @@ def _check_verbose(verbose: Any, func: str, mode_follows: bool = False) -> int:
     return check_int(verbose, func, "verbose", low=0)
 
 
+# Directions of the quantities "auto" mode knows (Keras 3 asks each metric object for
+# its direction and raises for a name it cannot place)
+_MAXIMISED = frozenset({"acc", "accuracy", "auc", "precision", "recall", "f1", "f1_score",
+                        "fbeta_score", "r2", "r2_score"})
+_MINIMISED = frozenset({"loss", "mse", "mae", "mape", "msle", "rmse", "learning_rate", "lr",
+                        "mean_squared_error", "mean_absolute_error", "root_mean_squared_error",
+                        "mean_absolute_percentage_error", "mean_squared_logarithmic_error"})
+
+
+def _auto_mode(monitor: str, func: str) -> str:
+    """``"max"`` or ``"min"`` for ``mode="auto"``: ReduceLROnPlateau maximises any name
+    holding "acc" (Keras 3's rule for it); the others know accuracies, AUC, precision,
+    recall, F1 and R2 (max), and losses and errors (min), and raise, as Keras 3 does, for a
+    name whose direction they cannot tell."""
+    if func.startswith("ReduceLROnPlateau"):
+        return "max" if "acc" in monitor else "min"
+    name = monitor.removeprefix("val_")
+    if name in _MAXIMISED or name.endswith("accuracy"):
+        return "max"
+    if name in _MINIMISED or name.endswith(("loss", "crossentropy", "error")):
+        return "min"
+    raise ValueError(f"{func}: cannot tell whether monitor={monitor!r} should be maximized or "
+                     "minimized; pass mode='max' or mode='min'")
+
+
 class _MonitorMixin:
     """Shared 'is this value an improvement' logic (Keras's ``_is_improvement``)."""
 
@@ -103,17 +128,12 @@ class _MonitorMixin:
                 f"{func}: argument 'mode' must be 'auto', 'min' or 'max', got {mode!r}"
             )
         self.monitor = monitor
-        if mode == "auto":
-            name = monitor.removeprefix("val_")
-            mode = (
-                "max" if name in ("acc", "accuracy", "auc") or name.endswith("accuracy") else "min"
-            )
-        self.mode = mode
+        self.mode = _auto_mode(monitor, func) if mode == "auto" else mode
         self.min_delta = abs(check_number(min_delta, func, "min_delta"))
 
     def _is_improvement(self, value: float, reference: float | None) -> bool:
-        if reference is None:
-            return True
+        if reference is None:  # Keras starts from -inf / +inf, which NaN never beats
+            return not math.isnan(value)
         if self.mode == "max":
             return value - self.min_delta > reference
         return value + self.min_delta < reference
@@ -145,8 +165,10 @@ class EarlyStopping(_MonitorMixin, Callback):
         monitor (str): quantity to watch. Default: ``"val_loss"``.
         min_delta (float): minimum change that counts as an improvement. Default: 0.
         patience (int): epochs without improvement before stopping. Default: 0.
-        mode (str): ``"min"``, ``"max"`` or ``"auto"`` (``max`` for accuracies,
-            else ``min``). Default: ``"auto"``.
+        mode (str): ``"min"``, ``"max"`` or ``"auto"`` (``max`` for accuracies, AUC,
+            precision, recall, F1 and R2, ``min`` for losses and errors; another name
+            needs an explicit mode, a ``ValueError`` says so, as in Keras 3).
+            Default: ``"auto"``.
         restore_best_weights (bool): at the end of training (stopped early or
             not), load the weights of the best epoch. Default: ``False``.
         verbose (int, keyword-only): 1 prints a line when training stops. Default: 0.
@@ -257,7 +279,8 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         factor (float): new_lr = lr * factor, in (0, 1). Default: 0.1.
         patience (int): epochs without improvement before reducing. Default: 10.
         verbose (int): 1 prints a line at each reduction. Default: 0.
-        mode (str): ``"min"``, ``"max"`` or ``"auto"``. Default: ``"auto"``.
+        mode (str): ``"min"``, ``"max"`` or ``"auto"`` (``max`` when the name contains
+            "acc", else ``min``: Keras's rule for this callback). Default: ``"auto"``.
         min_delta (float): threshold for measuring an improvement. Default: 1e-4.
         cooldown (int): epochs to wait after a reduction before counting again. Default: 0.
         min_lr (float): lower bound on the learning rate. Default: 0.
@@ -422,7 +445,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         monitor (str): quantity compared when ``save_best_only``. Default: ``"val_loss"``.
         save_best_only (bool): save only when ``monitor`` improves on the best so far.
             Default: ``False`` (save every epoch).
-        mode (str): ``"min"``, ``"max"`` or ``"auto"``. Default: ``"auto"``.
+        mode (str): ``"min"``, ``"max"`` or ``"auto"`` (as :class:`EarlyStopping`).
+            Default: ``"auto"``.
         verbose (int): 1 prints a line per save decision. Default: 0.
         save_weights_only (bool): save ``model.state_dict()`` only (no architecture, no
             optimizer), as Keras's weights file: reload with
@@ -517,7 +541,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
                 return
             if not self._is_improvement(value, self.best):
                 if self.verbose > 0:
-                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+                    before = "inf" if self.best is None else f"{self.best:.5f}"
+                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {before}")
                 return
             if self.verbose > 0:
                 before = "inf" if self.best is None else f"{self.best:.5f}"

@@ -438,6 +438,11 @@ for case, callback in (("csv_only", fn.callbacks.CSVLogger(os.path.join(out_dir,
                      "ranks_same_params": all(np.array_equal(p, flat_params(model))
                                               for p in comm.allgather(flat_params(model)))}
 
+# -- a best-only checkpoint judges on rank 0 alone: History.best_epoch is still every rank's --
+hist = distributed_fit(make_model(0), epochs=3, seed=1, callbacks=[fn.callbacks.ModelCheckpoint(
+    os.path.join(out_dir, "best.safetensors"), save_best_only=True)])
+results["best_only_checkpoint"] = comm.allgather(hist.best_epoch)
+
 
 # -- a callback that stops one rank only: every rank stops there ------------------------------
 class StopOnRoot(fn.callbacks.Callback):

@@ -137,6 +137,10 @@ class FitContext:
             return callbacks
         return [cb for cb in callbacks if not isinstance(cb, ROOT_ONLY_CALLBACKS)]
 
+    def from_root(self, value: Any) -> Any:
+        """Rank 0's ``value`` on every rank (one broadcast)."""
+        return broadcast_object(value)
+
     def sum(self, values: list[float]) -> list[float]:
         return allreduce_sum(np.asarray(values, dtype=np.float64)).tolist()
 

@@ -613,6 +613,9 @@ def fit(
                 1 if isinstance(cb, ModelCheckpoint) else 2, default=None)
     if judge is not None:
         history.best_epoch = judge.best_epoch
+    if run.dist is not None:  # rank 0's: a best-only ModelCheckpoint judges there alone
+        history.best_epoch, history.stopped_epoch = run.dist.from_root(
+            (history.best_epoch, history.stopped_epoch))
     return history
 
 

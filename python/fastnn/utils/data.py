@@ -22,7 +22,7 @@ from ..autograd.ops_shape import stack
 from ..autograd.tensor import Tensor, _wrap
 
 __all__ = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset",
-           "default_collate", "random_split"]
+           "default_collate", "default_convert", "random_split"]
 
 
 class Dataset:
@@ -33,6 +33,10 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} does not implement __len__")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        """``a + b``: the samples of ``a``, then those of ``b`` (a :class:`ConcatDataset`)."""
+        return ConcatDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -165,6 +169,24 @@ def default_collate(batch: list[Any]) -> Any:
     return batch
 
 
+def default_convert(data: Any) -> Any:
+    """One sample as ``DataLoader(batch_size=None)`` yields it (PyTorch's
+    ``default_convert``): NumPy arrays and scalars become Tensors, tuples lists, and dicts,
+    named tuples and lists are converted field by field; Python numbers and anything else
+    are left as they are."""
+    if isinstance(data, (np.ndarray, np.number, np.bool_)):
+        if isinstance(data, np.ndarray) and data.dtype.kind in "SUOV":  # strings, objects
+            return data
+        return _tensor(np.asarray(data))
+    if isinstance(data, dict):
+        return type(data)({k: default_convert(v) for k, v in data.items()})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple keeps its type
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):
+        return [default_convert(d) for d in data]
+    return data
+
+
 def _check_equal_shapes(batch: list[Any]) -> None:
     """Samples of different shapes cannot be stacked: PyTorch's RuntimeError, naming both
     (NumPy's "all input arrays must have the same shape" named neither)."""
@@ -192,8 +214,9 @@ class DataLoader:
 
     Args:
         dataset (Dataset): anything with ``__getitem__`` and ``__len__``.
-        batch_size (int or None): samples per batch. ``None`` yields single samples.
-            Default: ``1``.
+        batch_size (int or None): samples per batch. ``None`` yields single samples,
+            each through ``collate_fn`` (default :func:`default_convert`: NumPy arrays
+            become Tensors). Default: ``1``.
         shuffle (bool): reshuffle the order every epoch. Default: ``False``.
         drop_last (bool): drop the last incomplete batch. Default: ``False``.
         sampler (iterable of int, optional): the order of the samples (not with
@@ -229,6 +252,9 @@ class DataLoader:
             raise TypeError(f"DataLoader(): unexpected keyword argument {sorted(unknown)[0]!r}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually "
+                             "exclusive with drop_last")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
                                           or drop_last):
             raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
@@ -258,9 +284,10 @@ class DataLoader:
                 yield collate([self.dataset[int(i)] for i in idx])
             return
         order = self._order()
-        if self.batch_size is None:
+        if self.batch_size is None:  # no batching: each sample through collate_fn alone
+            convert = self.collate_fn or default_convert
             for i in order:
-                yield self.dataset[int(i)]
+                yield convert(self.dataset[int(i)])
             return
         bs = self.batch_size
         n = len(order)
