@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-import sklearn_cases  # noqa: E402  (benchmarks/ is on sys.path under pytest's rootdir)
+import sklearn_cases
 
 HEAVY = os.environ.get("FASTNN_BENCH_HEAVY") == "1"
 _DATA: dict[str, tuple] = {}

@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import sklearn_cases  # noqa: E402
+import sklearn_cases
 
 
 def cpu_name() -> str:

@@ -15,10 +15,10 @@ os.environ.setdefault("FASTNN_PARALLEL_THRESHOLDS", "524288,32768")
 # that cap (test_threads.py checks the cap itself, without this variable).
 os.environ.setdefault("FASTNN_CPU_LIMIT", "0")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-import fastnn as fn  # noqa: E402
+import fastnn as fn
 
 ALL_THREADS = max(2, os.cpu_count() or 1)
 

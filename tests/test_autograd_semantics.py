@@ -1492,7 +1492,7 @@ INTEGER_DIVISIONS = [
 def _outcome(make, lib):
     try:
         r = make(lib)
-    except Exception as e:  # noqa: BLE001 - the outcome is compared
+    except Exception as e:
         return type(e).__name__, str(e)
     return r.tolist(), str(r.dtype).split(".")[-1]
 
@@ -2452,3 +2452,38 @@ def test_random_floats_refuse_an_integer_dtype(make):
     with pytest.raises(NotImplementedError, match="dtype int64 is not supported"):
         make(3, dtype=fn.long)  # gave truncated samples: mostly zeros
     assert make(3, dtype=fn.float64).dtype == fn.float64
+
+
+def test_sum_and_prod_cast_to_dtype_before_reducing_as_torch():
+    """prod(dtype=) was ignored (float32 result), and both cast after reducing: a float32
+    sum as float64 lost the 1 in 1e8 + 1 - 1e8, [1.5, 2.5] as int64 gave 4 and 3."""
+    x = fn.tensor([1e8, 1.0, -1e8], requires_grad=True)
+    s = x.sum(dtype=fn.float64)
+    assert s.dtype == fn.float64 and s.item() == 1.0
+    s.backward()
+    assert x.grad.dtype == fn.float32 and x.grad.tolist() == [1.0, 1.0, 1.0]
+    y = fn.tensor([1.5, 2.5, 3.0], requires_grad=True)
+    p = fn.prod(y, dtype=fn.float64)
+    assert p.dtype == fn.float64 and p.item() == 11.25
+    p.backward()
+    assert y.grad.dtype == fn.float32 and y.grad.tolist() == [7.5, 4.5, 3.75]
+    assert fn.tensor([[1.5, 2.5]]).sum(1, dtype=fn.int64).tolist() == [3]
+    assert fn.tensor([[1.5, 2.5]]).prod(1, dtype=fn.int64).tolist() == [2]
+    assert fn.tensor([1, 2, 3]).prod(dtype=fn.float32).dtype == fn.float32
+
+
+@pytest.mark.parametrize(("make", "value"), [(lambda out: fn.zeros(2, 3, out=out), 0.0),
+                                             (lambda out: fn.ones((2, 3), out=out), 1.0),
+                                             (lambda out: fn.full((2, 3), 7.0, out=out), 7.0)])
+def test_creation_functions_write_into_out_as_torch(make, value):
+    """fn.zeros(..., out=t) took out= and left t unchanged."""
+    t = fn.full((2, 3), -1.0)
+    view = t[0]
+    assert make(t) is t and t.tolist() == [[value] * 3] * 2
+    assert view.tolist() == [value] * 3  # in place: views see it
+    ints = fn.zeros(2, 3, dtype=fn.int64)
+    make(ints)
+    assert ints.dtype == fn.int64 and ints.tolist() == [[int(value)] * 3] * 2  # out's dtype
+    empty = fn.empty(0)
+    make(empty)
+    assert empty.shape == (2, 3)

@@ -1088,7 +1088,7 @@ def test_loading_a_fifo_raises_instead_of_waiting_for_a_writer(tmp_path, loader)
     def load():
         try:
             loader(path)
-        except Exception as e:  # noqa: BLE001 - checked below
+        except Exception as e:
             result["error"] = e
 
     thread = threading.Thread(target=load, daemon=True)

@@ -105,6 +105,28 @@ def test_fused_backward_bad_arguments(rng):
                               act_x=dx)
 
 
+# (output, input) pairs sharing memory: x (4, 3), W (3, 3), dy (4, 3), so each output can
+# be an input or a view of one
+_ALIASED = {
+    "dx=x": lambda a: {**a, "dx": a["x"]},
+    "db=x[0]": lambda a: {**a, "db": a["x"][0]},
+    "dW=x[:3]": lambda a: {**a, "dW": a["x"][:3]},
+    "dx=dy": lambda a: {**a, "dx": a["dy"]},
+    "db=dy[0]": lambda a: {**a, "db": a["dy"][0]},
+    "W=dx[:3]": lambda a: {**a, "W": a["dx"][:3]},
+}
+
+
+@pytest.mark.parametrize("alias", list(_ALIASED))
+def test_fused_backward_refuses_an_output_sharing_an_input_s_memory(rng, alias):
+    """dx written over x gave a wrong dW silently (x is read for dW after dx is written)."""
+    a = _ALIASED[alias]({"x": _f32(rng, 4, 3), "W": _f32(rng, 3, 3), "dy": _f32(rng, 4, 3),
+                         "dx": np.empty((4, 3), np.float32), "dW": np.zeros((3, 3), np.float32),
+                         "db": np.zeros(3, np.float32)})
+    with pytest.raises(ValueError, match="overlap|share"):
+        _core.linear_backward(a["dx"], a["dW"], a["db"], a["dy"], a["x"], a["W"])
+
+
 def test_backward_optional_outputs(rng):
     x, W, dy = _f32(rng, 4, 3), _f32(rng, 2, 3), _f32(rng, 4, 2)
     dW = np.zeros((2, 3), np.float32)

@@ -38,7 +38,7 @@ def _sequence(opt, sched, n_epochs=N_EPOCHS):
     return lrs
 
 
-def _cosine(base, t, T_max, eta_min=0.0):  # noqa: N803 -- PyTorch's argument name
+def _cosine(base, t, T_max, eta_min=0.0):
     return eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T_max)) / 2
 
 

@@ -142,13 +142,10 @@ def test_recipe_trains_to_the_papers_accuracy(paper_data):
     assert test_acc >= 0.55  # ...and generalises as in the paper (full recipe: about 66%)
 
 
-def test_recipe_lives_in_training_and_the_old_path_warns():
-    with pytest.warns(DeprecationWarning, match="moved to fastnn.training.mnist1d_recipe"):
-        old = fn.datasets.mnist1d_recipe
-    assert old is mnist1d_recipe is fn.training.mnist1d_recipe
+def test_recipe_lives_in_training_not_in_the_data():
     assert "mnist1d_recipe" not in fn.datasets.__all__
-    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
-        fn.datasets.nope  # noqa: B018
+    assert not hasattr(fn.datasets, "mnist1d_recipe")
+    assert mnist1d_recipe is fn.training.mnist1d_recipe
 
 
 def test_datasets_do_not_import_models():

@@ -1024,11 +1024,11 @@ def test_sequential_add_and_multiply_as_torch():
     assert len(s) == 6 and s[3] is a
     with pytest.raises(ValueError, match=r"Sequential \+: the other operand must be a "
                                          r"Sequential, got ReLU"):
-        s + b  # noqa: B018
+        s + b
     with pytest.raises(TypeError, match=r"repeat count must be an int, got float"):
-        s * 2.0  # noqa: B018
+        s * 2.0
     with pytest.raises(ValueError, match="repeat count must be positive, got 0"):
-        s * 0  # noqa: B018
+        s * 0
 
 
 def test_state_dict_takes_prefix_destination_and_keep_vars():

@@ -27,11 +27,11 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-import scipy.sparse as sp  # noqa: E402
-from numpy.testing import assert_allclose, assert_array_equal  # noqa: E402
-from sklearn import neural_network as sknn  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import (  # noqa: E402
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import neural_network as sknn
+from sklearn.base import clone
+from sklearn.datasets import (
     load_digits,
     load_iris,
     make_classification,
@@ -39,23 +39,23 @@ from sklearn.datasets import (  # noqa: E402
     make_multilabel_classification,
     make_regression,
 )
-from sklearn.exceptions import (  # noqa: E402
+from sklearn.exceptions import (
     ConvergenceWarning,
     DataConversionWarning,
     NotFittedError,
 )
-from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
-from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split  # noqa: E402
-from sklearn.pipeline import Pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-from sklearn.utils._param_validation import (  # noqa: E402
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import (
     InvalidParameterError as SkInvalidParameterError,
 )
 
-import fastnn as fn  # noqa: E402
-import fastnn.sklearn as fsk  # noqa: E402
-from fastnn import nn  # noqa: E402
-from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+import fastnn as fn
+import fastnn.sklearn as fsk
+from fastnn import nn
+from fastnn.sklearn import MLPClassifier, MLPRegressor
 
 # -- data: small, standardised, fixed ---------------------------------------------------------
 
@@ -134,7 +134,7 @@ def _outcome(call):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             call()
-    except Exception as e:  # noqa: BLE001 - the exception is the result
+    except Exception as e:
         return type(e), str(e)
     return "ok", None
 

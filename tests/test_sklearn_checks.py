@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from fastnn.sklearn import MLPClassifier, MLPRegressor  # noqa: E402
+from fastnn.sklearn import MLPClassifier, MLPRegressor
 
 # max_iter=100 is short on purpose (as in scikit-learn's own suite): the warning is expected.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -67,6 +67,7 @@ void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::hand
     dx = float_output(dx_obj, f, "dx");
     require_shape(dx, {N, in}, f, "dx");
     require_no_overlap(dx, dy, f, "dx", "dy");
+    require_no_overlap(dx, x, f, "dx", "x");
     require_no_overlap(dx, W, f, "dx", "weight");
     require_no_overlap(dx, dW, f, "dx", "dW");
     dx_ptr = dx.mutable_data();
@@ -77,6 +78,7 @@ void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::hand
     db = float_output(db_obj, f, "db");
     require_shape(db, {out}, f, "db");
     require_no_overlap(db, dy, f, "db", "dy");
+    require_no_overlap(db, x, f, "db", "x");
     require_no_overlap(db, dW, f, "db", "dW");
     if (dx_ptr != nullptr) require_no_overlap(db, dx, f, "db", "dx");
     db_ptr = db.mutable_data();

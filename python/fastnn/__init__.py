@@ -17,12 +17,12 @@ Example::
 
 __version__ = "0.1.0"
 
-from ._core_loader import load_core as _load_core  # noqa: E402
+from ._core_loader import load_core as _load_core
 
 _load_core()  # first, so libgomp starts with fastnn's wait policy (see _core_loader)
 
 from . import (  # noqa: E402
-    autograd,  # noqa: E402  (below nn: Tensor and its graph)
+    autograd,
     callbacks,
     data,
     datasets,

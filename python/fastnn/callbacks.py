@@ -606,7 +606,7 @@ class CSVLogger(Callback):
         continuing = (
             self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         )
-        self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
         self._writer = None
         self._write_header = not continuing
 

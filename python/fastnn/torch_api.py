@@ -16,8 +16,8 @@ import numpy as np
 
 from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
 from .autograd.creation import tensor
-from .autograd.device import device  # noqa: F401 - re-exported
-from .autograd.dtypes import (  # noqa: F401 - re-exported
+from .autograd.device import device
+from .autograd.dtypes import (
     bool_,
     double,
     float16,
@@ -32,7 +32,7 @@ from .autograd.dtypes import (  # noqa: F401 - re-exported
     short,
     uint8,
 )
-from .autograd.legacy_types import (  # noqa: F401 - re-exported
+from .autograd.legacy_types import (
     BoolTensor,
     ByteTensor,
     CharTensor,
@@ -44,7 +44,7 @@ from .autograd.legacy_types import (  # noqa: F401 - re-exported
     ShortTensor,
 )
 from .autograd.ops_math import as_tensor_operand as _t
-from .autograd.printing import set_printoptions  # noqa: F401 - re-exported
+from .autograd.printing import set_printoptions
 from .autograd.tensor import Tensor
 
 bool = bool_  # noqa: A001 - PyTorch's name

@@ -127,7 +127,7 @@ class CountingComm:
     def __init__(self, inner) -> None:
         self.inner, self.allreduces = inner, 0
 
-    def Allreduce(self, *args, **kwargs):  # noqa: N802 (mpi4py's name)
+    def Allreduce(self, *args, **kwargs):
         self.allreduces += 1
         return self.inner.Allreduce(*args, **kwargs)
 

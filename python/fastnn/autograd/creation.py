@@ -117,31 +117,54 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap(array if type(array) is np.ndarray else np.ndarray.view(array, np.ndarray))
 
 
+def _into(result: Tensor, out: Any, name: str) -> Tensor:
+    """PyTorch's ``out=`` of a creation function: ``result`` written into ``out``."""
+    if out is None:
+        return result
+    from ..torch_api import _write_out
+    return _write_out(result, out, name)
+
+
+def _dtype_of_out(dtype: Any, out: Any) -> Any:
+    """Without ``dtype``, a creation function with ``out=`` makes ``out``'s dtype (torch)."""
+    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+
+
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None) -> Tensor:
-    return _finish(np.zeros(_size(sizes, "zeros", size), _float_dtype(dtype, "zeros()")),
-                   requires_grad, device)
+    """A Tensor of zeros of shape ``sizes`` (ints, or one sequence), float32 unless ``dtype``
+    says otherwise; ``out=`` receives it (resized as PyTorch, and returned)."""
+    dtype = _dtype_of_out(dtype, out)
+    return _into(_finish(np.zeros(_size(sizes, "zeros", size), _float_dtype(dtype, "zeros()")),
+                         requires_grad, device), out, "zeros")
 
 
 def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_size(sizes, "ones", size), _float_dtype(dtype, "ones()")),
-                   requires_grad, device)
+         requires_grad: bool = False, out: Any = None) -> Tensor:
+    """A Tensor of ones of shape ``sizes``, as :func:`zeros`."""
+    dtype = _dtype_of_out(dtype, out)
+    return _into(_finish(np.ones(_size(sizes, "ones", size), _float_dtype(dtype, "ones()")),
+                         requires_grad, device), out, "ones")
 
 
 def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
+    """A Tensor of shape ``sizes`` whose values are not to be relied on (zeros here)."""
     return _finish(np.zeros(_size(sizes, "empty", size), _float_dtype(dtype, "empty()")),
                    requires_grad, device)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+         requires_grad: bool = False, out: Any = None) -> Tensor:
+    """A Tensor of shape ``size`` filled with ``fill_value``; its dtype is the value's
+    (bool, int64 or float32) unless ``dtype`` (or ``out``) says otherwise."""
+    dtype = _dtype_of_out(dtype, out)
     if dtype is None:
         kind = np.asarray(fill_value).dtype.kind
         dtype = dtypes.bool_ if kind == "b" else dtypes.int64 if kind in "iu" else dtypes.float32
-    return _finish(np.full(_size((size,), "full"), fill_value, dtypes.as_dtype(dtype, "full()")),
-                   requires_grad, device)
+    return _into(_finish(np.full(_size((size,), "full"), fill_value,
+                                 dtypes.as_dtype(dtype, "full()")), requires_grad, device),
+                 out, "full")
 
 
 def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 
-class device:  # noqa: N801 - PyTorch's name
+class device:
     """``fn.device("cpu")`` (also ``"cpu:0"``, or ``index=``): fastnn runs on the CPU; any
     other device is an error. Prints, compares and hashes as PyTorch's: ``str`` is
     ``"cpu"``, and it equals the string ``"cpu"`` and every CPU device."""

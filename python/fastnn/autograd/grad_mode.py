@@ -165,7 +165,7 @@ class enable_grad(_GradModeContext):
     _mode = True
 
 
-class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
+class inference_mode(_GradModeContext):
     """PyTorch's ``inference_mode``: here the same as :class:`no_grad` (``mode=False``:
     recording stays as it is). A context manager and a decorator, with or without
     parentheses.

@@ -605,7 +605,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _pair(input: Any, target: Any, func: str) -> tuple[Tensor, Tensor]:  # noqa: A002
+def _pair(input: Any, target: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
     x = input if isinstance(input, Tensor) else Tensor(input)
     t = target if isinstance(target, Tensor) else Tensor(target)
     return x, t
@@ -615,7 +615,7 @@ def _pair(input: Any, target: Any, func: str) -> tuple[Tensor, Tensor]:  # noqa:
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean (or summed) squared error; shapes broadcast as in PyTorch."""
     _check_reduction(reduction, "mse_loss")
-    x, t = _pair(input, target, "mse_loss")
+    x, t = _pair(input, target)
     if (reduction != "none" and x.shape == t.shape and x.dtype == _F32 and not t._rg
             and x._data.size):
         return _kernel_loss(x, t._data, reduction, _core.mse_forward, _core.mse_backward)
@@ -645,7 +645,7 @@ def _warn_broadcast(x: Tensor, t: Tensor) -> None:
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean (or summed) absolute error."""
     _check_reduction(reduction, "l1_loss")
-    x, t = _pair(input, target, "l1_loss")
+    x, t = _pair(input, target)
     _warn_broadcast(x, t)
     return _reduce_loss((x - t).abs(), reduction)
 
@@ -664,7 +664,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # no
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss(): beta must be >= 0, got {beta}")
-    x, t = _pair(input, target, "smooth_l1_loss")
+    x, t = _pair(input, target)
     _warn_broadcast(x, t)
     d = x - t
     if beta == 0:
@@ -683,7 +683,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss(): delta must be > 0, got {delta}")
-    x, t = _pair(input, target, "huber_loss")
+    x, t = _pair(input, target)
     _warn_broadcast(x, t)
     from .ops_shape import where
     d = x - t
@@ -700,7 +700,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
                          reduction: str = "mean") -> Tensor:
     """Binary cross-entropy on probabilities (each log clamped at -100, as in PyTorch)."""
     _check_reduction(reduction, "binary_cross_entropy")
-    x, t = _pair(input, target, "binary_cross_entropy")
+    x, t = _pair(input, target)
     _needs_float(x, "binary_cross_entropy")  # not "input out of [0, 1]" for integers
     if x.shape != t.shape:
         raise ValueError(f"Using a target size ({tuple(t.shape)}) that is different to the "
@@ -758,7 +758,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
                                      pos_weight: Any = None) -> Tensor:
     """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log1p(e^-|z|)``."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    x, t = _pair(input, target, "binary_cross_entropy_with_logits")
+    x, t = _pair(input, target)
     _needs_float(x, "binary_cross_entropy_with_logits")  # gave a float32 loss of integers
     if x.shape != t.shape:
         raise ValueError(f"Target size ({tuple(t.shape)}) must be the same as input size "

@@ -58,7 +58,11 @@ def _sum_vjp(node, g):
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         dtype: Any = None) -> Tensor:
-    """Sum over ``dim`` (all elements by default)."""
+    """Sum over ``dim`` (all elements by default); ``dtype`` casts the input first, as
+    PyTorch (a float32 Tensor summed as float64 accumulates in float64)."""
+    if dtype is not None:
+        from .dtypes import as_dtype
+        return sum(x.to(as_dtype(dtype, "sum()")), dim, keepdim)
     d = x._data
     axes = None if dim is None else axes_of(dim, d.ndim, "sum")
     value = d.sum(axis=axes, keepdims=keepdim)
@@ -67,9 +71,6 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         value = value.astype(np.int64, copy=False)
     elif type(value) is not np.ndarray:
         value = np.asarray(value, d.dtype)
-    if dtype is not None:
-        from .dtypes import as_dtype
-        value = value.astype(as_dtype(dtype, "sum()"))
     if x._rg and _state.enabled:  # PyTorch: SumBackward1 for a sum over dims
         return named(_result(value, _sum_vjp, (x,), (d.shape, axes, keepdim, d.dtype)),
                      None if axes is None else "SumBackward1")
@@ -175,7 +176,11 @@ def _prod_vjp(node, g):
 
 
 def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    """Product over one ``dim`` or over all elements."""
+    """Product over one ``dim`` or over all elements; ``dtype`` casts the input first, as
+    PyTorch (``[1.5, 2.5]`` as int64 multiplies 1 by 2)."""
+    if dtype is not None:
+        from .dtypes import as_dtype
+        return prod(x.to(as_dtype(dtype, "prod()")), dim, keepdim)
     d = x._data
     axis = None if dim is None else _check_dim(dim, d.ndim, "prod")
     if d.ndim == 0:  # dim 0 (or -1) of a 0-d Tensor: the value itself, as all elements

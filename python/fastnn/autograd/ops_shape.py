@@ -155,7 +155,7 @@ def t(x: Tensor) -> Tensor:
     return named(transpose(x, 0, 1), "TBackward0") if x._data.ndim == 2 else x
 
 
-def T(x: Tensor) -> Tensor:  # noqa: N802 - PyTorch's name
+def T(x: Tensor) -> Tensor:
     """All dimensions reversed."""
     return permute(x, tuple(reversed(range(x._data.ndim))))
 

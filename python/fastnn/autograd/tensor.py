@@ -724,16 +724,3 @@ def check_dims(dims: Any, ndim: int, func: str) -> tuple[int, ...]:
         raise RuntimeError(f"{func}(): dim {twice} appears multiple times in the list of dims")
     return out
 
-
-def needs_grad(*tensors: Any) -> bool:
-    """Whether an op on ``tensors`` must be recorded (grad mode on and an input requires grad)."""
-    if not _state.enabled:
-        return False
-    for t in tensors:
-        if type(t) is not float and type(t) is not int and getattr(t, "_rg", False):
-            return True
-    return False
-
-
-def prod_shape(shape: tuple[int, ...]) -> int:
-    return math.prod(shape)

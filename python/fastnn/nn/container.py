@@ -144,7 +144,7 @@ class Sequential(Module):
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: can only assign a fastnn.nn.Module to an index, got "
                             f"{type(module).__name__}")
-        self[idx]  # noqa: B018 - the index checks of __getitem__
+        self[idx]
         setattr(self, list(self._modules)[idx], module)
 
     def __delitem__(self, idx: int | slice) -> None:
@@ -152,7 +152,7 @@ class Sequential(Module):
         order, as torch does."""
         names = list(self._modules)
         if not isinstance(idx, slice):
-            self[idx]  # noqa: B018 - the index checks of __getitem__
+            self[idx]
         gone = set(names[idx]) if isinstance(idx, slice) else {names[idx]}
         _renumber(self, [m for name, m in self._modules.items() if name not in gone])
 
@@ -291,7 +291,7 @@ class ModuleList(Module):
         ... in order, as torch does."""
         items = list(self._modules.values())
         if not isinstance(idx, slice):
-            self[idx]  # noqa: B018 - the index checks of __getitem__
+            self[idx]
         del items[idx]
         _renumber(self, items)
 
@@ -471,7 +471,7 @@ class ParameterList(Module):
         return items[idx]
 
     def __setitem__(self, idx: int, value: Any) -> None:
-        self[idx]  # noqa: B018 - the index checks of __getitem__
+        self[idx]
         setattr(self, list(self._parameters)[idx], _as_parameter(value, "ParameterList"))
 
     def forward(self, *args: Any) -> Any:

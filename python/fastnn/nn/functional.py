@@ -49,13 +49,13 @@ __all__ = [
 ]
 
 
-def logsigmoid(input: Tensor) -> Tensor:
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     r""":math:`\log \sigma(x) = -\operatorname{softplus}(-x)`, computed without overflow
     for large :math:`|x|` (differentiable)."""
     return -softplus(-input)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
     r""":math:`x / \max(\lVert x \rVert_p, \epsilon)` along ``dim`` (differentiable), as
     PyTorch's."""
     return input / input.norm(p, dim, keepdim=True).clamp_min(eps)

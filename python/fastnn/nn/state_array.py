@@ -96,7 +96,7 @@ class StateArray(np.ndarray):
         """NumPy's ``mean``; PyTorch's keywords ``dim`` and ``keepdim`` are taken too."""
         return np.ndarray.mean(self, *args, **_numpy_keywords(dim, keepdim, kwargs))
 
-    def clone(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - memory_format
+    def clone(self, *args: Any, **kwargs: Any) -> StateArray:
         """A copy."""
         return self.copy()
 
@@ -104,7 +104,7 @@ class StateArray(np.ndarray):
         """The array itself (it is on no graph)."""
         return self
 
-    def cpu(self, *args: Any, **kwargs: Any) -> StateArray:  # noqa: ARG002 - memory_format
+    def cpu(self, *args: Any, **kwargs: Any) -> StateArray:
         """The array itself (fastnn runs on the CPU)."""
         return self
 
