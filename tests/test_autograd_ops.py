@@ -488,7 +488,9 @@ def _kdim_reference(x, t, w, ignore_index, reduction, smoothing):
         smooth = -(w * col).sum() / c
         per[pos] = (1 - smoothing) * nll + smoothing * smooth
         wsum += w[label]
-    return {"none": per, "sum": per.sum(), "mean": per.sum() / wsum}[reduction]
+    if reduction == "none":
+        return per
+    return per.sum() if reduction == "sum" else per.sum() / wsum
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 4), (3, 4, 2, 3), (1, 5, 1), (2, 3, 0)])

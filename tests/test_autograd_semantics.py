@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import math
 import os
 import warnings
 
@@ -2487,3 +2488,122 @@ def test_creation_functions_write_into_out_as_torch(make, value):
     empty = fn.empty(0)
     make(empty)
     assert empty.shape == (2, 3)
+
+
+# -- a differential fuzz of random programs against torch 2.13 found these ------------------
+
+def test_a_view_changed_in_place_then_its_base_in_place_raises_instead_of_a_stale_gradient():
+    """The in-place change through the view rebound the view's node, whose wrapped vjp the
+    stale-view check no longer recognised: x.grad came out [0, 1, 1] (torch [0, 2, 2])."""
+    x = fn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = x * 1.0
+    v = b[:]
+    v[0] = 5.0
+    b *= 2
+    with pytest.raises(RuntimeError, match="does not rebase views"):
+        v.sum().backward()
+
+
+def test_backward_from_a_stale_view_itself_raises():
+    """v.backward() on a view whose base changed in place after it: [0, 2] (torch [0, 6])."""
+    x = fn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    v = y[1:]
+    y *= 3
+    with pytest.raises(RuntimeError, match="does not rebase views"):
+        v.backward(fn.ones(1))
+    z = x * 2  # without the in-place change the same backward runs
+    z[1:].backward(fn.ones(1))
+    assert x.grad.tolist() == [0.0, 2.0]
+
+
+@pytest.mark.parametrize("assign", [lambda y: y.__setitem__(Ellipsis, y),
+                                    lambda y: y.__setitem__(slice(None), y),
+                                    lambda y: y.__setitem__(y > 0, y[y > 0]),
+                                    lambda y: y.copy_(y)])
+def test_assigning_a_tensor_into_itself_keeps_the_gradient(assign):
+    """The node took y (its own output) as input, a loop: x.grad was None (torch [1, 1])."""
+    x = fn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    assign(y)
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_a_float_value_set_into_an_integer_tensor_stays_off_the_graph(dtype):
+    """idx[:2] = w (w requiring grad) made idx require grad and sent 10x the gradient
+    through the truncating cast: w.grad [11, 11] (torch [1, 1], idx.requires_grad False)."""
+    w = fn.tensor([0.7, 2.6], requires_grad=True)
+    idx = fn.zeros(3, dtype=getattr(fn, dtype))
+    idx[:2] = w
+    assert not idx.requires_grad and idx.grad_fn is None
+    assert idx.tolist() == ([0, 2, 0] if dtype == "int64" else [True, True, False])
+    (idx * 10.0).sum().add(w.sum()).backward()
+    assert w.grad.tolist() == [1.0, 1.0]
+
+
+def test_clamp_and_max_send_no_inf_or_nan_where_the_gradient_does_not_reach():
+    """g * mask made inf * 0 = NaN in the elements clamp cut or max did not pick."""
+    x = fn.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        (x.clamp(min=1.5) / 0.0).sum().backward()
+        assert x.grad.tolist() == [0.0, math.inf, math.inf]
+        x.grad = None
+        (x.max() / 0.0).backward()
+        assert x.grad.tolist() == [0.0, math.inf, 0.0]
+        x.grad = None
+        (x.min() / 0.0).backward()
+        assert x.grad.tolist() == [math.inf, 0.0, 0.0]
+        lo = fn.tensor([2.5, 0.0, 0.0], requires_grad=True)
+        hi = fn.tensor([9.0, 2.5, 9.0], requires_grad=True)
+        (x.clamp(lo, hi) / 0.0).sum().backward()
+    assert lo.grad.tolist() == [math.inf, 0.0, 0.0] and hi.grad.tolist() == [0.0, math.inf, 0.0]
+
+
+@pytest.mark.parametrize("join", [fn.cat, fn.stack])
+def test_a_second_backward_through_cat_or_stack_runs_as_torch(join):
+    x = fn.tensor([1.0, 2.0], requires_grad=True)
+    loss = join([x, x]).sum()
+    loss.backward()
+    loss.backward()  # CatBackward0 / StackBackward0 save nothing: allowed
+    assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_integers_to_negative_integer_tensor_powers_as_torch():
+    base = fn.tensor([-2, -1, -1, 1, 0, 3, 2])
+    assert (base ** fn.tensor([-1, -3, -2, -5, -1, 2, 0])).tolist() == [0, -1, 1, 1, 0, 9, 1]
+    with pytest.raises(RuntimeError, match="negative integer powers"):
+        base ** -1  # a negative number as the exponent: torch's error
+
+
+def test_result_dtypes_found_by_the_fuzz_are_torch_s():
+    # a 0-d float64 exponent does not widen a float32 base; bool with an integer bound is
+    # int64; an empty float Tensor promotes an int64 cat
+    a, e = fn.tensor([1.5, 2.0], requires_grad=True), fn.tensor(2.0, dtype=fn.float64,
+                                                                 requires_grad=True)
+    y = a ** e
+    y.sum().backward()
+    assert y.dtype == fn.float32 and a.grad.dtype == fn.float32 and e.grad.dtype == fn.float64
+    assert fn.tensor([True, False]).clamp(min=0).dtype == fn.int64
+    assert fn.tensor([True, False]).clamp(min=False).dtype == fn.bool
+    assert fn.cat([fn.tensor([1, 2]), fn.tensor([])]).dtype == fn.float32
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_t_of_a_low_dimensional_tensor_is_a_new_view(shape):
+    """x.t() returned x itself for 0-D and 1-D: y was a leaf and got .grad (torch: a view)."""
+    x = fn.ones(shape, requires_grad=True)
+    y = x.t()
+    assert y is not x and not y.is_leaf and y.grad_fn.name() == "TBackward0"
+    (y * 3).sum().backward()
+    assert y.grad is None and x.grad.tolist() == np.full(shape, 3.0).tolist()
+    plain = fn.zeros(shape)
+    plain.t().add_(1)  # a view: shares x's memory
+    assert plain.tolist() == np.ones(shape).tolist()
+
+
+def test_relu_of_a_0d_integer_tensor_is_writable():
+    y = fn.tensor(-2).relu()
+    y += 1
+    assert y.item() == 1 and y.dtype == fn.int64

@@ -154,8 +154,15 @@ def _rebound(node: Node) -> None:
         def wrapper(n: Node, g: np.ndarray, _vjp: Callable[..., Any] = vjp) -> Any:
             return _vjp(n, g)
         wrapper.__name__ = vjp.__name__
+        wrapper._rebound_of = vjp  # type: ignore[attr-defined]
         _REBOUND_VJPS[vjp] = wrapper
     node.vjp = wrapper
+
+
+def op_vjp(node: Node) -> Callable[..., Any]:
+    """The vjp of the op that recorded ``node``, also when :func:`_rebound` wrapped it
+    (code that tells views by their vjp must see through the wrapper)."""
+    return getattr(node.vjp, "_rebound_of", node.vjp)
 
 
 def _dependencies(root: Node) -> dict[Node, int]:
@@ -191,7 +198,7 @@ def _dependencies(root: Node) -> dict[Node, int]:
     if rebound is not None:
         for p in rebound:
             deps.setdefault(p, 1)
-        _check_stale_views(deps)
+        _check_stale_views(deps, root)
     return deps
 
 
@@ -241,8 +248,9 @@ def _without_values(node: Node) -> tuple:
 
 
 
-def _check_stale_views(deps: dict[Node, int]) -> None:
-    """Raises if a view was read after an in-place change of the Tensor it views.
+def _check_stale_views(deps: dict[Node, int], root: Node) -> None:
+    """Raises if a view was read (or is the ``root`` of the backward) after an in-place
+    change of the Tensor it views.
 
     PyTorch rebases such a view onto the base's new history; fastnn keeps the view's
     history, which would give a wrong gradient, so it refuses instead.
@@ -256,7 +264,7 @@ def _check_stale_views(deps: dict[Node, int]) -> None:
             return memo[v]
         memo[v] = None
         first = None
-        if v.vjp in VIEW_VJPS and v.inputs is not None and v.inputs[0] is not None:
+        if op_vjp(v) in VIEW_VJPS and v.inputs is not None and v.inputs[0] is not None:
             base = v.inputs[0]
             p = base.grad_fn
             while p is not None and p.seq > v.seq:
@@ -273,6 +281,8 @@ def _check_stale_views(deps: dict[Node, int]) -> None:
     changed = {v: c for v in deps if (c := changed_at(v)) is not None}
     if not changed:
         return
+    if root in changed:
+        _refuse_stale_view(root)
     for node in deps:
         if node.inputs is None:
             continue
@@ -283,11 +293,15 @@ def _check_stale_views(deps: dict[Node, int]) -> None:
             first = changed.get(v)
             if first is not None and node.seq > first and np.may_share_memory(
                     t._data, v.inputs[0]._data):
-                raise RuntimeError(
-                    f"a view ({v.name()}) was used after an in-place change of the Tensor it "
-                    "views; fastnn does not rebase views onto the new value. Take the view "
-                    "after the in-place operation, or clone() it before."
-                )
+                _refuse_stale_view(v)
+
+
+def _refuse_stale_view(v: Node) -> None:
+    raise RuntimeError(
+        f"a view ({v.name()}) was used after an in-place change of the Tensor it views; "
+        "fastnn does not rebase views onto the new value. Take the view after the in-place "
+        "operation, or clone() it before."
+    )
 
 
 class GradSink:

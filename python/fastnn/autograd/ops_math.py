@@ -299,10 +299,16 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002 - PyTorch's names
     """``input ** exponent`` with broadcasting (``fn.pow(input=x, exponent=2)`` as in PyTorch)."""
-    ad, at = operand(input)
-    bd, bt = operand(exponent)
+    if isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        ad, at, bd, bt = pair(input, exponent)  # a 0-d float64 exponent does not widen
+    else:
+        ad, at = operand(input)
+        bd, bt = operand(exponent)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = _fix(_broadcasting(np.power, ad, bd), at, bt)
+        if bt is not None and _negative_integer_powers(ad, bd):
+            out = _integer_power(ad, bd)
+        else:
+            out = _fix(_broadcasting(np.power, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         # As PyTorch's: the Tensor operands, and for a Tensor exponent the output too
         # (its gradient reads it)
@@ -312,6 +318,23 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002 - PyTorch's na
             t.grad_fn.stamps += (stamp(t),)
         return t
     return _result(out, None, ())
+
+
+def _negative_integer_powers(ad: Any, bd: Any) -> bool:
+    """Integers raised to an integer Tensor holding negative exponents (NumPy refuses them;
+    torch refuses only a negative number as the exponent)."""
+    kinds = (np.asarray(ad).dtype.kind, np.asarray(bd).dtype.kind)
+    return kinds[0] in "iu" and kinds[1] in "iu" and bool(np.any(np.asarray(bd) < 0))
+
+
+def _integer_power(ad: Any, bd: Any) -> np.ndarray:
+    """``a ** b`` of integers as torch computes it: a negative power of 1 is 1, of -1 is
+    +-1 by the exponent's parity, of anything else 0 (the integer part of 1 / a**|b|)."""
+    a, b = np.broadcast_arrays(*(np.asarray(v) for v in (ad, bd)))
+    neg = b < 0
+    out = np.power(a, np.where(neg, 0, b))
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+    return np.where(neg, small, out).astype(out.dtype, copy=False)
 
 
 def rsub(a: Any, b: Any) -> Tensor:
@@ -416,13 +439,18 @@ def _clamp_vjp(node, g):
     for bound in (lo, hi):
         if bound is not None:
             inside &= bound == bound
-    gx = g * inside
+    # selected, not multiplied (torch's where): an inf or NaN gradient stays out of the
+    # elements it does not reach (inf * 0 made them NaN)
+    zero = np.zeros((), g.dtype)
+    gx = np.where(inside, g, zero)
     if len(node.inputs) == 1:  # no bound takes a gradient
         return (unbroadcast(gx, node.inputs[0]._data.shape),)
     x_t, lo_t, hi_t = node.inputs
     return (None if x_t is None else unbroadcast(gx, x_t._data.shape),
-            None if lo_t is None else unbroadcast(g * (raised & ~lowered), lo_t._data.shape),
-            None if hi_t is None else unbroadcast(g * lowered, hi_t._data.shape))
+            None if lo_t is None else unbroadcast(np.where(raised & ~lowered, g, zero),
+                                                  lo_t._data.shape),
+            None if hi_t is None else unbroadcast(np.where(lowered, g, zero),
+                                                  hi_t._data.shape))
 
 
 def _float_input(x: Tensor) -> np.ndarray:
@@ -520,9 +548,11 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     lo = min._data if isinstance(min, Tensor) else min
     hi = max._data if isinstance(max, Tensor) else max
     xd = x._data
-    if xd.dtype.kind in "iub" and any(
-            b is not None and np.asarray(b).dtype.kind == "f" for b in (lo, hi)):
+    kinds = [np.asarray(b).dtype.kind for b in (lo, hi) if b is not None]
+    if xd.dtype.kind in "iub" and "f" in kinds:
         xd = xd.astype(_F32)
+    elif xd.dtype.kind == "b" and ("i" in kinds or "u" in kinds):  # torch: bool with an
+        xd = xd.astype(np.int64)                                    # integer bound is int64
     value = np.clip(xd, lo, hi).astype(xd.dtype, copy=False)
     bounds = [t if isinstance(t, Tensor) and t._rg else None for t in (min, max)]
     has_bound = any(t is not None for t in bounds)

@@ -284,7 +284,7 @@ def _integer_activation(xd: np.ndarray, act: Any) -> Tensor:
     and the other activations are errors of torch's types."""
     name = "gelu" if act == _Act.gelu_tanh else act.name
     if act == _Act.relu and xd.dtype.kind != "b":
-        return _wrap(np.maximum(xd, xd.dtype.type(0)))
+        return _wrap(np.array(np.maximum(xd, xd.dtype.type(0))))  # 0-d: not NumPy's scalar
     if act == _Act.sigmoid or act == _Act.tanh:
         return activation(_wrap(xd.astype(_F32)), act)
     if act == _Act.relu:

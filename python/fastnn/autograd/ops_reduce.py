@@ -196,8 +196,9 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 
 def _extreme_all_vjp(node, g):
     xd, value = node.saved
-    hit = _hits(xd, value)
-    return (g * hit / np.count_nonzero(hit),)
+    hit = _hits(xd, value)  # the share filled in, not multiplied in (torch's masked_fill):
+    share = np.asarray(g / np.count_nonzero(hit), g.dtype)  # an inf gradient gave NaN
+    return (np.where(hit, share, np.zeros((), g.dtype)),)     # elsewhere
 
 
 def _hits(xd: np.ndarray, value: np.ndarray) -> np.ndarray:

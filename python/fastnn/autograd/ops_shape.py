@@ -15,7 +15,7 @@ import numpy as np
 
 from .errors import ShapeError, broadcast_error
 from .grad_mode import _state
-from .graph import RERUN_VJPS, VIEW_VJPS, unbroadcast
+from .graph import RERUN_VJPS, VIEW_VJPS, op_vjp, unbroadcast
 from .ops_math import operand
 from .tensor import Tensor, _check_dim, _result, _share_vc, _wrap, as_int, check_dims, named
 
@@ -152,7 +152,10 @@ def t(x: Tensor) -> Tensor:
     if x._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{x._data.ndim}D")
-    return named(transpose(x, 0, 1), "TBackward0") if x._data.ndim == 2 else x
+    if x._data.ndim == 2:
+        return named(transpose(x, 0, 1), "TBackward0")
+    return named(_view_result(x, x._data.view(), _permute_vjp, (tuple(range(x._data.ndim)),)),
+                 "TBackward0")  # a new view, as torch (not x itself: a leaf, given .grad)
 
 
 def T(x: Tensor) -> Tensor:
@@ -373,11 +376,16 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     """``x[key] = value`` in place; recorded when ``x`` or ``value`` is on the graph."""
     k, _ = _key(key)
     vd, vt = operand(value)
-    if _state.enabled and (x._rg or (vt is not None and vt._rg)):
+    # an integer or bool x takes the values cast, off the graph (torch: no gradient flows
+    # through the truncation, and x does not come to require grad)
+    if _state.enabled and (x._rg or (vt is not None and vt._rg
+                                      and x._data.dtype.kind == "f")):
         x._check_inplace()
         _check_views_of_leaf(x)
         _refresh_view(x)
         old = _snapshot(x)
+        if vt is x:  # x[k] = x reads the old x: the node must not take x (its output) as input
+            vt = old
         new = x._data.copy()
         _assign(new, k, vd)
         node_out = _result(new, _index_put_vjp,
@@ -452,9 +460,9 @@ def _take_over(x: Tensor, result: Tensor) -> None:
 def _view_base(x: Tensor, fn: Any) -> Tensor | None:
     """The Tensor that ``x`` is a view of, when its node ``fn`` is a view op recorded on the
     graph (``None`` otherwise)."""
-    if fn is None or fn.inputs is None or fn.vjp not in _VIEW_VJPS:
+    if fn is None or fn.inputs is None or op_vjp(fn) not in _VIEW_VJPS:
         return None
-    if fn.vjp is _getitem_vjp and not fn.saved[2]:
+    if op_vjp(fn) is _getitem_vjp and not fn.saved[2]:
         return None  # advanced indexing copies
     base = fn.inputs[0]
     if base is None or not np.may_share_memory(base._data, x._data):
@@ -464,7 +472,7 @@ def _view_base(x: Tensor, fn: Any) -> Tensor | None:
 
 def _rebase(base: Tensor, view: Tensor, fn: Any) -> None:
     """Makes ``base`` the output of "``base`` with ``view`` (from node ``fn``) put back"."""
-    vjp = fn.vjp  # the base's new node is an index_put, never a view op (no view cycles)
+    vjp = op_vjp(fn)  # the base's new node is an index_put, never a view op (no view cycles)
     if vjp is _getitem_vjp:
         setitem(base, fn.saved[1], view)
     elif vjp is _reshape_vjp:
@@ -493,9 +501,9 @@ def _refresh_view(x: Tensor) -> None:
 
 def _view_again(base: Tensor, fn: Any, shape: tuple[int, ...]) -> Tensor:
     """The view that node ``fn`` took, taken again of ``base``'s current value."""
-    if fn.vjp is _getitem_vjp:
+    if op_vjp(fn) is _getitem_vjp:
         return getitem(base, fn.saved[1])
-    if fn.vjp is _reshape_vjp:
+    if op_vjp(fn) is _reshape_vjp:
         return reshape(base, shape)
     return permute(base, fn.saved[0])
 
@@ -611,8 +619,8 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
             raise ShapeError(f"cat(): Sizes of tensors must match except in dimension {axis}. "
                              f"Expected {tuple(ts_nonempty[0].shape)} but got "
                              f"{tuple(t.shape)} for tensor number {i} in the list.")
-    arrays = [t._data for t in ts_nonempty]
-    value = np.concatenate(arrays, axis=axis, dtype=_joined_dtype(arrays))
+    arrays = [t._data for t in ts_nonempty]  # an empty 1-D Tensor still promotes (torch)
+    value = np.concatenate(arrays, axis=axis, dtype=_joined_dtype([t._data for t in ts]))
     if _state.enabled and any(t._rg for t in ts_nonempty):
         return _result(value, _cat_vjp, tuple(t if t._rg else None for t in ts_nonempty),
                        (axis, [t._data.shape[axis] for t in ts_nonempty]))
@@ -707,7 +715,8 @@ def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor,
 _VIEW_VJPS = frozenset((_reshape_vjp, _permute_vjp, _getitem_vjp))
 VIEW_VJPS.update(_VIEW_VJPS)
 RERUN_VJPS.update({_reshape_vjp: None, _permute_vjp: None, _expand_vjp: None,
-                   _getitem_vjp: lambda saved: saved[2]})  # basic indexing saves no array
+                   _getitem_vjp: lambda saved: saved[2],  # basic indexing saves no array
+                   _cat_vjp: None, _stack_vjp: None})  # axes and sizes only
 
 
 def _flip_vjp(node, g):
