@@ -1,4 +1,4 @@
-"""Autograd against PyTorch eager, side by side in one process: the issue-12 targets.
+"""Autograd against PyTorch eager, side by side in one process, against fastnn's targets.
 
     python benchmarks/autograd_report.py [--threads 1] [--rounds 7] [--quick]
 
@@ -125,7 +125,7 @@ def timed(fns: dict[str, Callable[[], None]], reps: int, rounds: int) -> dict[st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")

@@ -73,6 +73,6 @@ if __name__ == "__main__":
     print(f"CPUs this process may use: {fn.info()['cpus']}")
     for label, limit in (("default, one thread per CPU", None), ("FASTNN_CPU_LIMIT=0", "0")):
         for name, r in ratios(cpu_limit=limit).items():
-            # the 2x bound (issue 11, the test above) holds the default; the other is shown
+            # the 2x bound (the oversubscription test) holds the default; the other is shown
             verdict = "" if limit else f" ({'within' if r <= 2.0 else 'OVER'} the 2x bound)"
             print(f"{label}: {name}: 16 threads / 2 threads = {r:.2f}x the time{verdict}")

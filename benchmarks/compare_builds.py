@@ -51,7 +51,7 @@ def workers(module: str, fastnn_args: Sequence[str], builds: Sequence[tuple[str,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", nargs="+", required=True, metavar="NAME=DIR")
     parser.add_argument("--case", nargs="*", default=["square1024", "square2048", "mlp_forward",
                         "mlp_dx", "mlp_dW", "mlp2_forward"], choices=list(_bench_gemm.CASES))

@@ -12,7 +12,7 @@ machine's, so mc follows from kc as in normal use), then
 times the GEMM cases of ``benchmarks/report.py`` with the same machinery (a worker process
 per setting and for NumPy, interleaved rounds, medians) and prints GFLOP/s per case and kc.
 
-It is the measurement left open on Intel Xeons (issue 11): the avx512 8 x 48 tile's B
+It is the measurement left open on Intel Xeons: the avx512 8 x 48 tile's B
 micro-panel (kc x 48 floats) fits a 48 KiB L1d only at kc 128, while on Zen 4, whose
 FMA rate is half a Xeon's per cycle, streaming it from L2 at kc 384 was fastest.
 """
@@ -63,7 +63,7 @@ def settings(kcs: Sequence[int], blocking: dict) -> list[tuple[str, dict[str, st
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kc", type=int, nargs="+", default=[128, 192, 256, 384],
                         help="K-block depths to try (multiples of 8, at most the table's)")
     parser.add_argument("--threads", type=int, default=1)

@@ -36,7 +36,7 @@ def cpu_name() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", nargs="+", default=list(sklearn_cases.CASES),
                         choices=list(sklearn_cases.CASES))
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])

@@ -53,7 +53,7 @@ def measure(spins: Sequence[int], threads: int, rounds: int) -> dict[str, dict[s
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spins", type=int, nargs="+", default=[0, 2000])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)

@@ -112,8 +112,8 @@ def test_evaluate_names_itself_for_an_unknown_metric():
 
 # -- losses ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("loss", [nn.BCELoss(weight=np.ones(2)), nn.BCELoss(reduction="none")],
-                         ids=["weight", "none"])
+@pytest.mark.parametrize("loss", [nn.BCELoss(weight=np.ones(2)), nn.BCELoss(reduction="none"),
+                                  nn.BCELoss()], ids=["weight", "none", "kernel"])
 @pytest.mark.parametrize("pred, target, arg, value", [
     ([1.5, 0.5], [1.0, 0.0], "pred", "1.5"),
     ([0.5, 0.5], [1.0, 2.0], "target", "2.0"),
@@ -122,9 +122,16 @@ def test_evaluate_names_itself_for_an_unknown_metric():
 def test_bce_range_is_a_value_error_on_every_path(loss, pred, target, arg, value):
     """The unweighted mean already raised ValueError; weights and reduction='none' (through
     autograd, whose Tensor functional raises torch's RuntimeError) raised RuntimeError."""
-    with pytest.raises(ValueError, match=f"argument '{arg}' must hold probabilities in "
-                                         f"\\[0, 1\\], got {value} at index"):
+    with pytest.raises(ValueError, match=f"BCELoss.forward\\(\\): argument '{arg}' must hold "
+                                         f"probabilities in \\[0, 1\\], got {value} at index"):
         loss(np.array(pred), np.array(target))
+
+
+def test_bce_range_error_gives_the_element_s_index():
+    """The kernel's error named bce_forward() and the flattened index."""
+    with pytest.raises(ValueError, match=r"BCELoss.forward\(\): argument 'pred' .* got 1.5 at "
+                                         r"index \(1, 0\)"):
+        nn.BCELoss()(np.array([[0.5, 0.5], [1.5, 0.5]]), np.zeros((2, 2)))
 
 
 @pytest.mark.parametrize("loss, arg, shape", [

@@ -47,7 +47,7 @@ OptimOptions read_options(OptimKind kind, const py::handle& g) {
   return o;
 }
 
-void require_size(const py::array& a, index_t n, const char* func, const std::string& arg) {
+void require_size(const py::array& a, index_t n, const char* func, const char* arg) {
   if (static_cast<index_t>(a.size()) != n)
     throw py::value_error(std::string(func) + "(): argument '" + arg + "' must have " +
                           std::to_string(n) + " elements like its param, got " +
@@ -75,6 +75,33 @@ Slots slots(const OptimOptions& o) {
   return {{true, false, false}, {"sum", "", ""}};
 }
 
+// "tensors[k].field", the name of an argument in messages, written into `out` without an
+// allocation (this runs for every tensor at every TrainStep step; std::string built them
+// on the heap).
+class TensorArg {
+ public:
+  TensorArg(index_t k, const char* field) {
+    char digits[24];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + k % 10);
+      k /= 10;
+    } while (k > 0 && n < 20);
+    char* p = text_;
+    for (const char* s = "tensors["; *s != '\0'; ++s) *p++ = *s;
+    while (n > 0) *p++ = digits[--n];
+    *p++ = ']';
+    if (*field != '\0') *p++ = '.';
+    for (const char* s = field; *s != '\0' && p < text_ + sizeof(text_) - 1; ++s) *p++ = *s;
+    *p = '\0';
+  }
+  const char* c_str() const { return text_; }
+  std::string str() const { return text_; }
+
+ private:
+  char text_[64];
+};
+
 }  // namespace
 
 void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle& tensor_list,
@@ -87,11 +114,10 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
   std::vector<Span>& spans = spans_;
   spans.clear();
   for (index_t k = 0; k < static_cast<index_t>(list.size()); ++k) {
-    const std::string at = "tensors[" + std::to_string(k) + "]";
-    const std::string param_arg = at + ".param", grad_arg = at + ".grad";
+    const TensorArg param_arg(k, "param"), grad_arg(k, "grad");
     const auto item = py::reinterpret_borrow<py::tuple>(list[k]);
     if (item.size() != 6)
-      throw py::value_error(std::string(func) + "(): argument '" + at +
+      throw py::value_error(std::string(func) + "(): argument '" + TensorArg(k, "").str() +
                             "' must be (param, grad, state0, state1, state2, step)");
     OptimTensor t{};
     FloatArray param = float_output(item[0], func, param_arg.c_str());
@@ -99,7 +125,7 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
     t.n = static_cast<index_t>(param.size());
     FloatArray grad = writable_grads ? float_output(item[1], func, grad_arg.c_str())
                                      : float_input(item[1], func, grad_arg.c_str());
-    require_size(grad, t.n, func, grad_arg);
+    require_size(grad, t.n, func, grad_arg.c_str());
     t.grad = grad.data();
     spans.push_back({reinterpret_cast<const char*>(t.param),
                      reinterpret_cast<const char*>(t.param + t.n), k, "param"});
@@ -110,12 +136,12 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
     for (int s = 0; s < 3; ++s) {
       t.state[s] = nullptr;
       if (!used.used[s]) continue;
-      const std::string arg = at + "." + used.names[s];
+      const TensorArg arg(k, used.names[s]);
       if (item[2 + s].is_none())
-        throw py::value_error(std::string(func) + "(): argument '" + arg +
+        throw py::value_error(std::string(func) + "(): argument '" + arg.str() +
                               "' is required by these options, got None");
       FloatArray buf = float_output(item[2 + s], func, arg.c_str());
-      require_size(buf, t.n, func, arg);
+      require_size(buf, t.n, func, arg.c_str());
       t.state[s] = buf.mutable_data();
       spans.push_back({reinterpret_cast<const char*>(t.state[s]),
                        reinterpret_cast<const char*>(t.state[s] + t.n), k, used.names[s]});
@@ -123,8 +149,8 @@ void OptimGroup::read(OptimKind kind, const py::handle& group, const py::handle&
     }
     t.step = item[5].cast<std::int64_t>();
     if (t.step < 1)
-      throw py::value_error(std::string(func) + "(): argument '" + at + ".step' must be >= 1, got " +
-                            std::to_string(t.step));
+      throw py::value_error(std::string(func) + "(): argument '" + TensorArg(k, "step").str() +
+                            "' must be >= 1, got " + std::to_string(t.step));
     tensors.push_back(t);
   }
   // No two buffers may share memory, except gradients that are only read: PyTorch code

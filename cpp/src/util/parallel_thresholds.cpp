@@ -14,7 +14,7 @@ namespace {
 // 1.9x slower); 200x200x256 (10M) alone runs in 0.84-0.90 of the 1-thread time, but a
 // training step of such products (200-256-128-10) ran slower at 2 threads than at 1
 // until they stayed serial; 256^3 (17M) and up: 0.57-0.81 of the 1-thread time.
-// Once split (gemm_threads), on a 16-core Xeon (issue 11): 8M per thread gave the
+// Once split (gemm_threads), on a 16-core Xeon: 8M per thread gave the
 // 51M-multiply-add MLP products 6 threads and 128x512x256 (17M) 2, at 0.4-0.7x NumPy on
 // 8 and 16 threads; one thread per 2M gave 1.1-1.5x (per 1M was no faster). On 2 cores
 // nothing changes: every product from 16M took both threads already.

@@ -162,8 +162,12 @@ class _ElementwiseLoss(_Loss):
         if self.reduction == "none":
             self._check_values(pred, target, name)
             return self._autograd_forward(type(self)._functional, pred, target)
-        value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
-                                           _REDUCTIONS[self.reduction])
+        try:
+            value = type(self)._forward_kernel(pred.reshape(-1), target.reshape(-1),
+                                               _REDUCTIONS[self.reduction])
+        except ValueError:  # the kernel's check: said again naming this loss and the index
+            self._check_values(pred, target, name)
+            raise
         # backward reads both: copies of the caller's own arrays (as_float32 returns a
         # float32 C-contiguous argument itself), which it may change in place in between
         self._cache, self._graph = (_own(pred, given[0]), _own(target, given[1])), None
@@ -283,9 +287,11 @@ class BCELoss(_BinaryLoss):
         for arg, a in (("pred", pred), ("target", target)):
             bad = ~((a >= 0) & (a <= 1))  # NaN too
             if bad.any():
-                i = int(np.flatnonzero(bad.reshape(-1))[0])
+                i = tuple(int(j) for j in np.argwhere(bad)[0])
+                what = "input" if arg == "pred" else "target"  # torch's words in the middle
                 raise ValueError(f"{name}: argument '{arg}' must hold probabilities in [0, 1], "
-                                 f"got {a.reshape(-1)[i]} at index {i}")
+                                 f"got {a[i]} at index {i if len(i) != 1 else i[0]} (all "
+                                 f"elements of {what} should be between 0 and 1)")
 
     def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
