@@ -34,7 +34,7 @@ import numpy as np
 
 from .. import _core
 from .._random import next_seed
-from ..autograd import ops_math, ops_nn, ops_shape
+from ..autograd import ops_loss, ops_math, ops_nn, ops_shape
 from ..autograd.grad_mode import TraceLog, _state
 from ..autograd.graph import Node, _dependencies
 from ..autograd.tensor import Tensor, _wrap
@@ -70,8 +70,8 @@ def _kind(node: Node) -> str:
     kinds = {
         ops_nn._linear_vjp: "linear", ops_nn._act_vjp: "act", ops_math._add_vjp: "add",
         ops_math._sub_vjp: "sub", ops_math._mul_vjp: "mul", ops_nn._dropout_vjp: "dropout",
-        ops_shape._reshape_vjp: "reshape", ops_nn._ce_vjp: "cross_entropy",
-        ops_nn._scalar_vjp: "kernel_loss",
+        ops_shape._reshape_vjp: "reshape", ops_loss._ce_vjp: "cross_entropy",
+        ops_loss._scalar_vjp: "kernel_loss",
     }
     kind = kinds.get(vjp)
     if kind is None:

@@ -16,24 +16,26 @@ Example::
 
 from __future__ import annotations
 
-from ..autograd.ops_nn import (
+from ..autograd.ops_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from ..autograd.ops_nn import (
     dropout,
     elu,
     gelu,
-    huber_loss,
-    l1_loss,
     leaky_relu,
     linear,
     log_softmax,
-    mse_loss,
-    nll_loss,
     relu,
     sigmoid,
     silu,
-    smooth_l1_loss,
     softmax,
     softplus,
     tanh,

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_array, as_float32, check_int, check_number, shape_str
-from ..autograd import enable_grad, ops_nn
+from ..autograd import enable_grad, ops_loss
 from ..autograd.tensor import Tensor
 from .module import Module
 
@@ -207,7 +207,7 @@ class MSELoss(_ElementwiseLoss):
         array([1., 2.], dtype=float32)
     """
 
-    _functional = staticmethod(ops_nn.mse_loss)
+    _functional = staticmethod(ops_loss.mse_loss)
     _forward_kernel = _core.mse_forward
     _backward_kernel = _core.mse_backward
 
@@ -279,7 +279,7 @@ class BCELoss(_BinaryLoss):
         0.693147
     """
 
-    _functional = staticmethod(ops_nn.binary_cross_entropy)
+    _functional = staticmethod(ops_loss.binary_cross_entropy)
     _forward_kernel = _core.bce_forward
     _backward_kernel = _core.bce_backward
 
@@ -327,7 +327,7 @@ class BCEWithLogitsLoss(_BinaryLoss):
         0.693147
     """
 
-    _functional = staticmethod(ops_nn.binary_cross_entropy_with_logits)
+    _functional = staticmethod(ops_loss.binary_cross_entropy_with_logits)
     _forward_kernel = _core.bce_with_logits_forward
     _backward_kernel = _core.bce_with_logits_backward
     _options = ("weight", "pos_weight")
@@ -471,13 +471,13 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, pred: Any, target: Any) -> Any:
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
-            return ops_nn.cross_entropy(pred, target, weight=self.weight,
+            return ops_loss.cross_entropy(pred, target, weight=self.weight,
                                         ignore_index=self.ignore_index, reduction=self.reduction,
                                         label_smoothing=self.label_smoothing)
         logits, labels = _scores_and_labels(pred, target, "CrossEntropyLoss.forward()")
         if (self.weight is not None or self.reduction == "none"
                 or np.any(labels == self.ignore_index)):  # beyond the fused kernel
-            return self._autograd_forward(ops_nn.cross_entropy, logits, labels,
+            return self._autograd_forward(ops_loss.cross_entropy, logits, labels,
                                           weight=self.weight, ignore_index=self.ignore_index,
                                           label_smoothing=self.label_smoothing)
         # Value and gradient in one pass over the logits (the softmax is computed once);
@@ -559,12 +559,12 @@ class NLLLoss(_Loss):
     def forward(self, pred: Any, target: Any) -> Any:
         options = {"weight": self.weight, "ignore_index": self.ignore_index}
         if isinstance(pred, Tensor) or isinstance(target, Tensor):  # autograd: a 0-d Tensor
-            return ops_nn.nll_loss(pred, target, reduction=self.reduction, **options)
+            return ops_loss.nll_loss(pred, target, reduction=self.reduction, **options)
         name = "NLLLoss.forward()"
         logp, labels = _scores_and_labels(pred, target, name)
         if (self.weight is not None or self.reduction == "none"
                 or np.any(labels == self.ignore_index)):
-            return self._autograd_forward(ops_nn.nll_loss, logp, labels, **options)
+            return self._autograd_forward(ops_loss.nll_loss, logp, labels, **options)
         _check_label_range(labels, logp.shape[1], name)
         picked = logp[np.arange(len(labels)), labels].astype(np.float64)
         self._cache, self._graph = (logp, labels), None
@@ -606,7 +606,7 @@ class L1Loss(_AutogradLoss):
         reduction (str): ``"mean"`` (default), ``"sum"`` or ``"none"``.
     """
 
-    _functional = staticmethod(ops_nn.l1_loss)
+    _functional = staticmethod(ops_loss.l1_loss)
 
 
 class SmoothL1Loss(_AutogradLoss):
@@ -618,7 +618,7 @@ class SmoothL1Loss(_AutogradLoss):
         beta (float): the switch point, >= 0 (0: L1). Default: ``1.0``.
     """
 
-    _functional = staticmethod(ops_nn.smooth_l1_loss)
+    _functional = staticmethod(ops_loss.smooth_l1_loss)
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
@@ -637,7 +637,7 @@ class HuberLoss(_AutogradLoss):
         delta (float): the switch point, > 0. Default: ``1.0``.
     """
 
-    _functional = staticmethod(ops_nn.huber_loss)
+    _functional = staticmethod(ops_loss.huber_loss)
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
