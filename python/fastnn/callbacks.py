@@ -52,20 +52,32 @@ class Callback:
         self.params: dict[str, Any] = {}
 
     def set_model(self, model: Any) -> None:
+        """Called by ``fit`` before training with the model being trained."""
         self.model = model
 
     def set_params(self, params: dict[str, Any]) -> None:
+        """Called by ``fit`` before training with ``{"epochs", "steps", "verbose"}``."""
         self.params = params
 
-    def on_train_begin(self, logs: dict[str, float] | None = None) -> None: ...
-    def on_train_end(self, logs: dict[str, float] | None = None) -> None: ...
-    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
-    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None: ...
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        """Called once before the first epoch."""
+
+    def on_train_end(self, logs: dict[str, float] | None = None) -> None:
+        """Called once after the last epoch, with the last epoch's logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Called at the start of each epoch (0-based ``epoch``)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        """Called after each epoch with its logs (``loss``, metrics, ``val_*``); may set
+        ``self.model.stop_training``."""
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        """Called before each training batch (0-based within the epoch)."""
         self.on_batch_begin(batch, logs)  # Keras's backwards-compatible alias
 
     def on_train_batch_end(self, batch: int, logs: dict[str, float] | None = None) -> None:
+        """Called after each training batch with the running means of the epoch so far."""
         self.on_batch_end(batch, logs)
 
     def on_batch_begin(self, batch: int, logs: dict[str, float] | None = None) -> None:

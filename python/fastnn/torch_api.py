@@ -67,10 +67,12 @@ backends = SimpleNamespace(mps=SimpleNamespace(is_available=_false, is_built=_fa
 
 
 def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a :class:`fastnn.Tensor`."""
     return isinstance(obj, Tensor)
 
 
 def numel(x: Tensor) -> int:
+    """The number of elements of ``x``."""
     return x.numel()
 
 
@@ -197,10 +199,12 @@ index_select = _unary(ops_shape.index_select)
 
 
 def clamp_min(input: Any, min: Any) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``clamp(input, min=min)``."""
     return clamp(input, min=min)
 
 
 def clamp_max(input: Any, max: Any) -> Tensor:  # noqa: A002
+    """``clamp(input, max=max)``."""
     return clamp(input, max=max)
 
 

@@ -22,6 +22,8 @@ def _inplace(op: Any, ufunc: Any) -> Any:
         if kwargs.get("alpha", 1) != 1:
             other = m.mul(other, kwargs["alpha"])
         return s.inplace(self, op, ufunc, other)
+    method.__doc__ = (f"``{op.__name__}(self, other)`` written into ``self`` (recorded on the "
+                      "graph when either requires grad); returns ``self``.")
     return method
 
 
@@ -59,6 +61,7 @@ def _equality(op: Any) -> Any:
 
 
 def _masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
+    """``value`` where the bool ``mask`` (broadcast) is true, ``self`` elsewhere."""
     return s.where(mask, value, self)
 
 
@@ -66,19 +69,76 @@ def _unary_inplace(op: Any) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         self._check_inplace()
         return s.inplace_unary(self, op, *args, **kwargs)
+    method.__doc__ = f"``{op.__name__.lstrip('_')}`` written into ``self``; returns ``self``."
     return method
 
 
 def _view_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self`` reshaped to ``other``'s shape."""
     return s.reshape(self, other.shape)
 
 
 def _expand_as(self: Tensor, other: Tensor) -> Tensor:
+    """``self`` broadcast (a view) to ``other``'s shape."""
     return s.expand(self, other.shape)
 
 
 def _where(self: Tensor, condition: Any, other: Any) -> Tensor:
+    """``self`` where ``condition`` is true, ``other`` elsewhere."""
     return s.where(condition, self, other)
+
+
+def _clamp_min(self: Tensor, min: Any) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``clamp(min=min)``."""
+    return m.clamp(self, min=min)
+
+
+def _clamp_max(self: Tensor, max: Any) -> Tensor:  # noqa: A002
+    """``clamp(max=max)``."""
+    return m.clamp(self, max=max)
+
+
+def _new_zeros(self: Tensor, *size: Any, **kwargs: Any) -> Tensor:
+    """Zeros of shape ``size``, of ``self``'s dtype unless ``dtype=`` says otherwise."""
+    return _new(self, np.zeros, size, **kwargs)
+
+
+def _new_ones(self: Tensor, *size: Any, **kwargs: Any) -> Tensor:
+    """Ones of shape ``size``, of ``self``'s dtype unless ``dtype=`` says otherwise."""
+    return _new(self, np.ones, size, **kwargs)
+
+
+def _new_empty(self: Tensor, *size: Any, **kwargs: Any) -> Tensor:
+    """A Tensor of shape ``size`` and ``self``'s dtype whose values are not to be relied on."""
+    return _new(self, np.zeros, size, **kwargs)
+
+
+def _new_full(self: Tensor, size: Any, fill_value: Any, **kwargs: Any) -> Tensor:
+    """``fill_value`` in shape ``size``, of ``self``'s dtype unless ``dtype=`` says otherwise."""
+    return _new(self, lambda shape, dtype: np.full(shape, fill_value, dtype), (size,), **kwargs)
+
+
+def _equal(self: Tensor, other: Any) -> bool:
+    """Whether ``other`` has ``self``'s shape and elements (a Python bool)."""
+    return self.shape == other.shape and bool(
+        np.array_equal(self._data, other._data if isinstance(other, Tensor) else other))
+
+
+def _ravel(self: Tensor) -> Tensor:
+    """``self`` flattened to one dimension."""
+    return s.reshape(self, -1)
+
+
+def _rfloordiv(self: Tensor, other: Any) -> Tensor:
+    return m.floordiv(other, self)
+
+
+def _rmatmul(self: Tensor, other: Any) -> Tensor:
+    return nn.matmul(other, self)
+
+
+def _pos(self: Tensor) -> Tensor:
+    return self
 
 
 def _new(x: Tensor, make: Any, size: tuple, dtype: Any = None, device: Any = None,
@@ -92,12 +152,13 @@ def _new(x: Tensor, make: Any, size: tuple, dtype: Any = None, device: Any = Non
 
 def _new_tensor(x: Tensor, data: Any, dtype: Any = None, device: Any = None,
                 requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``data``, of ``x``'s dtype unless ``dtype`` says otherwise."""
     from .creation import tensor
     return tensor(data, dtype=x._data.dtype if dtype is None else dtype, device=device,
                   requires_grad=requires_grad)
 
 
-def _nonzero(x: Tensor, as_tuple: bool = False) -> Any:
+def _nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero entries: ``(n, ndim)`` int64, or one 1-D Tensor per dim."""
     if x._data.ndim == 0:  # torch: (1, 0) for a non-zero scalar, (0, 0) for zero
         n = int(bool(x._data))
@@ -177,10 +238,10 @@ _BINDINGS: dict[str, Any] = {
     # operators
     "__add__": m.add, "__radd__": m.add, "__sub__": m.sub, "__rsub__": m.rsub,
     "__mul__": m.mul, "__rmul__": m.mul, "__truediv__": m.div, "__rtruediv__": m.rdiv,
-    "__floordiv__": m.floordiv, "__rfloordiv__": lambda a, b: m.floordiv(b, a),
+    "__floordiv__": m.floordiv, "__rfloordiv__": _rfloordiv,
     "__mod__": m.remainder, "__pow__": m.pow, "__rpow__": m.rpow,
-    "__matmul__": nn.matmul, "__rmatmul__": lambda a, b: nn.matmul(b, a),
-    "__neg__": m.neg, "__pos__": lambda a: a, "__abs__": m.abs, "__invert__": m.bitwise_not,
+    "__matmul__": nn.matmul, "__rmatmul__": _rmatmul,
+    "__neg__": m.neg, "__pos__": _pos, "__abs__": m.abs, "__invert__": m.bitwise_not,
     "__and__": m.bitwise_and, "__rand__": m.bitwise_and, "__or__": m.bitwise_or,
     "__ror__": m.bitwise_or, "__xor__": m.bitwise_xor, "__rxor__": m.bitwise_xor,
     "__eq__": _equality(m.eq), "__ne__": _equality(m.ne), "__lt__": m.lt, "__le__": m.le,
@@ -207,14 +268,9 @@ _BINDINGS: dict[str, Any] = {
     "clamp_": _unary_inplace(m.clamp), "exp_": _unary_inplace(m.exp),
     "masked_fill": _masked_fill, "masked_fill_": _unary_inplace(_masked_fill),
     "log1p": m.log1p, "expm1": m.expm1,
-    "clamp_min": lambda x, min: m.clamp(x, min=min),  # noqa: A006 - PyTorch's names
-    "clamp_max": lambda x, max: m.clamp(x, max=max),  # noqa: A006
-    "new_zeros": lambda x, *size, **kw: _new(x, np.zeros, size, **kw),
-    "new_ones": lambda x, *size, **kw: _new(x, np.ones, size, **kw),
-    "new_empty": lambda x, *size, **kw: _new(x, np.zeros, size, **kw),
-    "new_full": lambda x, size, fill_value, **kw: _new(
-        x, lambda shape, dtype: np.full(shape, fill_value, dtype), (size,), **kw),
-    "new_tensor": lambda x, data, **kw: _new_tensor(x, data, **kw),
+    "clamp_min": _clamp_min, "clamp_max": _clamp_max, "new_zeros": _new_zeros,
+    "new_ones": _new_ones, "new_empty": _new_empty, "new_full": _new_full,
+    "new_tensor": _new_tensor,
     # reductions
     "sum": _sum, "mean": _numpy_kwargs(r.mean),
     **{name: _numpy_kwargs(f) for name, f in (
@@ -222,14 +278,11 @@ _BINDINGS: dict[str, Any] = {
         ("max", r.max), ("min", r.min), ("amax", r.amax), ("amin", r.amin),
         ("argmax", r.argmax), ("argmin", r.argmin), ("any", r.any), ("all", r.all))},
     "sort": r.sort, "argsort": r.argsort, "topk": r.topk, "cumsum": r.cumsum,
-    "nonzero": lambda x, *, as_tuple=False: _nonzero(x, as_tuple),
-    "unique": lambda x, **kw: _unique(x, **kw),
-    "equal": lambda x, other: x.shape == other.shape and bool(
-        np.array_equal(x._data, other._data if isinstance(other, Tensor) else other)),
+    "nonzero": _nonzero, "unique": _unique, "equal": _equal,
     "norm": r.norm, "logsumexp": r.logsumexp,
     # shapes and indexing
     "reshape": s.reshape, "view": s.view, "view_as": _view_as, "reshape_as": _view_as,
-    "flatten": s.flatten, "ravel": lambda x: s.reshape(x, -1), "unsqueeze": s.unsqueeze,
+    "flatten": s.flatten, "ravel": _ravel, "unsqueeze": s.unsqueeze,
     "squeeze": s.squeeze,
     "transpose": s.transpose, "t": s.t, "permute": s.permute, "expand": s.expand,
     "expand_as": _expand_as, "repeat": s.repeat, "chunk": s.chunk, "split": s.split,

@@ -176,24 +176,28 @@ def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
 
 def zeros_like(x: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """Zeros of ``x``'s shape, and dtype unless ``dtype`` says otherwise."""
     shape, dt = _like(x, dtype)
     return _finish(np.zeros(shape, dt), requires_grad, device)
 
 
 def ones_like(x: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """Ones of ``x``'s shape, and dtype unless ``dtype`` says otherwise."""
     shape, dt = _like(x, dtype)
     return _finish(np.ones(shape, dt), requires_grad, device)
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in ``x``'s shape, and dtype unless ``dtype`` says otherwise."""
     shape, dt = _like(x, dtype)
     return _finish(np.full(shape, fill_value, dt), requires_grad, device)
 
 
 def empty_like(x: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
+    """A Tensor of ``x``'s shape whose values are not to be relied on (zeros here)."""
     return zeros_like(x, dtype, device, requires_grad)
 
 
@@ -236,11 +240,13 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any 
 
 
 def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples in ``x``'s shape (fastnn's global generator)."""
     shape, dt = _like(x, dtype)
     return randn(shape, dtype=dt, requires_grad=requires_grad)
 
 
 def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples in [0, 1) in ``x``'s shape (fastnn's global generator)."""
     shape, dt = _like(x, dtype)
     return rand(shape, dtype=dt, requires_grad=requires_grad)
 
@@ -314,6 +320,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``), float32 by default."""
     return _finish(np.eye(as_int(n, "eye", "n"), None if m is None else as_int(m, "eye", "m"),
                           dtype=_float_dtype(dtype, "eye()")), requires_grad, device)
 

@@ -472,6 +472,7 @@ def _unary(x: Tensor, value: np.ndarray, vjp: Any, saved: np.ndarray | None) -> 
 
 
 def neg(x: Tensor) -> Tensor:
+    """``-x`` element-wise."""
     if x._data.dtype.kind == "b":
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
                            "you are trying to invert a mask, use the `~` or `logical_not()` "
@@ -480,6 +481,7 @@ def neg(x: Tensor) -> Tensor:
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``|x|`` element-wise; the gradient is ``sign(x)`` (0 at 0, as PyTorch)."""
     return _unary(x, np.abs(x._data), _abs_vjp, x._data)
 
 
@@ -493,29 +495,35 @@ def _unary_out(x: Tensor, value: np.ndarray, vjp: Any) -> Tensor:
 
 
 def exp(x: Tensor) -> Tensor:
+    """:math:`e^x` element-wise (``inf`` on overflow, as PyTorch)."""
     with np.errstate(over="ignore"):  # inf, silently, as torch
         return _unary_out(x, np.exp(_float_input(x)), _exp_vjp)
 
 
 def log(x: Tensor) -> Tensor:
+    """The natural logarithm element-wise (``-inf`` at 0, NaN below, as PyTorch)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return _unary(x, np.log(_float_input(x)), _log_vjp, x._data)
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """The square root element-wise (NaN below 0, as PyTorch)."""
     with np.errstate(invalid="ignore"):
         return _unary_out(x, np.sqrt(_float_input(x)), _sqrt_vjp)
 
 
 def sin(x: Tensor) -> Tensor:
+    """The sine element-wise."""
     return _unary(x, np.sin(_float_input(x)), _sin_vjp, x._data)
 
 
 def cos(x: Tensor) -> Tensor:
+    """The cosine element-wise."""
     return _unary(x, np.cos(_float_input(x)), _cos_vjp, x._data)
 
 
 def square(x: Tensor) -> Tensor:
+    """``x * x`` element-wise."""
     return mul(x, x)
 
 
@@ -583,18 +591,22 @@ def _piecewise_constant(x: Tensor, value: np.ndarray, name: str) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by each element's sign (a zero gradient)."""
     return _piecewise_constant(x, np.sign(x._data), "SignBackward0")
 
 
 def floor(x: Tensor) -> Tensor:
+    """The largest integer not above each element (a zero gradient)."""
     return _piecewise_constant(x, np.floor(x._data), "FloorBackward0")
 
 
 def ceil(x: Tensor) -> Tensor:
+    """The smallest integer not below each element (a zero gradient)."""
     return _piecewise_constant(x, np.ceil(x._data), "CeilBackward0")
 
 
 def round(x: Tensor) -> Tensor:  # noqa: A001
+    """Each element rounded to the nearest integer, halves to even (a zero gradient)."""
     return _piecewise_constant(x, np.round(x._data), "RoundBackward0")
 
 
@@ -605,6 +617,8 @@ def _compare(ufunc: Any) -> Any:
         bd, _ = operand(b)
         return _result(_broadcasting(ufunc, ad, bd), None, ())
     op.__name__ = ufunc.__name__
+    op.__doc__ = (f"Element-wise ``{ufunc.__name__}`` of ``a`` and ``b`` (broadcast), as a "
+                  "bool Tensor (no gradient).")
     return op
 
 
@@ -642,14 +656,17 @@ def bitwise_not(x: Tensor) -> Tensor:
 
 
 def logical_not(x: Tensor) -> Tensor:
+    """Element-wise NOT, as a bool Tensor (no gradient)."""
     return _result(np.logical_not(x._data), None, ())
 
 
 def isnan(x: Tensor) -> Tensor:
+    """Where the elements are NaN, as a bool Tensor."""
     return _result(np.isnan(x._data), None, ())
 
 
 def isfinite(x: Tensor) -> Tensor:
+    """Where the elements are finite (not NaN or +-inf), as a bool Tensor."""
     return _result(np.isfinite(x._data), None, ())
 
 

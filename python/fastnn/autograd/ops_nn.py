@@ -304,6 +304,7 @@ def in_place(x: Tensor, op: Any, *args: Any) -> Tensor:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    r""":math:`\max(x, 0)` element-wise (``inplace=True`` writes into ``input``)."""
     if inplace and isinstance(input, Tensor):
         return in_place(input, relu)
     return activation(input, _Act.relu)
@@ -311,6 +312,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
+    """:math:`x` where positive, ``negative_slope * x`` elsewhere, element-wise."""
     if inplace and isinstance(input, Tensor):
         return in_place(input, leaky_relu, negative_slope)
     if type(negative_slope) is not float:
@@ -319,6 +321,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """:math:`1 / (1 + e^{-x})` element-wise."""
     return activation(input, _Act.sigmoid)
 
 
@@ -402,10 +405,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """The hyperbolic tangent element-wise."""
     return activation(input, _Act.tanh)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    r""":math:`x \Phi(x)` element-wise (``approximate="tanh"``: PyTorch's tanh form)."""
     x = input
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu(): approximate must be 'none' or 'tanh', got {approximate!r}")

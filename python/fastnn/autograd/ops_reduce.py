@@ -336,11 +336,13 @@ def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether any element (along ``dim``) is non-zero, as a bool Tensor."""
     axes = axes_of(dim, x._data.ndim, "any")
     return _result(np.any(x._data, axis=axes, keepdims=keepdim), None, ())
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether every element (along ``dim``) is non-zero, as a bool Tensor."""
     axes = axes_of(dim, x._data.ndim, "all")
     return _result(np.all(x._data, axis=axes, keepdims=keepdim), None, ())
 

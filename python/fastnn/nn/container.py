@@ -261,10 +261,12 @@ class ModuleList(Module):
         return module
 
     def append(self, module: Module) -> ModuleList:
+        """Adds ``module`` at the end; returns ``self``."""
         self.add_module(str(len(self)), self._check(module, "append"))
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Adds each of ``modules`` at the end; returns ``self``."""
         for m in modules:
             self.append(m)
         return self
@@ -277,6 +279,7 @@ class ModuleList(Module):
         return self.extend(other)
 
     def insert(self, index: int, module: Module) -> None:
+        """Inserts ``module`` before ``index`` (the later entries renumbered)."""
         _renumber(self, _inserted(list(self._modules.values()), index,
                                   self._check(module, "insert"), "ModuleList"))
 
@@ -450,10 +453,12 @@ class ParameterList(Module):
             self.extend(values)
 
     def append(self, value: Any) -> ParameterList:
+        """Adds ``value`` (a Parameter, or made one) at the end; returns ``self``."""
         setattr(self, str(len(self)), _as_parameter(value, "ParameterList"))
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Adds each of ``values`` at the end; returns ``self``."""
         for v in values:
             self.append(v)
         return self

@@ -291,6 +291,8 @@ class Module:
 
     # -- computation --------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """The computation: subclasses define it (with Tensor ops and other modules, or on NumPy
+        arrays with a matching ``backward``)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -304,6 +306,8 @@ class Module:
         return numpy_call.backward(self, grad_out)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs :meth:`forward`; a Module that defines only ``forward`` called on NumPy arrays
+        records the call so that :meth:`backward` works too."""
         if type(self).backward is Module.backward and numpy_call.takes_numpy_path(args, kwargs):
             return numpy_call.call(self, args, kwargs)
         return self.forward(*args, **kwargs)
@@ -319,6 +323,7 @@ class Module:
                 yield name, child
 
     def children(self) -> Iterator[Module]:
+        """Yields the direct children, each once."""
         for _, m in self.named_children():
             yield m
 
@@ -340,6 +345,7 @@ class Module:
                                                remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """Yields this module and every descendant, each once (depth first)."""
         for _, m in self.named_modules():
             yield m
 
@@ -435,9 +441,11 @@ class Module:
         return self
 
     def cpu(self) -> Module:
+        """Returns ``self``: fastnn runs on the CPU only."""
         return self
 
     def float(self) -> Module:
+        """Returns ``self``: parameters are float32 already."""
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:

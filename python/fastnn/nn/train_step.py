@@ -226,6 +226,8 @@ class TrainStep:
         return [(group, opt._group_tensors(group)) for group in opt.param_groups]
 
     def __call__(self, x: Any, y: Any) -> float:
+        """One training step on the batch ``x`` (N, in_features) and targets ``y``: forward, loss,
+        backward and optimizer update; returns the loss as a float."""
         _check_scalar_loss(self.loss_fn)  # the reduction may change after the build
         if self._plan is None:
             return self._traced_call(x, y)

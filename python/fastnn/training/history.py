@@ -29,6 +29,8 @@ class History:
         self.params: dict[str, Any] = {}
 
     def record(self, epoch: int, logs: dict[str, float]) -> None:
+        """Appends ``epoch`` and each of its ``logs`` (as floats); ``fit`` calls it after the
+        callbacks."""
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
