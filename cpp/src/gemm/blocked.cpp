@@ -24,8 +24,7 @@
 // with it by then). The dynamic hand-out keeps the property the previous
 // barrier-free 2-D split had: a thread delayed by another process holds up the
 // others only for the unit it is in and at the next barrier, since its remaining
-// units go to whoever is free. Barrier cost: see the issue-11 note (README,
-// Performance).
+// units go to whoever is free. Barrier cost: docs/performance.md (Zen 4, "Threads").
 //
 // Few rows (run_shared_a): when all of op(A) is one mc block and C is at least as
 // wide as tall (an MLP layer at batch 128), the roles swap: the team packs the A
