@@ -418,6 +418,29 @@ def test_cosine_warm_restarts_equals_torch(kw, epochs):
     assert results[0][1:] == results[1][1:]
 
 
+@pytest.mark.parametrize("kw", [{"T_0": 1, "T_mult": 2, "last_epoch": 4},
+                                {"T_0": 2, "last_epoch": 7}, {"T_0": 3, "T_mult": 3,
+                                                              "last_epoch": 10}])
+def test_cosine_warm_restarts_resumed_past_two_periods_equals_torch(kw):
+    """A schedule resumed with last_epoch >= 2 T_i took T_cur - T_i at the first restart
+    (torch: T_cur % T_i): [0.1, 0.0146, 0.1, ...] against torch's [0.1, 0.05, 0.1, ...]."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for mod, opt in ((lr_scheduler, _optimizer()), (torch.optim.lr_scheduler,
+                                                    _torch_optimizer(torch))):
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"]  # as a loaded optimizer state holds
+        sched = mod.CosineAnnealingWarmRestarts(opt, **kw)
+        lrs = [sched.get_last_lr()]
+        for _ in range(12):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+        results.append((lrs, sched.T_cur, sched.T_i))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    assert results[0][1:] == results[1][1:]
+
+
 # -- step(epoch) (deprecated in PyTorch, accepted there) and float epoch counts ------------
 
 _JUMPS = [None, None, 5, None, 2, 9, None, 0, 13, None, None]

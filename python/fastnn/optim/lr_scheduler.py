@@ -494,8 +494,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
             self.T_cur += 1
-            if self.T_cur >= self.T_i:
-                self.T_cur -= self.T_i
+            if self.T_cur >= self.T_i:  # the remainder, as torch (a schedule resumed with
+                self.T_cur %= self.T_i       # last_epoch past 2 T_i: subtracting left it over)
                 self.T_i *= self.T_mult
         else:
             epoch = check_number(epoch, "CosineAnnealingWarmRestarts.step()", "epoch", low=0)

@@ -255,10 +255,12 @@ class Optimizer:
 
     def _recheck(self) -> None:
         """Re-validates a group whose options were assigned since the last step (e.g.
-        ``param_groups[0]["lr"] = None``), before any state changes: a bad value raises
-        the constructor's error instead of failing inside the update after the step
-        counts moved. Values are compared by identity, so an unchanged group costs one
-        pass over its options."""
+        ``param_groups[0]["lr"] = None``), before any state changes: a value of the wrong
+        type raises the constructor's ``TypeError`` instead of failing inside the update
+        after the step counts moved. Ranges are PyTorch's constructor checks only: a
+        value set later outside them (a schedule's lr of -2e-18 from rounding, momentum
+        changed by hand) steps as torch steps it. Values are compared by identity, so an
+        unchanged group costs one pass over its options."""
         checked = self._checked
         if len(checked) != len(self.param_groups):
             checked[:] = [(g, ()) for g in self.param_groups]
@@ -267,7 +269,11 @@ class Optimizer:
             values = tuple(group.values())
             if last_group is not group or len(last) != len(values) or any(
                     map(operator.is_not, last, values)):
-                self._check_all(group)
+                try:
+                    self._check_all(group)
+                except ValueError:  # a range: PyTorch's step takes it
+                    if isinstance(group.get("betas"), list):
+                        group["betas"] = tuple(group["betas"])  # what the update reads
                 checked[i] = (group, tuple(group.values()))
 
     # -- stepping -------------------------------------------------------------
