@@ -19,7 +19,7 @@ makes them the exit status):
   - fastnn at n threads slower than at n / 2 on any workload (a collapse: the 16-core
     case once gave 1024^2 at 48 GFLOP/s on 16 threads, below its 1-thread 58);
   - at 4 threads and more, fastnn below 0.9x NumPy on 2048^2 or below 1.0x NumPy on an
-    MLP shape (the issue-11 targets);
+    MLP shape (the targets: 0.9x and 1.0x);
   - n above the CPU count: oversubscribed, reported but only held to at most 2x the
     time at the CPU count.
 A line above the checks names the cells whose slowest round took over 1.3x their

@@ -2607,3 +2607,49 @@ def test_relu_of_a_0d_integer_tensor_is_writable():
     y = fn.tensor(-2).relu()
     y += 1
     assert y.item() == 1 and y.dtype == fn.int64
+
+
+def test_sum_and_prod_with_a_narrow_integer_dtype_keep_it():
+    """Casting first and reducing again widened every integer result to int64 (a review of
+    the cast-first fix): uint8 sums wrap, bool sums stay bool, as torch."""
+    s = fn.tensor([200, 100]).sum(dtype=fn.uint8)
+    assert s.dtype == np.uint8 and s.item() == 44
+    assert fn.tensor([1, 2, 3]).sum(dtype=fn.int32).dtype == np.int32
+    b = fn.tensor([True, False]).sum(dtype=fn.bool)
+    assert b.dtype == np.bool_ and b.item() is True
+    p = fn.tensor([1.5, 2.5]).prod(dtype=fn.int16)
+    assert p.dtype == np.int16 and p.item() == 2
+
+
+def test_new_tensor_takes_dtype_by_keyword_only_as_torch():
+    with pytest.raises(TypeError):
+        fn.tensor([1.0]).new_tensor([1, 2], fn.float64)
+    assert fn.tensor([1.0]).new_tensor([1, 2], dtype=fn.float64).dtype == fn.float64
+
+
+def test_creation_out_with_another_dtype_raises_as_torch():
+    with pytest.raises(RuntimeError, match="does not match dtype of out parameter"):
+        fn.zeros(2, dtype=fn.float64, out=fn.zeros(2))
+
+
+@pytest.mark.parametrize("op", [fn.maximum, fn.minimum])
+def test_maximum_minimum_send_no_nan_where_the_other_operand_won(op):
+    a = fn.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    b = fn.tensor([2.0, 1.0, 2.0], requires_grad=True)
+    op(a, b).backward(fn.full((3,), math.inf))
+    ga, gb = a.grad.tolist(), b.grad.tolist()
+    assert not any(math.isnan(v) for v in ga + gb)
+    win_a = [1, 0, 1] if op is fn.minimum else [0, 1, 1]  # ties share (inf / 2 each)
+    assert [v != 0 for v in ga] == [bool(w) for w in win_a]
+
+
+def test_a_second_backward_through_a_rebound_add_runs_as_torch():
+    """A node an in-place op was recorded past was always freed by the first backward."""
+    x = fn.tensor([1.0, 2.0], requires_grad=True)
+    y = x + 1
+    a = y + 1
+    y.add_(2)
+    loss = a.sum() + y.sum()
+    loss.backward()
+    loss.backward()
+    assert x.grad.tolist() == [4.0, 4.0]

@@ -524,3 +524,11 @@ def test_auto_mode_of_an_unknown_name_asks_for_a_mode(make):
                                                ("val_balanced_acc", "max"), ("val_f1", "min")])
 def test_reduce_lr_on_plateau_auto_maximises_names_with_acc_as_keras(monitor, mode):
     assert callbacks.ReduceLROnPlateau(monitor=monitor).mode == mode
+
+
+def test_model_checkpoint_in_max_mode_starts_from_minus_inf(tmp_path, capsys):
+    cb = callbacks.ModelCheckpoint(tmp_path / "b.safetensors", monitor="val_accuracy",
+                                   save_best_only=True, verbose=1)
+    drive(cb, [float("nan"), 0.5], key="val_accuracy")
+    out = capsys.readouterr().out
+    assert "did not improve from -inf" in out and "improved from -inf to 0.50000" in out

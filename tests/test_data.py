@@ -505,3 +505,10 @@ def test_adding_datasets_concatenates_them():
     both = udata.TensorDataset(fn.zeros(2)) + udata.TensorDataset(fn.ones(3))
     assert isinstance(both, udata.ConcatDataset) and len(both) == 5
     assert [float(both[i][0]) for i in range(5)] == [0, 0, 1, 1, 1]
+
+
+def test_unbatched_loader_converts_a_defaultdict_sample():
+    from collections import defaultdict
+    sample = defaultdict(list, {"x": np.ones(2, np.float32)})
+    (out,) = list(udata.DataLoader([sample], batch_size=None))
+    assert isinstance(out["x"], fn.Tensor) and out["x"].tolist() == [1.0, 1.0]

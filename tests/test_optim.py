@@ -1474,3 +1474,20 @@ def test_centered_rmsprop_survives_a_gradient_whose_square_overflows():
     p.grad = np.ones(37, np.float32)
     opt.step()
     assert np.isfinite(p.data).all()
+
+
+@pytest.mark.parametrize(("name", "range_key", "type_key"), [("SGD", "lr", "momentum"),
+                                                             ("Adam", "lr", "eps")])
+def test_types_are_checked_after_a_range_that_torch_lets_through(name, range_key, type_key):
+    """A swallowed range error skipped the type checks after it: an opaque pybind cast error
+    (or None inside the update) after the step counts moved."""
+    p = Parameter(np.ones(3, np.float32))
+    opt = getattr(optim, name)([p], lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    p.grad = fn.ones(3)
+    opt.step()
+    before = p.data.numpy().copy()
+    opt.param_groups[0][range_key] = -1e-18
+    opt.param_groups[0][type_key] = "0.9"
+    with pytest.raises(TypeError, match=f"argument '{type_key}' must be a number"):
+        opt.step()
+    np.testing.assert_array_equal(p.data.numpy(), before)

@@ -75,7 +75,7 @@ Slots slots(const OptimOptions& o) {
   return {{true, false, false}, {"sum", "", ""}};
 }
 
-// "tensors[k].field", the name of an argument in messages, written into `out` without an
+// "tensors[k].field", the name of an argument in messages, written into `text_` without an
 // allocation (this runs for every tensor at every TrainStep step; std::string built them
 // on the heap).
 class TensorArg {

@@ -27,8 +27,8 @@ a ``GOMP_SPINCOUNT`` of the user's own is kept. Other libraries' OpenMP runtimes
 Where the libgomp fastnn uses was already loaded by another library (a build against
 the system's ``libgomp.so.1`` imported after a torch that uses it too), it read its
 environment then and fastnn's choice comes too late: ``fn.info()["omp_wait"]`` says so
-(``source: "preloaded"``, with the values of the environment), and README says to
-import fastnn first or set the two variables before Python starts.
+(``source: "preloaded"``, with the values of the environment), and docs/performance.md
+(Zen 4) says to import fastnn first or set the two variables before Python starts.
 """
 
 from __future__ import annotations

@@ -124,6 +124,11 @@ def _auto_mode(monitor: str, func: str) -> str:
                      "minimized; pass mode='max' or mode='min'")
 
 
+def _start(cb: Any) -> str:
+    """What a monitor's best starts from, as Keras prints it: inf (min) or -inf (max)."""
+    return "-inf" if cb.mode == "max" else "inf"
+
+
 class _MonitorMixin:
     """Shared 'is this value an improvement' logic (Keras's ``_is_improvement``)."""
 
@@ -553,11 +558,11 @@ class ModelCheckpoint(_MonitorMixin, Callback):
                 return
             if not self._is_improvement(value, self.best):
                 if self.verbose > 0:
-                    before = "inf" if self.best is None else f"{self.best:.5f}"
+                    before = _start(self) if self.best is None else f"{self.best:.5f}"
                     print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {before}")
                 return
             if self.verbose > 0:
-                before = "inf" if self.best is None else f"{self.best:.5f}"
+                before = _start(self) if self.best is None else f"{self.best:.5f}"
                 print(
                     f"Epoch {epoch + 1}: {self.monitor} improved from {before} to {value:.5f}, "
                     f"saving model to {path}"

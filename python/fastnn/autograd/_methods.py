@@ -150,7 +150,7 @@ def _new(x: Tensor, make: Any, size: tuple, dtype: Any = None, device: Any = Non
     return _finish(make(_size(size, "new_*"), dtype=dt), requires_grad, device)
 
 
-def _new_tensor(x: Tensor, data: Any, dtype: Any = None, device: Any = None,
+def _new_tensor(x: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
                 requires_grad: bool = False) -> Tensor:
     """A Tensor of ``data``, of ``x``'s dtype unless ``dtype`` says otherwise."""
     from .creation import tensor

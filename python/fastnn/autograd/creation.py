@@ -126,8 +126,14 @@ def _into(result: Tensor, out: Any, name: str) -> Tensor:
 
 
 def _dtype_of_out(dtype: Any, out: Any) -> Any:
-    """Without ``dtype``, a creation function with ``out=`` makes ``out``'s dtype (torch)."""
-    return out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+    """Without ``dtype``, a creation function with ``out=`` makes ``out``'s dtype; another
+    ``dtype`` than ``out``'s is an error (torch)."""
+    if not isinstance(out, Tensor):
+        return dtype
+    if dtype is not None and dtypes.as_dtype(dtype, "out=") != out.dtype:
+        raise RuntimeError(f"dtype {dtypes.as_dtype(dtype, 'out=')} does not match dtype of "
+                           f"out parameter ({out.dtype})")
+    return out.dtype
 
 
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,

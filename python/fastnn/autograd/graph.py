@@ -388,7 +388,7 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool,
                 if not retain_graph and g is not None:
                     # Inline (the backward's per-node cost): a node that saved values is
                     # freed; one that saved none is kept (RERUN_VJPS) without large values.
-                    vjp = node.vjp
+                    vjp = op_vjp(node)
                     test = RERUN_VJPS.get(vjp, _FREE)
                     if test is _FREE or (test is not None and not test(node.saved)):
                         node.inputs = None

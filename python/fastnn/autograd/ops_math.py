@@ -686,8 +686,13 @@ def _extremum_vjp(node, g):
     wa = (ad == out).astype(g.dtype)
     wb = (bd == out).astype(g.dtype)
     tie = wa + wb
-    ga = None if a is None else _as(g * wa / tie, a)
-    gb = None if b is None else _as(g * wb / tie, b)
+    # an element the other operand took gets 0, not g * 0 (NaN for an inf g, as torch's
+    # masked_fill gives); where neither equals the result (a NaN) the quotient stays
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ga = None if a is None else _as(np.where((wa == 0) & (tie != 0), 0, g * wa / tie)
+                                        .astype(g.dtype, copy=False), a)
+        gb = None if b is None else _as(np.where((wb == 0) & (tie != 0), 0, g * wb / tie)
+                                        .astype(g.dtype, copy=False), b)
     return ga, gb
 
 

@@ -60,9 +60,10 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         dtype: Any = None) -> Tensor:
     """Sum over ``dim`` (all elements by default); ``dtype`` casts the input first, as
     PyTorch (a float32 Tensor summed as float64 accumulates in float64)."""
-    if dtype is not None:
+    if dtype is not None:  # and the result in dtype (integers would widen to int64)
         from .dtypes import as_dtype
-        return sum(x.to(as_dtype(dtype, "sum()")), dim, keepdim)
+        dt = as_dtype(dtype, "sum()")
+        return sum(x.to(dt), dim, keepdim).to(dt)
     d = x._data
     axes = None if dim is None else axes_of(dim, d.ndim, "sum")
     value = d.sum(axis=axes, keepdims=keepdim)
@@ -178,9 +179,10 @@ def _prod_vjp(node, g):
 def prod(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product over one ``dim`` or over all elements; ``dtype`` casts the input first, as
     PyTorch (``[1.5, 2.5]`` as int64 multiplies 1 by 2)."""
-    if dtype is not None:
+    if dtype is not None:  # and the result in dtype (integers would widen to int64)
         from .dtypes import as_dtype
-        return prod(x.to(as_dtype(dtype, "prod()")), dim, keepdim)
+        dt = as_dtype(dtype, "prod()")
+        return prod(x.to(dt), dim, keepdim).to(dt)
     d = x._data
     axis = None if dim is None else _check_dim(dim, d.ndim, "prod")
     if d.ndim == 0:  # dim 0 (or -1) of a 0-d Tensor: the value itself, as all elements

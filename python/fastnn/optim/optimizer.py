@@ -22,7 +22,7 @@ from typing import Any, Union
 import numpy as np
 
 from .. import _core
-from .._validation import shape_str
+from .._validation import check_number, shape_str
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..nn.parameter import Parameter
@@ -271,10 +271,28 @@ class Optimizer:
                     map(operator.is_not, last, values)):
                 try:
                     self._check_all(group)
-                except ValueError:  # a range: PyTorch's step takes it
-                    if isinstance(group.get("betas"), list):
-                        group["betas"] = tuple(group["betas"])  # what the update reads
+                except ValueError:  # a range: PyTorch's step takes it; the types of the
+                    self._check_types(group)  # options after it still need their check
                 checked[i] = (group, tuple(group.values()))
+
+    def _check_types(self, group: dict[str, Any]) -> None:
+        """Every numeric option of ``group`` is a number (a pair of them for ``betas``,
+        stored as a tuple), as the update reads it: the constructor's ``TypeError``
+        otherwise. For a group whose range check failed part-way (see :meth:`_recheck`)."""
+        name = f"{type(self).__name__}()"
+        for key, default in self.defaults.items():
+            value = group.get(key)
+            if key in _FLAGS or value is None and default is None:
+                continue
+            if key == "betas":
+                if not isinstance(value, (tuple, list)) or len(value) != 2:
+                    raise TypeError(f"{name}: argument 'betas' must be a pair of floats, got "
+                                    f"{value!r}")
+                for j, beta in enumerate(value):
+                    check_number(beta, name, f"betas[{j}]")
+                group["betas"] = tuple(value)
+            elif isinstance(default, (int, float)) and not isinstance(default, bool):
+                check_number(value, name, key)
 
     # -- stepping -------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

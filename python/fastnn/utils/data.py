@@ -179,7 +179,11 @@ def default_convert(data: Any) -> Any:
             return data
         return _tensor(np.asarray(data))
     if isinstance(data, dict):
-        return type(data)({k: default_convert(v) for k, v in data.items()})
+        converted = {k: default_convert(v) for k, v in data.items()}
+        try:
+            return type(data)(converted)
+        except TypeError:  # a dict type that takes other arguments (defaultdict): a dict
+            return converted
     if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple keeps its type
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, (tuple, list)):
