@@ -131,9 +131,13 @@ def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool 
     count = d.size if axes is None else int(np.prod([d.shape[a] for a in axes]))
     denom = builtins.max(count - correction, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = np.var(d, axis=axes, keepdims=keepdim, ddof=correction, dtype=d.dtype) \
-            if denom > 0 else np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan,
-                                      d.dtype)
+        if denom > 0:
+            value = np.var(d, axis=axes, keepdims=keepdim, ddof=correction, dtype=d.dtype)
+        elif count:  # the squared deviations over 0 samples, as torch: inf, NaN where all
+            dev = d - np.mean(d, axis=axes, keepdims=True, dtype=d.dtype)  # are equal
+            value = np.sum(dev * dev, axis=axes, keepdims=keepdim) / d.dtype.type(0)
+        else:
+            value = np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan, d.dtype)
         value = np.asarray(value, d.dtype)
         if _std:
             value = np.sqrt(value)
