@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -532,3 +533,60 @@ def test_model_checkpoint_in_max_mode_starts_from_minus_inf(tmp_path, capsys):
     drive(cb, [float("nan"), 0.5], key="val_accuracy")
     out = capsys.readouterr().out
     assert "did not improve from -inf" in out and "improved from -inf to 0.50000" in out
+
+def _defaults(func) -> dict:
+    return {k: p.default for k, p in inspect.signature(func).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+# -- what a mutation-testing run found unpinned: Keras's defaults and rules -------------------
+
+def test_callback_defaults_are_keras_s():
+    assert _defaults(callbacks.ReduceLROnPlateau.__init__) == {
+        "monitor": "val_loss", "factor": 0.1, "patience": 10, "verbose": 0, "mode": "auto",
+        "min_delta": 1e-4, "cooldown": 0, "min_lr": 0.0}
+    d = _defaults(callbacks.EarlyStopping.__init__)
+    assert (d["monitor"], d["min_delta"], d["patience"], d["mode"], d["restore_best_weights"],
+            d["verbose"]) == ("val_loss", 0.0, 0, "auto", False, 0)
+    d = _defaults(callbacks.ModelCheckpoint.__init__)
+    assert (d["monitor"], d["save_best_only"], d["verbose"]) == ("val_loss", False, 0)
+
+
+def test_early_stopping_max_mode_equal_is_no_improvement():
+    ran, _ = drive(callbacks.EarlyStopping(monitor="val_accuracy", patience=1),
+                   [0.5, 0.5, 0.5], "val_accuracy")
+    assert ran == [0, 1]
+
+
+def test_early_stopping_takes_the_absolute_min_delta_as_keras():
+    ran, _ = drive(callbacks.EarlyStopping(min_delta=-0.1), [1.0, 1.05, 1.08], "val_loss")
+    assert ran == [0, 1]
+
+
+def test_early_stopping_restores_the_first_epoch_when_nothing_improves():
+    stop = callbacks.EarlyStopping(patience=5, restore_best_weights=True)
+    _, model = drive(stop, [math.nan] * 3, "val_loss")
+    assert model.w.data[0] == 0  # the first epoch's weights, as Keras keeps them
+
+
+def test_callbacks_are_quiet_at_verbose_0(tmp_path, capsys):
+    opt = fn.optim.SGD([fn.nn.Parameter(fn.zeros(1))], lr=0.1)
+    sched = callbacks.LearningRateScheduler(lambda e, lr: lr * 0.5)
+    sched.optimizer = opt
+    sched.on_epoch_begin(0, {})
+    ck = callbacks.ModelCheckpoint(tmp_path / "m.safetensors")
+    drive(ck, [1.0], "val_loss")
+    assert capsys.readouterr().out == ""
+    loud = callbacks.ModelCheckpoint(tmp_path / "n.safetensors", verbose=1)
+    drive(loud, [1.0], "val_loss")
+    assert "saving model" in capsys.readouterr().out
+
+
+def test_csv_logger_appending_to_an_empty_file_writes_the_header(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("")
+    log = callbacks.CSVLogger(path, append=True)
+    log.on_train_begin({})
+    log.on_epoch_end(0, {"loss": 1.0})
+    log.on_train_end({})
+    assert path.read_text().splitlines()[0] == "epoch,loss"
