@@ -254,6 +254,32 @@ def test_split_stratify_on_other_labels():
     np.testing.assert_array_equal(a[1], b[1])
 
 
+def test_split_stratifies_on_rows_of_2d_labels():
+    # scikit-learn stratifies (n, k) labels on whole rows; a column of labels, one-hot rows
+    # and multi-label rows were refused ("must have shape (n,)")
+    y = np.repeat(np.arange(3), [10, 20, 30])
+    X = np.arange(60).reshape(60, 1)
+    column = y.reshape(60, 1)
+    _, X_te, _, y_te = train_test_split(X, column, test_size=0.25, seed=0, stratify=True)
+    assert y_te.shape == (15, 1) and np.bincount(y_te[:, 0]).tolist() == [3, 5, 7]
+    np.testing.assert_array_equal(column[X_te[:, 0]], y_te)
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    _, X_te, _, y_te = train_test_split(X, one_hot, test_size=0.25, seed=0, stratify=True)
+    counts = y_te.sum(axis=0).tolist()  # shares 2.5 / 5 / 7.5 of 15: one class takes the 1
+    assert sorted(counts) in ([2.0, 5.0, 8.0], [3.0, 5.0, 7.0]) and counts[1] == 5.0
+    np.testing.assert_array_equal(one_hot[X_te[:, 0]], y_te)
+    # multi-label rows: [1, 1] and [1, 0] are different classes although column 0 agrees
+    rows = np.array([[1, 1]] * 10 + [[1, 0]] * 10)
+    _, _, _, r_te = train_test_split(np.zeros((20, 2)), rows, test_size=10, seed=1,
+                                     stratify=True)
+    assert r_te[:, 1].sum() == 5
+    # the stratify argument takes the same shapes
+    _, _, _, y_te = train_test_split(X, y, test_size=0.25, seed=0, stratify=column)
+    assert np.bincount(y_te).tolist() == [3, 5, 7]
+    with pytest.raises(ValueError, match="class '0 1' has only 1 sample"):
+        train_test_split(np.zeros((5, 1)), y[:5], stratify=np.array([[0, 1]] + [[1, 0]] * 4))
+
+
 def test_split_bad_inputs():
     X = np.zeros((10, 2))
     y = np.zeros(10)
@@ -287,10 +313,12 @@ def test_split_stratify_errors():
     y = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
     with pytest.raises(ValueError, match="cannot stratify 5 classes into 8 train and 2 test"):
         train_test_split(X, y, test_size=0.2, stratify=True)
-    with pytest.raises(ValueError, match=r"labels must have shape \(10,\), got \(9,\)"):
+    with pytest.raises(ValueError, match=r"labels must have shape \(10,\) or \(10, k\), "
+                                         r"got \(9,\)"):
         train_test_split(X, y, stratify=y[:9])
-    with pytest.raises(ValueError, match=r"labels must have shape \(10,\), got \(10, 1\)"):
-        train_test_split(X, y.reshape(10, 1), stratify=True)
+    with pytest.raises(ValueError, match=r"labels must have shape \(10,\) or \(10, k\), got "
+                                         r"\(10, 1, 1\)"):
+        train_test_split(X, y.reshape(10, 1, 1), stratify=True)
     for bad in ("yes", 1, 2.5):  # neither a flag nor labels
         with pytest.raises(TypeError, match="argument 'stratify' must be a bool"):
             train_test_split(X, y, stratify=bad)

@@ -1174,3 +1174,14 @@ def test_state_dict_value_reductions_are_numpy_scalars_and_torch_calls_take_thei
     np.testing.assert_allclose(float(v.norm(dim=(0, 1))), float(t.norm(dim=(0, 1))), rtol=1e-6)
     assert sd["bias"][:1].view(()).shape == ()
     assert v.sum(keepdim=True).shape == (1, 1) and v.mean(dim=0, keepdim=True).shape == (1, 3)
+
+
+@pytest.mark.parametrize("mode", [0, 1, "yes", None, np.bool_(True)])
+def test_train_takes_a_bool_only_and_raises_torch_s_value_error(mode):
+    # PyTorch raises ValueError ("training mode is expected to be boolean"); fastnn raised
+    # TypeError only: the error is both now, and the mode is left as it was
+    m = nn.Sequential(nn.Linear(2, 2)).eval()
+    for kind in (ValueError, TypeError):
+        with pytest.raises(kind, match="argument 'mode' must be a bool"):
+            m.train(mode)
+    assert not m.training and not m[0].training

@@ -384,6 +384,72 @@ def test_verbose_1_without_tqdm_prints_the_summary_line(monkeypatch):
     assert "Epoch 1/2" in text and "Epoch 2/2" in text and "loss" in text
 
 
+class _Wrapped(fn.nn.Module):
+    """A model whose first Linear fit() cannot see (not at the head of a Sequential)."""
+
+    def __init__(self, numpy_path: bool = False):
+        super().__init__()
+        self.fc = fn.nn.Linear(5, 3)
+        if numpy_path:  # its own backward: trains layer by layer on ndarrays
+            self.backward = self.fc.backward
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+@pytest.mark.parametrize("numpy_path", [False, True])
+def test_a_model_s_shape_error_names_the_argument(numpy_path):
+    # a custom Module given X of the wrong width said only "linear(): mat1 and mat2 shapes
+    # cannot be multiplied ((32, 4) and (5, 3))": a batch, under the layer's names
+    X, y = np.zeros((40, 4), np.float32), np.zeros(40, np.int64)
+    good = np.zeros((40, 5), np.float32)
+    fit = {"loss": "cross_entropy", "optimizer": "adam", "verbose": 0}
+    calls = {
+        r"fit\(\): the model cannot take argument 'X' of shape \(40, 4\)":
+            lambda m: fn.fit(m, X, y, **fit),
+        r"fit\(\): the model cannot take argument 'validation_data\[0\]' of shape \(6, 4\)":
+            lambda m: fn.fit(m, good, y, validation_data=(X[:6], y[:6]), **fit),
+        r"evaluate\(\): the model cannot take argument 'X' of shape \(40, 4\)":
+            lambda m: fn.evaluate(m, X, y, loss="cross_entropy"),
+        r"predict\(\): the model cannot take argument 'X' of shape \(40, 4\)":
+            lambda m: fn.predict(m, X, batch_size=16),
+    }
+    for message, call in calls.items():
+        with pytest.raises(ValueError, match=message + r": .*\((?:16|32|40|6), 4\)"):
+            call(_Wrapped(numpy_path))
+    # the layer's message follows, with the shapes it saw
+    with pytest.raises(ValueError, match=r"mat1 and mat2 shapes cannot be multiplied|"
+                                         r"argument 'input' must have shape \(\*, 5\)"):
+        fn.predict(_Wrapped(numpy_path), X)
+
+
+def test_train_step_names_its_argument_and_other_errors_pass_unchanged():
+    model = _Wrapped()
+    step = fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(),
+                           fn.optim.SGD(model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=r"TrainStep: the model cannot take argument 'x' of "
+                                         r"shape \(8, 4\): linear\(\): mat1 and mat2"):
+        step(np.zeros((8, 4), np.float32), np.zeros(8, np.int64))
+
+    class Refusal(ValueError):
+        pass
+
+    class Refuses(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = fn.nn.Linear(2, 2)
+
+        def forward(self, x):
+            raise Refusal("not today")
+
+    with pytest.raises(Refusal, match="^not today$"):  # a user's own error type: as raised
+        fn.predict(Refuses(), np.zeros((3, 2), np.float32))
+    # the loss's errors keep naming the targets
+    with pytest.raises(IndexError, match="argument 'y' holds class label 7"):
+        fn.fit(_Wrapped(), np.zeros((8, 5), np.float32), np.full(8, 7), loss="cross_entropy",
+               optimizer="adam", verbose=0)
+
+
 def test_errors_name_the_user_s_data_not_internal_steps():
     # a wrong-width X was reported as "TrainStep(): argument 'x' ... got (32, 3)" (a batch
     # under another name); 'mse' on class labels died in a NumPy reshape; a forward that

@@ -15,6 +15,41 @@ def shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+class NamedInput:
+    """Calls a model on batches of one argument, and names that argument in the shape
+    errors the model raises.
+
+    A layer's own message names its operands (``linear(): mat1 and mat2 shapes cannot
+    be multiplied``, ``argument 'input'``) and a batch's shape; the error raised instead
+    starts with the function, the argument and its shape (API.md: a shape error names
+    the argument), followed by the layer's message. Only ``ValueError`` and fastnn's
+    ``ShapeError`` themselves are reworded; any other exception (a subclass a user's
+    model defines, say) propagates as it was raised.
+
+    Args:
+        func (str): the public function, e.g. ``"fit()"``.
+        name (str): the argument the batches come from, e.g. ``"X"``.
+        shape (tuple of int, optional): that argument's shape; ``None``: the batch's.
+    """
+
+    def __init__(self, func: str, name: str, shape: tuple[int, ...] | None = None) -> None:
+        self.func, self.name = func, name
+        self.shape = None if shape is None else tuple(shape)
+
+    def call(self, model: Any, xb: Any) -> Any:
+        """``model(xb)``, with a shape error reworded as described above."""
+        try:
+            return model(xb)
+        except ValueError as err:
+            from .autograd.errors import ShapeError  # fastnn.autograd imports this module
+
+            if type(err) not in (ValueError, ShapeError):
+                raise
+            shape = self.shape if self.shape is not None else np.shape(xb)
+            raise type(err)(f"{self.func}: the model cannot take argument '{self.name}' of "
+                            f"shape {shape_str(shape)}: {err}") from err
+
+
 def as_array(x: Any, func: str, arg: str) -> np.ndarray:
     """``np.asarray(x)``, with NumPy's error for a ragged nested list (rows of
     different lengths) re-raised as a ``ValueError`` that names the argument."""

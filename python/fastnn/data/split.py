@@ -99,6 +99,15 @@ def _stratified_indices(labels: np.ndarray, n_test: int,
     return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
+def _row_labels(labels: np.ndarray) -> np.ndarray:
+    """One label per row of a 2-D label array: the row's value for one column, else the
+    row's values joined into a string (scikit-learn's encoding: each distinct row, such as
+    a one-hot or multi-label row, is one class)."""
+    if labels.shape[1] == 1:
+        return labels[:, 0]
+    return np.array([" ".join(str(v) for v in row) for row in labels.tolist()])
+
+
 def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int | None = None,
                      stratify: bool | Any = False) -> tuple[np.ndarray, ...]:
     r"""Splits ``(X, y)`` into shuffled train and test sets (scikit-learn's order).
@@ -120,7 +129,9 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int | N
             from fastnn's global generator (seeded by :func:`fastnn.manual_seed`).
         stratify (bool or array_like): True stratifies on ``y``; an array of
             :math:`n` labels stratifies on those; False (default) or None does
-            not stratify. Every class needs at least 2 samples, and both
+            not stratify. Labels of shape :math:`(n, k)` (a column of labels,
+            one-hot or multi-label rows) stratify on whole rows, each distinct
+            row a class, as scikit-learn. Every class needs at least 2 samples, and both
             :math:`n_\text{test}` and :math:`n - n_\text{test}` must be at least
             the number of classes.
 
@@ -163,9 +174,11 @@ def train_test_split(X: Any, y: Any, test_size: float | int = 0.2, seed: int | N
             raise TypeError(f"{_FUNC}: argument 'stratify' must be a bool (True: stratify on "
                             f"y) or an array of {n} labels, got {type(stratify).__name__} "
                             f"{stratify!r}")
+        if labels.ndim == 2 and labels.shape[0] == n:
+            labels = _row_labels(labels)
         if labels.shape != (n,):
             raise ValueError(
-                f"{_FUNC}: the stratification labels must have shape ({n},), "
+                f"{_FUNC}: the stratification labels must have shape ({n},) or ({n}, k), "
                 f"got {shape_str(labels.shape)}"
             )
         train, test = _stratified_indices(labels, n_test, rng)

@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import _core
 from .._random import next_seed
+from .._validation import NamedInput
 from ..autograd import ops_loss, ops_math, ops_nn, ops_shape
 from ..autograd.grad_mode import TraceLog, _state
 from ..autograd.graph import Node, _dependencies
@@ -84,6 +85,8 @@ class TracedStep:
 
     def __init__(self, model: Module, loss_fn: Module, optimizer: Any) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # names the batches' argument in the model's shape errors (fit names its own)
+        self.named = NamedInput("TrainStep", "x")
         self.key: tuple | None = None
         self.output: np.ndarray | None = None
 
@@ -101,7 +104,7 @@ class TracedStep:
         log = TraceLog()
         _state.trace = log
         try:
-            out = self.model(xt)
+            out = self.named.call(self.model, xt)
             loss = self.loss_fn(out, _wrap(y))
         finally:
             _state.trace = None
@@ -456,10 +459,11 @@ _KERNEL_LOSSES = {
 
 
 def eager_step(model: Module, loss_fn: Module, optimizer: Any, x: np.ndarray,
-               y: np.ndarray) -> tuple[float, np.ndarray]:
-    """The eager autograd step (zero_grad, forward, loss, backward, step): loss and output."""
+               y: np.ndarray, named: NamedInput | None = None) -> tuple[float, np.ndarray]:
+    """The eager autograd step (zero_grad, forward, loss, backward, step): loss and output;
+    ``named`` names the argument ``x`` came from in the model's shape errors."""
     optimizer.zero_grad()
-    out = model(_wrap(x))
+    out = model(_wrap(x)) if named is None else named.call(model, _wrap(x))
     loss = loss_fn(out, _wrap(y))
     loss.backward()
     optimizer.step()

@@ -85,6 +85,11 @@ class _IterList(list):
         return self[i]
 
 
+class ModeError(TypeError, ValueError):
+    """``Module.train(mode)`` with a ``mode`` that is not a bool: PyTorch raises
+    ``ValueError``, Python's convention for a wrong type is ``TypeError``; this is both."""
+
+
 class Module:
     r"""Base class for all fastnn layers and models.
 
@@ -482,7 +487,8 @@ class Module:
         each child's ``train(mode)``, as PyTorch: a child that overrides ``train`` (to
         keep a layer frozen in eval mode, say) has its override run."""
         if not isinstance(mode, bool):
-            raise TypeError(f"train(): argument 'mode' must be a bool, got {type(mode).__name__}")
+            raise ModeError(f"train(): argument 'mode' must be a bool (training mode is "
+                            f"expected to be boolean), got {type(mode).__name__}")
         object.__setattr__(self, "training", mode)
         for child in self.children():
             child.train(mode)

@@ -279,7 +279,8 @@ class TrainStep:
             self._warn_eager("the loss has weights, which a replay does not apply")
         if self._eager_reason is not None or (
                 self._labels and np.any(y == self.loss_fn.ignore_index)):
-            value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
+            value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y,
+                                              traced.named)
             return value
         key = (x.shape, y.shape) + _module_state(self.model)
         if key == traced.key:

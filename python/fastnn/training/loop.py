@@ -42,7 +42,15 @@ import numpy as np
 
 from .. import nn, optim
 from .._random import local_generator
-from .._validation import as_array, as_float32, check_flag, check_int, check_number, shape_str
+from .._validation import (
+    NamedInput,
+    as_array,
+    as_float32,
+    check_flag,
+    check_int,
+    check_number,
+    shape_str,
+)
 from ..autograd import as_tensor, no_grad
 from ..callbacks import Callback, EarlyStopping, ModelCheckpoint, TerminateOnNaN
 from ..data import DataLoader
@@ -419,8 +427,11 @@ def _run_eval(
     prefix: str = "",
     dist: FitContext | None = None,
     func: str = "fit()",
+    named: NamedInput | None = None,
 ) -> dict[str, float]:
-    """Loss and metrics of ``model`` on ``(X, y)`` in eval mode (without recording a graph)."""
+    """Loss and metrics of ``model`` on ``(X, y)`` in eval mode (without recording a graph);
+    ``named`` names the argument ``X`` came from in the model's shape errors."""
+    named = NamedInput(func, "X", X.shape) if named is None else named
     averages = _Averages(loss, metric_fns)
     if dist is not None:  # this rank's share, then the totals of all shares
         X, y = X[dist.val_share(len(X))], y[dist.val_share(len(y))]
@@ -429,11 +440,11 @@ def _run_eval(
         batches = DataLoader(X, y, batch_size=batch_size)._epoch(views=True) if len(X) else ()
         for xb, yb in batches:
             if autograd:
-                pred = model(as_tensor(xb))
+                pred = named.call(model, as_tensor(xb))
                 value = float(checked_loss(loss, pred, target_tensor(loss, yb), func))
                 pred = to_numpy(pred)
             else:
-                pred = model(xb)
+                pred = named.call(model, xb)
                 value = float(loss(pred, yb))
             averages.add(value, pred, yb)
     if dist is not None:
@@ -573,9 +584,14 @@ def fit(
         seed = check_int(seed, func, "seed", low=0)
     metric_fns = resolve_metrics(metrics, loss, func)
     callbacks = _check_callbacks(callbacks, func)
+    x_shape = X.shape
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
+    val_named = None
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
+        val_named = NamedInput(func, "validation_data[0]", val[0].shape)
+    elif val is not None:  # the last validation_split of X
+        val_named = NamedInput(func, "X", x_shape)
     y = _keras_targets(model, loss, y, X, func, "y")
     if val is not None:
         yname = "validation_data[1]" if validation_data is not None else "y"
@@ -584,11 +600,11 @@ def fit(
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
-                       soft_targets=soft_targets(loss, y))
+                       soft_targets=soft_targets(loss, y), named=NamedInput(func, "X", x_shape))
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
                max(batch_size, 256), epochs, len(loader), len(X), verbose,
-               batch_hooks=any(_has_batch_hooks(cb) for cb in callbacks))
+               batch_hooks=any(_has_batch_hooks(cb) for cb in callbacks), val_named=val_named)
     if distributed:
         run.distribute(FitContext(model, seed), batch_size, optimizer, (X, y), func)
     history = History()
@@ -682,6 +698,8 @@ class _Run:
     # Whether callbacks see per-batch logs (distributed: a collective per batch), decided
     # before the other ranks drop rank 0's file writers, so all run the same collectives.
     batch_hooks: bool = False
+    # names the argument the validation inputs came from in the model's shape errors
+    val_named: NamedInput | None = None
 
     def distribute(self, dist: FitContext, batch_size: int, optimizer: optim.Optimizer,
                    data: tuple[np.ndarray, np.ndarray], func: str) -> None:
@@ -731,7 +749,7 @@ def _epoch_loop(run: _Run, history: History) -> None:
         logs = _train_epoch(run, epoch, progress, nan_watch)
         if run.val is not None:
             logs.update(_run_eval(model, *run.val, run.loss, run.metric_fns, run.val_batch_size,
-                                  prefix="val_", dist=run.dist))
+                                  prefix="val_", dist=run.dist, named=run.val_named))
         progress.close()
         for cb in callbacks:
             cb.on_epoch_end(epoch, logs)
@@ -854,9 +872,10 @@ def predict(model: nn.Module, X: Any, batch_size: int | None = 256) -> np.ndarra
     _check_width(model, X, func)
     batch_size = 256 if batch_size is None else check_int(batch_size, func, "batch_size", low=1)
     autograd = uses_autograd(model)
+    named = NamedInput(func, "X", X.shape)
     with _eval_mode(model), forward_state_kept(model):  # a backward to come uses them
         if len(X) <= batch_size:
-            return to_numpy(forward(model, X, autograd))
-        outs = [to_numpy(forward(model, X[i : i + batch_size], autograd))
+            return to_numpy(forward(model, X, autograd, named))
+        outs = [to_numpy(forward(model, X[i : i + batch_size], autograd, named))
                 for i in range(0, len(X), batch_size)]
     return np.concatenate(outs, axis=0)

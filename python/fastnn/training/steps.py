@@ -25,11 +25,13 @@ In a distributed fit, 2. and 3. average the gradients over ranks before
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 
 from .. import nn, optim
+from .._validation import NamedInput
 from ..autograd import as_tensor, no_grad
 from ..autograd.tensor import Tensor
 from ..distributed import allreduce_gradients
@@ -58,7 +60,8 @@ def uses_autograd(model: nn.Module) -> bool:
 
 def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
                 X: np.ndarray, *, distributed: bool, want_pred: bool,
-                allow_fused: bool = True, soft_targets: bool = False) -> Step:
+                allow_fused: bool = True, soft_targets: bool = False,
+                named: NamedInput | None = None) -> Step:
     """The step ``fit`` runs: a TrainStep if it applies, else autograd or layer by layer.
 
     Args:
@@ -70,9 +73,12 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
         allow_fused (bool): ``False`` never uses TrainStep (for tests comparing paths).
         soft_targets (bool): the targets are class probabilities, which only the
             autograd step takes.
+        named (NamedInput, optional): names the argument the batches come from in the
+            model's shape errors. Default: ``fit()``'s ``X`` of ``X``'s shape.
     """
+    named = NamedInput("fit()", "X", X.shape) if named is None else named
     if soft_targets:
-        return _autograd_step(model, loss, optimizer, distributed, want_pred)
+        return _autograd_step(model, loss, optimizer, distributed, want_pred, named)
     if allow_fused and not distributed and X.ndim == 2:
         try:
             fused = nn.TrainStep(model, loss, optimizer)
@@ -82,10 +88,12 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
             # a model with its own backward keeps the NumPy step unless the one-call plan
             # runs it (a traced program would be no faster, and could warn)
             if fused.one_call or uses_autograd(model):
+                if fused._traced is not None:  # a traced step calls the model itself
+                    fused._traced.named = named
                 return _fused_step(fused, want_pred)
     if uses_autograd(model):
-        return _autograd_step(model, loss, optimizer, distributed, want_pred)
-    return _numpy_step(model, loss, optimizer, distributed)
+        return _autograd_step(model, loss, optimizer, distributed, want_pred, named)
+    return _numpy_step(model, loss, optimizer, distributed, named)
 
 
 def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
@@ -97,10 +105,10 @@ def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
 
 
 def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
-                distributed: bool) -> Step:
+                distributed: bool, named: NamedInput) -> Step:
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         optimizer.zero_grad()
-        pred = model(xb)
+        pred = named.call(model, xb)
         value = float(loss(pred, yb))
         model.backward(loss.backward())
         if distributed:
@@ -112,10 +120,10 @@ def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
 
 
 def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
-                   distributed: bool, want_pred: bool) -> Step:
+                   distributed: bool, want_pred: bool, named: NamedInput) -> Step:
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         optimizer.zero_grad()
-        pred = model(as_tensor(xb))
+        pred = named.call(model, as_tensor(xb))
         value = checked_loss(loss, pred, target_tensor(loss, yb), "fit()")
         value.backward()
         if distributed:
@@ -153,12 +161,14 @@ def checked_loss(loss: nn.Module, pred: Any, target: Tensor, func: str) -> Tenso
     return value
 
 
-def forward(model: nn.Module, xb: np.ndarray, autograd: bool) -> Any:
-    """``model(xb)`` for evaluation: on a Tensor without recording for autograd models."""
-    if not autograd:
-        return model(xb)
-    with no_grad():
-        return model(as_tensor(xb))
+def forward(model: nn.Module, xb: np.ndarray, autograd: bool,
+            named: NamedInput | None = None) -> Any:
+    """``model(xb)`` for evaluation: on a Tensor without recording for autograd models;
+    through ``named`` (which names the argument in a shape error) when given."""
+    if autograd:
+        xb = as_tensor(xb)
+    with no_grad() if autograd else nullcontext():
+        return model(xb) if named is None else named.call(model, xb)
 
 
 def to_numpy(out: Any) -> np.ndarray:
