@@ -728,3 +728,83 @@ def test_a_reimport_reports_the_first_imports_wait_policy():
                        timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "fastnn"]
+
+
+FORK_DURING_A_DRAW = """
+import os, threading, fastnn as fn
+from fastnn import _random
+
+# Another thread inside a large draw holds the generator's lock (NumPy releases the GIL
+# for the draw); a thread holding the (re-entrant) locks at the fork is that moment,
+# made certain.
+g = fn.Generator().manual_seed(0)
+locks = [_random.default_generator().bit_generator.lock, g._rng.bit_generator.lock]
+holding, done = threading.Event(), threading.Event()
+
+def hold():
+    for lock in locks:
+        lock.acquire()
+    holding.set()
+    done.wait()
+    for lock in locks:
+        lock.release()
+
+t = threading.Thread(target=hold)
+t.start()
+holding.wait()
+pid = os.fork()
+if pid == 0:
+    fn.randn(3)  # the global state
+    fn.nn.Linear(4, 4)  # weight init draws from it too
+    fn.randn(3, generator=g)  # a Generator of the user's
+    os._exit(0)
+done.set()
+t.join()
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_during_another_thread_s_draw_can_draw():
+    """The child inherited a generator lock held by a thread it does not have, and its
+    first draw (randn, a Linear's init, a shuffle) waited forever."""
+    try:
+        r = _run_script(FORK_DURING_A_DRAW, timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the forked child hung on its first draw")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "0", r.stdout
+
+
+EXIT_DURING_A_KERNEL = """
+import threading, time, numpy as np, fastnn as fn
+
+def products():  # inside a kernel nearly all the time
+    a = np.ones((1200, 1200), np.float32)
+    while True:
+        fn.matmul(a, a)
+
+def steps():  # short kernels: often waiting for the GIL when the interpreter finalizes
+    X, y = np.ones((8, 16), np.float32), np.zeros(8, np.int64)
+    model = fn.nn.Sequential(fn.nn.Linear(16, 16), fn.nn.ReLU(), fn.nn.Linear(16, 10))
+    step = fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(), fn.optim.Adam(model.parameters()))
+    while True:
+        step(X, y)
+
+for work in (products, steps):
+    threading.Thread(target=work, daemon=True).start()
+time.sleep(0.3)
+print("main returns")
+"""
+
+
+def test_the_interpreter_exits_cleanly_while_a_daemon_thread_is_in_a_kernel():
+    """When the main thread returned while a daemon thread was inside a kernel, the
+    thread's return for the GIL (pthread_exit in a finalizing CPython, from a destructor)
+    aborted the process: "terminate called without an active exception", SIGABRT."""
+    for _ in range(5):
+        r = _run_script(EXIT_DURING_A_KERNEL, timeout=60)
+        assert "terminate called" not in r.stderr, r.stderr[-3000:]
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert r.stdout.strip() == "main returns"

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/activations.h"
 #include "util/isa.h"
 #include "util/vecmath.h"
@@ -44,7 +45,7 @@ void forward(Activation act, float param, const py::handle& y_obj, const py::han
   FloatArray y = float_output(y_obj, f, "y");
   require_shape(y, {x.shape(0)}, f, "y");
   require_same_or_disjoint(y, x, f, "y", "x");
-  py::gil_scoped_release release;
+  ReleasedGil release;
   activation_forward(act, param, y.mutable_data(), x.data(), x.shape(0));
 }
 
@@ -75,7 +76,7 @@ void backward(Activation act, float param, const py::handle& dx_obj, const py::h
   FloatArray x, y;
   const float* xp = cached(x_obj, activation_backward_reads_x(act), act, dx, dy, x, "x");
   const float* yp = cached(y_obj, activation_backward_reads_y(act), act, dx, dy, y, "y");
-  py::gil_scoped_release release;
+  ReleasedGil release;
   activation_backward(act, param, dx.mutable_data(), dy.data(), xp, yp, dy.shape(0));
 }
 
@@ -86,7 +87,7 @@ void softmax_fwd(const py::handle& y_obj, const py::handle& x_obj) {
   FloatArray y = float_output(y_obj, f, "y");
   require_shape(y, {x.shape(0), x.shape(1)}, f, "y");
   require_no_overlap(y, x, f, "y", "x");
-  py::gil_scoped_release release;
+  ReleasedGil release;
   softmax_forward(y.mutable_data(), x.data(), x.shape(0), x.shape(1));
 }
 
@@ -100,7 +101,7 @@ void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::h
   require_shape(dx, {y.shape(0), y.shape(1)}, f, "dx");
   require_no_overlap(dx, dy, f, "dx", "dy");
   require_no_overlap(dx, y, f, "dx", "y");
-  py::gil_scoped_release release;
+  ReleasedGil release;
   softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
 }
 
@@ -127,7 +128,7 @@ void vecmath_by_name(const std::string& arch, const std::string& func, const py:
   require_ndim(x, 1, f, "x");
   FloatArray y = float_output(y_obj, f, "y");
   require_shape(y, {x.shape(0)}, f, "y");
-  py::gil_scoped_release release;
+  ReleasedGil release;
   fn(y.mutable_data(), x.data(), x.shape(0));
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/dropout.h"
 
 namespace py = pybind11;
@@ -30,7 +31,7 @@ void run(Kernel kernel, const char* f, const char* out_name, const char* in_name
   FloatArray out = float_output(out_obj, f, out_name);
   require_shape(out, {in.shape(0)}, f, out_name);
   if (out.data() != in.data()) require_no_overlap(out, in, f, out_name, in_name);
-  py::gil_scoped_release release;
+  ReleasedGil release;
   kernel(out.mutable_data(), in.data(), in.shape(0), p, seed);
 }
 

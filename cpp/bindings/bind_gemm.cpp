@@ -14,6 +14,7 @@
 #include <string>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/gemm.h"
 #include "util/cpu_features.h"
 
@@ -123,7 +124,7 @@ py::object run(const py::handle& a_obj, const py::handle& b_obj, bool trans_a, b
   const index_t lda = a.array.shape(1), ldb = b.array.shape(1);
   const GemmEpilogue ep = epilogue != nullptr ? epilogue->prepare(M, N) : GemmEpilogue{};
   {
-    py::gil_scoped_release release;
+    ReleasedGil release;
     kernel(a.trans, b.trans, M, N, K, A, lda, B, ldb, C, static_cast<index_t>(N), ep);
   }
   return out;

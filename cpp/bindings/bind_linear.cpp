@@ -12,6 +12,7 @@
 #include <pybind11/pybind11.h>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/linear.h"
 
 namespace py = pybind11;
@@ -40,7 +41,7 @@ void forward(const py::handle& y_obj, const py::handle& x_obj, const py::handle&
     require_no_overlap(y, bias, f, "y", "bias");
     b = bias.data();
   }
-  py::gil_scoped_release release;
+  ReleasedGil release;
   linear_forward(y.mutable_data(), x.data(), W.data(), b, N, in, out, act, act_param);
 }
 
@@ -107,7 +108,7 @@ void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::hand
       ay = act_y.data();
     }
   }
-  py::gil_scoped_release release;
+  ReleasedGil release;
   linear_backward(dx_ptr, dW.mutable_data(), db_ptr, dy.data(), x.data(), W.data(), N, in, out,
                   act, act_param, ax, ay);
 }

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/losses.h"
 
 namespace py = pybind11;
@@ -57,7 +58,7 @@ void bind_elementwise(py::module_& m, const std::string& name, Forward fwd, Back
         FloatArray target = float_input(target_obj, f, "target");
         require_shape(target, {pred.shape(0)}, f, "target");
         if (probabilities) require_probabilities(pred, target, f);
-        py::gil_scoped_release release;
+        ReleasedGil release;
         return fwd(pred.data(), target.data(), pred.shape(0), r);
       },
       py::arg("pred"), py::arg("target"), py::arg("reduction"),
@@ -76,7 +77,7 @@ void bind_elementwise(py::module_& m, const std::string& name, Forward fwd, Back
         require_no_overlap(grad, pred, f, "grad", "pred");
         require_no_overlap(grad, target, f, "grad", "target");
         if (probabilities) require_probabilities(pred, target, f);
-        py::gil_scoped_release release;
+        ReleasedGil release;
         bwd(grad.mutable_data(), pred.data(), target.data(), pred.shape(0), r);
       },
       py::arg("grad"), py::arg("pred"), py::arg("target"), py::arg("reduction"),
@@ -133,7 +134,7 @@ void bind_losses(py::module_& m) {
          Reduction r) {
         constexpr const char* f = "cross_entropy_forward";
         CrossEntropyArgs a = cross_entropy_args(logits_obj, labels_obj, label_smoothing, f);
-        py::gil_scoped_release release;
+        ReleasedGil release;
         return cross_entropy_forward(a.logits.data(), a.labels.data(), a.logits.shape(0),
                                      a.logits.shape(1), label_smoothing, r);
       },
@@ -146,7 +147,7 @@ void bind_losses(py::module_& m) {
         constexpr const char* f = "cross_entropy_backward";
         CrossEntropyArgs a = cross_entropy_args(logits_obj, labels_obj, label_smoothing, f);
         FloatArray grad = cross_entropy_grad(grad_obj, a, f);
-        py::gil_scoped_release release;
+        ReleasedGil release;
         cross_entropy_backward(grad.mutable_data(), a.logits.data(), a.labels.data(),
                                a.logits.shape(0), a.logits.shape(1), label_smoothing, r);
       },
@@ -159,7 +160,7 @@ void bind_losses(py::module_& m) {
         constexpr const char* f = "cross_entropy_forward_backward";
         CrossEntropyArgs a = cross_entropy_args(logits_obj, labels_obj, label_smoothing, f);
         FloatArray grad = cross_entropy_grad(grad_obj, a, f);
-        py::gil_scoped_release release;
+        ReleasedGil release;
         return cross_entropy_forward_backward(grad.mutable_data(), a.logits.data(),
                                               a.labels.data(), a.logits.shape(0),
                                               a.logits.shape(1), label_smoothing, r);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/optim.h"
 #include "optim_group.h"
 
@@ -124,7 +125,7 @@ void bind_optim(py::module_& m) {
         const OptimIsa chosen = parse_isa(isa);
         OptimGroup g;
         g.read(kind, group, tensors, "optimizer_step");
-        py::gil_scoped_release release;
+        ReleasedGil release;
         g.step(chosen);
       },
       py::arg("kind"), py::arg("group"), py::arg("tensors"), py::arg("isa") = "best",
@@ -142,7 +143,7 @@ void bind_optim(py::module_& m) {
         FloatArray out = float_output(out_obj, f, "out");
         require_shape(out, {a.shape(0)}, f, "out");
         require_no_overlap(out, a, f, "out", "a");
-        py::gil_scoped_release release;
+        ReleasedGil release;
         adam_bc2_division(a.data(), out.mutable_data(), a.shape(0), beta2, step, chosen);
       },
       py::arg("a"), py::arg("out"), py::arg("beta2"), py::arg("step"), py::arg("isa"),
@@ -156,7 +157,7 @@ void bind_optim(py::module_& m) {
         Buffer buf = a.add_optional(momentum_buffer, "momentum_buffer", momentum != 0.0,
                                     "momentum != 0");
         a.finish();
-        py::gil_scoped_release release;
+        ReleasedGil release;
         sgd_step(a.param(), buf.data(), a.grad(), a.n(), lr, momentum, dampening, weight_decay,
                  nesterov, maximize, init_buffer);
       },
@@ -178,7 +179,7 @@ void bind_optim(py::module_& m) {
         Buffer m2 = a.add(exp_avg_sq, "exp_avg_sq");
         Buffer mx = a.add_optional(max_exp_avg_sq, "max_exp_avg_sq", amsgrad, "amsgrad");
         a.finish();
-        py::gil_scoped_release release;
+        ReleasedGil release;
         adam_step(a.param(), m1.data(), m2.data(), mx.data(), a.grad(), a.n(), lr, beta1, beta2,
                   eps, weight_decay, amsgrad, maximize, decoupled_weight_decay, step);
       },
@@ -199,7 +200,7 @@ void bind_optim(py::module_& m) {
         Buffer buf = a.add_optional(momentum_buffer, "momentum_buffer", momentum > 0.0,
                                     "momentum > 0");
         a.finish();
-        py::gil_scoped_release release;
+        ReleasedGil release;
         rmsprop_step(a.param(), sq.data(), ga.data(), buf.data(), a.grad(), a.n(), lr, alpha, eps,
                      weight_decay, momentum, centered, maximize);
       },
@@ -219,7 +220,7 @@ void bind_optim(py::module_& m) {
         StepArgs a("adagrad_step", param, grad);
         Buffer s = a.add(sum, "sum");
         a.finish();
-        py::gil_scoped_release release;
+        ReleasedGil release;
         adagrad_step(a.param(), s.data(), a.grad(), a.n(), lr, lr_decay, weight_decay, eps,
                      maximize, step);
       },

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "gil.h"
 #include "fastnn/threads.h"
 #include "fastnn/train.h"
 #include "optim_group.h"
@@ -111,7 +112,7 @@ class PyTrainPlan {
     choose_written(groups.size());
     double value = 0.0;
     {
-      py::gil_scoped_release release;
+      ReleasedGil release;
       for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].zero_grads(written_);
       value = plan_.forward_backward(b, reduction, label_smoothing);
       for (std::size_t k = 0; k < groups.size(); ++k) groups_[k].step();

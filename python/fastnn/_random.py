@@ -18,7 +18,9 @@ for the ``generator=`` arguments (``random_split``, ``DataLoader``, ``randn``, .
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -110,6 +112,7 @@ class Generator:
             raise RuntimeError(f"Generator(): fastnn runs on the CPU only, got device {device!r}")
         self._seed = int(np.random.SeedSequence().entropy % 2**63)
         self._rng = np.random.default_rng(self._seed)
+        _user_generators.add(self)
 
     def manual_seed(self, seed: int) -> Generator:
         """Resets the state from ``seed`` (as :func:`manual_seed` takes it) and returns
@@ -192,3 +195,35 @@ def next_seed() -> int:
 def generator_for(seed: int | None) -> np.random.Generator:
     """A generator of its own for ``seed``, or :func:`default_generator` when ``seed`` is None."""
     return _current() if seed is None else np.random.default_rng(seed)
+
+
+# Every Generator() made, for _after_fork (weak: a Generator lives as long as its users).
+_user_generators: weakref.WeakSet[Generator] = weakref.WeakSet()
+
+
+def _with_new_lock(g: np.random.Generator) -> np.random.Generator:
+    """A generator in ``g``'s state with a lock of its own."""
+    bits = type(g.bit_generator)()
+    bits.state = g.bit_generator.state
+    return np.random.Generator(bits)
+
+
+def _after_fork() -> None:
+    """Runs in a forked child: every generator gets a new lock, its state kept.
+
+    NumPy holds a generator's lock, with the GIL released, through a large draw (a
+    weight init, a shuffle, ``randn``). A process forked while another thread was inside
+    one inherits the lock held by a thread the child does not have, and the child's first
+    draw from that generator waited forever.
+    """
+    global _generator
+    _generator = _with_new_lock(_generator)
+    own = getattr(_local, "generator", None)  # the forking thread's, the child's only thread
+    if own is not None:
+        _local.generator = _with_new_lock(own)
+    for g in list(_user_generators):
+        g._rng = _with_new_lock(g._rng)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
