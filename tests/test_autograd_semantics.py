@@ -2653,3 +2653,107 @@ def test_a_second_backward_through_a_rebound_add_runs_as_torch():
     loss.backward()
     loss.backward()
     assert x.grad.tolist() == [4.0, 4.0]
+
+
+# -- NumPy's argument names and the seeding helpers of real scripts ----------------------------
+
+_X = np.array([[1.0, 2.0, 7.0], [3.0, 5.0, -1.0]], np.float32)
+# (name, positional arguments before dim, the dim): every function and method PyTorch's
+# argument parser gives axis= (for dim=) and keepdims= (for keepdim=)
+_DIM_OPS = [
+    ("sum", (), 1), ("mean", (), 0), ("std", (), 1), ("var", (), 0), ("prod", (), 1),
+    ("amax", (), 0), ("amin", (), 1), ("argmax", (), 1), ("argmin", (), 0), ("max", (), 1),
+    ("min", (), 0), ("logsumexp", (), 1), ("softmax", (), 1), ("log_softmax", (), 0),
+    ("cumsum", (), 1), ("norm", (), 1), ("sort", (), 0), ("argsort", (), 1),
+    ("unsqueeze", (), 1), ("any", (), 1), ("all", (), 0), ("squeeze", (), 0),
+    ("topk", (2,), 1), ("chunk", (2,), 1), ("index_select", (), 1), ("gather", (), 1),
+    # Python functions in torch, without the alias there; fastnn's take it throughout
+    ("norm", (), 1), ("split", (1,), 0),
+]
+_TORCH_WITHOUT_AXIS = {"norm", "split"}
+
+
+def _assert_same(got, want, rtol=0.0):
+    """Equal values (to ``rtol``), walking the tuples of multi-output ops."""
+    if isinstance(want, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _assert_same(g, w, rtol)
+        return
+    np.testing.assert_allclose(np.asarray(got.detach().numpy(), np.float64),
+                               np.asarray(want.detach().numpy(), np.float64), rtol=rtol)
+
+
+@pytest.mark.parametrize("name,before,dim", _DIM_OPS, ids=[c[0] for c in _DIM_OPS])
+def test_axis_is_dim_in_functions_and_methods_as_torch(name, before, dim):
+    # torch.mean(x, axis=0), torch.cat(xs, axis=1), x.softmax(axis=1): PyTorch takes NumPy's
+    # names in every op its C++ parser binds; fastnn raised "unexpected keyword 'axis'"
+    x = fn.tensor(_X)
+    index = {"index_select": fn.tensor([2, 0]), "gather": fn.tensor([[0, 2], [1, 1]])}
+    kwargs = {"index": index[name]} if name in index else {}
+    want = getattr(fn, name)(x, *before, dim=dim, **kwargs)
+    _assert_same(getattr(fn, name)(x, *before, axis=dim, **kwargs), want)
+    _assert_same(getattr(x, name)(*before, axis=dim, **kwargs), want)
+    if torch is not None and name not in _TORCH_WITHOUT_AXIS:
+        t_kwargs = {k: torch.tensor(v.numpy()) for k, v in kwargs.items()}
+        _assert_same(getattr(torch, name)(torch.tensor(_X), *before, axis=dim, **t_kwargs),
+                     want, rtol=1e-6)
+
+
+def test_axis_and_keepdims_in_joins_and_reductions():
+    x = fn.tensor(_X)
+    np.testing.assert_equal(fn.cat([x, x], axis=1).numpy(), np.concatenate([_X, _X], 1))
+    np.testing.assert_equal(fn.concat([x, x], axis=0).numpy(), np.concatenate([_X, _X], 0))
+    np.testing.assert_equal(fn.stack([x, x], axis=2).numpy(), np.stack([_X, _X], 2))
+    np.testing.assert_equal(fn.unique(fn.tensor([[1, 2], [1, 2]]), axis=0).numpy(), [[1, 2]])
+    for f in (fn.sum, fn.mean, fn.amax, fn.logsumexp):
+        assert f(x, axis=1, keepdims=True).shape == (2, 1)
+        assert f(x, 1, keepdims=True).shape == (2, 1)
+    assert x.logsumexp(axis=0, keepdims=True).shape == (1, 3)
+    with pytest.raises(TypeError, match="both argument 'dim' and its alias 'axis'"):
+        fn.mean(x, dim=0, axis=1)
+    with pytest.raises(TypeError, match="both argument 'dim' and its alias 'axis'"):
+        x.softmax(dim=0, axis=1)
+    # torch.nn.functional's Python functions take PyTorch's names only, as in torch
+    with pytest.raises(TypeError):
+        F.softmax(x, axis=1)
+
+
+def test_the_usual_seeding_helper_runs():
+    # seed_everything() of countless scripts: it died on torch.cuda.manual_seed_all and
+    # torch.backends.cudnn
+    fn.manual_seed(3)
+    fn.cuda.manual_seed(3)
+    fn.cuda.manual_seed_all(3)
+    fn.cuda.synchronize()
+    fn.cuda.empty_cache()
+    fn.backends.cudnn.deterministic = True
+    fn.backends.cudnn.benchmark = False
+    assert not fn.cuda.is_available() and fn.cuda.device_count() == 0
+    assert not fn.backends.cudnn.is_available()
+    first = fn.randn(4).numpy()
+    fn.manual_seed(3)
+    fn.cuda.manual_seed_all(99)  # no GPU state: the CPU stream is untouched
+    np.testing.assert_array_equal(fn.randn(4).numpy(), first)
+    with pytest.raises(TypeError, match="argument 'seed' must be an int"):
+        fn.cuda.manual_seed("0")
+    try:
+        assert not fn.are_deterministic_algorithms_enabled()
+        fn.use_deterministic_algorithms(True, warn_only=True)
+        assert fn.are_deterministic_algorithms_enabled()
+        with pytest.raises(TypeError, match="argument 'mode' must be a bool"):
+            fn.use_deterministic_algorithms(1)
+    finally:
+        fn.use_deterministic_algorithms(False)
+
+
+@pytest.mark.parametrize("call", ["double", "half", "bfloat16"])
+def test_module_dtype_changes_raise_and_say_what_to_do(call):
+    # model.double() was an AttributeError; fastnn's modules hold float32 parameters
+    model = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match=rf"Module.{call}\(\): fastnn modules hold float32 "
+                                        r"parameters.*drop the call"):
+        getattr(model, call)()
+    assert model[0].weight.dtype == fn.float32
+    x = fn.from_numpy(np.ones((3, 2)))  # float64 inputs are taken as they are
+    assert model(x).shape == (3, 2)

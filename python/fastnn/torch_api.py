@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._random import _checked_seed
 from .autograd import ops_math, ops_nn, ops_reduce, ops_shape
 from .autograd.creation import tensor
 from .autograd.device import device
@@ -43,6 +44,8 @@ from .autograd.legacy_types import (
     LongTensor,
     ShortTensor,
 )
+from .autograd.numpy_names import rename as _numpy_names
+from .autograd.numpy_names import with_numpy_names as _with_numpy_names
 from .autograd.ops_math import as_tensor_operand as _t
 from .autograd.printing import set_printoptions
 from .autograd.tensor import Tensor
@@ -60,10 +63,43 @@ def _zero() -> int:
     return 0
 
 
-# ``device = "cuda" if torch.cuda.is_available() else "cpu"`` and its kin pick the CPU.
-cuda = SimpleNamespace(is_available=_false, device_count=_zero)
+def _seed_no_device(seed: Any) -> None:
+    """``torch.cuda.manual_seed(_all)``: seeds the GPUs, of which fastnn has none (the
+    seed is still checked as ``manual_seed`` checks it)."""
+    _checked_seed(seed, "cuda.manual_seed()")
+
+
+def _no_device() -> None:
+    """``torch.cuda.synchronize()`` / ``empty_cache()``: nothing to do without a GPU."""
+
+
+# ``device = "cuda" if torch.cuda.is_available() else "cpu"`` and its kin pick the CPU;
+# the usual seeding helper (torch.cuda.manual_seed_all, cudnn.deterministic = True) runs.
+cuda = SimpleNamespace(is_available=_false, device_count=_zero, manual_seed=_seed_no_device,
+                       manual_seed_all=_seed_no_device, synchronize=_no_device,
+                       empty_cache=_no_device)
 accelerator = SimpleNamespace(is_available=_false, device_count=_zero)
-backends = SimpleNamespace(mps=SimpleNamespace(is_available=_false, is_built=_false))
+backends = SimpleNamespace(
+    mps=SimpleNamespace(is_available=_false, is_built=_false),
+    cudnn=SimpleNamespace(is_available=_false, enabled=True, deterministic=False,
+                          benchmark=False),
+)
+_deterministic_algorithms = False
+
+
+def use_deterministic_algorithms(mode: builtins.bool, *, warn_only: builtins.bool = False) -> None:
+    """Accepted as PyTorch's: fastnn's kernels are always deterministic (the same seed and
+    inputs give the same bits, at any thread count), so this only records ``mode``."""
+    if not isinstance(mode, builtins.bool):
+        raise TypeError(f"use_deterministic_algorithms(): argument 'mode' must be a bool, got "
+                        f"{type(mode).__name__}")
+    global _deterministic_algorithms
+    _deterministic_algorithms = mode
+
+
+def are_deterministic_algorithms_enabled() -> builtins.bool:
+    """What :func:`use_deterministic_algorithms` last set (default ``False``, as PyTorch)."""
+    return _deterministic_algorithms
 
 
 def is_tensor(obj: Any) -> bool:
@@ -118,6 +154,8 @@ def _view(op: Any) -> Any:
     """The view ``op`` as a function of a Tensor (array-likes become constants) and its
     options; no ``out=``, as PyTorch's views have none."""
     def f(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
+        if kwargs:
+            _numpy_names(kwargs, op.__name__)
         return op(input if isinstance(input, Tensor) else _t(input), *args, **kwargs)
     f.__name__ = op.__name__
     f.__doc__ = op.__doc__
@@ -130,6 +168,8 @@ def _unary(op: Any) -> Any:
     def f(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         if not isinstance(input, Tensor):
             input = _t(input)  # noqa: A001
+        if kwargs:
+            _numpy_names(kwargs, op.__name__)
         result = op(input, *args, **kwargs)
         return result if out is None else _write_out(result, out, op.__name__)
     f.__name__ = op.__name__
@@ -213,6 +253,7 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     return _t(input).nonzero(as_tuple=as_tuple)
 
 
+@_with_numpy_names
 def unique(input: Any, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
            return_counts: bool = False, dim: Any = None) -> Any:
     """The distinct values, sorted (no gradient), as PyTorch."""
@@ -235,7 +276,8 @@ t = _view(ops_shape.t)
 permute = _view(ops_shape.permute)
 chunk = _view(ops_shape.chunk)
 split = _view(ops_shape.split)
-cat, concat, concatenate, stack = ops_shape.cat, ops_shape.cat, ops_shape.cat, ops_shape.stack
+cat = concat = concatenate = _with_numpy_names(ops_shape.cat)
+stack = _with_numpy_names(ops_shape.stack)
 where = ops_shape.where
 relu = _unary(ops_nn.relu)
 sigmoid = _elementwise(ops_nn.sigmoid)
@@ -260,7 +302,7 @@ def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  
 __all__ = [
     "BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor", "HalfTensor",
     "IntTensor", "LongTensor", "ShortTensor", "abs", "accelerator", "add", "all", "allclose",
-    "amax", "amin", "any", "argmax", "argmin",
+    "amax", "amin", "any", "are_deterministic_algorithms_enabled", "argmax", "argmin",
     "argsort", "clamp_max", "clamp_min", "cumsum", "equal", "expm1", "flip", "gather",
     "index_select", "log1p", "nonzero", "unique",
     "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",
@@ -274,5 +316,5 @@ __all__ = [
     "set_printoptions", "sigmoid", "sign", "sin", "softmax", "sort", "split", "sqrt", "square",
     "squeeze", "stack",
     "std", "sub", "subtract", "sum", "t", "tanh", "topk", "transpose", "true_divide", "uint8",
-    "unsqueeze", "var", "where",
+    "unsqueeze", "use_deterministic_algorithms", "var", "where",
 ]

@@ -14,6 +14,7 @@ from . import ops_math as m
 from . import ops_nn as nn
 from . import ops_reduce as r
 from . import ops_shape as s
+from .numpy_names import takes_dim, with_numpy_names
 from .tensor import Tensor, _check_dim, _wrap
 
 
@@ -294,9 +295,10 @@ _BINDINGS: dict[str, Any] = {
 
 
 def bind() -> None:
-    """Installs every entry of ``_BINDINGS`` on ``Tensor`` (once, at import)."""
+    """Installs every entry of ``_BINDINGS`` on ``Tensor`` (once, at import); a method
+    with a ``dim`` also takes NumPy's ``axis`` (and ``keepdims``), as PyTorch's do."""
     for name, func in _BINDINGS.items():
-        setattr(Tensor, name, func)
+        setattr(Tensor, name, with_numpy_names(func) if takes_dim(func) else func)
     Tensor.T = property(s.T)
     Tensor.mT = property(lambda self: s.transpose(self, -2, -1))
     Tensor.__hash__ = lambda self: id(self)  # __eq__ is element-wise: hash by identity

@@ -85,6 +85,12 @@ class _IterList(list):
         return self[i]
 
 
+# Module.double() / half() / bfloat16(): what to do instead
+_NOT_FLOAT32 = ("Module.{call}: fastnn modules hold float32 parameters and cannot change "
+                "their dtype; drop the call (the modules take float64 inputs as they are) "
+                "or convert the inputs with x.float()")
+
+
 class ModeError(TypeError, ValueError):
     """``Module.train(mode)`` with a ``mode`` that is not a bool: PyTorch raises
     ``ValueError``, Python's convention for a wrong type is ``TypeError``; this is both."""
@@ -452,6 +458,18 @@ class Module:
     def float(self) -> Module:
         """Returns ``self``: parameters are float32 already."""
         return self
+
+    def double(self) -> Module:
+        """Raises ``TypeError``: fastnn modules compute in float32 (see :meth:`to`)."""
+        raise TypeError(_NOT_FLOAT32.format(call="double()"))
+
+    def half(self) -> Module:
+        """Raises ``TypeError``: fastnn modules compute in float32 (see :meth:`to`)."""
+        raise TypeError(_NOT_FLOAT32.format(call="half()"))
+
+    def bfloat16(self) -> Module:
+        """Raises ``TypeError``: fastnn modules compute in float32 (see :meth:`to`)."""
+        raise TypeError(_NOT_FLOAT32.format(call="bfloat16()"))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Sets ``requires_grad`` on every parameter (``False`` freezes them)."""
