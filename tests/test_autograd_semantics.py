@@ -2664,7 +2664,7 @@ _DIM_OPS = [
     ("sum", (), 1), ("mean", (), 0), ("std", (), 1), ("var", (), 0), ("prod", (), 1),
     ("amax", (), 0), ("amin", (), 1), ("argmax", (), 1), ("argmin", (), 0), ("max", (), 1),
     ("min", (), 0), ("logsumexp", (), 1), ("softmax", (), 1), ("log_softmax", (), 0),
-    ("cumsum", (), 1), ("norm", (), 1), ("sort", (), 0), ("argsort", (), 1),
+    ("cumsum", (), 1), ("sort", (), 0), ("argsort", (), 1),
     ("unsqueeze", (), 1), ("any", (), 1), ("all", (), 0), ("squeeze", (), 0),
     ("topk", (2,), 1), ("chunk", (2,), 1), ("index_select", (), 1), ("gather", (), 1),
     # Python functions in torch, without the alias there; fastnn's take it throughout
@@ -2714,6 +2714,14 @@ def test_axis_and_keepdims_in_joins_and_reductions():
         fn.mean(x, dim=0, axis=1)
     with pytest.raises(TypeError, match="both argument 'dim' and its alias 'axis'"):
         x.softmax(dim=0, axis=1)
+    for both in (lambda: x.mean(dim=0, axis=1), lambda: x.sum(0, axis=1),
+                 lambda: x.amax(0, axis=1), lambda: x.size(0, axis=1)):
+        with pytest.raises(TypeError, match="both argument 'dim' and its alias 'axis'"):
+            both()
+    assert x.size(axis=1) == 3
+    # an op without a dim says so, not "unexpected keyword 'dim'"
+    with pytest.raises(TypeError, match="unexpected keyword argument 'axis'"):
+        fn.flip(x, axis=0)
     # torch.nn.functional's Python functions take PyTorch's names only, as in torch
     with pytest.raises(TypeError):
         F.softmax(x, axis=1)
@@ -2729,6 +2737,8 @@ def test_the_usual_seeding_helper_runs():
     fn.cuda.empty_cache()
     fn.backends.cudnn.deterministic = True
     fn.backends.cudnn.benchmark = False
+    fn.backends.cuda.matmul.allow_tf32 = False
+    fn.backends.cudnn.allow_tf32 = False
     assert not fn.cuda.is_available() and fn.cuda.device_count() == 0
     assert not fn.backends.cudnn.is_available()
     first = fn.randn(4).numpy()
@@ -2743,6 +2753,10 @@ def test_the_usual_seeding_helper_runs():
         assert fn.are_deterministic_algorithms_enabled()
         with pytest.raises(TypeError, match="argument 'mode' must be a bool"):
             fn.use_deterministic_algorithms(1)
+        with pytest.raises(TypeError, match="argument 'warn_only' must be a bool"):
+            fn.use_deterministic_algorithms(True, warn_only=1)
+        with pytest.raises(TypeError, match=r"cuda.manual_seed_all\(\): argument 'seed'"):
+            fn.cuda.manual_seed_all(1.5)
     finally:
         fn.use_deterministic_algorithms(False)
 

@@ -731,14 +731,16 @@ def test_a_reimport_reports_the_first_imports_wait_policy():
 
 
 FORK_DURING_A_DRAW = """
-import os, threading, fastnn as fn
+import copy, os, pickle, threading, fastnn as fn
 from fastnn import _random
 
 # Another thread inside a large draw holds the generator's lock (NumPy releases the GIL
 # for the draw); a thread holding the (re-entrant) locks at the fork is that moment,
 # made certain.
 g = fn.Generator().manual_seed(0)
+copies = [copy.deepcopy(g), pickle.loads(pickle.dumps(g))]  # made without __init__
 locks = [_random.default_generator().bit_generator.lock, g._rng.bit_generator.lock]
+locks += [c._rng.bit_generator.lock for c in copies]
 holding, done = threading.Event(), threading.Event()
 
 def hold():
@@ -757,6 +759,8 @@ if pid == 0:
     fn.randn(3)  # the global state
     fn.nn.Linear(4, 4)  # weight init draws from it too
     fn.randn(3, generator=g)  # a Generator of the user's
+    for c in copies:
+        fn.randn(3, generator=c)
     os._exit(0)
 done.set()
 t.join()

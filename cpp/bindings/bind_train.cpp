@@ -103,7 +103,7 @@ class PyTrainPlan {
       throw py::value_error("TrainStep: label_smoothing must be in [0, 1], got " +
                             std::to_string(label_smoothing));
 
-    const py::list groups = prepare();
+    const py::list groups = call_python([&] { return prepare(); });  // Python code (gil.h)
     if (groups_.size() < groups.size()) groups_.resize(groups.size());
     for (std::size_t k = 0; k < groups.size(); ++k) {
       const auto gt = py::reinterpret_borrow<py::tuple>(groups[k]);
@@ -217,8 +217,9 @@ class PyTrainPlan {
   void read_linear() {
     for (std::size_t k = 0; k < linear_modules_.size(); ++k) {
       const py::handle m = linear_modules_[k];
-      const py::object weight = m.attr("weight");
-      const py::object bias = m.attr("bias");
+      // Module attributes and _grad_sink() run Python code (gil.h)
+      const py::object weight = python_attr(m, "weight");
+      const py::object bias = python_attr(m, "bias");
       const LinearShape& shape = linear_shapes_[k];
       const index_t out = shape.out, in = shape.in;
       if (bias.is_none() == shape.bias)
@@ -227,7 +228,8 @@ class PyTrainPlan {
                               " after the step was built; build a new TrainStep");
       LinearBuffers& l = linear_[k];
       FloatArray W = float_output(weight.attr("_data"), kFunc, "weight");
-      FloatArray dW = float_output(weight.attr("_grad_sink")(), kFunc, "weight.grad");
+      FloatArray dW = float_output(python_method_call(weight, "_grad_sink"), kFunc,
+                                   "weight.grad");
       if (W.ndim() != 2 || W.shape(0) != out || W.shape(1) != in)
         throw py::value_error("TrainStep: a Linear layer's weight has shape " + shape_str(W) +
                               ", the step was built for (" + std::to_string(out) + ", " +
@@ -242,7 +244,8 @@ class PyTrainPlan {
       l.db = nullptr;
       if (!bias.is_none()) {
         FloatArray b = float_output(bias.attr("_data"), kFunc, "bias");
-        FloatArray db = float_output(bias.attr("_grad_sink")(), kFunc, "bias.grad");
+        FloatArray db = float_output(python_method_call(bias, "_grad_sink"), kFunc,
+                                     "bias.grad");
         require_shape(b, {out}, kFunc, "bias");
         require_shape(db, {out}, kFunc, "bias.grad");
         l.b = b.data();

@@ -1,27 +1,43 @@
-// gil.cpp: ReleasedGil's destructor (gil.h says why it is not pybind11's).
+// gil.cpp: parking a thread the finalizing interpreter ended (gil.h says why).
 #include "gil.h"
 
 #include <chrono>
+#include <exception>
 #include <thread>
-#ifdef __GLIBCXX__
-#include <cxxabi.h>
-#endif
 
 namespace fastnn::bind {
 
+void park_if_finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+  const bool finalizing = Py_IsFinalizing() != 0;
+#else
+  const bool finalizing = _Py_IsFinalizing() != 0;
+#endif
+  // The thread holds no GIL (CPython dropped it before pthread_exit) and can never run
+  // Python again: it sleeps until the process exits.
+  while (finalizing) std::this_thread::sleep_for(std::chrono::hours(1));
+}
+
+pybind11::object python_attr(pybind11::handle obj, const char* name) {
+  PyObject* const got = call_python([&] { return PyObject_GetAttrString(obj.ptr(), name); });
+  if (got == nullptr) throw pybind11::error_already_set();
+  return pybind11::reinterpret_steal<pybind11::object>(got);
+}
+
+pybind11::object python_method_call(pybind11::handle obj, const char* name) {
+  PyObject* const got =
+      call_python([&] { return PyObject_CallMethod(obj.ptr(), name, nullptr); });
+  if (got == nullptr) throw pybind11::error_already_set();
+  return pybind11::reinterpret_steal<pybind11::object>(got);
+}
+
 ReleasedGil::~ReleasedGil() {
-#ifdef __GLIBCXX__
   try {
     PyEval_RestoreThread(state_);
-  } catch (abi::__forced_unwind&) {
-    // The interpreter is finalizing: CPython ended this thread with pthread_exit, whose
-    // unwind may not leave a destructor. The thread can never run Python again, so it
-    // sleeps here until the process exits (CPython 3.14 parks such a thread itself).
-    for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+  } catch (...) {  // only a forced unwind leaves PyEval_RestoreThread
+    park_if_finalizing();
+    std::terminate();  // pthread_cancel, say: a destructor cannot pass the unwind on
   }
-#else
-  PyEval_RestoreThread(state_);  // no forced unwind there: pthread_exit ends the thread
-#endif
 }
 
 }  // namespace fastnn::bind

@@ -107,12 +107,18 @@ class Generator:
         >>> train, test = fn.utils.data.random_split(dataset, [0.8, 0.2], generator=g)
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Generator:
+        # every Generator, also one made by copy or pickle, renews its lock after a fork
+        self = super().__new__(cls)
+        if cls is not _DefaultGenerator:
+            _user_generators.add(self)
+        return self
+
     def __init__(self, device: Any = "cpu") -> None:
         if str(device) != "cpu":
             raise RuntimeError(f"Generator(): fastnn runs on the CPU only, got device {device!r}")
         self._seed = int(np.random.SeedSequence().entropy % 2**63)
         self._rng = np.random.default_rng(self._seed)
-        _user_generators.add(self)
 
     def manual_seed(self, seed: int) -> Generator:
         """Resets the state from ``seed`` (as :func:`manual_seed` takes it) and returns

@@ -22,9 +22,9 @@ class NamedInput:
     A layer's own message names its operands (``linear(): mat1 and mat2 shapes cannot
     be multiplied``, ``argument 'input'``) and a batch's shape; the error raised instead
     starts with the function, the argument and its shape (API.md: a shape error names
-    the argument), followed by the layer's message. Only ``ValueError`` and fastnn's
-    ``ShapeError`` themselves are reworded; any other exception (a subclass a user's
-    model defines, say) propagates as it was raised.
+    the argument), followed by the layer's message. Only fastnn's ``ShapeError`` (a
+    ``ValueError``, which the layers raise for shapes) is reworded; any other exception
+    (a ``ValueError`` about something else, a user's own error) propagates as raised.
 
     Args:
         func (str): the public function, e.g. ``"fit()"``.
@@ -43,11 +43,11 @@ class NamedInput:
         except ValueError as err:
             from .autograd.errors import ShapeError  # fastnn.autograd imports this module
 
-            if type(err) not in (ValueError, ShapeError):
+            if type(err) is not ShapeError:
                 raise
             shape = self.shape if self.shape is not None else np.shape(xb)
-            raise type(err)(f"{self.func}: the model cannot take argument '{self.name}' of "
-                            f"shape {shape_str(shape)}: {err}") from err
+            raise ShapeError(f"{self.func}: the model cannot take argument '{self.name}' of "
+                             f"shape {shape_str(shape)}: {err}") from err
 
 
 def as_array(x: Any, func: str, arg: str) -> np.ndarray:

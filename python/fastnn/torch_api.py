@@ -45,6 +45,7 @@ from .autograd.legacy_types import (
     ShortTensor,
 )
 from .autograd.numpy_names import rename as _numpy_names
+from .autograd.numpy_names import takes_dim as _takes_dim
 from .autograd.numpy_names import with_numpy_names as _with_numpy_names
 from .autograd.ops_math import as_tensor_operand as _t
 from .autograd.printing import set_printoptions
@@ -63,10 +64,15 @@ def _zero() -> int:
     return 0
 
 
-def _seed_no_device(seed: Any) -> None:
-    """``torch.cuda.manual_seed(_all)``: seeds the GPUs, of which fastnn has none (the
-    seed is still checked as ``manual_seed`` checks it)."""
+def _cuda_manual_seed(seed: Any) -> None:
+    """``torch.cuda.manual_seed``: seeds the GPU, of which fastnn has none (the seed is
+    still checked as ``manual_seed`` checks it)."""
     _checked_seed(seed, "cuda.manual_seed()")
+
+
+def _cuda_manual_seed_all(seed: Any) -> None:
+    """``torch.cuda.manual_seed_all``: seeds every GPU, of which fastnn has none."""
+    _checked_seed(seed, "cuda.manual_seed_all()")
 
 
 def _no_device() -> None:
@@ -75,14 +81,15 @@ def _no_device() -> None:
 
 # ``device = "cuda" if torch.cuda.is_available() else "cpu"`` and its kin pick the CPU;
 # the usual seeding helper (torch.cuda.manual_seed_all, cudnn.deterministic = True) runs.
-cuda = SimpleNamespace(is_available=_false, device_count=_zero, manual_seed=_seed_no_device,
-                       manual_seed_all=_seed_no_device, synchronize=_no_device,
+cuda = SimpleNamespace(is_available=_false, device_count=_zero, manual_seed=_cuda_manual_seed,
+                       manual_seed_all=_cuda_manual_seed_all, synchronize=_no_device,
                        empty_cache=_no_device)
 accelerator = SimpleNamespace(is_available=_false, device_count=_zero)
 backends = SimpleNamespace(
     mps=SimpleNamespace(is_available=_false, is_built=_false),
     cudnn=SimpleNamespace(is_available=_false, enabled=True, deterministic=False,
-                          benchmark=False),
+                          benchmark=False, allow_tf32=True),
+    cuda=SimpleNamespace(is_built=_false, matmul=SimpleNamespace(allow_tf32=False)),
 )
 _deterministic_algorithms = False
 
@@ -90,9 +97,10 @@ _deterministic_algorithms = False
 def use_deterministic_algorithms(mode: builtins.bool, *, warn_only: builtins.bool = False) -> None:
     """Accepted as PyTorch's: fastnn's kernels are always deterministic (the same seed and
     inputs give the same bits, at any thread count), so this only records ``mode``."""
-    if not isinstance(mode, builtins.bool):
-        raise TypeError(f"use_deterministic_algorithms(): argument 'mode' must be a bool, got "
-                        f"{type(mode).__name__}")
+    for name, value in (("mode", mode), ("warn_only", warn_only)):
+        if not isinstance(value, builtins.bool):
+            raise TypeError(f"use_deterministic_algorithms(): argument '{name}' must be a "
+                            f"bool, got {type(value).__name__}")
     global _deterministic_algorithms
     _deterministic_algorithms = mode
 
@@ -153,8 +161,10 @@ def _with_out(op: Any) -> Any:
 def _view(op: Any) -> Any:
     """The view ``op`` as a function of a Tensor (array-likes become constants) and its
     options; no ``out=``, as PyTorch's views have none."""
+    renames = _takes_dim(op)  # NumPy's names, for an op that has PyTorch's
+
     def f(input: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: A002
-        if kwargs:
+        if kwargs and renames:
             _numpy_names(kwargs, op.__name__)
         return op(input if isinstance(input, Tensor) else _t(input), *args, **kwargs)
     f.__name__ = op.__name__
@@ -165,10 +175,12 @@ def _view(op: Any) -> Any:
 def _unary(op: Any) -> Any:
     """``op`` as a function of a Tensor (array-likes become constants), its options and
     ``out=``."""
+    renames = _takes_dim(op)  # NumPy's names, for an op that has PyTorch's
+
     def f(input: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:  # noqa: A002
         if not isinstance(input, Tensor):
             input = _t(input)  # noqa: A001
-        if kwargs:
+        if kwargs and renames:
             _numpy_names(kwargs, op.__name__)
         result = op(input, *args, **kwargs)
         return result if out is None else _write_out(result, out, op.__name__)

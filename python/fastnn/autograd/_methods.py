@@ -204,6 +204,12 @@ def _array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: 
     return getattr(ufunc, method)(*args, **kwargs)
 
 
+def _alias_only(args: tuple, kwargs: dict[str, Any], func: str) -> None:
+    """Raises when ``axis`` comes with a ``dim`` (positional or keyword), as PyTorch does."""
+    if args or "dim" in kwargs:
+        raise TypeError(f"{func}() received both argument 'dim' and its alias 'axis'")
+
+
 def _numpy_kwargs(reduction: Any) -> Any:
     """``reduction`` also accepting NumPy's names (``axis``, ``keepdims``, ``out=None``), so
     that ``np.sum(t)``, ``np.all(t == 0)`` and friends work on Tensors, as on torch's."""
@@ -212,6 +218,7 @@ def _numpy_kwargs(reduction: Any) -> Any:
         if out is not None:
             raise TypeError(f"{reduction.__name__}(): out= is not supported")
         if axis is not None:
+            _alias_only(args, kwargs, reduction.__name__)
             kwargs["dim"] = axis
         if keepdims is not None:
             kwargs["keepdim"] = bool(keepdims)
@@ -226,6 +233,7 @@ def _sum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = N
          axis: Any = None, keepdims: Any = None, out: Any = None) -> Tensor:
     """``Tensor.sum``, also under NumPy's argument names (``np.sum(t)`` works)."""
     if axis is not None:
+        _alias_only((dim,) if dim is not None else (), {}, "sum")
         dim = axis
     if keepdims is not None:
         keepdim = bool(keepdims)

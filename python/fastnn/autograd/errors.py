@@ -19,6 +19,11 @@ class DtypeError(RuntimeError, TypeError):
     PyTorch raises ``RuntimeError``, fastnn's array API ``TypeError``; this is both."""
 
 
+class ModeError(TypeError, ValueError):
+    """``Module.train(mode)`` with a ``mode`` that is not a bool: PyTorch raises
+    ``ValueError``, Python's convention for a wrong type is ``TypeError``; this is both."""
+
+
 def broadcast_error(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> ShapeError:
     """PyTorch's message for operands that do not broadcast, with both shapes.
 

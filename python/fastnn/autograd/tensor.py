@@ -536,7 +536,11 @@ class _Size(int):
     def __reduce__(self) -> tuple:  # pickled and deep-copied as the plain element count
         return (int, (int(self),))
 
-    def __call__(self, dim: Any = None) -> Any:
+    def __call__(self, dim: Any = None, *, axis: Any = None) -> Any:
+        if axis is not None:  # NumPy's name, which PyTorch also takes
+            if dim is not None:
+                raise TypeError("size() received both argument 'dim' and its alias 'axis'")
+            dim = axis
         if dim is None:
             return _as_size(self.shape)
         return self.shape[_check_dim(dim, len(self.shape), "size")]

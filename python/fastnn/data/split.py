@@ -105,6 +105,10 @@ def _row_labels(labels: np.ndarray) -> np.ndarray:
     a one-hot or multi-label row, is one class)."""
     if labels.shape[1] == 1:
         return labels[:, 0]
+    if labels.dtype.kind in "biuf":  # one string per distinct row, not per row
+        rows, inverse = np.unique(labels, axis=0, return_inverse=True)
+        names = np.array([" ".join(str(v) for v in row) for row in rows.tolist()])
+        return names[inverse.reshape(-1)]
     return np.array([" ".join(str(v) for v in row) for row in labels.tolist()])
 
 

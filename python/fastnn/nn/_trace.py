@@ -85,14 +85,14 @@ class TracedStep:
 
     def __init__(self, model: Module, loss_fn: Module, optimizer: Any) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        # names the batches' argument in the model's shape errors (fit names its own)
-        self.named = NamedInput("TrainStep", "x")
         self.key: tuple | None = None
         self.output: np.ndarray | None = None
 
     # -- tracing -----------------------------------------------------------------
-    def trace(self, x: np.ndarray, y: np.ndarray, key: tuple) -> tuple[float, str | None]:
-        """Runs one eager step while recording it and builds the program from its graph.
+    def trace(self, x: np.ndarray, y: np.ndarray, key: tuple,
+              named: NamedInput) -> tuple[float, str | None]:
+        """Runs one eager step while recording it and builds the program from its graph
+        (``named`` names the batches' argument in the model's shape errors).
 
         Returns the loss and ``None``, or the loss and why the forward cannot be
         replayed (the step itself has run either way).
@@ -104,7 +104,7 @@ class TracedStep:
         log = TraceLog()
         _state.trace = log
         try:
-            out = self.named.call(self.model, xt)
+            out = named.call(self.model, xt)
             loss = self.loss_fn(out, _wrap(y))
         finally:
             _state.trace = None

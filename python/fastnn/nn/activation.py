@@ -18,6 +18,7 @@ import numpy as np
 from .. import _core
 from .._validation import as_float32, check_int, check_number
 from ..autograd import ops_nn
+from ..autograd.errors import ShapeError
 from ..autograd.tensor import Tensor
 from .linear import checked_grad
 from .module import Module
@@ -278,7 +279,7 @@ class Softmax(Module):
             return self._tensor_op(x, self.dim)
         x = as_float32(x, name, "input")
         if x.ndim == 0:
-            raise ValueError(f"{name}: argument 'input' must have at least 1 dimension, got "
+            raise ShapeError(f"{name}: argument 'input' must have at least 1 dimension, got "
                              "shape ()")
         if not -x.ndim <= self.dim < x.ndim:
             raise IndexError(f"{name}: dimension out of range (expected to be in range of "

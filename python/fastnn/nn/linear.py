@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_float32, check_int, shape_str
+from ..autograd.errors import ShapeError
 from ..autograd.ops_nn import linear as _linear
 from ..autograd.tensor import Tensor
 from . import init
@@ -97,7 +98,7 @@ class Linear(Module):
             return _linear(x, self.weight, self.bias)
         x = as_float32(x, "Linear.forward()", "input")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear.forward(): argument 'input' must have shape "
+            raise ShapeError(f"Linear.forward(): argument 'input' must have shape "
                              f"(*, {self.in_features}), got {shape_str(x.shape)}")
         lead = x.shape[:-1]
         x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), self.in_features)

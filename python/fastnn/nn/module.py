@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._validation import shape_str
-from ..autograd.errors import ShapeError
+from ..autograd.errors import ModeError, ShapeError
 from ..autograd.tensor import Tensor
 from . import numpy_call
 from ._flat import flatten
@@ -89,11 +89,6 @@ class _IterList(list):
 _NOT_FLOAT32 = ("Module.{call}: fastnn modules hold float32 parameters and cannot change "
                 "their dtype; drop the call (the modules take float64 inputs as they are) "
                 "or convert the inputs with x.float()")
-
-
-class ModeError(TypeError, ValueError):
-    """``Module.train(mode)`` with a ``mode`` that is not a bool: PyTorch raises
-    ``ValueError``, Python's convention for a wrong type is ``TypeError``; this is both."""
 
 
 class Module:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._random import next_seed
-from .._validation import as_float32
+from .._validation import NamedInput, as_float32
 from ._trace import TracedStep, eager_step
 from .activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _Elementwise
 from .container import Sequential
@@ -166,6 +166,8 @@ class TrainStep:
                 raise _unsupported(f"layer {name or '(model)'} ({type(m).__name__}) defines its "
                                    "own backward (the NumPy path), which a step cannot trace")
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        # names the batches' argument in the model's shape errors (fit names its X)
+        self.input_name = NamedInput("TrainStep", "x")
         self._labels = type(loss_fn) is CrossEntropyLoss
         self._plan = None
         self._eager_output: Any = None  # the output of a batch the plan ran eagerly
@@ -261,7 +263,8 @@ class TrainStep:
         equal to the loss's ``ignore_index``, or loss weights); the optimizer state is the
         plan's."""
         x = np.ascontiguousarray(as_float32(x, "TrainStep", "x"))
-        value, self._eager_output = eager_step(self.model, self.loss_fn, self.optimizer, x, y)
+        value, self._eager_output = eager_step(self.model, self.loss_fn, self.optimizer, x, y,
+                                               self.input_name)
         return value
 
     def _traced_call(self, x: Any, y: Any) -> float:
@@ -280,12 +283,12 @@ class TrainStep:
         if self._eager_reason is not None or (
                 self._labels and np.any(y == self.loss_fn.ignore_index)):
             value, traced.output = eager_step(self.model, self.loss_fn, self.optimizer, x, y,
-                                              traced.named)
+                                              self.input_name)
             return value
         key = (x.shape, y.shape) + _module_state(self.model)
         if key == traced.key:
             return traced.replay(x, y)
-        value, reason = traced.trace(x, y, key)
+        value, reason = traced.trace(x, y, key, self.input_name)
         if reason is not None:
             self._warn_eager(reason)
         elif traced.key is not None:

@@ -88,8 +88,7 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
             # a model with its own backward keeps the NumPy step unless the one-call plan
             # runs it (a traced program would be no faster, and could warn)
             if fused.one_call or uses_autograd(model):
-                if fused._traced is not None:  # a traced step calls the model itself
-                    fused._traced.named = named
+                fused.input_name = named
                 return _fused_step(fused, want_pred)
     if uses_autograd(model):
         return _autograd_step(model, loss, optimizer, distributed, want_pred, named)
