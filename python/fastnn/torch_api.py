@@ -216,6 +216,8 @@ sin = _elementwise(ops_math.sin)
 cos = _elementwise(ops_math.cos)
 square = _elementwise(ops_math.square)
 log1p = _elementwise(ops_math.log1p)
+log2 = _elementwise(ops_math.log2)
+log10 = _elementwise(ops_math.log10)
 expm1 = _elementwise(ops_math.expm1)
 clamp = clip = _unary(ops_math.clamp)
 sign = _elementwise(ops_math.sign)
@@ -316,7 +318,7 @@ __all__ = [
     "IntTensor", "LongTensor", "ShortTensor", "abs", "accelerator", "add", "all", "allclose",
     "amax", "amin", "any", "are_deterministic_algorithms_enabled", "argmax", "argmin",
     "argsort", "clamp_max", "clamp_min", "cumsum", "equal", "expm1", "flip", "gather",
-    "index_select", "log1p", "nonzero", "unique",
+    "index_select", "log1p", "log2", "log10", "nonzero", "unique",
     "backends", "bool", "cat", "ceil", "cuda", "chunk", "clamp", "clip", "clone", "concat",
     "concatenate", "cos", "device", "div",
     "divide", "dot", "double", "eq", "exp", "flatten", "float", "float16", "float32", "float64",

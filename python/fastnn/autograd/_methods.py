@@ -276,7 +276,7 @@ _BINDINGS: dict[str, Any] = {
     "pow_": _inplace(m.pow, _via_op(m.pow)),
     "clamp_": _unary_inplace(m.clamp), "exp_": _unary_inplace(m.exp),
     "masked_fill": _masked_fill, "masked_fill_": _unary_inplace(_masked_fill),
-    "log1p": m.log1p, "expm1": m.expm1,
+    "log1p": m.log1p, "expm1": m.expm1, "log2": m.log2, "log10": m.log10,
     "clamp_min": _clamp_min, "clamp_max": _clamp_max, "new_zeros": _new_zeros,
     "new_ones": _new_ones, "new_empty": _new_empty, "new_full": _new_full,
     "new_tensor": _new_tensor,

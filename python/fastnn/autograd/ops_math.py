@@ -414,6 +414,17 @@ def _log_vjp(node, g):
     return (g / node.saved[0],)
 
 
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+def _log2_vjp(node, g):
+    return (g / (node.saved[0] * _LN2),)
+
+
+def _log10_vjp(node, g):
+    return (g / (node.saved[0] * _LN10),)
+
+
 def _sqrt_vjp(node, g):
     return (g / (2 * node.saved[0]),)
 
@@ -504,6 +515,18 @@ def log(x: Tensor) -> Tensor:
     """The natural logarithm element-wise (``-inf`` at 0, NaN below, as PyTorch)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return _unary(x, np.log(_float_input(x)), _log_vjp, x._data)
+
+
+def log2(x: Tensor) -> Tensor:
+    r"""The base-2 logarithm element-wise; the gradient is :math:`1 / (x \ln 2)`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _unary(x, np.log2(_float_input(x)), _log2_vjp, x._data)
+
+
+def log10(x: Tensor) -> Tensor:
+    r"""The base-10 logarithm element-wise; the gradient is :math:`1 / (x \ln 10)`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _unary(x, np.log10(_float_input(x)), _log10_vjp, x._data)
 
 
 def sqrt(x: Tensor) -> Tensor:
