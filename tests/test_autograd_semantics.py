@@ -2737,8 +2737,7 @@ def test_the_usual_seeding_helper_runs():
     fn.cuda.empty_cache()
     fn.backends.cudnn.deterministic = True
     fn.backends.cudnn.benchmark = False
-    fn.backends.cuda.matmul.allow_tf32 = False
-    fn.backends.cudnn.allow_tf32 = False
+    assert not fn.backends.cuda.matmul.allow_tf32 and fn.backends.cudnn.allow_tf32  # torch's
     assert not fn.cuda.is_available() and fn.cuda.device_count() == 0
     assert not fn.backends.cudnn.is_available()
     first = fn.randn(4).numpy()

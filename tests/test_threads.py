@@ -738,7 +738,12 @@ from fastnn import _random
 # for the draw); a thread holding the (re-entrant) locks at the fork is that moment,
 # made certain.
 g = fn.Generator().manual_seed(0)
-copies = [copy.deepcopy(g), pickle.loads(pickle.dumps(g))]  # made without __init__
+try:
+    fn.Generator("cuda")  # a Generator whose __init__ raised, kept alive by the traceback
+except RuntimeError as e:
+    kept = e
+copies = [copy.deepcopy(g), pickle.loads(pickle.dumps(g)),  # made without __init__
+          pickle.loads(pickle.dumps(g, protocol=0))]
 locks = [_random.default_generator().bit_generator.lock, g._rng.bit_generator.lock]
 locks += [c._rng.bit_generator.lock for c in copies]
 holding, done = threading.Event(), threading.Event()
@@ -796,7 +801,15 @@ def steps():  # short kernels: often waiting for the GIL when the interpreter fi
     while True:
         step(X, y)
 
-for work in (products, steps):
+def converting_steps():  # float64 inputs and int32 labels: NumPy casts without the GIL
+    X, y = np.ones((20000, 16)), np.zeros(20000, np.int32)
+    model = fn.nn.Sequential(fn.nn.Linear(16, 10))
+    step = fn.nn.TrainStep(model, fn.nn.CrossEntropyLoss(),
+                           fn.optim.SGD(model.parameters(), lr=0.1))
+    while True:
+        step(X, y)
+
+for work in (products, steps, converting_steps):
     threading.Thread(target=work, daemon=True).start()
 time.sleep(0.3)
 print("main returns")

@@ -430,6 +430,13 @@ def test_train_step_names_its_argument_and_other_errors_pass_unchanged():
     with pytest.raises(ValueError, match=r"TrainStep: the model cannot take argument 'x' of "
                                          r"shape \(8, 4\): linear\(\): mat1 and mat2"):
         step(np.zeros((8, 4), np.float32), np.zeros(8, np.int64))
+    # the one-call plan's eager path (a batch with ignore_index) names it too
+    plan_model = fn.nn.Sequential(fn.nn.Linear(5, 3))
+    plan = fn.nn.TrainStep(plan_model, fn.nn.CrossEntropyLoss(),
+                           fn.optim.SGD(plan_model.parameters(), lr=0.1))
+    with pytest.raises(ValueError, match=r"TrainStep: the model cannot take argument 'x' of "
+                                         r"shape \(8, 4\)"):
+        plan(np.zeros((8, 4), np.float32), np.full(8, -100))
 
     class Refusal(ValueError):
         pass

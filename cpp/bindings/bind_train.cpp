@@ -103,7 +103,7 @@ class PyTrainPlan {
       throw py::value_error("TrainStep: label_smoothing must be in [0, 1], got " +
                             std::to_string(label_smoothing));
 
-    const py::list groups = call_python([&] { return prepare(); });  // Python code (gil.h)
+    const py::list groups = python_call(prepare);  // Python code (gil.h)
     if (groups_.size() < groups.size()) groups_.resize(groups.size());
     for (std::size_t k = 0; k < groups.size(); ++k) {
       const auto gt = py::reinterpret_borrow<py::tuple>(groups[k]);

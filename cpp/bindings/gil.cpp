@@ -31,6 +31,12 @@ pybind11::object python_method_call(pybind11::handle obj, const char* name) {
   return pybind11::reinterpret_steal<pybind11::object>(got);
 }
 
+pybind11::object python_call(pybind11::handle f) {
+  PyObject* const got = call_python([&] { return PyObject_CallNoArgs(f.ptr()); });
+  if (got == nullptr) throw pybind11::error_already_set();
+  return pybind11::reinterpret_steal<pybind11::object>(got);
+}
+
 ReleasedGil::~ReleasedGil() {
   try {
     PyEval_RestoreThread(state_);

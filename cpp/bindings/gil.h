@@ -55,11 +55,13 @@ auto call_python(const Call& call) -> decltype(call()) {
 #endif
 }
 
-// obj.name and obj.name() for attributes and methods that run Python code, through
+// obj.name, obj.name() and f() for attributes and calls that run Python code, through
 // call_python and CPython's own calls, so that no C++ temporary (pybind11's accessor
 // caches the bound method) is left to release a Python object during the unwind.
 // Raise error_already_set as pybind11 does.
 pybind11::object python_attr(pybind11::handle obj, const char* name);
 pybind11::object python_method_call(pybind11::handle obj, const char* name);
+// f() for a Python callable, without arguments.
+pybind11::object python_call(pybind11::handle f);
 
 }  // namespace fastnn::bind

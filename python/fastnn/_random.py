@@ -114,6 +114,11 @@ class Generator:
             _user_generators.add(self)
         return self
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickle protocols 0 and 1 make the object without __new__
+        self.__dict__.update(state)
+        _user_generators.add(self)
+
     def __init__(self, device: Any = "cpu") -> None:
         if str(device) != "cpu":
             raise RuntimeError(f"Generator(): fastnn runs on the CPU only, got device {device!r}")
@@ -227,8 +232,11 @@ def _after_fork() -> None:
     own = getattr(_local, "generator", None)  # the forking thread's, the child's only thread
     if own is not None:
         _local.generator = _with_new_lock(own)
+    renewed: dict[int, np.random.Generator] = {}  # copies sharing a state keep sharing it
     for g in list(_user_generators):
-        g._rng = _with_new_lock(g._rng)
+        rng = g.__dict__.get("_rng")  # absent where __init__ raised
+        if rng is not None:
+            g._rng = renewed.setdefault(id(rng), _with_new_lock(rng))
 
 
 if hasattr(os, "register_at_fork"):

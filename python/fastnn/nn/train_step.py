@@ -84,6 +84,21 @@ def _unsupported(what: str) -> TypeError:
     )
 
 
+def _kernel_ready(a: Any, dtype: type) -> Any:
+    """A numeric ndarray ``a`` as a C-contiguous array of ``dtype``, converted here rather
+    than in the C++ step: NumPy releases the GIL through a large cast, and a daemon thread
+    that the exiting interpreter ends there must not be inside the binding's frames
+    (cpp/bindings/gil.h). Anything else (bool, uint64 labels, lists) goes to the step's
+    own checks as it is."""
+    if not isinstance(a, np.ndarray) or a.dtype == np.uint64:
+        return a
+    kinds = "fiu" if dtype is np.float32 else "iu"
+    if a.dtype.kind in kinds and (a.dtype != dtype or not a.flags.c_contiguous
+                                  or not a.flags.aligned):
+        return np.ascontiguousarray(a, dtype=dtype)
+    return a
+
+
 class TrainStep:
     r"""One training step (forward, loss, backward, optimizer update) in a single C++ call.
 
@@ -252,6 +267,8 @@ class TrainStep:
         elif _weighted(self.loss_fn):  # BCE weights set after the build: eager too
             return self._eager_call(x, as_float32(y, "TrainStep", "y"))
         self._eager_output = None
+        x, y = _kernel_ready(x, np.float32), _kernel_ready(y, np.int64 if self._labels
+                                                          else np.float32)
         loss = self.loss_fn
         drops = [(d.p, next_seed()) if d.training and d.p != 0.0 else None
                  for d in self._dropouts]
