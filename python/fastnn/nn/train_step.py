@@ -84,17 +84,19 @@ def _unsupported(what: str) -> TypeError:
     )
 
 
-def _kernel_ready(a: Any, dtype: type) -> Any:
-    """A numeric ndarray ``a`` as a C-contiguous array of ``dtype``, converted here rather
-    than in the C++ step: NumPy releases the GIL through a large cast, and a daemon thread
-    that the exiting interpreter ends there must not be inside the binding's frames
-    (cpp/bindings/gil.h). Anything else (bool, uint64 labels, lists) goes to the step's
-    own checks as it is."""
-    if not isinstance(a, np.ndarray) or a.dtype == np.uint64:
-        return a
-    kinds = "fiu" if dtype is np.float32 else "iu"
-    if a.dtype.kind in kinds and (a.dtype != dtype or not a.flags.c_contiguous
-                                  or not a.flags.aligned):
+_F32, _I64 = np.dtype(np.float32), np.dtype(np.int64)
+
+
+def _kernel_ready(a: Any, dtype: np.dtype) -> Any:
+    """A numeric ndarray ``a`` as a C-contiguous array of ``dtype`` (``_F32`` or ``_I64``),
+    converted here rather than in the C++ step: NumPy releases the GIL through a large
+    cast, and a daemon thread that the exiting interpreter ends there must not be inside
+    the binding's frames (cpp/bindings/gil.h). Anything else (bool, uint64 labels, lists)
+    goes to the step's own checks as it is."""
+    if type(a) is not np.ndarray or (a.dtype is dtype and a.flags.c_contiguous):
+        return a  # the usual batch: nothing to do (a quarter of a microsecond)
+    kinds = "fiu" if dtype is _F32 else "iu"
+    if a.dtype.kind in kinds and a.dtype != np.uint64:
         return np.ascontiguousarray(a, dtype=dtype)
     return a
 
@@ -267,8 +269,7 @@ class TrainStep:
         elif _weighted(self.loss_fn):  # BCE weights set after the build: eager too
             return self._eager_call(x, as_float32(y, "TrainStep", "y"))
         self._eager_output = None
-        x, y = _kernel_ready(x, np.float32), _kernel_ready(y, np.int64 if self._labels
-                                                          else np.float32)
+        x, y = _kernel_ready(x, _F32), _kernel_ready(y, _I64 if self._labels else _F32)
         loss = self.loss_fn
         drops = [(d.p, next_seed()) if d.training and d.p != 0.0 else None
                  for d in self._dropouts]
