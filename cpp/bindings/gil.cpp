@@ -18,23 +18,26 @@ void park_if_finalizing() {
   while (finalizing) std::this_thread::sleep_for(std::chrono::hours(1));
 }
 
-pybind11::object python_attr(pybind11::handle obj, const char* name) {
-  PyObject* const got = call_python([&] { return PyObject_GetAttrString(obj.ptr(), name); });
+namespace {
+
+// A new reference from CPython as an object; nullptr (a Python error) raises.
+pybind11::object owned(PyObject* got) {
   if (got == nullptr) throw pybind11::error_already_set();
   return pybind11::reinterpret_steal<pybind11::object>(got);
+}
+
+}  // namespace
+
+pybind11::object python_attr(pybind11::handle obj, const char* name) {
+  return owned(call_python([&] { return PyObject_GetAttrString(obj.ptr(), name); }));
 }
 
 pybind11::object python_method_call(pybind11::handle obj, const char* name) {
-  PyObject* const got =
-      call_python([&] { return PyObject_CallMethod(obj.ptr(), name, nullptr); });
-  if (got == nullptr) throw pybind11::error_already_set();
-  return pybind11::reinterpret_steal<pybind11::object>(got);
+  return owned(call_python([&] { return PyObject_CallMethod(obj.ptr(), name, nullptr); }));
 }
 
 pybind11::object python_call(pybind11::handle f) {
-  PyObject* const got = call_python([&] { return PyObject_CallNoArgs(f.ptr()); });
-  if (got == nullptr) throw pybind11::error_already_set();
-  return pybind11::reinterpret_steal<pybind11::object>(got);
+  return owned(call_python([&] { return PyObject_CallNoArgs(f.ptr()); }));
 }
 
 ReleasedGil::~ReleasedGil() {

@@ -236,7 +236,9 @@ def _after_fork() -> None:
     for g in list(_user_generators):
         rng = g.__dict__.get("_rng")  # absent where __init__ raised
         if rng is not None:
-            g._rng = renewed.setdefault(id(rng), _with_new_lock(rng))
+            if id(rng) not in renewed:
+                renewed[id(rng)] = _with_new_lock(rng)
+            g._rng = renewed[id(rng)]
 
 
 if hasattr(os, "register_at_fork"):

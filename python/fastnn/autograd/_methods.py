@@ -14,7 +14,7 @@ from . import ops_math as m
 from . import ops_nn as nn
 from . import ops_reduce as r
 from . import ops_shape as s
-from .numpy_names import takes_dim, with_numpy_names
+from .numpy_names import both_given, takes_dim, with_numpy_names
 from .tensor import Tensor, _check_dim, _wrap
 
 
@@ -207,7 +207,7 @@ def _array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: 
 def _alias_only(args: tuple, kwargs: dict[str, Any], func: str) -> None:
     """Raises when ``axis`` comes with a ``dim`` (positional or keyword), as PyTorch does."""
     if args or "dim" in kwargs:
-        raise TypeError(f"{func}() received both argument 'dim' and its alias 'axis'")
+        raise both_given(func)
 
 
 def _numpy_kwargs(reduction: Any) -> Any:

@@ -25,9 +25,13 @@ def rename(kwargs: dict[str, Any], func: str) -> None:
     for alias, name in _ALIASES:
         if alias in kwargs:
             if name in kwargs:
-                raise TypeError(f"{func}() received both argument '{name}' and its alias "
-                                f"'{alias}'")
+                raise both_given(func, name, alias)
             kwargs[name] = kwargs.pop(alias)
+
+
+def both_given(func: str, name: str = "dim", alias: str = "axis") -> TypeError:
+    """PyTorch's error for a call given both an argument and its NumPy alias."""
+    return TypeError(f"{func}() received both argument '{name}' and its alias '{alias}'")
 
 
 def takes_dim(op: Any) -> bool:

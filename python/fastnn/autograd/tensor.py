@@ -24,6 +24,7 @@ from . import dtypes
 from .device import CPU, device
 from .grad_mode import _state, note_escape
 from .graph import GradSink, Node, run_backward
+from .numpy_names import both_given
 from .printing import tensor_body, with_suffixes
 
 _new = object.__new__
@@ -539,7 +540,7 @@ class _Size(int):
     def __call__(self, dim: Any = None, *, axis: Any = None) -> Any:
         if axis is not None:  # NumPy's name, which PyTorch also takes
             if dim is not None:
-                raise TypeError("size() received both argument 'dim' and its alias 'axis'")
+                raise both_given("size")
             dim = axis
         if dim is None:
             return _as_size(self.shape)

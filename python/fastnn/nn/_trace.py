@@ -459,11 +459,11 @@ _KERNEL_LOSSES = {
 
 
 def eager_step(model: Module, loss_fn: Module, optimizer: Any, x: np.ndarray,
-               y: np.ndarray, named: NamedInput | None = None) -> tuple[float, np.ndarray]:
+               y: np.ndarray, named: NamedInput) -> tuple[float, np.ndarray]:
     """The eager autograd step (zero_grad, forward, loss, backward, step): loss and output;
     ``named`` names the argument ``x`` came from in the model's shape errors."""
     optimizer.zero_grad()
-    out = model(_wrap(x)) if named is None else named.call(model, _wrap(x))
+    out = named.call(model, _wrap(x))
     loss = loss_fn(out, _wrap(y))
     loss.backward()
     optimizer.step()

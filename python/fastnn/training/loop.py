@@ -584,14 +584,12 @@ def fit(
         seed = check_int(seed, func, "seed", low=0)
     metric_fns = resolve_metrics(metrics, loss, func)
     callbacks = _check_callbacks(callbacks, func)
-    x_shape = X.shape
+    x_named = NamedInput(func, "X", X.shape)  # X as given, before the validation split
     X, y, val = _split_validation(X, y, validation_data, validation_split, func)
-    val_named = None
+    val_named = None if val is None else x_named  # the last validation_split of X
     if val is not None and validation_data is not None:
         _check_width(model, val[0], func, "validation_data[0]")
         val_named = NamedInput(func, "validation_data[0]", val[0].shape)
-    elif val is not None:  # the last validation_split of X
-        val_named = NamedInput(func, "X", x_shape)
     y = _keras_targets(model, loss, y, X, func, "y")
     if val is not None:
         yname = "validation_data[1]" if validation_data is not None else "y"
@@ -600,7 +598,7 @@ def fit(
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
-                       soft_targets=soft_targets(loss, y), named=NamedInput(func, "X", x_shape))
+                       soft_targets=soft_targets(loss, y), named=x_named)
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
                max(batch_size, 256), epochs, len(loader), len(X), verbose,

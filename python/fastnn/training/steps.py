@@ -61,7 +61,7 @@ def uses_autograd(model: nn.Module) -> bool:
 def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
                 X: np.ndarray, *, distributed: bool, want_pred: bool,
                 allow_fused: bool = True, soft_targets: bool = False,
-                named: NamedInput | None = None) -> Step:
+                named: NamedInput) -> Step:
     """The step ``fit`` runs: a TrainStep if it applies, else autograd or layer by layer.
 
     Args:
@@ -73,10 +73,9 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
         allow_fused (bool): ``False`` never uses TrainStep (for tests comparing paths).
         soft_targets (bool): the targets are class probabilities, which only the
             autograd step takes.
-        named (NamedInput, optional): names the argument the batches come from in the
-            model's shape errors. Default: ``fit()``'s ``X`` of ``X``'s shape.
+        named (NamedInput): names the argument the batches come from in the model's
+            shape errors (``fit()``'s ``X``, of the shape it was given).
     """
-    named = NamedInput("fit()", "X", X.shape) if named is None else named
     if soft_targets:
         return _autograd_step(model, loss, optimizer, distributed, want_pred, named)
     if allow_fused and not distributed and X.ndim == 2:
