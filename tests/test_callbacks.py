@@ -78,6 +78,17 @@ def test_early_stopping_baseline(baseline, expected):
     assert ran == expected and cb.best == 0.9
 
 
+def test_early_stopping_baseline_stops_an_improving_run_that_never_reaches_it():
+    # Keras's documented rule (and Keras 2's code): the run had `patience` epochs to beat
+    # the baseline; improving above it each epoch used to run to the end (Keras 3's return)
+    cb = callbacks.EarlyStopping(patience=2, baseline=0.5)
+    ran, _ = drive(cb, [0.9, 0.8, 0.7, 0.6, 0.55])
+    assert ran == [0, 1] and cb.stopped_epoch == 1 and cb.best == 0.8
+    cb = callbacks.EarlyStopping(patience=2, baseline=0.5)
+    ran, _ = drive(cb, [0.9, 0.4, 0.3, 0.2])  # beaten in time: improvements reset the count
+    assert ran == [0, 1, 2, 3] and cb.stopped_epoch == 0
+
+
 def test_early_stopping_start_from_epoch():
     cb = callbacks.EarlyStopping(patience=0, start_from_epoch=3)
     ran, _ = drive(cb, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
@@ -248,6 +259,36 @@ def test_model_checkpoint_save_best_only_keeps_the_best_epoch(tmp_path):
     for k, v in saved.state_dict().items():
         np.testing.assert_array_equal(v, snapshots[best][k])
     assert fn.io.load_metadata(path)["metadata"]["epoch"] == best + 1
+
+
+def test_a_reused_best_only_checkpoint_judges_each_run_s_epochs(tmp_path):
+    # its best value carries over (Keras), but a second fit whose epochs never beat it
+    # reported the first run's best_epoch (5 of a 2-epoch History; plot_history raised)
+    X, y = _blobs()
+    fn.manual_seed(0)
+    model = _small_model()
+    ckpt = callbacks.ModelCheckpoint(tmp_path / "best.safetensors", save_best_only=True)
+    opt = fn.optim.SGD(model.parameters(), lr=0.5)
+    first = fn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=6,
+                   validation_split=0.25, callbacks=[ckpt], verbose=0)
+    assert first.best_epoch == int(np.argmin(first.history["val_loss"]))
+    best = ckpt.best
+    for group in opt.param_groups:
+        group["lr"] = 0.0  # the model stays at the first run's last epoch: no improvement
+    second = fn.fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=2,
+                    validation_split=0.25, callbacks=[ckpt], verbose=0)
+    assert min(second.history["val_loss"]) >= best and ckpt.best == best
+    assert second.best_epoch is None and ckpt.best_epoch is None
+
+
+@pytest.mark.parametrize("make, arg", [
+    (lambda: callbacks.EarlyStopping(restore_best_weights="False"), "restore_best_weights"),
+    (lambda: callbacks.ModelCheckpoint("m.safetensors", save_best_only="no"), "save_best_only"),
+])
+def test_callback_flags_must_be_bools(make, arg):
+    # a string read as true: restore_best_weights="False" restored the weights
+    with pytest.raises(TypeError, match=f"argument '{arg}' must be a bool, got str"):
+        make()
 
 
 def test_model_checkpoint_formats_the_path_every_epoch(tmp_path):

@@ -475,10 +475,18 @@ def test_errors_name_the_user_s_data_not_internal_steps():
         fn.evaluate(m, wide, y, loss="cross_entropy")
     with pytest.raises(ValueError, match=r"predict\(\): argument 'X' has 4 features"):
         fn.predict(m, wide)
-    with pytest.raises(ValueError, match="metric 'mse' compares the model's outputs with "
-                                         "targets of the same size"):
+    before = [p.data.copy() for p in m.parameters()]
+    with pytest.raises(ValueError, match=r"fit\(\): metric 'mse' compares the model's outputs "
+                                         r"with targets of the same size, but argument 'y' has "
+                                         r"shape \(8,\) and the model's output has shape "
+                                         r"\(8, 2\)"):
         fn.fit(m, np.ones((8, 3)), y, loss=fn.nn.CrossEntropyLoss(), optimizer=opt,
                verbose=0, metrics=["mse"])
+    # raised before the first step (it came from inside the first epoch, weights changed)
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, m.parameters()))
+    with pytest.raises(ValueError, match=r"evaluate\(\): metric 'mae' .* argument 'y' has "
+                                         r"shape \(8,\)"):
+        fn.evaluate(m, np.ones((8, 3)), y, loss="cross_entropy", metrics=["mae"])
 
     class LeavesTheGraph(fn.nn.Module):
         def __init__(self):

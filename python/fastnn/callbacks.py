@@ -190,7 +190,9 @@ class EarlyStopping(_MonitorMixin, Callback):
             not), load the weights of the best epoch. Default: ``False``.
         verbose (int, keyword-only): 1 prints a line when training stops. Default: 0.
         baseline (float, keyword-only, optional): training also stops if the value does
-            not beat ``baseline`` within ``patience`` epochs. Default: ``None``.
+            not beat ``baseline`` within ``patience`` epochs, even while it improves
+            (as Keras documents it and Keras 2 did; Keras 3 stops only at an epoch without
+            improvement). Default: ``None``.
         start_from_epoch (int, keyword-only): epochs to wait before monitoring. Default: 0.
 
     Attributes:
@@ -227,7 +229,8 @@ class EarlyStopping(_MonitorMixin, Callback):
         self.patience = check_int(patience, func, "patience", low=0)
         self.verbose = _check_verbose(verbose, func)
         self.baseline = None if baseline is None else check_number(baseline, func, "baseline")
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_flag(restore_best_weights, func,
+                                               "restore_best_weights")
         self.start_from_epoch = check_int(start_from_epoch, func, "start_from_epoch", low=0)
         self._reset()
 
@@ -254,11 +257,13 @@ class EarlyStopping(_MonitorMixin, Callback):
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.state_dict()
-            # Only restart the count when both the best and the baseline are beaten;
-            # an improvement never stops training (Keras 3).
+            # Only restart the count when both the best and the baseline are beaten. An
+            # improvement that misses the baseline can still stop training (Keras's
+            # documented rule and Keras 2's code; Keras 3 returns here, so a value that
+            # improves every epoch but never reaches the baseline never stops it).
             if self.baseline is None or self._is_improvement(value, self.baseline):
                 self.wait = 0
-            return
+                return
         if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
@@ -478,7 +483,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
 
     Attributes:
         best (float | None), best_epoch (int | None): the best monitored value and its
-        0-based epoch, when ``save_best_only`` (``None`` before a first improvement).
+        0-based epoch, when ``save_best_only`` (``best_epoch`` is ``None`` before this
+        run's first improvement; ``best`` carries over to a later ``fit``, as in Keras).
 
     Example::
 
@@ -512,7 +518,7 @@ class ModelCheckpoint(_MonitorMixin, Callback):
             )
         self._init_monitor(func, monitor, mode, 0.0)
         self.path = os.fspath(path)
-        self.save_best_only = bool(save_best_only)
+        self.save_best_only = check_flag(save_best_only, func, "save_best_only")
         self.verbose = _check_verbose(verbose, func)
         self.initial_value_threshold = (
             None
@@ -521,6 +527,11 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         )
         self.best: float | None = self.initial_value_threshold
         self.best_epoch: int | None = None  # until save_best_only saves an improvement
+
+    def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+        # ``best`` carries over to the next fit, as in Keras (a later run saves only what
+        # beats it); ``best_epoch`` counts this run's epochs, so it is cleared.
+        self.best_epoch = None
 
     def _file_path(self, epoch: int, logs: dict[str, float], batch: int | None) -> str:
         fields = {"epoch": epoch + 1, **logs}

@@ -151,7 +151,9 @@ class Optimizer:
         parameter (``requires_grad=False``) never gets one there, while fastnn's ``.grad``
         is never ``None`` by default (zeros, and the NumPy path accumulates into it), so
         frozen parameters are skipped explicitly: they stay as they are, with no weight
-        decay, momentum or step count, as in PyTorch.
+        decay, momentum or step count, as in PyTorch with its default ``zero_grad()``
+        (after ``zero_grad(set_to_none=False)`` PyTorch keeps stepping a parameter frozen
+        mid-training with the zero gradient it kept: momentum and decay go on moving it).
 
         In a PyTorch-style :meth:`step` (every step from the first one after
         ``loss.backward()`` wrote some of this optimizer's gradients through autograd), a
@@ -226,7 +228,9 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"{name}(): can't optimize a non-leaf Tensor (params[{i}])")
             if p.dtype != np.float32:
-                raise TypeError(f"{name}(): params[{i}] must be float32, got {p.dtype}")
+                raise TypeError(f"{name}(): params[{i}] must be float32, got {p.dtype} "
+                                "(fastnn's optimizers update float32 parameters: make it "
+                                "with dtype=fastnn.float32, or call .float() on it first)")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{name}(): a parameter group contains the same parameter twice")
         existing = {id(p) for g in self.param_groups for p in g["params"]}

@@ -60,7 +60,7 @@ from ..nn import functional as F
 from ..nn.loss import _Loss
 from .forward_state import forward_state_kept
 from .history import History
-from .metrics import MetricFn, resolve_metrics
+from .metrics import MetricFn, check_metric_targets, resolve_metrics
 from .model_lock import model_lock
 from .progress import EpochProgress
 from .steps import (
@@ -508,7 +508,10 @@ def fit(
             forward-only model it may also be a forward-only loss Module returning a
             0-d Tensor.
         optimizer (Optimizer or str): e.g. ``optim.Adam(model.parameters())`` or
-            ``"adam"``/``"sgd"``/... with PyTorch's defaults.
+            ``"adam"``/``"sgd"``/... with PyTorch's defaults. A name builds a new
+            optimizer for this call (Keras keeps the one ``compile`` made): to continue
+            training with its state (Adam's moments, a rate a callback changed) in a
+            later ``fit``, pass the same Optimizer object to both.
         epochs (int): passes over the training data. Default: 10.
         batch_size (int, optional): samples per step; ``None`` means 32 (Keras). Default: 32.
         validation_data (tuple, optional): ``(X_val, y_val)``; takes precedence over
@@ -527,8 +530,11 @@ def fit(
         seed (int, optional): seeds the shuffling order (epoch :math:`e`:
             ``np.random.default_rng([seed, e]).permutation(N)``, as
             :class:`fastnn.data.DataLoader` and :func:`fastnn.distributed.shard` draw
-            it); ``None`` uses the global generator (:func:`fastnn.manual_seed`).
-            Default: ``None``.
+            it); ``None`` uses the global generator (:func:`fastnn.manual_seed`). Not
+            the dropout masks, which come from the global generator as in a hand-written
+            loop: for a run that repeats exactly with dropout, call
+            :func:`fastnn.manual_seed` first (with ``distributed=True``, ``seed`` also
+            seeds them, see below). Default: ``None``.
         distributed (bool): data-parallel training over MPI, every rank running
             this same call (e.g. under ``mpiexec -n 4``); see below. Default: ``False``.
 
@@ -591,9 +597,13 @@ def fit(
         _check_width(model, val[0], func, "validation_data[0]")
         val_named = NamedInput(func, "validation_data[0]", val[0].shape)
     y = _keras_targets(model, loss, y, X, func, "y")
+    if metric_fns:
+        check_metric_targets(metric_fns, _output_shape(model, X), y, func, "y")
     if val is not None:
         yname = "validation_data[1]" if validation_data is not None else "y"
         val = (val[0], _keras_targets(model, loss, val[1], val[0], func, yname))
+        if metric_fns:
+            check_metric_targets(metric_fns, _output_shape(model, val[0]), val[1], func, yname)
     optimizer._check_holds_any(model.parameters(), func)
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
@@ -840,6 +850,8 @@ def evaluate(
     # sees what the last forward before this call saved
     with model_lock(model), forward_state_kept(model, loss):
         y = _keras_targets(model, loss, y, X, func, "y")
+        if metric_fns:
+            check_metric_targets(metric_fns, _output_shape(model, X), y, func, "y")
         return _run_eval(model, X, y, loss, metric_fns, batch_size, func=func)
 
 

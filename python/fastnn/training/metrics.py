@@ -70,6 +70,25 @@ def _mae(pred: np.ndarray, target: np.ndarray) -> tuple[float, int]:
     return float(np.sum(np.abs(d))), int(d.size)
 
 
+def check_metric_targets(metric_fns: dict[str, MetricFn], output_shape: tuple[int, ...] | None,
+                         y: np.ndarray, func: str, yname: str) -> None:
+    """``ValueError`` naming ``yname`` when a regression metric (``"mse"``, ``"mae"``) cannot
+    compare the model's outputs (``output_shape`` per sample, ``None`` when unknown) with
+    the targets ``y`` element by element: before the first step, not in the middle of an
+    epoch whose steps already changed the weights."""
+    if output_shape is None:
+        return
+    per_sample = int(np.prod(y.shape[1:], dtype=np.int64))
+    outputs = int(np.prod(output_shape, dtype=np.int64))
+    for name, metric in metric_fns.items():
+        if metric in (_mse, _mae) and per_sample != outputs:
+            raise ValueError(
+                f"{func}: metric '{name}' compares the model's outputs with targets of the "
+                f"same size, but argument '{yname}' has shape {tuple(y.shape)} and the "
+                f"model's output has shape {(len(y),) + tuple(output_shape)} (for class "
+                "labels use metrics=['accuracy'])")
+
+
 def resolve_metrics(names: Iterable[str] | None, loss: object,
                     func: str = "fit()") -> dict[str, MetricFn]:
     """Maps metric names to functions; unknown names raise ``ValueError`` naming ``func``."""
