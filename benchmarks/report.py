@@ -171,9 +171,9 @@ def import_times(rounds: int) -> dict[str, float]:
     the children write and read their ``.pyc`` files under a temporary
     ``PYTHONPYCACHEPREFIX`` (nothing is written into the source tree), and an untimed
     first round fills it. Without that, ``PYTHONDONTWRITEBYTECODE=1`` made every
-    import of a source checkout compile each module again: fastnn's import measured
-    574 ms instead of 190 (2-core Zen 3), while NumPy and torch kept their installed
-    bytecode.
+    import of a source checkout compile each module again: fastnn's import took 430
+    to 490 ms instead of 350 (2-core Zen 3, interpreter start included), while NumPy and
+    torch kept their installed bytecode.
     """
     names = [n for n in IMPORTS if n != "torch" or machine_has_torch()]
     samples: dict[str, list[float]] = {n: [] for n in names}
