@@ -199,9 +199,16 @@ def test_schedulers_take_gamma_zero_and_eta_min_zero():
 
 
 def test_plateau_step_names_a_non_number():
+    # with the type float() raises, as PyTorch's step (a str was TypeError here, ValueError
+    # there: code catching torch's exception missed fastnn's)
     sched = lr_scheduler.ReduceLROnPlateau(_opt())
-    with pytest.raises(TypeError, match="argument 'metrics' must be a number, got str"):
+    with pytest.raises(ValueError, match="argument 'metrics' must be a number or a "
+                                         "one-element Tensor, got str"):
         sched.step("a")
+    with pytest.raises(ValueError, match="got Tensor"):
+        sched.step(fn.tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="got NoneType"):
+        sched.step(None)
     sched.step(fn.tensor(0.5))  # a one-element Tensor is a number
     assert sched.best == 0.5
 
