@@ -2770,3 +2770,56 @@ def test_module_dtype_changes_raise_and_say_what_to_do(call):
     assert model[0].weight.dtype == fn.float32
     x = fn.from_numpy(np.ones((3, 2)))  # float64 inputs are taken as they are
     assert model(x).shape == (3, 2)
+
+
+def test_a_list_of_sequences_indexes_as_a_tuple_as_in_pytorch():
+    # PyTorch's treatSequenceAsTuple: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]], two elements;
+    # fastnn took NumPy's reading, two 2-row blocks (silently other values)
+    x = fn.arange(6.0).reshape(2, 3).requires_grad_()
+    picked = x[[[0, 1], [1, 0]]]
+    assert picked.tolist() == [1.0, 3.0]
+    picked.sum().backward()
+    assert x.grad.tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert x[[0, 1]].shape == (2, 3)  # a flat list of ints stays one integer index
+    assert x[[slice(None), 1]].tolist() == [1.0, 4.0]
+    y = fn.zeros(2, 3)
+    y[[[0, 1], [2, 0]]] = 5.0
+    assert y.tolist() == [[0, 0, 5], [5, 0, 0]]
+
+
+def test_a_uint8_index_is_a_mask_as_in_pytorch():
+    # from_numpy of a uint8 array: PyTorch reads it as a (deprecated) mask, fastnn read
+    # integer positions: [2., 1.] instead of [1.]
+    x = fn.tensor([1.0, 2.0, 3.0])
+    for index in (fn.from_numpy(np.array([1, 0, 1], np.uint8)), np.array([1, 0, 1], np.uint8)):
+        with pytest.warns(UserWarning, match="uint8 is deprecated"):
+            assert x[index].tolist() == [1.0, 3.0]
+
+
+def test_integers_meet_floats_in_float32_as_in_pytorch():
+    # NumPy computed int64 with float32 in float64, then rounded: 2**24 + 1 - 2**24 was 1
+    # (torch: 0, 2**24 + 1 is 2**24 in float32), and == / > disagreed with torch likewise
+    big = fn.tensor([2**24 + 1])
+    assert (big - 16777216.0).tolist() == [0.0] and (big - 16777216.0).dtype == fn.float32
+    assert (16777216.0 - big).tolist() == [0.0]
+    assert (big == 16777216.0).tolist() == [True]
+    assert (big > fn.tensor([16777216.0])).tolist() == [False]
+    assert (big * fn.tensor([1.0])).tolist() == [16777216.0]
+    assert (big / 5).tolist() == [np.float32(16777216.0) / np.float32(5.0)]  # float32 division
+    assert (big + fn.tensor([0.5], dtype=fn.float64)).tolist() == [2**24 + 1.5]  # float64 kept
+    assert (fn.tensor([True, False]) * 2.5).tolist() == [2.5, 0.0]
+
+
+def test_remainder_reflected_reshape_sizes_and_empty_cat_gradients():
+    assert (7 % fn.tensor([2, 3])).tolist() == [1, 1]  # no __rmod__: a TypeError
+    assert (7.5 % fn.tensor([2.0, -3.0])).tolist() == [1.5, -1.5]
+    for call in (lambda t: t.reshape(-2, 3), lambda t: t.view(-3, 2)):  # NumPy took -2 as -1
+        with pytest.raises(RuntimeError, match=r"invalid shape dimension -\d at index 0"):
+            call(fn.ones(2, 3))
+    with pytest.raises(RuntimeError, match="only one dimension can be inferred"):
+        fn.ones(2, 3).reshape(-1, -1)
+    a = fn.ones(2, requires_grad=True)
+    e = fn.zeros(0, requires_grad=True)  # the legacy empty 1-D Tensor cat leaves out
+    (fn.cat([e, a, e]) * fn.tensor([1.0, 2.0])).sum().backward()
+    assert a.grad.tolist() == [1.0, 2.0]
+    assert e.grad is not None and e.grad.shape == (0,)  # was None (torch: tensor([]))

@@ -134,6 +134,10 @@ def _rfloordiv(self: Tensor, other: Any) -> Tensor:
     return m.floordiv(other, self)
 
 
+def _rremainder(self: Tensor, other: Any) -> Tensor:
+    return m.remainder(other, self)
+
+
 def _rmatmul(self: Tensor, other: Any) -> Tensor:
     return nn.matmul(other, self)
 
@@ -248,7 +252,7 @@ _BINDINGS: dict[str, Any] = {
     "__add__": m.add, "__radd__": m.add, "__sub__": m.sub, "__rsub__": m.rsub,
     "__mul__": m.mul, "__rmul__": m.mul, "__truediv__": m.div, "__rtruediv__": m.rdiv,
     "__floordiv__": m.floordiv, "__rfloordiv__": _rfloordiv,
-    "__mod__": m.remainder, "__pow__": m.pow, "__rpow__": m.rpow,
+    "__mod__": m.remainder, "__rmod__": _rremainder, "__pow__": m.pow, "__rpow__": m.rpow,
     "__matmul__": nn.matmul, "__rmatmul__": _rmatmul,
     "__neg__": m.neg, "__pos__": _pos, "__abs__": m.abs, "__invert__": m.bitwise_not,
     "__and__": m.bitwise_and, "__rand__": m.bitwise_and, "__or__": m.bitwise_or,

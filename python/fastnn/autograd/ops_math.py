@@ -60,23 +60,42 @@ def _scalar32(v: float) -> np.ndarray:
 
 def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
     """The values and Tensors of a binary op's operands; a Python float beside a float32
-    Tensor becomes a float32 0-d array (the value PyTorch computes with)."""
+    Tensor becomes a float32 0-d array (the value PyTorch computes with), and so does one
+    beside an integer or bool Tensor, whose values become float32 too (:func:`_as_float`)."""
     if isinstance(a, Tensor):
         ad, at = a._data, a
         if isinstance(b, Tensor):
             bd = b._data
-            if ad.dtype is not bd.dtype and (ad.ndim == 0) != (bd.ndim == 0):
-                ad, bd = _zero_dim_promoted(ad, bd)
+            if ad.dtype is not bd.dtype:
+                if (ad.ndim == 0) != (bd.ndim == 0):
+                    ad, bd = _zero_dim_promoted(ad, bd)
+                ad, bd = _as_float(ad, bd)
             return ad, at, bd, b
-        if type(b) is float and ad.dtype is _F32:
-            return ad, at, _scalar32(b), None
+        if type(b) is float and (ad.dtype is _F32 or ad.dtype.kind in "iub"):
+            return (ad if ad.dtype is _F32 else ad.astype(_F32)), at, _scalar32(b), None
         bd, bt = operand(b)
+        if isinstance(bd, np.ndarray):
+            ad, bd = _as_float(ad, bd)
         return ad, at, bd, bt
     bd, bt = operand(b)
-    if type(a) is float and bt is not None and bd.dtype is _F32:
-        return _scalar32(a), None, bd, bt
+    if type(a) is float and bt is not None and (bd.dtype is _F32 or bd.dtype.kind in "iub"):
+        return _scalar32(a), None, (bd if bd.dtype is _F32 else bd.astype(_F32)), bt
     ad, at = operand(a)
+    if isinstance(ad, np.ndarray) and isinstance(bd, np.ndarray):
+        ad, bd = _as_float(ad, bd)
     return ad, at, bd, bt
+
+
+def _as_float(ad: np.ndarray, bd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An integer or bool operand beside a float one converted to that float dtype first,
+    as PyTorch computes: NumPy would compute int64 with float32 in float64, so that
+    ``tensor([2**24 + 1]) - 2.0**24`` gave 1 (torch: 0) and ``==`` disagreed likewise."""
+    ka, kb = ad.dtype.kind, bd.dtype.kind
+    if ka == "f" and kb in "iub":
+        return ad, bd.astype(ad.dtype)
+    if kb == "f" and ka in "iub":
+        return ad.astype(bd.dtype), bd
+    return ad, bd
 
 
 _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
@@ -226,10 +245,12 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     """``a - alpha * b`` with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
+    # on the operands as given (pair turns a bool beside a float into float32); inline: hot
+    if (a._data.dtype is _BOOL if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_))) \
+            or (b._data.dtype is _BOOL if isinstance(b, Tensor)
+                else isinstance(b, (bool, np.bool_))):
+        raise bool_subtraction_error(operand(a)[0], operand(b)[0])
     ad, at, bd, bt = pair(a, b)
-    if (ad.dtype is _BOOL if type(ad) is np.ndarray else type(ad) is bool) or (
-            bd.dtype is _BOOL if type(bd) is np.ndarray else type(bd) is bool):  # inline: hot
-        raise bool_subtraction_error(ad, bd)
     try:
         out = np.subtract(ad, bd)
     except ValueError:
@@ -282,6 +303,8 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             q = _broadcasting(np.true_divide, ad, bd)
             q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
         return _result(_fix(q, at, bt), None, ())
+    if _integral(ad) and _integral(bd):  # PyTorch divides integers in float32
+        ad, bd = np.asarray(ad, _F32), np.asarray(bd, _F32)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.true_divide, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
@@ -295,6 +318,12 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             stamps += (stamp(at),)
         return _result(out, _div_vjp, (_rg(at), _rg(bt)), (ad, bd), stamps)
     return _result(out, None, ())
+
+
+def _integral(v: Any) -> bool:
+    """Whether an operand's values are integers or bools (an array or a Python number)."""
+    return v.dtype.kind in "iub" if isinstance(v, np.ndarray) else \
+        isinstance(v, (int, bool, np.integer, np.bool_))
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002 - PyTorch's names
@@ -636,8 +665,7 @@ def round(x: Tensor) -> Tensor:  # noqa: A001
 # -- comparisons and logic (no gradient) -----------------------------------------
 def _compare(ufunc: Any) -> Any:
     def op(a: Any, b: Any) -> Tensor:
-        ad, _ = operand(a)
-        bd, _ = operand(b)
+        ad, _, bd, _ = pair(a, b)  # the values PyTorch compares (float32 beside a float)
         return _result(_broadcasting(ufunc, ad, bd), None, ())
     op.__name__ = ufunc.__name__
     op.__doc__ = (f"Element-wise ``{ufunc.__name__}`` of ``a`` and ``b`` (broadcast), as a "

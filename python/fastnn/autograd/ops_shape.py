@@ -8,6 +8,7 @@ scatter-adds (``np.add.at``), so repeated indices accumulate.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,12 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 
 def _reshape(x: Tensor, new: tuple[int, ...]) -> Tensor:
+    bad = [i for i, n in enumerate(new) if n < -1]
+    if bad:  # NumPy takes any negative size for -1
+        raise ShapeError(f"invalid shape dimension {new[bad[0]]} at index {bad[0]} of shape "
+                         f"{list(new)}")
+    if new.count(-1) > 1:
+        raise ShapeError("only one dimension can be inferred")
     try:
         value = x._data.reshape(new)
     except ValueError:
@@ -206,18 +213,38 @@ def _repeat_vjp(node, g):
 # -- indexing ------------------------------------------------------------------
 
 
+def _byte_mask(d: np.ndarray) -> np.ndarray:
+    """A uint8 index as PyTorch reads it: a mask (deprecated there, with a warning), not
+    integer positions (``from_numpy`` of a uint8 array gives such an index)."""
+    warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch): it is read as "
+                  "a bool mask; use a bool index instead", UserWarning, stacklevel=4)
+    return d != 0
+
+
 def _index_part(k: Any) -> Any:
     if isinstance(k, Tensor):
         d = k._data
         if d.dtype.kind == "f":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        if d.ndim == 0 and d.dtype.kind in "iu":  # PyTorch reads a 0-d index as an int
-            return int(d)
-        return d
+        if d.ndim == 0 and d.dtype.kind in "iu" and d.dtype != np.uint8:
+            return int(d)  # PyTorch reads a 0-d index as an int
+        return _byte_mask(d) if d.dtype == np.uint8 else d
+    if isinstance(k, np.ndarray) and k.dtype == np.uint8:
+        return _byte_mask(k)
     if isinstance(k, list):
         a = np.asarray(k)
         return a.astype(np.int64) if a.size == 0 else a  # x[[]]: no rows, as PyTorch
     return k
+
+
+def _sequence_as_tuple(key: Any) -> bool:
+    """PyTorch's rule for a list index (``treatSequenceAsTuple``): with fewer than 32 items
+    of which one is a sequence, a Tensor, a slice, ``...`` or ``None``, ``x[[a, b]]`` is
+    ``x[a, b]`` (NumPy's old rule): ``x[[[0, 1], [1, 0]]]`` picks two elements of a matrix,
+    not two 2-row blocks."""
+    return isinstance(key, list) and len(key) < 32 and any(
+        k is None or k is Ellipsis or isinstance(k, (list, tuple, slice, np.ndarray, Tensor))
+        for k in key)
 
 
 def _is_int(k: Any) -> bool:
@@ -289,6 +316,8 @@ def _saved_key(k: Any) -> Any:
 def _key(key: Any) -> tuple[Any, bool]:
     """The NumPy index for ``key`` (a :class:`_SelectThenIndex` where ints meet arrays)
     and whether it is basic (a view, no repeats)."""
+    if _sequence_as_tuple(key):
+        key = tuple(key)
     if isinstance(key, tuple):
         parts = tuple(_index_part(k) for k in key)
     else:
@@ -598,11 +627,13 @@ def _joined_dtype(arrays: list[np.ndarray]) -> np.dtype:
 
 
 def _cat_vjp(node, g):
-    axis, sizes = node.saved
-    bounds = np.cumsum(sizes)[:-1]
-    parts = np.split(g, bounds, axis=axis)
-    return tuple(None if t is None else p.astype(t._data.dtype, copy=False)
-                 for t, p in zip(node.inputs, parts))
+    axis, sizes = node.saved  # size None: an empty 1-D input, left out of the result
+    bounds = np.cumsum([n for n in sizes if n is not None])[:-1]
+    parts = iter(np.split(g, bounds, axis=axis))
+    return tuple(None if t is None else
+                 np.zeros(0, t._data.dtype) if n is None else
+                 next(parts).astype(t._data.dtype, copy=False)
+                 for t, n in zip(node.inputs, sizes))
 
 
 def cat(tensors: Any, dim: int = 0) -> Tensor:
@@ -621,9 +652,11 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
                              f"{tuple(t.shape)} for tensor number {i} in the list.")
     arrays = [t._data for t in ts_nonempty]  # an empty 1-D Tensor still promotes (torch)
     value = np.concatenate(arrays, axis=axis, dtype=_joined_dtype([t._data for t in ts]))
-    if _state.enabled and any(t._rg for t in ts_nonempty):
-        return _result(value, _cat_vjp, tuple(t if t._rg else None for t in ts_nonempty),
-                       (axis, [t._data.shape[axis] for t in ts_nonempty]))
+    if _state.enabled and any(t._rg for t in ts):
+        left_out = len(ts_nonempty) < len(ts)  # an empty 1-D leaf still gets its grad, []
+        return _result(value, _cat_vjp, tuple(t if t._rg else None for t in ts),
+                       (axis, [None if left_out and t._data.ndim == 1 and not t._data.size
+                               else t._data.shape[axis] for t in ts]))
     return _result(value, None, ())
 
 
