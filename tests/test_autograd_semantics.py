@@ -2823,3 +2823,20 @@ def test_remainder_reflected_reshape_sizes_and_empty_cat_gradients():
     (fn.cat([e, a, e]) * fn.tensor([1.0, 2.0])).sum().backward()
     assert a.grad.tolist() == [1.0, 2.0]
     assert e.grad is not None and e.grad.shape == (0,)  # was None (torch: tensor([]))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: fn.eye(-1), "n and m must be non-negative"),
+    (lambda: fn.eye(2, -1), "n and m must be non-negative"),
+    (lambda: fn.linspace(0, 1, -1), "number of steps must be non-negative"),
+    (lambda: fn.randint(3, 3, (2,)), "expects 'from' to be less than 'to'"),
+    (lambda: fn.cat([fn.tensor(1.0), fn.tensor(2.0)]), r"zero-dimensional tensor \(at position 0"),
+    (lambda: fn.cat([]), "expected a non-empty list"),
+])
+def test_creation_and_cat_errors_are_runtime_errors_as_in_pytorch(call, match):
+    # NumPy's ValueError came through ("negative dimensions are not allowed", "low >= high"):
+    # code catching PyTorch's RuntimeError missed it; InputError is both
+    with pytest.raises(RuntimeError, match=match):
+        call()
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -151,6 +151,29 @@ def test_resume_takes_the_saved_data_set_seed_and_test_size(tmp_path, capsys):
     assert proc.returncode == 2 and "records the data set 'cifar'" in proc.stderr
 
 
+def test_resume_on_another_data_set_is_refused_before_the_run(tmp_path, capsys):
+    # it printed a banner with the wrong architecture ("MLP 2-32-10" for a 64-32-10 model),
+    # then failed inside fit, exit 1; evaluate already checked up front
+    model = tmp_path / "m.safetensors"
+    assert cli.main(["train", "--epochs", "1", "--hidden", "32", "--verbose", "0",
+                     "--save", str(model)]) == 0
+    capsys.readouterr()
+    proc = run_cli("train", "--resume", str(model), "--dataset", "moons", "--epochs", "1")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert (f"--resume: {model} takes 64 input features, but moons has 2: resume it on the "
+            "data set it was trained on (digits)") in proc.stderr
+
+
+@pytest.mark.parametrize("command", [["train", "--resume"], ["evaluate", "--model"]])
+def test_a_missing_model_file_is_named_by_its_option(tmp_path, command):
+    # said "[Errno 2] load_metadata(): no such file: ..."
+    missing = str(tmp_path / "none.safetensors")
+    proc = run_cli(*command, missing)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (f"fastnn {command[0]}: error: {command[1]}: no such file: "
+                                   f"{missing!r}")
+
+
 def test_resume_with_lr_overrides_the_saved_rate(tmp_path, capsys):
     import fastnn as fn
 

@@ -540,3 +540,17 @@ def test_unbatched_loader_converts_a_defaultdict_sample():
     sample = defaultdict(list, {"x": np.ones(2, np.float32)})
     (out,) = list(udata.DataLoader([sample], batch_size=None))
     assert isinstance(out["x"], fn.Tensor) and out["x"].tolist() == [1.0, 1.0]
+
+
+def test_collating_keeps_named_tuples_and_refuses_what_it_cannot_batch():
+    # as torch.utils.data: a named tuple sample came back as a plain list (batch.x failed),
+    # and samples that cannot be batched (objects, None) passed through silently
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "x y")
+    batch = next(iter(udata.DataLoader([Pair(1, 2.0)] * 3, batch_size=2)))
+    assert type(batch) is Pair and batch.x.tolist() == [1, 1] and batch.y.tolist() == [2, 2]
+    assert next(iter(udata.DataLoader(["a", "b"], batch_size=2))) == ["a", "b"]
+    for samples in ([object(), object()], [None, None]):
+        with pytest.raises(TypeError, match="default_collate: batch must contain tensors"):
+            list(udata.DataLoader(samples, batch_size=2))

@@ -70,6 +70,17 @@ def _path(text: str) -> str:
     return text
 
 
+def _readable(path: str, option: str) -> str:
+    """``path`` when it is a file, else ``FileNotFoundError`` naming ``option`` (one line,
+    exit status 1: ``main``), not the loader's function."""
+    import os
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{option}: no such file: {path!r}" if not os.path.exists(path)
+                                else f"{option}: not a file: {path!r}")
+    return path
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -233,7 +244,7 @@ def _resume_defaults(args: argparse.Namespace) -> None:
     if args.resume:
         import fastnn as fn
 
-        info = fn.io.load_metadata(args.resume)
+        info = fn.io.load_metadata(_readable(args.resume, "--resume"))
         saved = info["metadata"]
         recorded = (info["optimizer"] or {}).get("class", "Adam")
         optimizer = recorded.lower()
@@ -339,6 +350,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         abort(1)
 
 
+def _check_model_fits(model: Any, path: str, dataset: str, n_features: int,
+                      max_label: int | None, meta: dict[str, Any], use: str,
+                      prefix: str = "") -> None:
+    """``CLIError`` unless the saved MLP at ``path`` takes ``dataset``'s ``n_features`` and
+    has an output for each label up to ``max_label``, before anything runs or prints."""
+    import fastnn as fn
+
+    linears = [m for m in model.modules() if isinstance(m, fn.nn.Linear)]
+    trained_on = f"{use} on the data set it was trained on ({meta.get('dataset', 'not recorded')})"
+    if linears and n_features != linears[0].in_features:
+        raise CLIError(f"{prefix}{path} takes {linears[0].in_features} input features, but "
+                       f"{dataset} has {n_features}: {trained_on}")
+    if linears and max_label is not None and max_label >= linears[-1].out_features:
+        raise CLIError(f"{prefix}{path} outputs {linears[-1].out_features} classes, but "
+                       f"{dataset} has labels up to {max_label}: {trained_on}")
+
+
 def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_size: int) -> int:
     """``fastnn train`` on one rank of ``world_size`` (1 without --distributed)."""
     import fastnn as fn
@@ -361,6 +389,8 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     if args.resume:
         resume_meta = fn.io.load_metadata(args.resume)
         model = fn.load(args.resume)
+        _check_model_fits(model, args.resume, args.dataset, X_train.shape[1], n_classes - 1,
+                          resume_meta["metadata"], "resume it", prefix="--resume: ")
         initial_epoch = int(resume_meta["metadata"].get("epoch", 0))
     else:
         model = _build_mlp(X_train.shape[1], settings["hidden"], n_classes,
@@ -435,7 +465,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.threads is not None:
         fn.set_num_threads(args.threads)
-    meta = fn.io.load_metadata(args.model)["metadata"]
+    meta = fn.io.load_metadata(_readable(args.model, "--model"))["metadata"]
     dataset = args.dataset or meta.get("dataset")
     if dataset is None:
         raise CLIError(f"{args.model} does not record its data set: pass --dataset")
@@ -445,15 +475,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     seed, test_size = _recorded_split(meta, args.model)
     model = fn.load(args.model)
     _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download, test_size, seed)
-    linears = [m for m in model.modules() if isinstance(m, fn.nn.Linear)]
-    trained_on = f"evaluate it on the data set it was trained on " \
-                 f"({meta.get('dataset', 'not recorded')})"
-    if linears and X_test.shape[1] != linears[0].in_features:
-        raise CLIError(f"{args.model} takes {linears[0].in_features} input features, but "
-                       f"{dataset} has {X_test.shape[1]}: {trained_on}")
-    if linears and len(y_test) and int(y_test.max()) >= linears[-1].out_features:
-        raise CLIError(f"{args.model} outputs {linears[-1].out_features} classes, but {dataset} "
-                       f"has labels up to {int(y_test.max())}: {trained_on}")
+    _check_model_fits(model, args.model, dataset, X_test.shape[1],
+                      int(y_test.max()) if len(y_test) else None, meta, "evaluate it")
     normalizer = make_normalizer(dataset, X_test)
     if "normalizer" in meta:
         try:
@@ -548,7 +571,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except (OSError, ImportError, ValueError) as err:  # missing files/extras, bad files
-        print(f"fastnn {args.command}: error: {err}", file=sys.stderr)
+        text = str(err)
+        if isinstance(err, OSError) and err.errno is not None:  # "[Errno 2] ...": the text
+            text = text.removeprefix(f"[Errno {err.errno}] ")
+        print(f"fastnn {args.command}: error: {text}", file=sys.stderr)
         return 1
     except MemoryError as err:  # e.g. --hidden 100000,100000: NumPy names the size
         print(f"fastnn {args.command}: error: out of memory: {err}", file=sys.stderr)

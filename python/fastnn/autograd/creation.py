@@ -13,6 +13,7 @@ import numpy as np
 
 from .._random import rng_of
 from . import dtypes
+from .errors import InputError
 from .tensor import Tensor, _is_cpu, _wrap, as_int
 
 
@@ -278,9 +279,11 @@ def randint(*args: Any, dtype: Any = None, device: Any = None, generator: Any = 
     if high is None or size is None:
         raise TypeError("randint(): expected randint(high, size) or randint(low, high, size)")
     dt = dtypes.int64 if dtype is None else dtypes.as_dtype(dtype, "randint()")
-    values = rng_of(generator, "randint()").integers(as_int(low, "randint", "low"),
-                                                     as_int(high, "randint", "high"),
-                                                     _size((size,), "randint"))
+    low, high = as_int(low, "randint", "low"), as_int(high, "randint", "high")
+    if low >= high:  # PyTorch's RuntimeError (NumPy's ValueError says "low >= high")
+        raise InputError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                         f">= to={high}")
+    values = rng_of(generator, "randint()").integers(low, high, _size((size,), "randint"))
     return _finish(values.astype(dt), requires_grad, device)
 
 
@@ -320,14 +323,20 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, dtype: Any = None,
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` (both included)."""
-    values = np.linspace(float(start), float(end), as_int(steps, "linspace", "steps"))
+    steps = as_int(steps, "linspace", "steps")
+    if steps < 0:
+        raise InputError(f"linspace(): number of steps must be non-negative, got {steps}")
+    values = np.linspace(float(start), float(end), steps)
     return _finish(values.astype(_float_dtype(dtype, "linspace()")), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``), float32 by default."""
-    return _finish(np.eye(as_int(n, "eye", "n"), None if m is None else as_int(m, "eye", "m"),
-                          dtype=_float_dtype(dtype, "eye()")), requires_grad, device)
+    n = as_int(n, "eye", "n")
+    m = n if m is None else as_int(m, "eye", "m")
+    if n < 0 or m < 0:
+        raise InputError(f"eye(): n and m must be non-negative, got n={n}, m={m}")
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype, "eye()")), requires_grad, device)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ShapeError, broadcast_error
+from .errors import InputError, ShapeError, broadcast_error
 from .grad_mode import _state
 from .graph import RERUN_VJPS, VIEW_VJPS, op_vjp, unbroadcast
 from .ops_math import operand
@@ -640,7 +640,11 @@ def cat(tensors: Any, dim: int = 0) -> Tensor:
     """Joins Tensors along an existing dimension."""
     ts = [t if isinstance(t, Tensor) else _wrap(np.asarray(operand(t)[0])) for t in tensors]
     if not ts:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise InputError("cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(ts):
+        if t._data.ndim == 0:  # NumPy's ValueError; PyTorch's RuntimeError
+            raise InputError(f"zero-dimensional tensor (at position {i}) cannot be "
+                             "concatenated")
     ts_nonempty = [t for t in ts if not (t._data.ndim == 1 and t._data.size == 0)] or ts
     nd = ts_nonempty[0]._data.ndim
     axis = _check_dim(dim, nd, "cat")

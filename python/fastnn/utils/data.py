@@ -150,7 +150,8 @@ def _generator(generator: Any) -> np.random.Generator:
 
 def default_collate(batch: list[Any]) -> Any:
     """Stacks a list of samples into a batch: Tensors, arrays and numbers become Tensors;
-    tuples, lists and dicts are collated field by field."""
+    tuples, lists, named tuples (kept as their type) and dicts are collated field by field,
+    strings come as a list; anything else is a ``TypeError``, as in PyTorch."""
     first = batch[0]
     if isinstance(first, (Tensor, np.ndarray)):
         _check_equal_shapes(batch)
@@ -162,11 +163,18 @@ def default_collate(batch: list[Any]) -> Any:
         return _tensor(np.asarray(batch))
     if isinstance(first, dict):
         return {k: default_collate([b[k] for b in batch]) for k in first}
+    if isinstance(first, (str, bytes)):
+        return batch  # a list of the strings, as PyTorch
     if isinstance(first, (tuple, list)):
         if any(len(sample) != len(first) for sample in batch):  # zip would cut silently
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(fields)) for fields in zip(*batch)]
-    return batch
+        fields = [default_collate(list(f)) for f in zip(*batch)]
+        if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple stays one
+            return type(first)(*fields)
+        return fields
+    # PyTorch's error: passing the samples through left the failure to a later line
+    raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, "
+                    f"dicts or lists; found {type(first)}")
 
 
 def default_convert(data: Any) -> Any:
