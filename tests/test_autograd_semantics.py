@@ -2775,15 +2775,23 @@ def test_module_dtype_changes_raise_and_say_what_to_do(call):
 def test_a_list_of_sequences_indexes_as_a_tuple_as_in_pytorch():
     # PyTorch's treatSequenceAsTuple: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]], two elements;
     # fastnn took NumPy's reading, two 2-row blocks (silently other values)
+    # (with PyTorch's deprecation warning, attributed to the caller's line)
     x = fn.arange(6.0).reshape(2, 3).requires_grad_()
-    picked = x[[[0, 1], [1, 0]]]
+    with pytest.warns(UserWarning, match="non-tuple sequence for multidimensional") as seen:
+        picked = x[[[0, 1], [1, 0]]]
+    assert seen[0].filename == __file__
     assert picked.tolist() == [1.0, 3.0]
     picked.sum().backward()
     assert x.grad.tolist() == [[0, 1, 0], [1, 0, 0]]
-    assert x[[0, 1]].shape == (2, 3)  # a flat list of ints stays one integer index
-    assert x[[slice(None), 1]].tolist() == [1.0, 4.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert x[[0, 1]].shape == (2, 3)  # a flat list of ints: one integer index, silently
+        assert x[[True, False]].shape == (1, 3)
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        assert x[[slice(None), 1]].tolist() == [1.0, 4.0]
     y = fn.zeros(2, 3)
-    y[[[0, 1], [2, 0]]] = 5.0
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        y[[[0, 1], [2, 0]]] = 5.0
     assert y.tolist() == [[0, 0, 5], [5, 0, 0]]
 
 
@@ -2792,8 +2800,9 @@ def test_a_uint8_index_is_a_mask_as_in_pytorch():
     # integer positions: [2., 1.] instead of [1.]
     x = fn.tensor([1.0, 2.0, 3.0])
     for index in (fn.from_numpy(np.array([1, 0, 1], np.uint8)), np.array([1, 0, 1], np.uint8)):
-        with pytest.warns(UserWarning, match="uint8 is deprecated"):
+        with pytest.warns(UserWarning, match="uint8 is deprecated") as seen:
             assert x[index].tolist() == [1.0, 3.0]
+        assert seen[0].filename == __file__  # the caller's line, not fastnn's
 
 
 def test_integers_meet_floats_in_float32_as_in_pytorch():
@@ -2808,6 +2817,9 @@ def test_integers_meet_floats_in_float32_as_in_pytorch():
     assert (big / 5).tolist() == [np.float32(16777216.0) / np.float32(5.0)]  # float32 division
     assert (big + fn.tensor([0.5], dtype=fn.float64)).tolist() == [2**24 + 1.5]  # float64 kept
     assert (fn.tensor([True, False]) * 2.5).tolist() == [2.5, 0.0]
+    x = fn.tensor([1.0, 2.0])
+    x += big.repeat(2)  # the in-place path off the graph computes as + does
+    assert x.tolist() == (fn.tensor([1.0, 2.0]) + big.repeat(2)).tolist()
 
 
 def test_remainder_reflected_reshape_sizes_and_empty_cat_gradients():

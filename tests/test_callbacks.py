@@ -87,6 +87,10 @@ def test_early_stopping_baseline_stops_an_improving_run_that_never_reaches_it():
     cb = callbacks.EarlyStopping(patience=2, baseline=0.5)
     ran, _ = drive(cb, [0.9, 0.4, 0.3, 0.2])  # beaten in time: improvements reset the count
     assert ran == [0, 1, 2, 3] and cb.stopped_epoch == 0
+    # monitoring from epoch 2: the same two monitored epochs (2 and 3), not one
+    cb = callbacks.EarlyStopping(patience=1, baseline=0.5, start_from_epoch=2)
+    ran, _ = drive(cb, [0.9, 0.8, 0.7, 0.6, 0.55])
+    assert ran == [0, 1, 2, 3] and cb.stopped_epoch == 3
 
 
 def test_early_stopping_start_from_epoch():

@@ -551,6 +551,17 @@ def test_collating_keeps_named_tuples_and_refuses_what_it_cannot_batch():
     batch = next(iter(udata.DataLoader([Pair(1, 2.0)] * 3, batch_size=2)))
     assert type(batch) is Pair and batch.x.tolist() == [1, 1] and batch.y.tolist() == [2, 2]
     assert next(iter(udata.DataLoader(["a", "b"], batch_size=2))) == ["a", "b"]
+    # other sequences and mappings are collated (and keep their type where it takes a list
+    # or a dict), as in PyTorch
+    import collections
+    import types
+
+    ranges = next(iter(udata.DataLoader([range(3)] * 2, batch_size=2)))
+    assert type(ranges) is list and [r.tolist() for r in ranges] == [[0, 0], [1, 1], [2, 2]]
+    queues = next(iter(udata.DataLoader([collections.deque([1, 2])] * 2, batch_size=2)))
+    assert type(queues) is collections.deque and queues[1].tolist() == [2, 2]
+    proxy = next(iter(udata.DataLoader([types.MappingProxyType({"a": 1})] * 2, batch_size=2)))
+    assert type(proxy) is types.MappingProxyType and proxy["a"].tolist() == [1, 1]
     for samples in ([object(), object()], [None, None]):
         with pytest.raises(TypeError, match="default_collate: batch must contain tensors"):
             list(udata.DataLoader(samples, batch_size=2))

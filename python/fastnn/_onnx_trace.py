@@ -220,7 +220,8 @@ class _Translator:
             shape = g.array(f"shape_{len(self.values)}", np.array((0, *after[1:]), np.int64))
             return g.node("Reshape", [self.value(ins[0], what="a reshape"), shape], label)
         if vjp is ops_shape._cat_vjp:
-            parts = [self.value(t, what="a cat") for t in ins]
+            parts = [self.value(t, what="a cat") for t, n in zip(ins, saved[1])
+                     if n is not None]  # None: an empty 1-D input the result left out
             return g.node("Concat", parts, label, axis=int(saved[0]))
         if vjp is ops_shape._permute_vjp:
             return g.node("Transpose", [self.value(ins[0], what="a permute")], label,

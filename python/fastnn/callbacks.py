@@ -264,7 +264,9 @@ class EarlyStopping(_MonitorMixin, Callback):
             if self.baseline is None or self._is_improvement(value, self.baseline):
                 self.wait = 0
                 return
-        if self.wait >= self.patience and epoch > 0:
+        # only after the first monitored epoch (Keras 2 checks epoch > 0, which with
+        # start_from_epoch let a baseline stop come one epoch early)
+        if self.wait >= self.patience and epoch > self.start_from_epoch:
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
@@ -626,7 +628,7 @@ class CSVLogger(Callback):
             )
         self.filename = os.fspath(filename)
         self.separator = separator
-        self.append = bool(append)
+        self.append = check_flag(append, "CSVLogger()", "append")
         self._file = None
         self._writer = None
 

@@ -246,9 +246,11 @@ def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
     if alpha != 1:
         b = mul(b, alpha)
     # on the operands as given (pair turns a bool beside a float into float32); inline: hot
-    if (a._data.dtype is _BOOL if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_))) \
-            or (b._data.dtype is _BOOL if isinstance(b, Tensor)
-                else isinstance(b, (bool, np.bool_))):
+    ta, tb = type(a), type(b)
+    if (a._data.dtype is _BOOL if ta is Tensor or isinstance(a, Tensor) else
+            ta is bool or ta is np.bool_) or \
+            (b._data.dtype is _BOOL if tb is Tensor or isinstance(b, Tensor) else
+             tb is bool or tb is np.bool_):
         raise bool_subtraction_error(operand(a)[0], operand(b)[0])
     ad, at, bd, bt = pair(a, b)
     try:
@@ -303,7 +305,8 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             q = _broadcasting(np.true_divide, ad, bd)
             q = np.floor(q) if rounding_mode == "floor" else np.trunc(q)
         return _result(_fix(q, at, bt), None, ())
-    if _integral(ad) and _integral(bd):  # PyTorch divides integers in float32
+    if (ad.dtype.kind in "iub" if type(ad) is np.ndarray else _integral(ad)) and \
+            _integral(bd):  # PyTorch divides integers in float32 (inline: a float32 ad stops)
         ad, bd = np.asarray(ad, _F32), np.asarray(bd, _F32)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = _fix(_broadcasting(np.true_divide, ad, bd), at, bt)

@@ -8,6 +8,8 @@ scatter-adds (``np.add.at``), so repeated indices accumulate.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -213,11 +215,22 @@ def _repeat_vjp(node, g):
 # -- indexing ------------------------------------------------------------------
 
 
+def _warn_user(message: str) -> None:
+    """A ``UserWarning`` attributed to the first caller outside fastnn (the user's line)."""
+    level, frame = 2, sys._getframe(1)  # stacklevel 2: the caller of this function
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        level, frame = level + 1, frame.f_back
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _byte_mask(d: np.ndarray) -> np.ndarray:
     """A uint8 index as PyTorch reads it: a mask (deprecated there, with a warning), not
     integer positions (``from_numpy`` of a uint8 array gives such an index)."""
-    warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch): it is read as "
-                  "a bool mask; use a bool index instead", UserWarning, stacklevel=4)
+    _warn_user("indexing with dtype uint8 is deprecated (as in PyTorch): it is read as a "
+               "bool mask; use a bool index instead")
     return d != 0
 
 
@@ -317,6 +330,9 @@ def _key(key: Any) -> tuple[Any, bool]:
     """The NumPy index for ``key`` (a :class:`_SelectThenIndex` where ints meet arrays)
     and whether it is basic (a view, no repeats)."""
     if _sequence_as_tuple(key):
+        _warn_user("Using a non-tuple sequence for multidimensional indexing is deprecated "
+                   "(as in PyTorch, which reads it as a tuple, as fastnn does): use "
+                   "x[tuple(seq)] instead of x[seq]")
         key = tuple(key)
     if isinstance(key, tuple):
         parts = tuple(_index_part(k) for k in key)
@@ -570,6 +586,9 @@ def inplace(x: Tensor, op: Any, ufunc: Any, other: Any) -> Tensor:
         _take_over(x, result)
         return x
     _check_writeable(x)
+    if x._data.dtype.kind == "f" and isinstance(od, np.ndarray) and od.dtype.kind in "iu":
+        od = od.astype(x._data.dtype)  # as x + other computes (ops_math._as_float); a bool
+        # stays one, so that sub_ still refuses it
     try:
         with np.errstate(divide="ignore", invalid="ignore"):
             ufunc(x._data, od, out=x._data, casting="same_kind")

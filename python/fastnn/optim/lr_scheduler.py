@@ -754,10 +754,10 @@ class ReduceLROnPlateau(LRScheduler):
         """
         try:
             current = float(metrics)  # a number, or a one-element Tensor / array
-        except (TypeError, ValueError) as err:  # float()'s type, as PyTorch raises it
-            raise type(err)("ReduceLROnPlateau.step(): argument 'metrics' must be a number "
-                            f"or a one-element Tensor, got {type(metrics).__name__}: {err}"
-                            ) from None
+        except (TypeError, ValueError) as err:  # float()'s kind, as PyTorch raises it
+            kind = ValueError if isinstance(err, ValueError) else TypeError
+            raise kind("ReduceLROnPlateau.step(): argument 'metrics' must be a number or a "
+                       f"one-element Tensor, got {type(metrics).__name__}: {err}") from None
         if epoch is None:
             self.last_epoch += 1
         else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Callable
 
 import numpy as np
@@ -150,8 +150,9 @@ def _generator(generator: Any) -> np.random.Generator:
 
 def default_collate(batch: list[Any]) -> Any:
     """Stacks a list of samples into a batch: Tensors, arrays and numbers become Tensors;
-    tuples, lists, named tuples (kept as their type) and dicts are collated field by field,
-    strings come as a list; anything else is a ``TypeError``, as in PyTorch."""
+    sequences (tuples and lists give lists, named tuples and other sequence types keep
+    their type where they can) and mappings are collated field by field, strings come as a
+    list; anything else is a ``TypeError``, as in PyTorch."""
     first = batch[0]
     if isinstance(first, (Tensor, np.ndarray)):
         _check_equal_shapes(batch)
@@ -161,17 +162,28 @@ def default_collate(batch: list[Any]) -> Any:
         return _tensor(np.stack(batch))
     if isinstance(first, (bool, int, float, np.number, np.bool_)):
         return _tensor(np.asarray(batch))
-    if isinstance(first, dict):
-        return {k: default_collate([b[k] for b in batch]) for k in first}
+    if isinstance(first, Mapping):  # a dict, or any mapping: its type kept where it can be
+        collated = {k: default_collate([b[k] for b in batch]) for k in first}
+        if type(first) is dict:
+            return collated
+        try:
+            return type(first)(collated)
+        except TypeError:
+            return collated
     if isinstance(first, (str, bytes)):
         return batch  # a list of the strings, as PyTorch
-    if isinstance(first, (tuple, list)):
+    if isinstance(first, Sequence):  # tuples, lists, ranges, deques, ...
         if any(len(sample) != len(first) for sample in batch):  # zip would cut silently
             raise RuntimeError("each element in list of batch should be of equal size")
         fields = [default_collate(list(f)) for f in zip(*batch)]
-        if isinstance(first, tuple) and hasattr(first, "_fields"):  # a named tuple stays one
-            return type(first)(*fields)
-        return fields
+        if isinstance(first, tuple):  # a named tuple stays one; other tuples give lists
+            return type(first)(*fields) if hasattr(first, "_fields") else fields
+        if type(first) is list:
+            return fields
+        try:  # another sequence type, kept where it can be built from a list (PyTorch)
+            return type(first)(fields)
+        except TypeError:
+            return fields
     # PyTorch's error: passing the samples through left the failure to a later line
     raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(first)}")
