@@ -73,8 +73,6 @@ def _path(text: str) -> str:
 def _readable(path: str, option: str) -> str:
     """``path`` when it is a file, else ``FileNotFoundError`` naming ``option`` (one line,
     exit status 1: ``main``), not the loader's function."""
-    import os
-
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{option}: no such file: {path!r}" if not os.path.exists(path)
                                 else f"{option}: not a file: {path!r}")

@@ -326,7 +326,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
 def _integral(v: Any) -> bool:
     """Whether an operand's values are integers or bools (an array or a Python number)."""
     return v.dtype.kind in "iub" if isinstance(v, np.ndarray) else \
-        isinstance(v, (int, bool, np.integer, np.bool_))
+        isinstance(v, (int, np.integer, np.bool_))  # bool is an int
 
 
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001, A002 - PyTorch's names

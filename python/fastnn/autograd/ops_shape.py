@@ -215,15 +215,15 @@ def _repeat_vjp(node, g):
 # -- indexing ------------------------------------------------------------------
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _warn_user(message: str) -> None:
     """A ``UserWarning`` attributed to the first caller outside fastnn (the user's line)."""
     level, frame = 2, sys._getframe(1)  # stacklevel 2: the caller of this function
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         level, frame = level + 1, frame.f_back
     warnings.warn(message, UserWarning, stacklevel=level)
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def _byte_mask(d: np.ndarray) -> np.ndarray:
