@@ -52,7 +52,24 @@ def _gelu_tanh_grad(x):
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * s * (1.0 + 3 * 0.044715 * x**2)
 
 
+def _silu_grad(x):
+    s = _sigmoid(x)
+    return s * (1.0 + x * (1.0 - s))
+
+
+def _softplus(x):
+    z = SOFTPLUS_BETA * x
+    soft = (np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))) / SOFTPLUS_BETA
+    return np.where(z > SOFTPLUS_THRESHOLD, x, soft)
+
+
 LEAKY_SLOPE = 0.1
+ELU_ALPHA = 0.7
+# beta x is exact in float32 for beta = 2, so the threshold test agrees with float64's
+SOFTPLUS_BETA, SOFTPLUS_THRESHOLD = 2.0, 10.0
+# The kernels' (param, param2) per activation (activation_forward / activation_backward).
+PARAMS = {"leaky_relu": (LEAKY_SLOPE, 0.0), "elu": (ELU_ALPHA, 0.0),
+          "softplus": (SOFTPLUS_BETA, SOFTPLUS_THRESHOLD)}
 
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "identity": (lambda x: x, np.ones_like),
@@ -64,6 +81,12 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "gelu": (lambda x: x * _phi(x),
              lambda x: _phi(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)),
     "gelu_tanh": (_gelu_tanh, _gelu_tanh_grad),
+    "silu": (lambda x: x * _sigmoid(x), _silu_grad),
+    "elu": (lambda x: np.where(x > 0, x, ELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
+            lambda x: np.where(x > 0, 1.0, ELU_ALPHA * np.exp(np.minimum(x, 0.0)))),
+    "softplus": (_softplus,
+                 lambda x: np.where(SOFTPLUS_BETA * x > SOFTPLUS_THRESHOLD, 1.0,
+                                    _sigmoid(SOFTPLUS_BETA * x))),
 }
 
 
@@ -86,6 +109,19 @@ def softmax(x, axis=-1):
 def softmax_backward(dy, y, axis=-1):
     dy, y = np.asarray(dy, np.float64), np.asarray(y, np.float64)
     return y * (dy - (dy * y).sum(axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1):
+    x = np.asarray(x, np.float64)
+    if x.size == 0:
+        return x.copy()
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_backward(dy, y, axis=-1):
+    dy, y = np.asarray(dy, np.float64), np.asarray(y, np.float64)
+    return dy - np.exp(y) * dy.sum(axis=axis, keepdims=True)
 
 
 # -- losses: (value, dL/dpred) ------------------------------------------------------

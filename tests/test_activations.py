@@ -17,21 +17,29 @@ from fastnn import _core
 
 A = _core.Activation
 KINDS = {"identity": A.identity, "relu": A.relu, "leaky_relu": A.leaky_relu,
-         "sigmoid": A.sigmoid, "tanh": A.tanh, "gelu": A.gelu, "gelu_tanh": A.gelu_tanh}
+         "sigmoid": A.sigmoid, "tanh": A.tanh, "gelu": A.gelu, "gelu_tanh": A.gelu_tanh,
+         "silu": A.silu, "elu": A.elu, "softplus": A.softplus}
+READS_X = ("relu", "leaky_relu", "gelu", "gelu_tanh", "silu", "elu", "softplus")
 # 0, 1, vector width (8) +- 1 and 2x +- 1, primes, one block (4096) +- 1, and past the
 # OpenMP threshold (1 << 15).
 SIZES = [0, 1, 7, 8, 9, 15, 16, 17, 31, 4095, 4097, 40009]
 
 
+def _params(name):
+    return ref.PARAMS.get(name, (0.0, 0.0))
+
+
 def _forward(name, x):
     y = np.full_like(x, np.nan)
-    _core.activation_forward(KINDS[name], ref.LEAKY_SLOPE, y, x)
+    p1, p2 = _params(name)
+    _core.activation_forward(KINDS[name], p1, y, x, p2)
     return y
 
 
 def _backward(name, dy, x, y):
     dx = np.full_like(x, np.nan)
-    _core.activation_backward(KINDS[name], ref.LEAKY_SLOPE, dx, dy, x, y)
+    p1, p2 = _params(name)
+    _core.activation_backward(KINDS[name], p1, dx, dy, x, y, p2)
     return dx
 
 
@@ -120,15 +128,16 @@ def test_in_place(num_threads, rng, name, n):
     dy = rng.standard_normal(n).astype(np.float32)
     y = _forward(name, x)
     dx = _backward(name, dy, x, y)
+    p1, p2 = _params(name)
     buf = x.copy()
-    _core.activation_forward(KINDS[name], ref.LEAKY_SLOPE, buf, buf)
+    _core.activation_forward(KINDS[name], p1, buf, buf, p2)
     assert np.array_equal(buf, y)
     buf = dy.copy()
-    _core.activation_backward(KINDS[name], ref.LEAKY_SLOPE, buf, buf, x, y)
+    _core.activation_backward(KINDS[name], p1, buf, buf, x, y, p2)
     assert np.array_equal(buf, dx)
     xs, ys = x.copy(), y.copy()
-    out = xs if name in ("relu", "leaky_relu", "gelu", "gelu_tanh") else ys
-    _core.activation_backward(KINDS[name], ref.LEAKY_SLOPE, out, dy, xs, ys)
+    out = xs if name in READS_X else ys
+    _core.activation_backward(KINDS[name], p1, out, dy, xs, ys, p2)
     assert np.array_equal(out, dx)
 
 
@@ -142,6 +151,9 @@ SPECIAL = {
     "tanh": ([np.nan, 1, -1], [np.nan, 0, 0]),
     "gelu": ([np.nan, np.inf, np.nan], [np.nan, np.nan, np.nan]),
     "gelu_tanh": ([np.nan, np.inf, np.nan], [np.nan, np.nan, np.nan]),
+    "silu": ([np.nan, np.inf, np.nan], [np.nan, np.nan, np.nan]),
+    "elu": ([np.nan, np.inf, -ref.ELU_ALPHA], [1, 1, 0]),
+    "softplus": ([np.nan, np.inf, 0], [np.nan, 1, 0]),
 }
 
 
@@ -249,6 +261,66 @@ def test_softmax_bit_identical_across_threads(rng):
 
     one, many = ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)
     assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+
+
+@pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
+def test_log_softmax_kernel_matches_reference(num_threads, rng, shape):
+    x = (5 * rng.standard_normal(shape)).astype(np.float32)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    y = np.full_like(x, np.nan)
+    _core.log_softmax_forward(y, x)
+    np.testing.assert_allclose(y, ref.log_softmax(x), rtol=1e-5, atol=2e-6)
+    dx = np.full_like(x, np.nan)
+    _core.log_softmax_backward(dx, dy, y)
+    np.testing.assert_allclose(dx, ref.log_softmax_backward(dy, ref.log_softmax(x)), rtol=1e-4,
+                               atol=2e-5 * max(1, shape[1]) ** 0.5)
+
+
+def test_log_softmax_kernel_finite_differences_and_extremes(rng):
+    x = rng.standard_normal((3, 5))
+    dy = rng.standard_normal((3, 5))
+
+    def loss(v):
+        y = np.empty((3, 5), np.float32)
+        _core.log_softmax_forward(y, v.astype(np.float32))
+        return float((y.astype(np.float64) * dy).sum())
+
+    x32 = x.astype(np.float32)
+    y = np.empty_like(x32)
+    _core.log_softmax_forward(y, x32)
+    dx = np.empty_like(x32)
+    _core.log_softmax_backward(dx, dy.astype(np.float32), y)
+    np.testing.assert_allclose(dx, ref.numerical_grad(loss, x32, 1e-3), rtol=1e-2, atol=1e-3)
+    fd = ref.numerical_grad(lambda v: float((ref.log_softmax(v) * dy).sum()), x, 1e-6)
+    np.testing.assert_allclose(ref.log_softmax_backward(dy, ref.log_softmax(x)), fd, rtol=1e-6,
+                               atol=1e-8)
+    # large logits keep their small differences; a row of -inf is NaN (torch too); NaN
+    # stays in its row
+    big = np.float32([[1000.0, 999.0, -1000.0], [-np.inf, -np.inf, -np.inf], [0, np.nan, 1]])
+    y = np.empty_like(big)
+    _core.log_softmax_forward(y, big)
+    np.testing.assert_allclose(y[0], ref.log_softmax(big[:1])[0], rtol=1e-6)
+    assert np.isnan(y[1]).all() and np.isnan(y[2]).all()
+
+
+def test_log_softmax_bit_identical_across_threads(rng):
+    x = rng.standard_normal((900, 77)).astype(np.float32)
+
+    def run():
+        y, dx = np.empty_like(x), np.empty_like(x)
+        _core.log_softmax_forward(y, x)
+        _core.log_softmax_backward(dx, x, y)
+        return y, dx
+
+    one, many = ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)
+    assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
+
+
+def test_softplus_cannot_be_fused_into_a_product():
+    a = np.ones((2, 3), np.float32)
+    with pytest.raises(ValueError, match="softplus takes two parameters"):
+        _core.linear_forward(np.empty((2, 2), np.float32), a, np.ones((2, 3), np.float32), None,
+                             A.softplus, 1.0)
 
 
 # -- modules ---------------------------------------------------------------------

@@ -1,12 +1,13 @@
 // bind_activations.cpp: Python bindings for the activations and softmax (activations.h).
 //
 //   Activation                                   enum: identity, relu, leaky_relu, sigmoid,
-//                                                tanh, gelu, gelu_tanh
-//   activation_forward(act, param, y, x)         1-D, y written; y may be x (in place)
-//   activation_backward(act, param, dx, dy, x, y)  1-D, dx written; x or y may be None
+//                                                tanh, gelu, gelu_tanh, silu, elu, softplus
+//   activation_forward(act, param, y, x, param2=0)  1-D, y written; y may be x (in place)
+//   activation_backward(act, param, dx, dy, x, y, param2=0)  1-D, dx written; x or y may be None
 //                                                where act does not read it; dx may be
 //                                                any of dy, x, y (in place)
 //   softmax_forward(y, x), softmax_backward(dx, dy, y)   2-D, over the last axis
+//   log_softmax_forward(y, x), log_softmax_backward(dx, dy, y)   the same for log-softmax
 //   elementwise_arch() -> str                    SIMD path of the element-wise kernels
 // For tests:
 //   _elementwise_archs() -> list[str]            the paths this CPU can run (EwIsa order)
@@ -38,7 +39,8 @@ void require_same_or_disjoint(const FloatArray& out, const FloatArray& in, const
   if (out.data() != in.data()) require_no_overlap(out, in, f, out_name, in_name);
 }
 
-void forward(Activation act, float param, const py::handle& y_obj, const py::handle& x_obj) {
+void forward(Activation act, float param, const py::handle& y_obj, const py::handle& x_obj,
+             float param2) {
   constexpr const char* f = "activation_forward";
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 1, f, "x");
@@ -46,7 +48,7 @@ void forward(Activation act, float param, const py::handle& y_obj, const py::han
   require_shape(y, {x.shape(0)}, f, "y");
   require_same_or_disjoint(y, x, f, "y", "x");
   ReleasedGil release;
-  activation_forward(act, param, y.mutable_data(), x.data(), x.shape(0));
+  activation_forward(act, param, param2, y.mutable_data(), x.data(), x.shape(0));
 }
 
 // The cached forward input or output `name`, checked against dy; nullptr if None.
@@ -66,7 +68,7 @@ const float* cached(const py::handle& obj, bool needed, Activation act, const Fl
 }
 
 void backward(Activation act, float param, const py::handle& dx_obj, const py::handle& dy_obj,
-              const py::handle& x_obj, const py::handle& y_obj) {
+              const py::handle& x_obj, const py::handle& y_obj, float param2) {
   constexpr const char* f = "activation_backward";
   FloatArray dy = float_input(dy_obj, f, "dy");
   require_ndim(dy, 1, f, "dy");
@@ -77,7 +79,7 @@ void backward(Activation act, float param, const py::handle& dx_obj, const py::h
   const float* xp = cached(x_obj, activation_backward_reads_x(act), act, dx, dy, x, "x");
   const float* yp = cached(y_obj, activation_backward_reads_y(act), act, dx, dy, y, "y");
   ReleasedGil release;
-  activation_backward(act, param, dx.mutable_data(), dy.data(), xp, yp, dy.shape(0));
+  activation_backward(act, param, param2, dx.mutable_data(), dy.data(), xp, yp, dy.shape(0));
 }
 
 void softmax_fwd(const py::handle& y_obj, const py::handle& x_obj) {
@@ -103,6 +105,31 @@ void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::h
   require_no_overlap(dx, y, f, "dx", "y");
   ReleasedGil release;
   softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
+}
+
+void log_softmax_fwd(const py::handle& y_obj, const py::handle& x_obj) {
+  constexpr const char* f = "log_softmax_forward";
+  FloatArray x = float_input(x_obj, f, "x");
+  require_ndim(x, 2, f, "x");
+  FloatArray y = float_output(y_obj, f, "y");
+  require_shape(y, {x.shape(0), x.shape(1)}, f, "y");
+  require_no_overlap(y, x, f, "y", "x");
+  ReleasedGil release;
+  log_softmax_forward(y.mutable_data(), x.data(), x.shape(0), x.shape(1));
+}
+
+void log_softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::handle& y_obj) {
+  constexpr const char* f = "log_softmax_backward";
+  FloatArray y = float_input(y_obj, f, "y");
+  require_ndim(y, 2, f, "y");
+  FloatArray dy = float_input(dy_obj, f, "dy");
+  require_shape(dy, {y.shape(0), y.shape(1)}, f, "dy");
+  FloatArray dx = float_output(dx_obj, f, "dx");
+  require_shape(dx, {y.shape(0), y.shape(1)}, f, "dx");
+  require_no_overlap(dx, dy, f, "dx", "dy");
+  require_no_overlap(dx, y, f, "dx", "y");
+  ReleasedGil release;
+  log_softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
 }
 
 // The element-wise paths this CPU runs, in EwIsa order.
@@ -142,16 +169,26 @@ void bind_activations(py::module_& m) {
       .value("sigmoid", Activation::sigmoid)
       .value("tanh", Activation::tanh)
       .value("gelu", Activation::gelu)
-      .value("gelu_tanh", Activation::gelu_tanh);
+      .value("gelu_tanh", Activation::gelu_tanh)
+      .value("silu", Activation::silu)
+      .value("elu", Activation::elu)
+      .value("softplus", Activation::softplus);
   m.def("activation_forward", &forward, py::arg("act"), py::arg("param"), py::arg("y"),
-        py::arg("x"), "y = act(x) element-wise (1-D); param is leaky_relu's negative slope.");
+        py::arg("x"), py::arg("param2") = 0.0f,
+        "y = act(x) element-wise (1-D); param is leaky_relu's negative slope, elu's alpha or "
+        "softplus's beta, param2 softplus's threshold.");
   m.def("activation_backward", &backward, py::arg("act"), py::arg("param"), py::arg("dx"),
         py::arg("dy"), py::arg("x").none(true), py::arg("y").none(true),
+        py::arg("param2") = 0.0f,
         "dx = dy * act'(x) element-wise (1-D), from the forward input x and/or output y.");
   m.def("softmax_forward", &softmax_fwd, py::arg("y"), py::arg("x"),
         "y = softmax(x) over the last axis of a 2-D array.");
   m.def("softmax_backward", &softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
         "dx = y * (dy - sum(dy * y, axis=-1, keepdims=True)) for a 2-D array.");
+  m.def("log_softmax_forward", &log_softmax_fwd, py::arg("y"), py::arg("x"),
+        "y = log_softmax(x) over the last axis of a 2-D array.");
+  m.def("log_softmax_backward", &log_softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
+        "dx = dy - exp(y) * sum(dy, axis=-1, keepdims=True) for a 2-D array.");
   m.def("elementwise_arch", &elementwise_arch,
         "The SIMD path of the element-wise kernels: 'avx512', 'avx512emu', 'avx2' or 'scalar' "
         "(FASTNN_ARCH caps or forces it).");

@@ -169,6 +169,7 @@ void bind_gemm(py::module_& m) {
         if (!gemm_arch_supported(arch.c_str()))
           throw py::value_error("_matmul_arch(): argument 'arch' must be a GEMM path this CPU "
                                 "runs ('reference', 'scalar', 'avx2', ...), got '" + arch + "'");
+        require_one_param_activation(act, "_matmul_arch");
         EpilogueArgs ep_args{bias, aux_x, aux_y, act, act_param, derivative, {}, {}, {}};
         return run(
             a, b, trans_a, trans_b, std::move(out), beta,

@@ -24,6 +24,7 @@ namespace {
 void forward(const py::handle& y_obj, const py::handle& x_obj, const py::handle& w_obj,
              const py::handle& b_obj, Activation act, float act_param) {
   constexpr const char* f = "linear_forward";
+  require_one_param_activation(act, f);
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 2, f, "x");
   FloatArray W = float_input(w_obj, f, "weight");
@@ -50,6 +51,7 @@ void backward(const py::handle& dx_obj, const py::handle& dw_obj, const py::hand
               Activation act, float act_param, const py::handle& ax_obj,
               const py::handle& ay_obj) {
   constexpr const char* f = "linear_backward";
+  require_one_param_activation(act, f);
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 2, f, "x");
   FloatArray W = float_input(w_obj, f, "weight");

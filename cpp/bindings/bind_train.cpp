@@ -143,6 +143,7 @@ class PyTrainPlan {
       s.out = t[2].cast<index_t>();
       s.bias = t[3].cast<bool>();
       s.act = t[4].cast<Activation>();
+      require_one_param_activation(s.act, "TrainPlan");
       s.param = t[5].cast<float>();
       if (t.size() > 7) s.src = t[7].cast<index_t>();
       out.push_back(s);

@@ -140,4 +140,11 @@ void require_no_overlap(const py::array& out, const py::array& in, const char* f
                           "' must not share memory");
 }
 
+void require_one_param_activation(Activation act, const char* func) {
+  if (act == Activation::softplus)
+    throw py::value_error(std::string(func) +
+                          "(): activation softplus takes two parameters (beta, threshold) and "
+                          "cannot be fused here; apply activation_forward after the product");
+}
+
 }  // namespace fastnn::bind

@@ -17,6 +17,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "fastnn/activations.h"
 #include "fastnn/common.h"
 
 namespace fastnn::bind {
@@ -51,5 +52,9 @@ void require_shape(const py::array& a, std::initializer_list<py::ssize_t> expect
 // after writing `out`.
 void require_no_overlap(const py::array& out, const py::array& in, const char* func,
                         const char* out_arg, const char* in_arg);
+
+// Requires an activation of one parameter, as the fused GEMM write-back and the
+// training plan pass: softplus's threshold (param2) has no place there.
+void require_one_param_activation(Activation act, const char* func);
 
 }  // namespace fastnn::bind

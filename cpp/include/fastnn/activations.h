@@ -12,6 +12,11 @@
 //   gelu        f = x * Phi(x) (exact, erf form)    f' = Phi(x) + x phi(x)
 //   gelu_tanh   f = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)   (PyTorch's
 //               approximate="tanh")                 f' = (1 + t)/2 + x/2 (1 - t^2) du/dx
+//   silu        f = x sigmoid(x)                    f' = s (1 + x (1 - s)), s = sigmoid(x)
+//   elu         f = x if x > 0 else a (e^x - 1)     f' = 1 if x > 0 else a e^x  (a = param;
+//               NaN as PyTorch: elu(NaN) = NaN, and dy passes at x = NaN)
+//   softplus    f = log(1 + e^z) / b, z = b x       f' = sigmoid(z)  (b = param); where
+//               z > param2 (the threshold) f = x and f' = 1, as PyTorch
 // Float32 maths: the SIMD kernels use util/vecmath_simd.h (max error 1-2 ulp for
 // exp, tanh, sigmoid, erf; the same bits on every SIMD path), the scalar ones libm. Results are identical at any thread
 // count; calls on fewer than 2^15 elements open no OpenMP region.
@@ -32,14 +37,27 @@ enum class Activation : int {
   tanh = 4,
   gelu = 5,
   gelu_tanh = 6,
+  silu = 7,
+  elu = 8,
+  softplus = 9,
 };
 
-// param is the negative slope for leaky_relu and ignored otherwise.
-// Backward reads x (relu, leaky_relu, gelu, gelu_tanh) or y (sigmoid, tanh); the
-// other pointer may be nullptr.
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n);
+// param is the negative slope for leaky_relu, alpha for elu, beta for softplus and
+// ignored otherwise; param2 is softplus's threshold (ignored otherwise).
+// Backward reads x (relu, leaky_relu, gelu, gelu_tanh, silu, elu, softplus) or y
+// (sigmoid, tanh); the other pointer may be nullptr.
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n);
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n);
+// The same with param2 = 0 (every activation but softplus).
+inline void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
+  activation_forward(act, param, 0.0f, y, x, n);
+}
+inline void activation_backward(Activation act, float param, float* dx, const float* dy,
+                                const float* x, const float* y, index_t n) {
+  activation_backward(act, param, 0.0f, dx, dy, x, y, n);
+}
 
 // Which of x and y activation_backward reads for `act` (the other may be nullptr).
 bool activation_backward_reads_x(Activation act);
@@ -52,5 +70,11 @@ const char* elementwise_arch();
 
 void softmax_forward(float* y, const float* x, index_t rows, index_t cols);
 void softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols);
+
+// Log-softmax over the last axis of a (rows, cols) matrix, as PyTorch computes it:
+//   y[r, c] = (x[r, c] - max_r) - log sum_c' exp(x[r, c'] - max_r)   (the sum in double)
+//   dx[r, c] = dy[r, c] - exp(y[r, c]) sum_c' dy[r, c']
+void log_softmax_forward(float* y, const float* x, index_t rows, index_t cols);
+void log_softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols);
 
 }  // namespace fastnn

@@ -44,19 +44,20 @@ const ActivationKernels& active_kernels() {
 
 }  // namespace
 
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n) {
   const auto forward = active_kernels().forward;
   detail::parallel_blocks(n, [&](index_t begin, index_t end) {
-    forward(act, param, y + begin, x + begin, end - begin);
+    forward(act, param, param2, y + begin, x + begin, end - begin);
   });
 }
 
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n) {
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n) {
   const auto backward = active_kernels().backward;
   detail::parallel_blocks(n, [&](index_t begin, index_t end) {
-    backward(act, param, dx + begin, dy + begin, x ? x + begin : nullptr, y ? y + begin : nullptr,
-             end - begin);
+    backward(act, param, param2, dx + begin, dy + begin, x ? x + begin : nullptr,
+             y ? y + begin : nullptr, end - begin);
   });
 }
 
@@ -64,7 +65,8 @@ const char* elementwise_arch() { return ew_isa_name(elementwise_isa()); }
 
 bool activation_backward_reads_x(Activation act) {
   return act == Activation::relu || act == Activation::leaky_relu || act == Activation::gelu ||
-         act == Activation::gelu_tanh;
+         act == Activation::gelu_tanh || act == Activation::silu || act == Activation::elu ||
+         act == Activation::softplus;
 }
 
 bool activation_backward_reads_y(Activation act) {

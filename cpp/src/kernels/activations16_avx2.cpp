@@ -5,13 +5,14 @@
 
 namespace fastnn::kernels::avx512emu {
 
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
-  simd::activation_forward<simd_ymm2::Vec16>(act, param, y, x, n);
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n) {
+  simd::activation_forward<simd_ymm2::Vec16>(act, param, param2, y, x, n);
 }
 
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n) {
-  simd::activation_backward<simd_ymm2::Vec16>(act, param, dx, dy, x, y, n);
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n) {
+  simd::activation_backward<simd_ymm2::Vec16>(act, param, param2, dx, dy, x, y, n);
 }
 
 }  // namespace fastnn::kernels::avx512emu

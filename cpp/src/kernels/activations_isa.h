@@ -13,25 +13,29 @@
 namespace fastnn::kernels {
 
 namespace scalar {
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n);
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n);
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n);
 }  // namespace scalar
 
 namespace avx2 {
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n);
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n);
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n);
 }  // namespace avx2
 namespace avx512emu {
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n);
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n);
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n);
 }  // namespace avx512emu
 namespace avx512 {
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n);
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n);
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n);
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n);
 }  // namespace avx512
 
 }  // namespace fastnn::kernels

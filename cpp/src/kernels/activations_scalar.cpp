@@ -3,6 +3,7 @@
 // relu follows PyTorch on NaN: relu(NaN) = NaN and its gradient passes dy
 // (the mask is x <= 0, false for NaN). All maths in float, as PyTorch does on CPU.
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/activations_isa.h"
 #include "util/vecmath_scalar.h"
@@ -40,9 +41,18 @@ void map2(float* dx, const float* dy, const float* a, index_t n, F f) {
   for (index_t i = 0; i < n; ++i) dx[i] = f(dy[i], a[i]);
 }
 
+// softplus(x) = log(1 + e^z) / beta, z = beta x, where z <= threshold, else x, in the
+// stable form max(z, 0) + log1p(e^-|z|) (activations_simd.h).
+inline float softplus(float v, float beta, float threshold) {
+  const float z = beta * v;
+  if (z > threshold) return v;
+  return (std::max(z, 0.0f) + std::log1p(std::exp(-std::fabs(z)))) / beta;
+}
+
 }  // namespace
 
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n) {
   switch (act) {
     case Activation::identity:
       return map(y, x, n, [](float v) { return v; });
@@ -58,11 +68,17 @@ void activation_forward(Activation act, float param, float* y, const float* x, i
       return map(y, x, n, [](float v) { return v * normal_cdf(v); });
     case Activation::gelu_tanh:
       return map(y, x, n, [](float v) { return v * gelu_tanh_gate(v); });
+    case Activation::silu:
+      return map(y, x, n, [](float v) { return v * vm::sigmoid(v); });
+    case Activation::elu:  // NaN passes through, as torch
+      return map(y, x, n, [param](float v) { return v <= 0.0f ? param * std::expm1(v) : v; });
+    case Activation::softplus:
+      return map(y, x, n, [param, param2](float v) { return softplus(v, param, param2); });
   }
 }
 
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n) {
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n) {
   switch (act) {
     case Activation::identity:
       return map(dx, dy, n, [](float g) { return g; });
@@ -88,6 +104,19 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
         const float vc = std::min(std::max(v, -kGeluTanhSaturated), kGeluTanhSaturated);
         const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluTanhCoeff * vc * vc);
         return g * (s + (2.0f * vc * s * (1.0f - s) + (v - v)) * du);  // v - v: NaN at inf
+      });
+    case Activation::silu:
+      return map2(dx, dy, x, n, [](float g, float v) {
+        const float s = vm::sigmoid(v);
+        return (g * s) * (1.0f + v * (1.0f - s));
+      });
+    case Activation::elu:  // dy passes at NaN, as torch
+      return map2(dx, dy, x, n,
+                  [param](float g, float v) { return v <= 0.0f ? g * (param * std::exp(v)) : g; });
+    case Activation::softplus:
+      return map2(dx, dy, x, n, [param, param2](float g, float v) {
+        const float z = param * v;
+        return z > param2 ? g : g * vm::sigmoid(z);
       });
   }
 }

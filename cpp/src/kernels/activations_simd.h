@@ -37,8 +37,19 @@ inline V gelu_tanh_gate(V v) {
   return vm::sigmoid(V::splat(2.0f * kSqrt2OverPi) * inner);
 }
 
+// softplus(x) = log(1 + e^z) / beta, z = beta x, where z <= threshold, else x: log(1 +
+// e^z) = max(z, 0) + log1p(e^-|z|), which neither overflows nor loses e^z when it is
+// tiny.
 template <class V>
-void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
+inline V softplus(V v, V beta, V threshold) {
+  const V z = beta * v;
+  const V soft = (max(z, V::zero()) + vm::log1p_unit(vm::exp(V::zero() - vm::abs(z)))) / beta;
+  return select(gt(z, threshold), v, soft);
+}
+
+template <class V>
+void activation_forward(Activation act, float param, float param2, float* y, const float* x,
+                        index_t n) {
   const V slope = V::splat(param), zero = V::zero();
   switch (act) {
     case Activation::identity:
@@ -56,12 +67,23 @@ void activation_forward(Activation act, float param, float* y, const float* x, i
       return vm::map<V>(y, x, n, [](V v) { return v * normal_cdf(v); });
     case Activation::gelu_tanh:
       return vm::map<V>(y, x, n, [](V v) { return v * gelu_tanh_gate(v); });
+    case Activation::silu:
+      return vm::map<V>(y, x, n, [](V v) { return v * vm::sigmoid(v); });
+    case Activation::elu:
+      // x <= 0: alpha (e^x - 1); NaN passes through, as torch
+      return vm::map<V>(y, x, n, [slope, zero](V v) {
+        return select(le(v, zero), slope * vm::expm1_nonpositive(v), v);
+      });
+    case Activation::softplus: {
+      const V threshold = V::splat(param2);
+      return vm::map<V>(y, x, n, [slope, threshold](V v) { return softplus(v, slope, threshold); });
+    }
   }
 }
 
 template <class V>
-void activation_backward(Activation act, float param, float* dx, const float* dy, const float* x,
-                         const float* y, index_t n) {
+void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
+                         const float* x, const float* y, index_t n) {
   const V slope = V::splat(param), zero = V::zero(), one = V::splat(1.0f);
   switch (act) {
     case Activation::identity:
@@ -93,6 +115,25 @@ void activation_backward(Activation act, float param, float* dx, const float* dy
         const V ds = (V::splat(2.0f) * vc) * (s * (one - s)) + (v - v);
         return g * fmadd(ds, du, s);
       });
+    case Activation::silu:
+      // f' = s (1 + x (1 - s)), s = sigmoid(x)
+      return vm::map2<V>(dx, dy, x, n, [one](V g, V v) {
+        const V s = vm::sigmoid(v);
+        return (g * s) * fmadd(v, one - s, one);
+      });
+    case Activation::elu:
+      // x <= 0: alpha e^x; elsewhere (NaN too, as torch) 1
+      return vm::map2<V>(dx, dy, x, n, [slope, zero](V g, V v) {
+        return select(le(v, zero), g * (slope * vm::exp(min(v, zero))), g);
+      });
+    case Activation::softplus: {
+      // f' = sigmoid(beta x) where beta x <= threshold, else 1
+      const V threshold = V::splat(param2);
+      return vm::map2<V>(dx, dy, x, n, [slope, threshold](V g, V v) {
+        const V z = slope * v;
+        return select(gt(z, threshold), g, g * vm::sigmoid(z));
+      });
+    }
   }
 }
 

@@ -25,6 +25,10 @@ struct RowKernels {
   double (*dot)(const float* a, const float* b, index_t n);
   // dx[c] = y[c] (dy[c] - d), softmax's Jacobian-vector product (dx may alias dy).
   void (*softmax_grad)(float* dx, const float* dy, const float* y, index_t n, float d);
+  // y[c] = (x[c] - a) - b, log-softmax's output (y may alias x).
+  void (*subtract_twice)(float* y, const float* x, index_t n, float a, float b);
+  // dx[c] = dy[c] - exp(y[c]) s, log-softmax's Jacobian-vector product (dx may alias dy).
+  void (*log_softmax_grad)(float* dx, const float* dy, const float* y, index_t n, float s);
 };
 
 namespace scalar {

@@ -44,8 +44,18 @@ void softmax_grad(float* dx, const float* dy, const float* y, index_t n, float d
   for (index_t c = 0; c < n; ++c) dx[c] = y[c] * (dy[c] - d);
 }
 
+void subtract_twice(float* y, const float* x, index_t n, float a, float b) {
+  for (index_t c = 0; c < n; ++c) y[c] = (x[c] - a) - b;
+}
+
+void log_softmax_grad(float* dx, const float* dy, const float* y, index_t n, float s) {
+  for (index_t c = 0; c < n; ++c) dx[c] = dy[c] - std::exp(y[c]) * s;
+}
+
 }  // namespace
 
-const RowKernels row_kernels = {&row_max, &exp_sum, &affine, &sum, &dot, &softmax_grad};
+const RowKernels row_kernels = {&row_max, &exp_sum,        &affine,
+                                &sum,     &dot,            &softmax_grad,
+                                &subtract_twice,           &log_softmax_grad};
 
 }  // namespace fastnn::kernels::scalar

@@ -87,8 +87,21 @@ void softmax_grad(float* dx, const float* dy, const float* y, index_t n, float d
 }
 
 template <class V>
+void subtract_twice(float* y, const float* x, index_t n, float a, float b) {
+  const V va = V::splat(a), vb = V::splat(b);
+  vm::map<V>(y, x, n, [va, vb](V v) { return (v - va) - vb; });
+}
+
+template <class V>
+void log_softmax_grad(float* dx, const float* dy, const float* y, index_t n, float s) {
+  const V vs = V::splat(s);
+  vm::map2<V>(dx, dy, y, n, [vs](V g, V v) { return fnmadd(vm::exp(v), vs, g); });
+}
+
+template <class V>
 constexpr RowKernels row_set() {
-  return {&row_max<V>, &exp_sum<V>, &affine<V>, &sum<V>, &dot<V>, &softmax_grad<V>};
+  return {&row_max<V>, &exp_sum<V>,        &affine<V>,          &sum<V>,
+          &dot<V>,     &softmax_grad<V>,   &subtract_twice<V>,  &log_softmax_grad<V>};
 }
 
 }  // namespace

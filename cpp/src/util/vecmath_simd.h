@@ -48,11 +48,11 @@ inline V sign_bit(V x) { return bit_and(V::splat(-0.0f), x); }
 template <class I>
 inline auto pow2i(I n) { return from_bits(shl(n + I::splat(127), 23)); }
 
-// exp's first part, shared with exp_below88: n = round(x / ln2) into *n, and e^r for
-// r = x - n ln2 (two-part ln2, so r is exact to float precision) by Cephes' degree-7
-// expansion.
+// n = round(x / ln2) into *n, and e^r - 1 for r = x - n ln2 (two-part ln2, so r is
+// exact to float precision), |r| <= ln2/2, by Cephes' expf expansion r + r^2 P(r):
+// relative to e^r - 1 its error stays within that of e^r (the r^2 term is small).
 template <class V>
-inline V exp_mantissa(V x, V* n) {
+inline V expm1_reduced(V x, V* n) {
   *n = round_nearest(x * V::splat(1.44269504088896341f));
   V r = fnmadd(*n, V::splat(0.693359375f), x);
   r = fnmadd(*n, V::splat(-2.12194440e-4f), r);
@@ -62,8 +62,13 @@ inline V exp_mantissa(V x, V* n) {
   p = fmadd(p, r, V::splat(4.1665795894e-2f));
   p = fmadd(p, r, V::splat(1.6666665459e-1f));
   p = fmadd(p, r, V::splat(5.0000001201e-1f));
-  p = fmadd(p, r * r, r);
-  return p + V::splat(1.0f);
+  return fmadd(p, r * r, r);
+}
+
+// exp's first part, shared with exp_below88: n as expm1_reduced, and e^r.
+template <class V>
+inline V exp_mantissa(V x, V* n) {
+  return expm1_reduced(x, n) + V::splat(1.0f);
 }
 
 // exp(x) = 2^n e^r (exp_mantissa). x is clamped to [-104, 88.8] first (beyond:
@@ -90,6 +95,18 @@ inline V exp_below88(V x) {
   V n;
   const V p = exp_mantissa(x, &n);
   return p * pow2i(to_int(n));
+}
+
+// e^x - 1 for x <= 0 (or NaN) without exp(x) - 1's cancellation near 0: with x = n ln2
+// + r, e^x - 1 = 2^n (e^r - 1) + (2^n - 1), both terms exact but for e^r - 1's error,
+// rounded once by the fma. x is clamped to -20 first (e^-20 - 1 rounds to -1 in
+// float), so n >= -29.
+template <class V>
+inline V expm1_nonpositive(V x) {
+  V n;
+  const V q = expm1_reduced(max(V::splat(-20.0f), x), &n);  // NaN passes through max
+  const V scale = pow2i(to_int(n));
+  return fmadd(scale, q, scale - V::splat(1.0f));
 }
 
 // log(x) = e ln2 + log(m), x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(1 + f)
@@ -126,6 +143,15 @@ inline V log(V x) {
   r = select(eq(x, zero), -inf<V>(), r);
   r = select(lt(x, zero), nan<V>(), r);
   return select(not_lt(x, inf<V>()), x, r);
+}
+
+// log(1 + u) for 0 <= u <= 1: w = 1 + u rounded, then log(w) corrected by the rounding
+// error of w, (u - (w - 1)) / w (w - 1 is exact), so tiny u gives u, not 0.
+template <class V>
+inline V log1p_unit(V u) {
+  const V one = V::splat(1.0f);
+  const V w = one + u;
+  return log(w) + (u - (w - one)) / w;
 }
 
 // tanh(x) = sign(x) tanh|x|: |x| < 0.625: a + a^3 P(a^2) (Cephes tanhf), a = |x|;

@@ -325,8 +325,9 @@ def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     return activation(input, _Act.sigmoid)
 
 
-# -- element-wise activations computed in NumPy (no C++ kernel): SiLU, ELU, Softplus --
-# Each is (forward f(x, *params), derivative f'(x, *params)), in the input's float dtype.
+# -- element-wise activations with parameters: SiLU, ELU, Softplus ----------------------
+# float32 runs the C++ kernels (activation_forward / activation_backward with two
+# parameters); other float dtypes the NumPy formulas below, (f(x, *params), f'(x, *params)).
 def _np_sigmoid(x: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(x))  # never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -346,12 +347,13 @@ def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def _elu_grad(x: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    # 1 at NaN, as torch (its mask is x <= 0)
+    return np.where(x <= 0, alpha * np.exp(np.minimum(x, 0)), 1).astype(x.dtype, copy=False)
 
 
 def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
     z = beta * x
-    soft = np.log1p(np.exp(np.minimum(z, threshold))) / beta
+    soft = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta  # never overflows
     return np.where(z > threshold, x, soft).astype(x.dtype, copy=False)
 
 
@@ -366,22 +368,53 @@ _NUMPY_ACTIVATIONS = {"silu": (_silu, _silu_grad), "elu": (_elu, _elu_grad),
                       "softplus": (_softplus, _softplus_grad)}
 _NUMPY_ACT_NODES = {"silu": "SiluBackward0", "elu": "EluBackward0",
                     "softplus": "SoftplusBackward0"}  # PyTorch's node names
+_PARAM_ACT_KERNELS = {"silu": _Act.silu, "elu": _Act.elu, "softplus": _Act.softplus}
+
+
+def _kernel_params(params: tuple[float, ...]) -> tuple[float, float]:
+    return (params + (0.0, 0.0))[:2]
+
+
+def param_activation_forward(name: str, x: np.ndarray, *params: float) -> np.ndarray:
+    """``name``'s f(x) (of :data:`_NUMPY_ACTIVATIONS`): the C++ kernel for float32, NumPy
+    otherwise."""
+    if x.dtype != _F32:
+        return _NUMPY_ACTIVATIONS[name][0](x, *params)
+    x = _contiguous(x)
+    y = np.empty(x.shape, _F32)
+    p1, p2 = _kernel_params(params)
+    _core.activation_forward(_PARAM_ACT_KERNELS[name], p1, y.reshape(-1), x.reshape(-1), p2)
+    return y
+
+
+def param_activation_backward(name: str, g: np.ndarray, x: np.ndarray,
+                              *params: float) -> np.ndarray:
+    """``g * f'(x)`` for ``name``: the C++ kernel for float32, NumPy otherwise."""
+    if x.dtype != _F32:
+        return g * _NUMPY_ACTIVATIONS[name][1](x, *params)
+    g = _contiguous(g, _F32)
+    x = _contiguous(x)
+    dx = np.empty(x.shape, _F32)
+    p1, p2 = _kernel_params(params)
+    _core.activation_backward(_PARAM_ACT_KERNELS[name], p1, dx.reshape(-1), g.reshape(-1),
+                              x.reshape(-1), None, p2)
+    return dx
 
 
 def _np_activation_vjp(node, g):
     name, params, xd = node.saved
-    return (g * _NUMPY_ACTIVATIONS[name][1](xd, *params),)
+    return (param_activation_backward(name, g, xd, *params),)
 
 
 def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
-    """The element-wise activation ``name`` of :data:`_NUMPY_ACTIVATIONS` (float math in
-    NumPy, in the input's float dtype)."""
+    """The element-wise activation ``name`` of :data:`_NUMPY_ACTIVATIONS` (the C++ kernel
+    for float32, the NumPy formula in the input's dtype for other floats)."""
     if not isinstance(x, Tensor):
         x = Tensor(x)
     xd = x._data
     if xd.dtype.kind != "f":  # torch: NotImplementedError (a RuntimeError)
         raise NotImplementedError(_not_float(name, xd.dtype))
-    y = _NUMPY_ACTIVATIONS[name][0](xd, *params)
+    y = param_activation_forward(name, xd, *params)
     if _state.enabled and x._rg:
         return named(_result(y, _np_activation_vjp, (x,), (name, params, xd), (stamp(x),)),
                      _NUMPY_ACT_NODES[name])
@@ -487,6 +520,12 @@ def softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noq
 
 def _log_softmax_vjp(node, g):
     axis, y = node.saved
+    if y.dtype == _F32:
+        y2, moved = _rows(y, axis)
+        g2, _ = _rows(g.astype(_F32, copy=False), axis)
+        dx2 = np.empty_like(g2)
+        _core.log_softmax_backward(dx2, g2, y2)
+        return (_unrows(dx2, moved, axis),)
     return (g - np.exp(y) * np.sum(g, axis=axis, keepdims=True),)
 
 
@@ -503,9 +542,15 @@ def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  #
     if xd.size == 0:
         return _empty_like_result(x)
     _needs_float(x, "log_softmax")
-    with np.errstate(over="ignore"):  # -3e38 - 3e38 = -inf, as torch (silently)
-        shifted = xd - np.max(xd, axis=axis, keepdims=True)
-        y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if xd.dtype == _F32:
+        x2, moved = _rows(xd, axis)
+        y2 = np.empty_like(x2)
+        _core.log_softmax_forward(y2, x2)
+        y = np.ascontiguousarray(_unrows(y2, moved, axis))
+    else:
+        with np.errstate(over="ignore"):  # -3e38 - 3e38 = -inf, as torch (silently)
+            shifted = xd - np.max(xd, axis=axis, keepdims=True)
+            y = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
     if _state.enabled and x._rg:
         out = _result(y, _log_softmax_vjp, (x,), (axis, y))
         out.grad_fn.stamps = (stamp(out),)

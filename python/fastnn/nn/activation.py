@@ -1,5 +1,5 @@
 """Activation layers: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Identity, Softmax, LogSoftmax,
-and (computed in NumPy) SiLU, ELU, Softplus.
+SiLU, ELU, Softplus.
 
 Each layer caches its forward input (a reference) and its backward returns ``grad_out *
 f'(x)``; the maths runs in the C++ kernels. The layers whose derivative reads the output
@@ -342,21 +342,21 @@ class LogSoftmax(Softmax):
 
     @staticmethod
     def _rows_forward(x2: np.ndarray) -> np.ndarray:
-        if x2.size == 0:  # empty rows, or no rows: nothing to normalise
-            return x2.copy()
-        shifted = x2 - x2.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=1, keepdims=True, dtype=np.float64))
-        return (shifted - lse).astype(np.float32)
+        y2 = np.empty_like(x2)
+        _core.log_softmax_forward(y2, x2)
+        return y2
 
     @staticmethod
     def _rows_backward(g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
-        total = g2.sum(axis=1, keepdims=True, dtype=np.float64).astype(np.float32)
-        return g2 - np.exp(y2) * total
+        dx2 = np.empty_like(g2)
+        _core.log_softmax_backward(dx2, g2, y2)
+        return dx2
 
 
-class _NumpyElementwise(Module):
-    """An element-wise activation computed in NumPy (``ops_nn._NUMPY_ACTIVATIONS``): the
-    same formulas and derivatives on arrays (forward caches ``x``) and on Tensors."""
+class _ParamElementwise(Module):
+    """An element-wise activation with parameters (``ops_nn._NUMPY_ACTIVATIONS``): the C++
+    kernel on float32 arrays and Tensors, the same formulas in NumPy on other float
+    Tensors. Its derivative reads the input alone (forward caches ``x``)."""
 
     _name = ""
     _saved_for_backward = ("_x",)
@@ -373,17 +373,16 @@ class _NumpyElementwise(Module):
             self._x = None  # backward() serves NumPy forwards only
             return ops_nn.numpy_activation(x, self._name, *self._params())
         x = as_float32(x, f"{type(self).__name__}.forward()", "input")
-        y = ops_nn._NUMPY_ACTIVATIONS[self._name][0](x, *self._params())
+        y = ops_nn.param_activation_forward(self._name, x, *self._params())
         self._x = x
         return y
 
     def backward(self, grad_out: Any) -> np.ndarray:
         g = checked_grad(self, grad_out, None if self._x is None else self._x.shape)
-        grad = ops_nn._NUMPY_ACTIVATIONS[self._name][1](self._x, *self._params())
-        return np.asarray(g * grad, np.float32)
+        return ops_nn.param_activation_backward(self._name, g, self._x, *self._params())
 
 
-class SiLU(_NumpyElementwise):
+class SiLU(_ParamElementwise):
     r"""Applies :math:`\text{SiLU}(x) = x \sigma(x)` element-wise (also called swish).
 
     Args:
@@ -406,7 +405,7 @@ class SiLU(_NumpyElementwise):
         return "inplace=True" if self.inplace else ""
 
 
-class ELU(_NumpyElementwise):
+class ELU(_ParamElementwise):
     r"""Applies :math:`\text{ELU}(x) = x` for :math:`x > 0`, else :math:`\alpha (e^x - 1)`.
 
     Args:
@@ -433,7 +432,7 @@ class ELU(_NumpyElementwise):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-class Softplus(_NumpyElementwise):
+class Softplus(_ParamElementwise):
     r"""Applies :math:`\text{Softplus}(x) = \frac{1}{\beta} \log(1 + e^{\beta x})`, and
     :math:`x` where :math:`\beta x` exceeds ``threshold`` (for stability, as PyTorch).
 
