@@ -417,6 +417,8 @@ def test_model_mismatch_raises_the_same_error_on_every_rank(mpi_run):
     ("fit_argument", "ValueError: fit(): argument 'batch_size' must be >= 1, got 0"),
     ("callback_exit", "rank 1: SystemExit inside fit(distributed=True) while the other ranks "
                       "train: aborting the job (status 3)"),
+    ("caught_error", "rank 1: OSError inside fit(distributed=True) while the other ranks "
+                     "train: aborting the job (status 1)"),
 ])
 def test_a_failing_rank_ends_the_job_instead_of_hanging(mode, message):
     proc = run([str(SCRIPTS / "faults.py"), mode], timeout=30)

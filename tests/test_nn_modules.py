@@ -1185,3 +1185,62 @@ def test_train_takes_a_bool_only_and_raises_torch_s_value_error(mode):
         with pytest.raises(kind, match="argument 'mode' must be a bool"):
             m.train(mode)
     assert not m.training and not m[0].training
+
+
+def test_losses_deep_copy_after_an_autograd_route_forward():
+    """A loss whose NumPy-path forward kept an autograd graph (weight=, reduction="none",
+    L1) deep-copies, alone and inside a model, as PyTorch's do; the copy's backward needs a
+    forward of its own, the original's still works."""
+    pred, y = np.random.default_rng(0).standard_normal((4, 3)), np.array([0, 1, 2, 1])
+    for loss, target in [(fn.nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 3.0])), y),
+                         (fn.nn.CrossEntropyLoss(reduction="none"), y),
+                         (fn.nn.L1Loss(), np.zeros((4, 3)))]:
+        loss(pred, target)
+        twin = copy.deepcopy(loss)
+        assert loss.backward().shape == (4, 3)
+        with pytest.raises(RuntimeError, match="before a forward"):
+            twin.backward()
+        np.testing.assert_array_equal(twin(pred, target), loss(pred, target))
+
+    class WithCriterion(fn.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = fn.nn.Linear(3, 3)
+            self.crit = fn.nn.CrossEntropyLoss(weight=np.array([1.0, 2.0, 3.0]))
+
+    model = WithCriterion()
+    model.crit(model.fc(pred), y)
+    assert isinstance(copy.deepcopy(model).crit, fn.nn.CrossEntropyLoss)
+
+
+def test_container_and_attribute_errors_as_torch():
+    seq = fn.nn.Sequential(fn.nn.ReLU(), fn.nn.Tanh())
+    for index in (3, -3, 99):
+        with pytest.raises(IndexError, match="Index out of range"):
+            seq.insert(index, fn.nn.Sigmoid())
+    seq.insert(2, fn.nn.Sigmoid()).insert(-3, fn.nn.Identity())
+    assert [type(m).__name__ for m in seq] == ["Identity", "ReLU", "Tanh", "Sigmoid"]
+    lin = fn.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"cannot assign 'ReLU' as parameter 'weight'"):
+        lin.weight = fn.nn.ReLU()
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+
+
+def test_one_hot_refuses_labels_it_cannot_encode():
+    import fastnn.nn.functional as F
+    assert F.one_hot(fn.tensor([0, 2, 1])).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert tuple(F.one_hot(fn.tensor([], dtype=fn.int64), 3).shape) == (0, 3)
+    for labels, n, match in [([0, -1, 2], 3, "non-negative"), ([0, 3], 3, "smaller than"),
+                             ([], -1, "empty tensor")]:
+        with pytest.raises(RuntimeError, match=match):
+            F.one_hot(fn.tensor(labels, dtype=fn.int64), n)
+
+
+def test_binary_cross_entropy_weight_must_not_enlarge_the_input():
+    import fastnn.nn.functional as F
+    p, t = fn.tensor([0.3, 0.6, 0.9]), fn.tensor([1.0, 0.0, 1.0])
+    for func in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits):
+        with pytest.raises(ValueError, match=r"weight of shape \(2, 3\) does not broadcast"):
+            func(p, t, weight=fn.ones(2, 3), reduction="sum")
+        fits = func(p, t, weight=fn.tensor([1.0, 2.0, 3.0]), reduction="sum")
+        assert fits.shape == ()

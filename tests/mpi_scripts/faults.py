@@ -11,6 +11,9 @@ end promptly with a non-zero exit status instead of hanging.
 * ``callback_exit``: a callback calls ``sys.exit(3)`` on the last rank in the second
   epoch of ``fit(distributed=True)``; SystemExit bypasses the hook, so ``fit`` itself
   aborts the job with status 3 (the others wait in a collective: the job would hang).
+* ``caught_error``: a callback raises on the last rank in the second epoch and the script
+  catches the error around ``fit`` and goes on; ``fit`` aborts the job (status 1) before
+  the others could wait for that rank forever.
 """
 
 from __future__ import annotations
@@ -45,6 +48,20 @@ elif mode == "callback_exit":
     X, y = np.ones((16, 4), dtype=np.float32), np.zeros(16, dtype=np.int64)
     fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", batch_size=2, epochs=4,
            callbacks=[ExitOnTheLastRank()], verbose=0, distributed=True)
+elif mode == "caught_error":
+
+    class FailOnTheLastRank(fn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if last and epoch == 1:
+                raise OSError("the last rank's callback fails on purpose")
+
+    X, y = np.ones((16, 4), dtype=np.float32), np.zeros(16, dtype=np.int64)
+    try:
+        fn.fit(model, X, y, loss="cross_entropy", optimizer="sgd", batch_size=2, epochs=4,
+               callbacks=[FailOnTheLastRank()], verbose=0, distributed=True)
+    except OSError:
+        pass
+    distributed.allreduce_gradients(model)  # the other ranks would wait here forever
 else:
     distributed.init()
     distributed.broadcast_parameters(model)

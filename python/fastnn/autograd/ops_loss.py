@@ -159,6 +159,19 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: 
     return _reduce_loss(where(inside, 0.5 * dq * dq, delta * (ad - 0.5 * delta)), reduction)
 
 
+def _check_fits_input(func: str, name: str, value: Any, shape: tuple[int, ...]) -> None:
+    """A weight must broadcast to the input's shape without enlarging it (PyTorch raises
+    where the broadcast result would not fit the loss's elements)."""
+    vshape = np.shape(value._data if isinstance(value, Tensor) else value)
+    try:
+        fits = np.broadcast_shapes(vshape, shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{func}(): {name} of shape {shape_str(vshape)} does not broadcast "
+                         f"to the input's shape {shape_str(shape)}")
+
+
 @_torch_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # noqa: A002
                          reduction: str = "mean") -> Tensor:
@@ -179,6 +192,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
     td = t._data
     if not np.all((td >= 0) & (td <= 1)):
         raise InputError("all elements of target should be between 0 and 1")
+    if weight is not None:
+        _check_fits_input("binary_cross_entropy", "weight", weight, x.shape)
     loss = _bce_terms(x, t)
     if weight is not None:
         loss = loss * weight
@@ -231,6 +246,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A00
             and t._data.dtype != np.float64 and not t._rg and x._data.size):
         return _kernel_loss(x, t._data, reduction, _core.bce_with_logits_forward,
                             _core.bce_with_logits_backward)
+    for name, v in (("weight", weight), ("pos_weight", pos_weight)):
+        if v is not None:
+            _check_fits_input("binary_cross_entropy_with_logits", name, v, x.shape)
     grads_elsewhere = t._rg or any(isinstance(v, Tensor) and v._rg
                                    for v in (weight, pos_weight))
     if not grads_elsewhere:
@@ -260,15 +278,6 @@ def _bce_logits_elements(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> 
     xd = x._data
     pw, w = (None if v is None else np.asarray(v._data if isinstance(v, Tensor) else v)
              for v in (pos_weight, weight))
-    for name, v in (("weight", w), ("pos_weight", pw)):
-        try:
-            fits = v is None or np.broadcast_shapes(v.shape, xd.shape) == xd.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(f"binary_cross_entropy_with_logits(): {name} of shape "
-                             f"{shape_str(v.shape)} does not broadcast to the input's shape "
-                             f"{shape_str(xd.shape)}")
     # torch's result dtype: the input's and the target's (a float64 target makes a float64
     # loss); the weights are cast to it
     dtype = np.result_type(xd.dtype, t._data.dtype)

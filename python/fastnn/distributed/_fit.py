@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,17 +158,20 @@ class FitContext:
 
     @contextlib.contextmanager
     def _abort_on_exit(self) -> Iterator[None]:
-        """``sys.exit()`` (SystemExit, e.g. from a callback) or KeyboardInterrupt on one rank
-        inside the epochs: the other ranks wait in a collective for this one, which would
-        wait for them in MPI_Finalize, so the job would hang. Ends it instead (MPI_Abort,
-        the exit status or 1), as an uncaught exception does (``init``'s hook, which these
-        two do not reach)."""
+        """An exception, ``sys.exit()`` (SystemExit, e.g. from a callback) or
+        KeyboardInterrupt on one rank inside the epochs: the other ranks wait in a
+        collective for this one, and would wait forever if the script caught the error and
+        went on, or in MPI_Finalize if it exited. Ends the job instead (MPI_Abort, the exit
+        status or 1, the traceback printed first), as ``init``'s hook does for an uncaught
+        exception."""
         try:
             yield
-        except (SystemExit, KeyboardInterrupt) as e:
+        except BaseException as e:
             if self.size > 1:
                 code = e.code if isinstance(e, SystemExit) else None
                 status = code if isinstance(code, int) and code != 0 else 1
+                if not isinstance(e, (SystemExit, KeyboardInterrupt)):
+                    traceback.print_exc(file=sys.stderr)
                 print(f"fastnn.distributed: rank {self.rank}: {type(e).__name__} inside "
                       "fit(distributed=True) while the other ranks train: aborting the job "
                       f"(status {status})", file=sys.stderr)

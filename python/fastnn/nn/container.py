@@ -83,7 +83,12 @@ class Sequential(Module):
 
     def insert(self, index: int, module: Module) -> Sequential:
         """Inserts ``module`` before position ``index``; the layers are renamed ``"0"``,
-        ``"1"``, ... in order, as torch does."""
+        ``"1"``, ... in order, as torch does. ``index`` must lie in ``[-len, len]``
+        (IndexError otherwise, as torch's)."""
+        n = len(self._modules)
+        if isinstance(index, int) and not -n <= index <= n:
+            raise IndexError(f"Sequential.insert(): Index out of range: {index} (the Sequential "
+                             f"has {n} layers)")
         _renumber(self, _inserted(list(self._modules.values()), index, module, "Sequential"))
         return self
 

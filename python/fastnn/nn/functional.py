@@ -69,9 +69,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
     from ..autograd.tensor import _wrap
     labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
+    from ..autograd.errors import InputError
     if labels.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor.")
+    if labels.size and labels.min() < 0:  # NumPy's indexing would wrap it silently
+        raise InputError("one_hot(): Class values must be non-negative.")
+    if num_classes < 0 and not labels.size:
+        raise InputError("one_hot(): Can not infer total number of classes from empty tensor.")
     n = int(labels.max()) + 1 if num_classes < 0 else num_classes
+    if labels.size and labels.max() >= n:
+        raise InputError("one_hot(): Class values must be smaller than num_classes.")
     return _wrap(np.eye(n, dtype=np.int64)[labels])
 
 

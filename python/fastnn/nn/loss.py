@@ -10,6 +10,7 @@ chunking, so they are bit-identical at any thread count.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Callable
 
@@ -97,6 +98,16 @@ class _Loss(Module):
         if self._graph is not None:
             return self._autograd_backward(grad_out)
         return self._kernel_backward(grad_out)
+
+    def __deepcopy__(self, memo: dict) -> Any:
+        """A copy without the last forward's autograd graph: its Tensors are not leaves,
+        which ``copy.deepcopy`` refuses (as PyTorch's). The copy's ``backward()`` needs a
+        forward of its own."""
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for name, value in self.__dict__.items():
+            object.__setattr__(new, name, None if name == "_graph" else copy.deepcopy(value, memo))
+        return new
 
     def _kernel_backward(self, grad_out: Any = 1.0) -> np.ndarray:
         """The kernel losses' backward (overridden); without a kernel, only reached

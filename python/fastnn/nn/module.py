@@ -177,13 +177,16 @@ class Module:
         # As in PyTorch: a new Parameter or Module under a registered name takes the old
         # one's place (the order of forward, parameters() and state_dict() is kept);
         # None empties the slot, keeping that place for a later assignment (traversals
-        # skip it; print(model) shows "(name): None"); anything else there is a TypeError.
+        # skip it; print(model) shows "(name): None"); anything else there is a TypeError,
+        # a Module under a parameter's name too.
         if isinstance(value, Parameter):
             modules.pop(name, None)
             buffers.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
-            params.pop(name, None)
+            if name in params:  # torch: a parameter's name takes a Parameter or None only
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
+                                f"'{name}' (fastnn.nn.Parameter or None expected)")
             buffers.pop(name, None)
             modules[name] = value
         elif value is not None and (name in params or name in modules):
