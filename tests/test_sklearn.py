@@ -1536,3 +1536,24 @@ def test_lbfgs_convergence_warning_and_loss_attribute_are_scikit_learns():
         messages.append(str(record[0].message))
         assert lib.MLPClassifier().loss == "log_loss"
     assert messages[1] == messages[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("classes, weighted", [(2, False), (3, False), (3, True)])
+def test_loss_curve_clips_probabilities_as_scikit_learn(dtype, classes, weighted):
+    """scikit-learn's log-loss clips each probability to [eps, 1 - eps] (eps of the input's
+    dtype), capping a sample's term at -log(eps): on unscaled inputs the first epochs'
+    losses (and so the tol rule reading them) are the clipped ones, not the exact ones."""
+    X, y = make_classification(n_samples=120, n_features=6, n_informative=4,
+                               n_classes=classes, random_state=0)
+    X = (X * 40).astype(dtype)
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y)) if weighted else None
+    kw = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0, learning_rate_init=0.05)
+    curves = []
+    for cls in (sknn.MLPClassifier, fsk.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            curves.append(cls(**kw).fit(X, y, sample_weight=sw).loss_curve_)
+    assert max(curves[0]) > 5  # some terms capped
+    # float32: scikit-learn rounds probabilities near 1 in float32 before the clip
+    assert_allclose(curves[1], curves[0], rtol=2e-4 if dtype == np.float64 else 2e-3)

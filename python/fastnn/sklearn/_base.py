@@ -191,6 +191,11 @@ class BaseMLP(BaseEstimator):
                 self._input_dtype = X.dtype  # scikit-learn's coefs_ dtype, set at the start
             else:
                 self._continue_with(layer_units)
+        # eps of scikit-learn's probabilities here, float32 only when this X and the first
+        # fit's are: its log-loss clips them to [eps, 1 - eps] (_network.clip_log_loss)
+        self._report_eps = float(np.finfo(
+            np.float32 if X.dtype == np.float32 and self._input_dtype == np.float32
+            else np.float64).eps)
         # Dropout masks come from a generator seeded from random_state after the initial
         # weights (scikit-learn's draws stay in step without dropout) and kept with the
         # estimator, so that partial_fit and warm_start calls continue its stream rather

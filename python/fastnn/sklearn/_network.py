@@ -20,7 +20,8 @@ scaled by ``k`` too, and SGD's when its learning rate is divided by ``k``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -126,6 +127,18 @@ class PoissonLoss(nn.Module):
         return (z.exp() - y * z).mean()
 
 
+class LastLogits:
+    """The last layer's pre-activation on the batch a step just trained on (computed
+    before its update), read only when the loss report needs it (``read`` set by the
+    step: its TrainStep's output, or the eager forward's)."""
+
+    read: Callable[[], np.ndarray] | None = None
+
+    def __call__(self) -> np.ndarray:
+        assert self.read is not None, "no step has run"
+        return self.read()
+
+
 @dataclass(frozen=True)
 class Objective:
     """The loss for one output activation and how it relates to scikit-learn's.
@@ -137,6 +150,8 @@ class Objective:
         labels: whether the loss takes class indices (else float targets like the output).
         poisson: whether scikit-learn's loss value adds ``mean(y log y - y)`` per output,
             a constant fastnn's loss leaves out.
+        logits: the last batch's logits, which the training step records for
+            :func:`clip_log_loss`.
     """
 
     loss_fn: nn.Module
@@ -144,6 +159,7 @@ class Objective:
     report_scale: float
     labels: bool
     poisson: bool = False
+    logits: LastLogits = field(default_factory=LastLogits, compare=False)
 
     def report(self, value: float, y: np.ndarray, w: np.ndarray | None = None) -> float:
         """scikit-learn's loss (without the L2 term) from fastnn's ``value`` on targets ``y``
@@ -165,6 +181,32 @@ def objective(out_activation: str, n_outputs: int) -> Objective:
         return Objective(PoissonLoss(), 1.0 / n_outputs, float(n_outputs), False, poisson=True)
     # squared_error: 0.5 * mean over samples and outputs, gradient (out - y) / n
     return Objective(nn.MSELoss(), 2.0 / n_outputs, 0.5, False)
+
+
+def clip_log_loss(obj: Objective, value: float, y: np.ndarray, w: np.ndarray | None,
+                  logits: Callable[[], np.ndarray], eps: float) -> float:
+    """scikit-learn's log-loss report of a batch: its ``log_loss`` and ``binary_log_loss``
+    clip every probability to ``[eps, 1 - eps]`` (``eps`` of the input's float dtype)
+    before the log, which caps a sample's (an output's) term at ``-log(eps)``: 36.04 for
+    float64 inputs, 15.94 for float32. ``value`` is the exact mean (scikit-learn's scale);
+    where a term may pass the cap (the batch's terms sum to more, or with sample weights)
+    it is recomputed, clipped, from the batch's ``logits`` (before the step's update), so
+    that ``loss_curve_`` and the ``tol`` rule that reads it follow scikit-learn's."""
+    binary = isinstance(obj.loss_fn, nn.BCEWithLogitsLoss)
+    cap = -np.log(eps)
+    if not (obj.labels or binary) or (w is None and value * len(y) <= cap):
+        return value
+    z = logits().astype(np.float64)
+    if obj.labels:  # -log softmax(z)[y]
+        top = z.max(axis=1, keepdims=True)
+        lse = (top + np.log(np.exp(z - top).sum(axis=1, keepdims=True)))[:, 0]
+        terms = lse - z[np.arange(len(y)), y]
+    else:  # -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))), per output
+        terms = np.logaddexp(0.0, z) - y * z
+    per_sample = np.clip(terms, -np.log1p(-eps), cap)
+    if binary:
+        per_sample = per_sample.sum(axis=1)
+    return float(per_sample.mean() if w is None else per_sample @ w / w.sum())
 
 
 def weighted_loss(obj: Objective, z: Tensor, y: Tensor, w: np.ndarray) -> Tensor:

@@ -21,10 +21,19 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .. import nn, optim
 from ..autograd import from_numpy
-from ._network import Objective, dense, linears, squared_sum, weight_views, weighted_loss
+from ._network import (
+    Objective,
+    clip_log_loss,
+    dense,
+    linears,
+    squared_sum,
+    weight_views,
+    weighted_loss,
+)
 from ._sparse import SparseFirstLayer, fits_dense
 
-# step(x, y, w) -> fastnn's loss on the batch; w: the batch's sample weights or None
+# step(x, y, w) -> fastnn's loss on the batch; w: the batch's sample weights or None. It
+# sets obj.logits.read to a reader of the batch's logits (before its update).
 Step = Callable[[Any, np.ndarray, "np.ndarray | None"], float]
 
 
@@ -51,15 +60,19 @@ def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Ste
     loss (written with Tensor ops, which TrainStep does not take as a loss), the eager
     autograd loop."""
     fused: list[nn.TrainStep] = []  # built at the first unweighted batch
+    logits = obj.logits
 
     def step(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
         if w is None and not obj.poisson:
             if not fused:
                 fused.append(nn.TrainStep(model, obj.loss_fn, opt))
-            return fused[0](x, y)
+            loss = fused[0](x, y)
+            logits.read = lambda: fused[0].output
+            return loss
         opt.zero_grad()
         z, target = model(from_numpy(x)), from_numpy(y)
         loss = obj.loss_fn(z, target) if w is None else weighted_loss(obj, z, target, w)
+        logits.read = z.detach().numpy
         loss.backward()
         opt.step()
         return float(loss.item())
@@ -95,10 +108,15 @@ def make_sparse_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer)
     """``step(x, y, w) -> loss`` for a CSR batch ``x`` too wide to densify: the first layer
     as a sparse product (``_sparse``), the rest on the eager autograd loop."""
     net = SparseFirstLayer(model)
+    logits = obj.logits
 
     def step(x: Any, y: np.ndarray, w: np.ndarray | None) -> float:
         opt.zero_grad()
-        loss_fn = obj.loss_fn if w is None else (lambda z, t: weighted_loss(obj, z, t, w))
+
+        def loss_fn(z: Any, t: Any) -> Any:
+            logits.read = z.detach().numpy
+            return obj.loss_fn(z, t) if w is None else weighted_loss(obj, z, t, w)
+
         loss = net.loss_backward(x, loss_fn, from_numpy(y))
         opt.step()
         return float(loss.item())
@@ -205,7 +223,9 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, val: tupl
                 weights["weight_decay"] = k * alpha / total
                 if adam:
                     _set_adam_eps(opt, est, obj)
-                accumulated += (obj.report(step(xb, yb, wb), yb, wb) + penalty) * nb
+                reported = obj.report(step(xb, yb, wb), yb, wb)
+                reported = clip_log_loss(obj, reported, yb, wb, obj.logits, est._report_eps)
+                accumulated += (reported + penalty) * nb
             est.n_iter_ += 1
             est.loss_ = np.float64(accumulated / n)  # scikit-learn's type
             est.t_ += n
