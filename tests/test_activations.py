@@ -582,3 +582,27 @@ def test_gelu_tanh_derivative_saturates_instead_of_overflowing():
     expected = 0.5 * (1 + np.tanh(u)) + 0.5 * xd * (1 - np.tanh(u) ** 2) * du
     np.testing.assert_allclose(layer.backward(np.ones_like(near)), expected, rtol=1e-5,
                                atol=1e-9)
+
+
+def test_elu_keeps_signed_zero_and_parameters_must_fit_float32():
+    """ELU passes +-0 through (torch: x itself unless x < 0, for any alpha); the kernels'
+    parameters are float32, so one that overflows it raises as torch does, and softplus's
+    kernel needs its threshold."""
+    import fastnn.nn.functional as F
+    x = np.float32([-0.0, 0.0])
+    for alpha in (1.0, -1.0, 0.7):
+        y = _forward_with(A.elu, alpha, x)
+        assert np.array_equal(np.signbit(y), [True, False]) and not y.any(), alpha
+        assert np.array_equal(np.signbit(fn.nn.ELU(alpha)(x)), [True, False])
+    with pytest.raises(RuntimeError, match="without overflow"):
+        F.softplus(fn.tensor([1.0]), beta=1e40)
+    with pytest.raises(RuntimeError, match="without overflow"):
+        fn.nn.ELU(alpha=-1e39)(np.ones(2))
+    with pytest.raises(ValueError, match="softplus needs argument 'param2'"):
+        _core.activation_forward(A.softplus, 1.0, np.empty(2, np.float32), np.ones(2, np.float32))
+
+
+def _forward_with(act, param, x, param2=0.0):
+    y = np.full_like(x, np.nan)
+    _core.activation_forward(act, param, y, x, param2)
+    return y

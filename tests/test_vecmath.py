@@ -235,7 +235,7 @@ def _with_specials(rng, x):
 
 
 def _kernel_outputs(out_path: str) -> None:
-    """Saves every activation (forward, backward), softmax (forward, backward),
+    """Saves every activation (forward, backward), softmax and log-softmax (forward, backward),
     cross-entropy and dropout result of this process's path, over KERNEL_LENGTHS with
     NaN, infinities, subnormals and range edges mixed in, to out_path (.npz)."""
     rng = np.random.default_rng(3)
@@ -245,8 +245,9 @@ def _kernel_outputs(out_path: str) -> None:
         dy = rng.standard_normal(n).astype(np.float32)
         for name, act in _core.Activation.__members__.items():
             y, dx = np.empty_like(x), np.empty_like(x)
-            _core.activation_forward(act, 0.01, y, x)
-            _core.activation_backward(act, 0.01, dx, dy, x, y)
+            p1, p2 = {"elu": (0.7, 0.0), "softplus": (1.5, 5.0)}.get(name, (0.01, 0.0))
+            _core.activation_forward(act, p1, y, x, p2)
+            _core.activation_backward(act, p1, dx, dy, x, y, p2)
             out[f"{name} forward {n}"], out[f"{name} backward {n}"] = y, dx
         y = np.empty_like(x)
         _core.dropout_forward(y, x, 0.3, 99)
@@ -260,6 +261,10 @@ def _kernel_outputs(out_path: str) -> None:
         _core.softmax_forward(probs, logits)
         _core.softmax_backward(grad, rng.standard_normal(logits.shape).astype(np.float32), probs)
         out[f"softmax {n}"], out[f"softmax backward {n}"] = probs, grad
+        _core.log_softmax_forward(probs, logits)
+        _core.log_softmax_backward(grad, rng.standard_normal(logits.shape).astype(np.float32),
+                                   probs)
+        out[f"log_softmax {n}"], out[f"log_softmax backward {n}"] = probs, grad
         labels = rng.integers(0, n, 3).astype(np.int64)
         finite = np.ascontiguousarray(logits[2:])
         ce_grad = np.empty_like(finite)

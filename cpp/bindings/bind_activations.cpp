@@ -2,8 +2,10 @@
 //
 //   Activation                                   enum: identity, relu, leaky_relu, sigmoid,
 //                                                tanh, gelu, gelu_tanh, silu, elu, softplus
-//   activation_forward(act, param, y, x, param2=0)  1-D, y written; y may be x (in place)
-//   activation_backward(act, param, dx, dy, x, y, param2=0)  1-D, dx written; x or y may be None
+//   activation_forward(act, param, y, x, param2=None)  1-D, y written; y may be x (in
+//                                                place); param2 softplus's threshold (required
+//                                                there, ignored elsewhere)
+//   activation_backward(act, param, dx, dy, x, y, param2=None)  1-D, dx written; x or y may be None
 //                                                where act does not read it; dx may be
 //                                                any of dy, x, y (in place)
 //   softmax_forward(y, x), softmax_backward(dx, dy, y)   2-D, over the last axis
@@ -16,6 +18,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,9 +42,19 @@ void require_same_or_disjoint(const FloatArray& out, const FloatArray& in, const
   if (out.data() != in.data()) require_no_overlap(out, in, f, out_name, in_name);
 }
 
+// param2, softplus's threshold: required for softplus (a default would be a silent
+// threshold), ignored otherwise.
+float second_param(Activation act, const std::optional<float>& param2, const char* f) {
+  if (act == Activation::softplus && !param2)
+    throw py::value_error(std::string(f) +
+                          "(): softplus needs argument 'param2' (its threshold)");
+  return param2.value_or(0.0f);
+}
+
 void forward(Activation act, float param, const py::handle& y_obj, const py::handle& x_obj,
-             float param2) {
+             std::optional<float> param2_arg) {
   constexpr const char* f = "activation_forward";
+  const float param2 = second_param(act, param2_arg, f);
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 1, f, "x");
   FloatArray y = float_output(y_obj, f, "y");
@@ -68,8 +81,9 @@ const float* cached(const py::handle& obj, bool needed, Activation act, const Fl
 }
 
 void backward(Activation act, float param, const py::handle& dx_obj, const py::handle& dy_obj,
-              const py::handle& x_obj, const py::handle& y_obj, float param2) {
+              const py::handle& x_obj, const py::handle& y_obj, std::optional<float> param2_arg) {
   constexpr const char* f = "activation_backward";
+  const float param2 = second_param(act, param2_arg, f);
   FloatArray dy = float_input(dy_obj, f, "dy");
   require_ndim(dy, 1, f, "dy");
   FloatArray dx = float_output(dx_obj, f, "dx");
@@ -174,12 +188,12 @@ void bind_activations(py::module_& m) {
       .value("elu", Activation::elu)
       .value("softplus", Activation::softplus);
   m.def("activation_forward", &forward, py::arg("act"), py::arg("param"), py::arg("y"),
-        py::arg("x"), py::arg("param2") = 0.0f,
+        py::arg("x"), py::arg("param2") = py::none(),
         "y = act(x) element-wise (1-D); param is leaky_relu's negative slope, elu's alpha or "
         "softplus's beta, param2 softplus's threshold.");
   m.def("activation_backward", &backward, py::arg("act"), py::arg("param"), py::arg("dx"),
         py::arg("dy"), py::arg("x").none(true), py::arg("y").none(true),
-        py::arg("param2") = 0.0f,
+        py::arg("param2") = py::none(),
         "dx = dy * act'(x) element-wise (1-D), from the forward input x and/or output y.");
   m.def("softmax_forward", &softmax_fwd, py::arg("y"), py::arg("x"),
         "y = softmax(x) over the last axis of a 2-D array.");

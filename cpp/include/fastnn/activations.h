@@ -13,10 +13,13 @@
 //   gelu_tanh   f = x/2 (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)   (PyTorch's
 //               approximate="tanh")                 f' = (1 + t)/2 + x/2 (1 - t^2) du/dx
 //   silu        f = x sigmoid(x)                    f' = s (1 + x (1 - s)), s = sigmoid(x)
-//   elu         f = x if x > 0 else a (e^x - 1)     f' = 1 if x > 0 else a e^x  (a = param;
-//               NaN as PyTorch: elu(NaN) = NaN, and dy passes at x = NaN)
+//   elu         f = a (e^x - 1) if x < 0 else x     f' = a e^x if x <= 0 else 1  (a = param;
+//               f = x at +-0 and NaN, as PyTorch; f' at NaN is 1, as PyTorch's scalar
+//               path: its vectorized one gives NaN)
 //   softplus    f = log(1 + e^z) / b, z = b x       f' = sigmoid(z)  (b = param); where
-//               z > param2 (the threshold) f = x and f' = 1, as PyTorch
+//               z > param2 (the threshold) f = x and f' = 1, as PyTorch (where z
+//               overflows float, and for a threshold of inf or NaN, f stays exact where
+//               PyTorch's log1p(exp(z)) gives inf)
 // Float32 maths: the SIMD kernels use util/vecmath_simd.h (max error 1-2 ulp for
 // exp, tanh, sigmoid, erf; the same bits on every SIMD path), the scalar ones libm. Results are identical at any thread
 // count; calls on fewer than 2^15 elements open no OpenMP region.
@@ -50,7 +53,8 @@ void activation_forward(Activation act, float param, float param2, float* y, con
                         index_t n);
 void activation_backward(Activation act, float param, float param2, float* dx, const float* dy,
                          const float* x, const float* y, index_t n);
-// The same with param2 = 0 (every activation but softplus).
+// The same with param2 = 0: every activation but softplus, whose threshold is param2
+// (the bindings refuse softplus where they call these).
 inline void activation_forward(Activation act, float param, float* y, const float* x, index_t n) {
   activation_forward(act, param, 0.0f, y, x, n);
 }
@@ -71,8 +75,9 @@ const char* elementwise_arch();
 void softmax_forward(float* y, const float* x, index_t rows, index_t cols);
 void softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols);
 
-// Log-softmax over the last axis of a (rows, cols) matrix, as PyTorch computes it:
-//   y[r, c] = (x[r, c] - max_r) - log sum_c' exp(x[r, c'] - max_r)   (the sum in double)
+// Log-softmax over the last axis of a (rows, cols) matrix, as PyTorch computes it but for
+// the sum, kept in double (PyTorch rounds it to float before the log):
+//   y[r, c] = (x[r, c] - max_r) - log sum_c' exp(x[r, c'] - max_r)
 //   dx[r, c] = dy[r, c] - exp(y[r, c]) sum_c' dy[r, c']
 void log_softmax_forward(float* y, const float* x, index_t rows, index_t cols);
 void log_softmax_backward(float* dx, const float* dy, const float* y, index_t rows, index_t cols);

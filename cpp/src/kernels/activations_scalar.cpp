@@ -70,8 +70,8 @@ void activation_forward(Activation act, float param, float param2, float* y, con
       return map(y, x, n, [](float v) { return v * gelu_tanh_gate(v); });
     case Activation::silu:
       return map(y, x, n, [](float v) { return v * vm::sigmoid(v); });
-    case Activation::elu:  // NaN passes through, as torch
-      return map(y, x, n, [param](float v) { return v <= 0.0f ? param * std::expm1(v) : v; });
+    case Activation::elu:  // +-0 and NaN pass through, as torch
+      return map(y, x, n, [param](float v) { return v < 0.0f ? param * std::expm1(v) : v; });
     case Activation::softplus:
       return map(y, x, n, [param, param2](float v) { return softplus(v, param, param2); });
   }
@@ -110,7 +110,7 @@ void activation_backward(Activation act, float param, float param2, float* dx, c
         const float s = vm::sigmoid(v);
         return (g * s) * (1.0f + v * (1.0f - s));
       });
-    case Activation::elu:  // dy passes at NaN, as torch
+    case Activation::elu:  // dy passes at NaN, as torch's scalar path
       return map2(dx, dy, x, n,
                   [param](float g, float v) { return v <= 0.0f ? g * (param * std::exp(v)) : g; });
     case Activation::softplus:

@@ -70,9 +70,9 @@ void activation_forward(Activation act, float param, float param2, float* y, con
     case Activation::silu:
       return vm::map<V>(y, x, n, [](V v) { return v * vm::sigmoid(v); });
     case Activation::elu:
-      // x <= 0: alpha (e^x - 1); NaN passes through, as torch
+      // x < 0: alpha (e^x - 1); +-0 and NaN pass through, as torch
       return vm::map<V>(y, x, n, [slope, zero](V v) {
-        return select(le(v, zero), slope * vm::expm1_nonpositive(v), v);
+        return select(lt(v, zero), slope * vm::expm1_nonpositive(v), v);
       });
     case Activation::softplus: {
       const V threshold = V::splat(param2);
@@ -122,7 +122,7 @@ void activation_backward(Activation act, float param, float param2, float* dx, c
         return (g * s) * fmadd(v, one - s, one);
       });
     case Activation::elu:
-      // x <= 0: alpha e^x; elsewhere (NaN too, as torch) 1
+      // x <= 0: alpha e^x; elsewhere (NaN too, as torch's scalar path) 1
       return vm::map2<V>(dx, dy, x, n, [slope, zero](V g, V v) {
         return select(le(v, zero), g * (slope * vm::exp(min(v, zero))), g);
       });

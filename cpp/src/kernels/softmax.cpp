@@ -59,8 +59,8 @@ void softmax_backward(float* dx, const float* dy, const float* y, index_t rows, 
   }
 }
 
-// y = (x - max) - log(sum exp(x - max)) row by row, as PyTorch (the log of the double
-// sum, rounded to float).
+// y = (x - max) - log(sum exp(x - max)) row by row, as PyTorch but for the sum: its log
+// is taken in double (PyTorch rounds the sum to float first), then rounded to float.
 void log_softmax_forward(float* y, const float* x, index_t rows, index_t cols) {
   if (cols == 0) return;
   const kernels::RowKernels& k = kernels::active_row_kernels();

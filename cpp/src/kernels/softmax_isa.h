@@ -1,4 +1,4 @@
-// softmax_isa.h: per-ISA row primitives shared by softmax and cross-entropy.
+// softmax_isa.h: per-ISA row primitives shared by softmax, log-softmax and cross-entropy.
 //
 // Each works on one contiguous row of n floats, serially, with a fixed summation
 // order for its ISA (so a row's result never depends on the thread count). Sums are

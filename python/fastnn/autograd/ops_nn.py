@@ -343,11 +343,12 @@ def _silu_grad(x: np.ndarray) -> np.ndarray:
 
 
 def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    # x itself at +-0 and NaN, as torch
+    return np.where(x < 0, alpha * np.expm1(np.minimum(x, 0)), x).astype(x.dtype, copy=False)
 
 
 def _elu_grad(x: np.ndarray, alpha: float) -> np.ndarray:
-    # 1 at NaN, as torch (its mask is x <= 0)
+    # 1 at NaN, as torch's scalar path (its mask is x <= 0)
     return np.where(x <= 0, alpha * np.exp(np.minimum(x, 0)), 1).astype(x.dtype, copy=False)
 
 
@@ -371,7 +372,15 @@ _NUMPY_ACT_NODES = {"silu": "SiluBackward0", "elu": "EluBackward0",
 _PARAM_ACT_KERNELS = {"silu": _Act.silu, "elu": _Act.elu, "softplus": _Act.softplus}
 
 
-def _kernel_params(params: tuple[float, ...]) -> tuple[float, float]:
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _kernel_params(name: str, params: tuple[float, ...]) -> tuple[float, float]:
+    """The kernel's (param, param2), which must fit float32 (torch refuses them too)."""
+    for p in params:
+        if abs(p) > _FLOAT32_MAX and math.isfinite(p):
+            raise RuntimeError(f"{name}(): value cannot be converted to type float without "
+                               f"overflow: {p}")
     return (params + (0.0, 0.0))[:2]
 
 
@@ -382,7 +391,7 @@ def param_activation_forward(name: str, x: np.ndarray, *params: float) -> np.nda
         return _NUMPY_ACTIVATIONS[name][0](x, *params)
     x = _contiguous(x)
     y = np.empty(x.shape, _F32)
-    p1, p2 = _kernel_params(params)
+    p1, p2 = _kernel_params(name, params)
     _core.activation_forward(_PARAM_ACT_KERNELS[name], p1, y.reshape(-1), x.reshape(-1), p2)
     return y
 
@@ -395,7 +404,7 @@ def param_activation_backward(name: str, g: np.ndarray, x: np.ndarray,
     g = _contiguous(g, _F32)
     x = _contiguous(x)
     dx = np.empty(x.shape, _F32)
-    p1, p2 = _kernel_params(params)
+    p1, p2 = _kernel_params(name, params)
     _core.activation_backward(_PARAM_ACT_KERNELS[name], p1, dx.reshape(-1), g.reshape(-1),
                               x.reshape(-1), None, p2)
     return dx
