@@ -11,7 +11,8 @@ Every rank runs every check; rank 0 writes the measurements to OUT_DIR/results.j
   locally on every rank); with dropout too, each rank drawing its own masks and the
   reference applying their union to its batch of W*b;
 * fit: ``fit(distributed=True)`` vs the single-process reference (History,
-  validation metrics, final weights), early stopping agreement, rank-0-only files;
+  validation metrics, final weights), with class weights and ignored targets too, early
+  stopping agreement, rank-0-only files;
 * dropout: masks differ per rank, repeat for the same seed, and the loss falls;
 * autograd: a forward-only Module subclass trained with ``loss.backward()`` and
   ``allreduce_gradients`` (grads starting as ``None``) follows the single-process
@@ -307,6 +308,24 @@ results["fit_in_order"] = {
                                           {k: [d[k] for d in logs_r.logs] for k in logs_r.logs[0]})
                             if len(logs_d.logs) == len(logs_r.logs) else float("inf")),
 }
+
+# A loss whose mean divides by other counts on each rank (class weights, ignored targets):
+# the ranks' gradients are weighted by those divisors, so the trajectory is still one
+# process's over the same batches.
+y_ignored = y.copy()
+y_ignored[::5] = -100
+for case, loss_w, targets in [
+        ("fit_class_weights", fn.nn.CrossEntropyLoss(weight=np.float32([1.0, 3.0, 0.5])), y),
+        ("fit_ignore_index", fn.nn.CrossEntropyLoss(ignore_index=-100), y_ignored)]:
+    models = []
+    for distributed_run in (True, False):
+        m = make_model(0)
+        fn.fit(m, X[:n_used], targets[:n_used], loss=loss_w,
+               optimizer=fn.optim.SGD(m.parameters(), lr=0.1, momentum=0.9), epochs=3,
+               batch_size=b if distributed_run else b * size, shuffle=False, verbose=0,
+               distributed=distributed_run)
+        models.append(m)
+    results[case] = rel_diff(flat_params(models[0]), flat_params(models[1]))
 
 # A plain single-process fit (no distributed=True), batch W*b, shuffled with the same seed:
 # its DataLoader draws epoch e's order as shard does, and with N a multiple of W no sample

@@ -9,6 +9,7 @@ per-tensor calls.
 
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any
 
@@ -151,7 +152,7 @@ def flatten_gradients(model: Module) -> np.ndarray:
     return flatten(model, model.parameters(), "grad")
 
 
-def allreduce_gradients(model: Module) -> None:
+def allreduce_gradients(model: Module, weight: float | None = None) -> None:
     r"""Averages the parameter gradients over all ranks, in place.
 
     .. math::
@@ -168,11 +169,23 @@ def allreduce_gradients(model: Module) -> None:
     names and shapes (one small collective) and raises the same ``ValueError`` on every
     rank where they differ.
 
+    With ``weight`` (every rank passes one, or none does) the ranks' gradients are
+    averaged with those weights instead,
+
+    .. math::
+        g \leftarrow \sum_r w_r g_r \Big/ \sum_r w_r,
+
+    for a mean-reduced loss whose divisor differs between ranks (class weights,
+    ignored targets: pass the divisor), which gives the whole batch's mean gradient; where
+    the weights are all equal (or sum to 0) this is the plain average above, bit for bit.
+
     Args:
         model (Module): the network, the same on every rank.
+        weight (float, optional): this rank's weight, >= 0. Default: ``None``.
 
     Raises:
-        ValueError: the first call on ``model`` found ranks whose models differ.
+        ValueError: the first call on ``model`` found ranks whose models differ, or
+            ``weight`` is negative or not finite.
 
     Example::
 
@@ -184,6 +197,8 @@ def allreduce_gradients(model: Module) -> None:
     """
     func = "allreduce_gradients()"
     _check_model(model, func)
+    if weight is not None:
+        weight = _checked_weight(weight, func)
     buffer = flatten_gradients(model)
     for p in model.parameters():  # a gradient set to None takes part as zeros
         unset = p._unset
@@ -201,6 +216,27 @@ def allreduce_gradients(model: Module) -> None:
         _CHECKED[model] = c.Get_size()
     from mpi4py import MPI
 
+    if weight is not None:
+        weights = c.allgather(weight)
+        total = sum(weights)
+        if total > 0 and min(weights) != max(weights):
+            if weight == 0:  # a rank that counted nothing: its mean may be NaN (0 / 0)
+                buffer[...] = 0
+            else:
+                buffer *= np.float32(weight / total)
+            c.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+            return
     c.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
     buffer /= np.float32(c.Get_size())
+
+
+def _checked_weight(weight: Any, func: str) -> float:
+    try:
+        w = float(weight)
+    except (TypeError, ValueError):
+        raise TypeError(f"{func}: argument 'weight' must be a number, got "
+                        f"{type(weight).__name__}") from None
+    if not math.isfinite(w) or w < 0:
+        raise ValueError(f"{func}: argument 'weight' must be finite and >= 0, got {weight!r}")
+    return w
 

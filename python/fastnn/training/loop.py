@@ -68,6 +68,7 @@ from .steps import (
     checked_loss,
     choose_step,
     forward,
+    mean_divisor,
     target_tensor,
     to_numpy,
     uses_autograd,
@@ -346,26 +347,6 @@ def _eval_mode(model: nn.Module):
         yield
 
 
-def _mean_divisor(loss: nn.Module, target: np.ndarray) -> float:
-    """What a mean-reduced ``loss`` divided this batch's total by: the batch size, or for
-    a classification loss with class weights or ``ignore_index`` the summed weight of the
-    targets it counted (PyTorch's weighted mean), so that batch means combine into the
-    dataset's mean whatever the batch size."""
-    n = len(target)
-    ignore = getattr(loss, "ignore_index", None)
-    if ignore is None or not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)):
-        return float(n)
-    y = np.asarray(target)
-    if y.ndim != 1 or y.dtype.kind not in "iuf":  # class probabilities: every row counts
-        return float(n)
-    y = y.astype(np.int64, copy=False)
-    counted = y[y != ignore]
-    weight = loss.weight
-    if weight is None:
-        return float(counted.size)
-    return float(np.asarray(weight, np.float64)[counted].sum())
-
-
 class _Averages:
     """Running loss and metric averages over the batches of one pass."""
 
@@ -374,7 +355,7 @@ class _Averages:
         self.sum_reduction = getattr(loss, "reduction", "mean") == "sum"
         self.metric_fns = metric_fns
         self.loss_total = 0.0
-        self.samples = 0.0  # the mean losses' divisors, summed (_mean_divisor)
+        self.samples = 0.0  # the mean losses' divisors, summed (mean_divisor)
         self.metric_totals = {name: [0.0, 0] for name in metric_fns}
 
     def add(self, value: float, pred: np.ndarray | None, target: np.ndarray) -> None:
@@ -382,7 +363,7 @@ class _Averages:
         if self.sum_reduction:
             self.loss_total += value
         else:
-            n = _mean_divisor(self.loss, target)
+            n = mean_divisor(self.loss, target)
             if n > 0:  # a batch of only ignored targets (loss NaN) counts for nothing
                 self.loss_total += value * n
                 self.samples += n

@@ -94,6 +94,35 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
     return _numpy_step(model, loss, optimizer, distributed, named)
 
 
+def mean_divisor(loss: nn.Module, target: np.ndarray) -> float:
+    """What a mean-reduced ``loss`` divided this batch's total by: the batch size, or for
+    a classification loss with class weights or ``ignore_index`` the summed weight of the
+    targets it counted (PyTorch's weighted mean), so that batch means combine into the
+    dataset's mean whatever the batch size."""
+    n = len(target)
+    ignore = getattr(loss, "ignore_index", None)
+    if ignore is None or not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)):
+        return float(n)
+    y = np.asarray(target)
+    if y.ndim != 1 or y.dtype.kind not in "iuf":  # class probabilities: every row counts
+        return float(n)
+    y = y.astype(np.int64, copy=False)
+    counted = y[y != ignore]
+    weight = loss.weight
+    if weight is None:
+        return float(counted.size)
+    return float(np.asarray(weight, np.float64)[counted].sum())
+
+
+def _rank_weight(loss: nn.Module, yb: np.ndarray) -> float | None:
+    """This rank's share of a distributed step's gradient: a mean-reduced loss's divisor
+    (:func:`mean_divisor`), so that ranks whose batches count differently (class weights,
+    ignored targets) average into the whole batch's mean, as one process computes it."""
+    if getattr(loss, "reduction", "mean") != "mean":
+        return None
+    return mean_divisor(loss, yb)
+
+
 def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         value = fused(xb, yb)
@@ -110,7 +139,7 @@ def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
         value = float(loss(pred, yb))
         model.backward(loss.backward())
         if distributed:
-            allreduce_gradients(model)
+            allreduce_gradients(model, weight=_rank_weight(loss, yb))
         optimizer.step()
         return value, pred
 
@@ -125,7 +154,7 @@ def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer
         value = checked_loss(loss, pred, target_tensor(loss, yb), "fit()")
         value.backward()
         if distributed:
-            allreduce_gradients(model)
+            allreduce_gradients(model, weight=_rank_weight(loss, yb))
         optimizer.step()
         return float(value), pred.detach().numpy() if want_pred else None
 
