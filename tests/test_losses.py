@@ -6,6 +6,7 @@ test_vecmath.py reruns this file with FASTNN_ARCH forcing every other path."""
 from __future__ import annotations
 
 import math
+import warnings
 from contextlib import nullcontext
 
 import numpy as np
@@ -1079,3 +1080,37 @@ def test_bce_with_logits_result_dtype_is_the_input_and_target_promotion():
             np.float64
     with pytest.raises(ValueError, match=r"weight of shape \(2,\) does not broadcast"):
         F.binary_cross_entropy_with_logits(fn.zeros(2, 3), fn.zeros(2, 3), weight=fn.ones(2))
+
+
+def test_functional_losses_take_arguments_in_torchs_positions():
+    """torch's functional losses keep slots for the deprecated size_average / reduce, so a
+    positional ignore_index or reduction lands after them; given, they set the reduction
+    (with torch's warning): both true "mean", reduce alone "sum", reduce False "none"."""
+    torch = pytest.importorskip("torch")
+    TF = torch.nn.functional
+    x = np.array([[1.0, -2.0, 3.0], [0.5, 0.0, -1.0]], np.float32)
+    y, t, p = np.array([2, 1]), np.zeros_like(x), np.float32([[0.2, 0.5, 0.9], [0.1, 0.6, 0.3]])
+    calls = [
+        lambda M, L: M.cross_entropy(L.tensor(x), L.tensor(y), None, None, 2),
+        lambda M, L: M.cross_entropy(L.tensor(x), L.tensor(y), None, True),
+        lambda M, L: M.cross_entropy(L.tensor(x), L.tensor(y), None, None, -100, False),
+        lambda M, L: M.nll_loss(L.tensor(x), L.tensor(y), None, None, 1),
+        lambda M, L: M.nll_loss(L.tensor(x), L.tensor(y), None, False, -100, True),
+        lambda M, L: M.mse_loss(L.tensor(x), L.tensor(t), None, None, "sum"),
+        lambda M, L: M.mse_loss(L.tensor(x), L.tensor(t), False),
+        lambda M, L: M.l1_loss(L.tensor(x), L.tensor(t), None, None, "sum"),
+        lambda M, L: M.smooth_l1_loss(L.tensor(x), L.tensor(t), None, None, "sum", 0.5),
+        lambda M, L: M.binary_cross_entropy(L.tensor(p), L.tensor(p > 0.4).float(), None,
+                                            None, None, "sum"),
+        lambda M, L: M.binary_cross_entropy_with_logits(L.tensor(x), L.tensor(t), None, None,
+                                                        False),
+    ]
+    for i, call in enumerate(calls):
+        with warnings.catch_warnings(record=True) as ours:
+            warnings.simplefilter("always")
+            got = call(F, fn).numpy()
+        with warnings.catch_warnings(record=True) as theirs:
+            warnings.simplefilter("always")
+            want = call(TF, torch).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, err_msg=str(i))
+        assert [str(w.message) for w in ours] == [str(w.message) for w in theirs], i

@@ -1244,3 +1244,27 @@ def test_binary_cross_entropy_weight_must_not_enlarge_the_input():
             func(p, t, weight=fn.ones(2, 3), reduction="sum")
         fits = func(p, t, weight=fn.tensor([1.0, 2.0, 3.0]), reduction="sum")
         assert fits.shape == ()
+
+
+@pytest.mark.parametrize("a, b", [(-2.0, 2.0), (3.0, 4.0), (5.0, 6.0), (8.0, 9.0), (-9.0, -8.0),
+                                  (-1e-3, 1e-3), (0.0, 50.0), (-50.0, -3.0), (1.0, 1.05)])
+def test_trunc_normal_matches_the_truncated_distribution(a, b):
+    """Mean and standard deviation of 100k draws against the truncated normal's own
+    (N(0, 1) on [a, b]); windows in the tail piled onto a bound before."""
+    def pdf(v):
+        return math.exp(-v * v / 2) / math.sqrt(2 * math.pi)
+
+    def upper(v):  # P(Z > v), without cancellation in either tail
+        return 0.5 * math.erfc(v / math.sqrt(2))
+
+    mass = (upper(a) - upper(b) if a >= 0 else upper(-b) - upper(-a) if b <= 0
+            else 1 - upper(b) - upper(-a))
+    mean = (pdf(a) - pdf(b)) / mass
+    std = math.sqrt(1 + (a * pdf(a) - b * pdf(b)) / mass - mean * mean)
+    t = fn.empty(100_000)
+    fn.nn.init.trunc_normal_(t, 0.0, 1.0, a, b, generator=fn.Generator().manual_seed(0))
+    x = t.numpy().astype(np.float64)
+    assert a <= x.min() and x.max() <= b
+    assert abs(x.mean() - mean) < 5 * std / math.sqrt(len(x)) + 1e-6 * abs(mean)
+    assert abs(x.std() / std - 1) < 0.02
+    assert (x == np.float32(a)).mean() < 1e-3  # not piled onto the bound

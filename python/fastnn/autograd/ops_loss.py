@@ -9,6 +9,7 @@ autograd's composite of the same maths (tested against torch).
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,22 @@ def _torch_node(name: str) -> Callable[[Callable[..., Tensor]], Callable[..., Te
             return named(loss(*args, **kwargs), name)
         return labelled
     return decorate
+
+
+def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, func: str) -> str:
+    """``reduction``, or PyTorch's reading of its deprecated ``size_average`` / ``reduce``
+    arguments where either is given (with its warning): both true (or None) "mean",
+    ``reduce`` alone true "sum", else "none". They hold their slots in the signatures so
+    that positional arguments land where PyTorch puts them."""
+    if size_average is None and reduce is None:
+        _check_reduction(reduction, func)
+        return reduction
+    size_average = True if size_average is None else bool(size_average)
+    reduce = True if reduce is None else bool(reduce)
+    legacy = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{legacy}' instead.", UserWarning, stacklevel=3)
+    return legacy
 
 
 def _check_reduction(reduction: str, func: str) -> None:
@@ -76,9 +93,11 @@ def _pair(input: Any, target: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
 
 
 @_torch_node("MseLossBackward0")
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean (or summed) squared error; shapes broadcast as in PyTorch."""
-    _check_reduction(reduction, "mse_loss")
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A002
+             reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Mean (or summed) squared error; shapes broadcast as in PyTorch (``size_average`` /
+    ``reduce``: PyTorch's deprecated form of ``reduction``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
     x, t = _pair(input, target)
     if (reduction != "none" and x.shape == t.shape and x.dtype == _F32 and not t._rg
             and x._data.size):
@@ -106,9 +125,11 @@ def _warn_broadcast(x: Tensor, t: Tensor) -> None:
                       "to broadcasting. Please ensure they have the same size.", stacklevel=3)
 
 
-def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """Mean (or summed) absolute error."""
-    _check_reduction(reduction, "l1_loss")
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A002
+            reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """Mean (or summed) absolute error (``size_average`` / ``reduce``: PyTorch's deprecated
+    form of ``reduction``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
     x, t = _pair(input, target)
     _warn_broadcast(x, t)
     return _reduce_loss((x - t).abs(), reduction)
@@ -122,10 +143,11 @@ def _quadratic_part(d: Tensor, inside: Tensor) -> Tensor:
 
 
 @_torch_node("SmoothL1LossBackward0")
-def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",  # noqa: A002
-                   beta: float = 1.0) -> Tensor:
-    """:math:`0.5 d^2 / \\beta` where :math:`|d| < \\beta`, else :math:`|d| - 0.5 \\beta`."""
-    _check_reduction(reduction, "smooth_l1_loss")
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None,  # noqa: A002
+                   reduce: Any = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """:math:`0.5 d^2 / \\beta` where :math:`|d| < \\beta`, else :math:`|d| - 0.5 \\beta`
+    (``size_average`` / ``reduce``: PyTorch's deprecated form of ``reduction``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss(): beta must be >= 0, got {beta}")
     x, t = _pair(input, target)
@@ -174,9 +196,11 @@ def _check_fits_input(func: str, name: str, value: Any, shape: tuple[int, ...]) 
 
 @_torch_node("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # noqa: A002
+                         size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
-    """Binary cross-entropy on probabilities (each log clamped at -100, as in PyTorch)."""
-    _check_reduction(reduction, "binary_cross_entropy")
+    """Binary cross-entropy on probabilities (each log clamped at -100, as in PyTorch;
+    ``size_average`` / ``reduce``: PyTorch's deprecated form of ``reduction``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     x, t = _pair(input, target)
     _needs_float(x, "binary_cross_entropy")  # not "input out of [0, 1]" for integers
     if x.shape != t.shape:
@@ -233,10 +257,13 @@ def _bce_terms(x: Tensor, t: Tensor) -> Tensor:
 
 @_torch_node("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,  # noqa: A002
-                                     weight: Any = None, reduction: str = "mean",
+                                     weight: Any = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
-    """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log1p(e^-|z|)``."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    """Binary cross-entropy on logits, computed stably: ``max(z, 0) - z t + log1p(e^-|z|)``
+    (``size_average`` / ``reduce``: PyTorch's deprecated form of ``reduction``)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction,
+                                  "binary_cross_entropy_with_logits")
     x, t = _pair(input, target)
     _needs_float(x, "binary_cross_entropy_with_logits")  # gave a float32 loss of integers
     if x.shape != t.shape:
@@ -339,8 +366,8 @@ def _ce_vjp(node, g):
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
-                  ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     r"""Softmax cross-entropy of logits :math:`(N, C)` against class indices :math:`(N,)`,
     or of :math:`(N, C, d_1, ..., d_K)` against :math:`(N, d_1, ..., d_K)` (each position a
     sample, as PyTorch), or against class probabilities of the input's shape.
@@ -349,7 +376,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     and the ``"mean"``/``"sum"`` reductions; class-probability targets, ``weight``,
     ``ignore_index`` hits and ``reduction="none"`` use ``log_softmax`` + ``nll_loss``.
     """
-    _check_reduction(reduction, "cross_entropy")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -372,11 +399,13 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         return _reduce(loss, reduction)
     if x.ndim == 1:  # one sample
         out = cross_entropy(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
-                            ignore_index, reduction, label_smoothing)
+                            ignore_index=ignore_index, reduction=reduction,
+                            label_smoothing=label_smoothing)
         return out.squeeze(0) if reduction == "none" else out
     if x.ndim > 2:  # (N, C, d1, ..., dK): one row per position
         rows, flat = _classes_last(x, td, "cross_entropy")
-        out = cross_entropy(rows, _wrap(flat), weight, ignore_index, reduction, label_smoothing)
+        out = cross_entropy(rows, _wrap(flat), weight, ignore_index=ignore_index,
+                            reduction=reduction, label_smoothing=label_smoothing)
         return out.reshape(td.shape) if reduction == "none" else out
     if x.ndim != 2:
         raise ShapeError(f"cross_entropy(): input must be (N, C) or (N, C, d1, ..., dK) "
@@ -399,7 +428,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
                          "AddBackward0" if label_smoothing else "NllLossBackward0")
         return _result(value, None, ())
     logp = log_softmax(x, 1)
-    nll = nll_loss(logp, _wrap(labels), weight, ignore_index, reduction)
+    nll = nll_loss(logp, _wrap(labels), weight, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return nll
     c = x.shape[1]
@@ -442,22 +471,24 @@ def _nll_vjp(node, g):
 
 @_torch_node("NllLossBackward0")
 def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+             size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`,
     or of :math:`(N, C, d_1, ..., d_K)` at :math:`(N, d_1, ..., d_K)` (PyTorch's K-dimensional
     case)."""
-    _check_reduction(reduction, "nll_loss")
+    reduction = _legacy_reduction(size_average, reduce, reduction, "nll_loss")
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "nll_loss")
     if x.ndim == 1:  # one sample, a 0-d target: as a batch of one, as cross_entropy does
         td = target._data if isinstance(target, Tensor) else np.asarray(target)
         out = nll_loss(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
-                       ignore_index, reduction)
+                       ignore_index=ignore_index, reduction=reduction)
         return out.squeeze(0) if reduction == "none" else out
     if x.ndim > 2:  # (N, C, d1, ..., dK): one row per position
         td = target._data if isinstance(target, Tensor) else np.asarray(target)
         rows, flat = _classes_last(x, td, "nll_loss")
-        out = nll_loss(rows, _wrap(flat), weight, ignore_index, reduction)
+        out = nll_loss(rows, _wrap(flat), weight, ignore_index=ignore_index,
+                       reduction=reduction)
         return out.reshape(td.shape) if reduction == "none" else out
     if x.ndim != 2:
         raise ShapeError(f"nll_loss(): input must be (N, C) or (N, C, d1, ..., dK), got "

@@ -99,19 +99,52 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator: Any = None) -> Tensor:
     r"""Fills ``tensor`` with draws from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`
-    truncated to :math:`[a, b]` (absolute bounds, as PyTorch's): draws outside are redrawn."""
+    truncated to :math:`[a, b]` (absolute bounds, as PyTorch's).
+
+    Exact rejection sampling (Robert 1995) on the standardized window
+    :math:`[\alpha, \beta] = [(a - \text{mean}) / \text{std}, (b - \text{mean}) / \text{std}]`:
+    normal draws where the window holds most of the mass, uniform ones with acceptance
+    :math:`e^{(m^2 - z^2) / 2}` (:math:`m` the window's point nearest 0) where it is
+    narrow, and shifted exponential ones for a window in the tail, so that windows far
+    from the mean (``a`` 5 std above it, say) keep their distribution instead of piling
+    onto a bound."""
     func = "trunc_normal_()"
     arr = _array(tensor, func)
     if not a < b:
         raise ValueError(f"{func}: the bounds must satisfy a < b, got a={a}, b={b}")
     gen = rng_of(generator, "nn.init")
-    out = gen.normal(mean, std, size=arr.size)
-    for _ in range(1000):  # each round redraws the rejected; a tiny window may need many
-        bad = (out < a) | (out > b)
-        if not bad.any():
-            break
-        out[bad] = gen.normal(mean, std, size=int(bad.sum()))
+    if std == 0:
+        out = np.full(arr.size, mean, dtype=np.float64)
+    else:
+        lo, hi = sorted(((a - mean) / std, (b - mean) / std))
+        z = _truncated_standard_normal(gen, lo, hi, arr.size)
+        out = mean + std * z
     return _fill(tensor, np.clip(out, a, b).reshape(arr.shape), func)
+
+
+def _truncated_standard_normal(gen: np.random.Generator, lo: float, hi: float,
+                               n: int) -> np.ndarray:
+    """``n`` draws of N(0, 1) conditioned on ``[lo, hi]`` (see :func:`trunc_normal_`)."""
+    if hi <= 0:  # the left tail: the mirror image of the right one
+        return -_truncated_standard_normal(gen, -hi, -lo, n)
+    out = np.empty(n)
+    pending = np.arange(n)
+    while pending.size:
+        k = pending.size
+        if lo <= 0 and hi - lo >= 2.5:  # most of the mass inside: plain normal draws
+            z = gen.standard_normal(k)
+            ok = (z >= lo) & (z <= hi)
+        elif lo <= 0 or hi * hi - lo * lo <= 2.0:  # a narrow window: uniform draws
+            z = gen.uniform(lo, hi, k)
+            m = 0.0 if lo <= 0 else lo
+            ok = gen.random(k) <= np.exp((m * m - z * z) / 2)
+        else:  # the right tail: lo + exponential draws at Robert's optimal rate
+            rate = (lo + np.sqrt(lo * lo + 4)) / 2
+            z = lo + gen.exponential(1 / rate, k)
+            ok = (z <= hi) & (gen.random(k) <= np.exp(-((z - rate) ** 2) / 2))
+        out[pending[ok]] = z[ok]
+        pending = pending[~ok]
+    return out
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
