@@ -1114,3 +1114,32 @@ def test_functional_losses_take_arguments_in_torchs_positions():
             want = call(TF, torch).numpy()
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, err_msg=str(i))
         assert [str(w.message) for w in ours] == [str(w.message) for w in theirs], i
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (4,), (3, 4, 2)])
+def test_cross_entropy_class_weights_with_probability_targets_match_torch(shape):
+    """weight= with class-probability targets: -sum_c w_c t_ic log p_ic, the mean over the
+    positions (not over the weights, as with labels), label smoothing applied first."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(np.float32)
+    t = rng.random(shape).astype(np.float32)
+    t /= t.sum(axis=1 if len(shape) > 1 else 0, keepdims=True)
+    w = np.float32([0.5, 2.0, 1.0, 3.0])
+    for reduction in ("mean", "sum", "none"):
+        for smoothing in (0.0, 0.2):
+            ours = fn.tensor(x, requires_grad=True)
+            got = F.cross_entropy(ours, fn.tensor(t), weight=fn.tensor(w), reduction=reduction,
+                                  label_smoothing=smoothing)
+            got.sum().backward()
+            theirs = torch.tensor(x, requires_grad=True)
+            want = torch.nn.functional.cross_entropy(
+                theirs, torch.tensor(t), weight=torch.tensor(w), reduction=reduction,
+                label_smoothing=smoothing)
+            want.sum().backward()
+            np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=2e-6,
+                                       atol=1e-6)
+            np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=2e-6,
+                                       atol=1e-6)
+    with pytest.raises(ValueError, match=r"weight must have shape \(4,\)"):
+        F.cross_entropy(fn.tensor(x), fn.tensor(t), weight=fn.ones(3))

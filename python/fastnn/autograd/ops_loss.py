@@ -392,10 +392,13 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
         c = x.shape[1] if x.ndim > 1 else x.shape[0]
         if label_smoothing:
             t = t * (1 - label_smoothing) + label_smoothing / c
+        if weight is not None:  # w_c t_ic: the mean still divides by the count, as torch
+            w = weight if isinstance(weight, Tensor) else Tensor(np.asarray(weight, x.dtype))
+            if tuple(w.shape) != (c,):
+                raise ShapeError(f"cross_entropy(): weight must have shape ({c},) (one per "
+                                 f"class), got {shape_str(tuple(w.shape))}")
+            t = t * w.reshape((1, c) + (1,) * (x.ndim - 2) if x.ndim > 1 else (c,))
         loss = -(log_softmax(x, 1 if x.ndim > 1 else 0) * t).sum(1 if x.ndim > 1 else 0)
-        if weight is not None:
-            raise NotImplementedError("cross_entropy(): weight with probability targets is "
-                                      "not supported by fastnn")
         return _reduce(loss, reduction)
     if x.ndim == 1:  # one sample
         out = cross_entropy(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
