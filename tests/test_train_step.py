@@ -93,6 +93,8 @@ MODELS = {
                                        nn.Linear(8, 4), nn.ReLU()),
     "leaky-negative": lambda: nn.Sequential(nn.Linear(12, 8), nn.LeakyReLU(-0.5),
                                             nn.Linear(8, 4)),
+    "silu-elu": lambda: nn.Sequential(nn.Linear(12, 10), nn.SiLU(), nn.Linear(10, 9),
+                                      nn.ELU(alpha=0.7), nn.Linear(9, 4)),
 }
 OPTIMIZERS = {
     "sgd": lambda p: optim.SGD(p, lr=0.1),
@@ -408,3 +410,19 @@ def test_a_linear_used_twice_gets_both_gradients():
             results.append((snapshot(model, opt), losses))
         assert_same(results[0][0], results[1][0])  # parameters, gradients, state: bit for bit
         np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)  # float32 / double
+
+
+def test_silu_and_elu_run_in_the_one_call_plan_and_follow_their_settings():
+    """SiLU and ELU (one kernel parameter) run in the C++ plan; ELU's alpha changed after
+    the build is refused as a changed LeakyReLU slope is; Softplus (two) is traced."""
+    model = MODELS["silu-elu"]()
+    step = nn.TrainStep(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    assert step.one_call
+    x, y = np.ones((3, 12), np.float32), np.array([0, 1, 2])
+    step(x, y)
+    model[3].alpha = 0.5
+    with pytest.raises(RuntimeError, match="changed since this step was built"):
+        step(x, y)
+    soft = nn.Sequential(nn.Linear(12, 4), nn.Softplus())
+    step = nn.TrainStep(soft, nn.MSELoss(), optim.SGD(soft.parameters(), lr=0.1))
+    assert not step.one_call

@@ -11,7 +11,19 @@ from .. import _core
 from .._random import next_seed
 from .._validation import NamedInput, as_float32
 from ._trace import TracedStep, eager_step
-from .activation import GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _Elementwise
+from .activation import (
+    ELU,
+    GELU,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+    _Elementwise,
+    _ParamElementwise,
+)
 from .container import Sequential
 from .dropout import Dropout
 from .linear import Linear
@@ -25,6 +37,22 @@ _LOSS_KINDS = {
 }
 _TRACED_LOSSES = (CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, BCELoss)
 _ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU)
+# activations with parameters whose kernel takes one (Softplus's threshold is a second)
+_ONE_PARAM = {SiLU: _core.Activation.silu, ELU: _core.Activation.elu}
+
+
+def _kernel_settings(m: Module) -> tuple[Any, float] | None:
+    """The activation kernel and parameter a plan runs for layer ``m``, or None where the
+    plan cannot run it (another layer, or a subclass with its own forward)."""
+    kind = type(m)
+    if kind in _ELEMENTWISE and kind.forward is _Elementwise.forward:
+        return m._act, m._param
+    if kind in _ONE_PARAM and kind.forward is _ParamElementwise.forward:
+        params = m._params()
+        if params and not abs(params[0]) <= np.finfo(np.float32).max:
+            return None  # beyond float32: the eager step raises as torch does
+        return _ONE_PARAM[kind], float(params[0]) if params else 0.0
+    return None
 _NO_ACT = _core.Activation.identity
 
 
@@ -77,8 +105,8 @@ def _check_scalar_loss(loss_fn: Module) -> None:
 def _unsupported(what: str) -> TypeError:
     return _Unsupported(
         f"TrainStep(): {what}; TrainStep runs any Module written with fastnn's modules and "
-        "Tensor ops (a Sequential of Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, "
-        "Softmax(dim=-1), Dropout and Identity in one C++ call; anything else traced) with "
+        "Tensor ops (a Sequential of Linear, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, "
+        "ELU, Softmax(dim=-1), Dropout and Identity in one C++ call; anything else traced) with "
         "CrossEntropyLoss, MSELoss, BCELoss or BCEWithLogitsLoss and a fastnn optimizer; use "
         "the layer-by-layer loop for anything else"
     )
@@ -131,8 +159,9 @@ class TrainStep:
         model (Module): any Module written with fastnn's modules and Tensor ops. A
             :class:`Sequential` (nested ones are flattened) of :class:`Linear`,
             :class:`ReLU`, :class:`LeakyReLU`, :class:`Sigmoid`, :class:`Tanh`,
-            :class:`GELU`, :class:`Softmax` (``dim=-1``), :class:`Dropout` and
-            :class:`Identity`, with at least one ``Linear``, runs as one C++ call; any
+            :class:`GELU`, :class:`SiLU`, :class:`ELU`, :class:`Softmax` (``dim=-1``),
+            :class:`Dropout` and :class:`Identity`, with at least one ``Linear``, runs as
+            one C++ call; any
             other model is traced on its first batch and replayed (or, where tracing
             cannot follow it, run eagerly, with a warning).
         loss_fn (Module): :class:`CrossEntropyLoss`, :class:`MSELoss`,
@@ -202,8 +231,8 @@ class TrainStep:
             if specs is not None:
                 self._top = tuple(m for _, m in leaves)
                 # what the plan copied from the activations (LeakyReLU's slope, GELU's form)
-                self._settings = [(m, m._act, m._param) for _, m in leaves
-                                  if isinstance(m, _Elementwise)]
+                self._settings = [(m, _kernel_settings(m)) for _, m in leaves
+                                  if _kernel_settings(m) is not None]
                 self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
                 self._plan = _core.TrainPlan(specs, _LOSS_KINDS[type(loss_fn)],
                                              type(optimizer)._kind)
@@ -227,9 +256,9 @@ class TrainStep:
                 specs.append((_core.LayerKind.linear, width, m.out_features, m.bias is not None,
                               _NO_ACT, 0.0, m))
                 width = m.out_features
-            elif kind in _ELEMENTWISE and type(m).forward is _Elementwise.forward:
-                specs.append((_core.LayerKind.activation, width, width, False, m._act, m._param,
-                              None))
+            elif _kernel_settings(m) is not None:
+                act, param = _kernel_settings(m)
+                specs.append((_core.LayerKind.activation, width, width, False, act, param, None))
             elif kind is Softmax and m.dim in (-1, 1):
                 specs.append((_core.LayerKind.softmax, width, width, False, _NO_ACT, 0.0, None))
             elif kind is Dropout:
@@ -253,8 +282,8 @@ class TrainStep:
         if tuple(m for _, m in _leaves(self.model, "")) != self._top:
             raise RuntimeError("TrainStep: the model's layers changed since this step was built; "
                                "build a new TrainStep")
-        for m, act, param in self._settings:
-            if m._act is not act or m._param != param:
+        for m, settings in self._settings:
+            if _kernel_settings(m) != settings:
                 raise RuntimeError(f"TrainStep: {m!r} changed since this step was built (its "
                                    "kernel settings are part of the plan); build a new "
                                    "TrainStep")
