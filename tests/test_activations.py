@@ -202,18 +202,32 @@ SOFTMAX_SHAPES = [(0, 5), (3, 0), (1, 1), (7, 13), (5, 8), (5, 9), (3, 17), (128
                   (2, 4099), (700, 53)]
 
 
+# softmax and log-softmax: (kernel forward, kernel backward, float64 forward, float64
+# backward from the float64 output)
+ROW_KERNELS = {
+    "softmax": (_core.softmax_forward, _core.softmax_backward, ref.softmax,
+                ref.softmax_backward),
+    "log_softmax": (_core.log_softmax_forward, _core.log_softmax_backward, ref.log_softmax,
+                    ref.log_softmax_backward),
+}
+
+
+@pytest.mark.parametrize("kind", ROW_KERNELS)
 @pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
-def test_softmax_kernel_matches_reference(num_threads, rng, shape):
+def test_row_kernels_match_reference(num_threads, rng, shape, kind):
+    forward, backward, ref_forward, ref_backward = ROW_KERNELS[kind]
     x = (5 * rng.standard_normal(shape)).astype(np.float32)
     dy = rng.standard_normal(shape).astype(np.float32)
     y = np.full_like(x, np.nan)
-    _core.softmax_forward(y, x)
-    np.testing.assert_allclose(y, ref.softmax(x), rtol=1e-5, atol=1e-7)
-    if shape[1]:
+    forward(y, x)
+    np.testing.assert_allclose(y, ref_forward(x), rtol=1e-5, atol=2e-6)
+    if shape[1] and kind == "softmax":
         np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
     dx = np.full_like(x, np.nan)
-    _core.softmax_backward(dx, dy, y)
-    np.testing.assert_allclose(dx, ref.softmax_backward(dy, ref.softmax(x)), rtol=1e-4, atol=1e-6)
+    backward(dx, dy, y)
+    # log-softmax's dx sums a row of dy: its error grows with the row's length
+    atol = 1e-6 if kind == "softmax" else 2e-5 * max(1, shape[1]) ** 0.5
+    np.testing.assert_allclose(dx, ref_backward(dy, ref_forward(x)), rtol=1e-4, atol=atol)
 
 
 def test_softmax_stable_for_large_logits():
@@ -221,6 +235,16 @@ def test_softmax_stable_for_large_logits():
     y = np.empty_like(x)
     _core.softmax_forward(y, x)
     np.testing.assert_allclose(y, ref.softmax(x), rtol=1e-6, atol=1e-30)
+
+
+def test_log_softmax_extremes():
+    """Large logits keep their small differences; a row of -inf is NaN (torch too); NaN
+    stays in its row."""
+    big = np.float32([[1000.0, 999.0, -1000.0], [-np.inf, -np.inf, -np.inf], [0, np.nan, 1]])
+    y = np.empty_like(big)
+    _core.log_softmax_forward(y, big)
+    np.testing.assert_allclose(y[0], ref.log_softmax(big[:1])[0], rtol=1e-6)
+    assert np.isnan(y[1]).all() and np.isnan(y[2]).all()
 
 
 def test_softmax_nan_stays_in_its_row():
@@ -231,85 +255,36 @@ def test_softmax_nan_stays_in_its_row():
     np.testing.assert_allclose(y[1], ref.softmax(x[1:])[0], rtol=1e-6)
 
 
-def test_softmax_finite_differences(rng):
+@pytest.mark.parametrize("kind", ROW_KERNELS)
+def test_row_kernels_finite_differences(rng, kind):
+    forward, backward, ref_forward, ref_backward = ROW_KERNELS[kind]
     x = rng.standard_normal((3, 5))
     dy = rng.standard_normal((3, 5))
 
     def loss(v):
         y = np.empty((3, 5), np.float32)
-        _core.softmax_forward(y, v.astype(np.float32))
+        forward(y, v.astype(np.float32))
         return float((y.astype(np.float64) * dy).sum())
 
     x32 = x.astype(np.float32)
     y = np.empty_like(x32)
-    _core.softmax_forward(y, x32)
+    forward(y, x32)
     dx = np.empty_like(x32)
-    _core.softmax_backward(dx, dy.astype(np.float32), y)
+    backward(dx, dy.astype(np.float32), y)
     np.testing.assert_allclose(dx, ref.numerical_grad(loss, x32, 1e-3), rtol=1e-2, atol=1e-3)
-    fd = ref.numerical_grad(lambda v: float((ref.softmax(v) * dy).sum()), x, 1e-6)
-    np.testing.assert_allclose(ref.softmax_backward(dy, ref.softmax(x)), fd, rtol=1e-6, atol=1e-8)
+    fd = ref.numerical_grad(lambda v: float((ref_forward(v) * dy).sum()), x, 1e-6)
+    np.testing.assert_allclose(ref_backward(dy, ref_forward(x)), fd, rtol=1e-6, atol=1e-8)
 
 
-def test_softmax_bit_identical_across_threads(rng):
+@pytest.mark.parametrize("kind", ROW_KERNELS)
+def test_row_kernels_bit_identical_across_threads(rng, kind):
+    forward, backward = ROW_KERNELS[kind][:2]
     x = rng.standard_normal((900, 77)).astype(np.float32)
 
     def run():
         y, dx = np.empty_like(x), np.empty_like(x)
-        _core.softmax_forward(y, x)
-        _core.softmax_backward(dx, x, y)
-        return y, dx
-
-    one, many = ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)
-    assert np.array_equal(one[0], many[0]) and np.array_equal(one[1], many[1])
-
-
-@pytest.mark.parametrize("shape", SOFTMAX_SHAPES)
-def test_log_softmax_kernel_matches_reference(num_threads, rng, shape):
-    x = (5 * rng.standard_normal(shape)).astype(np.float32)
-    dy = rng.standard_normal(shape).astype(np.float32)
-    y = np.full_like(x, np.nan)
-    _core.log_softmax_forward(y, x)
-    np.testing.assert_allclose(y, ref.log_softmax(x), rtol=1e-5, atol=2e-6)
-    dx = np.full_like(x, np.nan)
-    _core.log_softmax_backward(dx, dy, y)
-    np.testing.assert_allclose(dx, ref.log_softmax_backward(dy, ref.log_softmax(x)), rtol=1e-4,
-                               atol=2e-5 * max(1, shape[1]) ** 0.5)
-
-
-def test_log_softmax_kernel_finite_differences_and_extremes(rng):
-    x = rng.standard_normal((3, 5))
-    dy = rng.standard_normal((3, 5))
-
-    def loss(v):
-        y = np.empty((3, 5), np.float32)
-        _core.log_softmax_forward(y, v.astype(np.float32))
-        return float((y.astype(np.float64) * dy).sum())
-
-    x32 = x.astype(np.float32)
-    y = np.empty_like(x32)
-    _core.log_softmax_forward(y, x32)
-    dx = np.empty_like(x32)
-    _core.log_softmax_backward(dx, dy.astype(np.float32), y)
-    np.testing.assert_allclose(dx, ref.numerical_grad(loss, x32, 1e-3), rtol=1e-2, atol=1e-3)
-    fd = ref.numerical_grad(lambda v: float((ref.log_softmax(v) * dy).sum()), x, 1e-6)
-    np.testing.assert_allclose(ref.log_softmax_backward(dy, ref.log_softmax(x)), fd, rtol=1e-6,
-                               atol=1e-8)
-    # large logits keep their small differences; a row of -inf is NaN (torch too); NaN
-    # stays in its row
-    big = np.float32([[1000.0, 999.0, -1000.0], [-np.inf, -np.inf, -np.inf], [0, np.nan, 1]])
-    y = np.empty_like(big)
-    _core.log_softmax_forward(y, big)
-    np.testing.assert_allclose(y[0], ref.log_softmax(big[:1])[0], rtol=1e-6)
-    assert np.isnan(y[1]).all() and np.isnan(y[2]).all()
-
-
-def test_log_softmax_bit_identical_across_threads(rng):
-    x = rng.standard_normal((900, 77)).astype(np.float32)
-
-    def run():
-        y, dx = np.empty_like(x), np.empty_like(x)
-        _core.log_softmax_forward(y, x)
-        _core.log_softmax_backward(dx, x, y)
+        forward(y, x)
+        backward(dx, x, y)
         return y, dx
 
     one, many = ref.at_threads(1, run), ref.at_threads(ALL_THREADS, run)

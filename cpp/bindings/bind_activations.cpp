@@ -96,19 +96,25 @@ void backward(Activation act, float param, const py::handle& dx_obj, const py::h
   activation_backward(act, param, param2, dx.mutable_data(), dy.data(), xp, yp, dy.shape(0));
 }
 
-void softmax_fwd(const py::handle& y_obj, const py::handle& x_obj) {
-  constexpr const char* f = "softmax_forward";
+// A row-wise forward (softmax, log-softmax) of 2-D x into y, over the last axis.
+using RowsForward = void (*)(float* y, const float* x, index_t rows, index_t cols);
+// Its backward from dy and the forward's output y into dx.
+using RowsBackward = void (*)(float* dx, const float* dy, const float* y, index_t rows,
+                              index_t cols);
+
+void rows_forward(RowsForward kernel, const char* f, const py::handle& y_obj,
+                  const py::handle& x_obj) {
   FloatArray x = float_input(x_obj, f, "x");
   require_ndim(x, 2, f, "x");
   FloatArray y = float_output(y_obj, f, "y");
   require_shape(y, {x.shape(0), x.shape(1)}, f, "y");
   require_no_overlap(y, x, f, "y", "x");
   ReleasedGil release;
-  softmax_forward(y.mutable_data(), x.data(), x.shape(0), x.shape(1));
+  kernel(y.mutable_data(), x.data(), x.shape(0), x.shape(1));
 }
 
-void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::handle& y_obj) {
-  constexpr const char* f = "softmax_backward";
+void rows_backward(RowsBackward kernel, const char* f, const py::handle& dx_obj,
+                   const py::handle& dy_obj, const py::handle& y_obj) {
   FloatArray y = float_input(y_obj, f, "y");
   require_ndim(y, 2, f, "y");
   FloatArray dy = float_input(dy_obj, f, "dy");
@@ -118,32 +124,7 @@ void softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::h
   require_no_overlap(dx, dy, f, "dx", "dy");
   require_no_overlap(dx, y, f, "dx", "y");
   ReleasedGil release;
-  softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
-}
-
-void log_softmax_fwd(const py::handle& y_obj, const py::handle& x_obj) {
-  constexpr const char* f = "log_softmax_forward";
-  FloatArray x = float_input(x_obj, f, "x");
-  require_ndim(x, 2, f, "x");
-  FloatArray y = float_output(y_obj, f, "y");
-  require_shape(y, {x.shape(0), x.shape(1)}, f, "y");
-  require_no_overlap(y, x, f, "y", "x");
-  ReleasedGil release;
-  log_softmax_forward(y.mutable_data(), x.data(), x.shape(0), x.shape(1));
-}
-
-void log_softmax_bwd(const py::handle& dx_obj, const py::handle& dy_obj, const py::handle& y_obj) {
-  constexpr const char* f = "log_softmax_backward";
-  FloatArray y = float_input(y_obj, f, "y");
-  require_ndim(y, 2, f, "y");
-  FloatArray dy = float_input(dy_obj, f, "dy");
-  require_shape(dy, {y.shape(0), y.shape(1)}, f, "dy");
-  FloatArray dx = float_output(dx_obj, f, "dx");
-  require_shape(dx, {y.shape(0), y.shape(1)}, f, "dx");
-  require_no_overlap(dx, dy, f, "dx", "dy");
-  require_no_overlap(dx, y, f, "dx", "y");
-  ReleasedGil release;
-  log_softmax_backward(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
+  kernel(dx.mutable_data(), dy.data(), y.data(), y.shape(0), y.shape(1));
 }
 
 // The element-wise paths this CPU runs, in EwIsa order.
@@ -195,14 +176,32 @@ void bind_activations(py::module_& m) {
         py::arg("dy"), py::arg("x").none(true), py::arg("y").none(true),
         py::arg("param2") = py::none(),
         "dx = dy * act'(x) element-wise (1-D), from the forward input x and/or output y.");
-  m.def("softmax_forward", &softmax_fwd, py::arg("y"), py::arg("x"),
-        "y = softmax(x) over the last axis of a 2-D array.");
-  m.def("softmax_backward", &softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
-        "dx = y * (dy - sum(dy * y, axis=-1, keepdims=True)) for a 2-D array.");
-  m.def("log_softmax_forward", &log_softmax_fwd, py::arg("y"), py::arg("x"),
-        "y = log_softmax(x) over the last axis of a 2-D array.");
-  m.def("log_softmax_backward", &log_softmax_bwd, py::arg("dx"), py::arg("dy"), py::arg("y"),
-        "dx = dy - exp(y) * sum(dy, axis=-1, keepdims=True) for a 2-D array.");
+  m.def(
+      "softmax_forward",
+      [](const py::handle& y, const py::handle& x) {
+        rows_forward(&softmax_forward, "softmax_forward", y, x);
+      },
+      py::arg("y"), py::arg("x"), "y = softmax(x) over the last axis of a 2-D array.");
+  m.def(
+      "softmax_backward",
+      [](const py::handle& dx, const py::handle& dy, const py::handle& y) {
+        rows_backward(&softmax_backward, "softmax_backward", dx, dy, y);
+      },
+      py::arg("dx"), py::arg("dy"), py::arg("y"),
+      "dx = y * (dy - sum(dy * y, axis=-1, keepdims=True)) for a 2-D array.");
+  m.def(
+      "log_softmax_forward",
+      [](const py::handle& y, const py::handle& x) {
+        rows_forward(&log_softmax_forward, "log_softmax_forward", y, x);
+      },
+      py::arg("y"), py::arg("x"), "y = log_softmax(x) over the last axis of a 2-D array.");
+  m.def(
+      "log_softmax_backward",
+      [](const py::handle& dx, const py::handle& dy, const py::handle& y) {
+        rows_backward(&log_softmax_backward, "log_softmax_backward", dx, dy, y);
+      },
+      py::arg("dx"), py::arg("dy"), py::arg("y"),
+      "dx = dy - exp(y) * sum(dy, axis=-1, keepdims=True) for a 2-D array.");
   m.def("elementwise_arch", &elementwise_arch,
         "The SIMD path of the element-wise kernels: 'avx512', 'avx512emu', 'avx2' or 'scalar' "
         "(FASTNN_ARCH caps or forces it).");

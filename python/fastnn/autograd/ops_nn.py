@@ -469,14 +469,29 @@ def _unrows(a2: np.ndarray, moved_shape: tuple[int, ...], axis: int) -> np.ndarr
     return np.moveaxis(a2.reshape(moved_shape), -1, axis)
 
 
+def _rows_forward(kernel: Any, xd: np.ndarray, axis: int) -> np.ndarray:
+    """A row kernel's forward (``_core.softmax_forward``, ...) of float32 ``xd`` along
+    ``axis``, as a C-contiguous array of ``xd``'s shape."""
+    x2, moved = _rows(xd, axis)
+    y2 = np.empty_like(x2)
+    kernel(y2, x2)
+    return np.ascontiguousarray(_unrows(y2, moved, axis))
+
+
+def _rows_backward(kernel: Any, g: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """A row kernel's backward (``_core.softmax_backward``, ...) from ``g`` and the
+    forward's float32 output ``y`` along ``axis``."""
+    y2, moved = _rows(y, axis)
+    g2, _ = _rows(g.astype(_F32, copy=False), axis)
+    dx2 = np.empty_like(g2)
+    kernel(dx2, g2, y2)
+    return _unrows(dx2, moved, axis)
+
+
 def _softmax_vjp(node, g):
     axis, y = node.saved
     if y.dtype == _F32:
-        y2, moved = _rows(y, axis)
-        g2, _ = _rows(g.astype(_F32, copy=False), axis)
-        dx2 = np.empty_like(g2)
-        _core.softmax_backward(dx2, g2, y2)
-        return (_unrows(dx2, moved, axis),)
+        return (_rows_backward(_core.softmax_backward, g, y, axis),)
     return (y * (g - np.sum(g * y, axis=axis, keepdims=True)),)
 
 
@@ -513,10 +528,7 @@ def softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noq
         return _empty_like_result(x)
     _needs_float(x, "softmax")  # NumPy's formula gave float64 for integers
     if xd.dtype == _F32:
-        x2, moved = _rows(xd, axis)
-        y2 = np.empty_like(x2)
-        _core.softmax_forward(y2, x2)
-        y = np.ascontiguousarray(_unrows(y2, moved, axis))
+        y = _rows_forward(_core.softmax_forward, xd, axis)
     else:
         e = np.exp(xd - np.max(xd, axis=axis, keepdims=True))
         y = e / np.sum(e, axis=axis, keepdims=True)
@@ -530,11 +542,7 @@ def softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noq
 def _log_softmax_vjp(node, g):
     axis, y = node.saved
     if y.dtype == _F32:
-        y2, moved = _rows(y, axis)
-        g2, _ = _rows(g.astype(_F32, copy=False), axis)
-        dx2 = np.empty_like(g2)
-        _core.log_softmax_backward(dx2, g2, y2)
-        return (_unrows(dx2, moved, axis),)
+        return (_rows_backward(_core.log_softmax_backward, g, y, axis),)
     return (g - np.exp(y) * np.sum(g, axis=axis, keepdims=True),)
 
 
@@ -552,10 +560,7 @@ def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  #
         return _empty_like_result(x)
     _needs_float(x, "log_softmax")
     if xd.dtype == _F32:
-        x2, moved = _rows(xd, axis)
-        y2 = np.empty_like(x2)
-        _core.log_softmax_forward(y2, x2)
-        y = np.ascontiguousarray(_unrows(y2, moved, axis))
+        y = _rows_forward(_core.log_softmax_forward, xd, axis)
     else:
         with np.errstate(over="ignore"):  # -3e38 - 3e38 = -inf, as torch (silently)
             shifted = xd - np.max(xd, axis=axis, keepdims=True)
