@@ -258,6 +258,12 @@ def mpi_run(tmp_path_factory):
 
 
 @requires_mpi
+def test_allreduce_gradients_with_weights(mpi_run):
+    got = mpi_run[0]["allreduce_weighted"]
+    assert got == {"one_three": [1.75], "zero_nan": [2.0], "equal": [1.5], "all_zero": [1.5]}
+
+
+@requires_mpi
 @pytest.mark.parametrize("case", ["fit_class_weights", "fit_ignore_index"])
 def test_losses_that_count_unequally_per_rank_follow_one_process(mpi_run, case):
     """A mean loss dividing by other counts on each rank (class weights, ignored targets):

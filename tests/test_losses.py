@@ -1149,3 +1149,15 @@ def test_cross_entropy_class_weights_with_probability_targets_match_torch(shape)
                                        atol=1e-6)
     with pytest.raises(ValueError, match=r"weight must have shape \(4,\)"):
         F.cross_entropy(fn.tensor(x), fn.tensor(t), weight=fn.ones(3))
+
+
+def test_old_positional_reductions_are_refused_not_misread():
+    """fastnn's earlier order (ignore_index, reduction after weight) now meets torch's
+    size_average slot: a string there, or a non-integer ignore_index, raises."""
+    x, y = fn.tensor([[1.0, -2.0, 3.0]]), fn.tensor([2])
+    with pytest.raises(TypeError, match="pass the reduction as reduction='sum'"):
+        F.mse_loss(x, x, "sum")
+    with pytest.raises(TypeError, match="argument 'ignore_index' must be an int"):
+        F.cross_entropy(x, y, None, -100, "sum")
+    with pytest.raises(TypeError, match="argument 'ignore_index' must be an int"):
+        F.nll_loss(x, y, None, None, "x")

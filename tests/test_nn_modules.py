@@ -1215,7 +1215,7 @@ def test_losses_deep_copy_after_an_autograd_route_forward():
 
 def test_container_and_attribute_errors_as_torch():
     seq = fn.nn.Sequential(fn.nn.ReLU(), fn.nn.Tanh())
-    for index in (3, -3, 99):
+    for index in (3, -3, 99, np.int64(99)):
         with pytest.raises(IndexError, match="Index out of range"):
             seq.insert(index, fn.nn.Sigmoid())
     seq.insert(2, fn.nn.Sigmoid()).insert(-3, fn.nn.Identity())
@@ -1268,3 +1268,23 @@ def test_trunc_normal_matches_the_truncated_distribution(a, b):
     assert abs(x.mean() - mean) < 5 * std / math.sqrt(len(x)) + 1e-6 * abs(mean)
     assert abs(x.std() / std - 1) < 0.02
     assert (x == np.float32(a)).mean() < 1e-3  # not piled onto the bound
+
+
+def test_trunc_normal_edge_windows():
+    """Other means and scales, a negative std (the window read either way round, as the
+    formula does), infinite bounds, a window narrower than float64 resolves; NaN or
+    infinite mean / std raise instead of hanging."""
+    gen = fn.Generator().manual_seed(1)
+    t = fn.empty(50_000)
+    fn.nn.init.trunc_normal_(t, 3.0, 2.0, 3.0, math.inf, generator=gen)
+    x = t.numpy().astype(np.float64)
+    assert x.min() >= 3.0 and abs(x.mean() - (3 + 2 * math.sqrt(2 / math.pi))) < 0.03
+    fn.nn.init.trunc_normal_(t, 0.0, -1.0, -1.0, 1.0, generator=gen)
+    assert -1.0 <= t.numpy().min() and t.numpy().max() <= 1.0
+    fn.nn.init.trunc_normal_(t, 5.0, 2.0, -math.inf, math.inf, generator=gen)
+    assert abs(t.numpy().mean() - 5.0) < 0.05 and abs(t.numpy().std() - 2.0) < 0.05
+    fn.nn.init.trunc_normal_(t, 0.0, 1e-160, 1.0, 2.0, generator=gen)
+    assert (t.numpy() == 1.0).all()
+    for mean, std in [(math.nan, 1.0), (0.0, math.nan), (0.0, math.inf)]:
+        with pytest.raises(ValueError, match="must be finite"):
+            fn.nn.init.trunc_normal_(t, mean, std)

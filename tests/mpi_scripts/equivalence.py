@@ -155,6 +155,23 @@ results["allreduce"] = {
                           for p, d in zip(model.parameters(), data_before)),
 }
 
+# -- allreduce_gradients(weight=): the weighted mean; a rank of weight 0 (its mean NaN, 0 / 0)
+# drops out; equal or all-zero weights give the plain mean
+def weighted_allreduce(weights: list[float], nan_on_zero: bool) -> list[float]:
+    m = make_model(0)
+    for p in m.parameters():
+        p.grad[...] = np.nan if nan_on_zero and weights[rank] == 0 else rank + 1
+    distributed.allreduce_gradients(m, weight=weights[rank])
+    return sorted({float(v) for p in m.parameters() for v in np.unique(p.grad)})
+
+
+results["allreduce_weighted"] = {
+    "one_three": weighted_allreduce([1.0, 3.0], False),  # (1 * 1 + 3 * 2) / 4 = 1.75
+    "zero_nan": weighted_allreduce([0.0, 2.0], True),  # rank 1's 2.0 alone
+    "equal": weighted_allreduce([5.0, 5.0], False),  # the plain mean, 1.5
+    "all_zero": weighted_allreduce([0.0, 0.0], False),  # the plain mean, 1.5
+}
+
 # -- trajectory: W ranks x batch b == one process x batch W*b ---------------------------------
 X, y = make_data(97, seed=1)  # 97: the shards drop a sample each epoch
 b, seed, epochs = 6, 5, 2

@@ -9,7 +9,7 @@ autograd's composite of the same maths (tested against torch).
 from __future__ import annotations
 
 import functools
-import warnings
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +21,7 @@ from .errors import InputError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
 from .ops_nn import _F32, _contiguous, _needs_float, log_softmax
+from .ops_shape import _warn_user
 from .tensor import Tensor, _result, _wrap, named, stamp
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -44,12 +45,25 @@ def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, func: str)
     if size_average is None and reduce is None:
         _check_reduction(reduction, func)
         return reduction
+    for name, value in (("size_average", size_average), ("reduce", reduce)):
+        if isinstance(value, str):  # an older call's reduction, one slot too early
+            raise TypeError(f"{func}(): argument '{name}' must be a bool or None, got "
+                            f"{value!r} (pass the reduction as reduction={value!r})")
     size_average = True if size_average is None else bool(size_average)
     reduce = True if reduce is None else bool(reduce)
     legacy = "mean" if size_average and reduce else "sum" if reduce else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                  f"reduction='{legacy}' instead.", UserWarning, stacklevel=3)
+    _warn_user(f"size_average and reduce args will be deprecated, please use "
+               f"reduction='{legacy}' instead.")
     return legacy
+
+
+def _checked_index(ignore_index: Any, func: str) -> int:
+    """``ignore_index`` as an int (TypeError otherwise, as torch's)."""
+    try:
+        return operator.index(ignore_index)
+    except TypeError:
+        raise TypeError(f"{func}(): argument 'ignore_index' must be an int, got "
+                        f"{type(ignore_index).__name__}") from None
 
 
 def _check_reduction(reduction: str, func: str) -> None:
@@ -376,6 +390,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     and the ``"mean"``/``"sum"`` reductions; class-probability targets, ``weight``,
     ``ignore_index`` hits and ``reduction="none"`` use ``log_softmax`` + ``nll_loss``.
     """
+    ignore_index = _checked_index(ignore_index, "cross_entropy")
     reduction = _legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "cross_entropy")
@@ -479,6 +494,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     """Negative log-likelihood of log-probabilities :math:`(N, C)` at class indices :math:`(N,)`,
     or of :math:`(N, C, d_1, ..., d_K)` at :math:`(N, d_1, ..., d_K)` (PyTorch's K-dimensional
     case)."""
+    ignore_index = _checked_index(ignore_index, "nll_loss")
     reduction = _legacy_reduction(size_average, reduce, reduction, "nll_loss")
     x = input if isinstance(input, Tensor) else Tensor(input)
     _needs_float(x, "nll_loss")

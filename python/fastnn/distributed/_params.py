@@ -169,8 +169,9 @@ def allreduce_gradients(model: Module, weight: float | None = None) -> None:
     names and shapes (one small collective) and raises the same ``ValueError`` on every
     rank where they differ.
 
-    With ``weight`` (every rank passes one, or none does) the ranks' gradients are
-    averaged with those weights instead,
+    With ``weight`` the ranks' gradients are averaged with those weights instead (one
+    more small collective: every rank must pass a weight, or none may, as with any
+    collective, or the ranks wait for each other forever),
 
     .. math::
         g \leftarrow \sum_r w_r g_r \Big/ \sum_r w_r,
@@ -217,8 +218,9 @@ def allreduce_gradients(model: Module, weight: float | None = None) -> None:
     from mpi4py import MPI
 
     if weight is not None:
-        weights = c.allgather(weight)
-        total = sum(weights)
+        weights = np.empty(c.Get_size(), np.float64)
+        c.Allgather(np.array([weight], np.float64), weights)
+        total = float(weights.sum())
         if total > 0 and min(weights) != max(weights):
             if weight == 0:  # a rank that counted nothing: its mean may be NaN (0 / 0)
                 buffer[...] = 0

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -86,7 +87,8 @@ class Sequential(Module):
         ``"1"``, ... in order, as torch does. ``index`` must lie in ``[-len, len]``
         (IndexError otherwise, as torch's)."""
         n = len(self._modules)
-        if isinstance(index, int) and not -n <= index <= n:
+        index = operator.index(index)
+        if not -n <= index <= n:
             raise IndexError(f"Sequential.insert(): Index out of range: {index} (the Sequential "
                              f"has {n} layers)")
         _renumber(self, _inserted(list(self._modules.values()), index, module, "Sequential"))

@@ -101,8 +101,9 @@ class _Loss(Module):
 
     def __deepcopy__(self, memo: dict) -> Any:
         """A copy without the last forward's autograd graph: its Tensors are not leaves,
-        which ``copy.deepcopy`` refuses (as PyTorch's). The copy's ``backward()`` needs a
-        forward of its own."""
+        which ``copy.deepcopy`` refuses (as PyTorch's). After a forward that kept one
+        (``weight=``, ``reduction="none"``, ...), the copy's ``backward()`` needs a forward
+        of its own; a fused-kernel forward's cached arrays are copied."""
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         for name, value in self.__dict__.items():

@@ -39,6 +39,7 @@ _TRACED_LOSSES = (CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, BCELoss)
 _ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU)
 # activations with parameters whose kernel takes one (Softplus's threshold is a second)
 _ONE_PARAM = {SiLU: _core.Activation.silu, ELU: _core.Activation.elu}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _kernel_settings(m: Module) -> tuple[Any, float] | None:
@@ -49,7 +50,7 @@ def _kernel_settings(m: Module) -> tuple[Any, float] | None:
         return m._act, m._param
     if kind in _ONE_PARAM and kind.forward is _ParamElementwise.forward:
         params = m._params()
-        if params and not abs(params[0]) <= np.finfo(np.float32).max:
+        if params and not abs(params[0]) <= _FLOAT32_MAX:
             return None  # beyond float32: the eager step raises as torch does
         return _ONE_PARAM[kind], float(params[0]) if params else 0.0
     return None

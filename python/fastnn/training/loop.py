@@ -67,6 +67,7 @@ from .steps import (
     Step,
     checked_loss,
     choose_step,
+    counts_unequally,
     forward,
     mean_divisor,
     target_tensor,
@@ -589,7 +590,8 @@ def fit(
 
     step = choose_step(model, loss, optimizer, X, distributed=distributed,
                        want_pred=bool(metric_fns), allow_fused=_USE_TRAIN_STEP,
-                       soft_targets=soft_targets(loss, y), named=x_named)
+                       soft_targets=soft_targets(loss, y), named=x_named,
+                       weighted=distributed and counts_unequally(loss, y))
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     run = _Run(model, loss, step, metric_fns, callbacks, loader, loader.shuffle, val,
                max(batch_size, 256), epochs, len(loader), len(X), verbose,

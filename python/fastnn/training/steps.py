@@ -61,7 +61,7 @@ def uses_autograd(model: nn.Module) -> bool:
 def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
                 X: np.ndarray, *, distributed: bool, want_pred: bool,
                 allow_fused: bool = True, soft_targets: bool = False,
-                named: NamedInput) -> Step:
+                named: NamedInput, weighted: bool = False) -> Step:
     """The step ``fit`` runs: a TrainStep if it applies, else autograd or layer by layer.
 
     Args:
@@ -75,9 +75,11 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
             autograd step takes.
         named (NamedInput): names the argument the batches come from in the model's
             shape errors (``fit()``'s ``X``, of the shape it was given).
+        weighted (bool): with ``distributed``, the ranks' gradients are weighted by their
+            loss's mean divisors (:func:`counts_unequally`).
     """
     if soft_targets:
-        return _autograd_step(model, loss, optimizer, distributed, want_pred, named)
+        return _autograd_step(model, loss, optimizer, distributed, want_pred, named, weighted)
     if allow_fused and not distributed and X.ndim == 2:
         try:
             fused = nn.TrainStep(model, loss, optimizer)
@@ -90,8 +92,8 @@ def choose_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
                 fused.input_name = named
                 return _fused_step(fused, want_pred)
     if uses_autograd(model):
-        return _autograd_step(model, loss, optimizer, distributed, want_pred, named)
-    return _numpy_step(model, loss, optimizer, distributed, named)
+        return _autograd_step(model, loss, optimizer, distributed, want_pred, named, weighted)
+    return _numpy_step(model, loss, optimizer, distributed, named, weighted)
 
 
 def mean_divisor(loss: nn.Module, target: np.ndarray) -> float:
@@ -114,13 +116,25 @@ def mean_divisor(loss: nn.Module, target: np.ndarray) -> float:
     return float(np.asarray(weight, np.float64)[counted].sum())
 
 
-def _rank_weight(loss: nn.Module, yb: np.ndarray) -> float | None:
-    """This rank's share of a distributed step's gradient: a mean-reduced loss's divisor
-    (:func:`mean_divisor`), so that ranks whose batches count differently (class weights,
-    ignored targets) average into the whole batch's mean, as one process computes it."""
-    if getattr(loss, "reduction", "mean") != "mean":
-        return None
-    return mean_divisor(loss, yb)
+def counts_unequally(loss: nn.Module, y: np.ndarray) -> bool:
+    """Whether a mean-reduced ``loss`` may divide ranks' batches of ``y`` by different
+    counts: class weights, or an ignored target somewhere in ``y`` (the same ``y`` on every
+    rank, so every rank decides alike). Only then does a distributed step weigh the ranks'
+    gradients (one more small collective per step)."""
+    if getattr(loss, "reduction", "mean") != "mean" or \
+            not isinstance(loss, (nn.CrossEntropyLoss, nn.NLLLoss)):
+        return False
+    labels = np.asarray(y)
+    if labels.ndim != 1 or labels.dtype.kind not in "iuf":  # class probabilities
+        return False
+    return loss.weight is not None or bool((labels == loss.ignore_index).any())
+
+
+def _rank_weight(loss: nn.Module, yb: np.ndarray, weighted: bool) -> float | None:
+    """This rank's share of a distributed step's gradient where ``weighted``: the loss's
+    mean divisor (:func:`mean_divisor`), so that ranks whose batches count differently
+    average into the whole batch's mean, as one process computes it."""
+    return mean_divisor(loss, yb) if weighted else None
 
 
 def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
@@ -132,14 +146,14 @@ def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
 
 
 def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
-                distributed: bool, named: NamedInput) -> Step:
+                distributed: bool, named: NamedInput, weighted: bool = False) -> Step:
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         optimizer.zero_grad()
         pred = named.call(model, xb)
         value = float(loss(pred, yb))
         model.backward(loss.backward())
         if distributed:
-            allreduce_gradients(model, weight=_rank_weight(loss, yb))
+            allreduce_gradients(model, weight=_rank_weight(loss, yb, weighted))
         optimizer.step()
         return value, pred
 
@@ -147,14 +161,15 @@ def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
 
 
 def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
-                   distributed: bool, want_pred: bool, named: NamedInput) -> Step:
+                   distributed: bool, want_pred: bool, named: NamedInput,
+                   weighted: bool = False) -> Step:
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         optimizer.zero_grad()
         pred = named.call(model, as_tensor(xb))
         value = checked_loss(loss, pred, target_tensor(loss, yb), "fit()")
         value.backward()
         if distributed:
-            allreduce_gradients(model, weight=_rank_weight(loss, yb))
+            allreduce_gradients(model, weight=_rank_weight(loss, yb, weighted))
         optimizer.step()
         return float(value), pred.detach().numpy() if want_pred else None
 
