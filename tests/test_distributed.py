@@ -500,3 +500,20 @@ def test_readme_mpi_scripts_run_under_mpiexec(code, tmp_path):
 @pytest.mark.skipif(not README.exists(), reason="README.md is not next to tests/")
 def test_readme_has_the_mpi_scripts():
     assert len(README_SCRIPTS) == 2
+
+
+@requires_mpi
+def test_warnings_inside_a_distributed_fit_come_from_rank_0_alone():
+    """A diverging run warns that the training loss is not finite: once, not once per rank
+    (the losses are reduced over the ranks, so rank 0's warning speaks for all)."""
+    code = ("import fastnn as fn, numpy as np\n"
+            "rng = np.random.default_rng(0)\n"
+            "X = rng.random((40, 4)).astype(np.float32) * 1e3\n"
+            "y = rng.random((40, 1)).astype(np.float32)\n"
+            "fn.manual_seed(0)\n"
+            "m = fn.nn.Sequential(fn.nn.Linear(4, 1))\n"
+            "fn.fit(m, X, y, loss='mse', optimizer=fn.optim.SGD(m.parameters(), lr=10.0),\n"
+            "       epochs=6, verbose=0, distributed=True)\n")
+    proc = run(["-c", code])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr.count("RuntimeWarning") == 1, proc.stderr

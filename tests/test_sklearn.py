@@ -1557,3 +1557,26 @@ def test_loss_curve_clips_probabilities_as_scikit_learn(dtype, classes, weighted
     assert max(curves[0]) > 5  # some terms capped
     # float32: scikit-learn rounds probabilities near 1 in float32 before the clip
     assert_allclose(curves[1], curves[0], rtol=2e-4 if dtype == np.float64 else 2e-3)
+
+
+@pytest.mark.parametrize("first, change", [
+    (dict(solver="sgd", learning_rate_init=0.1), dict(learning_rate="invscaling")),
+    (dict(solver="sgd", learning_rate_init=0.1, learning_rate="invscaling"), dict(power_t=0.1)),
+    (dict(learning_rate_init=0.01), dict(epsilon=1.0, beta_2=0.5)),
+])
+def test_partial_fit_keeps_the_settings_its_optimizer_was_built_with(first, change):
+    """scikit-learn builds its optimizer at the first partial_fit and keeps learning_rate,
+    power_t, epsilon and beta_2 from then on: set_params between calls changes nothing."""
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=5, n_classes=3,
+                               random_state=0)
+    X = X.astype(np.float32)
+    curves = []
+    for cls in (sknn.MLPClassifier, fsk.MLPClassifier):
+        est = cls(hidden_layer_sizes=(5,), random_state=0, **first)
+        est.partial_fit(X, y, classes=[0, 1, 2])
+        est.partial_fit(X, y)
+        est.set_params(**change)
+        for _ in range(4):
+            est.partial_fit(X, y)
+        curves.append(est.loss_curve_)
+    assert_allclose(curves[1], curves[0], rtol=1e-4)

@@ -21,6 +21,7 @@ import hashlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,13 +148,16 @@ class FitContext:
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
-        """Discards what the block prints on every rank but 0, and aborts the job when the
-        block exits the process on this rank alone (:meth:`_abort_on_exit`)."""
+        """Discards what the block prints and warns on every rank but 0 (the ranks' losses
+        and metrics are reduced, so rank 0's warnings speak for all), and aborts the job
+        when the block exits the process on this rank alone (:meth:`_abort_on_exit`)."""
         with self._abort_on_exit():
             if self.is_root:
                 yield
                 return
-            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 yield
 
     @contextlib.contextmanager

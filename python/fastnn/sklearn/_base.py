@@ -268,8 +268,11 @@ class BaseMLP(BaseEstimator):
         obj = _network.objective(self.out_activation_, self.n_outputs_)
         if not incremental or self._optimizer is None:
             self._optimizer = _stochastic.make_optimizer(self, self.model_, obj)
+            self._schedule = _stochastic.schedule_of(self)
             self._learning_rate = float(self.learning_rate_init)
             self._adam_t = 0  # scikit-learn's AdamOptimizer.t
+        elif not hasattr(self, "_schedule"):  # unpickled from a version without it
+            self._schedule = _stochastic.schedule_of(self)
         val = None
         if self.early_stopping:
             X, X_val, y, y_val, sw, sw_val = self._validation_split(X, y, sw, rng)

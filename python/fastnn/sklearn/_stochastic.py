@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -35,6 +35,25 @@ from ._sparse import SparseFirstLayer, fits_dense
 # step(x, y, w) -> fastnn's loss on the batch; w: the batch's sample weights or None. It
 # sets obj.logits.read to a reader of the batch's logits (before its update).
 Step = Callable[[Any, np.ndarray, "np.ndarray | None"], float]
+
+
+class Schedule(NamedTuple):
+    """The solver settings an optimizer is built with, read from them afterwards, as
+    scikit-learn's optimizer object keeps them: ``set_params`` between ``partial_fit``
+    calls leaves them as they were (a new ``fit`` builds a new optimizer, and takes them
+    anew)."""
+
+    solver: str
+    learning_rate: str
+    learning_rate_init: float
+    power_t: float
+    epsilon: float
+    beta_2: float
+
+
+def schedule_of(est: Any) -> Schedule:
+    return Schedule(est.solver, est.learning_rate, float(est.learning_rate_init),
+                    float(est.power_t), float(est.epsilon), float(est.beta_2))
 
 
 def make_optimizer(est: Any, model: nn.Sequential, obj: Objective) -> optim.Optimizer:
@@ -129,7 +148,8 @@ def _set_adam_eps(opt: optim.Optimizer, est: Any, obj: Objective) -> None:
     added to ``sqrt(v_hat) = sqrt(v / (1 - beta_2^t))``, equals scikit-learn's, whose
     epsilon is added to ``sqrt(v)``: ``eps_t = k eps / sqrt(1 - beta_2^t)``."""
     est._adam_t += 1
-    eps = obj.grad_scale * est.epsilon / np.sqrt(1.0 - est.beta_2 ** est._adam_t)
+    s = est._schedule
+    eps = obj.grad_scale * s.epsilon / np.sqrt(1.0 - s.beta_2 ** est._adam_t)
     for group in opt.param_groups:
         group["eps"] = eps
 
@@ -162,7 +182,7 @@ def _keep_going(est: Any, early_stopping: bool) -> bool:
     what = "Validation score" if early_stopping else "Training loss"
     msg = (f"{what} did not improve more than tol={est.tol:f} for {est.n_iter_no_change} "
            "consecutive epochs.")
-    if est.solver != "sgd" or est.learning_rate != "adaptive":
+    if est._schedule.solver != "sgd" or est._schedule.learning_rate != "adaptive":
         if est.verbose:
             print(msg + " Stopping.")
         return False
@@ -199,7 +219,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, val: tupl
         step = make_sparse_step(est.model_, obj, opt)
     weights = opt.param_groups[0]
     alpha, k = float(est.alpha), obj.grad_scale
-    adam = est.solver == "adam"
+    adam = est._schedule.solver == "adam"
     flat_weights = weight_views(est.model_)
     est.model_.train()
     sample_idx = np.arange(n)
@@ -233,8 +253,9 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, val: tupl
             if est.verbose:
                 print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
             _no_improvement(est, None if val is None else est._validation_score(*val))
-            if est.solver == "sgd" and est.learning_rate == "invscaling":
-                _set_lr(opt, est, obj, est.learning_rate_init / (est.t_ + 1) ** est.power_t)
+            s = est._schedule
+            if s.solver == "sgd" and s.learning_rate == "invscaling":
+                _set_lr(opt, est, obj, s.learning_rate_init / (est.t_ + 1) ** s.power_t)
             if est._no_improvement_count > est.n_iter_no_change:
                 if not _keep_going(est, val is not None):
                     break
