@@ -230,10 +230,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Any = None,  # n
     td = t._data
     if not np.all((td >= 0) & (td <= 1)):
         raise InputError("all elements of target should be between 0 and 1")
-    if weight is not None:
-        _check_fits_input("binary_cross_entropy", "weight", weight, x.shape)
     loss = _bce_terms(x, t)
     if weight is not None:
+        _check_fits_input("binary_cross_entropy", "weight", weight, x.shape)
         loss = loss * weight
     return _reduce(loss, reduction)
 

@@ -299,17 +299,18 @@ class Softmax(Module):
         return self._from_rows(self._rows_backward(g2, self._y2))
 
     _tensor_op = staticmethod(ops_nn.softmax)
+    # the row kernels over the last axis of a (rows, cols) matrix
+    _forward_kernel = staticmethod(_core.softmax_forward)
+    _backward_kernel = staticmethod(_core.softmax_backward)
 
-    @staticmethod
-    def _rows_forward(x2: np.ndarray) -> np.ndarray:
+    def _rows_forward(self, x2: np.ndarray) -> np.ndarray:
         y2 = np.empty_like(x2)
-        _core.softmax_forward(y2, x2)
+        self._forward_kernel(y2, x2)
         return y2
 
-    @staticmethod
-    def _rows_backward(g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
+    def _rows_backward(self, g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
         dx2 = np.empty_like(g2)
-        _core.softmax_backward(dx2, g2, y2)
+        self._backward_kernel(dx2, g2, y2)
         return dx2
 
     def extra_repr(self) -> str:
@@ -339,18 +340,8 @@ class LogSoftmax(Softmax):
     """
 
     _tensor_op = staticmethod(ops_nn.log_softmax)
-
-    @staticmethod
-    def _rows_forward(x2: np.ndarray) -> np.ndarray:
-        y2 = np.empty_like(x2)
-        _core.log_softmax_forward(y2, x2)
-        return y2
-
-    @staticmethod
-    def _rows_backward(g2: np.ndarray, y2: np.ndarray) -> np.ndarray:
-        dx2 = np.empty_like(g2)
-        _core.log_softmax_backward(dx2, g2, y2)
-        return dx2
+    _forward_kernel = staticmethod(_core.log_softmax_forward)
+    _backward_kernel = staticmethod(_core.log_softmax_backward)
 
 
 class _ParamElementwise(Module):

@@ -67,9 +67,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot rows for integer class indices (no gradient)."""
     import numpy as np
 
+    from ..autograd.errors import InputError
     from ..autograd.tensor import _wrap
     labels = np.asarray(tensor._data if isinstance(tensor, Tensor) else tensor)
-    from ..autograd.errors import InputError
     if labels.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor.")
     if labels.size and labels.min() < 0:  # NumPy's indexing would wrap it silently

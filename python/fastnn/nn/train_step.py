@@ -10,6 +10,7 @@ import numpy as np
 from .. import _core
 from .._random import next_seed
 from .._validation import NamedInput, as_float32
+from ..autograd.ops_nn import _FLOAT32_MAX
 from ._trace import TracedStep, eager_step
 from .activation import (
     ELU,
@@ -37,9 +38,9 @@ _LOSS_KINDS = {
 }
 _TRACED_LOSSES = (CrossEntropyLoss, MSELoss, BCEWithLogitsLoss, BCELoss)
 _ELEMENTWISE = (ReLU, LeakyReLU, Sigmoid, Tanh, GELU)
+_NO_ACT = _core.Activation.identity
 # activations with parameters whose kernel takes one (Softplus's threshold is a second)
 _ONE_PARAM = {SiLU: _core.Activation.silu, ELU: _core.Activation.elu}
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _kernel_settings(m: Module) -> tuple[Any, float] | None:
@@ -54,7 +55,6 @@ def _kernel_settings(m: Module) -> tuple[Any, float] | None:
             return None  # beyond float32: the eager step raises as torch does
         return _ONE_PARAM[kind], float(params[0]) if params else 0.0
     return None
-_NO_ACT = _core.Activation.identity
 
 
 def _leaves(model: Module, path: str) -> list[tuple[str, Module]]:

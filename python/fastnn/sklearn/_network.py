@@ -184,30 +184,31 @@ def objective(out_activation: str, n_outputs: int) -> Objective:
 
 
 def clip_log_loss(obj: Objective, value: float, y: np.ndarray, w: np.ndarray | None,
-                  logits: Callable[[], np.ndarray], eps: float) -> float:
+                  eps: float) -> float:
     """scikit-learn's log-loss report of a batch: its ``log_loss`` and ``binary_log_loss``
     clip every probability to ``[eps, 1 - eps]`` (``eps`` of the input's float dtype)
     before the log, which caps a sample's (an output's) term at ``-log(eps)``: 36.04 for
     float64 inputs, 15.94 for float32. ``value`` is the exact mean (scikit-learn's scale);
     where a term may pass the cap (the batch's terms sum to more, or with sample weights,
-    and a bound on each term read off the batch's ``logits``, before the step's update,
-    passes it) it is recomputed, clipped, from those logits, so that ``loss_curve_`` and
-    the ``tol`` rule that reads it follow scikit-learn's. (Where nothing passes the cap,
-    the lower clip, a term of at least -log(1 - eps), is left out: it moves a term by
-    less than eps.)"""
+    and a bound on each term read off the batch's logits, ``obj.logits``, before the
+    step's update, passes it) it is recomputed, clipped, from those logits, so that
+    ``loss_curve_`` and the ``tol`` rule that reads it follow scikit-learn's. (Where
+    nothing passes the cap, the lower clip, a term of at least -log(1 - eps), is left out:
+    it moves a term by less than eps.)"""
     binary = isinstance(obj.loss_fn, nn.BCEWithLogitsLoss)
     cap = -np.log(eps)
     if not (obj.labels or binary) or (w is None and value * len(y) <= cap):
         return value
-    z = logits()
+    z = obj.logits()
     # bounds on every term, in float32 on the logits: -log softmax(z)[y] <= max_c z - z_y
     # + log C <= max(z) - min(z_y) + log C; a logistic output's <= |z| + log 2. Below the
     # cap (ordinary training) nothing is clipped and the exact mean stands. The looser
     # class bound first: a batch-wide max and min cost 2 us, the per-row max 15.
+    rows = np.arange(len(y))
     if obj.labels:
-        rows, log_c = np.arange(len(y)), np.log(z.shape[1])
-        if float(z.max()) - float(z[rows, y].min()) + log_c <= cap or \
-                float((z.max(axis=1) - z[rows, y]).max()) + log_c <= cap:
+        picked, log_c = z[rows, y], np.log(z.shape[1])
+        if float(z.max()) - float(picked.min()) + log_c <= cap or \
+                float((z.max(axis=1) - picked).max()) + log_c <= cap:
             return value
     elif float(np.abs(z).max()) + np.log(2.0) <= cap:
         return value
@@ -215,7 +216,7 @@ def clip_log_loss(obj: Objective, value: float, y: np.ndarray, w: np.ndarray | N
     if obj.labels:  # -log softmax(z)[y]
         top = z.max(axis=1, keepdims=True)
         lse = (top + np.log(np.exp(z - top).sum(axis=1, keepdims=True)))[:, 0]
-        terms = lse - z[np.arange(len(y)), y]
+        terms = lse - z[rows, y]
     else:  # -(y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))), per output
         terms = np.logaddexp(0.0, z) - y * z
     per_sample = np.clip(terms, -np.log1p(-eps), cap)

@@ -85,9 +85,8 @@ def make_step(model: nn.Sequential, obj: Objective, opt: optim.Optimizer) -> Ste
         if w is None and not obj.poisson:
             if not fused:
                 fused.append(nn.TrainStep(model, obj.loss_fn, opt))
-            loss = fused[0](x, y)
             logits.read = lambda: fused[0].output
-            return loss
+            return fused[0](x, y)
         opt.zero_grad()
         z, target = model(from_numpy(x)), from_numpy(y)
         loss = obj.loss_fn(z, target) if w is None else weighted_loss(obj, z, target, w)
@@ -244,7 +243,7 @@ def run_epochs(est: Any, X: Any, Y: np.ndarray, sw: np.ndarray | None, val: tupl
                 if adam:
                     _set_adam_eps(opt, est, obj)
                 reported = obj.report(step(xb, yb, wb), yb, wb)
-                reported = clip_log_loss(obj, reported, yb, wb, obj.logits, est._report_eps)
+                reported = clip_log_loss(obj, reported, yb, wb, est._report_eps)
                 accumulated += (reported + penalty) * nb
             est.n_iter_ += 1
             est.loss_ = np.float64(accumulated / n)  # scikit-learn's type

@@ -130,13 +130,6 @@ def counts_unequally(loss: nn.Module, y: np.ndarray) -> bool:
     return loss.weight is not None or bool((labels == loss.ignore_index).any())
 
 
-def _rank_weight(loss: nn.Module, yb: np.ndarray, weighted: bool) -> float | None:
-    """This rank's share of a distributed step's gradient where ``weighted``: the loss's
-    mean divisor (:func:`mean_divisor`), so that ranks whose batches count differently
-    average into the whole batch's mean, as one process computes it."""
-    return mean_divisor(loss, yb) if weighted else None
-
-
 def _fused_step(fused: nn.TrainStep, want_pred: bool) -> Step:
     def step(xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray | None]:
         value = fused(xb, yb)
@@ -153,7 +146,7 @@ def _numpy_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer,
         value = float(loss(pred, yb))
         model.backward(loss.backward())
         if distributed:
-            allreduce_gradients(model, weight=_rank_weight(loss, yb, weighted))
+            allreduce_gradients(model, weight=mean_divisor(loss, yb) if weighted else None)
         optimizer.step()
         return value, pred
 
@@ -169,7 +162,7 @@ def _autograd_step(model: nn.Module, loss: nn.Module, optimizer: optim.Optimizer
         value = checked_loss(loss, pred, target_tensor(loss, yb), "fit()")
         value.backward()
         if distributed:
-            allreduce_gradients(model, weight=_rank_weight(loss, yb, weighted))
+            allreduce_gradients(model, weight=mean_divisor(loss, yb) if weighted else None)
         optimizer.step()
         return float(value), pred.detach().numpy() if want_pred else None
 
