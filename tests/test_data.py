@@ -359,6 +359,29 @@ def test_generator_objects_as_in_torch_docs():
         fn.Generator("cuda")
 
 
+def test_int_generator_reshuffles_every_epoch():
+    # an int seed built a new generator every epoch: the same order each time
+    from fastnn.utils.data import DataLoader as TorchStyleLoader
+    from fastnn.utils.data import TensorDataset
+
+    ds = TensorDataset(fn.arange(12))
+
+    def epochs(loader, n=3):
+        return [[b[0].tolist() for b in loader] for _ in range(n)]
+
+    seeded = epochs(TorchStyleLoader(ds, batch_size=4, shuffle=True, generator=5))
+    assert seeded[0] != seeded[1] != seeded[2]
+    # the orders of a NumPy generator with that seed, and reproducible loader to loader
+    assert seeded == epochs(TorchStyleLoader(ds, batch_size=4, shuffle=True,
+                                             generator=np.random.default_rng(5)))
+    assert seeded == epochs(TorchStyleLoader(ds, batch_size=4, shuffle=True, generator=5))
+    loader = TorchStyleLoader(ds, batch_size=4, shuffle=True, generator=5)
+    epochs(loader, 1)
+    loader.generator = 6  # another seed starts that seed's sequence
+    assert epochs(loader, 2) == epochs(TorchStyleLoader(ds, batch_size=4, shuffle=True,
+                                                        generator=6), 2)
+
+
 def test_manual_seed_returns_the_default_generator():
     g = fn.manual_seed(7)
     assert g is fn.default_generator and g.initial_seed() == 7

@@ -370,6 +370,38 @@ def test_verbose_1_off_a_terminal_draws_the_finished_bar_once_per_epoch(monkeypa
         assert ("4/4 [" + "=" * 30 + "]" in line) == (verbose == 1)
 
 
+class _StopAfter(fn.callbacks.Callback):
+    """Stops the training at the end of batch ``index``."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == self.index:
+            self.model.stop_training = True
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_progress_counts_the_batches_that_ran_when_a_callback_stops_the_epoch(monkeypatch,
+                                                                              terminal):
+    # the line said 4/4 (and divided the time by 4 steps) after 3 batches, as Keras says 3/4
+    if terminal:
+        pytest.importorskip("tqdm")
+    X, y = make_blobs(64)
+    log = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stdout", log)
+    fn.fit(mlp(), X, y, loss="cross_entropy", optimizer="sgd", epochs=3, batch_size=16,
+           shuffle=False, verbose=1, callbacks=[_StopAfter(2)])
+    lines = log.getvalue().replace("\r", "\n").splitlines()
+    summary = [line for line in lines if line.startswith("Epoch 1/3  ")]
+    assert len(summary) == 1 and "Epoch 2/3" not in log.getvalue()
+    if terminal:
+        assert "3/4 batches" in summary[0]
+    else:
+        assert "3/4 [" + "=" * 22 + "." * 8 + "]" in summary[0]
+
+
 def test_verbose_1_without_tqdm_prints_the_summary_line(monkeypatch):
     # tqdm missing (a runtime requirement, but environments differ) crashed fit(verbose=1)
     # on a terminal with ModuleNotFoundError; the bar is optional, the summary line is not

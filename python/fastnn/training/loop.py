@@ -784,8 +784,7 @@ def _train_epoch(run: _Run, epoch: int, progress: EpochProgress,
                 cb.on_train_batch_end(index, batch_logs)
             if dist is not None:  # any rank's callbacks stopping stops every rank
                 run.model.stop_training = dist.any(run.model.stop_training)
-        if progress.live:
-            progress.update(len(xb) * (1 if dist is None else dist.size), averages.logs())
+        progress.update(len(xb) * (1 if dist is None else dist.size), averages.logs)
         if run.model.stop_training:
             break
     if dist is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 
 def format_logs(logs: dict[str, float]) -> str:
@@ -56,7 +56,8 @@ def _tqdm():
 
 
 class EpochProgress:
-    """Shows the progress of one epoch of ``steps`` batches."""
+    """Shows the progress of one epoch of ``steps`` batches (fewer where a callback
+    stops the training inside it: the summary counts the batches that ran)."""
 
     def __init__(self, epoch: int, epochs: int, steps: int, verbose: int,
                  stream: TextIO | None = None) -> None:
@@ -65,6 +66,7 @@ class EpochProgress:
         self.prefix = f"Epoch {epoch + 1}/{epochs}"
         self.start = time.perf_counter()
         self.samples = 0
+        self.done = 0  # batches finished
         self.elapsed = 0.0
         self.bar = None
         tqdm = _tqdm() if verbose == 1 and _is_terminal(self.stream) else None
@@ -77,22 +79,19 @@ class EpochProgress:
                                        "[{elapsed}<{remaining}]{postfix}")
         self.steps = steps
 
-    @property
-    def live(self) -> bool:
-        """Whether a live bar is shown (callers skip building its logs otherwise)."""
-        return self.bar is not None
-
     def _rate(self, elapsed: float | None = None) -> str:
         """Samples per second over ``elapsed`` (default: until now)."""
         if elapsed is None:
             elapsed = time.perf_counter() - self.start
         return f"{self.samples / elapsed:,.0f} samples/s" if elapsed > 0 else ""
 
-    def update(self, batch_samples: int, logs: dict[str, float]) -> None:
-        """Advances the bar by one batch of ``batch_samples`` with the running ``logs``."""
+    def update(self, batch_samples: int, logs: Callable[[], dict[str, float]]) -> None:
+        """Counts one finished batch of ``batch_samples``; a live bar advances with the
+        running logs, ``logs()`` (called only then)."""
+        self.done += 1
         if self.bar is not None:
             self.samples += batch_samples
-            self.bar.set_postfix_str(f"{format_logs(logs)}  {self._rate()}", refresh=False)
+            self.bar.set_postfix_str(f"{format_logs(logs())}  {self._rate()}", refresh=False)
             self.bar.update(1)
 
     def close(self) -> None:
@@ -107,13 +106,15 @@ class EpochProgress:
         added, e.g. ``learning_rate``), after :meth:`close`."""
         if not self.verbose:
             return
-        elapsed = self.elapsed
+        elapsed, done = self.elapsed, self.done
         if self.bar is not None:
             line = (f"{self.prefix}  {format_logs(logs)}  ({elapsed:.2f}s, "
-                    f"{self.steps}/{self.steps} batches, {self._rate(elapsed)})")
-        else:  # verbose=1 without a live bar: the finished one, once
-            bar = f"{self.steps}/{self.steps} [{'=' * 30}]  " if self.verbose == 1 else ""
+                    f"{done}/{self.steps} batches, {self._rate(elapsed)})")
+        else:  # verbose=1 without a live bar: the bar as it stopped, once
+            filled = 30 * done // max(self.steps, 1)
+            bar = (f"{done}/{self.steps} [{'=' * filled}{'.' * (30 - filled)}]  "
+                   if self.verbose == 1 else "")
             line = (f"{self.prefix}  {bar}{format_logs(logs)}  ({elapsed:.2f}s, "
-                    f"{_per_step(elapsed / max(self.steps, 1))})")
+                    f"{_per_step(elapsed / max(done, 1))})")
         self.stream.write(line + "\n")
         self.stream.flush()

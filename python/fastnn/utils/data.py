@@ -291,6 +291,7 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
         self.generator = generator
+        self._seeded: tuple[int, np.random.Generator] | None = None  # _shuffle_source
         self.num_workers = num_workers
 
     def _order(self) -> np.ndarray | list[int]:
@@ -298,8 +299,19 @@ class DataLoader:
         if self.sampler is not None:
             return list(self.sampler)
         if self.shuffle:
-            return _generator(self.generator).permutation(n)
+            return self._shuffle_source().permutation(n)
         return np.arange(n)
+
+    def _shuffle_source(self) -> np.random.Generator:
+        """The generator the epochs' orders come from. An int seed becomes a generator
+        once (again only when ``generator`` is set to another seed), so that each epoch
+        draws a new order from it, as from a Generator."""
+        seed = self.generator
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            return _generator(seed)
+        if self._seeded is None or self._seeded[0] != seed:
+            self._seeded = (seed, _generator(seed))
+        return self._seeded[1]
 
     def __iter__(self) -> Iterator[Any]:
         collate = self.collate_fn or default_collate
