@@ -145,6 +145,12 @@ class Custom(Module):
             return h / h.var(dim=1, keepdim=True)
         if self.kind == "batch_reshape":
             return h.reshape(1, -1).reshape(-1, 3)
+        if self.kind == "shape0":  # the batch size as a number: exported as a constant 7
+            return h / x.shape[0]
+        if self.kind == "len":
+            return h * len(x)
+        if self.kind == "size0":
+            return h - x.size(0)
         return h.detach()  # "cut": the output is not computed from the input on the graph
 
 
@@ -189,12 +195,42 @@ def test_export_of_a_traced_module_matches_predict(tmp_path, opset):
     ("cut", TypeError, "does not return a Tensor computed from its input"),
     ("mask", TypeError, r"an Mul reads a \(7, 3\) array that is not on the graph"),
     ("detached", TypeError, r"an Add reads a \(7, 3\) array that is not on the graph"),
+    # these exported a graph right only at 7 rows (batch 3 gave 3/7 of the output)
+    ("shape0", TypeError, r"builds a different graph for 11 rows than for 7: it computes "
+                          r"with the batch size"),
+    ("len", TypeError, "builds a different graph for 11 rows than for 7"),
+    ("size0", TypeError, "builds a different graph for 11 rows than for 7"),
 ])
 def test_traced_export_refuses_what_its_graph_cannot_show(tmp_path, kind, error, match):
     path = tmp_path / "m.onnx"
     with pytest.raises(error, match=match):
         fonnx.export(Custom(kind), path)
     assert not path.exists()
+
+
+class BatchAware(Module):
+    """Reads the batch size where the graph does not depend on it (a flatten written as
+    in PyTorch tutorials), and divides a number by a value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = Linear(6, 4)
+
+    def forward(self, x):
+        h = self.fc(x.view(x.size(0), 2, 3).view(x.shape[0], -1))
+        return 1.0 / (h.abs() + 1.0) + 2.0 / (h * h + 0.5)
+
+
+def test_traced_export_of_a_flatten_by_batch_size_and_a_number_over_a_value(tmp_path):
+    # 1.0 / h raised "the op NumberDivBackward0 has no ONNX translation"
+    fn.manual_seed(0)
+    model = BatchAware()
+    fonnx.export(model, tmp_path / "m.onnx")
+    rng = np.random.default_rng(2)
+    for batch in (1, 3, 40):
+        X = rng.standard_normal((batch, 6)).astype(np.float32)
+        np.testing.assert_allclose(run_onnx(tmp_path / "m.onnx", X), fn.predict(model, X),
+                                   rtol=1e-5, atol=1e-6)
 
 
 class Wrapped(Module):

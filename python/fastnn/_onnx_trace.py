@@ -2,9 +2,12 @@
 
 :func:`fastnn.onnx.export` describes built-in layers from their architecture spec; a
 ``Module`` subclass (PyTorch style, ``forward`` only) has none, so its forward is run
-once in eval mode on an input of shape ``(batch, input_dim)`` that requires grad (batch
-a prime that is no size of the model: ``trace_batch``),
-and the graph autograd records is translated node by node, inputs before users:
+in eval mode on an input of shape ``(batch, input_dim)`` that requires grad (batch a
+prime that is no size of the model: ``trace_batches``), and the graph autograd records is
+translated node by node, inputs before users. It runs at two such batch sizes, and the
+two graphs must be the same: a forward that computes with its batch size as a Python
+number (``x.shape[0]``, ``len(x)``, ``x.size(0)``) would otherwise export that number as
+a constant, and the graph would be wrong at every other batch size.
 
 ==============================  ============================================
 autograd node                   ONNX
@@ -28,7 +31,8 @@ Parameters and buffers become initializers named by their ``state_dict`` keys. W
 cannot show is refused with ``TypeError``: a value that left the graph for Python
 (data-dependent control flow), a constant concatenated (the graph keeps no copy of
 it) or an array constant of more than one dimension (it may come from the input), an
-op outside the table, or a reshape that changes the batch dimension.
+op outside the table, a reshape that changes the batch dimension, or a graph that
+depends on the batch size.
 """
 
 from __future__ import annotations
@@ -49,13 +53,16 @@ _PRIMES = (7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73
            97, 101, 103, 107, 109, 113, 127)
 
 
-def trace_batch(model: Module, input_dim: int) -> int:
-    """The first of :data:`_PRIMES` that is no dimension of the input or of ``model``'s
-    parameters and buffers (their product past them, in the unlikely case all are)."""
+def trace_batches(model: Module, input_dim: int) -> tuple[int, int]:
+    """The first two of :data:`_PRIMES` that are no dimension of the input or of
+    ``model``'s parameters and buffers (products of the last ones past them, in the
+    unlikely case all are)."""
     sizes = {input_dim}
     for _, a in (*model.named_parameters(), *model.named_buffers()):
         sizes.update(np.shape(a._data if isinstance(a, Tensor) else a))
-    return next((p for p in _PRIMES if p not in sizes), int(np.prod(_PRIMES[-2:])))
+    fallback = int(np.prod(_PRIMES[-2:]))
+    free = [p for p in (*_PRIMES, fallback, fallback * _PRIMES[-3]) if p not in sizes]
+    return free[0], free[1]
 
 _UNARY = {ops_math._neg_vjp: "Neg", ops_math._abs_vjp: "Abs", ops_math._exp_vjp: "Exp",
           ops_math._log_vjp: "Log", ops_math._sqrt_vjp: "Sqrt"}
@@ -80,7 +87,21 @@ def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple
     Raises:
         TypeError: the forward cannot be exported (module docstring).
     """
-    batch = trace_batch(model, input_dim)
+    batch, other = trace_batches(model, input_dim)
+    result = _trace_at(graph, model, input_dim, batch, func)
+    check = type(graph)(graph.onnx, graph.opset, graph.weights)
+    _trace_at(check, model, input_dim, other, func)
+    if check.nodes != graph.nodes or check.inits != graph.inits:
+        raise TypeError(f"{func}: {type(model).__name__}.forward builds a different graph for "
+                        f"{other} rows than for {batch}: it computes with the batch size as "
+                        "a Python number (x.shape[0], len(x), x.size(0)?), which the exported "
+                        "graph, whose batch dimension is symbolic, cannot follow")
+    return result
+
+
+def _trace_at(graph: Any, model: Module, input_dim: int, batch: int,
+              func: str) -> tuple[str, int]:
+    """:func:`trace_forward` on an input of ``batch`` rows."""
     x = np.random.default_rng(0).standard_normal((batch, input_dim)).astype(np.float32)
     xt = _wrap(x)
     xt.requires_grad_(True)
@@ -204,6 +225,9 @@ class _Translator:
             op = _BINARY[vjp]
             consts = saved[:2] if saved else (None, None)
             return g.node(op, [self.value(ins[i], consts[i], f"an {op}") for i in (0, 1)], label)
+        if vjp is ops_math._number_div_vjp:  # a constant over a value (1.0 / x)
+            return g.node("Div", [self.value(None, node.saved[0], "a Div"),
+                                  self.value(ins[1], what="a Div")], label)
         if vjp in _REDUCE:
             op, (shape, axes, keepdim) = _REDUCE[vjp], saved[:3]
             if axes is None or 0 in axes:
