@@ -354,3 +354,49 @@ def test_resume_continues_with_the_saved_optimizer(tmp_path, capsys):
     assert cli.main(["train", "--resume", str(model), "--epochs", "1"]) == 2
     assert "holds NAdam state, an optimizer fastnn train does not offer" in \
         capsys.readouterr().err
+
+
+@pytest.mark.parametrize("saved", ["state_dict", "tensor", "dict"])
+def test_a_file_holding_a_saved_object_is_one_line(tmp_path, capsys, saved):
+    # fn.save(model.state_dict(), path) (PyTorch's habit) and then evaluate or --resume
+    # ended in AttributeError: 'dict' object has no attribute 'modules', with a traceback
+    path = tmp_path / "obj.safetensors"
+    obj = {"state_dict": fn.nn.Sequential(fn.nn.Linear(64, 10)).state_dict(),
+           "tensor": fn.ones(3), "dict": {"a": 1}}[saved]
+    fn.save(obj, path, metadata={"dataset": "digits"})
+    kind = {"state_dict": "dict", "tensor": "Tensor", "dict": "dict"}[saved]
+    assert cli.main(["evaluate", "--model", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fastnn evaluate: error: {path} holds a saved ") and \
+        "not a model: to evaluate it, give a file written by fastnn train --save" in err
+    assert len(err.strip().splitlines()) == 1 and kind in err
+    assert cli.main(["train", "--epochs", "1", "--resume", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--resume: {path} holds a saved" in err and "to resume it" in err
+
+
+@pytest.mark.parametrize("epoch, ok", [("five", False), (-1, False), (2.5, False), ("3", True)])
+def test_resume_reads_the_recorded_epoch_or_names_it(tmp_path, capsys, epoch, ok):
+    # "five" gave "error: invalid literal for int() with base 10: 'five'", naming nothing
+    path = tmp_path / "m.safetensors"
+    fn.save(fn.nn.Sequential(fn.nn.Linear(64, 10)), path,
+            metadata={"dataset": "digits", "epoch": epoch})
+    rc = cli.main(["train", "--epochs", "1", "--verbose", "0", "--resume", str(path)])
+    captured = capsys.readouterr()
+    if ok:
+        assert rc == 0 and "resuming after epoch 3" in captured.out
+    else:
+        assert rc == 2
+        assert f"--resume: {path} records the epoch {epoch!r}, not an int >= 0" in captured.err
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "missing_dir/"])
+def test_a_save_path_the_save_would_refuse_is_reported_before_training(tmp_path, capsys,
+                                                                       target):
+    # --save /dev/null and a path ending in "/" failed only after the run, which was lost
+    path = target if target.startswith("/") else f"{tmp_path}/{target}"
+    rc = cli.main(["train", "--epochs", "2", "--save", path])
+    captured = capsys.readouterr()
+    assert rc == 2 and "Epoch" not in captured.out
+    assert "checked before training" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1

@@ -282,9 +282,16 @@ def _resolve(args: argparse.Namespace) -> dict[str, Any]:
             settings[key] = value
     for flag, path in (("--save", args.save), ("--plot", args.plot)):
         directory = os.path.dirname(os.path.abspath(path)) if path else ""
-        if path and os.path.isdir(path):
+        if path and (os.path.isdir(path) or path.endswith(("/", os.sep))):
             raise CLIError(f"{flag}: {path!r} is a directory; give a file name (checked "
                            "before training, so a run is not lost at the end)")
+        if flag == "--save" and path:
+            from .io.atomic import writable_target
+            try:  # a device or FIFO, which a save (an atomic replace) refuses
+                writable_target(path, flag)
+            except OSError as err:
+                raise CLIError(f"{err.strerror} (checked before training, so a run is not "
+                               "lost at the end)") from None
         if path and not os.path.isdir(directory):
             raise CLIError(f"{flag}: directory of {path!r} does not exist (checked before "
                            "training, so a run is not lost at the end)")
@@ -348,6 +355,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         abort(1)
 
 
+def _load_model(path: str, use: str, prefix: str = "") -> Any:
+    """The model saved at ``path``; ``CLIError`` where the file holds another object
+    (``fn.save(model.state_dict(), path)``, a Tensor, a dict)."""
+    import fastnn as fn
+
+    model = fn.load(path)
+    if not isinstance(model, fn.nn.Module):
+        raise CLIError(f"{prefix}{path} holds a saved {type(model).__name__}, not a model: to "
+                       f"{use}, give a file written by fastnn train --save or "
+                       "fn.save(model, path)")
+    return model
+
+
 def _check_model_fits(model: Any, path: str, dataset: str, n_features: int,
                       max_label: int | None, meta: dict[str, Any], use: str,
                       prefix: str = "") -> None:
@@ -386,10 +406,10 @@ def _train(args: argparse.Namespace, settings: dict[str, Any], rank: int, world_
     initial_epoch, resume_meta = 0, None
     if args.resume:
         resume_meta = fn.io.load_metadata(args.resume)
-        model = fn.load(args.resume)
+        model = _load_model(args.resume, "resume it", prefix="--resume: ")
         _check_model_fits(model, args.resume, args.dataset, X_train.shape[1], n_classes - 1,
                           resume_meta["metadata"], "resume it", prefix="--resume: ")
-        initial_epoch = int(resume_meta["metadata"].get("epoch", 0))
+        initial_epoch = _recorded_epoch(resume_meta["metadata"], args.resume)
     else:
         model = _build_mlp(X_train.shape[1], settings["hidden"], n_classes,
                            args.activation or "relu",
@@ -471,7 +491,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise CLIError(f"{args.model} records the data set {dataset!r}, not one of "
                        f"{', '.join(DATASETS)}: pass --dataset")
     seed, test_size = _recorded_split(meta, args.model)
-    model = fn.load(args.model)
+    model = _load_model(args.model, "evaluate it")
     _, X_test, _, y_test = load_split(dataset, args.data_dir, args.download, test_size, seed)
     _check_model_fits(model, args.model, dataset, X_test.shape[1],
                       int(y_test.max()) if len(y_test) else None, meta, "evaluate it")
@@ -489,6 +509,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"{args.model} on {dataset} test split: test accuracy: {result['accuracy']:.4f} "
           f"({correct}/{len(y_test)})  test loss: {result['loss']:.4f}")
     return 0
+
+
+def _recorded_epoch(meta: dict[str, Any], path: str) -> int:
+    """The epochs a model file records it was trained for (0 where it records none);
+    anything but a count raises :class:`CLIError`."""
+    epoch = meta.get("epoch", 0)
+    if isinstance(epoch, str) and epoch.strip().isdigit():
+        epoch = int(epoch)
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CLIError(f"--resume: {path} records the epoch {epoch!r}, not an int >= 0")
+    return epoch
 
 
 def _recorded_split(meta: dict[str, Any], path: str) -> tuple[int, float]:

@@ -38,6 +38,27 @@ _KINDS = {stat.S_IFCHR: "character device", stat.S_IFBLK: "block device",
           stat.S_IFIFO: "FIFO (named pipe)", stat.S_IFSOCK: "socket"}
 
 
+def writable_target(path: str, func: str) -> str:
+    """The file :func:`atomic_write` replaces for ``path`` (a symbolic link's target),
+    after the checks it makes before writing (what :func:`atomic_write` raises for them)."""
+    if not path:  # abspath("") is the working directory, a "special file" to the checks below
+        raise FileNotFoundError(errno.ENOENT, f"{func}: cannot write to an empty path")
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, f"{func}: cannot write '{path}': it names a "
+                                "directory, not a file")
+    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:  # no file there yet (or unreadable: the write says why)
+        mode = stat.S_IFREG
+    if not stat.S_ISREG(mode):  # the rename would replace a device, FIFO or socket
+        kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+        raise OSError(errno.EINVAL, f"{func}: cannot write '{path}': it is a {kind}, not a "
+                      "regular file (a save replaces the file at the path as a whole); give "
+                      "a file path")
+    return target
+
+
 def atomic_write(path: str, data: bytes, func: str) -> None:
     """Writes ``data`` to ``path`` atomically (see the module docstring).
 
@@ -51,21 +72,7 @@ def atomic_write(path: str, data: bytes, func: str) -> None:
             for a directory, or a path ending in a separator; ``OSError`` (``EINVAL``)
             for a device, FIFO or socket, which the rename would replace.
     """
-    if not path:  # abspath("") is the working directory, a "special file" to the checks below
-        raise FileNotFoundError(errno.ENOENT, f"{func}: cannot write to an empty path")
-    if os.path.isdir(path) or path.endswith(("/", os.sep)):
-        raise IsADirectoryError(errno.EISDIR, f"{func}: cannot write '{path}': it names a "
-                                "directory, not a file")
-    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
-    try:
-        mode = os.stat(target).st_mode
-    except OSError:  # no file there yet (or unreadable: the write below says why)
-        mode = stat.S_IFREG
-    if not stat.S_ISREG(mode):  # the rename would replace a device, FIFO or socket
-        kind = _KINDS.get(stat.S_IFMT(mode), "special file")
-        raise OSError(errno.EINVAL, f"{func}: cannot write '{path}': it is a {kind}, not a "
-                      "regular file (a save replaces the file at the path as a whole); give "
-                      "a file path")
+    target = writable_target(path, func)
     directory = os.path.dirname(target)
     # the name cut so that the temporary one stays within a file name's 255 bytes
     stem = os.path.basename(target)[:50]  # at most 200 bytes
