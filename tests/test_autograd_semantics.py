@@ -128,6 +128,14 @@ INPLACE_OPS = {
     "cross_entropy": lambda L, t: L.nn.functional.cross_entropy(t[None], L.tensor([1])),
     "mse": lambda L, t: L.nn.functional.mse_loss(t, L.ones(3)),
     "bce_logits": lambda L, t: L.nn.functional.binary_cross_entropy_with_logits(t, L.ones(3)),
+    # these read their own (changed) output: NaN or wrong gradients where torch gives the
+    # right ones (maximum, remainder) or raises (amax)
+    "maximum": lambda L, t: L.maximum(t, L.tensor(1.0)),
+    "minimum": lambda L, t: L.minimum(t, 1.6 * L.ones(3)),
+    "max_binary": lambda L, t: L.max(t, L.tensor([1.0, 1.0, 2.0])),
+    "amax_dim": lambda L, t: t[None].amax(1), "amin_dims": lambda L, t: t[None].amin((0, 1)),
+    "remainder_by": lambda L, t: L.tensor([5.0, 7.0, 9.0]) % t,
+    "remainder_of": lambda L, t: t % 0.7,
 }
 
 
@@ -178,6 +186,52 @@ def test_inplace_change_to_an_output_the_backward_reads_raises(make):
     y *= 3
     with pytest.raises(RuntimeError, match="inplace"):
         y.sum().backward()
+
+
+@needs_torch
+@pytest.mark.parametrize("bound", ["min", "max", "both"])
+def test_clamp_bound_changed_in_place_raises_as_torch(bound):
+    # a Tensor bound that requires no grad was read changed: a gradient for a clamp that
+    # never ran ([0, 0, 0] for min, where [1, 0, 1] is right), where torch raises
+    for L in (fn, torch):
+        x = L.tensor([0.5, -1.5, 2.0], requires_grad=True)
+        lo, hi = L.zeros(3), L.full((3,), 1.0)
+        kwargs = {"min": lo, "max": hi} if bound == "both" else {bound: lo if bound == "min"
+                                                                 else hi}
+        y = (x * 1).clamp(**kwargs)
+        kwargs[bound if bound != "both" else "max"].add_(3.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+@pytest.mark.parametrize("refill", [2, -1, 7])
+def test_nll_loss_target_refilled_before_backward_keeps_its_gradient(refill):
+    # nll_loss kept the caller's label array: the gradient went to the new class (or
+    # wrapped for -1, or an IndexError for 7); it keeps the labels it used now
+    # (cross_entropy already did)
+    for make in (lambda x, t: F.nll_loss(x, t), lambda x, t: nn.NLLLoss()(x, t),
+                 lambda x, t: F.nll_loss(x, t, reduction="none").sum()):
+        x = fn.tensor([0.5, -1.5, 2.0], requires_grad=True)
+        t = fn.tensor([1])
+        loss = make((x * 1)[None], t)
+        t.fill_(refill)
+        loss.backward()
+        assert x.grad.tolist() == [0.0, -1.0, 0.0]
+
+
+def test_load_state_dict_between_forward_and_backward_raises():
+    # the backward read the loaded weights: [[0, 0]] where the graph's gradient is [[4, 6]]
+    lin = nn.Linear(2, 2)
+    with fn.no_grad():
+        lin.weight.copy_(fn.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    x = fn.ones(1, 2, requires_grad=True)
+    y = lin(x).sum()
+    lin.load_state_dict({"weight": np.zeros((2, 2)), "bias": np.zeros(2)})
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    y = lin(x).sum()  # a graph built after the load runs
+    y.backward()
+    assert x.grad.tolist() == [[0.0, 0.0]]
 
 
 def test_inplace_change_to_a_value_no_gradient_reads_is_fine():
@@ -2855,3 +2909,65 @@ def test_creation_and_cat_errors_are_runtime_errors_as_in_pytorch(call, match):
         call()
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@needs_torch
+@pytest.mark.parametrize("code", [
+    "x.split([2, 2])", "x.split([2, 4])", "x.split([3, 3, 3])", "x.split([6, -1])",
+    "x.split(-2)", "x.split(0)", "x.chunk(0)", "x.chunk(-1)",
+])
+def test_split_and_chunk_refuse_sizes_as_torch(code):
+    # split dropped or invented elements ([2, 2] of 5 lost one), split(0) raised
+    # ZeroDivisionError, chunk(0) returned the whole tensor
+    messages = []
+    for lib in (fn, torch):
+        with pytest.raises(RuntimeError) as info:
+            eval(code, {"x": lib.arange(5.0)})
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("code", [
+    "x.split(2)", "x.split([5, 0])", "x.split([0, 2, 3])", "x.chunk(3)", "x.chunk(9)",
+    "e.split(0)", "e.split(2)", "e.split([0, 0])", "e.chunk(3)", "m.split(0, 1)",
+    "m.chunk(2, 1)",
+])
+def test_split_and_chunk_pieces_as_torch(code):
+    pieces = []
+    for lib in (fn, torch):
+        env = {"x": lib.arange(5.0), "e": lib.zeros(0), "m": lib.zeros(2, 0)}
+        pieces.append([(tuple(p.shape), p.tolist()) for p in eval(code, env)])
+    assert pieces[0] == pieces[1]
+
+
+def test_inplace_on_an_expanded_view_raises_torchs_error():
+    # NumPy's "ValueError: assignment destination is read-only" escaped on the graph
+    h = fn.tensor([0.5, 1.5, 2.0], requires_grad=True) * 1
+    for write in (lambda: h[:1].expand(3).add_(1.0), lambda: fn.ones(1).expand(3).mul_(2.0),
+                  lambda: h[:1].expand(3).clamp_(0.0, 1.0)):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to "
+                                               "tensor refers to a single memory location"):
+            write()
+    assert h.tolist() == [0.5, 1.5, 2.0]
+
+
+@needs_torch
+@pytest.mark.parametrize("name, args", [
+    ("relu_", ()), ("sigmoid_", ()), ("tanh_", ()), ("neg_", ()), ("abs_", ()),
+    ("log_", ()), ("sqrt_", ()), ("square_", ()), ("clamp_min_", (0.8,)), ("clamp_max_", (0.8,)),
+])
+def test_inplace_elementwise_methods_as_torch(name, args):
+    # x.relu_(), x.sigmoid_() ... raised AttributeError
+    res = []
+    for lib in (fn, torch):
+        x = lib.tensor([0.5, 1.5, 2.0, 0.1], requires_grad=True)
+        h = x * 1.5 + 0.2
+        r = getattr(h, name)(*args)
+        assert r is h
+        (r * lib.tensor([1.0, 2.0, 3.0, -1.0])).sum().backward()
+        res.append((h.detach().numpy(), x.grad.numpy()))
+    for ours, theirs in zip(*res):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        getattr(fn.ones(2, requires_grad=True), name)(*args)

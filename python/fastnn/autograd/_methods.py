@@ -303,6 +303,11 @@ _BINDINGS: dict[str, Any] = {
     # neural-network ops
     "matmul": nn.matmul, "mm": nn.matmul, "relu": nn.relu, "sigmoid": nn.sigmoid,
     "tanh": nn.tanh, "softmax": nn.softmax, "log_softmax": nn.log_softmax,
+    # PyTorch's in-place forms of the element-wise maths
+    **{f"{name}_": _unary_inplace(op) for name, op in (
+        ("relu", nn.relu), ("sigmoid", nn.sigmoid), ("tanh", nn.tanh), ("neg", m.neg),
+        ("abs", m.abs), ("log", m.log), ("sqrt", m.sqrt), ("square", m.square),
+        ("clamp_min", _clamp_min), ("clamp_max", _clamp_max))},
 }
 
 

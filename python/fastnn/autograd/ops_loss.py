@@ -356,7 +356,7 @@ def _labels(target: Any, n: int, func: str) -> np.ndarray:
     if td.dtype == np.uint64 and td.size and td.max() > np.iinfo(np.int64).max:
         # the int64 cast would wrap it to a negative label and report that value instead
         raise IndexError(f"{func}(): Target {td.max()} is out of bounds for {n} classes")
-    return td.astype(np.int64, copy=False)
+    return td.astype(np.int64)  # a copy: the caller may refill the target before backward
 
 
 def _classes_last(x: Tensor, td: np.ndarray, func: str) -> tuple[Tensor, np.ndarray]:

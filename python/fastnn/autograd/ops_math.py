@@ -407,24 +407,28 @@ def remainder(a: Any, b: Any) -> Tensor:
         raise RuntimeError("ZeroDivisionError")
     out = _fix(_broadcasting(np.mod, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
-        stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
+        # only b's gradient reads the operands (a's is g)
+        stamps = tuple(stamp(t) for t in (at, bt) if t is not None) if _rg(bt) is not None \
+            else ()
         # torch: RemainderBackward0 for a number divisor, RemainderBackward1 for a Tensor
-        return named(_result(out, _remainder_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps),
+        return named(_result(out, _remainder_vjp, (_rg(at), _rg(bt)), (ad, bd), stamps),
                      None if bt is None else "RemainderBackward1")
     return _result(out, None, ())
 
 
 def _remainder_vjp(node, g):
     """``a - floor(a / b) b``: ``g`` for ``a``, ``-g floor(a / b)`` for ``b`` (as torch).
-    The quotient is ``(a - remainder) / b`` rounded, an exact integer (``floor`` of the
-    rounded ``a / b`` can be one too high: float32 2 / 0.2 rounds to 10, the quotient is 9)."""
+    The quotient is NumPy's ``floor_divide``, ``(a - remainder) / b`` rounded, an exact
+    integer (``floor`` of the rounded ``a / b`` can be one too high: float32 2 / 0.2 rounds
+    to 10, the quotient is 9). It is computed from the operands, not the result, which the
+    caller may change in place (as torch, which saves the operands)."""
     a, b = node.inputs
-    ad, bd, out = node.saved
+    ad, bd = node.saved
     ga = None if a is None else _as(g, a)
     gb = None
     if b is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            gb = _as(-g * np.round(np.divide(np.subtract(ad, out), bd)), b)
+            gb = _as(-g * _broadcasting(np.floor_divide, ad, bd), b)
     return ga, gb
 
 
@@ -623,7 +627,9 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if value.shape != xd.shape:  # a bound broadcast x: save x at the output's shape
             xd = np.broadcast_to(xd, value.shape)
         inputs = (x if x._rg else None, *bounds) if has_bound else (x,)
-        stamps = tuple(stamp(t) for t in (x, *bounds) if t is not None and t._rg)
+        # the backward reads x and the bounds: each Tensor among them is stamped (a bound
+        # that requires no grad too), as torch's node saves them
+        stamps = tuple(stamp(t) for t in (x, min, max) if isinstance(t, Tensor))
         # PyTorch's nodes: ClampBackward1 for number bounds, ClampBackward0 for Tensors
         return named(_result(value, _clamp_vjp, inputs, (xd, lo, hi), stamps),
                      "ClampBackward0" if isinstance(min, Tensor) or isinstance(max, Tensor)
@@ -735,10 +741,13 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def _extremum_vjp(node, g):
+    """The gradient goes where an operand equals the result (ad >= bd for the maximum:
+    the same test, NaN included, without the result, which the caller may change in
+    place), halved at ties."""
     a, b = node.inputs
-    ad, bd, out = node.saved
-    wa = (ad == out).astype(g.dtype)
-    wb = (bd == out).astype(g.dtype)
+    ad, bd, won = node.saved  # won: greater_equal (maximum) or less_equal (minimum)
+    wa = _broadcasting(won, ad, bd).astype(g.dtype)
+    wb = _broadcasting(won, bd, ad).astype(g.dtype)
     tie = wa + wb
     # an element the other operand took gets 0, not g * 0 (NaN for an inf g, as torch's
     # masked_fill gives); where neither equals the result (a NaN) the quotient stays
@@ -755,7 +764,8 @@ def _extremum(a: Any, b: Any, ufunc: Any) -> Tensor:
     out = _fix(_broadcasting(ufunc, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
-        return _result(out, _extremum_vjp, (_rg(at), _rg(bt)), (ad, bd, out), stamps)
+        won = np.greater_equal if ufunc is np.maximum else np.less_equal
+        return _result(out, _extremum_vjp, (_rg(at), _rg(bt)), (ad, bd, won), stamps)
     return _result(out, None, ())
 
 

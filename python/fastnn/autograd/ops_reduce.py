@@ -293,7 +293,9 @@ def _extreme_values(x: Tensor, dim: Any, keepdim: bool, largest: bool, func: str
     kept = d.max(axis=axes, keepdims=True) if largest else d.min(axis=axes, keepdims=True)
     value = kept if keepdim else kept.squeeze(axes)
     if _state.enabled and x._rg:
-        return _result(value, _amax_vjp, (x,), (d, kept, axes, keepdim), (stamp(x),))
+        out = _result(value, _amax_vjp, (x,), (d, kept, axes, keepdim), (stamp(x),))
+        out.grad_fn.stamps += (stamp(out),)  # the backward reads the result (its view kept)
+        return out
     return _result(value, None, ())
 
 

@@ -446,7 +446,12 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
 def _check_writeable(x: Tensor) -> None:
     """An in-place change (``+=``, ``x[i] = v``) of a Tensor on read-only memory raises one
     error, naming the cause (NumPy's was "assignment destination is read-only")."""
-    if not x._data.flags.writeable:
+    d = x._data
+    if not d.flags.writeable:
+        if any(st == 0 and n > 1 for st, n in zip(d.strides, d.shape)):  # expand's views
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         raise RuntimeError("in-place operation on a Tensor whose memory is read-only (e.g. "
                            "fn.from_numpy of a read-only array): clone() it first")
 
@@ -484,6 +489,7 @@ def _take_over(x: Tensor, result: Tensor) -> None:
     of a node that puts the new ``x`` back into the old base (PyTorch's ``CopySlices``),
     so a later use of the base sees the change in its history as well as its values.
     """
+    _check_writeable(x)
     np.copyto(x._data, result._data, casting="same_kind")
     node = result.grad_fn
     before = x.grad_fn
@@ -742,24 +748,42 @@ def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-    """Splits ``x`` into ``chunks`` nearly equal parts along ``dim``."""
+    """Splits ``x`` into ``chunks`` nearly equal parts along ``dim`` (pieces of
+    ``ceil(n / chunks)``, so possibly fewer than ``chunks``; an empty ``dim`` gives
+    ``chunks`` empty pieces, as PyTorch)."""
     chunks = as_int(chunks, "chunk", "chunks")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = x._data.shape[_check_dim(dim, x._data.ndim, "chunk")]
-    size = -(-n // chunks) if chunks > 0 else n
-    return split(x, max(size, 1), dim)
+    if n == 0:
+        return split(x, [0] * chunks, dim)
+    return split(x, -(-n // chunks), dim)
 
 
 def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """Splits ``x`` along ``dim`` into pieces of the given size(s)."""
+    """Splits ``x`` along ``dim`` into pieces of the given size (the last one smaller
+    where it does not divide; an empty ``dim`` gives one empty piece) or sizes (which
+    must sum to the length of ``dim``), as PyTorch."""
     axis = _check_dim(dim, x._data.ndim, "split")
     n = x._data.shape[axis]
     if isinstance(split_size_or_sections, (tuple, list)):
         sizes = [as_int(s, "split", "split_size_or_sections") for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative "
+                               f"entries, but got split_sizes={sizes}")
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {axis}), but got "
+                               f"split_sizes={sizes}")
     else:
         size = as_int(split_size_or_sections, "split", "split_size_or_sections")
-        sizes = [size] * (n // size)
-        if n % size:
-            sizes.append(n % size)
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got "
+                               f"split_size={size}")
+        if size == 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
     out, start = [], 0
     for s in sizes:
         key = (slice(None),) * axis + (slice(start, start + s),)

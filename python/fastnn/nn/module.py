@@ -591,6 +591,8 @@ class Module:
                 target.data = value
             else:  # a buffer: filled in place, keeping its dtype
                 _values(target)[...] = value
+            if isinstance(target, Tensor):  # an in-place write, as torch's copy_: a graph
+                target._bump()              # that saved the old values refuses to backward
         return IncompatibleKeys(missing, unexpected)
 
     # -- display ------------------------------------------------------------
