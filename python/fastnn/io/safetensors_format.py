@@ -59,6 +59,16 @@ def dtype_name(dtype: np.dtype) -> str | None:
     return _NAMES.get((dtype.kind, dtype.itemsize)) if dtype.kind in "biuf" else None
 
 
+def _check_text(text: str, what: str) -> None:
+    """``ValueError`` unless ``text`` encodes as UTF-8: the header is JSON, and a lone
+    surrogate written as its ``\\u`` escape makes a header other readers refuse."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} {text!r} is not Unicode text (it holds a lone surrogate), "
+                         "which a safetensors file cannot hold") from None
+
+
 def dumps(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> bytes:
     """The safetensors file holding ``tensors`` and the string ``metadata``.
 
@@ -72,17 +82,22 @@ def dumps(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None 
 
     Raises:
         TypeError: an array of another dtype, or metadata that is not ``str`` to ``str``.
-        ValueError: a tensor named ``"__metadata__"``.
+        ValueError: a tensor named ``"__metadata__"``, or a name or metadata string that
+            is not Unicode text (a lone surrogate such as ``"\\udcff"``, from undecodable
+            bytes), which other safetensors readers refuse.
     """
     header: dict[str, Any] = {}
     if metadata:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
             raise TypeError("safetensors metadata must map str to str")
+        for text in (*metadata.keys(), *metadata.values()):
+            _check_text(text, "metadata string")
         header[_METADATA] = dict(metadata)
     arrays = {}
     for name, value in tensors.items():
         if name == _METADATA:
             raise ValueError(f"a tensor cannot be named '{_METADATA}' in a safetensors file")
+        _check_text(name, "tensor name")
         arr = np.asarray(value)
         code = dtype_name(arr.dtype)
         if code is None:
