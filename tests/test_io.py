@@ -141,6 +141,30 @@ def test_load_restores_each_modules_training_mode(tmp_path, rng):
         fn.io.load(path)
 
 
+def test_load_restores_frozen_parameters(tmp_path):
+    # requires_grad=False came back True: resuming trained the frozen layers
+    model = Sequential(Linear(3, 4), ReLU(), Linear(4, 2))
+    model[0].weight.requires_grad_(False)
+    model[2].bias.requires_grad_(False)
+    path = tmp_path / "m.safetensors"
+    fn.save(model, path)
+    assert fn.io.load_metadata(path)["frozen_parameters"] == ["0.weight", "2.bias"]
+    loaded = fn.load(path)
+    assert [p.requires_grad for p in loaded.parameters()] == [False, True, True, False]
+    # into a given model, the flags stay the caller's (as load_state_dict)
+    given = fn.load(path, model=Sequential(Linear(3, 4), ReLU(), Linear(4, 2)))
+    assert all(p.requires_grad for p in given.parameters())
+    meta = fn.io.load_metadata(path)
+    meta["frozen_parameters"] = ["5.weight"]
+    write_st(path, model.state_dict(), json.dumps(meta))
+    with pytest.raises(FileFormatError, match=r"frozen_parameters \['5.weight'\] that its "
+                                              "architecture does not have"):
+        fn.load(path)
+    del meta["frozen_parameters"]  # files of older fastnn: every parameter trains
+    write_st(path, model.state_dict(), json.dumps(meta))
+    assert all(p.requires_grad for p in fn.load(path).parameters())
+
+
 def test_flatten_round_trips_with_its_dims(tmp_path, rng):
     """A Sequential that starts with Flatten (image-shaped input), as in PyTorch's quick start."""
     fn.manual_seed(0)
@@ -694,6 +718,7 @@ def test_hostile_files_cannot_crash_the_process(tmp_path):
     (good_info(metadata=[1]), "user metadata that is not a dict"),
     (good_info(eval_modules="0"), "eval_modules that is not a list of names"),
     (good_info(eval_modules=[0]), "eval_modules that is not a list of names"),
+    (good_info(frozen_parameters="0.weight"), "frozen_parameters that is not a list of names"),
     (good_info(optimizer={"class": "Adam"}), "invalid optimizer metadata"),
 ])
 def test_bad_fastnn_metadata(tmp_path, info, match):

@@ -10,10 +10,11 @@ File layout (a standard safetensors file, readable by any safetensors reader):
   "fastnn_version": ..., "architecture": spec or null, "model_class": str,
   "optimizer": null or {"class": ..., "param_groups": [...], "state": {index:
   {name: scalar}}}, "metadata": {...}, "eval_modules": [name, ...],
-  "architecture_error": null or str}``
+  "frozen_parameters": [name, ...], "architecture_error": null or str}``
   (``eval_modules``: the ``named_modules()`` names of the modules saved in eval mode,
-  ``""`` for the model itself; ``architecture_error``: why a model has no spec, which
-  :func:`load` repeats; both absent in older files); the spec is described in
+  ``""`` for the model itself; ``frozen_parameters``: the ``named_parameters()`` names
+  of those saved with ``requires_grad=False``; ``architecture_error``: why a model has
+  no spec, which :func:`load` repeats; each absent in older files); the spec is described in
   ``fastnn._architecture``. ``"model_class"`` (the saved model's
   ``module.QualifiedName``) is informative: :func:`load` names it when it cannot
   rebuild the model, and never imports it (files written before it existed lack it).
@@ -159,7 +160,9 @@ def save(model: Module | Mapping[Any, Any] | list[Any] | tuple[Any, ...] | Tenso
     info = {"format_version": FORMAT_VERSION, "fastnn_version": __version__,
             "architecture": spec, "model_class": class_path(model), "optimizer": opt_info,
             "metadata": user, "architecture_error": why_not,
-            "eval_modules": [name for name, m in model.named_modules() if not m.training]}
+            "eval_modules": [name for name, m in model.named_modules() if not m.training],
+            "frozen_parameters": [name for name, p in model.named_parameters()
+                                  if not p.requires_grad]}
     header = json.dumps(info, default=_json_default)
     atomic_write(path, safetensors_format.dumps(tensors, {_KEY: header}), func)
 
@@ -309,6 +312,7 @@ def load(path: PathLike, model: Module | None = None, *,
         except (TypeError, ValueError) as e:  # a field a layer's constructor refuses
             raise FileFormatError(func, path, f"has an invalid architecture: {e}") from None
         _restore_modes(model, info.get("eval_modules", []), path, func)
+        _restore_frozen(model, info.get("frozen_parameters", []), path, func)
     state = dict(model._named_state())  # parameters and persistent buffers
     buffers = {k for k, v in state.items() if not isinstance(v, Parameter)}
     _check_tensors({k: tuple(v.shape) for k, v in state.items()}, weights, path, func, buffers)
@@ -386,11 +390,12 @@ def load_metadata(path: PathLike) -> dict[str, Any]:
         dict: ``{"format_version": int, "fastnn_version": str, "architecture":
         spec or None, "model_class": str, "optimizer": None or {"class": str,
         "param_groups": [...], "state": {...}}, "metadata": dict, "eval_modules":
-        [str], "architecture_error": None or str}``, where ``"metadata"`` is the
-        ``metadata`` given to :func:`save` (``{}`` if none), ``"model_class"`` the saved
-        model's class, ``"eval_modules"`` the names of its modules that were in eval
-        mode and ``"architecture_error"`` why a model has no architecture (each
-        absent in files written by fastnn before it was added).
+        [str], "frozen_parameters": [str], "architecture_error": None or str}``, where
+        ``"metadata"`` is the ``metadata`` given to :func:`save` (``{}`` if none),
+        ``"model_class"`` the saved model's class, ``"eval_modules"`` the names of its
+        modules that were in eval mode, ``"frozen_parameters"`` those of its parameters
+        that did not require grad, and ``"architecture_error"`` why a model has no
+        architecture (each absent in files written by fastnn before it was added).
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -486,9 +491,10 @@ def _parse_info(meta: dict[str, str], path: str, func: str) -> dict[str, Any] | 
         raise FileFormatError(func, path, "has a model_class that is not a string")
     if not isinstance(info["metadata"], dict):
         raise FileFormatError(func, path, "has user metadata that is not a dict")
-    modes = info.get("eval_modules", [])
-    if not (isinstance(modes, list) and all(isinstance(m, str) for m in modes)):
-        raise FileFormatError(func, path, "has eval_modules that is not a list of names")
+    for field in ("eval_modules", "frozen_parameters"):
+        names = info.get(field, [])
+        if not (isinstance(names, list) and all(isinstance(m, str) for m in names)):
+            raise FileFormatError(func, path, f"has {field} that is not a list of names")
     opt = info["optimizer"]
     if opt is not None and not (isinstance(opt, dict) and isinstance(opt.get("class"), str)
                                 and isinstance(opt.get("param_groups"), list)
@@ -516,6 +522,19 @@ def _restore_modes(model: Module, eval_modules: list[str], path: str, func: str)
     model.train()
     for name in eval_modules:
         object.__setattr__(modules[name], "training", False)
+
+
+def _restore_frozen(model: Module, frozen: list[str], path: str, func: str) -> None:
+    """Sets ``requires_grad=False`` on the parameters named in ``frozen`` (``torch.load``
+    of a whole model keeps the flag too; ``load(path, model=...)`` leaves the given
+    model's flags, as ``load_state_dict`` does)."""
+    params = dict(model.named_parameters())
+    unknown = [name for name in frozen if name not in params]
+    if unknown:
+        raise FileFormatError(func, path, f"has frozen_parameters {_some(unknown)} that its "
+                              "architecture does not have")
+    for name in frozen:
+        params[name].requires_grad_(False)
 
 
 def _check_tensors(expected: dict[str, tuple[int, ...]], tensors: dict[str, np.ndarray],
