@@ -640,8 +640,17 @@ def test_state_dict_values_take_the_tensor_methods_torch_scripts_call():
         np.testing.assert_array_equal(v.cpu().detach().numpy(), sd[k])
         assert type(v.numpy()) is np.ndarray and v.numel() == v.size
         assert v.to("cpu") is v and v.float() is v and v.to(fn.float64).dtype == np.float64
+    m[0].bias.data[...] = 1.0
+    assert not (sd["0.bias"] == 1).all()  # copies, not views: later changes stay out
+    best["0.bias"].copy_(np.full(3, 2.0))  # a clone's in-place write stays in the clone
+    assert (m[0].bias.data == 1).all()
+    # PyTorch's in-place methods on a state_dict value write through (copy_ did nothing
+    # to the model: model.state_dict()[k].copy_(w) silently kept the old weights)
     sd["0.bias"].copy_(np.zeros(3))
-    assert (sd["0.bias"] == 0).all() and not (m[0].bias.data == 0).all()  # copies, not views
+    assert (sd["0.bias"] == 0).all() and (m[0].bias.data == 0).all()
+    best["0.bias"].copy_(sd["0.bias"])
+    sd["0.bias"][...] = 7.0  # NumPy's in-place operations change the copy only
+    assert (m[0].bias.data == 0).all()
     with pytest.raises(RuntimeError, match="CPU only"):
         sd["0.bias"].to("cuda")
     assert repr(sd["0.bias"]).startswith("array(")
@@ -665,8 +674,20 @@ def test_state_dict_sizes_print_as_in_the_pytorch_tutorial(capsys):
     assert v.requires_grad is False
     assert pickle.loads(pickle.dumps(v.size)) == 6 and type(copy.deepcopy(v.size)) is int
     assert copy.deepcopy(m.state_dict())["0.weight"].shape == (3, 2)
-    assert (v.fill_(2.5) == 2.5).all() and (v.zero_() == 0).all()
-    assert not (m[0].weight.data == 0).all()  # a copy
+    assert (v.fill_(2.5) == 2.5).all() and (m[0].weight.data == 2.5).all()  # as torch's
+    assert (v.zero_() == 0).all() and (m[0].weight.data == 0).all()
+    x = fn.ones(1, 2, requires_grad=True)
+    y = m(x).sum()
+    v.detach().copy_(np.ones((3, 2)))  # an in-place change the graph sees, as torch's
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+    assert (m[0].weight.data == 1).all()
+    holder = nn.Module()
+    holder.register_buffer("counts", np.zeros(2, np.int64))
+    holder.register_buffer("shift", fn.zeros(2))
+    for key in ("counts", "shift"):
+        holder.state_dict()[key].fill_(3)
+    assert np.asarray(holder.counts).tolist() == [3, 3] and holder.shift.tolist() == [3.0, 3.0]
 
 
 def test_trunc_normal_and_orthogonal_init():

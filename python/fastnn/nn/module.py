@@ -519,7 +519,9 @@ class Module:
         """A copy of every parameter and persistent buffer, keyed as PyTorch names them
         (e.g. ``"0.weight"``).
 
-        The arrays are copies: later training does not change a saved state dict. They
+        The arrays are copies: later training does not change a saved state dict
+        (PyTorch's in-place ``copy_`` / ``fill_`` / ``zero_`` on them write through to
+        the module, as PyTorch's do: :class:`fastnn.nn.state_array.StateArray`). They
         are NumPy arrays (NumPy's meanings throughout) that also take the Tensor methods
         PyTorch code calls on state-dict values (``v.clone()``, ``v.cpu()``,
         ``v.view(-1)``, ``v.sum(dim=0)``, ``v.dim()``: see
@@ -537,8 +539,12 @@ class Module:
                             f"got {type(prefix).__name__}")
         out = OrderedDict() if destination is None else destination
         for name, v in self._named_state():
-            out[prefix + name] = v if keep_vars else np.array(
-                _values(v), copy=True).view(StateArray)
+            if keep_vars:
+                out[prefix + name] = v
+                continue
+            value = np.array(_values(v), copy=True).view(StateArray)
+            value._source = v  # copy_ / fill_ / zero_ write through, as PyTorch's
+            out[prefix + name] = value
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any],

@@ -10,7 +10,11 @@ those methods, and the Tensor methods whose names NumPy does not use (``dim()``,
 call two meanings, NumPy's holds, as for the ndarray a state dict holds: ``v.std()``
 divides by n, ``v.max(0)`` is an array (a parameter's ``.data`` is a Tensor too and
 follows PyTorch there). Unlike PyTorch's, the values are copies (not views of the
-parameters): training after ``state_dict()`` does not change them.
+parameters): training after ``state_dict()`` does not change them. PyTorch's in-place
+methods ``copy_``, ``fill_`` and ``zero_`` on a value as ``state_dict()`` returned it
+(or its ``detach()`` / ``cpu()``) write through to the parameter or buffer too, as
+PyTorch's do (``model.state_dict()[k].copy_(w)`` loads ``w``); NumPy's in-place
+operations (``v[...] = w``, ``v += 1``), slices and clones change the copy only.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.tensor import _Size
+from ..autograd.tensor import Tensor, _Size
 
 
 class StateArray(np.ndarray):
@@ -133,17 +137,32 @@ class StateArray(np.ndarray):
         return self
 
     def fill_(self, value: Any) -> StateArray:
-        """Fills the array with ``value`` in place."""
+        """Fills the array (and the state it was read from: module docstring) with
+        ``value`` in place."""
         self.fill(value)
-        return self
+        return self._write_through()
 
     def zero_(self) -> StateArray:
-        """Fills the array with zeros in place."""
+        """Fills the array (and the state it was read from) with zeros in place."""
         return self.fill_(0)
 
     def copy_(self, src: Any) -> StateArray:
-        """Copies ``src`` into this array in place (broadcast as NumPy does)."""
+        """Copies ``src`` into this array (and the state it was read from) in place,
+        broadcast as NumPy does."""
         np.copyto(self, np.asarray(src), casting="same_kind")
+        return self._write_through()
+
+    def _write_through(self) -> StateArray:
+        """Writes the values into the parameter or buffer ``state_dict()`` read them from
+        (``_source``, set there), as an in-place change: a graph that saved the old values
+        refuses to backward, as PyTorch's."""
+        source = self.__dict__.get("_source")
+        if source is not None:
+            if isinstance(source, Tensor):
+                source._data[...] = self
+                source._bump()
+            else:
+                source[...] = self
         return self
 
 
