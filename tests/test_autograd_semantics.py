@@ -2971,3 +2971,30 @@ def test_inplace_elementwise_methods_as_torch(name, args):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
         getattr(fn.ones(2, requires_grad=True), name)(*args)
+
+
+@needs_torch
+@pytest.mark.parametrize("func", ["maximum", "minimum", "max", "min"])
+def test_binary_extremum_gradients_as_torch_with_nan_inf_and_ties(func):
+    # a NaN operand gave NaN gradients to both (torch: g to both); ties share g
+    res = []
+    for lib in (fn, torch):
+        a = lib.tensor([np.nan, 1.0, 2.0, 3.0, -np.inf, 0.0], requires_grad=True)
+        b = lib.tensor([1.0, np.nan, 2.0, 1.0, -np.inf, -0.0], requires_grad=True)
+        y = getattr(lib, func)(a, b)
+        (y * lib.tensor([3.0, 3.0, 3.0, 3.0, np.inf, 1.0])).sum().backward()
+        res.append((a.grad.numpy(), b.grad.numpy()))
+    for ours, theirs in zip(*res):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("code", ["fn.tensor([1, 10]).log_()", "fn.tensor([-2, 3]).sigmoid_()",
+                                  "fn.tensor([4, 9]).sqrt_()", "fn.tensor([True]).tanh_()",
+                                  "fn.tensor([1, 10]).exp_()",
+                                  "fn.tensor([1, 10]).clamp_(0.5, 1.5)"])
+def test_inplace_maths_with_a_float_result_refuses_an_integer_tensor(code):
+    # the float result was cast into the int / bool storage: log_ of [1, 10] gave [0, 2]
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired "
+                                           "output type (Long|Bool)"):
+        eval(code)
+    assert fn.tensor([1, 10]).clamp_(0, 5).tolist() == [1, 5]

@@ -375,7 +375,8 @@ def test_a_file_holding_a_saved_object_is_one_line(tmp_path, capsys, saved):
     assert f"--resume: {path} holds a saved" in err and "to resume it" in err
 
 
-@pytest.mark.parametrize("epoch, ok", [("five", False), (-1, False), (2.5, False), ("3", True)])
+@pytest.mark.parametrize("epoch, ok", [("five", False), (-1, False), (2.5, False), ("²", False),
+                                       ("3", True), (3.0, True)])
 def test_resume_reads_the_recorded_epoch_or_names_it(tmp_path, capsys, epoch, ok):
     # "five" gave "error: invalid literal for int() with base 10: 'five'", naming nothing
     path = tmp_path / "m.safetensors"

@@ -651,6 +651,13 @@ def test_state_dict_values_take_the_tensor_methods_torch_scripts_call():
     best["0.bias"].copy_(sd["0.bias"])
     sd["0.bias"][...] = 7.0  # NumPy's in-place operations change the copy only
     assert (m[0].bias.data == 0).all()
+    w = sd["0.weight"]  # views write through too, as torch's
+    w[1:].zero_()
+    w.view(-1)[:1].fill_(4.0)
+    w.T[1].copy_(np.array([8.0, 8.0, 8.0]))
+    (w + 1).fill_(-1.0)  # a new array: not the state
+    expected = np.float32([[4.0, 8.0], [0.0, 8.0], [0.0, 8.0]])
+    assert (m[0].weight.data == expected).all() and (w == expected).all()
     with pytest.raises(RuntimeError, match="CPU only"):
         sd["0.bias"].to("cuda")
     assert repr(sd["0.bias"]).startswith("array(")

@@ -151,6 +151,10 @@ class Custom(Module):
             return h * len(x)
         if self.kind == "size0":
             return h - x.size(0)
+        if self.kind == "branch_on_len":  # the same graph at 7 and 11 rows, not at 1
+            return h * 0.5 if len(x) > 1 else h
+        if self.kind == "fixed_rows":  # runs at 7 rows only
+            return h.view(7, -1)
         return h.detach()  # "cut": the output is not computed from the input on the graph
 
 
@@ -200,6 +204,9 @@ def test_export_of_a_traced_module_matches_predict(tmp_path, opset):
                           r"with the batch size"),
     ("len", TypeError, "builds a different graph for 11 rows than for 7"),
     ("size0", TypeError, "builds a different graph for 11 rows than for 7"),
+    ("branch_on_len", TypeError, "builds a different graph for 1 rows than for 7"),
+    # it was blamed on input_dim ("pass input_dim")
+    ("fixed_rows", TypeError, r"Custom.forward runs on 7 rows but not on 11 \(shape"),
 ])
 def test_traced_export_refuses_what_its_graph_cannot_show(tmp_path, kind, error, match):
     path = tmp_path / "m.onnx"

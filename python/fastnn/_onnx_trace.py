@@ -4,10 +4,12 @@
 ``Module`` subclass (PyTorch style, ``forward`` only) has none, so its forward is run
 in eval mode on an input of shape ``(batch, input_dim)`` that requires grad (batch a
 prime that is no size of the model: ``trace_batches``), and the graph autograd records is
-translated node by node, inputs before users. It runs at two such batch sizes, and the
-two graphs must be the same: a forward that computes with its batch size as a Python
-number (``x.shape[0]``, ``len(x)``, ``x.size(0)``) would otherwise export that number as
-a constant, and the graph would be wrong at every other batch size.
+translated node by node, inputs before users. It runs again at a second such batch size
+and at 1 row, and the three graphs must be the same: a forward that computes with its
+batch size as a Python number (``x.shape[0]``, ``len(x)``, ``x.size(0)``, a branch on
+them) would otherwise export what that number gave as a constant, and the graph would be
+wrong at other batch sizes (a use the three sizes do not tell apart, such as
+``max(len(x), 16)``, still goes through).
 
 ==============================  ============================================
 autograd node                   ONNX
@@ -89,19 +91,29 @@ def trace_forward(graph: Any, model: Module, input_dim: int, func: str) -> tuple
     """
     batch, other = trace_batches(model, input_dim)
     result = _trace_at(graph, model, input_dim, batch, func)
-    check = type(graph)(graph.onnx, graph.opset, graph.weights)
-    _trace_at(check, model, input_dim, other, func)
-    if check.nodes != graph.nodes or check.inits != graph.inits:
-        raise TypeError(f"{func}: {type(model).__name__}.forward builds a different graph for "
-                        f"{other} rows than for {batch}: it computes with the batch size as "
-                        "a Python number (x.shape[0], len(x), x.size(0)?), which the exported "
-                        "graph, whose batch dimension is symbolic, cannot follow")
+    cls = type(model).__name__
+    # the same graph at another prime and at 1 row (the serving batch; there a constant
+    # of one element is no sign of the batch, so that check is off)
+    for rows in (other, 1):
+        check = type(graph)(graph.onnx, graph.opset, graph.weights)
+        try:
+            _trace_at(check, model, input_dim, rows, func, batch_constants=rows != 1)
+        except Exception as e:
+            raise TypeError(f"{func}: {cls}.forward runs on {batch} rows but not on {rows} "
+                            f"({e}); the exported graph, whose batch dimension is symbolic, "
+                            "must serve every batch size") from e
+        if check.nodes != graph.nodes or check.inits != graph.inits:
+            raise TypeError(f"{func}: {cls}.forward builds a different graph for {rows} rows "
+                            f"than for {batch}: it computes with the batch size as a Python "
+                            "number (x.shape[0], len(x), x.size(0)?), which the exported "
+                            "graph, whose batch dimension is symbolic, cannot follow")
     return result
 
 
-def _trace_at(graph: Any, model: Module, input_dim: int, batch: int,
-              func: str) -> tuple[str, int]:
-    """:func:`trace_forward` on an input of ``batch`` rows."""
+def _trace_at(graph: Any, model: Module, input_dim: int, batch: int, func: str,
+              batch_constants: bool = True) -> tuple[str, int]:
+    """:func:`trace_forward` on an input of ``batch`` rows (``batch_constants``: refuse a
+    constant of ``batch`` elements as one that may span the batch)."""
     x = np.random.default_rng(0).standard_normal((batch, input_dim)).astype(np.float32)
     xt = _wrap(x)
     xt.requires_grad_(True)
@@ -137,7 +149,7 @@ def _trace_at(graph: Any, model: Module, input_dim: int, batch: int,
         names[id(b)] = k
         if isinstance(b, Tensor):
             names[id(b._data)] = k
-    translator = _Translator(graph, xt, names, batch, func)
+    translator = _Translator(graph, xt, names, batch if batch_constants else None, func)
     translator.run(out)
     return translator.values[out.grad_fn], out.shape[1]
 
@@ -145,7 +157,7 @@ def _trace_at(graph: Any, model: Module, input_dim: int, batch: int,
 class _Translator:
     """Emits one node's ONNX nodes at a time; ``values`` maps graph nodes to value names."""
 
-    def __init__(self, graph: Any, xt: Tensor, names: dict[int, str], batch: int,
+    def __init__(self, graph: Any, xt: Tensor, names: dict[int, str], batch: int | None,
                  func: str) -> None:
         self.graph, self.xt, self.names, self.batch, self.func = graph, xt, names, batch, func
         self.values: dict[Node, str] = {}

@@ -515,7 +515,9 @@ def _recorded_epoch(meta: dict[str, Any], path: str) -> int:
     """The epochs a model file records it was trained for (0 where it records none);
     anything but a count raises :class:`CLIError`."""
     epoch = meta.get("epoch", 0)
-    if isinstance(epoch, str) and epoch.strip().isdigit():
+    if isinstance(epoch, str) and epoch.strip().isascii() and epoch.strip().isdigit():
+        epoch = int(epoch)  # ("²".isdigit() holds, but int() refuses it)
+    elif isinstance(epoch, float) and epoch.is_integer():
         epoch = int(epoch)
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
         raise CLIError(f"--resume: {path} records the epoch {epoch!r}, not an int >= 0")

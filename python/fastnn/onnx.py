@@ -26,7 +26,7 @@ forward is run in eval mode and the graph autograd records is translated
 reshapes, cat; a scalar constant such as ``x * 2.0 + 1.0`` becomes an initializer). A
 forward whose graph cannot show what it computes (control flow on values, a constant
 concatenated or an array constant of more than one dimension, an op outside that table,
-the batch size used as a number, which the trace finds by running at two batch sizes)
+a graph that changes with the batch size, which the trace finds by running at three)
 raises ``TypeError`` saying why; load the weights into the same model in PyTorch (the
 ``state_dict`` keys match) and use ``torch.onnx.export`` for those.
 """
@@ -73,7 +73,7 @@ def export(model: Module, path: PathLike, *, input_dim: int | None = None,
             Sigmoid, Tanh, GELU, SiLU, ELU, Softplus (beta 1), Softmax, LogSoftmax,
             Identity, Dropout and Flatten, or one such layer, or a ``Module`` subclass
             whose forward uses the ops of ``fastnn._onnx_trace`` (traced in eval mode,
-            at two batch sizes).
+            at three batch sizes).
         path (str or os.PathLike): the file, conventionally ``*.onnx``.
         input_dim (int, optional): the number of input features. Default:
             ``None``, the ``in_features`` of the first Linear (of a Module subclass:

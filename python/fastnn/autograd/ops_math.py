@@ -741,20 +741,16 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 
 def _extremum_vjp(node, g):
-    """The gradient goes where an operand equals the result (ad >= bd for the maximum:
-    the same test, NaN included, without the result, which the caller may change in
-    place), halved at ties."""
+    """PyTorch's rule: ``g`` to each operand, halved where they tie, 0 where the other
+    won (``a < b`` for the maximum); where either is NaN no comparison holds and both get
+    ``g``. Read off the operands, not the result, which the caller may change in place."""
     a, b = node.inputs
-    ad, bd, won = node.saved  # won: greater_equal (maximum) or less_equal (minimum)
-    wa = _broadcasting(won, ad, bd).astype(g.dtype)
-    wb = _broadcasting(won, bd, ad).astype(g.dtype)
-    tie = wa + wb
-    # an element the other operand took gets 0, not g * 0 (NaN for an inf g, as torch's
-    # masked_fill gives); where neither equals the result (a NaN) the quotient stays
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ga = None if a is None else _as(np.where((wa == 0) & (tie != 0), 0, g * wa / tie)
+    ad, bd, lost = node.saved  # lost: np.less for the maximum, np.greater for the minimum
+    with np.errstate(invalid="ignore"):
+        shared = np.where(_broadcasting(np.equal, ad, bd), g * g.dtype.type(0.5), g)
+        ga = None if a is None else _as(np.where(_broadcasting(lost, ad, bd), 0, shared)
                                         .astype(g.dtype, copy=False), a)
-        gb = None if b is None else _as(np.where((wb == 0) & (tie != 0), 0, g * wb / tie)
+        gb = None if b is None else _as(np.where(_broadcasting(lost, bd, ad), 0, shared)
                                         .astype(g.dtype, copy=False), b)
     return ga, gb
 
@@ -764,8 +760,8 @@ def _extremum(a: Any, b: Any, ufunc: Any) -> Tensor:
     out = _fix(_broadcasting(ufunc, ad, bd), at, bt)
     if _state.enabled and ((at is not None and at._rg) or (bt is not None and bt._rg)):
         stamps = tuple(stamp(t) for t in (at, bt) if t is not None)
-        won = np.greater_equal if ufunc is np.maximum else np.less_equal
-        return _result(out, _extremum_vjp, (_rg(at), _rg(bt)), (ad, bd, won), stamps)
+        lost = np.less if ufunc is np.maximum else np.greater
+        return _result(out, _extremum_vjp, (_rg(at), _rg(bt)), (ad, bd, lost), stamps)
     return _result(out, None, ())
 
 

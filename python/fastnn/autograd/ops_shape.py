@@ -623,7 +623,19 @@ def inplace_unary(x: Tensor, op: Any, *args: Any, **kwargs: Any) -> Tensor:
                              f"shape {list(result.shape)}")
         _take_over(x, result)
         return x
-    return copy_into(x, op(x, *args, **kwargs))
+    result = op(x, *args, **kwargs)
+    rd = result._data.dtype if isinstance(result, Tensor) else np.asarray(result).dtype
+    if not np.can_cast(rd, x._data.dtype, "same_kind"):  # log_ of an int Tensor: as torch
+        raise RuntimeError(f"result type {_torch_name(rd)} can't be cast to the desired "
+                           f"output type {_torch_name(x._data.dtype)}")
+    return copy_into(x, result)
+
+
+def _torch_name(dtype: np.dtype) -> str:
+    """PyTorch's name of a dtype in its messages: ``Float``, ``Long``, ``Bool``."""
+    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+    return names.get(np.dtype(dtype).name, str(dtype))
 
 
 def copy_into(x: Tensor, src: Any) -> Tensor:

@@ -542,7 +542,9 @@ class Module:
             if keep_vars:
                 out[prefix + name] = v
                 continue
-            value = np.array(_values(v), copy=True).view(StateArray)
+            data = _values(v)
+            value = StateArray(data.shape, data.dtype)  # owns its memory: the base of its views
+            value[...] = data
             value._source = v  # copy_ / fill_ / zero_ write through, as PyTorch's
             out[prefix + name] = value
         return out

@@ -11,10 +11,11 @@ call two meanings, NumPy's holds, as for the ndarray a state dict holds: ``v.std
 divides by n, ``v.max(0)`` is an array (a parameter's ``.data`` is a Tensor too and
 follows PyTorch there). Unlike PyTorch's, the values are copies (not views of the
 parameters): training after ``state_dict()`` does not change them. PyTorch's in-place
-methods ``copy_``, ``fill_`` and ``zero_`` on a value as ``state_dict()`` returned it
-(or its ``detach()`` / ``cpu()``) write through to the parameter or buffer too, as
-PyTorch's do (``model.state_dict()[k].copy_(w)`` loads ``w``); NumPy's in-place
-operations (``v[...] = w``, ``v += 1``), slices and clones change the copy only.
+methods ``copy_``, ``fill_`` and ``zero_`` on a value as ``state_dict()`` returned it,
+or on a view of it (``v[0]``, ``v.view(-1)``, ``v.T``, ``v.detach()``), write through to
+the parameter or buffer too, as PyTorch's do (``model.state_dict()[k].copy_(w)`` loads
+``w``); NumPy's own in-place operations (``v[...] = w``, ``v += 1``) and clones change the
+copy only.
 """
 
 from __future__ import annotations
@@ -153,16 +154,21 @@ class StateArray(np.ndarray):
         return self._write_through()
 
     def _write_through(self) -> StateArray:
-        """Writes the values into the parameter or buffer ``state_dict()`` read them from
-        (``_source``, set there), as an in-place change: a graph that saved the old values
-        refuses to backward, as PyTorch's."""
-        source = self.__dict__.get("_source")
-        if source is not None:
+        """Writes the values of the state-dict value this array is (or views) into the
+        parameter or buffer ``state_dict()`` read them from (``_source``, set there on an
+        array that owns its memory, so its views lead back to it through ``base``), as an
+        in-place change: a graph that saved the old values refuses to backward, as
+        PyTorch's."""
+        root = self
+        while root is not None and "_source" not in getattr(root, "__dict__", {}):
+            root = root.base
+        if root is not None:
+            source = root.__dict__["_source"]
             if isinstance(source, Tensor):
-                source._data[...] = self
+                source._data[...] = root
                 source._bump()
             else:
-                source[...] = self
+                source[...] = root
         return self
 
 
