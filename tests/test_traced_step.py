@@ -366,13 +366,33 @@ def test_activation_settings_assigned_after_construction_take_effect():
     g.approximate = "erf"
     with pytest.raises(ValueError, match="'none' or 'tanh'"):
         g(np.float32([1.0]))
-    m = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 2))
-    step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    # the one-call plan copies the slope: a change builds it again (it raised, and fit,
+    # which builds its own step, failed at the next epoch when a callback annealed it)
     x, y = np.ones((4, 3), np.float32), np.array([0, 1, 0, 1])
-    step(x, y)
-    m[1].negative_slope = 0.3  # the one-call plan holds the slope it was built with
-    with pytest.raises(RuntimeError, match="changed since this step was built"):
-        step(x, y)
+    results = []
+    for fused in (True, False):
+        fn.manual_seed(0)
+        m = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 2))
+        opt = fn.optim.SGD(m.parameters(), lr=0.1)
+        step = nn.TrainStep(m, nn.CrossEntropyLoss(), opt) if fused else None
+        losses = []
+        for i in range(4):
+            if i == 2:
+                m[1].negative_slope = 0.3
+            if fused:
+                losses.append(step(x, y))
+                assert step.one_call
+            else:
+                opt.zero_grad()
+                loss = nn.CrossEntropyLoss()(m(fn.tensor(x)), fn.tensor(y))
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.item()))
+        results.append((losses, [p.detach().numpy().copy() for p in m.parameters()]))
+    # the plan's loss is the NumPy layer loop's (summed in double), the eager one float32's
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_forward_that_assigns_an_attribute_is_traced_once():
@@ -391,19 +411,114 @@ def test_a_forward_that_assigns_an_attribute_is_traced_once():
     x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
     step(x, y)
     key = step._traced.key
-    for _ in range(5):
-        step(x, y)
+    for i in range(5):
+        before = m.fc(fn.tensor(x + i)).detach().numpy()
+        step(x + i, y)
+        # each replay stores the value again (it kept the first batch's)
+        np.testing.assert_array_equal(m.features.detach().numpy(), before)
     assert step.traced and step._traced.key == key
 
 
-def test_a_layer_replaced_inside_a_nested_sequential_is_noticed():
-    model = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 3))
-    step = nn.TrainStep(model, nn.CrossEntropyLoss(), fn.optim.SGD(model.parameters(), lr=0.1))
-    x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
-    step(x, y)
-    model[0][0] = nn.Linear(4, 8)
-    with pytest.raises(RuntimeError, match="layers changed"):
-        step(x, y)
+class _Counts(nn.Module):
+    """A forward with Python state: a counter that changes what it computes."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 5)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        h = self.fc(x)
+        return h * 0.5 if self.calls > 2 else h
+
+
+class _BatchScaled(nn.Module):
+    """A 0-d value computed from the data off the graph, and a 0-d buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 5)
+        self.register_buffer("temp", fn.tensor(1.0))
+
+    def forward(self, x):
+        return self.fc(x) * x.detach().abs().max() * self.temp
+
+
+@pytest.mark.parametrize("make", [_Counts, _BatchScaled])
+def test_a_forward_with_python_state_or_data_scalars_runs_eagerly(make):
+    # the replay kept the counter at 1 and the batch maximum / buffer at their first
+    # values: the losses left the eager loop's (35.4 against 2984.6 at the second step)
+    batches = [data(8, (4,), seed=s) for s in range(4)]
+    batches = [(x * (1 + 50 * i), y) for i, (x, y) in enumerate(batches)]
+
+    def change(model, i):
+        if i == 2 and isinstance(model, _BatchScaled):
+            model.temp.data = fn.tensor(3.0)
+
+    results = []
+    for fused in (True, False):
+        fn.manual_seed(0)
+        model = make()
+        opt = fn.optim.SGD(model.parameters(), lr=0.001)
+        step = nn.TrainStep(model, nn.CrossEntropyLoss(), opt) if fused else None
+        losses = []
+        for i, (x, y) in enumerate(batches):
+            change(model, i)
+            if fused:
+                with pytest.warns(RuntimeWarning, match="cannot be traced") if i == 0 else \
+                        warnings.catch_warnings():
+                    losses.append(step(x, y))
+            else:
+                opt.zero_grad()
+                loss = nn.CrossEntropyLoss()(model(fn.tensor(x)), fn.tensor(y))
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.item()))
+        results.append(losses)
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("change", ["replace_nested", "append_plan_layer",
+                                    "append_traced_layer", "remove"])
+def test_layers_changed_between_steps_train_as_the_eager_loop(change):
+    # TrainStep raised "the model's layers changed since this step was built"; now the
+    # next call builds the plan again (or traces what the plan does not run), as the eager
+    # loop simply runs the changed model
+    x, y = data(8, (4,))
+    results = []
+    for fused in (True, False):
+        fn.manual_seed(0)
+        model = nn.Sequential(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), nn.Linear(8, 5))
+        opt = fn.optim.Adam(model.parameters(), lr=0.01)
+        loss_fn = nn.CrossEntropyLoss()
+        step = nn.TrainStep(model, loss_fn, opt) if fused else None
+        losses = []
+        for i in range(5):
+            if i == 2:
+                fn.manual_seed(1)
+                if change == "replace_nested":  # new parameters the optimizer does not hold
+                    model[0][0] = nn.Linear(4, 8)
+                elif change == "append_plan_layer":
+                    model.append(nn.Tanh())
+                elif change == "append_traced_layer":
+                    model.append(nn.Softplus())  # not in the plan: traced (eagerly)
+                else:
+                    del model[0][1]
+            if fused:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    losses.append(step(x, y))
+            else:
+                opt.zero_grad()
+                loss = loss_fn(model(fn.tensor(x)), fn.tensor(y))
+                loss.backward()
+                opt.step()
+                losses.append(float(loss.item()))
+        results.append((losses, [p.detach().numpy().copy() for p in model.parameters()]))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_the_plan_skips_a_layer_the_forward_does_not_use_as_the_eager_loop():

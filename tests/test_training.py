@@ -402,6 +402,35 @@ def test_progress_counts_the_batches_that_ran_when_a_callback_stops_the_epoch(mo
         assert "3/4 [" + "=" * 22 + "." * 8 + "]" in summary[0]
 
 
+class _Reshape(fn.callbacks.Callback):
+    """Anneals the LeakyReLU slope after each epoch and appends a layer after the first."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model[1].negative_slope = 0.05 * (epoch + 2)
+        if epoch == 0:
+            self.model.append(nn.Tanh())
+
+
+def test_a_callback_changing_the_layers_trains_as_the_layer_loop(monkeypatch):
+    # fit's TrainStep raised "changed since this step was built; build a new TrainStep"
+    # at the next epoch, which a fit user cannot do
+    from fastnn.training import loop
+
+    X, y = make_blobs(64)
+    runs = []
+    for fast in (True, False):
+        monkeypatch.setattr(loop, "_USE_TRAIN_STEP", fast)
+        fn.manual_seed(4)
+        model = nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(0.01), nn.Linear(8, 3))
+        hist = fn.fit(model, X, y, loss="cross_entropy",
+                      optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=3,
+                      batch_size=16, callbacks=[_Reshape()], verbose=0)
+        runs.append((hist.history["loss"], model.state_dict()))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-6)
+    for k, v in runs[0][1].items():
+        np.testing.assert_allclose(v, runs[1][1][k], rtol=1e-5, atol=1e-7)
+
+
 def test_verbose_1_without_tqdm_prints_the_summary_line(monkeypatch):
     # tqdm missing (a runtime requirement, but environments differ) crashed fit(verbose=1)
     # on a terminal with ModuleNotFoundError; the bar is optional, the summary line is not

@@ -22,8 +22,15 @@ mode or of the parameter set triggers a new trace.
 What the graph cannot show makes a forward untraceable, and the step then runs
 the eager loop (with one warning saying why): a value that left the graph for
 Python (``bool(t)``, ``t.item()``, ``t.numpy()``: data-dependent control flow),
-an array constant (it may have been computed from the data outside the graph),
-or an op the replay does not know.
+an array constant, or a 0-d one that is not a Python number (it may have been
+computed from the data outside the graph, or be a buffer that changes), a module
+attribute the forward assigns other than a value on the graph (a counter such as
+``self.calls += 1``: the replay does not run the forward's Python), or an op the
+replay does not know. A value on the graph that the forward stores
+(``self.features = h``) is stored again by each replay, as a Tensor off the graph.
+What the forward reads from outside the model (a global variable) is read once,
+when it is traced: pass such settings as module attributes, whose assignment
+re-traces.
 """
 
 from __future__ import annotations
@@ -102,12 +109,14 @@ class TracedStep:
         xt.requires_grad_(True)
         self.optimizer.zero_grad()
         log = TraceLog()
+        before = _public_attributes(self.model)
         _state.trace = log
         try:
             out = named.call(self.model, xt)
             loss = self.loss_fn(out, _wrap(y))
         finally:
             _state.trace = None
+        assigned = _assigned_since(self.model, before)
         if not isinstance(out, Tensor):
             raise TypeError(f"TrainStep: the model's forward returned a {type(out).__name__} "
                             "for a Tensor input; a model trained by autograd computes with "
@@ -123,7 +132,7 @@ class TracedStep:
                       "depend on the data")
         else:
             try:
-                self._build(xt, out, loss, log)
+                self._build(xt, out, loss, log, assigned)
             except Untraceable as e:
                 reason = str(e)
         loss.backward()
@@ -137,7 +146,8 @@ class TracedStep:
             self.key = key
         return float(loss._data), reason
 
-    def _build(self, xt: Tensor, out: Tensor, loss: Tensor, log: TraceLog) -> None:
+    def _build(self, xt: Tensor, out: Tensor, loss: Tensor, log: TraceLog,
+               assigned: list[tuple[Module, str, Any]]) -> None:
         root = loss.grad_fn
         deps = _dependencies(root)
         order, outputs = [], {}
@@ -174,12 +184,21 @@ class TracedStep:
         if len(seeds) != len(log.dropouts):
             raise Untraceable("a dropout outside the graph's recorded ops")
         self._dropouts = [seeds[s] for s in log.dropouts]  # in the order the forward drew them
-        self._plan = self._chain_plan(forward, ops, root)
+        self._stored = []  # (module, attribute, node): what the forward stores, per replay
+        for m, name, value in assigned:
+            node = value.grad_fn if isinstance(value, Tensor) else None
+            if node is None or node not in ops or node is root:
+                raise Untraceable(f"the forward assigns {type(m).__name__}.{name} (of type "
+                                  f"{type(value).__name__}, not a value on the graph), which "
+                                  "a replay would not repeat")
+            self._stored.append((m, name, node))
+        # the one-call plan keeps no op's output, and a fused Linear not its own
+        self._plan = None if self._stored else self._chain_plan(forward, ops, root)
         if self._plan is None:
-            self._fuse(order, ops)
+            self._fuse(order, ops, {node for _, _, node in self._stored})
 
     @staticmethod
-    def _fuse(order: list[Node], ops: dict) -> None:
+    def _fuse(order: list[Node], ops: dict, kept: set[Node]) -> None:
         """Fuses ReLU (and LeakyReLU with a positive slope) into the write-back of the
         Linear before it when nothing else reads the pre-activation. Its backward then
         reads the activation's output instead of its input: the same mask (y > 0 exactly
@@ -195,7 +214,8 @@ class TracedStep:
                 continue
             act, param = op.args[1], op.args[2]
             producer = ops.get(op.args[0][1])
-            if (producer is None or producer.kind != "linear" or consumers[producer.node_key] != 1
+            if (producer is None or producer.kind != "linear"
+                    or consumers[producer.node_key] != 1 or producer.node_key in kept
                     or act not in _FUSABLE or (act == _core.Activation.leaky_relu
                                                and not param > 0)):
                 continue
@@ -292,8 +312,11 @@ class TracedStep:
                 op.args = (self._source(a, "a product"), self._source(b, "a product"))
             else:
                 const = bd if a is not None else ad
-                if not isinstance(const, np.ndarray) or const.ndim != 0:
-                    raise Untraceable("a product with an array constant")
+                # a Python number's array is read-only (ops_math._scalar32); a writeable 0-d
+                # one is a Tensor's or an array's, which may change or come from the data
+                if not isinstance(const, np.ndarray) or const.ndim != 0 or const.flags.writeable:
+                    raise Untraceable("a product with an array constant, or a 0-d Tensor off "
+                                      "the graph (it may come from the data, or change)")
                 op.args = (self._source(a if a is not None else b, "a product"), const,
                            a is not None)
             op.out = np.empty(shape, _F32)
@@ -331,6 +354,8 @@ class TracedStep:
             op = self._ops[node]
             value = self._run_forward(op, xb, y)
         self.output = self._value(self._ops[self._root].args[0], xb)
+        for m, name, node in self._stored:  # what the forward stored, as it would have
+            object.__setattr__(m, name, _wrap(self._ops[node].out.copy()))
         self._backward()
         self.optimizer.step()
         return float(np.float32(value))  # the eager loss is a float32 Tensor
@@ -456,6 +481,21 @@ _KERNEL_LOSSES = {
     "BCELoss": (_core.bce_forward, _core.bce_backward),
     "BCEWithLogitsLoss": (_core.bce_with_logits_forward, _core.bce_with_logits_backward),
 }
+
+
+def _public_attributes(model: Module) -> dict[tuple[int, str], Any]:
+    """Each module's public instance attributes (settings, counters, what a forward
+    stores), by module identity and name."""
+    return {(id(m), k): v for m in model.modules() for k, v in m.__dict__.items()
+            if k[:1] != "_" and k != "training"}
+
+
+def _assigned_since(model: Module, before: dict[tuple[int, str], Any]) -> list[tuple]:
+    """``(module, name, value)`` of each public attribute assigned a new object since
+    ``before`` (:func:`_public_attributes`)."""
+    modules = {id(m): m for m in model.modules()}
+    return [(modules[key[0]], key[1], v) for key, v in _public_attributes(model).items()
+            if key not in before or before[key] is not v]
 
 
 def eager_step(model: Module, loss_fn: Module, optimizer: Any, x: np.ndarray,

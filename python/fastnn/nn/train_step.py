@@ -152,9 +152,11 @@ class TrainStep:
     its seed from the global generator in layer order, as its forward would, so
     :func:`fastnn.manual_seed` gives the same masks on both paths.
 
-    The layer list is read when the step is built: build a new ``TrainStep`` after
-    adding or replacing layers. The step does not update what the modules cache
-    for a layer-by-layer ``backward`` (run a forward first to use that path again).
+    A layer added or replaced, or a kernel setting changed (LeakyReLU's
+    ``negative_slope``, GELU's ``approximate``), takes effect at the next call: the
+    plan is built again (or, for layers it does not run, the step is traced). The
+    step does not update what the modules cache for a layer-by-layer ``backward``
+    (run a forward first to use that path again).
 
     Args:
         model (Module): any Module written with fastnn's modules and Tensor ops. A
@@ -220,6 +222,15 @@ class TrainStep:
         self._eager_output: Any = None  # the output of a batch the plan ran eagerly
         self._traced: TracedStep | None = None
         self._eager_reason: str | None = None
+        self._choose_path()
+
+    def _choose_path(self) -> None:
+        """The one-call C++ plan for a Sequential of the layers it runs, else a traced
+        program; run again when the layers or their kernel settings change."""
+        from ..optim import Optimizer
+
+        model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
+        self._plan = None
         leaves = _leaves(model, "")
         fused_optimizer = type(optimizer)._kind is not None and \
             type(optimizer).step is Optimizer.step
@@ -237,7 +248,7 @@ class TrainStep:
                 self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
                 self._plan = _core.TrainPlan(specs, _LOSS_KINDS[type(loss_fn)],
                                              type(optimizer)._kind)
-        if self._plan is None:
+        if self._plan is None and self._traced is None:
             self._traced = TracedStep(model, loss_fn, optimizer)
 
     @staticmethod
@@ -278,16 +289,14 @@ class TrainStep:
         """One training step on the batch ``x`` (N, in_features) and targets ``y``: forward, loss,
         backward and optimizer update; returns the loss as a float."""
         _check_scalar_loss(self.loss_fn)  # the reduction may change after the build
+        if self._plan is not None and (
+                tuple(m for _, m in _leaves(self.model, "")) != self._top
+                or any(_kernel_settings(m) != settings for m, settings in self._settings)):
+            # a layer added or replaced, or a setting the plan copied (LeakyReLU's slope)
+            # changed: a new plan, or the traced program where the plan cannot run them
+            self._choose_path()
         if self._plan is None:
             return self._traced_call(x, y)
-        if tuple(m for _, m in _leaves(self.model, "")) != self._top:
-            raise RuntimeError("TrainStep: the model's layers changed since this step was built; "
-                               "build a new TrainStep")
-        for m, settings in self._settings:
-            if _kernel_settings(m) != settings:
-                raise RuntimeError(f"TrainStep: {m!r} changed since this step was built (its "
-                                   "kernel settings are part of the plan); build a new "
-                                   "TrainStep")
         if self._labels:
             y = np.asarray(y)
             if y.dtype.kind not in "iu":
