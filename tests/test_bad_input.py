@@ -381,3 +381,62 @@ def test_flatten_checks_the_dims_of_a_0d_input_as_torch(make):
             make()(x)
     assert fn.tensor(2.0).flatten().shape == (1,) and fn.tensor(2.0).flatten(0, -1).shape == (1,)
     assert fn.nn.Flatten(0)(np.array(1.0, np.float32)).shape == (1,)
+
+
+@pytest.mark.parametrize("call", [
+    lambda b: fn.nn.functional.relu(b), lambda b: fn.nn.functional.sigmoid(b),
+    lambda b: fn.nn.functional.gelu(b), lambda b: fn.nn.functional.elu(b),
+    lambda b: fn.nn.functional.softmax(b, -1), lambda b: fn.nn.functional.log_softmax(b, -1),
+    lambda b: fn.nn.functional.dropout(b, 0.5),
+    lambda b: fn.nn.functional.linear(b, np.ones((2, 3), np.float32)),
+    lambda b: fn.nn.functional.cross_entropy(b, np.array([0])),
+])
+def test_functional_ops_refuse_a_bool_array_as_the_layers_do(call):
+    # a bool NumPy array was read as 0 / 1 (the same values as a Tensor raised)
+    with pytest.raises(TypeError, match=r"\(\): argument 'input' must have a real numeric "
+                                        "dtype .* got bool"):
+        call(np.array([[True, False, True]]))
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda x: fn.nn.functional.elu(x, alpha="x"), "alpha"),
+    (lambda x: fn.nn.functional.elu(x, alpha=None), "alpha"),
+    (lambda x: fn.nn.functional.softplus(x, beta="x"), "beta"),
+    (lambda x: fn.nn.functional.softplus(x, threshold=[1]), "threshold"),
+    (lambda x: fn.nn.functional.dropout(x, p=None), "p"),
+    (lambda x: fn.nn.functional.cross_entropy(x, fn.tensor([0, 1]), label_smoothing="a"),
+     "label_smoothing"),
+])
+def test_functional_hyper_parameters_of_the_wrong_type_name_the_argument(call, arg):
+    # ValueError: could not convert string to float: 'x', or TypeError: '<=' not
+    # supported between instances of 'float' and 'NoneType'
+    with pytest.raises(TypeError, match=f"argument '{arg}' must be a number"):
+        call(fn.ones(2, 3))
+
+
+def test_cross_entropy_of_one_sample_checks_its_target_as_torch():
+    x = fn.ones(3)
+    assert fn.nn.functional.cross_entropy(x, fn.tensor(1)).item() == pytest.approx(1.0986123)
+    assert fn.nn.functional.cross_entropy(x, fn.tensor([1])).item() == pytest.approx(1.0986123)
+    # NumPy's "cannot reshape array of size 7 into shape (1,)", and a (1, 1) target taken
+    with pytest.raises(ValueError, match="For 1D input, 1D target must have size 1, but got "
+                                         "target size: 7"):
+        fn.nn.functional.cross_entropy(x, fn.arange(7) % 3)
+    with pytest.raises(ValueError, match="0D or 1D target tensor expected"):
+        fn.nn.functional.cross_entropy(x, fn.tensor([[1]]))
+
+
+def test_linear_takes_a_1d_weight_and_a_broadcasting_bias_as_torch():
+    # a 1-D weight raised "linear_forward(): argument 'weight' must have shape (*, 5)"
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((11, 5)).astype(np.float32)
+    w = rng.standard_normal(5).astype(np.float32)
+    out = fn.nn.functional.linear(fn.tensor(x), fn.tensor(w))
+    assert out.shape == (11,)
+    np.testing.assert_allclose(out.numpy(), x.astype(np.float64) @ w, rtol=1e-5, atol=1e-5)
+    w2 = rng.standard_normal((2, 5)).astype(np.float32)
+    out = fn.nn.functional.linear(fn.tensor(x), fn.tensor(w2), fn.tensor([0.5]))
+    np.testing.assert_allclose(out.numpy(), x.astype(np.float64) @ w2.T + 0.5, rtol=1e-5,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match=r"linear\(\): weight must be 2-D"):
+        fn.nn.functional.linear(fn.tensor(x), fn.ones(2, 2, 5))

@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._validation import shape_str
+from .._validation import check_number, shape_str
 from .errors import InputError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
-from .ops_nn import _F32, _contiguous, _needs_float, log_softmax
+from .ops_nn import _F32, _contiguous, _needs_float, log_softmax, tensor_arg
 from .ops_shape import _warn_user
 from .tensor import Tensor, _result, _wrap, named, stamp
 
@@ -391,8 +391,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     """
     ignore_index = _checked_index(ignore_index, "cross_entropy")
     reduction = _legacy_reduction(size_average, reduce, reduction, "cross_entropy")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = tensor_arg(input, "cross_entropy")
     _needs_float(x, "cross_entropy")
+    label_smoothing = check_number(label_smoothing, "cross_entropy()", "label_smoothing")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -414,7 +415,13 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
             t = t * w.reshape((1, c) + (1,) * (x.ndim - 2) if x.ndim > 1 else (c,))
         loss = -(log_softmax(x, 1 if x.ndim > 1 else 0) * t).sum(1 if x.ndim > 1 else 0)
         return _reduce(loss, reduction)
-    if x.ndim == 1:  # one sample
+    if x.ndim == 1:  # one sample: a 0-d or one-element 1-D target, as torch
+        if td.ndim > 1:
+            raise ShapeError("cross_entropy(): 0D or 1D target tensor expected, multi-target "
+                             f"not supported (target shape {shape_str(td.shape)})")
+        if td.size != 1:
+            raise ShapeError(f"cross_entropy(): For 1D input, 1D target must have size 1, but "
+                             f"got target size: {td.size}")
         out = cross_entropy(x.unsqueeze(0), _wrap(np.asarray(td).reshape(1)), weight,
                             ignore_index=ignore_index, reduction=reduction,
                             label_smoothing=label_smoothing)
@@ -495,7 +502,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     case)."""
     ignore_index = _checked_index(ignore_index, "nll_loss")
     reduction = _legacy_reduction(size_average, reduce, reduction, "nll_loss")
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = tensor_arg(input, "nll_loss")
     _needs_float(x, "nll_loss")
     if x.ndim == 1:  # one sample, a 0-d target: as a batch of one, as cross_entropy does
         td = target._data if isinstance(target, Tensor) else np.asarray(target)

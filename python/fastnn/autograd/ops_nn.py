@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._random import next_seed
-from .._validation import check_number, shape_str
+from .._validation import as_float32, check_number, shape_str
 from .errors import DtypeError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
@@ -157,9 +157,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shape: input :math:`(*, H_{in})`, weight :math:`(H_{out}, H_{in})`, bias
     :math:`(H_{out},)`, output :math:`(*, H_{out})`.
     """
-    x = input if isinstance(input, Tensor) else Tensor(input)
-    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
-    bias = bias if bias is None or isinstance(bias, Tensor) else Tensor(bias)
+    x = tensor_arg(input, "linear")
+    weight = tensor_arg(weight, "linear", "weight")
+    bias = bias if bias is None else tensor_arg(bias, "linear", "bias")
     xd, wd = x._data, weight._data
     bd = None if bias is None else bias._data
     if xd.dtype.kind == "b":  # not a number (API.md); torch refuses it too
@@ -168,10 +168,15 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if xd.dtype.kind in "iu":  # converted once, as the NumPy path's layers take integers
         x = _wrap(xd.astype(_F32))  # (torch raises): a model of them takes the same arrays
         xd = x._data
+    if wd.ndim not in (1, 2):
+        raise ShapeError(f"linear(): weight must be 2-D (out_features, in_features) or 1-D, "
+                         f"got {shape_str(wd.shape)}")
     if xd.ndim == 0 or xd.shape[-1] != wd.shape[-1]:
         raise ShapeError(f"linear(): mat1 and mat2 shapes cannot be multiplied "
                          f"({shape_str(xd.shape)} and {shape_str(wd.shape[::-1])})")
-    if not (xd.dtype == wd.dtype == _F32 and (bd is None or bd.dtype == _F32)):
+    if not (xd.dtype == wd.dtype == _F32 and (bd is None or bd.dtype == _F32)) or \
+            wd.ndim == 1 or (bd is not None and bd.shape != wd.shape[:1]):
+        # other dtypes, a 1-D weight (x @ w), a bias that broadcasts: as torch, by matmul
         out = matmul(x, weight.t() if wd.ndim == 2 else weight)
         return out if bias is None else out + bias
     lead = xd.shape[:-1]
@@ -244,10 +249,18 @@ _ACT_NODES = {_Act.relu: "ReluBackward0", _Act.leaky_relu: "LeakyReluBackward0",
               _Act.gelu: "GeluBackward0", _Act.gelu_tanh: "GeluBackward0"}
 
 
+def tensor_arg(value: Any, func: str, arg: str = "input") -> Tensor:
+    """A functional op's array argument as a Tensor: a Tensor as it is, an array or list
+    converted to float32 after the check fastnn's layers make (a bool, complex or string
+    array raises ``TypeError`` naming ``func`` and ``arg``, as a bool Tensor is refused)."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(as_float32(value, f"{func}()", arg))
+
+
 def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
     """``act`` applied element-wise, by the activation kernel for float32."""
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
+    x = tensor_arg(x, act.name)
     xd = x._data
     if xd.dtype.kind != "f":
         return _integer_activation(xd, act)
@@ -418,8 +431,7 @@ def _np_activation_vjp(node, g):
 def numpy_activation(x: Any, name: str, *params: float) -> Tensor:
     """The element-wise activation ``name`` of :data:`_NUMPY_ACTIVATIONS` (the C++ kernel
     for float32, the NumPy formula in the input's dtype for other floats)."""
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
+    x = tensor_arg(x, name)
     xd = x._data
     if xd.dtype.kind != "f":  # torch: NotImplementedError (a RuntimeError)
         raise NotImplementedError(_not_float(name, xd.dtype))
@@ -437,13 +449,14 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)`."""
-    return numpy_activation(input, "elu", float(alpha))
+    return numpy_activation(input, "elu", check_number(alpha, "elu()", "alpha"))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """:math:`\\log(1 + e^{\\beta x}) / \\beta`, and :math:`x` where :math:`\\beta x` >
     ``threshold``."""
-    return numpy_activation(input, "softplus", float(beta), float(threshold))
+    return numpy_activation(input, "softplus", check_number(beta, "softplus()", "beta"),
+                            check_number(threshold, "softplus()", "threshold"))
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
@@ -516,7 +529,7 @@ def _dim_of(x: Tensor, dim: Any, func: str) -> int:
 
 def softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """:math:`e^{x_i} / \\sum_j e^{x_j}` along ``dim``, by the softmax kernel for float32."""
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = tensor_arg(input, "softmax")
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
@@ -548,7 +561,7 @@ def _log_softmax_vjp(node, g):
 
 def log_softmax(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A002
     """``log(softmax(x))`` along ``dim``, computed stably."""
-    x = input if isinstance(input, Tensor) else Tensor(input)
+    x = tensor_arg(input, "log_softmax")
     if dtype is not None:
         x = x.to(dtype)
     xd = x._data
@@ -590,12 +603,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     """Inverted dropout: zeroes each element with probability ``p`` and scales the rest
     by ``1 / (1 - p)`` in training; the identity otherwise."""
     x = input
+    p = check_number(p, "dropout()", "p")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if inplace and isinstance(x, Tensor):
         return in_place(x, dropout, p, training) if training and p > 0.0 else x
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
+    x = tensor_arg(x, "dropout")
     if not training or p == 0.0:
         return x
     xd = x._data
