@@ -544,3 +544,20 @@ def test_the_plan_skips_a_layer_the_forward_does_not_use_as_the_eager_loop():
     for i in (4, 5):  # unused.weight and unused.bias: as they were made
         np.testing.assert_array_equal(traced[i], initial[i])
     assert not np.array_equal(traced[0], initial[0])  # a trained: the runs are not trivial
+
+
+def test_an_untraceable_forward_warns_before_the_step_changes_anything():
+    # the warning came after the eager step: under -W error the call failed yet the
+    # weights had changed
+    m = nn.Sequential(nn.Linear(4, 3), nn.Softmax(-1))  # a Softmax head: traced, not planned
+    step = nn.TrainStep(m, nn.BCELoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    x, y = np.ones((2, 4), np.float32), np.full((2, 3), 0.5, np.float32)
+    before = m[0].weight.detach().numpy().copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="cannot be traced"):
+            step(x, y)
+    np.testing.assert_array_equal(m[0].weight.detach().numpy(), before)
+    with pytest.warns(RuntimeWarning) as record:  # it points at the caller's line
+        nn.TrainStep(m, nn.BCELoss(), fn.optim.SGD(m.parameters(), lr=0.1))(x, y)
+    assert record[0].filename == __file__

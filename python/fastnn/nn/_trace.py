@@ -96,13 +96,15 @@ class TracedStep:
         self.output: np.ndarray | None = None
 
     # -- tracing -----------------------------------------------------------------
-    def trace(self, x: np.ndarray, y: np.ndarray, key: tuple,
-              named: NamedInput) -> tuple[float, str | None]:
+    def trace(self, x: np.ndarray, y: np.ndarray, key: tuple, named: NamedInput,
+              untraceable: Any) -> tuple[float, str | None]:
         """Runs one eager step while recording it and builds the program from its graph
         (``named`` names the batches' argument in the model's shape errors).
 
         Returns the loss and ``None``, or the loss and why the forward cannot be
-        replayed (the step itself has run either way).
+        replayed (the step itself has run either way). ``untraceable(reason)`` is called
+        before the step's backward and update, so that a warning turned into an error
+        leaves the model as it was.
         """
         self.key = None
         xt = _wrap(x.copy())
@@ -135,6 +137,8 @@ class TracedStep:
                 self._build(xt, out, loss, log, assigned)
             except Untraceable as e:
                 reason = str(e)
+        if reason is not None:
+            untraceable(reason)
         loss.backward()
         self.optimizer.step()
         # The parameters this program writes gradients for: the C++ plan's replays leave

@@ -345,22 +345,22 @@ class TrainStep:
         key = (x.shape, y.shape) + _module_state(self.model)
         if key == traced.key:
             return traced.replay(x, y)
-        value, reason = traced.trace(x, y, key, self.input_name)
-        if reason is not None:
-            self._warn_eager(reason)
-        elif traced.key is not None:
+        value, reason = traced.trace(x, y, key, self.input_name,
+                                     lambda why: self._warn_eager(why, stacklevel=6))
+        if reason is None and traced.key is not None:
             # a forward that assigns a public attribute (self.features = h) bumped a module's
             # version while tracing: key the program on the state it left, or every call
             # would retrace (the replay does not run that assignment)
             traced.key = (x.shape, y.shape) + _module_state(self.model)
         return value
 
-    def _warn_eager(self, reason: str) -> None:
-        """From now on every step runs the eager loop; says so once."""
+    def _warn_eager(self, reason: str, stacklevel: int = 4) -> None:
+        """From now on every step runs the eager loop; says so once (``stacklevel``: the
+        caller of ``TrainStep.__call__``)."""
         self._eager_reason = reason
         warnings.warn(f"TrainStep: this model's forward cannot be traced ({reason}); every "
                       "step runs the eager autograd loop instead (same results, slower)",
-                      RuntimeWarning, stacklevel=4)
+                      RuntimeWarning, stacklevel=stacklevel)
 
     @property
     def one_call(self) -> bool:
