@@ -407,6 +407,7 @@ def test_a_forward_that_assigns_an_attribute_is_traced_once():
             return h
 
     m = Keeps()
+    m.register_buffer("features", None)  # stored in a buffer: state_dict sees it too
     step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
     x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
     step(x, y)
@@ -416,7 +417,29 @@ def test_a_forward_that_assigns_an_attribute_is_traced_once():
         step(x + i, y)
         # each replay stores the value again (it kept the first batch's)
         np.testing.assert_array_equal(m.features.detach().numpy(), before)
+        np.testing.assert_array_equal(m.state_dict()["features"], before)
     assert step.traced and step._traced.key == key
+
+
+def test_a_detached_value_the_forward_keeps_is_stored_by_each_replay():
+    class Keeps(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            h = self.fc(x)
+            self.features = h.detach()  # for a plot, say
+            return h
+
+    m = Keeps()
+    step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
+    for i in range(4):
+        before = m.fc(fn.tensor(x - i)).detach().numpy()
+        step(x - i, y)
+        np.testing.assert_array_equal(m.features.numpy(), before)
+    assert step.traced
 
 
 class _Counts(nn.Module):
@@ -445,7 +468,39 @@ class _BatchScaled(nn.Module):
         return self.fc(x) * x.detach().abs().max() * self.temp
 
 
-@pytest.mark.parametrize("make", [_Counts, _BatchScaled])
+class _PrivateCount(_Counts):
+    def forward(self, x):
+        self._seen = getattr(self, "_seen", 0) + 1  # a private counter of a user class
+        return self.fc(x) * (0.5 if self._seen > 2 else 1.0)
+
+
+class _Appends(_Counts):
+    def __init__(self):
+        super().__init__()
+        self.history = []
+        self.stats = {"n": 0}
+
+    def forward(self, x):
+        h = self.fc(x)
+        self.history.append(1)
+        self.stats["n"] += 1
+        return h * (0.5 if len(self.history) > 2 else 1.0)
+
+
+class _RunningMean(_Counts):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", fn.zeros(5))
+
+    def forward(self, x):
+        h = self.fc(x)
+        with fn.no_grad():
+            self.mean.mul_(0.9).add_(h.detach().mean(0) * 0.1)  # in place
+        return h
+
+
+@pytest.mark.parametrize("make", [_Counts, _BatchScaled, _PrivateCount, _Appends,
+                                  _RunningMean])
 def test_a_forward_with_python_state_or_data_scalars_runs_eagerly(make):
     # the replay kept the counter at 1 and the batch maximum / buffer at their first
     # values: the losses left the eager loop's (35.4 against 2984.6 at the second step)
@@ -475,7 +530,9 @@ def test_a_forward_with_python_state_or_data_scalars_runs_eagerly(make):
                 loss.backward()
                 opt.step()
                 losses.append(float(loss.item()))
-        results.append(losses)
+        state = {k: np.asarray(v).tolist() for k, v in model.state_dict().items()}
+        results.append((losses, state, getattr(model, "_seen", None),
+                        getattr(model, "stats", None)))
     assert results[0] == results[1]
 
 

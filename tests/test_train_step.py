@@ -429,3 +429,33 @@ def test_silu_and_elu_run_in_the_one_call_plan_and_follow_their_settings():
     soft = nn.Sequential(nn.Linear(12, 4), nn.Softplus())
     step = nn.TrainStep(soft, nn.MSELoss(), optim.SGD(soft.parameters(), lr=0.1))
     assert not step.one_call
+
+
+def test_a_layer_change_that_does_not_fit_leaves_the_step_usable():
+    # the failed rebuild left neither plan nor program: every later call, and .output,
+    # raised AttributeError even after the layer was removed
+    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4))
+    step = nn.TrainStep(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()))
+    x, y = np.ones((6, 8), np.float32), np.zeros(6, np.int64)
+    step(x, y)
+    model.append(nn.Linear(5, 3))
+    with pytest.raises(ValueError, match=r"layer 3 \(Linear\) takes 5 features"):
+        step(x, y)
+    del model[3]
+    step(x, y)
+    assert step.one_call and step.output.shape == (6, 4)
+
+
+def test_the_step_returns_to_the_plan_when_the_layers_allow_it_again():
+    model = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4))
+    step = nn.TrainStep(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1))
+    x, y = np.ones((6, 8), np.float32), np.zeros(6, np.int64)
+    step(x, y)
+    assert step.one_call and not step.traced
+    model[1] = nn.Softplus()  # not in the plan: traced (eagerly, with a warning)
+    with pytest.warns(RuntimeWarning, match="cannot be traced"):
+        step(x, y)
+    assert not step.one_call
+    model[1] = nn.ReLU()
+    step(x, y)
+    assert step.one_call and not step.traced

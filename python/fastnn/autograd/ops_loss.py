@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._validation import check_number, shape_str
+from .._validation import shape_str
 from .errors import InputError, ShapeError
 from .grad_mode import _state
 from .graph import unbroadcast
-from .ops_nn import _F32, _contiguous, _needs_float, log_softmax, tensor_arg
+from .ops_nn import _F32, _contiguous, _needs_float, log_softmax, number_arg, tensor_arg
 from .ops_shape import _warn_user
 from .tensor import Tensor, _result, _wrap, named, stamp
 
@@ -393,7 +393,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     reduction = _legacy_reduction(size_average, reduce, reduction, "cross_entropy")
     x = tensor_arg(input, "cross_entropy")
     _needs_float(x, "cross_entropy")
-    label_smoothing = check_number(label_smoothing, "cross_entropy()", "label_smoothing")
+    label_smoothing = number_arg(label_smoothing, "cross_entropy", "label_smoothing")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy(): label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")

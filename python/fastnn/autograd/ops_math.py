@@ -71,15 +71,18 @@ def pair(a: Any, b: Any) -> tuple[Any, Tensor | None, Any, Tensor | None]:
                     ad, bd = _zero_dim_promoted(ad, bd)
                 ad, bd = _as_float(ad, bd)
             return ad, at, bd, b
-        if type(b) is float and (ad.dtype is _F32 or ad.dtype.kind in "iub"):
-            return (ad if ad.dtype is _F32 else ad.astype(_F32)), at, _scalar32(b), None
+        if (type(b) is float or isinstance(b, np.floating)) and (
+                ad.dtype is _F32 or ad.dtype.kind in "iub"):
+            # a NumPy float scalar too: a number beside a Tensor, as torch takes it
+            return (ad if ad.dtype is _F32 else ad.astype(_F32)), at, _scalar32(float(b)), None
         bd, bt = operand(b)
         if isinstance(bd, np.ndarray):
             ad, bd = _as_float(ad, bd)
         return ad, at, bd, bt
     bd, bt = operand(b)
-    if type(a) is float and bt is not None and (bd.dtype is _F32 or bd.dtype.kind in "iub"):
-        return _scalar32(a), None, (bd if bd.dtype is _F32 else bd.astype(_F32)), bt
+    if (type(a) is float or isinstance(a, np.floating)) and bt is not None and (
+            bd.dtype is _F32 or bd.dtype.kind in "iub"):
+        return _scalar32(float(a)), None, (bd if bd.dtype is _F32 else bd.astype(_F32)), bt
     ad, at = operand(a)
     if isinstance(ad, np.ndarray) and isinstance(bd, np.ndarray):
         ad, bd = _as_float(ad, bd)

@@ -10,6 +10,7 @@ Tensors take NumPy formulas of the same maths, since the kernels are float32.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -258,9 +259,24 @@ def tensor_arg(value: Any, func: str, arg: str = "input") -> Tensor:
     return Tensor(as_float32(value, f"{func}()", arg))
 
 
+def number_arg(value: Any, func: str, arg: str) -> float:
+    """A functional op's hyper-parameter as a float: a real number or a one-element
+    Tensor, as torch takes them; anything else (a string, ``None``, a bool) raises
+    ``TypeError`` naming ``func`` and ``arg``. The op checks the range."""
+    if type(value) is float:
+        return value
+    if isinstance(value, Tensor) and value._data.size == 1 and value._data.dtype.kind in "fiu":
+        return float(value._data.reshape(()))
+    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
+        raise TypeError(f"{func}(): argument '{arg}' must be a number, got "
+                        f"{type(value).__name__}")
+    return float(value)
+
+
 def activation(x: Tensor, act: Any, param: float = 0.0) -> Tensor:
     """``act`` applied element-wise, by the activation kernel for float32."""
-    x = tensor_arg(x, act.name)
+    if not isinstance(x, Tensor):
+        x = tensor_arg(x, act.name)
     xd = x._data
     if xd.dtype.kind != "f":
         return _integer_activation(xd, act)
@@ -449,14 +465,14 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)`."""
-    return numpy_activation(input, "elu", check_number(alpha, "elu()", "alpha"))
+    return numpy_activation(input, "elu", number_arg(alpha, "elu", "alpha"))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """:math:`\\log(1 + e^{\\beta x}) / \\beta`, and :math:`x` where :math:`\\beta x` >
     ``threshold``."""
-    return numpy_activation(input, "softplus", check_number(beta, "softplus()", "beta"),
-                            check_number(threshold, "softplus()", "threshold"))
+    return numpy_activation(input, "softplus", number_arg(beta, "softplus", "beta"),
+                            number_arg(threshold, "softplus", "threshold"))
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
@@ -603,7 +619,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     """Inverted dropout: zeroes each element with probability ``p`` and scales the rest
     by ``1 / (1 - p)`` in training; the identity otherwise."""
     x = input
-    p = check_number(p, "dropout()", "p")
+    p = number_arg(p, "dropout", "p")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if inplace and isinstance(x, Tensor):

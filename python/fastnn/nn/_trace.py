@@ -23,14 +23,14 @@ What the graph cannot show makes a forward untraceable, and the step then runs
 the eager loop (with one warning saying why): a value that left the graph for
 Python (``bool(t)``, ``t.item()``, ``t.numpy()``: data-dependent control flow),
 an array constant, or a 0-d one that is not a Python number (it may have been
-computed from the data outside the graph, or be a buffer that changes), a module
-attribute the forward assigns other than a value on the graph (a counter such as
-``self.calls += 1``: the replay does not run the forward's Python), or an op the
-replay does not know. A value on the graph that the forward stores
-(``self.features = h``) is stored again by each replay, as a Tensor off the graph.
-What the forward reads from outside the model (a global variable) is read once,
-when it is traced: pass such settings as module attributes, whose assignment
-re-traces.
+computed from the data outside the graph, or be a buffer that changes), state of the
+model the forward changes other than by storing a value on the graph (a counter such
+as ``self.calls += 1``, an append to a list attribute, a buffer updated in place: the
+replay does not run the forward's Python), or an op the replay does not know. A value
+on the graph that the forward stores (``self.features = h``, or ``h.detach()``) is
+stored again by each replay, as a Tensor off the graph. What the forward reads or
+changes outside the model's modules (a global variable, another object's attribute)
+is read once, when it is traced: keep such state in module attributes.
 """
 
 from __future__ import annotations
@@ -111,14 +111,14 @@ class TracedStep:
         xt.requires_grad_(True)
         self.optimizer.zero_grad()
         log = TraceLog()
-        before = _public_attributes(self.model)
+        before = _forward_state(self.model)
         _state.trace = log
         try:
             out = named.call(self.model, xt)
             loss = self.loss_fn(out, _wrap(y))
         finally:
             _state.trace = None
-        assigned = _assigned_since(self.model, before)
+        assigned = _changed_since(self.model, before)
         if not isinstance(out, Tensor):
             raise TypeError(f"TrainStep: the model's forward returned a {type(out).__name__} "
                             "for a Tensor input; a model trained by autograd computes with "
@@ -189,12 +189,17 @@ class TracedStep:
             raise Untraceable("a dropout outside the graph's recorded ops")
         self._dropouts = [seeds[s] for s in log.dropouts]  # in the order the forward drew them
         self._stored = []  # (module, attribute, node): what the forward stores, per replay
+        # a detached op output (self.features = h.detach()) shares the op's array
+        by_data = {id(t._data): node for node, t in outputs.items()}
         for m, name, value in assigned:
-            node = value.grad_fn if isinstance(value, Tensor) else None
+            node = None
+            if isinstance(value, Tensor) and name in m.__dict__:
+                node = value.grad_fn or by_data.get(id(value._data))
             if node is None or node not in ops or node is root:
-                raise Untraceable(f"the forward assigns {type(m).__name__}.{name} (of type "
-                                  f"{type(value).__name__}, not a value on the graph), which "
-                                  "a replay would not repeat")
+                what = (f"changes {type(m).__name__}.{name} in place" if value is _IN_PLACE
+                        else f"assigns {type(m).__name__}.{name} (of type "
+                        f"{type(value).__name__}, not a value on the graph)")
+                raise Untraceable(f"the forward {what}, which a replay would not repeat")
             self._stored.append((m, name, node))
         # the one-call plan keeps no op's output, and a fused Linear not its own
         self._plan = None if self._stored else self._chain_plan(forward, ops, root)
@@ -359,7 +364,10 @@ class TracedStep:
             value = self._run_forward(op, xb, y)
         self.output = self._value(self._ops[self._root].args[0], xb)
         for m, name, node in self._stored:  # what the forward stored, as it would have
-            object.__setattr__(m, name, _wrap(self._ops[node].out.copy()))
+            stored = _wrap(self._ops[node].out.copy())
+            if name in m._buffers:  # (no version bump: it would retrace)
+                m._buffers[name] = stored
+            object.__setattr__(m, name, stored)
         self._backward()
         self.optimizer.step()
         return float(np.float32(value))  # the eager loss is a float32 Tensor
@@ -487,19 +495,57 @@ _KERNEL_LOSSES = {
 }
 
 
-def _public_attributes(model: Module) -> dict[tuple[int, str], Any]:
-    """Each module's public instance attributes (settings, counters, what a forward
-    stores), by module identity and name."""
-    return {(id(m), k): v for m in model.modules() for k, v in m.__dict__.items()
-            if k[:1] != "_" and k != "training"}
+# What Module.__init__ sets: the registries and flags, not state a forward keeps
+_MODULE_INTERNALS = frozenset(Module().__dict__)
+_IN_PLACE = object()  # the value _changed_since reports for a buffer changed in place
 
 
-def _assigned_since(model: Module, before: dict[tuple[int, str], Any]) -> list[tuple]:
-    """``(module, name, value)`` of each public attribute assigned a new object since
-    ``before`` (:func:`_public_attributes`)."""
+def _fingerprint(value: Any) -> Any:
+    """What identifies a value's state beyond its identity: a list's, tuple's or dict's
+    items (an append, ``stats["n"] += 1``), a buffer array's contents."""
+    if isinstance(value, (list, tuple)):
+        return tuple(map(id, value))
+    if isinstance(value, dict):
+        return tuple((k, id(v)) for k, v in value.items())
+    if isinstance(value, set):
+        return frozenset(map(id, value))
+    return None
+
+
+def _forward_state(model: Module) -> dict[tuple[int, str], tuple[Any, Any]]:
+    """What a forward may change besides its graph, by module identity and name: each
+    module's public attributes, and the private ones of classes outside fastnn (fastnn's
+    layers keep only their cached inputs there), as ``(value, fingerprint)``; and a copy
+    of every buffer's values (an in-place update: a counter, a running mean)."""
+    state: dict[tuple[int, str], tuple[Any, Any]] = {}
+    for m in model.modules():
+        own = not type(m).__module__.startswith("fastnn.")
+        for k, v in m.__dict__.items():
+            if k not in _MODULE_INTERNALS and (own or k[:1] != "_"):
+                state[(id(m), k)] = (v, _fingerprint(v))
+        for k, b in m._buffers.items():
+            if b is not None:
+                values = b._data if isinstance(b, Tensor) else np.asarray(b)
+                state[(id(m), f"buffer {k}")] = (b, values.copy())
+    return state
+
+
+def _changed_since(model: Module, before: dict[tuple[int, str], tuple[Any, Any]]
+                   ) -> list[tuple[Module, str, Any]]:
+    """``(module, name, value)`` of each attribute assigned a new object or changed in
+    its items since ``before`` (:func:`_forward_state`); ``value`` is ``_IN_PLACE`` for a
+    buffer whose values changed in place."""
     modules = {id(m): m for m in model.modules()}
-    return [(modules[key[0]], key[1], v) for key, v in _public_attributes(model).items()
-            if key not in before or before[key] is not v]
+    changed = []
+    for key, (value, mark) in _forward_state(model).items():
+        old = before.get(key)
+        if key[1].startswith("buffer "):
+            if old is not None and old[0] is value and not np.array_equal(
+                    old[1], mark, equal_nan=mark.dtype.kind in "fc"):
+                changed.append((modules[key[0]], key[1][len("buffer "):], _IN_PLACE))
+        elif old is None or old[0] is not value or old[1] != mark:
+            changed.append((modules[key[0]], key[1], value))
+    return changed
 
 
 def eager_step(model: Module, loss_fn: Module, optimizer: Any, x: np.ndarray,

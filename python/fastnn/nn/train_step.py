@@ -226,12 +226,13 @@ class TrainStep:
 
     def _choose_path(self) -> None:
         """The one-call C++ plan for a Sequential of the layers it runs, else a traced
-        program; run again when the layers or their kernel settings change."""
+        program; run again when the layers or their kernel settings change (a model whose
+        new layers do not fit raises here and leaves the step as it was)."""
         from ..optim import Optimizer
 
         model, loss_fn, optimizer = self.model, self.loss_fn, self.optimizer
-        self._plan = None
         leaves = _leaves(model, "")
+        plan = None
         fused_optimizer = type(optimizer)._kind is not None and \
             type(optimizer).step is Optimizer.step
         if isinstance(model, Sequential) and type(loss_fn) in _LOSS_KINDS and fused_optimizer \
@@ -241,15 +242,22 @@ class TrainStep:
             except _Unsupported:
                 specs = None
             if specs is not None:
-                self._top = tuple(m for _, m in leaves)
-                # what the plan copied from the activations (LeakyReLU's slope, GELU's form)
-                self._settings = [(m, _kernel_settings(m)) for _, m in leaves
-                                  if _kernel_settings(m) is not None]
-                self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
-                self._plan = _core.TrainPlan(specs, _LOSS_KINDS[type(loss_fn)],
-                                             type(optimizer)._kind)
-        if self._plan is None and self._traced is None:
+                plan = _core.TrainPlan(specs, _LOSS_KINDS[type(loss_fn)], type(optimizer)._kind)
+        self._top = tuple(m for _, m in leaves)
+        # what the plan copied from the activations (LeakyReLU's slope, GELU's form)
+        self._settings = [(m, _kernel_settings(m)) for _, m in leaves
+                          if _kernel_settings(m) is not None]
+        self._dropouts = [m for _, m in leaves if isinstance(m, Dropout)]
+        self._plan = plan
+        if plan is None:  # a program traced anew for these layers
             self._traced = TracedStep(model, loss_fn, optimizer)
+            self._eager_reason = None
+
+    def _layers_changed(self) -> bool:
+        """Whether a Sequential's layers, or a kernel setting the plan copied, changed
+        since :meth:`_choose_path` read them."""
+        return (tuple(m for _, m in _leaves(self.model, "")) != self._top
+                or any(_kernel_settings(m) != settings for m, settings in self._settings))
 
     @staticmethod
     def _specs(leaves: list[tuple[str, Module]]) -> list[tuple]:
@@ -289,9 +297,7 @@ class TrainStep:
         """One training step on the batch ``x`` (N, in_features) and targets ``y``: forward, loss,
         backward and optimizer update; returns the loss as a float."""
         _check_scalar_loss(self.loss_fn)  # the reduction may change after the build
-        if self._plan is not None and (
-                tuple(m for _, m in _leaves(self.model, "")) != self._top
-                or any(_kernel_settings(m) != settings for m, settings in self._settings)):
+        if isinstance(self.model, Sequential) and self._layers_changed():
             # a layer added or replaced, or a setting the plan copied (LeakyReLU's slope)
             # changed: a new plan, or the traced program where the plan cannot run them
             self._choose_path()
@@ -371,7 +377,7 @@ class TrainStep:
     @property
     def traced(self) -> bool:
         """Whether steps replay a traced program (``False``: the C++ plan or the eager loop)."""
-        return self._traced is not None and self._eager_reason is None
+        return self._plan is None and self._traced is not None and self._eager_reason is None
 
     @property
     def output(self) -> np.ndarray:
