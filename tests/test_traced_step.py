@@ -161,6 +161,15 @@ def eager_run(make, loss_fn, opt_fn, batches, train=True):
     return model, opt, losses
 
 
+def loop_step(model, loss_fn, opt, x, y):
+    """One step of the plain autograd loop; returns the loss."""
+    opt.zero_grad()
+    loss = loss_fn(model(fn.tensor(x)), fn.tensor(y))
+    loss.backward()
+    opt.step()
+    return float(loss.item())
+
+
 def traced_run(make, loss_fn, opt_fn, batches, train=True):
     fn.manual_seed(3)
     model = make()
@@ -383,11 +392,7 @@ def test_activation_settings_assigned_after_construction_take_effect():
                 losses.append(step(x, y))
                 assert step.one_call
             else:
-                opt.zero_grad()
-                loss = nn.CrossEntropyLoss()(m(fn.tensor(x)), fn.tensor(y))
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.item()))
+                losses.append(loop_step(m, nn.CrossEntropyLoss(), opt, x, y))
         results.append((losses, [p.detach().numpy().copy() for p in m.parameters()]))
     # the plan's loss is the NumPy layer loop's (summed in double), the eager one float32's
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
@@ -395,18 +400,22 @@ def test_activation_settings_assigned_after_construction_take_effect():
         np.testing.assert_array_equal(a, b)
 
 
+class _Keeps(nn.Module):
+    """Stores its hidden values at each forward (``detach``: off the graph, for a plot)."""
+
+    def __init__(self, detach=False):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        self.detach = detach
+
+    def forward(self, x):
+        h = self.fc(x)
+        self.features = h.detach() if self.detach else h  # bumps the module's version
+        return h
+
+
 def test_a_forward_that_assigns_an_attribute_is_traced_once():
-    class Keeps(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(4, 3)
-
-        def forward(self, x):
-            h = self.fc(x)
-            self.features = h  # bumps the module's version at every eager forward
-            return h
-
-    m = Keeps()
+    m = _Keeps()
     m.register_buffer("features", None)  # stored in a buffer: state_dict sees it too
     step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
     x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
@@ -422,17 +431,7 @@ def test_a_forward_that_assigns_an_attribute_is_traced_once():
 
 
 def test_a_detached_value_the_forward_keeps_is_stored_by_each_replay():
-    class Keeps(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(4, 3)
-
-        def forward(self, x):
-            h = self.fc(x)
-            self.features = h.detach()  # for a plot, say
-            return h
-
-    m = Keeps()
+    m = _Keeps(detach=True)
     step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
     x, y = np.ones((8, 4), np.float32), np.zeros(8, np.int64)
     for i in range(4):
@@ -525,11 +524,7 @@ def test_a_forward_with_python_state_or_data_scalars_runs_eagerly(make):
                         warnings.catch_warnings():
                     losses.append(step(x, y))
             else:
-                opt.zero_grad()
-                loss = nn.CrossEntropyLoss()(model(fn.tensor(x)), fn.tensor(y))
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.item()))
+                losses.append(loop_step(model, nn.CrossEntropyLoss(), opt, x, y))
         state = {k: np.asarray(v).tolist() for k, v in model.state_dict().items()}
         results.append((losses, state, getattr(model, "_seen", None),
                         getattr(model, "stats", None)))
@@ -567,11 +562,7 @@ def test_layers_changed_between_steps_train_as_the_eager_loop(change):
                     warnings.simplefilter("ignore", RuntimeWarning)
                     losses.append(step(x, y))
             else:
-                opt.zero_grad()
-                loss = loss_fn(model(fn.tensor(x)), fn.tensor(y))
-                loss.backward()
-                opt.step()
-                losses.append(float(loss.item()))
+                losses.append(loop_step(model, loss_fn, opt, x, y))
         results.append((losses, [p.detach().numpy().copy() for p in model.parameters()]))
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
     for a, b in zip(results[0][1], results[1][1]):
