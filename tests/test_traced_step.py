@@ -8,6 +8,7 @@ with one warning.
 
 from __future__ import annotations
 
+import collections
 import warnings
 
 import numpy as np
@@ -498,8 +499,24 @@ class _RunningMean(_Counts):
         return h
 
 
+class _Nested(_Counts):
+    """State the first detection missed: an array counter, a deque, a list in a dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = np.zeros(())
+        self.recent = collections.deque(maxlen=10)
+        self.log = {"seen": []}
+
+    def forward(self, x):
+        self.count += 1
+        self.recent.append(1)
+        self.log["seen"].append(1)
+        return self.fc(x) * (0.5 if self.count > 2 else 1.0)
+
+
 @pytest.mark.parametrize("make", [_Counts, _BatchScaled, _PrivateCount, _Appends,
-                                  _RunningMean])
+                                  _RunningMean, _Nested])
 def test_a_forward_with_python_state_or_data_scalars_runs_eagerly(make):
     # the replay kept the counter at 1 and the batch maximum / buffer at their first
     # values: the losses left the eager loop's (35.4 against 2984.6 at the second step)
@@ -527,7 +544,8 @@ def test_a_forward_with_python_state_or_data_scalars_runs_eagerly(make):
                 losses.append(loop_step(model, nn.CrossEntropyLoss(), opt, x, y))
         state = {k: np.asarray(v).tolist() for k, v in model.state_dict().items()}
         results.append((losses, state, getattr(model, "_seen", None),
-                        getattr(model, "stats", None)))
+                        getattr(model, "stats", None), np.asarray(getattr(model, "count", 0))
+                        .tolist(), getattr(model, "log", None)))
     assert results[0] == results[1]
 
 
@@ -609,3 +627,48 @@ def test_an_untraceable_forward_warns_before_the_step_changes_anything():
     with pytest.warns(RuntimeWarning) as record:  # it points at the caller's line
         nn.TrainStep(m, nn.BCELoss(), fn.optim.SGD(m.parameters(), lr=0.1))(x, y)
     assert record[0].filename == __file__
+
+
+class _OddState(nn.Module):
+    """Attributes and buffers a state snapshot must compare without failing."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 5)
+        self.register_buffer("meta", np.array([np.zeros(2), None, np.nan], dtype=object))
+        self.table = np.array([np.nan, 1.0])
+        self.note = "text"
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class _ArrayEq(nn.Module):
+    """A layer whose == returns an array (as a NumPy-minded class may define it)."""
+
+    def forward(self, x):
+        return x * 0.5
+
+    def __eq__(self, other):
+        return np.array([True, False])
+
+    __hash__ = nn.Module.__hash__
+
+
+def test_odd_module_state_is_compared_without_failing():
+    # an object-dtype buffer holding an array made every call raise ("truth value of an
+    # array ... is ambiguous"); NaN in it or in an array attribute is no change
+    x, y = data(8, (4,))
+    m = _OddState()
+    step = nn.TrainStep(m, nn.CrossEntropyLoss(), fn.optim.SGD(m.parameters(), lr=0.1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        step(x, y)
+        step(x, y)
+    assert step.traced
+    seq = nn.Sequential(nn.Linear(4, 8), _ArrayEq(), nn.Linear(8, 5))
+    step = nn.TrainStep(seq, nn.CrossEntropyLoss(), fn.optim.SGD(seq.parameters(), lr=0.1))
+    step(x, y)
+    seq[1] = _ArrayEq()  # compared by identity: its __eq__ is never asked
+    step(x, y)
+    assert step.traced

@@ -260,12 +260,12 @@ def tensor_arg(value: Any, func: str, arg: str = "input") -> Tensor:
 
 
 def number_arg(value: Any, func: str, arg: str) -> float:
-    """A functional op's hyper-parameter as a float: a real number or a one-element
-    Tensor, as torch takes them; anything else (a string, ``None``, a bool) raises
+    """A functional op's hyper-parameter as a float: a real number or a 0-d Tensor, as
+    torch takes them; anything else (a string, ``None``, a bool) raises
     ``TypeError`` naming ``func`` and ``arg``. The op checks the range."""
     if type(value) is float:
         return value
-    if isinstance(value, Tensor) and value._data.size == 1 and value._data.dtype.kind in "fiu":
+    if isinstance(value, Tensor) and value._data.ndim == 0 and value._data.dtype.kind in "fiu":
         return float(value._data.reshape(()))
     if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
         raise TypeError(f"{func}(): argument '{arg}' must be a number, got "

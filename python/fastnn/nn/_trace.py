@@ -35,6 +35,7 @@ is read once, when it is traced: keep such state in module attributes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from ..autograd.grad_mode import TraceLog, _state
 from ..autograd.graph import Node, _dependencies
 from ..autograd.tensor import Tensor, _wrap
 from .module import Module
+from .parameter import Parameter
 
 _F32 = np.dtype(np.float32)
 _FUSABLE = (_core.Activation.relu, _core.Activation.leaky_relu)
@@ -497,26 +499,50 @@ _KERNEL_LOSSES = {
 
 # What Module.__init__ sets: the registries and flags, not state a forward keeps
 _MODULE_INTERNALS = frozenset(Module().__dict__)
-_IN_PLACE = object()  # the value _changed_since reports for a buffer changed in place
+_IN_PLACE = object()  # what _changed_since reports for a value changed in place
+_DEPTH, _ITEMS = 4, 10_000  # how far _fingerprint looks into containers
 
 
-def _fingerprint(value: Any) -> Any:
-    """What identifies a value's state beyond its identity: a list's, tuple's or dict's
-    items (an append, ``stats["n"] += 1``), a buffer array's contents."""
-    if isinstance(value, (list, tuple)):
-        return tuple(map(id, value))
-    if isinstance(value, dict):
-        return tuple((k, id(v)) for k, v in value.items())
-    if isinstance(value, set):
-        return frozenset(map(id, value))
-    return None
+def _fingerprint(value: Any, depth: int = 0) -> Any:
+    """What identifies a value's state beyond its identity: an array's or a Tensor's
+    contents (``self.calls += 1`` on an array), a container's items, nested up to
+    :data:`_DEPTH` levels (an append, ``stats["n"] += 1``, a deque). A Parameter changes
+    only in the optimizer's update, after the forward: its identity suffices."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        value = value._data
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biufc":
+            return value.copy()
+        return tuple(map(id, value.ravel()[:_ITEMS])) if value.dtype.kind == "O" else None
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, Mapping, Set)):
+        return None
+    if depth >= _DEPTH or len(value) > _ITEMS:
+        return (id(value), len(value))
+    items = value.items() if isinstance(value, Mapping) else enumerate(value)
+    return tuple((k, id(v), _fingerprint(v, depth + 1)) for k, v in items)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two fingerprints are equal (arrays by value, NaN equal to NaN); one that
+    cannot be compared counts as changed."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or \
+                a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def _forward_state(model: Module) -> dict[tuple[int, str], tuple[Any, Any]]:
     """What a forward may change besides its graph, by module identity and name: each
     module's public attributes, and the private ones of classes outside fastnn (fastnn's
-    layers keep only their cached inputs there), as ``(value, fingerprint)``; and a copy
-    of every buffer's values (an in-place update: a counter, a running mean)."""
+    layers keep only their cached inputs there), and every buffer, as ``(value,
+    fingerprint)`` (:func:`_fingerprint`)."""
     state: dict[tuple[int, str], tuple[Any, Any]] = {}
     for m in model.modules():
         own = not type(m).__module__.startswith("fastnn.")
@@ -525,26 +551,23 @@ def _forward_state(model: Module) -> dict[tuple[int, str], tuple[Any, Any]]:
                 state[(id(m), k)] = (v, _fingerprint(v))
         for k, b in m._buffers.items():
             if b is not None:
-                values = b._data if isinstance(b, Tensor) else np.asarray(b)
-                state[(id(m), f"buffer {k}")] = (b, values.copy())
+                state[(id(m), k)] = (b, _fingerprint(b))
     return state
 
 
 def _changed_since(model: Module, before: dict[tuple[int, str], tuple[Any, Any]]
                    ) -> list[tuple[Module, str, Any]]:
-    """``(module, name, value)`` of each attribute assigned a new object or changed in
-    its items since ``before`` (:func:`_forward_state`); ``value`` is ``_IN_PLACE`` for a
-    buffer whose values changed in place."""
+    """``(module, name, value)`` of each attribute or buffer assigned a new object since
+    ``before`` (:func:`_forward_state`); ``value`` is ``_IN_PLACE`` for one whose
+    contents or items changed in place."""
     modules = {id(m): m for m in model.modules()}
     changed = []
     for key, (value, mark) in _forward_state(model).items():
         old = before.get(key)
-        if key[1].startswith("buffer "):
-            if old is not None and old[0] is value and not np.array_equal(
-                    old[1], mark, equal_nan=mark.dtype.kind in "fc"):
-                changed.append((modules[key[0]], key[1][len("buffer "):], _IN_PLACE))
-        elif old is None or old[0] is not value or old[1] != mark:
+        if old is None or old[0] is not value:
             changed.append((modules[key[0]], key[1], value))
+        elif not _same(old[1], mark):
+            changed.append((modules[key[0]], key[1], _IN_PLACE))
     return changed
 
 

@@ -256,7 +256,9 @@ class TrainStep:
     def _layers_changed(self) -> bool:
         """Whether a Sequential's layers, or a kernel setting the plan copied, changed
         since :meth:`_choose_path` read them."""
-        return (tuple(m for _, m in _leaves(self.model, "")) != self._top
+        layers = [m for _, m in _leaves(self.model, "")]
+        return (len(layers) != len(self._top)  # by identity: a layer's __eq__ may be anything
+                or any(m is not old for m, old in zip(layers, self._top))
                 or any(_kernel_settings(m) != settings for m, settings in self._settings))
 
     @staticmethod
