@@ -540,18 +540,15 @@ def _same(a: Any, b: Any) -> bool:
 
 def _forward_state(model: Module) -> dict[tuple[int, str], tuple[Any, Any]]:
     """What a forward may change besides its graph, by module identity and name: each
-    module's public attributes, and the private ones of classes outside fastnn (fastnn's
-    layers keep only their cached inputs there), and every buffer, as ``(value,
-    fingerprint)`` (:func:`_fingerprint`)."""
+    module's public attributes and buffers (a buffer is an attribute too), and the private
+    attributes of classes outside fastnn (fastnn's layers keep only their cached inputs
+    there), as ``(value, fingerprint)`` (:func:`_fingerprint`)."""
     state: dict[tuple[int, str], tuple[Any, Any]] = {}
     for m in model.modules():
         own = not type(m).__module__.startswith("fastnn.")
         for k, v in m.__dict__.items():
-            if k not in _MODULE_INTERNALS and (own or k[:1] != "_"):
+            if k not in _MODULE_INTERNALS and (own or k[:1] != "_" or k in m._buffers):
                 state[(id(m), k)] = (v, _fingerprint(v))
-        for k, b in m._buffers.items():
-            if b is not None:
-                state[(id(m), k)] = (b, _fingerprint(b))
     return state
 
 
